@@ -1,0 +1,343 @@
+// A faithful port of RecSim's interest_evolution environment (recsim/environments/
+// interest_evolution.py, as wired by its create_environment): users with interests over 20
+// clusters watch videos whose hidden quality decides whether their time budget grows or shrinks.
+// Every constant below is RecSim's; test/sim/recsim-interest-evolution.test.ts replays RecSim's
+// own recorded steps through `stepInterestEvolution` and matches them exactly.
+//
+// State is float64 (as numpy's); observations are float32 views of it.
+import {
+  exponentialCascade,
+  multinomialLogit,
+  multinomialProportional,
+  proportionalCascade,
+  type ChoiceModel,
+} from '../choice.ts';
+import type { Env, GroundTruth, Observation, StepResult, WorldSpec } from '../env.ts';
+import type { ParamValues } from '../params.ts';
+import { Rng, type SeedKey, type UniformSource } from '../rng.ts';
+import { checkSlateFits, defineWorld } from '../world.ts';
+
+/** RecSim's IEvVideo.NUM_FEATURES and IEvUserState.NUM_FEATURES. */
+export const CLUSTERS = 20;
+
+export const recsimInterestEvolutionParams = {
+  candidates: { type: 'int', default: 10, min: 1, max: 10_000, doc: 'documents offered per step (RecSim num_candidates)' },
+  slateSize: { type: 'int', default: 2, min: 1, max: 100, doc: 'documents per slate (RecSim slate_size)' },
+  timeBudget: { type: 'number', default: 200, min: 0, doc: "user's initial time budget in minutes" },
+  stepPenalty: { type: 'number', default: 0.5, min: 0, doc: 'minutes of budget lost on a step without a click' },
+  videoLength: { type: 'number', default: 4, min: 0, doc: 'length of every video in minutes' },
+  qualityStddev: { type: 'number', default: 0.1, min: 0, doc: "spread of a video's quality around its cluster mean" },
+  minUtility: { type: 'number', default: -3, doc: 'mean quality of the worst cluster' },
+  maxUtility: { type: 'number', default: 3, doc: 'mean quality of the best cluster' },
+  userUpdateAlpha: { type: 'number', default: 0.9 / 3.4, min: 0, doc: 'budget gained per watched minute per unit of quality' },
+  interestStepSize: { type: 'number', default: 0.3, min: 0, max: 1, doc: 'largest move of an interest after a click' },
+  choiceModel: {
+    type: 'enum',
+    default: 'multinomial-proportional',
+    values: ['multinomial-proportional', 'multinomial-logit', 'cascade', 'exponential-cascade'],
+    doc: "the user's choice model (RecSim default: multinomial proportional)",
+  },
+  noClickMass: { type: 'number', default: 1, doc: 'score of the no-click option (a logit for multinomial-logit)' },
+  minNormalizer: { type: 'number', default: -1, doc: 'subtracted from scores by the proportional models' },
+  attentionProbability: { type: 'number', default: 0.65, min: 0, max: 1, doc: 'cascade models: chance of attending to a reached slot' },
+  scoreScaling: { type: 'number', default: 0.05, min: 0, doc: 'cascade models: score to click probability factor' },
+} as const;
+
+export type InterestEvolutionParams = ParamValues<typeof recsimInterestEvolutionParams>;
+
+export function interestEvolutionChoiceModel(p: InterestEvolutionParams): ChoiceModel {
+  switch (p.choiceModel) {
+    case 'multinomial-logit':
+      return multinomialLogit({ noClickLogit: p.noClickMass });
+    case 'cascade':
+      return proportionalCascade({ attentionProbability: p.attentionProbability, scoreScaling: p.scoreScaling, minNormalizer: p.minNormalizer });
+    case 'exponential-cascade':
+      return exponentialCascade({ attentionProbability: p.attentionProbability, scoreScaling: p.scoreScaling });
+    default:
+      return multinomialProportional({ minNormalizer: p.minNormalizer, noClickMass: p.noClickMass });
+  }
+}
+
+/**
+ * RecSim's cluster means: int(0.7 * 20) = 14 "trashy" clusters evenly spaced from minUtility to 0,
+ * then 6 "nutritious" ones from 0 to maxUtility (np.linspace).
+ */
+export function clusterMeans(minUtility: number, maxUtility: number): Float64Array {
+  const trashy = Math.floor(CLUSTERS * 0.7);
+  const means = new Float64Array(CLUSTERS);
+  linspace(minUtility, 0, trashy, means, 0);
+  linspace(0, maxUtility, CLUSTERS - trashy, means, trashy);
+  return means;
+}
+
+/** numpy.linspace(start, stop, num) written at out[offset..): step = delta / div, y = i * step + start, last = stop. */
+function linspace(start: number, stop: number, num: number, out: Float64Array, offset: number): void {
+  const step = (stop - start) / (num - 1);
+  for (let i = 0; i < num; i++) out[offset + i] = i * step + start;
+  out[offset + num - 1] = stop;
+}
+
+/** The per-row state, flat: interests B x 20, budget B, documents B x N. */
+export interface InterestEvolutionState {
+  readonly interests: Float64Array;
+  readonly budget: Float64Array;
+  readonly docCluster: Int32Array;
+  readonly docQuality: Float64Array;
+}
+
+/** Scratch space for one step of one row: K scores, K+1 probabilities, K clicks. */
+export interface StepScratch {
+  readonly scores: Float64Array;
+  readonly probs: Float64Array;
+  readonly clicks: Uint8Array;
+}
+
+export function makeScratch(slateSize: number): StepScratch {
+  return { scores: new Float64Array(slateSize), probs: new Float64Array(slateSize + 1), clicks: new Uint8Array(slateSize) };
+}
+
+/**
+ * One step of one user (row) given the slate: RecSim's IEvUserModel.simulate_response followed by
+ * update_state, drawing from `draws` in RecSim's order (the choice, then the interest flip).
+ * Writes the per-slot [click, watchMinutes] signals at signals[signalOffset..] and returns the reward.
+ */
+export function stepInterestEvolution(
+  p: InterestEvolutionParams,
+  choice: ChoiceModel,
+  state: InterestEvolutionState,
+  row: number,
+  slates: Int32Array,
+  draws: UniformSource,
+  scratch: StepScratch,
+  signals: Float32Array,
+  signalOffset: number,
+): number {
+  const k = p.slateSize;
+  const interestBase = row * CLUSTERS;
+  const docBase = row * p.candidates;
+  const { scores, probs, clicks } = scratch;
+  // score_document: interests . one_hot(cluster) = interests[cluster].
+  for (let slot = 0; slot < k; slot++) {
+    scores[slot] = state.interests[interestBase + state.docCluster[docBase + slates[row * k + slot]]];
+  }
+  choice.probabilities(scores, k, probs);
+  choice.sample(probs, k, draws, clicks);
+  let reward = 0;
+  let clickedAny = false;
+  for (let slot = 0; slot < k; slot++) {
+    const offset = signalOffset + slot * 2;
+    signals[offset] = clicks[slot];
+    signals[offset + 1] = 0;
+    // Every model offered here is single-choice: at most one slot is clicked.
+    if (clicks[slot] === 0) continue;
+    clickedAny = true;
+    const doc = docBase + slates[row * k + slot];
+    const watchMinutes = Math.min(state.budget[row], p.videoLength);
+    signals[offset + 1] = watchMinutes;
+    reward += watchMinutes;
+    evolveInterest(p, state.interests, interestBase + state.docCluster[doc], draws);
+    // received_utility = user_quality_factor (0) * expected_utility + document_quality_factor (1) * quality
+    const receivedUtility = state.docQuality[doc];
+    state.budget[row] -= watchMinutes;
+    state.budget[row] += p.userUpdateAlpha * watchMinutes * receivedUtility;
+  }
+  if (!clickedAny) state.budget[row] -= p.stepPenalty;
+  return reward;
+}
+
+/**
+ * RecSim's interest update on a click in cluster c, x = interests[c]: the step
+ * (-0.3|x| + 0.3) * (1 - x) moves x towards 1 with probability (x + 1) / 2, away otherwise; clipped.
+ */
+function evolveInterest(p: InterestEvolutionParams, interests: Float64Array, index: number, draws: UniformSource): void {
+  const x = interests[index];
+  const alpha = -p.interestStepSize * Math.abs(x) + p.interestStepSize;
+  const update = alpha * (1 - x);
+  const positiveUpdateProbability = (x + 1) / 2;
+  const moved = draws.uniform() < positiveUpdateProbability ? x + update : x - update;
+  interests[index] = Math.min(1, Math.max(-1, moved));
+}
+
+class InterestEvolutionEnv implements Env {
+  readonly spec: WorldSpec;
+  readonly observation: Observation;
+  readonly truth: GroundTruth;
+  private readonly state: InterestEvolutionState;
+  private readonly means: Float64Array;
+  private readonly choice: ChoiceModel;
+  private readonly scratch: StepScratch;
+  private readonly documentRngs: Rng[];
+  private readonly responseRngs: Rng[];
+  private readonly docCounter: Int32Array;
+  private readonly result: { signals: Float32Array; reward: Float32Array; done: Uint8Array };
+  private readonly features: Float32Array;
+
+  constructor(
+    private readonly p: InterestEvolutionParams,
+    private readonly seed: SeedKey,
+    batchSize: number,
+  ) {
+    const n = p.candidates;
+    const k = p.slateSize;
+    this.choice = interestEvolutionChoiceModel(p);
+    this.means = clusterMeans(p.minUtility, p.maxUtility);
+    this.spec = {
+      preset: 'recsim-interest-evolution',
+      batchSize,
+      numCandidates: n,
+      slateSize: k,
+      userFeatureDim: CLUSTERS,
+      itemFeatureDim: CLUSTERS,
+      affinityDim: CLUSTERS,
+      choiceModel: this.choice,
+      signalNames: ['click', 'watchMinutes'],
+      clickSignal: 0,
+      hasPopularity: false,
+      hasFreshness: false,
+      episodeMetricNames: [],
+    };
+    this.state = {
+      interests: new Float64Array(batchSize * CLUSTERS),
+      budget: new Float64Array(batchSize),
+      docCluster: new Int32Array(batchSize * n),
+      docQuality: new Float64Array(batchSize * n),
+    };
+    this.features = new Float32Array(batchSize * n * CLUSTERS);
+    const candidateItems = new Int32Array(batchSize * n);
+    for (let i = 0; i < candidateItems.length; i++) candidateItems[i] = i; // documents are per row and step
+    this.observation = {
+      userFeatures: new Float32Array(batchSize * CLUSTERS),
+      candidateItems,
+      itemFeatures: this.features,
+      itemIds: new Int32Array(batchSize * n),
+      candidatePopularity: new Float32Array(batchSize * n),
+      candidateAgeHours: new Float32Array(batchSize * n),
+      context: new Int32Array(batchSize * 3),
+      active: new Uint8Array(batchSize),
+    };
+    this.scratch = makeScratch(k);
+    this.documentRngs = new Array(batchSize);
+    this.responseRngs = new Array(batchSize);
+    this.docCounter = new Int32Array(batchSize);
+    this.result = {
+      signals: new Float32Array(batchSize * k * 2),
+      reward: new Float32Array(batchSize),
+      done: new Uint8Array(batchSize),
+    };
+    this.truth = this.groundTruth();
+  }
+
+  resetRow(row: number, episode: number): void {
+    // RecSim samples the user (interests ~ U(-1, 1)^20) from its own seeded sampler, documents from
+    // another, and responses from the global generator: three streams here too, per episode.
+    const userRng = Rng.derive(this.seed, 'recsim-interest-evolution', 'user', episode);
+    this.documentRngs[row] = Rng.derive(this.seed, 'recsim-interest-evolution', 'documents', episode);
+    this.responseRngs[row] = Rng.derive(this.seed, 'recsim-interest-evolution', 'response', episode);
+    const base = row * CLUSTERS;
+    for (let c = 0; c < CLUSTERS; c++) this.state.interests[base + c] = userRng.range(-1, 1);
+    this.state.budget[row] = this.p.timeBudget;
+    this.docCounter[row] = 0;
+    this.observation.active[row] = 1;
+    this.sampleDocuments(row);
+    this.writeUserFeatures(row);
+  }
+
+  clearRow(row: number): void {
+    this.observation.active[row] = 0;
+  }
+
+  step(slates: Int32Array): StepResult {
+    const { batchSize, slateSize } = this.spec;
+    const { reward, done, signals } = this.result;
+    for (let row = 0; row < batchSize; row++) {
+      if (this.observation.active[row] === 0) {
+        reward[row] = 0;
+        done[row] = 0;
+        continue;
+      }
+      reward[row] = stepInterestEvolution(
+        this.p, this.choice, this.state, row, slates, this.responseRngs[row], this.scratch, signals, row * slateSize * 2,
+      );
+      const finished = this.state.budget[row] <= 0;
+      done[row] = finished ? 1 : 0;
+      if (finished) continue;
+      // create_environment resamples the documents every step.
+      this.sampleDocuments(row);
+      this.writeUserFeatures(row);
+    }
+    return this.result;
+  }
+
+  episodeMetrics(): void {}
+
+  private sampleDocuments(row: number): void {
+    const n = this.p.candidates;
+    const rng = this.documentRngs[row];
+    const ids = this.observation.itemIds;
+    for (let i = 0; i < n; i++) {
+      const doc = row * n + i;
+      const previous = this.state.docCluster[doc];
+      const cluster = rng.int(CLUSTERS);
+      this.state.docCluster[doc] = cluster;
+      this.state.docQuality[doc] = this.means[cluster] + this.p.qualityStddev * rng.normal();
+      this.features[doc * CLUSTERS + previous] = 0;
+      this.features[doc * CLUSTERS + cluster] = 1;
+      ids[doc] = this.docCounter[row]++;
+    }
+  }
+
+  private writeUserFeatures(row: number): void {
+    const base = row * CLUSTERS;
+    for (let c = 0; c < CLUSTERS; c++) this.observation.userFeatures[base + c] = this.state.interests[base + c];
+  }
+
+  private groundTruth(): GroundTruth {
+    const { batchSize, numCandidates: n, slateSize: k } = this.spec;
+    const probs = new Float64Array(k + 1);
+    const single = new Float64Array(1);
+    const pairProbs = new Float64Array(2);
+    const clickAlone = (row: number, candidate: number): number => {
+      single[0] = this.state.interests[row * CLUSTERS + this.state.docCluster[row * n + candidate]];
+      this.choice.probabilities(single, 1, pairProbs);
+      return pairProbs[0];
+    };
+    const watch = (row: number) => Math.min(this.state.budget[row], this.p.videoLength);
+    return {
+      immediateValue: (out) => {
+        for (let row = 0; row < batchSize; row++) {
+          for (let c = 0; c < n; c++) out[row * n + c] = clickAlone(row, c) * watch(row);
+        }
+      },
+      longTermValue: (qualityWeight, out) => {
+        // Immediate watch time plus the expected budget it buys back: alpha * watch * quality.
+        for (let row = 0; row < batchSize; row++) {
+          const minutes = watch(row);
+          for (let c = 0; c < n; c++) {
+            const gain = this.p.userUpdateAlpha * minutes * this.state.docQuality[row * n + c];
+            out[row * n + c] = clickAlone(row, c) * (minutes + qualityWeight * gain);
+          }
+        }
+      },
+      expectedSlateReward: (slates, out) => {
+        const scores = new Float64Array(k);
+        for (let row = 0; row < batchSize; row++) {
+          for (let slot = 0; slot < k; slot++) {
+            scores[slot] = this.state.interests[row * CLUSTERS + this.state.docCluster[row * n + slates[row * k + slot]]];
+          }
+          this.choice.probabilities(scores, k, probs);
+          let clickProbability = 0;
+          for (let slot = 0; slot < k; slot++) clickProbability += probs[slot];
+          out[row] = clickProbability * watch(row);
+        }
+      },
+    };
+  }
+}
+
+export const recsimInterestEvolution = defineWorld({
+  name: 'recsim-interest-evolution',
+  summary: "A faithful port of RecSim's interest_evolution: 20 clusters, quality decides time budget.",
+  params: recsimInterestEvolutionParams,
+  check: checkSlateFits,
+  create: (values, options) => new InterestEvolutionEnv(values, options.seed, options.batchSize),
+});

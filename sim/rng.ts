@@ -1,0 +1,186 @@
+// Seeded random streams. Every stream is named by (experiment seed, run seed, component, purpose,
+// optional index), so a component's draws never depend on how many draws another component made:
+// all agents in one seed meet the same users and posts (common random numbers), and a user's
+// episode is the same whatever batch row or batch size it runs in.
+import seedrandom from 'seedrandom';
+
+/** What a seeded world or policy needs to derive its streams. */
+export interface SeedKey {
+  /** The experiment's seed (config `seed`, default 0). */
+  readonly experiment: number;
+  /** The run's seed (one of config `seeds`). */
+  readonly run: number;
+}
+
+/** Anything that yields uniforms in [0, 1): an Rng, or a replay of recorded draws in tests. */
+export interface UniformSource {
+  uniform(): number;
+}
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * A fast seeded generator (seedrandom's Tyche-i: 4 words of state, so a stream per user episode
+ * costs little to create) with the samplers the worlds need.
+ */
+export class Rng implements UniformSource {
+  private readonly next: () => number;
+
+  /** Prefer `Rng.derive`; a raw string key is for tests and tools. */
+  constructor(key: string) {
+    this.next = seedrandom.tychei(key).int32;
+  }
+
+  /** The stream for (seed, component, purpose[, index]). */
+  static derive(seed: SeedKey, component: string, purpose: string, index?: number): Rng {
+    const tail = index === undefined ? '' : `/${index}`;
+    return new Rng(`slatelab/${seed.experiment}/${seed.run}/${component}/${purpose}${tail}`);
+  }
+
+  /** Uniform in [0, 1) with 32 bits of resolution. */
+  uniform(): number {
+    return (this.next() >>> 0) / TWO_POW_32;
+  }
+
+  /** Uniform in (0, 1]: safe under a logarithm. */
+  uniformPositive(): number {
+    return ((this.next() >>> 0) + 1) / TWO_POW_32;
+  }
+
+  /** Uniform in [lo, hi). */
+  range(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.uniform();
+  }
+
+  /** Uniform integer in [0, n), n <= 2^32 (multiply-shift; bias below 2^-32 * n). */
+  int(n: number): number {
+    return Math.floor(((this.next() >>> 0) / TWO_POW_32) * n);
+  }
+
+  bernoulli(p: number): boolean {
+    return this.uniform() < p;
+  }
+
+  /** Standard normal by the ziggurat method (Marsaglia & Tsang 2000, 128 layers). */
+  normal(): number {
+    const bits = this.next();
+    const layer = bits & 127;
+    // The layer index and the value use disjoint bits (Doornik 2005): the low 7 bits pick the
+    // layer, the upper 25 (signed) give the position within it.
+    const j = bits >> 7;
+    if ((j < 0 ? -j : j) < ZIG_K[layer]) return j * ZIG_W[layer];
+    return this.normalSlow(j, layer);
+  }
+
+  /** Normal with the given mean and standard deviation. */
+  gaussian(mean: number, sd: number): number {
+    return mean + sd * this.normal();
+  }
+
+  /** Lognormal: exp(Normal(mu, sigma)). */
+  lognormal(mu: number, sigma: number): number {
+    return Math.exp(mu + sigma * this.normal());
+  }
+
+  /** Exponential with the given rate. */
+  exponential(rate: number): number {
+    return -Math.log(this.uniformPositive()) / rate;
+  }
+
+  /** Index drawn from unnormalised non-negative weights[0..count). */
+  categorical(weights: ArrayLike<number>, count = weights.length): number {
+    let total = 0;
+    for (let i = 0; i < count; i++) total += weights[i];
+    let target = this.uniform() * total;
+    for (let i = 0; i < count; i++) {
+      target -= weights[i];
+      if (target < 0) return i;
+    }
+    // Rounding can leave target == 0 after the last positive weight.
+    for (let i = count - 1; i >= 0; i--) if (weights[i] > 0) return i;
+    return count - 1;
+  }
+
+  /** Writes k distinct indices from [0, n) into out[offset..offset+k), in random order. */
+  sampleDistinct(n: number, k: number, out: Int32Array, offset = 0): void {
+    // Floyd-style rejection is cheapest for the small k of a slate.
+    for (let i = 0; i < k; i++) {
+      let candidate: number;
+      let clash: boolean;
+      do {
+        candidate = this.int(n);
+        clash = false;
+        for (let j = 0; j < i; j++) {
+          if (out[offset + j] === candidate) {
+            clash = true;
+            break;
+          }
+        }
+      } while (clash);
+      out[offset + i] = candidate;
+    }
+  }
+
+  private normalSlow(j: number, layer: number): number {
+    for (;;) {
+      if (layer === 0) {
+        // The tail beyond ZIG_R, by Marsaglia's exponential method.
+        let x: number;
+        let y: number;
+        do {
+          x = -Math.log(this.uniformPositive()) / ZIG_R;
+          y = -Math.log(this.uniformPositive());
+        } while (y + y < x * x);
+        return j > 0 ? ZIG_R + x : -ZIG_R - x;
+      }
+      const x = j * ZIG_W[layer];
+      if (ZIG_F[layer] + this.uniform() * (ZIG_F[layer - 1] - ZIG_F[layer]) < Math.exp(-0.5 * x * x)) {
+        return x;
+      }
+      const bits = this.next();
+      layer = bits & 127;
+      j = bits >> 7;
+      if ((j < 0 ? -j : j) < ZIG_K[layer]) return j * ZIG_W[layer];
+    }
+  }
+}
+
+// Ziggurat tables for 128 layers, built once (Marsaglia & Tsang 2000, "The Ziggurat Method for
+// Generating Random Variables", J. Stat. Software 5(8)), scaled to a 25-bit signed position.
+const ZIG_R = 3.442619855899;
+const ZIG_K = new Float64Array(128);
+const ZIG_W = new Float64Array(128);
+const ZIG_F = new Float64Array(128);
+{
+  const scale = 2 ** 24; // |j| < 2^24
+  const area = 9.91256303526217e-3;
+  let dn = ZIG_R;
+  let tn = dn;
+  const q = area / Math.exp(-0.5 * dn * dn);
+  ZIG_K[0] = (dn / q) * scale;
+  ZIG_K[1] = 0;
+  ZIG_W[0] = q / scale;
+  ZIG_W[127] = dn / scale;
+  ZIG_F[0] = 1;
+  ZIG_F[127] = Math.exp(-0.5 * dn * dn);
+  for (let i = 126; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(area / dn + Math.exp(-0.5 * dn * dn)));
+    ZIG_K[i + 1] = (dn / tn) * scale;
+    tn = dn;
+    ZIG_F[i] = Math.exp(-0.5 * dn * dn);
+    ZIG_W[i] = dn / scale;
+  }
+}
+
+/** Replays recorded uniforms (for golden-trace tests); throws when they run out. */
+export class ReplayUniforms implements UniformSource {
+  private position = 0;
+  constructor(private readonly values: readonly number[]) {}
+  uniform(): number {
+    if (this.position >= this.values.length) throw new Error('replay ran out of recorded uniforms');
+    return this.values[this.position++];
+  }
+  get consumed(): number {
+    return this.position;
+  }
+}

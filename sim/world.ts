@@ -1,0 +1,33 @@
+// What a named world (a preset) declares: its parameters and how to build an instance.
+import type { Env } from './env.ts';
+import type { ParamIssue, ParamSpecs, ParamValues } from './params.ts';
+import type { SeedKey } from './rng.ts';
+
+export interface WorldOptions {
+  /** Seeds every stream of the world (users, posts, responses). */
+  readonly seed: SeedKey;
+  /** B: rows stepped together. Results do not depend on it. */
+  readonly batchSize: number;
+}
+
+export interface WorldDefinition<S extends ParamSpecs = ParamSpecs> {
+  readonly name: string;
+  /** One line for `slatelab list`. */
+  readonly summary: string;
+  readonly params: S;
+  /** Checks across fields (e.g. slateSize <= candidates); field names relative to params. */
+  check?(values: ParamValues<S>): ParamIssue[];
+  create(values: ParamValues<S>, options: WorldOptions): Env;
+}
+
+/** Declares a world with its parameter types inferred from the declaration. */
+export function defineWorld<S extends ParamSpecs>(definition: WorldDefinition<S>): WorldDefinition<S> {
+  return definition;
+}
+
+/** The usual cross-field check of every slate world. */
+export function checkSlateFits(values: { candidates: number; slateSize: number }): ParamIssue[] {
+  return values.slateSize > values.candidates
+    ? [{ field: 'slateSize', message: `slate size ${values.slateSize} is larger than candidates ${values.candidates}; lower slateSize or raise candidates` }]
+    : [];
+}
