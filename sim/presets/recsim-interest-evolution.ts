@@ -272,18 +272,21 @@ class InterestEvolutionEnv implements Env {
 
   private sampleDocuments(row: number): void {
     const n = this.p.candidates;
+    const sd = this.p.qualityStddev;
     const rng = this.documentRngs[row];
+    const { docCluster, docQuality } = this.state;
+    const { means, features } = this;
     const ids = this.observation.itemIds;
-    for (let i = 0; i < n; i++) {
-      const doc = row * n + i;
-      const previous = this.state.docCluster[doc];
+    let nextId = this.docCounter[row];
+    for (let doc = row * n, end = doc + n; doc < end; doc++) {
       const cluster = rng.int(CLUSTERS);
-      this.state.docCluster[doc] = cluster;
-      this.state.docQuality[doc] = this.means[cluster] + this.p.qualityStddev * rng.normal();
-      this.features[doc * CLUSTERS + previous] = 0;
-      this.features[doc * CLUSTERS + cluster] = 1;
-      ids[doc] = this.docCounter[row]++;
+      features[doc * CLUSTERS + docCluster[doc]] = 0; // clear the previous one-hot
+      features[doc * CLUSTERS + cluster] = 1;
+      docCluster[doc] = cluster;
+      docQuality[doc] = means[cluster] + sd * rng.normal();
+      ids[doc] = nextId++;
     }
+    this.docCounter[row] = nextId;
   }
 
   private writeUserFeatures(row: number): void {
