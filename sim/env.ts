@@ -112,6 +112,8 @@ export interface EpisodeRecord {
   readonly return: number;
   readonly length: number;
   readonly clicks: number;
+  /** Reward summed per simulated day (context day index 0, 1, ...); worlds without a clock have one day. */
+  readonly dailyReturn: readonly number[];
   /** Values of WorldSpec.episodeMetricNames, in that order. */
   readonly extra: readonly number[];
 }
@@ -144,6 +146,8 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
   const rowLength = new Int32Array(rows);
   const rowClicks = new Float64Array(rows);
   const rowRngs: Rng[] = new Array(rows);
+  const rowDaily: number[][] = Array.from({ length: rows }, () => []);
+  const rowDay = new Int32Array(rows); // the day of the request being stepped, read before the step
   const extra = new Float64Array(episodeMetricNames.length);
   const records: EpisodeRecord[] = new Array(options.episodes);
   let nextEpisode = 0;
@@ -156,6 +160,7 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
       rowReturn[row] = 0;
       rowLength[row] = 0;
       rowClicks[row] = 0;
+      rowDaily[row] = [];
       rowRngs[row] = Rng.derive(options.seed, options.deciderName, 'act', episode);
       env.resetRow(row, episode);
       running++;
@@ -167,6 +172,8 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
   for (let row = 0; row < rows; row++) startRow(row);
 
   while (running > 0) {
+    const context = env.observation.context;
+    for (let row = 0; row < rows; row++) rowDay[row] = context[row * 3];
     decider.act(env.observation, rowRngs, slates);
     const result = env.step(slates);
     options.onStep?.(result, slates);
@@ -174,6 +181,10 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
       const episode = rowEpisode[row];
       if (episode < 0) continue;
       rowReturn[row] += result.reward[row];
+      const daily = rowDaily[row];
+      const day = rowDay[row];
+      while (daily.length <= day) daily.push(0);
+      daily[day] += result.reward[row];
       rowLength[row] += 1;
       const signalBase = row * slateSize * signalCount + clickSignal;
       for (let slot = 0; slot < slateSize; slot++) rowClicks[row] += result.signals[signalBase + slot * signalCount];
@@ -184,6 +195,7 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
         return: rowReturn[row],
         length: rowLength[row],
         clicks: rowClicks[row],
+        dailyReturn: rowDaily[row],
         extra: Array.from(extra),
       };
       records[episode] = record;
