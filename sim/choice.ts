@@ -92,10 +92,15 @@ export function multinomialProportional(params: MultinomialProportionalParams): 
     probabilities(scores, k, out) {
       for (let i = 0; i < k; i++) out[i] = scores[i] - params.minNormalizer;
       out[k] = params.noClickMass - params.minNormalizer;
-      for (let i = 0; i <= k; i++) {
+      if (out[k] < 0) {
+        throw new RangeError(
+          `multinomial-proportional: noClickMass ${params.noClickMass} is below minNormalizer ${params.minNormalizer}; raise noClickMass or lower minNormalizer`,
+        );
+      }
+      for (let i = 0; i < k; i++) {
         if (out[i] < 0) {
           throw new RangeError(
-            `multinomial-proportional: score ${out[i] + params.minNormalizer} is below minNormalizer ${params.minNormalizer}; lower minNormalizer`,
+            `multinomial-proportional: score ${scores[i]} is below minNormalizer ${params.minNormalizer}; lower minNormalizer`,
           );
         }
       }
