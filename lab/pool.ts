@@ -1,0 +1,82 @@
+// A small worker-thread pool for independent runs. Each task names an exported function of one of
+// our modules and its (structured-cloneable) arguments, so a task runs the same code in a worker
+// as in-process: results cannot depend on the number of threads, only the wall time does.
+import { Worker } from 'node:worker_threads';
+
+export interface Task {
+  /** File URL of the module (e.g. new URL('./runner.ts', import.meta.url).href). */
+  readonly module: string;
+  /** Name of the exported function to call. */
+  readonly fn: string;
+  readonly args: readonly unknown[];
+}
+
+export interface TaskMessage extends Task {
+  readonly id: number;
+}
+
+export type TaskReply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly message: string; readonly stack: string };
+
+export type TaskOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: Error };
+
+/**
+ * Runs every task on `threads` worker threads (in-process when threads <= 1) and returns their
+ * outcomes in task order. A failing task does not stop the others. `onSettled` fires as each
+ * task ends, in completion order, so callers can save finished work straight away.
+ */
+export async function runTasks<R>(
+  tasks: readonly Task[],
+  threads: number,
+  onSettled?: (index: number, outcome: TaskOutcome<R>) => void | Promise<void>,
+): Promise<TaskOutcome<R>[]> {
+  const outcomes: TaskOutcome<R>[] = new Array(tasks.length);
+  const settle = async (index: number, outcome: TaskOutcome<R>) => {
+    outcomes[index] = outcome;
+    await onSettled?.(index, outcome);
+  };
+  if (threads <= 1 || tasks.length <= 1) {
+    for (let index = 0; index < tasks.length; index++) {
+      const task = tasks[index];
+      try {
+        const module = (await import(task.module)) as Record<string, (...args: unknown[]) => unknown>;
+        await settle(index, { ok: true, value: (await module[task.fn](...task.args)) as R });
+      } catch (error) {
+        await settle(index, { ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+      }
+    }
+    return outcomes;
+  }
+
+  let next = 0;
+  const workerCount = Math.min(threads, tasks.length);
+  const runWorker = () =>
+    new Promise<void>((resolve, reject) => {
+      const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
+      let current = -1;
+      const feed = () => {
+        if (next >= tasks.length) {
+          void worker.terminate().then(() => resolve());
+          return;
+        }
+        current = next++;
+        const message: TaskMessage = { id: current, ...tasks[current] };
+        worker.postMessage(message);
+      };
+      worker.on('message', (reply: TaskReply) => {
+        const outcome: TaskOutcome<R> = reply.ok
+          ? { ok: true, value: reply.value as R }
+          : { ok: false, error: Object.assign(new Error(reply.message), { stack: reply.stack }) };
+        Promise.resolve(settle(reply.id, outcome)).then(feed, reject);
+      });
+      worker.on('error', (error) => {
+        // The thread died (not a task error): fail its task and the pool.
+        if (current >= 0 && !outcomes[current]) outcomes[current] = { ok: false, error };
+        reject(error);
+      });
+      feed();
+    });
+  await Promise.all(Array.from({ length: workerCount }, runWorker));
+  return outcomes;
+}

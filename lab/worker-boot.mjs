@@ -1,0 +1,6 @@
+// Entry of a pool worker thread. Worker threads do not inherit the tsx loader the CLI registered,
+// so each worker registers it before loading the TypeScript worker body.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./worker.ts');
