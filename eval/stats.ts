@@ -1,0 +1,79 @@
+// Statistics over seeds: each seed's run gives one number per metric (a mean over its episodes),
+// and the seeds are the independent replications. Confidence intervals use Student's t with n - 1
+// degrees of freedom, since a handful of seeds is the usual case and the normal approximation
+// would be too narrow there. Pure functions of plain arrays.
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+
+/** A metric summarised over seeds. */
+export interface SeedSummary {
+  readonly mean: number;
+  /** Sample standard deviation (n - 1 in the denominator); 0 when n < 2. */
+  readonly sd: number;
+  /** Two-sided 95% t interval for the mean; [mean, mean] when n = 1; [NaN, NaN] when n = 0. */
+  readonly ci95: readonly [number, number];
+  readonly n: number;
+}
+
+export function mean(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  let total = 0;
+  for (const value of values) total += value;
+  return total / values.length;
+}
+
+/** Sample standard deviation (Bessel's correction); 0 for fewer than two values. */
+export function sampleSd(values: readonly number[]): number {
+  const n = values.length;
+  if (n < 2) return 0;
+  const centre = mean(values);
+  let squares = 0;
+  for (const value of values) squares += (value - centre) * (value - centre);
+  return Math.sqrt(squares / (n - 1));
+}
+
+/**
+ * The 95% confidence interval for the mean: mean +- t(0.975, n - 1) * sd / sqrt(n).
+ * With one value there is no spread to estimate, so the interval collapses to the value.
+ */
+export function ci95(values: readonly number[]): [number, number] {
+  const n = values.length;
+  const centre = mean(values);
+  if (n === 0) return [Number.NaN, Number.NaN];
+  if (n === 1) return [centre, centre];
+  const halfWidth = tQuantile(0.975, n - 1) * (sampleSd(values) / Math.sqrt(n));
+  return [centre - halfWidth, centre + halfWidth];
+}
+
+export function summarize(values: readonly number[]): SeedSummary {
+  return { mean: mean(values), sd: sampleSd(values), ci95: ci95(values), n: values.length };
+}
+
+/** A paired comparison: per-seed differences (agent - baseline) over the seeds both have. */
+export interface PairedSummary extends SeedSummary {
+  /** agent - baseline for each shared seed, in `seeds` order. */
+  readonly values: readonly number[];
+  readonly seeds: readonly number[];
+}
+
+/**
+ * Paired differences against a baseline. Both agents met the same users and posts in a seed
+ * (common random numbers), so the per-seed difference cancels the seed's own luck and its
+ * interval is usually far narrower than the difference of two unpaired intervals.
+ * Seeds missing on either side (a failed run) are left out.
+ */
+export function pairedDifferences(
+  agent: ReadonlyMap<number, number>,
+  baseline: ReadonlyMap<number, number>,
+  seedOrder: readonly number[],
+): PairedSummary {
+  const seeds: number[] = [];
+  const values: number[] = [];
+  for (const seed of seedOrder) {
+    const a = agent.get(seed);
+    const b = baseline.get(seed);
+    if (a === undefined || b === undefined) continue;
+    seeds.push(seed);
+    values.push(a - b);
+  }
+  return { ...summarize(values), values, seeds };
+}

@@ -1,0 +1,405 @@
+// Experiment configs: read a YAML or JSON file once, at the edge, into a typed and defaulted
+// ExperimentConfig. Every problem becomes one line naming the file, the field path, the bad value
+// and a fix; all problems are collected and reported together, so one edit fixes them all.
+//
+// zod checks the top-level shape; world and agent parameters are checked by the declarations of
+// the world and policy themselves (sim/params.ts resolveParams), then the world's cross-field
+// check and each policy's `unsupported(spec)` against an instance of the world.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import type { PolicyDefinition } from '../policies/policy.ts';
+import { policies as defaultPolicies } from '../policies/index.ts';
+import type { WorldSpec } from '../sim/env.ts';
+import { resolveParams } from '../sim/params.ts';
+import { defaultWorld, worlds as defaultWorlds } from '../sim/presets/index.ts';
+import type { WorldDefinition } from '../sim/world.ts';
+
+/** What config validation and the runner look names up in; tests inject their own. */
+export interface Registries {
+  readonly worlds: Readonly<Record<string, WorldDefinition<any>>>;
+  readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
+}
+
+export const defaultRegistries: Registries = { worlds: defaultWorlds, policies: defaultPolicies };
+
+export interface AgentConfig {
+  /** Unique within the experiment; names the agent's result files. */
+  readonly name: string;
+  /** A registered policy (later: agent) name. */
+  readonly kind: string;
+  /** Every declared parameter, defaults filled in. */
+  readonly params: Record<string, unknown>;
+}
+
+export interface ExperimentConfig {
+  readonly name: string;
+  /** The experiment seed: with a run seed, it names every random stream. */
+  readonly seed: number;
+  readonly world: { readonly preset: string; readonly params: Record<string, unknown> };
+  /** Run seeds, in the order results list them. */
+  readonly seeds: readonly number[];
+  readonly agents: readonly AgentConfig[];
+  readonly evaluation: {
+    /** Episodes per (agent, seed) run. */
+    readonly episodes: number;
+    /** Rows stepped together; results do not depend on it. */
+    readonly batchSize: number;
+    /** Safety valve: an episode is cut after this many steps. */
+    readonly maxStepsPerEpisode: number;
+  };
+}
+
+/** Overrides from the command line, applied before validation. */
+export interface ConfigOverrides {
+  /** A seed count N: seeds 0..N-1. */
+  readonly seeds?: number;
+  readonly episodes?: number;
+  readonly batchSize?: number;
+}
+
+/** A config that cannot be used; `issues` holds one line each (file and field included). */
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(issues.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_SEEDS = 5;
+export const DEFAULT_EPISODES = 100;
+export const DEFAULT_BATCH_SIZE = 64;
+export const DEFAULT_MAX_STEPS = 100_000;
+
+/** A name that is safe as a file or directory name on every platform. */
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SAFE_NAME_HINT = 'use letters, digits, ".", "_" or "-" (starting with a letter or digit, at most 64)';
+
+const agentSchema = z.strictObject({
+  name: z.string().regex(SAFE_NAME, { error: SAFE_NAME_HINT }),
+  kind: z.string(),
+  // Checked by the policy's own declaration below.
+  params: z.unknown().optional(),
+});
+
+const configSchema = z.strictObject({
+  name: z.string().regex(SAFE_NAME, { error: SAFE_NAME_HINT }).optional(),
+  seed: z.number().int().min(0).default(0),
+  world: z
+    .strictObject({
+      preset: z.string().default(defaultWorld),
+      params: z.unknown().optional(),
+    })
+    .default({ preset: defaultWorld }),
+  seeds: z
+    .union([z.number().int().min(1), z.array(z.number().int().min(0)).min(1)], {
+      error: 'expected a count like 4 (seeds 0..3) or a list of whole numbers >= 0 like [0, 1, 2, 3]',
+    })
+    .default(DEFAULT_SEEDS),
+  agents: z.array(agentSchema).min(1, { error: 'list at least one agent, e.g. [{ name: random, kind: random }]' }),
+  evaluation: z
+    .strictObject({
+      episodes: z.number().int().min(1).default(DEFAULT_EPISODES),
+      batchSize: z.number().int().min(1).max(65_536).default(DEFAULT_BATCH_SIZE),
+      maxStepsPerEpisode: z.number().int().min(1).default(DEFAULT_MAX_STEPS),
+    })
+    .default({ episodes: DEFAULT_EPISODES, batchSize: DEFAULT_BATCH_SIZE, maxStepsPerEpisode: DEFAULT_MAX_STEPS }),
+});
+
+/** Known fields at each level of the shape, for "unknown field" hints. */
+function knownFields(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(configSchema.shape);
+  if (path[0] === 'world') return ['preset', 'params'];
+  if (path[0] === 'evaluation') return ['episodes', 'batchSize', 'maxStepsPerEpisode'];
+  if (path[0] === 'agents') return ['name', 'kind', 'params'];
+  return [];
+}
+
+/** Reads and validates a config file. Throws ConfigError with every problem found. */
+export function loadConfig(file: string, registries: Registries = defaultRegistries, overrides: ConfigOverrides = {}): ExperimentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new ConfigError([`cannot read config "${file}": ${why}; check the path`]);
+  }
+  const raw = parseConfigText(text, file);
+  return validateConfig(applyOverrides(raw, overrides), file, registries);
+}
+
+/** Parses YAML (or JSON, by the .json extension); malformed input gives file:line:column errors. */
+export function parseConfigText(text: string, file: string): unknown {
+  if (extname(file).toLowerCase() === '.json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      const message = (error as Error).message;
+      const position = /position (\d+)/.exec(message);
+      const where = position ? lineColumn(text, Number(position[1])) : '';
+      throw new ConfigError([`${file}${where}: malformed JSON: ${firstLine(message)}`]);
+    }
+  }
+  const document = parseDocument(text, { uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      document.errors.map((error) => {
+        const start = error.linePos?.[0];
+        const where = start ? `:${start.line}:${start.col}` : '';
+        // The position goes up front (file:line:column), so drop yaml's own " at line L, column C:".
+        const message = firstLine(error.message).replace(/ at line \d+, column \d+:?$/, '');
+        return `${file}${where}: malformed YAML: ${message}`;
+      }),
+    );
+  }
+  return document.toJS() as unknown;
+}
+
+function lineColumn(text: string, offset: number): string {
+  let line = 1;
+  let column = 1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === '\n') {
+      line++;
+      column = 1;
+    } else column++;
+  }
+  return `:${line}:${column}`;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].trim();
+}
+
+function applyOverrides(raw: unknown, overrides: ConfigOverrides): unknown {
+  if (!isMapping(raw)) return raw;
+  const config = { ...(raw as Record<string, unknown>) };
+  if (overrides.seeds !== undefined) config.seeds = overrides.seeds;
+  if (overrides.episodes !== undefined || overrides.batchSize !== undefined) {
+    const base = isMapping(config.evaluation) ? config.evaluation : {};
+    config.evaluation = {
+      ...base,
+      ...(overrides.episodes !== undefined ? { episodes: overrides.episodes } : {}),
+      ...(overrides.batchSize !== undefined ? { batchSize: overrides.batchSize } : {}),
+    };
+  }
+  return config;
+}
+
+/**
+ * Validates a parsed config object. `file` prefixes every message (and names the experiment
+ * when the config has no `name`). Throws ConfigError with every problem found.
+ */
+export function validateConfig(raw: unknown, file: string, registries: Registries = defaultRegistries): ExperimentConfig {
+  const issues: string[] = [];
+  const report = (field: string, message: string): void => {
+    issues.push(`${file}: ${field ? `${field}: ` : ''}${message}`);
+  };
+  if (!isMapping(raw)) {
+    report('', `expected a mapping with name, world, seeds, agents and evaluation, got ${describe(raw)}`);
+    throw new ConfigError(issues);
+  }
+  // The shape first, then (even where the shape is wrong elsewhere) the names and parameters
+  // that can be checked, so that one pass reports every problem.
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      for (const [field, message] of formatZodIssue(issue, raw)) report(field, message);
+    }
+  }
+  const given = raw as Record<string, unknown>;
+  const shape = parsed.success ? parsed.data : null;
+  const experimentSeed = shape?.seed ?? 0;
+
+  const rawSeeds = shape?.seeds ?? given.seeds;
+  const seeds: number[] =
+    typeof rawSeeds === 'number' && Number.isInteger(rawSeeds) && rawSeeds >= 1
+      ? Array.from({ length: rawSeeds }, (_, i) => i)
+      : Array.isArray(rawSeeds)
+        ? rawSeeds.filter((seed): seed is number => Number.isInteger(seed))
+        : rawSeeds === undefined
+          ? Array.from({ length: DEFAULT_SEEDS }, (_, i) => i)
+          : [];
+  const seen = new Set<number>();
+  seeds.forEach((seed, i) => {
+    if (seen.has(seed)) report(`seeds[${i}]`, `duplicate seed ${seed}; list each seed once`);
+    seen.add(seed);
+  });
+
+  // The world: a known preset, its declared parameters, then its cross-field check.
+  const worldGiven = isMapping(given.world) ? given.world : {};
+  const preset = typeof worldGiven.preset === 'string' ? worldGiven.preset : given.world === undefined ? defaultWorld : null;
+  let worldParams: Record<string, unknown> = {};
+  let spec: WorldSpec | null = null;
+  const world = preset === null ? undefined : registries.worlds[preset];
+  if (preset !== null && !world) {
+    report('world.preset', unknownName('world', preset, Object.keys(registries.worlds)));
+  } else if (world) {
+    const resolved = resolveParams(world.params, worldGiven.params, 'world.params');
+    for (const issue of resolved.issues) report(issue.field, withSuggestion(issue.field, issue.message));
+    worldParams = resolved.values as Record<string, unknown>;
+    // Unknown names leave every value valid, so the cross-field check still means something;
+    // a bad value was replaced by its default, and checking that would mislead.
+    if (resolved.issues.every((issue) => issue.message.startsWith('unknown parameter'))) {
+      const crossIssues = world.check?.(resolved.values) ?? [];
+      for (const issue of crossIssues) report(`world.params.${issue.field}`, issue.message);
+      if (crossIssues.length === 0) {
+        // A one-row instance tells the policies what shape of world they will face.
+        try {
+          spec = world.create(resolved.values, { seed: { experiment: experimentSeed, run: seeds[0] ?? 0 }, batchSize: 1 }).spec;
+        } catch (error) {
+          report('world.params', `the world cannot be built with these parameters: ${firstLine((error as Error).message)}`);
+        }
+      }
+    }
+  }
+
+  const agents: AgentConfig[] = [];
+  const names = new Map<string, number>();
+  (Array.isArray(given.agents) ? given.agents : []).forEach((agent: unknown, i) => {
+    if (!isMapping(agent) || typeof agent.name !== 'string' || typeof agent.kind !== 'string') return;
+    // Case-insensitive, since names become file names (macOS and Windows fold case).
+    const previous = names.get(agent.name.toLowerCase());
+    if (previous !== undefined) {
+      report(`agents[${i}].name`, `duplicate agent name "${agent.name}" (also agents[${previous}]); give each agent its own name`);
+    } else names.set(agent.name.toLowerCase(), i);
+    const policy = registries.policies[agent.kind];
+    if (!policy) {
+      report(`agents[${i}].kind`, unknownName('policy', agent.kind, Object.keys(registries.policies)));
+      return;
+    }
+    const resolved = resolveParams(policy.params, agent.params, `agents[${i}].params`);
+    for (const issue of resolved.issues) report(issue.field, withSuggestion(issue.field, issue.message));
+    if (spec) {
+      const why = policy.unsupported?.(spec) ?? null;
+      if (why) report(`agents[${i}].kind`, `policy "${agent.kind}" cannot run in world "${spec.preset}": ${why}`);
+    }
+    agents.push({ name: agent.name, kind: agent.kind, params: resolved.values as Record<string, unknown> });
+  });
+
+  if (issues.length > 0 || !shape) throw new ConfigError(issues);
+  return {
+    name: shape.name ?? defaultName(file),
+    seed: shape.seed,
+    world: { preset: shape.world.preset, params: worldParams },
+    seeds,
+    agents,
+    evaluation: shape.evaluation,
+  };
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The config file's base name, made safe, names an experiment without `name`. */
+function defaultName(file: string): string {
+  const base = file.split(/[\\/]/).pop() ?? 'experiment';
+  const stem = base.replace(/\.(ya?ml|json)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return stem.slice(0, 64) || 'experiment';
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
+  return out;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  int: 'a whole number',
+  number: 'a number',
+  string: 'a string',
+  array: 'a list',
+  object: 'a mapping',
+  boolean: 'true or false',
+};
+
+/** One (field, message) per problem, in words a config author knows. */
+function formatZodIssue(issue: z.core.$ZodIssue, raw: unknown): [string, string][] {
+  const value = valueAt(raw, issue.path);
+  const field = fieldPath(issue.path);
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
+      if (value === undefined) return [[field, `missing; add it (${expected})`]];
+      return [[field, `expected ${expected}, got ${describe(value)}`]];
+    }
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => {
+        const known = knownFields(issue.path);
+        const hint = suggest(key, known);
+        return [fieldPath([...issue.path, key]), `unknown field; known: ${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`];
+      });
+    case 'too_small':
+      if (issue.origin === 'array') return [[field, issue.message]];
+      return [[field, `must be at least ${String(issue.minimum)}, got ${describe(value)}`]];
+    case 'too_big':
+      return [[field, `must be at most ${String(issue.maximum)}, got ${describe(value)}`]];
+    default:
+      return [[field, `${issue.message}, got ${describe(value)}`]];
+  }
+}
+
+function unknownName(what: string, name: string, known: readonly string[]): string {
+  const hint = suggest(name, known);
+  return `unknown ${what} "${name}"; known: ${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`;
+}
+
+/** Adds "did you mean" to resolveParams' unknown-parameter messages. */
+function withSuggestion(field: string, message: string): string {
+  const known = /^unknown parameter; known: (.*)$/.exec(message);
+  if (!known) return message;
+  if (known[1] === '') return 'unknown parameter; this takes no parameters, remove it';
+  const key = field.slice(field.lastIndexOf('.') + 1);
+  const hint = suggest(key, known[1].split(', '));
+  return hint ? `${message} (did you mean "${hint}"?)` : message;
+}
+
+/** The closest known name within an edit distance of a third of its length (at least 2), or null. */
+export function suggest(name: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const limit = Math.max(2, Math.floor((best?.length ?? 0) / 3));
+  return best !== null && bestDistance <= limit ? best : null;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), two-row dynamic programme. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

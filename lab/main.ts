@@ -1,0 +1,217 @@
+// The command line: `slatelab run | list | bench`. User input is checked here, at the edge; every
+// error is one line `slatelab: <message>` on stderr (exit 2 for bad input, 1 for failed runs), and
+// stack traces appear only with --verbose. lab/cli.ts calls `main` with the process arguments.
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { describeParam, type ParamSpecs } from '../sim/params.ts';
+import { ConfigError, defaultRegistries, loadConfig, type ConfigOverrides, type Registries } from './config.ts';
+import { defaultOutDir, summaryText, textTable } from './results.ts';
+import { runExperiment, type Progress } from './runner.ts';
+
+/** Where the CLI writes; tests capture it. */
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Whether stderr is a terminal (progress then rewrites one line instead of printing many). */
+  readonly stderrIsTTY: boolean;
+}
+
+export const processIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  stderrIsTTY: process.stderr.isTTY === true,
+};
+
+/** Bad input from the user: exit code 2. */
+export class UsageError extends Error {}
+
+/** RecSim's interest_evolution in Python on the reference machine (DESIGN.md section 6). */
+const RECSIM_STEPS_PER_SECOND = 8_400;
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function main(argv: readonly string[], io: Io = processIo, registries: Registries = defaultRegistries): Promise<number> {
+  let exitCode = 0;
+  let verbose = argv.includes('--verbose');
+  const guard = (action: () => Promise<number> | number) => async (): Promise<void> => {
+    try {
+      exitCode = await action();
+    } catch (error) {
+      exitCode = reportError(error, io, verbose);
+    }
+  };
+  const parser = yargs([...argv])
+    .scriptName('slatelab')
+    .usage('$0 <command> [options]')
+    .command(
+      'run <config>',
+      'run an experiment config (YAML or JSON) and write results',
+      (y) =>
+        y
+          .positional('config', { type: 'string', demandOption: true, describe: 'experiment config file' })
+          .option('out', { type: 'string', describe: 'output directory (default results/<name>/<UTC time>)' })
+          .option('seeds', { type: 'number', describe: 'run seeds 0..N-1 instead of the config seeds' })
+          .option('episodes', { type: 'number', describe: 'episodes per (agent, seed) instead of the config value' })
+          .option('batch-size', { type: 'number', describe: 'rows stepped together (results do not depend on it)' })
+          .option('threads', { type: 'number', describe: 'worker threads for runs (default: all cores; results do not depend on it)' }),
+      (args) =>
+        guard(() =>
+          runCommand(
+            args.config,
+            {
+              out: args.out,
+              seeds: positiveInt('--seeds', args.seeds),
+              episodes: positiveInt('--episodes', args.episodes),
+              batchSize: positiveInt('--batch-size', args['batch-size']),
+              threads: positiveInt('--threads', args.threads),
+            },
+            io,
+            registries,
+            verbose,
+          ),
+        )(),
+    )
+    .command('list', 'list worlds and policies with their parameters', {}, (_args) => guard(() => listCommand(io, registries))())
+    .command(
+      'bench',
+      'measure simulation speed (user-steps per second)',
+      (y) =>
+        y
+          .option('json', { type: 'boolean', default: false, describe: 'print {"<world>/<policy>": {"stepsPerSecond": n}} only' })
+          .option('seconds', { type: 'number', describe: 'length of each timed window (default 1)' })
+          .option('only', { type: 'string', array: true, describe: 'only these world/policy cases, e.g. feed/random' }),
+      (args) => guard(() => benchCommand({ json: args.json, seconds: args.seconds, only: args.only }, io))(),
+    )
+    .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces with errors' })
+    .demandCommand(1, 'name a command: run, list or bench')
+    .strict()
+    .help()
+    .version(version)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error, instance) => {
+      // Our own handlers' errors arrive here too; usage problems get yargs' help and exit 2.
+      if (error && !message) throw error;
+      instance.showHelp((text) => io.stderr(`${text}\n`));
+      throw new UsageError(message ?? error.message);
+    });
+  try {
+    const args = await parser.parseAsync();
+    verbose = args.verbose === true;
+  } catch (error) {
+    return reportError(error, io, verbose);
+  }
+  return exitCode;
+}
+
+function reportError(error: unknown, io: Io, verbose: boolean): number {
+  if (error instanceof ConfigError) {
+    for (const issue of error.issues) io.stderr(`slatelab: ${issue}\n`);
+    return 2;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr(`slatelab: ${message.split('\n')[0]}\n`);
+  if (verbose && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+  return error instanceof UsageError ? 2 : 1;
+}
+
+function positiveInt(option: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option}: expected a whole number >= 1, got ${value}`);
+  return value;
+}
+
+async function runCommand(
+  file: string,
+  options: ConfigOverrides & { out?: string; threads?: number },
+  io: Io,
+  registries: Registries,
+  verbose: boolean,
+): Promise<number> {
+  const config = loadConfig(file, registries, options);
+  const outDir = options.out ?? defaultOutDir(config.name, new Date());
+  const runs = config.agents.length * config.seeds.length;
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  io.stderr(
+    `${config.name}: ${count(config.agents.length, 'agent')} x ${count(config.seeds.length, 'seed')} x ` +
+      `${count(config.evaluation.episodes, 'episode')} in ${config.world.preset} (${count(runs, 'run')})\n`,
+  );
+  const progress: Progress = io.stderrIsTTY
+    ? { line: (text) => io.stderr(`\r\x1b[K${text}\n`), update: (text) => io.stderr(`\r\x1b[K${text}`) }
+    : { line: (text) => io.stderr(`${text}\n`) };
+  const outcome = await runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads: options.threads });
+  io.stdout(`\nresults: ${outcome.outDir}\n\n${summaryText(outcome.summary)}`);
+  if (outcome.failures.length > 0) {
+    io.stderr(`slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json (failures)\n`);
+    return 1;
+  }
+  return 0;
+}
+
+function paramLines(specs: ParamSpecs, indent: string): string[] {
+  const names = Object.keys(specs);
+  if (names.length === 0) return [`${indent}(no parameters)`];
+  const width = Math.max(...names.map((name) => name.length));
+  const lines: string[] = [];
+  for (const name of names) {
+    const spec = specs[name];
+    if (spec.type === 'group') {
+      lines.push(`${indent}${name}: ${spec.doc}`);
+      lines.push(...paramLines(spec.params, `${indent}  `));
+    } else {
+      lines.push(`${indent}${name.padEnd(width)}  ${describeParam(spec)}`);
+    }
+  }
+  return lines;
+}
+
+function listCommand(io: Io, registries: Registries): number {
+  const lines: string[] = ['Worlds (config: world.preset, parameters under world.params)', ''];
+  for (const [name, world] of Object.entries(registries.worlds)) {
+    lines.push(`  ${name}: ${world.summary}`, ...paramLines(world.params, '      '), '');
+  }
+  lines.push('Policies (config: agents[].kind, parameters under agents[].params)', '');
+  for (const [name, policy] of Object.entries(registries.policies)) {
+    const flag = policy.evaluationOnly ? ' [evaluation only: reads ground truth]' : '';
+    lines.push(`  ${name}${flag}: ${policy.summary}`, ...paramLines(policy.params, '      '), '');
+  }
+  io.stdout(`${lines.join('\n')}`);
+  return 0;
+}
+
+interface BenchModule {
+  runBenchmarks(options: {
+    seconds?: number;
+    only?: readonly string[];
+    onResult?: (key: string, stepsPerSecond: number) => void;
+  }): Promise<Record<string, { stepsPerSecond: number }>>;
+  benchCases?: readonly { world: string; policy: string }[];
+}
+
+async function benchCommand(options: { json: boolean; seconds?: number; only?: string[] }, io: Io): Promise<number> {
+  if (options.seconds !== undefined && !(options.seconds > 0)) {
+    throw new UsageError(`--seconds: expected a positive number, got ${options.seconds}`);
+  }
+  // Loaded lazily: only `bench` needs it (and the rest of the CLI works without it).
+  const modulePath = '../bench/benchmarks.ts';
+  const bench = (await import(modulePath)) as BenchModule;
+  const known = bench.benchCases?.map((c) => `${c.world}/${c.policy}`);
+  for (const key of options.only ?? []) {
+    if (known && !known.includes(key)) throw new UsageError(`--only: no benchmark "${key}"; known: ${known.join(', ')}`);
+  }
+  const results = await bench.runBenchmarks({
+    seconds: options.seconds,
+    only: options.only,
+    onResult: (key, rate) => io.stderr(`${key}: ${Math.round(rate)} steps/s\n`),
+  });
+  if (options.json) {
+    io.stdout(`${JSON.stringify(results)}\n`);
+    return 0;
+  }
+  const rows = [['world/policy', 'steps/s', 'vs RecSim (8.4k/s)']];
+  for (const [key, { stepsPerSecond }] of Object.entries(results)) {
+    rows.push([key, String(Math.round(stepsPerSecond)), `${(stepsPerSecond / RECSIM_STEPS_PER_SECOND).toFixed(1)}x`]);
+  }
+  io.stdout(`\n${textTable(rows)}\n`);
+  return 0;
+}

@@ -1,0 +1,327 @@
+// The results store: what an experiment leaves in its output directory, written atomically
+// (a temporary file renamed into place), so a reader never sees half a file and an interrupted
+// run never leaves a truncated one.
+//
+//   manifest.json               resolved config, seeds, versions, git commit, failures (no timestamps)
+//   runs/<agent>/seed-<s>.jsonl one record per episode
+//   summary.json                per agent and metric: mean, 95% CI over seeds, n, per-seed values;
+//                               paired differences against the first agent
+//   summary.csv                 agent,metric,mean,ci95_lo,ci95_hi,n
+//   charts/<name>.svg|png       comparisons per metric; reward and active users per day
+//   report.md, report.html      the summary as tables, with the charts (report.html is offline, one file)
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pairedDifferences, summarize } from '../eval/stats.ts';
+import type { AgentChartData } from './charts.ts';
+import type { ExperimentConfig } from './config.ts';
+
+/** Writes `text` to `path` atomically: a sibling temporary file, then a rename over the target. */
+export function writeFileAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+export function writeBinaryAtomic(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, bytes);
+  renameSync(temporary, path);
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** One metric of one agent over seeds. */
+export interface MetricSummary {
+  readonly mean: number;
+  readonly ci95: readonly [number, number];
+  readonly n: number;
+  /** Per-seed means, in seed order (seeds whose run failed are left out; see `seeds`). */
+  readonly values: readonly number[];
+  readonly sd: number;
+  /** The seeds behind `values`. */
+  readonly seeds: readonly number[];
+}
+
+export interface Summary {
+  readonly name: string;
+  readonly world: string;
+  readonly worldParams: Record<string, unknown>;
+  readonly seed: number;
+  readonly seeds: readonly number[];
+  readonly episodes: number;
+  readonly metrics: readonly string[];
+  /** Agents that read ground truth (oracles): reference points, not deployable policies. */
+  readonly evaluationOnly: readonly string[];
+  readonly agents: Record<string, Record<string, MetricSummary>>;
+  readonly paired: {
+    readonly baseline: string;
+    /** agent - baseline, per shared seed, for every agent but the baseline. */
+    readonly agents: Record<string, Record<string, MetricSummary>>;
+  };
+  /** Per agent, per simulated day: mean reward per user, and the share of users active that day. */
+  readonly daily: Record<string, { readonly reward: readonly MetricSummary[]; readonly active: readonly MetricSummary[] }>;
+}
+
+/** Per-run daily series: runDaily.get(agent).get(seed) = { reward[day], active[day] }. */
+export type RunDaily = Map<string, Map<number, { readonly reward: readonly number[]; readonly active: readonly number[] }>>;
+
+/** Summarises each day's per-seed values over seeds (days a run never reached count as 0). */
+export function dailySeries(config: ExperimentConfig, runDaily: RunDaily): Summary['daily'] {
+  const daily: Record<string, { reward: MetricSummary[]; active: MetricSummary[] }> = {};
+  for (const agent of config.agents) {
+    const bySeed = runDaily.get(agent.name) ?? new Map();
+    const seeds = config.seeds.filter((seed) => bySeed.has(seed));
+    const days = Math.max(0, ...seeds.map((seed) => bySeed.get(seed)!.reward.length));
+    const series = (pick: 'reward' | 'active') =>
+      Array.from({ length: days }, (_, day) => {
+        const values = seeds.map((seed) => bySeed.get(seed)![pick][day] ?? 0);
+        const { mean, ci95, n, sd } = summarize(values);
+        return { mean, ci95, n, values, sd, seeds };
+      });
+    daily[agent.name] = { reward: series('reward'), active: series('active') };
+  }
+  return daily;
+}
+
+/** The summary in the shape the charts take. */
+export function chartData(summary: Summary): AgentChartData[] {
+  return Object.entries(summary.agents)
+    .filter(([, metrics]) => metrics.return.n > 0)
+    .map(([agent, metrics]) => ({
+      agent,
+      metrics,
+      daily: summary.daily[agent]?.reward ?? [],
+      retention: summary.daily[agent]?.active ?? [],
+    }));
+}
+
+/** Per-run means: runMeans.get(agent).get(seed) = { metric: mean over the run's episodes }. */
+export type RunMeans = Map<string, Map<number, Record<string, number>>>;
+
+export function buildSummary(
+  config: ExperimentConfig,
+  metrics: readonly string[],
+  runMeans: RunMeans,
+  evaluationOnly: readonly string[],
+  daily: Summary['daily'] = {},
+): Summary {
+  const perSeed = (agent: string, metric: string): Map<number, number> => {
+    const bySeed = new Map<number, number>();
+    for (const seed of config.seeds) {
+      const means = runMeans.get(agent)?.get(seed);
+      if (means) bySeed.set(seed, means[metric]);
+    }
+    return bySeed;
+  };
+  const agents: Summary['agents'] = {};
+  const paired: Summary['paired']['agents'] = {};
+  const baseline = config.agents[0].name;
+  for (const agent of config.agents) {
+    const entry: Record<string, MetricSummary> = {};
+    for (const metric of metrics) {
+      const bySeed = perSeed(agent.name, metric);
+      const values = [...bySeed.values()];
+      const { mean, ci95, n, sd } = summarize(values);
+      entry[metric] = { mean, ci95, n, values, sd, seeds: [...bySeed.keys()] };
+    }
+    agents[agent.name] = entry;
+    if (agent.name === baseline) continue;
+    const differences: Record<string, MetricSummary> = {};
+    for (const metric of metrics) {
+      const { mean, ci95, n, sd, values, seeds } = pairedDifferences(perSeed(agent.name, metric), perSeed(baseline, metric), config.seeds);
+      differences[metric] = { mean, ci95, n, values, sd, seeds };
+    }
+    paired[agent.name] = differences;
+  }
+  return {
+    name: config.name,
+    world: config.world.preset,
+    worldParams: config.world.params,
+    seed: config.seed,
+    seeds: config.seeds,
+    episodes: config.evaluation.episodes,
+    metrics,
+    evaluationOnly,
+    agents,
+    paired: { baseline, agents: paired },
+    daily,
+  };
+}
+
+/** Full precision, so the CSV round-trips; empty where undefined (no finished seed). */
+function csvNumber(x: number): string {
+  return Number.isFinite(x) ? String(x) : '';
+}
+
+function csvField(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function summaryCsv(summary: Summary): string {
+  const lines = ['agent,metric,mean,ci95_lo,ci95_hi,n'];
+  for (const [agent, metrics] of Object.entries(summary.agents)) {
+    for (const metric of summary.metrics) {
+      const m = metrics[metric];
+      lines.push([csvField(agent), csvField(metric), csvNumber(m.mean), csvNumber(m.ci95[0]), csvNumber(m.ci95[1]), String(m.n)].join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Four significant digits without exponents for everyday magnitudes. */
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  if (x === 0) return '0';
+  const magnitude = Math.floor(Math.log10(Math.abs(x)));
+  if (magnitude >= 4) return Math.round(x).toString();
+  if (magnitude < -4) return x.toExponential(2);
+  return x.toFixed(Math.max(0, 3 - magnitude));
+}
+
+/** "mean ± half-width" of the 95% interval (just the mean with one seed). */
+export function formatInterval(m: { mean: number; ci95: readonly [number, number]; n: number }, signed = false): string {
+  if (m.n === 0) return '—';
+  const sign = signed && m.mean > 0 ? '+' : '';
+  const centre = `${sign}${formatNumber(m.mean)}`;
+  const halfWidth = (m.ci95[1] - m.ci95[0]) / 2;
+  if (m.n < 2 || !(halfWidth > 0)) return centre;
+  // Two significant digits of the half-width, and the mean to the same decimals: digits beyond
+  // the interval's own precision are noise.
+  const decimals = Math.min(6, Math.max(0, 1 - Math.floor(Math.log10(halfWidth))));
+  return `${sign}${m.mean.toFixed(decimals)} ± ${halfWidth.toFixed(decimals)}`;
+}
+
+/** Rows of cells: a header row, then one row per agent. */
+export function summaryRows(summary: Summary): string[][] {
+  const rows: string[][] = [['agent', ...summary.metrics]];
+  for (const [agent, metrics] of Object.entries(summary.agents)) {
+    const label = summary.evaluationOnly.includes(agent) ? `${agent} †` : agent;
+    rows.push([label, ...summary.metrics.map((metric) => formatInterval(metrics[metric]))]);
+  }
+  return rows;
+}
+
+export function pairedRows(summary: Summary): string[][] {
+  const rows: string[][] = [['agent', ...summary.metrics]];
+  for (const [agent, metrics] of Object.entries(summary.paired.agents)) {
+    const label = summary.evaluationOnly.includes(agent) ? `${agent} †` : agent;
+    rows.push([
+      label,
+      ...summary.metrics.map((metric) => {
+        const m = metrics[metric];
+        // A paired interval that excludes zero: the difference is not just this set of seeds' luck.
+        const clear = m.n >= 2 && (m.ci95[0] > 0 || m.ci95[1] < 0);
+        return `${formatInterval(m, true)}${clear ? ' *' : ''}`;
+      }),
+    ]);
+  }
+  return rows;
+}
+
+function markdownTable(rows: string[][]): string {
+  const [header, ...body] = rows;
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const row of body) lines.push(`| ${row.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** A plain aligned table for the terminal. */
+export function textTable(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => [...row[column]].length)));
+  return rows
+    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd())
+    .join('\n');
+}
+
+export interface FailureRecord {
+  readonly agent: string;
+  readonly seed: number;
+  readonly error: string;
+}
+
+/** The summary as the terminal shows it after a run. */
+export function summaryText(summary: Summary): string {
+  const parts = [textTable(summaryRows(summary))];
+  if (summary.evaluationOnly.length > 0) parts.push('† evaluation only (reads ground truth)');
+  return `${parts.join('\n')}\n`;
+}
+
+/** Sentences that say how to read the tables (shared by report.md and report.html). */
+export function reportIntro(summary: Summary): string[] {
+  return [
+    `World ${summary.world}; ${summary.episodes} episodes per (agent, seed); seeds ${summary.seeds.join(', ')} (experiment seed ${summary.seed}).`,
+    'Each cell: the mean over seeds of the per-seed mean over episodes, ± the half-width of its 95% t interval over seeds.',
+  ];
+}
+
+export function reportMarkdown(summary: Summary, failures: readonly FailureRecord[], charts: readonly { name: string; title: string }[] = []): string {
+  const seeds = summary.seeds.join(', ');
+  const parts = [
+    `# ${summary.name}`,
+    `World \`${summary.world}\`; ${summary.episodes} episodes per (agent, seed); seeds ${seeds} (experiment seed ${summary.seed}).`,
+    'Each cell: the mean over seeds of the per-seed mean over episodes, ± the half-width of its 95% t interval over seeds.',
+    markdownTable(summaryRows(summary)),
+  ];
+  if (summary.evaluationOnly.length > 0) {
+    parts.push('† evaluation only: reads the world\'s ground truth; a reference point, not a deployable policy.');
+  }
+  if (Object.keys(summary.paired.agents).length > 0) {
+    parts.push(
+      `## Paired differences against ${summary.paired.baseline}`,
+      'Per seed, agent minus baseline (both met the same users and posts), then mean ± 95% t half-width over seeds. ' +
+        '`*`: the interval excludes 0.',
+      markdownTable(pairedRows(summary)),
+    );
+  }
+  if (charts.length > 0) {
+    parts.push('## Charts', charts.map((c) => `![${c.title}](charts/${c.name}.png)`).join('\n\n'));
+  }
+  if (failures.length > 0) {
+    parts.push('## Failed runs', failures.map((f) => `- ${f.agent}, seed ${f.seed}: ${f.error}`).join('\n'));
+  }
+  return `${parts.join('\n\n')}\n`;
+}
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Versions that explain a result: slatelab, Node, each dependency as installed, the git commit. */
+export function environmentInfo(): {
+  slatelab: string;
+  node: string;
+  dependencies: Record<string, string | null>;
+  gitCommit: string | null;
+} {
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies?: Record<string, string>;
+  };
+  const dependencies: Record<string, string | null> = {};
+  for (const name of Object.keys(pkg.dependencies ?? {}).sort()) {
+    const file = join(PROJECT_ROOT, 'node_modules', name, 'package.json');
+    dependencies[name] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version : null;
+  }
+  let gitCommit: string | null = null;
+  try {
+    gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    gitCommit = null;
+  }
+  return { slatelab: pkg.version, node: process.version, dependencies, gitCommit };
+}
+
+/** results/<name>/<UTC timestamp>, with a suffix if that directory exists. Only this name reads the clock. */
+export function defaultOutDir(name: string, now: Date, root = 'results'): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const runId =
+    `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}-` +
+    `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
+  let dir = join(root, name, runId);
+  for (let suffix = 2; existsSync(dir); suffix++) dir = join(root, name, `${runId}-${suffix}`);
+  return dir;
+}

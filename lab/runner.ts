@@ -1,0 +1,237 @@
+// Runs an experiment: every (agent, seed) pair, each through the batched episode loop
+// (sim/env.ts runEpisodes), on a pool of worker threads (lab/pool.ts). A run's episode records
+// are written as soon as it ends; a run that throws is recorded and skipped, and the summary,
+// charts and reports cover the runs that finished.
+//
+// Results are a function of the config alone: the world seeds its streams per episode from
+// (experiment seed, run seed), the policy's per-episode streams are named by the agent, and the
+// loop hands episodes to rows in order, so neither batch size, thread count nor wall clock enters
+// the numbers.
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { runEpisodes, type EpisodeRecord } from '../sim/env.ts';
+import { experimentCharts } from './charts.ts';
+import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
+import { runTasks, type Task, type TaskOutcome } from './pool.ts';
+import { reportHtml } from './report.ts';
+import {
+  buildSummary,
+  chartData,
+  dailySeries,
+  environmentInfo,
+  reportMarkdown,
+  summaryCsv,
+  writeBinaryAtomic,
+  writeFileAtomic,
+  writeJsonAtomic,
+  type FailureRecord,
+  type RunDaily,
+  type RunMeans,
+  type Summary,
+} from './results.ts';
+
+/** Where progress goes (stderr in the CLI). `update` rewrites the current line and is optional. */
+export interface Progress {
+  line(text: string): void;
+  update?(text: string): void;
+}
+
+export interface RunExperimentOptions {
+  readonly config: ExperimentConfig;
+  readonly outDir: string;
+  /** Injected registries (tests) run in-process: worker threads load the default registries. */
+  readonly registries?: Registries;
+  /** The config file, recorded in the manifest. */
+  readonly configFile?: string;
+  readonly progress?: Progress;
+  /** Include stack traces of failed runs in progress output. */
+  readonly verbose?: boolean;
+  /** Worker threads (default: the machine's cores, at most one per run); 1 runs in-process. */
+  readonly threads?: number;
+  /** Skip the charts (SVG, PNG) and report.html, e.g. for quick tests. */
+  readonly charts?: boolean;
+}
+
+export interface ExperimentOutcome {
+  readonly outDir: string;
+  readonly summary: Summary;
+  readonly failures: readonly FailureRecord[];
+}
+
+/** The metrics every world reports, before the world's own episode metrics. */
+export const CORE_METRICS = ['return', 'episodeLength', 'clicks'] as const;
+
+/** The metrics compared in charts (the rest are in the tables). */
+const CHARTED_METRICS = ['return', 'clicks', 'episodeLength'];
+
+/**
+ * One (agent, seed) run, by agent index: what a worker thread executes. It looks the world and
+ * policy up in `registries` (the default ones in a worker).
+ */
+export function runOne(
+  config: ExperimentConfig,
+  agentIndex: number,
+  seed: number,
+  registries: Registries = defaultRegistries,
+  onEpisode?: () => void,
+): EpisodeRecord[] {
+  const agent = config.agents[agentIndex];
+  const world = registries.worlds[config.world.preset];
+  const batchSize = Math.min(config.evaluation.batchSize, config.evaluation.episodes);
+  const seedKey = { experiment: config.seed, run: seed };
+  const env = world.create(config.world.params, { seed: seedKey, batchSize });
+  const policy = registries.policies[agent.kind].create(agent.params, { spec: env.spec, env });
+  return runEpisodes(env, policy, {
+    episodes: config.evaluation.episodes,
+    seed: seedKey,
+    deciderName: agent.name,
+    maxStepsPerEpisode: config.evaluation.maxStepsPerEpisode,
+    onEpisode,
+  });
+}
+
+export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentOutcome> {
+  const { config, outDir } = options;
+  const registries = options.registries ?? defaultRegistries;
+  const progress = options.progress;
+  const world = registries.worlds[config.world.preset];
+  // A one-row instance names the world's episode metrics even if every run fails.
+  const probe = world.create(config.world.params, { seed: { experiment: config.seed, run: config.seeds[0] }, batchSize: 1 });
+  const metrics = [...CORE_METRICS, ...probe.spec.episodeMetricNames];
+  const evaluationOnly = config.agents.filter((agent) => registries.policies[agent.kind]?.evaluationOnly === true).map((agent) => agent.name);
+
+  const failures: FailureRecord[] = [];
+  const runs: { agent: string; seed: number; file: string; episodes: number }[] = [];
+  const manifest = () => ({
+    name: config.name,
+    configFile: options.configFile ?? null,
+    config,
+    seeds: config.seeds,
+    ...environmentInfo(),
+    runs: [...runs].sort((a, b) => runOrder(a) - runOrder(b)),
+    failures: [...failures].sort((a, b) => runOrder(a) - runOrder(b)),
+  });
+  const runOrder = (run: { agent: string; seed: number }) =>
+    config.agents.findIndex((agent) => agent.name === run.agent) * config.seeds.length + config.seeds.indexOf(run.seed);
+  writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
+
+  const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
+  const runDaily: RunDaily = new Map(config.agents.map((agent) => [agent.name, new Map()]));
+  const pairs = config.agents.flatMap((agent, agentIndex) => config.seeds.map((seed) => ({ agent, agentIndex, seed })));
+  const total = pairs.length;
+  let finished = 0;
+  const label = (index: number) => `${pairs[index].agent.name} seed ${pairs[index].seed}`;
+
+  const settle = (index: number, outcome: TaskOutcome<EpisodeRecord[]>, seconds: number | null) => {
+    const { agent, seed } = pairs[index];
+    finished++;
+    const tag = `[${finished}/${total}] ${label(index)}`;
+    if (!outcome.ok) {
+      const message = outcome.error.message.split('\n')[0];
+      failures.push({ agent: agent.name, seed, error: message });
+      const detail = options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '';
+      progress?.line(`${tag}: FAILED: ${message}${detail}`);
+      return;
+    }
+    const records = outcome.value;
+    const file = join('runs', agent.name, `seed-${seed}.jsonl`);
+    writeFileAtomic(join(outDir, file), episodeJsonl(records, probe.spec.episodeMetricNames));
+    const means = runMeansOf(records, metrics);
+    runMeans.get(agent.name)!.set(seed, means);
+    runDaily.get(agent.name)!.set(seed, dailyOf(records));
+    runs.push({ agent: agent.name, seed, file, episodes: records.length });
+    const time = seconds === null ? '' : ` (${seconds.toFixed(1)} s)`;
+    progress?.line(`${tag}: ${records.length} episodes, return ${means.return.toPrecision(5)}${time}`);
+  };
+
+  const threads = registries === defaultRegistries ? Math.min(options.threads ?? availableParallelism(), total) : 1;
+  if (threads <= 1) {
+    // In-process: episode-level progress, and injected registries work.
+    for (let index = 0; index < total; index++) {
+      const { agentIndex, seed } = pairs[index];
+      const started = performance.now(); // progress display only; never enters results
+      const episodes = config.evaluation.episodes;
+      const every = Math.max(1, Math.floor(episodes / 50));
+      let done = 0;
+      const onEpisode = progress?.update
+        ? () => {
+            if (++done % every === 0) progress.update?.(`[${finished + 1}/${total}] ${label(index)}: ${done}/${episodes} episodes`);
+          }
+        : undefined;
+      let outcome: TaskOutcome<EpisodeRecord[]>;
+      try {
+        outcome = { ok: true, value: runOne(config, agentIndex, seed, registries, onEpisode) };
+      } catch (error) {
+        outcome = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+      }
+      settle(index, outcome, (performance.now() - started) / 1000);
+    }
+  } else {
+    const module = new URL('./runner.ts', import.meta.url).href;
+    const tasks: Task[] = pairs.map(({ agentIndex, seed }) => ({ module, fn: 'runOne', args: [config, agentIndex, seed] }));
+    progress?.line(`running ${total} runs on ${threads} worker threads`);
+    await runTasks<EpisodeRecord[]>(tasks, threads, (index, outcome) => settle(index, outcome, null));
+  }
+
+  const summary = buildSummary(config, metrics, runMeans, evaluationOnly, dailySeries(config, runDaily));
+  writeJsonAtomic(join(outDir, 'summary.json'), summary);
+  writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
+  const sortedFailures = [...failures].sort((a, b) => runOrder(a) - runOrder(b));
+  let chartFiles: { name: string; title: string; svg: string }[] = [];
+  if (options.charts !== false && runs.length > 0) {
+    const charts = await experimentCharts(chartData(summary), CHARTED_METRICS);
+    for (const chart of charts) {
+      writeFileAtomic(join(outDir, 'charts', `${chart.name}.svg`), chart.svg);
+      writeBinaryAtomic(join(outDir, 'charts', `${chart.name}.png`), chart.png);
+    }
+    chartFiles = charts;
+  }
+  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, sortedFailures, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
+  writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, sortedFailures, chartFiles));
+  writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
+  return { outDir, summary, failures: sortedFailures };
+}
+
+/** Means over a run's episodes, in episode order (so the sums are the same for any batch size). */
+function runMeansOf(records: readonly EpisodeRecord[], metrics: readonly string[]): Record<string, number> {
+  const sums = new Float64Array(metrics.length);
+  for (const record of records) {
+    sums[0] += record.return;
+    sums[1] += record.length;
+    sums[2] += record.clicks;
+    for (let i = 0; i < record.extra.length; i++) sums[CORE_METRICS.length + i] += record.extra[i];
+  }
+  const means: Record<string, number> = {};
+  metrics.forEach((metric, i) => {
+    means[metric] = sums[i] / records.length;
+  });
+  return means;
+}
+
+/** Per day: mean reward per user (0 for users who were gone) and the share of users active (reward > 0). */
+function dailyOf(records: readonly EpisodeRecord[]): { reward: number[]; active: number[] } {
+  const days = Math.max(0, ...records.map((record) => record.dailyReturn.length));
+  const reward = new Array<number>(days).fill(0);
+  const active = new Array<number>(days).fill(0);
+  for (const record of records) {
+    record.dailyReturn.forEach((value, day) => {
+      reward[day] += value;
+      if (value > 0) active[day] += 1;
+    });
+  }
+  return { reward: reward.map((sum) => sum / records.length), active: active.map((count) => count / records.length) };
+}
+
+function episodeJsonl(records: readonly EpisodeRecord[], extraNames: readonly string[]): string {
+  let text = '';
+  for (const record of records) {
+    const line: Record<string, number | readonly number[]> = { episode: record.episode, return: record.return, length: record.length, clicks: record.clicks };
+    extraNames.forEach((name, i) => {
+      line[name] = record.extra[i];
+    });
+    // Worlds with a clock: the reward of each day of the episode.
+    if (record.dailyReturn.length > 1) line.dailyReturn = record.dailyReturn;
+    text += `${JSON.stringify(line)}\n`;
+  }
+  return text;
+}

@@ -1,0 +1,177 @@
+// How the feed's users change: interest drift, within-session fatigue, satisfaction, the end of a
+// session, the gap to the next one, and churn. Called by response.ts per examined post and by the
+// feed world at session boundaries.
+import type { Catalog } from './catalog.ts';
+import type { ParamValues } from './params.ts';
+import type { Rng } from './rng.ts';
+import { RECENT_CREATORS, RECENT_TOPICS, type UserBatch, type UserParams } from './users.ts';
+
+export const dynamicsParams = {
+  interestDrift: { type: 'number', default: 0.03, min: 0, max: 1, doc: 'move of a topic\'s interest towards +1 per viewed post (times the topic weight)' },
+  seeLessDrift: { type: 'number', default: 0.15, min: 0, max: 1, doc: 'move of a topic\'s interest towards -1 on "see less" (times the topic weight)' },
+  topicFatigue: { type: 'number', default: 0.4, min: 0, doc: 'appeal (logit) lost per unit of fatigue on the post\'s topics' },
+  creatorFatigue: { type: 'number', default: 0.6, min: 0, doc: 'appeal (logit) lost per view of the same creator among the last 8 views of the session' },
+  fatigueDecay: { type: 'number', default: 0.7, min: 0, max: 1, doc: 'share of topic fatigue carried over from one page to the next' },
+  satisfactionRate: { type: 'number', default: 0.05, min: 0, max: 1, doc: 'weight of each examined post in the satisfaction moving average' },
+  satisfactionQuality: { type: 'number', default: 1, doc: 'satisfaction from consuming a post, per unit of quality' },
+  satisfactionClickbait: { type: 'number', default: 2, doc: 'satisfaction lost by consuming a post, per unit of clickbait (regret)' },
+  satisfactionInterest: { type: 'number', default: 0.3, doc: 'satisfaction from consuming a post, per unit of interest match' },
+  skipSatisfaction: { type: 'number', default: -0.2, doc: 'satisfaction target of a skipped post (scrolling past irrelevant posts)' },
+  leaveBase: { type: 'number', default: 0.04, min: 0, max: 1, doc: 'chance of stopping scrolling after a post, at satisfaction 0' },
+  leaveSatisfaction: { type: 'number', default: 0.02, min: 0, doc: 'leave chance lowered per unit of satisfaction (clipped to [0.005, 0.5])' },
+  returnSensitivity: { type: 'number', default: 1.2, min: 0, doc: 'log visit rate gained per unit of satisfaction' },
+  minGapHours: { type: 'number', default: 1, min: 0, doc: 'shortest gap between two sessions, hours' },
+  churnThreshold: { type: 'number', default: -0.35, doc: 'a session ending below this satisfaction counts as unsatisfied' },
+  churnSessions: { type: 'int', default: 4, min: 1, max: 1000, doc: 'consecutive unsatisfied sessions after which the user churns' },
+} as const;
+
+export type DynamicsParams = ParamValues<typeof dynamicsParams>;
+
+/** The satisfaction a consumed post brings: quality and interest match, less clickbait regret. */
+export function consumptionSatisfaction(d: DynamicsParams, quality: number, clickbait: number, affinity: number): number {
+  return d.satisfactionQuality * quality - d.satisfactionClickbait * clickbait + d.satisfactionInterest * affinity;
+}
+
+/** Chance of stopping scrolling after an examined post (linear, so no exp on the hot path). */
+export function leaveProbability(d: DynamicsParams, satisfaction: number): number {
+  const p = d.leaveBase - d.leaveSatisfaction * satisfaction;
+  return p < 0.005 ? 0.005 : p > 0.5 ? 0.5 : p;
+}
+
+/** Updates state after a viewed post: satisfaction, drift towards its topics, fatigue, recent rings. */
+export function afterView(users: UserBatch, row: number, catalog: Catalog, d: DynamicsParams, post: number, affinity: number, historyDecay: number): void {
+  const T = users.topics;
+  const base = row * T;
+  const target = consumptionSatisfaction(d, catalog.quality[post], catalog.clickbait[post], affinity);
+  users.satisfaction[row] += d.satisfactionRate * (target - users.satisfaction[row]);
+  const a = catalog.topicA[post];
+  const wa = catalog.weightA[post];
+  driftUp(users.interests, base + a, d.interestDrift * wa);
+  users.topicFatigue[base + a] += wa;
+  const b = catalog.topicB[post];
+  if (b >= 0) {
+    const wb = catalog.weightB[post];
+    driftUp(users.interests, base + b, d.interestDrift * wb);
+    users.topicFatigue[base + b] += wb;
+  }
+  users.recentCreators[row * RECENT_CREATORS + users.recentCreatorNext[row]] = catalog.postCreator[post];
+  users.recentCreatorNext[row] = (users.recentCreatorNext[row] + 1) % RECENT_CREATORS;
+  users.recentTopics[row * RECENT_TOPICS + (users.recentTopicCount[row] % RECENT_TOPICS)] = a;
+  users.recentTopicCount[row]++;
+  // History features: h <- (1 - lambda) h + lambda w, over the post's one or two topics.
+  const keep = 1 - historyDecay;
+  for (let t = 0; t < T; t++) users.history[base + t] *= keep;
+  users.history[base + a] += historyDecay * wa;
+  if (b >= 0) users.history[base + b] += historyDecay * catalog.weightB[post];
+  users.skipsInRow[row] = 0;
+  users.seen[row * users.seenWords + (post >>> 5)] |= 1 << (post & 31);
+  users.views[row]++;
+  users.viewedClickbait[row] += catalog.clickbait[post];
+}
+
+/** Updates state after a skipped post. */
+export function afterSkip(users: UserBatch, row: number, d: DynamicsParams): void {
+  users.satisfaction[row] += d.satisfactionRate * (d.skipSatisfaction - users.satisfaction[row]);
+  users.skipsInRow[row]++;
+}
+
+/** "See less": the post's topics lose interest. */
+export function afterSeeLess(users: UserBatch, row: number, catalog: Catalog, d: DynamicsParams, post: number): void {
+  const base = row * users.topics;
+  driftDown(users.interests, base + catalog.topicA[post], d.seeLessDrift * catalog.weightA[post]);
+  const b = catalog.topicB[post];
+  if (b >= 0) driftDown(users.interests, base + b, d.seeLessDrift * catalog.weightB[post]);
+}
+
+function driftUp(interests: Float64Array, index: number, step: number): void {
+  interests[index] += step * (1 - interests[index]);
+}
+
+function driftDown(interests: Float64Array, index: number, step: number): void {
+  interests[index] -= step * (1 + interests[index]);
+}
+
+/** Appeal (logit) lost to fatigue: the post's topics' fatigue and repeats of its creator this session. */
+export function fatiguePenalty(users: UserBatch, row: number, catalog: Catalog, d: DynamicsParams, post: number): number {
+  const base = row * users.topics;
+  let topicLoad = users.topicFatigue[base + catalog.topicA[post]] * catalog.weightA[post];
+  const b = catalog.topicB[post];
+  if (b >= 0) topicLoad += users.topicFatigue[base + b] * catalog.weightB[post];
+  const creator = catalog.postCreator[post];
+  const ring = row * RECENT_CREATORS;
+  let repeats = 0;
+  for (let i = 0; i < RECENT_CREATORS; i++) if (users.recentCreators[ring + i] === creator) repeats++;
+  return d.topicFatigue * topicLoad + d.creatorFatigue * repeats;
+}
+
+/** Between two pages of one session: topic fatigue fades a little. */
+export function decayFatigue(users: UserBatch, row: number, d: DynamicsParams): void {
+  const base = row * users.topics;
+  for (let t = 0; t < users.topics; t++) users.topicFatigue[base + t] *= d.fatigueDecay;
+}
+
+/** Whether the session must end now: time budget spent or patience exhausted. */
+export function sessionExhausted(users: UserBatch, row: number): boolean {
+  return users.budgetLeftMinutes[row] <= 0 || users.skipsInRow[row] >= users.patience[row];
+}
+
+/**
+ * Starts a session at users.nowHours[row]: draws its time budget and device, clears the fatigue
+ * and the creator ring, redraws the observation noise (noisy mode), counts the day.
+ */
+export function startSession(users: UserBatch, row: number, p: UserParams, observationNoise: number, rng: Rng): void {
+  const T = users.topics;
+  const base = row * T;
+  users.budgetLeftMinutes[row] = users.sessionMedianMinutes[row] * rng.lognormal(0, p.sessionVariation);
+  users.device[row] = rng.uniform() < p.deviceSwitch ? (users.mainDevice[row] + 1 + rng.int(2)) % 3 : users.mainDevice[row];
+  for (let t = 0; t < T; t++) {
+    users.topicFatigue[base + t] = 0;
+    users.observationNoise[base + t] = observationNoise * rng.normal();
+  }
+  users.recentCreators.fill(-1, row * RECENT_CREATORS, (row + 1) * RECENT_CREATORS);
+  users.skipsInRow[row] = 0;
+  users.sessions[row]++;
+  const day = Math.floor(users.nowHours[row] / 24);
+  if (day !== users.lastActiveDay[row]) {
+    users.daysActive[row]++;
+    users.lastActiveDay[row] = day;
+  }
+}
+
+/** A start hour (0-24) from the user's diurnal pattern: around one of their peaks. */
+export function sessionHour(users: UserBatch, row: number, p: UserParams, rng: Rng): number {
+  const morning = users.morningPeakHour[row];
+  const peak = morning >= 0 && rng.uniform() < 0.4 ? morning : users.eveningPeakHour[row];
+  const hour = (peak + p.diurnalSpreadHours * rng.normal()) % 24;
+  return hour < 0 ? hour + 24 : hour;
+}
+
+/** The first session's start time on day 0. */
+export function firstSessionHours(users: UserBatch, row: number, p: UserParams, rng: Rng): number {
+  return sessionHour(users, row, p, rng);
+}
+
+/**
+ * Ends the session in `row`: counts an unsatisfied session (churn after churnSessions in a row),
+ * then schedules the next visit after gapDays ~ Exponential(visitsPerDay * exp(returnSensitivity *
+ * satisfaction)), moved to an hour from the user's diurnal pattern on the day it falls on.
+ * Returns true if the episode is over (churned, or the next visit falls beyond the horizon).
+ */
+export function endSession(users: UserBatch, row: number, d: DynamicsParams, p: UserParams, horizonHours: number, rng: Rng): boolean {
+  const satisfaction = users.satisfaction[row];
+  if (satisfaction < d.churnThreshold) users.unsatisfiedSessions[row]++;
+  else users.unsatisfiedSessions[row] = 0;
+  if (users.unsatisfiedSessions[row] >= d.churnSessions) {
+    users.churned[row] = 1;
+    return true;
+  }
+  const rate = users.visitsPerDay[row] * Math.exp(d.returnSensitivity * satisfaction);
+  const gapHours = 24 * rng.exponential(rate);
+  const now = users.nowHours[row];
+  const day = Math.floor((now + gapHours) / 24);
+  let next = day * 24 + sessionHour(users, row, p, rng);
+  while (next < now + d.minGapHours) next += 24;
+  if (next >= horizonHours) return true;
+  users.nowHours[row] = next;
+  return false;
+}

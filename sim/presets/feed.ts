@@ -1,0 +1,324 @@
+// The feed world (the project's default): an Instagram-like feed where each env step is one
+// request of one user — a page of K posts chosen from N retrieved candidates. Users come back for
+// sessions over D days; clickbait wins views now and costs satisfaction, return visits and users
+// later. The model lives in sim/users.ts, sim/catalog.ts, sim/response.ts and sim/dynamics.ts;
+// this file wires them into the batched Env. docs/world-feed.md describes it in prose.
+//
+// Streams: per seed, 'population' (interest segments) and 'catalog' (creators and posts, read-only
+// afterwards); per episode e, 'user' (traits, then per session: budgets, gaps, hours, devices,
+// observation noise), 'retrieval' (candidates) and 'response' (what the user does). So episode e
+// is the same user whatever row or batch size it runs in, and every policy meets the same users.
+import {
+  createdCount,
+  generateCatalog,
+  popularity,
+  Retriever,
+  retrievalParams,
+  catalogParams,
+  type Catalog,
+  type RetrievalUser,
+} from '../catalog.ts';
+import { positionBased, type ChoiceModel } from '../choice.ts';
+import { decayFatigue, dynamicsParams, endSession, firstSessionHours, startSession } from '../dynamics.ts';
+import type { Env, GroundTruth, Observation, StepResult, WorldSpec } from '../env.ts';
+import type { ParamIssue, ParamValues } from '../params.ts';
+import { ResponseModel, SIG_VIEW, SIGNAL_NAMES, SIGNALS, responseParams, rewardParams } from '../response.ts';
+import { Rng, type SeedKey } from '../rng.ts';
+import { generatePopulation, RECENT_TOPICS, sampleUser, userParams, UserBatch, type Population } from '../users.ts';
+import { checkSlateFits, defineWorld } from '../world.ts';
+
+export const feedParams = {
+  candidates: { type: 'int', default: 50, min: 1, max: 10_000, doc: 'candidates retrieved per request (N)' },
+  slateSize: { type: 'int', default: 10, min: 1, max: 1000, doc: 'posts per page (K)' },
+  topics: { type: 'int', default: 16, min: 1, max: 1024, doc: 'topics (T): the dimension of interests and of item topic weights' },
+  segments: { type: 'int', default: 6, min: 1, max: 1000, doc: 'interest segments the users are drawn from (S)' },
+  creators: { type: 'int', default: 500, min: 1, max: 1_000_000, doc: 'creators (C)' },
+  posts: { type: 'int', default: 5000, min: 10, max: 10_000_000, doc: 'posts over the history window and the horizon (M)' },
+  horizonDays: { type: 'int', default: 14, min: 1, max: 3650, doc: 'days an episode (one user) lasts unless they churn (D)' },
+  observability: {
+    type: 'enum',
+    default: 'full',
+    values: ['full', 'noisy', 'history'],
+    doc: 'userFeatures: true interests (full, as RecSim), interests + noise redrawn per session (noisy), or a decayed average of viewed posts\' topic weights (history)',
+  },
+  observationNoise: { type: 'number', default: 0.3, min: 0, doc: 'noisy observability: sd of the noise added to each interest' },
+  historyDecay: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'history observability: weight of each viewed post in the decayed average' },
+  users: { type: 'group', params: userParams, doc: 'user population and traits' },
+  catalog: { type: 'group', params: catalogParams, doc: 'creators, posts and the crowd that drives public counters' },
+  retrieval: { type: 'group', params: retrievalParams, doc: 'candidate sources and their mixing weights' },
+  response: { type: 'group', params: responseParams, doc: 'how users respond to the posts they examine' },
+  dynamics: { type: 'group', params: dynamicsParams, doc: 'drift, fatigue, satisfaction, sessions, return visits, churn' },
+  reward: { type: 'group', params: rewardParams, doc: 'reward = weighted sum of the per-slot signals' },
+} as const;
+
+export type FeedParams = ParamValues<typeof feedParams>;
+
+export const FEED_METRICS = ['firstDayReturn', 'daysActive', 'sessions', 'churned', 'finalSatisfaction', 'meanViewedClickbait'] as const;
+
+/** Cross-field checks (field names relative to the world's params). */
+export function checkFeed(p: FeedParams): ParamIssue[] {
+  const issues = [...checkSlateFits(p)];
+  const historic = Math.round(p.posts * (1 - p.catalog.newPostShare));
+  if (historic < 2 * p.candidates) {
+    issues.push({
+      field: 'posts',
+      message: `only ${historic} posts exist at day 0 but a request needs ${p.candidates} candidates with room to spare; raise posts to at least ${Math.ceil((2 * p.candidates) / (1 - p.catalog.newPostShare))} or lower catalog.newPostShare`,
+    });
+  }
+  if (p.users.patienceMax < p.users.patienceMin) {
+    issues.push({ field: 'users.patienceMax', message: `patienceMax ${p.users.patienceMax} is below patienceMin ${p.users.patienceMin}` });
+  }
+  if (p.catalog.photoShare + p.catalog.videoShare > 1) {
+    issues.push({ field: 'catalog.videoShare', message: 'photoShare + videoShare must be at most 1 (reels take the rest)' });
+  }
+  if (p.users.phoneShare + p.users.tabletShare > 1) {
+    issues.push({ field: 'users.tabletShare', message: 'phoneShare + tabletShare must be at most 1 (desktops take the rest)' });
+  }
+  const r = p.retrieval;
+  if (r.following + r.topic + r.trending + r.fresh + r.random <= 0) {
+    issues.push({ field: 'retrieval', message: 'at least one retrieval weight must be positive' });
+  }
+  if (p.users.initialFollows > p.users.maxFollows) {
+    issues.push({ field: 'users.initialFollows', message: `initialFollows ${p.users.initialFollows} exceeds maxFollows ${p.users.maxFollows}` });
+  }
+  return issues;
+}
+
+/**
+ * The position-based model a recommender would fit to this world: examination falls with position
+ * as the chance of not having left, (1 - leaveBase)^i ~ 1/(i+1)^decay matched at the last slot;
+ * attractiveness = sigmoid(appealInterest * affinity + appealBias). Clickbait, invisible to a
+ * recommender, is left out.
+ */
+export function feedChoiceModel(p: FeedParams): ChoiceModel {
+  const k = p.slateSize;
+  const examinationDecay = k > 1 ? (-(k - 1) * Math.log(1 - Math.min(p.dynamics.leaveBase, 0.999))) / Math.log(k) : 0;
+  return positionBased({ examinationDecay, scoreScaling: p.response.appealInterest, bias: p.response.appealBias });
+}
+
+/** The seed's population and catalog (deterministic functions of the seed and params). */
+export function feedWorldData(p: FeedParams, seed: SeedKey): { population: Population; catalog: Catalog } {
+  const population = generatePopulation(p.topics, p.segments, p.users, Rng.derive(seed, 'feed', 'population'));
+  const catalog = generateCatalog(
+    { topics: p.topics, creators: p.creators, posts: p.posts, horizonDays: p.horizonDays },
+    p.catalog,
+    Rng.derive(seed, 'feed', 'catalog'),
+  );
+  return { population, catalog };
+}
+
+export class FeedEnv implements Env {
+  readonly spec: WorldSpec;
+  readonly observation: Observation;
+  readonly truth: GroundTruth;
+  readonly catalog: Catalog;
+  readonly population: Population;
+  readonly users: UserBatch;
+  readonly response: ResponseModel;
+  readonly retriever: Retriever;
+  /** B x N: the retrieval source of each candidate (index into catalog.ts SOURCE_NAMES), for diagnostics. */
+  readonly candidateSource: Uint8Array;
+  private readonly horizonHours: number;
+  private readonly userRngs: Rng[];
+  private readonly retrievalRngs: Rng[];
+  private readonly responseRngs: Rng[];
+  private readonly result: { signals: Float32Array; reward: Float32Array; done: Uint8Array };
+  /** The retrieval view of the row being served, reused across requests. */
+  private readonly request: RetrievalUser;
+
+  constructor(
+    private readonly p: FeedParams,
+    private readonly seed: SeedKey,
+    batchSize: number,
+  ) {
+    const B = batchSize;
+    const N = p.candidates;
+    const K = p.slateSize;
+    const T = p.topics;
+    const data = feedWorldData(p, seed);
+    this.catalog = data.catalog;
+    this.population = data.population;
+    this.horizonHours = p.horizonDays * 24;
+    this.users = new UserBatch(B, T, p.posts, p.users.maxFollows);
+    this.response = new ResponseModel(this.catalog, this.users, p.response, p.dynamics, p.reward, p.historyDecay, K);
+    this.retriever = new Retriever(this.catalog, p.retrieval, N);
+    this.spec = {
+      preset: 'feed',
+      batchSize: B,
+      numCandidates: N,
+      slateSize: K,
+      userFeatureDim: T,
+      itemFeatureDim: this.catalog.itemFeatureDim,
+      affinityDim: T,
+      choiceModel: feedChoiceModel(p),
+      signalNames: SIGNAL_NAMES,
+      clickSignal: SIG_VIEW,
+      hasPopularity: true,
+      hasFreshness: true,
+      episodeMetricNames: FEED_METRICS,
+    };
+    const itemIds = new Int32Array(p.posts);
+    for (let i = 0; i < p.posts; i++) itemIds[i] = i;
+    this.observation = {
+      userFeatures: new Float32Array(B * T),
+      candidateItems: new Int32Array(B * N),
+      itemFeatures: this.catalog.itemFeatures,
+      itemIds,
+      candidatePopularity: new Float32Array(B * N),
+      candidateAgeHours: new Float32Array(B * N),
+      context: new Int32Array(B * 3),
+      active: new Uint8Array(B),
+    };
+    this.candidateSource = new Uint8Array(B * N);
+    this.userRngs = new Array(B);
+    this.retrievalRngs = new Array(B);
+    this.responseRngs = new Array(B);
+    this.result = {
+      signals: new Float32Array(B * K * SIGNALS),
+      reward: new Float32Array(B),
+      done: new Uint8Array(B),
+    };
+    this.request = {
+      following: this.users.following,
+      followOffset: 0,
+      followCount: 0,
+      recentTopics: this.users.recentTopics,
+      topicOffset: 0,
+      recentCount: 0,
+      ringSize: RECENT_TOPICS,
+      seen: this.users.seen,
+      seenOffset: 0,
+    };
+    this.truth = this.groundTruth();
+  }
+
+  resetRow(row: number, episode: number): void {
+    // One stream for the user's traits and then their sessions (each derivation costs ~2 us).
+    this.userRngs[row] = Rng.derive(this.seed, 'feed', 'user', episode);
+    this.retrievalRngs[row] = Rng.derive(this.seed, 'feed', 'retrieval', episode);
+    this.responseRngs[row] = Rng.derive(this.seed, 'feed', 'response', episode);
+    const users = this.users;
+    sampleUser(users, row, this.population, this.catalog, this.p.users, this.userRngs[row]);
+    users.nowHours[row] = firstSessionHours(users, row, this.p.users, this.userRngs[row]);
+    startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row]);
+    this.observation.active[row] = 1;
+    this.writeObservation(row);
+  }
+
+  clearRow(row: number): void {
+    this.observation.active[row] = 0;
+  }
+
+  step(slates: Int32Array): StepResult {
+    const { batchSize: B, numCandidates: N, slateSize: K } = this.spec;
+    const { signals, reward, done } = this.result;
+    const users = this.users;
+    const active = this.observation.active;
+    const items = this.observation.candidateItems;
+    for (let row = 0; row < B; row++) {
+      done[row] = 0;
+      if (active[row] === 0) {
+        reward[row] = 0;
+        signals.fill(0, row * K * SIGNALS, (row + 1) * K * SIGNALS);
+        continue;
+      }
+      for (let slot = 0; slot < K; slot++) {
+        const index = slates[row * K + slot];
+        if (!(index >= 0 && index < N)) throw new RangeError(`feed: slate row ${row} slot ${slot} holds candidate ${index}; expected 0..${N - 1}`);
+      }
+      const requestDay = Math.floor(users.nowHours[row] / 24);
+      const r = this.response.examine(row, slates, row * K, K, items, row * N, this.responseRngs[row], signals, row * K * SIGNALS);
+      reward[row] = r;
+      if (requestDay === 0) users.firstDayReturn[row] += r;
+      let finished = false;
+      if (this.response.sessionOver) {
+        finished = endSession(users, row, this.p.dynamics, this.p.users, this.horizonHours, this.userRngs[row]);
+        if (!finished) startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row]);
+      } else {
+        decayFatigue(users, row, this.p.dynamics);
+      }
+      if (finished) {
+        done[row] = 1;
+        continue;
+      }
+      this.writeObservation(row);
+    }
+    return this.result;
+  }
+
+  episodeMetrics(row: number, out: Float64Array): void {
+    const u = this.users;
+    out[0] = u.firstDayReturn[row];
+    out[1] = u.daysActive[row];
+    out[2] = u.sessions[row];
+    out[3] = u.churned[row];
+    out[4] = u.satisfaction[row];
+    out[5] = u.views[row] > 0 ? u.viewedClickbait[row] / u.views[row] : 0;
+  }
+
+  /** Retrieves the next request's candidates and writes the row's observation. */
+  private writeObservation(row: number): void {
+    const { numCandidates: N, userFeatureDim: T } = this.spec;
+    const users = this.users;
+    const obs = this.observation;
+    const now = users.nowHours[row];
+    const request = this.request;
+    request.followOffset = row * users.maxFollows;
+    request.followCount = users.followCount[row];
+    request.topicOffset = row * RECENT_TOPICS;
+    request.recentCount = users.recentTopicCount[row];
+    request.seenOffset = row * users.seenWords;
+    this.retriever.fill(request, now, this.retrievalRngs[row], obs.candidateItems, this.candidateSource, row * N);
+    for (let i = row * N; i < (row + 1) * N; i++) {
+      const post = obs.candidateItems[i];
+      obs.candidatePopularity[i] = popularity(this.catalog, post, now);
+      obs.candidateAgeHours[i] = now - this.catalog.createdHours[post];
+    }
+    const base = row * T;
+    const mode = this.p.observability;
+    const source = mode === 'history' ? users.history : users.interests;
+    for (let t = 0; t < T; t++) {
+      obs.userFeatures[base + t] = mode === 'noisy' ? source[base + t] + users.observationNoise[base + t] : source[base + t];
+    }
+    obs.context[row * 3] = Math.floor(now / 24);
+    obs.context[row * 3 + 1] = Math.floor(now % 24);
+    obs.context[row * 3 + 2] = users.device[row];
+  }
+
+  private groundTruth(): GroundTruth {
+    const { batchSize: B, numCandidates: N, slateSize: K } = this.spec;
+    const items = this.observation.candidateItems;
+    const active = this.observation.active;
+    const response = this.response;
+    return {
+      immediateValue: (out) => {
+        for (let row = 0; row < B; row++) {
+          for (let i = row * N; i < (row + 1) * N; i++) out[i] = active[row] === 1 ? response.immediateValue(row, items[i]) : 0;
+        }
+      },
+      longTermValue: (qualityWeight, out) => {
+        for (let row = 0; row < B; row++) {
+          for (let i = row * N; i < (row + 1) * N; i++) out[i] = active[row] === 1 ? response.longTermValue(row, items[i], qualityWeight) : 0;
+        }
+      },
+      expectedSlateReward: (slates, out) => {
+        for (let row = 0; row < B; row++) {
+          out[row] = active[row] === 1 ? response.expectedPageReward(row, slates, row * K, K, items, row * N) : 0;
+        }
+      },
+    };
+  }
+}
+
+/** Posts created by the time of the row's next request (for diagnostics and tests). */
+export function postsCreatedBy(env: FeedEnv, row: number): number {
+  return createdCount(env.catalog, env.users.nowHours[row]);
+}
+
+export const feed = defineWorld({
+  name: 'feed',
+  summary: 'An Instagram-like feed over days: creators, posts, retrieval, sessions; clickbait wins views and loses users.',
+  params: feedParams,
+  check: checkFeed,
+  create: (values, options) => new FeedEnv(values, options.seed, options.batchSize),
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ci95, mean, pairedDifferences, sampleSd, summarize } from '../../eval/stats.ts';
+import { Rng } from '../../sim/rng.ts';
+
+// Student's t quantiles from standard tables (e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.2).
+const T_975_DF3 = 3.182446305284263;
+const T_975_DF1 = 12.706204736174707;
+
+describe('mean and sample standard deviation', () => {
+  it('matches hand-computed values', () => {
+    expect(mean([1, 2, 3, 4])).toBe(2.5);
+    // sum of squared deviations 5, n - 1 = 3
+    expect(sampleSd([1, 2, 3, 4])).toBeCloseTo(Math.sqrt(5 / 3), 12);
+  });
+
+  it('gives NaN for the mean of nothing and sd 0 below two values', () => {
+    expect(mean([])).toBeNaN();
+    expect(sampleSd([7])).toBe(0);
+    expect(sampleSd([])).toBe(0);
+  });
+});
+
+describe('95% t interval over seeds', () => {
+  it('is mean +- t(0.975, n-1) * sd / sqrt(n)', () => {
+    const [lo, hi] = ci95([1, 2, 3, 4]);
+    const halfWidth = (T_975_DF3 * Math.sqrt(5 / 3)) / 2;
+    expect(lo).toBeCloseTo(2.5 - halfWidth, 9);
+    expect(hi).toBeCloseTo(2.5 + halfWidth, 9);
+  });
+
+  it('uses 1 degree of freedom for two values', () => {
+    const [lo, hi] = ci95([0, 2]);
+    // mean 1, sd sqrt(2), half-width t * sqrt(2) / sqrt(2) = t
+    expect(hi - 1).toBeCloseTo(T_975_DF1, 9);
+    expect(1 - lo).toBeCloseTo(T_975_DF1, 9);
+  });
+
+  it('collapses to [mean, mean] for one seed and to NaN for none', () => {
+    expect(ci95([3.5])).toEqual([3.5, 3.5]);
+    const [lo, hi] = ci95([]);
+    expect(lo).toBeNaN();
+    expect(hi).toBeNaN();
+  });
+
+  it('covers the true mean about 95% of the time (n = 5 normal samples, 4000 intervals)', () => {
+    const rng = new Rng('test/stats/coverage');
+    const trials = 4000;
+    let covered = 0;
+    const sample = new Array<number>(5);
+    for (let trial = 0; trial < trials; trial++) {
+      for (let i = 0; i < 5; i++) sample[i] = rng.gaussian(10, 3);
+      const [lo, hi] = ci95(sample);
+      if (lo <= 10 && 10 <= hi) covered++;
+    }
+    // Binomial 99.9% bound: |p_hat - 0.95| <= 3.29 * sqrt(0.95 * 0.05 / 4000) ~ 0.0113.
+    expect(Math.abs(covered / trials - 0.95)).toBeLessThanOrEqual(3.29 * Math.sqrt((0.95 * 0.05) / trials));
+  });
+
+  it('summarize bundles mean, sd, interval and n', () => {
+    const s = summarize([1, 2, 3, 4]);
+    expect(s.n).toBe(4);
+    expect(s.mean).toBe(2.5);
+    expect(s.ci95).toEqual(ci95([1, 2, 3, 4]));
+  });
+});
+
+describe('paired differences against a baseline', () => {
+  it('differences per seed, in seed order, over the seeds both agents finished', () => {
+    const agent = new Map([[0, 5], [1, 7], [2, 9], [3, 4]]);
+    const baseline = new Map([[0, 4], [2, 6], [3, 1], [1, 5]]);
+    const paired = pairedDifferences(agent, baseline, [3, 0, 1, 2]);
+    expect(paired.seeds).toEqual([3, 0, 1, 2]);
+    expect(paired.values).toEqual([3, 1, 2, 3]);
+    expect(paired.mean).toBe(2.25);
+    expect(paired.ci95).toEqual(ci95([3, 1, 2, 3]));
+  });
+
+  it('never pairs a seed that one side lacks', () => {
+    const paired = pairedDifferences(new Map([[0, 1], [1, 2]]), new Map([[1, 1], [2, 5]]), [0, 1, 2]);
+    expect(paired.seeds).toEqual([1]);
+    expect(paired.values).toEqual([1]);
+    expect(paired.n).toBe(1);
+    expect(paired.ci95).toEqual([1, 1]);
+  });
+
+  it('is narrower than the unpaired intervals when seeds share their luck', () => {
+    // Each seed shifts both agents alike (common random numbers); the agent is 1 better.
+    const luck = [10, -8, 3, 15, -6];
+    const baseline = new Map(luck.map((l, seed) => [seed, 100 + l]));
+    const agent = new Map(luck.map((l, seed) => [seed, 101 + l + (seed % 2 === 0 ? 0.1 : -0.1)]));
+    const paired = pairedDifferences(agent, baseline, [0, 1, 2, 3, 4]);
+    const [lo, hi] = ci95([...agent.values()]);
+    expect(paired.ci95[1] - paired.ci95[0]).toBeLessThan((hi - lo) / 10);
+    expect(paired.ci95[0]).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,81 @@
+// The command line end to end, as a user runs it: `node bin/slatelab.js ...` in a child process.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { policies } from '../../policies/index.ts';
+import { worlds } from '../../sim/presets/index.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function slatelab(...args: string[]) {
+  const result = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'slatelab-e2e-'));
+
+describe('slatelab list', () => {
+  it('prints every registered world and policy with their parameters', () => {
+    const { code, stdout } = slatelab('list');
+    expect(code).toBe(0);
+    for (const name of [...Object.keys(worlds), ...Object.keys(policies)]) expect(stdout).toContain(`  ${name}`);
+    // a parameter line: name, then its description with type, range and default
+    expect(stdout).toMatch(/\n\s+candidates\s+documents offered per step .*\(int 1\.\.10000; default 10\)/);
+  });
+});
+
+describe('slatelab run', () => {
+  it('runs a tiny experiment, prints where the results are and the summary table', () => {
+    const out = join(scratch, 'tiny');
+    const { code, stdout, stderr } = slatelab('run', 'experiments/recsim-parity.yaml', '--out', out, '--seeds', '2', '--episodes', '20', '--batch-size', '4');
+    expect(stderr).not.toContain('slatelab:');
+    expect(code).toBe(0);
+    expect(stdout).toContain(`results: ${out}`);
+    expect(stdout).toMatch(/\nagent\s+return\s+episodeLength\s+clicks\n/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { seeds: number[]; episodes: number; agents: Record<string, unknown> };
+    expect(summary.seeds).toEqual([0, 1]);
+    expect(summary.episodes).toBe(20);
+    expect(Object.keys(summary.agents)).toEqual(['random', 'myopic']);
+    expect(existsSync(join(out, 'runs/myopic/seed-1.jsonl'))).toBe(true);
+  });
+
+  it('reports a bad config as one line per problem, exit 2, no stack trace', () => {
+    const file = join(scratch, 'bad.yaml');
+    writeFileSync(file, 'world: { preset: recsim-interest-evolutoin }\nagents: [{ name: random, kind: random }]\n');
+    const { code, stdout, stderr } = slatelab('run', file);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `slatelab: ${file}: world.preset: unknown world "recsim-interest-evolutoin"; known: ${Object.keys(worlds).join(', ')} (did you mean "recsim-interest-evolution"?)\n`,
+    );
+  });
+
+  it('rejects a bad option value with exit 2', () => {
+    const { code, stderr } = slatelab('run', 'experiments/recsim-parity.yaml', '--episodes', '0');
+    expect(code).toBe(2);
+    expect(stderr).toBe('slatelab: --episodes: expected a whole number >= 1, got 0\n');
+  });
+});
+
+describe('slatelab usage errors', () => {
+  it('answers an unknown command with the help and exit 2', () => {
+    const { code, stderr } = slatelab('frobnicate');
+    expect(code).toBe(2);
+    expect(stderr).toContain('slatelab run <config>');
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe('slatelab: Unknown argument: frobnicate');
+  });
+});
+
+describe('slatelab bench', () => {
+  it('prints exactly {"<world>/<policy>": {"stepsPerSecond": n}} with --json', () => {
+    const { code, stdout } = slatelab('bench', '--json', '--seconds', '0.05', '--only', 'recsim-interest-evolution/random');
+    expect(code).toBe(0);
+    const results = JSON.parse(stdout) as Record<string, { stepsPerSecond: number }>;
+    expect(Object.keys(results)).toEqual(['recsim-interest-evolution/random']);
+    expect(Object.keys(results['recsim-interest-evolution/random'])).toEqual(['stepsPerSecond']);
+    expect(results['recsim-interest-evolution/random'].stepsPerSecond).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,421 @@
+// The feed world (sim/presets/feed.ts) as a specification. Local deciders (random, top-K by a
+// ground-truth score) keep these tests independent of policies/.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SOURCE_NAMES, createdCount } from '../../sim/catalog.ts';
+import { runEpisodes, type Env, type EpisodeRecord, type Observation, type SlateDecider } from '../../sim/env.ts';
+import { defaultParams, resolveParams } from '../../sim/params.ts';
+import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
+import { SIGNALS, SIGNAL_NAMES } from '../../sim/response.ts';
+import type { Rng, SeedKey } from '../../sim/rng.ts';
+
+const SEED: SeedKey = { experiment: 7, run: 1 };
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+function feedValues(overrides: DeepPartial<FeedParams> = {}): FeedParams {
+  const values = defaultParams(feedParams) as FeedParams;
+  const merge = (target: Record<string, unknown>, source: Record<string, unknown>): void => {
+    for (const [key, value] of Object.entries(source)) {
+      if (typeof value === 'object' && value !== null) merge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
+      else target[key] = value;
+    }
+  };
+  merge(values as unknown as Record<string, unknown>, overrides as Record<string, unknown>);
+  return values;
+}
+
+function makeFeed(overrides: DeepPartial<FeedParams> = {}, batchSize = 16, seed: SeedKey = SEED): FeedEnv {
+  return feed.create(feedValues(overrides), { seed, batchSize }) as FeedEnv;
+}
+
+/** K distinct uniformly random candidates per active row, from the row's own stream. */
+function randomDecider(env: Env): SlateDecider {
+  const { batchSize, numCandidates, slateSize } = env.spec;
+  return {
+    act(observation: Observation, rowRngs: readonly Rng[], slates: Int32Array) {
+      for (let row = 0; row < batchSize; row++) {
+        if (observation.active[row] === 1) rowRngs[row].sampleDistinct(numCandidates, slateSize, slates, row * slateSize);
+      }
+    },
+  };
+}
+
+/** The K candidates with the highest score (ties to the lower index), best first. */
+function topKDecider(env: Env, score: (out: Float32Array) => void): SlateDecider {
+  const { batchSize, numCandidates: n, slateSize: k } = env.spec;
+  const values = new Float32Array(batchSize * n);
+  const taken = new Uint8Array(n);
+  return {
+    act(observation: Observation, _rowRngs: readonly Rng[], slates: Int32Array) {
+      score(values);
+      for (let row = 0; row < batchSize; row++) {
+        if (observation.active[row] === 0) continue;
+        taken.fill(0);
+        for (let slot = 0; slot < k; slot++) {
+          let best = -1;
+          for (let c = 0; c < n; c++) {
+            if (taken[c] === 0 && (best < 0 || values[row * n + c] > values[row * n + best])) best = c;
+          }
+          taken[best] = 1;
+          slates[row * k + slot] = best;
+        }
+      }
+    },
+  };
+}
+
+const myopicOracle = (env: Env): SlateDecider => topKDecider(env, (out) => env.truth.immediateValue(out));
+const qualityOracle = (env: Env, qualityWeight: number): SlateDecider =>
+  topKDecider(env, (out) => env.truth.longTermValue(qualityWeight, out));
+
+/** Mean and half-width of the 95% t interval of paired differences a[i] - b[i]. */
+function pairedDifference(a: readonly number[], b: readonly number[]): { mean: number; halfWidth: number; n: number } {
+  const n = a.length;
+  const diffs = a.map((x, i) => x - b[i]);
+  const mean = diffs.reduce((s, x) => s + x, 0) / n;
+  const variance = diffs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1);
+  // t quantile 0.975 for n - 1 >= 300 degrees of freedom is within 0.01 of 1.968 (and below it).
+  return { mean, halfWidth: 1.968 * Math.sqrt(variance / n), n };
+}
+
+const metric = (records: readonly EpisodeRecord[], name: string, names: readonly string[]): number[] =>
+  records.map((r) => r.extra[names.indexOf(name)]);
+
+const strip = (records: readonly EpisodeRecord[]) => records.map((r) => JSON.stringify(r));
+
+describe('feed: the point — immediate appeal and long-term value disagree', () => {
+  // 400 users, each met by both oracles (per-episode world streams), so differences are paired.
+  const EPISODES = 400;
+  const QUALITY_WEIGHT = 5; // minutes of reward per unit of expected satisfaction target
+  const run = (make: (env: Env) => SlateDecider, name: string) => {
+    const env = makeFeed({}, 32);
+    return runEpisodes(env, make(env), { episodes: EPISODES, seed: SEED, deciderName: name });
+  };
+  let myopic: EpisodeRecord[] = [];
+  let quality: EpisodeRecord[] = [];
+  let random: EpisodeRecord[] = [];
+  beforeAll(() => {
+    myopic = run(myopicOracle, 'myopic');
+    quality = run((env) => qualityOracle(env, QUALITY_WEIGHT), 'quality');
+    random = run(randomDecider, 'random');
+  });
+  const names = FEED_METRICS;
+
+  it('gives the myopic oracle more reward on day 0 (paired 95% CI above zero)', () => {
+    const d = pairedDifference(metric(myopic, 'firstDayReturn', names), metric(quality, 'firstDayReturn', names));
+    expect(d.n).toBe(EPISODES);
+    expect(d.mean - d.halfWidth).toBeGreaterThan(0);
+  });
+
+  it('gives the quality oracle more reward over the horizon (paired 95% CI above zero)', () => {
+    const d = pairedDifference(quality.map((r) => r.return), myopic.map((r) => r.return));
+    expect(d.mean - d.halfWidth).toBeGreaterThan(0);
+    // Not by a hair: at least 10% of the myopic oracle's return.
+    const myopicMean = myopic.reduce((s, r) => s + r.return, 0) / EPISODES;
+    expect(d.mean).toBeGreaterThan(0.1 * myopicMean);
+  });
+
+  it('makes a random policy clearly worse than the quality oracle over the horizon', () => {
+    const d = pairedDifference(quality.map((r) => r.return), random.map((r) => r.return));
+    const randomMean = random.reduce((s, r) => s + r.return, 0) / EPISODES;
+    expect(d.mean - d.halfWidth).toBeGreaterThan(randomMean);
+  });
+
+  it('has realistic episodes: several sessions under a good policy, churn under bad ones', () => {
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(mean(metric(quality, 'sessions', names))).toBeGreaterThan(5);
+    expect(mean(metric(quality, 'daysActive', names))).toBeGreaterThan(5);
+    expect(mean(metric(quality, 'churned', names))).toBeLessThan(0.1);
+    expect(mean(metric(myopic, 'churned', names))).toBeGreaterThan(0.2);
+    expect(mean(metric(random, 'churned', names))).toBeGreaterThan(0.2);
+    // The myopic oracle serves more clickbait and leaves users less satisfied.
+    expect(mean(metric(myopic, 'meanViewedClickbait', names))).toBeGreaterThan(mean(metric(quality, 'meanViewedClickbait', names)));
+    expect(mean(metric(myopic, 'finalSatisfaction', names))).toBeLessThan(mean(metric(quality, 'finalSatisfaction', names)));
+  });
+});
+
+describe('feed: reproducibility', () => {
+  const records = (batchSize: number) => {
+    const env = makeFeed({}, batchSize);
+    return runEpisodes(env, randomDecider(env), { episodes: 24, seed: SEED, deciderName: 'random' });
+  };
+
+  it('gives identical episode records for the same seed', () => {
+    expect(strip(records(4))).toEqual(strip(records(4)));
+  });
+
+  it('gives identical episode records whatever the batch size (1 vs 8)', () => {
+    const one = records(1);
+    expect(strip(one)).toEqual(strip(records(8)));
+    expect(one.every((r) => r.length > 0)).toBe(true);
+  });
+
+  it('meets different users under another seed', () => {
+    const env = makeFeed({}, 4, { experiment: 7, run: 2 });
+    const other = runEpisodes(env, randomDecider(env), { episodes: 24, seed: SEED, deciderName: 'random' });
+    expect(strip(other)).not.toEqual(strip(records(4)));
+  });
+});
+
+describe('feed: observations', () => {
+  it('shows the true interests under full observability', () => {
+    const env = makeFeed({ observability: 'full' }, 2);
+    env.resetRow(0, 3);
+    const T = env.spec.userFeatureDim;
+    for (let t = 0; t < T; t++) expect(env.observation.userFeatures[t]).toBe(Math.fround(env.users.interests[t]));
+  });
+
+  it('adds noise under noisy observability, redrawn each session', () => {
+    const env = makeFeed({ observability: 'noisy', observationNoise: 0.3 }, 1);
+    env.resetRow(0, 3);
+    const T = env.spec.userFeatureDim;
+    const noise = () => Array.from({ length: T }, (_, t) => env.observation.userFeatures[t] - env.users.interests[t]);
+    const first = noise();
+    // T = 16 draws of N(0, 0.3^2): the sample sd is within [0.15, 0.5] with probability > 0.999.
+    const sd = Math.sqrt(first.reduce((s, x) => s + x * x, 0) / T);
+    expect(sd).toBeGreaterThan(0.15);
+    expect(sd).toBeLessThan(0.5);
+    const sessions = env.users.sessions[0];
+    const slates = new Int32Array(env.spec.slateSize).map((_, i) => i);
+    let steps = 0;
+    while (env.users.sessions[0] === sessions && steps++ < 1000) {
+      const result = env.step(slates);
+      if (result.done[0] === 1) env.resetRow(0, 3);
+    }
+    expect(noise()).not.toEqual(first);
+  });
+
+  it('starts history features at zero and fills them from viewed posts', () => {
+    const env = makeFeed({ observability: 'history' }, 1);
+    env.resetRow(0, 5);
+    const T = env.spec.userFeatureDim;
+    const features = () => Array.from(env.observation.userFeatures.subarray(0, T));
+    expect(features().every((x) => x === 0)).toBe(true);
+    const slates = new Int32Array(env.spec.slateSize).map((_, i) => i);
+    let views = 0;
+    for (let step = 0; step < 20 && views === 0; step++) {
+      const result = env.step(slates);
+      for (let slot = 0; slot < env.spec.slateSize; slot++) views += result.signals[slot * SIGNALS];
+      if (result.done[0] === 1) env.resetRow(0, 5);
+    }
+    expect(views).toBeGreaterThan(0);
+    expect(features().some((x) => x > 0)).toBe(true);
+    // A decayed average of topic weights (each summing to 1) never exceeds 1 in total.
+    expect(features().reduce((s, x) => s + x, 0)).toBeLessThanOrEqual(1 + 1e-6);
+  });
+
+  it('writes context day, hour and device, popularity and age of every candidate', () => {
+    const env = makeFeed({}, 8);
+    for (let row = 0; row < 8; row++) env.resetRow(row, row);
+    const { candidateAgeHours, candidatePopularity, context } = env.observation;
+    for (let row = 0; row < 8; row++) {
+      expect(context[row * 3]).toBe(0);
+      expect(context[row * 3 + 1]).toBeGreaterThanOrEqual(0);
+      expect(context[row * 3 + 1]).toBeLessThan(24);
+      expect([0, 1, 2]).toContain(context[row * 3 + 2]);
+    }
+    for (let i = 0; i < 8 * env.spec.numCandidates; i++) {
+      expect(candidateAgeHours[i]).toBeGreaterThanOrEqual(0);
+      expect(candidatePopularity[i]).toBeGreaterThanOrEqual(0);
+    }
+    expect(env.spec.affinityDim).toBe(env.spec.userFeatureDim);
+    expect(env.spec.itemFeatureDim).toBe(env.spec.userFeatureDim + 4);
+  });
+});
+
+describe('feed: retrieval', () => {
+  it('offers N distinct posts, all created by the request time and none already viewed, mixing every source', () => {
+    const env = makeFeed({}, 8);
+    const { numCandidates: N, batchSize: B } = env.spec;
+    const sourceCounts = new Array(SOURCE_NAMES.length).fill(0);
+    let requests = 0;
+    runEpisodes(env, randomDecider(env), {
+      episodes: 40,
+      seed: SEED,
+      deciderName: 'random',
+      onStep: (result) => {
+        for (let row = 0; row < B; row++) {
+          // A row whose episode just ended keeps its last (already examined) candidates.
+          if (env.observation.active[row] === 0 || result.done[row] === 1) continue;
+          const items = Array.from(env.observation.candidateItems.subarray(row * N, (row + 1) * N));
+          expect(new Set(items).size).toBe(N);
+          const created = createdCount(env.catalog, env.users.nowHours[row]);
+          for (let i = 0; i < N; i++) {
+            expect(items[i]).toBeLessThan(created);
+            expect(env.catalog.createdHours[items[i]]).toBeLessThanOrEqual(env.users.nowHours[row]);
+            const seenWord = env.users.seen[row * env.users.seenWords + (items[i] >>> 5)];
+            // A candidate may only repeat a viewed post when every draw of the fallback hit one.
+            if (env.candidateSource[row * N + i] !== 4) expect(seenWord & (1 << (items[i] & 31))).toBe(0);
+            sourceCounts[env.candidateSource[row * N + i]]++;
+          }
+          requests++;
+        }
+      },
+    });
+    expect(requests).toBeGreaterThan(100);
+    for (let source = 0; source < SOURCE_NAMES.length; source++) expect(sourceCounts[source]).toBeGreaterThan(0);
+  });
+
+  it('offers posts that arrive during the horizon once they exist', () => {
+    const env = makeFeed({}, 1);
+    const lateBirth = env.catalog.createdHours[env.catalog.posts - 1];
+    expect(lateBirth).toBeGreaterThan(0);
+    expect(createdCount(env.catalog, 0)).toBeLessThan(env.catalog.posts);
+    expect(createdCount(env.catalog, 14 * 24)).toBe(env.catalog.posts);
+  });
+});
+
+describe('feed: signals and reward', () => {
+  const weights = { view: 0.5, skip: -0.1, watchMinutes: 1, like: 2, comment: 3, share: 4, follow: 5, seeLess: -6 };
+
+  it('reports consistent signals and a reward equal to the weighted signals', () => {
+    const env = makeFeed({ reward: weights }, 8);
+    const { numCandidates: N, slateSize: K, batchSize: B } = env.spec;
+    const decider = randomDecider(env);
+    const slates = new Int32Array(B * K);
+    const posts = new Int32Array(B * K);
+    let examined = 0;
+    let viewed = 0;
+    let steps = 0;
+    const w = SIGNAL_NAMES.map((name) => weights[name]);
+    runEpisodes(env, {
+      act(observation, rowRngs, out) {
+        decider.act(observation, rowRngs, out);
+        slates.set(out);
+        for (let i = 0; i < B * K; i++) posts[i] = observation.candidateItems[Math.floor(i / K) * N + out[i]];
+      },
+    }, {
+      episodes: 60,
+      seed: SEED,
+      deciderName: 'random',
+      onStep: (result) => {
+        for (let row = 0; row < B; row++) {
+          let expected = 0;
+          let reachedEnd = false;
+          for (let slot = 0; slot < K; slot++) {
+            const at = (row * K + slot) * SIGNALS;
+            const s = (name: string) => result.signals[at + SIGNAL_NAMES.indexOf(name as (typeof SIGNAL_NAMES)[number])];
+            for (let j = 0; j < SIGNALS; j++) expected += w[j] * result.signals[at + j];
+            const isExamined = s('view') + s('skip');
+            expect(isExamined === 0 || isExamined === 1).toBe(true);
+            if (isExamined === 0) {
+              // Unexamined: nothing at all, and nothing below it either.
+              for (let j = 0; j < SIGNALS; j++) expect(result.signals[at + j]).toBe(0);
+              reachedEnd = true;
+              continue;
+            }
+            expect(reachedEnd).toBe(false);
+            examined++;
+            if (s('view') === 0) {
+              for (const name of ['watchMinutes', 'like', 'comment', 'share', 'follow']) expect(s(name)).toBe(0);
+            } else {
+              viewed++;
+              expect(s('watchMinutes')).toBeGreaterThan(0);
+              expect(s('watchMinutes')).toBeLessThanOrEqual(Math.fround(env.catalog.lengthMinutes[posts[row * K + slot]]));
+            }
+          }
+          if (env.observation.active[row] === 1 || result.reward[row] !== 0) {
+            expect(result.reward[row]).toBeCloseTo(expected, 4);
+          }
+        }
+        steps++;
+      },
+    });
+    expect(steps).toBeGreaterThan(20);
+    expect(viewed).toBeGreaterThan(50);
+    expect(examined - viewed).toBeGreaterThan(50);
+  });
+
+  it('pays the expected immediate value in the top slot (ground truth matches the simulation)', () => {
+    // Over n top-slot posts, sum(realised watch minutes) - sum(immediateValue) must lie within
+    // 3.29 standard errors (99.9%), the standard error estimated from the realised values.
+    const env = makeFeed({}, 32);
+    const { numCandidates: N, slateSize: K, batchSize: B } = env.spec;
+    const decider = randomDecider(env);
+    const values = new Float32Array(B * N);
+    const predicted = new Float64Array(B);
+    let n = 0;
+    let sumDiff = 0;
+    let sumSq = 0;
+    runEpisodes(env, {
+      act(observation, rowRngs, out) {
+        decider.act(observation, rowRngs, out);
+        env.truth.immediateValue(values);
+        for (let row = 0; row < B; row++) predicted[row] = values[row * N + out[row * K]];
+      },
+    }, {
+      episodes: 600,
+      seed: SEED,
+      deciderName: 'random',
+      onStep: (result) => {
+        for (let row = 0; row < B; row++) {
+          const realised = result.signals[row * K * SIGNALS + 2];
+          if (predicted[row] === 0 && realised === 0) continue;
+          const diff = realised - predicted[row];
+          n++;
+          sumDiff += diff;
+          sumSq += diff * diff;
+        }
+      },
+    });
+    expect(n).toBeGreaterThan(3000);
+    const mean = sumDiff / n;
+    const sd = Math.sqrt(sumSq / n - mean * mean);
+    expect(Math.abs(mean)).toBeLessThanOrEqual((3.29 * sd) / Math.sqrt(n));
+  });
+
+  it('rates a one-post page by its immediate value, and clickbait lower in the long term', () => {
+    const env = makeFeed({ slateSize: 1 }, 4);
+    for (let row = 0; row < 4; row++) env.resetRow(row, row);
+    const { numCandidates: N } = env.spec;
+    const immediate = new Float32Array(4 * N);
+    env.truth.immediateValue(immediate);
+    const slates = new Int32Array(4).fill(3);
+    const page = new Float32Array(4);
+    env.truth.expectedSlateReward(slates, page);
+    for (let row = 0; row < 4; row++) expect(page[row]).toBeCloseTo(immediate[row * N + 3], 5);
+    // longTermValue(0) is the immediate value; a positive weight ranks the clickbait of a
+    // post's candidates below its clean ones on average.
+    const longTerm = new Float32Array(4 * N);
+    env.truth.longTermValue(0, longTerm);
+    for (let i = 0; i < 4 * N; i++) expect(longTerm[i]).toBeCloseTo(immediate[i], 5);
+    env.truth.longTermValue(5, longTerm);
+    let baitGap = 0;
+    let cleanGap = 0;
+    let bait = 0;
+    let clean = 0;
+    for (let i = 0; i < 4 * N; i++) {
+      const gap = longTerm[i] - immediate[i];
+      if (env.catalog.clickbait[env.observation.candidateItems[i]] > 0.5) {
+        baitGap += gap;
+        bait++;
+      } else {
+        cleanGap += gap;
+        clean++;
+      }
+    }
+    expect(bait).toBeGreaterThan(0);
+    expect(baitGap / bait).toBeLessThan(cleanGap / clean);
+  });
+});
+
+describe('feed: parameters', () => {
+  it('is registered with defaults N = 50, K = 10, T = 16, S = 6, C = 500, M = 5000, D = 14', () => {
+    const values = defaultParams(feed.params);
+    expect([values.candidates, values.slateSize, values.topics, values.segments, values.creators, values.posts, values.horizonDays]).toEqual([
+      50, 10, 16, 6, 500, 5000, 14,
+    ]);
+    expect(feed.check?.(values)).toEqual([]);
+  });
+
+  it('rejects a slate larger than the candidates', () => {
+    const issues = feed.check?.(feedValues({ candidates: 5, slateSize: 10 })) ?? [];
+    expect(issues.map((i) => i.field)).toContain('slateSize');
+  });
+
+  it('rejects too few posts at day 0 and names unknown or out-of-range fields', () => {
+    expect((feed.check?.(feedValues({ posts: 60 })) ?? []).map((i) => i.field)).toContain('posts');
+    const { issues } = resolveParams(feedParams, { slatesize: 3, dynamics: { satisfactionRate: 2 } }, 'world.params');
+    expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(['world.params.slatesize', 'world.params.dynamics.satisfactionRate']));
+  });
+});
