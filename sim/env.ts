@@ -206,3 +206,44 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
   }
   return records;
 }
+
+/** The shape of a world's observation arrays. */
+export interface ObservationShape {
+  readonly batchSize: number;
+  readonly numCandidates: number;
+  readonly userFeatureDim: number;
+  readonly itemFeatureDim: number;
+  /**
+   * Rows of the item table. Omitted: the items are drawn per row and step (R = B x N), and
+   * candidate n of row b is item b * N + n.
+   */
+  readonly itemRows?: number;
+}
+
+/** Zeroed observation arrays of the given shape (worlds fill them in resetRow and step). */
+export function allocateObservation(shape: ObservationShape): Observation {
+  const { batchSize: b, numCandidates: n } = shape;
+  const perStep = shape.itemRows === undefined;
+  const itemRows = shape.itemRows ?? b * n;
+  const candidateItems = new Int32Array(b * n);
+  if (perStep) for (let i = 0; i < candidateItems.length; i++) candidateItems[i] = i;
+  return {
+    userFeatures: new Float32Array(b * shape.userFeatureDim),
+    candidateItems,
+    itemFeatures: new Float32Array(itemRows * shape.itemFeatureDim),
+    itemIds: new Int32Array(itemRows),
+    candidatePopularity: new Float32Array(b * n),
+    candidateAgeHours: new Float32Array(b * n),
+    context: new Int32Array(b * 3),
+    active: new Uint8Array(b),
+  };
+}
+
+/** Zeroed step-result arrays: B x K x S signals, B rewards, B done flags. */
+export function allocateStepResult(batchSize: number, slateSize: number, signalCount: number): StepResult {
+  return {
+    signals: new Float32Array(batchSize * slateSize * signalCount),
+    reward: new Float32Array(batchSize),
+    done: new Uint8Array(batchSize),
+  };
+}

@@ -21,7 +21,7 @@
 //     (e_m - e_l)(a_{s_l} - a_{s_m}) >= 0 (the rearrangement inequality), so decreasing order is
 //     optimal. With ties (in a or in e) several slates share the optimum; regret is 0 for all.
 import { positionBased, type ChoiceModel } from '../choice.ts';
-import type { Env, GroundTruth, Observation, StepResult, WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamValues } from '../params.ts';
 import { Rng, type SeedKey } from '../rng.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
@@ -119,7 +119,7 @@ class BanditEnv implements Env {
   private readonly regret: Float64Array;
   private readonly optimalReturn: Float64Array;
   private readonly docCounter: Int32Array;
-  private readonly result: { signals: Float32Array; reward: Float32Array; done: Uint8Array };
+  private readonly result: StepResult;
 
   constructor(
     private readonly p: BanditParams,
@@ -154,18 +154,8 @@ class BanditEnv implements Env {
     this.examination = new Float64Array(k);
     examinationProbabilities(p.examinationDecay, k, this.examination);
     this.taken = new Uint8Array(n);
-    const candidateItems = new Int32Array(batchSize * n);
-    for (let i = 0; i < candidateItems.length; i++) candidateItems[i] = i; // candidates are per row and step
-    this.observation = {
-      userFeatures: new Float32Array(batchSize * d), // B x d: the context x
-      candidateItems,
-      itemFeatures: new Float32Array(batchSize * n * d), // (B x N) x d: the candidates' phi
-      itemIds: new Int32Array(batchSize * n),
-      candidatePopularity: new Float32Array(batchSize * n),
-      candidateAgeHours: new Float32Array(batchSize * n),
-      context: new Int32Array(batchSize * 3),
-      active: new Uint8Array(batchSize),
-    };
+    // userFeatures B x d: the context x; itemFeatures (B x N) x d: the candidates' phi, per row and step.
+    this.observation = allocateObservation({ batchSize, numCandidates: n, userFeatureDim: d, itemFeatureDim: d });
     this.contextRngs = new Array(batchSize);
     this.documentRngs = new Array(batchSize);
     this.responseRngs = new Array(batchSize);
@@ -173,11 +163,7 @@ class BanditEnv implements Env {
     this.regret = new Float64Array(batchSize);
     this.optimalReturn = new Float64Array(batchSize);
     this.docCounter = new Int32Array(batchSize);
-    this.result = {
-      signals: new Float32Array(batchSize * k), // B x K x 1
-      reward: new Float32Array(batchSize),
-      done: new Uint8Array(batchSize),
-    };
+    this.result = allocateStepResult(batchSize, k, 1);
     this.truth = this.groundTruth();
   }
 

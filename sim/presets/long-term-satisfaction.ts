@@ -14,7 +14,7 @@
 //
 // State is float64 (as numpy's); observations are float32 copies of it.
 import { proportionalCascade, type ChoiceModel } from '../choice.ts';
-import type { Env, GroundTruth, Observation, StepResult, WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamValues } from '../params.ts';
 import { Rng, type SeedKey } from '../rng.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
@@ -161,7 +161,7 @@ class LongTermSatisfactionEnv implements Env {
   /** B: sum of the slot-0 clickbait scores and the steps taken, for the meanClickbait metric. */
   private readonly clickbaitSum: Float64Array;
   private readonly steps: Int32Array;
-  private readonly result: { signals: Float32Array; reward: Float32Array; done: Uint8Array };
+  private readonly result: StepResult;
 
   constructor(
     private readonly p: LongTermSatisfactionParams,
@@ -192,28 +192,14 @@ class LongTermSatisfactionEnv implements Env {
       budget: new Int32Array(batchSize),
       clickbait: new Float64Array(batchSize * n),
     };
-    const candidateItems = new Int32Array(batchSize * n);
-    for (let i = 0; i < candidateItems.length; i++) candidateItems[i] = i; // documents are per row and step
-    this.observation = {
-      userFeatures: new Float32Array(0),
-      candidateItems,
-      itemFeatures: new Float32Array(batchSize * n), // (B x N) x 1: the clickbait score
-      itemIds: new Int32Array(batchSize * n),
-      candidatePopularity: new Float32Array(batchSize * n),
-      candidateAgeHours: new Float32Array(batchSize * n),
-      context: new Int32Array(batchSize * 3),
-      active: new Uint8Array(batchSize),
-    };
+    // No user features (RecSim's user state is hidden); itemFeatures (B x N) x 1: the clickbait score.
+    this.observation = allocateObservation({ batchSize, numCandidates: n, userFeatureDim: 0, itemFeatureDim: 1 });
     this.documentRngs = new Array(batchSize);
     this.responseRngs = new Array(batchSize);
     this.docCounter = new Int32Array(batchSize);
     this.clickbaitSum = new Float64Array(batchSize);
     this.steps = new Int32Array(batchSize);
-    this.result = {
-      signals: new Float32Array(batchSize * k * SIGNALS),
-      reward: new Float32Array(batchSize),
-      done: new Uint8Array(batchSize),
-    };
+    this.result = allocateStepResult(batchSize, k, SIGNALS);
     this.truth = this.groundTruth();
   }
 

@@ -12,7 +12,7 @@ import {
   proportionalCascade,
   type ChoiceModel,
 } from '../choice.ts';
-import type { Env, GroundTruth, Observation, StepResult, WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamValues } from '../params.ts';
 import { Rng, type SeedKey, type UniformSource } from '../rng.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
@@ -169,7 +169,7 @@ class InterestEvolutionEnv implements Env {
   private readonly documentRngs: Rng[];
   private readonly responseRngs: Rng[];
   private readonly docCounter: Int32Array;
-  private readonly result: { signals: Float32Array; reward: Float32Array; done: Uint8Array };
+  private readonly result: StepResult;
   private readonly features: Float32Array;
 
   constructor(
@@ -202,28 +202,14 @@ class InterestEvolutionEnv implements Env {
       docCluster: new Int32Array(batchSize * n),
       docQuality: new Float64Array(batchSize * n),
     };
-    this.features = new Float32Array(batchSize * n * CLUSTERS);
-    const candidateItems = new Int32Array(batchSize * n);
-    for (let i = 0; i < candidateItems.length; i++) candidateItems[i] = i; // documents are per row and step
-    this.observation = {
-      userFeatures: new Float32Array(batchSize * CLUSTERS),
-      candidateItems,
-      itemFeatures: this.features,
-      itemIds: new Int32Array(batchSize * n),
-      candidatePopularity: new Float32Array(batchSize * n),
-      candidateAgeHours: new Float32Array(batchSize * n),
-      context: new Int32Array(batchSize * 3),
-      active: new Uint8Array(batchSize),
-    };
+    // Documents are per row and step: item b * N + n is candidate n of row b, one-hot over clusters.
+    this.observation = allocateObservation({ batchSize, numCandidates: n, userFeatureDim: CLUSTERS, itemFeatureDim: CLUSTERS });
+    this.features = this.observation.itemFeatures;
     this.scratch = makeScratch(k);
     this.documentRngs = new Array(batchSize);
     this.responseRngs = new Array(batchSize);
     this.docCounter = new Int32Array(batchSize);
-    this.result = {
-      signals: new Float32Array(batchSize * k * 2),
-      reward: new Float32Array(batchSize),
-      done: new Uint8Array(batchSize),
-    };
+    this.result = allocateStepResult(batchSize, k, 2);
     this.truth = this.groundTruth();
   }
 
