@@ -148,6 +148,15 @@ describe('runner: the output directory', () => {
     expect(read('manifest.json')).not.toMatch(/20\d\d-\d\d-\d\dT/);
   });
 
+  it('report.html is one offline page: the tables and the charts inlined as SVG, no scripts', () => {
+    const html = read('report.html');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<td class="name">random</td>');
+    expect(html.match(/<svg/g)?.length).toBe(3); // compare-return, -clicks, -episodeLength (one day: no over-time charts)
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    expect(read('report.md')).toContain('![return by agent](charts/compare-return.png)');
+  });
+
   it('report.md tables every agent and metric as mean ± half-width', () => {
     const report = read('report.md');
     expect(report).toContain('| agent | return | episodeLength | clicks |');
