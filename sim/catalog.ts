@@ -117,7 +117,41 @@ export interface Catalog {
   /** Item features, M x itemFeatureDim row-major: T topic weights, format one-hot (3), length in minutes. */
   readonly itemFeatures: Float32Array;
   readonly itemFeatureDim: number;
+  /**
+   * The per-post fields of the hot paths (popularity and age of a candidate; everything an examined
+   * post needs), interleaved so that a post costs 32 bytes of one cache line instead of lines of
+   * nine arrays: M x POST_STRIDE row-major, single precision (the values are rounded to it at
+   * generation), fields at the POST_* offsets; postInts views the same buffer for the integer ids.
+   * A post's topic weights are (1, 0) or (secondTopicWeightA, secondTopicWeightB) if topicB >= 0.
+   */
+  readonly postFloats: Float32Array;
+  readonly postInts: Int32Array;
+  readonly secondTopicWeightA: number;
+  readonly secondTopicWeightB: number;
+  /** Whole hours of the horizon, H = 24 D: createdByHour[h] = createdCount(h) for h = 0..H. */
+  readonly createdByHour: Int32Array;
+  /**
+   * (H + 1) x T row-major: end of topic t's list (absolute index into topicPosts) at createdByHour[h],
+   * so a request's bound is this plus a short forward scan over the posts of the current hour.
+   */
+  readonly topicEndByHour: Int32Array;
+  /** (D + 1) x C row-major: end of creator c's list (index into creatorPosts) at the start of day d. */
+  readonly creatorEndByDay: Int32Array;
 }
+
+/** Layout of Catalog.postFloats / postInts: POST_STRIDE 32-bit fields per post. */
+export const POST_STRIDE = 8;
+export const POST_QUALITY = 0;
+export const POST_CLICKBAIT = 1;
+export const POST_LENGTH = 2;
+/** Creation time, hours since day 0 (createdHours). */
+export const POST_CREATED = 3;
+/** Lifetime crowd views, crowdRate x crowdAttentionHours in single precision (crowdViews = this x age / (age + tau)). */
+export const POST_LIFETIME_VIEWS = 4;
+/** Integer fields (read through postInts). */
+export const POST_CREATOR = 5;
+export const POST_TOPIC_A = 6;
+export const POST_TOPIC_B = 7;
 
 /** Generates the catalog of one seed. `rng` must be the seed's 'catalog' stream. */
 export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): Catalog {
@@ -147,6 +181,9 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     createdHours[i] = i < historic ? -p.historyDays * 24 * rng.uniformPositive() : horizonDays * 24 * rng.uniform();
   }
   createdHours.sort();
+  // Hidden post parameters are kept in single precision (rounded here, so every reader agrees):
+  // the packed per-post table (postFloats) is Float32 to halve the hot working set.
+  for (let i = 0; i < M; i++) createdHours[i] = Math.fround(createdHours[i]);
 
   const postCreator = new Int32Array(M);
   const topicA = new Int32Array(M);
@@ -175,14 +212,14 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
       weightA[post] = 1;
       weightB[post] = 0;
     }
-    quality[post] = creatorQuality[c] + p.postQualitySd * rng.normal();
-    clickbait[post] = clamp01(creatorClickbait[c] + p.postClickbaitSd * rng.normal());
+    quality[post] = Math.fround(creatorQuality[c] + p.postQualitySd * rng.normal());
+    clickbait[post] = Math.fround(clamp01(creatorClickbait[c] + p.postClickbaitSd * rng.normal()));
     // A creator mostly sticks to one format.
     const f = rng.uniform() < 0.7 ? creatorFormat[c] : drawFormat(p, rng);
     format[post] = f;
     const median = f === FORMAT_PHOTO ? p.photoMinutes : f === FORMAT_VIDEO ? p.videoMinutes : p.reelMinutes;
-    lengthMinutes[post] = median * rng.lognormal(0, p.lengthSpread);
-    crowdRate[post] = p.crowdViewsPerHour * Math.exp(p.crowdQuality * quality[post] + p.crowdClickbait * clickbait[post] + p.crowdNoise * rng.normal());
+    lengthMinutes[post] = Math.fround(median * rng.lognormal(0, p.lengthSpread));
+    crowdRate[post] = Math.fround(p.crowdViewsPerHour * Math.exp(p.crowdQuality * quality[post] + p.crowdClickbait * clickbait[post] + p.crowdNoise * rng.normal()));
     crowdLikeRate[post] = 1 / (1 + Math.exp(-(quality[post] - 2.5)));
   }
 
@@ -203,6 +240,8 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     itemFeatures[base + T + 3] = lengthMinutes[post];
   }
 
+  const packedBuffer = { floats: new Float32Array(M * POST_STRIDE), ints: new Int32Array(0) };
+  packedBuffer.ints = new Int32Array(packedBuffer.floats.buffer);
   const catalog: Catalog = {
     topics: T,
     creators: C,
@@ -234,9 +273,46 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     trendingSize: p.trendingSize,
     itemFeatures,
     itemFeatureDim,
+    postFloats: packedBuffer.floats,
+    postInts: packedBuffer.ints,
+    secondTopicWeightA: 1 - p.secondTopicWeight,
+    secondTopicWeightB: p.secondTopicWeight,
+    createdByHour: new Int32Array(Math.max(1, horizonDays) * 24 + 1),
+    topicEndByHour: new Int32Array((Math.max(1, horizonDays) * 24 + 1) * T),
+    creatorEndByDay: new Int32Array((Math.max(1, horizonDays) + 1) * C),
   };
   buildTrending(catalog, Math.max(1, horizonDays));
+  buildLookups(catalog, Math.max(1, horizonDays));
   return catalog;
+}
+
+/** Fills the packed per-post fields and the hourly / daily list bounds (see Catalog). */
+function buildLookups(catalog: Catalog, days: number): void {
+  const { posts: M, topics: T, creators: C, postFloats, postInts } = catalog;
+  for (let post = 0; post < M; post++) {
+    const at = post * POST_STRIDE;
+    postFloats[at + POST_QUALITY] = catalog.quality[post];
+    postFloats[at + POST_CLICKBAIT] = catalog.clickbait[post];
+    postFloats[at + POST_LENGTH] = catalog.lengthMinutes[post];
+    postFloats[at + POST_CREATED] = catalog.createdHours[post];
+    postFloats[at + POST_LIFETIME_VIEWS] = lifetimeViews(catalog, post);
+    postInts[at + POST_CREATOR] = catalog.postCreator[post];
+    postInts[at + POST_TOPIC_A] = catalog.topicA[post];
+    postInts[at + POST_TOPIC_B] = catalog.topicB[post];
+  }
+  for (let hour = 0; hour <= days * 24; hour++) {
+    const created = createdCount(catalog, hour);
+    catalog.createdByHour[hour] = created;
+    for (let t = 0; t < T; t++) {
+      catalog.topicEndByHour[hour * T + t] = lowerBound(catalog.topicPosts, catalog.topicStart[t], catalog.topicStart[t + 1], created);
+    }
+  }
+  for (let day = 0; day <= days; day++) {
+    const created = createdCount(catalog, day * 24);
+    for (let c = 0; c < C; c++) {
+      catalog.creatorEndByDay[day * C + c] = lowerBound(catalog.creatorPosts, catalog.creatorStart[c], catalog.creatorStart[c + 1], created);
+    }
+  }
 }
 
 function drawFormat(p: CatalogParams, rng: Rng): number {
@@ -315,8 +391,12 @@ export function createdCount(catalog: Catalog, hours: number): number {
 export function crowdViews(catalog: Catalog, post: number, hours: number): number {
   const age = hours - catalog.createdHours[post];
   if (age <= 0) return 0;
-  const tau = catalog.crowdAttentionHours;
-  return (catalog.crowdRate[post] * tau * age) / (age + tau);
+  return (lifetimeViews(catalog, post) * age) / (age + catalog.crowdAttentionHours);
+}
+
+/** A post's lifetime crowd views rate x tau, in single precision like catalog.postFloats. */
+function lifetimeViews(catalog: Catalog, post: number): number {
+  return Math.fround(catalog.crowdRate[post] * catalog.crowdAttentionHours);
 }
 
 export function crowdLikes(catalog: Catalog, post: number, hours: number): number {
@@ -367,182 +447,222 @@ export interface RetrievalUser {
 /**
  * Fills a request's N candidates from the sources, in fixed quotas (largest remainder of the
  * weights), deduplicated and skipping posts the user already viewed. A source that finds nothing
- * new in a few tries yields to the uniform source. All lists are precomputed per catalog, so a
- * candidate costs a few draws and at most one binary search.
+ * new in a few tries yields to the uniform source. All lists and their hourly / daily bounds are
+ * precomputed per catalog, so a candidate costs a few draws and a few array reads.
  */
 export class Retriever {
   /** Candidates per source, in source order (sums to N). */
   readonly quota: Int32Array;
-  // M: the request token of the last request that offered each post (deduplication without clearing).
-  private readonly offeredIn: Int32Array;
-  private token = 0;
-  // Per-request caches of list bounds: C (T) entries, valid where creatorToken (topicToken) == token.
-  private readonly creatorHi: Int32Array;
-  private readonly creatorToken: Int32Array;
-  private readonly topicHi: Int32Array;
-  private readonly topicToken: Int32Array;
+  // M-bit bitset (ceil(M / 32) words) of the posts already offered in this request, all zero
+  // between requests (fill clears the words it set). With the user's viewed-posts bitset it makes
+  // one check per candidate on a few hundred bytes (a per-post token array missed the cache).
+  private readonly offered: Int32Array;
+  // Parameters as plain fields (the params objects may be in dictionary mode).
+  private readonly followRecentPosts: number;
+  private readonly topicWindow: number;
+  private readonly freshWindow: number;
+  private readonly quotaFollowing: number;
+  private readonly quotaTopic: number;
+  private readonly quotaTrending: number;
+  private readonly quotaFresh: number;
+  private readonly quotaRandom: number;
+  private readonly lastHour: number;
+  private readonly lastDay: number;
+  // Per-request scratch: the following source's pool of eligible posts (grown if a user follows
+  // more creators than it has room for).
+  private pool = new Int32Array(32 * 5);
 
   constructor(
     private readonly catalog: Catalog,
-    private readonly p: RetrievalParams,
+    p: RetrievalParams,
     candidates: number,
   ) {
     this.quota = allocateQuota([p.following, p.topic, p.trending, p.fresh, p.random], candidates);
-    this.offeredIn = new Int32Array(catalog.posts);
-    this.creatorHi = new Int32Array(catalog.creators);
-    this.creatorToken = new Int32Array(catalog.creators);
-    this.topicHi = new Int32Array(catalog.topics);
-    this.topicToken = new Int32Array(catalog.topics);
+    this.offered = new Int32Array((catalog.posts + 31) >>> 5);
+    this.followRecentPosts = p.followRecentPosts;
+    this.topicWindow = p.topicWindow;
+    this.freshWindow = p.freshWindow;
+    this.quotaFollowing = this.quota[SOURCE_FOLLOWING];
+    this.quotaTopic = this.quota[SOURCE_TOPIC];
+    this.quotaTrending = this.quota[SOURCE_TRENDING];
+    this.quotaFresh = this.quota[SOURCE_FRESH];
+    this.quotaRandom = this.quota[SOURCE_RANDOM];
+    this.lastHour = catalog.createdByHour.length - 1;
+    this.lastDay = catalog.creatorEndByDay.length / Math.max(1, catalog.creators) - 1;
+  }
+
+  /** Number of posts created at or before `hours` (createdCount, from the hourly table). */
+  private createdAt(hours: number): number {
+    const catalog = this.catalog;
+    if (!(hours >= 0)) return createdCount(catalog, hours);
+    const createdHours = catalog.createdHours;
+    const M = catalog.posts;
+    let created = catalog.createdByHour[Math.min(Math.floor(hours), this.lastHour)];
+    while (created < M && createdHours[created] <= hours) created++;
+    return created;
   }
 
   /**
    * Writes N post ids at items[offset..] (and their sources at sources[offset..]) for a request
    * at time `hours`. Needs at least N posts created by then. One specialised loop per source keeps
-   * a candidate at a few nanoseconds; bounds of topic and creator lists are searched once per
-   * request and cached under the request token.
+   * a candidate at a few nanoseconds; the end of a topic's or creator's list at this time is its
+   * hourly (daily) precomputed end plus a forward scan over the posts created since.
    */
   fill(user: RetrievalUser, hours: number, rng: Rng, items: Int32Array, sources: Uint8Array, offset: number): void {
     const catalog = this.catalog;
-    const p = this.p;
-    const quota = this.quota;
-    const created = createdCount(catalog, hours);
-    const token = ++this.token;
-    const offered = this.offeredIn;
+    const created = this.createdAt(hours);
+    const offered = this.offered;
     const seen = user.seen;
     const seenOffset = user.seenOffset;
+    const hour = hours >= 0 ? Math.min(Math.floor(hours), this.lastHour) : 0;
     let at = offset;
 
-    // Followed creators: one of each creator's latest followRecentPosts posts.
+    // Followed creators: distinct posts drawn uniformly from the latest followRecentPosts posts
+    // of each followed creator that the user has not viewed (a partial Fisher-Yates shuffle of
+    // that pool, built once per request); slots the pool cannot fill go to the random source.
     const followCount = user.followCount;
+    const following = user.following;
+    const followOffset = user.followOffset;
     const creatorStart = catalog.creatorStart;
     const creatorPosts = catalog.creatorPosts;
-    for (let i = 0; i < quota[SOURCE_FOLLOWING]; i++) {
-      let post = -1;
-      for (let attempt = 0; attempt < 3 && post < 0 && followCount > 0; attempt++) {
-        // One 32-bit draw picks both the creator (high half) and the post (low half).
-        const bits = rng.uniform() * TWO_POW_32;
-        const creator = user.following[user.followOffset + (((bits >>> 16) * followCount) >>> 16)];
-        const lo = creatorStart[creator];
-        const hi = this.creatorBound(creator, lo, created, token);
-        if (hi === lo) continue;
-        const pick = creatorPosts[hi - 1 - (((bits & 0xffff) * Math.min(p.followRecentPosts, hi - lo)) >>> 16)];
-        if (offered[pick] !== token && (seen[seenOffset + (pick >>> 5)] & (1 << (pick & 31))) === 0) post = pick;
+    const creatorEnd = catalog.creatorEndByDay;
+    const creatorEndBase = Math.min(Math.floor(hour / 24), this.lastDay) * catalog.creators;
+    const followRecent = this.followRecentPosts;
+    if (this.pool.length < followCount * followRecent) this.pool = new Int32Array(followCount * followRecent);
+    const pool = this.pool;
+    let pooled = 0;
+    for (let f = 0; f < followCount; f++) {
+      const creator = following[followOffset + f];
+      const lo = creatorStart[creator];
+      const end = creatorStart[creator + 1];
+      let hi = creatorEnd[creatorEndBase + creator];
+      while (hi < end && creatorPosts[hi] < created) hi++;
+      const from = hi - lo < followRecent ? lo : hi - followRecent;
+      for (let i = from; i < hi; i++) {
+        const post = creatorPosts[i];
+        if ((seen[seenOffset + (post >>> 5)] & (1 << (post & 31))) === 0) pool[pooled++] = post;
       }
-      if (post < 0) {
-        post = this.fallback(created, token, rng, seen, seenOffset);
-        sources[at] = SOURCE_RANDOM;
-      } else {
+    }
+    for (let i = 0, n = this.quotaFollowing; i < n; i++) {
+      let post: number;
+      if (i < pooled) {
+        const pick = i + Math.floor(rng.uniform() * (pooled - i));
+        post = pool[pick];
+        pool[pick] = pool[i];
         sources[at] = SOURCE_FOLLOWING;
+      } else {
+        post = this.fallback(created, rng, seen, seenOffset, items, offset, at);
+        sources[at] = SOURCE_RANDOM;
       }
-      offered[post] = token;
+      offered[post >>> 5] |= 1 << (post & 31);
       items[at++] = post;
     }
 
     // Topic neighbours: a topic of the recent engagement ring (any topic while it is empty), then
     // one of that topic's latest topicWindow posts.
     const known = Math.min(user.recentCount, user.ringSize);
+    const recentTopics = user.recentTopics;
+    const topicOffset = user.topicOffset;
+    const topics = catalog.topics;
     const topicStart = catalog.topicStart;
     const topicPosts = catalog.topicPosts;
-    for (let i = 0; i < quota[SOURCE_TOPIC]; i++) {
+    const topicEnd = catalog.topicEndByHour;
+    const topicEndBase = hour * topics;
+    const topicWindow = this.topicWindow;
+    for (let i = 0, n = this.quotaTopic; i < n; i++) {
       let post = -1;
       for (let attempt = 0; attempt < 3 && post < 0; attempt++) {
         const bits = rng.uniform() * TWO_POW_32;
-        const topic = known === 0 ? ((bits >>> 16) * catalog.topics) >>> 16 : user.recentTopics[user.topicOffset + (((bits >>> 16) * known) >>> 16)];
+        const topic = known === 0 ? ((bits >>> 16) * topics) >>> 16 : recentTopics[topicOffset + (((bits >>> 16) * known) >>> 16)];
         const lo = topicStart[topic];
-        const hi = this.topicBound(topic, lo, created, token);
+        const end = topicStart[topic + 1];
+        let hi = topicEnd[topicEndBase + topic];
+        while (hi < end && topicPosts[hi] < created) hi++;
         if (hi === lo) continue;
-        const pick = topicPosts[hi - 1 - (((bits & 0xffff) * Math.min(p.topicWindow, hi - lo)) >>> 16)];
-        if (offered[pick] !== token && (seen[seenOffset + (pick >>> 5)] & (1 << (pick & 31))) === 0) post = pick;
+        const window = hi - lo < topicWindow ? hi - lo : topicWindow;
+        const pick = topicPosts[hi - 1 - (((bits & 0xffff) * window) >>> 16)];
+        if (((offered[pick >>> 5] | seen[seenOffset + (pick >>> 5)]) & (1 << (pick & 31))) === 0) post = pick;
       }
       if (post < 0) {
-        post = this.fallback(created, token, rng, seen, seenOffset);
+        post = this.fallback(created, rng, seen, seenOffset, items, offset, at);
         sources[at] = SOURCE_RANDOM;
       } else {
         sources[at] = SOURCE_TOPIC;
       }
-      offered[post] = token;
+      offered[post >>> 5] |= 1 << (post & 31);
       items[at++] = post;
     }
 
     // Trending: the day's list (built at the start of the day from crowd views of the past 24 h).
     const day = Math.min(Math.max(0, Math.floor(hours / 24)), catalog.trendingCount.length - 1);
     const trendingCount = catalog.trendingCount[day];
+    const trending = catalog.trending;
     const trendingBase = day * catalog.trendingSize;
-    for (let i = 0; i < quota[SOURCE_TRENDING]; i++) {
+    for (let i = 0, n = this.quotaTrending; i < n; i++) {
       let post = -1;
       for (let attempt = 0; attempt < 3 && post < 0 && trendingCount > 0; attempt++) {
-        const pick = catalog.trending[trendingBase + rng.int(trendingCount)];
-        if (offered[pick] !== token && (seen[seenOffset + (pick >>> 5)] & (1 << (pick & 31))) === 0) post = pick;
+        // rng.uniform() * n truncated is rng.int(n) (same value), spelled out so that it inlines.
+        const pick = trending[trendingBase + ((rng.uniform() * trendingCount) | 0)];
+        if (((offered[pick >>> 5] | seen[seenOffset + (pick >>> 5)]) & (1 << (pick & 31))) === 0) post = pick;
       }
       if (post < 0) {
-        post = this.fallback(created, token, rng, seen, seenOffset);
+        post = this.fallback(created, rng, seen, seenOffset, items, offset, at);
         sources[at] = SOURCE_RANDOM;
       } else {
         sources[at] = SOURCE_TRENDING;
       }
-      offered[post] = token;
+      offered[post >>> 5] |= 1 << (post & 31);
       items[at++] = post;
     }
 
     // Fresh: among the latest freshWindow posts created.
-    const freshWindow = Math.min(p.freshWindow, created);
-    for (let i = 0; i < quota[SOURCE_FRESH]; i++) {
+    const freshWindow = Math.min(this.freshWindow, created);
+    for (let i = 0, n = this.quotaFresh; i < n; i++) {
       let post = -1;
       for (let attempt = 0; attempt < 3 && post < 0; attempt++) {
-        const pick = created - 1 - rng.int(freshWindow);
-        if (offered[pick] !== token && (seen[seenOffset + (pick >>> 5)] & (1 << (pick & 31))) === 0) post = pick;
+        const pick = created - 1 - ((rng.uniform() * freshWindow) | 0);
+        if (((offered[pick >>> 5] | seen[seenOffset + (pick >>> 5)]) & (1 << (pick & 31))) === 0) post = pick;
       }
       if (post < 0) {
-        post = this.fallback(created, token, rng, seen, seenOffset);
+        post = this.fallback(created, rng, seen, seenOffset, items, offset, at);
         sources[at] = SOURCE_RANDOM;
       } else {
         sources[at] = SOURCE_FRESH;
       }
-      offered[post] = token;
+      offered[post >>> 5] |= 1 << (post & 31);
       items[at++] = post;
     }
 
-    for (let i = 0; i < quota[SOURCE_RANDOM]; i++) {
-      const post = this.fallback(created, token, rng, seen, seenOffset);
-      offered[post] = token;
+    for (let i = 0, n = this.quotaRandom; i < n; i++) {
+      const post = this.fallback(created, rng, seen, seenOffset, items, offset, at);
+      offered[post >>> 5] |= 1 << (post & 31);
       sources[at] = SOURCE_RANDOM;
       items[at++] = post;
     }
+    for (let i = offset; i < at; i++) offered[items[i] >>> 5] = 0;
   }
 
   /**
    * A uniform draw among the created posts not yet offered in this request, preferably not seen:
    * the random source, and the stand-in for a source that found nothing new in three tries.
    */
-  private fallback(created: number, token: number, rng: Rng, seen: Int32Array, seenOffset: number): number {
-    const offered = this.offeredIn;
+  private fallback(created: number, rng: Rng, seen: Int32Array, seenOffset: number, items: Int32Array, offset: number, at: number): number {
+    const offered = this.offered;
     for (let attempt = 0; attempt < 32; attempt++) {
-      const pick = rng.int(created);
-      if (offered[pick] !== token && (seen[seenOffset + (pick >>> 5)] & (1 << (pick & 31))) === 0) return pick;
+      const pick = (rng.uniform() * created) | 0; // = rng.int(created) for created < 2^31
+      if (((offered[pick >>> 5] | seen[seenOffset + (pick >>> 5)]) & (1 << (pick & 31))) === 0) return pick;
     }
     // Everything drawn was seen: take the next post not yet offered (exists: created >= N).
     let post = rng.int(created);
-    while (offered[post] === token) post = post + 1 === created ? 0 : post + 1;
+    while (offeredBefore(items, offset, at, post)) post = post + 1 === created ? 0 : post + 1;
     return post;
   }
+}
 
-  /** End of creator's posts created by this request's time (cached per request). */
-  private creatorBound(creator: number, lo: number, created: number, token: number): number {
-    if (this.creatorToken[creator] !== token) {
-      this.creatorToken[creator] = token;
-      this.creatorHi[creator] = lowerBound(this.catalog.creatorPosts, lo, this.catalog.creatorStart[creator + 1], created);
-    }
-    return this.creatorHi[creator];
-  }
-
-  /** End of topic's posts created by this request's time (cached per request). */
-  private topicBound(topic: number, lo: number, created: number, token: number): number {
-    if (this.topicToken[topic] !== token) {
-      this.topicToken[topic] = token;
-      this.topicHi[topic] = lowerBound(this.catalog.topicPosts, lo, this.catalog.topicStart[topic + 1], created);
-    }
-    return this.topicHi[topic];
-  }
+/** Whether `post` is among items[from .. to) (the rare last resort of Retriever.fallback). */
+function offeredBefore(items: Int32Array, from: number, to: number, post: number): boolean {
+  for (let i = from; i < to; i++) if (items[i] === post) return true;
+  return false;
 }
 
 /** Splits `total` into integer parts proportional to `weights` (largest remainder, ties to the first). */

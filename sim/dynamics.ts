@@ -69,6 +69,66 @@ export function afterView(users: UserBatch, row: number, catalog: Catalog, d: Dy
   users.viewedClickbait[row] += catalog.clickbait[post];
 }
 
+/**
+ * afterView for the examine loop, with the post's fields already in hand (from
+ * catalog.postPacked); updates the history features only when they are observed (trackHistory).
+ */
+export function afterViewPacked(
+  users: UserBatch,
+  row: number,
+  d: DynamicsParams,
+  post: number,
+  quality: number,
+  clickbait: number,
+  a: number,
+  wa: number,
+  b: number,
+  wb: number,
+  creator: number,
+  affinity: number,
+  historyDecay: number,
+  trackHistory: boolean,
+): void {
+  const T = users.topics;
+  const base = row * T;
+  const target = d.satisfactionQuality * quality - d.satisfactionClickbait * clickbait + d.satisfactionInterest * affinity;
+  users.satisfaction[row] += d.satisfactionRate * (target - users.satisfaction[row]);
+  const interests = users.interests;
+  const fatigue = users.topicFatigue;
+  const drift = d.interestDrift;
+  interests[base + a] += drift * wa * (1 - interests[base + a]);
+  fatigue[base + a] += wa;
+  if (b >= 0) {
+    interests[base + b] += drift * wb * (1 - interests[base + b]);
+    fatigue[base + b] += wb;
+  }
+  const next = users.recentCreatorNext[row];
+  users.recentCreators[row * RECENT_CREATORS + next] = creator;
+  users.recentCreatorNext[row] = next + 1 === RECENT_CREATORS ? 0 : next + 1;
+  const count = users.recentTopicCount[row];
+  users.recentTopics[row * RECENT_TOPICS + (count % RECENT_TOPICS)] = a;
+  users.recentTopicCount[row] = count + 1;
+  if (trackHistory) {
+    // History features: h <- (1 - lambda) h + lambda w, over the post's one or two topics.
+    const history = users.history;
+    const keep = 1 - historyDecay;
+    for (let t = 0; t < T; t++) history[base + t] *= keep;
+    history[base + a] += historyDecay * wa;
+    if (b >= 0) history[base + b] += historyDecay * wb;
+  }
+  users.skipsInRow[row] = 0;
+  users.seen[row * users.seenWords + (post >>> 5)] |= 1 << (post & 31);
+  users.views[row]++;
+  users.viewedClickbait[row] += clickbait;
+}
+
+/** afterSeeLess with the post's topics and weights already in hand. */
+export function afterSeeLessPacked(users: UserBatch, row: number, d: DynamicsParams, a: number, wa: number, b: number, wb: number): void {
+  const base = row * users.topics;
+  driftDown(users.interests, base + a, d.seeLessDrift * wa);
+  if (b >= 0) driftDown(users.interests, base + b, d.seeLessDrift * wb);
+}
+
 /** Updates state after a skipped post. */
 export function afterSkip(users: UserBatch, row: number, d: DynamicsParams): void {
   users.satisfaction[row] += d.satisfactionRate * (d.skipSatisfaction - users.satisfaction[row]);
@@ -116,19 +176,22 @@ export function sessionExhausted(users: UserBatch, row: number): boolean {
 }
 
 /**
- * Starts a session at users.nowHours[row]: draws its time budget and device, clears the fatigue
- * and the creator ring, redraws the observation noise (noisy mode), counts the day.
+ * Starts a session at users.nowHours[row]: draws its time budget and device from `rng`, clears
+ * the fatigue and the creator ring, redraws the observation noise from `noiseRng` (noisy mode;
+ * null otherwise), counts the day.
  */
-export function startSession(users: UserBatch, row: number, p: UserParams, observationNoise: number, rng: Rng): void {
+export function startSession(users: UserBatch, row: number, p: UserParams, observationNoise: number, rng: Rng, noiseRng: Rng | null): void {
   const T = users.topics;
   const base = row * T;
   users.budgetLeftMinutes[row] = users.sessionMedianMinutes[row] * rng.lognormal(0, p.sessionVariation);
   users.device[row] = rng.uniform() < p.deviceSwitch ? (users.mainDevice[row] + 1 + rng.int(2)) % 3 : users.mainDevice[row];
-  for (let t = 0; t < T; t++) {
-    users.topicFatigue[base + t] = 0;
-    users.observationNoise[base + t] = observationNoise * rng.normal();
-  }
-  users.recentCreators.fill(-1, row * RECENT_CREATORS, (row + 1) * RECENT_CREATORS);
+  for (let t = 0; t < T; t++) users.topicFatigue[base + t] = 0;
+  // The observation noise comes from its own stream (noiseRng, null unless it is observed): the
+  // user stream, and with it the user's sessions, is then the same under every observability.
+  if (noiseRng !== null) for (let t = 0; t < T; t++) users.observationNoise[base + t] = observationNoise * noiseRng.normal();
+  // Plain loops: TypedArray.prototype.fill on a few elements costs more than the stores.
+  const ring = users.recentCreators;
+  for (let i = row * RECENT_CREATORS, end = i + RECENT_CREATORS; i < end; i++) ring[i] = -1;
   users.skipsInRow[row] = 0;
   users.sessions[row]++;
   const day = Math.floor(users.nowHours[row] / 24);

@@ -3,20 +3,28 @@
 // chance it is viewed rather than scrolled past) grows with interest match and with clickbait times
 // the user's susceptibility; what the user gets out of it (dynamics.consumptionSatisfaction) grows
 // with quality and falls with clickbait. That gap is the point of the world.
-import type { Catalog } from './catalog.ts';
 import {
-  afterSeeLess,
+  POST_CLICKBAIT,
+  POST_CREATOR,
+  POST_LENGTH,
+  POST_QUALITY,
+  POST_STRIDE,
+  POST_TOPIC_A,
+  POST_TOPIC_B,
+  type Catalog,
+} from './catalog.ts';
+import {
+  afterSeeLessPacked,
   afterSkip,
-  afterView,
+  afterViewPacked,
   consumptionSatisfaction,
   fatiguePenalty,
   leaveProbability,
-  sessionExhausted,
   type DynamicsParams,
 } from './dynamics.ts';
 import type { ParamValues } from './params.ts';
 import type { Rng } from './rng.ts';
-import type { UserBatch } from './users.ts';
+import { RECENT_CREATORS, type UserBatch } from './users.ts';
 
 export const responseParams = {
   appealBias: { type: 'number', default: -1, doc: 'view logit of a post of zero interest match and no clickbait' },
@@ -107,6 +115,29 @@ export class ResponseModel {
   private readonly extraFatigue: Float64Array;
   private readonly slotView: Float64Array;
   private readonly expected = new Float64Array(SIGNALS);
+  // Parameters as plain number fields for the examine loop.
+  private readonly appealBias: number;
+  private readonly appealInterest: number;
+  private readonly clickbaitPull: number;
+  private readonly watchBias: number;
+  private readonly watchQuality: number;
+  private readonly watchInterest: number;
+  private readonly skipMinutes: number;
+  private readonly engageQuality: number;
+  private readonly engageInterest: number;
+  private readonly likeBias: number;
+  private readonly commentBias: number;
+  private readonly shareBias: number;
+  private readonly followBias: number;
+  private readonly seeLessBias: number;
+  private readonly seeLessInterest: number;
+  private readonly seeLessClickbait: number;
+  private readonly topicFatigue: number;
+  private readonly creatorFatigue: number;
+  private readonly leaveBase: number;
+  private readonly leaveSatisfaction: number;
+  /** Whether users.history is observed (observability 'history'); otherwise its update is skipped. */
+  private readonly trackHistory: boolean;
 
   constructor(
     private readonly catalog: Catalog,
@@ -116,8 +147,30 @@ export class ResponseModel {
     reward: RewardParams,
     private readonly historyDecay: number,
     slateSize: number,
+    trackHistory = true,
   ) {
     this.weights = rewardWeights(reward);
+    this.appealBias = r.appealBias;
+    this.appealInterest = r.appealInterest;
+    this.clickbaitPull = r.clickbaitPull;
+    this.watchBias = r.watchBias;
+    this.watchQuality = r.watchQuality;
+    this.watchInterest = r.watchInterest;
+    this.skipMinutes = r.skipMinutes;
+    this.engageQuality = r.engageQuality;
+    this.engageInterest = r.engageInterest;
+    this.likeBias = r.likeBias;
+    this.commentBias = r.commentBias;
+    this.shareBias = r.shareBias;
+    this.followBias = r.followBias;
+    this.seeLessBias = r.seeLessBias;
+    this.seeLessInterest = r.seeLessInterest;
+    this.seeLessClickbait = r.seeLessClickbait;
+    this.topicFatigue = d.topicFatigue;
+    this.creatorFatigue = d.creatorFatigue;
+    this.leaveBase = d.leaveBase;
+    this.leaveSatisfaction = d.leaveSatisfaction;
+    this.trackHistory = trackHistory;
     this.extraFatigue = new Float64Array(users.topics);
     this.slotView = new Float64Array(slateSize);
   }
@@ -140,8 +193,9 @@ export class ResponseModel {
    * The user in `row` examines the page slates[slateOffset .. + k) (candidate indices into
    * items[itemOffset..], which holds post ids) top-down; writes the k x S
    * signals at signals[signalOffset..] (zeros for unexamined slots) and returns the reward.
-   * Updates the state through dynamics.ts as each post is examined. Draw order per examined
-   * post: view, [watch share x2, like, comment, share, follow], see less, leave.
+   * Updates the state through dynamics.ts as each post is examined. Draws per examined post:
+   * view; if viewed, (finishes | abandon point), (like | comment), (share | follow); then
+   * (see less | leave), where (a | b) is one 32-bit draw split into two 16-bit uniforms.
    */
   examine(
     row: number,
@@ -154,63 +208,128 @@ export class ResponseModel {
     signals: Float32Array,
     signalOffset: number,
   ): number {
-    const c = this.catalog;
+    // Everything the loop reads is hoisted into locals: packed per-post fields (one cache line per
+    // post), the row's state offsets, and the parameters as plain numbers.
+    const packed = this.catalog.postFloats;
+    const packedInts = this.catalog.postInts;
+    const pairWeightA = this.catalog.secondTopicWeightA;
+    const pairWeightB = this.catalog.secondTopicWeightB;
     const u = this.users;
-    const r = this.r;
-    const d = this.d;
+    const interests = u.interests;
+    const fatigue = u.topicFatigue;
+    const ring = u.recentCreators;
+    const ringBase = row * RECENT_CREATORS;
+    const base = row * u.topics;
+    const susceptibility = u.susceptibility[row];
+    const followPropensity = u.followPropensity[row];
+    const patience = u.patience[row];
     const w = this.weights;
-    signals.fill(0, signalOffset, signalOffset + k * SIGNALS);
+    const wView = w[SIG_VIEW];
+    const wSkip = w[SIG_SKIP];
+    const wWatch = w[SIG_WATCH];
+    const wLike = w[SIG_LIKE];
+    const wComment = w[SIG_COMMENT];
+    const wShare = w[SIG_SHARE];
+    const wFollow = w[SIG_FOLLOW];
+    const wSeeLess = w[SIG_SEE_LESS];
     let reward = 0;
     let minutes = 0;
     let over = false;
+    let examined = 0;
     for (let slot = 0; slot < k && !over; slot++) {
       const post = items[itemOffset + slates[slateOffset + slot]];
       const at = signalOffset + slot * SIGNALS;
-      const affinity = this.affinity(row, post);
-      const penalty = fatiguePenalty(u, row, c, d, post);
-      const viewed = rng.uniform() < logistic(this.appealLogit(row, post, affinity, penalty));
-      let seeLessLogit = r.seeLessBias - r.seeLessInterest * affinity;
+      const p = post * POST_STRIDE;
+      const quality = packed[p + POST_QUALITY];
+      const clickbait = packed[p + POST_CLICKBAIT];
+      const creator = packedInts[p + POST_CREATOR];
+      const topicA = packedInts[p + POST_TOPIC_A];
+      const topicB = packedInts[p + POST_TOPIC_B];
+      const weightA = topicB >= 0 ? pairWeightA : 1;
+      const weightB = topicB >= 0 ? pairWeightB : 0;
+      // Interest match and fatigue penalty (as affinity() and dynamics.fatiguePenalty).
+      let affinity = interests[base + topicA] * weightA;
+      let topicLoad = fatigue[base + topicA] * weightA;
+      if (topicB >= 0) {
+        affinity += interests[base + topicB] * weightB;
+        topicLoad += fatigue[base + topicB] * weightB;
+      }
+      let repeats = 0;
+      for (let i = 0; i < RECENT_CREATORS; i++) if (ring[ringBase + i] === creator) repeats++;
+      const penalty = this.topicFatigue * topicLoad + this.creatorFatigue * repeats;
+      const appeal = this.appealBias + this.appealInterest * affinity + this.clickbaitPull * clickbait * susceptibility - penalty;
+      const viewed = rng.uniform() < logistic(appeal);
+      let seeLessLogit = this.seeLessBias - this.seeLessInterest * affinity;
       let spent: number;
+      // Pairs of events that need no more than 16 bits of resolution share one 32-bit draw
+      // (its high and low halves are independent uniforms on the grid k / 65536; a probability is
+      // then resolved to within 1/65536, far below anything the model or its tests can see).
       if (viewed) {
-        const share = logistic(r.watchBias + r.watchQuality * c.quality[post] + r.watchInterest * affinity);
-        const finishes = rng.uniform() < share;
-        const partial = rng.uniform();
-        const watched = (finishes ? 1 : share * partial) * c.lengthMinutes[post];
-        const engage = r.engageQuality * c.quality[post] + r.engageInterest * affinity;
-        const like = rng.uniform() < logistic(r.likeBias + engage) ? 1 : 0;
-        const comment = rng.uniform() < logistic(r.commentBias + engage) ? 1 : 0;
-        const share_ = rng.uniform() < logistic(r.shareBias + engage) ? 1 : 0;
-        const creator = c.postCreator[post];
-        const followDraw = rng.uniform();
-        const follow = !u.follows(row, creator) && followDraw < u.followPropensity[row] * logistic(r.followBias + engage) ? 1 : 0;
+        const share = logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity);
+        let draw = rng.uniform() * 65536;
+        let high = Math.floor(draw);
+        const finishes = high / 65536 < share;
+        const partial = draw - high;
+        const watched = (finishes ? 1 : share * partial) * packed[p + POST_LENGTH];
+        const engage = this.engageQuality * quality + this.engageInterest * affinity;
+        draw = rng.uniform() * 65536;
+        high = Math.floor(draw);
+        const like = high / 65536 < logistic(this.likeBias + engage) ? 1 : 0;
+        const comment = draw - high < logistic(this.commentBias + engage) ? 1 : 0;
+        draw = rng.uniform() * 65536;
+        high = Math.floor(draw);
+        const share_ = high / 65536 < logistic(this.shareBias + engage) ? 1 : 0;
+        const followDraw = draw - high;
+        // A logistic is at most 1, so a draw at or above the propensity never follows: the list
+        // scan and the logistic are only needed below it (same outcome as testing them first).
+        const follow =
+          followDraw < followPropensity && followDraw < followPropensity * logistic(this.followBias + engage) && !u.follows(row, creator) ? 1 : 0;
         if (follow === 1) u.follow(row, creator);
         signals[at + SIG_VIEW] = 1;
+        signals[at + SIG_SKIP] = 0;
         signals[at + SIG_WATCH] = watched;
         signals[at + SIG_LIKE] = like;
         signals[at + SIG_COMMENT] = comment;
         signals[at + SIG_SHARE] = share_;
         signals[at + SIG_FOLLOW] = follow;
-        reward += w[SIG_VIEW] + w[SIG_WATCH] * signals[at + SIG_WATCH] + w[SIG_LIKE] * like + w[SIG_COMMENT] * comment + w[SIG_SHARE] * share_ + w[SIG_FOLLOW] * follow;
-        seeLessLogit += r.seeLessClickbait * c.clickbait[post];
-        afterView(u, row, c, d, post, affinity, this.historyDecay);
+        reward += wView + wWatch * signals[at + SIG_WATCH] + wLike * like + wComment * comment + wShare * share_ + wFollow * follow;
+        seeLessLogit += this.seeLessClickbait * clickbait;
+        afterViewPacked(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity, this.historyDecay, this.trackHistory);
         spent = watched;
       } else {
+        signals[at + SIG_VIEW] = 0;
         signals[at + SIG_SKIP] = 1;
-        reward += w[SIG_SKIP];
-        afterSkip(u, row, d);
-        spent = r.skipMinutes;
+        signals[at + SIG_WATCH] = 0;
+        signals[at + SIG_LIKE] = 0;
+        signals[at + SIG_COMMENT] = 0;
+        signals[at + SIG_SHARE] = 0;
+        signals[at + SIG_FOLLOW] = 0;
+        reward += wSkip;
+        afterSkip(u, row, this.d);
+        spent = this.skipMinutes;
       }
-      if (rng.uniform() < logistic(seeLessLogit)) {
+      // "See less" (high half) and the leave draw (low half) share a draw.
+      const draw = rng.uniform() * 65536;
+      const high = Math.floor(draw);
+      if (high / 65536 < logistic(seeLessLogit)) {
         signals[at + SIG_SEE_LESS] = 1;
-        reward += w[SIG_SEE_LESS];
-        afterSeeLess(u, row, c, d, post);
+        reward += wSeeLess;
+        afterSeeLessPacked(u, row, this.d, topicA, weightA, topicB, weightB);
+      } else {
+        signals[at + SIG_SEE_LESS] = 0;
       }
       minutes += spent;
-      u.budgetLeftMinutes[row] -= spent;
+      const budget = (u.budgetLeftMinutes[row] -= spent);
       u.nowHours[row] += spent / 60;
-      const leaves = rng.uniform() < leaveProbability(d, u.satisfaction[row]);
-      over = leaves || sessionExhausted(u, row);
+      // Leave probability (dynamics.leaveProbability), then dynamics.sessionExhausted.
+      let leave = this.leaveBase - this.leaveSatisfaction * u.satisfaction[row];
+      leave = leave < 0.005 ? 0.005 : leave > 0.5 ? 0.5 : leave;
+      const leaves = draw - high < leave;
+      over = leaves || budget <= 0 || u.skipsInRow[row] >= patience;
+      examined = slot + 1;
     }
+    // Unexamined slots are all zero.
+    for (let i = signalOffset + examined * SIGNALS, end = signalOffset + k * SIGNALS; i < end; i++) signals[i] = 0;
     this.sessionOver = over;
     this.minutes = minutes;
     return reward;

@@ -5,13 +5,17 @@
 // this file wires them into the batched Env. docs/world-feed.md describes it in prose.
 //
 // Streams: per seed, 'population' (interest segments) and 'catalog' (creators and posts, read-only
-// afterwards); per episode e, 'user' (traits, then per session: budgets, gaps, hours, devices,
-// observation noise), 'retrieval' (candidates) and 'response' (what the user does). So episode e
+// afterwards); per episode e, 'user' (traits, then per session: budgets, gaps, hours, devices)
+// and 'response' (candidates, what the user does, and the observation noise of noisy
+// observability, so the user stream is the same under every observability). So episode e
 // is the same user whatever row or batch size it runs in, and every policy meets the same users.
 import {
   createdCount,
   generateCatalog,
-  popularity,
+  fastLog1p,
+  POST_CREATED,
+  POST_LIFETIME_VIEWS,
+  POST_STRIDE,
   Retriever,
   retrievalParams,
   catalogParams,
@@ -120,7 +124,7 @@ export class FeedEnv implements Env {
   readonly candidateSource: Uint8Array;
   private readonly horizonHours: number;
   private readonly userRngs: Rng[];
-  private readonly retrievalRngs: Rng[];
+  /** Per row: the episode's 'response' stream, for retrieval (candidates) and the response. */
   private readonly responseRngs: Rng[];
   private readonly result: { signals: Float32Array; reward: Float32Array; done: Uint8Array };
   /** The retrieval view of the row being served, reused across requests. */
@@ -140,7 +144,7 @@ export class FeedEnv implements Env {
     this.population = data.population;
     this.horizonHours = p.horizonDays * 24;
     this.users = new UserBatch(B, T, p.posts, p.users.maxFollows);
-    this.response = new ResponseModel(this.catalog, this.users, p.response, p.dynamics, p.reward, p.historyDecay, K);
+    this.response = new ResponseModel(this.catalog, this.users, p.response, p.dynamics, p.reward, p.historyDecay, K, p.observability === 'history');
     this.retriever = new Retriever(this.catalog, p.retrieval, N);
     this.spec = {
       preset: 'feed',
@@ -171,7 +175,6 @@ export class FeedEnv implements Env {
     };
     this.candidateSource = new Uint8Array(B * N);
     this.userRngs = new Array(B);
-    this.retrievalRngs = new Array(B);
     this.responseRngs = new Array(B);
     this.result = {
       signals: new Float32Array(B * K * SIGNALS),
@@ -195,14 +198,21 @@ export class FeedEnv implements Env {
   resetRow(row: number, episode: number): void {
     // One stream for the user's traits and then their sessions (each derivation costs ~2 us).
     this.userRngs[row] = Rng.derive(this.seed, 'feed', 'user', episode);
-    this.retrievalRngs[row] = Rng.derive(this.seed, 'feed', 'retrieval', episode);
+    // Retrieval and response share a stream: both depend on the policy anyway, and a derivation
+    // costs about as much as a whole request. Retrieval draws first, so an episode's first page of
+    // candidates is the same under every policy.
     this.responseRngs[row] = Rng.derive(this.seed, 'feed', 'response', episode);
     const users = this.users;
     sampleUser(users, row, this.population, this.catalog, this.p.users, this.userRngs[row]);
     users.nowHours[row] = firstSessionHours(users, row, this.p.users, this.userRngs[row]);
-    startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row]);
+    startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row], this.noiseRng(row));
     this.observation.active[row] = 1;
     this.writeObservation(row);
+  }
+
+  /** The stream of the row's observation noise: the 'response' stream in noisy mode, else none. */
+  private noiseRng(row: number): Rng | null {
+    return this.p.observability === 'noisy' ? this.responseRngs[row] : null;
   }
 
   clearRow(row: number): void {
@@ -233,7 +243,7 @@ export class FeedEnv implements Env {
       let finished = false;
       if (this.response.sessionOver) {
         finished = endSession(users, row, this.p.dynamics, this.p.users, this.horizonHours, this.userRngs[row]);
-        if (!finished) startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row]);
+        if (!finished) startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row], this.noiseRng(row));
       } else {
         decayFatigue(users, row, this.p.dynamics);
       }
@@ -268,17 +278,33 @@ export class FeedEnv implements Env {
     request.topicOffset = row * RECENT_TOPICS;
     request.recentCount = users.recentTopicCount[row];
     request.seenOffset = row * users.seenWords;
-    this.retriever.fill(request, now, this.retrievalRngs[row], obs.candidateItems, this.candidateSource, row * N);
-    for (let i = row * N; i < (row + 1) * N; i++) {
-      const post = obs.candidateItems[i];
-      obs.candidatePopularity[i] = popularity(this.catalog, post, now);
-      obs.candidateAgeHours[i] = now - this.catalog.createdHours[post];
+    this.retriever.fill(request, now, this.responseRngs[row], obs.candidateItems, this.candidateSource, row * N);
+    // Popularity (catalog.popularity) and age from the packed per-post line, which the response
+    // reads again if the post is shown.
+    const items = obs.candidateItems;
+    const popularity = obs.candidatePopularity;
+    const ageHours = obs.candidateAgeHours;
+    const packed = this.catalog.postFloats;
+    const tau = this.catalog.crowdAttentionHours;
+    for (let i = row * N, end = (row + 1) * N; i < end; i++) {
+      const at = items[i] * POST_STRIDE;
+      const age = now - packed[at + POST_CREATED];
+      popularity[i] = age <= 0 ? 0 : fastLog1p((packed[at + POST_LIFETIME_VIEWS] * age) / (age + tau));
+      ageHours[i] = age;
     }
     const base = row * T;
     const mode = this.p.observability;
-    const source = mode === 'history' ? users.history : users.interests;
-    for (let t = 0; t < T; t++) {
-      obs.userFeatures[base + t] = mode === 'noisy' ? source[base + t] + users.observationNoise[base + t] : source[base + t];
+    const features = obs.userFeatures;
+    if (mode === 'history') {
+      const history = users.history;
+      for (let t = 0; t < T; t++) features[base + t] = history[base + t];
+    } else if (mode === 'noisy') {
+      const interests = users.interests;
+      const noise = users.observationNoise;
+      for (let t = 0; t < T; t++) features[base + t] = interests[base + t] + noise[base + t];
+    } else {
+      const interests = users.interests;
+      for (let t = 0; t < T; t++) features[base + t] = interests[base + t];
     }
     obs.context[row * 3] = Math.floor(now / 24);
     obs.context[row * 3 + 1] = Math.floor(now % 24);

@@ -1,7 +1,18 @@
 // The feed world (sim/presets/feed.ts) as a specification. Local deciders (random, top-K by a
 // ground-truth score) keep these tests independent of policies/.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SOURCE_NAMES, createdCount } from '../../sim/catalog.ts';
+import {
+  POST_CLICKBAIT,
+  POST_CREATED,
+  POST_CREATOR,
+  POST_LENGTH,
+  POST_QUALITY,
+  POST_STRIDE,
+  POST_TOPIC_A,
+  POST_TOPIC_B,
+  SOURCE_NAMES,
+  createdCount,
+} from '../../sim/catalog.ts';
 import { runEpisodes, type Env, type EpisodeRecord, type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
@@ -165,6 +176,38 @@ describe('feed: observations', () => {
     for (let t = 0; t < T; t++) expect(env.observation.userFeatures[t]).toBe(Math.fround(env.users.interests[t]));
   });
 
+  it('never lets the observability change the user sessions: every session budget is the same in every mode', () => {
+    // The budget of each session, as drawn at its start, over 3 episodes of one row. Only the
+    // number of user-stream draws matters here: drawing observation noise from it in one mode
+    // only would shift every later session's budget.
+    const sessionBudgets = (observability: 'full' | 'noisy' | 'history'): number[] => {
+      const env = makeFeed({ observability }, 1);
+      const budgets: number[] = [];
+      let sessions = 0;
+      let finished = false;
+      runEpisodes(env, randomDecider(env), {
+        episodes: 1,
+        seed: SEED,
+        deciderName: 'random',
+        onStep: (result) => {
+          finished ||= result.done[0] === 1;
+          if (!finished && env.users.sessions[0] !== sessions) budgets.push(env.users.budgetLeftMinutes[0]);
+          sessions = env.users.sessions[0];
+        },
+      });
+      return budgets;
+    };
+    // Episode 0's user comes back for several sessions; under noisy observability the responses
+    // (and so the episode's length) may differ, but the k-th session's budget may not.
+    const full = sessionBudgets('full');
+    expect(full.length).toBeGreaterThanOrEqual(3);
+    for (const other of [sessionBudgets('noisy'), sessionBudgets('history')]) {
+      const length = Math.min(full.length, other.length);
+      expect(length).toBeGreaterThanOrEqual(2);
+      expect(other.slice(0, length)).toEqual(full.slice(0, length));
+    }
+  });
+
   it('adds noise under noisy observability, redrawn each session', () => {
     const env = makeFeed({ observability: 'noisy', observationNoise: 0.3 }, 1);
     env.resetRow(0, 3);
@@ -254,6 +297,72 @@ describe('feed: retrieval', () => {
     });
     expect(requests).toBeGreaterThan(100);
     for (let source = 0; source < SOURCE_NAMES.length; source++) expect(sourceCounts[source]).toBeGreaterThan(0);
+  });
+
+  it('offers following candidates only from the latest posts of creators the user follows', () => {
+    const env = makeFeed({}, 8);
+    const { numCandidates: N, batchSize: B } = env.spec;
+    const { creatorStart, creatorPosts, postCreator } = env.catalog;
+    const recent = feedValues().retrieval.followRecentPosts;
+    let checked = 0;
+    runEpisodes(env, randomDecider(env), {
+      episodes: 24,
+      seed: SEED,
+      deciderName: 'random',
+      onStep: (result) => {
+        for (let row = 0; row < B; row++) {
+          if (env.observation.active[row] === 0 || result.done[row] === 1) continue;
+          const created = createdCount(env.catalog, env.users.nowHours[row]);
+          for (let i = 0; i < N; i++) {
+            if (env.candidateSource[row * N + i] !== 0) continue;
+            const post = env.observation.candidateItems[row * N + i];
+            const creator = postCreator[post];
+            // Posts of a creator followed when the request was made (a follow is only ever replaced
+            // once the list is full, which 24 short random episodes never reach).
+            expect(env.users.follows(row, creator)).toBe(true);
+            let newer = 0;
+            for (let j = creatorStart[creator]; j < creatorStart[creator + 1]; j++) if (creatorPosts[j] > post && creatorPosts[j] < created) newer++;
+            expect(newer).toBeLessThan(recent);
+            checked++;
+          }
+        }
+      },
+    });
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  it('keeps packed post fields and precomputed list ends equal to the catalog and its binary searches', () => {
+    const c = makeFeed({}, 1).catalog;
+    for (let post = 0; post < c.posts; post++) {
+      const at = post * POST_STRIDE;
+      expect(c.postFloats[at + POST_QUALITY]).toBe(c.quality[post]);
+      expect(c.postFloats[at + POST_CLICKBAIT]).toBe(c.clickbait[post]);
+      expect(c.postFloats[at + POST_LENGTH]).toBe(c.lengthMinutes[post]);
+      expect(c.postFloats[at + POST_CREATED]).toBe(c.createdHours[post]);
+      expect(c.postInts[at + POST_CREATOR]).toBe(c.postCreator[post]);
+      expect(c.postInts[at + POST_TOPIC_A]).toBe(c.topicA[post]);
+      expect(c.postInts[at + POST_TOPIC_B]).toBe(c.topicB[post]);
+      expect(c.topicB[post] >= 0 ? c.secondTopicWeightA : 1).toBe(c.weightA[post]);
+      expect(c.topicB[post] >= 0 ? c.secondTopicWeightB : 0).toBe(c.weightB[post]);
+    }
+    const countBelow = (list: Int32Array, lo: number, hi: number, created: number) => {
+      let end = lo;
+      while (end < hi && list[end] < created) end++;
+      return end;
+    };
+    for (let hour = 0; hour < c.createdByHour.length; hour += 7) {
+      const created = createdCount(c, hour);
+      expect(c.createdByHour[hour]).toBe(created);
+      for (let t = 0; t < c.topics; t++) {
+        expect(c.topicEndByHour[hour * c.topics + t]).toBe(countBelow(c.topicPosts, c.topicStart[t], c.topicStart[t + 1], created));
+      }
+    }
+    for (let day = 0; day * c.creators < c.creatorEndByDay.length; day++) {
+      const created = createdCount(c, day * 24);
+      for (let k = 0; k < c.creators; k++) {
+        expect(c.creatorEndByDay[day * c.creators + k]).toBe(countBelow(c.creatorPosts, c.creatorStart[k], c.creatorStart[k + 1], created));
+      }
+    }
   });
 
   it('offers posts that arrive during the horizon once they exist', () => {
