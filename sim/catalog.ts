@@ -137,6 +137,12 @@ export interface Catalog {
   readonly topicEndByHour: Int32Array;
   /** (D + 1) x C row-major: end of creator c's list (index into creatorPosts) at the start of day d. */
   readonly creatorEndByDay: Int32Array;
+  /**
+   * D x M row-major: the public popularity counter recommenders read on day d, log(1 + crowd
+   * views) at the start of the day (0 for posts created since). Like a feature store fed by a
+   * daily batch job, the counters refresh once a day; the trending lists refresh with them.
+   */
+  readonly popularityByDay: Float32Array;
 }
 
 /** Layout of Catalog.postFloats / postInts: POST_STRIDE 32-bit fields per post. */
@@ -280,10 +286,20 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     createdByHour: new Int32Array(Math.max(1, horizonDays) * 24 + 1),
     topicEndByHour: new Int32Array((Math.max(1, horizonDays) * 24 + 1) * T),
     creatorEndByDay: new Int32Array((Math.max(1, horizonDays) + 1) * C),
+    popularityByDay: new Float32Array(Math.max(1, horizonDays) * M),
   };
   buildTrending(catalog, Math.max(1, horizonDays));
   buildLookups(catalog, Math.max(1, horizonDays));
+  buildPopularity(catalog, Math.max(1, horizonDays));
   return catalog;
+}
+
+/** The daily snapshots of the popularity counters (Catalog.popularityByDay). */
+function buildPopularity(catalog: Catalog, days: number): void {
+  const M = catalog.posts;
+  for (let day = 0; day < days; day++) {
+    for (let post = 0; post < M; post++) catalog.popularityByDay[day * M + post] = Math.log1p(crowdViews(catalog, post, day * 24));
+  }
 }
 
 /** Fills the packed per-post fields and the hourly / daily list bounds (see Catalog). */
@@ -403,29 +419,11 @@ export function crowdLikes(catalog: Catalog, post: number, hours: number): numbe
   return crowdViews(catalog, post, hours) * catalog.crowdLikeRate[post];
 }
 
-// Fast natural logarithm for the per-candidate popularity feature: log2 of the mantissa from a
-// 1024-entry table with linear interpolation (error below 2e-7), plus the binary exponent
-// (Math.log1p costs ~20 ns here, and every request needs N of them).
-const LOG_BITS = new Float64Array(1);
-const LOG_WORDS = new Uint32Array(LOG_BITS.buffer);
-const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // little-endian: high word second
-const LOG2_MANTISSA = new Float64Array(1025);
-for (let i = 0; i <= 1024; i++) LOG2_MANTISSA[i] = Math.log2(1 + i / 1024);
-
-/** ln(1 + x) for x >= 0, to about 1e-6 absolute. */
-export function fastLog1p(x: number): number {
-  LOG_BITS[0] = 1 + x;
-  const high = LOG_WORDS[HIGH_WORD];
-  const exponent = (high >>> 20) - 1023;
-  const index = (high >>> 10) & 1023;
-  const fraction = (high & 1023) / 1024;
-  const log2 = exponent + LOG2_MANTISSA[index] + (LOG2_MANTISSA[index + 1] - LOG2_MANTISSA[index]) * fraction;
-  return log2 * Math.LN2;
-}
-
-/** Candidate popularity as recommenders see it: log(1 + crowd views) at the request time. */
+/** Candidate popularity as recommenders see it at `hours`: the snapshot of the start of that day. */
 export function popularity(catalog: Catalog, post: number, hours: number): number {
-  return fastLog1p(crowdViews(catalog, post, hours));
+  const days = catalog.popularityByDay.length / catalog.posts;
+  const day = Math.min(days - 1, Math.max(0, Math.floor(hours / 24)));
+  return catalog.popularityByDay[day * catalog.posts + post];
 }
 
 /** What retrieval needs to know about one user; arrays are the batch's, at the given offsets. */

@@ -214,24 +214,22 @@ export interface ObservationShape {
   readonly userFeatureDim: number;
   readonly itemFeatureDim: number;
   /**
-   * Rows of the item table. Omitted: the items are drawn per row and step (R = B x N), and
-   * candidate n of row b is item b * N + n.
+   * A fixed item table (a catalog: R x D features and R ids) that candidates index. Omitted: the
+   * items are drawn per row and step (R = B x N), and candidate n of row b is item b * N + n.
    */
-  readonly itemRows?: number;
+  readonly catalog?: { readonly itemFeatures: Float32Array; readonly itemIds: Int32Array };
 }
 
 /** Zeroed observation arrays of the given shape (worlds fill them in resetRow and step). */
 export function allocateObservation(shape: ObservationShape): Observation {
-  const { batchSize: b, numCandidates: n } = shape;
-  const perStep = shape.itemRows === undefined;
-  const itemRows = shape.itemRows ?? b * n;
+  const { batchSize: b, numCandidates: n, catalog } = shape;
   const candidateItems = new Int32Array(b * n);
-  if (perStep) for (let i = 0; i < candidateItems.length; i++) candidateItems[i] = i;
+  if (!catalog) for (let i = 0; i < candidateItems.length; i++) candidateItems[i] = i;
   return {
     userFeatures: new Float32Array(b * shape.userFeatureDim),
     candidateItems,
-    itemFeatures: new Float32Array(itemRows * shape.itemFeatureDim),
-    itemIds: new Int32Array(itemRows),
+    itemFeatures: catalog?.itemFeatures ?? new Float32Array(b * n * shape.itemFeatureDim),
+    itemIds: catalog?.itemIds ?? new Int32Array(b * n),
     candidatePopularity: new Float32Array(b * n),
     candidateAgeHours: new Float32Array(b * n),
     context: new Int32Array(b * 3),

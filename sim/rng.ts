@@ -2,7 +2,6 @@
 // optional index), so a component's draws never depend on how many draws another component made:
 // all agents in one seed meet the same users and posts (common random numbers), and a user's
 // episode is the same whatever batch row or batch size it runs in.
-import seedrandom from 'seedrandom';
 
 /** What a seeded world or policy needs to derive its streams. */
 export interface SeedKey {
@@ -20,24 +19,29 @@ export interface UniformSource {
 const TWO_POW_32 = 4294967296;
 
 /**
- * A fast seeded generator (seedrandom's Tyche-i: 4 words of state, so a stream per user episode
- * costs little to create) with the samplers the worlds need.
+ * A fast seeded generator (Tyche-i: 4 words of state, so a stream per user episode costs little
+ * to create) with the samplers the worlds need.
  *
- * seedrandom seeds the stream (its string mixing and warm-up); the steps then run here on an
- * Int32Array, the same Tyche-i round as seedrandom's `next`, so the numbers are exactly
- * seedrandom's (test/sim/rng.test.ts checks it) at about half the cost per draw: seedrandom keeps
- * the state in object properties behind a closure, and the worlds make hundreds of draws a step.
+ * The generator is seedrandom's `tychei`, seeding and steps, reproduced on an Int32Array:
+ * test/sim/rng.test.ts checks that every word equals seedrandom's for the same key. seedrandom
+ * itself keeps the state in object properties behind closures, which costs about twice as much per
+ * draw and ten times as much per new stream, and the worlds make hundreds of draws a step and
+ * several streams per episode.
  */
 export class Rng implements UniformSource {
   private readonly state = new Int32Array(4); // Tyche-i words a, b, c, d
 
   /** Prefer `Rng.derive`; a raw string key is for tests and tools. */
   constructor(key: string) {
-    const seeded = seedrandom.tychei(key, { state: true }).state() as unknown as { a: number; b: number; c: number; d: number };
-    this.state[0] = seeded.a;
-    this.state[1] = seeded.b;
-    this.state[2] = seeded.c;
-    this.state[3] = seeded.d;
+    // seedrandom's tychei string seeding: fixed start words, each character XORed into b with
+    // one step, then 20 more steps (past the end, charCodeAt gives NaN, and NaN | 0 is 0).
+    const s = this.state;
+    s[2] = 2654435769 | 0;
+    s[3] = 1367130551;
+    for (let k = 0; k < key.length + 20; k++) {
+      s[1] ^= key.charCodeAt(k) | 0;
+      this.next();
+    }
   }
 
   /** The next 32-bit word: seedrandom's tychei `next` (Neves & Araujo 2011, Tyche-i). */

@@ -12,9 +12,7 @@
 import {
   createdCount,
   generateCatalog,
-  fastLog1p,
   POST_CREATED,
-  POST_LIFETIME_VIEWS,
   POST_STRIDE,
   Retriever,
   retrievalParams,
@@ -24,7 +22,7 @@ import {
 } from '../catalog.ts';
 import { positionBased, type ChoiceModel } from '../choice.ts';
 import { decayFatigue, dynamicsParams, endSession, firstSessionHours, startSession } from '../dynamics.ts';
-import type { Env, GroundTruth, Observation, StepResult, WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { ResponseModel, SIG_VIEW, SIGNAL_NAMES, SIGNALS, responseParams, rewardParams } from '../response.ts';
 import { Rng, type SeedKey } from '../rng.ts';
@@ -126,7 +124,7 @@ export class FeedEnv implements Env {
   private readonly userRngs: Rng[];
   /** Per row: the episode's 'response' stream, for retrieval (candidates) and the response. */
   private readonly responseRngs: Rng[];
-  private readonly result: { signals: Float32Array; reward: Float32Array; done: Uint8Array };
+  private readonly result: StepResult;
   /** The retrieval view of the row being served, reused across requests. */
   private readonly request: RetrievalUser;
 
@@ -163,24 +161,18 @@ export class FeedEnv implements Env {
     };
     const itemIds = new Int32Array(p.posts);
     for (let i = 0; i < p.posts; i++) itemIds[i] = i;
-    this.observation = {
-      userFeatures: new Float32Array(B * T),
-      candidateItems: new Int32Array(B * N),
-      itemFeatures: this.catalog.itemFeatures,
-      itemIds,
-      candidatePopularity: new Float32Array(B * N),
-      candidateAgeHours: new Float32Array(B * N),
-      context: new Int32Array(B * 3),
-      active: new Uint8Array(B),
-    };
+    // Candidates index the catalog: its item features are shared, not copied.
+    this.observation = allocateObservation({
+      batchSize: B,
+      numCandidates: N,
+      userFeatureDim: T,
+      itemFeatureDim: this.catalog.itemFeatureDim,
+      catalog: { itemFeatures: this.catalog.itemFeatures, itemIds },
+    });
     this.candidateSource = new Uint8Array(B * N);
     this.userRngs = new Array(B);
     this.responseRngs = new Array(B);
-    this.result = {
-      signals: new Float32Array(B * K * SIGNALS),
-      reward: new Float32Array(B),
-      done: new Uint8Array(B),
-    };
+    this.result = allocateStepResult(B, K, SIGNALS);
     this.request = {
       following: this.users.following,
       followOffset: 0,
@@ -279,18 +271,19 @@ export class FeedEnv implements Env {
     request.recentCount = users.recentTopicCount[row];
     request.seenOffset = row * users.seenWords;
     this.retriever.fill(request, now, this.responseRngs[row], obs.candidateItems, this.candidateSource, row * N);
-    // Popularity (catalog.popularity) and age from the packed per-post line, which the response
-    // reads again if the post is shown.
+    // Popularity from the day's counter snapshot (catalog.popularityByDay); age from the packed
+    // per-post line, which the response reads again if the post is shown.
     const items = obs.candidateItems;
     const popularity = obs.candidatePopularity;
     const ageHours = obs.candidateAgeHours;
     const packed = this.catalog.postFloats;
-    const tau = this.catalog.crowdAttentionHours;
+    const M = this.catalog.posts;
+    const snapshot = this.catalog.popularityByDay;
+    const dayBase = Math.min(snapshot.length / M - 1, Math.floor(now / 24)) * M;
     for (let i = row * N, end = (row + 1) * N; i < end; i++) {
-      const at = items[i] * POST_STRIDE;
-      const age = now - packed[at + POST_CREATED];
-      popularity[i] = age <= 0 ? 0 : fastLog1p((packed[at + POST_LIFETIME_VIEWS] * age) / (age + tau));
-      ageHours[i] = age;
+      const post = items[i];
+      popularity[i] = snapshot[dayBase + post];
+      ageHours[i] = now - packed[post * POST_STRIDE + POST_CREATED];
     }
     const base = row * T;
     const mode = this.p.observability;
