@@ -249,7 +249,8 @@ class InterestEvolutionEnv implements Env {
       if (finished) continue;
       // create_environment resamples the documents every step.
       this.sampleDocuments(row);
-      this.writeUserFeatures(row);
+      // Interests move only on a click (scratch.clicks holds this row's), so copy them only then.
+      if (this.scratch.clicks.includes(1)) this.writeUserFeatures(row);
     }
     return this.result;
   }

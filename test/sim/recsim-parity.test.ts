@@ -106,3 +106,36 @@ describe('recsim-interest-evolution: samplers match RecSim\'s distributions (fre
     expect(Math.abs(towards / clicked - pTowards)).toBeLessThan(3.29 * Math.sqrt((pTowards * (1 - pTowards)) / clicked));
   });
 });
+
+describe('recsim-interest-evolution: the observation follows the state', () => {
+  it('shows interests that change only on a click, and only in the clicked cluster (2,000 steps)', () => {
+    const env = recsimInterestEvolution.create(params, { seed: { experiment: 1, run: 2 }, batchSize: 4 });
+    for (let row = 0; row < 4; row++) env.resetRow(row, row);
+    const rng = new Rng('observation-follows');
+    const slates = new Int32Array(8);
+    let changes = 0;
+    for (let step = 0; step < 500; step++) {
+      const before = Float32Array.from(env.observation.userFeatures);
+      for (let row = 0; row < 4; row++) rng.sampleDistinct(10, 2, slates, row * 2);
+      const clusters = new Int32Array(8); // the cluster of each slate slot, read off the one-hot features
+      for (let i = 0; i < 8; i++) {
+        const row = i >> 1;
+        clusters[i] = env.observation.itemFeatures.subarray((row * 10 + slates[i]) * CLUSTERS, (row * 10 + slates[i] + 1) * CLUSTERS).indexOf(1);
+      }
+      const result = env.step(slates);
+      for (let row = 0; row < 4; row++) {
+        if (result.done[row] === 1) {
+          env.resetRow(row, 100 + step * 4 + row);
+          continue;
+        }
+        const clickedSlot = result.signals[row * 4] === 1 ? 0 : result.signals[row * 4 + 2] === 1 ? 1 : -1;
+        for (let c = 0; c < CLUSTERS; c++) {
+          const moved = env.observation.userFeatures[row * CLUSTERS + c] !== before[row * CLUSTERS + c];
+          if (moved) changes++;
+          if (moved) expect(clickedSlot >= 0 && clusters[row * 2 + clickedSlot] === c).toBe(true);
+        }
+      }
+    }
+    expect(changes).toBeGreaterThan(100);
+  });
+});
