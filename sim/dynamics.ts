@@ -38,42 +38,12 @@ export function leaveProbability(d: DynamicsParams, satisfaction: number): numbe
   return p < 0.005 ? 0.005 : p > 0.5 ? 0.5 : p;
 }
 
-/** Updates state after a viewed post: satisfaction, drift towards its topics, fatigue, recent rings. */
-export function afterView(users: UserBatch, row: number, catalog: Catalog, d: DynamicsParams, post: number, affinity: number, historyDecay: number): void {
-  const T = users.topics;
-  const base = row * T;
-  const target = consumptionSatisfaction(d, catalog.quality[post], catalog.clickbait[post], affinity);
-  users.satisfaction[row] += d.satisfactionRate * (target - users.satisfaction[row]);
-  const a = catalog.topicA[post];
-  const wa = catalog.weightA[post];
-  driftUp(users.interests, base + a, d.interestDrift * wa);
-  users.topicFatigue[base + a] += wa;
-  const b = catalog.topicB[post];
-  if (b >= 0) {
-    const wb = catalog.weightB[post];
-    driftUp(users.interests, base + b, d.interestDrift * wb);
-    users.topicFatigue[base + b] += wb;
-  }
-  users.recentCreators[row * RECENT_CREATORS + users.recentCreatorNext[row]] = catalog.postCreator[post];
-  users.recentCreatorNext[row] = (users.recentCreatorNext[row] + 1) % RECENT_CREATORS;
-  users.recentTopics[row * RECENT_TOPICS + (users.recentTopicCount[row] % RECENT_TOPICS)] = a;
-  users.recentTopicCount[row]++;
-  // History features: h <- (1 - lambda) h + lambda w, over the post's one or two topics.
-  const keep = 1 - historyDecay;
-  for (let t = 0; t < T; t++) users.history[base + t] *= keep;
-  users.history[base + a] += historyDecay * wa;
-  if (b >= 0) users.history[base + b] += historyDecay * catalog.weightB[post];
-  users.skipsInRow[row] = 0;
-  users.seen[row * users.seenWords + (post >>> 5)] |= 1 << (post & 31);
-  users.views[row]++;
-  users.viewedClickbait[row] += catalog.clickbait[post];
-}
-
 /**
- * afterView for the examine loop, with the post's fields already in hand (from
- * catalog.postPacked); updates the history features only when they are observed (trackHistory).
+ * Updates state after a viewed post: satisfaction, drift towards its topics, fatigue, recent
+ * rings, seen posts. The examine loop has the post's fields in hand already (from the packed
+ * per-post line); the history features are updated only when observed (trackHistory).
  */
-export function afterViewPacked(
+export function afterView(
   users: UserBatch,
   row: number,
   d: DynamicsParams,
@@ -91,15 +61,15 @@ export function afterViewPacked(
 ): void {
   const T = users.topics;
   const base = row * T;
-  const target = d.satisfactionQuality * quality - d.satisfactionClickbait * clickbait + d.satisfactionInterest * affinity;
+  const target = consumptionSatisfaction(d, quality, clickbait, affinity);
   users.satisfaction[row] += d.satisfactionRate * (target - users.satisfaction[row]);
   const interests = users.interests;
   const fatigue = users.topicFatigue;
   const drift = d.interestDrift;
-  interests[base + a] += drift * wa * (1 - interests[base + a]);
+  driftUp(interests, base + a, drift * wa);
   fatigue[base + a] += wa;
   if (b >= 0) {
-    interests[base + b] += drift * wb * (1 - interests[base + b]);
+    driftUp(interests, base + b, drift * wb);
     fatigue[base + b] += wb;
   }
   const next = users.recentCreatorNext[row];
@@ -122,8 +92,8 @@ export function afterViewPacked(
   users.viewedClickbait[row] += clickbait;
 }
 
-/** afterSeeLess with the post's topics and weights already in hand. */
-export function afterSeeLessPacked(users: UserBatch, row: number, d: DynamicsParams, a: number, wa: number, b: number, wb: number): void {
+/** "See less": the post's topics (a, b with weights wa, wb; b < 0 for none) lose interest. */
+export function afterSeeLess(users: UserBatch, row: number, d: DynamicsParams, a: number, wa: number, b: number, wb: number): void {
   const base = row * users.topics;
   driftDown(users.interests, base + a, d.seeLessDrift * wa);
   if (b >= 0) driftDown(users.interests, base + b, d.seeLessDrift * wb);
@@ -135,13 +105,6 @@ export function afterSkip(users: UserBatch, row: number, d: DynamicsParams): voi
   users.skipsInRow[row]++;
 }
 
-/** "See less": the post's topics lose interest. */
-export function afterSeeLess(users: UserBatch, row: number, catalog: Catalog, d: DynamicsParams, post: number): void {
-  const base = row * users.topics;
-  driftDown(users.interests, base + catalog.topicA[post], d.seeLessDrift * catalog.weightA[post]);
-  const b = catalog.topicB[post];
-  if (b >= 0) driftDown(users.interests, base + b, d.seeLessDrift * catalog.weightB[post]);
-}
 
 function driftUp(interests: Float64Array, index: number, step: number): void {
   interests[index] += step * (1 - interests[index]);
@@ -168,11 +131,6 @@ export function fatiguePenalty(users: UserBatch, row: number, catalog: Catalog, 
 export function decayFatigue(users: UserBatch, row: number, d: DynamicsParams): void {
   const base = row * users.topics;
   for (let t = 0; t < users.topics; t++) users.topicFatigue[base + t] *= d.fatigueDecay;
-}
-
-/** Whether the session must end now: time budget spent or patience exhausted. */
-export function sessionExhausted(users: UserBatch, row: number): boolean {
-  return users.budgetLeftMinutes[row] <= 0 || users.skipsInRow[row] >= users.patience[row];
 }
 
 /**

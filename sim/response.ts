@@ -14,9 +14,9 @@ import {
   type Catalog,
 } from './catalog.ts';
 import {
-  afterSeeLessPacked,
+  afterSeeLess,
   afterSkip,
-  afterViewPacked,
+  afterView,
   consumptionSatisfaction,
   fatiguePenalty,
   leaveProbability,
@@ -294,7 +294,7 @@ export class ResponseModel {
         signals[at + SIG_FOLLOW] = follow;
         reward += wView + wWatch * signals[at + SIG_WATCH] + wLike * like + wComment * comment + wShare * share_ + wFollow * follow;
         seeLessLogit += this.seeLessClickbait * clickbait;
-        afterViewPacked(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity, this.historyDecay, this.trackHistory);
+        afterView(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity, this.historyDecay, this.trackHistory);
         spent = watched;
       } else {
         signals[at + SIG_VIEW] = 0;
@@ -314,18 +314,19 @@ export class ResponseModel {
       if (high / 65536 < logistic(seeLessLogit)) {
         signals[at + SIG_SEE_LESS] = 1;
         reward += wSeeLess;
-        afterSeeLessPacked(u, row, this.d, topicA, weightA, topicB, weightB);
+        afterSeeLess(u, row, this.d, topicA, weightA, topicB, weightB);
       } else {
         signals[at + SIG_SEE_LESS] = 0;
       }
       minutes += spent;
       const budget = (u.budgetLeftMinutes[row] -= spent);
       u.nowHours[row] += spent / 60;
-      // Leave probability (dynamics.leaveProbability), then dynamics.sessionExhausted.
+      // dynamics.leaveProbability on the parameters copied into plain fields (the params object
+      // itself is slow to read: V8 keeps it in dictionary mode), then the session's time budget
+      // and the user's patience.
       let leave = this.leaveBase - this.leaveSatisfaction * u.satisfaction[row];
       leave = leave < 0.005 ? 0.005 : leave > 0.5 ? 0.5 : leave;
-      const leaves = draw - high < leave;
-      over = leaves || budget <= 0 || u.skipsInRow[row] >= patience;
+      over = draw - high < leave || budget <= 0 || u.skipsInRow[row] >= patience;
       examined = slot + 1;
     }
     // Unexamined slots are all zero.
