@@ -455,7 +455,7 @@ export class Retriever {
   // between requests (fill clears the words it set). With the user's viewed-posts bitset it makes
   // one check per candidate on a few hundred bytes (a per-post token array missed the cache).
   private readonly offered: Int32Array;
-  // Parameters as plain fields (the params objects may be in dictionary mode).
+  // Parameters copied into fields: one load each in the hot loop.
   private readonly followRecentPosts: number;
   private readonly topicWindow: number;
   private readonly freshWindow: number;

@@ -321,9 +321,8 @@ export class ResponseModel {
       minutes += spent;
       const budget = (u.budgetLeftMinutes[row] -= spent);
       u.nowHours[row] += spent / 60;
-      // dynamics.leaveProbability on the parameters copied into plain fields (the params object
-      // itself is slow to read: V8 keeps it in dictionary mode), then the session's time budget
-      // and the user's patience.
+      // dynamics.leaveProbability on the parameters copied into fields, then the session's time
+      // budget and the user's patience.
       let leave = this.leaveBase - this.leaveSatisfaction * u.satisfaction[row];
       leave = leave < 0.005 ? 0.005 : leave > 0.5 ? 0.5 : leave;
       over = draw - high < leave || budget <= 0 || u.skipsInRow[row] >= patience;
