@@ -185,7 +185,7 @@ interface BenchModule {
     only?: readonly string[];
     onResult?: (key: string, stepsPerSecond: number) => void;
   }): Promise<Record<string, { stepsPerSecond: number }>>;
-  benchCases?: readonly { world: string; policy: string }[];
+  benchCases?: readonly { world: string; policy: string; target?: number }[];
 }
 
 async function benchCommand(options: { json: boolean; seconds?: number; only?: string[] }, io: Io): Promise<number> {
@@ -208,9 +208,12 @@ async function benchCommand(options: { json: boolean; seconds?: number; only?: s
     io.stdout(`${JSON.stringify(results)}\n`);
     return 0;
   }
-  const rows = [['world/policy', 'steps/s', 'vs RecSim (8.4k/s)']];
+  const targets = new Map(bench.benchCases?.map((c) => [`${c.world}/${c.policy}`, c.target]));
+  const rows = [['world/policy', 'steps/s', 'vs RecSim (8.4k/s)', 'target']];
   for (const [key, { stepsPerSecond }] of Object.entries(results)) {
-    rows.push([key, String(Math.round(stepsPerSecond)), `${(stepsPerSecond / RECSIM_STEPS_PER_SECOND).toFixed(1)}x`]);
+    const target = targets.get(key);
+    const verdict = target === undefined ? '' : `${target} ${stepsPerSecond >= target ? 'met' : 'NOT met'}`;
+    rows.push([key, String(Math.round(stepsPerSecond)), `${(stepsPerSecond / RECSIM_STEPS_PER_SECOND).toFixed(1)}x`, verdict]);
   }
   io.stdout(`\n${textTable(rows)}\n`);
   return 0;
