@@ -10,20 +10,13 @@ import {
   type BanditParams,
 } from '../../sim/presets/bandit.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
+import { randomDecider as random } from './deciders.ts';
 
 const SEED: SeedKey = { experiment: 0, run: 3 };
 const Z999 = 3.29; // two-sided 99.9% normal quantile
 
 const params = (overrides: Partial<BanditParams> = {}): BanditParams => ({ ...defaultParams(banditParams), ...overrides });
 
-const random: SlateDecider = {
-  act(observation, rngs, slates) {
-    const rows = observation.active.length;
-    const n = observation.candidateItems.length / rows;
-    const k = slates.length / rows;
-    for (let row = 0; row < rows; row++) if (observation.active[row]) rngs[row].sampleDistinct(n, k, slates, row * k);
-  },
-};
 
 /** The oracle: the K candidates of highest immediate value (e_0 a_i), best first. */
 function oracle(env: Env): SlateDecider {

@@ -18,6 +18,7 @@ import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
 import { SIGNALS, SIGNAL_NAMES } from '../../sim/response.ts';
 import type { Rng, SeedKey } from '../../sim/rng.ts';
+import { randomDecider } from './deciders.ts';
 
 const SEED: SeedKey = { experiment: 7, run: 1 };
 
@@ -37,18 +38,6 @@ function feedValues(overrides: DeepPartial<FeedParams> = {}): FeedParams {
 
 function makeFeed(overrides: DeepPartial<FeedParams> = {}, batchSize = 16, seed: SeedKey = SEED): FeedEnv {
   return feed.create(feedValues(overrides), { seed, batchSize }) as FeedEnv;
-}
-
-/** K distinct uniformly random candidates per active row, from the row's own stream. */
-function randomDecider(env: Env): SlateDecider {
-  const { batchSize, numCandidates, slateSize } = env.spec;
-  return {
-    act(observation: Observation, rowRngs: readonly Rng[], slates: Int32Array) {
-      for (let row = 0; row < batchSize; row++) {
-        if (observation.active[row] === 1) rowRngs[row].sampleDistinct(numCandidates, slateSize, slates, row * slateSize);
-      }
-    },
-  };
 }
 
 /** The K candidates with the highest score (ties to the lower index), best first. */
@@ -108,7 +97,7 @@ describe('feed: the point — immediate appeal and long-term value disagree', ()
   beforeAll(() => {
     myopic = run(myopicOracle, 'myopic');
     quality = run((env) => qualityOracle(env, QUALITY_WEIGHT), 'quality');
-    random = run(randomDecider, 'random');
+    random = run(() => randomDecider, 'random');
   });
   const names = FEED_METRICS;
 
@@ -148,7 +137,7 @@ describe('feed: the point — immediate appeal and long-term value disagree', ()
 describe('feed: reproducibility', () => {
   const records = (batchSize: number) => {
     const env = makeFeed({}, batchSize);
-    return runEpisodes(env, randomDecider(env), { episodes: 24, seed: SEED, deciderName: 'random' });
+    return runEpisodes(env, randomDecider, { episodes: 24, seed: SEED, deciderName: 'random' });
   };
 
   it('gives identical episode records for the same seed', () => {
@@ -163,7 +152,7 @@ describe('feed: reproducibility', () => {
 
   it('meets different users under another seed', () => {
     const env = makeFeed({}, 4, { experiment: 7, run: 2 });
-    const other = runEpisodes(env, randomDecider(env), { episodes: 24, seed: SEED, deciderName: 'random' });
+    const other = runEpisodes(env, randomDecider, { episodes: 24, seed: SEED, deciderName: 'random' });
     expect(strip(other)).not.toEqual(strip(records(4)));
   });
 });
@@ -185,7 +174,7 @@ describe('feed: observations', () => {
       const budgets: number[] = [];
       let sessions = 0;
       let finished = false;
-      runEpisodes(env, randomDecider(env), {
+      runEpisodes(env, randomDecider, {
         episodes: 1,
         seed: SEED,
         deciderName: 'random',
@@ -272,7 +261,7 @@ describe('feed: retrieval', () => {
     const { numCandidates: N, batchSize: B } = env.spec;
     const sourceCounts = new Array(SOURCE_NAMES.length).fill(0);
     let requests = 0;
-    runEpisodes(env, randomDecider(env), {
+    runEpisodes(env, randomDecider, {
       episodes: 40,
       seed: SEED,
       deciderName: 'random',
@@ -305,7 +294,7 @@ describe('feed: retrieval', () => {
     const { creatorStart, creatorPosts, postCreator } = env.catalog;
     const recent = feedValues().retrieval.followRecentPosts;
     let checked = 0;
-    runEpisodes(env, randomDecider(env), {
+    runEpisodes(env, randomDecider, {
       episodes: 24,
       seed: SEED,
       deciderName: 'random',
@@ -380,7 +369,7 @@ describe('feed: signals and reward', () => {
   it('reports consistent signals and a reward equal to the weighted signals', () => {
     const env = makeFeed({ reward: weights }, 8);
     const { numCandidates: N, slateSize: K, batchSize: B } = env.spec;
-    const decider = randomDecider(env);
+    const decider = randomDecider;
     const slates = new Int32Array(B * K);
     const posts = new Int32Array(B * K);
     let examined = 0;
@@ -440,7 +429,7 @@ describe('feed: signals and reward', () => {
     // 3.29 standard errors (99.9%), the standard error estimated from the realised values.
     const env = makeFeed({}, 32);
     const { numCandidates: N, slateSize: K, batchSize: B } = env.spec;
-    const decider = randomDecider(env);
+    const decider = randomDecider;
     const values = new Float32Array(B * N);
     const predicted = new Float64Array(B);
     let n = 0;

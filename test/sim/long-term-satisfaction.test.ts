@@ -13,6 +13,7 @@ import {
   type LongTermSatisfactionParams,
 } from '../../sim/presets/long-term-satisfaction.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
+import { randomDecider as random } from './deciders.ts';
 
 const SEED: SeedKey = { experiment: 0, run: 1 };
 const Z999 = 3.29; // two-sided 99.9% normal quantile
@@ -43,14 +44,6 @@ function clickbaitRanker(prefer: 'kale' | 'chocolate'): SlateDecider {
   };
 }
 
-const random: SlateDecider = {
-  act(observation, rngs, slates) {
-    const rows = observation.active.length;
-    const n = observation.candidateItems.length / rows;
-    const k = slates.length / rows;
-    for (let row = 0; row < rows; row++) if (observation.active[row]) rngs[row].sampleDistinct(n, k, slates, row * k);
-  },
-};
 
 function run(p: LongTermSatisfactionParams, decider: SlateDecider, episodes: number, batchSize: number, seed = SEED): EpisodeRecord[] {
   const env = longTermSatisfaction.create(p, { seed, batchSize });
