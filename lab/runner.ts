@@ -102,17 +102,19 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
 
   const failures: FailureRecord[] = [];
   const runs: { agent: string; seed: number; file: string; episodes: number }[] = [];
+  // Runs finish in any order on the pool; files list them in config order (agent, then seed).
+  const runOrder = (run: { agent: string; seed: number }) =>
+    config.agents.findIndex((agent) => agent.name === run.agent) * config.seeds.length + config.seeds.indexOf(run.seed);
+  const byRunOrder = (a: { agent: string; seed: number }, b: { agent: string; seed: number }) => runOrder(a) - runOrder(b);
   const manifest = () => ({
     name: config.name,
     configFile: options.configFile ?? null,
     config,
     seeds: config.seeds,
     ...environmentInfo(),
-    runs: [...runs].sort((a, b) => runOrder(a) - runOrder(b)),
-    failures: [...failures].sort((a, b) => runOrder(a) - runOrder(b)),
+    runs: [...runs].sort(byRunOrder),
+    failures: [...failures].sort(byRunOrder),
   });
-  const runOrder = (run: { agent: string; seed: number }) =>
-    config.agents.findIndex((agent) => agent.name === run.agent) * config.seeds.length + config.seeds.indexOf(run.seed);
   writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
 
   const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
@@ -176,7 +178,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const summary = buildSummary(config, metrics, runMeans, evaluationOnly, dailySeries(config, runDaily));
   writeJsonAtomic(join(outDir, 'summary.json'), summary);
   writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
-  const sortedFailures = [...failures].sort((a, b) => runOrder(a) - runOrder(b));
+  const sortedFailures = [...failures].sort(byRunOrder);
   let chartFiles: { name: string; title: string; svg: string }[] = [];
   if (options.charts !== false && runs.length > 0) {
     const charts = await experimentCharts(chartData(summary), CHARTED_METRICS);

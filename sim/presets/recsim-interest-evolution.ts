@@ -283,6 +283,7 @@ class InterestEvolutionEnv implements Env {
 
   private groundTruth(): GroundTruth {
     const { batchSize, numCandidates: n, slateSize: k } = this.spec;
+    const scores = new Float64Array(k);
     const probs = new Float64Array(k + 1);
     const single = new Float64Array(1);
     const pairProbs = new Float64Array(2);
@@ -309,7 +310,6 @@ class InterestEvolutionEnv implements Env {
         }
       },
       expectedSlateReward: (slates, out) => {
-        const scores = new Float64Array(k);
         for (let row = 0; row < batchSize; row++) {
           for (let slot = 0; slot < k; slot++) {
             scores[slot] = this.state.interests[row * CLUSTERS + this.state.docCluster[row * n + slates[row * k + slot]]];
