@@ -49,9 +49,6 @@ export const retrievalParams = {
 
 export type RetrievalParams = ParamValues<typeof retrievalParams>;
 
-// Two indices below 2^16 from one 32-bit draw (each half times n, shifted): the sources that pick
-// a list and then a post in it spend one draw instead of two. Index bias is at most n / 2^16.
-const TWO_POW_32 = 4294967296;
 
 export const SOURCE_NAMES = ['following', 'topic', 'trending', 'fresh', 'random'] as const;
 export const SOURCE_FOLLOWING = 0;
@@ -161,7 +158,11 @@ export const POST_TOPIC_B = 7;
 
 /** Generates the catalog of one seed. `rng` must be the seed's 'catalog' stream. */
 export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): Catalog {
-  const { topics: T, creators: C, posts: M, horizonDays } = size;
+  // Sizes as int32 (see Retriever): the catalog's fields then hold small integers, not boxed doubles.
+  const T = size.topics | 0;
+  const C = size.creators | 0;
+  const M = size.posts | 0;
+  const horizonDays = size.horizonDays | 0;
 
   // Creators: a main topic, an activity level (how many posts they make), clickbait and quality.
   const creatorTopic = new Int32Array(C);
@@ -276,7 +277,7 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     topicCreators: topicCreatorIndex.items,
     trending: new Int32Array(Math.max(1, horizonDays) * p.trendingSize),
     trendingCount: new Int32Array(Math.max(1, horizonDays)),
-    trendingSize: p.trendingSize,
+    trendingSize: p.trendingSize | 0,
     itemFeatures,
     itemFeatureDim,
     postFloats: packedBuffer.floats,
@@ -477,16 +478,18 @@ export class Retriever {
   ) {
     this.quota = allocateQuota([p.following, p.topic, p.trending, p.fresh, p.random], candidates);
     this.offered = new Int32Array((catalog.posts + 31) >>> 5);
-    this.followRecentPosts = p.followRecentPosts;
-    this.topicWindow = p.topicWindow;
-    this.freshWindow = p.freshWindow;
+    // Whole numbers as int32 (| 0): parameters arrive as JS numbers that V8 may keep as boxed
+    // doubles, and one double in an index expression turns a loop's arithmetic into floating point.
+    this.followRecentPosts = p.followRecentPosts | 0;
+    this.topicWindow = p.topicWindow | 0;
+    this.freshWindow = p.freshWindow | 0;
     this.quotaFollowing = this.quota[SOURCE_FOLLOWING];
     this.quotaTopic = this.quota[SOURCE_TOPIC];
     this.quotaTrending = this.quota[SOURCE_TRENDING];
     this.quotaFresh = this.quota[SOURCE_FRESH];
     this.quotaRandom = this.quota[SOURCE_RANDOM];
-    this.lastHour = catalog.createdByHour.length - 1;
-    this.lastDay = catalog.creatorEndByDay.length / Math.max(1, catalog.creators) - 1;
+    this.lastHour = (catalog.createdByHour.length - 1) | 0;
+    this.lastDay = (catalog.creatorEndByDay.length / Math.max(1, catalog.creators) - 1) | 0;
   }
 
   /** Number of posts created at or before `hours` (createdCount, from the hourly table). */
@@ -508,23 +511,23 @@ export class Retriever {
    */
   fill(user: RetrievalUser, hours: number, rng: Rng, items: Int32Array, sources: Uint8Array, offset: number): void {
     const catalog = this.catalog;
-    const created = this.createdAt(hours);
+    const created = this.createdAt(hours) | 0;
     const offered = this.offered;
     const seen = user.seen;
-    const seenOffset = user.seenOffset;
-    const hour = hours >= 0 ? Math.min(Math.floor(hours), this.lastHour) : 0;
+    const seenOffset = user.seenOffset | 0;
+    const hour = hours >= 0 ? Math.min(Math.floor(hours), this.lastHour) | 0 : 0;
     let at = offset;
 
     // Followed creators: distinct posts drawn uniformly from the latest followRecentPosts posts
     // of each followed creator that the user has not viewed (a partial Fisher-Yates shuffle of
     // that pool, built once per request); slots the pool cannot fill go to the random source.
-    const followCount = user.followCount;
+    const followCount = user.followCount | 0;
     const following = user.following;
-    const followOffset = user.followOffset;
+    const followOffset = user.followOffset | 0;
     const creatorStart = catalog.creatorStart;
     const creatorPosts = catalog.creatorPosts;
     const creatorEnd = catalog.creatorEndByDay;
-    const creatorEndBase = Math.min(Math.floor(hour / 24), this.lastDay) * catalog.creators;
+    const creatorEndBase = (Math.min(Math.floor(hour / 24), this.lastDay) * catalog.creators) | 0;
     const followRecent = this.followRecentPosts;
     if (this.pool.length < followCount * followRecent) this.pool = new Int32Array(followCount * followRecent);
     const pool = this.pool;
@@ -544,7 +547,7 @@ export class Retriever {
     for (let i = 0, n = this.quotaFollowing; i < n; i++) {
       let post: number;
       if (i < pooled) {
-        const pick = i + Math.floor(rng.uniform() * (pooled - i));
+        const pick = i + ((rng.uniform() * (pooled - i)) | 0);
         post = pool[pick];
         pool[pick] = pool[i];
         sources[at] = SOURCE_FOLLOWING;
@@ -558,19 +561,21 @@ export class Retriever {
 
     // Topic neighbours: a topic of the recent engagement ring (any topic while it is empty), then
     // one of that topic's latest topicWindow posts.
-    const known = Math.min(user.recentCount, user.ringSize);
+    const known = Math.min(user.recentCount, user.ringSize) | 0;
     const recentTopics = user.recentTopics;
-    const topicOffset = user.topicOffset;
-    const topics = catalog.topics;
+    const topicOffset = user.topicOffset | 0;
+    const topics = catalog.topics | 0;
     const topicStart = catalog.topicStart;
     const topicPosts = catalog.topicPosts;
     const topicEnd = catalog.topicEndByHour;
-    const topicEndBase = hour * topics;
+    const topicEndBase = (hour * topics) | 0;
     const topicWindow = this.topicWindow;
     for (let i = 0, n = this.quotaTopic; i < n; i++) {
       let post = -1;
       for (let attempt = 0; attempt < 3 && post < 0; attempt++) {
-        const bits = rng.uniform() * TWO_POW_32;
+        // Two indices below 2^16 from one 32-bit draw (each half times n, shifted): one draw
+        // instead of two. Index bias is at most n / 2^16.
+        const bits = rng.uint32();
         const topic = known === 0 ? ((bits >>> 16) * topics) >>> 16 : recentTopics[topicOffset + (((bits >>> 16) * known) >>> 16)];
         const lo = topicStart[topic];
         const end = topicStart[topic + 1];
@@ -592,10 +597,10 @@ export class Retriever {
     }
 
     // Trending: the day's list (built at the start of the day from crowd views of the past 24 h).
-    const day = Math.min(Math.max(0, Math.floor(hours / 24)), catalog.trendingCount.length - 1);
+    const day = Math.min(Math.max(0, Math.floor(hours / 24)), catalog.trendingCount.length - 1) | 0;
     const trendingCount = catalog.trendingCount[day];
     const trending = catalog.trending;
-    const trendingBase = day * catalog.trendingSize;
+    const trendingBase = (day * catalog.trendingSize) | 0;
     for (let i = 0, n = this.quotaTrending; i < n; i++) {
       let post = -1;
       for (let attempt = 0; attempt < 3 && post < 0 && trendingCount > 0; attempt++) {
@@ -614,7 +619,7 @@ export class Retriever {
     }
 
     // Fresh: among the latest freshWindow posts created.
-    const freshWindow = Math.min(this.freshWindow, created);
+    const freshWindow = Math.min(this.freshWindow, created) | 0;
     for (let i = 0, n = this.quotaFresh; i < n; i++) {
       let post = -1;
       for (let attempt = 0; attempt < 3 && post < 0; attempt++) {

@@ -87,12 +87,15 @@ for (let i = 0; i < LOGISTIC_TABLE.length; i++) {
 
 /** 1 / (1 + exp(-x)), to about 1e-6. */
 export function logistic(x: number): number {
-  if (x <= -LOGISTIC_RANGE) return LOGISTIC_TABLE[0];
-  if (x >= LOGISTIC_RANGE) return LOGISTIC_TABLE[LOGISTIC_TABLE.length - 2];
-  const position = (x + LOGISTIC_RANGE) * LOGISTIC_STEPS_PER_UNIT;
+  // The range (16) and steps per unit (128) are literals here: V8 reloads module constants on
+  // every call. The table's last real entry is 2 * 16 * 128.
+  const table = LOGISTIC_TABLE;
+  if (x <= -16) return table[0];
+  if (x >= 16) return table[4096];
+  const position = (x + 16) * 128;
   const index = position | 0;
   const fraction = position - index;
-  return LOGISTIC_TABLE[index] + (LOGISTIC_TABLE[index + 1] - LOGISTIC_TABLE[index]) * fraction;
+  return table[index] + (table[index + 1] - table[index]) * fraction;
 }
 
 /**
@@ -111,6 +114,8 @@ export class ResponseModel {
   sessionOver = false;
   /** Set by examine: minutes the page took. */
   minutes = 0;
+  /** Set by consume: minutes of the viewed post watched. */
+  private watched = 0;
   // Scratch for the mean-field slate expectation: T topic fatigue increments and K view probabilities.
   private readonly extraFatigue: Float64Array;
   private readonly slotView: Float64Array;
@@ -221,17 +226,9 @@ export class ResponseModel {
     const ringBase = row * RECENT_CREATORS;
     const base = row * u.topics;
     const susceptibility = u.susceptibility[row];
-    const followPropensity = u.followPropensity[row];
     const patience = u.patience[row];
-    const w = this.weights;
-    const wView = w[SIG_VIEW];
-    const wSkip = w[SIG_SKIP];
-    const wWatch = w[SIG_WATCH];
-    const wLike = w[SIG_LIKE];
-    const wComment = w[SIG_COMMENT];
-    const wShare = w[SIG_SHARE];
-    const wFollow = w[SIG_FOLLOW];
-    const wSeeLess = w[SIG_SEE_LESS];
+    const wSkip = this.weights[SIG_SKIP];
+    const wSeeLess = this.weights[SIG_SEE_LESS];
     let reward = 0;
     let minutes = 0;
     let over = false;
@@ -265,37 +262,9 @@ export class ResponseModel {
       // (its high and low halves are independent uniforms on the grid k / 65536; a probability is
       // then resolved to within 1/65536, far below anything the model or its tests can see).
       if (viewed) {
-        const share = logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity);
-        let draw = rng.uniform() * 65536;
-        let high = Math.floor(draw);
-        const finishes = high / 65536 < share;
-        const partial = draw - high;
-        const watched = (finishes ? 1 : share * partial) * packed[p + POST_LENGTH];
-        const engage = this.engageQuality * quality + this.engageInterest * affinity;
-        draw = rng.uniform() * 65536;
-        high = Math.floor(draw);
-        const like = high / 65536 < logistic(this.likeBias + engage) ? 1 : 0;
-        const comment = draw - high < logistic(this.commentBias + engage) ? 1 : 0;
-        draw = rng.uniform() * 65536;
-        high = Math.floor(draw);
-        const share_ = high / 65536 < logistic(this.shareBias + engage) ? 1 : 0;
-        const followDraw = draw - high;
-        // A logistic is at most 1, so a draw at or above the propensity never follows: the list
-        // scan and the logistic are only needed below it (same outcome as testing them first).
-        const follow =
-          followDraw < followPropensity && followDraw < followPropensity * logistic(this.followBias + engage) && !u.follows(row, creator) ? 1 : 0;
-        if (follow === 1) u.follow(row, creator);
-        signals[at + SIG_VIEW] = 1;
-        signals[at + SIG_SKIP] = 0;
-        signals[at + SIG_WATCH] = watched;
-        signals[at + SIG_LIKE] = like;
-        signals[at + SIG_COMMENT] = comment;
-        signals[at + SIG_SHARE] = share_;
-        signals[at + SIG_FOLLOW] = follow;
-        reward += wView + wWatch * signals[at + SIG_WATCH] + wLike * like + wComment * comment + wShare * share_ + wFollow * follow;
+        reward += this.consume(row, post, p, affinity, quality, clickbait, creator, topicA, weightA, topicB, weightB, rng, signals, at);
         seeLessLogit += this.seeLessClickbait * clickbait;
-        afterView(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity, this.historyDecay, this.trackHistory);
-        spent = watched;
+        spent = this.watched;
       } else {
         signals[at + SIG_VIEW] = 0;
         signals[at + SIG_SKIP] = 1;
@@ -333,6 +302,63 @@ export class ResponseModel {
     this.sessionOver = over;
     this.minutes = minutes;
     return reward;
+  }
+
+  /**
+   * A viewed post: draws how much is watched, like / comment, share / follow; writes those signals
+   * at signals[at..], updates the state (dynamics.afterView) and returns the post's reward; the
+   * minutes watched are left in `watched`. Its own method, not part of examine's loop: V8 inlines
+   * the draws and logistics of a function only within a budget, which examine alone used up.
+   */
+  private consume(
+    row: number,
+    post: number,
+    p: number,
+    affinity: number,
+    quality: number,
+    clickbait: number,
+    creator: number,
+    topicA: number,
+    weightA: number,
+    topicB: number,
+    weightB: number,
+    rng: Rng,
+    signals: Float32Array,
+    at: number,
+  ): number {
+    const u = this.users;
+    const w = this.weights;
+    const share = logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity);
+    let draw = rng.uniform() * 65536;
+    let high = Math.floor(draw);
+    const finishes = high / 65536 < share;
+    const partial = draw - high;
+    const watched = (finishes ? 1 : share * partial) * this.catalog.postFloats[p + POST_LENGTH];
+    const engage = this.engageQuality * quality + this.engageInterest * affinity;
+    draw = rng.uniform() * 65536;
+    high = Math.floor(draw);
+    const like = high / 65536 < logistic(this.likeBias + engage) ? 1 : 0;
+    const comment = draw - high < logistic(this.commentBias + engage) ? 1 : 0;
+    draw = rng.uniform() * 65536;
+    high = Math.floor(draw);
+    const share_ = high / 65536 < logistic(this.shareBias + engage) ? 1 : 0;
+    const followDraw = draw - high;
+    // A logistic is at most 1, so a draw at or above the propensity never follows: the list
+    // scan and the logistic are only needed below it (same outcome as testing them first).
+    const followPropensity = u.followPropensity[row];
+    const follow =
+      followDraw < followPropensity && followDraw < followPropensity * logistic(this.followBias + engage) && !u.follows(row, creator) ? 1 : 0;
+    if (follow === 1) u.follow(row, creator);
+    signals[at + SIG_VIEW] = 1;
+    signals[at + SIG_SKIP] = 0;
+    signals[at + SIG_WATCH] = watched;
+    signals[at + SIG_LIKE] = like;
+    signals[at + SIG_COMMENT] = comment;
+    signals[at + SIG_SHARE] = share_;
+    signals[at + SIG_FOLLOW] = follow;
+    afterView(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity, this.historyDecay, this.trackHistory);
+    this.watched = watched;
+    return w[SIG_VIEW] + w[SIG_WATCH] * signals[at + SIG_WATCH] + w[SIG_LIKE] * like + w[SIG_COMMENT] * comment + w[SIG_SHARE] * share_ + w[SIG_FOLLOW] * follow;
   }
 
   /**

@@ -16,8 +16,6 @@ export interface UniformSource {
   uniform(): number;
 }
 
-const TWO_POW_32 = 4294967296;
-
 /**
  * A fast seeded generator (Tyche-i: 4 words of state, so a stream per user episode costs little
  * to create) with the samplers the worlds need.
@@ -77,14 +75,21 @@ export class Rng implements UniformSource {
     return new Rng(`slatelab/${seed.experiment}/${seed.run}/${component}/${purpose}${tail}`);
   }
 
+  /** A uniform 32-bit unsigned integer. */
+  uint32(): number {
+    return this.next() >>> 0;
+  }
+
   /** Uniform in [0, 1) with 32 bits of resolution. */
   uniform(): number {
-    return (this.next() >>> 0) / TWO_POW_32;
+    // 2^-32 is a literal here and below: V8 reloads a module constant on every use and divides by
+    // it for real, while a literal power of two becomes an (exact) multiplication.
+    return (this.next() >>> 0) * 2.3283064365386963e-10; // 2^-32
   }
 
   /** Uniform in (0, 1]: safe under a logarithm. */
   uniformPositive(): number {
-    return ((this.next() >>> 0) + 1) / TWO_POW_32;
+    return ((this.next() >>> 0) + 1) * 2.3283064365386963e-10; // 2^-32
   }
 
   /** Uniform in [lo, hi). */
@@ -94,7 +99,7 @@ export class Rng implements UniformSource {
 
   /** Uniform integer in [0, n), n <= 2^32 (multiply-shift; bias below 2^-32 * n). */
   int(n: number): number {
-    return Math.floor(((this.next() >>> 0) / TWO_POW_32) * n);
+    return Math.floor((this.next() >>> 0) * 2.3283064365386963e-10 * n); // 2^-32
   }
 
   bernoulli(p: number): boolean {

@@ -133,10 +133,12 @@ export class FeedEnv implements Env {
     private readonly seed: SeedKey,
     batchSize: number,
   ) {
-    const B = batchSize;
-    const N = p.candidates;
-    const K = p.slateSize;
-    const T = p.topics;
+    // Sizes as int32 (params arrive as JS numbers that V8 may keep boxed as doubles): the spec's
+    // fields then stay small integers, and the hot loops indexed by them stay in integer arithmetic.
+    const B = batchSize | 0;
+    const N = p.candidates | 0;
+    const K = p.slateSize | 0;
+    const T = p.topics | 0;
     const data = feedWorldData(p, seed);
     this.catalog = data.catalog;
     this.population = data.population;
@@ -279,11 +281,14 @@ export class FeedEnv implements Env {
     const packed = this.catalog.postFloats;
     const M = this.catalog.posts;
     const snapshot = this.catalog.popularityByDay;
-    const dayBase = Math.min(snapshot.length / M - 1, Math.floor(now / 24)) * M;
-    for (let i = row * N, end = (row + 1) * N; i < end; i++) {
+    const dayBase = (Math.min(snapshot.length / M - 1, Math.floor(now / 24)) * M) | 0;
+    // Module constants read inside a loop are reloaded and re-checked on every iteration: locals.
+    const stride = POST_STRIDE;
+    const created = POST_CREATED;
+    for (let i = row * N, end = i + N; i < end; i++) {
       const post = items[i];
       popularity[i] = snapshot[dayBase + post];
-      ageHours[i] = now - packed[post * POST_STRIDE + POST_CREATED];
+      ageHours[i] = now - packed[post * stride + created];
     }
     const base = row * T;
     const mode = this.p.observability;
