@@ -75,6 +75,34 @@ export class Rng implements UniformSource {
     return new Rng(`slatelab/${seed.experiment}/${seed.run}/${component}/${purpose}${tail}`);
   }
 
+  /**
+   * Writes the next n words (signed, as int32()) to out[0..n): the same words as n calls, made in
+   * one loop with the state in registers. For hot loops that need a word per item: reading a
+   * word from `out` costs far less than a draw inlined at every call site.
+   */
+  words(out: Int32Array, n: number): void {
+    const s = this.state;
+    let a = s[0];
+    let b = s[1];
+    let c = s[2];
+    let d = s[3];
+    for (let i = 0; i < n; i++) {
+      b = (b << 25) ^ (b >>> 7) ^ c;
+      c = (c - d) | 0;
+      d = (d << 24) ^ (d >>> 8) ^ a;
+      a = (a - b) | 0;
+      b = (b << 20) ^ (b >>> 12) ^ c;
+      c = (c - d) | 0;
+      d = (d << 16) ^ (c >>> 16) ^ a;
+      a = (a - b) | 0;
+      out[i] = a;
+    }
+    s[0] = a;
+    s[1] = b;
+    s[2] = c;
+    s[3] = d;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   uint32(): number {
     return this.next() >>> 0;

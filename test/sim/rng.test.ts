@@ -340,4 +340,16 @@ describe('Rng: the generator is seedrandom\'s Tyche-i', () => {
       for (let i = 0; i < 10_000; i++) expect(ours.int32()).toBe(theirs.int32());
     }
   });
+
+  it('words(out, n) writes the next n words, and the stream goes on after them', () => {
+    const block = new Rng('block');
+    const single = new Rng('block');
+    const out = new Int32Array(64).fill(7);
+    for (const n of [0, 1, 50, 13]) {
+      block.words(out, n);
+      for (let i = 0; i < n; i++) expect(out[i]).toBe(single.int32());
+      expect(block.int32()).toBe(single.int32());
+    }
+    expect(out[50]).toBe(7); // nothing written past n
+  });
 });
