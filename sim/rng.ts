@@ -31,15 +31,17 @@ export class Rng implements UniformSource {
 
   /** Prefer `Rng.derive`; a raw string key is for tests and tools. */
   constructor(key: string) {
-    // seedrandom's tychei string seeding: fixed start words, each character XORed into b with
-    // one step, then 20 more steps (past the end, charCodeAt gives NaN, and NaN | 0 is 0).
-    const s = this.state;
-    s[2] = 2654435769 | 0;
-    s[3] = 1367130551;
-    for (let k = 0; k < key.length + 20; k++) {
-      s[1] ^= key.charCodeAt(k) | 0;
-      this.next();
-    }
+    seedFromKey(this.state, key);
+  }
+
+  /**
+   * Re-seeds this stream in place as stream `index` of `family`: afterwards it yields the words of
+   * Rng.derive(seed, component, purpose, index), without building the key or allocating (worlds
+   * start a few streams per episode, and a full string seeding costs as much as a page of draws).
+   */
+  reseed(family: StreamFamily, index: number): this {
+    family.seedInto(this.state, index);
+    return this;
   }
 
   /** The next 32-bit word: seedrandom's tychei `next` (Neves & Araujo 2011, Tyche-i). */
@@ -72,7 +74,7 @@ export class Rng implements UniformSource {
   /** The stream for (seed, component, purpose[, index]). */
   static derive(seed: SeedKey, component: string, purpose: string, index?: number): Rng {
     const tail = index === undefined ? '' : `/${index}`;
-    return new Rng(`slatelab/${seed.experiment}/${seed.run}/${component}/${purpose}${tail}`);
+    return new Rng(`${streamPrefix(seed, component, purpose)}${tail}`);
   }
 
   /**
@@ -215,6 +217,99 @@ export class Rng implements UniformSource {
       j = bits >> 7;
       if ((j < 0 ? -j : j) < ZIG_K[layer]) return j * ZIG_W[layer];
     }
+  }
+}
+
+function streamPrefix(seed: SeedKey, component: string, purpose: string): string {
+  return `slatelab/${seed.experiment}/${seed.run}/${component}/${purpose}`;
+}
+
+/** One Tyche-i step on the words s[0..4) (as Rng.next). */
+function step(s: Int32Array): void {
+  let a = s[0];
+  let b = s[1];
+  let c = s[2];
+  let d = s[3];
+  b = (b << 25) ^ (b >>> 7) ^ c;
+  c = (c - d) | 0;
+  d = (d << 24) ^ (d >>> 8) ^ a;
+  a = (a - b) | 0;
+  b = (b << 20) ^ (b >>> 12) ^ c;
+  c = (c - d) | 0;
+  d = (d << 16) ^ (c >>> 16) ^ a;
+  a = (a - b) | 0;
+  s[0] = a;
+  s[1] = b;
+  s[2] = c;
+  s[3] = d;
+}
+
+/**
+ * seedrandom's tychei string seeding: fixed start words, each character XORed into b with one
+ * step, then 20 more steps (past the end, charCodeAt gives NaN, and NaN | 0 is 0).
+ */
+function seedFromKey(s: Int32Array, key: string): void {
+  s[0] = 0;
+  s[1] = 0;
+  s[2] = 2654435769 | 0;
+  s[3] = 1367130551;
+  absorb(s, key);
+  for (let k = 0; k < 20; k++) step(s);
+}
+
+/** The per-character part of the seeding. */
+function absorb(s: Int32Array, text: string): void {
+  for (let k = 0; k < text.length; k++) {
+    s[1] ^= text.charCodeAt(k);
+    step(s);
+  }
+}
+
+/**
+ * The streams Rng.derive(seed, component, purpose, index) for every index: the seeding of the
+ * key's common prefix "slatelab/<experiment>/<run>/<component>/<purpose>/" is done once, and a
+ * stream continues from it with the index's digits (the seeding reads the key one character at a
+ * time, so this gives the same words).
+ */
+export class StreamFamily {
+  private readonly prefix = new Int32Array(4);
+  private readonly digits = new Int32Array(10);
+
+  constructor(
+    private readonly seed: SeedKey,
+    private readonly component: string,
+    private readonly purpose: string,
+  ) {
+    const s = this.prefix;
+    s[2] = 2654435769 | 0;
+    s[3] = 1367130551;
+    absorb(s, `${streamPrefix(seed, component, purpose)}/`);
+  }
+
+  /** A new stream: the same as Rng.derive(seed, component, purpose, index). */
+  stream(index: number): Rng {
+    return Rng.derive(this.seed, this.component, this.purpose, index);
+  }
+
+  /** Seeds the words s[0..4) as the key of stream `index`. */
+  seedInto(s: Int32Array, index: number): void {
+    if (!(Number.isInteger(index) && index >= 0 && index <= 0x7fffffff)) {
+      // Not a plain decimal: seed from the whole key.
+      seedFromKey(s, `${streamPrefix(this.seed, this.component, this.purpose)}/${index}`);
+      return;
+    }
+    s.set(this.prefix);
+    const digits = this.digits;
+    let count = 0;
+    do {
+      digits[count++] = index % 10;
+      index = Math.floor(index / 10);
+    } while (index > 0);
+    for (let k = count - 1; k >= 0; k--) {
+      s[1] ^= 48 + digits[k]; // the character code of the digit
+      step(s);
+    }
+    for (let k = 0; k < 20; k++) step(s);
   }
 }
 

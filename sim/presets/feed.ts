@@ -25,7 +25,7 @@ import { decayFatigue, dynamicsParams, endSession, firstSessionHours, startSessi
 import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { ResponseModel, SIG_VIEW, SIGNAL_NAMES, SIGNALS, responseParams, rewardParams } from '../response.ts';
-import { Rng, type SeedKey } from '../rng.ts';
+import { Rng, StreamFamily, type SeedKey } from '../rng.ts';
 import { generatePopulation, RECENT_TOPICS, sampleUser, userParams, UserBatch, type Population } from '../users.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
 
@@ -121,16 +121,19 @@ export class FeedEnv implements Env {
   /** B x N: the retrieval source of each candidate (index into catalog.ts SOURCE_NAMES), for diagnostics. */
   readonly candidateSource: Uint8Array;
   private readonly horizonHours: number;
+  /** Per row: the episode's 'user' stream (re-seeded in place for each episode). */
   private readonly userRngs: Rng[];
   /** Per row: the episode's 'response' stream, for retrieval (candidates) and the response. */
   private readonly responseRngs: Rng[];
+  private readonly userStreams: StreamFamily;
+  private readonly responseStreams: StreamFamily;
   private readonly result: StepResult;
   /** The retrieval view of the row being served, reused across requests. */
   private readonly request: RetrievalUser;
 
   constructor(
     private readonly p: FeedParams,
-    private readonly seed: SeedKey,
+    seed: SeedKey,
     batchSize: number,
   ) {
     // Sizes as int32 (params arrive as JS numbers that V8 may keep boxed as doubles): the spec's
@@ -172,8 +175,10 @@ export class FeedEnv implements Env {
       catalog: { itemFeatures: this.catalog.itemFeatures, itemIds },
     });
     this.candidateSource = new Uint8Array(B * N);
-    this.userRngs = new Array(B);
-    this.responseRngs = new Array(B);
+    this.userStreams = new StreamFamily(seed, 'feed', 'user');
+    this.responseStreams = new StreamFamily(seed, 'feed', 'response');
+    this.userRngs = Array.from({ length: B }, () => new Rng(''));
+    this.responseRngs = Array.from({ length: B }, () => new Rng(''));
     this.result = allocateStepResult(B, K, SIGNALS);
     this.request = {
       following: this.users.following,
@@ -190,12 +195,12 @@ export class FeedEnv implements Env {
   }
 
   resetRow(row: number, episode: number): void {
-    // One stream for the user's traits and then their sessions (each derivation costs ~2 us).
-    this.userRngs[row] = Rng.derive(this.seed, 'feed', 'user', episode);
-    // Retrieval and response share a stream: both depend on the policy anyway, and a derivation
-    // costs about as much as a whole request. Retrieval draws first, so an episode's first page of
-    // candidates is the same under every policy.
-    this.responseRngs[row] = Rng.derive(this.seed, 'feed', 'response', episode);
+    // One stream for the user's traits and then their sessions: Rng.derive(seed, 'feed', 'user',
+    // episode), re-seeded in place.
+    this.userRngs[row].reseed(this.userStreams, episode);
+    // Retrieval and response share a stream: both depend on the policy anyway. Retrieval draws
+    // first, so an episode's first page of candidates is the same under every policy.
+    this.responseRngs[row].reseed(this.responseStreams, episode);
     const users = this.users;
     sampleUser(users, row, this.population, this.catalog, this.p.users, this.userRngs[row]);
     users.nowHours[row] = firstSessionHours(users, row, this.p.users, this.userRngs[row]);

@@ -1,6 +1,6 @@
 import { errorFunction } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
-import { ReplayUniforms, Rng, type SeedKey } from '../../sim/rng.ts';
+import { ReplayUniforms, Rng, StreamFamily, type SeedKey } from '../../sim/rng.ts';
 
 // Statistical tests of the seeded streams. Each assertion states its sample size and bound; the
 // bounds are two-sided 99.9% (z = 3.29) unless stated, and chi-square tests use the 99.9% critical
@@ -89,6 +89,21 @@ describe('Rng.derive: named streams', () => {
     for (let i = 0; i < n; i++) covariance += (a[i] - 0.5) * (b[i] - 0.5);
     const correlation = covariance / n / (1 / 12);
     expect(Math.abs(correlation)).toBeLessThan(Z999 / Math.sqrt(n));
+  });
+});
+
+describe('StreamFamily: Rng.derive for many indices', () => {
+  it('re-seeds a stream in place to exactly the words of Rng.derive, for any index', () => {
+    const family = new StreamFamily(SEED, 'feed', 'user');
+    const rng = new Rng('anything');
+    for (const index of [0, 1, 9, 10, 99, 100, 123_456, 2 ** 31 - 1, 2 ** 31, -3, 2.5]) {
+      rng.reseed(family, index);
+      const expected = Rng.derive(SEED, 'feed', 'user', index);
+      for (let i = 0; i < 50; i++) expect(rng.int32()).toBe(expected.int32());
+    }
+    const fresh = family.stream(42);
+    const expected = Rng.derive(SEED, 'feed', 'user', 42);
+    for (let i = 0; i < 50; i++) expect(fresh.int32()).toBe(expected.int32());
   });
 });
 
