@@ -246,12 +246,11 @@ export class FeedEnv implements Env {
       } else {
         decayFatigue(users, row, this.p.dynamics);
       }
-      if (finished) {
-        done[row] = 1;
-        continue;
-      }
-      this.writeObservation(row);
+      if (finished) done[row] = 1;
     }
+    // The next requests' candidates in a second pass: rows are independent, and one phase at a
+    // time keeps each phase's (large) machine code in the instruction cache across the batch.
+    for (let row = 0; row < B; row++) if (active[row] === 1 && done[row] === 0) this.writeObservation(row);
     return this.result;
   }
 
