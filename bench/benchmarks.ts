@@ -29,10 +29,11 @@ export interface BenchOptions {
   /** Only these "world/policy" keys. */
   readonly only?: readonly string[];
   /** Called after each case, e.g. to print progress. */
-  readonly onResult?: (key: string, stepsPerSecond: number) => void;
+  readonly onResult?: (key: string, stepsPerSecond: number, windows: readonly number[]) => void;
 }
 
-export type BenchResults = Record<string, { stepsPerSecond: number }>;
+/** Per case: the median rate, and every window's rate (ascending) to show the machine's noise. */
+export type BenchResults = Record<string, { stepsPerSecond: number; windows: number[] }>;
 
 export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchResults> {
   const seconds = options.seconds ?? 1;
@@ -47,8 +48,8 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     for (let repeat = 0; repeat < repeats; repeat++) rates.push(measure(world, policy, batchSize, seconds, repeat));
     rates.sort((a, b) => a - b);
     const median = rates[Math.floor(rates.length / 2)];
-    results[key] = { stepsPerSecond: Math.round(median) };
-    options.onResult?.(key, median);
+    results[key] = { stepsPerSecond: Math.round(median), windows: rates.map(Math.round) };
+    options.onResult?.(key, median, results[key].windows);
     // Yield between cases so a caller's progress output gets through.
     await new Promise((resolve) => setImmediate(resolve));
   }

@@ -183,8 +183,8 @@ interface BenchModule {
   runBenchmarks(options: {
     seconds?: number;
     only?: readonly string[];
-    onResult?: (key: string, stepsPerSecond: number) => void;
-  }): Promise<Record<string, { stepsPerSecond: number }>>;
+    onResult?: (key: string, stepsPerSecond: number, windows: readonly number[]) => void;
+  }): Promise<Record<string, { stepsPerSecond: number; windows: number[] }>>;
   benchCases?: readonly { world: string; policy: string; target?: number }[];
 }
 
@@ -205,16 +205,21 @@ async function benchCommand(options: { json: boolean; seconds?: number; only?: s
     onResult: (key, rate) => io.stderr(`${key}: ${Math.round(rate)} steps/s\n`),
   });
   if (options.json) {
-    io.stdout(`${JSON.stringify(results)}\n`);
+    // Exactly {"<world>/<policy>": {"stepsPerSecond": n}}: the shape scripts rely on.
+    const medians = Object.fromEntries(Object.entries(results).map(([key, { stepsPerSecond }]) => [key, { stepsPerSecond }]));
+    io.stdout(`${JSON.stringify(medians)}\n`);
     return 0;
   }
   const targets = new Map(bench.benchCases?.map((c) => [`${c.world}/${c.policy}`, c.target]));
-  const rows = [['world/policy', 'steps/s', 'vs RecSim (8.4k/s)', 'target']];
-  for (const [key, { stepsPerSecond }] of Object.entries(results)) {
+  const rows = [['world/policy', 'steps/s', 'windows (min-max)', 'vs RecSim (8.4k/s)', 'target']];
+  for (const [key, { stepsPerSecond, windows }] of Object.entries(results)) {
     const target = targets.get(key);
     const verdict = target === undefined ? '' : `${target} ${stepsPerSecond >= target ? 'met' : 'NOT met'}`;
-    rows.push([key, String(Math.round(stepsPerSecond)), `${(stepsPerSecond / RECSIM_STEPS_PER_SECOND).toFixed(1)}x`, verdict]);
+    const spread = `${windows[0]}-${windows[windows.length - 1]}`;
+    rows.push([key, String(Math.round(stepsPerSecond)), spread, `${(stepsPerSecond / RECSIM_STEPS_PER_SECOND).toFixed(1)}x`, verdict]);
   }
   io.stdout(`\n${textTable(rows)}\n`);
+  // On a shared machine the windows can differ by more than the versions being compared.
+  io.stdout('median of the windows; on a shared machine compare versions side by side, as ratios\n');
   return 0;
 }

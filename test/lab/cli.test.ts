@@ -78,4 +78,16 @@ describe('slatelab bench', () => {
     expect(Object.keys(results['recsim-interest-evolution/random'])).toEqual(['stepsPerSecond']);
     expect(results['recsim-interest-evolution/random'].stepsPerSecond).toBeGreaterThan(0);
   });
+
+  it('shows the median, the spread of the timed windows and the target in its table', () => {
+    const { code, stdout } = slatelab('bench', '--seconds', '0.05', '--only', 'feed/random');
+    expect(code).toBe(0);
+    const row = stdout.split('\n').find((line) => line.startsWith('feed/random'));
+    expect(row).toBeDefined();
+    const [, median, spread, , target] = row!.trim().split(/\s+/);
+    const [low, high] = spread.split('-').map(Number);
+    expect(low).toBeLessThanOrEqual(Number(median));
+    expect(high).toBeGreaterThanOrEqual(Number(median));
+    expect(target).toBe('250000');
+  });
 });
