@@ -1,7 +1,8 @@
 // The command line: `slatelab run | list | bench`. User input is checked here, at the edge; every
 // error is one line `slatelab: <message>` on stderr (exit 2 for bad input, 1 for failed runs), and
 // stack traces appear only with --verbose. lab/cli.ts calls `main` with the process arguments.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import yargs from 'yargs';
 import { describeParam, type ParamSpecs } from '../sim/params.ts';
 import { ConfigError, defaultRegistries, loadConfig, type ConfigOverrides, type Registries } from './config.ts';
@@ -79,8 +80,12 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
         y
           .option('json', { type: 'boolean', default: false, describe: 'print {"<world>/<policy>": {"stepsPerSecond": n}} only' })
           .option('seconds', { type: 'number', describe: 'length of each timed window (default 1)' })
-          .option('only', { type: 'string', array: true, describe: 'only these world/policy cases, e.g. feed/random' }),
-      (args) => guard(() => benchCommand({ json: args.json, seconds: args.seconds, only: args.only }, io))(),
+          .option('only', { type: 'string', array: true, describe: 'only these world/policy cases, e.g. feed/random' })
+          .option('against', {
+            type: 'string',
+            describe: 'compare with another checkout (git worktree add DIR REV), side by side in alternating windows',
+          }),
+      (args) => guard(() => benchCommand({ json: args.json, seconds: args.seconds, only: args.only, against: args.against }, io))(),
     )
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces with errors' })
     .demandCommand(1, 'name a command: run, list or bench')
@@ -179,6 +184,25 @@ function listCommand(io: Io, registries: Registries): number {
   return 0;
 }
 
+/** `bench --against DIR`: each case in this tree and in DIR, side by side. */
+async function compareCommand(bench: BenchModule, dir: string, keys: readonly string[], json: boolean, io: Io): Promise<number> {
+  if (!existsSync(join(dir, 'sim', 'presets', 'index.ts'))) {
+    throw new UsageError(`--against: ${dir} is not a slatelab checkout (no sim/presets/index.ts); make one with: git worktree add ${dir} <commit>`);
+  }
+  if (!bench.compareTrees) throw new UsageError('--against: this version of bench/benchmarks.ts cannot compare');
+  const results: Record<string, unknown> = {};
+  const rows = [['world/policy', 'this tree', 'other tree', 'ratio this/other', 'middle half of ratios']];
+  for (const key of keys) {
+    io.stderr(`${key}: comparing...\n`);
+    const c = await bench.compareTrees(dir, key);
+    results[key] = c;
+    rows.push([key, String(c.thisTree), String(c.otherTree), c.ratio.toFixed(3), `${c.ratioQuartiles[0].toFixed(3)}-${c.ratioQuartiles[1].toFixed(3)}`]);
+  }
+  if (json) io.stdout(`${JSON.stringify(results)}\n`);
+  else io.stdout(`\n${textTable(rows)}\nmedians of alternating 100 ms windows (steps/s); ratios taken pair by pair\n`);
+  return 0;
+}
+
 interface BenchModule {
   runBenchmarks(options: {
     seconds?: number;
@@ -186,9 +210,13 @@ interface BenchModule {
     onResult?: (key: string, stepsPerSecond: number, windows: readonly number[]) => void;
   }): Promise<Record<string, { stepsPerSecond: number; windows: number[] }>>;
   benchCases?: readonly { world: string; policy: string; target?: number }[];
+  compareTrees?(
+    otherDir: string,
+    key: string,
+  ): Promise<{ thisTree: number; otherTree: number; ratio: number; ratioQuartiles: readonly [number, number]; pairs: number }>;
 }
 
-async function benchCommand(options: { json: boolean; seconds?: number; only?: string[] }, io: Io): Promise<number> {
+async function benchCommand(options: { json: boolean; seconds?: number; only?: string[]; against?: string }, io: Io): Promise<number> {
   if (options.seconds !== undefined && !(options.seconds > 0)) {
     throw new UsageError(`--seconds: expected a positive number, got ${options.seconds}`);
   }
@@ -199,6 +227,7 @@ async function benchCommand(options: { json: boolean; seconds?: number; only?: s
   for (const key of options.only ?? []) {
     if (known && !known.includes(key)) throw new UsageError(`--only: no benchmark "${key}"; known: ${known.join(', ')}`);
   }
+  if (options.against !== undefined) return compareCommand(bench, options.against, options.only ?? known ?? [], options.json, io);
   const results = await bench.runBenchmarks({
     seconds: options.seconds,
     only: options.only,

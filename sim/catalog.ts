@@ -49,7 +49,7 @@ export const retrievalParams = {
 
 export type RetrievalParams = ParamValues<typeof retrievalParams>;
 
-
+/** Retrieval sources; Retriever.fill writes these ids as literals (test/sim/feed.test.ts pins them). */
 export const SOURCE_NAMES = ['following', 'topic', 'trending', 'fresh', 'random'] as const;
 export const SOURCE_FOLLOWING = 0;
 export const SOURCE_TOPIC = 1;
@@ -481,7 +481,9 @@ export class Retriever {
     this.quota = allocateQuota([p.following, p.topic, p.trending, p.fresh, p.random], candidates);
     this.offered = new Int32Array((catalog.posts + 31) >>> 5);
     this.candidates = candidates | 0;
+    // fill reads one word of this block per candidate, in quota order.
     this.words = new Int32Array(this.candidates);
+    if (this.quota.reduce((a, b) => a + b, 0) !== this.candidates) throw new Error('Retriever: the quotas must add up to the candidates');
     // Whole numbers as int32 (| 0): parameters arrive as JS numbers that V8 may keep as boxed
     // doubles, and one double in an index expression turns a loop's arithmetic into floating point.
     this.followRecentPosts = p.followRecentPosts | 0;

@@ -84,6 +84,10 @@ const LOGISTIC_TABLE = new Float64Array(2 * LOGISTIC_RANGE * LOGISTIC_STEPS_PER_
 for (let i = 0; i < LOGISTIC_TABLE.length; i++) {
   LOGISTIC_TABLE[i] = 1 / (1 + Math.exp(-(i / LOGISTIC_STEPS_PER_UNIT - LOGISTIC_RANGE)));
 }
+// logistic() spells the range, the steps and the last entry as literals.
+if (LOGISTIC_RANGE !== 16 || LOGISTIC_STEPS_PER_UNIT !== 128 || LOGISTIC_TABLE.length !== 4098) {
+  throw new Error('response.ts: update the literals in logistic() to the table');
+}
 
 /** 1 / (1 + exp(-x)), to about 1e-6. */
 export function logistic(x: number): number {
@@ -258,9 +262,10 @@ export class ResponseModel {
       const viewed = rng.uniform() < logistic(appeal);
       let seeLessLogit = this.seeLessBias - this.seeLessInterest * affinity;
       let spent: number;
-      // Pairs of events that need no more than 16 bits of resolution share one 32-bit draw
-      // (its high and low halves are independent uniforms on the grid k / 65536; a probability is
-      // then resolved to within 1/65536, far below anything the model or its tests can see).
+      // Pairs of events that need no more than 16 bits of resolution share one 32-bit draw (its
+      // high and low halves are independent uniforms on the grid k / 65536; a probability is then
+      // resolved to within 1/65536, far below anything the model or its tests can see): here
+      // "see less" and leaving, in consume the viewed post's pairs.
       if (viewed) {
         reward += this.consume(row, post, p, affinity, quality, clickbait, creator, topicA, weightA, topicB, weightB, rng, signals, at);
         seeLessLogit += this.seeLessClickbait * clickbait;

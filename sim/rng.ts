@@ -44,7 +44,7 @@ export class Rng implements UniformSource {
     return this;
   }
 
-  /** The next 32-bit word: seedrandom's tychei `next` (Neves & Araujo 2011, Tyche-i). */
+  /** The next 32-bit word: seedrandom's tychei `next` (Neves & Araujo 2011, Tyche-i; as step()). */
   private next(): number {
     const s = this.state;
     let a = s[0];
@@ -103,11 +103,6 @@ export class Rng implements UniformSource {
     s[1] = b;
     s[2] = c;
     s[3] = d;
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  uint32(): number {
-    return this.next() >>> 0;
   }
 
   /** Uniform in [0, 1) with 32 bits of resolution. */
@@ -224,7 +219,10 @@ function streamPrefix(seed: SeedKey, component: string, purpose: string): string
   return `slatelab/${seed.experiment}/${seed.run}/${component}/${purpose}`;
 }
 
-/** One Tyche-i step on the words s[0..4) (as Rng.next). */
+/**
+ * One Tyche-i step on the words s[0..4), for seeding. The same round is written out in Rng.next
+ * and Rng.words (kept inline there: they are the hot paths); the seedrandom test checks all three.
+ */
 function step(s: Int32Array): void {
   let a = s[0];
   let b = s[1];
@@ -246,7 +244,7 @@ function step(s: Int32Array): void {
 
 /**
  * seedrandom's tychei string seeding: fixed start words, each character XORed into b with one
- * step, then 20 more steps (past the end, charCodeAt gives NaN, and NaN | 0 is 0).
+ * step, then 20 more steps.
  */
 function seedFromKey(s: Int32Array, key: string): void {
   s[0] = 0;
@@ -288,13 +286,13 @@ export class StreamFamily {
 
   /** A new stream: the same as Rng.derive(seed, component, purpose, index). */
   stream(index: number): Rng {
-    return Rng.derive(this.seed, this.component, this.purpose, index);
+    return new Rng('').reseed(this, index);
   }
 
   /** Seeds the words s[0..4) as the key of stream `index`. */
   seedInto(s: Int32Array, index: number): void {
     if (!(Number.isInteger(index) && index >= 0 && index <= 0x7fffffff)) {
-      // Not a plain decimal: seed from the whole key.
+      // Not a whole number in [0, 2^31) (the digit buffer's range): seed from the whole key.
       seedFromKey(s, `${streamPrefix(this.seed, this.component, this.purpose)}/${index}`);
       return;
     }

@@ -224,16 +224,20 @@ export class FeedEnv implements Env {
     const users = this.users;
     const active = this.observation.active;
     const items = this.observation.candidateItems;
+    // Every slate is checked before any row moves on, so a bad slate leaves the batch as it was.
+    for (let row = 0; row < B; row++) {
+      if (active[row] === 0) continue;
+      for (let slot = 0; slot < K; slot++) {
+        const index = slates[row * K + slot];
+        if (!(index >= 0 && index < N)) throw new RangeError(`feed: slate row ${row} slot ${slot} holds candidate ${index}; expected 0..${N - 1}`);
+      }
+    }
     for (let row = 0; row < B; row++) {
       done[row] = 0;
       if (active[row] === 0) {
         reward[row] = 0;
         signals.fill(0, row * K * SIGNALS, (row + 1) * K * SIGNALS);
         continue;
-      }
-      for (let slot = 0; slot < K; slot++) {
-        const index = slates[row * K + slot];
-        if (!(index >= 0 && index < N)) throw new RangeError(`feed: slate row ${row} slot ${slot} holds candidate ${index}; expected 0..${N - 1}`);
       }
       const requestDay = Math.floor(users.nowHours[row] / 24);
       const r = this.response.examine(row, slates, row * K, K, items, row * N, this.responseRngs[row], signals, row * K * SIGNALS);
@@ -286,13 +290,10 @@ export class FeedEnv implements Env {
     const M = this.catalog.posts;
     const snapshot = this.catalog.popularityByDay;
     const dayBase = (Math.min(snapshot.length / M - 1, Math.floor(now / 24)) * M) | 0;
-    // Module constants read inside a loop are reloaded and re-checked on every iteration: locals.
-    const stride = POST_STRIDE;
-    const created = POST_CREATED;
     for (let i = row * N, end = i + N; i < end; i++) {
       const post = items[i];
       popularity[i] = snapshot[dayBase + post];
-      ageHours[i] = now - packed[post * stride + created];
+      ageHours[i] = now - packed[post * POST_STRIDE + POST_CREATED];
     }
     const base = row * T;
     const mode = this.p.observability;

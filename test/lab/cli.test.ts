@@ -79,6 +79,14 @@ describe('slatelab bench', () => {
     expect(results['recsim-interest-evolution/random'].stepsPerSecond).toBeGreaterThan(0);
   });
 
+  it('refuses --against a directory that is not a checkout, saying how to make one', () => {
+    const { code, stderr } = slatelab('bench', '--against', '/nonexistent/dir');
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(
+      'slatelab: --against: /nonexistent/dir is not a slatelab checkout (no sim/presets/index.ts); make one with: git worktree add /nonexistent/dir <commit>',
+    );
+  });
+
   it('shows the median, the spread of the timed windows and the target in its table', () => {
     const { code, stdout } = slatelab('bench', '--seconds', '0.05', '--only', 'feed/random');
     expect(code).toBe(0);

@@ -17,6 +17,7 @@ import { runEpisodes, type Env, type EpisodeRecord, type Observation, type Slate
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
 import { SIGNALS, SIGNAL_NAMES } from '../../sim/response.ts';
+import { RECENT_TOPICS } from '../../sim/users.ts';
 import type { Rng, SeedKey } from '../../sim/rng.ts';
 import { randomDecider } from './deciders.ts';
 
@@ -320,6 +321,48 @@ describe('feed: retrieval', () => {
     expect(checked).toBeGreaterThan(100);
   });
 
+  it('labels each candidate with the source that produced it (topic, trending and fresh rules hold)', () => {
+    // Retriever.fill writes source ids as literals: this pins them to SOURCE_NAMES.
+    expect(SOURCE_NAMES).toEqual(['following', 'topic', 'trending', 'fresh', 'random']);
+    const env = makeFeed({}, 8);
+    const { numCandidates: N, batchSize: B } = env.spec;
+    const { topicA, topicB, trending, trendingCount, trendingSize } = env.catalog;
+    const freshWindow = feedValues().retrieval.freshWindow;
+    const checked = [0, 0, 0];
+    runEpisodes(env, randomDecider, {
+      episodes: 24,
+      seed: SEED,
+      deciderName: 'random',
+      onStep: (result) => {
+        for (let row = 0; row < B; row++) {
+          if (env.observation.active[row] === 0 || result.done[row] === 1) continue;
+          const now = env.users.nowHours[row];
+          const created = createdCount(env.catalog, now);
+          const day = Math.min(trendingCount.length - 1, Math.floor(now / 24));
+          const dayTrending = new Set(trending.subarray(day * trendingSize, day * trendingSize + trendingCount[day]));
+          const known = Math.min(env.users.recentTopicCount[row], RECENT_TOPICS);
+          const ring = new Set(env.users.recentTopics.subarray(row * RECENT_TOPICS, row * RECENT_TOPICS + known));
+          for (let i = 0; i < N; i++) {
+            const post = env.observation.candidateItems[row * N + i];
+            const source = env.candidateSource[row * N + i];
+            if (source === 1 && known > 0) {
+              // Drawn from the list of a topic of the ring: the post carries that topic.
+              expect(ring.has(topicA[post]) || ring.has(topicB[post])).toBe(true);
+              checked[0]++;
+            } else if (source === 2) {
+              expect(dayTrending.has(post)).toBe(true);
+              checked[1]++;
+            } else if (source === 3) {
+              expect(post).toBeGreaterThanOrEqual(created - freshWindow);
+              checked[2]++;
+            }
+          }
+        }
+      },
+    });
+    for (const count of checked) expect(count).toBeGreaterThan(100);
+  });
+
   it('keeps packed post fields and precomputed list ends equal to the catalog and its binary searches', () => {
     const c = makeFeed({}, 1).catalog;
     for (let post = 0; post < c.posts; post++) {
@@ -494,6 +537,26 @@ describe('feed: signals and reward', () => {
     }
     expect(bait).toBeGreaterThan(0);
     expect(baitGap / bait).toBeLessThan(cleanGap / clean);
+  });
+});
+
+describe('feed: a bad slate', () => {
+  it('is refused before any row moves on, leaving the batch as it was', () => {
+    const env = makeFeed({}, 4);
+    for (let row = 0; row < 4; row++) env.resetRow(row, row);
+    const { slateSize: K, numCandidates: N } = env.spec;
+    const before = {
+      items: env.observation.candidateItems.slice(),
+      now: env.users.nowHours.slice(),
+      satisfaction: env.users.satisfaction.slice(),
+    };
+    const slates = new Int32Array(4 * K);
+    for (let i = 0; i < slates.length; i++) slates[i] = i % K;
+    slates[3 * K + 1] = N; // the last row's second slot is out of range
+    expect(() => env.step(slates)).toThrow(/slate row 3 slot 1 holds candidate 50; expected 0\.\.49/);
+    expect(env.observation.candidateItems).toEqual(before.items);
+    expect(env.users.nowHours).toEqual(before.now);
+    expect(env.users.satisfaction).toEqual(before.satisfaction);
   });
 });
 
