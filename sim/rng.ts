@@ -221,7 +221,8 @@ function streamPrefix(seed: SeedKey, component: string, purpose: string): string
 
 /**
  * One Tyche-i step on the words s[0..4), for seeding. The same round is written out in Rng.next
- * and Rng.words (kept inline there: they are the hot paths); the seedrandom test checks all three.
+ * and Rng.words: they are the hot paths, and next() calling step() measured ~2% slower (bench
+ * --against) in the feed and recsim worlds. test/sim/rng.test.ts checks all three against seedrandom.
  */
 function step(s: Int32Array): void {
   let a = s[0];

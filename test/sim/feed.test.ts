@@ -256,34 +256,40 @@ describe('feed: observations', () => {
   });
 });
 
+/**
+ * Runs `episodes` random-policy episodes and calls visit(row) for every request whose candidates
+ * were just retrieved (a row whose episode just ended keeps its last, already examined ones).
+ */
+function eachRequest(env: FeedEnv, episodes: number, visit: (row: number) => void): void {
+  runEpisodes(env, randomDecider, {
+    episodes,
+    seed: SEED,
+    deciderName: 'random',
+    onStep: (result) => {
+      for (let row = 0; row < env.spec.batchSize; row++) if (env.observation.active[row] === 1 && result.done[row] === 0) visit(row);
+    },
+  });
+}
+
 describe('feed: retrieval', () => {
   it('offers N distinct posts, all created by the request time and none already viewed, mixing every source', () => {
     const env = makeFeed({}, 8);
-    const { numCandidates: N, batchSize: B } = env.spec;
+    const N = env.spec.numCandidates;
     const sourceCounts = new Array(SOURCE_NAMES.length).fill(0);
     let requests = 0;
-    runEpisodes(env, randomDecider, {
-      episodes: 40,
-      seed: SEED,
-      deciderName: 'random',
-      onStep: (result) => {
-        for (let row = 0; row < B; row++) {
-          // A row whose episode just ended keeps its last (already examined) candidates.
-          if (env.observation.active[row] === 0 || result.done[row] === 1) continue;
-          const items = Array.from(env.observation.candidateItems.subarray(row * N, (row + 1) * N));
-          expect(new Set(items).size).toBe(N);
-          const created = createdCount(env.catalog, env.users.nowHours[row]);
-          for (let i = 0; i < N; i++) {
-            expect(items[i]).toBeLessThan(created);
-            expect(env.catalog.createdHours[items[i]]).toBeLessThanOrEqual(env.users.nowHours[row]);
-            const seenWord = env.users.seen[row * env.users.seenWords + (items[i] >>> 5)];
-            // A candidate may only repeat a viewed post when every draw of the fallback hit one.
-            if (env.candidateSource[row * N + i] !== 4) expect(seenWord & (1 << (items[i] & 31))).toBe(0);
-            sourceCounts[env.candidateSource[row * N + i]]++;
-          }
-          requests++;
-        }
-      },
+    eachRequest(env, 40, (row) => {
+      const items = Array.from(env.observation.candidateItems.subarray(row * N, (row + 1) * N));
+      expect(new Set(items).size).toBe(N);
+      const created = createdCount(env.catalog, env.users.nowHours[row]);
+      for (let i = 0; i < N; i++) {
+        expect(items[i]).toBeLessThan(created);
+        expect(env.catalog.createdHours[items[i]]).toBeLessThanOrEqual(env.users.nowHours[row]);
+        const seenWord = env.users.seen[row * env.users.seenWords + (items[i] >>> 5)];
+        // A candidate may only repeat a viewed post when every draw of the fallback hit one.
+        if (env.candidateSource[row * N + i] !== 4) expect(seenWord & (1 << (items[i] & 31))).toBe(0);
+        sourceCounts[env.candidateSource[row * N + i]]++;
+      }
+      requests++;
     });
     expect(requests).toBeGreaterThan(100);
     for (let source = 0; source < SOURCE_NAMES.length; source++) expect(sourceCounts[source]).toBeGreaterThan(0);
@@ -291,32 +297,24 @@ describe('feed: retrieval', () => {
 
   it('offers following candidates only from the latest posts of creators the user follows', () => {
     const env = makeFeed({}, 8);
-    const { numCandidates: N, batchSize: B } = env.spec;
+    const N = env.spec.numCandidates;
     const { creatorStart, creatorPosts, postCreator } = env.catalog;
     const recent = feedValues().retrieval.followRecentPosts;
     let checked = 0;
-    runEpisodes(env, randomDecider, {
-      episodes: 24,
-      seed: SEED,
-      deciderName: 'random',
-      onStep: (result) => {
-        for (let row = 0; row < B; row++) {
-          if (env.observation.active[row] === 0 || result.done[row] === 1) continue;
-          const created = createdCount(env.catalog, env.users.nowHours[row]);
-          for (let i = 0; i < N; i++) {
-            if (env.candidateSource[row * N + i] !== 0) continue;
-            const post = env.observation.candidateItems[row * N + i];
-            const creator = postCreator[post];
-            // Posts of a creator followed when the request was made (a follow is only ever replaced
-            // once the list is full, which 24 short random episodes never reach).
-            expect(env.users.follows(row, creator)).toBe(true);
-            let newer = 0;
-            for (let j = creatorStart[creator]; j < creatorStart[creator + 1]; j++) if (creatorPosts[j] > post && creatorPosts[j] < created) newer++;
-            expect(newer).toBeLessThan(recent);
-            checked++;
-          }
-        }
-      },
+    eachRequest(env, 24, (row) => {
+      const created = createdCount(env.catalog, env.users.nowHours[row]);
+      for (let i = 0; i < N; i++) {
+        if (env.candidateSource[row * N + i] !== 0) continue;
+        const post = env.observation.candidateItems[row * N + i];
+        const creator = postCreator[post];
+        // Posts of a creator followed when the request was made (a follow is only ever replaced
+        // once the list is full, which 24 short random episodes never reach).
+        expect(env.users.follows(row, creator)).toBe(true);
+        let newer = 0;
+        for (let j = creatorStart[creator]; j < creatorStart[creator + 1]; j++) if (creatorPosts[j] > post && creatorPosts[j] < created) newer++;
+        expect(newer).toBeLessThan(recent);
+        checked++;
+      }
     });
     expect(checked).toBeGreaterThan(100);
   });
@@ -325,40 +323,32 @@ describe('feed: retrieval', () => {
     // Retriever.fill writes source ids as literals: this pins them to SOURCE_NAMES.
     expect(SOURCE_NAMES).toEqual(['following', 'topic', 'trending', 'fresh', 'random']);
     const env = makeFeed({}, 8);
-    const { numCandidates: N, batchSize: B } = env.spec;
+    const N = env.spec.numCandidates;
     const { topicA, topicB, trending, trendingCount, trendingSize } = env.catalog;
     const freshWindow = feedValues().retrieval.freshWindow;
     const checked = [0, 0, 0];
-    runEpisodes(env, randomDecider, {
-      episodes: 24,
-      seed: SEED,
-      deciderName: 'random',
-      onStep: (result) => {
-        for (let row = 0; row < B; row++) {
-          if (env.observation.active[row] === 0 || result.done[row] === 1) continue;
-          const now = env.users.nowHours[row];
-          const created = createdCount(env.catalog, now);
-          const day = Math.min(trendingCount.length - 1, Math.floor(now / 24));
-          const dayTrending = new Set(trending.subarray(day * trendingSize, day * trendingSize + trendingCount[day]));
-          const known = Math.min(env.users.recentTopicCount[row], RECENT_TOPICS);
-          const ring = new Set(env.users.recentTopics.subarray(row * RECENT_TOPICS, row * RECENT_TOPICS + known));
-          for (let i = 0; i < N; i++) {
-            const post = env.observation.candidateItems[row * N + i];
-            const source = env.candidateSource[row * N + i];
-            if (source === 1 && known > 0) {
-              // Drawn from the list of a topic of the ring: the post carries that topic.
-              expect(ring.has(topicA[post]) || ring.has(topicB[post])).toBe(true);
-              checked[0]++;
-            } else if (source === 2) {
-              expect(dayTrending.has(post)).toBe(true);
-              checked[1]++;
-            } else if (source === 3) {
-              expect(post).toBeGreaterThanOrEqual(created - freshWindow);
-              checked[2]++;
-            }
-          }
+    eachRequest(env, 24, (row) => {
+      const now = env.users.nowHours[row];
+      const created = createdCount(env.catalog, now);
+      const day = Math.min(trendingCount.length - 1, Math.floor(now / 24));
+      const dayTrending = new Set(trending.subarray(day * trendingSize, day * trendingSize + trendingCount[day]));
+      const known = Math.min(env.users.recentTopicCount[row], RECENT_TOPICS);
+      const ring = new Set(env.users.recentTopics.subarray(row * RECENT_TOPICS, row * RECENT_TOPICS + known));
+      for (let i = 0; i < N; i++) {
+        const post = env.observation.candidateItems[row * N + i];
+        const source = env.candidateSource[row * N + i];
+        if (source === 1 && known > 0) {
+          // Drawn from the list of a topic of the ring: the post carries that topic.
+          expect(ring.has(topicA[post]) || ring.has(topicB[post])).toBe(true);
+          checked[0]++;
+        } else if (source === 2) {
+          expect(dayTrending.has(post)).toBe(true);
+          checked[1]++;
+        } else if (source === 3) {
+          expect(post).toBeGreaterThanOrEqual(created - freshWindow);
+          checked[2]++;
         }
-      },
+      }
     });
     for (const count of checked) expect(count).toBeGreaterThan(100);
   });
