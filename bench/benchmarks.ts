@@ -59,21 +59,20 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
 }
 
 /** What a stepper needs of a source tree (this one, or another checkout to compare against). */
-interface Tree {
+export interface Tree {
   readonly worlds: typeof worlds;
   readonly policies: typeof policies;
   readonly defaultParams: typeof defaultParams;
   readonly Rng: typeof Rng;
 }
 
-const thisTree: Tree = { worlds, policies, defaultParams, Rng };
+export const thisTree: Tree = { worlds, policies, defaultParams, Rng };
 
 /**
- * The bench loop of one world/policy: returns run(ms), which steps the batch for ms milliseconds
- * and returns user-steps per second. Rows restart with fresh episodes as they finish, so the
- * batch stays full.
+ * The bench loop of one world/policy: returns stepBatches(n), which steps the whole batch n
+ * times. Rows restart with fresh episodes as they finish, so the batch stays full.
  */
-function makeStepper(tree: Tree, worldName: string, policyName: string, batchSize: number, repeat: number): (ms: number) => number {
+export function makeBatchStepper(tree: Tree, worldName: string, policyName: string, batchSize: number, repeat: number): (batches: number) => void {
   const world = tree.worlds[worldName];
   const env = world.create(tree.defaultParams(world.params), { seed: { experiment: 0, run: repeat }, batchSize });
   const definition = tree.policies[policyName];
@@ -82,17 +81,25 @@ function makeStepper(tree: Tree, worldName: string, policyName: string, batchSiz
   const rngs = Array.from({ length: batchSize }, (_, row) => new tree.Rng(`bench/${repeat}/${row}`));
   let nextEpisode = 0;
   for (let row = 0; row < batchSize; row++) env.resetRow(row, nextEpisode++);
+  return (batches) => {
+    for (let i = 0; i < batches; i++) {
+      policy.act(env.observation, rngs, slates);
+      const result = env.step(slates);
+      for (let row = 0; row < batchSize; row++) if (result.done[row] === 1) env.resetRow(row, nextEpisode++);
+    }
+  };
+}
+
+/** As makeBatchStepper, timed: run(ms) steps for ms milliseconds and returns user-steps per second. */
+function makeStepper(tree: Tree, worldName: string, policyName: string, batchSize: number, repeat: number): (ms: number) => number {
+  const stepBatches = makeBatchStepper(tree, worldName, policyName, batchSize, repeat);
   return (ms) => {
     let steps = 0;
     const start = performance.now();
     const end = start + ms;
     let now = start;
     while (now < end) {
-      for (let i = 0; i < 16; i++) {
-        policy.act(env.observation, rngs, slates);
-        const result = env.step(slates);
-        for (let row = 0; row < batchSize; row++) if (result.done[row] === 1) env.resetRow(row, nextEpisode++);
-      }
+      stepBatches(16);
       steps += 16 * batchSize;
       now = performance.now();
     }

@@ -173,7 +173,24 @@ export class Rng implements UniformSource {
 
   /** Writes k distinct indices from [0, n) into out[offset..offset+k), in random order. */
   sampleDistinct(n: number, k: number, out: Int32Array, offset = 0): void {
-    // Floyd-style rejection is cheapest for the small k of a slate.
+    // Rejection is cheapest for the small k of a slate. Up to 64 candidates, the indices taken
+    // so far are a 64-bit set in two locals (the same draws and outcomes as the scan below).
+    if (n <= 64) {
+      let low = 0;
+      let high = 0;
+      for (let i = 0; i < k; i++) {
+        let candidate: number;
+        let clash: number;
+        do {
+          candidate = this.int(n);
+          clash = candidate < 32 ? (low >>> candidate) & 1 : (high >>> (candidate - 32)) & 1;
+        } while (clash !== 0);
+        if (candidate < 32) low |= 1 << candidate;
+        else high |= 1 << (candidate - 32);
+        out[offset + i] = candidate;
+      }
+      return;
+    }
     for (let i = 0; i < k; i++) {
       let candidate: number;
       let clash: boolean;

@@ -317,6 +317,31 @@ describe('Rng.sampleDistinct', () => {
   });
 });
 
+describe('Rng.sampleDistinct: the bitset path', () => {
+  it('gives exactly the slates of plain rejection with a scan, on both sides of n = 64 and at the word edges', () => {
+    // The reference: draw rng.int(n) until the index is not among those taken.
+    const reference = (rng: Rng, n: number, k: number): number[] => {
+      const taken: number[] = [];
+      while (taken.length < k) {
+        const candidate = rng.int(n);
+        if (!taken.includes(candidate)) taken.push(candidate);
+      }
+      return taken;
+    };
+    for (const n of [1, 5, 31, 32, 33, 50, 63, 64, 65, 100]) {
+      for (const k of [1, Math.min(n, 10), n <= 64 ? n : 20]) {
+        const ours = new Rng(`bitset/${n}/${k}`);
+        const theirs = new Rng(`bitset/${n}/${k}`);
+        const out = new Int32Array(k);
+        for (let trial = 0; trial < 200; trial++) {
+          ours.sampleDistinct(n, k, out);
+          expect(Array.from(out)).toEqual(reference(theirs, n, k));
+        }
+      }
+    }
+  });
+});
+
 describe('Rng.categorical', () => {
   it('draws indices with frequencies proportional to the weights, never a zero weight (n = 200,000, binomial 99.9%)', () => {
     const weights = Float64Array.of(1, 0, 3, 6, 100); // the last entry lies beyond `count`
