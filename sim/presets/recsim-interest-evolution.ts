@@ -30,7 +30,19 @@ export const recsimInterestEvolutionParams = {
   minUtility: { type: 'number', default: -3, doc: 'mean quality of the worst cluster' },
   maxUtility: { type: 'number', default: 3, doc: 'mean quality of the best cluster' },
   userUpdateAlpha: { type: 'number', default: 0.9 / 3.4, min: 0, doc: 'budget gained per watched minute per unit of quality' },
-  interestStepSize: { type: 'number', default: 0.3, min: 0, max: 1, doc: 'largest move of an interest after a click' },
+  interestStepSize: { type: 'number', default: 0.3, min: 0, max: 1, doc: 'largest move of an interest after a click (RecSim alpha_y_intercept)' },
+  interestStepZero: {
+    type: 'number',
+    default: 1,
+    min: 0.001,
+    doc: '|interest| at which the move after a click shrinks to zero (RecSim alpha_x_intercept)',
+  },
+  documentQualityFactor: {
+    type: 'number',
+    default: 1,
+    doc: "weight of a watched video's quality in the budget it buys back (RecSim document_quality_factor)",
+  },
+  resampleDocuments: { type: 'boolean', default: true, doc: 'draw fresh candidates every step (RecSim resample_documents)' },
   choiceModel: {
     type: 'enum',
     default: 'multinomial-proportional',
@@ -136,8 +148,9 @@ export function stepInterestEvolution(
     signals[offset + 1] = watchMinutes;
     reward += watchMinutes;
     evolveInterest(p, state.interests, interestBase + state.docCluster[doc], draws);
-    // received_utility = user_quality_factor (0) * expected_utility + document_quality_factor (1) * quality
-    const receivedUtility = state.docQuality[doc];
+    // received_utility = user_quality_factor * expected_utility + document_quality_factor * quality,
+    // with RecSim's user_quality_factor hard-wired to 0 (UtilityModelUserSampler).
+    const receivedUtility = p.documentQualityFactor * state.docQuality[doc];
     state.budget[row] -= watchMinutes;
     state.budget[row] += p.userUpdateAlpha * watchMinutes * receivedUtility;
   }
@@ -147,11 +160,13 @@ export function stepInterestEvolution(
 
 /**
  * RecSim's interest update on a click in cluster c, x = interests[c]: the step
- * (-0.3|x| + 0.3) * (1 - x) moves x towards 1 with probability (x + 1) / 2, away otherwise; clipped.
+ * (-(y / x0)|x| + y) * (1 - x), with y = interestStepSize (0.3) and x0 = interestStepZero (1),
+ * moves x towards 1 with probability (x + 1) / 2, away otherwise; clipped to [-1, 1].
  */
 function evolveInterest(p: InterestEvolutionParams, interests: Float64Array, index: number, draws: UniformSource): void {
   const x = interests[index];
-  const alpha = -p.interestStepSize * Math.abs(x) + p.interestStepSize;
+  // Written as RecSim's compute_alpha, so the float64 result is the same bit for bit.
+  const alpha = (-p.interestStepSize / p.interestStepZero) * Math.abs(x) + p.interestStepSize;
   const update = alpha * (1 - x);
   const positiveUpdateProbability = (x + 1) / 2;
   const moved = draws.uniform() < positiveUpdateProbability ? x + update : x - update;
@@ -169,6 +184,10 @@ class InterestEvolutionEnv implements Env {
   private readonly documentRngs: Rng[];
   private readonly responseRngs: Rng[];
   private readonly docCounter: Int32Array;
+  // Per-row episode tallies for episodeMetrics: steps, clicks, summed quality of clicked videos.
+  private readonly episodeSteps: Int32Array;
+  private readonly episodeClicks: Int32Array;
+  private readonly clickedQuality: Float64Array;
   private readonly result: StepResult;
   private readonly features: Float32Array;
 
@@ -194,7 +213,8 @@ class InterestEvolutionEnv implements Env {
       clickSignal: 0,
       hasPopularity: false,
       hasFreshness: false,
-      episodeMetricNames: [],
+      // RecSim's own metrics (utils.write_video_cluster_metrics): CTR and AverageQuality, per episode.
+      episodeMetricNames: ['clickRate', 'meanClickedQuality'],
     };
     this.state = {
       interests: new Float64Array(batchSize * CLUSTERS),
@@ -209,6 +229,9 @@ class InterestEvolutionEnv implements Env {
     this.documentRngs = new Array(batchSize);
     this.responseRngs = new Array(batchSize);
     this.docCounter = new Int32Array(batchSize);
+    this.episodeSteps = new Int32Array(batchSize);
+    this.episodeClicks = new Int32Array(batchSize);
+    this.clickedQuality = new Float64Array(batchSize);
     this.result = allocateStepResult(batchSize, k, 2);
     this.truth = this.groundTruth();
   }
@@ -223,6 +246,9 @@ class InterestEvolutionEnv implements Env {
     for (let c = 0; c < CLUSTERS; c++) this.state.interests[base + c] = userRng.range(-1, 1);
     this.state.budget[row] = this.p.timeBudget;
     this.docCounter[row] = 0;
+    this.episodeSteps[row] = 0;
+    this.episodeClicks[row] = 0;
+    this.clickedQuality[row] = 0;
     this.observation.active[row] = 1;
     this.sampleDocuments(row);
     this.writeUserFeatures(row);
@@ -244,18 +270,29 @@ class InterestEvolutionEnv implements Env {
       reward[row] = stepInterestEvolution(
         this.p, this.choice, this.state, row, slates, this.responseRngs[row], this.scratch, signals, row * slateSize * 2,
       );
+      const clickedSlot = this.scratch.clicks.indexOf(1); // single-choice models: at most one
+      this.episodeSteps[row]++;
+      if (clickedSlot >= 0) {
+        this.episodeClicks[row]++;
+        this.clickedQuality[row] += this.state.docQuality[row * this.spec.numCandidates + slates[row * slateSize + clickedSlot]];
+      }
       const finished = this.state.budget[row] <= 0;
       done[row] = finished ? 1 : 0;
       if (finished) continue;
-      // create_environment resamples the documents every step.
-      this.sampleDocuments(row);
-      // Interests move only on a click (scratch.clicks holds this row's), so copy them only then.
-      if (this.scratch.clicks.includes(1)) this.writeUserFeatures(row);
+      // RecSim's resample_documents: fresh candidates every step, or the episode's first ones kept.
+      if (this.p.resampleDocuments) this.sampleDocuments(row);
+      // Interests move only on a click, so copy them only then.
+      if (clickedSlot >= 0) this.writeUserFeatures(row);
     }
     return this.result;
   }
 
-  episodeMetrics(): void {}
+  /** clickRate: clicks per step (RecSim's CTR); meanClickedQuality: quality per click (0 without clicks). */
+  episodeMetrics(row: number, out: Float64Array): void {
+    const clicks = this.episodeClicks[row];
+    out[0] = this.episodeSteps[row] > 0 ? clicks / this.episodeSteps[row] : 0;
+    out[1] = clicks > 0 ? this.clickedQuality[row] / clicks : 0;
+  }
 
   private sampleDocuments(row: number): void {
     const n = this.p.candidates;

@@ -34,7 +34,7 @@ describe('slatelab run', () => {
     expect(stderr).not.toContain('slatelab:');
     expect(code).toBe(0);
     expect(stdout).toContain(`results: ${out}`);
-    expect(stdout).toMatch(/\nagent\s+return\s+episodeLength\s+clicks\n/);
+    expect(stdout).toMatch(/\nagent\s+return\s+episodeLength\s+clicks\s+clickRate\s+meanClickedQuality\n/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { seeds: number[]; episodes: number; agents: Record<string, unknown> };
     expect(summary.seeds).toEqual([0, 1]);
     expect(summary.episodes).toBe(20);

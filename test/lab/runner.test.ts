@@ -81,7 +81,7 @@ describe('runner: the output directory', () => {
     for (const agent of ['random', 'first']) {
       for (const seed of [3, 1, 2]) expect(jsonl(read(`runs/${agent}/seed-${seed}.jsonl`))).toHaveLength(40);
     }
-    expect(readFileSync(join(outDir, 'runs/random/seed-3.jsonl'), 'utf8').split('\n')[0]).toMatch(/^\{"episode":0,"return":[\d.]+,"length":\d+,"clicks":\d+\}$/);
+    expect(readFileSync(join(outDir, 'runs/random/seed-3.jsonl'), 'utf8').split('\n')[0]).toMatch(/^\{"episode":0,"return":[\d.]+,"length":\d+,"clicks":\d+,"clickRate":[\d.]+,"meanClickedQuality":-?[\d.]+\}$/);
     expect(outcome.failures).toEqual([]);
     expect(lines).toHaveLength(6); // one progress line per run when there is no terminal
   });
@@ -90,7 +90,7 @@ describe('runner: the output directory', () => {
     expect(summary.name).toBe('runner-test');
     expect(summary.world).toBe('recsim-interest-evolution');
     expect(Object.keys(summary.agents)).toEqual(['random', 'first']);
-    expect(summary.metrics).toEqual(['return', 'episodeLength', 'clicks']);
+    expect(summary.metrics).toEqual(['return', 'episodeLength', 'clicks', 'clickRate', 'meanClickedQuality']);
     for (const agent of Object.values(summary.agents)) {
       for (const metric of summary.metrics) {
         const m = agent[metric];
@@ -129,7 +129,7 @@ describe('runner: the output directory', () => {
   it('summary.csv has one row per agent and metric', () => {
     const rows = read('summary.csv').trim().split('\n');
     expect(rows[0]).toBe('agent,metric,mean,ci95_lo,ci95_hi,n');
-    expect(rows).toHaveLength(1 + 2 * 3);
+    expect(rows).toHaveLength(1 + 2 * 5); // 2 agents x 5 metrics
     const [agent, metric, mean, lo, hi, n] = rows[1].split(',');
     expect([agent, metric, n]).toEqual(['random', 'return', '3']);
     expect(Number(mean)).toBe(summary.agents.random.return.mean);

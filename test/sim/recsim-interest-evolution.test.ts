@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { runEpisodes } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import {
   CLUSTERS,
   clusterMeans,
   interestEvolutionChoiceModel,
   makeScratch,
+  recsimInterestEvolution,
   recsimInterestEvolutionParams,
   stepInterestEvolution,
 } from '../../sim/presets/recsim-interest-evolution.ts';
 import { ReplayUniforms } from '../../sim/rng.ts';
+import { randomDecider } from './deciders.ts';
 
 interface TraceStep {
   pre: { interests: number[]; budget: number };
@@ -91,5 +94,73 @@ describe('recsim-interest-evolution: replay of RecSim\'s own recorded steps', ()
     for (const step of trace.episodes[0].steps) {
       for (const c of step.candidates) expect(Math.abs(c.quality - means[c.cluster_id])).toBeLessThan(0.6);
     }
+  });
+});
+
+describe("recsim-interest-evolution: RecSim's other settings", () => {
+  const defaults = defaultParams(recsimInterestEvolutionParams);
+  // One user, two candidates, slot 0 clicked for sure (the choice draw 0 lands on slot 0).
+  const clickOnce = (overrides: Partial<typeof defaults>, interest: number, quality: number) => {
+    const params = { ...defaults, candidates: 2, slateSize: 1, ...overrides };
+    const state = {
+      interests: new Float64Array(CLUSTERS).fill(interest),
+      budget: Float64Array.of(100),
+      docCluster: Int32Array.of(3, 4),
+      docQuality: Float64Array.of(quality, 0),
+    };
+    const signals = new Float32Array(2);
+    // Draws: the choice (0 picks slot 0), then the flip (0 < (x + 1) / 2: the interest moves up).
+    stepInterestEvolution(params, interestEvolutionChoiceModel(params), state, 0, Int32Array.of(0), new ReplayUniforms([0, 0]), makeScratch(1), signals, 0);
+    return { interest: state.interests[3], budget: state.budget[0], clicked: signals[0] };
+  };
+
+  it('scales the bought-back budget by documentQualityFactor (RecSim document_quality_factor)', () => {
+    const watch = defaults.videoLength;
+    const base = clickOnce({}, 0.2, 2);
+    expect(base.clicked).toBe(1);
+    expect(base.budget).toBeCloseTo(100 - watch + defaults.userUpdateAlpha * watch * 2, 12);
+    const halved = clickOnce({ documentQualityFactor: 0.5 }, 0.2, 2);
+    expect(halved.budget).toBeCloseTo(100 - watch + defaults.userUpdateAlpha * watch * 1, 12);
+  });
+
+  it('shrinks the interest step to zero at |interest| = interestStepZero (RecSim alpha_x_intercept)', () => {
+    const x = 0.2;
+    // alpha = (-y / x0) |x| + y, step = alpha (1 - x), moved up by the flip.
+    expect(clickOnce({}, x, 0).interest).toBeCloseTo(x + (-0.3 * x + 0.3) * (1 - x), 12);
+    expect(clickOnce({ interestStepZero: 0.4 }, x, 0).interest).toBeCloseTo(x + (-(0.3 / 0.4) * x + 0.3) * (1 - x), 12);
+    expect(clickOnce({ interestStepZero: 0.2 }, x, 0).interest).toBeCloseTo(x, 12);
+  });
+
+  const candidateIds = (resampleDocuments: boolean): number[][] => {
+    const env = recsimInterestEvolution.create({ ...defaults, resampleDocuments }, { seed: { experiment: 0, run: 0 }, batchSize: 1 });
+    env.resetRow(0, 0);
+    const ids: number[][] = [];
+    const slates = Int32Array.of(0, 1); // the budget (200 minutes) outlasts 5 steps either way
+    for (let step = 0; step < 5; step++) {
+      ids.push(Array.from(env.observation.candidateItems, (item) => env.observation.itemIds[item]));
+      expect(env.step(slates).done[0]).toBe(0);
+    }
+    return ids;
+  };
+
+  it('keeps an episode\'s candidates when resampleDocuments is false, and draws fresh ones when true', () => {
+    const kept = candidateIds(false);
+    for (const ids of kept) expect(ids).toEqual(kept[0]);
+    const fresh = candidateIds(true);
+    expect(new Set(fresh.flat()).size).toBe(5 * defaults.candidates);
+  });
+
+  it("reports RecSim's CTR and average quality per episode", () => {
+    const env = recsimInterestEvolution.create(defaults, { seed: { experiment: 0, run: 0 }, batchSize: 4 });
+    const records = runEpisodes(env, randomDecider, { episodes: 12, seed: { experiment: 0, run: 0 }, deciderName: 'random' });
+    const [clickRate, meanClickedQuality] = [0, 1];
+    for (const record of records) {
+      expect(record.extra[clickRate]).toBeCloseTo(record.clicks / record.length, 12);
+      // Qualities lie within a few sd of the cluster means, which span [-3, 3].
+      expect(Math.abs(record.extra[meanClickedQuality])).toBeLessThan(3.5);
+    }
+    // A random slate's clicked quality averages near the mean of the cluster means (0.3 with
+    // RecSim's means) but not exactly: over 12 episodes it is not constant across episodes.
+    expect(new Set(records.map((r) => r.extra[meanClickedQuality])).size).toBeGreaterThan(1);
   });
 });
