@@ -9,8 +9,8 @@ export interface SeedSummary {
   readonly mean: number;
   /** Sample standard deviation (n - 1 in the denominator); 0 when n < 2. */
   readonly sd: number;
-  /** Two-sided 95% t interval for the mean; [mean, mean] when n = 1; [NaN, NaN] when n = 0. */
-  readonly ci95: readonly [number, number];
+  /** Two-sided 95% t interval for the mean; null when n < 2 (one seed says nothing about the spread). */
+  readonly ci95: readonly [number, number] | null;
   readonly n: number;
 }
 
@@ -33,13 +33,13 @@ export function sampleSd(values: readonly number[]): number {
 
 /**
  * The 95% confidence interval for the mean: mean +- t(0.975, n - 1) * sd / sqrt(n).
- * With one value there is no spread to estimate, so the interval collapses to the value.
+ * With fewer than two values there is no spread to estimate: null, not a zero-width interval
+ * that a reader (or a script) would take for certainty.
  */
-export function ci95(values: readonly number[]): [number, number] {
+export function ci95(values: readonly number[]): [number, number] | null {
   const n = values.length;
   const centre = mean(values);
-  if (n === 0) return [Number.NaN, Number.NaN];
-  if (n === 1) return [centre, centre];
+  if (n < 2) return null;
   const halfWidth = tQuantile(0.975, n - 1) * (sampleSd(values) / Math.sqrt(n));
   return [centre - halfWidth, centre + halfWidth];
 }

@@ -10,7 +10,11 @@ import type { TopLevelSpec } from 'vega-lite';
 /** A mean with its 95% confidence interval over seeds. */
 export interface Interval {
   readonly mean: number;
-  readonly ci95: readonly [number, number];
+  /**
+   * null when there is no interval (fewer than two seeds); bounds that are not finite numbers
+   * (NaN for n = 0, which JSON turns into null) count as no interval too.
+   */
+  readonly ci95: readonly [number, number] | null;
 }
 
 export interface AgentChartData {
@@ -21,12 +25,31 @@ export interface AgentChartData {
   readonly daily: readonly Interval[];
   /** Share of users still active (reward > 0) on each day, mean and CI over seeds. */
   readonly retention: readonly Interval[];
+  /** Reads ground truth (an oracle): a reference point, labelled "name †" as in the reports. */
+  readonly evaluationOnly?: boolean;
 }
+
+/** The range a quantity can take; CI bounds are clipped to it (a t interval knows no bounds). */
+export type Range = readonly [number, number];
+
+const UNBOUNDED: Range = [-Infinity, Infinity];
+const SHARE: Range = [0, 1];
+/**
+ * Metrics that cannot be negative whatever the reward weights. Reward-based metrics (return,
+ * reward per day) are left unbounded: the skip and "see less" weights may be negative.
+ */
+export const METRIC_RANGES: Readonly<Record<string, Range>> = {
+  clicks: [0, Infinity],
+  episodeLength: [0, Infinity],
+};
 
 const FONT = 'DejaVu Sans';
 const FONT_FILES = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'].filter((file) =>
   existsSync(file),
 );
+
+/** Opacity of a CI band: light enough that the lines drawn over it stay clear with several bands overlapping. */
+const BAND_OPACITY = 0.1;
 
 const baseConfig = {
   font: FONT,
@@ -37,11 +60,55 @@ const baseConfig = {
   title: { fontSize: 14 },
 };
 
+/** The name shown in charts: "name †" for evaluation-only agents, as in the reports. */
+export function agentLabel(agent: AgentChartData): string {
+  return agent.evaluationOnly ? `${agent.agent} †` : agent.agent;
+}
+
+/**
+ * The CI of `interval` clipped to `range`, or null when there is none to draw: no interval, a
+ * bound that is not a finite number, or a degenerate one (lo = hi, e.g. a single seed).
+ */
+export function clippedInterval(interval: Interval, range: Range = UNBOUNDED): { lo: number; hi: number } | null {
+  const ci = interval.ci95;
+  if (!ci || !Number.isFinite(ci[0]) || !Number.isFinite(ci[1]) || !(ci[0] < ci[1])) return null;
+  const lo = Math.min(Math.max(ci[0], range[0]), range[1]);
+  const hi = Math.max(Math.min(ci[1], range[1]), range[0]);
+  return { lo, hi };
+}
+
+/** One datum per point: mean, and lo/hi only when there is an interval (else the point stands alone). */
+function datum(interval: Interval, range: Range, fields: Record<string, string | number>) {
+  const ci = clippedInterval(interval, range);
+  return ci ? { ...fields, mean: interval.mean, lo: ci.lo, hi: ci.hi } : { ...fields, mean: interval.mean };
+}
+
+/** The same colour for an agent in every chart: the domain is every agent, in the given order. */
+function colorScale(agents: readonly AgentChartData[]) {
+  return { domain: agents.map(agentLabel) };
+}
+
+/**
+ * The extent of the means and intervals with 5% of it added on each side (so no point sits on
+ * the axis), kept within the metric's range (no axis below 0 for counts).
+ */
+export function paddedDomain(values: readonly { mean: number; lo?: number; hi?: number }[], range: Range = UNBOUNDED): [number, number] | undefined {
+  const numbers = values.flatMap((v) => [v.mean, v.lo ?? v.mean, v.hi ?? v.mean]).filter(Number.isFinite);
+  if (numbers.length === 0) return undefined;
+  const min = Math.min(...numbers);
+  const max = Math.max(...numbers);
+  const pad = 0.05 * (max - min || Math.abs(max) || 1);
+  return [Math.max(range[0], min - pad), Math.min(range[1], max + pad)];
+}
+
 /** Mean and 95% CI of `metric` for every agent, as points with error bars. */
-export function comparisonSpec(agents: readonly AgentChartData[], metric: string, title: string): TopLevelSpec {
+export function comparisonSpec(agents: readonly AgentChartData[], metric: string, title: string, range: Range = METRIC_RANGES[metric] ?? UNBOUNDED): TopLevelSpec {
   const values = agents
-    .filter((a) => a.metrics[metric])
-    .map((a) => ({ agent: a.agent, mean: a.metrics[metric].mean, lo: a.metrics[metric].ci95[0], hi: a.metrics[metric].ci95[1] }));
+    .filter((a) => a.metrics[metric] && Number.isFinite(a.metrics[metric].mean))
+    .map((a) => datum(a.metrics[metric], range, { agent: agentLabel(a) }));
+  // Not from zero: the intervals are what is compared, and a zero-based axis squeezes them together.
+  const domain = paddedDomain(values, range);
+  const x = { type: 'quantitative', scale: { zero: false, nice: true, ...(domain ? { domain } : {}) } } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -51,14 +118,15 @@ export function comparisonSpec(agents: readonly AgentChartData[], metric: string
     encoding: { y: { field: 'agent', type: 'nominal', sort: { field: 'mean', order: 'descending' }, title: null } },
     layer: [
       {
-        mark: { type: 'rule', strokeWidth: 2 },
-        encoding: { x: { field: 'lo', type: 'quantitative', title: `${metric} (mean, 95% CI over seeds)` }, x2: { field: 'hi' } },
+        transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+        mark: { type: 'rule', strokeWidth: 2, color: '#555' },
+        encoding: { x: { ...x, field: 'lo', title: `${metric} (mean, 95% CI over seeds)` }, x2: { field: 'hi' } },
       },
       {
-        mark: { type: 'point', filled: true, size: 70 },
+        mark: { type: 'point', filled: true, size: 70, opacity: 1 },
         encoding: {
-          x: { field: 'mean', type: 'quantitative' },
-          color: { field: 'agent', type: 'nominal', legend: null },
+          x: { ...x, field: 'mean', title: `${metric} (mean, 95% CI over seeds)` },
+          color: { field: 'agent', type: 'nominal', legend: null, scale: colorScale(agents) },
           tooltip: [{ field: 'agent' }, { field: 'mean', format: '.3f' }, { field: 'lo', format: '.3f' }, { field: 'hi', format: '.3f' }],
         },
       },
@@ -67,27 +135,47 @@ export function comparisonSpec(agents: readonly AgentChartData[], metric: string
   };
 }
 
-/** One line per agent over days with its CI band (`pick` chooses daily reward or retention). */
+/**
+ * One line per agent over days with its CI band (`pick` chooses daily reward or retention). Band
+ * bounds are clipped to `range`, and `domain`, when given, fixes the y axis. The bands are drawn
+ * first and faint, the lines over them; the legend shows the line colours.
+ */
 export function overTimeSpec(
   agents: readonly AgentChartData[],
   pick: (agent: AgentChartData) => readonly Interval[],
   title: string,
   yTitle: string,
+  { range = UNBOUNDED, domain }: { range?: Range; domain?: Range } = {},
 ): TopLevelSpec {
-  const values = agents.flatMap((a) => pick(a).map((point, day) => ({ agent: a.agent, day, mean: point.mean, lo: point.ci95[0], hi: point.ci95[1] })));
+  const values = agents.flatMap((a) =>
+    pick(a).flatMap((point, day) => (Number.isFinite(point.mean) ? [datum(point, range, { agent: agentLabel(a), day })] : [])),
+  );
+  const yScale = domain ? { domain: [...domain] } : {};
+  const color = { field: 'agent', type: 'nominal', scale: colorScale(agents) } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     width: 520,
     height: 300,
     data: { values },
-    encoding: {
-      x: { field: 'day', type: 'quantitative', title: 'day', axis: { tickMinStep: 1 } },
-      color: { field: 'agent', type: 'nominal', title: 'agent' },
-    },
+    encoding: { x: { field: 'day', type: 'quantitative', title: 'day', axis: { tickMinStep: 1 } } },
     layer: [
-      { mark: { type: 'area', opacity: 0.18 }, encoding: { y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' } } },
-      { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+      {
+        transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+        mark: { type: 'area', fillOpacity: BAND_OPACITY },
+        encoding: {
+          y: { field: 'lo', type: 'quantitative', title: yTitle, scale: yScale },
+          y2: { field: 'hi' },
+          color,
+        },
+      },
+      {
+        mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 30 } },
+        encoding: {
+          y: { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale },
+          color: { ...color, title: 'agent', legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolSize: 200, symbolOpacity: 1 } },
+        },
+      },
     ],
     config: baseConfig,
   };
@@ -122,20 +210,36 @@ export interface RenderedChart {
   readonly png: Uint8Array;
 }
 
-/** The standard charts of a run: final comparison per metric, and engagement and retention over days. */
-export async function experimentCharts(agents: readonly AgentChartData[], metrics: readonly string[]): Promise<RenderedChart[]> {
-  const specs: { name: string; title: string; spec: TopLevelSpec }[] = metrics.map((metric) => ({
+export interface ChartSpec {
+  readonly name: string;
+  readonly title: string;
+  readonly spec: TopLevelSpec;
+}
+
+/** The specs of the standard charts of a run: final comparison per metric, and engagement and retention over days. */
+export function experimentSpecs(agents: readonly AgentChartData[], metrics: readonly string[]): ChartSpec[] {
+  const specs: ChartSpec[] = metrics.map((metric) => ({
     name: `compare-${metric}`,
     title: `${metric} by agent`,
     spec: comparisonSpec(agents, metric, `${metric} by agent`),
   }));
   const days = Math.max(0, ...agents.map((a) => a.daily.length));
   if (days > 1) {
+    // Reward per day is not clipped: with negative skip or "see less" weights it can be below 0.
     specs.push({ name: 'engagement-over-time', title: 'Reward per day', spec: overTimeSpec(agents, (a) => a.daily, 'Reward per day', 'mean reward per user') });
-    specs.push({ name: 'retention', title: 'Users active per day', spec: overTimeSpec(agents, (a) => a.retention, 'Users active per day', 'share of users active') });
+    specs.push({
+      name: 'retention',
+      title: 'Users active per day',
+      spec: overTimeSpec(agents, (a) => a.retention, 'Users active per day', 'share of users active', { range: SHARE, domain: SHARE }),
+    });
   }
+  return specs;
+}
+
+/** The standard charts of a run (see experimentSpecs), rendered. */
+export async function experimentCharts(agents: readonly AgentChartData[], metrics: readonly string[]): Promise<RenderedChart[]> {
   const charts: RenderedChart[] = [];
-  for (const { name, title, spec } of specs) {
+  for (const { name, title, spec } of experimentSpecs(agents, metrics)) {
     const svg = await toSvg(spec);
     charts.push({ name, title, svg, png: svgToPng(svg) });
   }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { describeParam, type ParamSpecs } from '../sim/params.ts';
 import { ConfigError, defaultRegistries, loadConfig, type ConfigOverrides, type Registries } from './config.ts';
-import { defaultOutDir, summaryText, textTable } from './results.ts';
+import { claimDefaultOutDir, claimOutDir, OutDirError } from './outdir.ts';
+import { summaryText, textTable } from './results.ts';
 import { runExperiment, type Progress } from './runner.ts';
 
 /** Where the CLI writes; tests capture it. */
@@ -17,9 +18,22 @@ export interface Io {
   readonly stderrIsTTY: boolean;
 }
 
+// A reader that goes away (`slatelab run x.yaml 2>&1 | head`) must not stop the experiment: once a
+// stream reports EPIPE, further output to it is dropped and the run carries on writing its results.
+const closed = new Set<NodeJS.WriteStream>();
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed.add(stream);
+  });
+}
+const write = (stream: NodeJS.WriteStream, text: string): void => {
+  if (!closed.has(stream)) stream.write(text);
+};
+
 export const processIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => write(process.stdout, text),
+  stderr: (text) => write(process.stderr, text),
   stderrIsTTY: process.stderr.isTTY === true,
 };
 
@@ -50,17 +64,18 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
       (y) =>
         y
           .positional('config', { type: 'string', demandOption: true, describe: 'experiment config file' })
-          .option('out', { type: 'string', describe: 'output directory (default results/<name>/<UTC time>)' })
-          .option('seeds', { type: 'number', describe: 'run seeds 0..N-1 instead of the config seeds' })
-          .option('episodes', { type: 'number', describe: 'episodes per (agent, seed) instead of the config value' })
-          .option('batch-size', { type: 'number', describe: 'rows stepped together (results do not depend on it)' })
-          .option('threads', { type: 'number', describe: 'worker threads for runs (default: all cores; results do not depend on it)' }),
+          // Numbers are read as text and parsed here: yargs turns "abc" into NaN and "0x2" into 2.
+          .option('out', { type: 'string', describe: 'output directory, new or empty (default results/<name>/<UTC time>)' })
+          .option('seeds', { type: 'string', describe: 'run seeds 0..N-1 instead of the config seeds' })
+          .option('episodes', { type: 'string', describe: 'episodes per (agent, seed) instead of the config value' })
+          .option('batch-size', { type: 'string', describe: 'rows stepped together (results do not depend on it)' })
+          .option('threads', { type: 'string', describe: 'worker threads for runs (default: all cores; results do not depend on it)' }),
       (args) =>
         guard(() =>
           runCommand(
             args.config,
             {
-              out: args.out,
+              out: singleString('--out', args.out, 'a directory'),
               seeds: positiveInt('--seeds', args.seeds),
               episodes: positiveInt('--episodes', args.episodes),
               batchSize: positiveInt('--batch-size', args['batch-size']),
@@ -98,7 +113,7 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
       // Our own handlers' errors arrive here too; usage problems get yargs' help and exit 2.
       if (error && !message) throw error;
       instance.showHelp((text) => io.stderr(`${text}\n`));
-      throw new UsageError(message ?? error.message);
+      throw new UsageError(usageMessage(message ?? error.message, argv));
     });
   try {
     const args = await parser.parseAsync();
@@ -120,10 +135,39 @@ function reportError(error: unknown, io: Io, verbose: boolean): number {
   return error instanceof UsageError ? 2 : 1;
 }
 
-function positiveInt(option: string, value: number | undefined): number | undefined {
+const COMMANDS = ['run', 'list', 'bench'];
+
+/** yargs' usage messages in this CLI's words: what is wrong and what to type instead. */
+function usageMessage(message: string, argv: readonly string[]): string {
+  const command = argv.find((arg) => !arg.startsWith('-'));
+  if (command !== undefined && !COMMANDS.includes(command) && message.startsWith('Unknown argument')) {
+    return `unknown command "${command}"; commands: ${COMMANDS.join(', ')} (slatelab --help shows them)`;
+  }
+  if (command === 'run' && message.startsWith('Not enough non-option arguments')) {
+    return 'run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml';
+  }
+  const unknown = /^Unknown arguments?: (.*)$/.exec(message);
+  if (unknown) return `unknown option ${unknown[1].split(', ').map((name) => (name.length === 1 ? `-${name}` : `--${name}`)).join(', ')}; slatelab ${command ?? ''} --help lists the options`.replace('  ', ' ');
+  return message;
+}
+
+/** An option given once, with a value (yargs gives '' for a bare `--out` and an array for a repeated one). */
+function singleString(option: string, value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option}: expected a whole number >= 1, got ${value}`);
+  if (Array.isArray(value)) throw new UsageError(`${option}: given ${value.length} times; give it once`);
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${option}: needs ${what}, e.g. ${option} ${option === '--out' ? 'results/mine' : '4'}`);
   return value;
+}
+
+/** A whole number >= 1 written in decimal, as typed (the message echoes the user's text). */
+function positiveInt(option: string, value: unknown): number | undefined {
+  const text = singleString(option, value, 'a whole number >= 1');
+  if (text === undefined) return undefined;
+  const number = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(number) || number < 1) {
+    throw new UsageError(`${option}: expected a whole number >= 1, got "${text}"`);
+  }
+  return number;
 }
 
 async function runCommand(
@@ -134,7 +178,7 @@ async function runCommand(
   verbose: boolean,
 ): Promise<number> {
   const config = loadConfig(file, registries, options);
-  const outDir = options.out ?? defaultOutDir(config.name, new Date());
+  const outDir = claim(() => (options.out === undefined ? claimDefaultOutDir(config.name, new Date()) : claimOutDir(options.out)));
   const runs = config.agents.length * config.seeds.length;
   const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
   io.stderr(
@@ -146,11 +190,27 @@ async function runCommand(
     : { line: (text) => io.stderr(`${text}\n`) };
   const outcome = await runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads: options.threads });
   io.stdout(`\nresults: ${outcome.outDir}\n\n${summaryText(outcome.summary)}`);
+  if (outcome.truncatedEpisodes > 0) {
+    io.stderr(
+      `slatelab: warning: ${outcome.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode ` +
+        `(${config.evaluation.maxStepsPerEpisode} steps) before the world ended them; raise it if they should run to the end\n`,
+    );
+  }
   if (outcome.failures.length > 0) {
     io.stderr(`slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json (failures)\n`);
     return 1;
   }
   return 0;
+}
+
+/** Output-directory problems are the user's to fix: exit 2, one line. */
+function claim(action: () => string): string {
+  try {
+    return action();
+  } catch (error) {
+    if (error instanceof OutDirError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function paramLines(specs: ParamSpecs, indent: string): string[] {

@@ -39,7 +39,8 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 /** One metric of one agent over seeds. */
 export interface MetricSummary {
   readonly mean: number;
-  readonly ci95: readonly [number, number];
+  /** null when fewer than two seeds finished (no spread to estimate). */
+  readonly ci95: readonly [number, number] | null;
   readonly n: number;
   /** Per-seed means, in seed order (seeds whose run failed are left out; see `seeds`). */
   readonly values: readonly number[];
@@ -98,6 +99,7 @@ export function chartData(summary: Summary): AgentChartData[] {
       metrics,
       daily: summary.daily[agent]?.reward ?? [],
       retention: summary.daily[agent]?.active ?? [],
+      evaluationOnly: summary.evaluationOnly.includes(agent),
     }));
 }
 
@@ -168,7 +170,7 @@ export function summaryCsv(summary: Summary): string {
   for (const [agent, metrics] of Object.entries(summary.agents)) {
     for (const metric of summary.metrics) {
       const m = metrics[metric];
-      lines.push([csvField(agent), csvField(metric), csvNumber(m.mean), csvNumber(m.ci95[0]), csvNumber(m.ci95[1]), String(m.n)].join(','));
+      lines.push([csvField(agent), csvField(metric), csvNumber(m.mean), csvNumber(m.ci95?.[0] ?? Number.NaN), csvNumber(m.ci95?.[1] ?? Number.NaN), String(m.n)].join(','));
     }
   }
   return `${lines.join('\n')}\n`;
@@ -184,17 +186,23 @@ export function formatNumber(x: number): string {
   return x.toFixed(Math.max(0, 3 - magnitude));
 }
 
-/** "mean ± half-width" of the 95% interval (just the mean with one seed). */
-export function formatInterval(m: { mean: number; ci95: readonly [number, number]; n: number }, signed = false): string {
+/** "mean ± half-width" of the 95% interval; "mean (1 seed)" without an interval. */
+export function formatInterval(m: { mean: number; ci95: readonly [number, number] | null; n: number }, signed = false): string {
   if (m.n === 0) return '—';
   const sign = signed && m.mean > 0 ? '+' : '';
   const centre = `${sign}${formatNumber(m.mean)}`;
+  if (m.ci95 === null) return `${centre} (${m.n} seed)`;
   const halfWidth = (m.ci95[1] - m.ci95[0]) / 2;
-  if (m.n < 2 || !(halfWidth > 0)) return centre;
+  if (!(halfWidth > 0)) return centre;
   // Two significant digits of the half-width, and the mean to the same decimals: digits beyond
   // the interval's own precision are noise.
   const decimals = Math.min(6, Math.max(0, 1 - Math.floor(Math.log10(halfWidth))));
-  return `${sign}${m.mean.toFixed(decimals)} ± ${halfWidth.toFixed(decimals)}`;
+  return `${sign}${withoutNegativeZero(m.mean.toFixed(decimals))} ± ${halfWidth.toFixed(decimals)}`;
+}
+
+/** "-0" or "-0.00" (a small negative rounded away) reads as a sign that is not there. */
+function withoutNegativeZero(text: string): string {
+  return /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;
 }
 
 /** Rows of cells: a header row, then one row per agent. */
@@ -216,7 +224,7 @@ export function pairedRows(summary: Summary): string[][] {
       ...summary.metrics.map((metric) => {
         const m = metrics[metric];
         // A paired interval that excludes zero: the difference is not just this set of seeds' luck.
-        const clear = m.n >= 2 && (m.ci95[0] > 0 || m.ci95[1] < 0);
+        const clear = m.ci95 !== null && (m.ci95[0] > 0 || m.ci95[1] < 0);
         return `${formatInterval(m, true)}${clear ? ' *' : ''}`;
       }),
     ]);
@@ -296,6 +304,8 @@ export function environmentInfo(): {
   node: string;
   dependencies: Record<string, string | null>;
   gitCommit: string | null;
+  /** Whether the source tree differed from gitCommit (changed or new files) when the experiment ran (null outside git). */
+  gitDirty: boolean | null;
 } {
   const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
     version: string;
@@ -306,22 +316,15 @@ export function environmentInfo(): {
     const file = join(PROJECT_ROOT, 'node_modules', name, 'package.json');
     dependencies[name] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version : null;
   }
-  let gitCommit: string | null = null;
-  try {
-    gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
-  } catch {
-    gitCommit = null;
-  }
-  return { slatelab: pkg.version, node: process.version, dependencies, gitCommit };
-}
-
-/** results/<name>/<UTC timestamp>, with a suffix if that directory exists. Only this name reads the clock. */
-export function defaultOutDir(name: string, now: Date, root = 'results'): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const runId =
-    `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}-` +
-    `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
-  let dir = join(root, name, runId);
-  for (let suffix = 2; existsSync(dir); suffix++) dir = join(root, name, `${runId}-${suffix}`);
-  return dir;
+  const git = (...args: string[]): string | null => {
+    try {
+      return execFileSync('git', args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {
+      return null;
+    }
+  };
+  const gitCommit = git('rev-parse', 'HEAD') || null;
+  const status = gitCommit === null ? null : git('status', '--porcelain');
+  const gitDirty = status === null ? null : status !== '';
+  return { slatelab: pkg.version, node: process.version, dependencies, gitCommit, gitDirty };
 }

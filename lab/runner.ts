@@ -56,6 +56,8 @@ export interface ExperimentOutcome {
   readonly outDir: string;
   readonly summary: Summary;
   readonly failures: readonly FailureRecord[];
+  /** Episodes cut short by evaluation.maxStepsPerEpisode, over all runs. */
+  readonly truncatedEpisodes: number;
 }
 
 /** The metrics every world reports, before the world's own episode metrics. */
@@ -101,7 +103,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const evaluationOnly = config.agents.filter((agent) => registries.policies[agent.kind]?.evaluationOnly === true).map((agent) => agent.name);
 
   const failures: FailureRecord[] = [];
-  const runs: { agent: string; seed: number; file: string; episodes: number }[] = [];
+  const runs: { agent: string; seed: number; file: string; episodes: number; truncatedEpisodes: number }[] = [];
   // Runs finish in any order on the pool; files list them in config order (agent, then seed).
   const runOrder = (run: { agent: string; seed: number }) =>
     config.agents.findIndex((agent) => agent.name === run.agent) * config.seeds.length + config.seeds.indexOf(run.seed);
@@ -111,10 +113,15 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     configFile: options.configFile ?? null,
     config,
     seeds: config.seeds,
-    ...environmentInfo(),
+    ...provenance,
+    // False until summary, charts and reports are written: an interrupted experiment's manifest
+    // still lists the runs that finished (it is rewritten as each run settles).
+    complete,
     runs: [...runs].sort(byRunOrder),
     failures: [...failures].sort(byRunOrder),
   });
+  const provenance = environmentInfo();
+  let complete = false;
   writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
 
   const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
@@ -133,6 +140,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       failures.push({ agent: agent.name, seed, error: message });
       const detail = options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '';
       progress?.line(`${tag}: FAILED: ${message}${detail}`);
+      writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
       return;
     }
     const records = outcome.value;
@@ -141,9 +149,12 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     const means = runMeansOf(records, metrics);
     runMeans.get(agent.name)!.set(seed, means);
     runDaily.get(agent.name)!.set(seed, dailyOf(records));
-    runs.push({ agent: agent.name, seed, file, episodes: records.length });
+    const truncatedEpisodes = records.filter((record) => record.truncated).length;
+    runs.push({ agent: agent.name, seed, file, episodes: records.length, truncatedEpisodes });
+    writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
     const time = seconds === null ? '' : ` (${seconds.toFixed(1)} s)`;
-    progress?.line(`${tag}: ${records.length} episodes, return ${means.return.toPrecision(5)}${time}`);
+    const cut = truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`;
+    progress?.line(`${tag}: ${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);
   };
 
   const threads = registries === defaultRegistries ? Math.min(options.threads ?? availableParallelism(), total) : 1;
@@ -190,8 +201,10 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   }
   writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, sortedFailures, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
   writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, sortedFailures, chartFiles));
+  complete = true;
   writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
-  return { outDir, summary, failures: sortedFailures };
+  const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
+  return { outDir, summary, failures: sortedFailures, truncatedEpisodes };
 }
 
 /** Means over a run's episodes, in episode order (so the sums are the same for any batch size). */
@@ -227,12 +240,13 @@ function dailyOf(records: readonly EpisodeRecord[]): { reward: number[]; active:
 function episodeJsonl(records: readonly EpisodeRecord[], extraNames: readonly string[]): string {
   let text = '';
   for (const record of records) {
-    const line: Record<string, number | readonly number[]> = { episode: record.episode, return: record.return, length: record.length, clicks: record.clicks };
+    const line: Record<string, number | boolean | readonly number[]> = { episode: record.episode, return: record.return, length: record.length, clicks: record.clicks };
     extraNames.forEach((name, i) => {
       line[name] = record.extra[i];
     });
     // Worlds with a clock: the reward of each day of the episode.
     if (record.dailyReturn.length > 1) line.dailyReturn = record.dailyReturn;
+    if (record.truncated) line.truncated = true; // cut by evaluation.maxStepsPerEpisode
     text += `${JSON.stringify(line)}\n`;
   }
   return text;

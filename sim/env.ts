@@ -116,6 +116,8 @@ export interface EpisodeRecord {
   readonly dailyReturn: readonly number[];
   /** Values of WorldSpec.episodeMetricNames, in that order. */
   readonly extra: readonly number[];
+  /** True when maxStepsPerEpisode cut the episode short (the world had not ended it). */
+  readonly truncated: boolean;
 }
 
 export interface RunEpisodesOptions {
@@ -197,6 +199,7 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
         clicks: rowClicks[row],
         dailyReturn: rowDaily[row],
         extra: Array.from(extra),
+        truncated: result.done[row] === 0,
       };
       records[episode] = record;
       options.onEpisode?.(record);

@@ -126,17 +126,17 @@ export function describeParam(spec: ParamSpec): string {
     case 'enum':
       return `${spec.doc} (one of ${spec.values.join(', ')}; default ${spec.default})`;
     case 'boolean':
-      return `${spec.doc} (default ${spec.default})`;
+      return `${spec.doc} (true or false; default ${spec.default})`;
     default: {
       const range =
         spec.min !== undefined && spec.max !== undefined
-          ? `${spec.min}..${spec.max}`
+          ? ` ${spec.min}..${spec.max}`
           : spec.min !== undefined
-            ? `>= ${spec.min}`
+            ? ` >= ${spec.min}`
             : spec.max !== undefined
-              ? `<= ${spec.max}`
-              : 'any';
-      return `${spec.doc} (${spec.type} ${range}; default ${spec.default})`;
+              ? ` <= ${spec.max}`
+              : '';
+      return `${spec.doc} (${spec.type}${range}; default ${spec.default})`;
     }
   }
 }

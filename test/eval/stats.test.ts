@@ -22,24 +22,22 @@ describe('mean and sample standard deviation', () => {
 
 describe('95% t interval over seeds', () => {
   it('is mean +- t(0.975, n-1) * sd / sqrt(n)', () => {
-    const [lo, hi] = ci95([1, 2, 3, 4]);
+    const [lo, hi] = ci95([1, 2, 3, 4])!;
     const halfWidth = (T_975_DF3 * Math.sqrt(5 / 3)) / 2;
     expect(lo).toBeCloseTo(2.5 - halfWidth, 9);
     expect(hi).toBeCloseTo(2.5 + halfWidth, 9);
   });
 
   it('uses 1 degree of freedom for two values', () => {
-    const [lo, hi] = ci95([0, 2]);
+    const [lo, hi] = ci95([0, 2])!;
     // mean 1, sd sqrt(2), half-width t * sqrt(2) / sqrt(2) = t
     expect(hi - 1).toBeCloseTo(T_975_DF1, 9);
     expect(1 - lo).toBeCloseTo(T_975_DF1, 9);
   });
 
-  it('collapses to [mean, mean] for one seed and to NaN for none', () => {
-    expect(ci95([3.5])).toEqual([3.5, 3.5]);
-    const [lo, hi] = ci95([]);
-    expect(lo).toBeNaN();
-    expect(hi).toBeNaN();
+  it('gives no interval (null) for one seed or none: one value says nothing about the spread', () => {
+    expect(ci95([3.5])).toBeNull();
+    expect(ci95([])).toBeNull();
   });
 
   it('covers the true mean about 95% of the time (n = 5 normal samples, 4000 intervals)', () => {
@@ -49,7 +47,7 @@ describe('95% t interval over seeds', () => {
     const sample = new Array<number>(5);
     for (let trial = 0; trial < trials; trial++) {
       for (let i = 0; i < 5; i++) sample[i] = rng.gaussian(10, 3);
-      const [lo, hi] = ci95(sample);
+      const [lo, hi] = ci95(sample)!;
       if (lo <= 10 && 10 <= hi) covered++;
     }
     // Binomial 99.9% bound: |p_hat - 0.95| <= 3.29 * sqrt(0.95 * 0.05 / 4000) ~ 0.0113.
@@ -80,7 +78,7 @@ describe('paired differences against a baseline', () => {
     expect(paired.seeds).toEqual([1]);
     expect(paired.values).toEqual([1]);
     expect(paired.n).toBe(1);
-    expect(paired.ci95).toEqual([1, 1]);
+    expect(paired.ci95).toBeNull();
   });
 
   it('is narrower than the unpaired intervals when seeds share their luck', () => {
@@ -89,8 +87,8 @@ describe('paired differences against a baseline', () => {
     const baseline = new Map(luck.map((l, seed) => [seed, 100 + l]));
     const agent = new Map(luck.map((l, seed) => [seed, 101 + l + (seed % 2 === 0 ? 0.1 : -0.1)]));
     const paired = pairedDifferences(agent, baseline, [0, 1, 2, 3, 4]);
-    const [lo, hi] = ci95([...agent.values()]);
-    expect(paired.ci95[1] - paired.ci95[0]).toBeLessThan((hi - lo) / 10);
-    expect(paired.ci95[0]).toBeGreaterThan(0);
+    const [lo, hi] = ci95([...agent.values()])!;
+    expect(paired.ci95![1] - paired.ci95![0]).toBeLessThan((hi - lo) / 10);
+    expect(paired.ci95![0]).toBeGreaterThan(0);
   });
 });

@@ -24,6 +24,9 @@ describe('slatelab list', () => {
     for (const name of [...Object.keys(worlds), ...Object.keys(policies)]) expect(stdout).toContain(`  ${name}`);
     // a parameter line: name, then its description with type, range and default
     expect(stdout).toMatch(/\n\s+candidates\s+documents offered per step .*\(int 1\.\.10000; default 10\)/);
+    // Every parameter shows its type: booleans and unbounded numbers too.
+    expect(stdout).toMatch(/\n\s+resampleDocuments\s+.*\(true or false; default true\)/);
+    expect(stdout).toMatch(/\n\s+minUtility\s+mean quality of the worst cluster \(number; default -3\)/);
   });
 });
 
@@ -56,7 +59,7 @@ describe('slatelab run', () => {
   it('rejects a bad option value with exit 2', () => {
     const { code, stderr } = slatelab('run', 'experiments/recsim-parity.yaml', '--episodes', '0');
     expect(code).toBe(2);
-    expect(stderr).toBe('slatelab: --episodes: expected a whole number >= 1, got 0\n');
+    expect(stderr).toBe('slatelab: --episodes: expected a whole number >= 1, got "0"\n');
   });
 });
 
@@ -65,7 +68,7 @@ describe('slatelab usage errors', () => {
     const { code, stderr } = slatelab('frobnicate');
     expect(code).toBe(2);
     expect(stderr).toContain('slatelab run <config>');
-    expect(stderr.trimEnd().split('\n').at(-1)).toBe('slatelab: Unknown argument: frobnicate');
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench (slatelab --help shows them)');
   });
 });
 

@@ -98,8 +98,8 @@ describe('runner: the output directory', () => {
         expect(m.values).toHaveLength(3);
         expect(m.ci95).toHaveLength(2);
         // the interval brackets the mean
-        expect(m.ci95[0]).toBeLessThanOrEqual(m.mean);
-        expect(m.ci95[1]).toBeGreaterThanOrEqual(m.mean);
+        expect(m.ci95![0]).toBeLessThanOrEqual(m.mean);
+        expect(m.ci95![1]).toBeGreaterThanOrEqual(m.mean);
       }
     }
     expect(summary.paired.baseline).toBe('random');
