@@ -15,6 +15,7 @@ import type { WorldSpec } from '../sim/env.ts';
 import { resolveParams } from '../sim/params.ts';
 import { defaultWorld, worlds as defaultWorlds } from '../sim/presets/index.ts';
 import type { WorldDefinition } from '../sim/world.ts';
+import { jsonProblem } from './json-problem.ts';
 
 /** What config validation and the runner look names up in; tests inject their own. */
 export interface Registries {
@@ -71,6 +72,19 @@ export const DEFAULT_SEEDS = 5;
 export const DEFAULT_EPISODES = 100;
 export const DEFAULT_BATCH_SIZE = 64;
 export const DEFAULT_MAX_STEPS = 100_000;
+/**
+ * At most this many run seeds. Every seed is a run of every agent with its own result file and
+ * progress line; more replications than this say nothing a few hundred would not.
+ */
+export const MAX_SEEDS = 10_000;
+/**
+ * At most this many episodes per (agent, seed) run: a run keeps every episode's record in memory
+ * (about 400 bytes each) and writes them as one string (V8 caps strings at 2^29 characters, about
+ * 1.6 million default feed episodes).
+ */
+export const MAX_EPISODES = 1_000_000;
+/** Episode lengths are counted in 32-bit integers. */
+export const MAX_STEPS_PER_EPISODE = 1_000_000_000;
 
 /** A name that is safe as a file or directory name on every platform. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -92,17 +106,14 @@ const configSchema = z.strictObject({
       params: z.unknown().optional(),
     })
     .default({ preset: defaultWorld }),
-  seeds: z
-    .union([z.number().int().min(1), z.array(z.number().int().min(0)).min(1)], {
-      error: 'expected a count like 4 (seeds 0..3) or a list of whole numbers >= 0 like [0, 1, 2, 3]',
-    })
-    .default(DEFAULT_SEEDS),
+  // A count or a list, checked element by element by resolveSeeds.
+  seeds: z.unknown().optional(),
   agents: z.array(agentSchema).min(1, { error: 'list at least one agent, e.g. [{ name: random, kind: random }]' }),
   evaluation: z
     .strictObject({
-      episodes: z.number().int().min(1).default(DEFAULT_EPISODES),
+      episodes: z.number().int().min(1).max(MAX_EPISODES).default(DEFAULT_EPISODES),
       batchSize: z.number().int().min(1).max(65_536).default(DEFAULT_BATCH_SIZE),
-      maxStepsPerEpisode: z.number().int().min(1).default(DEFAULT_MAX_STEPS),
+      maxStepsPerEpisode: z.number().int().min(1).max(MAX_STEPS_PER_EPISODE).default(DEFAULT_MAX_STEPS),
     })
     .default({ episodes: DEFAULT_EPISODES, batchSize: DEFAULT_BATCH_SIZE, maxStepsPerEpisode: DEFAULT_MAX_STEPS }),
 });
@@ -127,19 +138,29 @@ export function loadConfig(file: string, registries: Registries = defaultRegistr
     throw new ConfigError([`cannot read config "${file}": ${why}; check the path`]);
   }
   const raw = parseConfigText(text, file);
-  return validateConfig(applyOverrides(raw, overrides), file, registries);
+  return validateConfig(applyOverrides(raw, overrides), file, registries, overriddenFields(overrides));
 }
 
-/** Parses YAML (or JSON, by the .json extension); malformed input gives file:line:column errors. */
+/**
+ * Parses YAML (or JSON, by the .json extension). Malformed input gives errors with line and
+ * column; an empty file says what a config must contain.
+ */
 export function parseConfigText(text: string, file: string): unknown {
   if (extname(file).toLowerCase() === '.json') {
+    // Editors on Windows may start a UTF-8 file with a byte-order mark; JSON.parse rejects it.
+    const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
+    if (json.trim() === '') throw new ConfigError([`${file}: ${EMPTY_FILE} e.g. {"agents": [{"name": "random", "kind": "random"}]}`]);
     try {
-      return JSON.parse(text) as unknown;
+      return JSON.parse(json) as unknown;
     } catch (error) {
-      const message = (error as Error).message;
-      const position = /position (\d+)/.exec(message);
-      const where = position ? lineColumn(text, Number(position[1])) : '';
-      throw new ConfigError([`${file}${where}: malformed JSON: ${firstLine(message)}`]);
+      // JSON.parse's messages carry a position only sometimes ("Unexpected token ']', ..." has
+      // none), so find the first error ourselves.
+      const problem = jsonProblem(json);
+      if (problem) {
+        const { line, column } = lineColumn(json, problem.offset);
+        throw new ConfigError([`${file}: malformed JSON at line ${line}, column ${column}: ${problem.message}`]);
+      }
+      throw new ConfigError([`${file}: malformed JSON: ${firstLine((error as Error).message)}`]);
     }
   }
   const document = parseDocument(text, { uniqueKeys: true });
@@ -154,23 +175,40 @@ export function parseConfigText(text: string, file: string): unknown {
       }),
     );
   }
-  return document.toJS() as unknown;
+  const value = document.toJS() as unknown;
+  // Nothing but blank lines, comments and document markers ("---", "...") reads as null.
+  if (value == null && text.split('\n').every((line) => /^\s*(#.*|---|\.\.\.)?\s*$/.test(line.replace(/^\uFEFF/, '')))) {
+    throw new ConfigError([`${file}: ${EMPTY_FILE} e.g. "agents: [{ name: random, kind: random }]"`]);
+  }
+  return value;
 }
 
-function lineColumn(text: string, offset: number): string {
+const EMPTY_FILE = 'the file is empty; a config is a mapping that needs at least agents (name, seed, world, seeds and evaluation are optional),';
+
+/** 1-based line and column (in UTF-16 code units, as editors and yaml count) of `offset`. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
-  let column = 1;
+  let lineStart = 0;
   for (let i = 0; i < offset && i < text.length; i++) {
     if (text[i] === '\n') {
       line++;
-      column = 1;
-    } else column++;
+      lineStart = i + 1;
+    }
   }
-  return `:${line}:${column}`;
+  return { line, column: offset - lineStart + 1 };
 }
 
 function firstLine(message: string): string {
   return message.split('\n')[0].trim();
+}
+
+/** The CLI option that set each overridden field, for messages. */
+function overriddenFields(overrides: ConfigOverrides): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (overrides.seeds !== undefined) fields.seeds = '--seeds';
+  if (overrides.episodes !== undefined) fields['evaluation.episodes'] = '--episodes';
+  if (overrides.batchSize !== undefined) fields['evaluation.batchSize'] = '--batch-size';
+  return fields;
 }
 
 function applyOverrides(raw: unknown, overrides: ConfigOverrides): unknown {
@@ -190,12 +228,19 @@ function applyOverrides(raw: unknown, overrides: ConfigOverrides): unknown {
 
 /**
  * Validates a parsed config object. `file` prefixes every message (and names the experiment
- * when the config has no `name`). Throws ConfigError with every problem found.
+ * when the config has no `name`); `overridden` maps fields set on the command line to their
+ * option, which messages about them name. Throws ConfigError with every problem found.
  */
-export function validateConfig(raw: unknown, file: string, registries: Registries = defaultRegistries): ExperimentConfig {
+export function validateConfig(
+  raw: unknown,
+  file: string,
+  registries: Registries = defaultRegistries,
+  overridden: Readonly<Record<string, string>> = {},
+): ExperimentConfig {
   const issues: string[] = [];
   const report = (field: string, message: string): void => {
-    issues.push(`${file}: ${field ? `${field}: ` : ''}${message}`);
+    const option = overridden[field];
+    issues.push(`${file}: ${field ? `${field}${option ? ` (set by ${option})` : ''}: ` : ''}${message}`);
   };
   if (!isMapping(raw)) {
     report('', `expected a mapping with name, world, seeds, agents and evaluation, got ${describe(raw)}`);
@@ -213,20 +258,7 @@ export function validateConfig(raw: unknown, file: string, registries: Registrie
   const shape = parsed.success ? parsed.data : null;
   const experimentSeed = shape?.seed ?? 0;
 
-  const rawSeeds = shape?.seeds ?? given.seeds;
-  const seeds: number[] =
-    typeof rawSeeds === 'number' && Number.isInteger(rawSeeds) && rawSeeds >= 1
-      ? Array.from({ length: rawSeeds }, (_, i) => i)
-      : Array.isArray(rawSeeds)
-        ? rawSeeds.filter((seed): seed is number => Number.isInteger(seed))
-        : rawSeeds === undefined
-          ? Array.from({ length: DEFAULT_SEEDS }, (_, i) => i)
-          : [];
-  const seen = new Set<number>();
-  seeds.forEach((seed, i) => {
-    if (seen.has(seed)) report(`seeds[${i}]`, `duplicate seed ${seed}; list each seed once`);
-    seen.add(seed);
-  });
+  const seeds = resolveSeeds(given.seeds, report);
 
   // The world: a known preset, its declared parameters, then its cross-field check.
   const worldGiven = isMapping(given.world) ? given.world : {};
@@ -290,6 +322,40 @@ export function validateConfig(raw: unknown, file: string, registries: Registrie
   };
 }
 
+const SEEDS_HINT = 'a count like 4 (seeds 0..3) or a list of whole numbers >= 0 like [0, 1, 2, 3]';
+
+/** The run seeds of `seeds` (a count, a list, or absent for the default), reporting each problem. */
+function resolveSeeds(value: unknown, report: (field: string, message: string) => void): number[] {
+  if (value === undefined) return Array.from({ length: DEFAULT_SEEDS }, (_, i) => i);
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    if (value < 1) report('seeds', `give at least one seed (a count >= 1, or a list of whole numbers), got ${value}`);
+    else if (value > MAX_SEEDS) report('seeds', `must be at most ${MAX_SEEDS} seeds, got ${describe(value)}; every seed is a run of every agent`);
+    else return Array.from({ length: value }, (_, i) => i);
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    report('seeds', `expected ${SEEDS_HINT}, got ${describe(value)}`);
+    return [];
+  }
+  if (value.length === 0) report('seeds', 'give at least one seed (a list of whole numbers, or a count)');
+  if (value.length > MAX_SEEDS) report('seeds', `must list at most ${MAX_SEEDS} seeds, got ${value.length}; every seed is a run of every agent`);
+  const seeds: number[] = [];
+  const seen = new Set<number>();
+  value.forEach((seed: unknown, i) => {
+    if (typeof seed === 'number' && Number.isInteger(seed) && seed > Number.MAX_SAFE_INTEGER) {
+      report(`seeds[${i}]`, `must be at most ${Number.MAX_SAFE_INTEGER}, got ${describe(seed)}`);
+    } else if (!(typeof seed === 'number' && Number.isInteger(seed) && seed >= 0)) {
+      report(`seeds[${i}]`, `expected a whole number >= 0, got ${describe(seed)}`);
+    } else if (seen.has(seed)) {
+      report(`seeds[${i}]`, `duplicate seed ${seed}; list each seed once`);
+    } else {
+      seen.add(seed);
+      seeds.push(seed);
+    }
+  });
+  return seeds;
+}
+
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -334,6 +400,11 @@ const TYPE_WORDS: Record<string, string> = {
   boolean: 'true or false',
 };
 
+/** Why a limit exists and what to do instead, where it is not obvious. */
+const TOO_BIG_HINTS: Record<string, string> = {
+  'evaluation.episodes': 'a run keeps every episode in memory, so add seeds for more episodes in all',
+};
+
 /** One (field, message) per problem, in words a config author knows. */
 function formatZodIssue(issue: z.core.$ZodIssue, raw: unknown): [string, string][] {
   const value = valueAt(raw, issue.path);
@@ -353,8 +424,10 @@ function formatZodIssue(issue: z.core.$ZodIssue, raw: unknown): [string, string]
     case 'too_small':
       if (issue.origin === 'array') return [[field, issue.message]];
       return [[field, `must be at least ${String(issue.minimum)}, got ${describe(value)}`]];
-    case 'too_big':
-      return [[field, `must be at most ${String(issue.maximum)}, got ${describe(value)}`]];
+    case 'too_big': {
+      const why = TOO_BIG_HINTS[field];
+      return [[field, `must be at most ${String(issue.maximum)}, got ${describe(value)}${why ? `; ${why}` : ''}`]];
+    }
     default:
       return [[field, `${issue.message}, got ${describe(value)}`]];
   }

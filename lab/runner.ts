@@ -105,8 +105,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const failures: FailureRecord[] = [];
   const runs: { agent: string; seed: number; file: string; episodes: number; truncatedEpisodes: number }[] = [];
   // Runs finish in any order on the pool; files list them in config order (agent, then seed).
-  const runOrder = (run: { agent: string; seed: number }) =>
-    config.agents.findIndex((agent) => agent.name === run.agent) * config.seeds.length + config.seeds.indexOf(run.seed);
+  const agentOrder = new Map(config.agents.map((agent, index) => [agent.name, index]));
+  const seedOrder = new Map(config.seeds.map((seed, index) => [seed, index]));
+  const runOrder = (run: { agent: string; seed: number }) => agentOrder.get(run.agent)! * config.seeds.length + seedOrder.get(run.seed)!;
   const byRunOrder = (a: { agent: string; seed: number }, b: { agent: string; seed: number }) => runOrder(a) - runOrder(b);
   const manifest = () => ({
     name: config.name,
@@ -123,6 +124,15 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const provenance = environmentInfo();
   let complete = false;
   writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
+  // After each settled run: every time for the first 100 runs, then at most once a second, so a
+  // long experiment does not rewrite a manifest of thousands of runs thousands of times. The clock
+  // decides only when the file is refreshed; the final manifest is the same whatever it says.
+  let manifestWritten = performance.now();
+  const refreshManifest = (): void => {
+    if (runs.length + failures.length > 100 && performance.now() - manifestWritten < 1000) return;
+    writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
+    manifestWritten = performance.now();
+  };
 
   const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
   const runDaily: RunDaily = new Map(config.agents.map((agent) => [agent.name, new Map()]));
@@ -140,7 +150,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       failures.push({ agent: agent.name, seed, error: message });
       const detail = options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '';
       progress?.line(`${tag}: FAILED: ${message}${detail}`);
-      writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
+      refreshManifest();
       return;
     }
     const records = outcome.value;
@@ -151,7 +161,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     runDaily.get(agent.name)!.set(seed, dailyOf(records));
     const truncatedEpisodes = records.filter((record) => record.truncated).length;
     runs.push({ agent: agent.name, seed, file, episodes: records.length, truncatedEpisodes });
-    writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
+    refreshManifest();
     const time = seconds === null ? '' : ` (${seconds.toFixed(1)} s)`;
     const cut = truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`;
     progress?.line(`${tag}: ${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);

@@ -248,3 +248,50 @@ export function allocateStepResult(batchSize: number, slateSize: number, signalC
     done: new Uint8Array(batchSize),
   };
 }
+
+/**
+ * Checks a batch of slates before a world moves any row: every active row's K entries are
+ * candidate indices in 0..N-1, all different. A bad slate is a bug in the policy, so it throws a
+ * RangeError that names the row, the slot and the candidate, and the batch is left as it was.
+ */
+export class SlateChecker {
+  // One bit per candidate, all zero between rows.
+  private readonly marks: Int32Array;
+
+  constructor(
+    private readonly world: string,
+    private readonly batchSize: number,
+    private readonly numCandidates: number,
+    private readonly slateSize: number,
+  ) {
+    this.marks = new Int32Array((numCandidates + 31) >>> 5);
+  }
+
+  check(slates: Int32Array, active: Uint8Array): void {
+    const { marks, numCandidates: n, slateSize: k } = this;
+    for (let row = 0; row < this.batchSize; row++) {
+      if (active[row] === 0) continue;
+      const base = row * k;
+      for (let slot = 0; slot < k; slot++) {
+        const index = slates[base + slot];
+        if (!(index >= 0 && index < n)) {
+          this.clear(slates, base, slot);
+          throw new RangeError(`${this.world}: slate row ${row} slot ${slot} holds candidate ${index}; expected 0..${n - 1}`);
+        }
+        const bit = 1 << (index & 31);
+        if ((marks[index >>> 5] & bit) !== 0) {
+          this.clear(slates, base, slot);
+          const first = slates.subarray(base, base + slot).indexOf(index);
+          throw new RangeError(`${this.world}: slate row ${row} slot ${slot} repeats candidate ${index} (already in slot ${first}); a slate holds distinct candidates`);
+        }
+        marks[index >>> 5] |= bit;
+      }
+      this.clear(slates, base, k);
+    }
+  }
+
+  /** Clears the marks of slots base..base+count (all valid indices). */
+  private clear(slates: Int32Array, base: number, count: number): void {
+    for (let slot = 0; slot < count; slot++) this.marks[slates[base + slot] >>> 5] = 0;
+  }
+}

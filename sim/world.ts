@@ -31,3 +31,15 @@ export function checkSlateFits(values: { candidates: number; slateSize: number }
     ? [{ field: 'slateSize', message: `slate size ${values.slateSize} is larger than candidates ${values.candidates}; lower slateSize or raise candidates` }]
     : [];
 }
+
+/**
+ * A bound for a "must be at most X" message: `limit` rounded down to 4 significant digits, and
+ * lowered further until `ok` accepts it, so that a user who copies X into the config passes the
+ * check that printed it. `limit` must be > 0.
+ */
+export function roundedLimit(limit: number, ok: (value: number) => boolean): number {
+  const unit = 10 ** (Math.floor(Math.log10(limit)) - 3);
+  let value = Number((Math.floor(limit / unit) * unit).toPrecision(4));
+  while (value > 0 && (value > limit || !ok(value))) value = Number((value - unit).toPrecision(4));
+  return value;
+}

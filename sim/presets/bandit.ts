@@ -21,7 +21,7 @@
 //     (e_m - e_l)(a_{s_l} - a_{s_m}) >= 0 (the rearrangement inequality), so decreasing order is
 //     optimal. With ties (in a or in e) several slates share the optimum; regret is 0 for all.
 import { positionBased, type ChoiceModel } from '../choice.ts';
-import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamValues } from '../params.ts';
 import { Rng, type SeedKey } from '../rng.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
@@ -120,6 +120,7 @@ class BanditEnv implements Env {
   private readonly optimalReturn: Float64Array;
   private readonly docCounter: Int32Array;
   private readonly result: StepResult;
+  private readonly slates: SlateChecker;
 
   constructor(
     private readonly p: BanditParams,
@@ -164,6 +165,7 @@ class BanditEnv implements Env {
     this.optimalReturn = new Float64Array(batchSize);
     this.docCounter = new Int32Array(batchSize);
     this.result = allocateStepResult(batchSize, k, 1);
+    this.slates = new SlateChecker('bandit', this.spec.batchSize, this.spec.numCandidates, this.spec.slateSize);
     this.truth = this.groundTruth();
   }
 
@@ -184,6 +186,7 @@ class BanditEnv implements Env {
   }
 
   step(slates: Int32Array): StepResult {
+    this.slates.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize: k, numCandidates: n } = this.spec;
     const { reward, done, signals } = this.result;
     const { attractiveness, examination } = this;

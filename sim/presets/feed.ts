@@ -22,7 +22,7 @@ import {
 } from '../catalog.ts';
 import { positionBased, type ChoiceModel } from '../choice.ts';
 import { decayFatigue, dynamicsParams, endSession, firstSessionHours, startSession } from '../dynamics.ts';
-import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { ResponseModel, SIG_VIEW, SIGNAL_NAMES, SIGNALS, responseParams, rewardParams } from '../response.ts';
 import { Rng, StreamFamily, type SeedKey } from '../rng.ts';
@@ -130,6 +130,7 @@ export class FeedEnv implements Env {
   private readonly result: StepResult;
   /** The retrieval view of the row being served, reused across requests. */
   private readonly request: RetrievalUser;
+  private readonly slates: SlateChecker;
 
   constructor(
     private readonly p: FeedParams,
@@ -175,6 +176,7 @@ export class FeedEnv implements Env {
       catalog: { itemFeatures: this.catalog.itemFeatures, itemIds },
     });
     this.candidateSource = new Uint8Array(B * N);
+    this.slates = new SlateChecker('feed', B, N, K);
     this.userStreams = new StreamFamily(seed, 'feed', 'user');
     this.responseStreams = new StreamFamily(seed, 'feed', 'response');
     this.userRngs = Array.from({ length: B }, () => new Rng(''));
@@ -225,13 +227,7 @@ export class FeedEnv implements Env {
     const active = this.observation.active;
     const items = this.observation.candidateItems;
     // Every slate is checked before any row moves on, so a bad slate leaves the batch as it was.
-    for (let row = 0; row < B; row++) {
-      if (active[row] === 0) continue;
-      for (let slot = 0; slot < K; slot++) {
-        const index = slates[row * K + slot];
-        if (!(index >= 0 && index < N)) throw new RangeError(`feed: slate row ${row} slot ${slot} holds candidate ${index}; expected 0..${N - 1}`);
-      }
-    }
+    this.slates.check(slates, active);
     for (let row = 0; row < B; row++) {
       done[row] = 0;
       if (active[row] === 0) {
@@ -247,6 +243,10 @@ export class FeedEnv implements Env {
       if (this.response.sessionOver) {
         finished = endSession(users, row, this.p.dynamics, this.p.users, this.horizonHours, this.userRngs[row]);
         if (!finished) startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row], this.noiseRng(row));
+      } else if (users.nowHours[row] >= this.horizonHours) {
+        // A session still scrolling at the end of the last day is cut there: an episode covers
+        // days 0..D-1 for every user, so per-day curves end on the same day for every policy.
+        finished = true;
       } else {
         decayFatigue(users, row, this.p.dynamics);
       }

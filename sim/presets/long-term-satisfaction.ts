@@ -14,10 +14,10 @@
 //
 // State is float64 (as numpy's); observations are float32 copies of it.
 import { proportionalCascade, type ChoiceModel } from '../choice.ts';
-import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
-import type { ParamValues } from '../params.ts';
+import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import type { ParamIssue, ParamValues } from '../params.ts';
 import { Rng, type SeedKey } from '../rng.ts';
-import { checkSlateFits, defineWorld } from '../world.ts';
+import { checkSlateFits, defineWorld, roundedLimit } from '../world.ts';
 
 export const longTermSatisfactionParams = {
   candidates: { type: 'int', default: 10, min: 1, max: 10_000, doc: 'documents offered per step (RecSim num_candidates)' },
@@ -37,6 +37,46 @@ export const longTermSatisfactionParams = {
 export type LongTermSatisfactionParams = ParamValues<typeof longTermSatisfactionParams>;
 
 const SIGNALS = 2; // click, engagement
+
+/**
+ * ln of the largest 32-bit float: rewards are float32, so an engagement above exp(this) (3.4e38)
+ * becomes Infinity, and with it the run's return and every statistic over it.
+ */
+const LOG_MAX_REWARD = Math.log(3.4028234663852886e38);
+/** Normal draws further out than this many standard deviations are taken as impossible (about 1e-15 each). */
+const MAX_DRAW_SDS = 8;
+
+/**
+ * Cross-field checks: the slate fits, and engagement stays finite as a float32 reward. The
+ * log-engagement of a document is at most max(0, mean) + sd * z (satisfaction is in (0, 1), and it
+ * is linear in the clickbait score, so the pure chocolate and pure kale documents bound it).
+ */
+export function checkLongTermSatisfaction(p: LongTermSatisfactionParams): ParamIssue[] {
+  const issues = checkSlateFits(p);
+  for (const kind of ['choc', 'kale'] as const) {
+    const meanName = `${kind}Mean` as const;
+    const sdName = `${kind}Stddev` as const;
+    const mean = Math.max(0, p[meanName]);
+    const sd = p[sdName];
+    const top = mean + MAX_DRAW_SDS * sd;
+    if (top <= LOG_MAX_REWARD) continue;
+    // Name the larger part of the sum, and its largest value given the other.
+    const bySd = MAX_DRAW_SDS * sd >= mean;
+    const field = bySd ? sdName : meanName;
+    const room = bySd ? (LOG_MAX_REWARD - mean) / MAX_DRAW_SDS : LOG_MAX_REWARD - MAX_DRAW_SDS * sd;
+    const ok = bySd ? (x: number) => mean + MAX_DRAW_SDS * x <= LOG_MAX_REWARD : (x: number) => x + MAX_DRAW_SDS * sd <= LOG_MAX_REWARD;
+    // A negative mean times a satisfaction near 0 is near 0.
+    const sum = `${p[meanName] < 0 ? `max(0, ${meanName})` : meanName} + ${MAX_DRAW_SDS} * ${sdName}`;
+    const fix = room > 0 ? `must be at most ${roundedLimit(room, ok)}, got ${p[field]}` : `keep ${sum} at most ${LOG_MAX_REWARD.toFixed(2)}`;
+    issues.push({
+      field,
+      message:
+        `${sum} (the log-engagement of a draw ${MAX_DRAW_SDS} standard deviations up) is ${Number(top.toPrecision(4))}, ` +
+        `and engagement above exp(${LOG_MAX_REWARD.toFixed(2)}) = 3.4e38 overflows the 32-bit reward to Infinity: ${fix}`,
+    });
+  }
+  return issues;
+}
 
 /** RecSim's LTSStaticUserSampler.sample_user: NPE_0 = (u - 0.5) / (1 - memory_discount), u ~ U(0, 1). */
 export function initialNetPositiveExposure(memoryDiscount: number, u: number): number {
@@ -162,6 +202,7 @@ class LongTermSatisfactionEnv implements Env {
   private readonly clickbaitSum: Float64Array;
   private readonly steps: Int32Array;
   private readonly result: StepResult;
+  private readonly slates: SlateChecker;
 
   constructor(
     private readonly p: LongTermSatisfactionParams,
@@ -200,6 +241,7 @@ class LongTermSatisfactionEnv implements Env {
     this.clickbaitSum = new Float64Array(batchSize);
     this.steps = new Int32Array(batchSize);
     this.result = allocateStepResult(batchSize, k, SIGNALS);
+    this.slates = new SlateChecker('long-term-satisfaction', this.spec.batchSize, this.spec.numCandidates, this.spec.slateSize);
     this.truth = this.groundTruth();
   }
 
@@ -224,6 +266,7 @@ class LongTermSatisfactionEnv implements Env {
   }
 
   step(slates: Int32Array): StepResult {
+    this.slates.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize, numCandidates: n } = this.spec;
     const { reward, done, signals } = this.result;
     for (let row = 0; row < batchSize; row++) {
@@ -299,6 +342,6 @@ export const longTermSatisfaction = defineWorld({
   name: 'long-term-satisfaction',
   summary: "RecSim's chocolate-vs-kale world: clickbait earns engagement now and costs satisfaction later.",
   params: longTermSatisfactionParams,
-  check: checkSlateFits,
+  check: checkLongTermSatisfaction,
   create: (values, options) => new LongTermSatisfactionEnv(values, options.seed, options.batchSize),
 });

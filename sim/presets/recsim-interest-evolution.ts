@@ -12,10 +12,10 @@ import {
   proportionalCascade,
   type ChoiceModel,
 } from '../choice.ts';
-import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
-import type { ParamValues } from '../params.ts';
+import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import type { ParamIssue, ParamValues } from '../params.ts';
 import { Rng, type SeedKey, type UniformSource } from '../rng.ts';
-import { checkSlateFits, defineWorld } from '../world.ts';
+import { checkSlateFits, defineWorld, roundedLimit } from '../world.ts';
 
 /** RecSim's IEvVideo.NUM_FEATURES and IEvUserState.NUM_FEATURES. */
 export const CLUSTERS = 20;
@@ -68,6 +68,66 @@ export function interestEvolutionChoiceModel(p: InterestEvolutionParams): Choice
     default:
       return multinomialProportional({ minNormalizer: p.minNormalizer, noClickMass: p.noClickMass });
   }
+}
+
+/**
+ * The range of a user's score for a document: interests[cluster] (documents are one-hot), drawn
+ * from [-1, 1) and clipped to [-1, 1] after each click, so both ends can be reached.
+ */
+const MIN_SCORE = -1;
+const MAX_SCORE = 1;
+
+/**
+ * Cross-field checks: the slate fits, and the choice model turns every score in [-1, 1] into
+ * valid weights or probabilities (sim/choice.ts throws mid-run otherwise). Each bound is the
+ * expression choice.ts evaluates, at the score where it is tightest.
+ */
+export function checkInterestEvolution(p: InterestEvolutionParams): ParamIssue[] {
+  const issues = checkSlateFits(p);
+  const model = `with choiceModel ${p.choiceModel}`;
+  const scores = 'scores go down to -1 (interests are in [-1, 1])';
+  switch (p.choiceModel) {
+    case 'multinomial-proportional':
+      if (p.minNormalizer > MIN_SCORE) {
+        issues.push({ field: 'minNormalizer', message: `${model}, score - minNormalizer is a choice weight and ${scores}: must be at most ${MIN_SCORE}, got ${p.minNormalizer}` });
+      } else if (p.noClickMass < p.minNormalizer) {
+        issues.push({ field: 'noClickMass', message: `${model}, noClickMass - minNormalizer is the no-click weight: must be at least minNormalizer ${p.minNormalizer}, got ${p.noClickMass}` });
+      } else if (p.noClickMass === p.minNormalizer && p.minNormalizer === MIN_SCORE) {
+        issues.push({
+          field: 'noClickMass',
+          message: `${model}, noClickMass = minNormalizer = ${MIN_SCORE} gives every choice weight 0 when a slate's scores are all ${MIN_SCORE}; raise noClickMass or lower minNormalizer`,
+        });
+      }
+      break;
+    case 'cascade':
+      // Click probability given attention: scoreScaling * (score - minNormalizer).
+      if (p.scoreScaling > 0 && p.minNormalizer > MIN_SCORE) {
+        issues.push({ field: 'minNormalizer', message: `${model}, scoreScaling * (score - minNormalizer) is a click probability and ${scores}: must be at most ${MIN_SCORE}, got ${p.minNormalizer}` });
+      } else if (p.scoreScaling * (MAX_SCORE - p.minNormalizer) > 1) {
+        const ok = (s: number) => s * (MAX_SCORE - p.minNormalizer) <= 1;
+        const top = p.scoreScaling * (MAX_SCORE - p.minNormalizer);
+        issues.push({
+          field: 'scoreScaling',
+          message: `${model}, scoreScaling * (score - minNormalizer) is a click probability, and a score of ${MAX_SCORE} (interests are in [-1, 1]) makes it ${Number(top.toPrecision(4))}: must be at most ${roundedLimit(1 / (MAX_SCORE - p.minNormalizer), ok)}, got ${p.scoreScaling}`,
+        });
+      }
+      break;
+    case 'exponential-cascade':
+      // Click probability given attention: scoreScaling * exp(score).
+      if (p.scoreScaling * Math.exp(MAX_SCORE) > 1) {
+        const ok = (s: number) => s * Math.exp(MAX_SCORE) <= 1;
+        const top = p.scoreScaling * Math.exp(MAX_SCORE);
+        issues.push({
+          field: 'scoreScaling',
+          message: `${model}, scoreScaling * exp(score) is a click probability, and a score of ${MAX_SCORE} (interests are in [-1, 1]) makes it ${Number(top.toPrecision(4))}: must be at most ${roundedLimit(1 / Math.exp(MAX_SCORE), ok)}, got ${p.scoreScaling}`,
+        });
+      }
+      break;
+    default:
+      // multinomial-logit: a softmax is defined for every score.
+      break;
+  }
+  return issues;
 }
 
 /**
@@ -189,6 +249,7 @@ class InterestEvolutionEnv implements Env {
   private readonly episodeClicks: Int32Array;
   private readonly clickedQuality: Float64Array;
   private readonly result: StepResult;
+  private readonly slates: SlateChecker;
   private readonly features: Float32Array;
 
   constructor(
@@ -233,6 +294,7 @@ class InterestEvolutionEnv implements Env {
     this.episodeClicks = new Int32Array(batchSize);
     this.clickedQuality = new Float64Array(batchSize);
     this.result = allocateStepResult(batchSize, k, 2);
+    this.slates = new SlateChecker('recsim-interest-evolution', this.spec.batchSize, this.spec.numCandidates, this.spec.slateSize);
     this.truth = this.groundTruth();
   }
 
@@ -259,6 +321,7 @@ class InterestEvolutionEnv implements Env {
   }
 
   step(slates: Int32Array): StepResult {
+    this.slates.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize } = this.spec;
     const { reward, done, signals } = this.result;
     for (let row = 0; row < batchSize; row++) {
@@ -365,6 +428,6 @@ export const recsimInterestEvolution = defineWorld({
   name: 'recsim-interest-evolution',
   summary: "A faithful port of RecSim's interest_evolution: 20 clusters, quality decides time budget.",
   params: recsimInterestEvolutionParams,
-  check: checkSlateFits,
+  check: checkInterestEvolution,
   create: (values, options) => new InterestEvolutionEnv(values, options.seed, options.batchSize),
 });

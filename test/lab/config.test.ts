@@ -2,9 +2,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfigText, validateConfig, type Registries } from '../../lab/config.ts';
+import { ConfigError, loadConfig, MAX_EPISODES, MAX_SEEDS, parseConfigText, validateConfig, type Registries } from '../../lab/config.ts';
+import { jsonProblem } from '../../lab/json-problem.ts';
 import { randomPolicy } from '../../policies/random.ts';
-import { recsimInterestEvolution } from '../../sim/presets/recsim-interest-evolution.ts';
+import { defaultParams } from '../../sim/params.ts';
+import { longTermSatisfaction } from '../../sim/presets/long-term-satisfaction.ts';
+import {
+  interestEvolutionChoiceModel,
+  recsimInterestEvolution,
+  recsimInterestEvolutionParams,
+  type InterestEvolutionParams,
+} from '../../sim/presets/recsim-interest-evolution.ts';
 import { definePolicy } from '../../policies/policy.ts';
 
 // Local registries, so these specifications do not move when worlds and policies are added.
@@ -210,11 +218,192 @@ describe('config loading: every problem is one line naming the field, the value 
   });
 
   it('malformed JSON, with line and column', () => {
-    expect(() => parseConfigText('{\n  "name": "x",,\n}', 'bad.json')).toThrow(/^bad\.json:2:\d+: malformed JSON: /);
+    expect(() => parseConfigText('{\n  "name": "x",,\n}', 'bad.json')).toThrow(/^bad\.json: malformed JSON at line 2, column \d+: /);
   });
 
   it('a config that is not a mapping', () => {
     expect(issuesOf([1, 2])[0]).toContain('expected a mapping');
     expect(issuesOf(null)[0]).toContain('got null');
+  });
+});
+
+/** The one-line issues of a config text that parseConfigText rejects. */
+function parseIssues(text: string, file: string): string[] {
+  try {
+    parseConfigText(text, file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues;
+    for (const issue of issues) expect(issue).not.toContain('\n');
+    return [...issues];
+  }
+  throw new Error('expected the text to be rejected');
+}
+
+describe('config loading: malformed JSON always says where', () => {
+  it('a trailing comma, which JSON.parse reports without a position', () => {
+    expect(parseIssues('{"agents": [{"name":"random","kind":"random"},]}', 'bad.json')).toEqual([
+      "bad.json: malformed JSON at line 1, column 46: trailing comma before ']'; remove it",
+    ]);
+  });
+
+  it('YAML in a .json file', () => {
+    expect(parseIssues('name: x\nagents: []\n', 'x.json')).toEqual([
+      "x.json: malformed JSON at line 1, column 1: expected a value (an object, list, string, number, true, false or null), got 'name' (this looks like YAML; name the file .yaml)",
+    ]);
+  });
+
+  it('lines and columns count from 1, on the line of the problem', () => {
+    const text = '{\n  "name": "x",\n  "agents": [\n    {"name": "a" "kind": "random"}\n  ]\n}\n';
+    expect(parseIssues(text, 'x.json')).toEqual([`x.json: malformed JSON at line 4, column 18: expected ',' or '}' after a property value, got '"' (a missing comma?)`]);
+    expect(parseIssues('{"a": 1} // note', 'x.json')[0]).toMatch(/^x\.json: malformed JSON at line 1, column 10: comments are not allowed/);
+    expect(parseIssues('{"a": "x', 'x.json')[0]).toBe('x.json: malformed JSON at line 1, column 7: this string is never closed; add the closing "');
+  });
+
+  it('agrees with JSON.parse on what is malformed (mutated configs)', () => {
+    const base = JSON.stringify({ ...valid(), seeds: [0, -1.5e3, 2], flags: [true, false, null, 'a\\"\u00e9'] }, null, 1);
+    const alphabet = ['{', '}', '[', ']', ',', ':', '"', '\\', ' ', '\n', 'a', '0', '1', '-', '.', 'e', '+', 'u', 'n', '/', "'", '\u0001'];
+    let state = 1;
+    const next = (n: number) => (state = (state * 48271) % 2147483647) % n;
+    for (let trial = 0; trial < 3000; trial++) {
+      let text = base;
+      for (let edit = 0; edit <= next(3); edit++) {
+        const at = next(text.length + 1);
+        text = text.slice(0, at) + alphabet[next(alphabet.length)] + text.slice(at + next(2));
+      }
+      let parses = true;
+      try {
+        JSON.parse(text);
+      } catch {
+        parses = false;
+      }
+      expect(jsonProblem(text) === null, text).toBe(parses);
+    }
+  });
+});
+
+describe('config loading: an empty file says what a config needs', () => {
+  it.each([
+    ['', 'empty.yaml'],
+    ['# just a comment\n\n---\n', 'comments.yaml'],
+    ['', 'empty.json'],
+    [' \n\t\n', 'blank.json'],
+  ])('%j in %s', (text, file) => {
+    const [issue] = parseIssues(text, file);
+    expect(issue).toMatch(new RegExp(`^${file.replace('.', '\\.')}: the file is empty; a config is a mapping that needs at least agents `));
+    expect(issue).toContain('random');
+    expect(issue).not.toContain('null');
+  });
+
+  it('through loadConfig too', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'slatelab-config-')), 'empty.yaml');
+    writeFileSync(file, '');
+    expect(() => loadConfig(file, registries)).toThrow(/empty\.yaml: the file is empty/);
+  });
+});
+
+describe('config loading: seeds', () => {
+  it('names each bad element of a seed list', () => {
+    expect(issuesOf({ ...valid(), seeds: [0, 1.5] })).toEqual(['config.yaml: seeds[1]: expected a whole number >= 0, got 1.5']);
+    expect(issuesOf({ ...valid(), seeds: [0, -1, 1.5, '2'] })).toEqual([
+      'config.yaml: seeds[1]: expected a whole number >= 0, got -1',
+      'config.yaml: seeds[2]: expected a whole number >= 0, got 1.5',
+      'config.yaml: seeds[3]: expected a whole number >= 0, got "2"',
+    ]);
+    expect(issueAt({ ...valid(), seeds: [0, 2 ** 60] }, 'seeds[1]')).toContain(`must be at most ${Number.MAX_SAFE_INTEGER}`);
+  });
+
+  it('asks for at least one seed', () => {
+    expect(issuesOf({ ...valid(), seeds: [] })).toEqual(['config.yaml: seeds: give at least one seed (a list of whole numbers, or a count)']);
+    expect(issueAt({ ...valid(), seeds: 0 }, 'seeds')).toContain('give at least one seed');
+    expect(issueAt({ ...valid(), seeds: 2.5 }, 'seeds')).toContain('expected a count like 4 (seeds 0..3) or a list of whole numbers >= 0');
+  });
+});
+
+describe('config loading: upper bounds on seeds and episodes', () => {
+  it('a seed count or list of at most MAX_SEEDS', () => {
+    expect(issuesOf({ ...valid(), seeds: 1e12 })).toEqual([
+      `config.yaml: seeds: must be at most ${MAX_SEEDS} seeds, got 1000000000000; every seed is a run of every agent`,
+    ]);
+    expect(validateConfig({ ...valid(), seeds: MAX_SEEDS }, 'config.yaml', registries).seeds).toHaveLength(MAX_SEEDS);
+    const list = Array.from({ length: MAX_SEEDS + 1 }, (_, i) => i);
+    expect(issueAt({ ...valid(), seeds: list }, 'seeds')).toContain(`must list at most ${MAX_SEEDS} seeds, got ${MAX_SEEDS + 1}`);
+  });
+
+  it('at most MAX_EPISODES episodes per run', () => {
+    expect(issueAt({ ...valid(), evaluation: { episodes: 1e12 } }, 'evaluation.episodes')).toContain(
+      `must be at most ${MAX_EPISODES}, got 1000000000000; a run keeps every episode in memory`,
+    );
+    expect(validateConfig({ ...valid(), evaluation: { episodes: MAX_EPISODES } }, 'config.yaml', registries).evaluation.episodes).toBe(MAX_EPISODES);
+  });
+
+  it('command-line overrides go through the same checks and are named', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'slatelab-config-')), 'x.yaml');
+    writeFileSync(file, 'world: { preset: recsim-interest-evolution }\nagents: [{ name: random, kind: random }]\n');
+    let issues: readonly string[] = [];
+    try {
+      loadConfig(file, registries, { seeds: 1e12, episodes: 1e12 });
+    } catch (error) {
+      issues = (error as ConfigError).issues;
+    }
+    expect(issues).toHaveLength(2);
+    expect(issues).toContain(`${file}: seeds (set by --seeds): must be at most ${MAX_SEEDS} seeds, got 1000000000000; every seed is a run of every agent`);
+    expect(issues.some((issue) => issue.startsWith(`${file}: evaluation.episodes (set by --episodes): must be at most ${MAX_EPISODES}`))).toBe(true);
+  });
+});
+
+describe("config loading: the world's check rejects parameters that would fail every run", () => {
+  const recsim = (params: Record<string, unknown>) => ({ ...valid(), world: { preset: 'recsim-interest-evolution', params } });
+  /** The choice model of `params` turns the extreme scores -1 and 1 into probabilities without throwing. */
+  const acceptsExtremeScores = (params: Partial<InterestEvolutionParams>) => {
+    const model = interestEvolutionChoiceModel({ ...defaultParams(recsimInterestEvolutionParams), ...params });
+    const out = new Float64Array(3);
+    for (const scores of [[1, 1], [-1, -1], [1, -1]]) {
+      model.probabilities(Float64Array.from(scores), 2, out);
+      expect(out.every((p) => Number.isFinite(p) && p >= 0 && p <= 1)).toBe(true);
+    }
+  };
+
+  it('exponential cascade: scoreScaling * exp(1) <= 1, and the largest value it names is accepted', () => {
+    expect(issuesOf(recsim({ choiceModel: 'exponential-cascade', scoreScaling: 0.4 }))).toEqual([
+      'config.yaml: world.params.scoreScaling: with choiceModel exponential-cascade, scoreScaling * exp(score) is a click probability, and a score of 1 (interests are in [-1, 1]) makes it 1.087: must be at most 0.3678, got 0.4',
+    ]);
+    validateConfig(recsim({ choiceModel: 'exponential-cascade', scoreScaling: 0.3678 }), 'config.yaml', registries);
+    acceptsExtremeScores({ choiceModel: 'exponential-cascade', scoreScaling: 0.3678 });
+    expect(() => acceptsExtremeScores({ choiceModel: 'exponential-cascade', scoreScaling: 0.4 })).toThrow(/lower scoreScaling/);
+  });
+
+  it('proportional cascade: scoreScaling * (1 - minNormalizer) <= 1 and minNormalizer <= -1', () => {
+    expect(issueAt(recsim({ choiceModel: 'cascade', scoreScaling: 0.3, minNormalizer: -3 }), 'world.params.scoreScaling')).toContain(
+      'makes it 1.2: must be at most 0.25, got 0.3',
+    );
+    validateConfig(recsim({ choiceModel: 'cascade', scoreScaling: 0.25, minNormalizer: -3 }), 'config.yaml', registries);
+    acceptsExtremeScores({ choiceModel: 'cascade', scoreScaling: 0.25, minNormalizer: -3 });
+    expect(issueAt(recsim({ choiceModel: 'cascade', minNormalizer: 0 }), 'world.params.minNormalizer')).toContain('must be at most -1, got 0');
+  });
+
+  it('multinomial proportional: non-negative weights that never all vanish', () => {
+    expect(issueAt(recsim({ minNormalizer: 0 }), 'world.params.minNormalizer')).toContain('must be at most -1, got 0');
+    expect(issueAt(recsim({ noClickMass: -2 }), 'world.params.noClickMass')).toContain('must be at least minNormalizer -1, got -2');
+    expect(issueAt(recsim({ noClickMass: -1 }), 'world.params.noClickMass')).toContain('every choice weight 0');
+    acceptsExtremeScores({ choiceModel: 'multinomial-proportional', noClickMass: -0.5, minNormalizer: -1 });
+  });
+
+  it('long-term satisfaction: engagement that overflows the 32-bit reward', () => {
+    const lts: Registries = { worlds: { 'long-term-satisfaction': longTermSatisfaction }, policies: registries.policies };
+    const config = (params: Record<string, unknown>) => ({ ...valid(), world: { preset: 'long-term-satisfaction', params } });
+    const issuesIn = (raw: unknown) => {
+      try {
+        validateConfig(raw, 'config.yaml', lts);
+      } catch (error) {
+        return (error as ConfigError).issues;
+      }
+      return [];
+    };
+    expect(issuesIn(config({ chocStddev: 40 }))).toEqual([
+      'config.yaml: world.params.chocStddev: chocMean + 8 * chocStddev (the log-engagement of a draw 8 standard deviations up) is 325, and engagement above exp(88.72) = 3.4e38 overflows the 32-bit reward to Infinity: must be at most 10.46, got 40',
+    ]);
+    expect(issuesIn(config({ kaleMean: 1000 }))[0]).toContain('world.params.kaleMean: kaleMean + 8 * kaleStddev');
+    expect(issuesIn(config({ chocStddev: 10.46 }))).toEqual([]);
   });
 });

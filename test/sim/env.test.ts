@@ -50,3 +50,32 @@ describe('the batched step loop', () => {
     }
   });
 });
+
+describe('bad slates', () => {
+  for (const preset of Object.keys(worlds)) {
+    it(`${preset}: rejects an out-of-range or repeated candidate, naming row, slot and candidate, before any row moves`, () => {
+      const world = worlds[preset];
+      const env: Env = world.create(defaultParams(world.params), { seed: { experiment: 0, run: 0 }, batchSize: 3 });
+      for (let row = 0; row < 3; row++) env.resetRow(row, row);
+      const { numCandidates: n, slateSize: k } = env.spec;
+      const good = new Int32Array(3 * k);
+      for (let i = 0; i < good.length; i++) good[i] = i % k;
+      const userFeatures = Float32Array.from(env.observation.userFeatures);
+
+      const outOfRange = good.slice();
+      outOfRange[k + 1] = n; // row 1, slot 1
+      expect(() => env.step(outOfRange)).toThrow(new RangeError(`${preset}: slate row 1 slot 1 holds candidate ${n}; expected 0..${n - 1}`));
+      const repeated = good.slice();
+      repeated[2 * k + 1] = repeated[2 * k]; // row 2 repeats slot 0's candidate in slot 1
+      expect(() => env.step(repeated)).toThrow(
+        new RangeError(`${preset}: slate row 2 slot 1 repeats candidate 0 (already in slot 0); a slate holds distinct candidates`),
+      );
+      // Nothing moved, and the checker's scratch is clean: the good batch still steps.
+      expect(env.observation.userFeatures).toEqual(userFeatures);
+      expect(() => env.step(good)).not.toThrow();
+      // A masked row's slate is not looked at.
+      env.clearRow(1);
+      expect(() => env.step(outOfRange)).not.toThrow();
+    });
+  }
+});

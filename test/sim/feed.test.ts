@@ -215,7 +215,14 @@ describe('feed: observations', () => {
       const result = env.step(slates);
       if (result.done[0] === 1) env.resetRow(0, 3);
     }
-    expect(noise()).not.toEqual(first);
+    expect(env.users.sessions[0]).not.toBe(sessions);
+    // The features are stored in single precision and the interests drift with every view, so an
+    // unchanged noise would still differ from \`first\` by rounding (~1e-8). A redrawn noise differs
+    // by N(0, 2 x 0.3^2) per topic: the rms difference of 16 topics is above 0.15 unless
+    // chi2(16) < 16 x 0.15^2 / 0.18 = 2, probability ~1e-5.
+    const second = noise();
+    const rms = Math.sqrt(second.reduce((s, x, t) => s + (x - first[t]) ** 2, 0) / T);
+    expect(rms).toBeGreaterThan(0.15);
   });
 
   it('starts history features at zero and fills them from viewed posts', () => {
@@ -527,6 +534,25 @@ describe('feed: signals and reward', () => {
     }
     expect(bait).toBeGreaterThan(0);
     expect(baitGap / bait).toBeLessThan(cleanGap / clean);
+  });
+});
+
+describe('feed: the horizon', () => {
+  it('ends every episode within days 0..D-1, cutting a session that scrolls past the last midnight', () => {
+    // Long, patient sessions that start just before midnight on a one-day horizon.
+    const env = makeFeed(
+      {
+        horizonDays: 1,
+        users: { sessionMinutes: 120, eveningPeakHour: 23.8, morningPeakShare: 0, diurnalSpreadHours: 0.05, patienceMin: 200, patienceMax: 200 },
+        dynamics: { leaveBase: 0.005, leaveSatisfaction: 0 },
+      },
+      8,
+    );
+    const records = runEpisodes(env, randomDecider, { episodes: 100, seed: SEED, deciderName: 'random' });
+    expect(Math.max(...records.map((r) => r.dailyReturn.length))).toBe(1);
+    // The cut is exercised, not vacuous: most users were still scrolling at midnight, so their
+    // episodes end on a page that did not end the session (more pages than a 12-minute start allows).
+    expect(records.filter((r) => r.length >= 10).length).toBeGreaterThan(50);
   });
 });
 
