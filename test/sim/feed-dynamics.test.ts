@@ -31,27 +31,14 @@ import {
 } from '../../sim/dynamics.ts';
 import { runEpisodes, type Env, type EpisodeRecord, type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
-import { feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
+import { feed, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
 import { SIG_FOLLOW, SIG_SEE_LESS, SIG_SKIP, SIG_VIEW, SIGNALS } from '../../sim/response.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
 import { RECENT_CREATORS, UserBatch } from '../../sim/users.ts';
 import { randomDecider } from './deciders.ts';
+import { feedValues, type DeepPartial } from './feed-values.ts';
 
 const SEED: SeedKey = { experiment: 7, run: 1 };
-
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
-
-function feedValues(overrides: DeepPartial<FeedParams> = {}): FeedParams {
-  const values = defaultParams(feedParams) as FeedParams;
-  const merge = (target: Record<string, unknown>, source: Record<string, unknown>): void => {
-    for (const [key, value] of Object.entries(source)) {
-      if (typeof value === 'object' && value !== null) merge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
-      else target[key] = value;
-    }
-  };
-  merge(values as unknown as Record<string, unknown>, overrides as Record<string, unknown>);
-  return values;
-}
 
 function makeFeed(overrides: DeepPartial<FeedParams> = {}, batchSize = 1): FeedEnv {
   return feed.create(feedValues(overrides), { seed: SEED, batchSize }) as FeedEnv;

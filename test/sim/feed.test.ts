@@ -20,22 +20,9 @@ import { SIGNALS, SIGNAL_NAMES } from '../../sim/response.ts';
 import { RECENT_TOPICS } from '../../sim/users.ts';
 import type { Rng, SeedKey } from '../../sim/rng.ts';
 import { randomDecider } from './deciders.ts';
+import { feedValues, type DeepPartial } from './feed-values.ts';
 
 const SEED: SeedKey = { experiment: 7, run: 1 };
-
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
-
-function feedValues(overrides: DeepPartial<FeedParams> = {}): FeedParams {
-  const values = defaultParams(feedParams) as FeedParams;
-  const merge = (target: Record<string, unknown>, source: Record<string, unknown>): void => {
-    for (const [key, value] of Object.entries(source)) {
-      if (typeof value === 'object' && value !== null) merge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
-      else target[key] = value;
-    }
-  };
-  merge(values as unknown as Record<string, unknown>, overrides as Record<string, unknown>);
-  return values;
-}
 
 function makeFeed(overrides: DeepPartial<FeedParams> = {}, batchSize = 16, seed: SeedKey = SEED): FeedEnv {
   return feed.create(feedValues(overrides), { seed, batchSize }) as FeedEnv;
