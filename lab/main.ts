@@ -188,8 +188,28 @@ async function runCommand(
   const progress: Progress = io.stderrIsTTY
     ? { line: (text) => io.stderr(`\r\x1b[K${text}\n`), update: (text) => io.stderr(`\r\x1b[K${text}`) }
     : { line: (text) => io.stderr(`${text}\n`) };
-  const outcome = await runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads: options.threads });
+  // Ctrl-C once: stop starting runs, stop the workers, and summarise the runs that finished.
+  // Twice: quit at once (the finished runs' records and the manifest are on disk already).
+  const interrupt = new AbortController();
+  const onInterrupt = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    io.stderr('\nslatelab: interrupted; writing the summary of the runs that finished (Ctrl-C again to quit now)\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  let outcome;
+  try {
+    outcome = await runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads: options.threads, signal: interrupt.signal });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
   io.stdout(`\nresults: ${outcome.outDir}\n\n${summaryText(outcome.summary)}`);
+  if (outcome.interrupted.length > 0) {
+    io.stderr(`slatelab: interrupted: ${runs - outcome.interrupted.length} of ${runs} runs finished; the summary covers them (${outDir})\n`);
+    return 130;
+  }
   if (outcome.truncatedEpisodes > 0) {
     io.stderr(
       `slatelab: warning: ${outcome.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode ` +

@@ -25,11 +25,16 @@ export type TaskOutcome<R> = { readonly ok: true; readonly value: R } | { readon
  * Runs every task on `threads` worker threads (in-process when threads <= 1) and returns their
  * outcomes in task order. A failing task does not stop the others. `onSettled` fires as each
  * task ends, in completion order, so callers can save finished work straight away.
+ *
+ * When `signal` aborts, no task starts any more and the workers are stopped at once: tasks that
+ * had not finished have no outcome (a hole in the returned array). In-process, the task that is
+ * running finishes first (JavaScript cannot stop it midway).
  */
 export async function runTasks<R>(
   tasks: readonly Task[],
   threads: number,
   onSettled?: (index: number, outcome: TaskOutcome<R>) => void | Promise<void>,
+  signal?: AbortSignal,
 ): Promise<TaskOutcome<R>[]> {
   const outcomes: TaskOutcome<R>[] = new Array(tasks.length);
   const settle = async (index: number, outcome: TaskOutcome<R>) => {
@@ -38,6 +43,9 @@ export async function runTasks<R>(
   };
   if (threads <= 1 || tasks.length <= 1) {
     for (let index = 0; index < tasks.length; index++) {
+      // Let a signal handler run between tasks.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal?.aborted) break;
       const task = tasks[index];
       try {
         const module = (await import(task.module)) as Record<string, (...args: unknown[]) => unknown>;
@@ -55,9 +63,12 @@ export async function runTasks<R>(
     new Promise<void>((resolve, reject) => {
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
       let current = -1;
+      const stop = () => void worker.terminate().then(() => resolve());
+      signal?.addEventListener('abort', stop, { once: true });
       const feed = () => {
-        if (next >= tasks.length) {
-          void worker.terminate().then(() => resolve());
+        if (next >= tasks.length || signal?.aborted) {
+          signal?.removeEventListener('abort', stop);
+          stop();
           return;
         }
         current = next++;
@@ -65,6 +76,7 @@ export async function runTasks<R>(
         worker.postMessage(message);
       };
       worker.on('message', (reply: TaskReply) => {
+        if (signal?.aborted) return; // the task finished as the pool stopped: dropped like the others
         const outcome: TaskOutcome<R> = reply.ok
           ? { ok: true, value: reply.value as R }
           : { ok: false, error: Object.assign(new Error(reply.message), { stack: reply.stack }) };

@@ -42,7 +42,7 @@ export function reportHtml(summary: Summary, failures: readonly FailureRecord[],
   }
   if (failures.length > 0) {
     parts.push(
-      '<h2 class="failed">Failed runs</h2>',
+      '<h2 class="failed">Runs that did not finish</h2>',
       `<ul>${failures.map((f) => `<li>${escapeHtml(f.agent)}, seed ${f.seed}: ${escapeHtml(f.error)}</li>`).join('')}</ul>`,
     );
   }

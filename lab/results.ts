@@ -291,7 +291,7 @@ export function reportMarkdown(summary: Summary, failures: readonly FailureRecor
     parts.push('## Charts', charts.map((c) => `![${c.title}](charts/${c.name}.png)`).join('\n\n'));
   }
   if (failures.length > 0) {
-    parts.push('## Failed runs', failures.map((f) => `- ${f.agent}, seed ${f.seed}: ${f.error}`).join('\n'));
+    parts.push('## Runs that did not finish', failures.map((f) => `- ${f.agent}, seed ${f.seed}: ${f.error}`).join('\n'));
   }
   return `${parts.join('\n\n')}\n`;
 }

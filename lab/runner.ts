@@ -50,6 +50,11 @@ export interface RunExperimentOptions {
   readonly threads?: number;
   /** Skip the charts (SVG, PNG) and report.html, e.g. for quick tests. */
   readonly charts?: boolean;
+  /**
+   * Interrupts the experiment (Ctrl-C): no run starts any more, runs on worker threads stop at
+   * once, and the results cover the runs that finished.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface ExperimentOutcome {
@@ -58,6 +63,8 @@ export interface ExperimentOutcome {
   readonly failures: readonly FailureRecord[];
   /** Episodes cut short by evaluation.maxStepsPerEpisode, over all runs. */
   readonly truncatedEpisodes: number;
+  /** (agent, seed) runs that did not finish because the experiment was interrupted (empty otherwise). */
+  readonly interrupted: readonly { agent: string; seed: number }[];
 }
 
 /** The metrics every world reports, before the world's own episode metrics. */
@@ -120,9 +127,12 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     complete,
     runs: [...runs].sort(byRunOrder),
     failures: [...failures].sort(byRunOrder),
+    // Runs that never finished because the experiment was interrupted (Ctrl-C).
+    interrupted,
   });
   const provenance = environmentInfo();
   let complete = false;
+  let interrupted: { agent: string; seed: number }[] = [];
   writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
   // After each settled run: every time for the first 100 runs, then at most once a second, so a
   // long experiment does not rewrite a manifest of thousands of runs thousands of times. The clock
@@ -171,6 +181,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   if (threads <= 1) {
     // In-process: episode-level progress, and injected registries work.
     for (let index = 0; index < total; index++) {
+      // Let a Ctrl-C handler run between runs (a run itself cannot be stopped midway in-process).
+      await new Promise((resolve) => setImmediate(resolve));
+      if (options.signal?.aborted) break;
       const { agentIndex, seed } = pairs[index];
       const started = performance.now(); // progress display only; never enters results
       const episodes = config.evaluation.episodes;
@@ -193,7 +206,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     const module = new URL('./runner.ts', import.meta.url).href;
     const tasks: Task[] = pairs.map(({ agentIndex, seed }) => ({ module, fn: 'runOne', args: [config, agentIndex, seed] }));
     progress?.line(`running ${total} runs on ${threads} worker threads`);
-    await runTasks<EpisodeRecord[]>(tasks, threads, (index, outcome) => settle(index, outcome, null));
+    await runTasks<EpisodeRecord[]>(tasks, threads, (index, outcome) => settle(index, outcome, null), options.signal);
+  }
+  if (options.signal?.aborted) {
+    const settled = new Set([...runs, ...failures].map((run) => `${run.agent}\u0000${run.seed}`));
+    interrupted = pairs.filter(({ agent, seed }) => !settled.has(`${agent.name}\u0000${seed}`)).map(({ agent, seed }) => ({ agent: agent.name, seed }));
   }
 
   const summary = buildSummary(config, metrics, runMeans, evaluationOnly, dailySeries(config, runDaily));
@@ -209,12 +226,14 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     }
     chartFiles = charts;
   }
-  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, sortedFailures, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
-  writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, sortedFailures, chartFiles));
-  complete = true;
+  // The reports list interrupted runs with the failed ones: either way their seeds are missing.
+  const missing = [...sortedFailures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
+  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
+  writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
+  complete = interrupted.length === 0;
   writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
   const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
-  return { outDir, summary, failures: sortedFailures, truncatedEpisodes };
+  return { outDir, summary, failures: sortedFailures, truncatedEpisodes, interrupted };
 }
 
 /** Means over a run's episodes, in episode order (so the sums are the same for any batch size). */

@@ -1,5 +1,5 @@
 // The command line end to end, as a user runs it: `node bin/slatelab.js ...` in a child process.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,30 @@ describe('slatelab run', () => {
     expect(code).toBe(2);
     expect(stderr).toBe('slatelab: --episodes: expected a whole number >= 1, got "0"\n');
   });
+});
+
+describe('slatelab run, interrupted', () => {
+  it('stops on Ctrl-C, writes the summary of the runs that finished, and exits 130', async () => {
+    const out = join(scratch, 'interrupted');
+    // 2 agents x 6 seeds of 3,000 RecSim episodes on one thread: a run takes a moment, the lot far longer.
+    const child = spawn(process.execPath, [join(root, 'bin/slatelab.js'), 'run', 'experiments/recsim-parity.yaml', '--out', out, '--seeds', '6', '--episodes', '3000', '--threads', '1'], { cwd: root });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      // Interrupt as soon as the first run has finished.
+      if (!stderr.includes('[1/12]') && (stderr + text).includes('[1/12]')) child.kill('SIGINT');
+      stderr += text;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain('slatelab: interrupted; writing the summary of the runs that finished');
+    expect(stderr).toMatch(/slatelab: interrupted: \d+ of 12 runs finished; the summary covers them/);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[]; interrupted: unknown[] };
+    expect(manifest.complete).toBe(false);
+    expect(manifest.runs.length).toBeGreaterThanOrEqual(1);
+    expect(manifest.runs.length + manifest.interrupted.length).toBe(12);
+    expect(existsSync(join(out, 'summary.json'))).toBe(true);
+  }, 60_000);
 });
 
 describe('slatelab usage errors', () => {

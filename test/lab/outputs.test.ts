@@ -143,6 +143,27 @@ describe('the manifest while runs finish', () => {
   });
 });
 
+describe('an interrupted experiment (Ctrl-C)', () => {
+  it('summarises the runs that finished, lists the others as interrupted, and is not complete', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'slatelab-interrupt-'));
+    const config = validateConfig({ ...tinyConfig(), seeds: [0, 1, 2] }, 'test.json', registries);
+    const stop = new AbortController();
+    const outcome = await runExperiment({ config, outDir, registries, charts: false, signal: stop.signal, progress: { line: () => stop.abort() } });
+    expect(outcome.interrupted).toEqual([
+      { agent: 'random', seed: 1 },
+      { agent: 'random', seed: 2 },
+    ]);
+    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { complete: boolean; runs: { seed: number }[]; interrupted: unknown[] };
+    expect(manifest.complete).toBe(false);
+    expect(manifest.runs.map((run) => run.seed)).toEqual([0]);
+    expect(manifest.interrupted).toEqual(outcome.interrupted);
+    const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as { agents: { random: { return: { n: number; ci95: unknown } } } };
+    expect(summary.agents.random.return.n).toBe(1);
+    expect(summary.agents.random.return.ci95).toBeNull();
+    expect(readFileSync(join(outDir, 'report.md'), 'utf8')).toContain('- random, seed 2: did not finish: the experiment was interrupted');
+  });
+});
+
 describe('episodes cut by evaluation.maxStepsPerEpisode', () => {
   it('are marked in the records and the manifest, and `slatelab run` warns', async () => {
     const out = join(scratch, 'truncated');

@@ -23,4 +23,19 @@ describe('worker pool', () => {
     if (!outcomes[1].ok) expect(outcomes[1].error.message).toBe('boom on purpose');
     expect(settled.sort()).toEqual([0, 1, 2]);
   });
+
+  it('stops when aborted: no task starts, running ones are dropped, finished ones kept', async () => {
+    // Two quick tasks, then slow ones (seconds each) that must never run to the end.
+    const slow: Task[] = [...tasks.slice(0, 2), ...Array.from({ length: 2 }, (_, i) => ({ module: fixture, fn: 'drawSum', args: [`slow/${i}`, 100_000_000] }))];
+    for (const threads of [1, 2]) {
+      const stop = new AbortController();
+      const outcomes = await runTasks<number>(slow, threads, () => stop.abort(), stop.signal);
+      const finished = outcomes.flatMap((outcome, index) => (outcome ? [index] : []));
+      // In-process, the first task's end stops the loop; on threads, the first of the two
+      // quick tasks to end stops the pool, and the other may or may not have ended too.
+      if (threads === 1) expect(finished).toEqual([0]);
+      else expect(finished.length === 1 || (finished[0] === 0 && finished[1] === 1)).toBe(true);
+      expect(finished.every((index) => index <= 1)).toBe(true);
+    }
+  });
 });

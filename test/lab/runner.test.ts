@@ -218,7 +218,7 @@ describe('runner: a failing run', () => {
     expect(summary.paired.agents.flaky.return.seeds).toEqual([3, 2]);
     expect(jsonl(read('runs/flaky/seed-2.jsonl'))).toHaveLength(40);
     expect(() => read('runs/flaky/seed-1.jsonl')).toThrow();
-    expect(read('report.md')).toContain('## Failed runs');
+    expect(read('report.md')).toContain('## Runs that did not finish\n\n- flaky, seed 1: flaky policy gave up');
   });
 
   it('makes `slatelab run` exit 1 after writing the results', async () => {
