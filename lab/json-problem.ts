@@ -20,7 +20,7 @@ export function jsonProblem(text: string): { offset: number; message: string } |
     if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) return problem(i, 'comments are not allowed in JSON; remove them (or write the config in YAML)');
     const closer = closers[closers.length - 1];
     if (expect === 'after') {
-      if (closer === undefined) return i >= text.length ? null : problem(i, `unexpected ${tokenAt(text, i)} after the end of the JSON value; remove it`);
+      if (closer === undefined) return i >= text.length ? null : problem(i, `found ${tokenAt(text, i)} after the end of the JSON value; remove it`);
       if (c === ',') {
         lastComma = i++;
         expect = closer === '}' ? 'key' : 'element';

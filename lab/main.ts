@@ -139,7 +139,8 @@ const COMMANDS = ['run', 'list', 'bench'];
 
 /** yargs' usage messages in this CLI's words: what is wrong and what to type instead. */
 function usageMessage(message: string, argv: readonly string[]): string {
-  const command = argv.find((arg) => !arg.startsWith('-'));
+  // The command is the first argument, when it is not an option.
+  const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
   if (command !== undefined && !COMMANDS.includes(command) && message.startsWith('Unknown argument')) {
     return `unknown command "${command}"; commands: ${COMMANDS.join(', ')} (slatelab --help shows them)`;
   }
@@ -147,7 +148,16 @@ function usageMessage(message: string, argv: readonly string[]): string {
     return 'run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml';
   }
   const unknown = /^Unknown arguments?: (.*)$/.exec(message);
-  if (unknown) return `unknown option ${unknown[1].split(', ').map((name) => (name.length === 1 ? `-${name}` : `--${name}`)).join(', ')}; slatelab ${command ?? ''} --help lists the options`.replace('  ', ' ');
+  if (unknown) {
+    const help = `slatelab${command ? ` ${command}` : ''} --help`;
+    const names = unknown[1].split(', ');
+    // yargs names options without their dashes: the ones typed with dashes are options.
+    const typed = (name: string) => argv.find((arg) => arg.replace(/=.*$/, '') === (name.length === 1 ? `-${name}` : `--${name}`));
+    const options = names.filter(typed).map((name) => typed(name)!.replace(/=.*$/, ''));
+    const words = names.filter((name) => !typed(name));
+    if (options.length > 0) return `unknown option ${options.join(', ')}; ${help} lists the options`;
+    return `unexpected argument ${words.map((word) => `"${word}"`).join(', ')}; ${help} shows what ${command ?? 'slatelab'} takes`;
+  }
   return message;
 }
 

@@ -2,8 +2,10 @@
 // directory gets a fresh name even when two runs start in the same second (mkdir of the final
 // component is atomic, so two processes cannot both claim it), and an explicit --out must be new
 // or empty.
-import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+
+const ALREADY_USED = "already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)";
 
 /** A problem with the output directory that the user can fix (the CLI shows it with exit 2). */
 export class OutDirError extends Error {}
@@ -33,10 +35,22 @@ export function claimOutDir(dir: string): string {
   }
   if (stats) {
     if (!stats.isDirectory()) throw new OutDirError(`--out ${dir}: is a file, not a directory; name a new directory`);
-    if (readdirSync(dir).length > 0) {
-      throw new OutDirError(`--out ${dir}: already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)`);
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch (error) {
+      throw new OutDirError(`--out ${dir}: cannot read the directory (${describe(error)}); choose a place you can write to`);
     }
+    if (entries.length > 0) throw new OutDirError(`--out ${dir}: ${ALREADY_USED}`);
     checkWritable(dir, `--out ${dir}`);
+    // Take the empty directory before anything else can: the first file, created exclusively,
+    // decides between two runs started on it at once (runExperiment replaces it with the manifest).
+    try {
+      writeFileSync(join(dir, 'manifest.json'), '{"complete": false}\n', { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new OutDirError(`--out ${dir}: ${ALREADY_USED}`);
+      throw new OutDirError(`--out ${dir}: cannot write in it (${describe(error)}); choose a writable place`);
+    }
     return dir;
   }
   makeParents(dirname(resolve(dir)), `--out ${dir}`);

@@ -134,14 +134,23 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   let complete = false;
   let interrupted: { agent: string; seed: number }[] = [];
   writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
-  // After each settled run: every time for the first 100 runs, then at most once a second, so a
-  // long experiment does not rewrite a manifest of thousands of runs thousands of times. The clock
-  // decides only when the file is refreshed; the final manifest is the same whatever it says.
+  // After each settled run: every time for the first 100 runs, then at most once a second (a
+  // timer writes what a skipped refresh left out), so a long experiment does not rewrite a
+  // manifest of thousands of runs thousands of times. The clock decides only when the file is
+  // refreshed; the final manifest is the same whatever it says.
   let manifestWritten = performance.now();
-  const refreshManifest = (): void => {
-    if (runs.length + failures.length > 100 && performance.now() - manifestWritten < 1000) return;
+  let pendingRefresh: NodeJS.Timeout | null = null;
+  let lastRunSeconds = 0;
+  const writeManifest = (): void => {
+    if (pendingRefresh !== null) clearTimeout(pendingRefresh);
+    pendingRefresh = null;
     writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
     manifestWritten = performance.now();
+  };
+  const refreshManifest = (): void => {
+    const wait = 1000 - (performance.now() - manifestWritten);
+    if (runs.length + failures.length <= 100 || wait <= 0) writeManifest();
+    else pendingRefresh ??= setTimeout(writeManifest, wait);
   };
 
   const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
@@ -184,8 +193,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       // Let a Ctrl-C handler run between runs (a run itself cannot be stopped midway in-process).
       await new Promise((resolve) => setImmediate(resolve));
       if (options.signal?.aborted) break;
+      // A run blocks the thread (the refresh timer cannot fire during it): if runs take long,
+      // write a held-back refresh now rather than after the next one.
+      if (pendingRefresh !== null && lastRunSeconds > 0.2) writeManifest();
       const { agentIndex, seed } = pairs[index];
-      const started = performance.now(); // progress display only; never enters results
+      const started = performance.now(); // progress display and manifest timing only; never enters results
       const episodes = config.evaluation.episodes;
       const every = Math.max(1, Math.floor(episodes / 50));
       let done = 0;
@@ -200,7 +212,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       } catch (error) {
         outcome = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
       }
-      settle(index, outcome, (performance.now() - started) / 1000);
+      lastRunSeconds = (performance.now() - started) / 1000;
+      settle(index, outcome, lastRunSeconds);
     }
   } else {
     const module = new URL('./runner.ts', import.meta.url).href;
@@ -231,7 +244,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
   writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
   complete = interrupted.length === 0;
-  writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
+  writeManifest();
   const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
   return { outDir, summary, failures: sortedFailures, truncatedEpisodes, interrupted };
 }

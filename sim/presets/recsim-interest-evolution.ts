@@ -274,7 +274,7 @@ class InterestEvolutionEnv implements Env {
       clickSignal: 0,
       hasPopularity: false,
       hasFreshness: false,
-      // RecSim's own metrics (utils.write_video_cluster_metrics): CTR and AverageQuality, per episode.
+      // Per-episode versions of RecSim's CTR and AverageQuality (utils.write_video_cluster_metrics).
       episodeMetricNames: ['clickRate', 'meanClickedQuality'],
     };
     this.state = {
@@ -350,7 +350,7 @@ class InterestEvolutionEnv implements Env {
     return this.result;
   }
 
-  /** clickRate: clicks per step (RecSim's CTR); meanClickedQuality: quality per click (0 without clicks). */
+  /** Per episode: clickRate = clicks per step, meanClickedQuality = quality per click (0 without clicks); RecSim pools both over episodes. */
   episodeMetrics(row: number, out: Float64Array): void {
     const clicks = this.episodeClicks[row];
     out[0] = this.episodeSteps[row] > 0 ? clicks / this.episodeSteps[row] : 0;

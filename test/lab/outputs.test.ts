@@ -52,6 +52,8 @@ describe('output directories', () => {
     const empty = join(scratch, 'empty');
     mkdirSync(empty);
     expect(claimOutDir(empty)).toBe(empty);
+    // Claimed at once (two runs started on one empty directory cannot both take it).
+    expect(() => claimOutDir(empty)).toThrow(/already holds files/);
     const used = join(scratch, 'used');
     mkdirSync(used);
     writeFileSync(join(used, 'summary.json'), '{}');
@@ -108,6 +110,9 @@ describe('option values, as typed', () => {
     expect(await last(['frobnicate'])).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench (slatelab --help shows them)\n');
     expect(await last(['run'])).toBe('slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n');
     expect(await last(['run', file, '--sedes', '2'])).toBe('slatelab: unknown option --sedes; slatelab run --help lists the options\n');
+    expect(await last(['--sedes', '2', 'run', file])).toBe('slatelab: unknown option --sedes; slatelab --help lists the options\n');
+    expect(await last(['run', file, 'extra.yaml'])).toBe('slatelab: unexpected argument "extra.yaml"; slatelab run --help shows what run takes\n');
+    expect(await last(['list', 'foo'])).toBe('slatelab: unexpected argument "foo"; slatelab list --help shows what list takes\n');
   });
 });
 

@@ -150,7 +150,7 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
     expect(new Set(fresh.flat()).size).toBe(5 * defaults.candidates);
   });
 
-  it("reports RecSim's CTR and average quality per episode", () => {
+  it("reports per-episode versions of RecSim's CTR and average quality", () => {
     const env = recsimInterestEvolution.create(defaults, { seed: { experiment: 0, run: 0 }, batchSize: 4 });
     const records = runEpisodes(env, randomDecider, { episodes: 12, seed: { experiment: 0, run: 0 }, deciderName: 'random' });
     const [clickRate, meanClickedQuality] = [0, 1];
