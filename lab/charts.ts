@@ -95,8 +95,8 @@ function colorScale(agents: readonly AgentChartData[]) {
 export function paddedDomain(values: readonly { mean: number; lo?: number; hi?: number }[], range: Range = UNBOUNDED): [number, number] | undefined {
   const numbers = values.flatMap((v) => [v.mean, v.lo ?? v.mean, v.hi ?? v.mean]).filter(Number.isFinite);
   if (numbers.length === 0) return undefined;
-  const min = Math.min(...numbers);
-  const max = Math.max(...numbers);
+  const min = numbers.reduce((a, b) => Math.min(a, b), Infinity);
+  const max = numbers.reduce((a, b) => Math.max(a, b), -Infinity);
   const pad = 0.05 * (max - min || Math.abs(max) || 1);
   return [Math.max(range[0], min - pad), Math.min(range[1], max + pad)];
 }

@@ -94,25 +94,37 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
       (y) =>
         y
           .option('json', { type: 'boolean', default: false, describe: 'print {"<world>/<policy>": {"stepsPerSecond": n}} only' })
-          .option('seconds', { type: 'number', describe: 'length of each timed window (default 1)' })
+          .option('seconds', { type: 'string', describe: 'length of each timed window (default 1)' })
           .option('only', { type: 'string', array: true, describe: 'only these world/policy cases, e.g. feed/random' })
           .option('against', {
             type: 'string',
             describe: 'compare with another checkout (git worktree add DIR REV), side by side in alternating windows',
           }),
-      (args) => guard(() => benchCommand({ json: args.json, seconds: args.seconds, only: args.only, against: args.against }, io))(),
+      (args) =>
+        guard(() =>
+          benchCommand(
+            {
+              json: args.json,
+              seconds: positiveNumber('--seconds', args.seconds),
+              only: nonEmptyList('--only', args.only, 'a world/policy, e.g. --only feed/random'),
+              against: singleString('--against', args.against, 'a directory'),
+            },
+            io,
+          ),
+        )(),
     )
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces with errors' })
-    .demandCommand(1, 'name a command: run, list or bench')
+    .demandCommand(1, 'name a command: run, list or bench (slatelab --help shows them)')
     .strict()
     .help()
+    .alias('h', 'help')
     .version(version)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message, error, instance) => {
-      // Our own handlers' errors arrive here too; usage problems get yargs' help and exit 2.
+      // Our own handlers' errors arrive here too; usage problems are one line (naming --help) and exit 2.
       if (error && !message) throw error;
-      instance.showHelp((text) => io.stderr(`${text}\n`));
+      void instance;
       throw new UsageError(usageMessage(message ?? error.message, argv));
     });
   try {
@@ -169,6 +181,22 @@ function singleString(option: string, value: unknown, what: string): string | un
   return value;
 }
 
+/** A positive decimal number, as typed. */
+function positiveNumber(option: string, value: unknown): number | undefined {
+  const text = singleString(option, value, 'a positive number');
+  if (text === undefined) return undefined;
+  const number = Number(text);
+  if (!/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) || !(number > 0)) throw new UsageError(`${option}: expected a positive number, got "${text}"`);
+  return number;
+}
+
+/** A list option given with at least one non-empty value. */
+function nonEmptyList(option: string, value: string[] | undefined, what: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (value.length === 0 || value.some((item) => item.trim() === '')) throw new UsageError(`${option}: needs ${what}`);
+  return value;
+}
+
 /** A whole number >= 1 written in decimal, as typed (the message echoes the user's text). */
 function positiveInt(option: string, value: unknown): number | undefined {
   const text = singleString(option, value, 'a whole number >= 1');
@@ -201,9 +229,10 @@ async function runCommand(
   // Ctrl-C once: stop starting runs, stop the workers, and summarise the runs that finished.
   // Twice: quit at once (the finished runs' records and the manifest are on disk already).
   const interrupt = new AbortController();
-  const onInterrupt = () => {
+  const onInterrupt = (signal: NodeJS.Signals) => {
     if (interrupt.signal.aborted) process.exit(130);
-    io.stderr('\nslatelab: interrupted; writing the summary of the runs that finished (Ctrl-C again to quit now)\n');
+    const again = signal === 'SIGINT' ? 'Ctrl-C again' : `${signal} again`;
+    io.stderr(`\nslatelab: interrupted; writing the summary of the runs that finished (${again} to quit now)\n`);
     interrupt.abort();
   };
   process.on('SIGINT', onInterrupt);
@@ -307,9 +336,6 @@ interface BenchModule {
 }
 
 async function benchCommand(options: { json: boolean; seconds?: number; only?: string[]; against?: string }, io: Io): Promise<number> {
-  if (options.seconds !== undefined && !(options.seconds > 0)) {
-    throw new UsageError(`--seconds: expected a positive number, got ${options.seconds}`);
-  }
   // Loaded lazily: only `bench` needs it (and the rest of the CLI works without it).
   const modulePath = '../bench/benchmarks.ts';
   const bench = (await import(modulePath)) as BenchModule;

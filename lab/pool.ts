@@ -59,9 +59,11 @@ export async function runTasks<R>(
 
   let next = 0;
   const workerCount = Math.min(threads, tasks.length);
+  const workers: Worker[] = [];
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
       const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
+      workers.push(worker);
       let current = -1;
       const stop = () => void worker.terminate().then(() => resolve());
       signal?.addEventListener('abort', stop, { once: true });
@@ -89,6 +91,12 @@ export async function runTasks<R>(
       });
       feed();
     });
-  await Promise.all(Array.from({ length: workerCount }, runWorker));
+  try {
+    await Promise.all(Array.from({ length: workerCount }, runWorker));
+  } catch (error) {
+    // A thread died or onSettled threw: stop the other threads too, or they keep the process alive.
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    throw error;
+  }
   return outcomes;
 }

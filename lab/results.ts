@@ -59,6 +59,8 @@ export interface Summary {
   readonly metrics: readonly string[];
   /** Agents that read ground truth (oracles): reference points, not deployable policies. */
   readonly evaluationOnly: readonly string[];
+  /** Episodes cut at evaluation.maxStepsPerEpisode before the world ended them, over all runs. */
+  readonly truncatedEpisodes: number;
   readonly agents: Record<string, Record<string, MetricSummary>>;
   readonly paired: {
     readonly baseline: string;
@@ -112,6 +114,7 @@ export function buildSummary(
   runMeans: RunMeans,
   evaluationOnly: readonly string[],
   daily: Summary['daily'] = {},
+  truncatedEpisodes = 0,
 ): Summary {
   const perSeed = (agent: string, metric: string): Map<number, number> => {
     const bySeed = new Map<number, number>();
@@ -150,6 +153,7 @@ export function buildSummary(
     episodes: config.evaluation.episodes,
     metrics,
     evaluationOnly,
+    truncatedEpisodes,
     agents,
     paired: { baseline, agents: paired },
     daily,
@@ -262,20 +266,21 @@ export function summaryText(summary: Summary): string {
 
 /** Sentences that say how to read the tables (shared by report.md and report.html). */
 export function reportIntro(summary: Summary): string[] {
-  return [
+  const lines = [
     `World ${summary.world}; ${summary.episodes} episodes per (agent, seed); seeds ${summary.seeds.join(', ')} (experiment seed ${summary.seed}).`,
     'Each cell: the mean over seeds of the per-seed mean over episodes, ± the half-width of its 95% t interval over seeds.',
   ];
+  if (summary.truncatedEpisodes > 0) {
+    lines.push(
+      `Warning: ${summary.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode before the world ended them; ` +
+        'their metrics cover only the steps taken (raise the limit to see whole episodes).',
+    );
+  }
+  return lines;
 }
 
 export function reportMarkdown(summary: Summary, failures: readonly FailureRecord[], charts: readonly { name: string; title: string }[] = []): string {
-  const seeds = summary.seeds.join(', ');
-  const parts = [
-    `# ${summary.name}`,
-    `World \`${summary.world}\`; ${summary.episodes} episodes per (agent, seed); seeds ${seeds} (experiment seed ${summary.seed}).`,
-    'Each cell: the mean over seeds of the per-seed mean over episodes, ± the half-width of its 95% t interval over seeds.',
-    markdownTable(summaryRows(summary)),
-  ];
+  const parts = [`# ${summary.name}`, ...reportIntro(summary), markdownTable(summaryRows(summary))];
   if (summary.evaluationOnly.length > 0) {
     parts.push('† evaluation only: reads the world\'s ground truth; a reference point, not a deployable policy.');
   }

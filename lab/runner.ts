@@ -174,11 +174,23 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     }
     const records = outcome.value;
     const file = join('runs', agent.name, `seed-${seed}.jsonl`);
-    writeFileAtomic(join(outDir, file), episodeJsonl(records, probe.spec.episodeMetricNames));
-    const means = runMeansOf(records, metrics);
+    let means: Record<string, number>;
+    let truncatedEpisodes: number;
+    try {
+      means = runMeansOf(records, metrics);
+      const daily = dailyOf(records);
+      truncatedEpisodes = records.filter((record) => record.truncated).length;
+      writeFileAtomic(join(outDir, file), episodeJsonl(records, probe.spec.episodeMetricNames));
+      runDaily.get(agent.name)!.set(seed, daily);
+    } catch (error) {
+      // Saving one run went wrong (a full disk, say): that run fails, the experiment goes on.
+      const message = `could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+      failures.push({ agent: agent.name, seed, error: message });
+      progress?.line(`${tag}: FAILED: ${message}`);
+      refreshManifest();
+      return;
+    }
     runMeans.get(agent.name)!.set(seed, means);
-    runDaily.get(agent.name)!.set(seed, dailyOf(records));
-    const truncatedEpisodes = records.filter((record) => record.truncated).length;
     runs.push({ agent: agent.name, seed, file, episodes: records.length, truncatedEpisodes });
     refreshManifest();
     const time = seconds === null ? '' : ` (${seconds.toFixed(1)} s)`;
@@ -226,7 +238,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     interrupted = pairs.filter(({ agent, seed }) => !settled.has(`${agent.name}\u0000${seed}`)).map(({ agent, seed }) => ({ agent: agent.name, seed }));
   }
 
-  const summary = buildSummary(config, metrics, runMeans, evaluationOnly, dailySeries(config, runDaily));
+  const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
+  const summary = buildSummary(config, metrics, runMeans, evaluationOnly, dailySeries(config, runDaily), truncatedEpisodes);
   writeJsonAtomic(join(outDir, 'summary.json'), summary);
   writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
   const sortedFailures = [...failures].sort(byRunOrder);
@@ -245,7 +258,6 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
   complete = interrupted.length === 0;
   writeManifest();
-  const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
   return { outDir, summary, failures: sortedFailures, truncatedEpisodes, interrupted };
 }
 
@@ -265,15 +277,16 @@ function runMeansOf(records: readonly EpisodeRecord[], metrics: readonly string[
   return means;
 }
 
-/** Per day: mean reward per user (0 for users who were gone) and the share of users active (reward > 0). */
+/** Per day: mean reward per user (0 for users who were gone) and the share of users active (who made a request that day). */
 function dailyOf(records: readonly EpisodeRecord[]): { reward: number[]; active: number[] } {
-  const days = Math.max(0, ...records.map((record) => record.dailyReturn.length));
+  let days = 0; // a loop, not Math.max(...): a spread of 10^5 arguments overflows the stack
+  for (const record of records) days = Math.max(days, record.dailyReturn.length);
   const reward = new Array<number>(days).fill(0);
   const active = new Array<number>(days).fill(0);
   for (const record of records) {
     record.dailyReturn.forEach((value, day) => {
       reward[day] += value;
-      if (value > 0) active[day] += 1;
+      if (record.dailySteps[day] > 0) active[day] += 1;
     });
   }
   return { reward: reward.map((sum) => sum / records.length), active: active.map((count) => count / records.length) };
@@ -287,7 +300,10 @@ function episodeJsonl(records: readonly EpisodeRecord[], extraNames: readonly st
       line[name] = record.extra[i];
     });
     // Worlds with a clock: the reward of each day of the episode.
-    if (record.dailyReturn.length > 1) line.dailyReturn = record.dailyReturn;
+    if (record.dailyReturn.length > 1) {
+      line.dailyReturn = record.dailyReturn;
+      line.dailySteps = record.dailySteps;
+    }
     if (record.truncated) line.truncated = true; // cut by evaluation.maxStepsPerEpisode
     text += `${JSON.stringify(line)}\n`;
   }

@@ -114,6 +114,8 @@ export interface EpisodeRecord {
   readonly clicks: number;
   /** Reward summed per simulated day (context day index 0, 1, ...); worlds without a clock have one day. */
   readonly dailyReturn: readonly number[];
+  /** Steps (requests) per simulated day, same days as dailyReturn: a user is active on a day with steps. */
+  readonly dailySteps: readonly number[];
   /** Values of WorldSpec.episodeMetricNames, in that order. */
   readonly extra: readonly number[];
   /** True when maxStepsPerEpisode cut the episode short (the world had not ended it). */
@@ -149,6 +151,7 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
   const rowClicks = new Float64Array(rows);
   const rowRngs: Rng[] = new Array(rows);
   const rowDaily: number[][] = Array.from({ length: rows }, () => []);
+  const rowDailySteps: number[][] = Array.from({ length: rows }, () => []);
   const rowDay = new Int32Array(rows); // the day of the request being stepped, read before the step
   const extra = new Float64Array(episodeMetricNames.length);
   const records: EpisodeRecord[] = new Array(options.episodes);
@@ -163,6 +166,7 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
       rowLength[row] = 0;
       rowClicks[row] = 0;
       rowDaily[row] = [];
+      rowDailySteps[row] = [];
       rowRngs[row] = Rng.derive(options.seed, options.deciderName, 'act', episode);
       env.resetRow(row, episode);
       running++;
@@ -184,9 +188,14 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
       if (episode < 0) continue;
       rowReturn[row] += result.reward[row];
       const daily = rowDaily[row];
+      const dailySteps = rowDailySteps[row];
       const day = rowDay[row];
-      while (daily.length <= day) daily.push(0);
+      while (daily.length <= day) {
+        daily.push(0);
+        dailySteps.push(0);
+      }
       daily[day] += result.reward[row];
+      dailySteps[day] += 1;
       rowLength[row] += 1;
       const signalBase = row * slateSize * signalCount + clickSignal;
       for (let slot = 0; slot < slateSize; slot++) rowClicks[row] += result.signals[signalBase + slot * signalCount];
@@ -198,6 +207,7 @@ export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisode
         length: rowLength[row],
         clicks: rowClicks[row],
         dailyReturn: rowDaily[row],
+        dailySteps: rowDailySteps[row],
         extra: Array.from(extra),
         truncated: result.done[row] === 0,
       };

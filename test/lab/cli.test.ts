@@ -88,11 +88,19 @@ describe('slatelab run, interrupted', () => {
 });
 
 describe('slatelab usage errors', () => {
-  it('answers an unknown command with the help and exit 2', () => {
+  it('answers an unknown command with one line and exit 2', () => {
     const { code, stderr } = slatelab('frobnicate');
     expect(code).toBe(2);
-    expect(stderr).toContain('slatelab run <config>');
-    expect(stderr.trimEnd().split('\n').at(-1)).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench (slatelab --help shows them)');
+    expect(stderr).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench (slatelab --help shows them)\n');
+  });
+
+  it('shows the help for --help and -h, exit 0', () => {
+    for (const flag of ['--help', '-h']) {
+      const { code, stdout } = slatelab('run', flag);
+      expect(code).toBe(0);
+      expect(stdout).toContain('slatelab run <config>');
+      expect(stdout).toContain('--episodes');
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import { claimDefaultOutDir, claimOutDir, OutDirError } from '../../lab/outdir.t
 import { formatInterval } from '../../lab/results.ts';
 import { runExperiment } from '../../lab/runner.ts';
 import { randomPolicy } from '../../policies/random.ts';
+import { feed } from '../../sim/presets/feed.ts';
 import { recsimInterestEvolution } from '../../sim/presets/recsim-interest-evolution.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-outputs-'));
@@ -93,6 +94,16 @@ describe('option values, as typed', () => {
     [['--out'], '--out: needs a directory, e.g. --out results/mine'],
     [['--out', 'a', '--out', 'b'], '--out: given 2 times; give it once'],
   ];
+  it('checks bench options the same way', async () => {
+    const bench = async (...args: string[]) => {
+      const io = capture();
+      expect(await main(['bench', ...args], io, registries)).toBe(2);
+      return io.err.at(-1);
+    };
+    expect(await bench('--seconds', 'abc')).toBe('slatelab: --seconds: expected a positive number, got "abc"\n');
+    expect(await bench('--seconds', '0')).toBe('slatelab: --seconds: expected a positive number, got "0"\n');
+    expect(await bench('--only')).toBe('slatelab: --only: needs a world/policy, e.g. --only feed/random\n');
+  });
   for (const [args, message] of cases) {
     it(`rejects ${args.join(' ') || '""'} with exit 2: ${message}`, async () => {
       const io = capture();
@@ -181,6 +192,10 @@ describe('episodes cut by evaluation.maxStepsPerEpisode', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { runs: { truncatedEpisodes: number }[] };
     expect(manifest.runs.map((run) => run.truncatedEpisodes)).toEqual([6, 6]);
     expect(io.err.join('')).toContain('slatelab: warning: 12 episodes were cut at evaluation.maxStepsPerEpisode (3 steps)');
+    expect((JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { truncatedEpisodes: number }).truncatedEpisodes).toBe(12);
+    for (const report of ['report.md', 'report.html']) {
+      expect(readFileSync(join(out, report), 'utf8')).toContain('Warning: 12 episodes were cut at evaluation.maxStepsPerEpisode');
+    }
   });
 
   it('are not marked when the world ends them', async () => {
@@ -188,7 +203,42 @@ describe('episodes cut by evaluation.maxStepsPerEpisode', () => {
     const io = capture();
     expect(await main(['run', configFile('whole.json'), '--out', out, '--threads', '1'], io, registries)).toBe(0);
     expect(readFileSync(join(out, 'runs/random/seed-0.jsonl'), 'utf8')).not.toContain('truncated');
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).not.toContain('Warning');
     expect(io.err.join('')).not.toContain('warning');
+  });
+});
+
+describe('large runs', () => {
+  it('summarise 150,000 episodes of one run (per-episode spreads once overflowed the stack)', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'slatelab-large-'));
+    // One step per episode (cut by the safety valve) keeps this quick.
+    const config = validateConfig({ ...tinyConfig({ episodes: 150_000, batchSize: 1024, maxStepsPerEpisode: 1 }), seeds: [0] }, 'test.json', registries);
+    const outcome = await runExperiment({ config, outDir, registries, charts: false });
+    expect(outcome.failures).toEqual([]);
+    expect(outcome.summary.agents.random.episodeLength.mean).toBe(1);
+    expect(outcome.truncatedEpisodes).toBe(150_000);
+  }, 60_000);
+});
+
+describe('daily series', () => {
+  it('count a user as active on a day with a request, whatever the reward', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'slatelab-daily-'));
+    const withFeed: Registries = { worlds: { feed }, policies: { random: randomPolicy } };
+    // Every reward weight 0: no reward at all, yet every user visits on day 0 (the first session).
+    const reward = { view: 0, skip: 0, watchMinutes: 0, like: 0, comment: 0, share: 0, follow: 0, seeLess: 0 };
+    const config = validateConfig(
+      { name: 'daily', world: { preset: 'feed', params: { reward } }, seeds: [0, 1], agents: [{ name: 'random', kind: 'random' }], evaluation: { episodes: 30 } },
+      'test.json',
+      withFeed,
+    );
+    const { summary } = await runExperiment({ config, outDir, registries: withFeed, charts: false });
+    const { reward: perDay, active } = summary.daily.random;
+    expect(perDay.every((day) => day.mean === 0)).toBe(true);
+    expect(active[0].mean).toBe(1);
+    // Later days: some users come back, some do not.
+    expect(active.slice(1).some((day) => day.mean > 0 && day.mean < 1)).toBe(true);
+    const record = JSON.parse(readFileSync(join(outDir, 'runs/random/seed-0.jsonl'), 'utf8').split('\n')[0]) as { length: number; dailySteps: number[] };
+    expect(record.dailySteps.reduce((a, b) => a + b, 0)).toBe(record.length);
   });
 });
 
