@@ -7,8 +7,8 @@ import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 /** A metric summarised over seeds. */
 export interface SeedSummary {
   readonly mean: number;
-  /** Sample standard deviation (n - 1 in the denominator); 0 when n < 2. */
-  readonly sd: number;
+  /** Sample standard deviation (n - 1 in the denominator); null when n < 2, like the interval. */
+  readonly sd: number | null;
   /** Two-sided 95% t interval for the mean; null when n < 2 (one seed says nothing about the spread). */
   readonly ci95: readonly [number, number] | null;
   readonly n: number;
@@ -45,7 +45,7 @@ export function ci95(values: readonly number[]): [number, number] | null {
 }
 
 export function summarize(values: readonly number[]): SeedSummary {
-  return { mean: mean(values), sd: sampleSd(values), ci95: ci95(values), n: values.length };
+  return { mean: mean(values), sd: values.length < 2 ? null : sampleSd(values), ci95: ci95(values), n: values.length };
 }
 
 /** A paired comparison: per-seed differences (agent - baseline) over the seeds both have. */

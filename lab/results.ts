@@ -44,7 +44,8 @@ export interface MetricSummary {
   readonly n: number;
   /** Per-seed means, in seed order (seeds whose run failed are left out; see `seeds`). */
   readonly values: readonly number[];
-  readonly sd: number;
+  /** null when fewer than two seeds finished. */
+  readonly sd: number | null;
   /** The seeds behind `values`. */
   readonly seeds: readonly number[];
 }

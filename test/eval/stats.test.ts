@@ -59,6 +59,9 @@ describe('95% t interval over seeds', () => {
     expect(s.n).toBe(4);
     expect(s.mean).toBe(2.5);
     expect(s.ci95).toEqual(ci95([1, 2, 3, 4]));
+    expect(s.sd).toBeCloseTo(Math.sqrt(5 / 3), 12);
+    // One value: neither a spread nor an interval.
+    expect(summarize([7])).toEqual({ mean: 7, sd: null, ci95: null, n: 1 });
   });
 });
 

@@ -103,7 +103,7 @@ describe('charts', () => {
   });
 
   it('takes evaluation-only agents from the summary', () => {
-    const metric = { mean: 1, ci95: null, n: 1, values: [1], sd: 0, seeds: [0] };
+    const metric = { mean: 1, ci95: null, n: 1, values: [1], sd: null, seeds: [0] };
     const summary = {
       evaluationOnly: ['oracle'],
       agents: { random: { return: metric }, oracle: { return: metric } },

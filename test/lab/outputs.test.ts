@@ -176,6 +176,7 @@ describe('an interrupted experiment (Ctrl-C)', () => {
     const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as { agents: { random: { return: { n: number; ci95: unknown } } } };
     expect(summary.agents.random.return.n).toBe(1);
     expect(summary.agents.random.return.ci95).toBeNull();
+    expect((summary.agents.random.return as unknown as { sd: unknown }).sd).toBeNull();
     expect(readFileSync(join(outDir, 'report.md'), 'utf8')).toContain('- random, seed 2: did not finish: the experiment was interrupted');
   });
 });
