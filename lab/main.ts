@@ -143,7 +143,8 @@ function reportError(error: unknown, io: Io, verbose: boolean): number {
   }
   const message = error instanceof Error ? error.message : String(error);
   io.stderr(`slatelab: ${message.split('\n')[0]}\n`);
-  if (verbose && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+  // A usage error is the user's to fix: its stack would only show yargs' insides.
+  if (verbose && !(error instanceof UsageError) && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
   return error instanceof UsageError ? 2 : 1;
 }
 
@@ -151,8 +152,8 @@ const COMMANDS = ['run', 'list', 'bench'];
 
 /** yargs' usage messages in this CLI's words: what is wrong and what to type instead. */
 function usageMessage(message: string, argv: readonly string[]): string {
-  // The command is the first argument, when it is not an option.
-  const command = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
+  // The command: a known one wherever it stands (options may come first), else the first word.
+  const command = argv.find((arg) => COMMANDS.includes(arg)) ?? argv.find((arg) => !arg.startsWith('-'));
   if (command !== undefined && !COMMANDS.includes(command) && message.startsWith('Unknown argument')) {
     return `unknown command "${command}"; commands: ${COMMANDS.join(', ')} (slatelab --help shows them)`;
   }
@@ -163,9 +164,13 @@ function usageMessage(message: string, argv: readonly string[]): string {
   if (unknown) {
     const help = `slatelab${command ? ` ${command}` : ''} --help`;
     const names = unknown[1].split(', ');
-    // yargs names options without their dashes: the ones typed with dashes are options.
-    const typed = (name: string) => argv.find((arg) => arg.replace(/=.*$/, '') === (name.length === 1 ? `-${name}` : `--${name}`));
-    const options = names.filter(typed).map((name) => typed(name)!.replace(/=.*$/, ''));
+    // yargs names options without their dashes (and --no-x as x, -xy as x and y): the names
+    // typed with dashes are options, the others stray words.
+    const typed = (name: string): string | undefined =>
+      name.length === 1
+        ? argv.find((arg) => /^-[A-Za-z]+$/.test(arg) && arg.includes(name)) && `-${name}`
+        : argv.map((arg) => arg.replace(/=.*$/, '')).find((arg) => arg === `--${name}` || arg === `--no-${name}`);
+    const options = names.filter((name) => typed(name) !== undefined).map((name) => typed(name)!);
     const words = names.filter((name) => !typed(name));
     if (options.length > 0) return `unknown option ${options.join(', ')}; ${help} lists the options`;
     return `unexpected argument ${words.map((word) => `"${word}"`).join(', ')}; ${help} shows what ${command ?? 'slatelab'} takes`;
@@ -245,10 +250,6 @@ async function runCommand(
     process.off('SIGTERM', onInterrupt);
   }
   io.stdout(`\nresults: ${outcome.outDir}\n\n${summaryText(outcome.summary)}`);
-  if (outcome.interrupted.length > 0) {
-    io.stderr(`slatelab: interrupted: ${runs - outcome.interrupted.length} of ${runs} runs finished; the summary covers them (${outDir})\n`);
-    return 130;
-  }
   if (outcome.truncatedEpisodes > 0) {
     io.stderr(
       `slatelab: warning: ${outcome.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode ` +
@@ -257,9 +258,13 @@ async function runCommand(
   }
   if (outcome.failures.length > 0) {
     io.stderr(`slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json (failures)\n`);
-    return 1;
   }
-  return 0;
+  if (outcome.interrupted.length > 0) {
+    const finishedRuns = runs - outcome.interrupted.length - outcome.failures.length;
+    io.stderr(`slatelab: interrupted: ${finishedRuns} of ${runs} runs finished; the summary covers them (${outDir})\n`);
+    return 130;
+  }
+  return outcome.failures.length > 0 ? 1 : 0;
 }
 
 /** Output-directory problems are the user's to fix: exit 2, one line. */

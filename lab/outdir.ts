@@ -43,18 +43,19 @@ export function claimOutDir(dir: string): string {
     }
     if (entries.length > 0) throw new OutDirError(`--out ${dir}: ${ALREADY_USED}`);
     checkWritable(dir, `--out ${dir}`);
-    // Take the empty directory before anything else can: the first file, created exclusively,
-    // decides between two runs started on it at once (runExperiment replaces it with the manifest).
-    try {
-      writeFileSync(join(dir, 'manifest.json'), '{"complete": false}\n', { flag: 'wx' });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new OutDirError(`--out ${dir}: ${ALREADY_USED}`);
-      throw new OutDirError(`--out ${dir}: cannot write in it (${describe(error)}); choose a writable place`);
-    }
-    return dir;
+  } else {
+    makeParents(dirname(resolve(dir)), `--out ${dir}`);
+    // A directory another process created meanwhile is fine if empty: the claim below decides.
+    tryMkdir(dir, `--out ${dir}`);
   }
-  makeParents(dirname(resolve(dir)), `--out ${dir}`);
-  if (!tryMkdir(dir, `--out ${dir}`)) throw new OutDirError(`--out ${dir}: was created by another process just now; name another directory`);
+  // Take the directory before anything else can: the first file, created exclusively, decides
+  // between two runs started on it at once (runExperiment replaces it with the real manifest).
+  try {
+    writeFileSync(join(dir, 'manifest.json'), '{"complete": false}\n', { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new OutDirError(`--out ${dir}: ${ALREADY_USED}`);
+    throw new OutDirError(`--out ${dir}: cannot write in it (${describe(error)}); choose a writable place`);
+  }
   return dir;
 }
 

@@ -46,7 +46,7 @@ export interface RunExperimentOptions {
   readonly progress?: Progress;
   /** Include stack traces of failed runs in progress output. */
   readonly verbose?: boolean;
-  /** Worker threads (default: the machine's cores, at most one per run); 1 runs in-process. */
+  /** Worker threads (default: the machine's cores, at most one per run); runs always go on workers. */
   readonly threads?: number;
   /** Skip the charts (SVG, PNG) and report.html, e.g. for quick tests. */
   readonly charts?: boolean;
@@ -97,6 +97,17 @@ export function runOne(
     maxStepsPerEpisode: config.evaluation.maxStepsPerEpisode,
     onEpisode,
   });
+}
+
+/**
+ * runOne with the default registries, as a worker thread runs it: `report` (the pool's progress
+ * callback) hears the number of episodes done, about 50 times per run.
+ */
+export function runOneReporting(config: ExperimentConfig, agentIndex: number, seed: number, report?: (done: number) => void): EpisodeRecord[] {
+  const every = Math.max(1, Math.floor(config.evaluation.episodes / 50));
+  let done = 0;
+  const onEpisode = report ? () => void (++done % every === 0 && report(done)) : undefined;
+  return runOne(config, agentIndex, seed, defaultRegistries, onEpisode);
 }
 
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentOutcome> {
@@ -198,9 +209,21 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     progress?.line(`${tag}: ${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);
   };
 
-  const threads = registries === defaultRegistries ? Math.min(options.threads ?? availableParallelism(), total) : 1;
-  if (threads <= 1) {
-    // In-process: episode-level progress, and injected registries work.
+  const unsettledRuns = () => {
+    const settled = new Set([...runs, ...failures].map((run) => `${run.agent}\u0000${run.seed}`));
+    return pairs.filter(({ agent, seed }) => !settled.has(`${agent.name}\u0000${seed}`)).map(({ agent, seed }) => ({ agent: agent.name, seed }));
+  };
+  // On Ctrl-C the manifest says at once what finished and what did not: a second Ctrl-C quits
+  // without waiting for the summary. (The final manifest below says it again, exactly.)
+  const onAbort = () => {
+    interrupted = unsettledRuns();
+    writeManifest();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const episodes = config.evaluation.episodes;
+  if (registries !== defaultRegistries) {
+    // Injected registries (tests) cannot reach a worker thread: run in-process, one run at a time.
     for (let index = 0; index < total; index++) {
       // Let a Ctrl-C handler run between runs (a run itself cannot be stopped midway in-process).
       await new Promise((resolve) => setImmediate(resolve));
@@ -210,17 +233,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       if (pendingRefresh !== null && lastRunSeconds > 0.2) writeManifest();
       const { agentIndex, seed } = pairs[index];
       const started = performance.now(); // progress display and manifest timing only; never enters results
-      const episodes = config.evaluation.episodes;
-      const every = Math.max(1, Math.floor(episodes / 50));
-      let done = 0;
-      const onEpisode = progress?.update
-        ? () => {
-            if (++done % every === 0) progress.update?.(`[${finished + 1}/${total}] ${label(index)}: ${done}/${episodes} episodes`);
-          }
-        : undefined;
       let outcome: TaskOutcome<EpisodeRecord[]>;
       try {
-        outcome = { ok: true, value: runOne(config, agentIndex, seed, registries, onEpisode) };
+        outcome = { ok: true, value: runOne(config, agentIndex, seed, registries) };
       } catch (error) {
         outcome = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
       }
@@ -228,15 +243,28 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       settle(index, outcome, lastRunSeconds);
     }
   } else {
+    // Always on worker threads, even one: the main thread stays free to notice Ctrl-C.
+    const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), total));
     const module = new URL('./runner.ts', import.meta.url).href;
-    const tasks: Task[] = pairs.map(({ agentIndex, seed }) => ({ module, fn: 'runOne', args: [config, agentIndex, seed] }));
-    progress?.line(`running ${total} runs on ${threads} worker threads`);
-    await runTasks<EpisodeRecord[]>(tasks, threads, (index, outcome) => settle(index, outcome, null), options.signal);
+    const tasks: Task[] = pairs.map(({ agentIndex, seed }) => ({ module, fn: 'runOneReporting', args: [config, agentIndex, seed] }));
+    if (threads > 1) progress?.line(`running ${total} runs on ${threads} worker threads`);
+    // One thread: runs follow each other, so each one's time is the time since the last ended,
+    // and a live line can follow its episodes (progress display only; never enters results).
+    let lastSettled = performance.now();
+    const update = threads === 1 ? progress?.update : undefined;
+    await runTasks<EpisodeRecord[]>(tasks, threads, {
+      workers: true,
+      signal: options.signal,
+      onProgress: update ? (index, done) => update(`[${finished + 1}/${total}] ${label(index)}: ${String(done)}/${episodes} episodes`) : undefined,
+      onSettled: (index, outcome) => {
+        const now = performance.now();
+        settle(index, outcome, threads === 1 ? (now - lastSettled) / 1000 : null);
+        lastSettled = now;
+      },
+    });
   }
-  if (options.signal?.aborted) {
-    const settled = new Set([...runs, ...failures].map((run) => `${run.agent}\u0000${run.seed}`));
-    interrupted = pairs.filter(({ agent, seed }) => !settled.has(`${agent.name}\u0000${seed}`)).map(({ agent, seed }) => ({ agent: agent.name, seed }));
-  }
+  options.signal?.removeEventListener('abort', onAbort);
+  if (options.signal?.aborted) interrupted = unsettledRuns();
 
   const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
   const summary = buildSummary(config, metrics, runMeans, evaluationOnly, dailySeries(config, runDaily), truncatedEpisodes);

@@ -87,6 +87,27 @@ describe('slatelab run, interrupted', () => {
   }, 60_000);
 });
 
+describe('slatelab run, interrupted during its only run', () => {
+  it('notices Ctrl-C while the run is going (runs are on a worker thread) and exits 130', async () => {
+    const out = join(scratch, 'interrupted-one');
+    const file = join(scratch, 'one-run.yaml');
+    // One run far longer than the test: without a prompt interrupt this would time out.
+    writeFileSync(file, 'world: { preset: recsim-interest-evolution }\nseeds: [0]\nagents: [{ name: random, kind: random }]\nevaluation: { episodes: 1000000 }\n');
+    const child = spawn(process.execPath, [join(root, 'bin/slatelab.js'), 'run', file, '--out', out], { cwd: root });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      if (!stderr.includes('(1 run)') && (stderr + text).includes('(1 run)')) setTimeout(() => child.kill('SIGINT'), 1500);
+      stderr += text;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain('slatelab: interrupted: 0 of 1 runs finished');
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; interrupted: unknown[] };
+    expect(manifest).toMatchObject({ complete: false, interrupted: [{ agent: 'random', seed: 0 }] });
+  }, 60_000);
+});
+
 describe('slatelab usage errors', () => {
   it('answers an unknown command with one line and exit 2', () => {
     const { code, stderr } = slatelab('frobnicate');

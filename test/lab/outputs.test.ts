@@ -50,6 +50,8 @@ describe('output directories', () => {
 
   it('takes a new or empty --out, and refuses one that holds files or is a file', () => {
     expect(claimOutDir(join(scratch, 'new', 'nested'))).toBe(join(scratch, 'new', 'nested'));
+    // A new directory is claimed too: a second run naming it cannot take it.
+    expect(() => claimOutDir(join(scratch, 'new', 'nested'))).toThrow(/already holds files/);
     const empty = join(scratch, 'empty');
     mkdirSync(empty);
     expect(claimOutDir(empty)).toBe(empty);
@@ -121,7 +123,11 @@ describe('option values, as typed', () => {
     expect(await last(['frobnicate'])).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench (slatelab --help shows them)\n');
     expect(await last(['run'])).toBe('slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n');
     expect(await last(['run', file, '--sedes', '2'])).toBe('slatelab: unknown option --sedes; slatelab run --help lists the options\n');
-    expect(await last(['--sedes', '2', 'run', file])).toBe('slatelab: unknown option --sedes; slatelab --help lists the options\n');
+    expect(await last(['--sedes', '2', 'run', file])).toBe('slatelab: unknown option --sedes; slatelab run --help lists the options\n');
+    expect(await last(['--verbose', 'frobnicate'])).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench (slatelab --help shows them)\n');
+    expect(await last(['--verbose', 'run'])).toBe('slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n');
+    expect(await last(['list', '-xy'])).toBe('slatelab: unknown option -x, -y; slatelab list --help lists the options\n');
+    expect(await last(['list', '--no-foo'])).toBe('slatelab: unknown option --no-foo; slatelab list --help lists the options\n');
     expect(await last(['run', file, 'extra.yaml'])).toBe('slatelab: unexpected argument "extra.yaml"; slatelab run --help shows what run takes\n');
     expect(await last(['list', 'foo'])).toBe('slatelab: unexpected argument "foo"; slatelab list --help shows what list takes\n');
   });
@@ -238,8 +244,17 @@ describe('daily series', () => {
     expect(active[0].mean).toBe(1);
     // Later days: some users come back, some do not.
     expect(active.slice(1).some((day) => day.mean > 0 && day.mean < 1)).toBe(true);
-    const record = JSON.parse(readFileSync(join(outDir, 'runs/random/seed-0.jsonl'), 'utf8').split('\n')[0]) as { length: number; dailySteps: number[] };
-    expect(record.dailySteps.reduce((a, b) => a + b, 0)).toBe(record.length);
+    // Exactly the share of users with a request on the day, per seed, then averaged over seeds;
+    // users away on a day before their last one (gap days: common) do not count.
+    const perSeed = [0, 1].map((seed) =>
+      readFileSync(join(outDir, `runs/random/seed-${seed}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { length: number; dailySteps: number[] }),
+    );
+    for (const records of perSeed) for (const record of records) expect(record.dailySteps.reduce((a, b) => a + b, 0)).toBe(record.length);
+    expect(perSeed.flat().some((record) => record.dailySteps.slice(0, -1).includes(0))).toBe(true);
+    active.forEach((day, index) => {
+      const shares = perSeed.map((records) => records.filter((record) => (record.dailySteps[index] ?? 0) > 0).length / records.length);
+      expect(day.mean).toBeCloseTo((shares[0] + shares[1]) / 2, 12);
+    });
   });
 });
 

@@ -11,3 +11,9 @@ export function drawSum(key: string, count: number): number {
 export function fail(message: string): never {
   throw new Error(message);
 }
+
+/** Counts to n, reporting each number, and returns n. */
+export function countTo(n: number, report?: (value: number) => void): number {
+  for (let i = 1; i <= n; i++) report?.(i);
+  return n;
+}

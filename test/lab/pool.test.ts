@@ -15,8 +15,10 @@ describe('worker pool', () => {
   it('reports a failing task without losing the others, and tells each as it settles', async () => {
     const mixed: Task[] = [tasks[0], { module: fixture, fn: 'fail', args: ['boom on purpose'] }, tasks[2]];
     const settled: number[] = [];
-    const outcomes = await runTasks<number>(mixed, 2, (index) => {
-      settled.push(index);
+    const outcomes = await runTasks<number>(mixed, 2, {
+      onSettled: (index) => {
+        settled.push(index);
+      },
     });
     expect(outcomes[0].ok && outcomes[2].ok).toBe(true);
     expect(outcomes[1].ok).toBe(false);
@@ -29,7 +31,7 @@ describe('worker pool', () => {
     const slow: Task[] = [...tasks.slice(0, 2), ...Array.from({ length: 2 }, (_, i) => ({ module: fixture, fn: 'drawSum', args: [`slow/${i}`, 100_000_000] }))];
     for (const threads of [1, 2]) {
       const stop = new AbortController();
-      const outcomes = await runTasks<number>(slow, threads, () => stop.abort(), stop.signal);
+      const outcomes = await runTasks<number>(slow, threads, { onSettled: () => stop.abort(), signal: stop.signal });
       const finished = outcomes.flatMap((outcome, index) => (outcome ? [index] : []));
       // In-process, the first task's end stops the loop; on threads, the first of the two
       // quick tasks to end stops the pool, and the other may or may not have ended too.
@@ -38,4 +40,34 @@ describe('worker pool', () => {
       expect(finished.every((index) => index <= 1)).toBe(true);
     }
   });
+
+  it('runs on a worker even with one thread when asked, with the same results', async () => {
+    const inProcess = await runTasks<number>(tasks, 1);
+    expect(await runTasks<number>(tasks, 1, { workers: true })).toEqual(inProcess);
+  });
+
+  it('passes what tasks report along the way to onProgress, from workers and in-process', async () => {
+    const counting: Task[] = [0, 1].map((i) => ({ module: fixture, fn: 'countTo', args: [3 + i] }));
+    for (const workers of [false, true]) {
+      const heard: [number, unknown][] = [];
+      const outcomes = await runTasks<number>(counting, 1, { workers, onProgress: (index, value) => heard.push([index, value]) });
+      expect(outcomes.map((o) => o.ok && o.value)).toEqual([3, 4]);
+      expect(heard).toEqual([[0, 1], [0, 2], [0, 3], [1, 1], [1, 2], [1, 3], [1, 4]]);
+    }
+  });
+
+  it('returns only after onSettled has finished, even when aborted', async () => {
+    const stop = new AbortController();
+    let saved = false;
+    await runTasks<number>(tasks.slice(0, 2), 2, {
+      signal: stop.signal,
+      onSettled: async () => {
+        stop.abort();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        saved = true;
+      },
+    });
+    expect(saved).toBe(true);
+  });
 });
+
