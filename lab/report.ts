@@ -1,6 +1,6 @@
 // report.html: the experiment's summary as one offline file. The charts are inlined as SVG, so the
 // page needs no script, no network and no neighbouring files: it can be mailed or archived alone.
-import { pairedRows, reportIntro, summaryRows, type FailureRecord, type Summary } from './results.ts';
+import { metricGlossary, pairedRows, reportIntro, summaryRows, type FailureRecord, type Summary } from './results.ts';
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -29,6 +29,13 @@ export function reportHtml(summary: Summary, failures: readonly FailureRecord[],
   ];
   if (summary.evaluationOnly.length > 0) {
     parts.push('<p class="note">† evaluation only: reads the world\'s ground truth; a reference point, not a deployable policy.</p>');
+  }
+  const glossary = metricGlossary(summary);
+  if (glossary.length > 0) {
+    parts.push(
+      '<p class="note">Metrics (per episode, then averaged):</p>',
+      `<ul class="note">${glossary.map(([metric, doc]) => `<li><code>${escapeHtml(metric)}</code>: ${escapeHtml(doc)}</li>`).join('')}</ul>`,
+    );
   }
   if (Object.keys(summary.paired.agents).length > 0) {
     parts.push(

@@ -62,6 +62,8 @@ export interface Summary {
   readonly evaluationOnly: readonly string[];
   /** Episodes cut at evaluation.maxStepsPerEpisode before the world ended them, over all runs. */
   readonly truncatedEpisodes: number;
+  /** What each metric means in this world (WorldSpec.metricDocs). */
+  readonly metricDocs: Readonly<Record<string, string>>;
   readonly agents: Record<string, Record<string, MetricSummary>>;
   readonly paired: {
     readonly baseline: string;
@@ -116,6 +118,7 @@ export function buildSummary(
   evaluationOnly: readonly string[],
   daily: Summary['daily'] = {},
   truncatedEpisodes = 0,
+  metricDocs: Readonly<Record<string, string>> = {},
 ): Summary {
   const perSeed = (agent: string, metric: string): Map<number, number> => {
     const bySeed = new Map<number, number>();
@@ -155,6 +158,7 @@ export function buildSummary(
     metrics,
     evaluationOnly,
     truncatedEpisodes,
+    metricDocs: Object.fromEntries(metrics.filter((metric) => metricDocs[metric] !== undefined).map((metric) => [metric, metricDocs[metric]])),
     agents,
     paired: { baseline, agents: paired },
     daily,
@@ -258,6 +262,11 @@ export interface FailureRecord {
   readonly error: string;
 }
 
+/** [metric, meaning] for the metrics the world documents, in table order. */
+export function metricGlossary(summary: Summary): [string, string][] {
+  return summary.metrics.flatMap((metric): [string, string][] => (summary.metricDocs[metric] ? [[metric, summary.metricDocs[metric]]] : []));
+}
+
 /** The summary as the terminal shows it after a run. */
 export function summaryText(summary: Summary): string {
   const parts = [textTable(summaryRows(summary))];
@@ -285,6 +294,8 @@ export function reportMarkdown(summary: Summary, failures: readonly FailureRecor
   if (summary.evaluationOnly.length > 0) {
     parts.push('† evaluation only: reads the world\'s ground truth; a reference point, not a deployable policy.');
   }
+  const glossary = metricGlossary(summary);
+  if (glossary.length > 0) parts.push('Metrics (per episode, then averaged):', glossary.map(([metric, doc]) => `- \`${metric}\`: ${doc}`).join('\n'));
   if (Object.keys(summary.paired.agents).length > 0) {
     parts.push(
       `## Paired differences against ${summary.paired.baseline}`,

@@ -267,7 +267,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   if (options.signal?.aborted) interrupted = unsettledRuns();
 
   const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
-  const summary = buildSummary(config, metrics, runMeans, evaluationOnly, dailySeries(config, runDaily), truncatedEpisodes);
+  const summary = buildSummary(config, metrics, runMeans, evaluationOnly, dailySeries(config, runDaily), truncatedEpisodes, probe.spec.metricDocs);
   writeJsonAtomic(join(outDir, 'summary.json'), summary);
   writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
   const sortedFailures = [...failures].sort(byRunOrder);

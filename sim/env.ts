@@ -39,6 +39,11 @@ export interface WorldSpec {
   readonly hasFreshness: boolean;
   /** Names of extra per-episode metrics the world reports (see Env.episodeMetrics). */
   readonly episodeMetricNames: readonly string[];
+  /**
+   * What each metric means in this world, for reports: `return`, `episodeLength`, `clicks` and
+   * every name in episodeMetricNames, one short phrase each (with units where they matter).
+   */
+  readonly metricDocs: Readonly<Record<string, string>>;
 }
 
 /**

@@ -146,6 +146,13 @@ class BanditEnv implements Env {
       hasPopularity: false,
       hasFreshness: false,
       episodeMetricNames: ['regret', 'optimalReturn'],
+      metricDocs: {
+        return: 'clicks per episode (the reward)',
+        episodeLength: 'steps per episode (the horizon)',
+        clicks: 'clicks per episode',
+        regret: 'expected clicks lost against the optimal slates, summed over the episode',
+        optimalReturn: 'expected clicks of the optimal slates, summed over the episode',
+      },
     };
     this.theta = new Float64Array(d * d);
     const thetaRng = Rng.derive(seed, 'bandit', 'theta');

@@ -226,6 +226,13 @@ class LongTermSatisfactionEnv implements Env {
       hasPopularity: false,
       hasFreshness: false,
       episodeMetricNames: ['finalSatisfaction', 'meanClickbait'],
+      metricDocs: {
+        return: 'engagement summed over the episode',
+        episodeLength: 'steps per episode',
+        clicks: 'documents consumed per episode (slot 0, every step)',
+        finalSatisfaction: 'satisfaction after the last step (0 to 1)',
+        meanClickbait: 'mean clickbait score (0 to 1) of the documents consumed',
+      },
     };
     this.state = {
       npe: new Float64Array(batchSize),

@@ -276,6 +276,13 @@ class InterestEvolutionEnv implements Env {
       hasFreshness: false,
       // Per-episode versions of RecSim's CTR and AverageQuality (utils.write_video_cluster_metrics).
       episodeMetricNames: ['clickRate', 'meanClickedQuality'],
+      metricDocs: {
+        return: 'minutes watched per episode (RecSim clicked_watchtime_reward)',
+        episodeLength: 'steps until the time budget ran out',
+        clicks: 'clicks per episode',
+        clickRate: 'clicks per step in the episode (RecSim CTR, per episode)',
+        meanClickedQuality: 'mean quality of the clicked videos (RecSim AverageQuality, per episode)',
+      },
     };
     this.state = {
       interests: new Float64Array(batchSize * CLUSTERS),

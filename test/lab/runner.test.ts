@@ -157,6 +157,15 @@ describe('runner: the output directory', () => {
     expect(read('report.md')).toContain('![return by agent](charts/compare-return.png)');
   });
 
+  it('report.md and report.html say what each metric means', () => {
+    for (const report of ['report.md', 'report.html']) {
+      const text = read(report);
+      expect(text).toContain('Metrics (per episode, then averaged):');
+      expect(text).toContain('minutes watched per episode');
+      expect(text).toContain('mean quality of the clicked videos');
+    }
+  });
+
   it('report.md tables every agent and metric as mean ± half-width', () => {
     const report = read('report.md');
     expect(report).toContain('| agent | return | episodeLength | clicks |');
