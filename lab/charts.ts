@@ -23,7 +23,7 @@ export interface AgentChartData {
   readonly metrics: Readonly<Record<string, Interval>>;
   /** Reward per day (index = day), mean and CI over seeds. */
   readonly daily: readonly Interval[];
-  /** Share of users still active (reward > 0) on each day, mean and CI over seeds. */
+  /** Share of users active (who made a request) on each day, mean and CI over seeds. */
   readonly retention: readonly Interval[];
   /** Reads ground truth (an oracle): a reference point, labelled "name †" as in the reports. */
   readonly evaluationOnly?: boolean;

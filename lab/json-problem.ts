@@ -15,7 +15,7 @@ export function jsonProblem(text: string): { offset: number; message: string } |
   let i = 0;
   const problem = (offset: number, message: string) => ({ offset, message });
   for (;;) {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+    i = skipSpace(text, i);
     const c = text[i];
     if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) return problem(i, 'comments are not allowed in JSON; remove them (or write the config in YAML)');
     const closer = closers[closers.length - 1];
@@ -47,7 +47,7 @@ export function jsonProblem(text: string): { offset: number; message: string } |
       const end = scanString(text, i);
       if (typeof end !== 'number') return end;
       i = end;
-      while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+      i = skipSpace(text, i);
       if (text[i] !== ':') return problem(i, `expected ':' after the property name, got ${tokenAt(text, i)}`);
       i++;
       expect = 'value';
@@ -82,6 +82,12 @@ export function jsonProblem(text: string): { offset: number; message: string } |
     const yaml = /^[\s\uFEFF]*$/.test(text.slice(0, i)) && /^[A-Za-z_][\w-]*\s*:/.test(text.slice(i, i + 100));
     return problem(i, `expected a value (an object, list, string, number, true, false or null), got ${tokenAt(text, i)}${yaml ? ' (this looks like YAML; name the file .yaml)' : ''}`);
   }
+}
+
+/** The offset of the first character at or after `i` that is not JSON white space. */
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  return i;
 }
 
 /** Scans the string starting at the quote text[start]: the offset after it, or the problem. */

@@ -75,7 +75,7 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
           runCommand(
             args.config,
             {
-              out: singleString('--out', args.out, 'a directory'),
+              out: singleString('--out', args.out, 'a directory', 'results/mine'),
               seeds: positiveInt('--seeds', args.seeds),
               episodes: positiveInt('--episodes', args.episodes),
               batchSize: positiveInt('--batch-size', args['batch-size']),
@@ -107,7 +107,7 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
               json: args.json,
               seconds: positiveNumber('--seconds', args.seconds),
               only: nonEmptyList('--only', args.only, 'a world/policy, e.g. --only feed/random'),
-              against: singleString('--against', args.against, 'a directory'),
+              against: singleString('--against', args.against, 'a directory', '/tmp/base'),
             },
             io,
           ),
@@ -121,10 +121,9 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
     .version(version)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false)
-    .fail((message, error, instance) => {
+    .fail((message, error) => {
       // Our own handlers' errors arrive here too; usage problems are one line (naming --help) and exit 2.
       if (error && !message) throw error;
-      void instance;
       throw new UsageError(usageMessage(message ?? error.message, argv));
     });
   try {
@@ -179,16 +178,16 @@ function usageMessage(message: string, argv: readonly string[]): string {
 }
 
 /** An option given once, with a value (yargs gives '' for a bare `--out` and an array for a repeated one). */
-function singleString(option: string, value: unknown, what: string): string | undefined {
+function singleString(option: string, value: unknown, what: string, example: string): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) throw new UsageError(`${option}: given ${value.length} times; give it once`);
-  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${option}: needs ${what}, e.g. ${option} ${option === '--out' ? 'results/mine' : '4'}`);
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${option}: needs ${what}, e.g. ${option} ${example}`);
   return value;
 }
 
 /** A positive decimal number, as typed. */
 function positiveNumber(option: string, value: unknown): number | undefined {
-  const text = singleString(option, value, 'a positive number');
+  const text = singleString(option, value, 'a positive number', '4');
   if (text === undefined) return undefined;
   const number = Number(text);
   if (!/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) || !(number > 0)) throw new UsageError(`${option}: expected a positive number, got "${text}"`);
@@ -204,7 +203,7 @@ function nonEmptyList(option: string, value: string[] | undefined, what: string)
 
 /** A whole number >= 1 written in decimal, as typed (the message echoes the user's text). */
 function positiveInt(option: string, value: unknown): number | undefined {
-  const text = singleString(option, value, 'a whole number >= 1');
+  const text = singleString(option, value, 'a whole number >= 1', '4');
   if (text === undefined) return undefined;
   const number = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(number) || number < 1) {

@@ -127,23 +127,23 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const seedOrder = new Map(config.seeds.map((seed, index) => [seed, index]));
   const runOrder = (run: { agent: string; seed: number }) => agentOrder.get(run.agent)! * config.seeds.length + seedOrder.get(run.seed)!;
   const byRunOrder = (a: { agent: string; seed: number }, b: { agent: string; seed: number }) => runOrder(a) - runOrder(b);
+  const provenance = environmentInfo();
+  // False until summary, charts and reports are written: an interrupted experiment's manifest
+  // still lists the runs that finished (it is rewritten as each run settles).
+  let complete = false;
+  // Runs that never finished because the experiment was interrupted (Ctrl-C).
+  let interrupted: { agent: string; seed: number }[] = [];
   const manifest = () => ({
     name: config.name,
     configFile: options.configFile ?? null,
     config,
     seeds: config.seeds,
     ...provenance,
-    // False until summary, charts and reports are written: an interrupted experiment's manifest
-    // still lists the runs that finished (it is rewritten as each run settles).
     complete,
     runs: [...runs].sort(byRunOrder),
     failures: [...failures].sort(byRunOrder),
-    // Runs that never finished because the experiment was interrupted (Ctrl-C).
     interrupted,
   });
-  const provenance = environmentInfo();
-  let complete = false;
-  let interrupted: { agent: string; seed: number }[] = [];
   writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
   // After each settled run: every time for the first 100 runs, then at most once a second (a
   // timer writes what a skipped refresh left out), so a long experiment does not rewrite a
@@ -151,7 +151,6 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   // refreshed; the final manifest is the same whatever it says.
   let manifestWritten = performance.now();
   let pendingRefresh: NodeJS.Timeout | null = null;
-  let lastRunSeconds = 0;
   const writeManifest = (): void => {
     if (pendingRefresh !== null) clearTimeout(pendingRefresh);
     pendingRefresh = null;
@@ -175,12 +174,13 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     const { agent, seed } = pairs[index];
     finished++;
     const tag = `[${finished}/${total}] ${label(index)}`;
-    if (!outcome.ok) {
-      const message = outcome.error.message.split('\n')[0];
+    const fail = (message: string, detail = '') => {
       failures.push({ agent: agent.name, seed, error: message });
-      const detail = options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '';
       progress?.line(`${tag}: FAILED: ${message}${detail}`);
       refreshManifest();
+    };
+    if (!outcome.ok) {
+      fail(outcome.error.message.split('\n')[0], options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '');
       return;
     }
     const records = outcome.value;
@@ -195,10 +195,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       runDaily.get(agent.name)!.set(seed, daily);
     } catch (error) {
       // Saving one run went wrong (a full disk, say): that run fails, the experiment goes on.
-      const message = `could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
-      failures.push({ agent: agent.name, seed, error: message });
-      progress?.line(`${tag}: FAILED: ${message}`);
-      refreshManifest();
+      fail(`could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
       return;
     }
     runMeans.get(agent.name)!.set(seed, means);
@@ -210,8 +207,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   };
 
   const unsettledRuns = () => {
-    const settled = new Set([...runs, ...failures].map((run) => `${run.agent}\u0000${run.seed}`));
-    return pairs.filter(({ agent, seed }) => !settled.has(`${agent.name}\u0000${seed}`)).map(({ agent, seed }) => ({ agent: agent.name, seed }));
+    const settled = new Set([...runs, ...failures].map(runOrder));
+    return pairs.map(({ agent, seed }) => ({ agent: agent.name, seed })).filter((run) => !settled.has(runOrder(run)));
   };
   // On Ctrl-C the manifest says at once what finished and what did not: a second Ctrl-C quits
   // without waiting for the summary. (The final manifest below says it again, exactly.)
@@ -221,48 +218,29 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const episodes = config.evaluation.episodes;
-  if (registries !== defaultRegistries) {
-    // Injected registries (tests) cannot reach a worker thread: run in-process, one run at a time.
-    for (let index = 0; index < total; index++) {
-      // Let a Ctrl-C handler run between runs (a run itself cannot be stopped midway in-process).
-      await new Promise((resolve) => setImmediate(resolve));
-      if (options.signal?.aborted) break;
-      // A run blocks the thread (the refresh timer cannot fire during it): if runs take long,
-      // write a held-back refresh now rather than after the next one.
-      if (pendingRefresh !== null && lastRunSeconds > 0.2) writeManifest();
-      const { agentIndex, seed } = pairs[index];
-      const started = performance.now(); // progress display and manifest timing only; never enters results
-      let outcome: TaskOutcome<EpisodeRecord[]>;
-      try {
-        outcome = { ok: true, value: runOne(config, agentIndex, seed, registries) };
-      } catch (error) {
-        outcome = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
-      }
-      lastRunSeconds = (performance.now() - started) / 1000;
-      settle(index, outcome, lastRunSeconds);
-    }
-  } else {
-    // Always on worker threads, even one: the main thread stays free to notice Ctrl-C.
-    const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), total));
-    const module = new URL('./runner.ts', import.meta.url).href;
-    const tasks: Task[] = pairs.map(({ agentIndex, seed }) => ({ module, fn: 'runOneReporting', args: [config, agentIndex, seed] }));
-    if (threads > 1) progress?.line(`running ${total} runs on ${threads} worker threads`);
-    // One thread: runs follow each other, so each one's time is the time since the last ended,
-    // and a live line can follow its episodes (progress display only; never enters results).
-    let lastSettled = performance.now();
-    const update = threads === 1 ? progress?.update : undefined;
-    await runTasks<EpisodeRecord[]>(tasks, threads, {
-      workers: true,
-      signal: options.signal,
-      onProgress: update ? (index, done) => update(`[${finished + 1}/${total}] ${label(index)}: ${String(done)}/${episodes} episodes`) : undefined,
-      onSettled: (index, outcome) => {
-        const now = performance.now();
-        settle(index, outcome, threads === 1 ? (now - lastSettled) / 1000 : null);
-        lastSettled = now;
-      },
-    });
-  }
+  // Runs go on worker threads, even one, so the main thread stays free to notice Ctrl-C. Injected
+  // registries (tests) cannot reach a worker: those run in-process, one at a time.
+  const inProcess = registries !== defaultRegistries;
+  const threads = inProcess ? 1 : Math.max(1, Math.min(options.threads ?? availableParallelism(), total));
+  const module = new URL('./runner.ts', import.meta.url).href;
+  const tasks: Task[] = pairs.map(({ agentIndex, seed }) =>
+    inProcess ? { module, fn: 'runOne', args: [config, agentIndex, seed, registries] } : { module, fn: 'runOneReporting', args: [config, agentIndex, seed] },
+  );
+  if (threads > 1) progress?.line(`running ${total} runs on ${threads} worker threads`);
+  // One thread: runs follow each other, so each one's time is the time since the last ended,
+  // and a live line can follow its episodes (progress display only; never enters results).
+  let lastSettled = performance.now();
+  const update = threads === 1 && !inProcess ? progress?.update : undefined;
+  await runTasks<EpisodeRecord[]>(tasks, threads, {
+    workers: !inProcess,
+    signal: options.signal,
+    onProgress: update ? (index, done) => update(`[${finished + 1}/${total}] ${label(index)}: ${String(done)}/${config.evaluation.episodes} episodes`) : undefined,
+    onSettled: (index, outcome) => {
+      const now = performance.now();
+      settle(index, outcome, threads === 1 ? (now - lastSettled) / 1000 : null);
+      lastSettled = now;
+    },
+  });
   options.signal?.removeEventListener('abort', onAbort);
   if (options.signal?.aborted) interrupted = unsettledRuns();
 

@@ -270,16 +270,19 @@ export function allocateStepResult(batchSize: number, slateSize: number, signalC
  * RangeError that names the row, the slot and the candidate, and the batch is left as it was.
  */
 export class SlateChecker {
+  private readonly world: string;
+  private readonly batchSize: number;
+  private readonly numCandidates: number;
+  private readonly slateSize: number;
   // One bit per candidate, all zero between rows.
   private readonly marks: Int32Array;
 
-  constructor(
-    private readonly world: string,
-    private readonly batchSize: number,
-    private readonly numCandidates: number,
-    private readonly slateSize: number,
-  ) {
-    this.marks = new Int32Array((numCandidates + 31) >>> 5);
+  constructor(spec: WorldSpec) {
+    this.world = spec.preset;
+    this.batchSize = spec.batchSize;
+    this.numCandidates = spec.numCandidates;
+    this.slateSize = spec.slateSize;
+    this.marks = new Int32Array((spec.numCandidates + 31) >>> 5);
   }
 
   check(slates: Int32Array, active: Uint8Array): void {

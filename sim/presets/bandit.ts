@@ -120,7 +120,7 @@ class BanditEnv implements Env {
   private readonly optimalReturn: Float64Array;
   private readonly docCounter: Int32Array;
   private readonly result: StepResult;
-  private readonly slates: SlateChecker;
+  private readonly slateChecker: SlateChecker;
 
   constructor(
     private readonly p: BanditParams,
@@ -172,7 +172,7 @@ class BanditEnv implements Env {
     this.optimalReturn = new Float64Array(batchSize);
     this.docCounter = new Int32Array(batchSize);
     this.result = allocateStepResult(batchSize, k, 1);
-    this.slates = new SlateChecker('bandit', this.spec.batchSize, this.spec.numCandidates, this.spec.slateSize);
+    this.slateChecker = new SlateChecker(this.spec);
     this.truth = this.groundTruth();
   }
 
@@ -193,7 +193,7 @@ class BanditEnv implements Env {
   }
 
   step(slates: Int32Array): StepResult {
-    this.slates.check(slates, this.observation.active); // before any row moves
+    this.slateChecker.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize: k, numCandidates: n } = this.spec;
     const { reward, done, signals } = this.result;
     const { attractiveness, examination } = this;

@@ -130,7 +130,7 @@ export class FeedEnv implements Env {
   private readonly result: StepResult;
   /** The retrieval view of the row being served, reused across requests. */
   private readonly request: RetrievalUser;
-  private readonly slates: SlateChecker;
+  private readonly slateChecker: SlateChecker;
 
   constructor(
     private readonly p: FeedParams,
@@ -187,7 +187,7 @@ export class FeedEnv implements Env {
       catalog: { itemFeatures: this.catalog.itemFeatures, itemIds },
     });
     this.candidateSource = new Uint8Array(B * N);
-    this.slates = new SlateChecker('feed', B, N, K);
+    this.slateChecker = new SlateChecker(this.spec);
     this.userStreams = new StreamFamily(seed, 'feed', 'user');
     this.responseStreams = new StreamFamily(seed, 'feed', 'response');
     this.userRngs = Array.from({ length: B }, () => new Rng(''));
@@ -238,7 +238,7 @@ export class FeedEnv implements Env {
     const active = this.observation.active;
     const items = this.observation.candidateItems;
     // Every slate is checked before any row moves on, so a bad slate leaves the batch as it was.
-    this.slates.check(slates, active);
+    this.slateChecker.check(slates, active);
     for (let row = 0; row < B; row++) {
       done[row] = 0;
       if (active[row] === 0) {

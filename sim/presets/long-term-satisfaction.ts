@@ -202,7 +202,7 @@ class LongTermSatisfactionEnv implements Env {
   private readonly clickbaitSum: Float64Array;
   private readonly steps: Int32Array;
   private readonly result: StepResult;
-  private readonly slates: SlateChecker;
+  private readonly slateChecker: SlateChecker;
 
   constructor(
     private readonly p: LongTermSatisfactionParams,
@@ -248,7 +248,7 @@ class LongTermSatisfactionEnv implements Env {
     this.clickbaitSum = new Float64Array(batchSize);
     this.steps = new Int32Array(batchSize);
     this.result = allocateStepResult(batchSize, k, SIGNALS);
-    this.slates = new SlateChecker('long-term-satisfaction', this.spec.batchSize, this.spec.numCandidates, this.spec.slateSize);
+    this.slateChecker = new SlateChecker(this.spec);
     this.truth = this.groundTruth();
   }
 
@@ -273,7 +273,7 @@ class LongTermSatisfactionEnv implements Env {
   }
 
   step(slates: Int32Array): StepResult {
-    this.slates.check(slates, this.observation.active); // before any row moves
+    this.slateChecker.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize, numCandidates: n } = this.spec;
     const { reward, done, signals } = this.result;
     for (let row = 0; row < batchSize; row++) {

@@ -249,7 +249,7 @@ class InterestEvolutionEnv implements Env {
   private readonly episodeClicks: Int32Array;
   private readonly clickedQuality: Float64Array;
   private readonly result: StepResult;
-  private readonly slates: SlateChecker;
+  private readonly slateChecker: SlateChecker;
   private readonly features: Float32Array;
 
   constructor(
@@ -301,7 +301,7 @@ class InterestEvolutionEnv implements Env {
     this.episodeClicks = new Int32Array(batchSize);
     this.clickedQuality = new Float64Array(batchSize);
     this.result = allocateStepResult(batchSize, k, 2);
-    this.slates = new SlateChecker('recsim-interest-evolution', this.spec.batchSize, this.spec.numCandidates, this.spec.slateSize);
+    this.slateChecker = new SlateChecker(this.spec);
     this.truth = this.groundTruth();
   }
 
@@ -328,7 +328,7 @@ class InterestEvolutionEnv implements Env {
   }
 
   step(slates: Int32Array): StepResult {
-    this.slates.check(slates, this.observation.active); // before any row moves
+    this.slateChecker.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize } = this.spec;
     const { reward, done, signals } = this.result;
     for (let row = 0; row < batchSize; row++) {

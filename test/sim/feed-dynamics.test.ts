@@ -61,7 +61,10 @@ const singleTopicPost = (c: Catalog) => findPost(c, (p) => c.topicB[p] < 0 && c.
 const twoTopicPost = (c: Catalog) => findPost(c, (p) => c.topicB[p] >= 0);
 const baitPost = (c: Catalog) => findPost(c, (p) => c.topicB[p] < 0 && c.clickbait[p] > 0.8);
 
-/** Resets `row` and then overwrites its state with a neutral, known one. */
+/**
+ * Resets `row` (a new user: no fatigue, history, creator ring or skips yet) and then overwrites
+ * the drawn traits and state with neutral, known ones.
+ */
 function handBuilt(
   env: FeedEnv,
   row = 0,
@@ -70,20 +73,13 @@ function handBuilt(
   env.resetRow(row, 0);
   const u = env.users;
   const T = u.topics;
-  for (let t = 0; t < T; t++) {
-    u.interests[row * T + t] = o.interest ?? 0;
-    u.topicFatigue[row * T + t] = 0;
-    u.history[row * T + t] = 0;
-  }
-  for (let i = 0; i < RECENT_CREATORS; i++) u.recentCreators[row * RECENT_CREATORS + i] = -1;
-  u.recentCreatorNext[row] = 0;
+  for (let t = 0; t < T; t++) u.interests[row * T + t] = o.interest ?? 0;
   u.satisfaction[row] = o.satisfaction ?? 0;
   u.susceptibility[row] = o.susceptibility ?? 0;
   u.followPropensity[row] = o.followPropensity ?? 0;
   u.followCount[row] = 0;
   u.followNext[row] = 0;
   u.budgetLeftMinutes[row] = 1e6;
-  u.skipsInRow[row] = 0;
   u.patience[row] = 1000;
   u.nowHours[row] = 12;
   return u;
