@@ -9,7 +9,7 @@
 // the numbers.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { runEpisodes, type EpisodeRecord } from '../sim/env.ts';
+import { runEpisodes, type EpisodeRecord } from './loop.ts';
 import { experimentCharts } from './charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
 import { runTasks, type Task, type TaskOutcome } from './pool.ts';
@@ -93,7 +93,7 @@ export function runOne(
   return runEpisodes(env, policy, {
     episodes: config.evaluation.episodes,
     seed: seedKey,
-    deciderName: agent.name,
+    streamKey: agent.name,
     maxStepsPerEpisode: config.evaluation.maxStepsPerEpisode,
     onEpisode,
   });

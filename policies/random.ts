@@ -5,12 +5,28 @@ export const randomPolicy = definePolicy({
   name: 'random',
   summary: 'K distinct candidates uniformly at random (the exploration floor).',
   params: {},
-  create: (_values, { spec }) => ({
-    act(observation, rowRngs, slates) {
-      const { numCandidates, slateSize } = spec;
-      for (let row = 0; row < spec.batchSize; row++) {
-        if (observation.active[row] === 1) rowRngs[row].sampleDistinct(numCandidates, slateSize, slates, row * slateSize);
-      }
-    },
-  }),
+  create: (_values, { spec }) => {
+    const { numCandidates: n, slateSize: k } = spec;
+    // Every ordered slate has probability 1 / (n (n-1) ... (n-k+1)); every candidate sits in
+    // every slot with probability 1 / n.
+    let orderedSlates = 1;
+    for (let i = 0; i < k; i++) orderedSlates *= n - i;
+    return {
+      act(observation, rowRngs, slates) {
+        for (let row = 0; row < spec.batchSize; row++) {
+          if (observation.active[row] === 1) rowRngs[row].sampleDistinct(n, k, slates, row * k);
+        }
+      },
+      propensities(observation, _slates, slateProb, slotProb) {
+        for (let row = 0; row < spec.batchSize; row++) {
+          if (observation.active[row] === 0) continue;
+          slateProb[row] = 1 / orderedSlates;
+          slotProb.fill(1 / n, row * k, (row + 1) * k);
+        }
+      },
+      slotMarginals(_row, out) {
+        out.fill(1 / n, 0, n * k);
+      },
+    };
+  },
 });

@@ -2,9 +2,9 @@
 //
 // A world steps a batch of B rows at once over flat typed arrays. Each row holds one user's
 // episode; an episode's randomness is derived from (seed, component, purpose, episode index), so
-// the result of episode e is the same whatever row or batch size it runs in. The loop below hands
-// episodes 0..E-1 to rows in order and masks rows once no episodes are left.
-import { Rng, type SeedKey } from './rng.ts';
+// the result of episode e is the same whatever row or batch size it runs in. The loop that hands
+// episodes to rows (and runs policies and agents) is lab/loop.ts: worlds know nothing of it.
+import type { Rng } from './rng.ts';
 import type { ChoiceModel } from './choice.ts';
 
 export type Observability = 'full' | 'noisy' | 'history';
@@ -34,6 +34,26 @@ export interface WorldSpec {
   readonly signalNames: readonly string[];
   /** Index into signalNames of the signal counted as a click (the `clicks` metric). */
   readonly clickSignal: number;
+  /**
+   * R > 0 when candidates index a fixed catalog of R items (itemFeatures is R x D and never changes
+   * during a run); 0 when items are drawn per request (itemFeatures is (B x N) x D, rewritten by
+   * every step).
+   */
+  readonly catalogSize: number;
+  /**
+   * A: the number of arms, i.e. things that recur across requests and users, which
+   * `Observation.candidateArms` names: catalog items where there is a catalog, document clusters
+   * where documents are fresh but fall into a fixed set of clusters; 0 when nothing recurs.
+   */
+  readonly armCount: number;
+  /** What an arm is in this world, for `slatelab list` and reports (e.g. "catalog item"). */
+  readonly armDoc: string;
+  /**
+   * How this world's episodes end, per row (StepResult): `terminated` when the user's episode
+   * really ended (no future to bootstrap from), `truncated` when the observation window closed on a
+   * user who would go on. One phrase each; an empty string when the world never ends that way.
+   */
+  readonly endings: { readonly terminated: string; readonly truncated: string };
   /** Whether candidatePopularity / candidateAgeHours carry information in this world. */
   readonly hasPopularity: boolean;
   readonly hasFreshness: boolean;
@@ -63,6 +83,11 @@ export interface Observation {
   readonly candidatePopularity: Float32Array;
   /** B x N: hours since each candidate was created (0 where the world has no clock). */
   readonly candidateAgeHours: Float32Array;
+  /**
+   * B x N: the arm of each candidate (0..armCount-1; see WorldSpec.armCount), -1 where nothing
+   * recurs. In catalog worlds it is the catalog row, the same array as candidateItems.
+   */
+  readonly candidateArms: Int32Array;
   /** B x 3: day index, hour of day (0-23), device (0 phone, 1 tablet, 2 desktop). */
   readonly context: Int32Array;
   /** B: 1 while the row holds a user mid-episode, 0 once the row is masked. */
@@ -80,6 +105,12 @@ export interface GroundTruth {
   longTermValue(qualityWeight: number, out: Float32Array): void;
   /** Writes B: the expected immediate reward of each row's slate (B x K candidate indices). */
   expectedSlateReward(slates: Int32Array, out: Float32Array): void;
+  /**
+   * Writes B: the expected immediate reward of the best slate for each row's current request, in
+   * worlds that know it (stateless ones, where maximising it is optimal); absent elsewhere. The
+   * training loop's online regret is this minus expectedSlateReward of the slate played.
+   */
+  optimalSlateReward?(out: Float32Array): void;
 }
 
 export interface StepResult {
@@ -87,8 +118,14 @@ export interface StepResult {
   readonly signals: Float32Array;
   /** B: reward of this step. */
   readonly reward: Float32Array;
-  /** B: 1 if the row's episode ended with this step. */
+  /** B: 1 if the row's episode ended with this step (terminated or truncated). */
   readonly done: Uint8Array;
+  /**
+   * B: 1 if the episode ended because the observation window closed on a user who would go on
+   * (a horizon), 0 if it really ended (WorldSpec.endings says which is which). Meaningful only
+   * where done is 1; terminated = done && !truncated. Rows that end do not get a next observation.
+   */
+  readonly truncated: Uint8Array;
 }
 
 export interface Env {
@@ -105,124 +142,10 @@ export interface Env {
   episodeMetrics(row: number, out: Float64Array): void;
 }
 
-/** Anything that picks slates: policies and agents satisfy this structurally. */
+/** Anything that picks slates: policies satisfy this (agents go through lab/loop.ts). */
 export interface SlateDecider {
   /** Writes B x K slates for the active rows; rowRngs[b] is the decider's stream for row b's episode. */
   act(observation: Observation, rowRngs: readonly Rng[], slates: Int32Array): void;
-}
-
-/** Per-episode outcome gathered by the loop. */
-export interface EpisodeRecord {
-  readonly episode: number;
-  readonly return: number;
-  readonly length: number;
-  readonly clicks: number;
-  /** Reward summed per simulated day (context day index 0, 1, ...); worlds without a clock have one day. */
-  readonly dailyReturn: readonly number[];
-  /** Steps (requests) per simulated day, same days as dailyReturn: a user is active on a day with steps. */
-  readonly dailySteps: readonly number[];
-  /** Values of WorldSpec.episodeMetricNames, in that order. */
-  readonly extra: readonly number[];
-  /** True when maxStepsPerEpisode cut the episode short (the world had not ended it). */
-  readonly truncated: boolean;
-}
-
-export interface RunEpisodesOptions {
-  readonly episodes: number;
-  /** Seed of the decider's per-episode streams (the world seeds its own). */
-  readonly seed: SeedKey;
-  /** Component name for the decider's streams (e.g. the agent's name). */
-  readonly deciderName: string;
-  /** Called after every step, e.g. for learning or progress. */
-  readonly onStep?: (result: StepResult, slates: Int32Array) => void;
-  /** Called as each episode ends (in completion order; records also come back sorted). */
-  readonly onEpisode?: (record: EpisodeRecord) => void;
-  /** Safety valve against worlds that never end an episode. */
-  readonly maxStepsPerEpisode?: number;
-}
-
-/**
- * Runs episodes 0..episodes-1 through the batch and returns their records in episode order.
- * Rows pick up the next episode as soon as theirs ends, so the batch stays full.
- */
-export function runEpisodes(env: Env, decider: SlateDecider, options: RunEpisodesOptions): EpisodeRecord[] {
-  const { batchSize: rows, slateSize, signalNames, clickSignal, episodeMetricNames } = env.spec;
-  const signalCount = signalNames.length;
-  const maxSteps = options.maxStepsPerEpisode ?? 1_000_000;
-  const slates = new Int32Array(rows * slateSize);
-  const rowEpisode = new Int32Array(rows).fill(-1);
-  const rowReturn = new Float64Array(rows);
-  const rowLength = new Int32Array(rows);
-  const rowClicks = new Float64Array(rows);
-  const rowRngs: Rng[] = new Array(rows);
-  const rowDaily: number[][] = Array.from({ length: rows }, () => []);
-  const rowDailySteps: number[][] = Array.from({ length: rows }, () => []);
-  const rowDay = new Int32Array(rows); // the day of the request being stepped, read before the step
-  const extra = new Float64Array(episodeMetricNames.length);
-  const records: EpisodeRecord[] = new Array(options.episodes);
-  let nextEpisode = 0;
-  let running = 0;
-
-  const startRow = (row: number): void => {
-    if (nextEpisode < options.episodes) {
-      const episode = nextEpisode++;
-      rowEpisode[row] = episode;
-      rowReturn[row] = 0;
-      rowLength[row] = 0;
-      rowClicks[row] = 0;
-      rowDaily[row] = [];
-      rowDailySteps[row] = [];
-      rowRngs[row] = Rng.derive(options.seed, options.deciderName, 'act', episode);
-      env.resetRow(row, episode);
-      running++;
-    } else {
-      rowEpisode[row] = -1;
-      env.clearRow(row);
-    }
-  };
-  for (let row = 0; row < rows; row++) startRow(row);
-
-  while (running > 0) {
-    const context = env.observation.context;
-    for (let row = 0; row < rows; row++) rowDay[row] = context[row * 3];
-    decider.act(env.observation, rowRngs, slates);
-    const result = env.step(slates);
-    options.onStep?.(result, slates);
-    for (let row = 0; row < rows; row++) {
-      const episode = rowEpisode[row];
-      if (episode < 0) continue;
-      rowReturn[row] += result.reward[row];
-      const daily = rowDaily[row];
-      const dailySteps = rowDailySteps[row];
-      const day = rowDay[row];
-      while (daily.length <= day) {
-        daily.push(0);
-        dailySteps.push(0);
-      }
-      daily[day] += result.reward[row];
-      dailySteps[day] += 1;
-      rowLength[row] += 1;
-      const signalBase = row * slateSize * signalCount + clickSignal;
-      for (let slot = 0; slot < slateSize; slot++) rowClicks[row] += result.signals[signalBase + slot * signalCount];
-      if (result.done[row] === 0 && rowLength[row] < maxSteps) continue;
-      env.episodeMetrics(row, extra);
-      const record: EpisodeRecord = {
-        episode,
-        return: rowReturn[row],
-        length: rowLength[row],
-        clicks: rowClicks[row],
-        dailyReturn: rowDaily[row],
-        dailySteps: rowDailySteps[row],
-        extra: Array.from(extra),
-        truncated: result.done[row] === 0,
-      };
-      records[episode] = record;
-      options.onEpisode?.(record);
-      running--;
-      startRow(row);
-    }
-  }
-  return records;
 }
 
 /** The shape of a world's observation arrays. */
@@ -246,6 +169,8 @@ export function allocateObservation(shape: ObservationShape): Observation {
   return {
     userFeatures: new Float32Array(b * shape.userFeatureDim),
     candidateItems,
+    // A catalog row is an arm; elsewhere a world with arms (clusters) fills its own array.
+    candidateArms: catalog ? candidateItems : new Int32Array(b * n).fill(-1),
     itemFeatures: catalog?.itemFeatures ?? new Float32Array(b * n * shape.itemFeatureDim),
     itemIds: catalog?.itemIds ?? new Int32Array(b * n),
     candidatePopularity: new Float32Array(b * n),
@@ -255,12 +180,13 @@ export function allocateObservation(shape: ObservationShape): Observation {
   };
 }
 
-/** Zeroed step-result arrays: B x K x S signals, B rewards, B done flags. */
+/** Zeroed step-result arrays: B x K x S signals, B rewards, B done and truncated flags. */
 export function allocateStepResult(batchSize: number, slateSize: number, signalCount: number): StepResult {
   return {
     signals: new Float32Array(batchSize * slateSize * signalCount),
     reward: new Float32Array(batchSize),
     done: new Uint8Array(batchSize),
+    truncated: new Uint8Array(batchSize),
   };
 }
 

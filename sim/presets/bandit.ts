@@ -143,6 +143,10 @@ class BanditEnv implements Env {
       choiceModel: choice,
       signalNames: ['click'],
       clickSignal: 0,
+      catalogSize: 0,
+      armCount: 0,
+      armDoc: 'none: candidates are fresh vectors every step',
+      endings: { terminated: '', truncated: 'the horizon (horizon steps) ended: the world is stateless and would go on' },
       hasPopularity: false,
       hasFreshness: false,
       episodeMetricNames: ['regret', 'optimalReturn'],
@@ -219,6 +223,7 @@ class BanditEnv implements Env {
       this.steps[row] += 1;
       const finished = this.steps[row] >= this.p.horizon;
       done[row] = finished ? 1 : 0;
+      this.result.truncated[row] = done[row];
       if (!finished) this.drawRequest(row);
     }
     return this.result;
@@ -265,6 +270,9 @@ class BanditEnv implements Env {
       },
       expectedSlateReward: (slates, out) => {
         for (let row = 0; row < batchSize; row++) out[row] = slateReward(attractiveness, row * n, examination, slates, row * k, k);
+      },
+      optimalSlateReward: (out) => {
+        for (let row = 0; row < batchSize; row++) out[row] = optimalSlateReward(attractiveness, row * n, n, examination, k, this.taken);
       },
     };
   }

@@ -161,6 +161,13 @@ export class FeedEnv implements Env {
       choiceModel: feedChoiceModel(p),
       signalNames: SIGNAL_NAMES,
       clickSignal: SIG_VIEW,
+      catalogSize: p.posts,
+      armCount: p.posts,
+      armDoc: 'a post of the catalog',
+      endings: {
+        terminated: 'the user churned (stopped coming back after repeated unsatisfied sessions)',
+        truncated: 'the horizon (horizonDays) ended: a user who would come back',
+      },
       hasPopularity: true,
       hasFreshness: true,
       episodeMetricNames: FEED_METRICS,
@@ -233,7 +240,7 @@ export class FeedEnv implements Env {
 
   step(slates: Int32Array): StepResult {
     const { batchSize: B, numCandidates: N, slateSize: K } = this.spec;
-    const { signals, reward, done } = this.result;
+    const { signals, reward, done, truncated } = this.result;
     const users = this.users;
     const active = this.observation.active;
     const items = this.observation.candidateItems;
@@ -241,6 +248,7 @@ export class FeedEnv implements Env {
     this.slateChecker.check(slates, active);
     for (let row = 0; row < B; row++) {
       done[row] = 0;
+      truncated[row] = 0;
       if (active[row] === 0) {
         reward[row] = 0;
         signals.fill(0, row * K * SIGNALS, (row + 1) * K * SIGNALS);
@@ -261,7 +269,11 @@ export class FeedEnv implements Env {
       } else {
         decayFatigue(users, row, this.p.dynamics);
       }
-      if (finished) done[row] = 1;
+      if (finished) {
+        done[row] = 1;
+        // Churn really ends the user; anything else that ends an episode is the horizon.
+        truncated[row] = users.churned[row] === 1 ? 0 : 1;
+      }
     }
     // The next requests' candidates in a second pass: rows are independent, and one phase at a
     // time keeps each phase's (large) machine code in the instruction cache across the batch.

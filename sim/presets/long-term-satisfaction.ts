@@ -223,6 +223,10 @@ class LongTermSatisfactionEnv implements Env {
       choiceModel: alwaysFirstSlot,
       signalNames: ['click', 'engagement'],
       clickSignal: 0,
+      catalogSize: 0,
+      armCount: 0,
+      armDoc: 'none: documents are fresh every step and only their clickbait score is seen',
+      endings: { terminated: "the user's time budget (timeBudget steps) ran out, as RecSim's is_terminal", truncated: '' },
       hasPopularity: false,
       hasFreshness: false,
       episodeMetricNames: ['finalSatisfaction', 'meanClickbait'],
@@ -276,6 +280,7 @@ class LongTermSatisfactionEnv implements Env {
     this.slateChecker.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize, numCandidates: n } = this.spec;
     const { reward, done, signals } = this.result;
+    // The only ending is a spent time budget, a real end (this.result.truncated stays 0).
     for (let row = 0; row < batchSize; row++) {
       if (this.observation.active[row] === 0) {
         reward[row] = 0;

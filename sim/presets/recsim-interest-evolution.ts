@@ -272,6 +272,10 @@ class InterestEvolutionEnv implements Env {
       choiceModel: this.choice,
       signalNames: ['click', 'watchMinutes'],
       clickSignal: 0,
+      catalogSize: 0,
+      armCount: CLUSTERS,
+      armDoc: "a document cluster (documents are fresh every step; their one-hot cluster recurs)",
+      endings: { terminated: "the user's time budget ran out (RecSim's is_terminal)", truncated: '' },
       hasPopularity: false,
       hasFreshness: false,
       // Per-episode versions of RecSim's CTR and AverageQuality (utils.write_video_cluster_metrics).
@@ -331,6 +335,7 @@ class InterestEvolutionEnv implements Env {
     this.slateChecker.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize } = this.spec;
     const { reward, done, signals } = this.result;
+    // The only ending is a spent time budget, a real end (this.result.truncated stays 0).
     for (let row = 0; row < batchSize; row++) {
       if (this.observation.active[row] === 0) {
         reward[row] = 0;
@@ -371,12 +376,14 @@ class InterestEvolutionEnv implements Env {
     const { docCluster, docQuality } = this.state;
     const { means, features } = this;
     const ids = this.observation.itemIds;
+    const candidateArms = this.observation.candidateArms;
     let nextId = this.docCounter[row];
     for (let doc = row * n, end = doc + n; doc < end; doc++) {
       const cluster = rng.int(CLUSTERS);
       features[doc * CLUSTERS + docCluster[doc]] = 0; // clear the previous one-hot
       features[doc * CLUSTERS + cluster] = 1;
       docCluster[doc] = cluster;
+      candidateArms[doc] = cluster;
       docQuality[doc] = means[cluster] + sd * rng.normal();
       ids[doc] = nextId++;
     }

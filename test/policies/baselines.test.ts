@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runEpisodes, type Env, type Observation } from '../../sim/env.ts';
+import { runEpisodes } from '../../lab/loop.ts';
+import { type Env, type Observation } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
 import { Rng } from '../../sim/rng.ts';
@@ -113,7 +114,7 @@ describe('oracles on recsim-interest-evolution', () => {
     const episodes = 400;
     const run = (kind: string) => {
       const env = recsimEnv(32);
-      return runEpisodes(env, makePolicy(kind, env), { episodes, seed, deciderName: kind }).map((r) => r.return);
+      return runEpisodes(env, makePolicy(kind, env), { episodes, seed, streamKey: kind }).map((r) => r.return);
     };
     const quality = run('oracle-quality');
     const myopic = run('oracle-myopic');

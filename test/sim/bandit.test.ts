@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runEpisodes, type Env, type EpisodeRecord, type SlateDecider } from '../../sim/env.ts';
+import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
+import { type Env, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import {
   bandit,
@@ -36,7 +37,7 @@ function oracle(env: Env): SlateDecider {
 
 function run(p: BanditParams, makeDecider: (env: Env) => SlateDecider, episodes: number, batchSize: number): EpisodeRecord[] {
   const env = bandit.create(p, { seed: SEED, batchSize });
-  return runEpisodes(env, makeDecider(env), { episodes, seed: SEED, deciderName: 'test' });
+  return runEpisodes(env, makeDecider(env), { episodes, seed: SEED, streamKey: 'test' });
 }
 
 /** Best expected reward over every ordered choice of k of the n candidates (brute force). */

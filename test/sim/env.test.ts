@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runEpisodes, type Env } from '../../sim/env.ts';
+import { runEpisodes } from '../../lab/loop.ts';
+import { type Env } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
 import { policies } from '../../policies/index.ts';
@@ -8,7 +9,7 @@ function run(preset: string, kind: string, batchSize: number, episodes: number, 
   const world = worlds[preset];
   const env: Env = world.create(defaultParams(world.params), { seed, batchSize });
   const policy = policies[kind].create(defaultParams(policies[kind].params), { spec: env.spec, env });
-  return runEpisodes(env, policy, { episodes, seed, deciderName: kind });
+  return runEpisodes(env, policy, { episodes, seed, streamKey: kind });
 }
 
 describe('the batched step loop', () => {

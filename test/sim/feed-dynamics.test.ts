@@ -29,7 +29,8 @@ import {
   startSession,
   type DynamicsParams,
 } from '../../sim/dynamics.ts';
-import { runEpisodes, type Env, type EpisodeRecord, type Observation, type SlateDecider } from '../../sim/env.ts';
+import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
+import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { feed, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
 import { SIG_FOLLOW, SIG_SEE_LESS, SIG_SKIP, SIG_VIEW, SIGNALS } from '../../sim/response.ts';
@@ -564,7 +565,7 @@ function eachRequest(env: FeedEnv, episodes: number, visit: (row: number, shown:
     {
       episodes,
       seed: SEED,
-      deciderName: 'random',
+      streamKey: 'random',
       onStep: (result) => {
         for (let row = 0; row < B; row++) {
           if (env.observation.active[row] === 0) continue;
@@ -781,7 +782,7 @@ describe('feed reproducibility: history and noisy observability', () => {
     it(`gives identical records whatever the batch size (1 vs 8) under ${observability} observability, for a policy that reads the features`, () => {
       const records = (batchSize: number) => {
         const env = makeFeed({ observability }, batchSize);
-        return runEpisodes(env, affinityDecider(env), { episodes: 16, seed: SEED, deciderName: 'affinity' });
+        return runEpisodes(env, affinityDecider(env), { episodes: 16, seed: SEED, streamKey: 'affinity' });
       };
       const one = records(1);
       expect(one.every((r) => r.length > 0)).toBe(true);

@@ -13,7 +13,8 @@ import {
   SOURCE_NAMES,
   createdCount,
 } from '../../sim/catalog.ts';
-import { runEpisodes, type Env, type EpisodeRecord, type Observation, type SlateDecider } from '../../sim/env.ts';
+import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
+import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
 import { SIGNALS, SIGNAL_NAMES } from '../../sim/response.ts';
@@ -77,7 +78,7 @@ describe('feed: the point — immediate appeal and long-term value disagree', ()
   const QUALITY_WEIGHT = 5; // minutes of reward per unit of expected satisfaction target
   const run = (make: (env: Env) => SlateDecider, name: string) => {
     const env = makeFeed({}, 32);
-    return runEpisodes(env, make(env), { episodes: EPISODES, seed: SEED, deciderName: name });
+    return runEpisodes(env, make(env), { episodes: EPISODES, seed: SEED, streamKey: name });
   };
   let myopic: EpisodeRecord[] = [];
   let quality: EpisodeRecord[] = [];
@@ -125,7 +126,7 @@ describe('feed: the point — immediate appeal and long-term value disagree', ()
 describe('feed: reproducibility', () => {
   const records = (batchSize: number) => {
     const env = makeFeed({}, batchSize);
-    return runEpisodes(env, randomDecider, { episodes: 24, seed: SEED, deciderName: 'random' });
+    return runEpisodes(env, randomDecider, { episodes: 24, seed: SEED, streamKey: 'random' });
   };
 
   it('gives identical episode records for the same seed', () => {
@@ -140,7 +141,7 @@ describe('feed: reproducibility', () => {
 
   it('meets different users under another seed', () => {
     const env = makeFeed({}, 4, { experiment: 7, run: 2 });
-    const other = runEpisodes(env, randomDecider, { episodes: 24, seed: SEED, deciderName: 'random' });
+    const other = runEpisodes(env, randomDecider, { episodes: 24, seed: SEED, streamKey: 'random' });
     expect(strip(other)).not.toEqual(strip(records(4)));
   });
 });
@@ -165,7 +166,7 @@ describe('feed: observations', () => {
       runEpisodes(env, randomDecider, {
         episodes: 1,
         seed: SEED,
-        deciderName: 'random',
+        streamKey: 'random',
         onStep: (result) => {
           finished ||= result.done[0] === 1;
           if (!finished && env.users.sessions[0] !== sessions) budgets.push(env.users.budgetLeftMinutes[0]);
@@ -258,7 +259,7 @@ function eachRequest(env: FeedEnv, episodes: number, visit: (row: number) => voi
   runEpisodes(env, randomDecider, {
     episodes,
     seed: SEED,
-    deciderName: 'random',
+    streamKey: 'random',
     onStep: (result) => {
       for (let row = 0; row < env.spec.batchSize; row++) if (env.observation.active[row] === 1 && result.done[row] === 0) visit(row);
     },
@@ -412,7 +413,7 @@ describe('feed: signals and reward', () => {
     }, {
       episodes: 60,
       seed: SEED,
-      deciderName: 'random',
+      streamKey: 'random',
       onStep: (result) => {
         for (let row = 0; row < B; row++) {
           let expected = 0;
@@ -471,7 +472,7 @@ describe('feed: signals and reward', () => {
     }, {
       episodes: 600,
       seed: SEED,
-      deciderName: 'random',
+      streamKey: 'random',
       onStep: (result) => {
         for (let row = 0; row < B; row++) {
           const realised = result.signals[row * K * SIGNALS + 2];
@@ -535,7 +536,7 @@ describe('feed: the horizon', () => {
       },
       8,
     );
-    const records = runEpisodes(env, randomDecider, { episodes: 100, seed: SEED, deciderName: 'random' });
+    const records = runEpisodes(env, randomDecider, { episodes: 100, seed: SEED, streamKey: 'random' });
     expect(Math.max(...records.map((r) => r.dailyReturn.length))).toBe(1);
     // The cut is exercised, not vacuous: most users were still scrolling at midnight, so their
     // episodes end on a page that did not end the session (more pages than a 12-minute start allows).

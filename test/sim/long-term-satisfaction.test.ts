@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runEpisodes, type EpisodeRecord, type Observation, type SlateDecider } from '../../sim/env.ts';
+import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
+import { type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import {
   engagementLocation,
@@ -47,7 +48,7 @@ function clickbaitRanker(prefer: 'kale' | 'chocolate'): SlateDecider {
 
 function run(p: LongTermSatisfactionParams, decider: SlateDecider, episodes: number, batchSize: number, seed = SEED): EpisodeRecord[] {
   const env = longTermSatisfaction.create(p, { seed, batchSize });
-  return runEpisodes(env, decider, { episodes, seed, deciderName: 'test' });
+  return runEpisodes(env, decider, { episodes, seed, streamKey: 'test' });
 }
 
 function meanAndVariance(values: readonly number[]): { mean: number; variance: number } {
@@ -169,7 +170,7 @@ describe('long-term-satisfaction: episodes', () => {
     const records = runEpisodes(env, random, {
       episodes: 10,
       seed: SEED,
-      deciderName: 'random',
+      streamKey: 'random',
       onStep: (result) => {
         for (let row = 0; row < 3; row++) {
           if (env.observation.active[row] === 0) continue;
@@ -312,9 +313,9 @@ describe('long-term-satisfaction: ground truth', () => {
     };
     const n = 300;
     let env = longTermSatisfaction.create(p, { seed: SEED, batchSize: 8 });
-    const myopic = meanAndVariance(runEpisodes(env, greedyOn(0), { episodes: n, seed: SEED, deciderName: 'm' }).map((r) => r.return));
+    const myopic = meanAndVariance(runEpisodes(env, greedyOn(0), { episodes: n, seed: SEED, streamKey: 'm' }).map((r) => r.return));
     env = longTermSatisfaction.create(p, { seed: SEED, batchSize: 8 });
-    const planning = meanAndVariance(runEpisodes(env, greedyOn(1), { episodes: n, seed: SEED, deciderName: 'p' }).map((r) => r.return));
+    const planning = meanAndVariance(runEpisodes(env, greedyOn(1), { episodes: n, seed: SEED, streamKey: 'p' }).map((r) => r.return));
     const se = Math.sqrt(myopic.variance / n + planning.variance / n);
     expect(planning.mean - myopic.mean - Z999 * se).toBeGreaterThan(0);
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runEpisodes } from '../../sim/env.ts';
+import { runEpisodes } from '../../lab/loop.ts';
 import { defaultParams } from '../../sim/params.ts';
 import {
   CLUSTERS,
@@ -152,7 +152,7 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
 
   it("reports per-episode versions of RecSim's CTR and average quality", () => {
     const env = recsimInterestEvolution.create(defaults, { seed: { experiment: 0, run: 0 }, batchSize: 4 });
-    const records = runEpisodes(env, randomDecider, { episodes: 12, seed: { experiment: 0, run: 0 }, deciderName: 'random' });
+    const records = runEpisodes(env, randomDecider, { episodes: 12, seed: { experiment: 0, run: 0 }, streamKey: 'random' });
     const [clickRate, meanClickedQuality] = [0, 1];
     for (const record of records) {
       expect(record.extra[clickRate]).toBeCloseTo(record.clicks / record.length, 12);

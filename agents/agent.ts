@@ -1,0 +1,133 @@
+// The Agent contract: a policy that learns. The loop (lab/loop.ts) runs fixed policies and agents
+// alike: it tells an agent the mode, the start of each row's episode, every transition while
+// training, and calls `update` between rounds. Worlds know nothing of it.
+//
+// Rounds are synchronous: in a round every active row acts with the parameters frozen, the world
+// steps them all, the agent observes the whole batch's transition, then `update` runs once. So
+// what an agent learns depends on how many users step together while training: that number is a
+// declared training parameter (config `training.batchSize`), and results are byte-identical for
+// any thread count and any evaluation batch size (evaluation never learns).
+import type { Observation, WorldSpec } from '../sim/env.ts';
+import type { ParamIssue, ParamSpecs, ParamValues } from '../sim/params.ts';
+import type { Rng, SeedKey } from '../sim/rng.ts';
+
+/** Training explores and learns; evaluation does neither (and is what summaries report). */
+export type Mode = 'train' | 'eval';
+
+/** What `act` writes. The loop owns the buffers and sizes them for the batch. */
+export interface Action {
+  /** B x K: candidate indices, distinct within a row (active rows only). */
+  readonly slates: Int32Array;
+  /**
+   * B: the probability, under the acting policy given the observation, of the whole ordered slate
+   * played. Prefilled with 1 (a deterministic policy leaves it); written only when `propensities`.
+   */
+  readonly slateProb: Float64Array;
+  /**
+   * B x K: per slot k, the marginal probability that the candidate played in slot k sits in slot k
+   * given the observation. Prefilled with 1; written only when `propensities`.
+   */
+  readonly slotProb: Float64Array;
+  /** Whether the loop wants propensities this round (when logging for off-policy evaluation). */
+  propensities: boolean;
+}
+
+/**
+ * One round's experience, valid only during `observe` (the loop reuses the buffers). Rows with
+ * `episode[b] = -1` were masked: their reward and signals are 0.
+ */
+export interface Transition {
+  /** The observation the slates were chosen from: a snapshot (worlds overwrite theirs in place). */
+  readonly before: Observation;
+  readonly action: Action;
+  /** B x K x S per-slot signals (WorldSpec.signalNames); 0 for masked rows. */
+  readonly signals: Float32Array;
+  /** B: reward of the step; 0 for masked rows. */
+  readonly reward: Float32Array;
+  /**
+   * The world's observation after the step. A row's next observation is there only where
+   * `hasNext[b]` is 1: a world writes none for a row whose episode it ended.
+   */
+  readonly after: Observation;
+  readonly hasNext: Uint8Array;
+  /** B: the episode each row was in (-1 = masked), and the step within it (0 = first). */
+  readonly episode: Int32Array;
+  readonly step: Int32Array;
+  /** B: the user's episode really ended (no future to bootstrap from). */
+  readonly terminated: Uint8Array;
+  /** B: the observation window closed on a user who would go on (a horizon, the loop's step limit). */
+  readonly truncated: Uint8Array;
+}
+
+/** Training statistics of one update (losses, exploration rate, ...), averaged between checkpoints. */
+export type TrainingStats = Record<string, number>;
+
+export interface Agent {
+  /**
+   * Writes slates for the active rows. rowRngs[b] is the agent's stream for row b's episode (named
+   * by the agent's stable key, the mode and the episode). In 'eval' mode an agent must not explore
+   * and must not change what it has learned: its slates depend only on the observation and rowRngs.
+   */
+  act(observation: Observation, rowRngs: readonly Rng[], action: Action, mode: Mode): void;
+  /**
+   * Row `row` starts episode `episode` (a fresh user) in `mode`: reset per-user state. The loop runs
+   * at most one batch per mode at a time, so per-row state is kept per mode.
+   */
+  beginEpisode?(row: number, episode: number, mode: Mode): void;
+  /** A training round's transition (never called in evaluation). */
+  observe?(transition: Transition): void;
+  /** Learns between rounds, after `observe`; returns statistics for the learning curves. */
+  update?(round: number): TrainingStats;
+  /**
+   * Writes N x K (row-major): for row `row` of the last `act`, the probability that candidate n
+   * sits in slot k under the acting policy (the pseudo-inverse estimator's matrix). Stochastic
+   * agents implement it; a deterministic one's matrix is 0/1 and needs no method.
+   */
+  slotMarginals?(row: number, out: Float64Array): void;
+}
+
+/** The agent's own streams, named by its stable key, never by its display name. */
+export interface AgentStreams {
+  /** Initialisation (e.g. network weights, priors). */
+  readonly init: Rng;
+  /** Anything drawn in `update`: replay sampling, posterior samples shared by a round. */
+  readonly update: Rng;
+}
+
+export interface AgentContext {
+  /** The training world's shape (its batchSize is the training batch). */
+  readonly spec: WorldSpec;
+  readonly seed: SeedKey;
+  readonly streams: AgentStreams;
+}
+
+export interface AgentDefinition<S extends ParamSpecs = ParamSpecs> {
+  readonly name: string;
+  /** One line for `slatelab list`. */
+  readonly summary: string;
+  /** The family, for the README and `slatelab list`: bandit, supervised, rl. */
+  readonly family: 'bandit' | 'supervised' | 'rl';
+  /** What it learns, one phrase. */
+  readonly learns: string;
+  /** Hyper-parameters, declared like policy parameters (validated by the config, listed by `slatelab list`). */
+  readonly params: S;
+  /** Why this agent cannot run in a world of this shape with these values, or null. */
+  unsupported?(spec: WorldSpec, values: ParamValues<S>): string | null;
+  /** Checks across hyper-parameters (field names relative to params). */
+  check?(values: ParamValues<S>): ParamIssue[];
+  create(values: ParamValues<S>, context: AgentContext): Agent;
+}
+
+export function defineAgent<S extends ParamSpecs>(definition: AgentDefinition<S>): AgentDefinition<S> {
+  return definition;
+}
+
+/** Fresh action buffers for B rows of K slots. */
+export function allocateAction(batchSize: number, slateSize: number): Action {
+  return {
+    slates: new Int32Array(batchSize * slateSize),
+    slateProb: new Float64Array(batchSize).fill(1),
+    slotProb: new Float64Array(batchSize * slateSize).fill(1),
+    propensities: false,
+  };
+}
