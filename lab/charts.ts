@@ -147,8 +147,38 @@ export function overTimeSpec(
   yTitle: string,
   { range = UNBOUNDED, domain }: { range?: Range; domain?: Range } = {},
 ): TopLevelSpec {
-  const values = agents.flatMap((a) =>
-    pick(a).flatMap((point, day) => (Number.isFinite(point.mean) ? [datum(point, range, { agent: agentLabel(a), day })] : [])),
+  const series = agents.map((a) => ({ agent: a, points: pick(a).map((interval, day) => ({ x: day, interval })) }));
+  return linesSpec(series, agents, title, { field: 'day', title: 'day', integer: true }, yTitle, { range, domain });
+}
+
+/** One series of a line chart: an agent's points (x, mean and CI). */
+export interface LineSeries {
+  readonly agent: AgentChartData;
+  readonly points: readonly { readonly x: number; readonly interval: Interval }[];
+}
+
+/**
+ * A learning curve: one line per agent against training steps, with its CI band over seeds.
+ * `agents` fixes the colours (every agent of the experiment, so colours match the other charts).
+ */
+export function curveSpec(series: readonly LineSeries[], agents: readonly AgentChartData[], title: string, yTitle: string, range: Range = UNBOUNDED): TopLevelSpec {
+  return linesSpec(series, agents, title, { field: 'steps', title: 'training steps', integer: false }, yTitle, { range });
+}
+
+/**
+ * Lines over x with CI bands clipped to `range`; `domain`, when given, fixes the y axis. The bands
+ * are drawn first and faint, the lines over them; the legend shows the line colours.
+ */
+function linesSpec(
+  series: readonly LineSeries[],
+  agents: readonly AgentChartData[],
+  title: string,
+  x: { field: string; title: string; integer: boolean },
+  yTitle: string,
+  { range = UNBOUNDED, domain }: { range?: Range; domain?: Range },
+): TopLevelSpec {
+  const values = series.flatMap((s) =>
+    s.points.flatMap((point) => (Number.isFinite(point.interval.mean) ? [datum(point.interval, range, { agent: agentLabel(s.agent), [x.field]: point.x })] : [])),
   );
   const yScale = domain ? { domain: [...domain] } : {};
   const color = { field: 'agent', type: 'nominal', scale: colorScale(agents) } as const;
@@ -158,7 +188,7 @@ export function overTimeSpec(
     width: 520,
     height: 300,
     data: { values },
-    encoding: { x: { field: 'day', type: 'quantitative', title: 'day', axis: { tickMinStep: 1 } } },
+    encoding: { x: { field: x.field, type: 'quantitative', title: x.title, axis: x.integer ? { tickMinStep: 1 } : {} } },
     layer: [
       {
         transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
@@ -236,10 +266,10 @@ export function experimentSpecs(agents: readonly AgentChartData[], metrics: read
   return specs;
 }
 
-/** The standard charts of a run (see experimentSpecs), rendered. */
-export async function experimentCharts(agents: readonly AgentChartData[], metrics: readonly string[]): Promise<RenderedChart[]> {
+/** The standard charts of a run (see experimentSpecs), then `extra` specs (e.g. learning curves), rendered. */
+export async function experimentCharts(agents: readonly AgentChartData[], metrics: readonly string[], extra: readonly ChartSpec[] = []): Promise<RenderedChart[]> {
   const charts: RenderedChart[] = [];
-  for (const { name, title, spec } of experimentSpecs(agents, metrics)) {
+  for (const { name, title, spec } of [...experimentSpecs(agents, metrics), ...extra]) {
     const svg = await toSvg(spec);
     charts.push({ name, title, svg, png: svgToPng(svg) });
   }

@@ -9,6 +9,10 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import type { AgentDefinition } from '../agents/agent.ts';
+import { agents as defaultAgents } from '../agents/index.ts';
+import { streamKey } from '../agents/stream-key.ts';
+import { MAX_TRAINING_EPISODES } from './loop.ts';
 import type { PolicyDefinition } from '../policies/policy.ts';
 import { policies as defaultPolicies } from '../policies/index.ts';
 import type { WorldSpec } from '../sim/env.ts';
@@ -21,17 +25,52 @@ import { jsonProblem } from './json-problem.ts';
 export interface Registries {
   readonly worlds: Readonly<Record<string, WorldDefinition<any>>>;
   readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
+  /** Learning agents (optional in injected test registries). */
+  readonly agents?: Readonly<Record<string, AgentDefinition<any>>>;
 }
 
-export const defaultRegistries: Registries = { worlds: defaultWorlds, policies: defaultPolicies };
+export const defaultRegistries: Registries = { worlds: defaultWorlds, policies: defaultPolicies, agents: defaultAgents };
 
 export interface AgentConfig {
   /** Unique within the experiment; names the agent's result files. */
   readonly name: string;
-  /** A registered policy (later: agent) name. */
+  /** A registered policy or agent name. */
   readonly kind: string;
   /** Every declared parameter, defaults filled in. */
   readonly params: Record<string, unknown>;
+  /** True for learning agents (agents/), false for fixed policies. */
+  readonly learns: boolean;
+  /** Names the agent's random streams: stable under renaming (agents/stream-key.ts). */
+  readonly streamKey: string;
+}
+
+/** How learning agents train in each run (config `training:`); fixed policies skip it. */
+export interface TrainingConfig {
+  /** The budget: environment (user) steps per run, or null when `episodes` is the budget. */
+  readonly steps: number | null;
+  /** The budget: training episodes per run, or null when `steps` is the budget. */
+  readonly episodes: number | null;
+  /**
+   * Users stepping together while training. A training parameter: the agent updates once per round
+   * of this many user-steps, so what it learns depends on it (evaluation results never depend on
+   * evaluation.batchSize).
+   */
+  readonly batchSize: number;
+  /** Training steps between checkpoints (each evaluates the agent on evalEpisodes users). */
+  readonly evalEvery: number;
+  /** Evaluation episodes per checkpoint: evaluation users 0..evalEpisodes-1, the same at every checkpoint. */
+  readonly evalEpisodes: number;
+}
+
+/** A config's agent kind: a fixed policy or a learning agent. */
+export type Decider = { readonly learns: false; readonly definition: PolicyDefinition<any> } | { readonly learns: true; readonly definition: AgentDefinition<any> };
+
+/** Looks a kind up in the policies, then the agents. */
+export function findKind(registries: Registries, kind: string): Decider | null {
+  const policy = Object.hasOwn(registries.policies, kind) ? registries.policies[kind] : undefined;
+  if (policy) return { learns: false, definition: policy };
+  const agent = registries.agents && Object.hasOwn(registries.agents, kind) ? registries.agents[kind] : undefined;
+  return agent ? { learns: true, definition: agent } : null;
 }
 
 export interface ExperimentConfig {
@@ -50,6 +89,8 @@ export interface ExperimentConfig {
     /** Safety valve: an episode is cut after this many steps. */
     readonly maxStepsPerEpisode: number;
   };
+  /** null when the config has no `training:` block (then no agent learns). */
+  readonly training: TrainingConfig | null;
 }
 
 /** Overrides from the command line, applied before validation. */
@@ -85,6 +126,12 @@ export const MAX_SEEDS = 10_000;
 export const MAX_EPISODES = 1_000_000;
 /** Episode lengths are counted in 32-bit integers. */
 export const MAX_STEPS_PER_EPISODE = 1_000_000_000;
+/** Training steps per run: far beyond what a run finishes in a day here, and exact in a double. */
+export const MAX_TRAINING_STEPS = 1e12;
+export const DEFAULT_TRAINING_BATCH = 64;
+/** Checkpoints per run when training.evalEvery is not given (with a steps budget). */
+export const DEFAULT_CHECKPOINTS = 20;
+export const DEFAULT_EVAL_EPISODES = 100;
 
 /** A name that is safe as a file or directory name on every platform. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -116,6 +163,15 @@ const configSchema = z.strictObject({
       maxStepsPerEpisode: z.number().int().min(1).max(MAX_STEPS_PER_EPISODE).default(DEFAULT_MAX_STEPS),
     })
     .default({ episodes: DEFAULT_EPISODES, batchSize: DEFAULT_BATCH_SIZE, maxStepsPerEpisode: DEFAULT_MAX_STEPS }),
+  training: z
+    .strictObject({
+      steps: z.number().int().min(1).max(MAX_TRAINING_STEPS).optional(),
+      episodes: z.number().int().min(1).max(MAX_TRAINING_EPISODES).optional(),
+      batchSize: z.number().int().min(1).max(65_536).default(DEFAULT_TRAINING_BATCH),
+      evalEvery: z.number().int().min(1).max(MAX_TRAINING_STEPS).optional(),
+      evalEpisodes: z.number().int().min(1).max(MAX_EPISODES).optional(),
+    })
+    .optional(),
 });
 
 /** Known fields at each level of the shape, for "unknown field" hints. */
@@ -124,6 +180,7 @@ function knownFields(path: readonly PropertyKey[]): string[] {
   if (path[0] === 'world') return ['preset', 'params'];
   if (path[0] === 'evaluation') return ['episodes', 'batchSize', 'maxStepsPerEpisode'];
   if (path[0] === 'agents') return ['name', 'kind', 'params'];
+  if (path[0] === 'training') return ['steps', 'episodes', 'batchSize', 'evalEvery', 'evalEpisodes'];
   return [];
 }
 
@@ -297,19 +354,31 @@ export function validateConfig(
     if (previous !== undefined) {
       report(`agents[${i}].name`, `duplicate agent name "${agent.name}" (also agents[${previous}]); give each agent its own name`);
     } else names.set(agent.name.toLowerCase(), i);
-    const policy = registries.policies[agent.kind];
-    if (!policy) {
-      report(`agents[${i}].kind`, unknownName('policy', agent.kind, Object.keys(registries.policies)));
+    const found = findKind(registries, agent.kind);
+    if (!found) {
+      const known = [...Object.keys(registries.policies), ...Object.keys(registries.agents ?? {})];
+      report(`agents[${i}].kind`, unknownName('policy or agent', agent.kind, known));
       return;
     }
-    const resolved = resolveParams(policy.params, agent.params, `agents[${i}].params`);
+    const what = found.learns ? 'agent' : 'policy';
+    const resolved = resolveParams(found.definition.params, agent.params, `agents[${i}].params`);
     for (const issue of resolved.issues) report(issue.field, withSuggestion(issue.field, issue.message));
-    if (spec) {
-      const why = policy.unsupported?.(spec) ?? null;
-      if (why) report(`agents[${i}].kind`, `policy "${agent.kind}" cannot run in world "${spec.preset}": ${why}`);
+    const valid = resolved.issues.length === 0;
+    if (found.learns && valid) {
+      for (const issue of found.definition.check?.(resolved.values) ?? []) report(`agents[${i}].params.${issue.field}`, issue.message);
     }
-    agents.push({ name: agent.name, kind: agent.kind, params: resolved.values as Record<string, unknown> });
+    if (spec) {
+      const why = found.learns ? (valid ? found.definition.unsupported?.(spec, resolved.values) : null) : found.definition.unsupported?.(spec);
+      if (why) report(`agents[${i}].kind`, `${what} "${agent.kind}" cannot run in world "${spec.preset}": ${why}`);
+    }
+    if (found.learns && given.training === undefined) {
+      report(`agents[${i}].kind`, `agent "${agent.kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields)`);
+    }
+    const params = resolved.values as Record<string, unknown>;
+    agents.push({ name: agent.name, kind: agent.kind, params, learns: found.learns, streamKey: streamKey(agent.kind, found.definition.params, params) });
   });
+
+  const training = shape?.training === undefined ? null : resolveTraining(shape.training, shape.evaluation.episodes, report);
 
   if (issues.length > 0 || !shape) throw new ConfigError(issues);
   return {
@@ -319,6 +388,34 @@ export function validateConfig(
     seeds,
     agents,
     evaluation: shape.evaluation,
+    training,
+  };
+}
+
+/** The training block with its defaults and cross-field rules (exactly one budget). */
+function resolveTraining(
+  given: { steps?: number; episodes?: number; batchSize: number; evalEvery?: number; evalEpisodes?: number },
+  evaluationEpisodes: number,
+  report: (field: string, message: string) => void,
+): TrainingConfig | null {
+  if ((given.steps === undefined) === (given.episodes === undefined)) {
+    report('training', given.steps === undefined ? 'give a budget: steps (user-steps per run) or episodes (training episodes per run), e.g. steps: 100000' : 'give one budget, steps or episodes, not both');
+    return null;
+  }
+  let evalEvery = given.evalEvery;
+  if (evalEvery === undefined) {
+    if (given.steps === undefined) {
+      report('training.evalEvery', 'needed with an episodes budget: training steps between checkpoints, e.g. evalEvery: 10000');
+      return null;
+    }
+    evalEvery = Math.max(1, Math.ceil(given.steps / DEFAULT_CHECKPOINTS));
+  }
+  return {
+    steps: given.steps ?? null,
+    episodes: given.episodes ?? null,
+    batchSize: given.batchSize,
+    evalEvery,
+    evalEpisodes: given.evalEpisodes ?? Math.min(DEFAULT_EVAL_EPISODES, evaluationEpisodes),
   };
 }
 

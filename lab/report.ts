@@ -1,6 +1,6 @@
 // report.html: the experiment's summary as one offline file. The charts are inlined as SVG, so the
 // page needs no script, no network and no neighbouring files: it can be mailed or archived alone.
-import { metricGlossary, pairedRows, reportIntro, summaryRows, type FailureRecord, type Summary } from './results.ts';
+import { metricGlossary, pairedRows, reportIntro, summaryRows, trainingIntro, trainingRows, type FailureRecord, type Summary } from './results.ts';
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -43,6 +43,11 @@ export function reportHtml(summary: Summary, failures: readonly FailureRecord[],
       '<p class="note">Per seed, agent minus baseline (both met the same users and posts), then mean ± 95% t half-width over seeds. *: the interval excludes 0.</p>',
       htmlTable(pairedRows(summary)),
     );
+  }
+  if (summary.training) {
+    parts.push('<h2>Training</h2>', ...trainingIntro(summary.training).map((line) => `<p class="note">${escapeHtml(line)}</p>`));
+    const rows = trainingRows(summary.training);
+    if (rows.length > 1) parts.push(htmlTable(rows));
   }
   if (charts.length > 0) {
     parts.push('<h2>Charts</h2>', ...charts.map((chart) => `<figure id="${escapeHtml(chart.name)}">${chart.svg}</figure>`));

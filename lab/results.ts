@@ -3,7 +3,8 @@
 // run never leaves a truncated one.
 //
 //   manifest.json               resolved config, seeds, versions, git commit, failures (no timestamps)
-//   runs/<agent>/seed-<s>.jsonl one record per episode
+//   runs/<agent>/seed-<s>.jsonl one record per episode (the final evaluation)
+//   runs/<agent>/seed-<s>.curve.jsonl  learning curve: one line per checkpoint, then the training totals
 //   summary.json                per agent and metric: mean, 95% CI over seeds, n, per-seed values;
 //                               paired differences against the first agent
 //   summary.csv                 agent,metric,mean,ci95_lo,ci95_hi,n
@@ -15,7 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pairedDifferences, summarize } from '../eval/stats.ts';
 import type { AgentChartData } from './charts.ts';
-import type { ExperimentConfig } from './config.ts';
+import type { ExperimentConfig, TrainingConfig } from './config.ts';
+import type { Checkpoint, TrainingTotals } from './training.ts';
 
 /** Writes `text` to `path` atomically: a sibling temporary file, then a rename over the target. */
 export function writeFileAtomic(path: string, text: string): void {
@@ -72,6 +74,106 @@ export interface Summary {
   };
   /** Per agent, per simulated day: mean reward per user, and the share of users active that day. */
   readonly daily: Record<string, { readonly reward: readonly MetricSummary[]; readonly active: readonly MetricSummary[] }>;
+  /** Learning curves and training totals; null when the config has no training block. */
+  readonly training: TrainingSummary | null;
+}
+
+/** The training of every agent, summarised over seeds (config `training:`). */
+export interface TrainingSummary extends TrainingConfig {
+  readonly agents: Record<string, AgentTraining>;
+}
+
+export interface AgentTraining {
+  /** False for fixed policies: their one checkpoint stands for every point of training. */
+  readonly learns: boolean;
+  /** Training steps at each checkpoint (mean over the seeds that reached it). */
+  readonly steps: readonly number[];
+  /** Per evaluation metric (return, ...): its summary over seeds at each checkpoint. */
+  readonly curves: Record<string, readonly MetricSummary[]>;
+  /** Cumulative online regret at each checkpoint; null where the world does not know the optimum. */
+  readonly regret: readonly MetricSummary[] | null;
+  /** The agent's training statistics (mean over the updates since the previous checkpoint), per checkpoint. */
+  readonly stats: Record<string, readonly MetricSummary[]>;
+  /**
+   * Over seeds: training steps and episodes, online regret (all of training, first and second half
+   * of its steps, and second half / first half: below 1 when the learner pays less as it learns).
+   * null for fixed policies.
+   */
+  readonly totals: Record<TotalName, MetricSummary> | null;
+}
+
+export const TOTAL_NAMES = ['steps', 'episodes', 'onlineRegret', 'regretFirstHalf', 'regretSecondHalf', 'regretRatio'] as const;
+export type TotalName = (typeof TOTAL_NAMES)[number];
+
+/** Per-run training: runTraining.get(agent).get(seed) = the run's curve and totals. */
+export type RunTraining = Map<string, Map<number, { readonly curve: readonly Checkpoint[]; readonly totals: TrainingTotals | null }>>;
+
+function metricSummaryOf(values: readonly number[], seeds: readonly number[]): MetricSummary {
+  const { mean, ci95, n, sd } = summarize(values);
+  return { mean, ci95, n, values, sd, seeds };
+}
+
+/** Learning curves over seeds, checkpoint by checkpoint (a seed that has no checkpoint i is left out of point i). */
+export function trainingSummary(config: ExperimentConfig, metrics: readonly string[], runTraining: RunTraining): TrainingSummary | null {
+  if (!config.training) return null;
+  const agents: Record<string, AgentTraining> = {};
+  for (const agent of config.agents) {
+    const bySeed = runTraining.get(agent.name);
+    const seeds = config.seeds.filter((seed) => bySeed?.has(seed));
+    const runs = seeds.map((seed) => bySeed!.get(seed)!);
+    const points = Math.max(0, ...runs.map((run) => run.curve.length));
+    const at = (index: number, pick: (checkpoint: Checkpoint) => number | null | undefined): MetricSummary => {
+      const values: number[] = [];
+      const used: number[] = [];
+      runs.forEach((run, i) => {
+        const value = run.curve[index] === undefined ? undefined : pick(run.curve[index]);
+        if (typeof value === 'number' && Number.isFinite(value)) {
+          values.push(value);
+          used.push(seeds[i]);
+        }
+      });
+      return metricSummaryOf(values, used);
+    };
+    const indices = Array.from({ length: points }, (_, i) => i);
+    const curves: Record<string, MetricSummary[]> = {};
+    for (const metric of metrics) curves[metric] = indices.map((i) => at(i, (c) => c.metrics[metric]));
+    const statNames = [...new Set(runs.flatMap((run) => run.curve.flatMap((c) => Object.keys(c.stats))))].sort();
+    const stats: Record<string, MetricSummary[]> = {};
+    for (const name of statNames) stats[name] = indices.map((i) => at(i, (c) => c.stats[name]));
+    const hasRegret = runs.some((run) => run.curve.some((c) => c.regret !== null));
+    let totals: Record<TotalName, MetricSummary> | null = null;
+    if (agent.learns) {
+      const total = (pick: (t: TrainingTotals) => number | null): MetricSummary => {
+        const values: number[] = [];
+        const used: number[] = [];
+        runs.forEach((run, i) => {
+          const value = run.totals ? pick(run.totals) : null;
+          if (value !== null && Number.isFinite(value)) {
+            values.push(value);
+            used.push(seeds[i]);
+          }
+        });
+        return metricSummaryOf(values, used);
+      };
+      totals = {
+        steps: total((t) => t.steps),
+        episodes: total((t) => t.episodes),
+        onlineRegret: total((t) => t.onlineRegret),
+        regretFirstHalf: total((t) => t.regretFirstHalf),
+        regretSecondHalf: total((t) => t.regretSecondHalf),
+        regretRatio: total((t) => (t.regretFirstHalf !== null && t.regretSecondHalf !== null && t.regretFirstHalf > 0 ? t.regretSecondHalf / t.regretFirstHalf : null)),
+      };
+    }
+    agents[agent.name] = {
+      learns: agent.learns,
+      steps: indices.map((i) => at(i, (c) => c.steps).mean),
+      curves,
+      regret: hasRegret ? indices.map((i) => at(i, (c) => c.regret)) : null,
+      stats,
+      totals,
+    };
+  }
+  return { ...config.training, agents };
 }
 
 /** Per-run daily series: runDaily.get(agent).get(seed) = { reward[day], active[day] }. */
@@ -119,6 +221,7 @@ export function buildSummary(
   daily: Summary['daily'] = {},
   truncatedEpisodes = 0,
   metricDocs: Readonly<Record<string, string>> = {},
+  training: TrainingSummary | null = null,
 ): Summary {
   const perSeed = (agent: string, metric: string): Map<number, number> => {
     const bySeed = new Map<number, number>();
@@ -162,6 +265,7 @@ export function buildSummary(
     agents,
     paired: { baseline, agents: paired },
     daily,
+    training,
   };
 }
 
@@ -241,6 +345,34 @@ export function pairedRows(summary: Summary): string[][] {
   return rows;
 }
 
+/** Sentences that say how the agents trained (shared by report.md and report.html). */
+export function trainingIntro(training: TrainingSummary): string[] {
+  const budget = training.steps !== null ? `${training.steps} user-steps` : `${training.episodes} episodes`;
+  return [
+    `Learning agents trained for ${budget} per run, ${training.batchSize} users stepping together (the agent updates once per round of them), ` +
+      `with a checkpoint every ${training.evalEvery} steps evaluated on ${training.evalEpisodes} evaluation users (the same users at every checkpoint, never met in training). ` +
+      'Fixed policies do not train: their one evaluation is drawn flat across the curves. The summary tables above are the final evaluation.',
+    'Online regret: the expected reward the learner lost against the best slate while it learned, summed over training steps; ' +
+      'second/first half below 1 means it paid less as it learned (sublinear regret).',
+  ];
+}
+
+/** Per learning agent: evaluation return before and after training, and the online regret. */
+export function trainingRows(training: TrainingSummary): string[][] {
+  const hasRegret = Object.values(training.agents).some((agent) => agent.regret !== null);
+  const header = ['agent', 'return at start', 'return at end', 'training steps'];
+  if (hasRegret) header.push('online regret', 'regret 2nd / 1st half');
+  const rows: string[][] = [header];
+  for (const [agent, entry] of Object.entries(training.agents)) {
+    if (!entry.learns || !entry.totals) continue;
+    const curve = entry.curves.return ?? [];
+    const row = [agent, curve[0] ? formatInterval(curve[0]) : '—', curve.length > 0 ? formatInterval(curve[curve.length - 1]) : '—', formatInterval(entry.totals.steps)];
+    if (hasRegret) row.push(formatInterval(entry.totals.onlineRegret), formatInterval(entry.totals.regretRatio));
+    rows.push(row);
+  }
+  return rows;
+}
+
 function markdownTable(rows: string[][]): string {
   const [header, ...body] = rows;
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
@@ -303,6 +435,11 @@ export function reportMarkdown(summary: Summary, failures: readonly FailureRecor
         '`*`: the interval excludes 0.',
       markdownTable(pairedRows(summary)),
     );
+  }
+  if (summary.training) {
+    parts.push('## Training', ...trainingIntro(summary.training));
+    const rows = trainingRows(summary.training);
+    if (rows.length > 1) parts.push(markdownTable(rows));
   }
   if (charts.length > 0) {
     parts.push('## Charts', charts.map((c) => `![${c.title}](charts/${c.name}.png)`).join('\n\n'));

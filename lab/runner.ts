@@ -1,5 +1,5 @@
-// Runs an experiment: every (agent, seed) pair, each through the batched episode loop
-// (sim/env.ts runEpisodes), on a pool of worker threads (lab/pool.ts). A run's episode records
+// Runs an experiment: every (agent, seed) pair, each trained (learning agents) and evaluated
+// through the one loop (lab/training.ts, lab/loop.ts), on a pool of worker threads (lab/pool.ts). A run's episode records
 // are written as soon as it ends; a run that throws is recorded and skipped, and the summary,
 // charts and reports cover the runs that finished.
 //
@@ -9,11 +9,13 @@
 // the numbers.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { runEpisodes, type EpisodeRecord } from './loop.ts';
+import type { EpisodeRecord } from './loop.ts';
 import { experimentCharts } from './charts.ts';
+import { trainingSpecs } from './learning-charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
 import { runTasks, type Task, type TaskOutcome } from './pool.ts';
 import { reportHtml } from './report.ts';
+import { CORE_METRICS, episodeMeans, runAgentSeed, type Checkpoint, type RunProgress, type RunResult, type TrainingTotals } from './training.ts';
 import {
   buildSummary,
   chartData,
@@ -27,7 +29,9 @@ import {
   type FailureRecord,
   type RunDaily,
   type RunMeans,
+  type RunTraining,
   type Summary,
+  trainingSummary,
 } from './results.ts';
 
 /** Where progress goes (stderr in the CLI). `update` rewrites the current line and is optional. */
@@ -67,47 +71,22 @@ export interface ExperimentOutcome {
   readonly interrupted: readonly { agent: string; seed: number }[];
 }
 
-/** The metrics every world reports, before the world's own episode metrics. */
-export const CORE_METRICS = ['return', 'episodeLength', 'clicks'] as const;
+export { CORE_METRICS };
 
 /** The metrics compared in charts (the rest are in the tables). */
 const CHARTED_METRICS = ['return', 'clicks', 'episodeLength'];
 
 /**
  * One (agent, seed) run, by agent index: what a worker thread executes. It looks the world and
- * policy up in `registries` (the default ones in a worker).
+ * agent up in `registries` (the default ones in a worker).
  */
-export function runOne(
-  config: ExperimentConfig,
-  agentIndex: number,
-  seed: number,
-  registries: Registries = defaultRegistries,
-  onEpisode?: () => void,
-): EpisodeRecord[] {
-  const agent = config.agents[agentIndex];
-  const world = registries.worlds[config.world.preset];
-  const batchSize = Math.min(config.evaluation.batchSize, config.evaluation.episodes);
-  const seedKey = { experiment: config.seed, run: seed };
-  const env = world.create(config.world.params, { seed: seedKey, batchSize });
-  const policy = registries.policies[agent.kind].create(agent.params, { spec: env.spec, env });
-  return runEpisodes(env, policy, {
-    episodes: config.evaluation.episodes,
-    seed: seedKey,
-    streamKey: agent.name,
-    maxStepsPerEpisode: config.evaluation.maxStepsPerEpisode,
-    onEpisode,
-  });
+export function runOne(config: ExperimentConfig, agentIndex: number, seed: number, registries: Registries = defaultRegistries, report?: (progress: RunProgress) => void): RunResult {
+  return runAgentSeed(config, agentIndex, seed, registries, report);
 }
 
-/**
- * runOne with the default registries, as a worker thread runs it: `report` (the pool's progress
- * callback) hears the number of episodes done, about 50 times per run.
- */
-export function runOneReporting(config: ExperimentConfig, agentIndex: number, seed: number, report?: (done: number) => void): EpisodeRecord[] {
-  const every = Math.max(1, Math.floor(config.evaluation.episodes / 50));
-  let done = 0;
-  const onEpisode = report ? () => void (++done % every === 0 && report(done)) : undefined;
-  return runOne(config, agentIndex, seed, defaultRegistries, onEpisode);
+/** runOne with the default registries, as a worker thread runs it: `report` is the pool's progress callback. */
+export function runOneReporting(config: ExperimentConfig, agentIndex: number, seed: number, report?: (progress: RunProgress) => void): RunResult {
+  return runAgentSeed(config, agentIndex, seed, defaultRegistries, report);
 }
 
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentOutcome> {
@@ -121,7 +100,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const evaluationOnly = config.agents.filter((agent) => registries.policies[agent.kind]?.evaluationOnly === true).map((agent) => agent.name);
 
   const failures: FailureRecord[] = [];
-  const runs: { agent: string; seed: number; file: string; episodes: number; truncatedEpisodes: number }[] = [];
+  const runs: { agent: string; seed: number; file: string; curveFile?: string; episodes: number; truncatedEpisodes: number }[] = [];
   // Runs finish in any order on the pool; files list them in config order (agent, then seed).
   const agentOrder = new Map(config.agents.map((agent, index) => [agent.name, index]));
   const seedOrder = new Map(config.seeds.map((seed, index) => [seed, index]));
@@ -165,12 +144,13 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
 
   const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
   const runDaily: RunDaily = new Map(config.agents.map((agent) => [agent.name, new Map()]));
+  const runTraining: RunTraining = new Map(config.agents.map((agent) => [agent.name, new Map()]));
   const pairs = config.agents.flatMap((agent, agentIndex) => config.seeds.map((seed) => ({ agent, agentIndex, seed })));
   const total = pairs.length;
   let finished = 0;
   const label = (index: number) => `${pairs[index].agent.name} seed ${pairs[index].seed}`;
 
-  const settle = (index: number, outcome: TaskOutcome<EpisodeRecord[]>, seconds: number | null) => {
+  const settle = (index: number, outcome: TaskOutcome<RunResult>, seconds: number | null) => {
     const { agent, seed } = pairs[index];
     finished++;
     const tag = `[${finished}/${total}] ${label(index)}`;
@@ -183,27 +163,31 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       fail(outcome.error.message.split('\n')[0], options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '');
       return;
     }
-    const records = outcome.value;
+    const { episodes: records, curve, totals } = outcome.value;
     const file = join('runs', agent.name, `seed-${seed}.jsonl`);
+    const curveFile = curve ? join('runs', agent.name, `seed-${seed}.curve.jsonl`) : null;
     let means: Record<string, number>;
     let truncatedEpisodes: number;
     try {
-      means = runMeansOf(records, metrics);
+      means = episodeMeans(records, metrics);
       const daily = dailyOf(records);
       truncatedEpisodes = records.filter((record) => record.truncated).length;
       writeFileAtomic(join(outDir, file), episodeJsonl(records, probe.spec.episodeMetricNames));
+      if (curve && curveFile) writeFileAtomic(join(outDir, curveFile), curveJsonl(curve, totals));
       runDaily.get(agent.name)!.set(seed, daily);
+      if (curve) runTraining.get(agent.name)!.set(seed, { curve, totals });
     } catch (error) {
       // Saving one run went wrong (a full disk, say): that run fails, the experiment goes on.
       fail(`could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
       return;
     }
     runMeans.get(agent.name)!.set(seed, means);
-    runs.push({ agent: agent.name, seed, file, episodes: records.length, truncatedEpisodes });
+    runs.push({ agent: agent.name, seed, file, ...(curveFile ? { curveFile } : {}), episodes: records.length, truncatedEpisodes });
     refreshManifest();
     const time = seconds === null ? '' : ` (${seconds.toFixed(1)} s)`;
+    const trained = totals ? `trained ${totals.steps} steps${totals.onlineRegret !== null ? ` (online regret ${totals.onlineRegret.toPrecision(4)})` : ''}, ` : '';
     const cut = truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`;
-    progress?.line(`${tag}: ${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);
+    progress?.line(`${tag}: ${trained}${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);
   };
 
   const unsettledRuns = () => {
@@ -231,10 +215,10 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   // and a live line can follow its episodes (progress display only; never enters results).
   let lastSettled = performance.now();
   const update = threads === 1 && !inProcess ? progress?.update : undefined;
-  await runTasks<EpisodeRecord[]>(tasks, threads, {
+  await runTasks<RunResult>(tasks, threads, {
     workers: !inProcess,
     signal: options.signal,
-    onProgress: update ? (index, done) => update(`[${finished + 1}/${total}] ${label(index)}: ${String(done)}/${config.evaluation.episodes} episodes`) : undefined,
+    onProgress: update ? (index, value) => update(`[${finished + 1}/${total}] ${label(index)}: ${progressText(value as RunProgress)}`) : undefined,
     onSettled: (index, outcome) => {
       const now = performance.now();
       settle(index, outcome, threads === 1 ? (now - lastSettled) / 1000 : null);
@@ -245,13 +229,23 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   if (options.signal?.aborted) interrupted = unsettledRuns();
 
   const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
-  const summary = buildSummary(config, metrics, runMeans, evaluationOnly, dailySeries(config, runDaily), truncatedEpisodes, probe.spec.metricDocs);
+  const summary = buildSummary(
+    config,
+    metrics,
+    runMeans,
+    evaluationOnly,
+    dailySeries(config, runDaily),
+    truncatedEpisodes,
+    probe.spec.metricDocs,
+    trainingSummary(config, metrics, runTraining),
+  );
   writeJsonAtomic(join(outDir, 'summary.json'), summary);
   writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
   const sortedFailures = [...failures].sort(byRunOrder);
   let chartFiles: { name: string; title: string; svg: string }[] = [];
   if (options.charts !== false && runs.length > 0) {
-    const charts = await experimentCharts(chartData(summary), CHARTED_METRICS);
+    const agentsData = chartData(summary);
+    const charts = await experimentCharts(agentsData, CHARTED_METRICS, trainingSpecs(summary.training, agentsData));
     for (const chart of charts) {
       writeFileAtomic(join(outDir, 'charts', `${chart.name}.svg`), chart.svg);
       writeBinaryAtomic(join(outDir, 'charts', `${chart.name}.png`), chart.png);
@@ -267,20 +261,19 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   return { outDir, summary, failures: sortedFailures, truncatedEpisodes, interrupted };
 }
 
-/** Means over a run's episodes, in episode order (so the sums are the same for any batch size). */
-function runMeansOf(records: readonly EpisodeRecord[], metrics: readonly string[]): Record<string, number> {
-  const sums = new Float64Array(metrics.length);
-  for (const record of records) {
-    sums[0] += record.return;
-    sums[1] += record.length;
-    sums[2] += record.clicks;
-    for (let i = 0; i < record.extra.length; i++) sums[CORE_METRICS.length + i] += record.extra[i];
-  }
-  const means: Record<string, number> = {};
-  metrics.forEach((metric, i) => {
-    means[metric] = sums[i] / records.length;
-  });
-  return means;
+/** The live progress line of a run. */
+function progressText(progress: RunProgress): string {
+  if (progress.phase === 'eval') return `evaluating, ${progress.episodes}/${progress.of} episodes`;
+  const budget = progress.budgetSteps !== null ? `${progress.steps}/${progress.budgetSteps} steps` : `${progress.episodes}/${progress.budgetEpisodes} episodes`;
+  return `training, ${budget}`;
+}
+
+/** The learning curve: one line per checkpoint, then one line with the run's training totals. */
+function curveJsonl(curve: readonly Checkpoint[], totals: TrainingTotals | null): string {
+  let text = '';
+  for (const checkpoint of curve) text += `${JSON.stringify({ kind: 'checkpoint', ...checkpoint })}\n`;
+  if (totals) text += `${JSON.stringify({ kind: 'totals', ...totals })}\n`;
+  return text;
 }
 
 /** Per day: mean reward per user (0 for users who were gone) and the share of users active (who made a request that day). */

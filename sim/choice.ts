@@ -17,6 +17,12 @@ export interface ChoiceModel {
    * returns the clicked slot (single choice; -1 for none) or the number of clicks (independent).
    */
   sample(probs: Float64Array, k: number, rng: UniformSource, clicks: Uint8Array): number;
+  /**
+   * Position-based models: the probability that slot `slot` (0 = top) is examined at all, so that a
+   * learner counts an unclicked slot as evidence only as far as it was seen. Absent: every slot of
+   * the slate is considered (single-choice models).
+   */
+  examination?(slot: number): number;
 }
 
 /**
@@ -172,6 +178,7 @@ export function positionBased(params: PositionBasedParams): ChoiceModel {
   return {
     name: 'position-based',
     singleChoice: false,
+    examination,
     probabilities(scores, k, out) {
       let none = 1;
       for (let i = 0; i < k; i++) {

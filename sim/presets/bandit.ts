@@ -3,11 +3,17 @@
 // Model (ours; a bilinear contextual bandit with position-based clicks):
 // - a hidden matrix Theta (d x d, entries ~ Normal(0, 1)) is drawn once per seed: what a learner
 //   must discover;
-// - every step draws a fresh user context x and N fresh candidates phi_i, each a uniform unit
-//   vector in R^d (a normalised standard normal vector). For unit x and phi, x^T Theta phi =
+// - every step draws a fresh user context x and N candidates phi_i, each a uniform unit vector in
+//   R^d (a normalised standard normal vector). For unit x and phi, x^T Theta phi =
 //   sum_ij x_i Theta_ij phi_j ~ Normal(0, sum_ij x_i^2 phi_j^2) = Normal(0, 1) over Theta, so
 //   `scoreScaling` and `bias` have the same meaning whatever d is;
-// - attractiveness a_i = sigmoid(scoreScaling * x^T Theta phi_i + bias);
+// - the candidates are fresh vectors every step (catalog = 0), or (catalog = M > 0) N distinct
+//   items drawn uniformly from a catalog of M items fixed per seed: item i has features phi_i (a
+//   uniform unit vector, observed) and a hidden bias beta_i ~ Normal(0, itemBiasSd), both drawn
+//   once per seed from the stream 'catalog' (phi_i then beta_i, item by item, so item i is the same
+//   whatever M is). Without a catalog beta_i = 0. Theta has its own stream, so it is the same with
+//   or without a catalog;
+// - attractiveness a_i = sigmoid(scoreScaling * x^T Theta phi_i + bias + beta_i);
 // - slot k (0-based) is examined with probability e_k = 1 / (k + 1)^examinationDecay, and an
 //   examined document is clicked with its attractiveness, independently of other slots (the
 //   position-based click model, Craswell et al. 2008; sim/choice.ts positionBased);
@@ -22,21 +28,51 @@
 //     optimal. With ties (in a or in e) several slates share the optimum; regret is 0 for all.
 import { positionBased, type ChoiceModel } from '../choice.ts';
 import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
-import type { ParamValues } from '../params.ts';
+import type { ParamIssue, ParamValues } from '../params.ts';
 import { Rng, type SeedKey } from '../rng.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
 
 export const banditParams = {
-  candidates: { type: 'int', default: 20, min: 1, max: 10_000, doc: 'fresh candidates offered per step' },
+  candidates: { type: 'int', default: 20, min: 1, max: 10_000, doc: 'candidates offered per step' },
+  catalog: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    doc: 'M: 0 = fresh candidates every step; M > 0 = a catalog of M items fixed per seed, from which each step draws the candidates (distinct, uniformly); 0 or at least candidates',
+  },
+  itemBiasSd: {
+    type: 'number',
+    default: 1,
+    min: 0,
+    doc: "sd of each catalog item's hidden bias beta_i ~ Normal(0, itemBiasSd), added to the logit (catalog > 0 only)",
+  },
   slateSize: { type: 'int', default: 3, min: 1, max: 100, doc: 'documents per slate' },
   dim: { type: 'int', default: 8, min: 1, max: 256, doc: 'd: dimension of user contexts and item features' },
   horizon: { type: 'int', default: 100, min: 1, max: 10_000_000, doc: 'steps per episode' },
-  scoreScaling: { type: 'number', default: 2, min: 0, doc: 'attractiveness = sigmoid(scoreScaling * x^T Theta phi + bias)' },
+  scoreScaling: { type: 'number', default: 2, min: 0, doc: 'attractiveness = sigmoid(scoreScaling * x^T Theta phi + bias + beta), beta = 0 without a catalog' },
   bias: { type: 'number', default: -1, doc: 'attractiveness offset (-1: the mean candidate has attractiveness about 0.35)' },
   examinationDecay: { type: 'number', default: 1, min: 0, doc: 'slot k is examined with probability 1 / (k + 1)^examinationDecay' },
 } as const;
 
 export type BanditParams = ParamValues<typeof banditParams>;
+
+/** A catalog must hold a step's candidates, which are distinct. */
+export function checkCatalogFits(values: { candidates: number; catalog: number }): ParamIssue[] {
+  return values.catalog > 0 && values.catalog < values.candidates
+    ? [
+        {
+          field: 'catalog',
+          message: `catalog ${values.catalog} is smaller than candidates ${values.candidates} (a step draws ${values.candidates} distinct catalog items); raise catalog to at least ${values.candidates}, lower candidates, or set catalog to 0 for fresh candidates every step`,
+        },
+      ]
+    : [];
+}
+
+/** The bandit world's cross-field checks. */
+export function checkBandit(values: BanditParams): ParamIssue[] {
+  return [...checkSlateFits(values), ...checkCatalogFits(values)];
+}
 
 /** e_k = 1 / (k + 1)^decay, written into out[0..k). */
 export function examinationProbabilities(decay: number, k: number, out: Float64Array): void {
@@ -104,6 +140,10 @@ class BanditEnv implements Env {
   readonly truth: GroundTruth;
   /** d x d, row-major: the hidden interaction matrix, shared by every episode of a seed. */
   readonly theta: Float64Array;
+  /** M: the hidden bias beta_i of each catalog item (empty without a catalog). */
+  readonly itemBias: Float64Array;
+  /** M x d, row-major: the catalog's item features phi_i (observation.itemFeatures; empty without a catalog). */
+  readonly catalogFeatures: Float32Array;
   /** B x N, row-major: attractiveness of each current candidate. */
   private readonly attractiveness: Float64Array;
   /** d: scratch for Theta^T x of one row. */
@@ -130,6 +170,10 @@ class BanditEnv implements Env {
     const n = p.candidates;
     const k = p.slateSize;
     const d = p.dim;
+    const m = p.catalog;
+    // Also checked at config time (checkBandit); without it the candidate draw would never end.
+    const issues = checkCatalogFits(p);
+    if (issues.length > 0) throw new RangeError(`bandit: ${issues[0].message}`);
     const choice: ChoiceModel = positionBased({ examinationDecay: p.examinationDecay, scoreScaling: p.scoreScaling, bias: p.bias });
     this.spec = {
       preset: 'bandit',
@@ -143,9 +187,9 @@ class BanditEnv implements Env {
       choiceModel: choice,
       signalNames: ['click'],
       clickSignal: 0,
-      catalogSize: 0,
-      armCount: 0,
-      armDoc: 'none: candidates are fresh vectors every step',
+      catalogSize: m,
+      armCount: m,
+      armDoc: m > 0 ? `a catalog item (one of ${m}, fixed per seed)` : 'none: candidates are fresh vectors every step',
       endings: { terminated: '', truncated: 'the horizon (horizon steps) ended: the world is stateless and would go on' },
       hasPopularity: false,
       hasFreshness: false,
@@ -161,13 +205,30 @@ class BanditEnv implements Env {
     this.theta = new Float64Array(d * d);
     const thetaRng = Rng.derive(seed, 'bandit', 'theta');
     for (let i = 0; i < d * d; i++) this.theta[i] = thetaRng.normal();
+    this.catalogFeatures = new Float32Array(m * d);
+    this.itemBias = new Float64Array(m);
+    const itemIds = new Int32Array(m);
+    const catalogRng = Rng.derive(seed, 'bandit', 'catalog');
+    for (let item = 0; item < m; item++) {
+      unitVector(catalogRng, d, this.catalogFeatures, item * d);
+      this.itemBias[item] = p.itemBiasSd * catalogRng.normal();
+      itemIds[item] = item;
+    }
     this.attractiveness = new Float64Array(batchSize * n);
     this.projected = new Float64Array(d);
     this.examination = new Float64Array(k);
     examinationProbabilities(p.examinationDecay, k, this.examination);
     this.taken = new Uint8Array(n);
-    // userFeatures B x d: the context x; itemFeatures (B x N) x d: the candidates' phi, per row and step.
-    this.observation = allocateObservation({ batchSize, numCandidates: n, userFeatureDim: d, itemFeatureDim: d });
+    // userFeatures B x d: the context x. itemFeatures: without a catalog (B x N) x d, the
+    // candidates' phi per row and step; with one the M x d catalog, and candidateItems (the same
+    // array as candidateArms) the catalog rows of this step's candidates.
+    this.observation = allocateObservation({
+      batchSize,
+      numCandidates: n,
+      userFeatureDim: d,
+      itemFeatureDim: d,
+      catalog: m > 0 ? { itemFeatures: this.catalogFeatures, itemIds } : undefined,
+    });
     this.contextRngs = new Array(batchSize);
     this.documentRngs = new Array(batchSize);
     this.responseRngs = new Array(batchSize);
@@ -234,10 +295,10 @@ class BanditEnv implements Env {
     out[1] = this.optimalReturn[row];
   }
 
-  /** A fresh context and fresh candidates for `row`, and their attractiveness. */
+  /** A fresh context and the step's candidates for `row`, and their attractiveness. */
   private drawRequest(row: number): void {
-    const { dim: d, candidates: n, scoreScaling, bias } = this.p;
-    const { userFeatures, itemFeatures, itemIds } = this.observation;
+    const { dim: d, candidates: n, catalog: m, scoreScaling, bias } = this.p;
+    const { userFeatures, itemFeatures, itemIds, candidateItems } = this.observation;
     unitVector(this.contextRngs[row], d, userFeatures, row * d);
     // projected = Theta^T x, so that x^T Theta phi = projected . phi costs d per candidate.
     const projected = this.projected;
@@ -247,6 +308,17 @@ class BanditEnv implements Env {
       for (let j = 0; j < d; j++) projected[j] += xi * this.theta[i * d + j];
     }
     const documentRng = this.documentRngs[row];
+    if (m > 0) {
+      documentRng.sampleDistinct(m, n, candidateItems, row * n);
+      const itemBias = this.itemBias;
+      for (let c = 0; c < n; c++) {
+        const item = candidateItems[row * n + c];
+        let score = 0;
+        for (let j = 0; j < d; j++) score += projected[j] * itemFeatures[item * d + j];
+        this.attractiveness[row * n + c] = 1 / (1 + Math.exp(-(scoreScaling * score + bias + itemBias[item])));
+      }
+      return;
+    }
     for (let c = 0; c < n; c++) {
       const doc = row * n + c;
       unitVector(documentRng, d, itemFeatures, doc * d);
@@ -282,6 +354,6 @@ export const bandit = defineWorld({
   name: 'bandit',
   summary: 'A stateless contextual slate bandit (bilinear attractiveness, position-based clicks) with a known optimum, for regret curves.',
   params: banditParams,
-  check: checkSlateFits,
+  check: checkBandit,
   create: (values, options) => new BanditEnv(values, options.seed, options.batchSize),
 });

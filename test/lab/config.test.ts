@@ -120,7 +120,7 @@ describe('config loading: every problem is one line naming the field, the value 
     const raw = valid();
     raw.agents[1].kind = 'randon';
     const issue = issueAt(raw, 'agents[1].kind');
-    expect(issue).toContain('unknown policy "randon"');
+    expect(issue).toContain('unknown policy or agent "randon"');
     expect(issue).toContain('did you mean "random"?');
   });
 
@@ -176,7 +176,7 @@ describe('config loading: every problem is one line naming the field, the value 
   });
 
   it('unknown top-level and nested fields', () => {
-    expect(issueAt({ ...valid(), agent: [] }, 'agent')).toContain('unknown field; known: name, seed, world, seeds, agents, evaluation (did you mean "agents"?)');
+    expect(issueAt({ ...valid(), agent: [] }, 'agent')).toContain('unknown field; known: name, seed, world, seeds, agents, evaluation, training (did you mean "agents"?)');
     expect(issueAt({ ...valid(), evaluation: { episodes: 5, batchsize: 4 } }, 'evaluation.batchsize')).toContain('did you mean "batchSize"?');
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
 import { type Env, type SlateDecider } from '../../sim/env.ts';
@@ -18,6 +19,14 @@ const Z999 = 3.29; // two-sided 99.9% normal quantile
 
 const params = (overrides: Partial<BanditParams> = {}): BanditParams => ({ ...defaultParams(banditParams), ...overrides });
 
+/** The hidden parts of a bandit instance that the tests read. */
+interface BanditInternals {
+  readonly theta: Float64Array;
+  readonly itemBias: Float64Array;
+  readonly catalogFeatures: Float32Array;
+}
+const internals = (env: Env) => env as unknown as BanditInternals;
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /** The oracle: the K candidates of highest immediate value (e_0 a_i), best first. */
 function oracle(env: Env): SlateDecider {
@@ -213,5 +222,225 @@ describe('bandit: reproducibility', () => {
 
   it('gives identical records for batch sizes 1 and 7 with the oracle (ground truth is per row)', () => {
     expect(run(params(), oracle, 10, 7)).toEqual(run(params(), oracle, 10, 1));
+  });
+});
+
+/**
+ * SHA-256 of everything a run shows (slates, signals, rewards, done flags, the next observation's
+ * features and ids, the truth's immediate values) and of its records: a fingerprint of the world's
+ * behaviour for one seed (8 episodes of 25 steps, batch 3, random slates).
+ */
+function fingerprint(p: BanditParams): string {
+  const batchSize = 3;
+  const env = bandit.create({ ...p, horizon: 25 }, { seed: SEED, batchSize });
+  const hash = createHash('sha256');
+  const values = new Float32Array(batchSize * env.spec.numCandidates);
+  const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const records = runEpisodes(env, random, {
+    episodes: 8,
+    seed: SEED,
+    streamKey: 'test',
+    onStep: (result, slates) => {
+      env.truth.immediateValue(values);
+      const { userFeatures, itemFeatures, itemIds } = env.observation;
+      for (const a of [slates, result.signals, result.reward, result.done, userFeatures, itemFeatures, itemIds, values]) hash.update(bytes(a));
+    },
+  });
+  hash.update(JSON.stringify(records));
+  return hash.digest('hex');
+}
+
+describe('bandit: catalog', () => {
+  const catalogParams = (overrides: Partial<BanditParams> = {}) => params({ catalog: 50, candidates: 20, dim: 4, horizon: 30, ...overrides });
+
+  it('offers each step distinct catalog rows, drawn uniformly, from a table fixed per seed (candidateArms = candidateItems)', () => {
+    const p = catalogParams();
+    const m = p.catalog;
+    const n = p.candidates;
+    const batchSize = 3;
+    const env = bandit.create(p, { seed: SEED, batchSize });
+    const { observation, spec } = env;
+    expect(spec.catalogSize).toBe(m);
+    expect(spec.armCount).toBe(m);
+    expect(observation.itemFeatures.length).toBe(m * p.dim);
+    expect(Array.from(observation.itemIds)).toEqual(Array.from({ length: m }, (_, i) => i));
+    expect(observation.candidateArms).toBe(observation.candidateItems);
+    expect(observation.itemFeatures).toBe(internals(env).catalogFeatures);
+    const table = Float32Array.from(observation.itemFeatures);
+    for (let item = 0; item < m; item++) expect(Math.hypot(...table.subarray(item * p.dim, (item + 1) * p.dim))).toBeCloseTo(1, 6);
+    const counts = new Float64Array(m);
+    let steps = 0;
+    const slates = new Int32Array(batchSize * p.slateSize);
+    const rngs = Array.from({ length: batchSize }, (_, row) => new Rng(`bandit-catalog/${row}`));
+    for (let block = 0; block < 10; block++) {
+      for (let row = 0; row < batchSize; row++) env.resetRow(row, block * batchSize + row);
+      for (let t = 0; t < p.horizon; t++) {
+        for (let row = 0; row < batchSize; row++) {
+          const items = Array.from(observation.candidateItems.subarray(row * n, (row + 1) * n));
+          for (const item of items) {
+            expect(Number.isInteger(item) && item >= 0 && item < m).toBe(true);
+            counts[item]++;
+          }
+          expect(new Set(items).size).toBe(n);
+          steps++;
+        }
+        expect(observation.itemFeatures).toEqual(table);
+        random.act(observation, rngs, slates);
+        env.step(slates);
+      }
+    }
+    // Each item is a candidate with probability n/m per step: chi-square over the m counts
+    // (m - 1 = 49 degrees of freedom; 85.35 is its 99.9% quantile).
+    const q = n / m;
+    let chi2 = 0;
+    for (let item = 0; item < m; item++) chi2 += (counts[item] - steps * q) ** 2 / (steps * q * (1 - q));
+    expect(steps).toBe(900);
+    expect(chi2).toBeLessThan(85.35);
+    // The same table for another instance of the seed, another for another seed.
+    const tableOf = (seed: SeedKey) => Array.from(bandit.create(p, { seed, batchSize: 1 }).observation.itemFeatures);
+    expect(tableOf(SEED)).toEqual(Array.from(table));
+    expect(tableOf({ experiment: 0, run: 4 })).not.toEqual(Array.from(table));
+  });
+
+  it('scores attractiveness = sigmoid(scale x^T Theta phi + bias + beta_i) for the candidates', () => {
+    const p = catalogParams({ catalog: 30, candidates: 6, scoreScaling: 1.7, bias: -0.5, itemBiasSd: 1.5 });
+    const d = p.dim;
+    const n = p.candidates;
+    const env = bandit.create(p, { seed: SEED, batchSize: 2 });
+    const { theta, itemBias, catalogFeatures } = internals(env);
+    expect(itemBias.length).toBe(30);
+    const values = new Float32Array(2 * n);
+    const slates = new Int32Array(2 * p.slateSize);
+    const rngs = [new Rng('bandit-score/0'), new Rng('bandit-score/1')];
+    for (let episode = 0; episode < 4; episode++) {
+      env.resetRow(0, 2 * episode);
+      env.resetRow(1, 2 * episode + 1);
+      for (let t = 0; t < 5; t++) {
+        env.truth.immediateValue(values); // e_0 = 1
+        const { userFeatures, candidateItems } = env.observation;
+        for (let row = 0; row < 2; row++) {
+          for (let c = 0; c < n; c++) {
+            const item = candidateItems[row * n + c];
+            let score = 0;
+            for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) score += userFeatures[row * d + i] * theta[i * d + j] * catalogFeatures[item * d + j];
+            expect(values[row * n + c]).toBeCloseTo(sigmoid(1.7 * score - 0.5 + itemBias[item]), 6);
+          }
+        }
+        random.act(env.observation, rngs, slates);
+        env.step(slates);
+      }
+    }
+  });
+
+  it('draws item biases with mean 0 and sd itemBiasSd (M = 20,000; 99.9% z bounds), and nests catalogs', () => {
+    const m = 20_000;
+    const sd = 0.7;
+    const env = bandit.create(catalogParams({ catalog: m, itemBiasSd: sd }), { seed: SEED, batchSize: 1 });
+    const { itemBias, catalogFeatures } = internals(env);
+    let sum = 0;
+    let sumSquares = 0;
+    let withinOneSd = 0;
+    for (const beta of itemBias) {
+      sum += beta;
+      sumSquares += beta * beta;
+      if (Math.abs(beta) < sd) withinOneSd++;
+    }
+    const mean = sum / m;
+    const sampleSd = Math.sqrt((sumSquares - m * mean * mean) / (m - 1));
+    // Standard errors: sd / sqrt(M) = 0.0049 for the mean, about sd / sqrt(2M) = 0.0035 for the sd.
+    expect(Math.abs(mean)).toBeLessThan((Z999 * sd) / Math.sqrt(m));
+    expect(Math.abs(sampleSd - sd)).toBeLessThan((Z999 * sd) / Math.sqrt(2 * m));
+    // Normal, not merely centred and scaled: P(|beta| < sd) = 0.6827.
+    expect(Math.abs(withinOneSd / m - 0.6827)).toBeLessThan(Z999 * Math.sqrt((0.6827 * 0.3173) / m));
+    // itemBiasSd = 0: no biases. Item i is the same whatever the catalog size (features and bias).
+    expect(internals(bandit.create(catalogParams({ catalog: 100, itemBiasSd: 0 }), { seed: SEED, batchSize: 1 })).itemBias.every((b) => b === 0)).toBe(true);
+    const small = internals(bandit.create(catalogParams({ catalog: 50, itemBiasSd: sd }), { seed: SEED, batchSize: 1 }));
+    expect(Array.from(small.itemBias)).toEqual(Array.from(itemBias.subarray(0, 50)));
+    expect(Array.from(small.catalogFeatures)).toEqual(Array.from(catalogFeatures.subarray(0, 50 * 4)));
+  });
+
+  it('gives identical records for batch sizes 1 and 13 (random slates and the oracle)', () => {
+    const p = catalogParams({ catalog: 40 });
+    expect(run(p, () => random, 30, 13)).toEqual(run(p, () => random, 30, 1));
+    expect(run(p, oracle, 30, 13)).toEqual(run(p, oracle, 30, 1));
+  });
+
+  it('catalog 0 keeps the world without a catalog exactly as it was (fingerprint of a run)', () => {
+    // Recorded with the world as it was before the catalog option existed.
+    const before = 'e9d2e024e2693219822767a56338cdacfa7cfecc1bcbed0e428aa6deba77eb5d';
+    expect(fingerprint(params())).toBe(before);
+    expect(fingerprint(params({ catalog: 0, itemBiasSd: 3 }))).toBe(before);
+    const env = bandit.create(params({ catalog: 0 }), { seed: SEED, batchSize: 2 });
+    expect(env.spec.catalogSize).toBe(0);
+    expect(env.spec.armCount).toBe(0);
+    expect(Array.from(env.observation.candidateArms).every((arm) => arm === -1)).toBe(true);
+    // Theta is the same with and without a catalog.
+    expect(internals(bandit.create(params({ catalog: 100 }), { seed: SEED, batchSize: 1 })).theta).toEqual(internals(env).theta);
+    expect(fingerprint(params({ catalog: 100 }))).not.toBe(before);
+  });
+
+  it('rejects a catalog smaller than candidates, naming `catalog`', () => {
+    const check = (overrides: Partial<BanditParams>) => bandit.check?.(params(overrides)) ?? [];
+    const issues = check({ candidates: 20, catalog: 19 });
+    expect(issues.map((issue) => issue.field)).toEqual(['catalog']);
+    expect(issues[0].message).toMatch(/catalog 19 is smaller than candidates 20/);
+    expect(issues[0].message).toMatch(/raise catalog to at least 20/);
+    expect(check({ candidates: 20, catalog: 20 })).toEqual([]);
+    expect(check({ candidates: 20, catalog: 0 })).toEqual([]);
+    // Both checks at once.
+    expect(check({ candidates: 20, slateSize: 21, catalog: 5 }).map((issue) => issue.field)).toEqual(['slateSize', 'catalog']);
+    // Building the world anyway fails at once (the distinct draw would never end).
+    expect(() => bandit.create(params({ catalog: 19 }), { seed: SEED, batchSize: 1 })).toThrow(/catalog 19/);
+  });
+
+  it('knows the optimal slate reward: >= any random slate, = the top-K slate, and the regret metric sums the gap', () => {
+    const p = catalogParams();
+    const { candidates: n, slateSize: k } = p;
+    const batchSize = 4;
+    const env = bandit.create(p, { seed: SEED, batchSize });
+    const values = new Float32Array(batchSize * n);
+    const optimal = new Float32Array(batchSize);
+    const expected = new Float32Array(batchSize);
+    const slates = new Int32Array(batchSize * k);
+    const best = new Int32Array(batchSize * k);
+    const rngs = Array.from({ length: batchSize }, (_, row) => new Rng(`bandit-optimum/${row}`));
+    const gap = new Float64Array(batchSize);
+    const metrics = new Float64Array(2);
+    let strictlyBelow = 0;
+    for (let row = 0; row < batchSize; row++) env.resetRow(row, row);
+    for (let t = 0; t < p.horizon; t++) {
+      env.truth.optimalSlateReward!(optimal);
+      env.truth.immediateValue(values);
+      for (let row = 0; row < batchSize; row++) {
+        const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[row * n + b] - values[row * n + a]);
+        for (let slot = 0; slot < k; slot++) best[row * k + slot] = order[slot];
+      }
+      env.truth.expectedSlateReward(best, expected);
+      for (let row = 0; row < batchSize; row++) expect(optimal[row]).toBeCloseTo(expected[row], 6);
+      for (let draw = 0; draw < 20; draw++) {
+        random.act(env.observation, rngs, slates);
+        env.truth.expectedSlateReward(slates, expected);
+        for (let row = 0; row < batchSize; row++) {
+          expect(optimal[row]).toBeGreaterThanOrEqual(expected[row]);
+          if (expected[row] < optimal[row] - 1e-6) strictlyBelow++;
+        }
+      }
+      for (let row = 0; row < batchSize; row++) gap[row] += optimal[row] - expected[row]; // the last random slate is played
+      const result = env.step(slates);
+      if (t === p.horizon - 1) expect(Array.from(result.done)).toEqual([1, 1, 1, 1]);
+    }
+    expect(strictlyBelow).toBeGreaterThan(0.9 * p.horizon * batchSize * 20);
+    for (let row = 0; row < batchSize; row++) {
+      env.episodeMetrics(row, metrics);
+      expect(metrics[0]).toBeCloseTo(gap[row], 4); // float32 truth values, 30 steps
+      expect(metrics[0]).toBeGreaterThan(0);
+    }
+  });
+
+  it('has zero regret for the optimal slate policy', () => {
+    for (const record of run(catalogParams(), oracle, 10, 3)) {
+      expect(Math.abs(record.extra[0])).toBeLessThan(1e-6);
+      expect(record.extra[1]).toBeGreaterThan(0);
+    }
   });
 });

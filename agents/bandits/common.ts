@@ -1,0 +1,164 @@
+// Pieces the bandits share: which slots were examined, the shown (arm, click) pairs of a round,
+// posterior sampling. Functions over typed arrays, no classes to inherit from.
+import type { Observation, WorldSpec } from '../../sim/env.ts';
+import type { Rng } from '../../sim/rng.ts';
+import type { Transition } from '../agent.ts';
+
+/**
+ * K: the probability that each slot is examined, as the world's declared choice model says
+ * (position-based worlds: e_k falls with the slot); 1 for every slot where the model considers the
+ * whole slate (RecSim's single-choice models). Bandits weigh what they learn from slot k by e_k:
+ * an unclicked slot that was probably never seen is little evidence against its item (the
+ * position-based model, Craswell et al. 2008; PBM-UCB of Lagree et al. 2016 counts e_k as the
+ * effective number of pulls).
+ */
+export function examinationWeights(spec: WorldSpec): Float64Array {
+  const weights = new Float64Array(spec.slateSize);
+  for (let slot = 0; slot < spec.slateSize; slot++) weights[slot] = spec.choiceModel.examination?.(slot) ?? 1;
+  return weights;
+}
+
+/** Why a non-contextual (per-arm) bandit cannot run in this world, or null. */
+export function needsArms(spec: WorldSpec): string | null {
+  return spec.armCount > 0
+    ? null
+    : `nothing recurs in world ${spec.preset} (${spec.armDoc}), so there are no arms to learn about; ` +
+        (spec.preset === 'bandit' ? 'give the world a catalog (world.params.catalog: 200) or ' : '') +
+        'use a contextual bandit (linucb, lin-ts)';
+}
+
+/**
+ * Calls visit(row, slot, arm, candidate, click, weight) for every slot shown in the round (active
+ * rows), with the slot's click (the world's click signal) and examination weight.
+ */
+export function forEachShown(
+  transition: Transition,
+  spec: WorldSpec,
+  weights: Float64Array,
+  visit: (row: number, slot: number, arm: number, candidate: number, click: number, weight: number) => void,
+): void {
+  const { slateSize: k, numCandidates: n, clickSignal } = spec;
+  const signalCount = spec.signalNames.length;
+  const { before, action, signals } = transition;
+  const rows = before.active.length;
+  for (let row = 0; row < rows; row++) {
+    if (transition.episode[row] < 0) continue;
+    for (let slot = 0; slot < k; slot++) {
+      const candidate = action.slates[row * k + slot];
+      const arm = before.candidateArms[row * n + candidate];
+      const click = signals[(row * k + slot) * signalCount + clickSignal] > 0 ? 1 : 0;
+      visit(row, slot, arm, candidate, click, weights[slot]);
+    }
+  }
+}
+
+/** Rows of the observation (its batch may differ between training and evaluation). */
+export function rowsOf(observation: Observation): number {
+  return observation.active.length;
+}
+
+/** Gamma(shape, 1) by Marsaglia & Tsang (2000), "A simple method for generating gamma variables". */
+export function sampleGamma(rng: Rng, shape: number): number {
+  if (shape < 1) {
+    // Boost: Gamma(a) = Gamma(a + 1) * U^(1/a).
+    return sampleGamma(rng, shape + 1) * Math.pow(rng.uniformPositive(), 1 / shape);
+  }
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = rng.normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rng.uniformPositive();
+    if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b). */
+export function sampleBeta(rng: Rng, a: number, b: number): number {
+  const x = sampleGamma(rng, a);
+  const y = sampleGamma(rng, b);
+  return x / (x + y);
+}
+
+/**
+ * Per-arm click statistics under the position-based model: `pulls[a]` sums the examination
+ * probabilities of the slots arm a was shown in (effective pulls), `clicks[a]` its clicks, so
+ * clicks / pulls estimates the arm's attractiveness (the probability of a click once examined).
+ */
+export class ArmStats {
+  /** A: effective pulls and clicks per arm. */
+  readonly pulls: Float64Array;
+  readonly clicks: Float64Array;
+  /** Effective pulls over all arms. */
+  totalPulls = 0;
+  private readonly weights: Float64Array;
+
+  constructor(private readonly spec: WorldSpec) {
+    this.pulls = new Float64Array(spec.armCount);
+    this.clicks = new Float64Array(spec.armCount);
+    this.weights = examinationWeights(spec);
+  }
+
+  observe(transition: Transition): void {
+    forEachShown(transition, this.spec, this.weights, (_row, _slot, arm, _candidate, click, weight) => {
+      this.pulls[arm] += weight;
+      this.clicks[arm] += click;
+      this.totalPulls += weight;
+    });
+  }
+
+  /** The estimate (clicks + 1) / (pulls + 2): Laplace's rule, 1/2 for an arm never seen. */
+  mean(arm: number): number {
+    return (this.clicks[arm] + 1) / (this.pulls[arm] + 2);
+  }
+}
+
+/**
+ * Writes score(arm of candidate) for every candidate of every active row (B x N), row by row;
+ * `score` may draw from the row's stream.
+ */
+export function scoreCandidates(observation: Observation, numCandidates: number, scores: Float64Array, score: (arm: number, row: number) => number): void {
+  const rows = rowsOf(observation);
+  const arms = observation.candidateArms;
+  for (let row = 0; row < rows; row++) {
+    if (observation.active[row] === 0) continue;
+    for (let c = row * numCandidates, end = c + numCandidates; c < end; c++) scores[c] = score(arms[c], row);
+  }
+}
+
+/**
+ * Monte Carlo propensities of a sampling policy for row `row` (Thompson sampling has no closed
+ * form): `samples` fresh slates from drawSlate (which must use a stream of its own, so that asking
+ * for propensities changes no decision). Writes action.slateProb[row], action.slotProb (B x K) and
+ * the row's N x K slot marginals into marginals[row * N * K ...].
+ */
+export function estimatePropensities(
+  row: number,
+  samples: number,
+  n: number,
+  k: number,
+  drawSlate: (out: Int32Array) => void,
+  action: { readonly slates: Int32Array; readonly slateProb: Float64Array; readonly slotProb: Float64Array },
+  marginals: Float64Array,
+  scratch: Int32Array,
+): void {
+  const base = row * n * k;
+  marginals.fill(0, base, base + n * k);
+  let sameSlate = 0;
+  for (let s = 0; s < samples; s++) {
+    drawSlate(scratch);
+    let same = true;
+    for (let slot = 0; slot < k; slot++) {
+      marginals[base + scratch[slot] * k + slot] += 1 / samples;
+      same &&= scratch[slot] === action.slates[row * k + slot];
+    }
+    if (same) sameSlate++;
+  }
+  action.slateProb[row] = sameSlate / samples;
+  for (let slot = 0; slot < k; slot++) action.slotProb[row * k + slot] = marginals[base + action.slates[row * k + slot] * k + slot];
+}

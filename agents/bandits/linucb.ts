@@ -1,0 +1,54 @@
+// LinUCB with hybrid linear models (Li, Chu, Langford & Schapire 2010, Algorithm 2), slate-aware:
+// each candidate's index is z . beta-hat + theta-hat_a + alpha sqrt(s), s the width of line 9, and
+// the slate is the K highest, best first. The model and its updates (position-weighted) are in
+// agents/bandits/linear.ts. Evaluation ranks by the mean alone. Deterministic: propensities are 1.
+import { topKByScore } from '../../policies/slate.ts';
+import { defineAgent } from '../agent.ts';
+import { rowsOf } from './common.ts';
+import { featureCount, HybridLinearModel, linearParams } from './linear.ts';
+
+export const linucb = defineAgent({
+  name: 'linucb',
+  summary: 'LinUCB, hybrid linear model (shared user x item features plus a per-arm bias): top K by upper confidence bound.',
+  family: 'bandit',
+  learns: 'a ridge regression of clicks on user x item features, plus a bias per arm where arms recur (Li et al. 2010)',
+  params: {
+    alpha: { type: 'number', default: 0.5, min: 0, doc: 'width of the confidence bound, in noise standard deviations (a click\'s sd is at most 0.5)' },
+    ...linearParams,
+  },
+  unsupported: (spec, hp) => {
+    const count = featureCount(spec, hp.features, hp.perArm);
+    return typeof count === 'string' ? count : null;
+  },
+  create: (hp, { spec }) => {
+    const { numCandidates: n, slateSize: k } = spec;
+    const model = new HybridLinearModel(spec, hp.features, hp.perArm, hp.ridge);
+    const scores = new Float64Array(spec.batchSize * n); // B x N: each candidate's index
+    const z = new Float64Array(model.k);
+    return {
+      act(observation, _rowRngs, action, mode) {
+        const rows = rowsOf(observation);
+        const beta = model.beta;
+        for (let row = 0; row < rows; row++) {
+          if (observation.active[row] === 0) continue;
+          if (mode === 'train') model.prepareRow(observation, row);
+          for (let c = 0; c < n; c++) {
+            const arm = observation.candidateArms[row * n + c];
+            model.encode(observation, row, c, z);
+            let mean = model.theta(arm);
+            for (let p = 0; p < model.k; p++) mean += z[p] * beta[p];
+            scores[row * n + c] = mode === 'train' ? mean + hp.alpha * Math.sqrt(Math.max(0, model.varianceOf(z, observation, row, c, arm))) : mean;
+          }
+        }
+        topKByScore(scores, observation.active, n, k, action.slates);
+      },
+      observe(transition) {
+        model.observe(transition);
+      },
+      update() {
+        model.refresh();
+        return {};
+      },
+    };
+  },
+});

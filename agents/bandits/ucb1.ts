@@ -1,0 +1,45 @@
+// UCB1 over arms (Auer, Cesa-Bianchi & Fischer 2002, "Finite-time analysis of the multiarmed
+// bandit problem", figure 1), slate-aware: the K candidates of highest index, best first, where an
+// arm's index is mean + c sqrt(2 ln t / n_a). Pulls are counted under the position-based model
+// (PBM-UCB, Lagree et al. 2016): a slot counts as e_k of a pull, so n_a and t are effective pulls.
+// Arms never shown rank first. Evaluation ranks by the mean alone.
+import { topKByScore } from '../../policies/slate.ts';
+import { defineAgent } from '../agent.ts';
+import { ArmStats, needsArms, scoreCandidates } from './common.ts';
+
+export const ucb1 = defineAgent({
+  name: 'ucb1',
+  summary: 'UCB1 over arms: the top K by mean click rate plus an exploration bonus sqrt(2 ln t / n).',
+  family: 'bandit',
+  learns: 'click rate per arm (catalog item or document cluster), position-weighted',
+  params: {
+    exploration: { type: 'number', default: 1, min: 0, doc: 'c: multiplies the bonus sqrt(2 ln t / n_a) (1 is UCB1)' },
+  },
+  unsupported: (spec) => needsArms(spec),
+  create: (hp, { spec }) => {
+    const { numCandidates: n, slateSize: k } = spec;
+    const stats = new ArmStats(spec);
+    const scores = new Float64Array(spec.batchSize * n); // B x N: each candidate's arm index
+    return {
+      act(observation, _rowRngs, action, mode) {
+        if (mode === 'eval') {
+          scoreCandidates(observation, n, scores, (arm) => stats.mean(arm));
+        } else {
+          const logT = Math.log(Math.max(stats.totalPulls, 1));
+          scoreCandidates(observation, n, scores, (arm) => {
+            const pulls = stats.pulls[arm];
+            if (pulls === 0) return Infinity;
+            return stats.clicks[arm] / pulls + hp.exploration * Math.sqrt((2 * logT) / pulls);
+          });
+        }
+        topKByScore(scores, observation.active, n, k, action.slates);
+      },
+      observe(transition) {
+        stats.observe(transition);
+      },
+      update() {
+        return {};
+      },
+    };
+  },
+});

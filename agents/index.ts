@@ -1,0 +1,16 @@
+// The registry of learning agents: one line each. With the policies' registry it feeds config
+// validation and `slatelab list`; a config's `kind` names a policy or an agent.
+import type { AgentDefinition } from './agent.ts';
+import { epsilonGreedy } from './bandits/epsilon-greedy.ts';
+import { linTs } from './bandits/lin-ts.ts';
+import { linucb } from './bandits/linucb.ts';
+import { thompson } from './bandits/thompson.ts';
+import { ucb1 } from './bandits/ucb1.ts';
+
+export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
+  'epsilon-greedy': epsilonGreedy,
+  ucb1,
+  thompson,
+  linucb,
+  'lin-ts': linTs,
+};
