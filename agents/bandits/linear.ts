@@ -31,8 +31,8 @@ export const linearParams = {
   ridge: { type: 'number', default: 1, min: 1e-9, doc: 'lambda: the ridge penalty (A0 and each A_a start at lambda I)' },
 } as const;
 
-/** At most this many shared features: A0 is k x k and every shown slot updates it. */
-export const MAX_FEATURES = 1024;
+/** At most this many shared features: A0 is k x k and every shown slot costs about 1.5 k^2 (k = 256: ~100k flops a slot). */
+export const MAX_FEATURES = 256;
 
 /** The number of shared features, or why the map does not fit the world. */
 export function featureCount(spec: WorldSpec, features: FeatureMap, perArm: boolean): number | string {
