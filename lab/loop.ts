@@ -44,6 +44,10 @@ export interface RunEpisodesOptions {
   readonly onStep?: (result: StepResult, slates: Int32Array) => void;
   /** Safety valve against worlds that never end an episode. */
   readonly maxStepsPerEpisode?: number;
+  /** Ask for the acting policy's propensities every round (for logging); onStep can read them from `action`. */
+  readonly propensities?: boolean;
+  /** With propensities: called after every step with the action played (slates and propensities). */
+  readonly onAction?: (action: Action) => void;
 }
 
 /** Evaluates a fixed policy (a SlateDecider) on episodes 0..episodes-1: see evaluate. */
@@ -62,6 +66,8 @@ export function evaluate(env: Env, agent: Agent, options: RunEpisodesOptions): E
     episodes: options.episodes,
     maxStepsPerEpisode: options.maxStepsPerEpisode,
     onStep: options.onStep,
+    propensities: options.propensities,
+    onAction: options.onAction,
     onEpisode: (record) => {
       records[record.episode] = record;
       options.onEpisode?.(record);
@@ -120,6 +126,8 @@ interface RolloutOptions {
   readonly onEpisode?: (record: EpisodeRecord) => void;
   readonly onStep?: (result: StepResult, slates: Int32Array) => void;
   readonly onRound?: (report: RoundReport) => void;
+  readonly propensities?: boolean;
+  readonly onAction?: (action: Action) => void;
 }
 
 function rollout(env: Env, agent: Agent, options: RolloutOptions): { steps: number; episodes: number; rounds: number } {
@@ -130,6 +138,7 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): { steps: numb
   const maxSteps = options.maxStepsPerEpisode ?? 1_000_000;
   const stepBudget = options.stepBudget ?? Infinity;
   const action = allocateAction(rows, slateSize);
+  action.propensities = options.propensities === true;
   const rowEpisode = new Int32Array(rows).fill(-1); // the episode index relative to firstEpisode
   const rowReturn = new Float64Array(rows);
   const rowLength = new Int32Array(rows);
@@ -180,7 +189,13 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): { steps: numb
     const context = observation.context;
     for (let row = 0; row < rows; row++) rowDay[row] = context[row * 3];
     transition?.snapshot(observation, rowEpisode, firstEpisode, rowLength);
+    if (action.propensities) {
+      // Fresh each round: a deterministic round leaves 1, whatever an earlier round wrote.
+      action.slateProb.fill(1);
+      action.slotProb.fill(1);
+    }
     agent.act(observation, rowRngs, action, mode);
+    if (action.propensities) options.onAction?.(action);
     if (optimal && played) {
       env.truth.expectedSlateReward(action.slates, played);
       env.truth.optimalSlateReward!(optimal);

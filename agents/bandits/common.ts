@@ -59,10 +59,20 @@ export function rowsOf(observation: Observation): number {
 
 /** Gamma(shape, 1) by Marsaglia & Tsang (2000), "A simple method for generating gamma variables". */
 export function sampleGamma(rng: Rng, shape: number): number {
-  if (shape < 1) {
-    // Boost: Gamma(a) = Gamma(a + 1) * U^(1/a).
-    return sampleGamma(rng, shape + 1) * Math.pow(rng.uniformPositive(), 1 / shape);
-  }
+  return Math.exp(sampleLogGamma(rng, shape));
+}
+
+/**
+ * log of a Gamma(shape, 1) draw. Below shape 1, Marsaglia & Tsang's boost Gamma(a) = Gamma(a + 1)
+ * U^(1/a) is applied in log space: for tiny shapes (a Haldane-like prior, a = 1e-6) the draw itself
+ * underflows to 0, its logarithm does not.
+ */
+export function sampleLogGamma(rng: Rng, shape: number): number {
+  if (shape < 1) return sampleLogGamma(rng, shape + 1) + Math.log(rng.uniformPositive()) / shape;
+  return Math.log(marsagliaTsang(rng, shape));
+}
+
+function marsagliaTsang(rng: Rng, shape: number): number {
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {
@@ -78,11 +88,11 @@ export function sampleGamma(rng: Rng, shape: number): number {
   }
 }
 
-/** Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b). */
+/** Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b), i.e. 1 / (1 + exp(log Y - log X)): never 0 / 0. */
 export function sampleBeta(rng: Rng, a: number, b: number): number {
-  const x = sampleGamma(rng, a);
-  const y = sampleGamma(rng, b);
-  return x / (x + y);
+  const logX = sampleLogGamma(rng, a);
+  const logY = sampleLogGamma(rng, b);
+  return 1 / (1 + Math.exp(logY - logX));
 }
 
 /**
@@ -133,9 +143,11 @@ export function scoreCandidates(observation: Observation, numCandidates: number,
 
 /**
  * Monte Carlo propensities of a sampling policy for row `row` (Thompson sampling has no closed
- * form): `samples` fresh slates from drawSlate (which must use a stream of its own, so that asking
- * for propensities changes no decision). Writes action.slateProb[row], action.slotProb (B x K) and
- * the row's N x K slot marginals into marginals[row * N * K ...].
+ * form): the slate played plus `samples` fresh slates from drawSlate (which must use a stream of
+ * its own, so that asking for propensities changes no decision). Counting the played slate once
+ * keeps every reported propensity above 0 (an inverse-propensity weight is never 1 / 0); the
+ * estimate is biased by at most 1 / (samples + 1). Writes action.slateProb[row], action.slotProb
+ * (B x K) and the row's N x K slot marginals into marginals[row * N * K ...].
  */
 export function estimatePropensities(
   row: number,
@@ -148,17 +160,25 @@ export function estimatePropensities(
   scratch: Int32Array,
 ): void {
   const base = row * n * k;
+  const weight = 1 / (samples + 1);
   marginals.fill(0, base, base + n * k);
-  let sameSlate = 0;
+  for (let slot = 0; slot < k; slot++) marginals[base + action.slates[row * k + slot] * k + slot] += weight;
+  let sameSlate = 1;
   for (let s = 0; s < samples; s++) {
     drawSlate(scratch);
     let same = true;
     for (let slot = 0; slot < k; slot++) {
-      marginals[base + scratch[slot] * k + slot] += 1 / samples;
+      marginals[base + scratch[slot] * k + slot] += weight;
       same &&= scratch[slot] === action.slates[row * k + slot];
     }
     if (same) sameSlate++;
   }
-  action.slateProb[row] = sameSlate / samples;
+  action.slateProb[row] = sameSlate * weight;
   for (let slot = 0; slot < k; slot++) action.slotProb[row * k + slot] = marginals[base + action.slates[row * k + slot] * k + slot];
+}
+
+/** The N x K slot marginals of a deterministic decision: 1 where the slate put each candidate. */
+export function deterministicMarginals(slates: Int32Array, row: number, n: number, k: number, out: Float64Array): void {
+  out.fill(0, 0, n * k);
+  for (let slot = 0; slot < k; slot++) out[slates[row * k + slot] * k + slot] = 1;
 }

@@ -38,7 +38,14 @@ export const epsilonGreedy = defineAgent({
         const epsilon = mode === 'train' ? epsilonNow() : 0;
         lastEpsilon = epsilon;
         greedy.set(action.slates.subarray(0, rows * k));
-        if (epsilon === 0) return;
+        if (epsilon === 0) {
+          // Greedy: every slate it plays has probability 1.
+          if (action.propensities) {
+            action.slateProb.fill(1, 0, rows);
+            action.slotProb.fill(1, 0, rows * k);
+          }
+          return;
+        }
         for (let row = 0; row < rows; row++) {
           if (observation.active[row] === 0) continue;
           // One uniform per row decides; the random slate then draws from the same stream.

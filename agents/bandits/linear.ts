@@ -14,7 +14,7 @@
 // beta-hat are then fixed while the next round acts (rounds are synchronous, agents/agent.ts).
 import type { Observation, WorldSpec } from '../../sim/env.ts';
 import type { Transition } from '../agent.ts';
-import { examinationWeights, forEachShown } from './common.ts';
+import { examinationWeights } from './common.ts';
 
 export const FEATURE_MAPS = ['outer', 'product', 'item'] as const;
 export type FeatureMap = (typeof FEATURE_MAPS)[number];
@@ -76,11 +76,30 @@ export class HybridLinearModel {
   private readonly weights: Float64Array;
   private readonly z: Float64Array;
   private readonly scaled: Float64Array;
+  /** k: B_a before a slot's update (observe). */
+  private readonly oldB: Float64Array;
   private readonly column: Float64Array;
   readonly intercept: boolean;
-  /** k x D: per row, the map phi -> A0^-1 z(u, phi) without the intercept, and its intercept column. */
+  /**
+   * D x k (column j of the map at [j k, (j + 1) k)): per row, the map phi -> A0^-1 z(u, phi)
+   * without the intercept, and its intercept column.
+   */
   private readonly rowMap: Float64Array;
   private readonly rowConstant: Float64Array;
+  /** k x k: A0^-1 column by column (column c at [c k, (c + 1) k)), the same numbers as a0Inverse. */
+  private readonly inverseColumns: Float64Array;
+  /**
+   * z as factors (scoreRow): z_p = zUser[p] phi[zItem[p]], where phi holds a candidate's item
+   * features and phi[D] = 1, and zUser[p] is the row's user feature zUserIndex[p] (1 where that is
+   * -1). outer: u_i phi_j; product: u_j phi_j; item: 1 phi_j; the intercept: 1 1. Each product is
+   * exactly encode's value (1 x = x).
+   */
+  private readonly zUserIndex: Int32Array;
+  private readonly zItem: Int32Array;
+  private readonly zUser: Float64Array;
+  private readonly phi: Float64Array;
+  /** k zeros: the cross term's source without the per-arm part. */
+  private readonly zeros: Float64Array;
 
   constructor(
     private readonly spec: WorldSpec,
@@ -110,9 +129,31 @@ export class HybridLinearModel {
     this.weights = examinationWeights(spec);
     this.z = new Float64Array(k);
     this.scaled = new Float64Array(k);
+    this.oldB = new Float64Array(k);
     this.column = new Float64Array(k);
     this.rowMap = new Float64Array(k * spec.itemFeatureDim);
     this.rowConstant = new Float64Array(k);
+    this.inverseColumns = new Float64Array(k * k);
+    const { userFeatureDim: u, itemFeatureDim: d, affinityDim } = spec;
+    this.zUserIndex = new Int32Array(k).fill(-1);
+    this.zItem = new Int32Array(k).fill(d);
+    if (features === 'outer') {
+      for (let i = 0; i < u; i++) {
+        for (let j = 0; j < d; j++) {
+          this.zUserIndex[i * d + j] = i;
+          this.zItem[i * d + j] = j;
+        }
+      }
+    } else {
+      for (let j = 0; j < (features === 'product' ? affinityDim : d); j++) {
+        if (features === 'product') this.zUserIndex[j] = j;
+        this.zItem[j] = j;
+      }
+    }
+    this.zUser = new Float64Array(k);
+    this.phi = new Float64Array(d + 1);
+    this.phi[d] = 1;
+    this.zeros = new Float64Array(k);
     this.refresh();
   }
 
@@ -138,31 +179,66 @@ export class HybridLinearModel {
 
   /** Adds a round's shown slots (click of each, weighed by examination), as Algorithm 2 lines 17-22. */
   observe(transition: Transition): void {
-    const { k, a0, b0, z, scaled } = this;
-    forEachShown(transition, this.spec, this.weights, (row, _slot, arm, candidate, click, weight) => {
-      if (weight === 0) return;
-      this.encode(transition.before, row, candidate, z);
-      for (let i = 0; i < k; i++) scaled[i] = weight * z[i];
-      if (this.arms === 0) {
-        addOuter(a0, k, scaled, 1);
-        for (let i = 0; i < k; i++) b0[i] += click * scaled[i];
-        return;
+    // The slots forEachShown (common.ts) visits, in its order, written out: this is the hot path of
+    // training (every shown slot of every round), where a callback per slot costs.
+    const { slateSize: slots, numCandidates: n, clickSignal } = this.spec;
+    const signalCount = this.spec.signalNames.length;
+    const { before, action, signals, episode } = transition;
+    const { k, z, scaled, weights } = this;
+    const slates = action.slates;
+    const candidateArms = before.candidateArms;
+    const rows = before.active.length;
+    for (let row = 0; row < rows; row++) {
+      if (episode[row] < 0) continue;
+      for (let slot = 0; slot < slots; slot++) {
+        const weight = weights[slot];
+        if (weight === 0) continue;
+        const candidate = slates[row * slots + slot];
+        const click = signals[(row * slots + slot) * signalCount + clickSignal] > 0 ? 1 : 0;
+        this.encode(before, row, candidate, z);
+        for (let i = 0; i < k; i++) scaled[i] = weight * z[i];
+        if (this.arms === 0) this.addShared(scaled, click);
+        else this.addWithArm(candidateArms[row * n + candidate], scaled, click, weight);
       }
-      const armBase = arm * k;
-      const armB = this.armB;
-      // A0 += B_a^T A_a^-1 B_a; b0 += B_a^T A_a^-1 b_a (with the arm's old statistics)
-      addOuter(a0, k, armB.subarray(armBase, armBase + k), 1 / this.armA[arm]);
-      addScaled(b0, armB, armBase, k, this.armb[arm] / this.armA[arm]);
-      // A_a += x x^T; B_a += x z^T; b_a += r x, with x = e_k
-      this.armA[arm] += weight * weight;
-      for (let i = 0; i < k; i++) armB[armBase + i] += weight * scaled[i];
-      this.armb[arm] += click * weight;
-      // A0 += z z^T - B_a^T A_a^-1 B_a; b0 += r z - B_a^T A_a^-1 b_a (with the new ones)
-      addOuter(a0, k, scaled, 1);
-      addOuter(a0, k, armB.subarray(armBase, armBase + k), -1 / this.armA[arm]);
-      for (let i = 0; i < k; i++) b0[i] += click * scaled[i];
-      addScaled(b0, armB, armBase, k, -this.armb[arm] / this.armA[arm]);
-    });
+    }
+  }
+
+  /** Without the per-arm part: A0 += z z^T, b0 += r z (z scaled by e_k). */
+  private addShared(scaled: Float64Array, click: number): void {
+    const { k, a0, b0 } = this;
+    addOuter(a0, k, scaled, 1);
+    for (let i = 0; i < k; i++) b0[i] += click * scaled[i];
+  }
+
+  /**
+   * One shown slot of arm `arm`, Algorithm 2 lines 17-22 with x = e_k = weight:
+   *   A0 += B_a^T A_a^-1 B_a; b0 += B_a^T A_a^-1 b_a (with the arm's old statistics)
+   *   A_a += x x^T; B_a += x z^T; b_a += r x
+   *   A0 += z z^T - B_a^T A_a^-1 B_a; b0 += r z - B_a^T A_a^-1 b_a (with the new ones)
+   * in one pass over A0 and b0: each element gets the same three terms, computed alike, in the
+   * same order as three passes (addOuter, addScaled) would add them, so the sums are bit for bit
+   * the same.
+   */
+  private addWithArm(arm: number, scaled: Float64Array, click: number, weight: number): void {
+    const { k, a0, b0, armA, armB, armb } = this;
+    const old = this.oldB;
+    const base = arm * k;
+    const oldA = armA[arm];
+    const oldScale = 1 / oldA;
+    const oldShift = armb[arm] / oldA;
+    for (let i = 0; i < k; i++) {
+      const value = armB[base + i];
+      old[i] = value;
+      armB[base + i] = value + weight * scaled[i];
+    }
+    const newA = oldA + weight * weight;
+    armA[arm] = newA;
+    const newb = armb[arm] + click * weight;
+    armb[arm] = newb;
+    const newScale = -1 / newA;
+    const newShift = -newb / newA;
+    addOuterThree(a0, k, old, oldScale, scaled, armB, base, newScale);
+    for (let i = 0; i < k; i++) b0[i] = b0[i] + oldShift * old[i] + click * scaled[i] + newShift * armB[base + i];
   }
 
   /** Factorises A0 again and recomputes A0^-1 and beta-hat (once per round). */
@@ -170,19 +246,16 @@ export class HybridLinearModel {
     const { k, a0, cholesky, a0Inverse, column } = this;
     symmetrise(a0, k);
     choleskyFactor(a0, k, cholesky);
-    // A0^-1 column by column: solve L L^T x = e_c.
+    // A0^-1 column by column: solve L L^T x = e_c (L^-1 e_c is 0 above c: see solveLowerFrom).
     for (let c = 0; c < k; c++) {
       column.fill(0);
       column[c] = 1;
-      solveLower(cholesky, k, column);
+      solveLowerFrom(cholesky, k, column, c);
       solveUpper(cholesky, k, column);
       for (let r = 0; r < k; r++) a0Inverse[r * k + c] = column[r];
+      this.inverseColumns.set(column, c * k);
     }
-    for (let r = 0; r < k; r++) {
-      let sum = 0;
-      for (let c = 0; c < k; c++) sum += a0Inverse[r * k + c] * this.b0[c];
-      this.beta[r] = sum;
-    }
+    multiplyRows(a0Inverse, k, this.b0, 0, this.beta, 0);
     this.stamp++;
   }
 
@@ -192,13 +265,11 @@ export class HybridLinearModel {
     this.armStamp[arm] = this.stamp;
     const { k, a0Inverse, armB, armInvB, beta } = this;
     const base = arm * k;
+    multiplyRows(a0Inverse, k, armB, base, armInvB, base);
     let quad = 0;
     let dot = 0;
     for (let r = 0; r < k; r++) {
-      let sum = 0;
-      for (let c = 0; c < k; c++) sum += a0Inverse[r * k + c] * armB[base + c];
-      armInvB[base + r] = sum;
-      quad += armB[base + r] * sum;
+      quad += armB[base + r] * armInvB[base + r];
       dot += armB[base + r] * beta[r];
     }
     this.armQuad[arm] = quad;
@@ -218,23 +289,52 @@ export class HybridLinearModel {
     const { userFeatureDim: u, itemFeatureDim: d, affinityDim } = this.spec;
     const user = observation.userFeatures;
     const userBase = row * u;
-    rowMap.fill(0);
-    for (let p = 0; p < k; p++) {
-      const inverseRow = p * k;
-      const mapRow = p * d;
-      if (this.features === 'outer') {
-        for (let i = 0; i < u; i++) {
-          const ui = user[userBase + i];
-          if (ui === 0) continue;
-          for (let j = 0; j < d; j++) rowMap[mapRow + j] += a0Inverse[inverseRow + i * d + j] * ui;
+    if (this.features === 'outer') {
+      // map[p][j] = sum over i of A0^-1[p][i d + j] u_i, in the order i = 0, 1, ... from 0, zero u_i
+      // skipped. Column i d + j of A0^-1 is contiguous in inverseColumns; four p side by side.
+      const columns = this.inverseColumns;
+      for (let j = 0; j < d; j++) {
+        const mapBase = j * k;
+        let p = 0;
+        for (; p + 4 <= k; p += 4) {
+          let sum0 = 0;
+          let sum1 = 0;
+          let sum2 = 0;
+          let sum3 = 0;
+          for (let i = 0; i < u; i++) {
+            const ui = user[userBase + i];
+            if (ui === 0) continue;
+            const at = (i * d + j) * k + p;
+            sum0 += columns[at] * ui;
+            sum1 += columns[at + 1] * ui;
+            sum2 += columns[at + 2] * ui;
+            sum3 += columns[at + 3] * ui;
+          }
+          rowMap[mapBase + p] = sum0;
+          rowMap[mapBase + p + 1] = sum1;
+          rowMap[mapBase + p + 2] = sum2;
+          rowMap[mapBase + p + 3] = sum3;
         }
-      } else if (this.features === 'product') {
-        for (let j = 0; j < affinityDim; j++) rowMap[mapRow + j] = a0Inverse[inverseRow + j] * user[userBase + j];
-      } else {
-        for (let j = 0; j < d; j++) rowMap[mapRow + j] = a0Inverse[inverseRow + j];
+        for (; p < k; p++) {
+          let sum = 0;
+          for (let i = 0; i < u; i++) {
+            const ui = user[userBase + i];
+            if (ui !== 0) sum += columns[(i * d + j) * k + p] * ui;
+          }
+          rowMap[mapBase + p] = sum;
+        }
       }
-      rowConstant[p] = this.intercept ? a0Inverse[inverseRow + k - 1] : 0;
+    } else if (this.features === 'product') {
+      rowMap.fill(0);
+      for (let p = 0; p < k; p++) {
+        for (let j = 0; j < affinityDim; j++) rowMap[j * k + p] = a0Inverse[p * k + j] * user[userBase + j];
+      }
+    } else {
+      for (let p = 0; p < k; p++) {
+        for (let j = 0; j < d; j++) rowMap[j * k + p] = a0Inverse[p * k + j];
+      }
     }
+    for (let p = 0; p < k; p++) rowConstant[p] = this.intercept ? a0Inverse[p * k + k - 1] : 0;
   }
 
   /**
@@ -249,8 +349,7 @@ export class HybridLinearModel {
     let zInvZ = 0;
     for (let p = 0; p < k; p++) {
       let inverseZ = rowConstant[p];
-      const mapRow = p * d;
-      for (let j = 0; j < d; j++) inverseZ += rowMap[mapRow + j] * items[itemBase + j];
+      for (let j = 0; j < d; j++) inverseZ += rowMap[j * k + p] * items[itemBase + j];
       zInvZ += z[p] * inverseZ;
     }
     if (this.arms === 0) return zInvZ;
@@ -262,12 +361,154 @@ export class HybridLinearModel {
     return zInvZ - (2 * cross) / armA + 1 / armA + this.armQuad[arm] / (armA * armA);
   }
 
+  /**
+   * LinUCB's scores of row `row`'s candidates into out[offset..offset+N): the mean
+   * z . beta-hat + theta-hat_a and, when `explore`, plus alpha sqrt(max(0, s)) with s = varianceOf
+   * (after prepareRow, which this calls). Bit for bit what encode, theta, prepareRow and varianceOf
+   * give one by one: every sum takes the same terms in the same order. Only the loops differ: A0^-1 z
+   * is built a column of the row's map at a time (independent sums side by side), and the sums of
+   * the mean, of z^T A0^-1 z and of the cross term run in one pass.
+   */
+  scoreRow(observation: Observation, row: number, explore: boolean, alpha: number, out: Float64Array, offset: number): void {
+    const { k, beta, zUser, zUserIndex, zItem, phi } = this;
+    const { numCandidates: n, itemFeatureDim: d, userFeatureDim: u } = this.spec;
+    const candidateArms = observation.candidateArms;
+    const candidateItems = observation.candidateItems;
+    const items = observation.itemFeatures;
+    const user = observation.userFeatures;
+    const perArm = this.arms > 0;
+    for (let p = 0; p < k; p++) zUser[p] = zUserIndex[p] < 0 ? 1 : user[row * u + zUserIndex[p]];
+    if (!explore) {
+      for (let c = 0; c < n; c++) {
+        const itemBase = candidateItems[row * n + c] * d;
+        for (let j = 0; j < d; j++) phi[j] = items[itemBase + j];
+        let mean = perArm ? this.theta(candidateArms[row * n + c]) : 0;
+        for (let p = 0; p < k; p++) mean += zUser[p] * phi[zItem[p]] * beta[p];
+        out[offset + c] = mean;
+      }
+      return;
+    }
+    this.prepareRow(observation, row);
+    const { rowMap, rowConstant, armQuad, armA } = this;
+    const crossSource = perArm ? this.armInvB : this.zeros;
+    for (let c = 0; c < n; c++) {
+      const arm = candidateArms[row * n + c];
+      const itemBase = candidateItems[row * n + c] * d;
+      for (let j = 0; j < d; j++) phi[j] = items[itemBase + j];
+      let mean = perArm ? this.theta(arm) : 0; // theta also caches the arm's A0^-1 B_a^T and B_a A0^-1 B_a^T
+      let zInvZ = 0;
+      let cross = 0;
+      const crossBase = perArm ? arm * k : 0;
+      // Four elements of A0^-1 z at a time (element p: rowConstant[p] + the sum over j of
+      // map[p][j] phi_j, in the order j = 0, 1, ...), then their terms of the three sums, in p order.
+      let p = 0;
+      for (; p + 4 <= k; p += 4) {
+        let inverse0 = rowConstant[p];
+        let inverse1 = rowConstant[p + 1];
+        let inverse2 = rowConstant[p + 2];
+        let inverse3 = rowConstant[p + 3];
+        for (let j = 0, at = p; j < d; j++, at += k) {
+          const phiJ = phi[j];
+          inverse0 += rowMap[at] * phiJ;
+          inverse1 += rowMap[at + 1] * phiJ;
+          inverse2 += rowMap[at + 2] * phiJ;
+          inverse3 += rowMap[at + 3] * phiJ;
+        }
+        const z0 = zUser[p] * phi[zItem[p]];
+        mean += z0 * beta[p];
+        zInvZ += z0 * inverse0;
+        cross += z0 * crossSource[crossBase + p];
+        const z1 = zUser[p + 1] * phi[zItem[p + 1]];
+        mean += z1 * beta[p + 1];
+        zInvZ += z1 * inverse1;
+        cross += z1 * crossSource[crossBase + p + 1];
+        const z2 = zUser[p + 2] * phi[zItem[p + 2]];
+        mean += z2 * beta[p + 2];
+        zInvZ += z2 * inverse2;
+        cross += z2 * crossSource[crossBase + p + 2];
+        const z3 = zUser[p + 3] * phi[zItem[p + 3]];
+        mean += z3 * beta[p + 3];
+        zInvZ += z3 * inverse3;
+        cross += z3 * crossSource[crossBase + p + 3];
+      }
+      for (; p < k; p++) {
+        let inverse = rowConstant[p];
+        for (let j = 0, at = p; j < d; j++, at += k) inverse += rowMap[at] * phi[j];
+        const zp = zUser[p] * phi[zItem[p]];
+        mean += zp * beta[p];
+        zInvZ += zp * inverse;
+        cross += zp * crossSource[crossBase + p];
+      }
+      let variance = zInvZ;
+      if (perArm) {
+        const a = armA[arm];
+        variance = zInvZ - (2 * cross) / a + 1 / a + armQuad[arm] / (a * a);
+      }
+      out[offset + c] = mean + alpha * Math.sqrt(Math.max(0, variance));
+    }
+  }
+
   /** theta_a given a value of beta: (b_a - B_a beta) / A_a (the conditional mean, for posterior samples). */
   thetaGiven(arm: number, beta: Float64Array): number {
     const { k, armB } = this;
     let dot = 0;
     for (let p = 0; p < k; p++) dot += armB[arm * k + p] * beta[p];
     return (this.armb[arm] - dot) / this.armA[arm];
+  }
+}
+
+/**
+ * Upper triangle of m (k x k) += a x x^T, then += y y^T, then += c w w^T with w = v[vBase..vBase+k):
+ * addOuter(m, k, x, a), addOuter(m, k, y, 1), addOuter(m, k, w, c) in one pass. Every element gets
+ * the same terms in the same order (and addOuter's coefficient a x_i, 1 y_i, c w_i, skipped where
+ * it is 0), so the sums are bit for bit those of the three passes. Two rows at a time where all
+ * their coefficients are nonzero (they share the loads of x_j, y_j, w_j).
+ */
+function addOuterThree(m: Float64Array, k: number, x: Float64Array, a: number, y: Float64Array, v: Float64Array, vBase: number, c: number): void {
+  let i = 0;
+  for (; i + 2 <= k; i += 2) {
+    const first0 = a * x[i];
+    const second0 = y[i];
+    const third0 = c * v[vBase + i];
+    const first1 = a * x[i + 1];
+    const second1 = y[i + 1];
+    const third1 = c * v[vBase + i + 1];
+    if (first0 === 0 || second0 === 0 || third0 === 0 || first1 === 0 || second1 === 0 || third1 === 0) {
+      addOuterThreeRow(m, k, i, x, a, y, v, vBase, c);
+      addOuterThreeRow(m, k, i + 1, x, a, y, v, vBase, c);
+      continue;
+    }
+    const row0 = i * k;
+    const row1 = row0 + k;
+    m[row0 + i] = m[row0 + i] + first0 * x[i] + second0 * y[i] + third0 * v[vBase + i];
+    for (let j = i + 1; j < k; j++) {
+      const xj = x[j];
+      const yj = y[j];
+      const wj = v[vBase + j];
+      m[row0 + j] = m[row0 + j] + first0 * xj + second0 * yj + third0 * wj;
+      m[row1 + j] = m[row1 + j] + first1 * xj + second1 * yj + third1 * wj;
+    }
+  }
+  if (i < k) addOuterThreeRow(m, k, i, x, a, y, v, vBase, c);
+}
+
+/** Row i of addOuterThree. */
+function addOuterThreeRow(m: Float64Array, k: number, i: number, x: Float64Array, a: number, y: Float64Array, v: Float64Array, vBase: number, c: number): void {
+  const first = a * x[i];
+  const second = y[i];
+  const third = c * v[vBase + i];
+  const row = i * k;
+  if (first !== 0 && second !== 0 && third !== 0) {
+    for (let j = i; j < k; j++) m[row + j] = m[row + j] + first * x[j] + second * y[j] + third * v[vBase + j];
+    return;
+  }
+  // addOuter skips a zero coefficient (a fresh arm's B_a is 0), so this does too.
+  for (let j = i; j < k; j++) {
+    let value = m[row + j];
+    if (first !== 0) value += first * x[j];
+    if (second !== 0) value += second * y[j];
+    if (third !== 0) value += third * v[vBase + j];
+    m[row + j] = value;
   }
 }
 
@@ -279,10 +520,6 @@ function addOuter(m: Float64Array, k: number, v: ArrayLike<number>, scale: numbe
     const row = i * k;
     for (let j = i; j < k; j++) m[row + j] += vi * v[j];
   }
-}
-
-function addScaled(target: Float64Array, source: Float64Array, base: number, k: number, scale: number): void {
-  for (let i = 0; i < k; i++) target[i] += scale * source[base + i];
 }
 
 /** Copies the upper triangle onto the lower one. */
@@ -302,6 +539,55 @@ export function choleskyFactor(m: Float64Array, k: number, l: Float64Array): voi
         l[i * k + i] = Math.sqrt(sum);
       } else l[i * k + j] = sum / l[j * k + j];
     }
+  }
+}
+
+/**
+ * out[outBase + r] = sum over c of m[r k + c] v[vBase + c] for r < k (m k x k, row-major), each sum
+ * taken in the order c = 0, 1, ... as a plain loop would: four rows at a time, so that four
+ * independent sums are in flight instead of one chain of additions.
+ */
+function multiplyRows(m: Float64Array, k: number, v: Float64Array, vBase: number, out: Float64Array, outBase: number): void {
+  let r = 0;
+  for (; r + 4 <= k; r += 4) {
+    const row0 = r * k;
+    const row1 = row0 + k;
+    const row2 = row1 + k;
+    const row3 = row2 + k;
+    let sum0 = 0;
+    let sum1 = 0;
+    let sum2 = 0;
+    let sum3 = 0;
+    for (let c = 0; c < k; c++) {
+      const value = v[vBase + c];
+      sum0 += m[row0 + c] * value;
+      sum1 += m[row1 + c] * value;
+      sum2 += m[row2 + c] * value;
+      sum3 += m[row3 + c] * value;
+    }
+    out[outBase + r] = sum0;
+    out[outBase + r + 1] = sum1;
+    out[outBase + r + 2] = sum2;
+    out[outBase + r + 3] = sum3;
+  }
+  for (; r < k; r++) {
+    const row = r * k;
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += m[row + c] * v[vBase + c];
+    out[outBase + r] = sum;
+  }
+}
+
+/**
+ * solveLower for an x that is 0 above index `first` (a unit vector e_first): the same result bit for
+ * bit, without the terms that are 0. Rows above `first` stay +0 (0 - l 0 = +0, +0 / l_ii = +0), and
+ * subtracting l_ip x_p = +-0 for p < first leaves every sum as it was (+0 stays +0).
+ */
+function solveLowerFrom(l: Float64Array, k: number, x: Float64Array, first: number): void {
+  for (let i = first; i < k; i++) {
+    let sum = x[i];
+    for (let p = first; p < i; p++) sum -= l[i * k + p] * x[p];
+    x[i] = sum / l[i * k + i];
   }
 }
 

@@ -24,21 +24,13 @@ export const linucb = defineAgent({
     const { numCandidates: n, slateSize: k } = spec;
     const model = new HybridLinearModel(spec, hp.features, hp.perArm, hp.ridge);
     const scores = new Float64Array(spec.batchSize * n); // B x N: each candidate's index
-    const z = new Float64Array(model.k);
     return {
       act(observation, _rowRngs, action, mode) {
         const rows = rowsOf(observation);
-        const beta = model.beta;
+        const explore = mode === 'train';
         for (let row = 0; row < rows; row++) {
-          if (observation.active[row] === 0) continue;
-          if (mode === 'train') model.prepareRow(observation, row);
-          for (let c = 0; c < n; c++) {
-            const arm = observation.candidateArms[row * n + c];
-            model.encode(observation, row, c, z);
-            let mean = model.theta(arm);
-            for (let p = 0; p < model.k; p++) mean += z[p] * beta[p];
-            scores[row * n + c] = mode === 'train' ? mean + hp.alpha * Math.sqrt(Math.max(0, model.varianceOf(z, observation, row, c, arm))) : mean;
-          }
+          // mean + alpha sqrt(s) in training (model.varianceOf's s), the mean alone in evaluation
+          if (observation.active[row] !== 0) model.scoreRow(observation, row, explore, hp.alpha, scores, row * n);
         }
         topKByScore(scores, observation.active, n, k, action.slates);
       },

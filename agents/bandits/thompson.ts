@@ -6,7 +6,7 @@
 // posterior mean, without sampling.
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
-import { ArmStats, estimatePropensities, needsArms, rowsOf, sampleBeta, scoreCandidates } from './common.ts';
+import { ArmStats, deterministicMarginals, estimatePropensities, needsArms, rowsOf, sampleBeta, scoreCandidates } from './common.ts';
 
 export const thompson = defineAgent({
   name: 'thompson',
@@ -32,18 +32,48 @@ export const thompson = defineAgent({
     const oneSlate = new Int32Array(k);
     const oneActive = new Uint8Array(1).fill(1);
     const marginals = new Float64Array(spec.batchSize * n * k); // B x N x K, estimated when asked
+    // One posterior draw per arm per decision: where candidates share an arm (RecSim's clusters),
+    // they share its draw, as a Thompson sample of the arms' parameters must.
+    const draw = new Float64Array(spec.armCount);
+    const drawnFor = new Int32Array(spec.armCount).fill(-1);
+    let decision = 0;
+    let lastSlates = new Int32Array(0);
+    let lastWasEval = false;
     return {
       act(observation, rowRngs, action, mode) {
+        lastWasEval = mode === 'eval';
         if (mode === 'eval') scoreCandidates(observation, n, scores, (arm) => alpha(arm) / (alpha(arm) + beta(arm)));
-        else scoreCandidates(observation, n, scores, (arm, row) => sampleBeta(rowRngs[row], alpha(arm), beta(arm)));
+        else {
+          let currentRow = -1;
+          scoreCandidates(observation, n, scores, (arm, row) => {
+            if (row !== currentRow) {
+              currentRow = row;
+              decision++;
+            }
+            if (drawnFor[arm] !== decision) {
+              drawnFor[arm] = decision;
+              draw[arm] = sampleBeta(rowRngs[row], alpha(arm), beta(arm));
+            }
+            return draw[arm];
+          });
+        }
         topKByScore(scores, observation.active, n, k, action.slates);
-        if (!action.propensities || mode === 'eval') return;
+        if (mode === 'eval') {
+          lastSlates = action.slates.slice();
+          return;
+        }
+        if (!action.propensities) return;
         for (let row = 0; row < rowsOf(observation); row++) {
           if (observation.active[row] === 0) continue;
           const drawSlate = (out: Int32Array) => {
+            decision++;
             for (let c = 0; c < n; c++) {
               const arm = observation.candidateArms[row * n + c];
-              oneRow[c] = sampleBeta(propensityRng, alpha(arm), beta(arm));
+              if (drawnFor[arm] !== decision) {
+                drawnFor[arm] = decision;
+                draw[arm] = sampleBeta(propensityRng, alpha(arm), beta(arm));
+              }
+              oneRow[c] = draw[arm];
             }
             topKByScore(oneRow, oneActive, n, k, out);
           };
@@ -51,7 +81,9 @@ export const thompson = defineAgent({
         }
       },
       slotMarginals(row, out) {
-        out.set(marginals.subarray(row * n * k, (row + 1) * n * k));
+        // Evaluation plays the posterior mean: deterministic, a 0/1 matrix.
+        if (lastWasEval) deterministicMarginals(lastSlates, row, n, k, out);
+        else out.set(marginals.subarray(row * n * k, (row + 1) * n * k));
       },
       observe(transition) {
         stats.observe(transition);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { agents } from '../../agents/index.ts';
 import { policies } from '../../policies/index.ts';
 import { worlds } from '../../sim/presets/index.ts';
 
@@ -27,6 +28,13 @@ describe('slatelab list', () => {
     // Every parameter shows its type: booleans and unbounded numbers too.
     expect(stdout).toMatch(/\n\s+resampleDocuments\s+.*\(true or false; default true\)/);
     expect(stdout).toMatch(/\n\s+minUtility\s+mean quality of the worst cluster \(number; default -3\)/);
+  });
+
+  it('prints every learning agent with its family, what it learns and its hyper-parameters, and the training block', () => {
+    const { stdout } = slatelab('list');
+    for (const [name, agent] of Object.entries(agents)) expect(stdout).toContain(`  ${name} [${agent.family}]: ${agent.summary}`);
+    expect(stdout).toMatch(/\n\s+alpha\s+width of the confidence bound.*\(number >= 0; default 0\.5\)/);
+    expect(stdout).toMatch(/\n\s+evalEvery\s+training steps between checkpoints/);
   });
 });
 

@@ -183,7 +183,8 @@ describe('the loop: how episodes end', () => {
 
   it('feed: churned users are terminated, users still there at the horizon truncated', () => {
     // A short horizon and quick churn so both endings occur.
-    const env = create('feed', 6, { horizonDays: 3, dynamics: { ...defaultParams(worlds.feed.params).dynamics, churnSessions: 1, churnThreshold: 0.2 } }) as FeedEnv;
+    const feedDynamics = (defaultParams(worlds.feed.params) as { dynamics: Record<string, unknown> }).dynamics;
+    const env = create('feed', 6, { horizonDays: 3, dynamics: { ...feedDynamics, churnSessions: 1, churnThreshold: 0.2 } }) as FeedEnv;
     const ends = endings(env, 40, (_t, row) => ({ churned: env.users.churned[row] }));
     expect(ends).toHaveLength(40);
     const churned = ends.filter((end) => end.churned === 1);
