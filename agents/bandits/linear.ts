@@ -81,11 +81,12 @@ export class HybridLinearModel {
   private readonly column: Float64Array;
   readonly intercept: boolean;
   /**
-   * D x k (column j of the map at [j k, (j + 1) k)): per row, the map phi -> A0^-1 z(u, phi)
-   * without the intercept, and its intercept column.
+   * Per row (prepareRow): G = A0^-1 T ((D+1) columns of k), the quadratic form Q = T^T A0^-1 T
+   * ((D+1) x (D+1)) and h = T^T beta-hat (D+1), where z = T (phi, 1).
    */
   private readonly rowMap: Float64Array;
-  private readonly rowConstant: Float64Array;
+  private readonly rowQuadratic: Float64Array;
+  private readonly rowMean: Float64Array;
   /** k x k: A0^-1 column by column (column c at [c k, (c + 1) k)), the same numbers as a0Inverse. */
   private readonly inverseColumns: Float64Array;
   /**
@@ -98,8 +99,6 @@ export class HybridLinearModel {
   private readonly zItem: Int32Array;
   private readonly zUser: Float64Array;
   private readonly phi: Float64Array;
-  /** k zeros: the cross term's source without the per-arm part. */
-  private readonly zeros: Float64Array;
 
   constructor(
     private readonly spec: WorldSpec,
@@ -131,8 +130,9 @@ export class HybridLinearModel {
     this.scaled = new Float64Array(k);
     this.oldB = new Float64Array(k);
     this.column = new Float64Array(k);
-    this.rowMap = new Float64Array(k * spec.itemFeatureDim);
-    this.rowConstant = new Float64Array(k);
+    this.rowMap = new Float64Array(k * (spec.itemFeatureDim + 1));
+    this.rowQuadratic = new Float64Array((spec.itemFeatureDim + 1) ** 2);
+    this.rowMean = new Float64Array(spec.itemFeatureDim + 1);
     this.inverseColumns = new Float64Array(k * k);
     const { userFeatureDim: u, itemFeatureDim: d, affinityDim } = spec;
     this.zUserIndex = new Int32Array(k).fill(-1);
@@ -153,7 +153,6 @@ export class HybridLinearModel {
     this.zUser = new Float64Array(k);
     this.phi = new Float64Array(d + 1);
     this.phi[d] = 1;
-    this.zeros = new Float64Array(k);
     this.refresh();
   }
 
@@ -283,168 +282,97 @@ export class HybridLinearModel {
     return this.armTheta[arm];
   }
 
-  /** Prepares varianceOf for the candidates of one row (the map phi -> A0^-1 z). */
+  /**
+   * Prepares the row's scores. z is linear in the candidate's features: z = T phi~, with phi~ =
+   * (phi, 1) and T (k x (D+1)) holding the row's user features (T[p][zItem[p]] = zUser[p]). So the
+   * row's quadratic form Q = T^T A0^-1 T ((D+1) x (D+1)) and h = T^T beta-hat give, per candidate,
+   * z^T A0^-1 z = phi~^T Q phi~ and z . beta-hat = h . phi~ in (D+1)^2 operations instead of k (D+1).
+   */
   prepareRow(observation: Observation, row: number): void {
-    const { k, a0Inverse, rowMap, rowConstant } = this;
-    const { userFeatureDim: u, itemFeatureDim: d, affinityDim } = this.spec;
+    const { k, zUser, zUserIndex, zItem, inverseColumns, rowMap, rowQuadratic, rowMean, beta } = this;
+    const d1 = this.spec.itemFeatureDim + 1;
+    const u = this.spec.userFeatureDim;
     const user = observation.userFeatures;
-    const userBase = row * u;
-    if (this.features === 'outer') {
-      // map[p][j] = sum over i of A0^-1[p][i d + j] u_i, in the order i = 0, 1, ... from 0, zero u_i
-      // skipped. Column i d + j of A0^-1 is contiguous in inverseColumns; four p side by side.
-      const columns = this.inverseColumns;
-      for (let j = 0; j < d; j++) {
-        const mapBase = j * k;
-        let p = 0;
-        for (; p + 4 <= k; p += 4) {
-          let sum0 = 0;
-          let sum1 = 0;
-          let sum2 = 0;
-          let sum3 = 0;
-          for (let i = 0; i < u; i++) {
-            const ui = user[userBase + i];
-            if (ui === 0) continue;
-            const at = (i * d + j) * k + p;
-            sum0 += columns[at] * ui;
-            sum1 += columns[at + 1] * ui;
-            sum2 += columns[at + 2] * ui;
-            sum3 += columns[at + 3] * ui;
-          }
-          rowMap[mapBase + p] = sum0;
-          rowMap[mapBase + p + 1] = sum1;
-          rowMap[mapBase + p + 2] = sum2;
-          rowMap[mapBase + p + 3] = sum3;
-        }
-        for (; p < k; p++) {
-          let sum = 0;
-          for (let i = 0; i < u; i++) {
-            const ui = user[userBase + i];
-            if (ui !== 0) sum += columns[(i * d + j) * k + p] * ui;
-          }
-          rowMap[mapBase + p] = sum;
-        }
-      }
-    } else if (this.features === 'product') {
-      rowMap.fill(0);
-      for (let p = 0; p < k; p++) {
-        for (let j = 0; j < affinityDim; j++) rowMap[j * k + p] = a0Inverse[p * k + j] * user[userBase + j];
-      }
-    } else {
-      for (let p = 0; p < k; p++) {
-        for (let j = 0; j < d; j++) rowMap[j * k + p] = a0Inverse[p * k + j];
-      }
+    for (let p = 0; p < k; p++) zUser[p] = zUserIndex[p] < 0 ? 1 : user[row * u + zUserIndex[p]];
+    // G = A0^-1 T (k x (D+1), column l at [l k, (l + 1) k)): column q of A0^-1 times zUser[q], into column zItem[q].
+    rowMap.fill(0);
+    for (let q = 0; q < k; q++) {
+      const weight = zUser[q];
+      if (weight === 0) continue;
+      const from = q * k;
+      const to = zItem[q] * k;
+      for (let p = 0; p < k; p++) rowMap[to + p] += inverseColumns[from + p] * weight;
     }
-    for (let p = 0; p < k; p++) rowConstant[p] = this.intercept ? a0Inverse[p * k + k - 1] : 0;
+    // Q = T^T G, h = T^T beta-hat.
+    rowQuadratic.fill(0);
+    rowMean.fill(0);
+    for (let p = 0; p < k; p++) {
+      const weight = zUser[p];
+      if (weight === 0) continue;
+      const j = zItem[p];
+      rowMean[j] += weight * beta[p];
+      for (let l = 0; l < d1; l++) rowQuadratic[j * d1 + l] += weight * rowMap[l * k + p];
+    }
+  }
+
+  /** Loads candidate c's features into phi (phi[D] stays 1). */
+  private loadCandidate(observation: Observation, row: number, candidate: number): void {
+    const d = this.spec.itemFeatureDim;
+    const itemBase = observation.candidateItems[row * this.spec.numCandidates + candidate] * d;
+    for (let j = 0; j < d; j++) this.phi[j] = observation.itemFeatures[itemBase + j];
+  }
+
+  /** z^T A0^-1 z for the loaded candidate (phi~^T Q phi~). */
+  private quadratic(): number {
+    const { phi, rowQuadratic } = this;
+    const d1 = this.spec.itemFeatureDim + 1;
+    let total = 0;
+    for (let j = 0; j < d1; j++) {
+      let inner = 0;
+      for (let l = 0; l < d1; l++) inner += rowQuadratic[j * d1 + l] * phi[l];
+      total += phi[j] * inner;
+    }
+    return total;
   }
 
   /**
-   * The UCB width s of Algorithm 2 line 9 for candidate features z (already encoded) of arm `arm`,
-   * after prepareRow for its row: z^T A0^-1 z - 2 z^T A0^-1 B_a^T / A_a + 1 / A_a + B_a A0^-1 B_a^T / A_a^2.
+   * The UCB width s of Algorithm 2 line 9 for the loaded candidate of arm `arm`, after prepareRow:
+   * z^T A0^-1 z - 2 z^T A0^-1 B_a^T / A_a + 1 / A_a + B_a A0^-1 B_a^T / A_a^2.
    */
-  varianceOf(z: Float64Array, observation: Observation, row: number, candidate: number, arm: number): number {
-    const { k, rowMap, rowConstant } = this;
-    const d = this.spec.itemFeatureDim;
-    const items = observation.itemFeatures;
-    const itemBase = observation.candidateItems[row * this.spec.numCandidates + candidate] * d;
-    let zInvZ = 0;
-    for (let p = 0; p < k; p++) {
-      let inverseZ = rowConstant[p];
-      for (let j = 0; j < d; j++) inverseZ += rowMap[j * k + p] * items[itemBase + j];
-      zInvZ += z[p] * inverseZ;
-    }
+  private width(arm: number): number {
+    const zInvZ = this.quadratic();
     if (this.arms === 0) return zInvZ;
     this.cacheArm(arm);
-    const armA = this.armA[arm];
+    const { k, zUser, zItem, phi, armInvB } = this;
     const base = arm * k;
     let cross = 0;
-    for (let p = 0; p < k; p++) cross += z[p] * this.armInvB[base + p];
+    for (let p = 0; p < k; p++) cross += zUser[p] * phi[zItem[p]] * armInvB[base + p];
+    const armA = this.armA[arm];
     return zInvZ - (2 * cross) / armA + 1 / armA + this.armQuad[arm] / (armA * armA);
+  }
+
+  /** The UCB width s for candidate `candidate` of row `row` (after prepareRow for that row); z is not read. */
+  varianceOf(_z: Float64Array, observation: Observation, row: number, candidate: number, arm: number): number {
+    this.loadCandidate(observation, row, candidate);
+    return this.width(arm);
   }
 
   /**
    * LinUCB's scores of row `row`'s candidates into out[offset..offset+N): the mean
-   * z . beta-hat + theta-hat_a and, when `explore`, plus alpha sqrt(max(0, s)) with s = varianceOf
-   * (after prepareRow, which this calls). Bit for bit what encode, theta, prepareRow and varianceOf
-   * give one by one: every sum takes the same terms in the same order. Only the loops differ: A0^-1 z
-   * is built a column of the row's map at a time (independent sums side by side), and the sums of
-   * the mean, of z^T A0^-1 z and of the cross term run in one pass.
+   * z . beta-hat + theta-hat_a and, when `explore`, plus alpha sqrt(max(0, s)).
    */
   scoreRow(observation: Observation, row: number, explore: boolean, alpha: number, out: Float64Array, offset: number): void {
-    const { k, beta, zUser, zUserIndex, zItem, phi } = this;
-    const { numCandidates: n, itemFeatureDim: d, userFeatureDim: u } = this.spec;
-    const candidateArms = observation.candidateArms;
-    const candidateItems = observation.candidateItems;
-    const items = observation.itemFeatures;
-    const user = observation.userFeatures;
-    const perArm = this.arms > 0;
-    for (let p = 0; p < k; p++) zUser[p] = zUserIndex[p] < 0 ? 1 : user[row * u + zUserIndex[p]];
-    if (!explore) {
-      for (let c = 0; c < n; c++) {
-        const itemBase = candidateItems[row * n + c] * d;
-        for (let j = 0; j < d; j++) phi[j] = items[itemBase + j];
-        let mean = perArm ? this.theta(candidateArms[row * n + c]) : 0;
-        for (let p = 0; p < k; p++) mean += zUser[p] * phi[zItem[p]] * beta[p];
-        out[offset + c] = mean;
-      }
-      return;
-    }
     this.prepareRow(observation, row);
-    const { rowMap, rowConstant, armQuad, armA } = this;
-    const crossSource = perArm ? this.armInvB : this.zeros;
+    const { phi, rowMean } = this;
+    const n = this.spec.numCandidates;
+    const d1 = this.spec.itemFeatureDim + 1;
+    const perArm = this.arms > 0;
     for (let c = 0; c < n; c++) {
-      const arm = candidateArms[row * n + c];
-      const itemBase = candidateItems[row * n + c] * d;
-      for (let j = 0; j < d; j++) phi[j] = items[itemBase + j];
-      let mean = perArm ? this.theta(arm) : 0; // theta also caches the arm's A0^-1 B_a^T and B_a A0^-1 B_a^T
-      let zInvZ = 0;
-      let cross = 0;
-      const crossBase = perArm ? arm * k : 0;
-      // Four elements of A0^-1 z at a time (element p: rowConstant[p] + the sum over j of
-      // map[p][j] phi_j, in the order j = 0, 1, ...), then their terms of the three sums, in p order.
-      let p = 0;
-      for (; p + 4 <= k; p += 4) {
-        let inverse0 = rowConstant[p];
-        let inverse1 = rowConstant[p + 1];
-        let inverse2 = rowConstant[p + 2];
-        let inverse3 = rowConstant[p + 3];
-        for (let j = 0, at = p; j < d; j++, at += k) {
-          const phiJ = phi[j];
-          inverse0 += rowMap[at] * phiJ;
-          inverse1 += rowMap[at + 1] * phiJ;
-          inverse2 += rowMap[at + 2] * phiJ;
-          inverse3 += rowMap[at + 3] * phiJ;
-        }
-        const z0 = zUser[p] * phi[zItem[p]];
-        mean += z0 * beta[p];
-        zInvZ += z0 * inverse0;
-        cross += z0 * crossSource[crossBase + p];
-        const z1 = zUser[p + 1] * phi[zItem[p + 1]];
-        mean += z1 * beta[p + 1];
-        zInvZ += z1 * inverse1;
-        cross += z1 * crossSource[crossBase + p + 1];
-        const z2 = zUser[p + 2] * phi[zItem[p + 2]];
-        mean += z2 * beta[p + 2];
-        zInvZ += z2 * inverse2;
-        cross += z2 * crossSource[crossBase + p + 2];
-        const z3 = zUser[p + 3] * phi[zItem[p + 3]];
-        mean += z3 * beta[p + 3];
-        zInvZ += z3 * inverse3;
-        cross += z3 * crossSource[crossBase + p + 3];
-      }
-      for (; p < k; p++) {
-        let inverse = rowConstant[p];
-        for (let j = 0, at = p; j < d; j++, at += k) inverse += rowMap[at] * phi[j];
-        const zp = zUser[p] * phi[zItem[p]];
-        mean += zp * beta[p];
-        zInvZ += zp * inverse;
-        cross += zp * crossSource[crossBase + p];
-      }
-      let variance = zInvZ;
-      if (perArm) {
-        const a = armA[arm];
-        variance = zInvZ - (2 * cross) / a + 1 / a + armQuad[arm] / (a * a);
-      }
-      out[offset + c] = mean + alpha * Math.sqrt(Math.max(0, variance));
+      const arm = observation.candidateArms[row * n + c];
+      this.loadCandidate(observation, row, c);
+      let mean = perArm ? this.theta(arm) : 0;
+      for (let j = 0; j < d1; j++) mean += rowMean[j] * phi[j];
+      out[offset + c] = explore ? mean + alpha * Math.sqrt(Math.max(0, this.width(arm))) : mean;
     }
   }
 
