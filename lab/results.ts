@@ -292,7 +292,8 @@ export function summaryCsv(summary: Summary): string {
 /** Four significant digits without exponents for everyday magnitudes. */
 export function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return '—';
-  if (x === 0) return '0';
+  // Rounding noise of a quantity that is 0 in exact arithmetic (an oracle's regret) reads as 0.
+  if (Math.abs(x) < 1e-12) return '0';
   const magnitude = Math.floor(Math.log10(Math.abs(x)));
   if (magnitude >= 4) return Math.round(x).toString();
   if (magnitude < -4) return x.toExponential(2);
@@ -306,7 +307,7 @@ export function formatInterval(m: { mean: number; ci95: readonly [number, number
   const centre = `${sign}${formatNumber(m.mean)}`;
   if (m.ci95 === null) return `${centre} (${m.n} seed)`;
   const halfWidth = (m.ci95[1] - m.ci95[0]) / 2;
-  if (!(halfWidth > 0)) return centre;
+  if (!(halfWidth > 1e-12)) return centre;
   // Two significant digits of the half-width, and the mean to the same decimals: digits beyond
   // the interval's own precision are noise.
   const decimals = Math.min(6, Math.max(0, 1 - Math.floor(Math.log10(halfWidth))));

@@ -264,4 +264,10 @@ describe('table cells', () => {
     expect(formatInterval({ mean: -0.3, ci95: [-11.3, 10.7], n: 3 })).toBe('0 ± 11');
     expect(formatInterval({ mean: -3, ci95: [-14, 8], n: 3 })).toBe('-3 ± 11');
   });
+
+  it('show rounding noise around an exact 0 (an oracle\'s regret) as 0', () => {
+    expect(formatInterval({ mean: 3e-16, ci95: [-2e-16, 8e-16], n: 8 })).toBe('0');
+    // A small but real interval keeps its digits.
+    expect(formatInterval({ mean: 0.002, ci95: [0.001, 0.003], n: 8 })).toBe('0.0020 ± 0.0010');
+  });
 });
