@@ -308,6 +308,8 @@ export function formatInterval(m: { mean: number; ci95: readonly [number, number
   if (m.ci95 === null) return `${centre} (${m.n} seed)`;
   const halfWidth = (m.ci95[1] - m.ci95[0]) / 2;
   if (!(halfWidth > 1e-12)) return centre;
+  // Below the fixed-point digits (e.g. float rounding in an oracle's regret): exponents, not 0.000000.
+  if (halfWidth < 1e-6) return `${centre} ± ${halfWidth.toExponential(1)}`;
   // Two significant digits of the half-width, and the mean to the same decimals: digits beyond
   // the interval's own precision are noise.
   const decimals = Math.min(6, Math.max(0, 1 - Math.floor(Math.log10(halfWidth))));

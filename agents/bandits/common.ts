@@ -182,3 +182,38 @@ export function deterministicMarginals(slates: Int32Array, row: number, n: numbe
   out.fill(0, 0, n * k);
   for (let slot = 0; slot < k; slot++) out[slates[row * k + slot] * k + slot] = 1;
 }
+
+/**
+ * The mean of a per-played-slot quantity over a round, for the training statistics (an
+ * exploration bonus, a posterior spread): add() each finite value, take() the mean (NaN when none)
+ * and start again.
+ */
+export class RoundMean {
+  private sum = 0;
+  private count = 0;
+
+  add(value: number): void {
+    if (!Number.isFinite(value)) return;
+    this.sum += value;
+    this.count++;
+  }
+
+  take(): number {
+    const mean = this.count === 0 ? Number.NaN : this.sum / this.count;
+    this.sum = 0;
+    this.count = 0;
+    return mean;
+  }
+}
+
+/** Calls visit(row, candidate, arm) for every slot of the active rows' slates (the slots just played). */
+export function forEachPlayed(observation: Observation, slates: Int32Array, n: number, k: number, visit: (row: number, candidate: number, arm: number) => void): void {
+  const rows = rowsOf(observation);
+  for (let row = 0; row < rows; row++) {
+    if (observation.active[row] === 0) continue;
+    for (let slot = 0; slot < k; slot++) {
+      const candidate = slates[row * k + slot];
+      visit(row, candidate, observation.candidateArms[row * n + candidate]);
+    }
+  }
+}

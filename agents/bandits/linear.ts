@@ -76,8 +76,8 @@ export class HybridLinearModel {
   private readonly weights: Float64Array;
   private readonly z: Float64Array;
   private readonly scaled: Float64Array;
-  /** k: B_a before a slot's update (observe). */
-  private readonly oldB: Float64Array;
+  /** k: the rank-one term of a slot's update of A0 (addWithArm). */
+  private readonly rankOne: Float64Array;
   private readonly column: Float64Array;
   readonly intercept: boolean;
   /**
@@ -87,6 +87,8 @@ export class HybridLinearModel {
   private readonly rowMap: Float64Array;
   private readonly rowQuadratic: Float64Array;
   private readonly rowMean: Float64Array;
+  /** B x N: the exploration bonus alpha sqrt(s) of each candidate in the last scoreRow calls (0 in evaluation). */
+  readonly bonuses: Float64Array;
   /** k x k: A0^-1 column by column (column c at [c k, (c + 1) k)), the same numbers as a0Inverse. */
   private readonly inverseColumns: Float64Array;
   /**
@@ -128,11 +130,12 @@ export class HybridLinearModel {
     this.weights = examinationWeights(spec);
     this.z = new Float64Array(k);
     this.scaled = new Float64Array(k);
-    this.oldB = new Float64Array(k);
+    this.rankOne = new Float64Array(k);
     this.column = new Float64Array(k);
     this.rowMap = new Float64Array(k * (spec.itemFeatureDim + 1));
     this.rowQuadratic = new Float64Array((spec.itemFeatureDim + 1) ** 2);
     this.rowMean = new Float64Array(spec.itemFeatureDim + 1);
+    this.bonuses = new Float64Array(spec.batchSize * spec.numCandidates);
     this.inverseColumns = new Float64Array(k * k);
     const { userFeatureDim: u, itemFeatureDim: d, affinityDim } = spec;
     this.zUserIndex = new Int32Array(k).fill(-1);
@@ -210,34 +213,33 @@ export class HybridLinearModel {
   }
 
   /**
-   * One shown slot of arm `arm`, Algorithm 2 lines 17-22 with x = e_k = weight:
+   * One shown slot of arm `arm`, Algorithm 2 lines 17-22 with x = e_k = weight and z the scaled
+   * features:
    *   A0 += B_a^T A_a^-1 B_a; b0 += B_a^T A_a^-1 b_a (with the arm's old statistics)
    *   A_a += x x^T; B_a += x z^T; b_a += r x
    *   A0 += z z^T - B_a^T A_a^-1 B_a; b0 += r z - B_a^T A_a^-1 b_a (with the new ones)
-   * in one pass over A0 and b0: each element gets the same three terms, computed alike, in the
-   * same order as three passes (addOuter, addScaled) would add them, so the sums are bit for bit
-   * the same.
+   * With a one-dimensional per-arm feature the three terms of A0 are one rank-one term:
+   *   B B^T / A + z z^T - (B + x z)(B + x z)^T / (A + x^2) = w w^T / (A (A + x^2)),  w = x B - A z
+   * (expand both sides), a third of the work, and A0 only ever grows (no downdate to lose
+   * positive definiteness to rounding).
    */
   private addWithArm(arm: number, scaled: Float64Array, click: number, weight: number): void {
-    const { k, a0, b0, armA, armB, armb } = this;
-    const old = this.oldB;
+    const { k, a0, b0, armA, armB, armb, rankOne: w } = this;
     const base = arm * k;
     const oldA = armA[arm];
-    const oldScale = 1 / oldA;
-    const oldShift = armb[arm] / oldA;
-    for (let i = 0; i < k; i++) {
-      const value = armB[base + i];
-      old[i] = value;
-      armB[base + i] = value + weight * scaled[i];
-    }
+    const oldb = armb[arm];
     const newA = oldA + weight * weight;
+    const newb = oldb + click * weight;
+    for (let i = 0; i < k; i++) {
+      const old = armB[base + i];
+      const updated = old + weight * scaled[i];
+      w[i] = weight * old - oldA * scaled[i];
+      b0[i] += (oldb / oldA) * old + click * scaled[i] - (newb / newA) * updated;
+      armB[base + i] = updated;
+    }
     armA[arm] = newA;
-    const newb = armb[arm] + click * weight;
     armb[arm] = newb;
-    const newScale = -1 / newA;
-    const newShift = -newb / newA;
-    addOuterThree(a0, k, old, oldScale, scaled, armB, base, newScale);
-    for (let i = 0; i < k; i++) b0[i] = b0[i] + oldShift * old[i] + click * scaled[i] + newShift * armB[base + i];
+    addOuter(a0, k, w, 1 / (oldA * newA));
   }
 
   /** Factorises A0 again and recomputes A0^-1 and beta-hat (once per round). */
@@ -372,7 +374,9 @@ export class HybridLinearModel {
       this.loadCandidate(observation, row, c);
       let mean = perArm ? this.theta(arm) : 0;
       for (let j = 0; j < d1; j++) mean += rowMean[j] * phi[j];
-      out[offset + c] = explore ? mean + alpha * Math.sqrt(Math.max(0, this.width(arm))) : mean;
+      const bonus = explore ? alpha * Math.sqrt(Math.max(0, this.width(arm))) : 0;
+      this.bonuses[offset + c] = bonus;
+      out[offset + c] = mean + bonus;
     }
   }
 
@@ -382,61 +386,6 @@ export class HybridLinearModel {
     let dot = 0;
     for (let p = 0; p < k; p++) dot += armB[arm * k + p] * beta[p];
     return (this.armb[arm] - dot) / this.armA[arm];
-  }
-}
-
-/**
- * Upper triangle of m (k x k) += a x x^T, then += y y^T, then += c w w^T with w = v[vBase..vBase+k):
- * addOuter(m, k, x, a), addOuter(m, k, y, 1), addOuter(m, k, w, c) in one pass. Every element gets
- * the same terms in the same order (and addOuter's coefficient a x_i, 1 y_i, c w_i, skipped where
- * it is 0), so the sums are bit for bit those of the three passes. Two rows at a time where all
- * their coefficients are nonzero (they share the loads of x_j, y_j, w_j).
- */
-function addOuterThree(m: Float64Array, k: number, x: Float64Array, a: number, y: Float64Array, v: Float64Array, vBase: number, c: number): void {
-  let i = 0;
-  for (; i + 2 <= k; i += 2) {
-    const first0 = a * x[i];
-    const second0 = y[i];
-    const third0 = c * v[vBase + i];
-    const first1 = a * x[i + 1];
-    const second1 = y[i + 1];
-    const third1 = c * v[vBase + i + 1];
-    if (first0 === 0 || second0 === 0 || third0 === 0 || first1 === 0 || second1 === 0 || third1 === 0) {
-      addOuterThreeRow(m, k, i, x, a, y, v, vBase, c);
-      addOuterThreeRow(m, k, i + 1, x, a, y, v, vBase, c);
-      continue;
-    }
-    const row0 = i * k;
-    const row1 = row0 + k;
-    m[row0 + i] = m[row0 + i] + first0 * x[i] + second0 * y[i] + third0 * v[vBase + i];
-    for (let j = i + 1; j < k; j++) {
-      const xj = x[j];
-      const yj = y[j];
-      const wj = v[vBase + j];
-      m[row0 + j] = m[row0 + j] + first0 * xj + second0 * yj + third0 * wj;
-      m[row1 + j] = m[row1 + j] + first1 * xj + second1 * yj + third1 * wj;
-    }
-  }
-  if (i < k) addOuterThreeRow(m, k, i, x, a, y, v, vBase, c);
-}
-
-/** Row i of addOuterThree. */
-function addOuterThreeRow(m: Float64Array, k: number, i: number, x: Float64Array, a: number, y: Float64Array, v: Float64Array, vBase: number, c: number): void {
-  const first = a * x[i];
-  const second = y[i];
-  const third = c * v[vBase + i];
-  const row = i * k;
-  if (first !== 0 && second !== 0 && third !== 0) {
-    for (let j = i; j < k; j++) m[row + j] = m[row + j] + first * x[j] + second * y[j] + third * v[vBase + j];
-    return;
-  }
-  // addOuter skips a zero coefficient (a fresh arm's B_a is 0), so this does too.
-  for (let j = i; j < k; j++) {
-    let value = m[row + j];
-    if (first !== 0) value += first * x[j];
-    if (second !== 0) value += second * y[j];
-    if (third !== 0) value += third * v[vBase + j];
-    m[row + j] = value;
   }
 }
 

@@ -4,7 +4,7 @@
 // agents/bandits/linear.ts. Evaluation ranks by the mean alone. Deterministic: propensities are 1.
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
-import { rowsOf } from './common.ts';
+import { forEachPlayed, RoundMean, rowsOf } from './common.ts';
 import { featureCount, HybridLinearModel, linearParams } from './linear.ts';
 
 export const linucb = defineAgent({
@@ -24,6 +24,7 @@ export const linucb = defineAgent({
     const { numCandidates: n, slateSize: k } = spec;
     const model = new HybridLinearModel(spec, hp.features, hp.perArm, hp.ridge);
     const scores = new Float64Array(spec.batchSize * n); // B x N: each candidate's index
+    const bonus = new RoundMean(); // the confidence bonus alpha sqrt(s) of the slots played
     return {
       act(observation, _rowRngs, action, mode) {
         const rows = rowsOf(observation);
@@ -33,13 +34,14 @@ export const linucb = defineAgent({
           if (observation.active[row] !== 0) model.scoreRow(observation, row, explore, hp.alpha, scores, row * n);
         }
         topKByScore(scores, observation.active, n, k, action.slates);
+        if (explore) forEachPlayed(observation, action.slates, n, k, (row, candidate) => bonus.add(model.bonuses[row * n + candidate]));
       },
       observe(transition) {
         model.observe(transition);
       },
       update() {
         model.refresh();
-        return {};
+        return { bonus: bonus.take() };
       },
     };
   },

@@ -6,7 +6,7 @@
 // posterior mean, without sampling.
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
-import { ArmStats, deterministicMarginals, estimatePropensities, needsArms, rowsOf, sampleBeta, scoreCandidates } from './common.ts';
+import { ArmStats, deterministicMarginals, estimatePropensities, forEachPlayed, needsArms, RoundMean, rowsOf, sampleBeta, scoreCandidates } from './common.ts';
 
 export const thompson = defineAgent({
   name: 'thompson',
@@ -39,6 +39,7 @@ export const thompson = defineAgent({
     let decision = 0;
     let lastSlates = new Int32Array(0);
     let lastWasEval = false;
+    const posteriorSd = new RoundMean(); // the Beta posterior's sd of the arms played
     return {
       act(observation, rowRngs, action, mode) {
         lastWasEval = mode === 'eval';
@@ -62,6 +63,11 @@ export const thompson = defineAgent({
           lastSlates = action.slates.slice();
           return;
         }
+        forEachPlayed(observation, action.slates, n, k, (_row, _candidate, arm) => {
+          const a = alpha(arm);
+          const b = beta(arm);
+          posteriorSd.add(Math.sqrt((a * b) / ((a + b) * (a + b) * (a + b + 1))));
+        });
         if (!action.propensities) return;
         for (let row = 0; row < rowsOf(observation); row++) {
           if (observation.active[row] === 0) continue;
@@ -89,7 +95,7 @@ export const thompson = defineAgent({
         stats.observe(transition);
       },
       update() {
-        return {};
+        return { posteriorSd: posteriorSd.take() };
       },
     };
   },

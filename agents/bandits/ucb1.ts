@@ -5,7 +5,7 @@
 // Arms never shown rank first. Evaluation ranks by the mean alone.
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
-import { ArmStats, needsArms, scoreCandidates } from './common.ts';
+import { ArmStats, forEachPlayed, needsArms, RoundMean, scoreCandidates } from './common.ts';
 
 export const ucb1 = defineAgent({
   name: 'ucb1',
@@ -20,6 +20,7 @@ export const ucb1 = defineAgent({
     const { numCandidates: n, slateSize: k } = spec;
     const stats = new ArmStats(spec);
     const scores = new Float64Array(spec.batchSize * n); // B x N: each candidate's arm index
+    const bonus = new RoundMean(); // the exploration bonus of the slots played (arms seen before)
     return {
       act(observation, _rowRngs, action, mode) {
         if (mode === 'eval') {
@@ -33,12 +34,15 @@ export const ucb1 = defineAgent({
           });
         }
         topKByScore(scores, observation.active, n, k, action.slates);
+        if (mode === 'eval') return;
+        const logT = Math.log(Math.max(stats.totalPulls, 1));
+        forEachPlayed(observation, action.slates, n, k, (_row, _candidate, arm) => bonus.add(hp.exploration * Math.sqrt((2 * logT) / stats.pulls[arm])));
       },
       observe(transition) {
         stats.observe(transition);
       },
       update() {
-        return {};
+        return { bonus: bonus.take() };
       },
     };
   },

@@ -267,6 +267,7 @@ describe('table cells', () => {
 
   it('show rounding noise around an exact 0 (an oracle\'s regret) as 0', () => {
     expect(formatInterval({ mean: 3e-16, ci95: [-2e-16, 8e-16], n: 8 })).toBe('0');
+    expect(formatInterval({ mean: 2e-9, ci95: [1e-9, 3e-9], n: 8 })).toBe('2.00e-9 ± 1.0e-9');
     // A small but real interval keeps its digits.
     expect(formatInterval({ mean: 0.002, ci95: [0.001, 0.003], n: 8 })).toBe('0.0020 ± 0.0010');
   });

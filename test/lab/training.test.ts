@@ -274,6 +274,21 @@ describe('training runs: checkpoints, curves and the summary', () => {
   });
 });
 
+describe('training statistics', () => {
+  // 1500 training steps in checkpoints of 500 (16 users a round): the bandits' exploration shrinks as they learn.
+  for (const [kind, stat] of [['ucb1', 'bonus'], ['thompson', 'posteriorSd'], ['linucb', 'bonus'], ['epsilon-greedy', 'epsilon']] as const) {
+    it(`${kind} reports ${stat} at every checkpoint after the first${kind === 'epsilon-greedy' ? '' : ', shrinking as it learns'}`, () => {
+      const config = validateConfig(learnerConfig(8, [{ name: kind, kind }]), 'test.yaml');
+      const { curve } = runAgentSeed(config, 0, 0, defaultRegistries);
+      const values = curve!.slice(1).map((checkpoint) => checkpoint.stats[stat]);
+      expect(values).toHaveLength(3);
+      for (const value of values) expect(Number.isFinite(value)).toBe(true);
+      if (kind === 'epsilon-greedy') for (const value of values) expect(value).toBeCloseTo(0.1, 12);
+      else expect(values[2]).toBeLessThan(values[0]);
+    });
+  }
+});
+
 describe('config: the training block', () => {
   const issues = (raw: object): string[] => {
     try {
