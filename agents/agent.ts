@@ -46,7 +46,8 @@ export interface Transition {
   readonly reward: Float32Array;
   /**
    * The world's observation after the step. A row's next observation is there only where
-   * `hasNext[b]` is 1: a world writes none for a row whose episode it ended.
+   * `hasNext[b]` is 1: every row that goes on or was truncated (by the world's horizon or the
+   * loop's step limit); a row whose episode terminated has none.
    */
   readonly after: Observation;
   readonly hasNext: Uint8Array;
@@ -90,7 +91,10 @@ export interface Agent {
 export interface AgentStreams {
   /** Initialisation (e.g. network weights, priors). */
   readonly init: Rng;
-  /** Anything drawn in `update`: replay sampling, posterior samples shared by a round. */
+  /**
+   * Draws outside the per-episode acting streams: replay sampling in `update`, and the redraws
+   * that estimate a sampling policy's propensities in `act` (so asking for them changes no slate).
+   */
   readonly update: Rng;
 }
 
@@ -111,6 +115,11 @@ export interface AgentDefinition<S extends ParamSpecs = ParamSpecs> {
   readonly learns: string;
   /** Hyper-parameters, declared like policy parameters (validated by the config, listed by `slatelab list`). */
   readonly params: S;
+  /**
+   * Hyper-parameters that change no decision (e.g. how many draws estimate a propensity): left out
+   * of the agent's stream key (agents/stream-key.ts), so changing them changes no number.
+   */
+  readonly notInStreamKey?: readonly (keyof S & string)[];
   /** Why this agent cannot run in a world of this shape with these values, or null. */
   unsupported?(spec: WorldSpec, values: ParamValues<S>): string | null;
   /** Checks across hyper-parameters (field names relative to params). */

@@ -4,8 +4,10 @@
 // differently, and adding a new hyper-parameter with a default changes no existing key).
 import { defaultParams, type ParamSpecs } from '../sim/params.ts';
 
-export function streamKey(kind: string, specs: ParamSpecs, values: Record<string, unknown>): string {
-  const changed = nonDefault(defaultParams(specs) as Record<string, unknown>, values);
+export function streamKey(kind: string, specs: ParamSpecs, values: Record<string, unknown>, ignored: readonly string[] = []): string {
+  // Settings that change no decision (how many draws estimate a propensity) stay out of the key.
+  const kept = Object.fromEntries(Object.entries(values).filter(([name]) => !ignored.includes(name)));
+  const changed = nonDefault(defaultParams(specs) as Record<string, unknown>, kept);
   return changed === undefined ? kind : `${kind}~${fnv1a(canonicalJson(changed))}`;
 }
 

@@ -203,7 +203,12 @@ function linesSpec(
         mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 30 } },
         encoding: {
           y: { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale },
-          color: { ...color, title: 'agent', legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolSize: 200, symbolOpacity: 1 } },
+          // Colours come from every agent (the same in every chart); the legend names only the lines drawn.
+          color: {
+            ...color,
+            title: 'agent',
+            legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolSize: 200, symbolOpacity: 1, values: [...new Set(series.filter((s) => s.points.some((p) => Number.isFinite(p.interval.mean))).map((s) => agentLabel(s.agent)))] },
+          },
         },
       },
     ],

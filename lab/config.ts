@@ -375,7 +375,7 @@ export function validateConfig(
       report(`agents[${i}].kind`, `agent "${agent.kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields)`);
     }
     const params = resolved.values as Record<string, unknown>;
-    agents.push({ name: agent.name, kind: agent.kind, params, learns: found.learns, streamKey: streamKey(agent.kind, found.definition.params, params) });
+    agents.push({ name: agent.name, kind: agent.kind, params, learns: found.learns, streamKey: streamKey(agent.kind, found.definition.params, params, found.learns ? (found.definition.notInStreamKey ?? []) : []) });
   });
 
   const training = shape?.training === undefined ? null : resolveTraining(shape.training, shape.evaluation.episodes, report);
@@ -409,6 +409,10 @@ function resolveTraining(
       return null;
     }
     evalEvery = Math.max(1, Math.ceil(given.steps / DEFAULT_CHECKPOINTS));
+  }
+  if (given.evalEpisodes !== undefined && given.evalEpisodes > evaluationEpisodes) {
+    report('training.evalEpisodes', `${given.evalEpisodes} is more than evaluation.episodes (${evaluationEpisodes}): checkpoints evaluate on the first evalEpisodes of the evaluation users; lower it or raise evaluation.episodes`);
+    return null;
   }
   return {
     steps: given.steps ?? null,

@@ -5,7 +5,7 @@ import { curveSpec, type AgentChartData, type ChartSpec, type LineSeries, type R
 import type { MetricSummary, TrainingSummary } from './results.ts';
 
 /** The specs of the training charts, or none without a training block. */
-export function trainingSpecs(training: TrainingSummary | null, agents: readonly AgentChartData[]): ChartSpec[] {
+export function trainingSpecs(training: TrainingSummary | null, agents: readonly AgentChartData[], worldMetrics: readonly string[] = []): ChartSpec[] {
   if (!training) return [];
   const entries = agents.flatMap((agent) => (training.agents[agent.agent] ? [{ agent, training: training.agents[agent.agent] }] : []));
   const learners = entries.filter((entry) => entry.training.learns);
@@ -21,10 +21,15 @@ export function trainingSpecs(training: TrainingSummary | null, agents: readonly
   const specs: ChartSpec[] = [];
   const returnTitle = 'Learning curves: evaluation return';
   specs.push({ name: 'learning-return', title: returnTitle, spec: curveSpec(series((e) => e.training.curves.return, true), agents, returnTitle, 'mean return per episode') });
+  // The world's own metrics at each checkpoint (e.g. the feed's churn, the bandit world's regret).
+  for (const metric of worldMetrics) {
+    const title = `Learning curves: ${metric}`;
+    specs.push({ name: `learning-${safeName(metric)}`, title, spec: curveSpec(series((e) => e.training.curves[metric], true), agents, title, metric) });
+  }
   if (learners.some((entry) => entry.training.regret !== null)) {
     const title = 'Online cumulative regret while learning';
     const nonNegative: Range = [0, Infinity];
-    specs.push({ name: 'learning-regret', title, spec: curveSpec(series((e) => e.training.regret, false), agents, title, 'expected reward lost, summed over training', nonNegative) });
+    specs.push({ name: 'online-regret', title, spec: curveSpec(series((e) => e.training.regret, false), agents, title, 'expected reward lost, summed over training', nonNegative) });
   }
   const statNames = [...new Set(learners.flatMap((entry) => Object.keys(entry.training.stats)))].sort();
   for (const stat of statNames) {

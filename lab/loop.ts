@@ -99,6 +99,10 @@ export interface TrainOptions {
   readonly maxStepsPerEpisode?: number;
   /** After every round's update: a checkpoint may evaluate (on another env) before the next round. */
   readonly onRound?: (report: RoundReport) => void;
+  /** Ask for the exploring policy's propensities every round (logging for off-policy evaluation). */
+  readonly propensities?: boolean;
+  /** With propensities: called after every act with the action played (slates and propensities). */
+  readonly onAction?: (action: Action) => void;
 }
 
 /** Trains `agent` in `env` (its batch size is the training batch) until the budget is spent. */
@@ -108,10 +112,14 @@ export function train(env: Env, agent: Agent, options: TrainOptions): { steps: n
     seed: options.seed,
     streamKey: options.streamKey,
     firstEpisode: TRAINING_EPISODE_BASE,
-    episodes: options.episodes,
+    // Episode indices stay below 2^31 (they are Int32 in transitions): a steps budget that would
+    // need more training users than that ends training when they run out.
+    episodes: Math.min(options.episodes, MAX_TRAINING_EPISODES),
     stepBudget: options.steps,
     maxStepsPerEpisode: options.maxStepsPerEpisode,
     onRound: options.onRound,
+    propensities: options.propensities,
+    onAction: options.onAction,
   });
 }
 
@@ -340,7 +348,7 @@ class TransitionBuffers {
   outcome(row: number, worldEnded: boolean, worldTruncated: boolean, cut: boolean): void {
     this.terminated[row] = worldEnded && !worldTruncated ? 1 : 0;
     this.truncated[row] = (worldEnded && worldTruncated) || cut ? 1 : 0;
-    this.hasNext[row] = worldEnded ? 0 : 1;
+    this.hasNext[row] = worldEnded && !worldTruncated ? 0 : 1;
   }
 
   view(result: StepResult): Transition {

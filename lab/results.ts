@@ -121,12 +121,21 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
     const bySeed = runTraining.get(agent.name);
     const seeds = config.seeds.filter((seed) => bySeed?.has(seed));
     const runs = seeds.map((seed) => bySeed!.get(seed)!);
-    const points = Math.max(0, ...runs.map((run) => run.curve.length));
+    // Points of the curve: the schedule's targets (0, evalEvery, 2 evalEvery, ...) that any seed
+    // reached, then the end of training. Seeds are aligned by target, not by position: with an
+    // episodes budget they reach different numbers of targets, and each seed's last checkpoint is
+    // its end.
+    const targets = [...new Set(runs.flatMap((run) => run.curve.flatMap((c) => (c.target === null ? [] : [c.target]))))].sort((a, b) => a - b);
+    const hasEnd = runs.some((run) => run.curve.some((c) => c.target === null));
+    const checkpointAt = (run: (typeof runs)[number], point: number): Checkpoint | undefined =>
+      point < targets.length ? run.curve.find((c) => c.target === targets[point]) : run.curve.find((c) => c.target === null);
+    const points = targets.length + (hasEnd ? 1 : 0);
     const at = (index: number, pick: (checkpoint: Checkpoint) => number | null | undefined): MetricSummary => {
       const values: number[] = [];
       const used: number[] = [];
       runs.forEach((run, i) => {
-        const value = run.curve[index] === undefined ? undefined : pick(run.curve[index]);
+        const checkpoint = checkpointAt(run, index);
+        const value = checkpoint === undefined ? undefined : pick(checkpoint);
         if (typeof value === 'number' && Number.isFinite(value)) {
           values.push(value);
           used.push(seeds[i]);
@@ -293,7 +302,7 @@ export function summaryCsv(summary: Summary): string {
 export function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return '—';
   // Rounding noise of a quantity that is 0 in exact arithmetic (an oracle's regret) reads as 0.
-  if (Math.abs(x) < 1e-12) return '0';
+  if (Math.abs(x) < 1e-9) return '0';
   const magnitude = Math.floor(Math.log10(Math.abs(x)));
   if (magnitude >= 4) return Math.round(x).toString();
   if (magnitude < -4) return x.toExponential(2);
@@ -307,7 +316,7 @@ export function formatInterval(m: { mean: number; ci95: readonly [number, number
   const centre = `${sign}${formatNumber(m.mean)}`;
   if (m.ci95 === null) return `${centre} (${m.n} seed)`;
   const halfWidth = (m.ci95[1] - m.ci95[0]) / 2;
-  if (!(halfWidth > 1e-12)) return centre;
+  if (!(halfWidth > 1e-9)) return centre;
   // Below the fixed-point digits (e.g. float rounding in an oracle's regret): exponents, not 0.000000.
   if (halfWidth < 1e-6) return `${centre} ± ${halfWidth.toExponential(1)}`;
   // Two significant digits of the half-width, and the mean to the same decimals: digits beyond
@@ -351,19 +360,25 @@ export function pairedRows(summary: Summary): string[][] {
 /** Sentences that say how the agents trained (shared by report.md and report.html). */
 export function trainingIntro(training: TrainingSummary): string[] {
   const budget = training.steps !== null ? `${training.steps} user-steps` : `${training.episodes} episodes`;
+  const hasRegret = Object.values(training.agents).some((agent) => agent.regret !== null);
   return [
     `Learning agents trained for ${budget} per run, ${training.batchSize} users stepping together (the agent updates once per round of them), ` +
       `with a checkpoint every ${training.evalEvery} steps evaluated on ${training.evalEpisodes} evaluation users (the same users at every checkpoint, never met in training). ` +
-      'Fixed policies do not train: their one evaluation is drawn flat across the curves. The summary tables above are the final evaluation.',
-    'Online regret: the expected reward the learner lost against the best slate while it learned, summed over training steps; ' +
-      'second/first half below 1 means it paid less as it learned (sublinear regret).',
+      'Fixed policies do not train: their one evaluation is drawn flat across the curves. The summary tables above are the final evaluation; ' +
+      `the return columns below are the first and last checkpoints (${training.evalEpisodes} users).`,
+    ...(hasRegret
+      ? [
+          'Online regret: the expected reward the learner lost against the best slate while it learned, summed over training steps; ' +
+            'second/first half below 1 means it paid less as it learned (sublinear regret).',
+        ]
+      : []),
   ];
 }
 
 /** Per learning agent: evaluation return before and after training, and the online regret. */
 export function trainingRows(training: TrainingSummary): string[][] {
   const hasRegret = Object.values(training.agents).some((agent) => agent.regret !== null);
-  const header = ['agent', 'return at start', 'return at end', 'training steps'];
+  const header = ['agent', 'return at start', 'return at end of training', 'training steps'];
   if (hasRegret) header.push('online regret', 'regret 2nd / 1st half');
   const rows: string[][] = [header];
   for (const [agent, entry] of Object.entries(training.agents)) {

@@ -245,7 +245,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   let chartFiles: { name: string; title: string; svg: string }[] = [];
   if (options.charts !== false && runs.length > 0) {
     const agentsData = chartData(summary);
-    const charts = await experimentCharts(agentsData, CHARTED_METRICS, trainingSpecs(summary.training, agentsData));
+    const charts = await experimentCharts(agentsData, CHARTED_METRICS, trainingSpecs(summary.training, agentsData, probe.spec.episodeMetricNames));
     for (const chart of charts) {
       writeFileAtomic(join(outDir, 'charts', `${chart.name}.svg`), chart.svg);
       writeBinaryAtomic(join(outDir, 'charts', `${chart.name}.png`), chart.png);

@@ -19,6 +19,11 @@ export const CORE_METRICS = ['return', 'episodeLength', 'clicks'] as const;
 export interface Checkpoint {
   /** 0 before training, then 1, 2, ... */
   readonly index: number;
+  /**
+   * The schedule point it stands for: a multiple of training.evalEvery (0 before training), or
+   * null for the checkpoint at the end of training. Summaries align seeds by it.
+   */
+  readonly target: number | null;
   /** Training user-steps and finished training episodes when it was taken. */
   readonly steps: number;
   readonly episodes: number;
@@ -112,10 +117,10 @@ export function runAgentSeed(
   let totals: TrainingTotals | null = null;
   if (training && !trainEnv) {
     // A fixed policy does not change: one checkpoint stands for all (a flat line in the curves).
-    curve = [{ index: 0, steps: 0, episodes: 0, metrics: checkpointMetrics(), regret: null, stats: {} }];
+    curve = [{ index: 0, target: 0, steps: 0, episodes: 0, metrics: checkpointMetrics(), regret: null, stats: {} }];
   } else if (training && trainEnv) {
     const knowsOptimum = trainEnv.truth.optimalSlateReward !== undefined;
-    curve = [{ index: 0, steps: 0, episodes: 0, metrics: checkpointMetrics(), regret: knowsOptimum ? 0 : null, stats: {} }];
+    curve = [{ index: 0, target: 0, steps: 0, episodes: 0, metrics: checkpointMetrics(), regret: knowsOptimum ? 0 : null, stats: {} }];
     const budgetSteps = training.steps ?? Infinity;
     const budgetEpisodes = training.episodes ?? Infinity;
     let regret = 0;
@@ -129,12 +134,12 @@ export function runAgentSeed(
     let lastEpisodes = 0;
     const reportEvery = training.steps !== null ? Math.max(1, Math.ceil(training.steps / 50)) : Math.max(1, Math.ceil(training.episodes! / 50));
     let nextReport = reportEvery;
-    const takeCheckpoint = (steps: number, episodes: number) => {
+    const takeCheckpoint = (steps: number, episodes: number, target: number | null) => {
       const stats: Record<string, number> = {};
       for (const [name, sum] of [...statSums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) stats[name] = sum / statCounts.get(name)!;
       statSums.clear();
       statCounts.clear();
-      curve!.push({ index: curve!.length, steps, episodes, metrics: checkpointMetrics(), regret: knowsOptimum ? regret : null, stats });
+      curve!.push({ index: curve!.length, target, steps, episodes, metrics: checkpointMetrics(), regret: knowsOptimum ? regret : null, stats });
     };
     const result = train(trainEnv, agent, {
       seed: seedKey,
@@ -155,8 +160,10 @@ export function runAgentSeed(
         lastSteps = steps;
         lastEpisodes = episodes;
         if (steps >= nextCheckpoint && steps < budgetSteps) {
-          takeCheckpoint(steps, episodes);
-          while (nextCheckpoint <= steps) nextCheckpoint += training.evalEvery;
+          // A round can pass several points of the schedule: one checkpoint, for the last of them.
+          while (nextCheckpoint + training.evalEvery <= steps) nextCheckpoint += training.evalEvery;
+          takeCheckpoint(steps, episodes, nextCheckpoint);
+          nextCheckpoint += training.evalEvery;
         }
         const progressCount = training.steps !== null ? steps : episodes;
         if (report && progressCount >= nextReport) {
@@ -165,7 +172,8 @@ export function runAgentSeed(
         }
       },
     });
-    if (curve[curve.length - 1].steps !== lastSteps) takeCheckpoint(lastSteps, lastEpisodes);
+    if (curve[curve.length - 1].steps !== lastSteps) takeCheckpoint(lastSteps, lastEpisodes, null);
+    else curve[curve.length - 1] = { ...curve[curve.length - 1], target: null }; // the last one is the end
     let firstHalf: number | null = null;
     if (knowsOptimum) {
       // The cumulative regret at the first round that reaches half of the steps taken.

@@ -123,7 +123,8 @@ export interface StepResult {
   /**
    * B: 1 if the episode ended because the observation window closed on a user who would go on
    * (a horizon), 0 if it really ended (WorldSpec.endings says which is which). Meaningful only
-   * where done is 1; terminated = done && !truncated. Rows that end do not get a next observation.
+   * where done is 1; terminated = done && !truncated. A world writes the next observation of a row
+   * it truncated (a learner bootstraps from it), none for a row whose episode terminated.
    */
   readonly truncated: Uint8Array;
 }

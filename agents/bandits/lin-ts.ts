@@ -22,6 +22,7 @@ export const linTs = defineAgent({
     propensitySamples: { type: 'int', default: 200, min: 1, max: 1_000_000, doc: 'posterior draws per row to estimate propensities, when asked (logging)' },
     ...linearParams,
   },
+  notInStreamKey: ['propensitySamples'],
   unsupported: (spec, hp) => {
     const count = featureCount(spec, hp.features, hp.perArm);
     return typeof count === 'string' ? count : null;
@@ -39,7 +40,7 @@ export const linTs = defineAgent({
     // One draw of theta_a per arm per decision: candidates that share an arm (RecSim's clusters)
     // share its parameter, as a posterior sample must.
     const armDraw = new Float64Array(model.arms);
-    const drawnFor = new Int32Array(model.arms).fill(-1);
+    const drawnFor = new Float64Array(model.arms).fill(-1); // decision counts outgrow 32 bits
     let decision = 0;
     let lastSlates = new Int32Array(0);
     let lastWasEval = false;

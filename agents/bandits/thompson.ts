@@ -18,6 +18,7 @@ export const thompson = defineAgent({
     priorMisses: { type: 'number', default: 1, min: 1e-6, doc: 'b0: prior pseudo-misses of every arm' },
     propensitySamples: { type: 'int', default: 200, min: 1, max: 1_000_000, doc: 'posterior draws per row to estimate propensities, when asked (logging)' },
   },
+  notInStreamKey: ['propensitySamples'],
   unsupported: (spec) => needsArms(spec),
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k } = spec;
@@ -35,7 +36,7 @@ export const thompson = defineAgent({
     // One posterior draw per arm per decision: where candidates share an arm (RecSim's clusters),
     // they share its draw, as a Thompson sample of the arms' parameters must.
     const draw = new Float64Array(spec.armCount);
-    const drawnFor = new Int32Array(spec.armCount).fill(-1);
+    const drawnFor = new Float64Array(spec.armCount).fill(-1); // decision counts outgrow 32 bits
     let decision = 0;
     let lastSlates = new Int32Array(0);
     let lastWasEval = false;

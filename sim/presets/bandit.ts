@@ -285,7 +285,9 @@ class BanditEnv implements Env {
       const finished = this.steps[row] >= this.p.horizon;
       done[row] = finished ? 1 : 0;
       this.result.truncated[row] = done[row];
-      if (!finished) this.drawRequest(row);
+      // Every episode ends truncated (the world is stateless and would go on), so the user's next
+      // request is drawn even then: a learner may bootstrap from it (StepResult.truncated).
+      this.drawRequest(row);
     }
     return this.result;
   }

@@ -277,7 +277,10 @@ export class FeedEnv implements Env {
     }
     // The next requests' candidates in a second pass: rows are independent, and one phase at a
     // time keeps each phase's (large) machine code in the instruction cache across the batch.
-    for (let row = 0; row < B; row++) if (active[row] === 1 && done[row] === 0) this.writeObservation(row);
+    // Rows the horizon truncated get a next observation too (a learner may bootstrap from it): the
+    // user as the step left them, with candidates retrieved as of their last request (the catalog
+    // ends at the horizon). Churned rows get none.
+    for (let row = 0; row < B; row++) if (active[row] === 1 && (done[row] === 0 || truncated[row] === 1)) this.writeObservation(row);
     return this.result;
   }
 

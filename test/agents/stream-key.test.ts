@@ -1,3 +1,4 @@
+import { validateConfig } from '../../lab/config.ts';
 // An agent's streams are named by a stable key (agents/stream-key.ts): its kind, plus a hash of
 // the hyper-parameters that differ from their defaults. Renaming an agent, reordering its
 // parameters or adding a new parameter with a default changes nothing; changing a value does.
@@ -78,5 +79,16 @@ describe('streamKey', () => {
     const key = streamKey('thompson', thompson.params, { ...defaultParams(thompson.params), priorClicks: 2 });
     expect(key).toMatch(/^thompson~[0-9a-f]{8}$/);
     expect(key).toBe(streamKey('thompson', thompson.params, { priorClicks: 2, ...Object.fromEntries(Object.entries(defaultParams(thompson.params)).filter(([name]) => name !== 'priorClicks').reverse()) }));
+  });
+
+  it('leaves out settings that change no decision: propensitySamples keeps thompson\'s and lin-ts\'s numbers', () => {
+    for (const kind of ['thompson', 'lin-ts'] as const) {
+      const config = validateConfig(
+        { world: { preset: 'bandit', params: { catalog: 20 } }, agents: [{ name: 'a', kind }, { name: 'b', kind, params: { propensitySamples: 5000 } }], training: { steps: 100 } },
+        'c.yaml',
+      );
+      expect(config.agents[1].streamKey).toBe(kind);
+      expect(config.agents[0].streamKey).toBe(config.agents[1].streamKey);
+    }
   });
 });

@@ -267,7 +267,8 @@ describe('table cells', () => {
 
   it('show rounding noise around an exact 0 (an oracle\'s regret) as 0', () => {
     expect(formatInterval({ mean: 3e-16, ci95: [-2e-16, 8e-16], n: 8 })).toBe('0');
-    expect(formatInterval({ mean: 2e-9, ci95: [1e-9, 3e-9], n: 8 })).toBe('2.00e-9 ± 1.0e-9');
+    expect(formatInterval({ mean: 3e-12, ci95: [-1.6e-12, 7.6e-12], n: 8 })).toBe('0');
+    expect(formatInterval({ mean: 2e-7, ci95: [1e-7, 3e-7], n: 8 })).toBe('2.00e-7 ± 1.0e-7');
     // A small but real interval keeps its digits.
     expect(formatInterval({ mean: 0.002, ci95: [0.001, 0.003], n: 8 })).toBe('0.0020 ± 0.0010');
   });

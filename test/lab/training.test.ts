@@ -8,10 +8,14 @@ import { evaluate, train, TRAINING_EPISODE_BASE } from '../../lab/loop.ts';
 import type { Summary } from '../../lab/results.ts';
 import { runExperiment } from '../../lab/runner.ts';
 import { runAgentSeed } from '../../lab/training.ts';
+import { trainingSpecs } from '../../lab/learning-charts.ts';
+import { chartData } from '../../lab/results.ts';
 import type { Env } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
 import type { FeedEnv } from '../../sim/presets/feed.ts';
+import { Rng } from '../../sim/rng.ts';
+import { agents as agentsRegistry } from '../../agents/index.ts';
 import type { WorldDefinition } from '../../sim/world.ts';
 
 const SEED = { experiment: 0, run: 2 };
@@ -163,11 +167,13 @@ describe('the loop: how episodes end', () => {
     return ends;
   };
 
-  it('bandit: every episode is truncated at the horizon (the world is stateless and would go on)', () => {
+  it('bandit: every episode is truncated at the horizon (the world is stateless and would go on), with the next request to bootstrap from', () => {
     const env = create('bandit', 4, { horizon: 7 });
-    const ends = endings(env, 10);
+    const d = env.spec.userFeatureDim;
+    // The next observation is a fresh request: a new context, not the one the last slate answered.
+    const ends = endings(env, 10, (t, row) => ({ newContext: t.after.userFeatures[row * d] !== t.before.userFeatures[row * d] ? 1 : 0 }));
     expect(ends).toHaveLength(10);
-    for (const end of ends) expect(end).toEqual({ terminated: 0, truncated: 1, hasNext: 0, step: 6 });
+    for (const end of ends) expect(end).toEqual({ terminated: 0, truncated: 1, hasNext: 1, step: 6, newContext: 1 });
     expect(env.spec.endings.truncated).not.toBe('');
   });
 
@@ -193,7 +199,8 @@ describe('the loop: how episodes end', () => {
     for (const end of ends) {
       expect(end.terminated).toBe(end.churned);
       expect(end.truncated).toBe(1 - end.churned);
-      expect(end.hasNext).toBe(0);
+      // A user the horizon cut off has a next request to bootstrap from; a churned one has none.
+      expect(end.hasNext).toBe(1 - end.churned);
     }
   });
 
@@ -271,6 +278,63 @@ describe('training runs: checkpoints, curves and the summary', () => {
     expect(summary.training!.agents.random).toMatchObject({ learns: false, totals: null });
     expect(summary.training!.agents.random.curves.return).toHaveLength(1);
     expect(read('report.md')).toContain('## Training');
+
+    // The charts of training: return, the world's metrics, regret and each statistic; a legend
+    // names only the agents drawn (random has no regret and no statistics).
+    const specs = trainingSpecs(summary.training, chartData(summary), ['regret', 'optimalReturn']);
+    expect(specs.map((spec) => spec.name)).toEqual(['learning-return', 'learning-regret', 'learning-optimalReturn', 'online-regret', 'training-epsilon']);
+    const legend = (name: string) => JSON.stringify(specs.find((spec) => spec.name === name)!.spec).match(/"values":\["[^\]]*\]/)?.[0];
+    expect(legend('learning-return')).toBe('"values":["random","eps"]');
+    expect(legend('learning-regret')).toBe('"values":["random","eps"]');
+    expect(legend('online-regret')).toBe('"values":["eps"]');
+    expect(legend('training-epsilon')).toBe('"values":["eps"]');
+  });
+});
+
+describe('training runs: an episodes budget', () => {
+  it('aligns seeds by the checkpoint schedule, and summarises every seed\'s end of training as the last point', async () => {
+    // RecSim users end when their time budget runs out, so 30 training users take a different
+    // number of steps in each seed, and the seeds reach different numbers of checkpoints.
+    const raw = {
+      name: 'episodes-budget',
+      world: { preset: 'recsim-interest-evolution', params: { candidates: 10, slateSize: 2 } },
+      seeds: [0, 1, 2],
+      agents: [{ name: 'eps', kind: 'epsilon-greedy' }],
+      training: { episodes: 30, batchSize: 8, evalEvery: 600, evalEpisodes: 5 },
+      evaluation: { episodes: 10, batchSize: 4 },
+    };
+    const { read } = await runConfig(raw, 1);
+    const curves = [0, 1, 2].map((seed) =>
+      read(`runs/eps/seed-${seed}.curve.jsonl`).trim().split('\n').map((line) => JSON.parse(line)).filter((line) => line.kind === 'checkpoint'),
+    );
+    const finalSteps = curves.map((curve) => curve[curve.length - 1].steps);
+    expect(new Set(finalSteps).size).toBeGreaterThan(1);
+    for (const curve of curves) {
+      expect(curve[0].target).toBe(0);
+      expect(curve[curve.length - 1].target).toBeNull();
+      curve.slice(1, -1).forEach((checkpoint: { target: number; steps: number }, i: number) => {
+        expect(checkpoint.target).toBe(600 * (i + 1));
+        expect(checkpoint.steps).toBeGreaterThanOrEqual(checkpoint.target);
+      });
+    }
+    const eps = (JSON.parse(read('summary.json')) as Summary).training!.agents.eps;
+    const last = eps.curves.return[eps.curves.return.length - 1];
+    expect(last.n).toBe(3);
+    expect(last.values).toEqual(curves.map((curve) => curve[curve.length - 1].metrics.return));
+    expect(eps.steps[eps.steps.length - 1]).toBeCloseTo(finalSteps.reduce((a, b) => a + b, 0) / 3, 9);
+    // Target points hold only the seeds that reached them.
+    const maxTargets = Math.max(...curves.map((curve) => curve.length - 2));
+    expect(eps.steps).toHaveLength(maxTargets + 2);
+  });
+
+  it('logs the exploring policy\'s propensities while training when asked', () => {
+    const world = worlds.bandit;
+    const env = world.create({ ...defaultParams(world.params), catalog: 30, candidates: 6, slateSize: 2 }, { seed: SEED, batchSize: 8 });
+    const agent = agentsRegistry['epsilon-greedy'].create({ epsilon: 0.5, epsilonFinal: 0.5, decaySteps: 0 }, { spec: env.spec, seed: SEED, streams: { init: new Rng('i'), update: new Rng('u') } });
+    const slateProbs: number[] = [];
+    train(env, agent, { seed: SEED, streamKey: 'eps', steps: 400, episodes: Infinity, propensities: true, onAction: (action) => slateProbs.push(...action.slateProb) });
+    // With epsilon 0.5 over 6 x 5 ordered slates: the greedy slate 0.5 + 0.5/30, any other 0.5/30.
+    expect(new Set(slateProbs.map((p) => p.toFixed(6)))).toEqual(new Set([(0.5 + 0.5 / 30).toFixed(6), (0.5 / 30).toFixed(6)]));
   });
 });
 
@@ -310,6 +374,7 @@ describe('config: the training block', () => {
     expect(issues({ ...base, training: { steps: 10, episodes: 10 } })[0]).toContain('give one budget, steps or episodes, not both');
     expect(issues({ ...base, training: { episodes: 10 } })[0]).toContain('training.evalEvery: needed with an episodes budget');
     expect(issues({ ...base, training: { steps: 10, batchsize: 4 } })[0]).toContain('training.batchsize: unknown field');
+    expect(issues({ ...base, training: { steps: 10, evalEpisodes: 500 } })[0]).toContain('training.evalEpisodes: 500 is more than evaluation.episodes (100)');
   });
 
   it('fills defaults: 20 checkpoints, 100 evaluation users at most, a training batch of 64', () => {
