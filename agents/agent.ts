@@ -120,8 +120,11 @@ export interface AgentDefinition<S extends ParamSpecs = ParamSpecs> {
    * of the agent's stream key (agents/stream-key.ts), so changing them changes no number.
    */
   readonly notInStreamKey?: readonly (keyof S & string)[];
-  /** Why this agent cannot run in a world of this shape with these values, or null. */
-  unsupported?(spec: WorldSpec, values: ParamValues<S>): string | null;
+  /**
+   * Why this agent cannot run in a world of this shape with these values, or null. A ParamIssue
+   * names the hyper-parameter to change (its field relative to params).
+   */
+  unsupported?(spec: WorldSpec, values: ParamValues<S>): string | ParamIssue | null;
   /** Checks across hyper-parameters (field names relative to params). */
   check?(values: ParamValues<S>): ParamIssue[];
   create(values: ParamValues<S>, context: AgentContext): Agent;

@@ -369,7 +369,8 @@ export function validateConfig(
     }
     if (spec) {
       const why = found.learns ? (valid ? found.definition.unsupported?.(spec, resolved.values) : null) : found.definition.unsupported?.(spec);
-      if (why) report(`agents[${i}].kind`, `${what} "${agent.kind}" cannot run in world "${spec.preset}": ${why}`);
+      if (typeof why === 'string') report(`agents[${i}].kind`, `${what} "${agent.kind}" cannot run in world "${spec.preset}": ${why}`);
+      else if (why) report(`agents[${i}].params.${why.field}`, `${what} "${agent.kind}" cannot run in world "${spec.preset}" this way: ${why.message}`);
     }
     if (found.learns && given.training === undefined) {
       report(`agents[${i}].kind`, `agent "${agent.kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields)`);

@@ -106,7 +106,7 @@ export interface TrainOptions {
 }
 
 /** Trains `agent` in `env` (its batch size is the training batch) until the budget is spent. */
-export function train(env: Env, agent: Agent, options: TrainOptions): { steps: number; episodes: number; rounds: number } {
+export function train(env: Env, agent: Agent, options: TrainOptions): RolloutTotals {
   return rollout(env, agent, {
     mode: 'train',
     seed: options.seed,
@@ -138,7 +138,15 @@ interface RolloutOptions {
   readonly onAction?: (action: Action) => void;
 }
 
-function rollout(env: Env, agent: Agent, options: RolloutOptions): { steps: number; episodes: number; rounds: number } {
+/** What a rollout came to: user-steps, finished episodes (of which `cutEpisodes` cut at maxStepsPerEpisode), rounds. */
+export interface RolloutTotals {
+  readonly steps: number;
+  readonly episodes: number;
+  readonly cutEpisodes: number;
+  readonly rounds: number;
+}
+
+function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals {
   const { batchSize: rows, slateSize, signalNames, clickSignal, episodeMetricNames } = env.spec;
   const { mode, firstEpisode } = options;
   const learning = mode === 'train' && agent.observe !== undefined;
@@ -167,6 +175,7 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): { steps: numb
   let running = 0;
   let steps = 0;
   let finishedEpisodes = 0;
+  let cutEpisodes = 0;
   let round = 0;
 
   const startRow = (row: number): void => {
@@ -242,6 +251,7 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): { steps: numb
       if (!worldEnded && !cut) continue;
       ended[row] = 1;
       finishedEpisodes++;
+      if (cut) cutEpisodes++;
       if (options.onEpisode) {
         env.episodeMetrics(row, extra);
         options.onEpisode({
@@ -270,7 +280,7 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): { steps: numb
       startRow(row);
     }
   }
-  return { steps, episodes: finishedEpisodes, rounds: round };
+  return { steps, episodes: finishedEpisodes, cutEpisodes, rounds: round };
 }
 
 const NO_STATS: TrainingStats = Object.freeze({});

@@ -186,7 +186,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     refreshManifest();
     const time = seconds === null ? '' : ` (${seconds.toFixed(1)} s)`;
     const trained = totals ? `trained ${totals.steps} steps${totals.onlineRegret !== null ? ` (online regret ${totals.onlineRegret.toPrecision(4)})` : ''}, ` : '';
-    const cut = truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`;
+    const cut =
+      (truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`) +
+      (totals && totals.cutEpisodes > 0 ? `; WARNING: ${totals.cutEpisodes} training episodes cut at evaluation.maxStepsPerEpisode` : '');
     progress?.line(`${tag}: ${trained}${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);
   };
 

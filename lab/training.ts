@@ -39,6 +39,8 @@ export interface Checkpoint {
 export interface TrainingTotals {
   readonly steps: number;
   readonly episodes: number;
+  /** Training episodes cut at evaluation.maxStepsPerEpisode before the world ended them. */
+  readonly cutEpisodes: number;
   readonly rounds: number;
   /** Online regret over all of training, and over its first and second half of steps (null where unknown). */
   readonly onlineRegret: number | null;
@@ -184,6 +186,7 @@ export function runAgentSeed(
     totals = {
       steps: result.steps,
       episodes: result.episodes,
+      cutEpisodes: result.cutEpisodes,
       rounds: result.rounds,
       onlineRegret: knowsOptimum ? regret : null,
       regretFirstHalf: firstHalf,

@@ -25,7 +25,7 @@ export const linTs = defineAgent({
   notInStreamKey: ['propensitySamples'],
   unsupported: (spec, hp) => {
     const count = featureCount(spec, hp.features, hp.perArm);
-    return typeof count === 'string' ? count : null;
+    return typeof count === 'string' ? { field: 'features', message: count } : null;
   },
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k } = spec;

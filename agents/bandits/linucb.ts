@@ -18,7 +18,7 @@ export const linucb = defineAgent({
   },
   unsupported: (spec, hp) => {
     const count = featureCount(spec, hp.features, hp.perArm);
-    return typeof count === 'string' ? count : null;
+    return typeof count === 'string' ? { field: 'features', message: count } : null;
   },
   create: (hp, { spec }) => {
     const { numCandidates: n, slateSize: k } = spec;

@@ -204,11 +204,13 @@ describe('the loop: how episodes end', () => {
     }
   });
 
-  it("cuts at the loop's step limit as a truncation with a next observation", () => {
+  it("cuts at the loop's step limit as a truncation with a next observation, and counts the cut episodes", () => {
     const env = create('bandit', 3, { horizon: 50 });
     const ends = endings(env, 5, () => ({}), 4);
     expect(ends).toHaveLength(5);
     for (const end of ends) expect(end).toEqual({ terminated: 0, truncated: 1, hasNext: 1, step: 3 });
+    const totals = train(create('bandit', 3, { horizon: 50 }), recordingAgent(env, () => {}), { seed: SEED, streamKey: 'r', steps: Infinity, episodes: 5, maxStepsPerEpisode: 4 });
+    expect(totals).toEqual({ steps: 20, episodes: 5, cutEpisodes: 5, rounds: 8 });
   });
 
   it('gives masked rows no stale signals: zero reward and signals, episode -1', () => {
@@ -265,7 +267,7 @@ describe('training runs: checkpoints, curves and the summary', () => {
     const curve = read('runs/eps/seed-0.curve.jsonl').trim().split('\n').map((line) => JSON.parse(line));
     expect(curve.filter((line) => line.kind === 'checkpoint').map((line) => line.steps)).toEqual([0, 256, 512, 768, 1024]);
     const totals = curve.find((line) => line.kind === 'totals');
-    expect(totals).toMatchObject({ steps: 1024, rounds: 16 });
+    expect(totals).toMatchObject({ steps: 1024, rounds: 16, cutEpisodes: 0 });
     expect(totals.regretFirstHalf + totals.regretSecondHalf).toBeCloseTo(totals.onlineRegret, 6);
     const summary = JSON.parse(read('summary.json')) as Summary;
     const eps = summary.training!.agents.eps;
@@ -388,6 +390,8 @@ describe('config: the training block', () => {
     expect(issues(fresh)[0]).toContain('agents[0].kind: agent "ucb1" cannot run in world "bandit": nothing recurs');
     expect(issues(fresh)[0]).toContain('world.params.catalog');
     const wide = { ...base, world: { preset: 'feed' }, training: { steps: 100 } };
-    expect(issues(wide)[0]).toContain('use features: product');
+    expect(issues(wide)).toEqual([
+      'c.yaml: agents[0].params.features: agent "linucb" cannot run in world "feed" this way: features: outer gives 16 x 20 = 320 features here (at most 256); use features: product',
+    ]);
   });
 });
