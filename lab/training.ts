@@ -111,8 +111,7 @@ export function runAgentSeed(
   const agent = createAgent(config, agentIndex, seedKey, registries, evalEnv, Math.max(evalBatch, training?.batchSize ?? 0));
 
   const checkpointMetrics = (): Record<string, number> => {
-    const episodes = Math.min(training!.evalEpisodes, Number.MAX_SAFE_INTEGER);
-    return episodeMeans(evaluate(evalEnv, agent, { episodes, seed: seedKey, streamKey, maxStepsPerEpisode: maxSteps }), metrics);
+    return episodeMeans(evaluate(evalEnv, agent, { episodes: training!.evalEpisodes, seed: seedKey, streamKey, maxStepsPerEpisode: maxSteps }), metrics);
   };
 
   let curve: Checkpoint[] | null = null;
