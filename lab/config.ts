@@ -379,7 +379,8 @@ export function validateConfig(
     agents.push({ name: agent.name, kind: agent.kind, params, learns: found.learns, streamKey: streamKey(agent.kind, found.definition.params, params, found.learns ? (found.definition.notInStreamKey ?? []) : []) });
   });
 
-  const training = shape?.training === undefined ? null : resolveTraining(shape.training, shape.evaluation.episodes, report);
+  const training =
+    shape?.training === undefined ? null : resolveTraining(shape.training, shape.evaluation.episodes, overridden['evaluation.episodes'] !== undefined, report);
 
   if (issues.length > 0 || !shape) throw new ConfigError(issues);
   return {
@@ -397,6 +398,7 @@ export function validateConfig(
 function resolveTraining(
   given: { steps?: number; episodes?: number; batchSize: number; evalEvery?: number; evalEpisodes?: number },
   evaluationEpisodes: number,
+  episodesOverridden: boolean,
   report: (field: string, message: string) => void,
 ): TrainingConfig | null {
   if ((given.steps === undefined) === (given.episodes === undefined)) {
@@ -411,7 +413,9 @@ function resolveTraining(
     }
     evalEvery = Math.max(1, Math.ceil(given.steps / DEFAULT_CHECKPOINTS));
   }
-  if (given.evalEpisodes !== undefined && given.evalEpisodes > evaluationEpisodes) {
+  // A smaller run asked for on the command line (--episodes) shrinks the checkpoints with it.
+  const evalEpisodes = episodesOverridden && given.evalEpisodes !== undefined ? Math.min(given.evalEpisodes, evaluationEpisodes) : given.evalEpisodes;
+  if (evalEpisodes !== undefined && evalEpisodes > evaluationEpisodes) {
     report('training.evalEpisodes', `${given.evalEpisodes} is more than evaluation.episodes (${evaluationEpisodes}): checkpoints evaluate on the first evalEpisodes of the evaluation users; lower it or raise evaluation.episodes`);
     return null;
   }
@@ -420,7 +424,7 @@ function resolveTraining(
     episodes: given.episodes ?? null,
     batchSize: given.batchSize,
     evalEvery,
-    evalEpisodes: given.evalEpisodes ?? Math.min(DEFAULT_EVAL_EPISODES, evaluationEpisodes),
+    evalEpisodes: evalEpisodes ?? Math.min(DEFAULT_EVAL_EPISODES, evaluationEpisodes),
   };
 }
 

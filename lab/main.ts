@@ -255,6 +255,12 @@ async function runCommand(
         `(${config.evaluation.maxStepsPerEpisode} steps) before the world ended them; raise it if they should run to the end\n`,
     );
   }
+  if (outcome.cutTrainingEpisodes > 0) {
+    io.stderr(
+      `slatelab: warning: ${outcome.cutTrainingEpisodes} training episodes were cut at evaluation.maxStepsPerEpisode ` +
+        `(${config.evaluation.maxStepsPerEpisode} steps) before the world ended them; raise it if they should run to the end\n`,
+    );
+  }
   if (outcome.failures.length > 0) {
     io.stderr(`slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json (failures)\n`);
   }

@@ -102,7 +102,7 @@ export interface AgentTraining {
   readonly totals: Record<TotalName, MetricSummary> | null;
 }
 
-export const TOTAL_NAMES = ['steps', 'episodes', 'onlineRegret', 'regretFirstHalf', 'regretSecondHalf', 'regretRatio'] as const;
+export const TOTAL_NAMES = ['steps', 'episodes', 'cutEpisodes', 'onlineRegret', 'regretFirstHalf', 'regretSecondHalf', 'regretRatio'] as const;
 export type TotalName = (typeof TOTAL_NAMES)[number];
 
 /** Per-run training: runTraining.get(agent).get(seed) = the run's curve and totals. */
@@ -121,14 +121,22 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
     const bySeed = runTraining.get(agent.name);
     const seeds = config.seeds.filter((seed) => bySeed?.has(seed));
     const runs = seeds.map((seed) => bySeed!.get(seed)!);
-    // Points of the curve: the schedule's targets (0, evalEvery, 2 evalEvery, ...) that any seed
+    // Points of the curve: the schedule's targets (0, evalEvery, 2 evalEvery, ...) that every seed
     // reached, then the end of training. Seeds are aligned by target, not by position: with an
-    // episodes budget they reach different numbers of targets, and each seed's last checkpoint is
-    // its end.
-    const targets = [...new Set(runs.flatMap((run) => run.curve.flatMap((c) => (c.target === null ? [] : [c.target]))))].sort((a, b) => a - b);
-    const hasEnd = runs.some((run) => run.curve.some((c) => c.target === null));
-    const checkpointAt = (run: (typeof runs)[number], point: number): Checkpoint | undefined =>
-      point < targets.length ? run.curve.find((c) => c.target === targets[point]) : run.curve.find((c) => c.target === null);
+    // episodes budget they train for different numbers of steps, so a target only the longer seeds
+    // reached is left out (it would sit beyond the end, which averages every seed). A seed whose
+    // last round passed a target has its end checkpoint stand for it.
+    const endOf = (run: (typeof runs)[number]) => run.curve.find((c) => c.target === null);
+    const reach = Math.min(...runs.map((run) => endOf(run)?.steps ?? Math.max(...run.curve.map((c) => c.target ?? 0))));
+    const targets = [...new Set(runs.flatMap((run) => run.curve.flatMap((c) => (c.target === null ? [] : [c.target]))))]
+      .filter((target) => target <= reach)
+      .sort((a, b) => a - b);
+    const hasEnd = runs.some((run) => endOf(run) !== undefined);
+    const checkpointAt = (run: (typeof runs)[number], point: number): Checkpoint | undefined => {
+      if (point >= targets.length) return endOf(run);
+      const end = endOf(run);
+      return run.curve.find((c) => c.target === targets[point]) ?? (end && end.steps >= targets[point] ? end : undefined);
+    };
     const points = targets.length + (hasEnd ? 1 : 0);
     const at = (index: number, pick: (checkpoint: Checkpoint) => number | null | undefined): MetricSummary => {
       const values: number[] = [];
@@ -167,6 +175,7 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
       totals = {
         steps: total((t) => t.steps),
         episodes: total((t) => t.episodes),
+        cutEpisodes: total((t) => t.cutEpisodes),
         onlineRegret: total((t) => t.onlineRegret),
         regretFirstHalf: total((t) => t.regretFirstHalf),
         regretSecondHalf: total((t) => t.regretSecondHalf),

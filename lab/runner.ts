@@ -67,6 +67,8 @@ export interface ExperimentOutcome {
   readonly failures: readonly FailureRecord[];
   /** Episodes cut short by evaluation.maxStepsPerEpisode, over all runs. */
   readonly truncatedEpisodes: number;
+  /** Training episodes cut short by evaluation.maxStepsPerEpisode, over all runs. */
+  readonly cutTrainingEpisodes: number;
   /** (agent, seed) runs that did not finish because the experiment was interrupted (empty otherwise). */
   readonly interrupted: readonly { agent: string; seed: number }[];
 }
@@ -188,7 +190,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     const trained = totals ? `trained ${totals.steps} steps${totals.onlineRegret !== null ? ` (online regret ${totals.onlineRegret.toPrecision(4)})` : ''}, ` : '';
     const cut =
       (truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`) +
-      (totals && totals.cutEpisodes > 0 ? `; WARNING: ${totals.cutEpisodes} training episodes cut at evaluation.maxStepsPerEpisode` : '');
+      (totals && totals.cutEpisodes > 0 ? `; WARNING: ${totals.cutEpisodes} training episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)` : '');
     progress?.line(`${tag}: ${trained}${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);
   };
 
@@ -231,6 +233,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   if (options.signal?.aborted) interrupted = unsettledRuns();
 
   const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
+  let cutTrainingEpisodes = 0;
+  for (const bySeed of runTraining.values()) for (const run of bySeed.values()) cutTrainingEpisodes += run.totals?.cutEpisodes ?? 0;
   const summary = buildSummary(
     config,
     metrics,
@@ -260,7 +264,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
   complete = interrupted.length === 0;
   writeManifest();
-  return { outDir, summary, failures: sortedFailures, truncatedEpisodes, interrupted };
+  return { outDir, summary, failures: sortedFailures, truncatedEpisodes, cutTrainingEpisodes, interrupted };
 }
 
 /** The live progress line of a run. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Agent, Transition } from '../../agents/agent.ts';
-import { ConfigError, validateConfig, type Registries, defaultRegistries } from '../../lab/config.ts';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, validateConfig, type Registries, defaultRegistries } from '../../lab/config.ts';
 import { evaluate, train, TRAINING_EPISODE_BASE } from '../../lab/loop.ts';
 import type { Summary } from '../../lab/results.ts';
 import { runExperiment } from '../../lab/runner.ts';
@@ -324,9 +325,13 @@ describe('training runs: an episodes budget', () => {
     expect(last.n).toBe(3);
     expect(last.values).toEqual(curves.map((curve) => curve[curve.length - 1].metrics.return));
     expect(eps.steps[eps.steps.length - 1]).toBeCloseTo(finalSteps.reduce((a, b) => a + b, 0) / 3, 9);
-    // Target points hold only the seeds that reached them.
-    const maxTargets = Math.max(...curves.map((curve) => curve.length - 2));
-    expect(eps.steps).toHaveLength(maxTargets + 2);
+    // The points are the targets every seed reached, then the end: every point holds every seed,
+    // and the end is the rightmost point (targets only the longer seeds reached are left out).
+    const reach = Math.min(...finalSteps);
+    const kept = [0, 600, 1200, 1800, 2400, 3000, 3600, 4200, 4800, 5400, 6000].filter((target) => target <= reach);
+    expect(eps.steps).toHaveLength(kept.length + 1);
+    for (const point of eps.curves.return) expect(point.n).toBe(3);
+    expect(Math.max(...eps.steps)).toBe(eps.steps[eps.steps.length - 1]);
   });
 
   it('logs the exploring policy\'s propensities while training when asked', () => {
@@ -383,6 +388,12 @@ describe('config: the training block', () => {
     const config = validateConfig({ ...base, training: { steps: 1000 }, evaluation: { episodes: 40 } }, 'c.yaml');
     expect(config.training).toEqual({ steps: 1000, episodes: null, batchSize: 64, evalEvery: 50, evalEpisodes: 40 });
     expect(config.agents[0]).toMatchObject({ learns: true, streamKey: 'linucb' });
+  });
+
+  it('shrinks the checkpoints with a smaller run asked for by --episodes', () => {
+    const file = fileURLToPath(new URL('../../experiments/bandits.yaml', import.meta.url));
+    expect(loadConfig(file, defaultRegistries, { episodes: 20 }).training!.evalEpisodes).toBe(20);
+    expect(loadConfig(file).training!.evalEpisodes).toBe(100);
   });
 
   it('says when a bandit cannot run in a world, and how to fix it', () => {
