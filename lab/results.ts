@@ -133,17 +133,17 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
       .sort((a, b) => a - b);
     const hasEnd = runs.some((run) => endOf(run) !== undefined);
     const checkpointAt = (run: (typeof runs)[number], point: number): Checkpoint | undefined => {
-      if (point >= targets.length) return endOf(run);
       const end = endOf(run);
+      if (point >= targets.length) return end;
       return run.curve.find((c) => c.target === targets[point]) ?? (end && end.steps >= targets[point] ? end : undefined);
     };
     const points = targets.length + (hasEnd ? 1 : 0);
-    const at = (index: number, pick: (checkpoint: Checkpoint) => number | null | undefined): MetricSummary => {
+    /** A quantity of each seed's run summarised over the seeds that have it (a finite number). */
+    const overSeeds = (pick: (run: (typeof runs)[number]) => number | null | undefined): MetricSummary => {
       const values: number[] = [];
       const used: number[] = [];
       runs.forEach((run, i) => {
-        const checkpoint = checkpointAt(run, index);
-        const value = checkpoint === undefined ? undefined : pick(checkpoint);
+        const value = pick(run);
         if (typeof value === 'number' && Number.isFinite(value)) {
           values.push(value);
           used.push(seeds[i]);
@@ -151,6 +151,11 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
       });
       return metricSummaryOf(values, used);
     };
+    const at = (index: number, pick: (checkpoint: Checkpoint) => number | null | undefined): MetricSummary =>
+      overSeeds((run) => {
+        const checkpoint = checkpointAt(run, index);
+        return checkpoint === undefined ? undefined : pick(checkpoint);
+      });
     const indices = Array.from({ length: points }, (_, i) => i);
     const curves: Record<string, MetricSummary[]> = {};
     for (const metric of metrics) curves[metric] = indices.map((i) => at(i, (c) => c.metrics[metric]));
@@ -160,18 +165,7 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
     const hasRegret = runs.some((run) => run.curve.some((c) => c.regret !== null));
     let totals: Record<TotalName, MetricSummary> | null = null;
     if (agent.learns) {
-      const total = (pick: (t: TrainingTotals) => number | null): MetricSummary => {
-        const values: number[] = [];
-        const used: number[] = [];
-        runs.forEach((run, i) => {
-          const value = run.totals ? pick(run.totals) : null;
-          if (value !== null && Number.isFinite(value)) {
-            values.push(value);
-            used.push(seeds[i]);
-          }
-        });
-        return metricSummaryOf(values, used);
-      };
+      const total = (pick: (t: TrainingTotals) => number | null): MetricSummary => overSeeds((run) => (run.totals ? pick(run.totals) : null));
       totals = {
         steps: total((t) => t.steps),
         episodes: total((t) => t.episodes),

@@ -2,7 +2,8 @@
 // posterior sampling. Functions over typed arrays, no classes to inherit from.
 import type { Observation, WorldSpec } from '../../sim/env.ts';
 import type { Rng } from '../../sim/rng.ts';
-import type { Transition } from '../agent.ts';
+import { topKByScore } from '../../policies/slate.ts';
+import type { Action, Mode, Transition } from '../agent.ts';
 
 /**
  * K: the probability that each slot is examined, as the world's declared choice model says
@@ -215,5 +216,81 @@ export function forEachPlayed(observation: Observation, slates: Int32Array, n: n
       const candidate = slates[row * k + slot];
       visit(row, candidate, observation.candidateArms[row * n + candidate]);
     }
+  }
+}
+
+/**
+ * One posterior draw per arm per decision: where candidates share an arm (RecSim's clusters) they
+ * share its draw, as a sample of the arms' parameters must. next() starts a decision; fresh(arm)
+ * says whether the arm still needs its draw in it (and marks it drawn); the draw goes in value.
+ */
+export class DrawPerArm {
+  readonly value: Float64Array;
+  private readonly drawnFor: Float64Array; // decision counts outgrow 32 bits
+  private decision = 0;
+
+  constructor(arms: number) {
+    this.value = new Float64Array(arms);
+    this.drawnFor = new Float64Array(arms).fill(-1);
+  }
+
+  next(): void {
+    this.decision++;
+  }
+
+  fresh(arm: number): boolean {
+    if (this.drawnFor[arm] === this.decision) return false;
+    this.drawnFor[arm] = this.decision;
+    return true;
+  }
+}
+
+/**
+ * The propensities of a sampling policy (Thompson sampling, linear TS), whose evaluation is
+ * deterministic: after each act, afterAct remembers an evaluation act's slates (a 0/1 matrix of
+ * slot marginals) or, for a training act asked for propensities, estimates them by Monte Carlo
+ * (estimatePropensities) from drawScores, which writes one fresh draw of a row's N candidate
+ * scores from a stream of the agent's own (so asking changes no slate).
+ */
+export class SampledPropensities {
+  private readonly marginals: Float64Array; // B x N x K, estimated when asked
+  private readonly lastSlates: Int32Array; // B x K, the last evaluation act's slates
+  private lastWasEval = false;
+  private readonly oneRow: Float64Array;
+  private readonly oneSlate: Int32Array;
+  private readonly oneActive = new Uint8Array(1).fill(1);
+
+  constructor(
+    private readonly spec: WorldSpec,
+    private readonly samples: number,
+  ) {
+    const { batchSize, numCandidates: n, slateSize: k } = spec;
+    this.marginals = new Float64Array(batchSize * n * k);
+    this.lastSlates = new Int32Array(batchSize * k);
+    this.oneRow = new Float64Array(n);
+    this.oneSlate = new Int32Array(k);
+  }
+
+  afterAct(observation: Observation, action: Action, mode: Mode, drawScores: (row: number, out: Float64Array) => void): void {
+    const { numCandidates: n, slateSize: k } = this.spec;
+    this.lastWasEval = mode === 'eval';
+    if (mode === 'eval') {
+      this.lastSlates.set(action.slates.subarray(0, rowsOf(observation) * k));
+      return;
+    }
+    if (!action.propensities) return;
+    const drawSlate = (row: number) => (out: Int32Array) => {
+      drawScores(row, this.oneRow);
+      topKByScore(this.oneRow, this.oneActive, n, k, out);
+    };
+    for (let row = 0; row < rowsOf(observation); row++) {
+      if (observation.active[row] === 1) estimatePropensities(row, this.samples, n, k, drawSlate(row), action, this.marginals, this.oneSlate);
+    }
+  }
+
+  slotMarginals(row: number, out: Float64Array): void {
+    const { numCandidates: n, slateSize: k } = this.spec;
+    if (this.lastWasEval) deterministicMarginals(this.lastSlates, row, n, k, out);
+    else out.set(this.marginals.subarray(row * n * k, (row + 1) * n * k));
   }
 }

@@ -9,7 +9,7 @@ import { topKByScore } from '../../policies/slate.ts';
 import type { Observation } from '../../sim/env.ts';
 import type { Rng } from '../../sim/rng.ts';
 import { defineAgent } from '../agent.ts';
-import { deterministicMarginals, estimatePropensities, rowsOf } from './common.ts';
+import { DrawPerArm, rowsOf, SampledPropensities } from './common.ts';
 import { featureCount, HybridLinearModel, linearParams, solveUpper } from './linear.ts';
 
 export const linTs = defineAgent({
@@ -33,17 +33,9 @@ export const linTs = defineAgent({
     const scores = new Float64Array(spec.batchSize * n); // B x N
     const z = new Float64Array(model.k);
     const sampledBeta = new Float64Array(model.k);
-    const oneRow = new Float64Array(n);
-    const oneSlate = new Int32Array(k);
-    const oneActive = new Uint8Array(1).fill(1);
-    const marginals = new Float64Array(spec.batchSize * n * k); // B x N x K, estimated when asked
-    // One draw of theta_a per arm per decision: candidates that share an arm (RecSim's clusters)
-    // share its parameter, as a posterior sample must.
-    const armDraw = new Float64Array(model.arms);
-    const drawnFor = new Float64Array(model.arms).fill(-1); // decision counts outgrow 32 bits
-    let decision = 0;
-    let lastSlates = new Int32Array(0);
-    let lastWasEval = false;
+    const propensities = new SampledPropensities(spec, hp.propensitySamples);
+    // One draw of theta_a per arm per decision (candidates that share an arm share its parameter).
+    const armDraws = new DrawPerArm(model.arms);
 
     /** Scores of one row's candidates into out[offset..offset+N): sampled (rng) or the posterior mean (null). */
     const scoreRow = (observation: Observation, row: number, rng: Rng | null, out: Float64Array, offset: number) => {
@@ -55,18 +47,15 @@ export const linTs = defineAgent({
         for (let p = 0; p < model.k; p++) sampledBeta[p] = beta[p] + hp.scale * sampledBeta[p];
       }
       const parameters = rng ? sampledBeta : beta;
-      decision++;
+      armDraws.next();
       for (let c = 0; c < n; c++) {
         const arm = observation.candidateArms[row * n + c];
         model.encode(observation, row, c, z);
         let score = 0;
         for (let p = 0; p < model.k; p++) score += z[p] * parameters[p];
         if (model.arms > 0 && rng) {
-          if (drawnFor[arm] !== decision) {
-            drawnFor[arm] = decision;
-            armDraw[arm] = model.thetaGiven(arm, sampledBeta) + (hp.scale * rng.normal()) / Math.sqrt(model.armA[arm]);
-          }
-          score += armDraw[arm];
+          if (armDraws.fresh(arm)) armDraws.value[arm] = model.thetaGiven(arm, sampledBeta) + (hp.scale * rng.normal()) / Math.sqrt(model.armA[arm]);
+          score += armDraws.value[arm];
         } else if (model.arms > 0) score += model.theta(arm);
         out[offset + c] = score;
       }
@@ -79,25 +68,10 @@ export const linTs = defineAgent({
           if (observation.active[row] === 1) scoreRow(observation, row, mode === 'train' ? rowRngs[row] : null, scores, row * n);
         }
         topKByScore(scores, observation.active, n, k, action.slates);
-        lastWasEval = mode === 'eval';
-        if (mode === 'eval') {
-          lastSlates = action.slates.slice();
-          return;
-        }
-        if (!action.propensities) return;
-        for (let row = 0; row < rows; row++) {
-          if (observation.active[row] === 0) continue;
-          const drawSlate = (out: Int32Array) => {
-            scoreRow(observation, row, streams.update, oneRow, 0);
-            topKByScore(oneRow, oneActive, n, k, out);
-          };
-          estimatePropensities(row, hp.propensitySamples, n, k, drawSlate, action, marginals, oneSlate);
-        }
+        propensities.afterAct(observation, action, mode, (row, out) => scoreRow(observation, row, streams.update, out, 0));
       },
       slotMarginals(row, out) {
-        // Evaluation plays the posterior mean: deterministic, a 0/1 matrix.
-        if (lastWasEval) deterministicMarginals(lastSlates, row, n, k, out);
-        else out.set(marginals.subarray(row * n * k, (row + 1) * n * k));
+        propensities.slotMarginals(row, out);
       },
       observe(transition) {
         model.observe(transition);

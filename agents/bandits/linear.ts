@@ -353,8 +353,8 @@ export class HybridLinearModel {
     return zInvZ - (2 * cross) / armA + 1 / armA + this.armQuad[arm] / (armA * armA);
   }
 
-  /** The UCB width s for candidate `candidate` of row `row` (after prepareRow for that row); z is not read. */
-  varianceOf(_z: Float64Array, observation: Observation, row: number, candidate: number, arm: number): number {
+  /** The UCB width s for candidate `candidate` of row `row` (after prepareRow for that row). */
+  varianceOf(observation: Observation, row: number, candidate: number, arm: number): number {
     this.loadCandidate(observation, row, candidate);
     return this.width(arm);
   }

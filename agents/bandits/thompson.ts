@@ -6,7 +6,9 @@
 // posterior mean, without sampling.
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
-import { ArmStats, deterministicMarginals, estimatePropensities, forEachPlayed, needsArms, RoundMean, rowsOf, sampleBeta, scoreCandidates } from './common.ts';
+import type { Observation } from '../../sim/env.ts';
+import type { Rng } from '../../sim/rng.ts';
+import { ArmStats, DrawPerArm, forEachPlayed, needsArms, RoundMean, rowsOf, SampledPropensities, sampleBeta, scoreCandidates } from './common.ts';
 
 export const thompson = defineAgent({
   name: 'thompson',
@@ -29,68 +31,35 @@ export const thompson = defineAgent({
     // Propensities are estimated by redrawing from the posterior with a stream of their own, so
     // asking for them changes no slate.
     const propensityRng = streams.update;
-    const oneRow = new Float64Array(n);
-    const oneSlate = new Int32Array(k);
-    const oneActive = new Uint8Array(1).fill(1);
-    const marginals = new Float64Array(spec.batchSize * n * k); // B x N x K, estimated when asked
-    // One posterior draw per arm per decision: where candidates share an arm (RecSim's clusters),
-    // they share its draw, as a Thompson sample of the arms' parameters must.
-    const draw = new Float64Array(spec.armCount);
-    const drawnFor = new Float64Array(spec.armCount).fill(-1); // decision counts outgrow 32 bits
-    let decision = 0;
-    let lastSlates = new Int32Array(0);
-    let lastWasEval = false;
+    const propensities = new SampledPropensities(spec, hp.propensitySamples);
+    const draws = new DrawPerArm(spec.armCount);
     const posteriorSd = new RoundMean(); // the Beta posterior's sd of the arms played
+    /** One posterior draw of row `row`'s candidate scores, from `rng`, into out[offset..offset+N). */
+    const drawRow = (observation: Observation, row: number, rng: Rng, out: Float64Array, offset: number) => {
+      draws.next();
+      for (let c = 0; c < n; c++) {
+        const arm = observation.candidateArms[row * n + c];
+        if (draws.fresh(arm)) draws.value[arm] = sampleBeta(rng, alpha(arm), beta(arm));
+        out[offset + c] = draws.value[arm];
+      }
+    };
     return {
       act(observation, rowRngs, action, mode) {
-        lastWasEval = mode === 'eval';
         if (mode === 'eval') scoreCandidates(observation, n, scores, (arm) => alpha(arm) / (alpha(arm) + beta(arm)));
         else {
-          let currentRow = -1;
-          scoreCandidates(observation, n, scores, (arm, row) => {
-            if (row !== currentRow) {
-              currentRow = row;
-              decision++;
-            }
-            if (drawnFor[arm] !== decision) {
-              drawnFor[arm] = decision;
-              draw[arm] = sampleBeta(rowRngs[row], alpha(arm), beta(arm));
-            }
-            return draw[arm];
-          });
+          for (let row = 0; row < rowsOf(observation); row++) if (observation.active[row] === 1) drawRow(observation, row, rowRngs[row], scores, row * n);
         }
         topKByScore(scores, observation.active, n, k, action.slates);
-        if (mode === 'eval') {
-          lastSlates = action.slates.slice();
-          return;
-        }
+        propensities.afterAct(observation, action, mode, (row, out) => drawRow(observation, row, propensityRng, out, 0));
+        if (mode === 'eval') return;
         forEachPlayed(observation, action.slates, n, k, (_row, _candidate, arm) => {
           const a = alpha(arm);
           const b = beta(arm);
           posteriorSd.add(Math.sqrt((a * b) / ((a + b) * (a + b) * (a + b + 1))));
         });
-        if (!action.propensities) return;
-        for (let row = 0; row < rowsOf(observation); row++) {
-          if (observation.active[row] === 0) continue;
-          const drawSlate = (out: Int32Array) => {
-            decision++;
-            for (let c = 0; c < n; c++) {
-              const arm = observation.candidateArms[row * n + c];
-              if (drawnFor[arm] !== decision) {
-                drawnFor[arm] = decision;
-                draw[arm] = sampleBeta(propensityRng, alpha(arm), beta(arm));
-              }
-              oneRow[c] = draw[arm];
-            }
-            topKByScore(oneRow, oneActive, n, k, out);
-          };
-          estimatePropensities(row, hp.propensitySamples, n, k, drawSlate, action, marginals, oneSlate);
-        }
       },
       slotMarginals(row, out) {
-        // Evaluation plays the posterior mean: deterministic, a 0/1 matrix.
-        if (lastWasEval) deterministicMarginals(lastSlates, row, n, k, out);
-        else out.set(marginals.subarray(row * n * k, (row + 1) * n * k));
+        propensities.slotMarginals(row, out);
       },
       observe(transition) {
         stats.observe(transition);

@@ -25,18 +25,15 @@ export const ucb1 = defineAgent({
       act(observation, _rowRngs, action, mode) {
         if (mode === 'eval') {
           scoreCandidates(observation, n, scores, (arm) => stats.mean(arm));
-        } else {
-          const logT = Math.log(Math.max(stats.totalPulls, 1));
-          scoreCandidates(observation, n, scores, (arm) => {
-            const pulls = stats.pulls[arm];
-            if (pulls === 0) return Infinity;
-            return stats.clicks[arm] / pulls + hp.exploration * Math.sqrt((2 * logT) / pulls);
-          });
+          topKByScore(scores, observation.active, n, k, action.slates);
+          return;
         }
-        topKByScore(scores, observation.active, n, k, action.slates);
-        if (mode === 'eval') return;
+        // c sqrt(2 ln t / n_a), t and n_a in effective pulls (Infinity for an arm never shown)
         const logT = Math.log(Math.max(stats.totalPulls, 1));
-        forEachPlayed(observation, action.slates, n, k, (_row, _candidate, arm) => bonus.add(hp.exploration * Math.sqrt((2 * logT) / stats.pulls[arm])));
+        const bonusOf = (arm: number) => hp.exploration * Math.sqrt((2 * logT) / stats.pulls[arm]);
+        scoreCandidates(observation, n, scores, (arm) => (stats.pulls[arm] === 0 ? Infinity : stats.clicks[arm] / stats.pulls[arm] + bonusOf(arm)));
+        topKByScore(scores, observation.active, n, k, action.slates);
+        forEachPlayed(observation, action.slates, n, k, (_row, _candidate, arm) => bonus.add(bonusOf(arm)));
       },
       observe(transition) {
         stats.observe(transition);

@@ -165,7 +165,7 @@ describe('hybrid linear model (Li et al. 2010, Algorithm 2) is the joint ridge r
       expect(shown).toBe(480);
     });
 
-    it(`${label}: the UCB width varianceOf(z) equals [z, e_a]^T A_joint^-1 [z, e_a] for fresh users (relative 1e-8)`, () => {
+    it(`${label}: the UCB width varianceOf equals [z, e_a]^T A_joint^-1 [z, e_a] for fresh users (relative 1e-8)`, () => {
       let checked = 0;
       feed(c, [2, 119], (model, reference) => {
         const { inverse: aInverse } = reference.solve();
@@ -182,7 +182,7 @@ describe('hybrid linear model (Li et al. 2010, Algorithm 2) is the joint ridge r
             expectVectorClose(z, expectedZ);
             const x = reference.joint(expectedZ, arm);
             const width = dot(x, matVec(aInverse, x));
-            const actual = model.varianceOf(z, observation, 0, candidate, arm);
+            const actual = model.varianceOf(observation, 0, candidate, arm);
             expect(Math.abs(actual - width)).toBeLessThanOrEqual(REL * width);
             checked++;
           }
@@ -203,7 +203,7 @@ describe('hybrid linear model (Li et al. 2010, Algorithm 2) is the joint ridge r
       const arm = observation.candidateArms[candidate];
       model.encode(observation, 0, candidate, z);
       expect(model.theta(arm)).toBe(0);
-      expect(model.varianceOf(z, observation, 0, candidate, arm)).toBeCloseTo(dot(z, z) / RIDGE + 1 / RIDGE, 12);
+      expect(model.varianceOf(observation, 0, candidate, arm)).toBeCloseTo(dot(z, z) / RIDGE + 1 / RIDGE, 12);
     }
   });
 });
