@@ -29,8 +29,9 @@ export const linucb = defineAgent({
       act(observation, _rowRngs, action, mode) {
         const rows = rowsOf(observation);
         const explore = mode === 'train';
+        if (explore) model.prepareArms(observation);
         for (let row = 0; row < rows; row++) {
-          // mean + alpha sqrt(s) in training (model.varianceOf's s), the mean alone in evaluation
+          // mean + alpha sqrt(s) in training (s: the width of Algorithm 2 line 9), the mean alone in evaluation
           if (observation.active[row] !== 0) model.scoreRow(observation, row, explore, hp.alpha, scores, row * n);
         }
         topKByScore(scores, observation.active, n, k, action.slates);

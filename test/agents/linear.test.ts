@@ -190,6 +190,53 @@ describe('hybrid linear model (Li et al. 2010, Algorithm 2) is the joint ridge r
       });
       expect(checked).toBe(2 * 5 * 4);
     });
+
+    it(`${label}: scoreRow (arms cached two at a time) gives the same bonuses as the one-arm path; widths stay exact when an arm's candidates bring other features`, () => {
+      let checked = 0;
+      feed(c, [3, 119], (model, reference) => {
+        const { w, inverse: aInverse } = reference.solve();
+        const world = banditWorld({ catalog: 6, dim: 2, candidates: 4, slateSize: 2, examinationDecay: 0.8 }, 2);
+        const { spec } = world;
+        const n = spec.numCandidates;
+        const observation = freshObservation(world, 700);
+        const alpha = 0.9;
+        // One arm at a time (scoreRow computes each arm's cache on first use)...
+        const lazy = new Float64Array(2 * n);
+        for (let row = 0; row < 2; row++) model.scoreRow(observation, row, true, alpha, lazy, row * n);
+        const lazyBonuses = Float64Array.from(model.bonuses.subarray(0, 2 * n));
+        // ...and, after a refresh of the same statistics, every arm of the round first, in pairs.
+        model.refresh();
+        model.prepareArms(observation);
+        const paired = new Float64Array(2 * n);
+        for (let row = 0; row < 2; row++) model.scoreRow(observation, row, true, alpha, paired, row * n);
+        expect(Array.from(paired)).toEqual(Array.from(lazy));
+        expect(Array.from(model.bonuses.subarray(0, 2 * n))).toEqual(Array.from(lazyBonuses));
+        for (let row = 0; row < 2; row++) {
+          for (let candidate = 0; candidate < n; candidate++) {
+            const arm = observation.candidateArms[row * n + candidate];
+            const x = reference.joint(features(spec, c.map, !c.perArm, observation, row, candidate), arm);
+            const width = dot(x, matVec(aInverse, x));
+            const bonus = model.bonuses[row * n + candidate];
+            expect(Math.abs(bonus - alpha * Math.sqrt(width))).toBeLessThanOrEqual(REL * alpha * Math.sqrt(width));
+            const mean = dot(x, w);
+            expect(Math.abs(paired[row * n + candidate] - bonus - mean)).toBeLessThanOrEqual(REL * Math.max(1, Math.abs(mean)));
+          }
+        }
+        // Arms given features they do not have in the catalog: candidates alternate between arms 0
+        // and 1, so each arm's cached cross term meets other features at every call.
+        model.prepareRow(observation, 0);
+        for (let round = 0; round < 2; round++) {
+          for (let candidate = 0; candidate < n; candidate++) {
+            const arm = model.arms > 0 ? (candidate + round) % 2 : 0;
+            const x = reference.joint(features(spec, c.map, !c.perArm, observation, 0, candidate), arm);
+            const width = dot(x, matVec(aInverse, x));
+            expect(Math.abs(model.varianceOf(observation, 0, candidate, arm) - width)).toBeLessThanOrEqual(REL * width);
+            checked++;
+          }
+        }
+      });
+      expect(checked).toBe(2 * 2 * 4);
+    });
   }
 
   it('starts at the prior: beta-hat = 0, theta-hat = 0, width = |z|^2 / ridge + 1 / ridge', () => {
