@@ -3,7 +3,7 @@ import type { WorldDefinition } from '../world.ts';
 import { recsimInterestEvolution } from './recsim-interest-evolution.ts';
 import { longTermSatisfaction } from './long-term-satisfaction.ts';
 import { bandit } from './bandit.ts';
-import { feed } from './feed.ts';
+import { feed } from '../feed/env.ts';
 
 export const worlds: Readonly<Record<string, WorldDefinition<any>>> = {
   'recsim-interest-evolution': recsimInterestEvolution,

@@ -12,7 +12,7 @@ import { claimDefaultOutDir, claimOutDir, OutDirError } from '../../lab/outdir.t
 import { formatInterval } from '../../lab/results.ts';
 import { runExperiment } from '../../lab/runner.ts';
 import { randomPolicy } from '../../policies/random.ts';
-import { feed } from '../../sim/presets/feed.ts';
+import { feed } from '../../sim/feed/env.ts';
 import { recsimInterestEvolution } from '../../sim/presets/recsim-interest-evolution.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-outputs-'));

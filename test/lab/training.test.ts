@@ -14,7 +14,7 @@ import { chartData } from '../../lab/results.ts';
 import type { Env } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
-import type { FeedEnv } from '../../sim/presets/feed.ts';
+import type { FeedEnv } from '../../sim/feed/env.ts';
 import { Rng } from '../../sim/rng.ts';
 import { agents as agentsRegistry } from '../../agents/index.ts';
 import type { WorldDefinition } from '../../sim/world.ts';

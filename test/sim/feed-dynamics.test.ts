@@ -1,22 +1,13 @@
 // The feed world's user dynamics, crowd counters, retrieval rules and session context as a
-// specification (docs/world-feed.md). Most tests drive the functions of sim/dynamics.ts,
-// sim/response.ts and sim/catalog.ts on hand-built state and check the documented formulas
+// specification (docs/world-feed.md). Most tests drive the functions of sim/feed/dynamics.ts,
+// sim/feed/response.ts, sim/feed/catalog.ts and sim/feed/retrieval.ts on hand-built state and check the documented formulas
 // exactly; ResponseModel.examine is driven by a scripted source of uniforms that follows the
 // documented draw order (view; for a view (finish | abandon), (like | comment), (share | follow);
 // then (see less | leave), each (a | b) one uniform split into two 16-bit halves). The few
 // statistical tests are seeded and state their bounds.
 import { describe, expect, it } from 'vitest';
-import {
-  allocateQuota,
-  createdCount,
-  crowdViews,
-  popularity,
-  Retriever,
-  retrievalParams,
-  SOURCE_NAMES,
-  type Catalog,
-  type RetrievalUser,
-} from '../../sim/catalog.ts';
+import { createdCount, crowdViews, popularity, type Catalog } from '../../sim/feed/catalog.ts';
+import { allocateQuota, Retriever, retrievalParams, SOURCE_NAMES, type RetrievalUser } from '../../sim/feed/retrieval.ts';
 import {
   afterSeeLess,
   afterSkip,
@@ -28,14 +19,14 @@ import {
   leaveProbability,
   startSession,
   type DynamicsParams,
-} from '../../sim/dynamics.ts';
+} from '../../sim/feed/dynamics.ts';
 import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
 import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
-import { feed, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
-import { SIG_FOLLOW, SIG_SEE_LESS, SIG_SKIP, SIG_VIEW, SIGNALS } from '../../sim/response.ts';
+import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
+import { SIG_FOLLOW, SIG_SEE_LESS, SIG_SKIP, SIG_VIEW, SIGNALS } from '../../sim/feed/response.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
-import { RECENT_CREATORS, UserBatch } from '../../sim/users.ts';
+import { RECENT_CREATORS, UserBatch } from '../../sim/feed/users.ts';
 import { randomDecider } from './deciders.ts';
 import { feedValues, type DeepPartial } from './feed-values.ts';
 
@@ -470,10 +461,10 @@ describe('feed dynamics: follows', () => {
     // The ground truth's expected follow signal carries the propensity too.
     const u = handBuilt(env, 0, { followPropensity: 0.5 });
     const out = new Float64Array(SIGNALS);
-    const view = env.response.expectedSignals(0, post, 0, out);
+    const view = env.expectations.expectedSignals(0, post, 0, out);
     expect(out[SIG_FOLLOW]).toBeCloseTo(view * 0.5 * p, 5);
     u.follow(0, creator);
-    env.response.expectedSignals(0, post, 0, out);
+    env.expectations.expectedSignals(0, post, 0, out);
     expect(out[SIG_FOLLOW]).toBe(0);
   });
 
@@ -633,8 +624,8 @@ describe('feed ground truth: long-term value', () => {
       const view = sigmoid(R.appealBias + R.appealInterest * m + R.clickbaitPull * c.clickbait[post] * susceptibility - penalty);
       const target = view * (c.quality[post] - 2 * c.clickbait[post] + 0.3 * m) + (1 - view) * -0.2;
       // Within 5e-5: the world's logistic is a table (error ~1e-6), times quality terms, times w = 5.
-      expect(env.response.longTermValue(0, post, 5) - env.response.immediateValue(0, post)).toBeCloseTo(5 * target, 4);
-      expect(env.response.longTermValue(0, post, 0)).toBeCloseTo(env.response.immediateValue(0, post), 12);
+      expect(env.expectations.longTermValue(0, post, 5) - env.expectations.immediateValue(0, post)).toBeCloseTo(5 * target, 4);
+      expect(env.expectations.longTermValue(0, post, 0)).toBeCloseTo(env.expectations.immediateValue(0, post), 12);
     }
   });
 });

@@ -1,6 +1,6 @@
 // Feed parameter values for tests: the defaults with some fields overridden, groups merged deeply.
 import { defaultParams } from '../../sim/params.ts';
-import { feedParams, type FeedParams } from '../../sim/presets/feed.ts';
+import { feedParams, type FeedParams } from '../../sim/feed/env.ts';
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 

@@ -1,4 +1,4 @@
-// The feed world (sim/presets/feed.ts) as a specification. Local deciders (random, top-K by a
+// The feed world (sim/feed/env.ts) as a specification. Local deciders (random, top-K by a
 // ground-truth score) keep these tests independent of policies/.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,15 +10,15 @@ import {
   POST_STRIDE,
   POST_TOPIC_A,
   POST_TOPIC_B,
-  SOURCE_NAMES,
   createdCount,
-} from '../../sim/catalog.ts';
+} from '../../sim/feed/catalog.ts';
+import { SOURCE_NAMES } from '../../sim/feed/retrieval.ts';
 import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
 import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
-import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/presets/feed.ts';
-import { SIGNALS, SIGNAL_NAMES } from '../../sim/response.ts';
-import { RECENT_TOPICS } from '../../sim/users.ts';
+import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
+import { SIGNALS, SIGNAL_NAMES } from '../../sim/feed/response.ts';
+import { RECENT_TOPICS } from '../../sim/feed/users.ts';
 import type { Rng, SeedKey } from '../../sim/rng.ts';
 import { randomDecider } from './deciders.ts';
 import { feedValues, type DeepPartial } from './feed-values.ts';

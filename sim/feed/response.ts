@@ -13,17 +13,9 @@ import {
   POST_TOPIC_B,
   type Catalog,
 } from './catalog.ts';
-import {
-  afterSeeLess,
-  afterSkip,
-  afterView,
-  consumptionSatisfaction,
-  fatiguePenalty,
-  leaveProbability,
-  type DynamicsParams,
-} from './dynamics.ts';
-import type { ParamValues } from './params.ts';
-import type { Rng } from './rng.ts';
+import { afterSeeLess, afterSkip, afterView, creatorRepeats, leaveChance, penaltyOf, type DynamicsParams } from './dynamics.ts';
+import type { ParamValues } from '../params.ts';
+import type { Rng } from '../rng.ts';
 import { RECENT_CREATORS, type UserBatch } from './users.ts';
 
 export const responseParams = {
@@ -111,61 +103,39 @@ export function expectedWatchShare(f: number): number {
   return f + (1 - f) * f * 0.5;
 }
 
-/** The response of users to pages and posts, over the batch's state. */
-export class ResponseModel {
-  readonly weights: Float64Array;
-  /** Set by examine: whether the page ended the session (time budget, patience, or the user stopped). */
-  sessionOver = false;
-  /** Set by examine: minutes the page took. */
-  minutes = 0;
-  /** Set by consume: minutes of the viewed post watched. */
-  private watched = 0;
-  // Scratch for the mean-field slate expectation: T topic fatigue increments and K view probabilities.
-  private readonly extraFatigue: Float64Array;
-  private readonly slotView: Float64Array;
-  private readonly expected = new Float64Array(SIGNALS);
-  // Parameters as plain number fields for the examine loop.
-  private readonly appealBias: number;
-  private readonly appealInterest: number;
-  private readonly clickbaitPull: number;
-  private readonly watchBias: number;
-  private readonly watchQuality: number;
-  private readonly watchInterest: number;
-  private readonly skipMinutes: number;
-  private readonly engageQuality: number;
-  private readonly engageInterest: number;
-  private readonly likeBias: number;
-  private readonly commentBias: number;
-  private readonly shareBias: number;
-  private readonly followBias: number;
-  private readonly seeLessBias: number;
-  private readonly seeLessInterest: number;
-  private readonly seeLessClickbait: number;
-  private readonly topicFatigue: number;
-  private readonly creatorFatigue: number;
-  private readonly leaveBase: number;
-  private readonly leaveSatisfaction: number;
-  /** Whether users.history is observed (observability 'history'); otherwise its update is skipped. */
-  private readonly trackHistory: boolean;
+/**
+ * The response's formulas, one place for each: the sampling hot path (ResponseModel.examine) and
+ * the ground truth's expectations (truth.ts) both call these, so a model change is one edit.
+ * Coefficients are plain number fields (V8 reads them like locals and inlines the methods).
+ */
+export class ResponseFormulas {
+  readonly appealBias: number;
+  readonly appealInterest: number;
+  readonly clickbaitPull: number;
+  readonly watchBias: number;
+  readonly watchQuality: number;
+  readonly watchInterest: number;
+  readonly engageQuality: number;
+  readonly engageInterest: number;
+  readonly likeBias: number;
+  readonly commentBias: number;
+  readonly shareBias: number;
+  readonly followBias: number;
+  readonly seeLessBias: number;
+  readonly seeLessInterest: number;
+  readonly seeLessClickbait: number;
+  readonly topicFatigue: number;
+  readonly creatorFatigue: number;
+  readonly leaveBase: number;
+  readonly leaveSatisfaction: number;
 
-  constructor(
-    private readonly catalog: Catalog,
-    private readonly users: UserBatch,
-    private readonly r: ResponseParams,
-    private readonly d: DynamicsParams,
-    reward: RewardParams,
-    private readonly historyDecay: number,
-    slateSize: number,
-    trackHistory = true,
-  ) {
-    this.weights = rewardWeights(reward);
+  constructor(r: ResponseParams, d: DynamicsParams) {
     this.appealBias = r.appealBias;
     this.appealInterest = r.appealInterest;
     this.clickbaitPull = r.clickbaitPull;
     this.watchBias = r.watchBias;
     this.watchQuality = r.watchQuality;
     this.watchInterest = r.watchInterest;
-    this.skipMinutes = r.skipMinutes;
     this.engageQuality = r.engageQuality;
     this.engageInterest = r.engageInterest;
     this.likeBias = r.likeBias;
@@ -179,23 +149,68 @@ export class ResponseModel {
     this.creatorFatigue = d.creatorFatigue;
     this.leaveBase = d.leaveBase;
     this.leaveSatisfaction = d.leaveSatisfaction;
+  }
+
+  /** Appeal (logit) lost to fatigue: `topicLoad` on the post's topics, `repeats` of its creator this session. */
+  fatiguePenalty(topicLoad: number, repeats: number): number {
+    return penaltyOf(this.topicFatigue, this.creatorFatigue, topicLoad, repeats);
+  }
+
+  /** View logit of a post: interest match, clickbait times the user's susceptibility, less fatigue. */
+  appealLogit(affinity: number, clickbait: number, susceptibility: number, penalty: number): number {
+    return this.appealBias + this.appealInterest * affinity + this.clickbaitPull * clickbait * susceptibility - penalty;
+  }
+
+  /** Expected watched share f of a viewed post (it is finished with probability f). */
+  watchShare(quality: number, affinity: number): number {
+    return logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity);
+  }
+
+  /** The engagement logit every like / comment / share / follow logit adds to its bias. */
+  engagement(quality: number, affinity: number): number {
+    return this.engageQuality * quality + this.engageInterest * affinity;
+  }
+
+  /** "See less" logit of an examined post; a viewed post adds its clickbait (regret). */
+  seeLessLogit(affinity: number, clickbait: number, viewed: boolean): number {
+    const logit = this.seeLessBias - this.seeLessInterest * affinity;
+    return viewed ? logit + this.seeLessClickbait * clickbait : logit;
+  }
+
+  /** Chance of stopping scrolling after an examined post (dynamics.leaveProbability). */
+  leaveProbability(satisfaction: number): number {
+    return leaveChance(this.leaveBase, this.leaveSatisfaction, satisfaction);
+  }
+}
+
+/** The response of users to pages and posts, over the batch's state. */
+export class ResponseModel {
+  readonly weights: Float64Array;
+  /** Set by examine: whether the page ended the session (time budget, patience, or the user stopped). */
+  sessionOver = false;
+  /** Set by examine: minutes the page took. */
+  minutes = 0;
+  /** Set by consume: minutes of the viewed post watched. */
+  private watched = 0;
+  /** The formulas and their coefficients (shared with the ground truth, truth.ts). */
+  readonly formulas: ResponseFormulas;
+  private readonly skipMinutes: number;
+  /** Whether users.history is observed (observability 'history'); otherwise its update is skipped. */
+  private readonly trackHistory: boolean;
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly users: UserBatch,
+    r: ResponseParams,
+    private readonly d: DynamicsParams,
+    reward: RewardParams,
+    private readonly historyDecay: number,
+    trackHistory = true,
+  ) {
+    this.weights = rewardWeights(reward);
+    this.formulas = new ResponseFormulas(r, d);
+    this.skipMinutes = r.skipMinutes;
     this.trackHistory = trackHistory;
-    this.extraFatigue = new Float64Array(users.topics);
-    this.slotView = new Float64Array(slateSize);
-  }
-
-  /** Interest match of the user in `row` with `post`: interests . topic weights. */
-  affinity(row: number, post: number): number {
-    const c = this.catalog;
-    const base = row * this.users.topics;
-    const b = c.topicB[post];
-    return this.users.interests[base + c.topicA[post]] * c.weightA[post] + (b >= 0 ? this.users.interests[base + b] * c.weightB[post] : 0);
-  }
-
-  /** View logit of `post` given its interest match and a fatigue penalty. */
-  appealLogit(row: number, post: number, affinity: number, penalty: number): number {
-    const r = this.r;
-    return r.appealBias + r.appealInterest * affinity + r.clickbaitPull * this.catalog.clickbait[post] * this.users.susceptibility[row] - penalty;
   }
 
   /**
@@ -233,6 +248,7 @@ export class ResponseModel {
     const patience = u.patience[row];
     const wSkip = this.weights[SIG_SKIP];
     const wSeeLess = this.weights[SIG_SEE_LESS];
+    const f = this.formulas;
     let reward = 0;
     let minutes = 0;
     let over = false;
@@ -248,19 +264,16 @@ export class ResponseModel {
       const topicB = packedInts[p + POST_TOPIC_B];
       const weightA = topicB >= 0 ? pairWeightA : 1;
       const weightB = topicB >= 0 ? pairWeightB : 0;
-      // Interest match and fatigue penalty (as affinity() and dynamics.fatiguePenalty).
+      // Interest match and the fatigue penalty (as truth.ts's affinity and dynamics.fatiguePenalty).
       let affinity = interests[base + topicA] * weightA;
       let topicLoad = fatigue[base + topicA] * weightA;
       if (topicB >= 0) {
         affinity += interests[base + topicB] * weightB;
         topicLoad += fatigue[base + topicB] * weightB;
       }
-      let repeats = 0;
-      for (let i = 0; i < RECENT_CREATORS; i++) if (ring[ringBase + i] === creator) repeats++;
-      const penalty = this.topicFatigue * topicLoad + this.creatorFatigue * repeats;
-      const appeal = this.appealBias + this.appealInterest * affinity + this.clickbaitPull * clickbait * susceptibility - penalty;
-      const viewed = rng.uniform() < logistic(appeal);
-      let seeLessLogit = this.seeLessBias - this.seeLessInterest * affinity;
+      const repeats = creatorRepeats(ring, ringBase, creator);
+      const penalty = f.fatiguePenalty(topicLoad, repeats);
+      const viewed = rng.uniform() < logistic(f.appealLogit(affinity, clickbait, susceptibility, penalty));
       let spent: number;
       // Pairs of events that need no more than 16 bits of resolution share one 32-bit draw (its
       // high and low halves are independent uniforms on the grid k / 65536; a probability is then
@@ -268,7 +281,6 @@ export class ResponseModel {
       // "see less" and leaving, in consume the viewed post's pairs.
       if (viewed) {
         reward += this.consume(row, post, p, affinity, quality, clickbait, creator, topicA, weightA, topicB, weightB, rng, signals, at);
-        seeLessLogit += this.seeLessClickbait * clickbait;
         spent = this.watched;
       } else {
         signals[at + SIG_VIEW] = 0;
@@ -285,7 +297,7 @@ export class ResponseModel {
       // "See less" (high half) and the leave draw (low half) share a draw.
       const draw = rng.uniform() * 65536;
       const high = Math.floor(draw);
-      if (high / 65536 < logistic(seeLessLogit)) {
+      if (high / 65536 < logistic(f.seeLessLogit(affinity, clickbait, viewed))) {
         signals[at + SIG_SEE_LESS] = 1;
         reward += wSeeLess;
         afterSeeLess(u, row, this.d, topicA, weightA, topicB, weightB);
@@ -295,11 +307,8 @@ export class ResponseModel {
       minutes += spent;
       const budget = (u.budgetLeftMinutes[row] -= spent);
       u.nowHours[row] += spent / 60;
-      // dynamics.leaveProbability on the parameters copied into fields, then the session's time
-      // budget and the user's patience.
-      let leave = this.leaveBase - this.leaveSatisfaction * u.satisfaction[row];
-      leave = leave < 0.005 ? 0.005 : leave > 0.5 ? 0.5 : leave;
-      over = draw - high < leave || budget <= 0 || u.skipsInRow[row] >= patience;
+      // Leaving (dynamics.leaveProbability), then the session's time budget and the user's patience.
+      over = draw - high < f.leaveProbability(u.satisfaction[row]) || budget <= 0 || u.skipsInRow[row] >= patience;
       examined = slot + 1;
     }
     // Unexamined slots are all zero.
@@ -333,26 +342,27 @@ export class ResponseModel {
   ): number {
     const u = this.users;
     const w = this.weights;
-    const share = logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity);
+    const f = this.formulas;
+    const share = f.watchShare(quality, affinity);
     let draw = rng.uniform() * 65536;
     let high = Math.floor(draw);
     const finishes = high / 65536 < share;
     const partial = draw - high;
     const watched = (finishes ? 1 : share * partial) * this.catalog.postFloats[p + POST_LENGTH];
-    const engage = this.engageQuality * quality + this.engageInterest * affinity;
+    const engage = f.engagement(quality, affinity);
     draw = rng.uniform() * 65536;
     high = Math.floor(draw);
-    const like = high / 65536 < logistic(this.likeBias + engage) ? 1 : 0;
-    const comment = draw - high < logistic(this.commentBias + engage) ? 1 : 0;
+    const like = high / 65536 < logistic(f.likeBias + engage) ? 1 : 0;
+    const comment = draw - high < logistic(f.commentBias + engage) ? 1 : 0;
     draw = rng.uniform() * 65536;
     high = Math.floor(draw);
-    const share_ = high / 65536 < logistic(this.shareBias + engage) ? 1 : 0;
+    const share_ = high / 65536 < logistic(f.shareBias + engage) ? 1 : 0;
     const followDraw = draw - high;
     // A logistic is at most 1, so a draw at or above the propensity never follows: the list
     // scan and the logistic are only needed below it (same outcome as testing them first).
     const followPropensity = u.followPropensity[row];
     const follow =
-      followDraw < followPropensity && followDraw < followPropensity * logistic(this.followBias + engage) && !u.follows(row, creator) ? 1 : 0;
+      followDraw < followPropensity && followDraw < followPropensity * logistic(f.followBias + engage) && !u.follows(row, creator) ? 1 : 0;
     if (follow === 1) u.follow(row, creator);
     signals[at + SIG_VIEW] = 1;
     signals[at + SIG_SKIP] = 0;
@@ -364,91 +374,5 @@ export class ResponseModel {
     afterView(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity, this.historyDecay, this.trackHistory);
     this.watched = watched;
     return w[SIG_VIEW] + w[SIG_WATCH] * signals[at + SIG_WATCH] + w[SIG_LIKE] * like + w[SIG_COMMENT] * comment + w[SIG_SHARE] * share_ + w[SIG_FOLLOW] * follow;
-  }
-
-  /**
-   * Expected signals (written to out[0..S)) of `post` examined by the user in `row` with the given
-   * fatigue penalty; returns the view probability.
-   */
-  expectedSignals(row: number, post: number, penalty: number, out: Float64Array): number {
-    const c = this.catalog;
-    const r = this.r;
-    const affinity = this.affinity(row, post);
-    const view = logistic(this.appealLogit(row, post, affinity, penalty));
-    const share = logistic(r.watchBias + r.watchQuality * c.quality[post] + r.watchInterest * affinity);
-    const engage = r.engageQuality * c.quality[post] + r.engageInterest * affinity;
-    const seeLessSkip = logistic(r.seeLessBias - r.seeLessInterest * affinity);
-    const seeLessView = logistic(r.seeLessBias - r.seeLessInterest * affinity + r.seeLessClickbait * c.clickbait[post]);
-    const canFollow = this.users.follows(row, c.postCreator[post]) ? 0 : this.users.followPropensity[row];
-    out[SIG_VIEW] = view;
-    out[SIG_SKIP] = 1 - view;
-    out[SIG_WATCH] = view * expectedWatchShare(share) * c.lengthMinutes[post];
-    out[SIG_LIKE] = view * logistic(r.likeBias + engage);
-    out[SIG_COMMENT] = view * logistic(r.commentBias + engage);
-    out[SIG_SHARE] = view * logistic(r.shareBias + engage);
-    out[SIG_FOLLOW] = view * canFollow * logistic(r.followBias + engage);
-    out[SIG_SEE_LESS] = (1 - view) * seeLessSkip + view * seeLessView;
-    return view;
-  }
-
-  /** Expected reward of `post` in the top slot of the next page (always examined). */
-  immediateValue(row: number, post: number): number {
-    this.expectedSignals(row, post, fatiguePenalty(this.users, row, this.catalog, this.d, post), this.expected);
-    return this.weightedExpected();
-  }
-
-  /**
-   * Immediate value plus qualityWeight x the expected satisfaction target of examining the post
-   * (view: consumptionSatisfaction; skip: skipSatisfaction) — the quantity the satisfaction moving
-   * average, and with it return visits and churn, is pulled towards.
-   */
-  longTermValue(row: number, post: number, qualityWeight: number): number {
-    const c = this.catalog;
-    const view = this.expectedSignals(row, post, fatiguePenalty(this.users, row, c, this.d, post), this.expected);
-    const affinity = this.affinity(row, post);
-    const satisfaction = view * consumptionSatisfaction(this.d, c.quality[post], c.clickbait[post], affinity) + (1 - view) * this.d.skipSatisfaction;
-    return this.weightedExpected() + qualityWeight * satisfaction;
-  }
-
-  /**
-   * Expected reward of a page, in a mean-field approximation: slot i is examined with the chance
-   * that the user has not left before it, using the expected satisfaction after the posts above;
-   * fatigue from the posts above is added in expectation. Exact for the top slot; ignores the
-   * patience and budget cut-offs and interest drift within the page.
-   */
-  expectedPageReward(row: number, slates: Int32Array, slateOffset: number, k: number, items: Int32Array, itemOffset: number): number {
-    const c = this.catalog;
-    const u = this.users;
-    const d = this.d;
-    const extra = this.extraFatigue;
-    extra.fill(0);
-    let reach = 1;
-    let satisfaction = u.satisfaction[row];
-    let total = 0;
-    for (let slot = 0; slot < k; slot++) {
-      const post = items[itemOffset + slates[slateOffset + slot]];
-      const creator = c.postCreator[post];
-      let penalty = fatiguePenalty(u, row, c, d, post) + d.topicFatigue * extra[c.topicA[post]] * c.weightA[post];
-      const b = c.topicB[post];
-      if (b >= 0) penalty += d.topicFatigue * extra[b] * c.weightB[post];
-      for (let above = 0; above < slot; above++) {
-        if (c.postCreator[items[itemOffset + slates[slateOffset + above]]] === creator) penalty += d.creatorFatigue * this.slotView[above];
-      }
-      const view = this.expectedSignals(row, post, penalty, this.expected);
-      this.slotView[slot] = view;
-      total += reach * this.weightedExpected();
-      extra[c.topicA[post]] += view * c.weightA[post];
-      if (b >= 0) extra[b] += view * c.weightB[post];
-      const target = view * consumptionSatisfaction(d, c.quality[post], c.clickbait[post], this.affinity(row, post)) + (1 - view) * d.skipSatisfaction;
-      satisfaction += d.satisfactionRate * (target - satisfaction);
-      reach *= 1 - leaveProbability(d, satisfaction);
-    }
-    return total;
-  }
-
-  private weightedExpected(): number {
-    let total = 0;
-    for (let s = 0; s < SIGNALS; s++) total += this.weights[s] * this.expected[s];
-    return total;
   }
 }

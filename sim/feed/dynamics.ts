@@ -2,8 +2,8 @@
 // session, the gap to the next one, and churn. Called by response.ts per examined post and by the
 // feed world at session boundaries.
 import type { Catalog } from './catalog.ts';
-import type { ParamValues } from './params.ts';
-import type { Rng } from './rng.ts';
+import type { ParamValues } from '../params.ts';
+import type { Rng } from '../rng.ts';
 import { RECENT_CREATORS, RECENT_TOPICS, type UserBatch, type UserParams } from './users.ts';
 
 export const dynamicsParams = {
@@ -34,7 +34,12 @@ export function consumptionSatisfaction(d: DynamicsParams, quality: number, clic
 
 /** Chance of stopping scrolling after an examined post (linear, so no exp on the hot path). */
 export function leaveProbability(d: DynamicsParams, satisfaction: number): number {
-  const p = d.leaveBase - d.leaveSatisfaction * satisfaction;
+  return leaveChance(d.leaveBase, d.leaveSatisfaction, satisfaction);
+}
+
+/** leaveBase - leaveSatisfaction x satisfaction, clipped to [0.005, 0.5]: the one formula of leaving. */
+export function leaveChance(leaveBase: number, leaveSatisfaction: number, satisfaction: number): number {
+  const p = leaveBase - leaveSatisfaction * satisfaction;
   return p < 0.005 ? 0.005 : p > 0.5 ? 0.5 : p;
 }
 
@@ -120,11 +125,20 @@ export function fatiguePenalty(users: UserBatch, row: number, catalog: Catalog, 
   let topicLoad = users.topicFatigue[base + catalog.topicA[post]] * catalog.weightA[post];
   const b = catalog.topicB[post];
   if (b >= 0) topicLoad += users.topicFatigue[base + b] * catalog.weightB[post];
-  const creator = catalog.postCreator[post];
-  const ring = row * RECENT_CREATORS;
+  const repeats = creatorRepeats(users.recentCreators, row * RECENT_CREATORS, catalog.postCreator[post]);
+  return penaltyOf(d.topicFatigue, d.creatorFatigue, topicLoad, repeats);
+}
+
+/** topicFatigue x topic load + creatorFatigue x creator repeats: the one formula of fatigue. */
+export function penaltyOf(topicFatigue: number, creatorFatigue: number, topicLoad: number, repeats: number): number {
+  return topicFatigue * topicLoad + creatorFatigue * repeats;
+}
+
+/** How often `creator` is among the session's recent creators (the ring at ring[base..]). */
+export function creatorRepeats(ring: Int32Array, base: number, creator: number): number {
   let repeats = 0;
-  for (let i = 0; i < RECENT_CREATORS; i++) if (users.recentCreators[ring + i] === creator) repeats++;
-  return d.topicFatigue * topicLoad + d.creatorFatigue * repeats;
+  for (let i = 0; i < RECENT_CREATORS; i++) if (ring[base + i] === creator) repeats++;
+  return repeats;
 }
 
 /** Between two pages of one session: topic fatigue fades a little. */

@@ -1,32 +1,24 @@
 // The feed world (the project's default): an Instagram-like feed where each env step is one
 // request of one user — a page of K posts chosen from N retrieved candidates. Users come back for
 // sessions over D days; clickbait wins views now and costs satisfaction, return visits and users
-// later. The model lives in sim/users.ts, sim/catalog.ts, sim/response.ts and sim/dynamics.ts;
-// this file wires them into the batched Env. docs/world-feed.md describes it in prose.
+// later. The model lives beside this file in sim/feed/: users.ts, catalog.ts, retrieval.ts,
+// response.ts and dynamics.ts; this file wires them into the batched Env. docs/world-feed.md describes it in prose.
 //
 // Streams: per seed, 'population' (interest segments) and 'catalog' (creators and posts, read-only
 // afterwards); per episode e, 'user' (traits, then per session: budgets, gaps, hours, devices)
 // and 'response' (candidates, what the user does, and the observation noise of noisy
 // observability, so the user stream is the same under every observability). So episode e
 // is the same user whatever row or batch size it runs in, and every policy meets the same users.
-import {
-  createdCount,
-  generateCatalog,
-  POST_CREATED,
-  POST_STRIDE,
-  Retriever,
-  retrievalParams,
-  catalogParams,
-  type Catalog,
-  type RetrievalUser,
-} from '../catalog.ts';
+import { catalogParams, createdCount, generateCatalog, POST_CREATED, POST_STRIDE, type Catalog } from './catalog.ts';
+import { Retriever, retrievalParams, type RetrievalUser } from './retrieval.ts';
+import { FeedTruth, feedGroundTruth } from './truth.ts';
 import { positionBased, type ChoiceModel } from '../choice.ts';
-import { decayFatigue, dynamicsParams, endSession, firstSessionHours, startSession } from '../dynamics.ts';
+import { decayFatigue, dynamicsParams, endSession, firstSessionHours, startSession } from './dynamics.ts';
 import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
-import { ResponseModel, SIG_VIEW, SIGNAL_NAMES, SIGNALS, responseParams, rewardParams } from '../response.ts';
+import { ResponseModel, SIG_VIEW, SIGNAL_NAMES, SIGNALS, responseParams, rewardParams } from './response.ts';
 import { Rng, StreamFamily, type SeedKey } from '../rng.ts';
-import { generatePopulation, RECENT_TOPICS, sampleUser, userParams, UserBatch, type Population } from '../users.ts';
+import { generatePopulation, RECENT_TOPICS, sampleUser, userParams, UserBatch, type Population } from './users.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
 
 export const feedParams = {
@@ -117,6 +109,8 @@ export class FeedEnv implements Env {
   readonly population: Population;
   readonly users: UserBatch;
   readonly response: ResponseModel;
+  /** The expectations behind `truth` (the oracles' values). */
+  readonly expectations: FeedTruth;
   readonly retriever: Retriever;
   /** B x N: the retrieval source of each candidate (index into catalog.ts SOURCE_NAMES), for diagnostics. */
   readonly candidateSource: Uint8Array;
@@ -148,7 +142,8 @@ export class FeedEnv implements Env {
     this.population = data.population;
     this.horizonHours = p.horizonDays * 24;
     this.users = new UserBatch(B, T, p.posts, p.users.maxFollows);
-    this.response = new ResponseModel(this.catalog, this.users, p.response, p.dynamics, p.reward, p.historyDecay, K, p.observability === 'history');
+    this.response = new ResponseModel(this.catalog, this.users, p.response, p.dynamics, p.reward, p.historyDecay, p.observability === 'history');
+    this.expectations = new FeedTruth(this.catalog, this.users, this.response, p.dynamics, K);
     this.retriever = new Retriever(this.catalog, p.retrieval, N);
     this.spec = {
       preset: 'feed',
@@ -211,7 +206,7 @@ export class FeedEnv implements Env {
       seen: this.users.seen,
       seenOffset: 0,
     };
-    this.truth = this.groundTruth();
+    this.truth = feedGroundTruth(this.expectations, this.observation, B, N, K);
   }
 
   resetRow(row: number, episode: number): void {
@@ -338,30 +333,6 @@ export class FeedEnv implements Env {
     obs.context[row * 3] = Math.floor(now / 24);
     obs.context[row * 3 + 1] = Math.floor(now % 24);
     obs.context[row * 3 + 2] = users.device[row];
-  }
-
-  private groundTruth(): GroundTruth {
-    const { batchSize: B, numCandidates: N, slateSize: K } = this.spec;
-    const items = this.observation.candidateItems;
-    const active = this.observation.active;
-    const response = this.response;
-    return {
-      immediateValue: (out) => {
-        for (let row = 0; row < B; row++) {
-          for (let i = row * N; i < (row + 1) * N; i++) out[i] = active[row] === 1 ? response.immediateValue(row, items[i]) : 0;
-        }
-      },
-      longTermValue: (qualityWeight, out) => {
-        for (let row = 0; row < B; row++) {
-          for (let i = row * N; i < (row + 1) * N; i++) out[i] = active[row] === 1 ? response.longTermValue(row, items[i], qualityWeight) : 0;
-        }
-      },
-      expectedSlateReward: (slates, out) => {
-        for (let row = 0; row < B; row++) {
-          out[row] = active[row] === 1 ? response.expectedPageReward(row, slates, row * K, K, items, row * N) : 0;
-        }
-      },
-    };
   }
 }
 

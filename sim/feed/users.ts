@@ -1,8 +1,8 @@
 // The feed's users: a population of interest segments, each user's traits, and the per-row state
 // that the response and the dynamics change. Everything is flat typed arrays over the B rows.
 import type { Catalog } from './catalog.ts';
-import type { ParamValues } from './params.ts';
-import type { Rng } from './rng.ts';
+import type { ParamValues } from '../params.ts';
+import type { Rng } from '../rng.ts';
 
 export const userParams = {
   likedTopicsPerSegment: { type: 'int', default: 3, min: 1, max: 1000, doc: 'topics a segment likes (interest U(0.5, 1)); the others sit around -0.4' },
