@@ -22,6 +22,10 @@ export interface EpisodeRecord {
   readonly return: number;
   readonly length: number;
   readonly clicks: number;
+  /** Impressions over the episode: slots that reached the user's screen (StepResult.impressions), summed over steps. */
+  readonly impressions: number;
+  /** Per signal, in WorldSpec.signalNames order: the signal summed over the episode's slots (slots never shown read 0). */
+  readonly signalTotals: readonly number[];
   /** Reward summed per simulated day (context day index 0, 1, ...); worlds without a clock have one day. */
   readonly dailyReturn: readonly number[];
   /** Steps (requests) per simulated day, same days as dailyReturn: a user is active on a day with steps. */
@@ -159,6 +163,10 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
   const rowReturn = new Float64Array(rows);
   const rowLength = new Int32Array(rows);
   const rowClicks = new Float64Array(rows);
+  // Impressions and per-signal totals, only where records are produced (onEpisode).
+  const recording = options.onEpisode !== undefined;
+  const rowImpressions = new Float64Array(rows);
+  const rowSignals = new Float64Array(recording ? rows * signalCount : 0);
   const rowRngs: Rng[] = new Array(rows);
   const rowDaily: number[][] = Array.from({ length: rows }, () => []);
   const rowDailySteps: number[][] = Array.from({ length: rows }, () => []);
@@ -186,6 +194,8 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
       rowReturn[row] = 0;
       rowLength[row] = 0;
       rowClicks[row] = 0;
+      rowImpressions[row] = 0;
+      if (recording) rowSignals.fill(0, row * signalCount, (row + 1) * signalCount);
       if (mode === 'eval') {
         rowDaily[row] = [];
         rowDailySteps[row] = [];
@@ -234,6 +244,16 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
       rowLength[row] += 1;
       const signalBase = row * slateSize * signalCount + clickSignal;
       for (let slot = 0; slot < slateSize; slot++) rowClicks[row] += result.signals[signalBase + slot * signalCount];
+      if (recording) {
+        rowImpressions[row] += result.impressions[row];
+        // Slots past the impressions read 0, so summing all K slots sums the impressions' signals.
+        const slotsBase = row * slateSize * signalCount;
+        const totalsBase = row * signalCount;
+        for (let slot = 0; slot < slateSize; slot++) {
+          const slotBase = slotsBase + slot * signalCount;
+          for (let signal = 0; signal < signalCount; signal++) rowSignals[totalsBase + signal] += result.signals[slotBase + signal];
+        }
+      }
       if (mode === 'eval') {
         const daily = rowDaily[row];
         const dailySteps = rowDailySteps[row];
@@ -259,6 +279,8 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
           return: rowReturn[row],
           length: rowLength[row],
           clicks: rowClicks[row],
+          impressions: rowImpressions[row],
+          signalTotals: Array.from(rowSignals.subarray(row * signalCount, (row + 1) * signalCount)),
           dailyReturn: rowDaily[row],
           dailySteps: rowDailySteps[row],
           extra: Array.from(extra),
@@ -285,9 +307,10 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
 
 const NO_STATS: TrainingStats = Object.freeze({});
 
-/** A masked row carries no stale signals: its reward and signals read 0. */
+/** A masked row carries no stale signals: its reward, impressions and signals read 0. */
 function clearMaskedRow(result: StepResult, row: number, width: number): void {
   result.reward[row] = 0;
+  result.impressions[row] = 0;
   result.signals.fill(0, row * width, (row + 1) * width);
 }
 

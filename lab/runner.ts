@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { EpisodeRecord } from './loop.ts';
+import type { WorldSpec } from '../sim/env.ts';
 import { experimentCharts } from './charts.ts';
 import { trainingSpecs } from './learning-charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
@@ -174,7 +175,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       means = episodeMeans(records, metrics);
       const daily = dailyOf(records);
       truncatedEpisodes = records.filter((record) => record.truncated).length;
-      writeFileAtomic(join(outDir, file), episodeJsonl(records, probe.spec.episodeMetricNames));
+      writeFileAtomic(join(outDir, file), episodeJsonl(records, probe.spec));
       if (curve && curveFile) writeFileAtomic(join(outDir, curveFile), curveJsonl(curve, totals));
       runDaily.get(agent.name)!.set(seed, daily);
       if (curve) runTraining.get(agent.name)!.set(seed, { curve, totals });
@@ -297,15 +298,30 @@ function dailyOf(records: readonly EpisodeRecord[]): { reward: number[]; active:
   return { reward: reward.map((sum) => sum / records.length), active: active.map((count) => count / records.length) };
 }
 
-function episodeJsonl(records: readonly EpisodeRecord[], extraNames: readonly string[]): string {
+/** The world's names for a run's record lines: its extra metrics and signals, and whether it has a clock. */
+type RecordNames = Pick<WorldSpec, 'episodeMetricNames' | 'signalNames' | 'clock'>;
+
+function episodeJsonl(records: readonly EpisodeRecord[], names: RecordNames): string {
+  const { episodeMetricNames: extraNames, signalNames, clock } = names;
   let text = '';
   for (const record of records) {
-    const line: Record<string, number | boolean | readonly number[]> = { episode: record.episode, return: record.return, length: record.length, clicks: record.clicks };
+    const signals: Record<string, number> = {};
+    signalNames.forEach((name, i) => {
+      signals[name] = record.signalTotals[i];
+    });
+    const line: Record<string, number | boolean | readonly number[] | Record<string, number>> = {
+      episode: record.episode,
+      return: record.return,
+      length: record.length,
+      clicks: record.clicks,
+      impressions: record.impressions,
+      signals,
+    };
     extraNames.forEach((name, i) => {
       line[name] = record.extra[i];
     });
-    // Worlds with a clock: the reward of each day of the episode.
-    if (record.dailyReturn.length > 1) {
+    // Worlds with a clock: the reward and steps of each day of the episode, even a one-day one.
+    if (clock) {
       line.dailyReturn = record.dailyReturn;
       line.dailySteps = record.dailySteps;
     }

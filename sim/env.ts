@@ -57,6 +57,11 @@ export interface WorldSpec {
   /** Whether candidatePopularity / candidateAgeHours carry information in this world. */
   readonly hasPopularity: boolean;
   readonly hasFreshness: boolean;
+  /**
+   * Whether the world has a clock: Observation.context holds the day and hour of each request, and
+   * episode records carry per-day figures (dailyReturn, dailySteps), even for one-day episodes.
+   */
+  readonly clock: boolean;
   /** Names of extra per-episode metrics the world reports (see Env.episodeMetrics). */
   readonly episodeMetricNames: readonly string[];
   /**
@@ -127,6 +132,12 @@ export interface StepResult {
    * it truncated (a learner bootstraps from it), none for a row whose episode terminated.
    */
   readonly truncated: Uint8Array;
+  /**
+   * B: impressions of this step, the slots that reached the user's screen: the first
+   * impressions[row] slots of the row's slate (a feed user who leaves mid-page never sees the
+   * rest; worlds that show the whole slate write K). 0 for masked rows.
+   */
+  readonly impressions: Int32Array;
 }
 
 export interface Env {
@@ -188,6 +199,7 @@ export function allocateStepResult(batchSize: number, slateSize: number, signalC
     reward: new Float32Array(batchSize),
     done: new Uint8Array(batchSize),
     truncated: new Uint8Array(batchSize),
+    impressions: new Int32Array(batchSize),
   };
 }
 

@@ -45,7 +45,7 @@ export function leaveChance(leaveBase: number, leaveSatisfaction: number, satisf
 
 /**
  * Updates state after a viewed post: satisfaction, drift towards its topics, fatigue, recent
- * rings, seen posts. The examine loop has the post's fields in hand already (from the packed
+ * rings. The examine loop has the post's fields in hand already (from the packed
  * per-post line); the history features are updated only when observed (trackHistory).
  */
 export function afterView(
@@ -92,9 +92,13 @@ export function afterView(
     if (b >= 0) history[base + b] += historyDecay * wb;
   }
   users.skipsInRow[row] = 0;
-  users.seen[row * users.seenWords + (post >>> 5)] |= 1 << (post & 31);
   users.views[row]++;
   users.viewedClickbait[row] += clickbait;
+}
+
+/** A valid view (the view signal): retrieval never offers the post to this user again. */
+export function markSeen(users: UserBatch, row: number, post: number): void {
+  users.seen[row * users.seenWords + (post >>> 5)] |= 1 << (post & 31);
 }
 
 /** "See less": the post's topics (a, b with weights wa, wb; b < 0 for none) lose interest. */

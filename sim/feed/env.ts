@@ -142,7 +142,7 @@ export class FeedEnv implements Env {
     this.population = data.population;
     this.horizonHours = p.horizonDays * 24;
     this.users = new UserBatch(B, T, p.posts, p.users.maxFollows);
-    this.response = new ResponseModel(this.catalog, this.users, p.response, p.dynamics, p.reward, p.historyDecay, p.observability === 'history');
+    this.response = new ResponseModel(this.catalog, this.users, p.response, p.dynamics, p.reward, p.historyDecay, K, p.observability === 'history');
     this.expectations = new FeedTruth(this.catalog, this.users, this.response, p.dynamics, K);
     this.retriever = new Retriever(this.catalog, p.retrieval, N);
     this.spec = {
@@ -163,6 +163,7 @@ export class FeedEnv implements Env {
         terminated: 'the user churned (stopped coming back after repeated unsatisfied sessions)',
         truncated: 'the horizon (horizonDays) ended: a user who would come back',
       },
+      clock: true,
       hasPopularity: true,
       hasFreshness: true,
       episodeMetricNames: FEED_METRICS,
@@ -235,7 +236,7 @@ export class FeedEnv implements Env {
 
   step(slates: Int32Array): StepResult {
     const { batchSize: B, numCandidates: N, slateSize: K } = this.spec;
-    const { signals, reward, done, truncated } = this.result;
+    const { signals, reward, done, truncated, impressions } = this.result;
     const users = this.users;
     const active = this.observation.active;
     const items = this.observation.candidateItems;
@@ -246,12 +247,14 @@ export class FeedEnv implements Env {
       truncated[row] = 0;
       if (active[row] === 0) {
         reward[row] = 0;
+        impressions[row] = 0;
         signals.fill(0, row * K * SIGNALS, (row + 1) * K * SIGNALS);
         continue;
       }
       const requestDay = Math.floor(users.nowHours[row] / 24);
       const r = this.response.examine(row, slates, row * K, K, items, row * N, this.responseRngs[row], signals, row * K * SIGNALS);
       reward[row] = r;
+      impressions[row] = this.response.examined;
       if (requestDay === 0) users.firstDayReturn[row] += r;
       let finished = false;
       if (this.response.sessionOver) {

@@ -13,26 +13,32 @@ import {
   POST_TOPIC_B,
   type Catalog,
 } from './catalog.ts';
-import { afterSeeLess, afterSkip, afterView, creatorRepeats, leaveChance, penaltyOf, type DynamicsParams } from './dynamics.ts';
+import { afterSeeLess, afterSkip, afterView, creatorRepeats, leaveChance, markSeen, penaltyOf, type DynamicsParams } from './dynamics.ts';
 import type { ParamValues } from '../params.ts';
 import type { Rng } from '../rng.ts';
 import { RECENT_CREATORS, type UserBatch } from './users.ts';
 
 export const responseParams = {
-  appealBias: { type: 'number', default: -1, doc: 'view logit of a post of zero interest match and no clickbait' },
+  appealBias: { type: 'number', default: -0.45, doc: 'view logit of a post of zero interest match and no clickbait' },
   appealInterest: { type: 'number', default: 3, min: 0, doc: 'view logit gained per unit of interest match (interests . topic weights, in [-1, 1])' },
   clickbaitPull: { type: 'number', default: 3.5, min: 0, doc: 'view logit gained per unit of clickbait x susceptibility' },
-  watchBias: { type: 'number', default: 0.3, doc: 'logit of the expected watched share of a viewed post, at quality 0 and match 0' },
-  watchQuality: { type: 'number', default: 0.7, doc: 'watched-share logit gained per unit of quality' },
-  watchInterest: { type: 'number', default: 1, doc: 'watched-share logit gained per unit of interest match' },
-  skipMinutes: { type: 'number', default: 0.03, min: 0, doc: 'minutes spent scrolling past a post' },
+  watchBias: { type: 'number', default: -2.45, doc: 'logit of the chance that a viewer finishes a one-minute post, at quality 0 and match 0' },
+  watchQuality: { type: 'number', default: 0.7, doc: 'finish logit gained per unit of quality' },
+  watchInterest: { type: 'number', default: 1, doc: 'finish logit gained per unit of interest match' },
+  watchLength: { type: 'number', default: 0.8, min: 0, doc: 'finish logit lost per e-fold of the post\'s length beyond one minute (long posts are finished less often)' },
+  abandonSeconds: { type: 'number', default: 10, min: 0.001, doc: 'a viewer who does not finish leaves after Exponential(mean m) seconds, m = abandonSeconds x (0.5 + finish chance)' },
+  skipSeconds: { type: 'number', default: 1.5, min: 0, doc: 'median time on a post the user scrolls past, seconds (recorded as its watch time)' },
+  skipSpread: { type: 'number', default: 0.6, min: 0, doc: 'spread of that time: it is skipSeconds x exp(skipSpread x U(-1, 1))' },
+  viewSeconds: { type: 'number', default: 7, min: 0, doc: 'a valid view: at least this long on the post, or the whole post when shorter (KuaiRand\'s definition)' },
+  rewatchChance: { type: 'number', default: 1, min: 0, max: 1, doc: 'chance that a viewer who finishes a very short post plays it again (falls with length, see rewatchSeconds)' },
+  rewatchSeconds: { type: 'number', default: 45, min: 0.001, doc: 're-watch chance = rewatchChance x rewatchSeconds / (rewatchSeconds + length in seconds); a re-watch plays U(0, 1) of the post again' },
   engageQuality: { type: 'number', default: 1, doc: 'like / comment / share / follow logit gained per unit of quality' },
   engageInterest: { type: 'number', default: 1.5, doc: 'like / comment / share / follow logit gained per unit of interest match' },
-  likeBias: { type: 'number', default: -2, doc: 'like logit of a viewed post (before quality and match)' },
-  commentBias: { type: 'number', default: -4.5, doc: 'comment logit of a viewed post' },
-  shareBias: { type: 'number', default: -5, doc: 'share logit of a viewed post' },
-  followBias: { type: 'number', default: -3, doc: 'follow logit of a viewed post of a creator not yet followed (times the user\'s follow propensity)' },
-  seeLessBias: { type: 'number', default: -4, doc: '"see less" logit of an examined post at zero match' },
+  likeBias: { type: 'number', default: -5.4, doc: 'like logit of a viewed post (before quality and match)' },
+  commentBias: { type: 'number', default: -8, doc: 'comment logit of a viewed post' },
+  shareBias: { type: 'number', default: -8.0, doc: 'share logit of a viewed post' },
+  followBias: { type: 'number', default: -6.8, doc: 'follow logit of a viewed post of a creator not yet followed (times the user\'s follow propensity)' },
+  seeLessBias: { type: 'number', default: -7.5, doc: '"see less" logit of an examined post at zero match' },
   seeLessInterest: { type: 'number', default: 2, min: 0, doc: '"see less" logit lost per unit of interest match' },
   seeLessClickbait: { type: 'number', default: 2, min: 0, doc: '"see less" logit gained per unit of clickbait of a viewed post (regret)' },
 } as const;
@@ -94,14 +100,6 @@ export function logistic(x: number): number {
   return table[index] + (table[index + 1] - table[index]) * fraction;
 }
 
-/**
- * Expected watched share of a viewed post with expected share f: the post is finished with
- * probability f, otherwise abandoned at a uniform point of the first f of it, so the mean is
- * f + (1 - f) f / 2.
- */
-export function expectedWatchShare(f: number): number {
-  return f + (1 - f) * f * 0.5;
-}
 
 /**
  * The response's formulas, one place for each: the sampling hot path (ResponseModel.examine) and
@@ -115,6 +113,7 @@ export class ResponseFormulas {
   readonly watchBias: number;
   readonly watchQuality: number;
   readonly watchInterest: number;
+  readonly watchLength: number;
   readonly engageQuality: number;
   readonly engageInterest: number;
   readonly likeBias: number;
@@ -128,6 +127,13 @@ export class ResponseFormulas {
   readonly creatorFatigue: number;
   readonly leaveBase: number;
   readonly leaveSatisfaction: number;
+  /** Time units: minutes (the signals' and the budgets' unit). */
+  readonly skipMinutes: number;
+  readonly skipSpread: number;
+  readonly viewMinutes: number;
+  readonly abandonMinutes: number;
+  readonly rewatchChance: number;
+  readonly rewatchMinutes: number;
 
   constructor(r: ResponseParams, d: DynamicsParams) {
     this.appealBias = r.appealBias;
@@ -136,6 +142,7 @@ export class ResponseFormulas {
     this.watchBias = r.watchBias;
     this.watchQuality = r.watchQuality;
     this.watchInterest = r.watchInterest;
+    this.watchLength = r.watchLength;
     this.engageQuality = r.engageQuality;
     this.engageInterest = r.engageInterest;
     this.likeBias = r.likeBias;
@@ -149,6 +156,75 @@ export class ResponseFormulas {
     this.creatorFatigue = d.creatorFatigue;
     this.leaveBase = d.leaveBase;
     this.leaveSatisfaction = d.leaveSatisfaction;
+    this.skipMinutes = r.skipSeconds / 60;
+    this.skipSpread = r.skipSpread;
+    this.viewMinutes = r.viewSeconds / 60;
+    this.abandonMinutes = r.abandonSeconds / 60;
+    this.rewatchChance = r.rewatchChance;
+    this.rewatchMinutes = r.rewatchSeconds / 60;
+  }
+
+  /** Minutes on a post scrolled past, from a uniform u: skipMinutes x exp(skipSpread (2u - 1)). */
+  skipDwell(u: number): number {
+    return this.skipMinutes * Math.exp(this.skipSpread * (2 * u - 1));
+  }
+
+  /** Whether `minutes` on a post of `length` minutes is a valid view: viewSeconds, or the whole post. */
+  validView(minutes: number, length: number): boolean {
+    return minutes >= this.viewMinutes || minutes >= length;
+  }
+
+  /** The chance that a viewer who finished a post of `length` minutes plays it again. */
+  rewatchProbability(length: number): number {
+    return (this.rewatchChance * this.rewatchMinutes) / (this.rewatchMinutes + length);
+  }
+
+  /**
+   * Minutes a viewer spends on a post of `length` minutes with finish chance f (finishChance), from
+   * two uniforms: with probability f (finish < f) they finish it, and then with rewatchProbability p
+   * play u / p of it again (u = partial < p: one uniform decides both, so the extra share is
+   * U(0, 1)); otherwise they leave after -ln(partial) x abandonMean(f) minutes (exponential), or
+   * at the end of the post if that comes first.
+   */
+  viewerMinutes(f: number, length: number, finish: number, partial: number): number {
+    if (finish >= f) {
+      const stay = -Math.log(partial) * this.abandonMean(f);
+      return stay < length ? stay : length;
+    }
+    const p = this.rewatchProbability(length);
+    return partial < p ? length * (1 + partial / p) : length;
+  }
+
+  /** E[viewerMinutes]: f L (1 + p / 2) + (1 - f) m (1 - exp(-L / m)). */
+  expectedViewerMinutes(f: number, length: number): number {
+    const m = this.abandonMean(f);
+    return f * length * (1 + 0.5 * this.rewatchProbability(length)) + (1 - f) * m * (1 - Math.exp(-length / m));
+  }
+
+  /** P(a viewer stays at least `minutes` (at most the length)): finished, or left later than that. */
+  viewerStaysChance(f: number, length: number, minutes: number): number {
+    const needed = minutes < length ? minutes : length;
+    return f + (1 - f) * Math.exp(-needed / this.abandonMean(f));
+  }
+
+  /** P(a viewer's time is a valid view). */
+  viewerValidChance(f: number, length: number): number {
+    return this.viewerStaysChance(f, length, this.viewMinutes);
+  }
+
+  /** E[skipDwell]: skipMinutes sinh(skipSpread) / skipSpread. */
+  expectedSkipMinutes(): number {
+    const sigma = this.skipSpread;
+    return sigma > 0 ? (this.skipMinutes * Math.sinh(sigma)) / sigma : this.skipMinutes;
+  }
+
+  /** P(a scroll-past is a valid view): its time reaches min(viewSeconds, length). */
+  skipValidChance(length: number): number {
+    const needed = Math.min(this.viewMinutes, length);
+    if (this.skipSpread === 0) return this.skipMinutes >= needed ? 1 : 0;
+    // skipDwell(u) >= needed  <=>  u >= (ln(needed / skipMinutes) / skipSpread + 1) / 2
+    const threshold = (Math.log(needed / this.skipMinutes) / this.skipSpread + 1) / 2;
+    return threshold <= 0 ? 1 : threshold >= 1 ? 0 : 1 - threshold;
   }
 
   /** Appeal (logit) lost to fatigue: `topicLoad` on the post's topics, `repeats` of its creator this session. */
@@ -161,9 +237,14 @@ export class ResponseFormulas {
     return this.appealBias + this.appealInterest * affinity + this.clickbaitPull * clickbait * susceptibility - penalty;
   }
 
-  /** Expected watched share f of a viewed post (it is finished with probability f). */
-  watchShare(quality: number, affinity: number): number {
-    return logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity);
+  /** The chance f that a viewer finishes a post of `length` minutes. */
+  finishChance(quality: number, affinity: number, length: number): number {
+    return logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity - this.watchLength * Math.log(length));
+  }
+
+  /** Mean minutes before a viewer who will not finish leaves: abandonSeconds x (0.5 + f). */
+  abandonMean(f: number): number {
+    return this.abandonMinutes * (0.5 + f);
   }
 
   /** The engagement logit every like / comment / share / follow logit adds to its bias. */
@@ -190,11 +271,17 @@ export class ResponseModel {
   sessionOver = false;
   /** Set by examine: minutes the page took. */
   minutes = 0;
-  /** Set by consume: minutes of the viewed post watched. */
+  /** Set by examine: posts of the page that reached the screen (the first `examined` slots). */
+  examined = 0;
+  /**
+   * Set by examine, per examined slot: 1 if the user stopped to watch the post (the hidden decision
+   * that moves their state; the view signal is the observable valid view), else 0. Diagnostics.
+   */
+  readonly stopped: Uint8Array;
+  /** Set by consume: minutes the viewer spent on the post. */
   private watched = 0;
   /** The formulas and their coefficients (shared with the ground truth, truth.ts). */
   readonly formulas: ResponseFormulas;
-  private readonly skipMinutes: number;
   /** Whether users.history is observed (observability 'history'); otherwise its update is skipped. */
   private readonly trackHistory: boolean;
 
@@ -205,11 +292,12 @@ export class ResponseModel {
     private readonly d: DynamicsParams,
     reward: RewardParams,
     private readonly historyDecay: number,
+    slateSize: number,
     trackHistory = true,
   ) {
     this.weights = rewardWeights(reward);
     this.formulas = new ResponseFormulas(r, d);
-    this.skipMinutes = r.skipMinutes;
+    this.stopped = new Uint8Array(slateSize);
     this.trackHistory = trackHistory;
   }
 
@@ -247,6 +335,8 @@ export class ResponseModel {
     const susceptibility = u.susceptibility[row];
     const patience = u.patience[row];
     const wSkip = this.weights[SIG_SKIP];
+    const wView = this.weights[SIG_VIEW];
+    const wWatch = this.weights[SIG_WATCH];
     const wSeeLess = this.weights[SIG_SEE_LESS];
     const f = this.formulas;
     let reward = 0;
@@ -273,26 +363,34 @@ export class ResponseModel {
       }
       const repeats = creatorRepeats(ring, ringBase, creator);
       const penalty = f.fatiguePenalty(topicLoad, repeats);
-      const viewed = rng.uniform() < logistic(f.appealLogit(affinity, clickbait, susceptibility, penalty));
-      let spent: number;
       // Pairs of events that need no more than 16 bits of resolution share one 32-bit draw (its
       // high and low halves are independent uniforms on the grid k / 65536; a probability is then
       // resolved to within 1/65536, far below anything the model or its tests can see): here
-      // "see less" and leaving, in consume the viewed post's pairs.
+      // whether the user stops to watch (high) and how long a scroll-past lingers (low); then
+      // "see less" and leaving; in consume the viewer's pairs.
+      const stopDraw = rng.uniform() * 65536;
+      const stopHigh = Math.floor(stopDraw);
+      const viewed = stopHigh / 65536 < logistic(f.appealLogit(affinity, clickbait, susceptibility, penalty));
+      let spent: number;
+      this.stopped[slot] = viewed ? 1 : 0;
       if (viewed) {
         reward += this.consume(row, post, p, affinity, quality, clickbait, creator, topicA, weightA, topicB, weightB, rng, signals, at);
         spent = this.watched;
       } else {
-        signals[at + SIG_VIEW] = 0;
-        signals[at + SIG_SKIP] = 1;
-        signals[at + SIG_WATCH] = 0;
+        // Scrolled past: a second or two on the screen, a valid view only on a post that short.
+        spent = f.skipDwell(stopDraw - stopHigh);
+        const valid = f.validView(spent, packed[p + POST_LENGTH]) ? 1 : 0;
+        signals[at + SIG_VIEW] = valid;
+        signals[at + SIG_SKIP] = 1 - valid;
+        signals[at + SIG_WATCH] = spent;
         signals[at + SIG_LIKE] = 0;
         signals[at + SIG_COMMENT] = 0;
         signals[at + SIG_SHARE] = 0;
         signals[at + SIG_FOLLOW] = 0;
-        reward += wSkip;
+        if (valid === 1) markSeen(u, row, post);
+        reward += valid === 1 ? wView : wSkip;
+        reward += wWatch * signals[at + SIG_WATCH];
         afterSkip(u, row, this.d);
-        spent = this.skipMinutes;
       }
       // "See less" (high half) and the leave draw (low half) share a draw.
       const draw = rng.uniform() * 65536;
@@ -315,11 +413,13 @@ export class ResponseModel {
     for (let i = signalOffset + examined * SIGNALS, end = signalOffset + k * SIGNALS; i < end; i++) signals[i] = 0;
     this.sessionOver = over;
     this.minutes = minutes;
+    this.examined = examined;
     return reward;
   }
 
   /**
-   * A viewed post: draws how much is watched, like / comment, share / follow; writes those signals
+   * A post the user stops to watch: draws how long (viewerMinutes: finish, re-watch or abandon;
+   * a valid view once past viewSeconds), like / comment, share / follow; writes those signals
    * at signals[at..], updates the state (dynamics.afterView) and returns the post's reward; the
    * minutes watched are left in `watched`. Its own method, not part of examine's loop: V8 inlines
    * the draws and logistics of a function only within a budget, which examine alone used up.
@@ -343,12 +443,13 @@ export class ResponseModel {
     const u = this.users;
     const w = this.weights;
     const f = this.formulas;
-    const share = f.watchShare(quality, affinity);
+    const length = this.catalog.postFloats[p + POST_LENGTH];
+    const share = f.finishChance(quality, affinity, length);
+    // (finish | partial): finished below the share; then partial is the re-watch draw, else the abandon point.
     let draw = rng.uniform() * 65536;
     let high = Math.floor(draw);
-    const finishes = high / 65536 < share;
-    const partial = draw - high;
-    const watched = (finishes ? 1 : share * partial) * this.catalog.postFloats[p + POST_LENGTH];
+    const watched = f.viewerMinutes(share, length, high / 65536, draw - high);
+    const valid = f.validView(watched, length) ? 1 : 0;
     const engage = f.engagement(quality, affinity);
     draw = rng.uniform() * 65536;
     high = Math.floor(draw);
@@ -364,15 +465,16 @@ export class ResponseModel {
     const follow =
       followDraw < followPropensity && followDraw < followPropensity * logistic(f.followBias + engage) && !u.follows(row, creator) ? 1 : 0;
     if (follow === 1) u.follow(row, creator);
-    signals[at + SIG_VIEW] = 1;
-    signals[at + SIG_SKIP] = 0;
+    signals[at + SIG_VIEW] = valid;
+    signals[at + SIG_SKIP] = 1 - valid;
     signals[at + SIG_WATCH] = watched;
     signals[at + SIG_LIKE] = like;
     signals[at + SIG_COMMENT] = comment;
     signals[at + SIG_SHARE] = share_;
     signals[at + SIG_FOLLOW] = follow;
     afterView(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity, this.historyDecay, this.trackHistory);
+    if (valid === 1) markSeen(u, row, post);
     this.watched = watched;
-    return w[SIG_VIEW] + w[SIG_WATCH] * signals[at + SIG_WATCH] + w[SIG_LIKE] * like + w[SIG_COMMENT] * comment + w[SIG_SHARE] * share_ + w[SIG_FOLLOW] * follow;
+    return (valid === 1 ? w[SIG_VIEW] : w[SIG_SKIP]) + w[SIG_WATCH] * signals[at + SIG_WATCH] + w[SIG_LIKE] * like + w[SIG_COMMENT] * comment + w[SIG_SHARE] * share_ + w[SIG_FOLLOW] * follow;
   }
 }

@@ -5,7 +5,7 @@
 import type { GroundTruth, Observation } from '../env.ts';
 import type { Catalog } from './catalog.ts';
 import { consumptionSatisfaction, fatiguePenalty, penaltyOf, type DynamicsParams } from './dynamics.ts';
-import { expectedWatchShare, logistic, SIG_COMMENT, SIG_FOLLOW, SIG_LIKE, SIG_SEE_LESS, SIG_SHARE, SIG_SKIP, SIG_VIEW, SIG_WATCH, SIGNALS, type ResponseModel, type ResponseFormulas } from './response.ts';
+import { logistic, SIG_COMMENT, SIG_FOLLOW, SIG_LIKE, SIG_SEE_LESS, SIG_SHARE, SIG_SKIP, SIG_VIEW, SIG_WATCH, SIGNALS, type ResponseModel, type ResponseFormulas } from './response.ts';
 import type { UserBatch } from './users.ts';
 
 export class FeedTruth {
@@ -39,21 +39,24 @@ export class FeedTruth {
 
   /**
    * Expected signals (written to out[0..S)) of `post` examined by the user in `row` with the given
-   * fatigue penalty; returns the view probability.
+   * fatigue penalty; returns the chance that the user stops to watch it (what moves the state).
    */
   expectedSignals(row: number, post: number, penalty: number, out: Float64Array): number {
     const c = this.catalog;
     const f = this.formulas;
     const affinity = this.affinity(row, post);
     const view = logistic(f.appealLogit(affinity, c.clickbait[post], this.users.susceptibility[row], penalty));
-    const share = f.watchShare(c.quality[post], affinity);
+    const share = f.finishChance(c.quality[post], affinity, c.lengthMinutes[post]);
     const engage = f.engagement(c.quality[post], affinity);
     const seeLessSkip = logistic(f.seeLessLogit(affinity, c.clickbait[post], false));
     const seeLessView = logistic(f.seeLessLogit(affinity, c.clickbait[post], true));
     const canFollow = this.users.follows(row, c.postCreator[post]) ? 0 : this.users.followPropensity[row];
-    out[SIG_VIEW] = view;
-    out[SIG_SKIP] = 1 - view;
-    out[SIG_WATCH] = view * expectedWatchShare(share) * c.lengthMinutes[post];
+    // view: the chance the user stops to watch; the view signal is a valid view (viewSeconds).
+    const length = c.lengthMinutes[post];
+    const valid = view * f.viewerValidChance(share, length) + (1 - view) * f.skipValidChance(length);
+    out[SIG_VIEW] = valid;
+    out[SIG_SKIP] = 1 - valid;
+    out[SIG_WATCH] = view * f.expectedViewerMinutes(share, length) + (1 - view) * f.expectedSkipMinutes();
     out[SIG_LIKE] = view * logistic(f.likeBias + engage);
     out[SIG_COMMENT] = view * logistic(f.commentBias + engage);
     out[SIG_SHARE] = view * logistic(f.shareBias + engage);

@@ -14,7 +14,7 @@ export const userParams = {
   patienceMax: { type: 'int', default: 8, min: 1, max: 1000, doc: 'most consecutive skips a user tolerates (patience ~ uniform integer in between)' },
   susceptibilityMean: { type: 'number', default: 0.5, min: 0, max: 1, doc: 'mean clickbait susceptibility (per user, normal clipped to [0, 1])' },
   susceptibilitySpread: { type: 'number', default: 0.2, min: 0, doc: 'sd of clickbait susceptibility across users' },
-  visitsPerDay: { type: 'number', default: 1, min: 0.001, doc: 'median baseline rate of visits per day (at satisfaction 0)' },
+  visitsPerDay: { type: 'number', default: 1.3, min: 0.001, doc: 'median baseline rate of visits per day (at satisfaction 0)' },
   visitsSpread: { type: 'number', default: 0.4, min: 0, doc: 'lognormal sigma of the baseline visit rate across users' },
   followPropensity: { type: 'number', default: 0.3, min: 0, max: 1, doc: 'mean follow propensity (per user ~ U(0, 2 x mean), clipped to 1)' },
   initialFollows: { type: 'int', default: 5, min: 0, max: 64, doc: 'most creators a new user already follows (uniform 0..this, on liked topics)' },

@@ -193,6 +193,7 @@ class BanditEnv implements Env {
       endings: { terminated: '', truncated: 'the horizon (horizon steps) ended: the world is stateless and would go on' },
       hasPopularity: false,
       hasFreshness: false,
+      clock: false,
       episodeMetricNames: ['regret', 'optimalReturn'],
       metricDocs: {
         return: 'clicks per episode (the reward)',
@@ -260,12 +261,13 @@ class BanditEnv implements Env {
   step(slates: Int32Array): StepResult {
     this.slateChecker.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize: k, numCandidates: n } = this.spec;
-    const { reward, done, signals } = this.result;
+    const { reward, done, signals, impressions } = this.result;
     const { attractiveness, examination } = this;
     for (let row = 0; row < batchSize; row++) {
       if (this.observation.active[row] === 0) {
         reward[row] = 0;
         done[row] = 0;
+        impressions[row] = 0;
         continue;
       }
       const base = row * n;
@@ -281,6 +283,7 @@ class BanditEnv implements Env {
         clicks += clicked;
       }
       reward[row] = clicks;
+      impressions[row] = k; // the whole slate is shown
       this.steps[row] += 1;
       const finished = this.steps[row] >= this.p.horizon;
       done[row] = finished ? 1 : 0;

@@ -229,6 +229,7 @@ class LongTermSatisfactionEnv implements Env {
       endings: { terminated: "the user's time budget (timeBudget steps) ran out, as RecSim's is_terminal", truncated: '' },
       hasPopularity: false,
       hasFreshness: false,
+      clock: false,
       episodeMetricNames: ['finalSatisfaction', 'meanClickbait'],
       metricDocs: {
         return: 'engagement summed over the episode',
@@ -279,12 +280,13 @@ class LongTermSatisfactionEnv implements Env {
   step(slates: Int32Array): StepResult {
     this.slateChecker.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize, numCandidates: n } = this.spec;
-    const { reward, done, signals } = this.result;
+    const { reward, done, signals, impressions } = this.result;
     // The only ending is a spent time budget, a real end (this.result.truncated stays 0).
     for (let row = 0; row < batchSize; row++) {
       if (this.observation.active[row] === 0) {
         reward[row] = 0;
         done[row] = 0;
+        impressions[row] = 0;
         continue;
       }
       this.clickbaitSum[row] += this.state.clickbait[row * n + slates[row * slateSize]];
@@ -292,6 +294,7 @@ class LongTermSatisfactionEnv implements Env {
       reward[row] = stepLongTermSatisfaction(
         this.p, this.state, row, slates, this.responseRngs[row], signals, row * slateSize * SIGNALS,
       );
+      impressions[row] = slateSize; // the whole slate is shown (only slot 0 is consumed)
       const finished = this.state.budget[row] <= 0;
       done[row] = finished ? 1 : 0;
       if (!finished && this.p.resampleDocuments) this.sampleDocuments(row);

@@ -278,6 +278,7 @@ class InterestEvolutionEnv implements Env {
       endings: { terminated: "the user's time budget ran out (RecSim's is_terminal)", truncated: '' },
       hasPopularity: false,
       hasFreshness: false,
+      clock: false,
       // Per-episode versions of RecSim's CTR and AverageQuality (utils.write_video_cluster_metrics).
       episodeMetricNames: ['clickRate', 'meanClickedQuality'],
       metricDocs: {
@@ -334,12 +335,13 @@ class InterestEvolutionEnv implements Env {
   step(slates: Int32Array): StepResult {
     this.slateChecker.check(slates, this.observation.active); // before any row moves
     const { batchSize, slateSize } = this.spec;
-    const { reward, done, signals } = this.result;
+    const { reward, done, signals, impressions } = this.result;
     // The only ending is a spent time budget, a real end (this.result.truncated stays 0).
     for (let row = 0; row < batchSize; row++) {
       if (this.observation.active[row] === 0) {
         reward[row] = 0;
         done[row] = 0;
+        impressions[row] = 0;
         continue;
       }
       reward[row] = stepInterestEvolution(
@@ -351,6 +353,7 @@ class InterestEvolutionEnv implements Env {
         this.episodeClicks[row]++;
         this.clickedQuality[row] += this.state.docQuality[row * this.spec.numCandidates + slates[row * slateSize + clickedSlot]];
       }
+      impressions[row] = slateSize; // the whole slate is shown
       const finished = this.state.budget[row] <= 0;
       done[row] = finished ? 1 : 0;
       if (finished) continue;

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig, type Registries } from '../../lab/config.ts';
+import { runEpisodes } from '../../lab/loop.ts';
 import type { Summary } from '../../lab/results.ts';
 import { runExperiment } from '../../lab/runner.ts';
 import { main } from '../../lab/main.ts';
 import { definePolicy } from '../../policies/policy.ts';
 import { randomPolicy } from '../../policies/random.ts';
+import { feed } from '../../sim/feed/env.ts';
+import { bandit } from '../../sim/presets/bandit.ts';
 import { recsimInterestEvolution } from '../../sim/presets/recsim-interest-evolution.ts';
 
 /** Always shows the first K candidates: deterministic, draws nothing. */
@@ -81,9 +84,22 @@ describe('runner: the output directory', () => {
     for (const agent of ['random', 'first']) {
       for (const seed of [3, 1, 2]) expect(jsonl(read(`runs/${agent}/seed-${seed}.jsonl`))).toHaveLength(40);
     }
-    expect(readFileSync(join(outDir, 'runs/random/seed-3.jsonl'), 'utf8').split('\n')[0]).toMatch(/^\{"episode":0,"return":[\d.]+,"length":\d+,"clicks":\d+,"clickRate":[\d.]+,"meanClickedQuality":-?[\d.]+\}$/);
+    expect(readFileSync(join(outDir, 'runs/random/seed-3.jsonl'), 'utf8').split('\n')[0]).toMatch(/^\{"episode":0,"return":[\d.]+,"length":\d+,"clicks":\d+,"impressions":\d+,"signals":\{"click":\d+,"watchMinutes":[\d.]+\},"clickRate":[\d.]+,"meanClickedQuality":-?[\d.]+\}$/);
     expect(outcome.failures).toEqual([]);
     expect(lines).toHaveLength(6); // one progress line per run when there is no terminal
+  });
+
+  it('records count the whole slate as impressions in RecSim (K per step), and the signals summed over them', () => {
+    for (const agent of ['random', 'first']) {
+      for (const seed of [3, 1, 2]) {
+        for (const line of read(`runs/${agent}/seed-${seed}.jsonl`).trim().split('\n')) {
+          const record = JSON.parse(line) as { length: number; clicks: number; impressions: number; signals: Record<string, number> };
+          expect(record.impressions).toBe(record.length * 2); // slateSize 2
+          expect(Object.keys(record.signals)).toEqual(['click', 'watchMinutes']);
+          expect(record.signals.click).toBe(record.clicks);
+        }
+      }
+    }
   });
 
   it('summary.json has the documented shape: agents -> metric -> {mean, ci95, n, values}', () => {
@@ -202,6 +218,72 @@ describe('runner: reproducibility with the registered worlds and policies', () =
     };
     expect(await summaryFor(7, 2)).toBe(await summaryFor(1, 1));
   });
+});
+
+describe('runner: impressions and signals in the records', () => {
+  type Line = { episode: number; length: number; impressions: number; signals: Record<string, number>; dailyReturn?: number[]; dailySteps?: number[] };
+  const worlds: Registries = { worlds: { feed, bandit }, policies: { random: randomPolicy } };
+  async function runWorld(preset: 'feed' | 'bandit', params: Record<string, unknown>, episodes: number) {
+    const outDir = mkdtempSync(join(tmpdir(), `slatelab-${preset}-`));
+    const config = validateConfig({ name: 'records', world: { preset, params }, seeds: [5], agents: [{ name: 'random', kind: 'random' }], evaluation: { episodes, batchSize: 4 } }, 'test.json', worlds);
+    await runExperiment({ config, outDir, registries: worlds, charts: false });
+    const lines = readFileSync(join(outDir, 'runs/random/seed-5.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Line);
+    return { config, lines };
+  }
+
+  it('carry the impressions and per-signal totals the loop saw in the feed', async () => {
+    const params = { horizonDays: 3 };
+    const { config, lines } = await runWorld('feed', params, 12);
+    // The same users and policy, one row at a time: sum each episode's step results independently.
+    const env = feed.create(config.world.params as Parameters<typeof feed.create>[0], { seed: { experiment: config.seed, run: 5 }, batchSize: 1 });
+    const names = env.spec.signalNames;
+    const seen: { impressions: number; signals: number[] }[] = [];
+    let impressions = 0;
+    let totals = names.map(() => 0);
+    runEpisodes(env, randomPolicy.create(config.agents[0].params as Parameters<typeof randomPolicy.create>[0], { spec: env.spec, env }), {
+      episodes: 12,
+      seed: { experiment: config.seed, run: 5 },
+      streamKey: config.agents[0].streamKey,
+      maxStepsPerEpisode: config.evaluation.maxStepsPerEpisode,
+      onStep: (result) => {
+        impressions += result.impressions[0];
+        for (let slot = 0; slot < env.spec.slateSize; slot++) {
+          for (let s = 0; s < names.length; s++) totals[s] += result.signals[slot * names.length + s];
+        }
+      },
+      onEpisode: () => {
+        seen.push({ impressions, signals: totals });
+        impressions = 0;
+        totals = names.map(() => 0);
+      },
+    });
+    expect(lines).toHaveLength(12);
+    lines.forEach((line, episode) => {
+      expect(line.episode).toBe(episode);
+      expect(line.impressions).toBe(seen[episode].impressions);
+      expect(Object.keys(line.signals)).toEqual([...names]);
+      names.forEach((name, s) => expect(line.signals[name]).toBeCloseTo(seen[episode].signals[s], 6));
+      // A page shows at least one post, and every post shown is either viewed or skipped.
+      expect(line.impressions).toBeGreaterThanOrEqual(line.length);
+      expect(line.signals.view + line.signals.skip).toBe(line.impressions);
+    });
+    // Users leave pages early: not every slot of every page is shown.
+    expect(lines.some((line) => line.impressions < line.length * env.spec.slateSize)).toBe(true);
+  }, 60_000);
+
+  it('keep the per-day figures of a one-day feed episode, and a world without a clock has none', async () => {
+    const oneDay = await runWorld('feed', { horizonDays: 1 }, 8);
+    for (const line of oneDay.lines) {
+      expect(line.dailyReturn).toHaveLength(1);
+      expect(line.dailySteps).toEqual([line.length]);
+    }
+    const { lines } = await runWorld('bandit', { horizon: 5 }, 8);
+    for (const line of lines) {
+      expect(line).not.toHaveProperty('dailyReturn');
+      expect(line).not.toHaveProperty('dailySteps');
+      expect(line.impressions).toBe(line.length * 3); // the bandit shows its whole slate (K = 3)
+    }
+  }, 60_000);
 });
 
 const failingRun = await run(4, registries(), [

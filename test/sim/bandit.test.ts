@@ -258,7 +258,8 @@ function fingerprint(p: BanditParams): string {
       }
     },
   });
-  hash.update(JSON.stringify(records));
+  // Records as they were when the hash was recorded (impressions and signal totals came later).
+  hash.update(JSON.stringify(records.map(({ impressions: _impressions, signalTotals: _signalTotals, ...rest }) => rest)));
   return hash.digest('hex');
 }
 

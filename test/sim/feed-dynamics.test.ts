@@ -24,7 +24,7 @@ import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
 import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
-import { SIG_FOLLOW, SIG_SEE_LESS, SIG_SKIP, SIG_VIEW, SIGNALS } from '../../sim/feed/response.ts';
+import { SIG_FOLLOW, SIG_SEE_LESS, SIG_SKIP, SIG_VIEW, SIG_WATCH, SIGNALS } from '../../sim/feed/response.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
 import { RECENT_CREATORS, UserBatch } from '../../sim/feed/users.ts';
 import { randomDecider } from './deciders.ts';
@@ -94,8 +94,8 @@ function scripted(draws: readonly number[]): Rng & { readonly used: number } {
 /** A uniform whose high 16 bits are `high` (0..65535) and whose low half is `low` in [0, 1). */
 const pair = (high: number, low: number): number => (high + low) / 65536;
 const VIEW = 0; // below any view probability
-const SKIP = 1 - 2 ** -32; // above any view probability
-const FINISH = pair(0, 0.5);
+const SKIP = pair(65535, 0.5); // above any view probability; the scroll-past lingers exactly skipSeconds
+const FINISH = pair(0, 0.9999); // finished, not re-watched (the re-watch chance is below 0.9999)
 const NO_LIKE_NO_COMMENT = pair(65535, 0.9999);
 const NO_SHARE_NO_FOLLOW = pair(65535, 0.9999);
 const NO_SEE_LESS_NO_LEAVE = pair(65535, 0.9999);
@@ -210,10 +210,12 @@ describe('feed dynamics: "see less"', () => {
     const c = env.catalog;
     const post = baitPost(c);
     const cb = c.clickbait[post];
-    // Match 0: sigmoid(-4 + 2 cb) after a view (~0.1), sigmoid(-4) (~0.018) after a skip.
+    // Match 0: sigmoid(seeLessBias + 2 cb) after a view, sigmoid(seeLessBias) after a skip: several
+    // times less (and far more than the 3 grid steps of below() and above() apart).
     const withRegret = sigmoid(R.seeLessBias + R.seeLessClickbait * cb);
     const withoutRegret = sigmoid(R.seeLessBias);
-    expect(withRegret - withoutRegret).toBeGreaterThan(0.05);
+    expect(withRegret).toBeGreaterThan(3 * withoutRegret);
+    expect((withRegret - withoutRegret) * 65536).toBeGreaterThan(20);
     const seeLessAfterView = (high: number) => {
       handBuilt(env, 0);
       return examine(env, 0, [post], plainView(pair(high, 0.9999))).signals[SIG_SEE_LESS];
@@ -320,8 +322,9 @@ describe('feed dynamics: fatigue', () => {
       }
       if (u.sessions[0] !== sessions) continue; // a new session starts with no fatigue
       const expected = before.slice();
-      for (let slot = 0; slot < K; slot++) {
-        if (result.signals[slot * SIGNALS + SIG_VIEW] !== 1) continue;
+      // Fatigue follows what the user stopped to watch (ResponseModel.stopped), not the view signal.
+      for (let slot = 0; slot < result.impressions[0]; slot++) {
+        if (env.response.stopped[slot] !== 1) continue;
         const post = shown[slot];
         expected[c.topicA[post]] += c.weightA[post];
         if (c.topicB[post] >= 0) expected[c.topicB[post]] += c.weightB[post];
@@ -358,20 +361,22 @@ describe('feed dynamics: leaving a session', () => {
     expect(leaves(-1, 0.07)).toBe(false);
   });
 
-  it('ends the session once the time budget is spent (a skip costs skipMinutes)', () => {
+  it('ends the session once the time budget is spent (a skip costs its time on the screen, skipSeconds here)', () => {
     const env = defaultFeed();
     const post = singleTopicPost(env.catalog);
     const other = findPost(env.catalog, (p) => p > post && env.catalog.topicB[p] < 0);
     let u = handBuilt(env);
     u.budgetLeftMinutes[0] = 0.05;
     const hours = u.nowHours[0];
+    const skipMinutes = R.skipSeconds / 60; // SKIP's low half 0.5: exp(skipSpread x 0) = 1
     let r = examine(env, 0, [post], [SKIP, NO_SEE_LESS_NO_LEAVE]);
     expect(r.over).toBe(false);
-    expect(u.budgetLeftMinutes[0]).toBeCloseTo(0.02, 12);
-    expect(u.nowHours[0]).toBeCloseTo(hours + 0.03 / 60, 12);
-    // 0.02 minutes left: the next skip spends the budget and nothing below it is examined.
+    expect(r.signals[SIG_WATCH]).toBeCloseTo(skipMinutes, 6);
+    expect(u.budgetLeftMinutes[0]).toBeCloseTo(0.05 - skipMinutes, 12);
+    expect(u.nowHours[0]).toBeCloseTo(hours + skipMinutes / 60, 12);
+    // Less than a skip's time left: the next skip spends the budget and nothing below it is examined.
     u = handBuilt(env);
-    u.budgetLeftMinutes[0] = 0.02;
+    u.budgetLeftMinutes[0] = 0.5 * skipMinutes;
     r = examine(env, 0, [post, other], [SKIP, NO_SEE_LESS_NO_LEAVE, SKIP, NO_SEE_LESS_NO_LEAVE]);
     expect(r.over).toBe(true);
     expect(r.signals[SIG_SKIP]).toBe(1);

@@ -25,6 +25,9 @@ import { feedValues, type DeepPartial } from './feed-values.ts';
 
 const SEED: SeedKey = { experiment: 7, run: 1 };
 
+/** The feed's default parameters. */
+const defaults = feedValues({});
+
 function makeFeed(overrides: DeepPartial<FeedParams> = {}, batchSize = 16, seed: SeedKey = SEED): FeedEnv {
   return feed.create(feedValues(overrides), { seed, batchSize }) as FeedEnv;
 }
@@ -155,24 +158,22 @@ describe('feed: observations', () => {
   });
 
   it('never lets the observability change the user sessions: every session budget is the same in every mode', () => {
-    // The budget of each session, as drawn at its start, over 3 episodes of one row. Only the
-    // number of user-stream draws matters here: drawing observation noise from it in one mode
-    // only would shift every later session's budget.
+    // The budget of each session, as drawn at its start (read when the first page of a new session
+    // is decided, before the user spends any of it), over episode 0 of one row. Only the number of
+    // user-stream draws matters here: drawing observation noise from it in one mode only would
+    // shift every later session's budget.
     const sessionBudgets = (observability: 'full' | 'noisy' | 'history'): number[] => {
       const env = makeFeed({ observability }, 1);
       const budgets: number[] = [];
       let sessions = 0;
-      let finished = false;
-      runEpisodes(env, randomDecider, {
-        episodes: 1,
-        seed: SEED,
-        streamKey: 'random',
-        onStep: (result) => {
-          finished ||= result.done[0] === 1;
-          if (!finished && env.users.sessions[0] !== sessions) budgets.push(env.users.budgetLeftMinutes[0]);
+      const recorder: SlateDecider = {
+        act(observation, rowRngs, slates) {
+          if (env.users.sessions[0] !== sessions) budgets.push(env.users.budgetLeftMinutes[0]);
           sessions = env.users.sessions[0];
+          randomDecider.act(observation, rowRngs, slates);
         },
-      });
+      };
+      runEpisodes(env, recorder, { episodes: 1, seed: SEED, streamKey: 'random' });
       return budgets;
     };
     // Episode 0's user comes back for several sessions; under noisy observability the responses
@@ -418,6 +419,7 @@ describe('feed: signals and reward', () => {
         for (let row = 0; row < B; row++) {
           let expected = 0;
           let reachedEnd = false;
+          let rowExamined = 0;
           for (let slot = 0; slot < K; slot++) {
             const at = (row * K + slot) * SIGNALS;
             const s = (name: string) => result.signals[at + SIGNAL_NAMES.indexOf(name as (typeof SIGNAL_NAMES)[number])];
@@ -432,14 +434,22 @@ describe('feed: signals and reward', () => {
             }
             expect(reachedEnd).toBe(false);
             examined++;
-            if (s('view') === 0) {
-              for (const name of ['watchMinutes', 'like', 'comment', 'share', 'follow']) expect(s(name)).toBe(0);
-            } else {
-              viewed++;
-              expect(s('watchMinutes')).toBeGreaterThan(0);
-              expect(s('watchMinutes')).toBeLessThanOrEqual(Math.fround(env.catalog.lengthMinutes[posts[row * K + slot]]));
-            }
+            rowExamined++;
+            // Every impression records its time on the screen: a scroll-past's second or two
+            // (skipSeconds x exp(+-skipSpread)), a viewer's time up to the whole post, or up to
+            // twice it with a re-watch. A valid view is at least viewSeconds, or the whole post.
+            const minutes = s('watchMinutes');
+            const length = Math.fround(env.catalog.lengthMinutes[posts[row * K + slot]]);
+            const { skipSeconds, skipSpread, viewSeconds } = defaults.response;
+            expect(minutes).toBeGreaterThan(0);
+            expect(minutes).toBeLessThanOrEqual(Math.max(2 * length, Math.fround((skipSeconds / 60) * Math.exp(skipSpread))) * (1 + 1e-6));
+            const valid = minutes >= Math.fround(viewSeconds / 60) * (1 + 1e-6) || minutes >= length * (1 + 1e-6);
+            const invalid = minutes < Math.fround(viewSeconds / 60) * (1 - 1e-6) && minutes < length * (1 - 1e-6);
+            if (valid) expect(s('view')).toBe(1);
+            if (invalid) expect(s('view')).toBe(0);
+            if (s('view') === 1) viewed++;
           }
+          expect(result.impressions[row]).toBe(rowExamined);
           if (env.observation.active[row] === 1 || result.reward[row] !== 0) {
             expect(result.reward[row]).toBeCloseTo(expected, 4);
           }

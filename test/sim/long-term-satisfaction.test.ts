@@ -186,6 +186,9 @@ describe('long-term-satisfaction: episodes', () => {
     for (const record of records) {
       expect(record.length).toBe(60);
       expect(record.clicks).toBe(60);
+      // The whole slate is shown (only slot 0 is consumed): K impressions a step, the clicks among them.
+      expect(record.impressions).toBe(60 * p.slateSize);
+      expect(record.signalTotals[0]).toBe(60);
       expect(record.extra.length).toBe(2);
       // |NPE| <= 2 / (1 - 0.7) + noise, so satisfaction stays within sigmoid(+-0.04).
       expect(Math.abs(record.extra[0] - 0.5)).toBeLessThan(0.01);

@@ -1,0 +1,251 @@
+// The feed's figures next to a real feed's: rates per impression, watch ratios, post lengths,
+// return gaps, pages per session and views by slot, measured by running the feed under a policy,
+// and the published figures they are compared with (KuaiRand, with sources). `slatelab calibrate`
+// prints both; test/sim/feed-calibration.test.ts asserts the bands. docs/world-feed.md#calibration
+// says what each figure means and where it comes from.
+import type { SlateDecider } from '../env.ts';
+import { Rng, type SeedKey } from '../rng.ts';
+import { FORMAT_PHOTO } from './catalog.ts';
+import type { FeedEnv } from './env.ts';
+import { SIG_COMMENT, SIG_FOLLOW, SIG_LIKE, SIG_SEE_LESS, SIG_SHARE, SIG_VIEW, SIG_WATCH, SIGNALS } from './response.ts';
+
+export const RATE_NAMES = ['view', 'longView', 'like', 'comment', 'share', 'follow', 'seeLess'] as const;
+export type RateName = (typeof RATE_NAMES)[number];
+
+/** Gap buckets between consecutive active days: 1..6 days, and 7 or more. */
+export const GAP_BUCKETS = ['1', '2', '3', '4', '5', '6', '7+'] as const;
+
+/** A long view: at least this long on the post, or the whole post when shorter (KuaiRand). */
+export const LONG_VIEW_SECONDS = 18;
+
+/** A published figure, the band the default feed must fall in, and where it comes from. */
+export interface ReferenceFigure {
+  /** Path in CalibrationFigures, e.g. "rates.view". */
+  readonly figure: string;
+  readonly value: number | string;
+  /** The band asserted by the tests (inclusive). */
+  readonly low: number;
+  readonly high: number;
+  /** Under which policy the figure is compared. */
+  readonly policy: 'random' | 'greedy-pctr' | 'catalog';
+  readonly source: string;
+}
+
+const KUAIRAND_RANDOM = 'KuaiRand-27K, randomly exposed log (Gao et al., CIKM 2022), per impression';
+const rare = (figure: string, value: number): ReferenceFigure => ({ figure, value, low: value / 1.5, high: value * 1.5, policy: 'random', source: KUAIRAND_RANDOM });
+const common = (figure: string, value: number): ReferenceFigure => ({ figure, value, low: value * 0.75, high: value * 1.25, policy: 'random', source: KUAIRAND_RANDOM });
+
+/**
+ * The figures the default feed is calibrated to (docs/world-feed.md#calibration has the sources in
+ * full): KuaiRand's randomly exposed log for rates and watch ratios (a uniformly random policy),
+ * KuaiRand-Pure's candidate pool for video lengths, and its production log for return gaps (a
+ * personalised policy; greedy-pctr here).
+ */
+export const FEED_REFERENCE: readonly ReferenceFigure[] = [
+  common('rates.view', 0.176),
+  common('rates.longView', 0.085),
+  rare('rates.like', 0.0048),
+  rare('rates.comment', 0.00035),
+  rare('rates.share', 0.00034),
+  rare('rates.follow', 0.00026),
+  rare('rates.seeLess', 0.00114),
+  { figure: 'watchRatio.median', value: 0.035, low: 0.02, high: 0.06, policy: 'random', source: `${KUAIRAND_RANDOM}: median play time / duration` },
+  { figure: 'watchRatio.overOne', value: 0.033, low: 0.02, high: 0.045, policy: 'random', source: `${KUAIRAND_RANDOM}: share of plays longer than the video (re-watches)` },
+  { figure: 'videoSeconds.median', value: 81, low: 65, high: 95, policy: 'catalog', source: 'KuaiRand-Pure candidate pool (video_features_basic_pure.csv, n = 7,344), durations' },
+  { figure: 'videoSeconds.p10', value: 15, low: 11, high: 19, policy: 'catalog', source: 'KuaiRand-Pure candidate pool, 10th percentile of durations' },
+  { figure: 'videoSeconds.p90', value: 238, low: 190, high: 290, policy: 'catalog', source: 'KuaiRand-Pure candidate pool, 90th percentile of durations' },
+  { figure: 'returnGapDays.1', value: 0.617, low: 0.55, high: 0.7, policy: 'greedy-pctr', source: 'KuaiRand-Pure production log: gaps between consecutive active days (KuaiSim preprocessing)' },
+  { figure: 'returnGapDays.7+', value: 0.039, low: 0, high: 0.05, policy: 'greedy-pctr', source: 'KuaiRand-Pure production log: gaps of 7 days or more' },
+];
+
+/** The value of a figure path ("rates.view", "returnGapDays.7+") in a set of figures. */
+export function figureValue(figures: CalibrationFigures, path: string): number {
+  const [group, key] = path.split('.') as [keyof CalibrationFigures, string];
+  return (figures[group] as unknown as Record<string, number>)[key];
+}
+
+export interface CalibrationFigures {
+  readonly world: 'feed';
+  readonly policy: string;
+  /** Video impressions (reels and videos: the posts KuaiRand's figures are about). */
+  readonly impressions: number;
+  /** Per video impression. */
+  readonly rates: Record<RateName, number>;
+  /** Time on the post / its length, over video impressions. */
+  readonly watchRatio: { readonly median: number; readonly overOne: number };
+  /** Median watch ratio by video length: up to 30 s, 30-120 s, over 120 s. */
+  readonly watchRatioByLength: { readonly short: number; readonly medium: number; readonly long: number };
+  /** Lengths of the catalog's videos (reels and videos), seconds. */
+  readonly videoSeconds: { readonly p10: number; readonly median: number; readonly p90: number };
+  /** Photo impressions and their rates (no published counterpart: see docs/world-feed.md). */
+  readonly photos: { readonly impressions: number; readonly rates: Record<RateName, number>; readonly medianSeconds: number };
+  /** Among returns seen within the horizon, the share whose next active day is 1, 2, ... 7+ days later. */
+  readonly returnGapDays: Record<(typeof GAP_BUCKETS)[number], number>;
+  readonly returns: number;
+  readonly pagesPerSession: { readonly median: number; readonly mean: number };
+  /** Valid views per impression at each slot of the page (all formats). */
+  readonly viewRateBySlot: number[];
+  readonly users: number;
+}
+
+/** Counts of one class of impressions (videos or photos). */
+class Tally {
+  impressions = 0;
+  readonly counts = new Float64Array(RATE_NAMES.length);
+  readonly ratios: number[] = [];
+  rates(): Record<RateName, number> {
+    const out = {} as Record<RateName, number>;
+    RATE_NAMES.forEach((name, i) => {
+      out[name] = this.impressions > 0 ? this.counts[i] / this.impressions : 0;
+    });
+    return out;
+  }
+}
+
+/**
+ * The figures of a feed under one policy, pooled over the runs added (seeds: each seed has its own
+ * population and catalog, so one seed's figures vary around the world's).
+ */
+export class FeedMeasurement {
+  private readonly videos = new Tally();
+  private readonly photos = new Tally();
+  private readonly byLength: number[][] = [[], [], []];
+  private readonly videoSeconds: number[] = [];
+  private readonly photoSeconds: number[] = [];
+  private readonly gaps = new Float64Array(GAP_BUCKETS.length);
+  private readonly sessionPages: number[] = [];
+  private slotViews = new Float64Array(0);
+  private slotImpressions = new Float64Array(0);
+  private users = 0;
+
+  constructor(private readonly policy: string) {}
+
+  /**
+   * Runs `episodes` users of `env` under `decider` and adds what they did. The env's batch runs
+   * full: a row that finishes takes the next episode. The decider's row streams derive from
+   * (seed, 'calibrate', policy, episode).
+   */
+  add(env: FeedEnv, decider: SlateDecider, seed: SeedKey, episodes: number): void {
+    const { batchSize: B, numCandidates: N, slateSize: K } = env.spec;
+    const { catalog, users, observation } = env;
+    if (this.slotViews.length < K) {
+      this.slotViews = Float64Array.from({ length: K }, (_, slot) => this.slotViews[slot] ?? 0);
+      this.slotImpressions = Float64Array.from({ length: K }, (_, slot) => this.slotImpressions[slot] ?? 0);
+    }
+    for (let post = 0; post < catalog.posts; post++) (catalog.format[post] === FORMAT_PHOTO ? this.photoSeconds : this.videoSeconds).push(catalog.lengthMinutes[post] * 60);
+    const slates = new Int32Array(B * K);
+    const posts = new Int32Array(B * K);
+    const rowRngs = Array.from({ length: B }, () => new Rng(''));
+    const rowEpisode = new Int32Array(B).fill(-1);
+    const rowLastDay = new Int32Array(B);
+    const rowPages = new Int32Array(B);
+    const sessionsBefore = new Int32Array(B);
+    const longViewMinutes = LONG_VIEW_SECONDS / 60;
+    let nextEpisode = 0;
+    let running = 0;
+    const start = (row: number): void => {
+      if (nextEpisode >= episodes) {
+        rowEpisode[row] = -1;
+        env.clearRow(row);
+        return;
+      }
+      const episode = nextEpisode++;
+      rowEpisode[row] = episode;
+      rowLastDay[row] = -1;
+      rowPages[row] = 0;
+      rowRngs[row] = Rng.derive(seed, 'calibrate', this.policy, episode);
+      env.resetRow(row, episode);
+      running++;
+    };
+    for (let row = 0; row < B; row++) start(row);
+    while (running > 0) {
+      decider.act(observation, rowRngs, slates);
+      sessionsBefore.set(users.sessions);
+      for (let row = 0; row < B; row++) {
+        if (rowEpisode[row] < 0) continue;
+        const day = observation.context[row * 3];
+        // A new active day: its gap from the last one (a return within the horizon).
+        if (rowLastDay[row] >= 0 && day !== rowLastDay[row]) this.gaps[Math.min(day - rowLastDay[row], 7) - 1]++;
+        rowLastDay[row] = day;
+        for (let slot = 0; slot < K; slot++) posts[row * K + slot] = observation.candidateItems[row * N + slates[row * K + slot]];
+      }
+      const result = env.step(slates);
+      const signals = result.signals;
+      for (let row = 0; row < B; row++) {
+        if (rowEpisode[row] < 0) continue;
+        for (let slot = 0; slot < result.impressions[row]; slot++) {
+          const post = posts[row * K + slot];
+          const at = (row * K + slot) * SIGNALS;
+          const minutes = signals[at + SIG_WATCH];
+          const length = catalog.lengthMinutes[post];
+          const tally = catalog.format[post] === FORMAT_PHOTO ? this.photos : this.videos;
+          tally.impressions++;
+          const counts = tally.counts;
+          counts[0] += signals[at + SIG_VIEW];
+          counts[1] += minutes >= longViewMinutes || minutes >= length ? 1 : 0;
+          counts[2] += signals[at + SIG_LIKE];
+          counts[3] += signals[at + SIG_COMMENT];
+          counts[4] += signals[at + SIG_SHARE];
+          counts[5] += signals[at + SIG_FOLLOW];
+          counts[6] += signals[at + SIG_SEE_LESS];
+          if (tally === this.videos) {
+            const ratio = minutes / length;
+            tally.ratios.push(ratio);
+            const seconds = length * 60;
+            this.byLength[seconds <= 30 ? 0 : seconds <= 120 ? 1 : 2].push(ratio);
+          }
+          this.slotImpressions[slot]++;
+          this.slotViews[slot] += signals[at + SIG_VIEW];
+        }
+        rowPages[row]++;
+        const done = result.done[row] === 1;
+        // A session ended with this page: the next one started (sessions counted up) or the episode ended.
+        if (done || users.sessions[row] !== sessionsBefore[row]) {
+          this.sessionPages.push(rowPages[row]);
+          rowPages[row] = 0;
+        }
+        if (done) {
+          running--;
+          start(row);
+        }
+      }
+    }
+    this.users += episodes;
+  }
+
+  figures(): CalibrationFigures {
+    const { videos, photos } = this;
+    let returns = 0;
+    for (const count of this.gaps) returns += count;
+    const returnGapDays = {} as Record<(typeof GAP_BUCKETS)[number], number>;
+    GAP_BUCKETS.forEach((bucket, i) => {
+      returnGapDays[bucket] = returns > 0 ? this.gaps[i] / returns : 0;
+    });
+    let overOne = 0;
+    for (const ratio of videos.ratios) if (ratio > 1) overOne++;
+    let pagesTotal = 0;
+    for (const pages of this.sessionPages) pagesTotal += pages;
+    return {
+      world: 'feed',
+      policy: this.policy,
+      impressions: videos.impressions,
+      rates: videos.rates(),
+      watchRatio: { median: quantile(videos.ratios, 0.5), overOne: videos.ratios.length > 0 ? overOne / videos.ratios.length : 0 },
+      watchRatioByLength: { short: quantile(this.byLength[0], 0.5), medium: quantile(this.byLength[1], 0.5), long: quantile(this.byLength[2], 0.5) },
+      videoSeconds: { p10: quantile(this.videoSeconds, 0.1), median: quantile(this.videoSeconds, 0.5), p90: quantile(this.videoSeconds, 0.9) },
+      photos: { impressions: photos.impressions, rates: photos.rates(), medianSeconds: quantile(this.photoSeconds, 0.5) },
+      returnGapDays,
+      returns,
+      pagesPerSession: { median: quantile(this.sessionPages, 0.5), mean: this.sessionPages.length > 0 ? pagesTotal / this.sessionPages.length : 0 },
+      viewRateBySlot: Array.from(this.slotViews, (views, slot) => (this.slotImpressions[slot] > 0 ? views / this.slotImpressions[slot] : 0)),
+      users: this.users,
+    };
+  }
+}
+
+/** The q-quantile (nearest rank on the sorted values; NaN when empty). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
