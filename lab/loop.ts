@@ -342,8 +342,7 @@ class TransitionBuffers {
       candidateArms: live.candidateArms === live.candidateItems ? candidateItems : new Int32Array(live.candidateArms.length),
       itemFeatures: this.copyItems ? new Float32Array(live.itemFeatures.length) : live.itemFeatures,
       itemIds: this.copyItems ? new Int32Array(live.itemIds.length) : live.itemIds,
-      candidatePopularity: new Float32Array(live.candidatePopularity.length),
-      candidateAgeHours: new Float32Array(live.candidateAgeHours.length),
+      fields: Object.fromEntries(Object.entries(live.fields).map(([name, values]) => [name, new Float32Array(values.length)])),
       context: new Int32Array(live.context.length),
       active: new Uint8Array(rows),
     };
@@ -363,8 +362,7 @@ class TransitionBuffers {
       before.itemFeatures.set(live.itemFeatures);
       before.itemIds.set(live.itemIds);
     }
-    before.candidatePopularity.set(live.candidatePopularity);
-    before.candidateAgeHours.set(live.candidateAgeHours);
+    for (const name in before.fields) before.fields[name].set(live.fields[name]);
     before.context.set(live.context);
     before.active.set(live.active);
     for (let row = 0; row < rowEpisode.length; row++) {

@@ -54,9 +54,8 @@ export interface WorldSpec {
    * user who would go on. One phrase each; an empty string when the world never ends that way.
    */
   readonly endings: { readonly terminated: string; readonly truncated: string };
-  /** Whether candidatePopularity / candidateAgeHours carry information in this world. */
-  readonly hasPopularity: boolean;
-  readonly hasFreshness: boolean;
+  /** What a recommender sees: the names of the feature columns and the named fields (docs and `slatelab list`). */
+  readonly observationLayout: ObservationLayout;
   /**
    * Whether the world has a clock: Observation.context holds the day and hour of each request, and
    * episode records carry per-day figures (dailyReturn, dailySteps), even for one-day episodes.
@@ -84,10 +83,11 @@ export interface Observation {
   readonly itemFeatures: Float32Array;
   /** R: stable item (post / document) ids for logging. */
   readonly itemIds: Int32Array;
-  /** B x N: public popularity counter of each candidate (0 where the world has none). */
-  readonly candidatePopularity: Float32Array;
-  /** B x N: hours since each candidate was created (0 where the world has no clock). */
-  readonly candidateAgeHours: Float32Array;
+  /**
+   * The world's named fields (WorldSpec.observationLayout.fields), by name: B x N for a candidate
+   * field, B for a row field. Only the fields the world declares are present.
+   */
+  readonly fields: Readonly<Record<string, Float32Array>>;
   /**
    * B x N: the arm of each candidate (0..armCount-1; see WorldSpec.armCount), -1 where nothing
    * recurs. In catalog worlds it is the catalog row, the same array as candidateItems.
@@ -161,6 +161,42 @@ export interface SlateDecider {
 }
 
 /** The shape of a world's observation arrays. */
+/** A named field of the observation, beyond the feature tables (WorldSpec.observationLayout). */
+export interface ObservationField {
+  readonly name: string;
+  /** 'candidate': one value per candidate (B x N); 'row': one per row (B). */
+  readonly scope: 'candidate' | 'row';
+  /** What a value means, with its unit. */
+  readonly doc: string;
+  /** For a categorical field: the name of each code 0, 1, ... */
+  readonly categories?: readonly string[];
+}
+
+/**
+ * A world's observation layout: the meaning of each column of userFeatures and itemFeatures, of
+ * the context, and the named fields. What a recommender may read is exactly this.
+ */
+export interface ObservationLayout {
+  /** U names, one per column of userFeatures (e.g. "interest.3"), and what they hold. */
+  readonly userFeatures: readonly string[];
+  readonly userFeaturesDoc: string;
+  /** D names, one per column of itemFeatures. */
+  readonly itemFeatures: readonly string[];
+  /** What the 3 context columns hold in this world (day, hour, device), or that they are unused. */
+  readonly contextDoc: string;
+  readonly fields: readonly ObservationField[];
+}
+
+/** Whether the world's observation has the named field (policies that need one check this). */
+export function hasField(spec: WorldSpec, name: string): boolean {
+  return spec.observationLayout.fields.some((field) => field.name === name);
+}
+
+/** Feature names name.0, name.1, ... (a block of n columns). */
+export function featureNames(name: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${name}.${i}`);
+}
+
 export interface ObservationShape {
   readonly batchSize: number;
   readonly numCandidates: number;
@@ -171,6 +207,8 @@ export interface ObservationShape {
    * items are drawn per row and step (R = B x N), and candidate n of row b is item b * N + n.
    */
   readonly catalog?: { readonly itemFeatures: Float32Array; readonly itemIds: Int32Array };
+  /** The named fields to allocate (WorldSpec.observationLayout.fields); none when omitted. */
+  readonly fields?: readonly ObservationField[];
 }
 
 /** Zeroed observation arrays of the given shape (worlds fill them in resetRow and step). */
@@ -185,8 +223,7 @@ export function allocateObservation(shape: ObservationShape): Observation {
     candidateArms: catalog ? candidateItems : new Int32Array(b * n).fill(-1),
     itemFeatures: catalog?.itemFeatures ?? new Float32Array(b * n * shape.itemFeatureDim),
     itemIds: catalog?.itemIds ?? new Int32Array(b * n),
-    candidatePopularity: new Float32Array(b * n),
-    candidateAgeHours: new Float32Array(b * n),
+    fields: Object.fromEntries((shape.fields ?? []).map((field) => [field.name, new Float32Array(field.scope === 'candidate' ? b * n : b)])),
     context: new Int32Array(b * 3),
     active: new Uint8Array(b),
   };

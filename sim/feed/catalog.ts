@@ -30,6 +30,9 @@ export const catalogParams = {
   crowdQuality: { type: 'number', default: 0.8, min: 0, doc: 'log crowd views gained per unit of quality' },
   crowdClickbait: { type: 'number', default: 1.5, min: 0, doc: 'log crowd views gained per unit of clickbait (the crowd falls for it too)' },
   crowdNoise: { type: 'number', default: 0.6, min: 0, doc: 'lognormal sigma of a post\'s luck with the crowd' },
+  crowdLikeBias: { type: 'number', default: -3.2, doc: 'logit of the crowd\'s likes per view for a post of quality 0' },
+  crowdLikeQuality: { type: 'number', default: 0.8, min: 0, doc: 'like-per-view logit gained per unit of quality' },
+  crowdLikeNoise: { type: 'number', default: 1, min: 0, doc: 'sd of a post\'s luck in that logit: the public like counter hints at quality without revealing it' },
   crowdAttentionHours: { type: 'number', default: 24, min: 0.1, doc: 'age (hours) at which a post has gathered half of its lifetime views' },
   trendingSize: { type: 'int', default: 100, min: 1, max: 100_000, doc: 'length of the daily trending list (top posts by crowd views of the past 24 h)' },
 } as const;
@@ -75,7 +78,7 @@ export interface Catalog {
   readonly createdHours: Float64Array;
   /** Crowd views per hour when fresh: crowdViewsPerHour * exp(crowdQuality q + crowdClickbait cb + noise). */
   readonly crowdRate: Float64Array;
-  /** Crowd likes per crowd view. */
+  /** Crowd likes per crowd view: logistic(crowdLikeBias + crowdLikeQuality q + crowdLikeNoise e), e ~ N(0, 1) per post. */
   readonly crowdLikeRate: Float64Array;
   readonly crowdAttentionHours: number;
   // Index lists (CSR): the posts of topic t are topicPosts[topicStart[t] .. topicStart[t+1]), ids ascending.
@@ -114,11 +117,11 @@ export interface Catalog {
   /** (D + 1) x C row-major: end of creator c's list (index into creatorPosts) at the start of day d. */
   readonly creatorEndByDay: Int32Array;
   /**
-   * D x M row-major: the public popularity counter recommenders read on day d, log(1 + crowd
-   * views) at the start of the day (0 for posts created since). Like a feature store fed by a
-   * daily batch job, the counters refresh once a day; the trending lists refresh with them.
+   * D x M row-major: the public view counter recommenders read on day d, the crowd views at the
+   * start of the day, rounded (0 for posts created since). Like a feature store fed by a daily
+   * batch job, the counters refresh once a day; the trending lists refresh with them.
    */
-  readonly popularityByDay: Float32Array;
+  readonly viewsByDay: Float32Array;
 }
 
 /** Layout of Catalog.postFloats / postInts: POST_STRIDE 32-bit fields per post. */
@@ -206,7 +209,10 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     const median = f === FORMAT_PHOTO ? p.photoMinutes : f === FORMAT_VIDEO ? p.videoMinutes : p.reelMinutes;
     lengthMinutes[post] = Math.fround(median * rng.lognormal(0, p.lengthSpread));
     crowdRate[post] = Math.fround(p.crowdViewsPerHour * Math.exp(p.crowdQuality * quality[post] + p.crowdClickbait * clickbait[post] + p.crowdNoise * rng.normal()));
-    crowdLikeRate[post] = 1 / (1 + Math.exp(-(quality[post] - 2.5)));
+  }
+  // Likes per view: quality with a post's luck, drawn after the posts so that they stay as they were.
+  for (let post = 0; post < M; post++) {
+    crowdLikeRate[post] = 1 / (1 + Math.exp(-(p.crowdLikeBias + p.crowdLikeQuality * quality[post] + p.crowdLikeNoise * rng.normal())));
   }
 
   const topicIndex = buildIndex(T, M, (post, add) => {
@@ -266,7 +272,7 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     createdByHour: new Int32Array(Math.max(1, horizonDays) * 24 + 1),
     topicEndByHour: new Int32Array((Math.max(1, horizonDays) * 24 + 1) * T),
     creatorEndByDay: new Int32Array((Math.max(1, horizonDays) + 1) * C),
-    popularityByDay: new Float32Array(Math.max(1, horizonDays) * M),
+    viewsByDay: new Float32Array(Math.max(1, horizonDays) * M),
   };
   buildTrending(catalog, Math.max(1, horizonDays));
   buildLookups(catalog, Math.max(1, horizonDays));
@@ -274,11 +280,11 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
   return catalog;
 }
 
-/** The daily snapshots of the popularity counters (Catalog.popularityByDay). */
+/** The daily snapshots of the view counters (Catalog.viewsByDay). */
 function buildPopularity(catalog: Catalog, days: number): void {
   const M = catalog.posts;
   for (let day = 0; day < days; day++) {
-    for (let post = 0; post < M; post++) catalog.popularityByDay[day * M + post] = Math.log1p(crowdViews(catalog, post, day * 24));
+    for (let post = 0; post < M; post++) catalog.viewsByDay[day * M + post] = Math.round(crowdViews(catalog, post, day * 24));
   }
 }
 
@@ -399,11 +405,16 @@ export function crowdLikes(catalog: Catalog, post: number, hours: number): numbe
   return crowdViews(catalog, post, hours) * catalog.crowdLikeRate[post];
 }
 
-/** Candidate popularity as recommenders see it at `hours`: the snapshot of the start of that day. */
-export function popularity(catalog: Catalog, post: number, hours: number): number {
-  const days = catalog.popularityByDay.length / catalog.posts;
+/** A post's public view counter as recommenders see it at `hours`: the snapshot of the start of that day. */
+export function publicViews(catalog: Catalog, post: number, hours: number): number {
+  const days = catalog.viewsByDay.length / catalog.posts;
   const day = Math.min(days - 1, Math.max(0, Math.floor(hours / 24)));
-  return catalog.popularityByDay[day * catalog.posts + post];
+  return catalog.viewsByDay[day * catalog.posts + post];
+}
+
+/** Its public like counter: the day's views times the post's like rate, rounded. */
+export function publicLikes(catalog: Catalog, post: number, hours: number): number {
+  return Math.round(publicViews(catalog, post, hours) * catalog.crowdLikeRate[post]);
 }
 
 /** What retrieval needs to know about one user; arrays are the batch's, at the given offsets. */

@@ -44,9 +44,10 @@ export function leaveChance(leaveBase: number, leaveSatisfaction: number, satisf
 }
 
 /**
- * Updates state after a viewed post: satisfaction, drift towards its topics, fatigue, recent
- * rings. The examine loop has the post's fields in hand already (from the packed
- * per-post line); the history features are updated only when observed (trackHistory).
+ * Updates the user after a post they stopped to watch (the hidden decision): satisfaction, drift
+ * towards its topics, fatigue, the session's ring of recent creators. The examine loop has the
+ * post's fields in hand already (from the packed per-post line). What the platform records of a
+ * view is afterValidView.
  */
 export function afterView(
   users: UserBatch,
@@ -61,8 +62,6 @@ export function afterView(
   wb: number,
   creator: number,
   affinity: number,
-  historyDecay: number,
-  trackHistory: boolean,
 ): void {
   const T = users.topics;
   const base = row * T;
@@ -80,25 +79,41 @@ export function afterView(
   const next = users.recentCreatorNext[row];
   users.recentCreators[row * RECENT_CREATORS + next] = creator;
   users.recentCreatorNext[row] = next + 1 === RECENT_CREATORS ? 0 : next + 1;
+  users.skipsInRow[row] = 0;
+  users.views[row]++;
+  users.viewedClickbait[row] += clickbait;
+}
+
+/**
+ * What the platform records of a valid view (the view signal, which it observes): the post is
+ * seen (retrieval never offers it to this user again), its main topic joins the recent topics that
+ * retrieval draws on, and, when observed (trackHistory), the engagement history moves towards its
+ * topics: h <- (1 - lambda) h + lambda w over the post's one or two topics.
+ */
+export function afterValidView(
+  users: UserBatch,
+  row: number,
+  post: number,
+  a: number,
+  wa: number,
+  b: number,
+  wb: number,
+  historyDecay: number,
+  trackHistory: boolean,
+): void {
+  users.seen[row * users.seenWords + (post >>> 5)] |= 1 << (post & 31);
   const count = users.recentTopicCount[row];
   users.recentTopics[row * RECENT_TOPICS + (count % RECENT_TOPICS)] = a;
   users.recentTopicCount[row] = count + 1;
   if (trackHistory) {
-    // History features: h <- (1 - lambda) h + lambda w, over the post's one or two topics.
+    const T = users.topics;
+    const base = row * T;
     const history = users.history;
     const keep = 1 - historyDecay;
     for (let t = 0; t < T; t++) history[base + t] *= keep;
     history[base + a] += historyDecay * wa;
     if (b >= 0) history[base + b] += historyDecay * wb;
   }
-  users.skipsInRow[row] = 0;
-  users.views[row]++;
-  users.viewedClickbait[row] += clickbait;
-}
-
-/** A valid view (the view signal): retrieval never offers the post to this user again. */
-export function markSeen(users: UserBatch, row: number, post: number): void {
-  users.seen[row * users.seenWords + (post >>> 5)] |= 1 << (post & 31);
 }
 
 /** "See less": the post's topics (a, b with weights wa, wb; b < 0 for none) lose interest. */
@@ -169,6 +184,7 @@ export function startSession(users: UserBatch, row: number, p: UserParams, obser
   const ring = users.recentCreators;
   for (let i = row * RECENT_CREATORS, end = i + RECENT_CREATORS; i < end; i++) ring[i] = -1;
   users.skipsInRow[row] = 0;
+  users.sessionPosts[row] = 0;
   users.sessions[row]++;
   const day = Math.floor(users.nowHours[row] / 24);
   if (day !== users.lastActiveDay[row]) {

@@ -9,12 +9,12 @@
 // and 'response' (candidates, what the user does, and the observation noise of noisy
 // observability, so the user stream is the same under every observability). So episode e
 // is the same user whatever row or batch size it runs in, and every policy meets the same users.
-import { catalogParams, createdCount, generateCatalog, POST_CREATED, POST_STRIDE, type Catalog } from './catalog.ts';
-import { Retriever, retrievalParams, type RetrievalUser } from './retrieval.ts';
+import { catalogParams, createdCount, FORMAT_NAMES, generateCatalog, POST_CREATED, POST_CREATOR, POST_STRIDE, type Catalog } from './catalog.ts';
+import { Retriever, retrievalParams, SOURCE_NAMES, type RetrievalUser } from './retrieval.ts';
 import { FeedTruth, feedGroundTruth } from './truth.ts';
 import { positionBased, type ChoiceModel } from '../choice.ts';
 import { decayFatigue, dynamicsParams, endSession, firstSessionHours, startSession } from './dynamics.ts';
-import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, featureNames, SlateChecker, type ObservationField, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { ResponseModel, SIG_VIEW, SIGNAL_NAMES, SIGNALS, responseParams, rewardParams } from './response.ts';
 import { Rng, StreamFamily, type SeedKey } from '../rng.ts';
@@ -31,9 +31,9 @@ export const feedParams = {
   horizonDays: { type: 'int', default: 14, min: 1, max: 3650, doc: 'days an episode (one user) lasts unless they churn (D)' },
   observability: {
     type: 'enum',
-    default: 'full',
-    values: ['full', 'noisy', 'history'],
-    doc: 'userFeatures: true interests (full, as RecSim), interests + noise redrawn per session (noisy), or a decayed average of viewed posts\' topic weights (history)',
+    default: 'history',
+    values: ['history', 'full', 'noisy'],
+    doc: 'userFeatures: what a real ranker has, the engagement history: a decayed average of the topic weights of validly viewed posts (history); the true interests (full, as RecSim: an oracle\'s view); or interests + noise redrawn per session (noisy)',
   },
   observationNoise: { type: 'number', default: 0.3, min: 0, doc: 'noisy observability: sd of the noise added to each interest' },
   historyDecay: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'history observability: weight of each viewed post in the decayed average' },
@@ -46,6 +46,25 @@ export const feedParams = {
 } as const;
 
 export type FeedParams = ParamValues<typeof feedParams>;
+
+/** What a feed ranker sees of each candidate and of the request, beside the feature tables (docs/world-feed.md#observation). */
+export const FEED_FIELDS: readonly ObservationField[] = [
+  { name: 'creator', scope: 'candidate', doc: "the post's creator id (0..creators-1)" },
+  { name: 'followsCreator', scope: 'candidate', doc: '1 if the user follows the creator, else 0' },
+  { name: 'source', scope: 'candidate', doc: 'the retrieval source that proposed the post', categories: SOURCE_NAMES },
+  { name: 'views', scope: 'candidate', doc: "the post's public view counter (crowd views at the start of the day)" },
+  { name: 'likes', scope: 'candidate', doc: "its public like counter (the crowd's likes per view hint at quality, with each post's luck)" },
+  { name: 'ageHours', scope: 'candidate', doc: 'hours since the post was created' },
+  { name: 'sessionPosts', scope: 'row', doc: 'posts that reached the screen earlier in this session (0 on its first page)' },
+];
+
+type FeedFields = Record<'creator' | 'followsCreator' | 'source' | 'views' | 'likes' | 'ageHours' | 'sessionPosts', Float32Array>;
+
+const USER_FEATURE_DOCS: Record<FeedParams['observability'], string> = {
+  history: "the user's engagement history: a decayed average (historyDecay) of the topic weights of the posts they validly viewed",
+  full: "the user's true interests (RecSim's choice; an oracle's view)",
+  noisy: "the user's true interests plus noise (observationNoise) redrawn each session",
+};
 
 export const FEED_METRICS = ['firstDayReturn', 'daysActive', 'sessions', 'churned', 'finalSatisfaction', 'meanViewedClickbait'] as const;
 
@@ -125,6 +144,8 @@ export class FeedEnv implements Env {
   /** The retrieval view of the row being served, reused across requests. */
   private readonly request: RetrievalUser;
   private readonly slateChecker: SlateChecker;
+  /** The observation's named fields (FEED_FIELDS). */
+  private readonly fields: FeedFields;
 
   constructor(
     private readonly p: FeedParams,
@@ -164,8 +185,13 @@ export class FeedEnv implements Env {
         truncated: 'the horizon (horizonDays) ended: a user who would come back',
       },
       clock: true,
-      hasPopularity: true,
-      hasFreshness: true,
+      observationLayout: {
+        userFeatures: featureNames(p.observability === 'history' ? 'history' : 'interest', T),
+        userFeaturesDoc: USER_FEATURE_DOCS[p.observability],
+        itemFeatures: [...featureNames('topic', T), ...FORMAT_NAMES.map((name) => `format.${name}`), 'lengthMinutes'],
+        contextDoc: 'day (0..D-1), hour of day (0-23), device (0 phone, 1 tablet, 2 desktop) of the request',
+        fields: FEED_FIELDS,
+      },
       episodeMetricNames: FEED_METRICS,
       metricDocs: {
         return: 'reward per user over the horizon (default reward: minutes watched)',
@@ -188,7 +214,9 @@ export class FeedEnv implements Env {
       userFeatureDim: T,
       itemFeatureDim: this.catalog.itemFeatureDim,
       catalog: { itemFeatures: this.catalog.itemFeatures, itemIds },
+      fields: FEED_FIELDS,
     });
+    this.fields = this.observation.fields as FeedFields;
     this.candidateSource = new Uint8Array(B * N);
     this.slateChecker = new SlateChecker(this.spec);
     this.userStreams = new StreamFamily(seed, 'feed', 'user');
@@ -255,6 +283,7 @@ export class FeedEnv implements Env {
       const r = this.response.examine(row, slates, row * K, K, items, row * N, this.responseRngs[row], signals, row * K * SIGNALS);
       reward[row] = r;
       impressions[row] = this.response.examined;
+      users.sessionPosts[row] += this.response.examined;
       if (requestDay === 0) users.firstDayReturn[row] += r;
       let finished = false;
       if (this.response.sessionOver) {
@@ -305,20 +334,30 @@ export class FeedEnv implements Env {
     request.recentCount = users.recentTopicCount[row];
     request.seenOffset = row * users.seenWords;
     this.retriever.fill(request, now, this.responseRngs[row], obs.candidateItems, this.candidateSource, row * N);
-    // Popularity from the day's counter snapshot (catalog.popularityByDay); age from the packed
-    // per-post line, which the response reads again if the post is shown.
+    // The candidate fields (FEED_FIELDS): public counters from the day's snapshot
+    // (catalog.viewsByDay), age and creator from the packed per-post line, which the response
+    // reads again if the post is shown.
     const items = obs.candidateItems;
-    const popularity = obs.candidatePopularity;
-    const ageHours = obs.candidateAgeHours;
+    const { creator, followsCreator, source, views, likes, ageHours } = this.fields;
     const packed = this.catalog.postFloats;
+    const packedInts = this.catalog.postInts;
+    const likeRate = this.catalog.crowdLikeRate;
     const M = this.catalog.posts;
-    const snapshot = this.catalog.popularityByDay;
+    const snapshot = this.catalog.viewsByDay;
     const dayBase = (Math.min(snapshot.length / M - 1, Math.floor(now / 24)) * M) | 0;
+    const sources = this.candidateSource;
     for (let i = row * N, end = i + N; i < end; i++) {
       const post = items[i];
-      popularity[i] = snapshot[dayBase + post];
+      const by = packedInts[post * POST_STRIDE + POST_CREATOR];
+      const count = snapshot[dayBase + post];
+      creator[i] = by;
+      followsCreator[i] = users.follows(row, by) ? 1 : 0;
+      source[i] = sources[i];
+      views[i] = count;
+      likes[i] = Math.round(count * likeRate[post]);
       ageHours[i] = now - packed[post * POST_STRIDE + POST_CREATED];
     }
+    this.fields.sessionPosts[row] = users.sessionPosts[row];
     const base = row * T;
     const mode = this.p.observability;
     const features = obs.userFeatures;

@@ -13,7 +13,7 @@ import {
   POST_TOPIC_B,
   type Catalog,
 } from './catalog.ts';
-import { afterSeeLess, afterSkip, afterView, creatorRepeats, leaveChance, markSeen, penaltyOf, type DynamicsParams } from './dynamics.ts';
+import { afterSeeLess, afterSkip, afterValidView, afterView, creatorRepeats, leaveChance, penaltyOf, type DynamicsParams } from './dynamics.ts';
 import type { ParamValues } from '../params.ts';
 import type { Rng } from '../rng.ts';
 import { RECENT_CREATORS, type UserBatch } from './users.ts';
@@ -387,7 +387,7 @@ export class ResponseModel {
         signals[at + SIG_COMMENT] = 0;
         signals[at + SIG_SHARE] = 0;
         signals[at + SIG_FOLLOW] = 0;
-        if (valid === 1) markSeen(u, row, post);
+        if (valid === 1) afterValidView(u, row, post, topicA, weightA, topicB, weightB, this.historyDecay, this.trackHistory);
         reward += valid === 1 ? wView : wSkip;
         reward += wWatch * signals[at + SIG_WATCH];
         afterSkip(u, row, this.d);
@@ -472,8 +472,8 @@ export class ResponseModel {
     signals[at + SIG_COMMENT] = comment;
     signals[at + SIG_SHARE] = share_;
     signals[at + SIG_FOLLOW] = follow;
-    afterView(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity, this.historyDecay, this.trackHistory);
-    if (valid === 1) markSeen(u, row, post);
+    afterView(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity);
+    if (valid === 1) afterValidView(u, row, post, topicA, weightA, topicB, weightB, this.historyDecay, this.trackHistory);
     this.watched = watched;
     return (valid === 1 ? w[SIG_VIEW] : w[SIG_SKIP]) + w[SIG_WATCH] * signals[at + SIG_WATCH] + w[SIG_LIKE] * like + w[SIG_COMMENT] * comment + w[SIG_SHARE] * share_ + w[SIG_FOLLOW] * follow;
   }

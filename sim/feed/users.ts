@@ -109,6 +109,8 @@ export class UserBatch {
   readonly followNext: Int32Array;
   readonly budgetLeftMinutes: Float64Array;
   readonly skipsInRow: Int32Array;
+  /** Posts that reached the screen so far in the current session (the observation's sessionPosts). */
+  readonly sessionPosts: Int32Array;
   /** Hours since day 0, 00:00. */
   readonly nowHours: Float64Array;
   readonly device: Int32Array;
@@ -159,6 +161,7 @@ export class UserBatch {
     this.followNext = new Int32Array(B);
     this.budgetLeftMinutes = new Float64Array(B);
     this.skipsInRow = new Int32Array(B);
+    this.sessionPosts = new Int32Array(B);
     this.nowHours = new Float64Array(B);
     this.device = new Int32Array(B);
     this.sessions = new Int32Array(B);
@@ -255,6 +258,7 @@ export function sampleUser(users: UserBatch, row: number, population: Population
   users.views[row] = 0;
   users.viewedClickbait[row] = 0;
   users.skipsInRow[row] = 0;
+  users.sessionPosts[row] = 0;
 }
 
 /** The topic with the highest interest, other than `except`. */

@@ -27,7 +27,7 @@
 //     (e_m - e_l)(a_{s_l} - a_{s_m}) >= 0 (the rearrangement inequality), so decreasing order is
 //     optimal. With ties (in a or in e) several slates share the optimum; regret is 0 for all.
 import { positionBased, type ChoiceModel } from '../choice.ts';
-import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, featureNames, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { Rng, type SeedKey } from '../rng.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
@@ -191,8 +191,13 @@ class BanditEnv implements Env {
       armCount: m,
       armDoc: m > 0 ? `a catalog item (one of ${m}, fixed per seed)` : 'none: candidates are fresh vectors every step',
       endings: { terminated: '', truncated: 'the horizon (horizon steps) ended: the world is stateless and would go on' },
-      hasPopularity: false,
-      hasFreshness: false,
+      observationLayout: {
+        userFeatures: featureNames('context', d),
+        userFeaturesDoc: "the step's user context x (a unit vector)",
+        itemFeatures: featureNames('item', d),
+        contextDoc: 'unused (0): the bandit world has no clock',
+        fields: [],
+      },
       clock: false,
       episodeMetricNames: ['regret', 'optimalReturn'],
       metricDocs: {

@@ -227,8 +227,13 @@ class LongTermSatisfactionEnv implements Env {
       armCount: 0,
       armDoc: 'none: documents are fresh every step and only their clickbait score is seen',
       endings: { terminated: "the user's time budget (timeBudget steps) ran out, as RecSim's is_terminal", truncated: '' },
-      hasPopularity: false,
-      hasFreshness: false,
+      observationLayout: {
+        userFeatures: [],
+        userFeaturesDoc: 'none: the user is hidden, as in RecSim',
+        itemFeatures: ['clickbait'],
+        contextDoc: 'unused (0): RecSim has no clock',
+        fields: [],
+      },
       clock: false,
       episodeMetricNames: ['finalSatisfaction', 'meanClickbait'],
       metricDocs: {

@@ -12,7 +12,7 @@ import {
   proportionalCascade,
   type ChoiceModel,
 } from '../choice.ts';
-import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, featureNames, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { Rng, type SeedKey, type UniformSource } from '../rng.ts';
 import { checkSlateFits, defineWorld, roundedLimit } from '../world.ts';
@@ -276,8 +276,13 @@ class InterestEvolutionEnv implements Env {
       armCount: CLUSTERS,
       armDoc: "a document cluster (documents are fresh every step; their one-hot cluster recurs)",
       endings: { terminated: "the user's time budget ran out (RecSim's is_terminal)", truncated: '' },
-      hasPopularity: false,
-      hasFreshness: false,
+      observationLayout: {
+        userFeatures: featureNames('interest', CLUSTERS),
+        userFeaturesDoc: "the user's true interest in each topic cluster, as RecSim's user observation",
+        itemFeatures: featureNames('cluster', CLUSTERS),
+        contextDoc: 'unused (0): RecSim has no clock',
+        fields: [],
+      },
       clock: false,
       // Per-episode versions of RecSim's CTR and AverageQuality (utils.write_video_cluster_metrics).
       episodeMetricNames: ['clickRate', 'meanClickedQuality'],

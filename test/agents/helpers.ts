@@ -52,8 +52,7 @@ export function snapshot(observation: Observation): Observation {
     candidateArms: observation.candidateArms === observation.candidateItems ? candidateItems : Int32Array.from(observation.candidateArms),
     itemFeatures: Float32Array.from(observation.itemFeatures),
     itemIds: Int32Array.from(observation.itemIds),
-    candidatePopularity: Float32Array.from(observation.candidatePopularity),
-    candidateAgeHours: Float32Array.from(observation.candidateAgeHours),
+    fields: Object.fromEntries(Object.entries(observation.fields).map(([name, values]) => [name, Float32Array.from(values)])),
     context: Int32Array.from(observation.context),
     active: Uint8Array.from(observation.active),
   };

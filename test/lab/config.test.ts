@@ -14,6 +14,7 @@ import {
   type InterestEvolutionParams,
 } from '../../sim/presets/recsim-interest-evolution.ts';
 import { definePolicy } from '../../policies/policy.ts';
+import { hasField } from '../../sim/env.ts';
 
 // Local registries, so these specifications do not move when worlds and policies are added.
 const onlyFirst = definePolicy({
@@ -29,7 +30,7 @@ const needsPopularity = definePolicy({
   name: 'needs-popularity',
   summary: 'test: refuses worlds without popularity counters',
   params: {},
-  unsupported: (spec) => (spec.hasPopularity ? null : 'no popularity counters'),
+  unsupported: (spec) => (hasField(spec, 'views') ? null : 'no popularity counters'),
   create: () => ({ act() {} }),
 });
 const registries: Registries = {

@@ -129,16 +129,20 @@ describe('oracles on recsim-interest-evolution', () => {
 describe('world support', () => {
   it('popular and chronological refuse worlds without counters or ages, naming the world', () => {
     const env = recsimEnv(1);
-    expect(policies.popular.unsupported?.(env.spec)).toMatch(/recsim-interest-evolution has no popularity/);
+    expect(policies.popular.unsupported?.(env.spec)).toMatch(/recsim-interest-evolution has no public view counters/);
     expect(policies.chronological.unsupported?.(env.spec)).toMatch(/no post ages/);
     expect(policies['greedy-pctr'].unsupported?.(env.spec)).toBeNull();
   });
 
-  it('popular ranks by the popularity counter and chronological by freshness', () => {
-    const spec = { ...recsimEnv(1).spec, hasPopularity: true, hasFreshness: true, numCandidates: 4, slateSize: 2 };
+  it('popular ranks by the public view counter and chronological by freshness', () => {
+    const base = recsimEnv(1).spec;
+    const fields = [
+      { name: 'views', scope: 'candidate', doc: 'views' },
+      { name: 'ageHours', scope: 'candidate', doc: 'age' },
+    ] as const;
+    const spec = { ...base, observationLayout: { ...base.observationLayout, fields }, numCandidates: 4, slateSize: 2 };
     const observation = {
-      candidatePopularity: Float32Array.of(5, 9, 1, 7),
-      candidateAgeHours: Float32Array.of(30, 2, 1, 50),
+      fields: { views: Float32Array.of(5, 9, 1, 7), ageHours: Float32Array.of(30, 2, 1, 50) },
       active: Uint8Array.of(1),
     } as unknown as Observation;
     const slates = new Int32Array(2);

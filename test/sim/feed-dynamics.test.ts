@@ -6,7 +6,7 @@
 // then (see less | leave), each (a | b) one uniform split into two 16-bit halves). The few
 // statistical tests are seeded and state their bounds.
 import { describe, expect, it } from 'vitest';
-import { createdCount, crowdViews, popularity, type Catalog } from '../../sim/feed/catalog.ts';
+import { createdCount, crowdViews, publicLikes, publicViews, type Catalog } from '../../sim/feed/catalog.ts';
 import { allocateQuota, Retriever, retrievalParams, SOURCE_NAMES, type RetrievalUser } from '../../sim/feed/retrieval.ts';
 import {
   afterSeeLess,
@@ -129,7 +129,7 @@ describe('feed dynamics: interest drift', () => {
     const T = u.topics;
     u.interests[a] = -1;
     u.interests[b] = 0.5;
-    const view = () => afterView(u, 0, D, post, c.quality[post], c.clickbait[post], a, wa, b, wb, c.postCreator[post], 0, 0.1, true);
+    const view = () => afterView(u, 0, D, post, c.quality[post], c.clickbait[post], a, wa, b, wb, c.postCreator[post], 0);
     view();
     expect(u.interests[a]).toBeCloseTo(-1 + 0.03 * 0.65 * 2, 12);
     expect(u.interests[b]).toBeCloseTo(0.5 + 0.03 * 0.35 * 0.5, 12);
@@ -236,7 +236,7 @@ describe('feed dynamics: fatigue', () => {
     const [a, b, wa, wb] = [c.topicA[post], c.topicB[post], c.weightA[post], c.weightB[post]];
     const u = handBuilt(env);
     u.topicFatigue[a] = 0.5;
-    afterView(u, 0, D, post, c.quality[post], c.clickbait[post], a, wa, b, wb, c.postCreator[post], 0, 0.1, false);
+    afterView(u, 0, D, post, c.quality[post], c.clickbait[post], a, wa, b, wb, c.postCreator[post], 0);
     expect(u.topicFatigue[a]).toBeCloseTo(0.5 + 0.65, 12);
     expect(u.topicFatigue[b]).toBeCloseTo(0.35, 12);
     for (let t = 0; t < u.topics; t++) if (t !== a && t !== b) expect(u.topicFatigue[t]).toBe(0);
@@ -511,22 +511,23 @@ describe('feed catalog: crowd counters and trending', () => {
     expect(differsFromAllTime).toBe(days);
   });
 
-  it('shows popularity as log(1 + crowd views) at the start of the request day, never later', () => {
+  it('shows public views as the crowd views at the start of the request day (rounded), never later', () => {
     const c = defaultFeed().catalog;
     const rng = new Rng('popularity');
     for (let i = 0; i < 2000; i++) {
       const hours = rng.range(0, c.trendingCount.length * 24);
       const post = rng.int(c.posts);
       const dayStart = Math.floor(hours / 24) * 24;
-      expect(popularity(c, post, hours)).toBe(Math.fround(Math.log1p(crowdViews(c, post, dayStart))));
+      expect(publicViews(c, post, hours)).toBe(Math.round(crowdViews(c, post, dayStart)));
+      expect(publicLikes(c, post, hours)).toBe(Math.round(publicViews(c, post, hours) * c.crowdLikeRate[post]));
     }
     // A post created during the day reads 0 until the next day's snapshot.
     const late = findPost(c, (p) => c.createdHours[p] > 24 * 3 + 1 && c.createdHours[p] < 24 * 3 + 23);
-    expect(popularity(c, late, c.createdHours[late] + 0.5)).toBe(0);
-    expect(popularity(c, late, 24 * 4 + 0.5)).toBeGreaterThan(0);
+    expect(publicViews(c, late, c.createdHours[late] + 0.5)).toBe(0);
+    expect(publicViews(c, late, 24 * 4 + 0.5)).toBeGreaterThan(0);
   });
 
-  it("writes each candidate's popularity from the snapshot of the request's day", () => {
+  it("writes each candidate's public counters from the snapshot of the request's day", () => {
     const env = makeFeed({}, 4);
     const c = env.catalog;
     const N = env.spec.numCandidates;
@@ -535,7 +536,8 @@ describe('feed catalog: crowd counters and trending', () => {
       const dayStart = Math.floor(env.users.nowHours[row] / 24) * 24;
       for (let i = row * N; i < (row + 1) * N; i++) {
         const post = env.observation.candidateItems[i];
-        expect(env.observation.candidatePopularity[i]).toBe(Math.fround(Math.log1p(crowdViews(c, post, dayStart))));
+        expect(env.observation.fields.views[i]).toBe(Math.round(crowdViews(c, post, dayStart)));
+        expect(env.observation.fields.likes[i]).toBe(publicLikes(c, post, dayStart));
         checked++;
       }
     });

@@ -233,22 +233,77 @@ describe('feed: observations', () => {
     expect(features().reduce((s, x) => s + x, 0)).toBeLessThanOrEqual(1 + 1e-6);
   });
 
-  it('writes context day, hour and device, popularity and age of every candidate', () => {
+  it('writes context day, hour and device, and every declared field of every candidate', () => {
     const env = makeFeed({}, 8);
+    const N = env.spec.numCandidates;
     for (let row = 0; row < 8; row++) env.resetRow(row, row);
-    const { candidateAgeHours, candidatePopularity, context } = env.observation;
+    const { context, fields, candidateItems } = env.observation;
     for (let row = 0; row < 8; row++) {
       expect(context[row * 3]).toBe(0);
       expect(context[row * 3 + 1]).toBeGreaterThanOrEqual(0);
       expect(context[row * 3 + 1]).toBeLessThan(24);
       expect([0, 1, 2]).toContain(context[row * 3 + 2]);
+      expect(fields.sessionPosts[row]).toBe(0);
     }
-    for (let i = 0; i < 8 * env.spec.numCandidates; i++) {
-      expect(candidateAgeHours[i]).toBeGreaterThanOrEqual(0);
-      expect(candidatePopularity[i]).toBeGreaterThanOrEqual(0);
+    // The declared layout is what the observation holds: no more, no less.
+    expect(Object.keys(fields).sort()).toEqual(env.spec.observationLayout.fields.map((field) => field.name).sort());
+    const c = env.catalog;
+    let followed = 0;
+    for (let i = 0; i < 8 * N; i++) {
+      const post = candidateItems[i];
+      const row = Math.floor(i / N);
+      expect(fields.creator[i]).toBe(c.postCreator[post]);
+      expect(fields.followsCreator[i]).toBe(env.users.follows(row, c.postCreator[post]) ? 1 : 0);
+      followed += fields.followsCreator[i];
+      expect(fields.source[i]).toBe(env.candidateSource[i]);
+      expect(fields.ageHours[i]).toBeGreaterThanOrEqual(0);
+      expect(fields.views[i]).toBeGreaterThanOrEqual(0);
+      expect(fields.likes[i]).toBeGreaterThanOrEqual(0);
+      expect(fields.likes[i]).toBeLessThanOrEqual(fields.views[i]);
     }
+    // New users already follow a few creators, and the following source proposes their posts.
+    expect(followed).toBeGreaterThan(0);
     expect(env.spec.affinityDim).toBe(env.spec.userFeatureDim);
     expect(env.spec.itemFeatureDim).toBe(env.spec.userFeatureDim + 4);
+    const layout = env.spec.observationLayout;
+    expect(layout.userFeatures).toHaveLength(env.spec.userFeatureDim);
+    expect(layout.itemFeatures).toHaveLength(env.spec.itemFeatureDim);
+    expect(layout.itemFeatures.slice(-4)).toEqual(['format.photo', 'format.video', 'format.reel', 'lengthMinutes']);
+  });
+
+  it('counts the posts that reached the screen earlier in the session (sessionPosts), from 0 at each session start', () => {
+    const env = makeFeed({}, 1);
+    const K = env.spec.slateSize;
+    const slates = Int32Array.from({ length: K }, (_, i) => i);
+    env.resetRow(0, 5);
+    let expected = 0;
+    let newSessions = 0;
+    for (let step = 0; step < 60; step++) {
+      expect(env.observation.fields.sessionPosts[0]).toBe(expected);
+      const sessions = env.users.sessions[0];
+      const result = env.step(slates);
+      if (result.done[0] === 1) break;
+      if (env.users.sessions[0] !== sessions) {
+        expected = 0;
+        newSessions++;
+      } else expected += result.impressions[0];
+    }
+    expect(newSessions).toBeGreaterThan(0);
+  });
+
+  it('shows a like counter that hints at quality without revealing it (crowd likes per view: quality plus luck)', () => {
+    const c = makeFeed({}, 1).catalog;
+    // Over the catalog (5,000 posts): the logit of likes per view correlates with quality, but far
+    // from exactly (0.8 x quality sd ~0.7 against a luck sd of 1: a correlation near 0.5).
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let post = 0; post < c.posts; post++) {
+      x.push(c.quality[post]);
+      y.push(Math.log(c.crowdLikeRate[post] / (1 - c.crowdLikeRate[post])));
+    }
+    const r = correlation(x, y);
+    expect(r).toBeGreaterThan(0.3);
+    expect(r).toBeLessThan(0.75);
   });
 });
 
@@ -594,3 +649,18 @@ describe('feed: parameters', () => {
     expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(['world.params.slatesize', 'world.params.dynamics.satisfactionRate']));
   });
 });
+
+function correlation(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}
