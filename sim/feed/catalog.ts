@@ -25,7 +25,7 @@ export const catalogParams = {
   photoMinutes: { type: 'number', default: 0.15, min: 0.001, doc: 'median time to take in a photo post, minutes' },
   reelMinutes: { type: 'number', default: 0.48, min: 0.001, doc: 'median reel length, minutes' },
   videoMinutes: { type: 'number', default: 2.25, min: 0.001, doc: 'median video length, minutes' },
-  lengthSpread: { type: 'number', default: 0.7, min: 0, doc: 'lognormal sigma of post lengths around their format\'s median (with the defaults, reels and videos together match KuaiRand-Pure\'s durations: median ~75 s, 10th percentile ~15 s, 90th ~250 s)' },
+  lengthSpread: { type: 'number', default: 0.7, min: 0, doc: 'lognormal sigma of post lengths around their format\'s median (with the defaults, reels and videos together have KuaiRand-Pure\'s lengths: docs/world-feed.md#calibration)' },
   crowdViewsPerHour: { type: 'number', default: 40, min: 0, doc: 'crowd views per hour of a fresh post of average appeal' },
   crowdQuality: { type: 'number', default: 0.8, min: 0, doc: 'log crowd views gained per unit of quality' },
   crowdClickbait: { type: 'number', default: 1.5, min: 0, doc: 'log crowd views gained per unit of clickbait (the crowd falls for it too)' },

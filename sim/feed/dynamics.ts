@@ -4,19 +4,19 @@
 import type { Catalog } from './catalog.ts';
 import type { ParamValues } from '../params.ts';
 import type { Rng } from '../rng.ts';
-import { RECENT_CREATORS, RECENT_TOPICS, type UserBatch, type UserParams } from './users.ts';
+import { DEVICE_DESKTOP, DEVICE_TABLET, RECENT_CREATORS, RECENT_TOPICS, type UserBatch, type UserParams } from './users.ts';
 
 export const dynamicsParams = {
-  interestDrift: { type: 'number', default: 0.03, min: 0, max: 1, doc: 'move of a topic\'s interest towards +1 per viewed post (times the topic weight)' },
+  interestDrift: { type: 'number', default: 0.03, min: 0, max: 1, doc: 'move of a topic\'s interest towards +1 per post the user stops on (times the topic weight)' },
   seeLessDrift: { type: 'number', default: 0.15, min: 0, max: 1, doc: 'move of a topic\'s interest towards -1 on "see less" (times the topic weight)' },
   topicFatigue: { type: 'number', default: 0.4, min: 0, doc: 'appeal (logit) lost per unit of fatigue on the post\'s topics' },
-  creatorFatigue: { type: 'number', default: 0.6, min: 0, doc: 'appeal (logit) lost per view of the same creator among the last 8 views of the session' },
+  creatorFatigue: { type: 'number', default: 0.6, min: 0, doc: 'appeal (logit) lost per stop on the same creator among the last 8 stops of the session' },
   fatigueDecay: { type: 'number', default: 0.7, min: 0, max: 1, doc: 'share of topic fatigue carried over from one page to the next' },
   satisfactionRate: { type: 'number', default: 0.05, min: 0, max: 1, doc: 'weight of each examined post in the satisfaction moving average' },
   satisfactionQuality: { type: 'number', default: 1, doc: 'satisfaction from consuming a post, per unit of quality' },
   satisfactionClickbait: { type: 'number', default: 2, doc: 'satisfaction lost by consuming a post, per unit of clickbait (regret)' },
   satisfactionInterest: { type: 'number', default: 0.3, doc: 'satisfaction from consuming a post, per unit of interest match' },
-  skipSatisfaction: { type: 'number', default: -0.2, doc: 'satisfaction target of a skipped post (scrolling past irrelevant posts)' },
+  skipSatisfaction: { type: 'number', default: -0.2, doc: 'satisfaction target of a post scrolled past (scrolling past irrelevant posts)' },
   leaveBase: { type: 'number', default: 0.04, min: 0, max: 1, doc: 'chance of stopping scrolling after a post, at satisfaction 0' },
   leaveSatisfaction: { type: 'number', default: 0.02, min: 0, doc: 'leave chance lowered per unit of satisfaction (clipped to [0.005, 0.5])' },
   returnSensitivity: { type: 'number', default: 1.2, min: 0, doc: 'log visit rate gained per unit of satisfaction' },
@@ -174,8 +174,14 @@ export function decayFatigue(users: UserBatch, row: number, d: DynamicsParams): 
 export function startSession(users: UserBatch, row: number, p: UserParams, observationNoise: number, rng: Rng, noiseRng: Rng | null): void {
   const T = users.topics;
   const base = row * T;
-  users.budgetLeftMinutes[row] = users.sessionMedianMinutes[row] * rng.lognormal(0, p.sessionVariation);
-  users.device[row] = rng.uniform() < p.deviceSwitch ? (users.mainDevice[row] + 1 + rng.int(2)) % 3 : users.mainDevice[row];
+  const budget = users.sessionMedianMinutes[row] * rng.lognormal(0, p.sessionVariation);
+  const device = rng.uniform() < p.deviceSwitch ? (users.mainDevice[row] + 1 + rng.int(2)) % 3 : users.mainDevice[row];
+  users.device[row] = device;
+  // The device and the hour shape the session (no draws: the user stream is the same for every setting).
+  const moment = sessionMoment(users.nowHours[row]);
+  users.budgetLeftMinutes[row] = budget * deviceSessionFactor(p, device) * (moment === EVENING ? p.eveningSession : moment === MORNING ? p.morningSession : 1);
+  const patience = users.patience[row] + (moment === EVENING ? p.eveningPatience : moment === MORNING ? p.morningPatience : 0);
+  users.sessionPatience[row] = patience < 1 ? 1 : patience;
   for (let t = 0; t < T; t++) users.topicFatigue[base + t] = 0;
   // The observation noise comes from its own stream (noiseRng, null unless it is observed): the
   // user stream, and with it the user's sessions, is then the same under every observability.
@@ -191,6 +197,20 @@ export function startSession(users: UserBatch, row: number, p: UserParams, obser
     users.daysActive[row]++;
     users.lastActiveDay[row] = day;
   }
+}
+
+export const MORNING = 1;
+export const EVENING = 2;
+
+/** The part of the day a session starting at `hours` falls in: MORNING (06:00-10:00), EVENING (18:00-24:00), or 0. */
+export function sessionMoment(hours: number): number {
+  const hour = hours % 24;
+  return hour >= 18 ? EVENING : hour >= 6 && hour < 10 ? MORNING : 0;
+}
+
+/** The session budget's factor for a device (phone 1, tablet tabletSession, desktop desktopSession). */
+export function deviceSessionFactor(p: UserParams, device: number): number {
+  return device === DEVICE_TABLET ? p.tabletSession : device === DEVICE_DESKTOP ? p.desktopSession : 1;
 }
 
 /** A start hour (0-24) from the user's diurnal pattern: around one of their peaks. */

@@ -4,6 +4,8 @@
 // the user's susceptibility; what the user gets out of it (dynamics.consumptionSatisfaction) grows
 // with quality and falls with clickbait. That gap is the point of the world.
 import {
+  FORMAT_REEL,
+  FORMAT_VIDEO,
   POST_CLICKBAIT,
   POST_CREATOR,
   POST_LENGTH,
@@ -16,31 +18,33 @@ import {
 import { afterSeeLess, afterSkip, afterValidView, afterView, creatorRepeats, leaveChance, penaltyOf, type DynamicsParams } from './dynamics.ts';
 import type { ParamValues } from '../params.ts';
 import type { Rng } from '../rng.ts';
-import { RECENT_CREATORS, type UserBatch } from './users.ts';
+import { DEVICE_DESKTOP, DEVICE_PHONE, DEVICE_TABLET, RECENT_CREATORS, type UserBatch } from './users.ts';
 
 export const responseParams = {
-  appealBias: { type: 'number', default: -0.45, doc: 'view logit of a post of zero interest match and no clickbait' },
-  appealInterest: { type: 'number', default: 3, min: 0, doc: 'view logit gained per unit of interest match (interests . topic weights, in [-1, 1])' },
-  clickbaitPull: { type: 'number', default: 3.5, min: 0, doc: 'view logit gained per unit of clickbait x susceptibility' },
-  watchBias: { type: 'number', default: -2.45, doc: 'logit of the chance that a viewer finishes a one-minute post, at quality 0 and match 0' },
+  appealBias: { type: 'number', default: -0.5, doc: 'stop logit of a post of zero interest match and no clickbait' },
+  appealInterest: { type: 'number', default: 3, min: 0, doc: 'stop logit gained per unit of interest match (interests . topic weights, in [-1, 1])' },
+  clickbaitPull: { type: 'number', default: 3.5, min: 0, doc: 'stop logit gained per unit of clickbait x susceptibility' },
+  watchBias: { type: 'number', default: -2.7, doc: 'logit of the chance that a viewer finishes a one-minute post, at quality 0 and match 0' },
   watchQuality: { type: 'number', default: 0.7, doc: 'finish logit gained per unit of quality' },
   watchInterest: { type: 'number', default: 1, doc: 'finish logit gained per unit of interest match' },
   watchLength: { type: 'number', default: 0.8, min: 0, doc: 'finish logit lost per e-fold of the post\'s length beyond one minute (long posts are finished less often)' },
+  phoneReelFinish: { type: 'number', default: 0.4, doc: 'finish logit gained by a reel on a phone (vertical and full screen, where reels are made to be watched)' },
+  bigScreenVideoFinish: { type: 'number', default: 0.6, doc: 'finish logit gained by a long video on a tablet or desktop (lean-back viewing)' },
   abandonSeconds: { type: 'number', default: 10, min: 0.001, doc: 'a viewer who does not finish leaves after Exponential(mean m) seconds, m = abandonSeconds x (0.5 + finish chance)' },
-  skipSeconds: { type: 'number', default: 1.5, min: 0, doc: 'median time on a post the user scrolls past, seconds (recorded as its watch time)' },
-  skipSpread: { type: 'number', default: 0.6, min: 0, doc: 'spread of that time: it is skipSeconds x exp(skipSpread x U(-1, 1))' },
-  viewSeconds: { type: 'number', default: 7, min: 0, doc: 'a valid view: at least this long on the post, or the whole post when shorter (KuaiRand\'s definition)' },
+  skipSeconds: { type: 'number', default: 1.5, min: 0, doc: 'median time on a post the user scrolls past, seconds (recorded as its watchMinutes)' },
+  skipSpread: { type: 'number', default: 0.6, min: 0, doc: 'spread of that time: skipSeconds x exp(skipSpread x U(-1, 1))' },
+  viewSeconds: { type: 'number', default: 7, min: 0, doc: 'a valid view (the view signal): at least this long on the post, or the whole post when shorter (KuaiRand\'s definition)' },
   rewatchChance: { type: 'number', default: 1, min: 0, max: 1, doc: 'chance that a viewer who finishes a very short post plays it again (falls with length, see rewatchSeconds)' },
   rewatchSeconds: { type: 'number', default: 45, min: 0.001, doc: 're-watch chance = rewatchChance x rewatchSeconds / (rewatchSeconds + length in seconds); a re-watch plays U(0, 1) of the post again' },
   engageQuality: { type: 'number', default: 1, doc: 'like / comment / share / follow logit gained per unit of quality' },
   engageInterest: { type: 'number', default: 1.5, doc: 'like / comment / share / follow logit gained per unit of interest match' },
-  likeBias: { type: 'number', default: -5.4, doc: 'like logit of a viewed post (before quality and match)' },
-  commentBias: { type: 'number', default: -8, doc: 'comment logit of a viewed post' },
-  shareBias: { type: 'number', default: -8.0, doc: 'share logit of a viewed post' },
-  followBias: { type: 'number', default: -6.8, doc: 'follow logit of a viewed post of a creator not yet followed (times the user\'s follow propensity)' },
+  likeBias: { type: 'number', default: -5.4, doc: 'like logit of a post the user stopped on (before quality and match)' },
+  commentBias: { type: 'number', default: -8, doc: 'comment logit of a post the user stopped on' },
+  shareBias: { type: 'number', default: -8.0, doc: 'share logit of a post the user stopped on' },
+  followBias: { type: 'number', default: -6.8, doc: 'follow logit of a post the user stopped on, of a creator not yet followed (times the user\'s follow propensity)' },
   seeLessBias: { type: 'number', default: -7.5, doc: '"see less" logit of an examined post at zero match' },
   seeLessInterest: { type: 'number', default: 2, min: 0, doc: '"see less" logit lost per unit of interest match' },
-  seeLessClickbait: { type: 'number', default: 2, min: 0, doc: '"see less" logit gained per unit of clickbait of a viewed post (regret)' },
+  seeLessClickbait: { type: 'number', default: 2, min: 0, doc: '"see less" logit gained per unit of clickbait of a post the user stopped on (regret)' },
 } as const;
 
 export type ResponseParams = ParamValues<typeof responseParams>;
@@ -57,9 +61,9 @@ export const SIG_FOLLOW = 6;
 export const SIG_SEE_LESS = 7;
 
 export const rewardParams = {
-  view: { type: 'number', default: 0, doc: 'reward per viewed post' },
-  skip: { type: 'number', default: 0, doc: 'reward per skipped post' },
-  watchMinutes: { type: 'number', default: 1, doc: 'reward per watched minute' },
+  view: { type: 'number', default: 0, doc: 'reward per valid view' },
+  skip: { type: 'number', default: 0, doc: 'reward per skip (an impression that is not a valid view)' },
+  watchMinutes: { type: 'number', default: 1, doc: 'reward per minute on the screen (scroll-pasts included)' },
   like: { type: 'number', default: 0, doc: 'reward per like' },
   comment: { type: 'number', default: 0, doc: 'reward per comment' },
   share: { type: 'number', default: 0, doc: 'reward per share' },
@@ -114,6 +118,8 @@ export class ResponseFormulas {
   readonly watchQuality: number;
   readonly watchInterest: number;
   readonly watchLength: number;
+  /** 3 devices x 3 formats: the finish logit a format gains on a device. */
+  readonly screenBonus: Float64Array;
   readonly engageQuality: number;
   readonly engageInterest: number;
   readonly likeBias: number;
@@ -143,6 +149,9 @@ export class ResponseFormulas {
     this.watchQuality = r.watchQuality;
     this.watchInterest = r.watchInterest;
     this.watchLength = r.watchLength;
+    this.screenBonus = new Float64Array(9);
+    this.screenBonus[DEVICE_PHONE * 3 + FORMAT_REEL] = r.phoneReelFinish;
+    for (const device of [DEVICE_TABLET, DEVICE_DESKTOP]) this.screenBonus[device * 3 + FORMAT_VIDEO] = r.bigScreenVideoFinish;
     this.engageQuality = r.engageQuality;
     this.engageInterest = r.engageInterest;
     this.likeBias = r.likeBias;
@@ -237,9 +246,13 @@ export class ResponseFormulas {
     return this.appealBias + this.appealInterest * affinity + this.clickbaitPull * clickbait * susceptibility - penalty;
   }
 
-  /** The chance f that a viewer finishes a post of `length` minutes. */
-  finishChance(quality: number, affinity: number, length: number): number {
-    return logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity - this.watchLength * Math.log(length));
+  /**
+   * The chance f that a viewer finishes a post of `length` minutes, in `format` (catalog.ts
+   * FORMAT_*) on `device` (users.ts DEVICE_*): reels on phones and long videos on big screens are
+   * finished more often (screenBonus).
+   */
+  finishChance(quality: number, affinity: number, length: number, device: number, format: number): number {
+    return logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity - this.watchLength * Math.log(length) + this.screenBonus[device * 3 + format]);
   }
 
   /** Mean minutes before a viewer who will not finish leaves: abandonSeconds x (0.5 + f). */
@@ -333,7 +346,7 @@ export class ResponseModel {
     const ringBase = row * RECENT_CREATORS;
     const base = row * u.topics;
     const susceptibility = u.susceptibility[row];
-    const patience = u.patience[row];
+    const patience = u.sessionPatience[row];
     const wSkip = this.weights[SIG_SKIP];
     const wView = this.weights[SIG_VIEW];
     const wWatch = this.weights[SIG_WATCH];
@@ -444,7 +457,7 @@ export class ResponseModel {
     const w = this.weights;
     const f = this.formulas;
     const length = this.catalog.postFloats[p + POST_LENGTH];
-    const share = f.finishChance(quality, affinity, length);
+    const share = f.finishChance(quality, affinity, length, u.device[row], this.catalog.format[post]);
     // (finish | partial): finished below the share; then partial is the re-watch draw, else the abandon point.
     let draw = rng.uniform() * 65536;
     let high = Math.floor(draw);

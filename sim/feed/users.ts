@@ -10,8 +10,8 @@ export const userParams = {
   sessionMinutes: { type: 'number', default: 12, min: 0.1, doc: 'median session time budget across users, minutes' },
   sessionMinutesSpread: { type: 'number', default: 0.5, min: 0, doc: 'lognormal sigma of users\' median session budget' },
   sessionVariation: { type: 'number', default: 0.3, min: 0, doc: 'lognormal sigma of one session\'s budget around the user\'s median' },
-  patienceMin: { type: 'int', default: 3, min: 1, max: 1000, doc: 'fewest consecutive skips a user tolerates before leaving the session' },
-  patienceMax: { type: 'int', default: 8, min: 1, max: 1000, doc: 'most consecutive skips a user tolerates (patience ~ uniform integer in between)' },
+  patienceMin: { type: 'int', default: 3, min: 1, max: 1000, doc: 'fewest consecutive scroll-pasts a user tolerates before leaving the session' },
+  patienceMax: { type: 'int', default: 8, min: 1, max: 1000, doc: 'most consecutive scroll-pasts a user tolerates (patience ~ uniform integer in between)' },
   susceptibilityMean: { type: 'number', default: 0.5, min: 0, max: 1, doc: 'mean clickbait susceptibility (per user, normal clipped to [0, 1])' },
   susceptibilitySpread: { type: 'number', default: 0.2, min: 0, doc: 'sd of clickbait susceptibility across users' },
   visitsPerDay: { type: 'number', default: 1.3, min: 0.001, doc: 'median baseline rate of visits per day (at satisfaction 0)' },
@@ -26,6 +26,12 @@ export const userParams = {
   diurnalSpreadHours: { type: 'number', default: 1.5, min: 0, doc: 'sd of a session\'s start hour around the chosen peak' },
   phoneShare: { type: 'number', default: 0.75, min: 0, max: 1, doc: 'share of users whose main device is a phone' },
   tabletShare: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'share of users whose main device is a tablet (the rest: desktop)' },
+  tabletSession: { type: 'number', default: 1.25, min: 0.01, doc: 'session time budget on a tablet, relative to a phone (lean-back viewing lasts longer)' },
+  desktopSession: { type: 'number', default: 0.8, min: 0.01, doc: 'session time budget on a desktop, relative to a phone' },
+  eveningSession: { type: 'number', default: 1.3, min: 0.01, doc: 'session time budget of a session starting 18:00-24:00, relative to the rest of the day' },
+  morningSession: { type: 'number', default: 0.75, min: 0.01, doc: 'session time budget of a session starting 06:00-10:00 (before work), relative to the rest of the day' },
+  eveningPatience: { type: 'int', default: 2, min: -1000, max: 1000, doc: 'more consecutive skips tolerated in a session starting 18:00-24:00' },
+  morningPatience: { type: 'int', default: -1, min: -1000, max: 1000, doc: 'more (negative: fewer) consecutive skips tolerated in a session starting 06:00-10:00; at least 1 in every session' },
   deviceSwitch: { type: 'number', default: 0.15, min: 0, max: 1, doc: 'chance that a session uses another device than the main one' },
 } as const;
 
@@ -82,6 +88,8 @@ export class UserBatch {
   readonly sessionMedianMinutes: Float64Array;
   /** Consecutive skips tolerated before leaving. */
   readonly patience: Int32Array;
+  /** The current session's patience: the trait, moved by the session's hour (startSession). */
+  readonly sessionPatience: Int32Array;
   readonly susceptibility: Float64Array;
   /** Visits per day at satisfaction 0. */
   readonly visitsPerDay: Float64Array;
@@ -143,6 +151,7 @@ export class UserBatch {
     this.segment = new Int32Array(B);
     this.sessionMedianMinutes = new Float64Array(B);
     this.patience = new Int32Array(B);
+    this.sessionPatience = new Int32Array(B);
     this.susceptibility = new Float64Array(B);
     this.visitsPerDay = new Float64Array(B);
     this.followPropensity = new Float64Array(B);

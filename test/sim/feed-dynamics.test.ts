@@ -73,6 +73,7 @@ function handBuilt(
   u.followNext[row] = 0;
   u.budgetLeftMinutes[row] = 1e6;
   u.patience[row] = 1000;
+  u.sessionPatience[row] = 1000;
   u.nowHours[row] = 12;
   return u;
 }
@@ -388,7 +389,7 @@ describe('feed dynamics: leaving a session', () => {
     const env = defaultFeed();
     const post = singleTopicPost(env.catalog);
     const u = handBuilt(env);
-    u.patience[0] = 3;
+    u.sessionPatience[0] = 3; // the session's patience (the trait moved by the hour)
     u.skipsInRow[0] = 1;
     expect(examine(env, 0, [post], [SKIP, NO_SEE_LESS_NO_LEAVE]).over).toBe(false);
     expect(examine(env, 0, [post], [SKIP, NO_SEE_LESS_NO_LEAVE]).over).toBe(true);

@@ -18,8 +18,10 @@ import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts'
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
 import { SIGNALS, SIGNAL_NAMES } from '../../sim/feed/response.ts';
-import { RECENT_TOPICS } from '../../sim/feed/users.ts';
-import type { Rng, SeedKey } from '../../sim/rng.ts';
+import { DEVICE_DESKTOP, DEVICE_PHONE, DEVICE_TABLET, RECENT_TOPICS } from '../../sim/feed/users.ts';
+import { startSession } from '../../sim/feed/dynamics.ts';
+import { FORMAT_PHOTO, FORMAT_REEL, FORMAT_VIDEO } from '../../sim/feed/catalog.ts';
+import { Rng, type SeedKey } from '../../sim/rng.ts';
 import { randomDecider } from './deciders.ts';
 import { feedValues, type DeepPartial } from './feed-values.ts';
 
@@ -664,3 +666,98 @@ function correlation(x: readonly number[], y: readonly number[]): number {
   }
   return sxy / Math.sqrt(sxx * syy);
 }
+
+describe('feed: device and hour of day change behaviour', () => {
+  /** Starts a session for row 0 at `hour` on `device` (no device switch) with the stream `seed`; returns its budget and patience. */
+  function session(env: FeedEnv, device: number, hour: number, seed: string, users = defaults.users): { budget: number; patience: number } {
+    const u = env.users;
+    u.mainDevice[0] = device;
+    u.nowHours[0] = 24 + hour;
+    u.patience[0] = 5;
+    startSession(u, 0, { ...users, deviceSwitch: 0 }, 0.3, new Rng(seed), null);
+    expect(u.device[0]).toBe(device);
+    return { budget: u.budgetLeftMinutes[0], patience: u.sessionPatience[0] };
+  }
+
+  it('sessions last longer on a tablet and shorter on a desktop than on a phone, longer in the evening and shorter in the morning (same draws)', () => {
+    const env = makeFeed({}, 1);
+    env.resetRow(0, 0);
+    const { tabletSession, desktopSession, eveningSession, morningSession } = defaults.users;
+    // The same stream draws the same budget: only the device's and the hour's factors differ.
+    const phone = session(env, DEVICE_PHONE, 13, 's').budget;
+    expect(session(env, DEVICE_TABLET, 13, 's').budget / phone).toBeCloseTo(tabletSession, 12);
+    expect(session(env, DEVICE_DESKTOP, 13, 's').budget / phone).toBeCloseTo(desktopSession, 12);
+    expect(session(env, DEVICE_PHONE, 20.5, 's').budget / phone).toBeCloseTo(eveningSession, 12);
+    expect(session(env, DEVICE_PHONE, 7, 's').budget / phone).toBeCloseTo(morningSession, 12);
+    expect(session(env, DEVICE_TABLET, 21, 's').budget / phone).toBeCloseTo(tabletSession * eveningSession, 12);
+    expect(tabletSession).toBeGreaterThan(1);
+    expect(desktopSession).toBeLessThan(1);
+    expect(eveningSession).toBeGreaterThan(1);
+    expect(morningSession).toBeLessThan(1);
+  });
+
+  it('users are more patient in the evening and less in the morning (never below one skip)', () => {
+    const env = makeFeed({}, 1);
+    env.resetRow(0, 0);
+    const { eveningPatience, morningPatience } = defaults.users;
+    expect(session(env, DEVICE_PHONE, 13, 'p').patience).toBe(5);
+    expect(session(env, DEVICE_PHONE, 19, 'p').patience).toBe(5 + eveningPatience);
+    expect(session(env, DEVICE_PHONE, 8, 'p').patience).toBe(5 + morningPatience);
+    expect(eveningPatience).toBeGreaterThan(0);
+    expect(morningPatience).toBeLessThan(0);
+    expect(session(env, DEVICE_PHONE, 8, 'p', { ...defaults.users, morningPatience: -50 }).patience).toBe(1);
+  });
+
+  it('reels are finished more often on a phone, long videos on a tablet or desktop (the finish logit)', () => {
+    const env = makeFeed({}, 1);
+    const f = env.response.formulas;
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const at = (device: number, format: number) => logit(f.finishChance(0.2, 0.3, 1, device, format));
+    const { phoneReelFinish, bigScreenVideoFinish } = defaults.response;
+    // The logit moves by the bonus (to within the logistic table's error, about 1e-6 in probability).
+    expect(at(DEVICE_PHONE, FORMAT_REEL) - at(DEVICE_DESKTOP, FORMAT_REEL)).toBeCloseTo(phoneReelFinish, 4);
+    expect(at(DEVICE_TABLET, FORMAT_VIDEO) - at(DEVICE_PHONE, FORMAT_VIDEO)).toBeCloseTo(bigScreenVideoFinish, 4);
+    expect(at(DEVICE_DESKTOP, FORMAT_VIDEO) - at(DEVICE_PHONE, FORMAT_VIDEO)).toBeCloseTo(bigScreenVideoFinish, 4);
+    expect(at(DEVICE_PHONE, FORMAT_PHOTO)).toBeCloseTo(at(DEVICE_DESKTOP, FORMAT_PHOTO), 12);
+  });
+
+  it('in a run, long videos get more minutes per impression on big screens than on phones', () => {
+    // 1,500 users under random slates, seeded: the differences are several standard errors wide.
+    const env = makeFeed({}, 64);
+    const { numCandidates: N, slateSize: K } = env.spec;
+    const posts = new Int32Array(64 * K);
+    const devices = new Int32Array(64);
+    const videoMinutes = [0, 0, 0];
+    const videoImpressions = [0, 0, 0];
+    runEpisodes(
+      env,
+      {
+        act(observation, rowRngs, slates) {
+          randomDecider.act(observation, rowRngs, slates);
+          for (let i = 0; i < slates.length; i++) posts[i] = observation.candidateItems[Math.floor(i / K) * N + slates[i]];
+          for (let row = 0; row < 64; row++) devices[row] = observation.context[row * 3 + 2];
+        },
+      },
+      {
+        episodes: 1500,
+        seed: SEED,
+        streamKey: 'random',
+        onStep: (result) => {
+          for (let row = 0; row < 64; row++) {
+            for (let slot = 0; slot < result.impressions[row]; slot++) {
+              const post = posts[row * K + slot];
+              const minutes = result.signals[(row * K + slot) * SIGNALS + SIGNAL_NAMES.indexOf('watchMinutes')];
+              if (env.catalog.format[post] !== FORMAT_VIDEO) continue;
+              videoMinutes[devices[row]] += minutes;
+              videoImpressions[devices[row]]++;
+            }
+          }
+        },
+      },
+    );
+    const perVideo = videoMinutes.map((m, d) => m / videoImpressions[d]);
+    expect(perVideo[DEVICE_DESKTOP]).toBeGreaterThan(1.1 * perVideo[DEVICE_PHONE]);
+    expect(perVideo[DEVICE_TABLET]).toBeGreaterThan(1.1 * perVideo[DEVICE_PHONE]);
+    expect(videoImpressions[DEVICE_DESKTOP]).toBeGreaterThan(2000);
+  });
+});
