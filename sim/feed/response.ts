@@ -287,8 +287,10 @@ export class ResponseModel {
   /** Set by examine: posts of the page that reached the screen (the first `examined` slots). */
   examined = 0;
   /**
-   * Set by examine, per examined slot: 1 if the user stopped to watch the post (the hidden decision
-   * that moves their state; the view signal is the observable valid view), else 0. Diagnostics.
+   * Set by examine, per examined slot of the page it examined last (with a batch, the last row
+   * stepped; slots beyond `examined` keep older values): 1 if the user stopped to watch the post
+   * (the hidden decision that moves their state; the view signal is the observable valid view),
+   * else 0. Diagnostics and tests.
    */
   readonly stopped: Uint8Array;
   /** Set by consume: minutes the viewer spent on the post. */
@@ -319,8 +321,9 @@ export class ResponseModel {
    * items[itemOffset..], which holds post ids) top-down; writes the k x S
    * signals at signals[signalOffset..] (zeros for unexamined slots) and returns the reward.
    * Updates the state through dynamics.ts as each post is examined. Draws per examined post:
-   * view; if viewed, (finishes | abandon point), (like | comment), (share | follow); then
-   * (see less | leave), where (a | b) is one 32-bit draw split into two 16-bit uniforms.
+   * (stop to watch | scroll-past time); if the user stopped, (finish | partial: re-watch or abandon
+   * time), (like | comment), (share | follow); then (see less | leave), where (a | b) is one 32-bit
+   * draw split into two 16-bit uniforms.
    */
   examine(
     row: number,
@@ -457,11 +460,11 @@ export class ResponseModel {
     const w = this.weights;
     const f = this.formulas;
     const length = this.catalog.postFloats[p + POST_LENGTH];
-    const share = f.finishChance(quality, affinity, length, u.device[row], this.catalog.format[post]);
+    const finishChance = f.finishChance(quality, affinity, length, u.device[row], this.catalog.format[post]);
     // (finish | partial): finished below the share; then partial is the re-watch draw, else the abandon point.
     let draw = rng.uniform() * 65536;
     let high = Math.floor(draw);
-    const watched = f.viewerMinutes(share, length, high / 65536, draw - high);
+    const watched = f.viewerMinutes(finishChance, length, high / 65536, draw - high);
     const valid = f.validView(watched, length) ? 1 : 0;
     const engage = f.engagement(quality, affinity);
     draw = rng.uniform() * 65536;
@@ -470,7 +473,7 @@ export class ResponseModel {
     const comment = draw - high < logistic(f.commentBias + engage) ? 1 : 0;
     draw = rng.uniform() * 65536;
     high = Math.floor(draw);
-    const share_ = high / 65536 < logistic(f.shareBias + engage) ? 1 : 0;
+    const share = high / 65536 < logistic(f.shareBias + engage) ? 1 : 0;
     const followDraw = draw - high;
     // A logistic is at most 1, so a draw at or above the propensity never follows: the list
     // scan and the logistic are only needed below it (same outcome as testing them first).
@@ -483,11 +486,11 @@ export class ResponseModel {
     signals[at + SIG_WATCH] = watched;
     signals[at + SIG_LIKE] = like;
     signals[at + SIG_COMMENT] = comment;
-    signals[at + SIG_SHARE] = share_;
+    signals[at + SIG_SHARE] = share;
     signals[at + SIG_FOLLOW] = follow;
     afterView(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity);
     if (valid === 1) afterValidView(u, row, post, topicA, weightA, topicB, weightB, this.historyDecay, this.trackHistory);
     this.watched = watched;
-    return (valid === 1 ? w[SIG_VIEW] : w[SIG_SKIP]) + w[SIG_WATCH] * signals[at + SIG_WATCH] + w[SIG_LIKE] * like + w[SIG_COMMENT] * comment + w[SIG_SHARE] * share_ + w[SIG_FOLLOW] * follow;
+    return (valid === 1 ? w[SIG_VIEW] : w[SIG_SKIP]) + w[SIG_WATCH] * signals[at + SIG_WATCH] + w[SIG_LIKE] * like + w[SIG_COMMENT] * comment + w[SIG_SHARE] * share + w[SIG_FOLLOW] * follow;
   }
 }

@@ -2,8 +2,9 @@
 // specification (docs/world-feed.md). Most tests drive the functions of sim/feed/dynamics.ts,
 // sim/feed/response.ts, sim/feed/catalog.ts and sim/feed/retrieval.ts on hand-built state and check the documented formulas
 // exactly; ResponseModel.examine is driven by a scripted source of uniforms that follows the
-// documented draw order (view; for a view (finish | abandon), (like | comment), (share | follow);
-// then (see less | leave), each (a | b) one uniform split into two 16-bit halves). The few
+// documented draw order ((stop | scroll-past time); after a stop (finish | partial), (like |
+// comment), (share | follow); then (see less | leave), each (a | b) one uniform split into two
+// 16-bit halves). test/sim/feed-response.test.ts covers the times on the screen and the views. The few
 // statistical tests are seeded and state their bounds.
 import { describe, expect, it } from 'vitest';
 import { createdCount, crowdViews, publicLikes, publicViews, type Catalog } from '../../sim/feed/catalog.ts';
