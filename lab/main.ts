@@ -1,11 +1,23 @@
-// The command line: `slatelab run | list | bench`. User input is checked here, at the edge; every
-// error is one line `slatelab: <message>` on stderr (exit 2 for bad input, 1 for failed runs), and
-// stack traces appear only with --verbose. lab/cli.ts calls `main` with the process arguments.
+// The command line: `slatelab run | list | bench | calibrate`. User input is checked here, at the
+// edge; every error is one line `slatelab: <message>` on stderr (exit 2 for bad input, 1 for failed
+// runs), and stack traces appear only with --verbose. lab/cli.ts calls `main` with the process
+// arguments.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yargs from 'yargs';
-import { describeParam, type ParamSpecs } from '../sim/params.ts';
-import { ConfigError, defaultRegistries, loadConfig, type ConfigOverrides, type Registries } from './config.ts';
+import { feed, type FeedParams } from '../sim/feed/env.ts';
+import { defaultParams, describeParam, type ParamSpecs } from '../sim/params.ts';
+import {
+  calibrationJson,
+  calibrationPolicies,
+  calibrationText,
+  DEFAULT_CALIBRATION_EPISODES,
+  DEFAULT_CALIBRATION_POLICY,
+  DEFAULT_CALIBRATION_RUNS,
+  MAX_CALIBRATION_USERS,
+  runCalibration,
+} from './calibrate.ts';
+import { ConfigError, defaultRegistries, loadConfig, suggest, type ConfigOverrides, type Registries } from './config.ts';
 import { claimDefaultOutDir, claimOutDir, OutDirError } from './outdir.ts';
 import { summaryText, textTable } from './results.ts';
 import { runExperiment, type Progress } from './runner.ts';
@@ -113,8 +125,34 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
           ),
         )(),
     )
+    .command(
+      'calibrate [config]',
+      'measure the feed world against the published figures it is calibrated to',
+      (y) =>
+        y
+          .positional('config', {
+            type: 'string',
+            describe: "an experiment config whose feed world (parameters, seed and seeds) to measure (default: the default feed, experiment seed 0, seeds 0, 1, 2)",
+          })
+          .option('policy', { type: 'string', describe: `the policy to measure under (default ${DEFAULT_CALIBRATION_POLICY}; slatelab list shows them)` })
+          .option('episodes', { type: 'string', describe: `users per seed (default ${DEFAULT_CALIBRATION_EPISODES})` })
+          .option('json', { type: 'boolean', default: false, describe: 'print one JSON object: the figures and the reference list with measured values' }),
+      (args) =>
+        guard(() =>
+          calibrateCommand(
+            {
+              config: args.config,
+              policy: singleString('--policy', args.policy, 'a policy', 'greedy-pctr') ?? DEFAULT_CALIBRATION_POLICY,
+              episodes: positiveInt('--episodes', args.episodes) ?? DEFAULT_CALIBRATION_EPISODES,
+              json: args.json,
+            },
+            io,
+            registries,
+          ),
+        )(),
+    )
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces with errors' })
-    .demandCommand(1, 'name a command: run, list or bench (slatelab --help shows them)')
+    .demandCommand(1, 'name a command: run, list, bench or calibrate (slatelab --help shows them)')
     .strict()
     .help()
     .alias('h', 'help')
@@ -147,7 +185,8 @@ function reportError(error: unknown, io: Io, verbose: boolean): number {
   return error instanceof UsageError ? 2 : 1;
 }
 
-const COMMANDS = ['run', 'list', 'bench'];
+/** The commands (an unknown one is answered with this list). */
+const COMMANDS = ['run', 'list', 'bench', 'calibrate'];
 
 /** yargs' usage messages in this CLI's words: what is wrong and what to type instead. */
 function usageMessage(message: string, argv: readonly string[]): string {
@@ -282,6 +321,56 @@ function claim(action: () => string): string {
   }
 }
 
+/**
+ * `calibrate`: the feed (the default one, or a config's with its seeds) under a fixed policy, next
+ * to the published figures (lab/calibrate.ts). Progress on stderr, one line per (policy, seed).
+ */
+function calibrateCommand(options: { config?: string; policy: string; episodes: number; json: boolean }, io: Io, registries: Registries): number {
+  const { policy, episodes } = options;
+  if (!Object.hasOwn(registries.policies, policy)) {
+    const known = Object.keys(registries.policies);
+    const learns = registries.agents && Object.hasOwn(registries.agents, policy);
+    const hint = suggest(policy, known);
+    throw new UsageError(
+      learns
+        ? `--policy: "${policy}" is a learning agent; calibrate measures a fixed policy: ${known.join(', ')}`
+        : `--policy: unknown policy "${policy}"; choices: ${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`,
+    );
+  }
+  let params: FeedParams = defaultParams(feed.params);
+  let experiment = 0;
+  let runs: readonly number[] = DEFAULT_CALIBRATION_RUNS;
+  if (options.config !== undefined) {
+    const config = loadConfig(options.config, registries);
+    if (config.world.preset !== feed.name) {
+      throw new UsageError(`${options.config}: world.preset: calibrate needs the feed world (preset: feed), got "${config.world.preset}"`);
+    }
+    params = config.world.params as FeedParams;
+    experiment = config.seed;
+    runs = config.seeds;
+  }
+  if (episodes * runs.length > MAX_CALIBRATION_USERS) {
+    throw new UsageError(
+      `--episodes: ${episodes} users x ${runs.length} seeds is more than ${MAX_CALIBRATION_USERS} users (calibrate keeps every video impression in memory); ` +
+        `lower --episodes${options.config === undefined ? '' : ' or list fewer seeds in the config'}`,
+    );
+  }
+  // Policies the figures are published under (random, greedy-pctr) are run too: take them from the
+  // registry, or the built-in ones where an injected registry lacks them.
+  const policies = { ...defaultRegistries.policies, ...registries.policies };
+  const spec = feed.create(params, { seed: { experiment, run: runs[0] }, batchSize: 1 }).spec;
+  for (const name of calibrationPolicies(policy)) {
+    const why = policies[name].unsupported?.(spec);
+    if (why) throw new UsageError(`--policy: ${name} cannot run in this feed: ${why}`);
+  }
+  const calibration = runCalibration(
+    { params, configFile: options.config ?? null, experiment, runs, episodes, policy, policies },
+    (line) => io.stderr(`${line}\n`),
+  );
+  io.stdout(options.json ? calibrationJson(calibration) : calibrationText(calibration));
+  return 0;
+}
+
 function paramLines(specs: ParamSpecs, indent: string): string[] {
   const names = Object.keys(specs);
   if (names.length === 0) return [`${indent}(no parameters)`];
@@ -302,7 +391,7 @@ function paramLines(specs: ParamSpecs, indent: string): string[] {
 function listCommand(io: Io, registries: Registries): number {
   const lines: string[] = ['Worlds (config: world.preset, parameters under world.params)', ''];
   for (const [name, world] of Object.entries(registries.worlds)) {
-    lines.push(`  ${name}: ${world.summary}`, ...paramLines(world.params, '      '), '');
+    lines.push(`  ${name}: ${world.summary}`, ...paramLines(world.params, '      '), ...observationLines(world), '');
   }
   lines.push('Policies (config: agents[].kind, parameters under agents[].params)', '');
   for (const [name, policy] of Object.entries(registries.policies)) {
@@ -325,6 +414,25 @@ function listCommand(io: Io, registries: Registries): number {
   );
   io.stdout(`${lines.join('\n')}`);
   return 0;
+}
+
+/** What a recommender sees in a world at its default parameters (WorldSpec.observationLayout). */
+function observationLines(world: Registries['worlds'][string]): string[] {
+  const spec = world.create(defaultParams(world.params), { seed: { experiment: 0, run: 0 }, batchSize: 1 }).spec;
+  const layout = spec.observationLayout;
+  const columns = (names: readonly string[]): string =>
+    names.length === 0 ? 'none' : names.length > 6 ? `${names.slice(0, 3).join(', ')}, ..., ${names[names.length - 1]} (${names.length})` : names.join(', ');
+  const lines = [
+    '      observation (at the default parameters):',
+    `        userFeatures: ${layout.userFeatures.length === 0 ? '' : `${columns(layout.userFeatures)}: `}${layout.userFeaturesDoc}`,
+    `        itemFeatures: ${columns(layout.itemFeatures)}`,
+    `        context: ${layout.contextDoc}`,
+  ];
+  for (const field of layout.fields) {
+    const codes = field.categories ? ` (${field.categories.map((name, code) => `${code} ${name}`).join(', ')})` : '';
+    lines.push(`        fields.${field.name} [per ${field.scope}]: ${field.doc}${codes}`);
+  }
+  return lines;
 }
 
 /** `bench --against DIR`: each case in this tree and in DIR, side by side. */

@@ -30,6 +30,15 @@ describe('slatelab list', () => {
     expect(stdout).toMatch(/\n\s+minUtility\s+mean quality of the worst cluster \(number; default -3\)/);
   });
 
+  it("prints each world's observation layout: feature columns, context and named fields", () => {
+    const { stdout } = slatelab('list');
+    expect(stdout).toMatch(/userFeatures: history\.0, history\.1, history\.2, \.\.\., history\.15 \(16\): the user's engagement history/);
+    expect(stdout).toContain('itemFeatures: topic.0, topic.1, topic.2, ..., lengthMinutes (20)');
+    expect(stdout).toContain('fields.source [per candidate]: the retrieval source that proposed the post (0 following, 1 topic, 2 trending, 3 fresh, 4 random)');
+    expect(stdout).toContain('fields.sessionPosts [per row]:');
+    expect(stdout).toContain('userFeatures: none: the user is hidden, as in RecSim');
+  });
+
   it('prints every learning agent with its family, what it learns and its hyper-parameters, and the training block', () => {
     const { stdout } = slatelab('list');
     for (const [name, agent] of Object.entries(agents)) expect(stdout).toContain(`  ${name} [${agent.family}]: ${agent.summary}`);
@@ -120,7 +129,7 @@ describe('slatelab usage errors', () => {
   it('answers an unknown command with one line and exit 2', () => {
     const { code, stderr } = slatelab('frobnicate');
     expect(code).toBe(2);
-    expect(stderr).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench (slatelab --help shows them)\n');
+    expect(stderr).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench, calibrate (slatelab --help shows them)\n');
   });
 
   it('shows the help for --help and -h, exit 0', () => {
