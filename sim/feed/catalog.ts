@@ -74,6 +74,8 @@ export interface Catalog {
   readonly clickbait: Float64Array;
   readonly format: Uint8Array;
   readonly lengthMinutes: Float64Array;
+  /** M: ln(lengthMinutes), for the finish chance (response.ts), computed once. */
+  readonly logLengthMinutes: Float64Array;
   /** Hours since day 0, 00:00 (negative: before the horizon); ascending in post id. */
   readonly createdHours: Float64Array;
   /** Crowd views per hour when fresh: crowdViewsPerHour * exp(crowdQuality q + crowdClickbait cb + noise). */
@@ -122,6 +124,8 @@ export interface Catalog {
    * batch job, the counters refresh once a day; the trending lists refresh with them.
    */
   readonly viewsByDay: Float32Array;
+  /** D x M: the public like counter on day d, round(views x crowdLikeRate) of that day's snapshot. */
+  readonly likesByDay: Float32Array;
 }
 
 /** Layout of Catalog.postFloats / postInts: POST_STRIDE 32-bit fields per post. */
@@ -250,6 +254,7 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     clickbait,
     format,
     lengthMinutes,
+    logLengthMinutes: lengthMinutes.map(Math.log),
     createdHours,
     crowdRate,
     crowdLikeRate,
@@ -273,6 +278,7 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     topicEndByHour: new Int32Array((Math.max(1, horizonDays) * 24 + 1) * T),
     creatorEndByDay: new Int32Array((Math.max(1, horizonDays) + 1) * C),
     viewsByDay: new Float32Array(Math.max(1, horizonDays) * M),
+    likesByDay: new Float32Array(Math.max(1, horizonDays) * M),
   };
   buildTrending(catalog, Math.max(1, horizonDays));
   buildLookups(catalog, Math.max(1, horizonDays));
@@ -284,7 +290,11 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
 function buildPopularity(catalog: Catalog, days: number): void {
   const M = catalog.posts;
   for (let day = 0; day < days; day++) {
-    for (let post = 0; post < M; post++) catalog.viewsByDay[day * M + post] = Math.round(crowdViews(catalog, post, day * 24));
+    for (let post = 0; post < M; post++) {
+      const views = Math.round(crowdViews(catalog, post, day * 24));
+      catalog.viewsByDay[day * M + post] = views;
+      catalog.likesByDay[day * M + post] = Math.round(views * catalog.crowdLikeRate[post]);
+    }
   }
 }
 
@@ -412,9 +422,11 @@ export function publicViews(catalog: Catalog, post: number, hours: number): numb
   return catalog.viewsByDay[day * catalog.posts + post];
 }
 
-/** Its public like counter: the day's views times the post's like rate, rounded. */
+/** Its public like counter: the day's views times the post's like rate, rounded (Catalog.likesByDay). */
 export function publicLikes(catalog: Catalog, post: number, hours: number): number {
-  return Math.round(publicViews(catalog, post, hours) * catalog.crowdLikeRate[post]);
+  const days = catalog.likesByDay.length / catalog.posts;
+  const day = Math.min(days - 1, Math.max(0, Math.floor(hours / 24)));
+  return catalog.likesByDay[day * catalog.posts + post];
 }
 
 /** What retrieval needs to know about one user; arrays are the batch's, at the given offsets. */

@@ -131,8 +131,8 @@ export class FeedEnv implements Env {
   /** The expectations behind `truth` (the oracles' values). */
   readonly expectations: FeedTruth;
   readonly retriever: Retriever;
-  /** B x N: the retrieval source of each candidate (index into catalog.ts SOURCE_NAMES), for diagnostics. */
-  readonly candidateSource: Uint8Array;
+  /** B x N: the retrieval source of each candidate (index into retrieval.ts SOURCE_NAMES): the observation field `source`. */
+  readonly candidateSource: Float32Array;
   private readonly horizonHours: number;
   /** Per row: the episode's 'user' stream (re-seeded in place for each episode). */
   private readonly userRngs: Rng[];
@@ -162,7 +162,7 @@ export class FeedEnv implements Env {
     this.catalog = data.catalog;
     this.population = data.population;
     this.horizonHours = p.horizonDays * 24;
-    this.users = new UserBatch(B, T, p.posts, p.users.maxFollows);
+    this.users = new UserBatch(B, T, p.posts, p.users.maxFollows, p.creators);
     this.response = new ResponseModel(this.catalog, this.users, p.response, p.dynamics, p.reward, p.historyDecay, K, p.observability === 'history');
     this.expectations = new FeedTruth(this.catalog, this.users, this.response, p.dynamics, K);
     this.retriever = new Retriever(this.catalog, p.retrieval, N);
@@ -217,7 +217,8 @@ export class FeedEnv implements Env {
       fields: FEED_FIELDS,
     });
     this.fields = this.observation.fields as FeedFields;
-    this.candidateSource = new Uint8Array(B * N);
+    // Retrieval writes each candidate's source straight into the observation's field.
+    this.candidateSource = this.fields.source;
     this.slateChecker = new SlateChecker(this.spec);
     this.userStreams = new StreamFamily(seed, 'feed', 'user');
     this.responseStreams = new StreamFamily(seed, 'feed', 'response');
@@ -338,23 +339,20 @@ export class FeedEnv implements Env {
     // (catalog.viewsByDay), age and creator from the packed per-post line, which the response
     // reads again if the post is shown.
     const items = obs.candidateItems;
-    const { creator, followsCreator, source, views, likes, ageHours } = this.fields;
+    const { creator, followsCreator, views, likes, ageHours } = this.fields;
     const packed = this.catalog.postFloats;
     const packedInts = this.catalog.postInts;
-    const likeRate = this.catalog.crowdLikeRate;
+    const likesSnapshot = this.catalog.likesByDay;
     const M = this.catalog.posts;
     const snapshot = this.catalog.viewsByDay;
     const dayBase = (Math.min(snapshot.length / M - 1, Math.floor(now / 24)) * M) | 0;
-    const sources = this.candidateSource;
     for (let i = row * N, end = i + N; i < end; i++) {
       const post = items[i];
       const by = packedInts[post * POST_STRIDE + POST_CREATOR];
-      const count = snapshot[dayBase + post];
       creator[i] = by;
       followsCreator[i] = users.follows(row, by) ? 1 : 0;
-      source[i] = sources[i];
-      views[i] = count;
-      likes[i] = Math.round(count * likeRate[post]);
+      views[i] = snapshot[dayBase + post];
+      likes[i] = likesSnapshot[dayBase + post];
       ageHours[i] = now - packed[post * POST_STRIDE + POST_CREATED];
     }
     this.fields.sessionPosts[row] = users.sessionPosts[row];

@@ -247,12 +247,13 @@ export class ResponseFormulas {
   }
 
   /**
-   * The chance f that a viewer finishes a post of `length` minutes, in `format` (catalog.ts
+   * The chance f that a viewer finishes a post of ln(length in minutes) = `logLength` (the catalog
+   * keeps it per post: logLengthMinutes), in `format` (catalog.ts
    * FORMAT_*) on `device` (users.ts DEVICE_*): reels on phones and long videos on big screens are
    * finished more often (screenBonus).
    */
-  finishChance(quality: number, affinity: number, length: number, device: number, format: number): number {
-    return logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity - this.watchLength * Math.log(length) + this.screenBonus[device * 3 + format]);
+  finishChance(quality: number, affinity: number, logLength: number, device: number, format: number): number {
+    return logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity - this.watchLength * logLength + this.screenBonus[device * 3 + format]);
   }
 
   /** Mean minutes before a viewer who will not finish leaves: abandonSeconds x (0.5 + f). */
@@ -460,7 +461,7 @@ export class ResponseModel {
     const w = this.weights;
     const f = this.formulas;
     const length = this.catalog.postFloats[p + POST_LENGTH];
-    const finishChance = f.finishChance(quality, affinity, length, u.device[row], this.catalog.format[post]);
+    const finishChance = f.finishChance(quality, affinity, this.catalog.logLengthMinutes[post], u.device[row], this.catalog.format[post]);
     // (finish | partial): finished below the share; then partial is the re-watch draw, else the abandon point.
     let draw = rng.uniform() * 65536;
     let high = Math.floor(draw);

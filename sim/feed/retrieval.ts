@@ -117,7 +117,7 @@ export class Retriever {
    * feed: a block of words costs a fraction of a draw inlined at every site, and the source ids
    * are literals because V8 reloads and re-checks a module constant at each use.
    */
-  fill(user: RetrievalUser, hours: number, rng: Rng, items: Int32Array, sources: Uint8Array, offset: number): void {
+  fill(user: RetrievalUser, hours: number, rng: Rng, items: Int32Array, sources: Float32Array | Uint8Array, offset: number): void {
     const catalog = this.catalog;
     const created = this.createdAt(hours) | 0;
     const offered = this.offered;

@@ -46,7 +46,7 @@ export class FeedTruth {
     const f = this.formulas;
     const affinity = this.affinity(row, post);
     const view = logistic(f.appealLogit(affinity, c.clickbait[post], this.users.susceptibility[row], penalty));
-    const share = f.finishChance(c.quality[post], affinity, c.lengthMinutes[post], this.users.device[row], c.format[post]);
+    const share = f.finishChance(c.quality[post], affinity, c.logLengthMinutes[post], this.users.device[row], c.format[post]);
     const engage = f.engagement(c.quality[post], affinity);
     const seeLessSkip = logistic(f.seeLessLogit(affinity, c.clickbait[post], false));
     const seeLessView = logistic(f.seeLessLogit(affinity, c.clickbait[post], true));

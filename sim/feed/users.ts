@@ -139,14 +139,20 @@ export class UserBatch {
   /** B x seenWords bitset: bit (post & 31) of word (post >>> 5) is set once the user viewed the post (retrieval skips it). */
   readonly seen: Int32Array;
   readonly seenWords: number;
+  /** B x creatorWords: bit c set while the user follows creator c (the same creators as `following`). */
+  readonly followedBits: Int32Array;
+  readonly creatorWords: number;
 
   constructor(
     readonly rows: number,
     readonly topics: number,
     readonly posts: number,
     readonly maxFollows: number,
+    creators: number,
   ) {
     const B = rows;
+    this.creatorWords = (creators + 31) >>> 5;
+    this.followedBits = new Int32Array(B * this.creatorWords);
     const T = topics;
     this.segment = new Int32Array(B);
     this.sessionMedianMinutes = new Float64Array(B);
@@ -187,21 +193,31 @@ export class UserBatch {
     this.seen = new Int32Array(B * this.seenWords);
   }
 
-  /** Whether the user in `row` follows `creator`. */
+  /** Whether the user in `row` follows `creator` (a bit test: the observation asks it of every candidate). */
   follows(row: number, creator: number): boolean {
-    const base = row * this.maxFollows;
-    const count = this.followCount[row];
-    for (let i = 0; i < count; i++) if (this.following[base + i] === creator) return true;
-    return false;
+    return (this.followedBits[row * this.creatorWords + (creator >>> 5)] & (1 << (creator & 31))) !== 0;
+  }
+
+  /** Empties the row's following list. */
+  clearFollows(row: number): void {
+    this.followCount[row] = 0;
+    this.followNext[row] = 0;
+    this.followedBits.fill(0, row * this.creatorWords, (row + 1) * this.creatorWords);
   }
 
   /** Adds a follow, replacing the oldest once the list is full. */
   follow(row: number, creator: number): void {
     const base = row * this.maxFollows;
+    const bits = row * this.creatorWords;
+    this.followedBits[bits + (creator >>> 5)] |= 1 << (creator & 31);
     if (this.followCount[row] < this.maxFollows) {
       this.following[base + this.followCount[row]++] = creator;
       return;
     }
+    // The list holds each creator once (follow is only called for one not followed), so the
+    // replaced creator is no longer followed.
+    const replaced = this.following[base + this.followNext[row]];
+    this.followedBits[bits + (replaced >>> 5)] &= ~(1 << (replaced & 31));
     this.following[base + this.followNext[row]] = creator;
     this.followNext[row] = (this.followNext[row] + 1) % this.maxFollows;
   }
@@ -233,8 +249,7 @@ export function sampleUser(users: UserBatch, row: number, population: Population
   const d = rng.uniform();
   users.mainDevice[row] = d < p.phoneShare ? DEVICE_PHONE : d < p.phoneShare + p.tabletShare ? DEVICE_TABLET : DEVICE_DESKTOP;
 
-  users.followCount[row] = 0;
-  users.followNext[row] = 0;
+  users.clearFollows(row);
   const follows = rng.int(p.initialFollows + 1);
   for (let i = 0; i < follows; i++) {
     // A creator on one of the user's two favourite topics.

@@ -70,8 +70,7 @@ function handBuilt(
   u.satisfaction[row] = o.satisfaction ?? 0;
   u.susceptibility[row] = o.susceptibility ?? 0;
   u.followPropensity[row] = o.followPropensity ?? 0;
-  u.followCount[row] = 0;
-  u.followNext[row] = 0;
+  u.clearFollows(row);
   u.budgetLeftMinutes[row] = 1e6;
   u.patience[row] = 1000;
   u.sessionPatience[row] = 1000;

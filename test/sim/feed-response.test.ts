@@ -45,8 +45,7 @@ function handBuilt(
   u.satisfaction[row] = o.satisfaction ?? 0;
   u.susceptibility[row] = o.susceptibility ?? 0;
   u.followPropensity[row] = o.followPropensity ?? 0;
-  u.followCount[row] = 0;
-  u.followNext[row] = 0;
+  u.clearFollows(row);
   u.budgetLeftMinutes[row] = 1e6;
   u.patience[row] = 1000;
   u.sessionPatience[row] = 1000;
@@ -173,13 +172,13 @@ describe('feed response: scroll-past time', () => {
 });
 
 describe('feed response: a viewer who finishes', () => {
-  it('finishes below the finish chance f = finishChance(quality, match, length, device, format) and watches the length (no re-watch: partial >= p)', () => {
+  it('finishes below the finish chance f = finishChance(quality, match, ln length, device, format) and watches the length (no re-watch: partial >= p)', () => {
     const env = defaultFeed();
     const c = env.catalog;
     const post = reel(c);
     const { length, f, rewatch, abandon } = documented(c, post, 0.5);
     expect(f).toBeGreaterThan(0.05);
-    expect(env.response.formulas.finishChance(c.quality[post], 0.5, length, DEVICE_PHONE, FORMAT_REEL)).toBeCloseTo(f, 5);
+    expect(env.response.formulas.finishChance(c.quality[post], 0.5, Math.log(length), DEVICE_PHONE, FORMAT_REEL)).toBeCloseTo(f, 5);
     const partial = (1 + rewatch) / 2; // at or above the re-watch chance
     const watch = (finishHigh: number) => {
       const u = handBuilt(env, 0, { interest: 0.5 });
@@ -261,7 +260,7 @@ describe('feed response: finish and re-watch chances', () => {
   it('finishChance is the documented logistic: falls with length, rises with quality and interest match', () => {
     const F = defaultFeed().response.formulas;
     // A photo on a phone: no screen bonus.
-    const finishChance = (q: number, m: number, L: number) => F.finishChance(q, m, L, DEVICE_PHONE, FORMAT_PHOTO);
+    const finishChance = (q: number, m: number, L: number) => F.finishChance(q, m, Math.log(L), DEVICE_PHONE, FORMAT_PHOTO);
     const lengths = [0.05, 0.2, 0.5, 1, 3, 10];
     const levels = [-1, -0.5, 0, 0.5, 1];
     for (const q of levels) {

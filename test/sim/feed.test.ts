@@ -712,7 +712,7 @@ describe('feed: device and hour of day change behaviour', () => {
     const env = makeFeed({}, 1);
     const f = env.response.formulas;
     const logit = (p: number) => Math.log(p / (1 - p));
-    const at = (device: number, format: number) => logit(f.finishChance(0.2, 0.3, 1, device, format));
+    const at = (device: number, format: number) => logit(f.finishChance(0.2, 0.3, Math.log(1), device, format));
     const { phoneReelFinish, bigScreenVideoFinish } = defaults.response;
     // The logit moves by the bonus (to within the logistic table's error, about 1e-6 in probability).
     expect(at(DEVICE_PHONE, FORMAT_REEL) - at(DEVICE_DESKTOP, FORMAT_REEL)).toBeCloseTo(phoneReelFinish, 4);
