@@ -169,7 +169,7 @@ export function calibrationText(calibration: Calibration): string {
       elsewhere(row) ? `${row.measuredUnder} *` : row.measuredUnder,
       typeof row.value === 'number' ? formatFigure(row.value) : row.value,
       `${formatFigure(row.low)} - ${formatFigure(row.high)}`,
-      row.inBand ? 'yes' : 'NO',
+      Number.isNaN(row.measured) ? 'n/a' : row.inBand ? 'yes' : 'NO',
       `[${sourceNumber(row.source)}]`,
     ];
     table.push(ownColumn ? [...cells, elsewhere(row) ? formatMeasured(row.policyValue) : ''] : cells);

@@ -421,7 +421,7 @@ function observationLines(world: Registries['worlds'][string]): string[] {
   const spec = world.create(defaultParams(world.params), { seed: { experiment: 0, run: 0 }, batchSize: 1 }).spec;
   const layout = spec.observationLayout;
   const columns = (names: readonly string[]): string =>
-    names.length === 0 ? 'none' : names.length > 6 ? `${names.slice(0, 3).join(', ')}, ..., ${names[names.length - 1]} (${names.length})` : names.join(', ');
+    names.length === 0 ? 'none' : names.length > 8 ? `${names.slice(0, 3).join(', ')}, ..., ${names.slice(-4).join(', ')} (${names.length})` : names.join(', ');
   const lines = [
     '      observation (at the default parameters):',
     `        userFeatures: ${layout.userFeatures.length === 0 ? '' : `${columns(layout.userFeatures)}: `}${layout.userFeaturesDoc}`,

@@ -160,7 +160,6 @@ export interface SlateDecider {
   act(observation: Observation, rowRngs: readonly Rng[], slates: Int32Array): void;
 }
 
-/** The shape of a world's observation arrays. */
 /** A named field of the observation, beyond the feature tables (WorldSpec.observationLayout). */
 export interface ObservationField {
   readonly name: string;
@@ -197,6 +196,7 @@ export function featureNames(name: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${name}.${i}`);
 }
 
+/** The shape of a world's observation arrays. */
 export interface ObservationShape {
   readonly batchSize: number;
   readonly numCandidates: number;

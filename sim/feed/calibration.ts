@@ -96,7 +96,8 @@ class Tally {
   rates(): Record<RateName, number> {
     const out = {} as Record<RateName, number>;
     RATE_NAMES.forEach((name, i) => {
-      out[name] = this.impressions > 0 ? this.counts[i] / this.impressions : 0;
+      // No impressions of the class (e.g. a photos-only config): no rate, printed n/a (JSON null).
+      out[name] = this.impressions > 0 ? this.counts[i] / this.impressions : Number.NaN;
     });
     return out;
   }

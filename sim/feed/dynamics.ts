@@ -32,6 +32,19 @@ export function consumptionSatisfaction(d: DynamicsParams, quality: number, clic
   return d.satisfactionQuality * quality - d.satisfactionClickbait * clickbait + d.satisfactionInterest * affinity;
 }
 
+/** One step of the satisfaction moving average towards `target`: the one formula of it. */
+export function satisfactionStep(current: number, target: number, rate: number): number {
+  return current + rate * (target - current);
+}
+
+/**
+ * A post's topic weights against a per-topic row of `values` (interests: the interest match;
+ * topic fatigue: the topic load): values[a] wa (+ values[b] wb with a second topic, b >= 0).
+ */
+export function topicSum(values: Float64Array, base: number, a: number, wa: number, b: number, wb: number): number {
+  return b >= 0 ? values[base + a] * wa + values[base + b] * wb : values[base + a] * wa;
+}
+
 /** Chance of stopping scrolling after an examined post (linear, so no exp on the hot path). */
 export function leaveProbability(d: DynamicsParams, satisfaction: number): number {
   return leaveChance(d.leaveBase, d.leaveSatisfaction, satisfaction);
@@ -66,7 +79,7 @@ export function afterView(
   const T = users.topics;
   const base = row * T;
   const target = consumptionSatisfaction(d, quality, clickbait, affinity);
-  users.satisfaction[row] += d.satisfactionRate * (target - users.satisfaction[row]);
+  users.satisfaction[row] = satisfactionStep(users.satisfaction[row], target, d.satisfactionRate);
   const interests = users.interests;
   const fatigue = users.topicFatigue;
   const drift = d.interestDrift;
@@ -125,7 +138,7 @@ export function afterSeeLess(users: UserBatch, row: number, d: DynamicsParams, a
 
 /** Updates state after a skipped post. */
 export function afterSkip(users: UserBatch, row: number, d: DynamicsParams): void {
-  users.satisfaction[row] += d.satisfactionRate * (d.skipSatisfaction - users.satisfaction[row]);
+  users.satisfaction[row] = satisfactionStep(users.satisfaction[row], d.skipSatisfaction, d.satisfactionRate);
   users.skipsInRow[row]++;
 }
 
@@ -140,10 +153,7 @@ function driftDown(interests: Float64Array, index: number, step: number): void {
 
 /** Appeal (logit) lost to fatigue: the post's topics' fatigue and repeats of its creator this session. */
 export function fatiguePenalty(users: UserBatch, row: number, catalog: Catalog, d: DynamicsParams, post: number): number {
-  const base = row * users.topics;
-  let topicLoad = users.topicFatigue[base + catalog.topicA[post]] * catalog.weightA[post];
-  const b = catalog.topicB[post];
-  if (b >= 0) topicLoad += users.topicFatigue[base + b] * catalog.weightB[post];
+  const topicLoad = topicSum(users.topicFatigue, row * users.topics, catalog.topicA[post], catalog.weightA[post], catalog.topicB[post], catalog.weightB[post]);
   const repeats = creatorRepeats(users.recentCreators, row * RECENT_CREATORS, catalog.postCreator[post]);
   return penaltyOf(d.topicFatigue, d.creatorFatigue, topicLoad, repeats);
 }

@@ -196,13 +196,13 @@ export class FeedEnv implements Env {
       metricDocs: {
         return: 'reward per user over the horizon (default reward: minutes watched)',
         episodeLength: 'requests (pages) per user over the horizon',
-        clicks: 'posts viewed per user over the horizon',
+        clicks: 'valid views (the view signal) per user over the horizon',
         firstDayReturn: 'reward on day 0',
         daysActive: 'days with at least one session',
         sessions: 'sessions per user',
         churned: 'share of users who churned (stopped coming back after repeated unsatisfied sessions)',
         finalSatisfaction: 'satisfaction at the end of the episode (about -1 to 1)',
-        meanViewedClickbait: 'mean clickbait level (0 to 1) of the posts viewed',
+        meanViewedClickbait: 'mean clickbait level (0 to 1) of the posts the user stopped on',
       },
     };
     const itemIds = new Int32Array(p.posts);

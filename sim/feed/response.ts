@@ -15,7 +15,7 @@ import {
   POST_TOPIC_B,
   type Catalog,
 } from './catalog.ts';
-import { afterSeeLess, afterSkip, afterValidView, afterView, creatorRepeats, leaveChance, penaltyOf, type DynamicsParams } from './dynamics.ts';
+import { afterSeeLess, afterSkip, afterValidView, afterView, creatorRepeats, leaveChance, penaltyOf, topicSum, type DynamicsParams } from './dynamics.ts';
 import type { ParamValues } from '../params.ts';
 import type { Rng } from '../rng.ts';
 import { DEVICE_DESKTOP, DEVICE_PHONE, DEVICE_TABLET, RECENT_CREATORS, type UserBatch } from './users.ts';
@@ -266,6 +266,24 @@ export class ResponseFormulas {
     return this.engageQuality * quality + this.engageInterest * affinity;
   }
 
+  /** The chances of a like, a comment and a share of a post the user stopped on, from its engagement logit. */
+  likeChance(engage: number): number {
+    return logistic(this.likeBias + engage);
+  }
+
+  commentChance(engage: number): number {
+    return logistic(this.commentBias + engage);
+  }
+
+  shareChance(engage: number): number {
+    return logistic(this.shareBias + engage);
+  }
+
+  /** The chance of a follow of a creator not yet followed, for a user of follow propensity `propensity`. */
+  followChance(engage: number, propensity: number): number {
+    return propensity * logistic(this.followBias + engage);
+  }
+
   /** "See less" logit of an examined post; a viewed post adds its clickbait (regret). */
   seeLessLogit(affinity: number, clickbait: number, viewed: boolean): number {
     const logit = this.seeLessBias - this.seeLessInterest * affinity;
@@ -372,12 +390,8 @@ export class ResponseModel {
       const weightA = topicB >= 0 ? pairWeightA : 1;
       const weightB = topicB >= 0 ? pairWeightB : 0;
       // Interest match and the fatigue penalty (as truth.ts's affinity and dynamics.fatiguePenalty).
-      let affinity = interests[base + topicA] * weightA;
-      let topicLoad = fatigue[base + topicA] * weightA;
-      if (topicB >= 0) {
-        affinity += interests[base + topicB] * weightB;
-        topicLoad += fatigue[base + topicB] * weightB;
-      }
+      const affinity = topicSum(interests, base, topicA, weightA, topicB, weightB);
+      const topicLoad = topicSum(fatigue, base, topicA, weightA, topicB, weightB);
       const repeats = creatorRepeats(ring, ringBase, creator);
       const penalty = f.fatiguePenalty(topicLoad, repeats);
       // Pairs of events that need no more than 16 bits of resolution share one 32-bit draw (its
@@ -470,17 +484,16 @@ export class ResponseModel {
     const engage = f.engagement(quality, affinity);
     draw = rng.uniform() * 65536;
     high = Math.floor(draw);
-    const like = high / 65536 < logistic(f.likeBias + engage) ? 1 : 0;
-    const comment = draw - high < logistic(f.commentBias + engage) ? 1 : 0;
+    const like = high / 65536 < f.likeChance(engage) ? 1 : 0;
+    const comment = draw - high < f.commentChance(engage) ? 1 : 0;
     draw = rng.uniform() * 65536;
     high = Math.floor(draw);
-    const share = high / 65536 < logistic(f.shareBias + engage) ? 1 : 0;
+    const share = high / 65536 < f.shareChance(engage) ? 1 : 0;
     const followDraw = draw - high;
-    // A logistic is at most 1, so a draw at or above the propensity never follows: the list
-    // scan and the logistic are only needed below it (same outcome as testing them first).
+    // The follow chance is at most the propensity, so a draw at or above it never follows: the
+    // logistic and the follow check are only needed below it (same outcome as testing them first).
     const followPropensity = u.followPropensity[row];
-    const follow =
-      followDraw < followPropensity && followDraw < followPropensity * logistic(f.followBias + engage) && !u.follows(row, creator) ? 1 : 0;
+    const follow = followDraw < followPropensity && followDraw < f.followChance(engage, followPropensity) && !u.follows(row, creator) ? 1 : 0;
     if (follow === 1) u.follow(row, creator);
     signals[at + SIG_VIEW] = valid;
     signals[at + SIG_SKIP] = 1 - valid;

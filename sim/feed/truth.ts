@@ -4,7 +4,7 @@
 // one edit; tests check the expectations against sampled averages.
 import type { GroundTruth, Observation } from '../env.ts';
 import type { Catalog } from './catalog.ts';
-import { consumptionSatisfaction, fatiguePenalty, penaltyOf, type DynamicsParams } from './dynamics.ts';
+import { consumptionSatisfaction, fatiguePenalty, penaltyOf, satisfactionStep, topicSum, type DynamicsParams } from './dynamics.ts';
 import { logistic, SIG_COMMENT, SIG_FOLLOW, SIG_LIKE, SIG_SEE_LESS, SIG_SHARE, SIG_SKIP, SIG_VIEW, SIG_WATCH, SIGNALS, type ResponseModel, type ResponseFormulas } from './response.ts';
 import type { UserBatch } from './users.ts';
 
@@ -32,9 +32,7 @@ export class FeedTruth {
   /** Interest match of the user in `row` with `post`: interests . topic weights. */
   affinity(row: number, post: number): number {
     const c = this.catalog;
-    const base = row * this.users.topics;
-    const b = c.topicB[post];
-    return this.users.interests[base + c.topicA[post]] * c.weightA[post] + (b >= 0 ? this.users.interests[base + b] * c.weightB[post] : 0);
+    return topicSum(this.users.interests, row * this.users.topics, c.topicA[post], c.weightA[post], c.topicB[post], c.weightB[post]);
   }
 
   /**
@@ -46,21 +44,21 @@ export class FeedTruth {
     const f = this.formulas;
     const affinity = this.affinity(row, post);
     const view = logistic(f.appealLogit(affinity, c.clickbait[post], this.users.susceptibility[row], penalty));
-    const share = f.finishChance(c.quality[post], affinity, c.logLengthMinutes[post], this.users.device[row], c.format[post]);
+    const finish = f.finishChance(c.quality[post], affinity, c.logLengthMinutes[post], this.users.device[row], c.format[post]);
     const engage = f.engagement(c.quality[post], affinity);
     const seeLessSkip = logistic(f.seeLessLogit(affinity, c.clickbait[post], false));
     const seeLessView = logistic(f.seeLessLogit(affinity, c.clickbait[post], true));
-    const canFollow = this.users.follows(row, c.postCreator[post]) ? 0 : this.users.followPropensity[row];
+    const follow = this.users.follows(row, c.postCreator[post]) ? 0 : f.followChance(engage, this.users.followPropensity[row]);
     // view: the chance the user stops to watch; the view signal is a valid view (viewSeconds).
     const length = c.lengthMinutes[post];
-    const valid = view * f.viewerValidChance(share, length) + (1 - view) * f.skipValidChance(length);
+    const valid = view * f.viewerValidChance(finish, length) + (1 - view) * f.skipValidChance(length);
     out[SIG_VIEW] = valid;
     out[SIG_SKIP] = 1 - valid;
-    out[SIG_WATCH] = view * f.expectedViewerMinutes(share, length) + (1 - view) * f.expectedSkipMinutes();
-    out[SIG_LIKE] = view * logistic(f.likeBias + engage);
-    out[SIG_COMMENT] = view * logistic(f.commentBias + engage);
-    out[SIG_SHARE] = view * logistic(f.shareBias + engage);
-    out[SIG_FOLLOW] = view * canFollow * logistic(f.followBias + engage);
+    out[SIG_WATCH] = view * f.expectedViewerMinutes(finish, length) + (1 - view) * f.expectedSkipMinutes();
+    out[SIG_LIKE] = view * f.likeChance(engage);
+    out[SIG_COMMENT] = view * f.commentChance(engage);
+    out[SIG_SHARE] = view * f.shareChance(engage);
+    out[SIG_FOLLOW] = view * follow;
     out[SIG_SEE_LESS] = (1 - view) * seeLessSkip + view * seeLessView;
     return view;
   }
@@ -114,7 +112,7 @@ export class FeedTruth {
       extra[c.topicA[post]] += view * c.weightA[post];
       if (b >= 0) extra[b] += view * c.weightB[post];
       const target = view * consumptionSatisfaction(d, c.quality[post], c.clickbait[post], this.affinity(row, post)) + (1 - view) * d.skipSatisfaction;
-      satisfaction += d.satisfactionRate * (target - satisfaction);
+      satisfaction = satisfactionStep(satisfaction, target, d.satisfactionRate);
       reach *= 1 - this.formulas.leaveProbability(satisfaction);
     }
     return total;

@@ -32,8 +32,8 @@ describe('slatelab list', () => {
 
   it("prints each world's observation layout: feature columns, context and named fields", () => {
     const { stdout } = slatelab('list');
-    expect(stdout).toMatch(/userFeatures: history\.0, history\.1, history\.2, \.\.\., history\.15 \(16\): the user's engagement history/);
-    expect(stdout).toContain('itemFeatures: topic.0, topic.1, topic.2, ..., lengthMinutes (20)');
+    expect(stdout).toMatch(/userFeatures: history\.0, history\.1, history\.2, \.\.\., history\.12, history\.13, history\.14, history\.15 \(16\): the user's engagement history/);
+    expect(stdout).toContain('itemFeatures: topic.0, topic.1, topic.2, ..., format.photo, format.video, format.reel, lengthMinutes (20)');
     expect(stdout).toContain('fields.source [per candidate]: the retrieval source that proposed the post (0 following, 1 topic, 2 trending, 3 fresh, 4 random)');
     expect(stdout).toContain('fields.sessionPosts [per row]:');
     expect(stdout).toContain('userFeatures: none: the user is hidden, as in RecSim');

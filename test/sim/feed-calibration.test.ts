@@ -1,7 +1,7 @@
 // The default feed against the published figures it is calibrated to (sim/feed/calibration.ts,
 // docs/world-feed.md#calibration): every band of FEED_REFERENCE, measured on seeded runs pooled
 // over 3 seeds (each seed has its own population and catalog). Sizes: 4,000 users per seed and
-// policy, about 250,000 video impressions under the random policy, so the rarest rate (follow,
+// policy, about 880,000 video impressions under the random policy, so the rarest rate (follow,
 // 0.026%) rests on about 65 events per seed and 200 pooled: a relative standard error near 7%,
 // against a band of x/1.5.
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FORMAT_PHOTO, FORMAT_REEL, FORMAT_VIDEO, type Catalog } from '../../sim/feed/catalog.ts';
 import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
-import { SIG_COMMENT, SIG_LIKE, SIG_SKIP, SIG_VIEW, SIG_WATCH, SIGNALS, type ResponseFormulas } from '../../sim/feed/response.ts';
+import { SIG_COMMENT, SIG_FOLLOW, SIG_LIKE, SIG_SEE_LESS, SIG_SHARE, SIG_SKIP, SIG_VIEW, SIG_WATCH, SIGNALS, type ResponseFormulas } from '../../sim/feed/response.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
 import { DEVICE_DESKTOP, DEVICE_PHONE, type UserBatch } from '../../sim/feed/users.ts';
 import { feedValues, type DeepPartial } from './feed-values.ts';
@@ -379,6 +379,36 @@ describe('feed response: expectations match the sampling', () => {
       }
       for (let s = 0; s < columns.length; s++) {
         if (!(noLikes && columns[s] === SIG_LIKE)) expectWithin4Errors(out[columns[s]], samples[s], `${kind} ${names[s]}`);
+      }
+    }
+  });
+
+  it('and the rare signals (comment, share, follow, see less) in a feed where they are common (biases raised to -1; n = 20,000, 4 standard errors)', () => {
+    // At the default biases these signals are a few in ten thousand: too rare to check against
+    // 20,000 samples. The formulas are the same whatever the biases, so raise them.
+    const env = makeFeed({ response: { commentBias: -1, shareBias: -1, followBias: -1, seeLessBias: -1 } });
+    const c = env.catalog;
+    const n = 20_000;
+    const columns = [SIG_COMMENT, SIG_SHARE, SIG_FOLLOW, SIG_SEE_LESS];
+    const names = ['comment', 'share', 'follow', 'seeLess'];
+    const out = new Float64Array(SIGNALS);
+    for (const [kind, post] of [
+      ['reel', reel(c)],
+      ['long video', longVideo(c)],
+    ] as const) {
+      const user = { interest: 0.3, susceptibility: 0.6, followPropensity: 0.8 };
+      handBuilt(env, 0, user);
+      env.expectations.expectedSignals(0, post, 0, out);
+      const samples = columns.map(() => new Float64Array(n));
+      const rng = new Rng(`feed-response/rare/${kind}`);
+      for (let i = 0; i < n; i++) {
+        handBuilt(env, 0, user); // also forgets a follow, so every draw may follow
+        const { signals } = examine(env, 0, [post], rng);
+        for (let s = 0; s < columns.length; s++) samples[s][i] = signals[columns[s]];
+      }
+      for (let s = 0; s < columns.length; s++) {
+        expect(out[columns[s]]).toBeGreaterThan(0.01);
+        expectWithin4Errors(out[columns[s]], samples[s], `${kind} ${names[s]}`);
       }
     }
   });
