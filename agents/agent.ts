@@ -45,6 +45,12 @@ export interface Transition {
   /** B: reward of the step; 0 for masked rows. */
   readonly reward: Float32Array;
   /**
+   * B: how many slots reached the user's screen (the first impressions[b] of the slate; K where a
+   * world shows the whole slate); 0 for masked rows. A learner of what users do with a post they
+   * saw learns from these slots only.
+   */
+  readonly impressions: Int32Array;
+  /**
    * The world's observation after the step. A row's next observation is there only where
    * `hasNext[b]` is 1: every row that goes on or was truncated (by the world's horizon or the
    * loop's step limit); a row whose episode terminated has none.

@@ -6,6 +6,7 @@ import { linTs } from './bandits/lin-ts.ts';
 import { linucb } from './bandits/linucb.ts';
 import { thompson } from './bandits/thompson.ts';
 import { ucb1 } from './bandits/ucb1.ts';
+import { pctr } from './supervised/pctr.ts';
 
 export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   'epsilon-greedy': epsilonGreedy,
@@ -13,4 +14,5 @@ export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   thompson,
   linucb,
   'lin-ts': linTs,
+  pctr,
 };

@@ -55,6 +55,9 @@ export const benchCases: readonly BenchCase[] = [
   trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'thompson'),
   trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'linucb', 100_000), // the target
   trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'lin-ts'),
+  trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'pctr'),
+  // The supervised ranker in its own world: acting, logging and refitting on the default feed.
+  trainingCase('feed', 'feed', {}, 'pctr'),
   // For the record: the default bandit world (dim 8, so 64 outer-product features) with a catalog.
   trainingCase('bandit-catalog200', 'bandit', { catalog: 200 }, 'linucb'),
 ];

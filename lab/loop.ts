@@ -388,6 +388,7 @@ class TransitionBuffers {
       action: this.action,
       signals: result.signals,
       reward: result.reward,
+      impressions: result.impressions,
       after: this.env.observation,
       hasNext: this.hasNext,
       episode: this.episode,

@@ -8,7 +8,7 @@ import { HybridLinearModel } from '../../agents/bandits/linear.ts';
 import { evaluate } from '../../lab/loop.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import type { Observation } from '../../sim/env.ts';
-import { AGENT_KINDS, banditWorld, makeAgent, rowStreams, SEED, snapshot, trainFor, type AgentKind } from './helpers.ts';
+import { AGENT_KINDS, BANDIT_KINDS, banditWorld, makeAgent, rowStreams, SEED, snapshot, trainFor, type AgentKind } from './helpers.ts';
 
 const ROWS = 8;
 
@@ -74,7 +74,7 @@ describe('evaluation mode', () => {
   it('ranks by the estimate alone, without bonus or draw: per-arm agents by their click-rate estimate, linear ones by z . beta-hat + theta-hat_a (8 users)', () => {
     const observation = users();
     const n = WORLD.candidates;
-    const estimates: Record<AgentKind, (stats: ArmStats, model: HybridLinearModel, row: number, c: number) => number> = {
+    const estimates: Record<(typeof BANDIT_KINDS)[number], (stats: ArmStats, model: HybridLinearModel, row: number, c: number) => number> = {
       'epsilon-greedy': (stats, _model, row, c) => stats.mean(observation.candidateArms[row * n + c]),
       ucb1: (stats, _model, row, c) => stats.mean(observation.candidateArms[row * n + c]),
       // Beta(1 + clicks, 1 + pulls - clicks): posterior mean (clicks + 1) / (pulls + 2) where clicks <= pulls.
@@ -85,7 +85,7 @@ describe('evaluation mode', () => {
       linucb: (_stats, model, row, c) => linearMean(model, observation, row, c),
       'lin-ts': (_stats, model, row, c) => linearMean(model, observation, row, c),
     };
-    for (const kind of AGENT_KINDS) {
+    for (const kind of BANDIT_KINDS) {
       // Train briefly (60 steps) while a twin of the statistics (ArmStats; the default linear model:
       // outer features, per-arm intercepts, ridge 1) sees the same transitions.
       const env = banditWorld(WORLD, 4);

@@ -11,8 +11,10 @@ import { Rng, type SeedKey } from '../../sim/rng.ts';
 
 export const SEED: SeedKey = { experiment: 0, run: 11 };
 
-export const AGENT_KINDS = ['epsilon-greedy', 'ucb1', 'thompson', 'linucb', 'lin-ts'] as const;
+export const AGENT_KINDS = ['epsilon-greedy', 'ucb1', 'thompson', 'linucb', 'lin-ts', 'pctr'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
+/** The bandits (agents/bandits/): the kinds whose estimates tests can recompute from arm statistics or the linear model. */
+export const BANDIT_KINDS = ['epsilon-greedy', 'ucb1', 'thompson', 'linucb', 'lin-ts'] as const;
 
 /** A bandit world with a catalog (arms = catalog items); small by default. */
 export function banditWorld(overrides: Partial<BanditParams> = {}, batchSize = 1, seed: SeedKey = SEED): Env {
@@ -80,6 +82,7 @@ export function handTransition(spec: WorldSpec, before: Observation, slates: num
     action,
     signals,
     reward,
+    impressions: Int32Array.from(episode, (e) => (e < 0 ? 0 : spec.slateSize)),
     after: before,
     hasNext: new Uint8Array(rows).fill(1),
     episode: Int32Array.from(episode),

@@ -14,6 +14,7 @@ function feed(agent: Agent, observation: ReturnType<typeof snapshot>, slate: num
     action,
     signals,
     reward: Float32Array.of(clicks.reduce((a, b) => a + b, 0)),
+    impressions: Int32Array.of(slate.length),
     after: observation,
     hasNext: Uint8Array.of(1),
     episode: Int32Array.of(0),

@@ -1,0 +1,107 @@
+// Logistic pCTR: the simplest production ranker. It predicts, for each candidate, the chance that
+// a post reaching the user's screen gets the world's click signal (the feed: a valid view), from
+// the candidate's features (features.ts), and shows the K most likely, best first.
+//
+// It learns from what it logs: while training it acts as an exploring logging policy (a uniformly
+// random slate with probability epsilon, else its own top K: the propensities are exact), every
+// impression (the slots that reached the screen) goes into a log, and every `retrainEvery`
+// training steps the model is refitted on the log (logistic.ts). Evaluation ranks greedily with
+// the model as last fitted.
+import { topKByScore } from '../../policies/slate.ts';
+import { defineAgent, type TrainingStats } from '../agent.ts';
+import { rowsOf } from '../bandits/common.ts';
+import { CandidateFeatures } from './features.ts';
+import { ImpressionLog, LogisticModel } from './logistic.ts';
+
+export const pctr = defineAgent({
+  name: 'pctr',
+  summary: 'Logistic pCTR: top K by a logistic regression of the click signal on user x post x request features, refitted on its own exploring log.',
+  family: 'supervised',
+  learns: 'a logistic regression of each impression\'s click signal (the feed: a valid view) on the candidate\'s features',
+  params: {
+    epsilon: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'logging policy: probability of a uniformly random slate while training (exact propensities)' },
+    retrainEvery: { type: 'int', default: 2000, min: 1, doc: 'training user-steps between refits of the model on the log' },
+    epochs: { type: 'int', default: 2, min: 1, max: 1000, doc: 'passes over the log per refit (warm-started)' },
+    learningRate: { type: 'number', default: 0.02, min: 0, doc: 'Adam step size' },
+    l2: { type: 'number', default: 1e-4, min: 0, doc: 'L2 penalty on the weights' },
+    fitBatch: { type: 'int', default: 256, min: 1, max: 1_000_000, doc: 'impressions per Adam step' },
+    logSize: { type: 'int', default: 100_000, min: 1, max: 10_000_000, doc: 'impressions the log holds; beyond, the oldest are overwritten' },
+  },
+  create: (hp, { spec, streams }) => {
+    const { numCandidates: n, slateSize: k, batchSize: b, clickSignal } = spec;
+    const signalCount = spec.signalNames.length;
+    const features = new CandidateFeatures(spec);
+    const f = features.size;
+    const model = new LogisticModel(f);
+    const log = new ImpressionLog(hp.logSize, f);
+    const block = new Float64Array(n * f); // one row's N x F features
+    const scores = new Float64Array(b * n);
+    const greedy = new Int32Array(b * k);
+    let orderedSlates = 1; // orderings of K out of N: the probability of any one random slate
+    for (let i = 0; i < k; i++) orderedSlates *= n - i;
+    let sinceFit = 0;
+    let lastLoss = Number.NaN;
+    let lastEpsilon = 0;
+
+    return {
+      act(observation, rowRngs, action, mode) {
+        const rows = rowsOf(observation);
+        for (let row = 0; row < rows; row++) {
+          if (observation.active[row] === 0) continue;
+          features.encodeRow(observation, row, block);
+          for (let c = 0; c < n; c++) scores[row * n + c] = model.predict(block, c * f);
+        }
+        topKByScore(scores, observation.active, n, k, action.slates);
+        const epsilon = mode === 'train' ? hp.epsilon : 0;
+        lastEpsilon = epsilon;
+        greedy.set(action.slates.subarray(0, rows * k));
+        if (epsilon === 0) {
+          if (action.propensities) {
+            action.slateProb.fill(1, 0, rows);
+            action.slotProb.fill(1, 0, rows * k);
+          }
+          return;
+        }
+        for (let row = 0; row < rows; row++) {
+          if (observation.active[row] === 0) continue;
+          if (rowRngs[row].uniform() < epsilon) rowRngs[row].sampleDistinct(n, k, action.slates, row * k);
+          if (!action.propensities) continue;
+          // P(slate) = epsilon / (N)_K + (1 - epsilon) [slate = greedy]; per slot with 1 / N.
+          let isGreedy = true;
+          for (let slot = 0; slot < k; slot++) {
+            const same = action.slates[row * k + slot] === greedy[row * k + slot];
+            isGreedy &&= same;
+            action.slotProb[row * k + slot] = epsilon / n + (same ? 1 - epsilon : 0);
+          }
+          action.slateProb[row] = epsilon / orderedSlates + (isGreedy ? 1 - epsilon : 0);
+        }
+      },
+      slotMarginals(row, out) {
+        out.fill(lastEpsilon / n, 0, n * k);
+        for (let slot = 0; slot < k; slot++) out[greedy[row * k + slot] * k + slot] += 1 - lastEpsilon;
+      },
+      observe(transition) {
+        const { before, action, signals, impressions, episode } = transition;
+        for (let row = 0; row < episode.length; row++) {
+          if (episode[row] < 0) continue;
+          sinceFit++;
+          const shown = impressions[row];
+          if (shown === 0) continue;
+          features.encodeRow(before, row, block);
+          for (let slot = 0; slot < shown; slot++) {
+            const candidate = action.slates[row * k + slot];
+            log.add(block, candidate * f, signals[(row * k + slot) * signalCount + clickSignal] > 0 ? 1 : 0);
+          }
+        }
+      },
+      update(): TrainingStats {
+        if (sinceFit >= hp.retrainEvery) {
+          sinceFit = 0;
+          lastLoss = model.fit(log, streams.update, { epochs: hp.epochs, learningRate: hp.learningRate, l2: hp.l2, batchSize: hp.fitBatch });
+        }
+        // The log-loss of the last refit (on the log as it was): absent before the first one.
+        return Number.isNaN(lastLoss) ? { epsilon: hp.epsilon, logged: log.size } : { epsilon: hp.epsilon, logLoss: lastLoss, logged: log.size };
+      },
+    };
+  },
+});
