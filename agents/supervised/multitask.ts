@@ -1,0 +1,237 @@
+// The multi-task network of the value-model ranker: from a candidate's features (features.ts) it
+// predicts every engagement signal of a post that reaches the screen, the way production feeds do
+// (one network, one output per signal): a probability for each binary signal (view, like,
+// comment, share, follow, see less) and, for a duration (watchMinutes), the expected log(1 +
+// minutes). `skip` is left out (it is 1 - view in the feed). Trained by Adam on a log of
+// impressions, on TensorFlow.js (agents/nets/: the backend must be chosen first, useBackend).
+import * as tf from '@tensorflow/tfjs';
+import type { WorldSpec } from '../../sim/env.ts';
+import type { Rng } from '../../sim/rng.ts';
+import { Mlp } from '../nets/dense.ts';
+
+/** Signals predicted as durations (regression on log(1 + value)); the others are binary. */
+const DURATIONS = new Set(['watchMinutes']);
+/** Signals that are the complement of another one: not predicted. */
+const COMPLEMENTS = new Set(['skip']);
+
+/** The outputs of the network: which signal each is and how it is predicted. */
+export interface Head {
+  readonly signal: string;
+  /** Index into WorldSpec.signalNames. */
+  readonly index: number;
+  readonly kind: 'binary' | 'duration';
+}
+
+export function headsOf(spec: WorldSpec): Head[] {
+  return spec.signalNames.flatMap((signal, index) =>
+    COMPLEMENTS.has(signal) ? [] : [{ signal, index, kind: DURATIONS.has(signal) ? ('duration' as const) : ('binary' as const) }],
+  );
+}
+
+/** Impressions with every head's target: a ring of `capacity` rows once full. */
+export class SignalLog {
+  readonly features: Float32Array;
+  /** capacity x H: each head's target (0/1, or log(1 + duration)). */
+  readonly targets: Float32Array;
+  size = 0;
+  added = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly width: number,
+    readonly heads: readonly Head[],
+  ) {
+    this.features = new Float32Array(capacity * width);
+    this.targets = new Float32Array(capacity * heads.length);
+  }
+
+  /** Adds one impression: features x[offset .. offset + F) and the slot's signals at signals[at ..]. */
+  add(x: Float64Array, offset: number, signals: ArrayLike<number>, at: number): void {
+    const row = this.added % this.capacity;
+    const f = this.width;
+    for (let j = 0; j < f; j++) this.features[row * f + j] = x[offset + j];
+    const h = this.heads.length;
+    this.heads.forEach((head, i) => {
+      const value = signals[at + head.index];
+      this.targets[row * h + i] = head.kind === 'duration' ? Math.log1p(value > 0 ? value : 0) : value > 0 ? 1 : 0;
+    });
+    this.added++;
+    if (this.size < this.capacity) this.size++;
+  }
+}
+
+export interface MultiTaskOptions {
+  readonly hidden: readonly number[];
+  readonly learningRate: number;
+  readonly batchSize: number;
+}
+
+export class MultiTaskNet {
+  readonly net: Mlp;
+  private readonly optimizer: tf.Optimizer;
+  private readonly binaryMask: tf.Tensor1D;
+  private readonly durationMask: tf.Tensor1D;
+  /**
+   * Inputs are standardised with the mean and sd of each feature over the log at the first fit
+   * (counts in the thousands next to one-hots: without it Adam fits the large ones first). Kept
+   * fixed afterwards, so a warm-started fit sees the same inputs.
+   */
+  private shift: tf.Tensor1D | null = null;
+  private scale: tf.Tensor1D | null = null;
+
+  constructor(
+    readonly width: number,
+    readonly heads: readonly Head[],
+    private readonly options: MultiTaskOptions,
+    rng: Rng,
+    name: string,
+  ) {
+    this.net = new Mlp([width, ...options.hidden, heads.length], rng, name);
+    this.optimizer = tf.train.adam(options.learningRate);
+    this.binaryMask = tf.tensor1d(heads.map((head) => (head.kind === 'binary' ? 1 : 0)));
+    this.durationMask = tf.tensor1d(heads.map((head) => (head.kind === 'duration' ? 1 : 0)));
+  }
+
+  /**
+   * `epochs` passes of Adam over the log in an order shuffled by `rng`; the loss of a batch is the
+   * sum over heads of the mean log-loss (binary) or squared error (durations). Returns the mean
+   * loss of the last pass.
+   */
+  fit(log: SignalLog, rng: Rng, epochs: number): number {
+    const n = log.size;
+    if (n === 0) return Number.NaN;
+    const f = this.width;
+    const h = this.heads.length;
+    if (!this.shift) {
+      this.standardise(log);
+      this.startAtBaseRates(log);
+    }
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    const x = new Float32Array(this.options.batchSize * f);
+    const y = new Float32Array(this.options.batchSize * h);
+    let total = 0;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      for (let i = n - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        const swap = order[i];
+        order[i] = order[j];
+        order[j] = swap;
+      }
+      total = 0;
+      for (let start = 0; start < n; start += this.options.batchSize) {
+        const size = Math.min(this.options.batchSize, n - start);
+        for (let b = 0; b < size; b++) {
+          const row = order[start + b];
+          x.set(log.features.subarray(row * f, (row + 1) * f), b * f);
+          y.set(log.targets.subarray(row * h, (row + 1) * h), b * h);
+        }
+        const loss = tf.tidy(() => {
+          const xs = tf.tensor2d(x.subarray(0, size * f), [size, f]);
+          const ys = tf.tensor2d(y.subarray(0, size * h), [size, h]);
+          return this.optimizer.minimize(() => this.loss(xs, ys), true, this.net.variables())!;
+        });
+        total += loss.dataSync()[0] * size;
+        loss.dispose();
+      }
+    }
+    return total / n;
+  }
+
+  /** Mean and sd (1 for a constant feature) of each feature over the log. */
+  private standardise(log: SignalLog): void {
+    const f = this.width;
+    const mean = new Float64Array(f);
+    const square = new Float64Array(f);
+    for (let r = 0; r < log.size; r++) {
+      for (let j = 0; j < f; j++) {
+        const v = log.features[r * f + j];
+        mean[j] += v;
+        square[j] += v * v;
+      }
+    }
+    const sd = new Float32Array(f);
+    for (let j = 0; j < f; j++) {
+      mean[j] /= log.size;
+      const variance = square[j] / log.size - mean[j] * mean[j];
+      sd[j] = variance > 1e-12 ? Math.sqrt(variance) : 1;
+    }
+    this.shift = tf.tensor1d(Float32Array.from(mean));
+    this.scale = tf.tensor1d(sd);
+  }
+
+  /**
+   * Starts each output at its average over the log (a binary head's bias at the logit of its base
+   * rate, a duration head's at its mean target): a follow in a few thousand impressions sits at a
+   * logit near -8, which Adam would take thousands of steps to reach from 0.
+   */
+  private startAtBaseRates(log: SignalLog): void {
+    const h = this.heads.length;
+    const mean = new Float64Array(h);
+    for (let r = 0; r < log.size; r++) for (let i = 0; i < h; i++) mean[i] += log.targets[r * h + i];
+    const bias = this.heads.map((head, i) => {
+      const m = mean[i] / log.size;
+      if (head.kind === 'duration') return m;
+      const p = Math.min(1 - 1e-6, Math.max(1e-6, m));
+      return Math.log(p / (1 - p));
+    });
+    this.net.layers[this.net.layers.length - 1].b.assign(tf.tensor1d(bias));
+  }
+
+  private inputs(xs: tf.Tensor2D): tf.Tensor2D {
+    return this.shift && this.scale ? (tf.div(tf.sub(xs, this.shift), this.scale) as tf.Tensor2D) : xs;
+  }
+
+  private loss(xs: tf.Tensor2D, ys: tf.Tensor2D): tf.Scalar {
+    const logits = this.net.apply(this.inputs(xs));
+    // Binary heads: log-loss on the logits (stable form); duration heads: squared error.
+    const logLoss = tf.mul(tf.losses.sigmoidCrossEntropy(ys, logits, undefined, undefined, tf.Reduction.NONE), this.binaryMask);
+    const squared = tf.mul(tf.square(tf.sub(logits, ys)), this.durationMask);
+    return tf.sum(tf.mean(tf.add(logLoss, squared), 0)) as tf.Scalar;
+  }
+
+  /**
+   * Predictions for `count` feature rows at x (count x F): per row and head, a probability (binary)
+   * or an expected log(1 + duration), into out (count x H).
+   */
+  predict(x: Float32Array, count: number, out: Float32Array): void {
+    const h = this.heads.length;
+    const values = tf.tidy(() => {
+      const logits = this.net.apply(this.inputs(tf.tensor2d(x.subarray(0, count * this.width), [count, this.width])));
+      return tf.add(tf.mul(tf.sigmoid(logits), this.binaryMask), tf.mul(logits, this.durationMask));
+    });
+    out.set(values.dataSync().subarray(0, count * h));
+    values.dispose();
+  }
+
+  dispose(): void {
+    this.net.dispose();
+    this.optimizer.dispose();
+    this.binaryMask.dispose();
+    this.durationMask.dispose();
+    this.shift?.dispose();
+    this.scale?.dispose();
+  }
+}
+
+/**
+ * Expected calibration error of probabilities p against outcomes y over `bins` bins of equal
+ * count (sorted by p): sum over bins of (bin size / n) |mean p - mean y|.
+ */
+export function expectedCalibrationError(p: ArrayLike<number>, y: ArrayLike<number>, bins: number): number {
+  const n = p.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => p[a] - p[b] || a - b);
+  let ece = 0;
+  for (let bin = 0; bin < bins; bin++) {
+    const lo = Math.floor((bin * n) / bins);
+    const hi = Math.floor(((bin + 1) * n) / bins);
+    if (hi <= lo) continue;
+    let sp = 0;
+    let sy = 0;
+    for (let i = lo; i < hi; i++) {
+      sp += p[order[i]];
+      sy += y[order[i]];
+    }
+    ece += Math.abs(sp - sy) / n;
+  }
+  return ece;
+}
