@@ -131,6 +131,11 @@ export interface AgentDefinition<S extends ParamSpecs = ParamSpecs> {
    * names the hyper-parameter to change (its field relative to params).
    */
   unsupported?(spec: WorldSpec, values: ParamValues<S>): string | ParamIssue | null;
+  /**
+   * Whether the agent runs neural networks (agents/nets/): the run then loads the config's backend
+   * (`backend`, default wasm) first, and the manifest records it with the TensorFlow.js version.
+   */
+  readonly nets?: boolean;
   /** Checks across hyper-parameters (field names relative to params). */
   check?(values: ParamValues<S>): ParamIssue[];
   create(values: ParamValues<S>, context: AgentContext): Agent;

@@ -7,6 +7,7 @@ import { linucb } from './bandits/linucb.ts';
 import { thompson } from './bandits/thompson.ts';
 import { ucb1 } from './bandits/ucb1.ts';
 import { pctr } from './supervised/pctr.ts';
+import { ranker } from './supervised/ranker.ts';
 
 export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   'epsilon-greedy': epsilonGreedy,
@@ -15,4 +16,5 @@ export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   linucb,
   'lin-ts': linTs,
   pctr,
+  ranker,
 };

@@ -58,6 +58,7 @@ export const benchCases: readonly BenchCase[] = [
   trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'pctr'),
   // The supervised ranker in its own world: acting, logging and refitting on the default feed.
   trainingCase('feed', 'feed', {}, 'pctr'),
+  trainingCase('feed', 'feed', {}, 'ranker'),
   // For the record: the default bandit world (dim 8, so 64 outer-product features) with a catalog.
   trainingCase('bandit-catalog200', 'bandit', { catalog: 200 }, 'linucb'),
 ];
@@ -90,6 +91,8 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     const key = benchKey(c);
     if (options.only && !options.only.includes(key)) continue;
     if (c.training ? !thisTree.agents?.[c.training.agent] || !worlds[c.training.preset] : !worlds[c.world] || !policies[c.policy]) continue;
+    // An agent with networks needs its backend (the default, wasm) before it is created.
+    if (c.training && thisTree.agents?.[c.training.agent]?.nets) await (await import('../agents/nets/backend.ts')).useBackend('wasm');
     const rates: number[] = [];
     for (let repeat = 0; repeat < repeats; repeat++) {
       const run = c.training ? makeTrainingStepper(thisTree, c.training, batchSize, repeat) : makeStepper(thisTree, c.world, c.policy, batchSize, repeat);

@@ -5,6 +5,7 @@
 // zod checks the top-level shape; world and agent parameters are checked by the declarations of
 // the world and policy themselves (sim/params.ts resolveParams), then the world's cross-field
 // check and each policy's `unsupported(spec)` against an instance of the world.
+import { BACKENDS, type BackendName } from '../agents/nets/backend-names.ts';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -91,6 +92,11 @@ export interface ExperimentConfig {
   };
   /** null when the config has no `training:` block (then no agent learns). */
   readonly training: TrainingConfig | null;
+  /**
+   * The neural-network backend of agents with networks (agents/nets/backend.ts): results differ
+   * across backends, so it is chosen explicitly (default wasm) and recorded in the manifest.
+   */
+  readonly backend: BackendName;
 }
 
 /** Overrides from the command line, applied before validation. */
@@ -99,6 +105,7 @@ export interface ConfigOverrides {
   readonly seeds?: number;
   readonly episodes?: number;
   readonly batchSize?: number;
+  readonly backend?: BackendName;
 }
 
 /** A config that cannot be used; `issues` holds one line each (file and field included). */
@@ -172,6 +179,7 @@ const configSchema = z.strictObject({
       evalEpisodes: z.number().int().min(1).max(MAX_EPISODES).optional(),
     })
     .optional(),
+  backend: z.enum(BACKENDS).default('wasm'),
 });
 
 /** Known fields at each level of the shape, for "unknown field" hints. */
@@ -265,6 +273,7 @@ function overriddenFields(overrides: ConfigOverrides): Record<string, string> {
   if (overrides.seeds !== undefined) fields.seeds = '--seeds';
   if (overrides.episodes !== undefined) fields['evaluation.episodes'] = '--episodes';
   if (overrides.batchSize !== undefined) fields['evaluation.batchSize'] = '--batch-size';
+  if (overrides.backend !== undefined) fields.backend = '--backend';
   return fields;
 }
 
@@ -272,6 +281,7 @@ function applyOverrides(raw: unknown, overrides: ConfigOverrides): unknown {
   if (!isMapping(raw)) return raw;
   const config = { ...(raw as Record<string, unknown>) };
   if (overrides.seeds !== undefined) config.seeds = overrides.seeds;
+  if (overrides.backend !== undefined) config.backend = overrides.backend;
   if (overrides.episodes !== undefined || overrides.batchSize !== undefined) {
     const base = isMapping(config.evaluation) ? config.evaluation : {};
     config.evaluation = {
@@ -391,6 +401,7 @@ export function validateConfig(
     agents,
     evaluation: shape.evaluation,
     training,
+    backend: shape.backend,
   };
 }
 

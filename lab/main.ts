@@ -17,6 +17,7 @@ import {
   MAX_CALIBRATION_USERS,
   runCalibration,
 } from './calibrate.ts';
+import { BACKENDS, type BackendName } from '../agents/nets/backend-names.ts';
 import { ConfigError, defaultRegistries, loadConfig, suggest, type ConfigOverrides, type Registries } from './config.ts';
 import { claimDefaultOutDir, claimOutDir, OutDirError } from './outdir.ts';
 import { summaryText, textTable } from './results.ts';
@@ -81,7 +82,8 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
           .option('seeds', { type: 'string', describe: 'run seeds 0..N-1 instead of the config seeds' })
           .option('episodes', { type: 'string', describe: 'episodes per (agent, seed) instead of the config value' })
           .option('batch-size', { type: 'string', describe: 'rows stepped together (results do not depend on it)' })
-          .option('threads', { type: 'string', describe: 'worker threads for runs (default: all cores; results do not depend on it)' }),
+          .option('threads', { type: 'string', describe: 'worker threads for runs (default: all cores; results do not depend on it)' })
+          .option('backend', { type: 'string', describe: 'neural-network backend of agents with networks: wasm (default), cpu, or node (needs @tensorflow/tfjs-node); results differ across backends' }),
       (args) =>
         guard(() =>
           runCommand(
@@ -92,6 +94,7 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
               episodes: positiveInt('--episodes', args.episodes),
               batchSize: positiveInt('--batch-size', args['batch-size']),
               threads: positiveInt('--threads', args.threads),
+              backend: backendOption(args.backend),
             },
             io,
             registries,
@@ -249,6 +252,14 @@ function positiveInt(option: string, value: unknown): number | undefined {
     throw new UsageError(`${option}: expected a whole number >= 1, got "${text}"`);
   }
   return number;
+}
+
+/** --backend: one of the backends, or absent (the config's, default wasm). */
+function backendOption(value: unknown): BackendName | undefined {
+  if (value === undefined) return undefined;
+  const text = singleString('--backend', value, 'a backend', 'wasm');
+  if (!(BACKENDS as readonly string[]).includes(text ?? '')) throw new UsageError(`--backend: "${text}" is not a backend; use one of ${BACKENDS.join(', ')}`);
+  return text as BackendName;
 }
 
 async function runCommand(

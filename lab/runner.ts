@@ -83,13 +83,30 @@ const CHARTED_METRICS = ['return', 'clicks', 'episodeLength'];
  * One (agent, seed) run, by agent index: what a worker thread executes. It looks the world and
  * agent up in `registries` (the default ones in a worker).
  */
-export function runOne(config: ExperimentConfig, agentIndex: number, seed: number, registries: Registries = defaultRegistries, report?: (progress: RunProgress) => void): RunResult {
+export async function runOne(config: ExperimentConfig, agentIndex: number, seed: number, registries: Registries = defaultRegistries, report?: (progress: RunProgress) => void): Promise<RunResult> {
+  await prepareBackend(config, agentIndex, registries);
   return runAgentSeed(config, agentIndex, seed, registries, report);
 }
 
 /** runOne with the default registries, as a worker thread runs it: `report` is the pool's progress callback. */
-export function runOneReporting(config: ExperimentConfig, agentIndex: number, seed: number, report?: (progress: RunProgress) => void): RunResult {
+export async function runOneReporting(config: ExperimentConfig, agentIndex: number, seed: number, report?: (progress: RunProgress) => void): Promise<RunResult> {
+  await prepareBackend(config, agentIndex, defaultRegistries);
   return runAgentSeed(config, agentIndex, seed, defaultRegistries, report);
+}
+
+/** Loads the config's neural-network backend in this thread when the agent has networks (loaded once per thread). */
+async function prepareBackend(config: ExperimentConfig, agentIndex: number, registries: Registries): Promise<void> {
+  const kind = config.agents[agentIndex].kind;
+  if (!registries.agents?.[kind]?.nets) return;
+  const { useBackend } = await import('../agents/nets/backend.ts');
+  await useBackend(config.backend);
+}
+
+/** The backend and TensorFlow.js version when an agent of the config has networks (the manifest records them), else null. */
+async function backendInfo(config: ExperimentConfig, registries: Registries): Promise<{ backend: string; tfjs: string } | null> {
+  if (!config.agents.some((agent) => registries.agents?.[agent.kind]?.nets)) return null;
+  const tf = await import('@tensorflow/tfjs');
+  return { backend: config.backend, tfjs: tf.version.tfjs };
 }
 
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentOutcome> {
@@ -109,7 +126,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const seedOrder = new Map(config.seeds.map((seed, index) => [seed, index]));
   const runOrder = (run: { agent: string; seed: number }) => agentOrder.get(run.agent)! * config.seeds.length + seedOrder.get(run.seed)!;
   const byRunOrder = (a: { agent: string; seed: number }, b: { agent: string; seed: number }) => runOrder(a) - runOrder(b);
-  const provenance = environmentInfo();
+  const networks = await backendInfo(config, registries);
+  const provenance = { ...environmentInfo(), ...(networks ? { networks } : {}) };
   // False until summary, charts and reports are written: an interrupted experiment's manifest
   // still lists the runs that finished (it is rewritten as each run settles).
   let complete = false;

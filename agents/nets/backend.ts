@@ -5,10 +5,11 @@
 // user installed it (its install downloads libtensorflow, so it stays out of the lockfile).
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { loadTf } from './tf.ts';
 
-export const BACKENDS = ['wasm', 'cpu', 'node'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+import type { BackendName } from './backend-names.ts';
+
+export { BACKENDS, type BackendName } from './backend-names.ts';
 
 /** What the manifest records of the backend: results are comparable only within one. */
 export interface BackendInfo {
@@ -24,6 +25,7 @@ let active: BackendInfo | null = null;
  * when the backend cannot load.
  */
 export async function useBackend(name: BackendName): Promise<BackendInfo> {
+  const tf = await loadTf();
   if (active) {
     if (active.backend !== name) throw new Error(`--backend ${name}: this process already runs the ${active.backend} backend; use one backend per run`);
     return active;

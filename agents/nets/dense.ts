@@ -5,28 +5,39 @@
 // products take explicitly transposed operands instead (tf.transpose, then a plain matMul): the
 // same numbers (test/agents/nets.test.ts compares them with the stock gradient), about 4x faster to
 // train on wasm for a 64-256-256-6 net.
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
 import type { Rng } from '../../sim/rng.ts';
+import { tfjs } from './tf.ts';
+
+type DenseOp = (x: TF.Tensor2D, w: TF.Tensor2D, b: TF.Tensor1D) => TF.Tensor2D;
+let denseOp: DenseOp | null = null;
 
 /** y = x W + b for x (n x in), W (in x out), b (out). */
-export const dense: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D = tf.customGrad(
-  // customGrad's signature passes the save function last.
-  ((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    save([x, w]);
-    return {
-      value: tf.add(tf.matMul(x, w), b) as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0],
-) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+export function dense(x: TF.Tensor2D, w: TF.Tensor2D, b: TF.Tensor1D): TF.Tensor2D {
+  denseOp ??= makeDense(tfjs());
+  return denseOp(x, w, b);
+}
+
+function makeDense(tf: typeof TF): DenseOp {
+  return tf.customGrad(
+    // customGrad's signature passes the save function last.
+    ((x: TF.Tensor2D, w: TF.Tensor2D, b: TF.Tensor1D, save: TF.GradSaveFunc) => {
+      save([x, w]);
+      return {
+        value: tf.add(tf.matMul(x, w), b) as TF.Tensor2D,
+        gradFunc: (dy: TF.Tensor2D, saved: TF.Tensor[]) => {
+          const [xs, ws] = saved as [TF.Tensor2D, TF.Tensor2D];
+          return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  ) as unknown as DenseOp;
+}
 
 /** One layer's parameters. */
 export interface DenseParams {
-  readonly w: tf.Variable<tf.Rank.R2>;
-  readonly b: tf.Variable<tf.Rank.R1>;
+  readonly w: TF.Variable<TF.Rank.R2>;
+  readonly b: TF.Variable<TF.Rank.R1>;
 }
 
 /**
@@ -34,6 +45,7 @@ export interface DenseParams {
  * the same stream gives the same net on every backend and machine.
  */
 export function initDense(inputs: number, outputs: number, rng: Rng, name: string): DenseParams {
+  const tf = tfjs();
   const limit = Math.sqrt(6 / (inputs + outputs));
   const values = new Float32Array(inputs * outputs);
   for (let i = 0; i < values.length; i++) values[i] = rng.range(-limit, limit);
@@ -42,6 +54,9 @@ export function initDense(inputs: number, outputs: number, rng: Rng, name: strin
     b: tf.variable(tf.zeros([outputs]), true, `${name}/b`),
   };
 }
+
+/** Nets made so far in this thread: TensorFlow.js registers variable names globally, so each net's are made unique. */
+let nets = 0;
 
 /** A multi-layer perceptron: dense layers with ReLU between them, linear outputs. */
 export class Mlp {
@@ -54,11 +69,13 @@ export class Mlp {
     name: string,
   ) {
     if (sizes.length < 2) throw new Error('Mlp: sizes needs the inputs and the outputs');
-    this.layers = sizes.slice(1).map((outputs, i) => initDense(sizes[i], outputs, rng, `${name}/${i}`));
+    const unique = `${name}#${nets++}`;
+    this.layers = sizes.slice(1).map((outputs, i) => initDense(sizes[i], outputs, rng, `${unique}/${i}`));
   }
 
   /** The outputs (n x out) for inputs x (n x in). */
-  apply(x: tf.Tensor2D): tf.Tensor2D {
+  apply(x: TF.Tensor2D): TF.Tensor2D {
+    const tf = tfjs();
     let h = x;
     this.layers.forEach((layer, i) => {
       h = dense(h, layer.w, layer.b);
@@ -67,7 +84,7 @@ export class Mlp {
     return h;
   }
 
-  variables(): tf.Variable[] {
+  variables(): TF.Variable[] {
     return this.layers.flatMap((layer) => [layer.w, layer.b]);
   }
 

@@ -1,15 +1,16 @@
 // The multi-task network of the value-model ranker: from a candidate's features (features.ts) it
 // predicts every engagement signal of a post that reaches the screen, the way production feeds do
 // (one network, one output per signal): a probability for each binary signal (view, like,
-// comment, share, follow, see less) and, for a duration (watchMinutes), the expected log(1 +
-// minutes). `skip` is left out (it is 1 - view in the feed). Trained by Adam on a log of
+// comment, share, follow, see less) and, for a duration (watchMinutes), the expected minutes, so
+// that a value model weighs them in the reward's units. `skip` is left out (it is 1 - view in the feed). Trained by Adam on a log of
 // impressions, on TensorFlow.js (agents/nets/: the backend must be chosen first, useBackend).
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
 import type { WorldSpec } from '../../sim/env.ts';
 import type { Rng } from '../../sim/rng.ts';
 import { Mlp } from '../nets/dense.ts';
+import { tfjs } from '../nets/tf.ts';
 
-/** Signals predicted as durations (regression on log(1 + value)); the others are binary. */
+/** Signals predicted as durations (squared-error regression on the value); the others are binary. */
 const DURATIONS = new Set(['watchMinutes']);
 /** Signals that are the complement of another one: not predicted. */
 const COMPLEMENTS = new Set(['skip']);
@@ -31,7 +32,7 @@ export function headsOf(spec: WorldSpec): Head[] {
 /** Impressions with every head's target: a ring of `capacity` rows once full. */
 export class SignalLog {
   readonly features: Float32Array;
-  /** capacity x H: each head's target (0/1, or log(1 + duration)). */
+  /** capacity x H: each head's target (0/1, or the duration). */
   readonly targets: Float32Array;
   size = 0;
   added = 0;
@@ -53,7 +54,7 @@ export class SignalLog {
     const h = this.heads.length;
     this.heads.forEach((head, i) => {
       const value = signals[at + head.index];
-      this.targets[row * h + i] = head.kind === 'duration' ? Math.log1p(value > 0 ? value : 0) : value > 0 ? 1 : 0;
+      this.targets[row * h + i] = head.kind === 'duration' ? value : value > 0 ? 1 : 0;
     });
     this.added++;
     if (this.size < this.capacity) this.size++;
@@ -68,16 +69,16 @@ export interface MultiTaskOptions {
 
 export class MultiTaskNet {
   readonly net: Mlp;
-  private readonly optimizer: tf.Optimizer;
-  private readonly binaryMask: tf.Tensor1D;
-  private readonly durationMask: tf.Tensor1D;
+  private readonly optimizer: TF.Optimizer;
+  private readonly binaryMask: TF.Tensor1D;
+  private readonly durationMask: TF.Tensor1D;
   /**
    * Inputs are standardised with the mean and sd of each feature over the log at the first fit
    * (counts in the thousands next to one-hots: without it Adam fits the large ones first). Kept
    * fixed afterwards, so a warm-started fit sees the same inputs.
    */
-  private shift: tf.Tensor1D | null = null;
-  private scale: tf.Tensor1D | null = null;
+  private shift: TF.Tensor1D | null = null;
+  private scale: TF.Tensor1D | null = null;
 
   constructor(
     readonly width: number,
@@ -86,6 +87,7 @@ export class MultiTaskNet {
     rng: Rng,
     name: string,
   ) {
+    const tf = tfjs();
     this.net = new Mlp([width, ...options.hidden, heads.length], rng, name);
     this.optimizer = tf.train.adam(options.learningRate);
     this.binaryMask = tf.tensor1d(heads.map((head) => (head.kind === 'binary' ? 1 : 0)));
@@ -98,6 +100,7 @@ export class MultiTaskNet {
    * loss of the last pass.
    */
   fit(log: SignalLog, rng: Rng, epochs: number): number {
+    const tf = tfjs();
     const n = log.size;
     if (n === 0) return Number.NaN;
     const f = this.width;
@@ -139,6 +142,7 @@ export class MultiTaskNet {
 
   /** Mean and sd (1 for a constant feature) of each feature over the log. */
   private standardise(log: SignalLog): void {
+    const tf = tfjs();
     const f = this.width;
     const mean = new Float64Array(f);
     const square = new Float64Array(f);
@@ -165,6 +169,7 @@ export class MultiTaskNet {
    * logit near -8, which Adam would take thousands of steps to reach from 0.
    */
   private startAtBaseRates(log: SignalLog): void {
+    const tf = tfjs();
     const h = this.heads.length;
     const mean = new Float64Array(h);
     for (let r = 0; r < log.size; r++) for (let i = 0; i < h; i++) mean[i] += log.targets[r * h + i];
@@ -177,23 +182,26 @@ export class MultiTaskNet {
     this.net.layers[this.net.layers.length - 1].b.assign(tf.tensor1d(bias));
   }
 
-  private inputs(xs: tf.Tensor2D): tf.Tensor2D {
-    return this.shift && this.scale ? (tf.div(tf.sub(xs, this.shift), this.scale) as tf.Tensor2D) : xs;
+  private inputs(xs: TF.Tensor2D): TF.Tensor2D {
+    const tf = tfjs();
+    return this.shift && this.scale ? (tf.div(tf.sub(xs, this.shift), this.scale) as TF.Tensor2D) : xs;
   }
 
-  private loss(xs: tf.Tensor2D, ys: tf.Tensor2D): tf.Scalar {
+  private loss(xs: TF.Tensor2D, ys: TF.Tensor2D): TF.Scalar {
+    const tf = tfjs();
     const logits = this.net.apply(this.inputs(xs));
     // Binary heads: log-loss on the logits (stable form); duration heads: squared error.
     const logLoss = tf.mul(tf.losses.sigmoidCrossEntropy(ys, logits, undefined, undefined, tf.Reduction.NONE), this.binaryMask);
     const squared = tf.mul(tf.square(tf.sub(logits, ys)), this.durationMask);
-    return tf.sum(tf.mean(tf.add(logLoss, squared), 0)) as tf.Scalar;
+    return tf.sum(tf.mean(tf.add(logLoss, squared), 0)) as TF.Scalar;
   }
 
   /**
    * Predictions for `count` feature rows at x (count x F): per row and head, a probability (binary)
-   * or an expected log(1 + duration), into out (count x H).
+   * or an expected duration, into out (count x H).
    */
   predict(x: Float32Array, count: number, out: Float32Array): void {
+    const tf = tfjs();
     const h = this.heads.length;
     const values = tf.tidy(() => {
       const logits = this.net.apply(this.inputs(tf.tensor2d(x.subarray(0, count * this.width), [count, this.width])));

@@ -79,7 +79,7 @@ describe('the multi-task network', () => {
     net.fit(logs.train, new Rng('multitask/fit'), 3);
   }, 300_000);
 
-  it('predicts every signal but skip, binary ones as probabilities and watch time as log(1 + minutes)', () => {
+  it('predicts every signal but skip, binary ones as probabilities and watch time in minutes', () => {
     expect(logs.train.heads.map((head) => `${head.signal}:${head.kind}`)).toEqual([
       'view:binary',
       'watchMinutes:duration',

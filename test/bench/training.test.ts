@@ -13,9 +13,12 @@ const trainingKeys = trainingCases.map(benchKey);
 
 // Plumbing only: the windows are a few milliseconds, so no rate here says anything about speed.
 describe('bench: training throughput cases', () => {
-  it('has one training case per learning agent in the bandit world of the shipped experiment, plus linucb at dim 8', () => {
+  it('has a training case per bandit (and pctr) in the bandit world of the shipped experiment, the supervised agents in the feed, plus linucb at dim 8', () => {
     const experiment = trainingCases.filter((c) => c.world === 'bandit-catalog200-dim5');
-    expect(experiment.map((c) => c.training!.agent).sort()).toEqual(Object.keys(agents).sort());
+    const bandits = Object.keys(agents).filter((kind) => agents[kind].family === 'bandit');
+    expect(experiment.map((c) => c.training!.agent).sort()).toEqual([...bandits, 'pctr'].sort());
+    const supervised = Object.keys(agents).filter((kind) => agents[kind].family === 'supervised');
+    expect(trainingCases.filter((c) => c.world === 'feed').map((c) => c.training!.agent).sort()).toEqual(supervised.sort());
     for (const c of experiment) expect(c.training).toEqual({ preset: 'bandit', params: { catalog: 200, dim: 5 }, agent: c.training!.agent });
     expect(trainingKeys).toContain('bandit-catalog200/linucb:train');
     // Keys are what --only names: distinct, and distinct from the world/policy cases.

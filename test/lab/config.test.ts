@@ -84,6 +84,12 @@ describe('config loading: a valid config', () => {
     expect(config.evaluation).toEqual({ episodes: 50, batchSize: 8, maxStepsPerEpisode: 100_000 });
   });
 
+  it('chooses the neural-network backend explicitly: wasm by default, cpu or node when asked, anything else refused by name', () => {
+    expect(validateConfig(valid(), 'config.yaml', registries).backend).toBe('wasm');
+    expect(validateConfig({ ...valid(), backend: 'cpu' }, 'config.yaml', registries).backend).toBe('cpu');
+    expect(issueAt({ ...valid(), backend: 'gpu' }, 'backend')).toMatch(/wasm.*cpu.*node/);
+  });
+
   it('turns a seed count N into seeds 0..N-1', () => {
     expect(validateConfig({ ...valid(), seeds: 3 }, 'config.yaml', registries).seeds).toEqual([0, 1, 2]);
   });
@@ -177,7 +183,7 @@ describe('config loading: every problem is one line naming the field, the value 
   });
 
   it('unknown top-level and nested fields', () => {
-    expect(issueAt({ ...valid(), agent: [] }, 'agent')).toContain('unknown field; known: name, seed, world, seeds, agents, evaluation, training (did you mean "agents"?)');
+    expect(issueAt({ ...valid(), agent: [] }, 'agent')).toContain('unknown field; known: name, seed, world, seeds, agents, evaluation, training, backend (did you mean "agents"?)');
     expect(issueAt({ ...valid(), evaluation: { episodes: 5, batchsize: 4 } }, 'evaluation.batchsize')).toContain('did you mean "batchSize"?');
   });
 
