@@ -1,7 +1,8 @@
 // Evaluation mode neither explores nor learns (agents/agent.ts): an agent's 'eval' slates depend
 // only on the observation, whatever its row streams, and acting in 'eval' leaves nothing behind
 // that changes what it does next.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../agents/nets/backend.ts';
 import { allocateAction, type Agent } from '../../agents/agent.ts';
 import { ArmStats } from '../../agents/bandits/common.ts';
 import { HybridLinearModel } from '../../agents/bandits/linear.ts';
@@ -23,10 +24,11 @@ function linearMean(model: HybridLinearModel, observation: Observation, row: num
 const WORLD = { catalog: 12, candidates: 6, slateSize: 3, dim: 3 };
 const K = WORLD.slateSize;
 
-/** An agent of `kind` trained for 400 steps (batch 4) in the small catalog world; the same every call. */
+/** An agent of `kind` trained for 400 steps (batch 4) in the small catalog world; the same every call (the supervised ones refit every 100 steps). */
 function trained(kind: AgentKind): Agent {
   const env = banditWorld(WORLD, 4);
-  const { agent, key } = makeAgent(kind, { ...env.spec, batchSize: ROWS });
+  const overrides = kind === 'pctr' || kind === 'ranker' ? { retrainEvery: 100 } : {};
+  const { agent, key } = makeAgent(kind, { ...env.spec, batchSize: ROWS }, overrides);
   trainFor(env, agent, key, 400);
   return agent;
 }
@@ -44,6 +46,9 @@ function act(agent: Agent, observation: Observation, streams: string, mode: 'tra
   agent.act(observation, rowStreams(streams, ROWS), action, mode);
   return action.slates;
 }
+
+// The ranker's network needs its backend.
+beforeAll(() => useBackend('wasm'), 60_000);
 
 describe('evaluation mode', () => {
   for (const kind of AGENT_KINDS) {
