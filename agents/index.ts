@@ -8,6 +8,7 @@ import { thompson } from './bandits/thompson.ts';
 import { ucb1 } from './bandits/ucb1.ts';
 import { pctr } from './supervised/pctr.ts';
 import { ranker } from './supervised/ranker.ts';
+import { clusterBandit } from './supervised/cluster.ts';
 
 export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   'epsilon-greedy': epsilonGreedy,
@@ -17,4 +18,5 @@ export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   'lin-ts': linTs,
   pctr,
   ranker,
+  cluster: clusterBandit,
 };

@@ -59,6 +59,7 @@ export const benchCases: readonly BenchCase[] = [
   // The supervised ranker in its own world: acting, logging and refitting on the default feed.
   trainingCase('feed', 'feed', {}, 'pctr'),
   trainingCase('feed', 'feed', {}, 'ranker'),
+  trainingCase('feed', 'feed', {}, 'cluster'),
   // For the record: the default bandit world (dim 8, so 64 outer-product features) with a catalog.
   trainingCase('bandit-catalog200', 'bandit', { catalog: 200 }, 'linucb'),
 ];

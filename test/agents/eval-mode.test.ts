@@ -27,7 +27,7 @@ const K = WORLD.slateSize;
 /** An agent of `kind` trained for 400 steps (batch 4) in the small catalog world; the same every call (the supervised ones refit every 100 steps). */
 function trained(kind: AgentKind): Agent {
   const env = banditWorld(WORLD, 4);
-  const overrides = kind === 'pctr' || kind === 'ranker' ? { retrainEvery: 100 } : {};
+  const overrides = kind === 'pctr' || kind === 'ranker' ? { retrainEvery: 100 } : kind === 'cluster' ? { reclusterEvery: 100 } : {};
   const { agent, key } = makeAgent(kind, { ...env.spec, batchSize: ROWS }, overrides);
   trainFor(env, agent, key, 400);
   return agent;

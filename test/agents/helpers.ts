@@ -11,7 +11,7 @@ import { Rng, type SeedKey } from '../../sim/rng.ts';
 
 export const SEED: SeedKey = { experiment: 0, run: 11 };
 
-export const AGENT_KINDS = ['epsilon-greedy', 'ucb1', 'thompson', 'linucb', 'lin-ts', 'pctr', 'ranker'] as const;
+export const AGENT_KINDS = ['epsilon-greedy', 'ucb1', 'thompson', 'linucb', 'lin-ts', 'pctr', 'ranker', 'cluster'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
 /** The bandits (agents/bandits/): the kinds whose estimates tests can recompute from arm statistics or the linear model. */
 export const BANDIT_KINDS = ['epsilon-greedy', 'ucb1', 'thompson', 'linucb', 'lin-ts'] as const;
