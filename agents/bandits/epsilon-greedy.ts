@@ -2,6 +2,7 @@
 // epsilon a row's slate is K candidates uniformly at random, otherwise the K candidates whose arms
 // have the highest estimated click probability, best first. Learns per-arm click rates, weighing
 // each shown slot by its examination probability (agents/bandits/common.ts ArmStats).
+import { EpsilonSlates } from '../exploration.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
 import { ArmStats, needsArms, rowsOf, scoreCandidates } from './common.ts';
@@ -24,46 +25,18 @@ export const epsilonGreedy = defineAgent({
     let trainingSteps = 0;
     const epsilonNow = () =>
       hp.decaySteps === 0 ? hp.epsilon : hp.epsilon + (hp.epsilonFinal - hp.epsilon) * Math.min(1, trainingSteps / hp.decaySteps);
-    // Orderings of K out of N: the probability of any one random slate.
-    let orderedSlates = 1;
-    for (let i = 0; i < k; i++) orderedSlates *= n - i;
-    const greedy = new Int32Array(spec.batchSize * k); // B x K: the last act's greedy slates, for propensities
-    let lastEpsilon = 0;
 
+    const exploration = new EpsilonSlates(spec);
     return {
       act(observation, rowRngs, action, mode) {
         const rows = rowsOf(observation);
         scoreCandidates(observation, n, scores, (arm) => stats.mean(arm));
         topKByScore(scores, observation.active, n, k, action.slates);
         const epsilon = mode === 'train' ? epsilonNow() : 0;
-        lastEpsilon = epsilon;
-        greedy.set(action.slates.subarray(0, rows * k));
-        if (epsilon === 0) {
-          // Greedy: every slate it plays has probability 1.
-          if (action.propensities) {
-            action.slateProb.fill(1, 0, rows);
-            action.slotProb.fill(1, 0, rows * k);
-          }
-          return;
-        }
-        for (let row = 0; row < rows; row++) {
-          if (observation.active[row] === 0) continue;
-          // One uniform per row decides; the random slate then draws from the same stream.
-          if (rowRngs[row].uniform() < epsilon) rowRngs[row].sampleDistinct(n, k, action.slates, row * k);
-          if (!action.propensities) continue;
-          // P(slate) = epsilon / (N)_K + (1 - epsilon) [slate = greedy]; per slot likewise with 1 / N.
-          let isGreedy = true;
-          for (let slot = 0; slot < k; slot++) {
-            const same = action.slates[row * k + slot] === greedy[row * k + slot];
-            isGreedy &&= same;
-            action.slotProb[row * k + slot] = epsilon / n + (same ? 1 - epsilon : 0);
-          }
-          action.slateProb[row] = epsilon / orderedSlates + (isGreedy ? 1 - epsilon : 0);
-        }
+        exploration.explore(observation, rows, rowRngs, action, epsilon);
       },
       slotMarginals(row, out) {
-        out.fill(lastEpsilon / n, 0, n * k);
-        for (let slot = 0; slot < k; slot++) out[greedy[row * k + slot] * k + slot] += 1 - lastEpsilon;
+        exploration.slotMarginals(row, out);
       },
       observe(transition) {
         stats.observe(transition);

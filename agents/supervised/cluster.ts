@@ -4,6 +4,7 @@
 // as data grows: every `reclusterEvery` training steps k-means runs on the users seen so far, and
 // each cluster's arm statistics are recounted from the log of impressions under the new clusters.
 // Before the first clustering every user is in one cluster (a plain epsilon-greedy bandit).
+import { EpsilonSlates } from '../exploration.ts';
 import type { Observation } from '../../sim/env.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
 import { examinationWeights, needsArms, rowsOf } from '../bandits/common.ts';
@@ -45,10 +46,6 @@ export const clusterBandit = defineAgent({
     let logged = 0;
     let sinceRecluster = 0;
     const scores = new Float64Array(b * n);
-    const greedy = new Int32Array(b * k);
-    let orderedSlates = 1;
-    for (let i = 0; i < k; i++) orderedSlates *= n - i;
-    let lastEpsilon = 0;
 
     const clusterOf = (features: Float32Array, offset: number): number => (centres === null || u === 0 ? 0 : nearestCentre(centres, hp.clusters, u, features, offset));
     const estimate = (cluster: number, arm: number): number => {
@@ -77,6 +74,7 @@ export const clusterBandit = defineAgent({
       for (let i = 0; i < held; i++) count(clusterOf(logUsers, i * u), logArm[i], logWeight[i], logClick[i]);
     };
 
+    const exploration = new EpsilonSlates(spec);
     return {
       act(observation: Observation, rowRngs, action, mode) {
         const rows = rowsOf(observation);
@@ -87,31 +85,10 @@ export const clusterBandit = defineAgent({
         }
         topKByScore(scores, observation.active, n, k, action.slates);
         const epsilon = mode === 'train' ? hp.epsilon : 0;
-        lastEpsilon = epsilon;
-        greedy.set(action.slates.subarray(0, rows * k));
-        if (epsilon === 0) {
-          if (action.propensities) {
-            action.slateProb.fill(1, 0, rows);
-            action.slotProb.fill(1, 0, rows * k);
-          }
-          return;
-        }
-        for (let row = 0; row < rows; row++) {
-          if (observation.active[row] === 0) continue;
-          if (rowRngs[row].uniform() < epsilon) rowRngs[row].sampleDistinct(n, k, action.slates, row * k);
-          if (!action.propensities) continue;
-          let isGreedy = true;
-          for (let slot = 0; slot < k; slot++) {
-            const same = action.slates[row * k + slot] === greedy[row * k + slot];
-            isGreedy &&= same;
-            action.slotProb[row * k + slot] = epsilon / n + (same ? 1 - epsilon : 0);
-          }
-          action.slateProb[row] = epsilon / orderedSlates + (isGreedy ? 1 - epsilon : 0);
-        }
+        exploration.explore(observation, rows, rowRngs, action, epsilon);
       },
       slotMarginals(row, out) {
-        out.fill(lastEpsilon / n, 0, n * k);
-        for (let slot = 0; slot < k; slot++) out[greedy[row * k + slot] * k + slot] += 1 - lastEpsilon;
+        exploration.slotMarginals(row, out);
       },
       observe(transition) {
         const { before, action, signals, impressions, episode } = transition;

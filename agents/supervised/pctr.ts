@@ -7,6 +7,7 @@
 // impression (the slots that reached the screen) goes into a log, and every `retrainEvery`
 // training steps the model is refitted on the log (logistic.ts). Evaluation ranks greedily with
 // the model as last fitted.
+import { EpsilonSlates } from '../exploration.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
 import { rowsOf } from '../bandits/common.ts';
@@ -36,13 +37,10 @@ export const pctr = defineAgent({
     const log = new ImpressionLog(hp.logSize, f);
     const block = new Float64Array(n * f); // one row's N x F features
     const scores = new Float64Array(b * n);
-    const greedy = new Int32Array(b * k);
-    let orderedSlates = 1; // orderings of K out of N: the probability of any one random slate
-    for (let i = 0; i < k; i++) orderedSlates *= n - i;
     let sinceFit = 0;
     let lastLoss = Number.NaN;
-    let lastEpsilon = 0;
 
+    const exploration = new EpsilonSlates(spec);
     return {
       act(observation, rowRngs, action, mode) {
         const rows = rowsOf(observation);
@@ -53,32 +51,10 @@ export const pctr = defineAgent({
         }
         topKByScore(scores, observation.active, n, k, action.slates);
         const epsilon = mode === 'train' ? hp.epsilon : 0;
-        lastEpsilon = epsilon;
-        greedy.set(action.slates.subarray(0, rows * k));
-        if (epsilon === 0) {
-          if (action.propensities) {
-            action.slateProb.fill(1, 0, rows);
-            action.slotProb.fill(1, 0, rows * k);
-          }
-          return;
-        }
-        for (let row = 0; row < rows; row++) {
-          if (observation.active[row] === 0) continue;
-          if (rowRngs[row].uniform() < epsilon) rowRngs[row].sampleDistinct(n, k, action.slates, row * k);
-          if (!action.propensities) continue;
-          // P(slate) = epsilon / (N)_K + (1 - epsilon) [slate = greedy]; per slot with 1 / N.
-          let isGreedy = true;
-          for (let slot = 0; slot < k; slot++) {
-            const same = action.slates[row * k + slot] === greedy[row * k + slot];
-            isGreedy &&= same;
-            action.slotProb[row * k + slot] = epsilon / n + (same ? 1 - epsilon : 0);
-          }
-          action.slateProb[row] = epsilon / orderedSlates + (isGreedy ? 1 - epsilon : 0);
-        }
+        exploration.explore(observation, rows, rowRngs, action, epsilon);
       },
       slotMarginals(row, out) {
-        out.fill(lastEpsilon / n, 0, n * k);
-        for (let slot = 0; slot < k; slot++) out[greedy[row * k + slot] * k + slot] += 1 - lastEpsilon;
+        exploration.slotMarginals(row, out);
       },
       observe(transition) {
         const { before, action, signals, impressions, episode } = transition;

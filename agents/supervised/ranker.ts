@@ -4,6 +4,7 @@
 // watch minutes); then a diversity re-rank keeps two posts of one creator from sitting next to each
 // other. It learns like pctr: an exploring logging policy (a random slate with probability epsilon,
 // exact propensities) fills a log of impressions, on which the network is refitted periodically.
+import { EpsilonSlates } from '../exploration.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
 import { rowsOf } from '../bandits/common.ts';
 import { CandidateFeatures } from './features.ts';
@@ -55,13 +56,9 @@ export const ranker = defineAgent({
     const values = new Float64Array(b * n);
     const order = new Int32Array(n);
     const taken = new Uint8Array(n);
-    const greedy = new Int32Array(b * k);
-    let orderedSlates = 1;
-    for (let i = 0; i < k; i++) orderedSlates *= n - i;
     let sinceFit = 0;
     let fitted = false;
     let lastLoss = Number.NaN;
-    let lastEpsilon = 0;
 
     /** Row `row`'s slate: candidates by value, best first, then no creator twice in a row where possible. */
     const rank = (observation: Parameters<typeof features.encodeRow>[0], row: number, out: Int32Array) => {
@@ -90,6 +87,7 @@ export const ranker = defineAgent({
       }
     };
 
+    const exploration = new EpsilonSlates(spec);
     return {
       act(observation, rowRngs, action, mode) {
         const rows = rowsOf(observation);
@@ -108,31 +106,10 @@ export const ranker = defineAgent({
         } else values.fill(0); // before the first fit: retrieval order
         for (let row = 0; row < rows; row++) if (observation.active[row] === 1) rank(observation, row, action.slates);
         const epsilon = mode === 'train' ? hp.epsilon : 0;
-        lastEpsilon = epsilon;
-        greedy.set(action.slates.subarray(0, rows * k));
-        if (epsilon === 0) {
-          if (action.propensities) {
-            action.slateProb.fill(1, 0, rows);
-            action.slotProb.fill(1, 0, rows * k);
-          }
-          return;
-        }
-        for (let row = 0; row < rows; row++) {
-          if (observation.active[row] === 0) continue;
-          if (rowRngs[row].uniform() < epsilon) rowRngs[row].sampleDistinct(n, k, action.slates, row * k);
-          if (!action.propensities) continue;
-          let isGreedy = true;
-          for (let slot = 0; slot < k; slot++) {
-            const same = action.slates[row * k + slot] === greedy[row * k + slot];
-            isGreedy &&= same;
-            action.slotProb[row * k + slot] = epsilon / n + (same ? 1 - epsilon : 0);
-          }
-          action.slateProb[row] = epsilon / orderedSlates + (isGreedy ? 1 - epsilon : 0);
-        }
+        exploration.explore(observation, rows, rowRngs, action, epsilon);
       },
       slotMarginals(row, out) {
-        out.fill(lastEpsilon / n, 0, n * k);
-        for (let slot = 0; slot < k; slot++) out[greedy[row * k + slot] * k + slot] += 1 - lastEpsilon;
+        exploration.slotMarginals(row, out);
       },
       observe(transition) {
         const { before, action, signals, impressions, episode } = transition;
