@@ -30,6 +30,7 @@ import { Rng, type SeedKey } from '../../sim/rng.ts';
 import { RECENT_CREATORS, UserBatch } from '../../sim/feed/users.ts';
 import { randomDecider } from './deciders.ts';
 import { feedValues, type DeepPartial } from './feed-values.ts';
+import { handBuilt, pair, scripted } from './feed-scripted.ts';
 
 const SEED: SeedKey = { experiment: 7, run: 1 };
 
@@ -54,46 +55,8 @@ const singleTopicPost = (c: Catalog) => findPost(c, (p) => c.topicB[p] < 0 && c.
 const twoTopicPost = (c: Catalog) => findPost(c, (p) => c.topicB[p] >= 0);
 const baitPost = (c: Catalog) => findPost(c, (p) => c.topicB[p] < 0 && c.clickbait[p] > 0.8);
 
-/**
- * Resets `row` (a new user: no fatigue, history, creator ring or skips yet) and then overwrites
- * the drawn traits and state with neutral, known ones.
- */
-function handBuilt(
-  env: FeedEnv,
-  row = 0,
-  o: { interest?: number; satisfaction?: number; susceptibility?: number; followPropensity?: number } = {},
-): UserBatch {
-  env.resetRow(row, 0);
-  const u = env.users;
-  const T = u.topics;
-  for (let t = 0; t < T; t++) u.interests[row * T + t] = o.interest ?? 0;
-  u.satisfaction[row] = o.satisfaction ?? 0;
-  u.susceptibility[row] = o.susceptibility ?? 0;
-  u.followPropensity[row] = o.followPropensity ?? 0;
-  u.clearFollows(row);
-  u.budgetLeftMinutes[row] = 1e6;
-  u.patience[row] = 1000;
-  u.sessionPatience[row] = 1000;
-  u.nowHours[row] = 12;
-  return u;
-}
 
-/** A source of uniforms that replays `draws` (ResponseModel.examine only calls uniform()). */
-function scripted(draws: readonly number[]): Rng & { readonly used: number } {
-  let used = 0;
-  return {
-    uniform() {
-      if (used >= draws.length) throw new Error('the script ran out of draws');
-      return draws[used++];
-    },
-    get used() {
-      return used;
-    },
-  } as unknown as Rng & { readonly used: number };
-}
 
-/** A uniform whose high 16 bits are `high` (0..65535) and whose low half is `low` in [0, 1). */
-const pair = (high: number, low: number): number => (high + low) / 65536;
 const VIEW = 0; // below any view probability
 const SKIP = pair(65535, 0.5); // above any view probability; the scroll-past lingers exactly skipSeconds
 const FINISH = pair(0, 0.9999); // finished, not re-watched (the re-watch chance is below 0.9999)

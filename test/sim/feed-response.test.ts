@@ -11,6 +11,7 @@ import { SIG_COMMENT, SIG_FOLLOW, SIG_LIKE, SIG_SEE_LESS, SIG_SHARE, SIG_SKIP, S
 import { Rng, type SeedKey } from '../../sim/rng.ts';
 import { DEVICE_DESKTOP, DEVICE_PHONE, type UserBatch } from '../../sim/feed/users.ts';
 import { feedValues, type DeepPartial } from './feed-values.ts';
+import { handBuilt, pair, scripted } from './feed-scripted.ts';
 
 const SEED: SeedKey = { experiment: 7, run: 1 };
 const R = feedValues().response;
@@ -29,47 +30,8 @@ function findPost(c: Catalog, ok: (post: number) => boolean, after = -1): number
   throw new Error('no such post in the catalog');
 }
 
-/**
- * As in feed-dynamics.test.ts: a new user in `row`, then neutral, known traits and state; the
- * session's device is `device` (a phone unless told).
- */
-function handBuilt(
-  env: FeedEnv,
-  row = 0,
-  o: { interest?: number; satisfaction?: number; susceptibility?: number; followPropensity?: number; device?: number } = {},
-): UserBatch {
-  env.resetRow(row, 0);
-  const u = env.users;
-  const T = u.topics;
-  for (let t = 0; t < T; t++) u.interests[row * T + t] = o.interest ?? 0;
-  u.satisfaction[row] = o.satisfaction ?? 0;
-  u.susceptibility[row] = o.susceptibility ?? 0;
-  u.followPropensity[row] = o.followPropensity ?? 0;
-  u.clearFollows(row);
-  u.budgetLeftMinutes[row] = 1e6;
-  u.patience[row] = 1000;
-  u.sessionPatience[row] = 1000;
-  u.device[row] = o.device ?? DEVICE_PHONE;
-  u.nowHours[row] = 12;
-  return u;
-}
 
-/** A source of uniforms that replays `draws` (ResponseModel.examine only calls uniform()). */
-function scripted(draws: readonly number[]): Rng & { readonly used: number } {
-  let used = 0;
-  return {
-    uniform() {
-      if (used >= draws.length) throw new Error('the script ran out of draws');
-      return draws[used++];
-    },
-    get used() {
-      return used;
-    },
-  } as unknown as Rng & { readonly used: number };
-}
 
-/** A uniform whose high 16 bits are `high` (0..65535) and whose low half is `low` in [0, 1). */
-const pair = (high: number, low: number): number => (high + low) / 65536;
 /** A high half just below / above probability p (3 grid steps away). */
 const below = (p: number): number => Math.floor(p * 65536) - 3;
 const above = (p: number): number => Math.ceil(p * 65536) + 3;
