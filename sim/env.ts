@@ -169,6 +169,8 @@ export interface ObservationField {
   readonly doc: string;
   /** For a categorical field: the name of each code 0, 1, ... */
   readonly categories?: readonly string[];
+  /** True for an id (a creator's): a number with no order, to join on, not to weigh. */
+  readonly identifier?: boolean;
 }
 
 /**

@@ -95,7 +95,7 @@ export const clusterBandit = defineAgent({
         for (let row = 0; row < episode.length; row++) {
           if (episode[row] < 0) continue;
           sinceRecluster++;
-          users.set(before.userFeatures.subarray(row * u, (row + 1) * u), (usersAdded % hp.usersKept) * u);
+          copyRow(before.userFeatures, row * u, users, (usersAdded % hp.usersKept) * u, u);
           usersAdded++;
           const cluster = clusterOf(before.userFeatures, row * u);
           for (let slot = 0; slot < impressions[row]; slot++) {
@@ -105,7 +105,7 @@ export const clusterBandit = defineAgent({
             const click = signals[(row * k + slot) * signalCount + clickSignal] > 0 ? 1 : 0;
             count(cluster, arm, weight, click);
             const at = logged % hp.logSize;
-            logUsers.set(before.userFeatures.subarray(row * u, (row + 1) * u), at * u);
+            copyRow(before.userFeatures, row * u, logUsers, at * u, u);
             logArm[at] = arm;
             logWeight[at] = weight;
             logClick[at] = click;
@@ -123,3 +123,8 @@ export const clusterBandit = defineAgent({
     };
   },
 });
+
+/** to[toBase ..) = from[fromBase ..), `count` values (a loop: no view object per training row). */
+function copyRow(from: Float32Array, fromBase: number, to: Float32Array, toBase: number, count: number): void {
+  for (let i = 0; i < count; i++) to[toBase + i] = from[fromBase + i];
+}

@@ -4,15 +4,12 @@
 // ObservationLayout) becomes features:
 //   - the affinity products u_d phi_d over the affinity dims (the interest match, term by term);
 //   - the item features phi;
-//   - each named candidate field: a categorical one one-hot, an id (`creator`) left out (a number
-//     with no order), a count or duration as log(1 + x);
+//   - each named candidate field: a categorical one one-hot, an identifier (the feed's `creator`)
+//     left out (a number with no order), a count or duration as log(1 + x);
 //   - each named row field as log(1 + x);
 //   - with a clock, the hour of day (sin, cos) and the device one-hot;
 //   - a constant 1 (the intercept).
 import type { Observation, ObservationField, WorldSpec } from '../../sim/env.ts';
-
-/** Fields that identify rather than measure: not features. */
-const IDENTIFIERS = new Set(['creator']);
 
 export class CandidateFeatures {
   /** F: features per candidate. */
@@ -26,7 +23,7 @@ export class CandidateFeatures {
     const layout = spec.observationLayout;
     for (let d = 0; d < spec.affinityDim; d++) this.names.push(`match.${d}`);
     this.names.push(...layout.itemFeatures.map((name) => `item.${name}`));
-    this.candidateFields = layout.fields.filter((field) => field.scope === 'candidate' && !IDENTIFIERS.has(field.name));
+    this.candidateFields = layout.fields.filter((field) => field.scope === 'candidate' && !field.identifier);
     this.rowFields = layout.fields.filter((field) => field.scope === 'row');
     for (const field of this.candidateFields) {
       if (field.categories) this.names.push(...field.categories.map((category) => `${field.name}.${category}`));

@@ -1,35 +1,9 @@
-// Logistic regression on a log of impressions, in typed arrays: what a production click-through
-// model is at its simplest. The log grows as the agent acts (a ring once full); the model is
+// Logistic regression on a log of impressions (signal-log.ts, one binary head: the click), in typed
+// arrays: what a production click-through model is at its simplest. The log grows as the agent
+// acts (a ring once full); the model is
 // refitted on it periodically by mini-batch Adam with an L2 penalty, warm-started from the last fit.
 import type { Rng } from '../../sim/rng.ts';
-
-/** Impressions as (features, label) rows: capacity rows of F features, oldest overwritten once full. */
-export class ImpressionLog {
-  readonly features: Float32Array;
-  readonly labels: Uint8Array;
-  /** Rows held (at most the capacity). */
-  size = 0;
-  /** Rows ever added. */
-  added = 0;
-
-  constructor(
-    readonly capacity: number,
-    readonly width: number,
-  ) {
-    this.features = new Float32Array(capacity * width);
-    this.labels = new Uint8Array(capacity);
-  }
-
-  /** Adds one impression: features from x[offset .. offset + F), label 0 or 1. */
-  add(x: Float64Array, offset: number, label: number): void {
-    const at = this.added % this.capacity;
-    const f = this.width;
-    for (let j = 0; j < f; j++) this.features[at * f + j] = x[offset + j];
-    this.labels[at] = label;
-    this.added++;
-    if (this.size < this.capacity) this.size++;
-  }
-}
+import type { SignalLog } from './signal-log.ts';
 
 export interface FitOptions {
   readonly epochs: number;
@@ -66,7 +40,7 @@ export class LogisticModel {
    * `epochs` passes of mini-batch Adam over the log, rows in an order shuffled by `rng`; returns
    * the mean log-loss of the last pass (each batch measured before its update).
    */
-  fit(log: ImpressionLog, rng: Rng, options: FitOptions): number {
+  fit(log: SignalLog, rng: Rng, options: FitOptions): number {
     const n = log.size;
     if (n === 0) return Number.NaN;
     if (this.order.length < n) this.order = new Int32Array(log.capacity);
@@ -94,7 +68,7 @@ export class LogisticModel {
           let z = 0;
           for (let j = 0; j < f; j++) z += w[j] * log.features[base + j];
           const p = 1 / (1 + Math.exp(-z));
-          const y = log.labels[row];
+          const y = log.targets[row * log.heads.length]; // the first head: the click
           loss -= y === 1 ? Math.log(Math.max(p, 1e-12)) : Math.log(Math.max(1 - p, 1e-12));
           const residual = p - y;
           for (let j = 0; j < f; j++) g[j] += residual * log.features[base + j];

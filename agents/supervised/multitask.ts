@@ -2,64 +2,14 @@
 // predicts every engagement signal of a post that reaches the screen, the way production feeds do
 // (one network, one output per signal): a probability for each binary signal (view, like,
 // comment, share, follow, see less) and, for a duration (watchMinutes), the expected minutes, so
-// that a value model weighs them in the reward's units. `skip` is left out (it is 1 - view in the feed). Trained by Adam on a log of
-// impressions, on TensorFlow.js (agents/nets/: the backend must be chosen first, useBackend).
+// that a value model weighs them in the reward's units; `skip` is left out (it is 1 - view in the
+// feed: signal-log.ts headsOf). Trained by Adam on a log of impressions (signal-log.ts), on
+// TensorFlow.js (agents/nets/: the backend must be chosen first, useBackend).
 import type * as TF from '@tensorflow/tfjs';
-import type { WorldSpec } from '../../sim/env.ts';
 import type { Rng } from '../../sim/rng.ts';
 import { Mlp } from '../nets/dense.ts';
 import { tfjs } from '../nets/tf.ts';
-
-/** Signals predicted as durations (squared-error regression on the value); the others are binary. */
-const DURATIONS = new Set(['watchMinutes']);
-/** Signals that are the complement of another one: not predicted. */
-const COMPLEMENTS = new Set(['skip']);
-
-/** The outputs of the network: which signal each is and how it is predicted. */
-export interface Head {
-  readonly signal: string;
-  /** Index into WorldSpec.signalNames. */
-  readonly index: number;
-  readonly kind: 'binary' | 'duration';
-}
-
-export function headsOf(spec: WorldSpec): Head[] {
-  return spec.signalNames.flatMap((signal, index) =>
-    COMPLEMENTS.has(signal) ? [] : [{ signal, index, kind: DURATIONS.has(signal) ? ('duration' as const) : ('binary' as const) }],
-  );
-}
-
-/** Impressions with every head's target: a ring of `capacity` rows once full. */
-export class SignalLog {
-  readonly features: Float32Array;
-  /** capacity x H: each head's target (0/1, or the duration). */
-  readonly targets: Float32Array;
-  size = 0;
-  added = 0;
-
-  constructor(
-    readonly capacity: number,
-    readonly width: number,
-    readonly heads: readonly Head[],
-  ) {
-    this.features = new Float32Array(capacity * width);
-    this.targets = new Float32Array(capacity * heads.length);
-  }
-
-  /** Adds one impression: features x[offset .. offset + F) and the slot's signals at signals[at ..]. */
-  add(x: Float64Array, offset: number, signals: ArrayLike<number>, at: number): void {
-    const row = this.added % this.capacity;
-    const f = this.width;
-    for (let j = 0; j < f; j++) this.features[row * f + j] = x[offset + j];
-    const h = this.heads.length;
-    this.heads.forEach((head, i) => {
-      const value = signals[at + head.index];
-      this.targets[row * h + i] = head.kind === 'duration' ? value : value > 0 ? 1 : 0;
-    });
-    this.added++;
-    if (this.size < this.capacity) this.size++;
-  }
-}
+import type { Head, SignalLog } from './signal-log.ts';
 
 export interface MultiTaskOptions {
   readonly hidden: readonly number[];

@@ -12,7 +12,8 @@ import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
 import { rowsOf } from '../bandits/common.ts';
 import { CandidateFeatures } from './features.ts';
-import { ImpressionLog, LogisticModel } from './logistic.ts';
+import { LogisticModel } from './logistic.ts';
+import { clickHead, SignalLog } from './signal-log.ts';
 
 export const pctr = defineAgent({
   name: 'pctr',
@@ -29,12 +30,12 @@ export const pctr = defineAgent({
     logSize: { type: 'int', default: 100_000, min: 1, max: 10_000_000, doc: 'impressions the log holds; beyond, the oldest are overwritten' },
   },
   create: (hp, { spec, streams }) => {
-    const { numCandidates: n, slateSize: k, batchSize: b, clickSignal } = spec;
+    const { numCandidates: n, slateSize: k, batchSize: b } = spec;
     const signalCount = spec.signalNames.length;
     const features = new CandidateFeatures(spec);
     const f = features.size;
     const model = new LogisticModel(f);
-    const log = new ImpressionLog(hp.logSize, f);
+    const log = new SignalLog(hp.logSize, f, clickHead(spec));
     const block = new Float64Array(n * f); // one row's N x F features
     const scores = new Float64Array(b * n);
     let sinceFit = 0;
@@ -64,10 +65,7 @@ export const pctr = defineAgent({
           const shown = impressions[row];
           if (shown === 0) continue;
           features.encodeRow(before, row, block);
-          for (let slot = 0; slot < shown; slot++) {
-            const candidate = action.slates[row * k + slot];
-            log.add(block, candidate * f, signals[(row * k + slot) * signalCount + clickSignal] > 0 ? 1 : 0);
-          }
+          for (let slot = 0; slot < shown; slot++) log.add(block, action.slates[row * k + slot] * f, signals, (row * k + slot) * signalCount);
         }
       },
       update(): TrainingStats {

@@ -8,7 +8,8 @@ import { EpsilonSlates } from '../exploration.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
 import { rowsOf } from '../bandits/common.ts';
 import { CandidateFeatures } from './features.ts';
-import { headsOf, MultiTaskNet, SignalLog } from './multitask.ts';
+import { MultiTaskNet } from './multitask.ts';
+import { headsOf, SignalLog } from './signal-log.ts';
 
 export const ranker = defineAgent({
   name: 'ranker',
@@ -63,8 +64,8 @@ export const ranker = defineAgent({
     /** Row `row`'s slate: candidates by value, best first, then no creator twice in a row where possible. */
     const rank = (observation: Parameters<typeof features.encodeRow>[0], row: number, out: Int32Array) => {
       for (let c = 0; c < n; c++) order[c] = c;
-      const v = values.subarray(row * n, (row + 1) * n);
-      order.sort((x, y) => v[y] - v[x] || x - y);
+      const base = row * n;
+      order.sort((x, y) => values[base + y] - values[base + x] || x - y);
       const creators = hp.diversity ? observation.fields.creator : undefined;
       taken.fill(0);
       let previous = -1;

@@ -49,7 +49,7 @@ export type FeedParams = ParamValues<typeof feedParams>;
 
 /** What a feed ranker sees of each candidate and of the request, beside the feature tables (docs/world-feed.md#observation). */
 export const FEED_FIELDS: readonly ObservationField[] = [
-  { name: 'creator', scope: 'candidate', doc: "the post's creator id (0..creators-1)" },
+  { name: 'creator', scope: 'candidate', doc: "the post's creator id (0..creators-1)", identifier: true },
   { name: 'followsCreator', scope: 'candidate', doc: '1 if the user follows the creator, else 0' },
   { name: 'source', scope: 'candidate', doc: 'the retrieval source that proposed the post', categories: SOURCE_NAMES },
   { name: 'views', scope: 'candidate', doc: "the post's public view counter (crowd views at the start of the day)" },

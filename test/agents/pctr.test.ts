@@ -3,7 +3,8 @@
 // from its own exploring log in the feed. Seeded; statistical checks state their sizes.
 import { describe, expect, it } from 'vitest';
 import { CandidateFeatures } from '../../agents/supervised/features.ts';
-import { ImpressionLog, LogisticModel } from '../../agents/supervised/logistic.ts';
+import { LogisticModel } from '../../agents/supervised/logistic.ts';
+import { SignalLog, type Head } from '../../agents/supervised/signal-log.ts';
 import { evaluate, runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
 import { policies } from '../../policies/index.ts';
 import { feed, type FeedEnv } from '../../sim/feed/env.ts';
@@ -47,28 +48,31 @@ describe('pctr: candidate features', () => {
   });
 });
 
+/** One binary head on signal 0: a log of (features, click) rows. */
+const CLICK: Head[] = [{ signal: 'click', index: 0, kind: 'binary' }];
+
 describe('pctr: the log and the logistic regression', () => {
   it('keeps the latest impressions once the log is full (a ring)', () => {
-    const log = new ImpressionLog(3, 2);
-    for (let i = 0; i < 5; i++) log.add(Float64Array.of(i, -i), 0, i % 2);
+    const log = new SignalLog(3, 2, CLICK);
+    for (let i = 0; i < 5; i++) log.add(Float64Array.of(i, -i), 0, Float32Array.of(i % 2), 0);
     expect(log.size).toBe(3);
     expect(log.added).toBe(5);
     // Rows 3 and 4 overwrote rows 0 and 1.
     expect(Array.from(log.features)).toEqual([3, -3, 4, -4, 2, -2]);
-    expect(Array.from(log.labels)).toEqual([1, 0, 0]);
+    expect(Array.from(log.targets)).toEqual([1, 0, 0]);
   });
 
   it('recovers the weights of a logistic model from 40,000 samples (each within 0.1), deterministically', () => {
     const truth = [1.5, -2, 0.5, -1];
     const fit = () => {
-      const log = new ImpressionLog(40_000, 4);
+      const log = new SignalLog(40_000, 4, CLICK);
       const rng = new Rng('pctr/logistic');
       const x = new Float64Array(4);
       for (let i = 0; i < 40_000; i++) {
         for (let j = 0; j < 3; j++) x[j] = rng.normal();
         x[3] = 1;
         const z = truth.reduce((sum, w, j) => sum + w * x[j], 0);
-        log.add(x, 0, rng.uniform() < 1 / (1 + Math.exp(-z)) ? 1 : 0);
+        log.add(x, 0, Float32Array.of(rng.uniform() < 1 / (1 + Math.exp(-z)) ? 1 : 0), 0);
       }
       const model = new LogisticModel(4);
       model.fit(log, new Rng('pctr/fit'), { epochs: 8, learningRate: 0.02, l2: 0, batchSize: 256 });
