@@ -10,6 +10,8 @@
 //   - with a clock, the hour of day (sin, cos) and the device one-hot;
 //   - a constant 1 (the intercept).
 import type { Observation, ObservationField, WorldSpec } from '../../sim/env.ts';
+import type { Transition } from '../agent.ts';
+import type { SignalLog } from './signal-log.ts';
 
 export class CandidateFeatures {
   /** F: features per candidate. */
@@ -70,4 +72,25 @@ export class CandidateFeatures {
       out[at + j] = 1;
     }
   }
+}
+
+/**
+ * Logs every impression of a training round (the slots that reached the screen) with its features
+ * (encoded into `block`, N x F scratch) and signals; returns the round's training steps (active rows).
+ */
+export function logImpressions(transition: Transition, features: CandidateFeatures, block: Float64Array, log: SignalLog, spec: WorldSpec): number {
+  const { before, action, signals, impressions, episode } = transition;
+  const k = spec.slateSize;
+  const f = features.size;
+  const signalCount = spec.signalNames.length;
+  let steps = 0;
+  for (let row = 0; row < episode.length; row++) {
+    if (episode[row] < 0) continue;
+    steps++;
+    const shown = impressions[row];
+    if (shown === 0) continue;
+    features.encodeRow(before, row, block);
+    for (let slot = 0; slot < shown; slot++) log.add(block, action.slates[row * k + slot] * f, signals, (row * k + slot) * signalCount);
+  }
+  return steps;
 }

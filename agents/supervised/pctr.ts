@@ -11,7 +11,7 @@ import { EpsilonSlates } from '../exploration.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
 import { rowsOf } from '../bandits/common.ts';
-import { CandidateFeatures } from './features.ts';
+import { CandidateFeatures, logImpressions } from './features.ts';
 import { LogisticModel } from './logistic.ts';
 import { clickHead, SignalLog } from './signal-log.ts';
 
@@ -31,7 +31,6 @@ export const pctr = defineAgent({
   },
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k, batchSize: b } = spec;
-    const signalCount = spec.signalNames.length;
     const features = new CandidateFeatures(spec);
     const f = features.size;
     const model = new LogisticModel(f);
@@ -58,15 +57,7 @@ export const pctr = defineAgent({
         exploration.slotMarginals(row, out);
       },
       observe(transition) {
-        const { before, action, signals, impressions, episode } = transition;
-        for (let row = 0; row < episode.length; row++) {
-          if (episode[row] < 0) continue;
-          sinceFit++;
-          const shown = impressions[row];
-          if (shown === 0) continue;
-          features.encodeRow(before, row, block);
-          for (let slot = 0; slot < shown; slot++) log.add(block, action.slates[row * k + slot] * f, signals, (row * k + slot) * signalCount);
-        }
+        sinceFit += logImpressions(transition, features, block, log, spec);
       },
       update(): TrainingStats {
         if (sinceFit >= hp.retrainEvery) {
