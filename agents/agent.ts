@@ -10,6 +10,7 @@
 import type { Observation, WorldSpec } from '../sim/env.ts';
 import type { ParamIssue, ParamSpecs, ParamValues } from '../sim/params.ts';
 import type { Rng, SeedKey } from '../sim/rng.ts';
+import type { AgentState } from './state.ts';
 
 /** Training explores and learns; evaluation does neither (and is what summaries report). */
 export type Mode = 'train' | 'eval';
@@ -91,6 +92,20 @@ export interface Agent {
    * agents implement it; a deterministic one's matrix is 0/1 and needs no method.
    */
   slotMarginals?(row: number, out: Float64Array): void;
+  /**
+   * What the agent has learned (agents/state.ts), enough to act exactly as it does now in 'eval':
+   * the run saves it next to its records and a later config can load it (`init:`). Training
+   * buffers (logs of impressions, replay) and optimiser moments of networks are not part of it:
+   * an agent that trains further after `load` starts them afresh.
+   */
+  save?(): AgentState;
+  /**
+   * Replaces what the agent has learned with a state `save` gave (an agent of the same kind, world
+   * shape and hyper-parameters that shape it); throws StateMismatch, one line, when it does not fit.
+   */
+  load?(state: AgentState): void;
+  /** Frees what the garbage collector cannot (a network's tensors): called when the run ends. */
+  dispose?(): void;
 }
 
 /** The agent's own streams, named by its stable key, never by its display name. */
@@ -136,6 +151,17 @@ export interface AgentDefinition<S extends ParamSpecs = ParamSpecs> {
    * (`backend`, default wasm) first, and the manifest records it with the TensorFlow.js version.
    */
   readonly nets?: boolean;
+  /**
+   * Bytes the agent holds at spec.batchSize rows (its logs, statistics and networks), for the
+   * memory check before a run (lab/plan.ts). Agents without it are measured by building them;
+   * agents with networks must declare it (they cannot be built before their backend is loaded).
+   */
+  memory?(values: ParamValues<S>, spec: WorldSpec): number;
+  /**
+   * Training steps between the agent's periodic refits (supervised rankers, the cluster bandit):
+   * the dry run's timing sample covers at least one (lab/plan.ts).
+   */
+  updateEvery?(values: ParamValues<S>): number;
   /** Checks across hyper-parameters (field names relative to params). */
   check?(values: ParamValues<S>): ParamIssue[];
   create(values: ParamValues<S>, context: AgentContext): Agent;

@@ -21,6 +21,7 @@ import { resolveParams } from '../sim/params.ts';
 import { defaultWorld, worlds as defaultWorlds } from '../sim/presets/index.ts';
 import type { WorldDefinition } from '../sim/world.ts';
 import { jsonProblem } from './json-problem.ts';
+import { overlayParams, resolveInit, type InitSource } from './saved-agents.ts';
 
 /** What config validation and the runner look names up in; tests inject their own. */
 export interface Registries {
@@ -43,6 +44,8 @@ export interface AgentConfig {
   readonly learns: boolean;
   /** Names the agent's random streams: stable under renaming (agents/stream-key.ts). */
   readonly streamKey: string;
+  /** The saved agent it starts from (config `init:`, lab/saved-agents.ts), or null: it starts untrained. */
+  readonly init: InitSource | null;
 }
 
 /** How learning agents train in each run (config `training:`); fixed policies skip it. */
@@ -146,9 +149,12 @@ const SAFE_NAME_HINT = 'use letters, digits, ".", "_" or "-" (starting with a le
 
 const agentSchema = z.strictObject({
   name: z.string().regex(SAFE_NAME, { error: SAFE_NAME_HINT }),
-  kind: z.string(),
+  // Optional with init (the saved agent's kind); checked below.
+  kind: z.string().optional(),
   // Checked by the policy's own declaration below.
   params: z.unknown().optional(),
+  // Checked against the saved experiment below (lab/saved-agents.ts).
+  init: z.unknown().optional(),
 });
 
 const configSchema = z.strictObject({
@@ -187,7 +193,7 @@ function knownFields(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(configSchema.shape);
   if (path[0] === 'world') return ['preset', 'params'];
   if (path[0] === 'evaluation') return ['episodes', 'batchSize', 'maxStepsPerEpisode'];
-  if (path[0] === 'agents') return ['name', 'kind', 'params'];
+  if (path[0] === 'agents') return ['name', 'kind', 'params', 'init'];
   if (path[0] === 'training') return ['steps', 'episodes', 'batchSize', 'evalEvery', 'evalEpisodes'];
   return [];
 }
@@ -358,20 +364,34 @@ export function validateConfig(
   const agents: AgentConfig[] = [];
   const names = new Map<string, number>();
   (Array.isArray(given.agents) ? given.agents : []).forEach((agent: unknown, i) => {
-    if (!isMapping(agent) || typeof agent.name !== 'string' || typeof agent.kind !== 'string') return;
+    if (!isMapping(agent) || typeof agent.name !== 'string' || (agent.kind !== undefined && typeof agent.kind !== 'string')) return;
     // Case-insensitive, since names become file names (macOS and Windows fold case).
     const previous = names.get(agent.name.toLowerCase());
     if (previous !== undefined) {
       report(`agents[${i}].name`, `duplicate agent name "${agent.name}" (also agents[${previous}]); give each agent its own name`);
     } else names.set(agent.name.toLowerCase(), i);
-    const found = findKind(registries, agent.kind);
+    // A saved agent to start from: its kind and parameters are the defaults.
+    const init =
+      agent.init === undefined ? null : resolveInit(agent.init, agent.name, `agents[${i}].init`, seeds, { preset, params: worldParams }, experimentSeed, report);
+    if (agent.init !== undefined && !init) return;
+    const kind = typeof agent.kind === 'string' ? agent.kind : init?.source.kind;
+    if (kind === undefined) {
+      report(`agents[${i}].kind`, 'missing; add it (a policy or agent name, e.g. kind: random), or start from a saved agent with init:');
+      return;
+    }
+    if (init && kind !== init.source.kind) {
+      report(`agents[${i}].kind`, `"${kind}" differs from the saved agent's kind "${init.source.kind}" (init ${init.source.from}); remove kind or make it ${init.source.kind}`);
+      return;
+    }
+    const found = findKind(registries, kind);
     if (!found) {
       const known = [...Object.keys(registries.policies), ...Object.keys(registries.agents ?? {})];
-      report(`agents[${i}].kind`, unknownName('policy or agent', agent.kind, known));
+      report(`agents[${i}].kind`, unknownName('policy or agent', kind, known));
       return;
     }
     const what = found.learns ? 'agent' : 'policy';
-    const resolved = resolveParams(found.definition.params, agent.params, `agents[${i}].params`);
+    const givenParams = init && (agent.params === undefined || isMapping(agent.params)) ? overlayParams(init.params, agent.params) : agent.params;
+    const resolved = resolveParams(found.definition.params, givenParams, `agents[${i}].params`);
     for (const issue of resolved.issues) report(issue.field, withSuggestion(issue.field, issue.message));
     const valid = resolved.issues.length === 0;
     if (found.learns && valid) {
@@ -379,14 +399,22 @@ export function validateConfig(
     }
     if (spec) {
       const why = found.learns ? (valid ? found.definition.unsupported?.(spec, resolved.values) : null) : found.definition.unsupported?.(spec);
-      if (typeof why === 'string') report(`agents[${i}].kind`, `${what} "${agent.kind}" cannot run in world "${spec.preset}": ${why}`);
-      else if (why) report(`agents[${i}].params.${why.field}`, `${what} "${agent.kind}" cannot run in world "${spec.preset}" this way: ${why.message}`);
+      if (typeof why === 'string') report(`agents[${i}].kind`, `${what} "${kind}" cannot run in world "${spec.preset}": ${why}`);
+      else if (why) report(`agents[${i}].params.${why.field}`, `${what} "${kind}" cannot run in world "${spec.preset}" this way: ${why.message}`);
     }
-    if (found.learns && given.training === undefined) {
-      report(`agents[${i}].kind`, `agent "${agent.kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields)`);
+    // A loaded agent may be evaluated as it is; one that starts untrained must train.
+    if (found.learns && given.training === undefined && !init) {
+      report(`agents[${i}].kind`, `agent "${kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields), or start it from a saved agent with init:`);
     }
     const params = resolved.values as Record<string, unknown>;
-    agents.push({ name: agent.name, kind: agent.kind, params, learns: found.learns, streamKey: streamKey(agent.kind, found.definition.params, params, found.learns ? (found.definition.notInStreamKey ?? []) : []) });
+    agents.push({
+      name: agent.name,
+      kind,
+      params,
+      learns: found.learns,
+      streamKey: streamKey(kind, found.definition.params, params, found.learns ? (found.definition.notInStreamKey ?? []) : []),
+      init: init?.source ?? null,
+    });
   });
 
   const training =

@@ -18,10 +18,14 @@ import {
   runCalibration,
 } from './calibrate.ts';
 import { BACKENDS, type BackendName } from '../agents/nets/backend-names.ts';
-import { ConfigError, defaultRegistries, loadConfig, suggest, type ConfigOverrides, type Registries } from './config.ts';
+import { ConfigError, defaultRegistries, loadConfig, suggest, type ConfigOverrides, type ExperimentConfig, type Registries } from './config.ts';
 import { claimDefaultOutDir, claimOutDir, OutDirError } from './outdir.ts';
+import { packageRoot } from './package-root.ts';
 import { summaryText, textTable } from './results.ts';
-import { runExperiment, type Progress } from './runner.ts';
+import { runExperiment, threadCount, type ExperimentOutcome, type Progress } from './runner.ts';
+import { compareExperiments, comparisonText, CompareError } from './compare.ts';
+import { ExperimentDirError, readManifest, rebuildReports, resumeExperiment } from './resume.ts';
+import { checkMemory, DEFAULT_MEMORY_SHARE, estimateMemory, estimateTime, parseBytes, planText, PlanError, type RunMemory } from './plan.ts';
 
 /** Where the CLI writes; tests capture it. */
 export interface Io {
@@ -56,7 +60,7 @@ export class UsageError extends Error {}
 /** RecSim's interest_evolution in Python on the reference machine (DESIGN.md section 6). */
 const RECSIM_STEPS_PER_SECOND = 8_400;
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function main(argv: readonly string[], io: Io = processIo, registries: Registries = defaultRegistries): Promise<number> {
   let exitCode = 0;
@@ -83,7 +87,9 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
           .option('episodes', { type: 'string', describe: 'episodes per (agent, seed) instead of the config value' })
           .option('batch-size', { type: 'string', describe: 'rows stepped together (results do not depend on it)' })
           .option('threads', { type: 'string', describe: 'worker threads for runs (default: all cores; results do not depend on it)' })
-          .option('backend', { type: 'string', describe: 'neural-network backend of agents with networks: wasm (default), cpu, or node (needs @tensorflow/tfjs-node); results differ across backends' }),
+          .option('backend', { type: 'string', describe: 'neural-network backend of agents with networks: wasm (default), cpu, or node (needs @tensorflow/tfjs-node); results differ across backends' })
+          .option('max-memory', { type: 'string', describe: `memory the runs may hold at once, e.g. 6G (default ${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's); a config that needs more is refused before it runs` })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'validate, then print the runs with their estimated memory and time (from a short timed sample), and run nothing' }),
       (args) =>
         guard(() =>
           runCommand(
@@ -95,12 +101,39 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
               batchSize: positiveInt('--batch-size', args['batch-size']),
               threads: positiveInt('--threads', args.threads),
               backend: backendOption(args.backend),
+              maxMemory: bytesOption(args['max-memory']),
+              dryRun: args['dry-run'] === true,
             },
             io,
             registries,
             verbose,
           ),
         )(),
+    )
+    .command(
+      'resume <dir>',
+      'finish an experiment that was stopped (Ctrl-C, kill, crash) or had failed runs: runs only the missing (agent, seed) runs, then writes the summary, charts and reports',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: "the experiment's results directory (the --out of slatelab run)" })
+          .option('threads', { type: 'string', describe: 'worker threads for runs (default: all cores; results do not depend on it)' })
+          .option('max-memory', { type: 'string', describe: 'memory the runs may hold at once, e.g. 6G (default: a share of this machine\'s)' }),
+      (args) => guard(() => resumeCommand(args.dir, positiveInt('--threads', args.threads), bytesOption(args['max-memory']), io, registries, verbose))(),
+    )
+    .command(
+      'report <dir>',
+      "rebuild an experiment's summary, charts and reports from its records (the runs that finished)",
+      (y) => y.positional('dir', { type: 'string', demandOption: true, describe: "the experiment's results directory" }),
+      (args) => guard(() => reportCommand(args.dir, io, registries))(),
+    )
+    .command(
+      'compare <a> <b>',
+      "compare two experiments' results: how their configs and versions differ, then B - A per agent and metric with 95% intervals",
+      (y) =>
+        y
+          .positional('a', { type: 'string', demandOption: true, describe: 'results directory A (the --out of slatelab run)' })
+          .positional('b', { type: 'string', demandOption: true, describe: 'results directory B' }),
+      (args) => guard(() => compareCommand(args.a, args.b, io))(),
     )
     .command('list', 'list worlds, policies and learning agents with their parameters', {}, (_args) => guard(() => listCommand(io, registries))())
     .command(
@@ -155,7 +188,7 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
         )(),
     )
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces with errors' })
-    .demandCommand(1, 'name a command: run, list, bench or calibrate (slatelab --help shows them)')
+    .demandCommand(1, 'name a command: run, resume, report, compare, list, bench or calibrate (slatelab --help shows them)')
     .strict()
     .help()
     .alias('h', 'help')
@@ -189,7 +222,7 @@ function reportError(error: unknown, io: Io, verbose: boolean): number {
 }
 
 /** The commands (an unknown one is answered with this list). */
-const COMMANDS = ['run', 'list', 'bench', 'calibrate'];
+const COMMANDS = ['run', 'resume', 'report', 'compare', 'list', 'bench', 'calibrate'];
 
 /** yargs' usage messages in this CLI's words: what is wrong and what to type instead. */
 function usageMessage(message: string, argv: readonly string[]): string {
@@ -198,8 +231,10 @@ function usageMessage(message: string, argv: readonly string[]): string {
   if (command !== undefined && !COMMANDS.includes(command) && message.startsWith('Unknown argument')) {
     return `unknown command "${command}"; commands: ${COMMANDS.join(', ')} (slatelab --help shows them)`;
   }
-  if (command === 'run' && message.startsWith('Not enough non-option arguments')) {
-    return 'run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml';
+  if (message.startsWith('Not enough non-option arguments')) {
+    if (command === 'run') return 'run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml';
+    if (command === 'resume' || command === 'report') return `${command}: name an experiment's results directory, e.g. slatelab ${command} results/quickstart/20261130-101500`;
+    if (command === 'compare') return 'compare: name two results directories, e.g. slatelab compare results/a/20261130-101500 results/b/20261130-103000';
   }
   const unknown = /^Unknown arguments?: (.*)$/.exec(message);
   if (unknown) {
@@ -264,24 +299,44 @@ function backendOption(value: unknown): BackendName | undefined {
 
 async function runCommand(
   file: string,
-  options: ConfigOverrides & { out?: string; threads?: number },
+  options: ConfigOverrides & { out?: string; threads?: number; maxMemory?: number; dryRun?: boolean },
   io: Io,
   registries: Registries,
   verbose: boolean,
 ): Promise<number> {
   const config = loadConfig(file, registries, options);
-  const outDir = claim(() => (options.out === undefined ? claimDefaultOutDir(config.name, new Date()) : claimOutDir(options.out)));
+  const progress = progressTo(io);
   const runs = config.agents.length * config.seeds.length;
+  // Capped at the cores, with a warning, once: runExperiment gets the capped number.
+  const threads = threadCount(options.threads, runs, { line: (text) => io.stderr(`slatelab: ${text}\n`) });
+  const memory = estimateMemory(config, registries);
+  if (options.dryRun) return dryRun(config, registries, memory, threads, options.maxMemory, io);
+  plan(() => checkMemory(memory, threads, options.maxMemory));
+  const outDir = claim(() => (options.out === undefined ? claimDefaultOutDir(config.name, new Date()) : claimOutDir(options.out)));
   const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
   io.stderr(
     `${config.name}: ${count(config.agents.length, 'agent')} x ${count(config.seeds.length, 'seed')} x ` +
       `${count(config.evaluation.episodes, 'episode')} in ${config.world.preset} (${count(runs, 'run')})\n`,
   );
-  const progress: Progress = io.stderrIsTTY
+  const outcome = await withInterrupt(io, (signal) =>
+    runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads, signal }),
+  );
+  return finishCommand(outcome, config, io);
+}
+
+/** Progress on stderr: one live line rewritten on a terminal, plain lines otherwise. */
+function progressTo(io: Io): Progress {
+  return io.stderrIsTTY
     ? { line: (text) => io.stderr(`\r\x1b[K${text}\n`), update: (text) => io.stderr(`\r\x1b[K${text}`) }
     : { line: (text) => io.stderr(`${text}\n`) };
-  // Ctrl-C once: stop starting runs, stop the workers, and summarise the runs that finished.
-  // Twice: quit at once (the finished runs' records and the manifest are on disk already).
+}
+
+/**
+ * Runs `work` with Ctrl-C (and SIGTERM) handled: once, stop starting runs, stop the workers and
+ * summarise the runs that finished; twice, quit at once (the finished runs' records and the
+ * manifest are on disk already).
+ */
+async function withInterrupt<T>(io: Io, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const interrupt = new AbortController();
   const onInterrupt = (signal: NodeJS.Signals) => {
     if (interrupt.signal.aborted) process.exit(130);
@@ -291,14 +346,19 @@ async function runCommand(
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
-  let outcome;
   try {
-    outcome = await runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads: options.threads, signal: interrupt.signal });
+    return await work(interrupt.signal);
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
-  io.stdout(`\nresults: ${outcome.outDir}\n\n${summaryText(outcome.summary)}`);
+}
+
+/** What `run` and `resume` print at the end, and their exit code. */
+function finishCommand(outcome: ExperimentOutcome, config: ExperimentConfig, io: Io): number {
+  const runs = config.agents.length * config.seeds.length;
+  const outDir = outcome.outDir;
+  io.stdout(`\nresults: ${outDir} (open ${join(outDir, 'report.html')} in a browser, or read ${join(outDir, 'report.md')})\n\n${summaryText(outcome.summary)}`);
   if (outcome.truncatedEpisodes > 0) {
     io.stderr(
       `slatelab: warning: ${outcome.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode ` +
@@ -312,14 +372,92 @@ async function runCommand(
     );
   }
   if (outcome.failures.length > 0) {
-    io.stderr(`slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json (failures)\n`);
+    io.stderr(`slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json (failures); slatelab resume ${outDir} runs them again\n`);
   }
   if (outcome.interrupted.length > 0) {
     const finishedRuns = runs - outcome.interrupted.length - outcome.failures.length;
-    io.stderr(`slatelab: interrupted: ${finishedRuns} of ${runs} runs finished; the summary covers them (${outDir})\n`);
+    io.stderr(`slatelab: interrupted: ${finishedRuns} of ${runs} runs finished; the summary covers them (${outDir}); slatelab resume ${outDir} finishes the rest\n`);
     return 130;
   }
   return outcome.failures.length > 0 ? 1 : 0;
+}
+
+async function resumeCommand(dir: string, requested: number | undefined, maxMemory: number | undefined, io: Io, registries: Registries, verbose: boolean): Promise<number> {
+  const progress = progressTo(io);
+  const config = experimentDirSync(() => readManifest(dir).config);
+  const threads = threadCount(requested, config.agents.length * config.seeds.length, { line: (text) => io.stderr(`slatelab: ${text}\n`) });
+  plan(() => checkMemory(estimateMemory(config, registries), threads, maxMemory));
+  const outcome = await experimentDir(() =>
+    withInterrupt(io, (signal) => resumeExperiment(dir, { registries: registries === defaultRegistries ? undefined : registries, progress, verbose, threads, signal })),
+  );
+  return finishCommand(outcome, outcome.config, io);
+}
+
+async function reportCommand(dir: string, io: Io, registries: Registries): Promise<number> {
+  const rebuilt = await experimentDir(() => rebuildReports(dir, { registries: registries === defaultRegistries ? undefined : registries }));
+  const total = rebuilt.config.agents.length * rebuilt.config.seeds.length;
+  io.stdout(`report: ${dir} (${rebuilt.runs} of ${total} runs; open ${join(dir, 'report.html')} in a browser)\n\n${summaryText(rebuilt.summary)}`);
+  if (rebuilt.missing.length > 0) io.stderr(`slatelab: ${rebuilt.missing.length} runs are missing from the summary; slatelab resume ${dir} runs them\n`);
+  return 0;
+}
+
+async function compareCommand(a: string, b: string, io: Io): Promise<number> {
+  try {
+    io.stdout(comparisonText(compareExperiments(a, b)));
+  } catch (error) {
+    if (error instanceof CompareError) throw new UsageError(error.message);
+    throw error;
+  }
+  return 0;
+}
+
+/** `run --dry-run`: the runs with their memory and time, from a short timed sample; nothing is written. */
+async function dryRun(config: ExperimentConfig, registries: Registries, memory: RunMemory[], threads: number, maxMemory: number | undefined, io: Io): Promise<number> {
+  if (config.agents.some((agent) => registries.agents?.[agent.kind]?.nets)) {
+    const { useBackend } = await import('../agents/nets/backend.ts');
+    await useBackend(config.backend);
+  }
+  io.stderr(`${config.name}: dry run; timing a short sample of each agent\n`);
+  io.stdout(planText(config, memory, estimateTime(config, registries), threads, maxMemory));
+  return 0;
+}
+
+/** Plans that do not fit are the user's to fix: exit 2, one line. */
+function plan(action: () => void): void {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof PlanError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** --max-memory: a size like 6G, 800M or 2e9 (bytes). */
+function bytesOption(value: unknown): number | undefined {
+  const text = singleString('--max-memory', value, 'a size', '6G');
+  if (text === undefined) return undefined;
+  const bytes = parseBytes(text);
+  if (bytes === null) throw new UsageError(`--max-memory: expected a size like 6G, 800M or 2e9 (bytes), got "${text}"`);
+  return bytes;
+}
+
+function experimentDirSync<T>(action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    if (error instanceof ExperimentDirError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** A directory that is not an experiment's results is the user's to fix: exit 2, one line. */
+async function experimentDir<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof ExperimentDirError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** Output-directory problems are the user's to fix: exit 2, one line. */
@@ -447,7 +585,7 @@ function observationLines(world: Registries['worlds'][string]): string[] {
 }
 
 /** `bench --against DIR`: each case in this tree and in DIR, side by side. */
-async function compareCommand(bench: BenchModule, dir: string, keys: readonly string[], json: boolean, io: Io): Promise<number> {
+async function benchAgainstCommand(bench: BenchModule, dir: string, keys: readonly string[], json: boolean, io: Io): Promise<number> {
   if (!existsSync(join(dir, 'sim', 'presets', 'index.ts'))) {
     throw new UsageError(`--against: ${dir} is not a slatelab checkout (no sim/presets/index.ts); make one with: git worktree add ${dir} <commit>`);
   }
@@ -486,7 +624,7 @@ interface BenchModule {
     only?: readonly string[];
     onResult?: (key: string, stepsPerSecond: number, windows: readonly number[]) => void;
   }): Promise<Record<string, { stepsPerSecond: number; windows: number[] }>>;
-  benchCases?: readonly { world: string; policy: string; target?: number; training?: unknown }[];
+  benchCases?: readonly { world: string; policy: string; target?: number; training?: unknown; acting?: unknown; fitStep?: unknown }[];
   compareTrees?(
     otherDir: string,
     key: string,
@@ -501,7 +639,7 @@ async function benchCommand(options: { json: boolean; seconds?: number; only?: s
   for (const key of options.only ?? []) {
     if (known && !known.includes(key)) throw new UsageError(`--only: no benchmark "${key}"; known: ${known.join(', ')}`);
   }
-  if (options.against !== undefined) return compareCommand(bench, options.against, options.only ?? known ?? [], options.json, io);
+  if (options.against !== undefined) return benchAgainstCommand(bench, options.against, options.only ?? known ?? [], options.json, io);
   const results = await bench.runBenchmarks({
     seconds: options.seconds,
     only: options.only,
@@ -514,19 +652,28 @@ async function benchCommand(options: { json: boolean; seconds?: number; only?: s
     return 0;
   }
   const targets = new Map(bench.benchCases?.map((c) => [`${c.world}/${c.policy}`, c.target]));
-  const training = new Set(bench.benchCases?.filter((c) => c.training !== undefined).map((c) => `${c.world}/${c.policy}`));
+  const casesWith = (field: 'training' | 'acting' | 'fitStep') => new Set(bench.benchCases?.filter((c) => c[field] !== undefined).map((c) => `${c.world}/${c.policy}`));
+  const training = casesWith('training');
+  const acting = casesWith('acting');
+  const fitStep = casesWith('fitStep');
   const rows = [['world/policy', 'steps/s', 'windows (min-max)', 'vs RecSim (8.4k/s)', 'target']];
   for (const [key, { stepsPerSecond, windows }] of Object.entries(results)) {
     const target = targets.get(key);
     const verdict = target === undefined ? '' : `${target} ${stepsPerSecond >= target ? 'met' : 'NOT met'}`;
     const spread = `${windows[0]}-${windows[windows.length - 1]}`;
-    // RecSim's figure is of a world stepping alone: no yardstick for an agent that learns.
-    const recsim = training.has(key) ? '' : `${(stepsPerSecond / RECSIM_STEPS_PER_SECOND).toFixed(1)}x`;
-    rows.push([key, String(Math.round(stepsPerSecond)), spread, recsim, verdict]);
+    // RecSim's figure is of a world stepping alone: no yardstick for an agent or a network.
+    const recsim = training.has(key) || acting.has(key) || fitStep.has(key) ? '' : `${(stepsPerSecond / RECSIM_STEPS_PER_SECOND).toFixed(1)}x`;
+    const rate = fitStep.has(key) ? `${Math.round(stepsPerSecond)} (${(1000 / stepsPerSecond).toFixed(2)} ms/step)` : String(Math.round(stepsPerSecond));
+    rows.push([key, rate, spread, recsim, verdict]);
   }
   io.stdout(`\n${textTable(rows)}\n`);
-  if (Object.keys(results).some((key) => training.has(key))) {
+  const keys = Object.keys(results);
+  if (keys.some((key) => training.has(key))) {
     io.stdout('<agent>:train: user-steps/s while training (act, step, observe, update every round; batch 64)\n');
+  }
+  if (keys.some((key) => acting.has(key))) io.stdout('<agent>:act: user-steps/s of a trained agent acting in evaluation (batch 64)\n');
+  if (keys.some((key) => fitStep.has(key))) {
+    io.stdout('<agent>:fit-step: Adam steps/s of the multi-task network at the ranker\'s defaults (batch 512); ms per step = 1000 / rate\n');
   }
   // On a shared machine the windows can differ by more than the versions being compared.
   io.stdout('median of the windows; on a shared machine compare versions side by side, as ratios\n');

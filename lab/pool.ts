@@ -3,8 +3,14 @@
 // as in-process: results cannot depend on the number of threads, only the wall time does.
 import { Worker } from 'node:worker_threads';
 
+/**
+ * The worker's entry. From the sources (run through tsx) it is worker-boot.mjs, which registers tsx
+ * in the thread first; from the emitted JavaScript (dist/, the library) it is worker.js itself.
+ */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-boot.mjs' : './worker.js', import.meta.url);
+
 export interface Task {
-  /** File URL of the module (e.g. new URL('./runner.ts', import.meta.url).href). */
+  /** File URL of the module (e.g. import.meta.url, when a module names one of its own functions). */
   readonly module: string;
   /** Name of the exported function to call. */
   readonly fn: string;
@@ -80,7 +86,7 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
   const saving = new Set<Promise<void>>();
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
-      const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
+      const worker = new Worker(WORKER_URL);
       workers.push(worker);
       let current = -1;
       let stopped = false;

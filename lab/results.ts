@@ -5,6 +5,7 @@
 //   manifest.json               resolved config, seeds, versions, git commit, failures (no timestamps)
 //   runs/<agent>/seed-<s>.jsonl one record per episode (the final evaluation)
 //   runs/<agent>/seed-<s>.curve.jsonl  learning curve: one line per checkpoint, then the training totals
+//   runs/<agent>/seed-<s>.agent.json   what a learning agent learned (lab/saved-agents.ts; config init: loads it)
 //   summary.json                per agent and metric: mean, 95% CI over seeds, n, per-seed values;
 //                               paired differences against the first agent
 //   summary.csv                 agent,metric,mean,ci95_lo,ci95_hi,n
@@ -13,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from './package-root.ts';
 import { pairedDifferences, summarize } from '../eval/stats.ts';
 import type { AgentChartData } from './charts.ts';
 import type { ExperimentConfig, TrainingConfig } from './config.ts';
@@ -76,6 +77,10 @@ export interface Summary {
   readonly daily: Record<string, { readonly reward: readonly MetricSummary[]; readonly active: readonly MetricSummary[] }>;
   /** Learning curves and training totals; null when the config has no training block. */
   readonly training: TrainingSummary | null;
+  /** Agents started from a saved agent (config `init:`), by name; absent when none was. */
+  readonly loaded?: Record<string, { readonly from: string; readonly agent: string; readonly sameWorld: boolean; readonly backend: string | null }>;
+  /** The network backend of the agents with networks (config `backend`); absent when no agent has networks. */
+  readonly backend?: string;
 }
 
 /** The training of every agent, summarised over seeds (config `training:`). */
@@ -278,6 +283,16 @@ export function buildSummary(
     paired: { baseline, agents: paired },
     daily,
     training,
+    ...loadedAgents(config),
+  };
+}
+
+function loadedAgents(config: ExperimentConfig): Pick<Summary, 'loaded' | 'backend'> {
+  const loaded = config.agents.filter((agent) => agent.init !== null);
+  if (loaded.length === 0) return {};
+  return {
+    loaded: Object.fromEntries(loaded.map((agent) => [agent.name, { from: agent.init!.from, agent: agent.init!.agent, sameWorld: agent.init!.sameWorld, backend: agent.init!.backend }])),
+    backend: config.backend,
   };
 }
 
@@ -433,6 +448,13 @@ export function reportIntro(summary: Summary): string[] {
     `World ${summary.world}; ${summary.episodes} episodes per (agent, seed); seeds ${summary.seeds.join(', ')} (experiment seed ${summary.seed}).`,
     'Each cell: the mean over seeds of the per-seed mean over episodes, ± the half-width of its 95% t interval over seeds.',
   ];
+  for (const [name, source] of Object.entries(summary.loaded ?? {})) {
+    const what = summary.training ? 'started from' : 'loaded from, not trained here:';
+    const world = source.sameWorld ? 'trained in this same world' : 'trained in another version of this world (other parameters or experiment seed)';
+    // Networks give other numbers on another backend: say so when the saved one differs.
+    const backend = source.backend !== null && source.backend !== summary.backend ? `; its networks were trained on backend ${source.backend}, this run uses ${summary.backend}` : '';
+    lines.push(`Agent ${name} ${what} agent ${source.agent} of ${source.from}, per seed (${world}${backend}).`);
+  }
   if (summary.truncatedEpisodes > 0) {
     lines.push(
       `Warning: ${summary.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode before the world ended them; ` +
@@ -471,7 +493,7 @@ export function reportMarkdown(summary: Summary, failures: readonly FailureRecor
   return `${parts.join('\n\n')}\n`;
 }
 
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PROJECT_ROOT = packageRoot(import.meta.url);
 
 /** Versions that explain a result: slatelab, Node, each dependency as installed, the git commit. */
 export function environmentInfo(): {

@@ -1,7 +1,8 @@
 // Runs an experiment: every (agent, seed) pair, each trained (learning agents) and evaluated
-// through the one loop (lab/training.ts, lab/loop.ts), on a pool of worker threads (lab/pool.ts). A run's episode records
-// are written as soon as it ends; a run that throws is recorded and skipped, and the summary,
-// charts and reports cover the runs that finished.
+// through the one loop (lab/training.ts, lab/loop.ts), on a pool of worker threads (lab/pool.ts). A
+// run's files are written as soon as it ends and the manifest then lists it; a run that throws is
+// recorded and skipped. At the end the summary, charts and reports are built from the files of
+// the runs that finished (lab/summarise.ts), as `slatelab resume` and `slatelab report` build them.
 //
 // Results are a function of the config alone: the world seeds its streams per episode from
 // (experiment seed, run seed), the policy's per-episode streams are named by the agent, and the
@@ -9,37 +10,16 @@
 // the numbers.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { EpisodeRecord } from './loop.ts';
-import type { WorldSpec } from '../sim/env.ts';
-import { experimentCharts } from './charts.ts';
-import { trainingSpecs } from './learning-charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
 import { runTasks, type Task, type TaskOutcome } from './pool.ts';
-import { reportHtml } from './report.ts';
-import { CORE_METRICS, episodeMeans, runAgentSeed, type Checkpoint, type RunProgress, type RunResult, type TrainingTotals } from './training.ts';
-import {
-  buildSummary,
-  chartData,
-  dailySeries,
-  environmentInfo,
-  reportMarkdown,
-  summaryCsv,
-  writeBinaryAtomic,
-  writeFileAtomic,
-  writeJsonAtomic,
-  type FailureRecord,
-  type RunDaily,
-  type RunMeans,
-  type RunTraining,
-  type Summary,
-  trainingSummary,
-} from './results.ts';
+import { ExperimentStatus, type Progress } from './progress.ts';
+import { environmentInfo, writeFileAtomic, writeJsonAtomic, type FailureRecord, type Summary } from './results.ts';
+import { curveJsonl, episodeJsonl } from './run-files.ts';
+import { savedAgentPath, savedAgentText, type SavedAgentMeta } from './saved-agents.ts';
+import { worldMetrics, writeOutputs, type RunEntry } from './summarise.ts';
+import { CORE_METRICS, episodeMeans, runAgentSeed, type RunProgress, type RunResult } from './training.ts';
 
-/** Where progress goes (stderr in the CLI). `update` rewrites the current line and is optional. */
-export interface Progress {
-  line(text: string): void;
-  update?(text: string): void;
-}
+export type { Progress };
 
 export interface RunExperimentOptions {
   readonly config: ExperimentConfig;
@@ -53,13 +33,18 @@ export interface RunExperimentOptions {
   readonly verbose?: boolean;
   /** Worker threads (default: the machine's cores, at most one per run); runs always go on workers. */
   readonly threads?: number;
-  /** Skip the charts (SVG, PNG) and report.html, e.g. for quick tests. */
+  /** Skip the charts (SVG, PNG), e.g. for quick tests: the reports then show none. */
   readonly charts?: boolean;
   /**
    * Interrupts the experiment (Ctrl-C): no run starts any more, runs on worker threads stop at
    * once, and the results cover the runs that finished.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Runs that finished before (`slatelab resume`): kept as they are, and only the other (agent,
+   * seed) pairs run. Their files must be in outDir.
+   */
+  readonly done?: readonly RunEntry[];
 }
 
 export interface ExperimentOutcome {
@@ -75,9 +60,6 @@ export interface ExperimentOutcome {
 }
 
 export { CORE_METRICS };
-
-/** The metrics compared in charts (the rest are in the tables). */
-const CHARTED_METRICS = ['return', 'clicks', 'episodeLength'];
 
 /**
  * One (agent, seed) run, by agent index: what a worker thread executes. It looks the world and
@@ -113,14 +95,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const { config, outDir } = options;
   const registries = options.registries ?? defaultRegistries;
   const progress = options.progress;
-  const world = registries.worlds[config.world.preset];
   // A one-row instance names the world's episode metrics even if every run fails.
-  const probe = world.create(config.world.params, { seed: { experiment: config.seed, run: config.seeds[0] }, batchSize: 1 });
-  const metrics = [...CORE_METRICS, ...probe.spec.episodeMetricNames];
-  const evaluationOnly = config.agents.filter((agent) => registries.policies[agent.kind]?.evaluationOnly === true).map((agent) => agent.name);
+  const { spec, metrics } = worldMetrics(config, registries);
 
   const failures: FailureRecord[] = [];
-  const runs: { agent: string; seed: number; file: string; curveFile?: string; episodes: number; truncatedEpisodes: number }[] = [];
+  const runs: RunEntry[] = [...(options.done ?? [])];
   // Runs finish in any order on the pool; files list them in config order (agent, then seed).
   const agentOrder = new Map(config.agents.map((agent, index) => [agent.name, index]));
   const seedOrder = new Map(config.seeds.map((seed, index) => [seed, index]));
@@ -163,54 +142,80 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     else pendingRefresh ??= setTimeout(writeManifest, wait);
   };
 
-  const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
-  const runDaily: RunDaily = new Map(config.agents.map((agent) => [agent.name, new Map()]));
-  const runTraining: RunTraining = new Map(config.agents.map((agent) => [agent.name, new Map()]));
-  const pairs = config.agents.flatMap((agent, agentIndex) => config.seeds.map((seed) => ({ agent, agentIndex, seed })));
-  const total = pairs.length;
-  let finished = 0;
+  const done = new Set(runs.map(runOrder));
+  const pairs = config.agents
+    .flatMap((agent, agentIndex) => config.seeds.map((seed) => ({ agent, agentIndex, seed })))
+    .filter((pair) => !done.has(runOrder({ agent: pair.agent.name, seed: pair.seed })));
+  const total = config.agents.length * config.seeds.length;
+  let finished = runs.length;
   const label = (index: number) => `${pairs[index].agent.name} seed ${pairs[index].seed}`;
+  const training = config.training;
+  const status = new ExperimentStatus(
+    pairs.map(({ agent }) => ({
+      trainSteps: agent.learns && training ? training.steps : null,
+      trainEpisodes: agent.learns && training ? training.episodes : null,
+      evalEpisodes: config.evaluation.episodes,
+    })),
+    progress,
+  );
 
   const settle = (index: number, outcome: TaskOutcome<RunResult>, seconds: number | null) => {
     const { agent, seed } = pairs[index];
     finished++;
+    status.finished(index);
     const tag = `[${finished}/${total}] ${label(index)}`;
+    const say = (text: string) => {
+      progress?.line(text);
+      status.printed();
+    };
     const fail = (message: string, detail = '') => {
       failures.push({ agent: agent.name, seed, error: message });
-      progress?.line(`${tag}: FAILED: ${message}${detail}`);
+      say(`${tag}: FAILED: ${message}${detail}`);
       refreshManifest();
     };
     if (!outcome.ok) {
       fail(outcome.error.message.split('\n')[0], options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '');
       return;
     }
-    const { episodes: records, curve, totals } = outcome.value;
+    const { episodes: records, curve, totals, state } = outcome.value;
     const file = join('runs', agent.name, `seed-${seed}.jsonl`);
     const curveFile = curve ? join('runs', agent.name, `seed-${seed}.curve.jsonl`) : null;
+    const agentFile = state ? savedAgentPath(agent.name, seed) : null;
     let means: Record<string, number>;
-    let truncatedEpisodes: number;
+    const truncatedEpisodes = records.filter((record) => record.truncated).length;
     try {
       means = episodeMeans(records, metrics);
-      const daily = dailyOf(records);
-      truncatedEpisodes = records.filter((record) => record.truncated).length;
-      writeFileAtomic(join(outDir, file), episodeJsonl(records, probe.spec));
+      // The records last: a run whose records are on disk has all its files (resume relies on it).
       if (curve && curveFile) writeFileAtomic(join(outDir, curveFile), curveJsonl(curve, totals));
-      runDaily.get(agent.name)!.set(seed, daily);
-      if (curve) runTraining.get(agent.name)!.set(seed, { curve, totals });
+      if (state && agentFile) {
+        const meta: SavedAgentMeta = {
+          experiment: config.name,
+          agent: agent.name,
+          kind: agent.kind,
+          params: agent.params,
+          world: config.world,
+          experimentSeed: config.seed,
+          seed,
+          trainedSteps: totals?.steps ?? 0,
+          startedFrom: agent.init ? { from: agent.init.from, agent: agent.init.agent } : null,
+          networks: registries.agents?.[agent.kind]?.nets ? networks : null,
+        };
+        writeFileAtomic(join(outDir, agentFile), savedAgentText(meta, state));
+      }
+      writeFileAtomic(join(outDir, file), episodeJsonl(records, spec));
     } catch (error) {
       // Saving one run went wrong (a full disk, say): that run fails, the experiment goes on.
       fail(`could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
       return;
     }
-    runMeans.get(agent.name)!.set(seed, means);
-    runs.push({ agent: agent.name, seed, file, ...(curveFile ? { curveFile } : {}), episodes: records.length, truncatedEpisodes });
+    runs.push({ agent: agent.name, seed, file, ...(curveFile ? { curveFile } : {}), ...(agentFile ? { agentFile } : {}), episodes: records.length, truncatedEpisodes });
     refreshManifest();
     const time = seconds === null ? '' : ` (${seconds.toFixed(1)} s)`;
     const trained = totals ? `trained ${totals.steps} steps${totals.onlineRegret !== null ? ` (online regret ${totals.onlineRegret.toPrecision(4)})` : ''}, ` : '';
     const cut =
       (truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`) +
       (totals && totals.cutEpisodes > 0 ? `; WARNING: ${totals.cutEpisodes} training episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)` : '');
-    progress?.line(`${tag}: ${trained}${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);
+    say(`${tag}: ${trained}${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);
   };
 
   const unsettledRuns = () => {
@@ -228,123 +233,53 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   // Runs go on worker threads, even one, so the main thread stays free to notice Ctrl-C. Injected
   // registries (tests) cannot reach a worker: those run in-process, one at a time.
   const inProcess = registries !== defaultRegistries;
-  const threads = inProcess ? 1 : Math.max(1, Math.min(options.threads ?? availableParallelism(), total));
-  const module = new URL('./runner.ts', import.meta.url).href;
+  const threads = inProcess ? 1 : threadCount(options.threads, pairs.length, progress);
+  // This module, as .ts from the sources or .js from dist/ (the library build).
+  const module = import.meta.url;
   const tasks: Task[] = pairs.map(({ agentIndex, seed }) =>
     inProcess ? { module, fn: 'runOne', args: [config, agentIndex, seed, registries] } : { module, fn: 'runOneReporting', args: [config, agentIndex, seed] },
   );
-  if (threads > 1) progress?.line(`running ${total} runs on ${threads} worker threads`);
-  // One thread: runs follow each other, so each one's time is the time since the last ended,
-  // and a live line can follow its episodes (progress display only; never enters results).
+  if (threads > 1) progress?.line(`running ${pairs.length} runs on ${threads} worker threads`);
+  // One thread: runs follow each other, so each one's time is the time since the last ended
+  // (progress display only; never enters results).
   let lastSettled = performance.now();
-  const update = threads === 1 && !inProcess ? progress?.update : undefined;
-  await runTasks<RunResult>(tasks, threads, {
-    workers: !inProcess,
-    signal: options.signal,
-    onProgress: update ? (index, value) => update(`[${finished + 1}/${total}] ${label(index)}: ${progressText(value as RunProgress)}`) : undefined,
-    onSettled: (index, outcome) => {
-      const now = performance.now();
-      settle(index, outcome, threads === 1 ? (now - lastSettled) / 1000 : null);
-      lastSettled = now;
-    },
-  });
-  options.signal?.removeEventListener('abort', onAbort);
+  status.start();
+  try {
+    await runTasks<RunResult>(tasks, threads, {
+      workers: !inProcess,
+      signal: options.signal,
+      onProgress: progress ? (index, value) => status.running(index, value as RunProgress) : undefined,
+      onSettled: (index, outcome) => {
+        const now = performance.now();
+        settle(index, outcome, threads === 1 ? (now - lastSettled) / 1000 : null);
+        lastSettled = now;
+      },
+    });
+  } finally {
+    status.stop();
+    options.signal?.removeEventListener('abort', onAbort);
+  }
   if (options.signal?.aborted) interrupted = unsettledRuns();
 
-  const truncatedEpisodes = runs.reduce((sum, run) => sum + run.truncatedEpisodes, 0);
-  let cutTrainingEpisodes = 0;
-  for (const bySeed of runTraining.values()) for (const run of bySeed.values()) cutTrainingEpisodes += run.totals?.cutEpisodes ?? 0;
-  const summary = buildSummary(
-    config,
-    metrics,
-    runMeans,
-    evaluationOnly,
-    dailySeries(config, runDaily),
-    truncatedEpisodes,
-    probe.spec.metricDocs,
-    trainingSummary(config, metrics, runTraining),
-  );
-  writeJsonAtomic(join(outDir, 'summary.json'), summary);
-  writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
   const sortedFailures = [...failures].sort(byRunOrder);
-  let chartFiles: { name: string; title: string; svg: string }[] = [];
-  if (options.charts !== false && runs.length > 0) {
-    const agentsData = chartData(summary);
-    const charts = await experimentCharts(agentsData, CHARTED_METRICS, trainingSpecs(summary.training, agentsData, probe.spec.episodeMetricNames));
-    for (const chart of charts) {
-      writeFileAtomic(join(outDir, 'charts', `${chart.name}.svg`), chart.svg);
-      writeBinaryAtomic(join(outDir, 'charts', `${chart.name}.png`), chart.png);
-    }
-    chartFiles = charts;
-  }
   // The reports list interrupted runs with the failed ones: either way their seeds are missing.
   const missing = [...sortedFailures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
-  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
-  writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
+  const outputs = await writeOutputs(outDir, config, registries, [...runs].sort(byRunOrder), missing, options.charts !== false);
   complete = interrupted.length === 0;
   writeManifest();
-  return { outDir, summary, failures: sortedFailures, truncatedEpisodes, cutTrainingEpisodes, interrupted };
+  return { outDir, ...outputs, failures: sortedFailures, interrupted };
 }
 
-/** The live progress line of a run. */
-function progressText(progress: RunProgress): string {
-  if (progress.phase === 'eval') return `evaluating, ${progress.episodes}/${progress.of} episodes`;
-  const budget = progress.budgetSteps !== null ? `${progress.steps}/${progress.budgetSteps} steps` : `${progress.episodes}/${progress.budgetEpisodes} episodes`;
-  return `training, ${budget}`;
-}
-
-/** The learning curve: one line per checkpoint, then one line with the run's training totals. */
-function curveJsonl(curve: readonly Checkpoint[], totals: TrainingTotals | null): string {
-  let text = '';
-  for (const checkpoint of curve) text += `${JSON.stringify({ kind: 'checkpoint', ...checkpoint })}\n`;
-  if (totals) text += `${JSON.stringify({ kind: 'totals', ...totals })}\n`;
-  return text;
-}
-
-/** Per day: mean reward per user (0 for users who were gone) and the share of users active (who made a request that day). */
-function dailyOf(records: readonly EpisodeRecord[]): { reward: number[]; active: number[] } {
-  let days = 0; // a loop, not Math.max(...): a spread of 10^5 arguments overflows the stack
-  for (const record of records) days = Math.max(days, record.dailyReturn.length);
-  const reward = new Array<number>(days).fill(0);
-  const active = new Array<number>(days).fill(0);
-  for (const record of records) {
-    record.dailyReturn.forEach((value, day) => {
-      reward[day] += value;
-      if (record.dailySteps[day] > 0) active[day] += 1;
-    });
+/**
+ * Worker threads: the cores by default, never more (more threads than cores only share the same
+ * cores, slower and with more memory: each thread holds its runs' worlds), never more than the runs.
+ */
+export function threadCount(requested: number | undefined, runs: number, progress?: Progress): number {
+  const cores = availableParallelism();
+  if (requested !== undefined && requested > cores) {
+    progress?.line(`warning: ${requested} threads asked for, but this machine has ${cores} cores; using ${cores} (more threads than cores only slow runs down and use more memory)`);
   }
-  return { reward: reward.map((sum) => sum / records.length), active: active.map((count) => count / records.length) };
+  return Math.max(1, Math.min(requested ?? cores, cores, runs));
 }
 
-/** The world's names for a run's record lines: its extra metrics and signals, and whether it has a clock. */
-type RecordNames = Pick<WorldSpec, 'episodeMetricNames' | 'signalNames' | 'clock'>;
 
-function episodeJsonl(records: readonly EpisodeRecord[], names: RecordNames): string {
-  const { episodeMetricNames: extraNames, signalNames, clock } = names;
-  let text = '';
-  for (const record of records) {
-    const signals: Record<string, number> = {};
-    signalNames.forEach((name, i) => {
-      signals[name] = record.signalTotals[i];
-    });
-    const line: Record<string, number | boolean | readonly number[] | Record<string, number>> = {
-      episode: record.episode,
-      return: record.return,
-      length: record.length,
-      clicks: record.clicks,
-      impressions: record.impressions,
-      signals,
-    };
-    extraNames.forEach((name, i) => {
-      line[name] = record.extra[i];
-    });
-    // Worlds with a clock: the reward and steps of each day of the episode, even a one-day one.
-    if (clock) {
-      line.dailyReturn = record.dailyReturn;
-      line.dailySteps = record.dailySteps;
-    }
-    if (record.truncated) line.truncated = true; // cut by evaluation.maxStepsPerEpisode
-    text += `${JSON.stringify(line)}\n`;
-  }
-  return text;
-}

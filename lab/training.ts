@@ -11,6 +11,8 @@ import type { Env } from '../sim/env.ts';
 import { Rng, type SeedKey } from '../sim/rng.ts';
 import { findKind, type ExperimentConfig, type Registries } from './config.ts';
 import { evaluate, train, type EpisodeRecord } from './loop.ts';
+import { readSavedState } from './saved-agents.ts';
+import type { AgentState } from '../agents/state.ts';
 
 /** The metrics every world reports, before the world's own episode metrics. */
 export const CORE_METRICS = ['return', 'episodeLength', 'clicks'] as const;
@@ -54,6 +56,8 @@ export interface RunResult {
   /** Learning curve (learners with a training block), or a single checkpoint for a fixed policy; null without training. */
   readonly curve: Checkpoint[] | null;
   readonly totals: TrainingTotals | null;
+  /** What the learning agent learned, as evaluated (Agent.save), for the run's .agent.json; null for fixed policies. */
+  readonly state: AgentState | null;
 }
 
 /** What a run reports while it goes: training steps, then evaluation episodes. */
@@ -77,17 +81,29 @@ export function episodeMeans(records: readonly EpisodeRecord[], metrics: readonl
   return means;
 }
 
-/** Builds the run's decider for `env`: a fixed policy (which may read env's truth, if an oracle) or a learning agent. */
-function createAgent(config: ExperimentConfig, agentIndex: number, seed: SeedKey, registries: Registries, env: Env, maxRows: number): Agent {
+/** Builds the run's decider for `env` (a learning agent loads its `init` state): a fixed policy (which may read env's truth, if an oracle) or a learning agent. */
+export function createAgent(config: ExperimentConfig, agentIndex: number, seed: SeedKey, registries: Registries, env: Env, maxRows: number): Agent {
   const agent = config.agents[agentIndex];
   const found = findKind(registries, agent.kind);
   if (!found) throw new Error(`unknown kind "${agent.kind}"`);
   if (!found.learns) return policyAgent(found.definition.create(agent.params, { spec: env.spec, env }));
-  return found.definition.create(agent.params, {
+  const created = found.definition.create(agent.params, {
     spec: { ...env.spec, batchSize: maxRows },
     seed,
     streams: { init: Rng.derive(seed, agent.streamKey, 'init'), update: Rng.derive(seed, agent.streamKey, 'update') },
   });
+  if (agent.init) {
+    const file = agent.init.files[String(seed.run)];
+    const where = `agent ${agent.name}: init ${agent.init.from} (agent ${agent.init.agent}, seed ${seed.run})`;
+    if (!created.load) throw new Error(`${where}: agents of kind "${agent.kind}" cannot load a saved state`);
+    try {
+      created.load(readSavedState(file));
+    } catch (error) {
+      created.dispose?.();
+      throw new Error(`${where}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  return created;
 }
 
 /** Runs (agent, seed): training with checkpoints if the agent learns, then the final evaluation. */
@@ -105,10 +121,29 @@ export function runAgentSeed(
   const evalBatch = Math.min(config.evaluation.batchSize, config.evaluation.episodes);
   const evalEnv = world.create(config.world.params, { seed: seedKey, batchSize: evalBatch });
   const metrics = [...CORE_METRICS, ...evalEnv.spec.episodeMetricNames];
-  const maxSteps = config.evaluation.maxStepsPerEpisode;
-  const streamKey = agentConfig.streamKey;
   const trainEnv = agentConfig.learns && training ? world.create(config.world.params, { seed: seedKey, batchSize: training.batchSize }) : null;
   const agent = createAgent(config, agentIndex, seedKey, registries, evalEnv, Math.max(evalBatch, training?.batchSize ?? 0));
+  try {
+    return trainAndEvaluate(config, agentIndex, seedKey, agent, evalEnv, trainEnv, metrics, report);
+  } finally {
+    agent.dispose?.();
+  }
+}
+
+/** runAgentSeed's work once the agent and worlds are made. */
+function trainAndEvaluate(
+  config: ExperimentConfig,
+  agentIndex: number,
+  seedKey: SeedKey,
+  agent: Agent,
+  evalEnv: Env,
+  trainEnv: Env | null,
+  metrics: readonly string[],
+  report?: (progress: RunProgress) => void,
+): RunResult {
+  const streamKey = config.agents[agentIndex].streamKey;
+  const training = config.training;
+  const maxSteps = config.evaluation.maxStepsPerEpisode;
 
   const checkpointMetrics = (): Record<string, number> => {
     return episodeMeans(evaluate(evalEnv, agent, { episodes: training!.evalEpisodes, seed: seedKey, streamKey, maxStepsPerEpisode: maxSteps }), metrics);
@@ -203,5 +238,7 @@ export function runAgentSeed(
     maxStepsPerEpisode: maxSteps,
     onEpisode: report ? () => void (++done % every === 0 && report({ phase: 'eval', episodes: done, of: total })) : undefined,
   });
-  return { episodes, curve, totals };
+  // Saved after the evaluation, so the state is exactly the one evaluated.
+  const state = config.agents[agentIndex].learns ? (agent.save?.() ?? null) : null;
+  return { episodes, curve, totals, state };
 }

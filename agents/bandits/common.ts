@@ -4,6 +4,7 @@ import type { Observation, WorldSpec } from '../../sim/env.ts';
 import type { Rng } from '../../sim/rng.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import type { Action, Mode, Transition } from '../agent.ts';
+import type { AgentState, StateReader } from '../state.ts';
 
 /**
  * K: the probability that each slot is examined, as the world's declared choice model says
@@ -121,6 +122,17 @@ export class ArmStats {
       this.clicks[arm] += click;
       this.totalPulls += weight;
     });
+  }
+
+  /** The statistics as saved state (agents/state.ts). */
+  save(): AgentState {
+    return { pulls: Float64Array.from(this.pulls), clicks: Float64Array.from(this.clicks), totalPulls: this.totalPulls };
+  }
+
+  load(saved: StateReader): void {
+    saved.array('pulls', this.pulls);
+    saved.array('clicks', this.clicks);
+    this.totalPulls = saved.number('totalPulls');
   }
 
   /** The estimate (clicks + 1) / (pulls + 2): Laplace's rule, 1/2 for an arm never seen. */

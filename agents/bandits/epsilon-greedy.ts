@@ -5,6 +5,7 @@
 import { EpsilonSlates } from '../exploration.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
+import { StateReader } from '../state.ts';
 import { ArmStats, needsArms, rowsOf, scoreCandidates } from './common.ts';
 
 export const epsilonGreedy = defineAgent({
@@ -44,6 +45,13 @@ export const epsilonGreedy = defineAgent({
       },
       update() {
         return { epsilon: epsilonNow() };
+      },
+      // The training steps taken set where the decaying epsilon stands, should training go on.
+      save: () => ({ ...stats.save(), trainingSteps }),
+      load(state) {
+        const saved = new StateReader(state, 'epsilon-greedy bandit');
+        stats.load(saved);
+        trainingSteps = saved.number('trainingSteps');
       },
     };
   },

@@ -9,6 +9,7 @@ import { topKByScore } from '../../policies/slate.ts';
 import type { Observation } from '../../sim/env.ts';
 import type { Rng } from '../../sim/rng.ts';
 import { defineAgent } from '../agent.ts';
+import { StateReader } from '../state.ts';
 import { DrawPerArm, rowsOf, SampledPropensities } from './common.ts';
 import { featureCount, HybridLinearModel, linearParams, solveUpper } from './linear.ts';
 
@@ -75,6 +76,10 @@ export const linTs = defineAgent({
       },
       observe(transition) {
         model.observe(transition);
+      },
+      save: () => model.save(),
+      load(state) {
+        model.load(new StateReader(state, 'linear Thompson model'));
       },
       update() {
         model.refresh();

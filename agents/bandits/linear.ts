@@ -14,6 +14,7 @@
 // beta-hat are then fixed while the next round acts (rounds are synchronous, agents/agent.ts).
 import type { Observation, WorldSpec } from '../../sim/env.ts';
 import type { Transition } from '../agent.ts';
+import type { AgentState, StateReader } from '../state.ts';
 import { examinationWeights } from './common.ts';
 
 export const FEATURE_MAPS = ['outer', 'product', 'item'] as const;
@@ -277,6 +278,20 @@ export class HybridLinearModel {
     }
     armA[arm] = newA;
     armb[arm] = newb;
+  }
+
+  /** The sufficient statistics (A0, b0 and the arms' A_a, B_a, b_a) as saved state; the rest follows from them (refresh). */
+  save(): AgentState {
+    return { a0: Float64Array.from(this.a0), b0: Float64Array.from(this.b0), armA: Float64Array.from(this.armA), armB: Float64Array.from(this.armB), armb: Float64Array.from(this.armb) };
+  }
+
+  load(saved: StateReader): void {
+    saved.array('a0', this.a0);
+    saved.array('b0', this.b0);
+    saved.array('armA', this.armA);
+    saved.array('armB', this.armB);
+    saved.array('armb', this.armb);
+    this.refresh();
   }
 
   /**

@@ -4,6 +4,7 @@
 // agents/bandits/linear.ts. Evaluation ranks by the mean alone. Deterministic: propensities are 1.
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
+import { StateReader } from '../state.ts';
 import { forEachPlayed, RoundMean, rowsOf } from './common.ts';
 import { featureCount, HybridLinearModel, linearParams } from './linear.ts';
 
@@ -39,6 +40,10 @@ export const linucb = defineAgent({
       },
       observe(transition) {
         model.observe(transition);
+      },
+      save: () => model.save(),
+      load(state) {
+        model.load(new StateReader(state, 'LinUCB model'));
       },
       update() {
         model.refresh();

@@ -6,6 +6,7 @@
 // posterior mean, without sampling.
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
+import { StateReader } from '../state.ts';
 import type { Observation } from '../../sim/env.ts';
 import type { Rng } from '../../sim/rng.ts';
 import { ArmStats, DrawPerArm, forEachPlayed, needsArms, RoundMean, rowsOf, SampledPropensities, sampleBeta, scoreCandidates } from './common.ts';
@@ -63,6 +64,10 @@ export const thompson = defineAgent({
       },
       observe(transition) {
         stats.observe(transition);
+      },
+      save: () => stats.save(),
+      load(state) {
+        stats.load(new StateReader(state, 'Thompson bandit'));
       },
       update() {
         return { posteriorSd: posteriorSd.take() };

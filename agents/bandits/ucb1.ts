@@ -5,6 +5,7 @@
 // Arms never shown rank first. Evaluation ranks by the mean alone.
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
+import { StateReader } from '../state.ts';
 import { ArmStats, forEachPlayed, needsArms, RoundMean, scoreCandidates } from './common.ts';
 
 export const ucb1 = defineAgent({
@@ -37,6 +38,10 @@ export const ucb1 = defineAgent({
       },
       observe(transition) {
         stats.observe(transition);
+      },
+      save: () => stats.save(),
+      load(state) {
+        stats.load(new StateReader(state, 'UCB1 bandit'));
       },
       update() {
         return { bonus: bonus.take() };

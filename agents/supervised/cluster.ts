@@ -7,6 +7,7 @@
 import { EpsilonSlates } from '../exploration.ts';
 import type { Observation } from '../../sim/env.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
+import { StateReader } from '../state.ts';
 import { examinationWeights, needsArms, rowsOf } from '../bandits/common.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import { kmeans, nearestCentre } from './kmeans.ts';
@@ -25,6 +26,7 @@ export const clusterBandit = defineAgent({
     priorWeight: { type: 'number', default: 2, min: 0, doc: 'an arm\'s estimate shrinks to the overall click rate with the weight of this many pulls' },
   },
   unsupported: (spec) => needsArms(spec),
+  updateEvery: (hp) => hp.reclusterEvery,
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k, batchSize: b, userFeatureDim: u, armCount: arms, clickSignal } = spec;
     const signalCount = spec.signalNames.length;
@@ -119,6 +121,17 @@ export const clusterBandit = defineAgent({
           recluster();
         }
         return Number.isNaN(inertia) ? { epsilon: hp.epsilon } : { epsilon: hp.epsilon, inertia };
+      },
+      // The clusters and their arm statistics; the users and impressions kept to re-cluster are training buffers.
+      save: () => ({ centres: centres ? Float64Array.from(centres) : null, inertia, pulls: Float64Array.from(pulls), clicks: Float64Array.from(clicks), totalPulls, totalClicks }),
+      load(state) {
+        const saved = new StateReader(state, 'cluster bandit');
+        centres = saved.optional('centres') === null ? null : Float64Array.from(saved.arrayOf('centres', hp.clusters * u));
+        inertia = saved.number('inertia');
+        saved.array('pulls', pulls);
+        saved.array('clicks', clicks);
+        totalPulls = saved.number('totalPulls');
+        totalClicks = saved.number('totalClicks');
       },
     };
   },

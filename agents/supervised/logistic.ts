@@ -4,6 +4,7 @@
 // refitted on it periodically by mini-batch Adam with an L2 penalty, warm-started from the last fit.
 import type { Rng } from '../../sim/rng.ts';
 import type { SignalLog } from './signal-log.ts';
+import type { AgentState, StateReader } from '../state.ts';
 
 export interface FitOptions {
   readonly epochs: number;
@@ -26,6 +27,18 @@ export class LogisticModel {
     this.m = new Float64Array(width);
     this.v = new Float64Array(width);
     this.gradient = new Float64Array(width);
+  }
+
+  /** The weights and Adam's moments as saved state (a warm start survives a save and load). */
+  save(): AgentState {
+    return { weights: Float64Array.from(this.weights), adamM: Float64Array.from(this.m), adamV: Float64Array.from(this.v), adamSteps: this.t };
+  }
+
+  load(saved: StateReader): void {
+    saved.array('weights', this.weights);
+    saved.array('adamM', this.m);
+    saved.array('adamV', this.v);
+    this.t = saved.number('adamSteps');
   }
 
   /** P(label = 1) for the features at x[offset .. offset + F). */

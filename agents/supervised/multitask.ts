@@ -10,6 +10,7 @@ import type { Rng } from '../../sim/rng.ts';
 import { Mlp } from '../nets/dense.ts';
 import { tfjs } from '../nets/tf.ts';
 import type { Head, SignalLog } from './signal-log.ts';
+import { StateMismatch, type AgentState, type StateReader } from '../state.ts';
 
 export interface MultiTaskOptions {
   readonly hidden: readonly number[];
@@ -159,6 +160,39 @@ export class MultiTaskNet {
     });
     out.set(values.dataSync().subarray(0, count * h));
     values.dispose();
+  }
+
+  /**
+   * The weights (layer by layer, w then b) and the input standardisation as saved state (null
+   * before the first fit). Adam's moments are not saved: a fit after a load starts them afresh.
+   */
+  save(): AgentState {
+    return {
+      heads: this.heads.map((head) => head.signal),
+      sizes: [...this.net.sizes],
+      weights: this.net.weights().map((values) => Float32Array.from(values)),
+      shift: this.shift ? Float32Array.from(this.shift.dataSync()) : null,
+      scale: this.scale ? Float32Array.from(this.scale.dataSync()) : null,
+    };
+  }
+
+  load(saved: StateReader): void {
+    const tf = tfjs();
+    saved.expect('heads', this.heads.map((head) => head.signal), 'heads (signals predicted)');
+    saved.expect('sizes', [...this.net.sizes], 'layer sizes (inputs, hidden..., heads)');
+    const weights = saved.optional('weights');
+    const variables = this.net.variables();
+    if (!Array.isArray(weights) || weights.length !== variables.length) throw new StateMismatch(`the saved network has no weights for its ${variables.length} variables`);
+    variables.forEach((variable, i) => {
+      const values = weights[i];
+      if (!(values instanceof Float32Array) || values.length !== variable.size) throw new StateMismatch(`the saved network's variable ${i} does not have ${variable.size} values`);
+      variable.assign(tf.tensor(values, variable.shape));
+    });
+    this.shift?.dispose();
+    this.scale?.dispose();
+    const standardised = saved.optional('shift') !== null;
+    this.shift = standardised ? tf.tensor1d(Float32Array.from(saved.arrayOf('shift', this.width))) : null;
+    this.scale = standardised ? tf.tensor1d(Float32Array.from(saved.arrayOf('scale', this.width))) : null;
   }
 
   dispose(): void {

@@ -10,6 +10,7 @@
 import { EpsilonSlates } from '../exploration.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
+import { StateReader } from '../state.ts';
 import { rowsOf } from '../bandits/common.ts';
 import { CandidateFeatures, logImpressions } from './features.ts';
 import { LogisticModel } from './logistic.ts';
@@ -29,6 +30,7 @@ export const pctr = defineAgent({
     fitBatch: { type: 'int', default: 256, min: 1, max: 1_000_000, doc: 'impressions per Adam step' },
     logSize: { type: 'int', default: 100_000, min: 1, max: 10_000_000, doc: 'impressions the log holds; beyond, the oldest are overwritten' },
   },
+  updateEvery: (hp) => hp.retrainEvery,
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k, batchSize: b } = spec;
     const features = new CandidateFeatures(spec);
@@ -66,6 +68,13 @@ export const pctr = defineAgent({
         }
         // The log-loss of the last refit (on the log as it was): absent before the first one.
         return Number.isNaN(lastLoss) ? { epsilon: hp.epsilon, logged: log.size } : { epsilon: hp.epsilon, logLoss: lastLoss, logged: log.size };
+      },
+      // The model only: the log is a training buffer (agents/agent.ts save).
+      save: () => ({ features: features.names, ...model.save() }),
+      load(state) {
+        const saved = new StateReader(state, 'pctr model');
+        saved.expect('features', features.names, 'features');
+        model.load(saved);
       },
     };
   },

@@ -6,6 +6,7 @@
 // exact propensities) fills a log of impressions, on which the network is refitted periodically.
 import { EpsilonSlates } from '../exploration.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
+import { StateReader } from '../state.ts';
 import { rowsOf } from '../bandits/common.ts';
 import { CandidateFeatures, logImpressions } from './features.ts';
 import { MultiTaskNet } from './multitask.ts';
@@ -41,6 +42,19 @@ export const ranker = defineAgent({
       },
     },
   },
+  // Networks cannot be built before their backend is loaded, so the memory check (lab/plan.ts)
+  // takes this count: the log, the batch's features and predictions, and the network with Adam's two
+  // moments (float32, three copies of every weight).
+  memory: (hp, spec) => {
+    const f = new CandidateFeatures(spec).size;
+    const h = headsOf(spec).length;
+    const rows = spec.batchSize * spec.numCandidates;
+    const sizes = [f, hp.hidden, Math.max(1, hp.hidden >> 1), h];
+    let weights = 0;
+    for (let i = 1; i < sizes.length; i++) weights += sizes[i - 1] * sizes[i] + sizes[i];
+    return hp.logSize * (f + h) * 4 + rows * (f * 12 + h * 4 + 8) + weights * 4 * 3 + hp.fitBatch * (f + h) * 4 * 4;
+  },
+  updateEvery: (hp) => hp.retrainEvery,
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k, batchSize: b } = spec;
     const features = new CandidateFeatures(spec);
@@ -121,6 +135,17 @@ export const ranker = defineAgent({
           fitted = true;
         }
         return Number.isNaN(lastLoss) ? { epsilon: hp.epsilon, logged: log.size } : { epsilon: hp.epsilon, loss: lastLoss, logged: log.size };
+      },
+      // The network only: the log is a training buffer (agents/agent.ts save).
+      save: () => ({ features: features.names, fitted, ...net.save() }),
+      load(state) {
+        const saved = new StateReader(state, 'ranker');
+        saved.expect('features', features.names, 'features');
+        net.load(saved);
+        fitted = saved.boolean('fitted');
+      },
+      dispose() {
+        net.dispose();
       },
     };
   },

@@ -18,6 +18,13 @@ describe('compareTrees (bench --against)', () => {
     expect(c.ratioQuartiles[1]).toBeGreaterThanOrEqual(c.ratio);
   });
 
+  it('chooses the network backend itself for a case with networks (the CLI loads nothing before it)', async () => {
+    // Nothing in this file has loaded TensorFlow.js: compareTrees must, for both trees.
+    const c = await compareTrees(root, 'feed/ranker:train', { pairs: 2, windowMs: 5, batchSize: 8 });
+    expect(c.thisTree).toBeGreaterThan(0);
+    expect(c.otherTree).toBeGreaterThan(0);
+  });
+
   it('names the case it cannot find in the other tree', async () => {
     await expect(compareTrees(root, 'feed/nonexistent', { pairs: 2, windowMs: 5 })).rejects.toThrow(/has no benchmark feed\/nonexistent/);
   });

@@ -129,7 +129,7 @@ describe('slatelab usage errors', () => {
   it('answers an unknown command with one line and exit 2', () => {
     const { code, stderr } = slatelab('frobnicate');
     expect(code).toBe(2);
-    expect(stderr).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench, calibrate (slatelab --help shows them)\n');
+    expect(stderr).toBe('slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate (slatelab --help shows them)\n');
   });
 
   it('shows the help for --help and -h, exit 0', () => {

@@ -120,11 +120,11 @@ describe('option values, as typed', () => {
       expect(await main(argv, io, registries)).toBe(2);
       return io.err.at(-1);
     };
-    expect(await last(['frobnicate'])).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench, calibrate (slatelab --help shows them)\n');
+    expect(await last(['frobnicate'])).toBe('slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate (slatelab --help shows them)\n');
     expect(await last(['run'])).toBe('slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n');
     expect(await last(['run', file, '--sedes', '2'])).toBe('slatelab: unknown option --sedes; slatelab run --help lists the options\n');
     expect(await last(['--sedes', '2', 'run', file])).toBe('slatelab: unknown option --sedes; slatelab run --help lists the options\n');
-    expect(await last(['--verbose', 'frobnicate'])).toBe('slatelab: unknown command "frobnicate"; commands: run, list, bench, calibrate (slatelab --help shows them)\n');
+    expect(await last(['--verbose', 'frobnicate'])).toBe('slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate (slatelab --help shows them)\n');
     expect(await last(['--verbose', 'run'])).toBe('slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n');
     expect(await last(['list', '-xy'])).toBe('slatelab: unknown option -x, -y; slatelab list --help lists the options\n');
     expect(await last(['list', '--no-foo'])).toBe('slatelab: unknown option --no-foo; slatelab list --help lists the options\n');

@@ -373,7 +373,7 @@ describe('config: the training block', () => {
   const base = { world: banditWorld, agents: [{ name: 'l', kind: 'linucb' }] };
 
   it('asks for a training block when an agent learns', () => {
-    expect(issues(base)).toEqual(['c.yaml: agents[0].kind: agent "linucb" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields)']);
+    expect(issues(base)).toEqual(['c.yaml: agents[0].kind: agent "linucb" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields), or start it from a saved agent with init:']);
   });
 
   it('needs exactly one budget, and evalEvery with an episodes budget', () => {

@@ -1,0 +1,67 @@
+// The library: what `import { ... } from 'slatelab'` gives (package.json `exports`, built into
+// dist/ by `npm run build`, which `npm ci` runs). The worlds, policies and agents by name, the
+// contracts to write new ones, configs validated as the CLI validates them, the experiment runner
+// (the `slatelab run` machinery: seeds, worker threads, result files) and the one loop underneath.
+// Everything else is internal and may change.
+
+// Worlds: the registry of presets and the contract of a world.
+export { worlds, defaultWorld } from './sim/presets/index.ts';
+export { defineWorld, type WorldDefinition, type WorldOptions } from './sim/world.ts';
+export type { Env, GroundTruth, Observation, Observability, SlateDecider, StepResult, WorldSpec } from './sim/env.ts';
+export { defaultParams, resolveParams, type ParamIssue, type ParamSpec, type ParamSpecs, type ParamValues } from './sim/params.ts';
+export { Rng, type SeedKey, type UniformSource } from './sim/rng.ts';
+
+// Fixed policies: the registry and the contract.
+export { policies } from './policies/index.ts';
+export { definePolicy, type Policy, type PolicyContext, type PolicyDefinition } from './policies/policy.ts';
+
+// Learning agents: the registry, the contract, and the network backend agents with `nets` need
+// (runExperiment loads it itself; call useBackend before evaluate/train on such an agent).
+export { agents } from './agents/index.ts';
+export {
+  allocateAction,
+  defineAgent,
+  type Action,
+  type Agent,
+  type AgentContext,
+  type AgentDefinition,
+  type AgentStreams,
+  type Mode,
+  type TrainingStats,
+  type Transition,
+} from './agents/agent.ts';
+export { policyAgent } from './agents/policy-agent.ts';
+export { activeBackend, BACKENDS, useBackend, type BackendInfo, type BackendName } from './agents/nets/backend.ts';
+
+// Experiment configs: a YAML/JSON file or a plain object, validated into a typed, defaulted config.
+export {
+  ConfigError,
+  defaultRegistries,
+  loadConfig,
+  validateConfig,
+  type AgentConfig,
+  type ConfigOverrides,
+  type ExperimentConfig,
+  type Registries,
+  type TrainingConfig,
+} from './lab/config.ts';
+
+// The runner: every (agent, seed) run of a config, on worker threads, into a results folder.
+export { CORE_METRICS, runExperiment, type ExperimentOutcome, type Progress, type RunExperimentOptions } from './lab/runner.ts';
+export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './lab/results.ts';
+
+// The loop under the runner: evaluate or train one agent in one world instance.
+export {
+  evaluate,
+  runEpisodes,
+  train,
+  type EpisodeRecord,
+  type RolloutTotals,
+  type RoundReport,
+  type RunEpisodesOptions,
+  type TrainOptions,
+} from './lab/loop.ts';
+export { episodeMeans } from './lab/training.ts';
+
+// Statistics over seeds.
+export { ci95, mean, pairedDifferences, sampleSd, summarize, type PairedSummary, type SeedSummary } from './eval/stats.ts';

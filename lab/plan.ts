@@ -1,0 +1,274 @@
+// Before anything runs: how much memory each run will hold, whether the runs that share the
+// machine fit its memory, and (for `slatelab run --dry-run`) how long they will take.
+//
+// Memory is measured, not guessed: a world and an agent are built at two batch sizes and the
+// typed arrays they allocate are counted (after a garbage collection), which gives a fixed part
+// (catalogs, logs of impressions, statistics) and a part per row, scaled to the config's batch
+// sizes. Agents with networks need their backend to be built, so they declare their memory
+// instead (AgentDefinition.memory). Episode records held until a run ends are counted per episode.
+// Time comes from a short timed sample of each agent: evaluation episodes and training steps.
+import { freemem, totalmem } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Env } from '../sim/env.ts';
+import { Rng } from '../sim/rng.ts';
+import { findKind, type ExperimentConfig, type Registries } from './config.ts';
+import { evaluate, train } from './loop.ts';
+import { clock } from './progress.ts';
+import { createAgent } from './training.ts';
+
+/** The default memory budget: this share of the machine's memory (or of the container's limit). */
+export const DEFAULT_MEMORY_SHARE = 0.7;
+/** A worker thread's own memory: V8, the modules, buffers (measured: 40-60 MB). */
+const THREAD_BYTES = 64e6;
+/** TensorFlow.js and its wasm backend in a thread that runs networks. */
+const NETWORK_RUNTIME_BYTES = 96e6;
+/** An episode's record in memory and its line of JSON while written: one day's worth, and per extra day. */
+const RECORD_BYTES = 600;
+const RECORD_DAY_BYTES = 48;
+
+/** A problem that stops the experiment before it starts (the CLI shows it with exit 2). */
+export class PlanError extends Error {}
+
+export interface RunMemory {
+  readonly agent: string;
+  readonly bytes: number;
+  /** What the bytes are, largest first: "world feed x 64 rows 2.1 MB", ... */
+  readonly parts: readonly { readonly what: string; readonly bytes: number }[];
+}
+
+let collect: (() => void) | null | undefined;
+/** A full garbage collection, so that allocation counts are not blurred by earlier garbage. */
+function gc(): void {
+  if (collect === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      collect = runInNewContext('gc') as () => void;
+    } catch {
+      collect = null;
+    }
+  }
+  collect?.();
+}
+
+/** Typed-array bytes that `make` allocates and keeps (what it returns is kept alive while counting). */
+function allocated(make: () => unknown): number {
+  gc();
+  const before = process.memoryUsage().arrayBuffers;
+  const made = make();
+  gc();
+  const bytes = process.memoryUsage().arrayBuffers - before;
+  void made;
+  return Math.max(0, bytes);
+}
+
+/** Bytes of something built at `rows` rows, from builds at 1 and 9 rows: fixed + per row x rows. */
+function scaled(build: (rows: number) => unknown, rows: number): number {
+  const one = allocated(() => build(1));
+  const nine = allocated(() => build(9));
+  const perRow = Math.max(0, (nine - one) / 8);
+  return Math.max(0, one - perRow) + perRow * rows;
+}
+
+/** Estimates the memory of one run of each agent (seed: the config's first). */
+export function estimateMemory(config: ExperimentConfig, registries: Registries): RunMemory[] {
+  const world = registries.worlds[config.world.preset];
+  const seed = { experiment: config.seed, run: config.seeds[0] };
+  const makeWorld = (rows: number): Env => world.create(config.world.params, { seed, batchSize: rows });
+  const evalBatch = Math.min(config.evaluation.batchSize, config.evaluation.episodes);
+  const training = config.training;
+  const evalWorld = scaled(makeWorld, evalBatch);
+  const probe = makeWorld(1);
+  const days = probe.spec.clock ? 31 : 1;
+  const records = config.evaluation.episodes * (RECORD_BYTES + RECORD_DAY_BYTES * days);
+  let trainWorld: number | undefined;
+  return config.agents.map((agent) => {
+    const found = findKind(registries, agent.kind)!;
+    const parts: { what: string; bytes: number }[] = [
+      { what: `world ${config.world.preset} x ${evalBatch} evaluation rows`, bytes: evalWorld },
+      { what: `${config.evaluation.episodes} episode records`, bytes: records },
+      { what: 'the thread', bytes: THREAD_BYTES },
+    ];
+    if (found.learns && training) {
+      trainWorld ??= scaled(makeWorld, training.batchSize);
+      parts.push({ what: `world ${config.world.preset} x ${training.batchSize} training rows`, bytes: trainWorld });
+      const rows = Math.max(evalBatch, training.batchSize);
+      const definition = found.definition;
+      if (definition.memory) {
+        parts.push({ what: `agent ${agent.kind}`, bytes: definition.memory(agent.params, { ...probe.spec, batchSize: rows }) });
+      } else {
+        const make = (batch: number) => definition.create(agent.params, { spec: { ...probe.spec, batchSize: batch }, seed, streams: { init: new Rng('plan/init'), update: new Rng('plan/update') } });
+        parts.push({ what: `agent ${agent.kind}`, bytes: scaled(make, rows) });
+      }
+      if (definition.nets) parts.push({ what: 'TensorFlow.js', bytes: NETWORK_RUNTIME_BYTES });
+    }
+    parts.sort((a, b) => b.bytes - a.bytes);
+    return { agent: agent.name, bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts };
+  });
+}
+
+/** The memory budget: `maxMemory` bytes if given, else DEFAULT_MEMORY_SHARE of the machine's (or container's) memory. */
+export function memoryBudget(maxMemory?: number): { bytes: number; why: string } {
+  if (maxMemory !== undefined) return { bytes: maxMemory, why: '--max-memory' };
+  const limit = process.constrainedMemory?.() ?? 0;
+  const machine = limit > 0 && limit < totalmem() ? limit : totalmem();
+  return { bytes: DEFAULT_MEMORY_SHARE * machine, why: `${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's ${formatBytes(machine)}; ${formatBytes(freemem())} free now` };
+}
+
+/** The most memory the runs hold at once: the `threads` largest runs side by side. */
+export function peakMemory(runs: readonly RunMemory[], threads: number): number {
+  const sizes = runs.map((run) => run.bytes).sort((a, b) => b - a);
+  return sizes.slice(0, threads).reduce((sum, bytes) => sum + bytes, 0);
+}
+
+/** Throws PlanError, one line with the estimate and the fix, when the runs would not fit the budget. */
+export function checkMemory(runs: readonly RunMemory[], threads: number, maxMemory?: number): void {
+  const peak = peakMemory(runs, threads);
+  const budget = memoryBudget(maxMemory);
+  if (peak <= budget.bytes) return;
+  const largest = [...runs].sort((a, b) => b.bytes - a.bytes)[0];
+  const biggestPart = largest.parts[0];
+  const threadsText = threads > 1 ? `${threads} runs at once; ` : '';
+  throw new PlanError(
+    `the runs need about ${formatBytes(peak)} of memory (${threadsText}the largest, ${largest.agent}, about ${formatBytes(largest.bytes)}, most of it ${biggestPart.what}: ${formatBytes(biggestPart.bytes)}), ` +
+      `more than the budget of ${formatBytes(budget.bytes)} (${budget.why}); ` +
+      `lower evaluation.batchSize or training.batchSize (users stepped together), or the world's size, ${threads > 1 ? 'run fewer at once (--threads 1), ' : ''}or raise the budget (--max-memory ${formatBytes(Math.ceil(peak / 1e9) * 1e9)})`,
+  );
+}
+
+/** "12G", "800M", "1.5GB", "2e9": bytes; null when not a size. */
+export function parseBytes(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(text);
+  if (!match) return null;
+  const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 }[match[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const bytes = Number(match[1]) * scale;
+  return bytes > 0 && Number.isFinite(bytes) ? bytes : null;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toPrecision(3)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toPrecision(3)} MB`;
+  return `${Math.max(0, Math.round(bytes / 1e3))} kB`;
+}
+
+/** Seconds one run of each agent is estimated to take, from a short timed sample of it. */
+export interface RunTime {
+  readonly agent: string;
+  readonly seconds: number;
+  /** How it was measured, e.g. "12.4 us/training step, 3.1 ms/episode". */
+  readonly how: string;
+}
+
+/** Wall time of a sample: seconds. Only the dry run reads the clock, and its figures enter no result. */
+function timed(work: () => void): number {
+  const start = performance.now();
+  work();
+  return (performance.now() - start) / 1000;
+}
+
+/**
+ * Times each agent on the first seed: training steps (two equal segments, at least half of
+ * `sampleSeconds` and one period of the agent's refits, AgentDefinition.updateEvery), then
+ * evaluation episodes (doubling batches until `sampleSeconds` / 2 or all of them), and scales up:
+ * the training budget at the sampled cost per step (growing with the steps when the second segment
+ * took clearly longer: refits over a growing log), plus (checkpoints x evalEpisodes + episodes) x
+ * time per episode. Rough: a log that stops growing at its capacity makes the estimate high.
+ */
+export function estimateTime(config: ExperimentConfig, registries: Registries, sampleSeconds = 1): RunTime[] {
+  const world = registries.worlds[config.world.preset];
+  const seed = { experiment: config.seed, run: config.seeds[0] };
+  const training = config.training;
+  const evalBatch = Math.min(config.evaluation.batchSize, config.evaluation.episodes);
+  const maxSteps = config.evaluation.maxStepsPerEpisode;
+  return config.agents.map((agent, index) => {
+    const evalEnv = world.create(config.world.params, { seed, batchSize: evalBatch });
+    const trainEnv = agent.learns && training ? world.create(config.world.params, { seed, batchSize: training.batchSize }) : null;
+    const decider = createAgent(config, index, seed, registries, evalEnv, Math.max(evalBatch, training?.batchSize ?? 0));
+    try {
+      // Training: two equal segments of steps, the first long enough to take half the sample's
+      // time and to include the agent's periodic refit; a second that takes clearly longer means
+      // refits that grow with the data (cost per step a + b s), else a constant cost per step.
+      let trainingSteps = 0;
+      let trainSeconds = 0;
+      let perStep = 0;
+      if (trainEnv && training) {
+        const every = (findKind(registries, agent.kind)!.definition as { updateEvery?: (values: unknown) => number }).updateEvery?.(agent.params) ?? 0;
+        const stepBudget = training.steps ?? Infinity;
+        const episodeBudget = training.episodes ?? Infinity;
+        const segment = (steps: number) => {
+          let result = { steps: 0, episodes: 0 };
+          const seconds = timed(() => {
+            result = train(trainEnv, decider, { seed, streamKey: agent.streamKey, steps, episodes: episodeBudget, maxStepsPerEpisode: maxSteps });
+          });
+          return { seconds, ...result };
+        };
+        let first = { seconds: 0, steps: 0, episodes: 0 };
+        for (let chunk = training.batchSize; first.steps < stepBudget / 2 && (first.seconds < sampleSeconds / 2 || first.steps <= every); chunk *= 2) {
+          const more = segment(Math.min(chunk, Math.ceil(stepBudget / 2) - first.steps));
+          if (more.steps === 0) break;
+          first = { seconds: first.seconds + more.seconds, steps: first.steps + more.steps, episodes: first.episodes + more.episodes };
+        }
+        const second = first.steps > 0 && 2 * first.steps < stepBudget ? segment(first.steps) : null;
+        const sampledSteps = first.steps + (second?.steps ?? 0);
+        const sampledEpisodes = first.episodes + (second?.episodes ?? 0);
+        // An episodes budget: the sample's steps per episode (a sample without a whole episode counts what it took).
+        trainingSteps = training.steps ?? (sampledEpisodes > 0 ? (sampledSteps / sampledEpisodes) * training.episodes! : sampledSteps);
+        const sampledSeconds = first.seconds + (second?.seconds ?? 0);
+        perStep = sampledSteps > 0 ? sampledSeconds / sampledSteps : 0;
+        trainSeconds = perStep * trainingSteps;
+        if (second && second.seconds > 1.2 * first.seconds) {
+          // t1 = a S + b S^2 / 2 and t2 = a S + 3 b S^2 / 2 for segments of S steps.
+          const s1 = first.steps;
+          const b = (second.seconds - first.seconds) / (s1 * s1);
+          const a = Math.max(0, (first.seconds - (b * s1 * s1) / 2) / s1);
+          trainSeconds = a * trainingSteps + (b * trainingSteps * trainingSteps) / 2;
+        }
+      }
+      // Evaluation: doubling batches of episodes until half the sample's time is spent (or all of them).
+      let sampled = 0;
+      let spent = 0;
+      while ((spent < sampleSeconds / 2 || sampled === 0) && sampled < config.evaluation.episodes) {
+        const episodes = Math.min(config.evaluation.episodes, Math.max(evalBatch, sampled * 2));
+        spent = timed(() => void evaluate(evalEnv, decider, { episodes, seed, streamKey: agent.streamKey, maxStepsPerEpisode: maxSteps }));
+        sampled = episodes;
+      }
+      const perEpisode = spent / sampled;
+      const checkpoints = !training ? 0 : trainEnv ? Math.ceil(trainingSteps / training.evalEvery) + 1 : 1;
+      const seconds = trainSeconds + perEpisode * (config.evaluation.episodes + checkpoints * (training?.evalEpisodes ?? 0));
+      const how = `${trainEnv ? `${(perStep * 1e6).toPrecision(3)} us/training step, ` : ''}${(perEpisode * 1e3).toPrecision(3)} ms/evaluation episode`;
+      return { agent: agent.name, seconds, how };
+    } finally {
+      decider.dispose?.();
+    }
+  });
+}
+
+/** Wall time of the experiment: every seed of every agent, on `threads` threads (longest runs first). */
+export function experimentSeconds(times: readonly RunTime[], seeds: number, threads: number): number {
+  const runs = times.flatMap((time) => Array.from({ length: seeds }, () => time.seconds)).sort((a, b) => b - a);
+  const load = new Array<number>(Math.max(1, threads)).fill(0);
+  for (const seconds of runs) {
+    const least = load.indexOf(Math.min(...load));
+    load[least] += seconds;
+  }
+  return Math.max(...load);
+}
+
+/** The dry run's table: per agent, runs, memory per run and time per run; then the totals. */
+export function planText(config: ExperimentConfig, memory: readonly RunMemory[], times: readonly RunTime[], threads: number, maxMemory?: number): string {
+  const rows = [['agent', 'kind', 'runs', 'memory per run', 'time per run', 'measured']];
+  config.agents.forEach((agent, i) => {
+    rows.push([agent.name, agent.kind, String(config.seeds.length), formatBytes(memory[i].bytes), clock(times[i].seconds), times[i].how]);
+  });
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const table = rows.map((row) => row.map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+  const peak = peakMemory(memory, threads);
+  const budget = memoryBudget(maxMemory);
+  return [
+    table,
+    '',
+    `${config.agents.length * config.seeds.length} runs on ${threads} thread${threads === 1 ? '' : 's'}: about ${clock(experimentSeconds(times, config.seeds.length, threads))} in all (rough: from a short sample of each agent on seed ${config.seeds[0]})`,
+    `memory: about ${formatBytes(peak)} at once, of a budget of ${formatBytes(budget.bytes)} (${budget.why})${peak > budget.bytes ? ': TOO MUCH, the run would be refused' : ''}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,130 @@
+// The summary, charts and reports of an experiment, built from the record files of its finished
+// runs (lab/run-files.ts), never from memory: `slatelab run` at the end, `slatelab resume` after
+// finishing the missing runs and `slatelab report` on its own all call this, so they write the
+// same bytes from the same records.
+import { join } from 'node:path';
+import { experimentCharts } from './charts.ts';
+import type { ExperimentConfig, Registries } from './config.ts';
+import { trainingSpecs } from './learning-charts.ts';
+import type { EpisodeRecord } from './loop.ts';
+import { reportHtml } from './report.ts';
+import {
+  buildSummary,
+  chartData,
+  dailySeries,
+  reportMarkdown,
+  summaryCsv,
+  trainingSummary,
+  writeBinaryAtomic,
+  writeFileAtomic,
+  writeJsonAtomic,
+  type FailureRecord,
+  type RunDaily,
+  type RunMeans,
+  type RunTraining,
+  type Summary,
+} from './results.ts';
+import { readCurve, readEpisodeRecords } from './run-files.ts';
+import { CORE_METRICS, episodeMeans } from './training.ts';
+
+/** A finished run as the manifest lists it (paths relative to the experiment directory). */
+export interface RunEntry {
+  readonly agent: string;
+  readonly seed: number;
+  readonly file: string;
+  readonly curveFile?: string;
+  readonly agentFile?: string;
+  readonly episodes: number;
+  readonly truncatedEpisodes: number;
+}
+
+/** The metrics compared in charts (the rest are in the tables). */
+const CHARTED_METRICS = ['return', 'clicks', 'episodeLength'];
+
+export interface Outputs {
+  readonly summary: Summary;
+  /** Episodes cut short by evaluation.maxStepsPerEpisode, over all runs. */
+  readonly truncatedEpisodes: number;
+  /** Training episodes cut short by evaluation.maxStepsPerEpisode, over all runs. */
+  readonly cutTrainingEpisodes: number;
+}
+
+/** The world's metric names, and what they mean, for a config (a one-row instance names them). */
+export function worldMetrics(config: ExperimentConfig, registries: Registries) {
+  const world = registries.worlds[config.world.preset];
+  const probe = world.create(config.world.params, { seed: { experiment: config.seed, run: config.seeds[0] }, batchSize: 1 });
+  return { spec: probe.spec, metrics: [...CORE_METRICS, ...probe.spec.episodeMetricNames] };
+}
+
+/**
+ * Writes summary.json, summary.csv, the charts (unless `charts` is false) and report.md/html of
+ * the runs listed, reading their records from `outDir`. `missing` lists the runs that did not
+ * finish (failed or interrupted), for the reports.
+ */
+export async function writeOutputs(
+  outDir: string,
+  config: ExperimentConfig,
+  registries: Registries,
+  runs: readonly RunEntry[],
+  missing: readonly FailureRecord[],
+  charts = true,
+): Promise<Outputs> {
+  const { spec, metrics } = worldMetrics(config, registries);
+  const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
+  const runDaily: RunDaily = new Map(config.agents.map((agent) => [agent.name, new Map()]));
+  const runTraining: RunTraining = new Map(config.agents.map((agent) => [agent.name, new Map()]));
+  let truncatedEpisodes = 0;
+  let cutTrainingEpisodes = 0;
+  for (const run of runs) {
+    const records = readEpisodeRecords(join(outDir, run.file), spec);
+    runMeans.get(run.agent)!.set(run.seed, episodeMeans(records, metrics));
+    runDaily.get(run.agent)!.set(run.seed, dailyOf(records));
+    truncatedEpisodes += records.filter((record) => record.truncated).length;
+    if (run.curveFile) {
+      const training = readCurve(join(outDir, run.curveFile));
+      runTraining.get(run.agent)!.set(run.seed, training);
+      cutTrainingEpisodes += training.totals?.cutEpisodes ?? 0;
+    }
+  }
+  const evaluationOnly = config.agents.filter((agent) => registries.policies[agent.kind]?.evaluationOnly === true).map((agent) => agent.name);
+  const summary = buildSummary(
+    config,
+    metrics,
+    runMeans,
+    evaluationOnly,
+    dailySeries(config, runDaily),
+    truncatedEpisodes,
+    spec.metricDocs,
+    trainingSummary(config, metrics, runTraining),
+  );
+  writeJsonAtomic(join(outDir, 'summary.json'), summary);
+  writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
+  let chartFiles: { name: string; title: string; svg: string }[] = [];
+  if (charts && runs.length > 0) {
+    const agentsData = chartData(summary);
+    const made = await experimentCharts(agentsData, CHARTED_METRICS, trainingSpecs(summary.training, agentsData, spec.episodeMetricNames));
+    for (const chart of made) {
+      writeFileAtomic(join(outDir, 'charts', `${chart.name}.svg`), chart.svg);
+      writeBinaryAtomic(join(outDir, 'charts', `${chart.name}.png`), chart.png);
+    }
+    chartFiles = made;
+  }
+  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
+  writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
+  return { summary, truncatedEpisodes, cutTrainingEpisodes };
+}
+
+/** Per day: mean reward per user (0 for users who were gone) and the share of users active (who made a request that day). */
+export function dailyOf(records: readonly EpisodeRecord[]): { reward: number[]; active: number[] } {
+  let days = 0; // a loop, not Math.max(...): a spread of 10^5 arguments overflows the stack
+  for (const record of records) days = Math.max(days, record.dailyReturn.length);
+  const reward = new Array<number>(days).fill(0);
+  const active = new Array<number>(days).fill(0);
+  for (const record of records) {
+    record.dailyReturn.forEach((value, day) => {
+      reward[day] += value;
+      if (record.dailySteps[day] > 0) active[day] += 1;
+    });
+  }
+  return { reward: reward.map((sum) => sum / records.length), active: active.map((count) => count / records.length) };
+}

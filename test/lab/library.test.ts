@@ -1,0 +1,129 @@
+// slatelab as a library: `import { ... } from 'slatelab'` resolves, through package.json `exports`,
+// to the JavaScript that `npm run build` emits into dist/ (npm ci runs it as `prepare`). Examples
+// run with plain node (no tsx) from a folder outside the project, as a user's project runs them.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultParams, mean, policies, runEpisodes, worlds } from '../../index.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** What the build reads (tsconfig.build.json `include`, and the configs). */
+const BUILD_INPUTS = ['index.ts', 'sim', 'policies', 'agents', 'eval', 'lab', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+/** Written by every build (each starts from an empty dist/). */
+const BUILT = join(ROOT, 'dist', 'index.js');
+
+/** The README's "Use as a library" example, word for word: an experiment from a config object. */
+const README_EXAMPLE = `
+import { runExperiment, validateConfig } from 'slatelab';
+
+const config = validateConfig(
+  {
+    name: 'library-example',
+    world: { preset: 'bandit' },
+    seeds: 2,
+    agents: [
+      { name: 'random', kind: 'random' },
+      { name: 'linucb', kind: 'linucb' },
+    ],
+    training: { steps: 2000 },
+    evaluation: { episodes: 50 },
+  },
+  'library-example',
+);
+const outcome = await runExperiment({ config, outDir: 'results/library-example', threads: 1, charts: false });
+console.log(outcome.summary.agents.linucb.return.mean);
+`;
+
+/** A fixed policy evaluated in a world instance through the loop, without the runner. */
+const EVALUATE_EXAMPLE = `
+import { defaultParams, mean, policies, runEpisodes, worlds } from 'slatelab';
+
+const seed = { experiment: 0, run: 3 };
+const world = worlds.bandit;
+const env = world.create(defaultParams(world.params), { seed, batchSize: 16 });
+const oracle = policies['oracle-myopic'];
+const policy = oracle.create(defaultParams(oracle.params), { spec: env.spec, env });
+const records = runEpisodes(env, policy, { episodes: 40, seed, streamKey: 'oracle-myopic' });
+console.log(mean(records.map((record) => record.return)));
+`;
+
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/**
+ * Runs `npm run build` (what npm ci's prepare runs) when dist/ is missing or older than a source:
+ * a full type-check and emit, 10-20 s on two cores.
+ */
+function ensureBuilt(): void {
+  const newestSource = Math.max(...BUILD_INPUTS.map((input) => newestMtime(join(ROOT, input))));
+  if (existsSync(BUILT) && statSync(BUILT).mtimeMs >= newestSource) return;
+  try {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`npm run build failed, so dist/ (what \`import 'slatelab'\` loads) is stale:\n${stdout ?? ''}${stderr ?? ''}`);
+  }
+}
+
+/** Runs `source` as an .mjs file in `dir` with plain node (no tsx loader) and returns its stdout. */
+function runNode(dir: string, name: string, source: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, source);
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  try {
+    return execFileSync(process.execPath, [file], { cwd: dir, env, stdio: 'pipe' }).toString();
+  } catch (error) {
+    const { stderr } = error as { stderr?: Buffer };
+    throw new Error(`node ${name} failed:\n${stderr ?? ''}`);
+  }
+}
+
+describe('slatelab as a library', () => {
+  let project: string;
+
+  beforeAll(() => {
+    ensureBuilt();
+    // A user's project: slatelab in its node_modules (a symlink, as `npm install <folder>` makes).
+    project = mkdtempSync(join(tmpdir(), 'slatelab-library-'));
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(ROOT, join(project, 'node_modules', 'slatelab'), 'junction');
+  }, 120_000);
+
+  afterAll(() => {
+    if (project) rmSync(project, { recursive: true, force: true });
+  });
+
+  it('runs the README example: an experiment on worker threads, with its result files', () => {
+    const printed = runNode(project, 'readme-example.mjs', README_EXAMPLE);
+    const outDir = join(project, 'results', 'library-example');
+    const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as { agents: Record<string, { return: { mean: number; n: number } }> };
+    expect(Number(printed.trim())).toBe(summary.agents.linucb.return.mean);
+    expect(summary.agents.linucb.return.n).toBe(2);
+    expect(Number.isFinite(summary.agents.random.return.mean)).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { complete: boolean; failures: unknown[]; slatelab: string };
+    expect(manifest.failures).toEqual([]);
+    expect(manifest.complete).toBe(true);
+    expect(manifest.slatelab).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('evaluates a policy in a world to the same number as the TypeScript sources', () => {
+    const printed = runNode(project, 'evaluate-example.mjs', EVALUATE_EXAMPLE).trim();
+    // The same computation in this process, from the sources: the build must not change a number.
+    const seed = { experiment: 0, run: 3 };
+    const world = worlds.bandit;
+    const env = world.create(defaultParams(world.params), { seed, batchSize: 16 });
+    const oracle = policies['oracle-myopic'];
+    const policy = oracle.create(defaultParams(oracle.params), { spec: env.spec, env });
+    const records = runEpisodes(env, policy, { episodes: 40, seed, streamKey: 'oracle-myopic' });
+    expect(printed).toBe(String(mean(records.map((record) => record.return))));
+  });
+});
