@@ -49,6 +49,14 @@ export {
 // The runner: every (agent, seed) run of a config, on worker threads, into a results folder.
 export { CORE_METRICS, runExperiment, type ExperimentOutcome, type Progress, type RunExperimentOptions } from './lab/runner.ts';
 export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './lab/results.ts';
+// An experiment's directory afterwards: finish it, rebuild its reports, compare it with another.
+export { readManifest, rebuildReports, resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/resume.ts';
+export { compareExperiments, comparisonText, type Comparison } from './lab/compare.ts';
+// Before running: memory and time estimates (what `run --dry-run` prints).
+export { checkMemory, estimateMemory, estimateTime, memoryBudget, type RunMemory, type RunTime } from './lab/plan.ts';
+// What a learning agent learned, saved with each run (runs/<agent>/seed-<s>.agent.json).
+export { decodeState, encodeState, StateMismatch, type AgentState } from './agents/state.ts';
+export { readSavedState } from './lab/saved-agents.ts';
 
 // The loop under the runner: evaluate or train one agent in one world instance.
 export {

@@ -2,10 +2,21 @@
 // and PNG (resvg). resvg draws no text unless it is given fonts, so system fonts are loaded and
 // DejaVu Sans is named explicitly where the machine has it.
 import { existsSync } from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import * as vegaLite from 'vega-lite';
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
+import type * as ResvgModule from '@resvg/resvg-js';
+
+/**
+ * The renderers, loaded on first use: vega, vega-lite and resvg take about a second to import,
+ * and worker threads and commands without charts never need them. runExperiment starts loading
+ * them while the runs go (loadRenderers), so the charts do not wait for them at the end.
+ */
+let renderers: Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; Resvg: typeof ResvgModule.Resvg }> | null = null;
+export function loadRenderers(): Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; Resvg: typeof ResvgModule.Resvg }> {
+  renderers ??= Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]).then(([vega, vegaLite, resvg]) => ({ vega, vegaLite, Resvg: resvg.Resvg }));
+  return renderers;
+}
 
 /** A mean with its 95% confidence interval over seeds. */
 export interface Interval {
@@ -218,6 +229,7 @@ function linesSpec(
 
 /** Renders a vega-lite spec to SVG markup. */
 export async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, vegaLite } = await loadRenderers();
   const compiled = vegaLite.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
@@ -228,7 +240,8 @@ export async function toSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /** Rasterises SVG markup to PNG bytes at twice the nominal size, for sharp text. */
-export function svgToPng(svg: string): Uint8Array {
+export async function svgToPng(svg: string): Promise<Uint8Array> {
+  const { Resvg } = await loadRenderers();
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: 2 },
     background: 'white',
@@ -276,7 +289,7 @@ export async function experimentCharts(agents: readonly AgentChartData[], metric
   const charts: RenderedChart[] = [];
   for (const { name, title, spec } of [...experimentSpecs(agents, metrics), ...extra]) {
     const svg = await toSvg(spec);
-    charts.push({ name, title, svg, png: svgToPng(svg) });
+    charts.push({ name, title, svg, png: await svgToPng(svg) });
   }
   return charts;
 }

@@ -10,6 +10,7 @@
 // the numbers.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { loadRenderers } from './charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
 import { runTasks, type Task, type TaskOutcome } from './pool.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
@@ -17,7 +18,7 @@ import { environmentInfo, writeFileAtomic, writeJsonAtomic, type FailureRecord, 
 import { curveJsonl, episodeJsonl } from './run-files.ts';
 import { savedAgentPath, savedAgentText, type SavedAgentMeta } from './saved-agents.ts';
 import { worldMetrics, writeOutputs, type RunEntry } from './summarise.ts';
-import { CORE_METRICS, episodeMeans, runAgentSeed, type RunProgress, type RunResult } from './training.ts';
+import { CORE_METRICS, episodeMeans, type RunProgress, type RunResult } from './training.ts';
 
 export type { Progress };
 
@@ -55,34 +56,17 @@ export interface ExperimentOutcome {
   readonly truncatedEpisodes: number;
   /** Training episodes cut short by evaluation.maxStepsPerEpisode, over all runs. */
   readonly cutTrainingEpisodes: number;
+  /**
+   * Wall time spent inside the runs that ran now (building worlds and agents, simulating,
+   * learning, evaluating), summed over runs: the rest of the experiment's time is the runner's
+   * overhead (npm run bench measures it). Progress and the bench only: never in the results.
+   */
+  readonly runSeconds: number;
   /** (agent, seed) runs that did not finish because the experiment was interrupted (empty otherwise). */
   readonly interrupted: readonly { agent: string; seed: number }[];
 }
 
 export { CORE_METRICS };
-
-/**
- * One (agent, seed) run, by agent index: what a worker thread executes. It looks the world and
- * agent up in `registries` (the default ones in a worker).
- */
-export async function runOne(config: ExperimentConfig, agentIndex: number, seed: number, registries: Registries = defaultRegistries, report?: (progress: RunProgress) => void): Promise<RunResult> {
-  await prepareBackend(config, agentIndex, registries);
-  return runAgentSeed(config, agentIndex, seed, registries, report);
-}
-
-/** runOne with the default registries, as a worker thread runs it: `report` is the pool's progress callback. */
-export async function runOneReporting(config: ExperimentConfig, agentIndex: number, seed: number, report?: (progress: RunProgress) => void): Promise<RunResult> {
-  await prepareBackend(config, agentIndex, defaultRegistries);
-  return runAgentSeed(config, agentIndex, seed, defaultRegistries, report);
-}
-
-/** Loads the config's neural-network backend in this thread when the agent has networks (loaded once per thread). */
-async function prepareBackend(config: ExperimentConfig, agentIndex: number, registries: Registries): Promise<void> {
-  const kind = config.agents[agentIndex].kind;
-  if (!registries.agents?.[kind]?.nets) return;
-  const { useBackend } = await import('../agents/nets/backend.ts');
-  await useBackend(config.backend);
-}
 
 /** The backend and TensorFlow.js version when an agent of the config has networks (the manifest records them), else null. */
 async function backendInfo(config: ExperimentConfig, registries: Registries): Promise<{ backend: string; tfjs: string } | null> {
@@ -148,6 +132,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     .filter((pair) => !done.has(runOrder({ agent: pair.agent.name, seed: pair.seed })));
   const total = config.agents.length * config.seeds.length;
   let finished = runs.length;
+  let runSeconds = 0;
   const label = (index: number) => `${pairs[index].agent.name} seed ${pairs[index].seed}`;
   const training = config.training;
   const status = new ExperimentStatus(
@@ -178,6 +163,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       return;
     }
     const { episodes: records, curve, totals, state } = outcome.value;
+    runSeconds += outcome.value.seconds ?? 0;
     const file = join('runs', agent.name, `seed-${seed}.jsonl`);
     const curveFile = curve ? join('runs', agent.name, `seed-${seed}.curve.jsonl`) : null;
     const agentFile = state ? savedAgentPath(agent.name, seed) : null;
@@ -234,8 +220,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   // registries (tests) cannot reach a worker: those run in-process, one at a time.
   const inProcess = registries !== defaultRegistries;
   const threads = inProcess ? 1 : threadCount(options.threads, pairs.length, progress);
-  // This module, as .ts from the sources or .js from dist/ (the library build).
-  const module = import.meta.url;
+  // The task module (lab/run-task.ts: a run and nothing else, so workers load no charts), as .ts
+  // from the sources or .js from dist/ (the library build).
+  const module = new URL(import.meta.url.endsWith('.ts') ? './run-task.ts' : './run-task.js', import.meta.url).href;
   const tasks: Task[] = pairs.map(({ agentIndex, seed }) =>
     inProcess ? { module, fn: 'runOne', args: [config, agentIndex, seed, registries] } : { module, fn: 'runOneReporting', args: [config, agentIndex, seed] },
   );
@@ -243,6 +230,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   // One thread: runs follow each other, so each one's time is the time since the last ended
   // (progress display only; never enters results).
   let lastSettled = performance.now();
+  // The chart renderers load while the runs go (a second of imports the end need not wait for);
+  // a failure to load them shows when the charts are drawn.
+  if (options.charts !== false) loadRenderers().catch(() => undefined);
   status.start();
   try {
     await runTasks<RunResult>(tasks, threads, {
@@ -267,7 +257,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const outputs = await writeOutputs(outDir, config, registries, [...runs].sort(byRunOrder), missing, options.charts !== false);
   complete = interrupted.length === 0;
   writeManifest();
-  return { outDir, ...outputs, failures: sortedFailures, interrupted };
+  return { outDir, ...outputs, failures: sortedFailures, interrupted, runSeconds };
 }
 
 /**

@@ -58,6 +58,8 @@ export interface RunResult {
   readonly totals: TrainingTotals | null;
   /** What the learning agent learned, as evaluated (Agent.save), for the run's .agent.json; null for fixed policies. */
   readonly state: AgentState | null;
+  /** Wall time of the run in its thread (lab/runner.ts adds it): for the runner's overhead figure, never in results. */
+  readonly seconds?: number;
 }
 
 /** What a run reports while it goes: training steps, then evaluation episodes. */

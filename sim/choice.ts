@@ -13,6 +13,14 @@ export interface ChoiceModel {
    */
   probabilities(scores: ArrayLike<number>, k: number, out: Float64Array): void;
   /**
+   * The probability that a post with score `score` is clicked when it is shown alone: exactly the
+   * double `probabilities` writes to out[0] for the one-post slate [score] (the same operations in
+   * the same order), and the same errors, without the slate's arrays. A function of `score`
+   * alone: scoring every candidate (greedy pCTR, policies/batched.ts) reuses the value of a repeated
+   * score. Absent: use `probabilities` with k = 1.
+   */
+  clickProbabilityAlone?(score: number): number;
+  /**
    * Draws the clicks into clicks[0..k) (0 or 1) using `probs` as written by `probabilities`, and
    * returns the clicked slot (single choice; -1 for none) or the number of clicks (independent).
    */
@@ -69,15 +77,23 @@ export interface MultinomialLogitParams {
 /** P(slot i) proportional to exp(score_i), against exp(noClickLogit) for no click (RecSim's MultinomialLogitChoiceModel). */
 export function multinomialLogit(params: MultinomialLogitParams): ChoiceModel {
   const scaling = params.scoreScaling ?? 1;
+  const { noClickLogit } = params;
   return {
     name: 'multinomial-logit',
     singleChoice: true,
     probabilities(scores, k, out) {
-      let max = params.noClickLogit;
+      let max = noClickLogit;
       for (let i = 0; i < k; i++) max = Math.max(max, scaling * scores[i]);
       for (let i = 0; i < k; i++) out[i] = Math.exp(scaling * scores[i] - max);
-      out[k] = Math.exp(params.noClickLogit - max);
+      out[k] = Math.exp(noClickLogit - max);
       normalise(out, k + 1);
+    },
+    clickProbabilityAlone(score) {
+      // probabilities with k = 1, normalise's sum included (it starts at 0).
+      const max = Math.max(noClickLogit, scaling * score);
+      const click = Math.exp(scaling * score - max);
+      const noClick = Math.exp(noClickLogit - max);
+      return click / (0 + click + noClick);
     },
     sample: sampleSingle,
   };
@@ -92,25 +108,28 @@ export interface MultinomialProportionalParams {
 
 /** P(slot i) proportional to score_i - minNormalizer (RecSim's MultinomialProportionalChoiceModel). */
 export function multinomialProportional(params: MultinomialProportionalParams): ChoiceModel {
+  const { minNormalizer, noClickMass } = params;
+  const noClickBelowNormalizer = () =>
+    new RangeError(`multinomial-proportional: noClickMass ${noClickMass} is below minNormalizer ${minNormalizer}; raise noClickMass or lower minNormalizer`);
+  const scoreBelowNormalizer = (score: number) =>
+    new RangeError(`multinomial-proportional: score ${score} is below minNormalizer ${minNormalizer}; lower minNormalizer`);
   return {
     name: 'multinomial-proportional',
     singleChoice: true,
     probabilities(scores, k, out) {
-      for (let i = 0; i < k; i++) out[i] = scores[i] - params.minNormalizer;
-      out[k] = params.noClickMass - params.minNormalizer;
-      if (out[k] < 0) {
-        throw new RangeError(
-          `multinomial-proportional: noClickMass ${params.noClickMass} is below minNormalizer ${params.minNormalizer}; raise noClickMass or lower minNormalizer`,
-        );
-      }
-      for (let i = 0; i < k; i++) {
-        if (out[i] < 0) {
-          throw new RangeError(
-            `multinomial-proportional: score ${scores[i]} is below minNormalizer ${params.minNormalizer}; lower minNormalizer`,
-          );
-        }
-      }
+      for (let i = 0; i < k; i++) out[i] = scores[i] - minNormalizer;
+      out[k] = noClickMass - minNormalizer;
+      if (out[k] < 0) throw noClickBelowNormalizer();
+      for (let i = 0; i < k; i++) if (out[i] < 0) throw scoreBelowNormalizer(scores[i]);
       normalise(out, k + 1);
+    },
+    clickProbabilityAlone(score) {
+      // probabilities with k = 1, its checks in its order, normalise's sum included (it starts at 0).
+      const click = score - minNormalizer;
+      const noClick = noClickMass - minNormalizer;
+      if (noClick < 0) throw noClickBelowNormalizer();
+      if (click < 0) throw scoreBelowNormalizer(score);
+      return click / (0 + click + noClick);
     },
     sample: sampleSingle,
   };
@@ -129,22 +148,29 @@ export interface CascadeParams {
  */
 function cascade(name: string, transform: (score: number) => number, params: CascadeParams): ChoiceModel {
   const { attentionProbability: attention, scoreScaling: scaling } = params;
+  /** The click probability of a slot the user attends to. */
+  const clickGivenAttention = (score: number): number => {
+    const probability = scaling * transform(score);
+    if (probability > 1 || probability < 0) {
+      throw new RangeError(`${name}: scoreScaling ${scaling} turns score ${score} into probability ${probability}; lower scoreScaling`);
+    }
+    return probability;
+  };
   return {
     name,
     singleChoice: true,
     probabilities(scores, k, out) {
       let reach = 1;
       for (let i = 0; i < k; i++) {
-        const clickGivenAttention = scaling * transform(scores[i]);
-        if (clickGivenAttention > 1 || clickGivenAttention < 0) {
-          throw new RangeError(
-            `${name}: scoreScaling ${scaling} turns score ${scores[i]} into probability ${clickGivenAttention}; lower scoreScaling`,
-          );
-        }
-        out[i] = reach * attention * clickGivenAttention;
-        reach *= 1 - attention * clickGivenAttention;
+        const click = clickGivenAttention(scores[i]);
+        out[i] = reach * attention * click;
+        reach *= 1 - attention * click;
       }
       out[k] = reach;
+    },
+    clickProbabilityAlone(score) {
+      // Slot 0 is always reached: reach * attention with reach = 1 is attention, bit for bit.
+      return attention * clickGivenAttention(score);
     },
     sample: sampleSingle,
   };
@@ -174,7 +200,10 @@ export interface PositionBasedParams {
  * with its attractiveness; clicks are independent, so a slate can get several.
  */
 export function positionBased(params: PositionBasedParams): ChoiceModel {
-  const examination = (slot: number) => 1 / Math.pow(slot + 1, params.examinationDecay);
+  const { examinationDecay, scoreScaling, bias } = params;
+  const examination = (slot: number) => 1 / Math.pow(slot + 1, examinationDecay);
+  const attractiveness = (score: number) => 1 / (1 + Math.exp(-(scoreScaling * score + bias)));
+  const topExamination = examination(0);
   return {
     name: 'position-based',
     singleChoice: false,
@@ -182,11 +211,13 @@ export function positionBased(params: PositionBasedParams): ChoiceModel {
     probabilities(scores, k, out) {
       let none = 1;
       for (let i = 0; i < k; i++) {
-        const attractiveness = 1 / (1 + Math.exp(-(params.scoreScaling * scores[i] + params.bias)));
-        out[i] = examination(i) * attractiveness;
+        out[i] = examination(i) * attractiveness(scores[i]);
         none *= 1 - out[i];
       }
       out[k] = none;
+    },
+    clickProbabilityAlone(score) {
+      return topExamination * attractiveness(score);
     },
     sample(probs, k, rng, clicks) {
       let count = 0;

@@ -15,27 +15,14 @@ const BUILD_INPUTS = ['index.ts', 'sim', 'policies', 'agents', 'eval', 'lab', 'p
 /** Written by every build (each starts from an empty dist/). */
 const BUILT = join(ROOT, 'dist', 'index.js');
 
-/** The README's "Use as a library" example, word for word: an experiment from a config object. */
-const README_EXAMPLE = `
-import { runExperiment, validateConfig } from 'slatelab';
-
-const config = validateConfig(
-  {
-    name: 'library-example',
-    world: { preset: 'bandit' },
-    seeds: 2,
-    agents: [
-      { name: 'random', kind: 'random' },
-      { name: 'linucb', kind: 'linucb' },
-    ],
-    training: { steps: 2000 },
-    evaluation: { episodes: 50 },
-  },
-  'library-example',
-);
-const outcome = await runExperiment({ config, outDir: 'results/library-example', threads: 1, charts: false });
-console.log(outcome.summary.agents.linucb.return.mean);
-`;
+/** The README's "Use as a library" example, read from the README: an experiment from a config object. */
+const README_EXAMPLE = (() => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Use as a library'));
+  const block = /```js\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error('README.md: no ```js block under "## Use as a library"');
+  return block[1];
+})();
 
 /** A fixed policy evaluated in a world instance through the loop, without the runner. */
 const EVALUATE_EXAMPLE = `

@@ -181,29 +181,60 @@ describe('batched affinities', () => {
 });
 
 describe('batched single-item click probabilities', () => {
-  const models: ChoiceModel[] = [
-    positionBased({ examinationDecay: 0.8, scoreScaling: 3, bias: -1 }),
-    multinomialLogit({ noClickLogit: 1 }),
-    multinomialProportional({ minNormalizer: -2, noClickMass: 1 }),
-    proportionalCascade({ attentionProbability: 0.65, scoreScaling: 0.2, minNormalizer: -2 }),
-    exponentialCascade({ attentionProbability: 0.65, scoreScaling: 0.05 }),
+  /** The model with only the slate form, as a model from before clickProbabilityAlone. */
+  const slateFormOnly = (model: ChoiceModel): ChoiceModel => ({
+    name: `${model.name} (slate form only)`,
+    singleChoice: model.singleChoice,
+    probabilities: model.probabilities,
+    sample: model.sample,
+  });
+  /** A model, the lowest score it accepts (down to -1), and whether it gives -0 for score -0 but +0 for +0. */
+  const models: { model: ChoiceModel; lowest: number; signedZeros?: boolean }[] = [
+    { model: positionBased({ examinationDecay: 0.8, scoreScaling: 3, bias: -1 }), lowest: -1 },
+    { model: multinomialLogit({ noClickLogit: 1 }), lowest: -1 },
+    { model: multinomialProportional({ minNormalizer: -2, noClickMass: 1 }), lowest: -1 },
+    // A reused value must be the same double: -0 is not +0.
+    { model: multinomialProportional({ minNormalizer: 0, noClickMass: 1 }), lowest: 0, signedZeros: true },
+    { model: proportionalCascade({ attentionProbability: 0.65, scoreScaling: 0.2, minNormalizer: -2 }), lowest: -1 },
+    { model: exponentialCascade({ attentionProbability: 0.65, scoreScaling: 0.05 }), lowest: -1 },
   ];
-  for (const model of models) {
-    it(`are the model's own one-post probabilities, masked rows untouched: ${model.name}`, () => {
-      const rows = 7;
+  /** A double as written, -0 included. */
+  const show = (x: number) => (Object.is(x, -0) ? '-0' : String(x));
+  // Scores repeat as the feed's affinities do (few distinct values per row, many exact zeros), so
+  // that probabilities are reused: 0 and -0 (told apart), NaN, a few values; the rest distinct.
+  const REPEATED = [0, -0, Number.NaN, 0.125, 0.375, 0.75, 0.5];
+  for (const { model, lowest, signedZeros } of [...models, ...models.map((c) => ({ ...c, model: slateFormOnly(c.model) }))]) {
+    it(`are the model's own one-post probabilities, the same doubles, masked rows untouched: ${model.name}`, () => {
+      const rows = 9;
       const n = 13;
       const random = new Rng(`pctr/${model.name}`);
-      const scores = Float64Array.from({ length: rows * n }, () => random.range(-1, 1));
-      const active = Uint8Array.from({ length: rows }, (_, row) => (row === 2 || row === 5 ? 0 : 1));
+      const scores = Float64Array.from({ length: rows * n }, () => (random.bernoulli(0.7) ? REPEATED[random.int(REPEATED.length)] : random.range(lowest, 1)));
+      // Row 0 masked: the first computed probability is row 1's.
+      const active = Uint8Array.from({ length: rows }, (_, row) => (row === 0 || row === 2 || row === 5 ? 0 : 1));
       const out = new Float64Array(rows * n).fill(-3);
       singleItemClickProbabilities(model, scores, active, n, out, new Float64Array(1), new Float64Array(2));
       const probabilities = new Float64Array(2);
+      let negativeZeros = 0;
       for (let i = 0; i < rows * n; i++) {
         model.probabilities(Float64Array.of(scores[i]), 1, probabilities);
-        expect(Object.is(out[i], active[Math.floor(i / n)] === 1 ? probabilities[0] : -3)).toBe(true);
+        const expected = active[Math.floor(i / n)] === 1 ? probabilities[0] : -3;
+        if (!Object.is(out[i], expected)) expect.fail(`candidate ${i} (score ${show(scores[i])}): ${show(out[i])}, expected ${show(expected)}`);
+        if (Object.is(expected, -0)) negativeZeros++;
       }
+      // Both -0 and +0 came up, so a reuse that took one for the other would have failed above.
+      if (signedZeros) expect(negativeZeros).toBeGreaterThan(0);
+      const untouched = new Float64Array(rows * n).fill(-3);
+      singleItemClickProbabilities(model, scores, new Uint8Array(rows), n, untouched, new Float64Array(1), new Float64Array(2));
+      expect(untouched.every((value) => value === -3)).toBe(true);
     });
   }
+
+  it('throw the error the model throws for the first bad active score, after reused values', () => {
+    const model = multinomialProportional({ minNormalizer: 0, noClickMass: 1 });
+    const scores = Float64Array.of(0.5, 0.5, 0, -0, 0.5, -0.25, 0.5);
+    const out = new Float64Array(scores.length);
+    expect(() => singleItemClickProbabilities(model, scores, Uint8Array.of(1), scores.length, out, new Float64Array(1), new Float64Array(2))).toThrow(/score -0.25 is below minNormalizer 0/);
+  });
 });
 
 describe('topKByScore at feed size (N = 50, K = 10)', () => {

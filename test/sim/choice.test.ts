@@ -191,3 +191,82 @@ describe('choice models: errors', () => {
     expect(() => cascade.probabilities(Float64Array.of(-0.5), 1, new Float64Array(2))).toThrow(RangeError);
   });
 });
+
+describe('choice models: click probability alone', () => {
+  // Every configuration the worlds build (feed, recsim-interest-evolution, long-term-satisfaction,
+  // bandit) and a few edges: negative scaling, no examination decay, p(+0) != p(-0) (minNormalizer 0).
+  const models: ChoiceModel[] = [
+    multinomialLogit({ noClickLogit: 1 }),
+    multinomialLogit({ noClickLogit: -3, scoreScaling: 2.5 }),
+    multinomialLogit({ noClickLogit: 0, scoreScaling: -1 }),
+    multinomialProportional({ minNormalizer: -1, noClickMass: 1 }),
+    multinomialProportional({ minNormalizer: 0, noClickMass: 0.5 }),
+    proportionalCascade({ attentionProbability: 0.65, scoreScaling: 0.05, minNormalizer: -1 }),
+    proportionalCascade({ attentionProbability: 1, scoreScaling: 1, minNormalizer: -1 }),
+    exponentialCascade({ attentionProbability: 0.65, scoreScaling: 0.05 }),
+    exponentialCascade({ attentionProbability: 0.3, scoreScaling: 1e-300 }),
+    positionBased({ examinationDecay: 0.6, scoreScaling: 3, bias: -1.5 }),
+    positionBased({ examinationDecay: 0, scoreScaling: -4, bias: 0 }),
+    positionBased({ examinationDecay: 2, scoreScaling: 400, bias: 0.25 }),
+  ];
+  // Exact zeros of both signs, the smallest and largest doubles, the infinities, NaN, and where
+  // exp overflows (709.78) and underflows (-745.13).
+  const EXTREMES = [0, -0, 5e-324, -5e-324, 1e-300, -1e-300, Number.MAX_VALUE, -Number.MAX_VALUE, Infinity, -Infinity, Number.NaN, 709.78, 709.79, -745.13, -745.14, 1, -1, 0.5, -0.5];
+  const DRAWS = 20_000;
+
+  /** The value of `f`, or the message of the error it throws. */
+  function outcome(f: () => number): { value: number } | { error: string } {
+    try {
+      return { value: f() };
+    } catch (error) {
+      return { error: `${(error as Error).name}: ${(error as Error).message}` };
+    }
+  }
+
+  /** A double as written, -0 included. */
+  const show = (x: number) => (Object.is(x, -0) ? '-0' : String(x));
+  const showOutcome = (o: ReturnType<typeof outcome>) => ('value' in o ? show(o.value) : o.error);
+
+  for (const model of models) {
+    it(`is probabilities() on a one-post slate, the same double or the same error, over ${DRAWS} seeded scores and the extremes: ${model.name}`, () => {
+      const alone = model.clickProbabilityAlone?.bind(model);
+      expect(alone).toBeDefined();
+      if (!alone) return;
+      const random = new Rng(`click-alone/${model.name}`);
+      // Half near the models' working range, half over 20 decades with either sign.
+      const scores = [
+        ...EXTREMES,
+        ...Array.from({ length: DRAWS }, (_, i) => (i % 2 === 0 ? random.range(-3, 3) : (random.bernoulli(0.5) ? -1 : 1) * 10 ** random.range(-10, 10))),
+      ];
+      const slate = new Float64Array(1);
+      const out = new Float64Array(2);
+      let values = 0;
+      let errors = 0;
+      for (const score of scores) {
+        slate[0] = score;
+        const expected = outcome(() => {
+          model.probabilities(slate, 1, out);
+          return out[0];
+        });
+        const actual = outcome(() => alone(score));
+        // Object.is: the same double (NaN is NaN; +0 and -0 differ), which === would not tell.
+        const same = 'value' in expected ? 'value' in actual && Object.is(actual.value, expected.value) : 'error' in actual && actual.error === expected.error;
+        if (!same) expect.fail(`score ${show(score)}: clickProbabilityAlone gives ${showOutcome(actual)}, probabilities ${showOutcome(expected)}`);
+        if ('value' in expected) values++;
+        else errors++;
+      }
+      // Many scores give a probability, not an error (the cascades reject most of the wide half).
+      expect(values).toBeGreaterThan(scores.length / 10);
+      expect(values + errors).toBe(scores.length);
+    });
+  }
+
+  it('throws what probabilities() throws first: the no-click check before the score check (proportional)', () => {
+    const model = multinomialProportional({ minNormalizer: 1, noClickMass: 0.5 });
+    const out = new Float64Array(2);
+    for (const score of [0, 2]) {
+      expect(() => model.probabilities(Float64Array.of(score), 1, out)).toThrow(/raise noClickMass/);
+      expect(() => model.clickProbabilityAlone?.(score)).toThrow(/raise noClickMass/);
+    }
+  });
+});

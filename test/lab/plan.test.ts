@@ -1,0 +1,91 @@
+// Planning before running (lab/plan.ts): the memory each run holds, measured from its world and
+// agent at two batch sizes; a config that would not fit is refused before anything runs, one line
+// with the estimate and the fix; `run --dry-run` prints runs, memory and time and runs nothing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { defaultRegistries, validateConfig } from '../../lab/config.ts';
+import { checkMemory, estimateMemory, formatBytes, parseBytes, peakMemory, PlanError } from '../../lab/plan.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'slatelab-plan-'));
+
+function slatelab(...args: string[]) {
+  const result = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const feedConfig = (batchSize: number, candidates = 50) =>
+  validateConfig({ world: { preset: 'feed', params: { candidates } }, seeds: 2, agents: [{ name: 'random', kind: 'random' }, { name: 'pctr', kind: 'pctr' }], training: { steps: 1000, batchSize: 64 }, evaluation: { episodes: 1000, batchSize } }, 'plan.yaml');
+
+describe('the memory of a run', () => {
+  it('grows with the rows stepped together, per world row as measured, and counts the agent\'s log', () => {
+    const small = estimateMemory(feedConfig(64), defaultRegistries);
+    const large = estimateMemory(feedConfig(4096), defaultRegistries);
+    const world = (runs: typeof small, agent: number) => runs[agent].parts.find((part) => part.what.includes('evaluation rows'))!.bytes;
+    // The feed holds under a kB per row at 50 candidates (the candidates' observation and the users' state; measured 770 B).
+    const perRow = (world(large, 0) - world(small, 0)) / (4096 - 64);
+    expect(perRow).toBeGreaterThan(300);
+    expect(perRow).toBeLessThan(25e3);
+    // pctr's log: 100,000 impressions x (52 features + a target) in float32, about 21 MB.
+    const agent = small[1].parts.find((part) => part.what === 'agent pctr')!.bytes;
+    expect(agent).toBeGreaterThan(0.8 * 100_000 * 53 * 4);
+    expect(agent).toBeLessThan(1.5 * 100_000 * 53 * 4 + 5e6);
+    expect(small[0].parts.some((part) => part.what.startsWith('agent'))).toBe(false);
+    expect(small[1].bytes).toBeGreaterThan(small[0].bytes);
+  });
+
+  it('adds up the largest runs that share the machine, one per thread', () => {
+    const runs = [100, 300, 200].map((bytes, i) => ({ agent: `a${i}`, bytes, parts: [{ what: 'x', bytes }] }));
+    expect([peakMemory(runs, 1), peakMemory(runs, 2), peakMemory(runs, 8)]).toEqual([300, 500, 600]);
+  });
+
+  it('refuses runs over the budget with the estimate, what takes it and the fixes', () => {
+    const runs = estimateMemory(feedConfig(64), defaultRegistries);
+    expect(() => checkMemory(runs, 2, 10e9)).not.toThrow();
+    expect(() => checkMemory(runs, 2, 1e6)).toThrow(PlanError);
+    expect(() => checkMemory(runs, 2, 1e6)).toThrow(/^the runs need about \S+ MB of memory \(2 runs at once; the largest, pctr, about \S+ MB, most of it .*\), more than the budget of 1.00 MB \(--max-memory\); lower evaluation.batchSize or training.batchSize .*run fewer at once \(--threads 1\), or raise the budget \(--max-memory 1.00 GB\)$/);
+  });
+
+  it('reads sizes as a user types them', () => {
+    expect(['6G', '800M', '1.5GB', '2e9', '512k', '3gib'].map(parseBytes)).toEqual([6e9, 800e6, 1.5e9, 2e9, 512e3, 3e9]);
+    expect(['', 'lots', '-1G', '0'].map(parseBytes)).toEqual([null, null, null, null]);
+    expect([formatBytes(999), formatBytes(2.5e6), formatBytes(1.234e10)]).toEqual(['1 kB', '2.50 MB', '12.3 GB']);
+  });
+});
+
+describe('slatelab run, before anything runs', () => {
+  it('refuses a config whose batch x candidates would not fit, exit 2, one line, no results directory', () => {
+    const file = join(scratch, 'huge.yaml');
+    const out = join(scratch, 'huge-out');
+    // About 10 GB: 65,536 users stepped together, 10,000 candidates each. The budget is given, so the test does not depend on this machine's memory.
+    writeFileSync(file, 'world: { preset: feed, params: { candidates: 10000, posts: 30000 } }\nseeds: 1\nagents: [{ name: random, kind: random }]\nevaluation: { episodes: 65536, batchSize: 65536 }\n');
+    const { code, stderr } = slatelab('run', file, '--out', out, '--max-memory', '4G');
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^slatelab: the runs need about [\d.]+ GB of memory \(the largest, random, about [\d.]+ GB, most of it world feed x 65536 evaluation rows: [\d.]+ GB\), more than the budget of 4.00 GB \(--max-memory\); lower evaluation.batchSize/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--max-memory sets the budget; a bad size is named', () => {
+    const small = slatelab('run', 'experiments/quickstart.yaml', '--max-memory', '1M', '--out', join(scratch, 'never'));
+    expect(small.code).toBe(2);
+    expect(small.stderr).toMatch(/more than the budget of 1.00 MB \(--max-memory\)/);
+    expect(slatelab('run', 'experiments/quickstart.yaml', '--max-memory', 'lots')).toMatchObject({ code: 2, stderr: 'slatelab: --max-memory: expected a size like 6G, 800M or 2e9 (bytes), got "lots"\n' });
+  });
+
+  it('--dry-run validates, prints each agent\'s runs, memory and time and the totals, and writes nothing', () => {
+    const file = join(scratch, 'dry.yaml');
+    writeFileSync(file, 'name: dry\nworld: { preset: bandit, params: { catalog: 30 } }\nseeds: 3\nagents: [{ name: random, kind: random }, { name: lin, kind: linucb }]\ntraining: { steps: 20000 }\nevaluation: { episodes: 200 }\n');
+    const { status: code, stdout, stderr } = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), 'run', file, '--dry-run', '--threads', '1'], { cwd: scratch, encoding: 'utf8', timeout: 120_000 });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^agent +kind +runs +memory per run +time per run +measured\n/);
+    expect(stdout).toMatch(/\nrandom +random +3 +[\d.]+ [kMG]B +\d+:\d\d +[\d.]+ ms\/evaluation episode\n/);
+    expect(stdout).toMatch(/\nlin +linucb +3 +[\d.]+ [kMG]B +\d+:\d\d +[\d.]+ us\/training step, [\d.]+ ms\/evaluation episode\n/);
+    expect(stdout).toMatch(/\n6 runs on 1 thread: about \d+:\d\d in all \(rough: from a short sample of each agent on seed 0\)\nmemory: about [\d.]+ MB at once, of a budget of/);
+    expect(existsSync(join(scratch, 'results'))).toBe(false);
+  });
+});
