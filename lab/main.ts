@@ -637,7 +637,7 @@ async function benchCommand(options: { json: boolean; seconds?: number; only?: s
   const bench = (await import(modulePath)) as BenchModule;
   const known = bench.benchCases?.map((c) => `${c.world}/${c.policy}`);
   for (const key of options.only ?? []) {
-    if (known && !known.includes(key)) throw new UsageError(`--only: no benchmark "${key}"; known: ${known.join(', ')}`);
+    if (known && key !== OVERHEAD_KEY && !known.includes(key)) throw new UsageError(`--only: no benchmark "${key}"; known: ${[...known, OVERHEAD_KEY].join(', ')}`);
   }
   if (options.against !== undefined) return benchAgainstCommand(bench, options.against, options.only ?? known ?? [], options.json, io);
   const results = await bench.runBenchmarks({
@@ -666,8 +666,8 @@ async function benchCommand(options: { json: boolean; seconds?: number; only?: s
     const rate = fitStep.has(key) ? `${Math.round(stepsPerSecond)} (${(1000 / stepsPerSecond).toFixed(2)} ms/step)` : String(Math.round(stepsPerSecond));
     rows.push([key, rate, spread, recsim, verdict]);
   }
-  io.stdout(`\n${textTable(rows)}\n`);
   const keys = Object.keys(results);
+  if (keys.length > 0) io.stdout(`\n${textTable(rows)}\n`);
   if (keys.some((key) => training.has(key))) {
     io.stdout('<agent>:train: user-steps/s while training (act, step, observe, update every round; batch 64)\n');
   }
@@ -676,6 +676,20 @@ async function benchCommand(options: { json: boolean; seconds?: number; only?: s
     io.stdout('<agent>:fit-step: Adam steps/s of the multi-task network at the ranker\'s defaults (batch 512); ms per step = 1000 / rate\n');
   }
   // On a shared machine the windows can differ by more than the versions being compared.
-  io.stdout('median of the windows; on a shared machine compare versions side by side, as ratios\n');
+  if (keys.length > 0) io.stdout('median of the windows; on a shared machine compare versions side by side, as ratios\n');
+  if (!options.only || options.only.includes(OVERHEAD_KEY)) {
+    const overheadPath = '../bench/runner-overhead.ts';
+    const { runnerOverhead, QUICK_START } = (await import(overheadPath)) as typeof import('../bench/runner-overhead.ts');
+    io.stderr(`${OVERHEAD_KEY}: running ${QUICK_START} three times on one thread\n`);
+    const overhead = await runnerOverhead();
+    const percent = (share: number) => `${(100 * share).toFixed(1)}%`;
+    io.stdout(
+      `\nrunner overhead on the quick start (${QUICK_START}, one thread, charts and reports included, from the ${overhead.code === 'dist' ? 'build in dist/' : 'sources'}): ${percent(overhead.share)} ` +
+        `(repeats ${overhead.shares.map(percent).join(', ')}; median wall ${overhead.wallSeconds.toFixed(2)} s, of which in runs ${overhead.runSeconds.toFixed(2)} s; target under 5%)\n`,
+    );
+  }
   return 0;
 }
+
+/** `bench --only runner/quickstart`: only the runner's overhead on the quick start. */
+const OVERHEAD_KEY = 'runner/quickstart';

@@ -503,6 +503,8 @@ export function environmentInfo(): {
   gitCommit: string | null;
   /** Whether the source tree differed from gitCommit (changed or new files) when the experiment ran (null outside git). */
   gitDirty: boolean | null;
+  /** What ran: the TypeScript sources (through tsx) or the JavaScript built into dist/ (bin/slatelab.js picks). */
+  code: 'sources' | 'dist';
 } {
   const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
     version: string;
@@ -523,5 +525,5 @@ export function environmentInfo(): {
   const gitCommit = git('rev-parse', 'HEAD') || null;
   const status = gitCommit === null ? null : git('status', '--porcelain');
   const gitDirty = status === null ? null : status !== '';
-  return { slatelab: pkg.version, node: process.version, dependencies, gitCommit, gitDirty };
+  return { slatelab: pkg.version, node: process.version, dependencies, gitCommit, gitDirty, code: import.meta.url.endsWith('.ts') ? 'sources' : 'dist' };
 }

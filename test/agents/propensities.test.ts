@@ -4,7 +4,8 @@
 // the whole N x K matrix. Here the reported numbers are checked against the closed forms where
 // there are any, and against the empirical frequencies of the policy's own act over many
 // independent row streams.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../agents/nets/backend.ts';
 import { allocateAction, type Action, type Agent } from '../../agents/agent.ts';
 import { policyAgent } from '../../agents/policy-agent.ts';
 import { policies } from '../../policies/index.ts';
@@ -52,6 +53,9 @@ function expectWithin(estimate: number, p: number, n1: number, n2 = Infinity, wh
   const se = Math.sqrt(q * (1 - q) * (1 / n1 + 1 / n2));
   expect(Math.abs(estimate - p), what).toBeLessThanOrEqual(Z * se);
 }
+
+// The ranker's network needs its backend.
+beforeAll(() => useBackend('wasm'), 60_000);
 
 describe('propensities: the random policy (through policyAgent)', () => {
   for (const [n, k] of [
@@ -106,7 +110,7 @@ function trained(kind: AgentKind, steps: number, overrides: Record<string, unkno
   return agent;
 }
 
-describe('propensities: epsilon-greedy (epsilon 0.3) in training', () => {
+describe('propensities: epsilon exploration over slates (epsilon 0.3) in training', () => {
   const EPSILON = 0.3;
   const ROWS = 4;
   const DRAWS = 5_000;
@@ -120,39 +124,48 @@ describe('propensities: epsilon-greedy (epsilon 0.3) in training', () => {
     return { slateProb, slotProb };
   }
 
-  it('reports exactly epsilon / (N)_K + (1 - epsilon)[slate = greedy] and epsilon / N + (1 - epsilon)[greedy] per slot, and the N x K slot marginals', () => {
-    const agent = trained('epsilon-greedy', 200, { epsilon: EPSILON, epsilonFinal: EPSILON });
-    const observation = users(ROWS);
-    const { slateProb, slotProb } = closedForms(agent, observation);
-    const action = allocateAction(ROWS, K);
-    action.propensities = true;
-    const marginals = new Float64Array(N * K);
-    let greedyPlays = 0;
-    let explorations = 0;
-    for (let draw = 0; draw < 300; draw++) {
-      agent.act(observation, rowStreams(`eg-exact/${draw}`, ROWS), action, 'train');
-      for (let row = 0; row < ROWS; row++) {
-        const slate = slateKey(action.slates, row, K);
-        expect(action.slateProb[row]).toBeCloseTo(slateProb(row, slate), 14);
-        if (action.slateProb[row] > 0.5) greedyPlays++;
-        else explorations++;
-        agent.slotMarginals!(row, marginals);
-        for (let slot = 0; slot < K; slot++) {
-          const played = action.slates[row * K + slot];
-          expect(action.slotProb[row * K + slot]).toBeCloseTo(slotProb(row, played, slot), 14);
-          let column = 0;
-          for (let candidate = 0; candidate < N; candidate++) {
-            expect(marginals[candidate * K + slot]).toBeCloseTo(slotProb(row, candidate, slot), 14);
-            column += marginals[candidate * K + slot];
+  // Every agent that explores by epsilon over slates (agents/exploration.ts), as its own logging policy.
+  const EPSILON_AGENTS: [AgentKind, Record<string, unknown>][] = [
+    ['epsilon-greedy', { epsilon: EPSILON, epsilonFinal: EPSILON }],
+    ['cluster', { epsilon: EPSILON, reclusterEvery: 100 }],
+    ['pctr', { epsilon: EPSILON, retrainEvery: 100 }],
+    ['ranker', { epsilon: EPSILON, retrainEvery: 100 }],
+  ];
+  for (const [kind, overrides] of EPSILON_AGENTS) {
+    it(`${kind}: reports exactly epsilon / (N)_K + (1 - epsilon)[slate = greedy] and epsilon / N + (1 - epsilon)[greedy] per slot, and the N x K slot marginals`, () => {
+      const agent = trained(kind, 200, overrides);
+      const observation = users(ROWS);
+      const { slateProb, slotProb } = closedForms(agent, observation);
+      const action = allocateAction(ROWS, K);
+      action.propensities = true;
+      const marginals = new Float64Array(N * K);
+      let greedyPlays = 0;
+      let explorations = 0;
+      for (let draw = 0; draw < 300; draw++) {
+        agent.act(observation, rowStreams(`eg-exact/${draw}`, ROWS), action, 'train');
+        for (let row = 0; row < ROWS; row++) {
+          const slate = slateKey(action.slates, row, K);
+          expect(action.slateProb[row]).toBeCloseTo(slateProb(row, slate), 14);
+          if (action.slateProb[row] > 0.5) greedyPlays++;
+          else explorations++;
+          agent.slotMarginals!(row, marginals);
+          for (let slot = 0; slot < K; slot++) {
+            const played = action.slates[row * K + slot];
+            expect(action.slotProb[row * K + slot]).toBeCloseTo(slotProb(row, played, slot), 14);
+            let column = 0;
+            for (let candidate = 0; candidate < N; candidate++) {
+              expect(marginals[candidate * K + slot]).toBeCloseTo(slotProb(row, candidate, slot), 14);
+              column += marginals[candidate * K + slot];
+            }
+            expect(column).toBeCloseTo(1, 14);
           }
-          expect(column).toBeCloseTo(1, 14);
         }
       }
-    }
-    // Both branches were exercised (a random slate can also be the greedy one).
-    expect(greedyPlays).toBeGreaterThan(0);
-    expect(explorations).toBeGreaterThan(0);
-  });
+      // Both branches were exercised (a random slate can also be the greedy one).
+      expect(greedyPlays).toBeGreaterThan(0);
+      expect(explorations).toBeGreaterThan(0);
+    });
+  }
 
   it(`matches the empirical frequencies of its own act (${ROWS} users x ${DRAWS} draws; 4 binomial standard errors)`, () => {
     const agent = trained('epsilon-greedy', 200, { epsilon: EPSILON, epsilonFinal: EPSILON });

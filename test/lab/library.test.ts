@@ -1,7 +1,7 @@
 // slatelab as a library: `import { ... } from 'slatelab'` resolves, through package.json `exports`,
 // to the JavaScript that `npm run build` emits into dist/ (npm ci runs it as `prepare`). Examples
 // run with plain node (no tsx) from a folder outside the project, as a user's project runs them.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,22 @@ describe('slatelab as a library', () => {
     expect(manifest.failures).toEqual([]);
     expect(manifest.complete).toBe(true);
     expect(manifest.slatelab).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('the command runs the build when it is current, and gives the same results as from the sources', () => {
+    const config = join(project, 'tiny.yaml');
+    writeFileSync(config, 'world: { preset: bandit, params: { catalog: 30 } }\nseeds: 2\nagents: [{ name: random, kind: random }, { name: lin, kind: linucb }]\ntraining: { steps: 2000 }\nevaluation: { episodes: 40 }\n');
+    const run = (out: string, env: Record<string, string>) => {
+      const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'slatelab.js'), 'run', config, '--out', out, '--threads', '1'], { cwd: project, encoding: 'utf8', env: { ...process.env, ...env } });
+      expect(result.status, result.stderr).toBe(0);
+    };
+    run(join(project, 'built'), {});
+    run(join(project, 'sources'), { SLATELAB_FROM_SOURCE: '1' });
+    const code = (dir: string) => (JSON.parse(readFileSync(join(project, dir, 'manifest.json'), 'utf8')) as { code: string }).code;
+    expect([code('built'), code('sources')]).toEqual(['dist', 'sources']);
+    for (const file of ['runs/random/seed-0.jsonl', 'runs/lin/seed-1.jsonl', 'runs/lin/seed-1.curve.jsonl', 'runs/lin/seed-1.agent.json', 'summary.json', 'report.md']) {
+      expect(readFileSync(join(project, 'built', file), 'utf8'), file).toBe(readFileSync(join(project, 'sources', file), 'utf8'));
+    }
   });
 
   it('evaluates a policy in a world to the same number as the TypeScript sources', () => {
