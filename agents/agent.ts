@@ -153,8 +153,8 @@ export interface AgentDefinition<S extends ParamSpecs = ParamSpecs> {
   readonly nets?: boolean;
   /**
    * Bytes the agent holds at spec.batchSize rows (its logs, statistics and networks), for the
-   * memory check before a run (lab/plan.ts). Agents without it are measured by building them;
-   * agents with networks must declare it (they cannot be built before their backend is loaded).
+   * memory check before a run (lab/plan.ts). An agent without it is built and what is reachable
+   * from it counted, which misses arrays held in closures (every agent here declares it).
    */
   memory?(values: ParamValues<S>, spec: WorldSpec): number;
   /**

@@ -247,18 +247,27 @@ function makeStepper(tree: Tree, worldName: string, policyName: string, batchSiz
 
 /** run(ms): stepBatches in runs of 16 batches for ms milliseconds; returns user-steps per second. */
 function timedBatches(stepBatches: (batches: number) => void, batchSize: number): TimedRun {
-  return (ms) => {
-    let steps = 0;
-    const start = performance.now();
-    const end = start + ms;
-    let now = start;
-    while (now < end) {
+  return (ms) =>
+    stepsPerSecond(ms, () => {
       stepBatches(16);
-      steps += 16 * batchSize;
-      now = performance.now();
-    }
-    return steps / ((now - start) / 1000);
-  };
+      return 16 * batchSize;
+    });
+}
+
+/**
+ * Calls `work` until `ms` milliseconds have passed (at least once) and returns its steps per
+ * second; `work` gets the milliseconds left and returns the steps it took.
+ */
+function stepsPerSecond(ms: number, work: (msLeft: number) => number): number {
+  const start = performance.now();
+  const end = start + ms;
+  let steps = 0;
+  let now = start;
+  do {
+    steps += work(end - now);
+    now = performance.now();
+  } while (now < end);
+  return steps / ((now - start) / 1000);
 }
 
 /**
@@ -272,22 +281,15 @@ function timedBatches(stepBatches: (batches: number) => void, batchSize: number)
 export function makeTrainingStepper(tree: Tree, training: TrainingCase, batchSize: number, repeat: number): TimedRun {
   const { env, agent, seed, train } = freshAgent(tree, training, batchSize, repeat);
   let rate = 0; // user-steps per millisecond of the last call (0: not known yet)
-  const run = (ms: number) => {
-    const start = performance.now();
-    const end = start + ms;
-    let steps = 0;
-    let now = start;
-    do {
+  const run = (ms: number) =>
+    stepsPerSecond(ms, (msLeft) => {
       // Sized to the time left at the last call's rate; 16 rounds at least (and while it is unknown).
-      const budget = Math.max(16 * batchSize, Math.round(rate * (end - now)));
-      const before = now;
+      const budget = Math.max(16 * batchSize, Math.round(rate * msLeft));
+      const before = performance.now();
       const taken = train(env, agent, { seed, streamKey: training.agent, steps: budget, episodes: Infinity }).steps;
-      now = performance.now();
-      steps += taken;
-      rate = taken / Math.max(now - before, 1e-3);
-    } while (now < end);
-    return steps / ((now - start) / 1000);
-  };
+      rate = taken / Math.max(performance.now() - before, 1e-3);
+      return taken;
+    });
   return Object.assign(run, { dispose: () => agent.dispose?.() });
 }
 
@@ -372,18 +374,11 @@ export function makeFitStepStepper(tree: Tree, fitStep: FitStepCase, repeat: num
     log.add(x, 0, signals, 0);
   }
   const shuffle = tree.Rng.derive(seed, 'ranker', 'update');
-  const run = (ms: number) => {
-    const start = performance.now();
-    const end = start + ms;
-    let steps = 0;
-    let now = start;
-    do {
+  const run = (ms: number) =>
+    stepsPerSecond(ms, () => {
       net.fit(log, shuffle, 1);
-      steps += fitStep.batches;
-      now = performance.now();
-    } while (now < end);
-    return steps / ((now - start) / 1000);
-  };
+      return fitStep.batches;
+    });
   return Object.assign(run, { dispose: () => net.dispose() });
 }
 

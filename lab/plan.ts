@@ -1,15 +1,13 @@
 // Before anything runs: how much memory each run will hold, whether the runs that share the
 // machine fit its memory, and (for `slatelab run --dry-run`) how long they will take.
 //
-// Memory is measured, not guessed: a world and an agent are built at two batch sizes and the
-// typed arrays they allocate are counted (after a garbage collection), which gives a fixed part
-// (catalogs, logs of impressions, statistics) and a part per row, scaled to the config's batch
-// sizes. Agents with networks need their backend to be built, so they declare their memory
-// instead (AgentDefinition.memory). Episode records held until a run ends are counted per episode.
+// Memory is counted, not guessed. A world is built at two batch sizes and the typed arrays
+// reachable from it are summed, which gives a fixed part (the catalog, the population) and a part
+// per row, scaled to the config's batch sizes. An agent declares its memory
+// (AgentDefinition.memory: its logs, statistics and networks, at a batch size), since it keeps its
+// arrays in closures. Episode records held until a run ends are counted per episode.
 // Time comes from a short timed sample of each agent: evaluation episodes and training steps.
 import { freemem, totalmem } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Env } from '../sim/env.ts';
 import { Rng } from '../sim/rng.ts';
 import { findKind, type ExperimentConfig, type Registries } from './config.ts';
@@ -37,35 +35,47 @@ export interface RunMemory {
   readonly parts: readonly { readonly what: string; readonly bytes: number }[];
 }
 
-let collect: (() => void) | null | undefined;
-/** A full garbage collection, so that allocation counts are not blurred by earlier garbage. */
-function gc(): void {
-  if (collect === undefined) {
-    try {
-      setFlagsFromString('--expose-gc');
-      collect = runInNewContext('gc') as () => void;
-    } catch {
-      collect = null;
+/**
+ * Bytes reachable from `root` through its own properties: every typed array's buffer once, and 8
+ * bytes per element of a plain array or property of a plain object. Exact and deterministic for
+ * worlds (class instances holding typed arrays); closures are out of its reach (agents: see
+ * allocated).
+ */
+export function reachableBytes(root: unknown): number {
+  const seen = new Set<object>();
+  const buffers = new Set<ArrayBufferLike>();
+  let bytes = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
+    if (ArrayBuffer.isView(value)) {
+      if (!buffers.has(value.buffer)) {
+        buffers.add(value.buffer);
+        bytes += value.buffer.byteLength;
+      }
+      continue;
+    }
+    if (value instanceof Map || value instanceof Set) {
+      for (const entry of value instanceof Map ? value.entries() : value.values()) stack.push(entry);
+      bytes += 16 * value.size;
+      continue;
+    }
+    const names = Object.getOwnPropertyNames(value);
+    bytes += 8 * names.length;
+    for (const name of names) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, name);
+      if (descriptor && 'value' in descriptor) stack.push(descriptor.value);
     }
   }
-  collect?.();
+  return bytes;
 }
 
-/** Typed-array bytes that `make` allocates and keeps (what it returns is kept alive while counting). */
-function allocated(make: () => unknown): number {
-  gc();
-  const before = process.memoryUsage().arrayBuffers;
-  const made = make();
-  gc();
-  const bytes = process.memoryUsage().arrayBuffers - before;
-  void made;
-  return Math.max(0, bytes);
-}
-
-/** Bytes of something built at `rows` rows, from builds at 1 and 9 rows: fixed + per row x rows. */
+/** Bytes of something built at `rows` rows, from its reachable bytes built at 1 and 9 rows: fixed + per row x rows. */
 function scaled(build: (rows: number) => unknown, rows: number): number {
-  const one = allocated(() => build(1));
-  const nine = allocated(() => build(9));
+  const one = reachableBytes(build(1));
+  const nine = reachableBytes(build(9));
   const perRow = Math.max(0, (nine - one) / 8);
   return Math.max(0, one - perRow) + perRow * rows;
 }
@@ -98,6 +108,8 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
         parts.push({ what: `agent ${agent.kind}`, bytes: definition.memory(agent.params, { ...probe.spec, batchSize: rows }) });
       } else {
         const make = (batch: number) => definition.create(agent.params, { spec: { ...probe.spec, batchSize: batch }, seed, streams: { init: new Rng('plan/init'), update: new Rng('plan/update') } });
+        // An agent that does not declare its memory: what is reachable from it (its arrays held in
+        // closures are out of reach, so agents declare theirs).
         parts.push({ what: `agent ${agent.kind}`, bytes: scaled(make, rows) });
       }
       if (definition.nets) parts.push({ what: 'TensorFlow.js', bytes: NETWORK_RUNTIME_BYTES });

@@ -114,8 +114,11 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
         const outcome: TaskOutcome<R> = reply.ok
           ? { ok: true, value: reply.value as R }
           : { ok: false, error: Object.assign(new Error(reply.message), { stack: reply.stack }) };
-        // A task that finished as the pool stopped still counts: its result is here.
-        const saved = Promise.resolve(settle(reply.id, outcome)).then(feed, reject);
+        // The worker takes its next task at once, and the finished one is saved meanwhile (on one
+        // thread, saving would otherwise hold the worker idle). A task that finished as the pool
+        // stopped still counts: its result is here.
+        feed();
+        const saved = Promise.resolve(settle(reply.id, outcome)).catch(reject);
         saving.add(saved);
         void saved.finally(() => saving.delete(saved));
       });

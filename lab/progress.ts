@@ -85,7 +85,7 @@ export class ExperimentStatus {
     if (this.progress.update) {
       if (!force && now - this.lastShown < LIVE_EVERY_SECONDS) return;
       this.lastShown = now;
-      this.progress.update(this.text());
+      this.progress.update(`${bar(this.fraction())} ${this.text()}`);
     } else if (force || now - this.lastLine >= PLAIN_EVERY_SECONDS) {
       this.lastLine = now;
       this.progress.line(this.text());
@@ -125,6 +125,12 @@ export class ExperimentStatus {
     if (fraction > 0.01 && elapsed >= 3 && fraction < 1) parts.push(`about ${clock((elapsed * (1 - fraction)) / fraction)} left`);
     return parts.join(', ');
   }
+}
+
+/** A 20-character bar of the work done and its percentage, for the live line on a terminal. */
+export function bar(fraction: number): string {
+  const filled = Math.round(20 * Math.min(1, Math.max(0, fraction)));
+  return `[${'#'.repeat(filled)}${'-'.repeat(20 - filled)}] ${String(Math.floor(100 * fraction)).padStart(3)}%`;
 }
 
 /** 1234 -> "1234", 123456 -> "123k", 12345678 -> "12.3M". */

@@ -3,7 +3,7 @@
 // failure) and then writes the summary, charts and reports from all the records, the same bytes as
 // an uninterrupted run (a run is byte-identical whenever it runs). `slatelab report DIR` rebuilds
 // the summary, charts and reports from the records alone.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig, Registries } from './config.ts';
 import { defaultRegistries } from './config.ts';
@@ -72,6 +72,7 @@ export async function resumeExperiment(dir: string, options: ResumeOptions = {})
   const registries = options.registries ?? defaultRegistries;
   checkKinds(dir, manifest.config, registries);
   const kept = runsOnDisk(dir, manifest);
+  removeTemporaryFiles(dir);
   const here = environmentInfo();
   if ((manifest.slatelab !== undefined && manifest.slatelab !== here.slatelab) || (manifest.gitCommit && here.gitCommit && manifest.gitCommit !== here.gitCommit)) {
     options.progress?.line(
@@ -110,6 +111,16 @@ export async function rebuildReports(dir: string, options: { registries?: Regist
   ];
   const outputs = await writeOutputs(dir, manifest.config, registries, runs, missing, options.charts !== false);
   return { ...outputs, config: manifest.config, runs: runs.length, missing };
+}
+
+/**
+ * Removes what a write cut short left behind: files are written to `<name>.tmp-<pid>` and renamed
+ * into place (lab/results.ts writeFileAtomic), so a process killed mid-write leaves such a file.
+ */
+function removeTemporaryFiles(dir: string): void {
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && /\.tmp-\d+$/.test(entry.name)) rmSync(join(entry.parentPath, entry.name), { force: true });
+  }
 }
 
 /** The world and every agent kind must still exist in this version. */

@@ -91,9 +91,14 @@ export function curveJsonl(curve: readonly Checkpoint[], totals: TrainingTotals 
 }
 
 export function readCurve(path: string): { curve: Checkpoint[]; totals: TrainingTotals | null } {
+  return parseCurve(readFileSync(path, 'utf8'));
+}
+
+/** The checkpoints and totals of curveJsonl's text. */
+export function parseCurve(text: string): { curve: Checkpoint[]; totals: TrainingTotals | null } {
   const curve: Checkpoint[] = [];
   let totals: TrainingTotals | null = null;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     if (line === '') continue;
     const { kind, ...rest } = JSON.parse(line) as { kind: string };
     if (kind === 'checkpoint') curve.push(rest as Checkpoint);

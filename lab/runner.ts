@@ -17,7 +17,7 @@ import { ExperimentStatus, type Progress } from './progress.ts';
 import { environmentInfo, writeFileAtomic, writeJsonAtomic, type FailureRecord, type Summary } from './results.ts';
 import { curveJsonl, episodeJsonl } from './run-files.ts';
 import { savedAgentPath, savedAgentText, type SavedAgentMeta } from './saved-agents.ts';
-import { worldMetrics, writeOutputs, type RunEntry } from './summarise.ts';
+import { aggregateRun, runKey, worldMetrics, writeOutputs, type RunAggregate, type RunEntry } from './summarise.ts';
 import { CORE_METRICS, episodeMeans, type RunProgress, type RunResult } from './training.ts';
 
 export type { Progress };
@@ -133,6 +133,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const total = config.agents.length * config.seeds.length;
   let finished = runs.length;
   let runSeconds = 0;
+  const read = new Map<string, RunAggregate>();
   const label = (index: number) => `${pairs[index].agent.name} seed ${pairs[index].seed}`;
   const training = config.training;
   const status = new ExperimentStatus(
@@ -172,7 +173,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
     try {
       means = episodeMeans(records, metrics);
       // The records last: a run whose records are on disk has all its files (resume relies on it).
-      if (curve && curveFile) writeFileAtomic(join(outDir, curveFile), curveJsonl(curve, totals));
+      const curveText = curve && curveFile ? curveJsonl(curve, totals) : null;
+      if (curveText !== null && curveFile) writeFileAtomic(join(outDir, curveFile), curveText);
       if (state && agentFile) {
         const meta: SavedAgentMeta = {
           experiment: config.name,
@@ -188,7 +190,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
         };
         writeFileAtomic(join(outDir, agentFile), savedAgentText(meta, state));
       }
-      writeFileAtomic(join(outDir, file), episodeJsonl(records, spec));
+      const recordsText = episodeJsonl(records, spec);
+      writeFileAtomic(join(outDir, file), recordsText);
+      // What the summary takes from the files, from their text now (while the next run goes), as
+      // it would read them back.
+      read.set(runKey({ agent: agent.name, seed }), aggregateRun(recordsText, curveText, spec, metrics, file));
     } catch (error) {
       // Saving one run went wrong (a full disk, say): that run fails, the experiment goes on.
       fail(`could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
@@ -254,7 +260,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const sortedFailures = [...failures].sort(byRunOrder);
   // The reports list interrupted runs with the failed ones: either way their seeds are missing.
   const missing = [...sortedFailures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
-  const outputs = await writeOutputs(outDir, config, registries, [...runs].sort(byRunOrder), missing, options.charts !== false);
+  const outputs = await writeOutputs(outDir, config, registries, [...runs].sort(byRunOrder), missing, options.charts !== false, read);
   complete = interrupted.length === 0;
   writeManifest();
   return { outDir, ...outputs, failures: sortedFailures, interrupted, runSeconds };

@@ -2,6 +2,7 @@
 // runs (lab/run-files.ts), never from memory: `slatelab run` at the end, `slatelab resume` after
 // finishing the missing runs and `slatelab report` on its own all call this, so they write the
 // same bytes from the same records.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { experimentCharts } from './charts.ts';
 import type { ExperimentConfig, Registries } from './config.ts';
@@ -24,7 +25,8 @@ import {
   type RunTraining,
   type Summary,
 } from './results.ts';
-import { readCurve, readEpisodeRecords } from './run-files.ts';
+import { parseCurve, parseEpisodeJsonl, type RecordNames } from './run-files.ts';
+import type { Checkpoint, TrainingTotals } from './training.ts';
 import { CORE_METRICS, episodeMeans } from './training.ts';
 
 /** A finished run as the manifest lists it (paths relative to the experiment directory). */
@@ -58,8 +60,9 @@ export function worldMetrics(config: ExperimentConfig, registries: Registries) {
 
 /**
  * Writes summary.json, summary.csv, the charts (unless `charts` is false) and report.md/html of
- * the runs listed, reading their records from `outDir`. `missing` lists the runs that did not
- * finish (failed or interrupted), for the reports.
+ * the runs listed, reading their records from `outDir`, or from `read` where a run's files were
+ * already read (runExperiment reads each run's text as it writes it: the same text, the same
+ * numbers). `missing` lists the runs that did not finish (failed or interrupted), for the reports.
  */
 export async function writeOutputs(
   outDir: string,
@@ -68,6 +71,7 @@ export async function writeOutputs(
   runs: readonly RunEntry[],
   missing: readonly FailureRecord[],
   charts = true,
+  read?: ReadonlyMap<string, RunAggregate>,
 ): Promise<Outputs> {
   const { spec, metrics } = worldMetrics(config, registries);
   const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
@@ -76,14 +80,13 @@ export async function writeOutputs(
   let truncatedEpisodes = 0;
   let cutTrainingEpisodes = 0;
   for (const run of runs) {
-    const records = readEpisodeRecords(join(outDir, run.file), spec);
-    runMeans.get(run.agent)!.set(run.seed, episodeMeans(records, metrics));
-    runDaily.get(run.agent)!.set(run.seed, dailyOf(records));
-    truncatedEpisodes += records.filter((record) => record.truncated).length;
-    if (run.curveFile) {
-      const training = readCurve(join(outDir, run.curveFile));
-      runTraining.get(run.agent)!.set(run.seed, training);
-      cutTrainingEpisodes += training.totals?.cutEpisodes ?? 0;
+    const aggregate = read?.get(runKey(run)) ?? readRunAggregate(outDir, run, spec, metrics);
+    runMeans.get(run.agent)!.set(run.seed, aggregate.means);
+    runDaily.get(run.agent)!.set(run.seed, aggregate.daily);
+    truncatedEpisodes += aggregate.truncatedEpisodes;
+    if (aggregate.training) {
+      runTraining.get(run.agent)!.set(run.seed, aggregate.training);
+      cutTrainingEpisodes += aggregate.training.totals?.cutEpisodes ?? 0;
     }
   }
   const evaluationOnly = config.agents.filter((agent) => registries.policies[agent.kind]?.evaluationOnly === true).map((agent) => agent.name);
@@ -112,6 +115,35 @@ export async function writeOutputs(
   writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
   writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
   return { summary, truncatedEpisodes, cutTrainingEpisodes };
+}
+
+/** What the summary takes from one run's files. */
+export interface RunAggregate {
+  readonly means: Record<string, number>;
+  readonly daily: { reward: number[]; active: number[] };
+  readonly truncatedEpisodes: number;
+  readonly training: { curve: Checkpoint[]; totals: TrainingTotals | null } | null;
+}
+
+/** The key of a run in writeOutputs' `read` map. */
+export function runKey(run: { readonly agent: string; readonly seed: number }): string {
+  return `${run.agent}\u0000${run.seed}`;
+}
+
+/** A run's aggregate from the text of its records and curve files (the curve null without one). */
+export function aggregateRun(records: string, curve: string | null, spec: RecordNames, metrics: readonly string[], file: string): RunAggregate {
+  const parsed = parseEpisodeJsonl(records, spec, file);
+  return {
+    means: episodeMeans(parsed, metrics),
+    daily: dailyOf(parsed),
+    truncatedEpisodes: parsed.filter((record) => record.truncated).length,
+    training: curve === null ? null : parseCurve(curve),
+  };
+}
+
+function readRunAggregate(outDir: string, run: RunEntry, spec: RecordNames, metrics: readonly string[]): RunAggregate {
+  const file = join(outDir, run.file);
+  return aggregateRun(readFileSync(file, 'utf8'), run.curveFile ? readFileSync(join(outDir, run.curveFile), 'utf8') : null, spec, metrics, file);
 }
 
 /** Per day: mean reward per user (0 for users who were gone) and the share of users active (who made a request that day). */

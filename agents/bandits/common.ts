@@ -20,6 +20,14 @@ export function examinationWeights(spec: WorldSpec): Float64Array {
   return weights;
 }
 
+/**
+ * Bytes a per-arm bandit holds (AgentDefinition.memory): its arm statistics (`perArm` float64s per
+ * arm) and its B x N scores, plus `extra` bytes.
+ */
+export function armBanditMemory(spec: WorldSpec, perArm: number, extra = 0): number {
+  return 8 * (perArm * spec.armCount + spec.batchSize * spec.numCandidates) + 4 * spec.batchSize * spec.slateSize + extra;
+}
+
 /** Why a non-contextual (per-arm) bandit cannot run in this world, or null. */
 export function needsArms(spec: WorldSpec): string | null {
   return spec.armCount > 0

@@ -6,7 +6,7 @@ import { EpsilonSlates } from '../exploration.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
 import { StateReader } from '../state.ts';
-import { ArmStats, needsArms, rowsOf, scoreCandidates } from './common.ts';
+import { armBanditMemory, ArmStats, needsArms, rowsOf, scoreCandidates } from './common.ts';
 
 export const epsilonGreedy = defineAgent({
   name: 'epsilon-greedy',
@@ -19,6 +19,8 @@ export const epsilonGreedy = defineAgent({
     decaySteps: { type: 'int', default: 0, min: 0, doc: 'training steps over which epsilon falls linearly to epsilonFinal (0: no decay)' },
   },
   unsupported: (spec) => needsArms(spec),
+  // Arm statistics, the scores.
+  memory: (_hp, spec) => armBanditMemory(spec, 2),
   create: (hp, { spec }) => {
     const { numCandidates: n, slateSize: k } = spec;
     const stats = new ArmStats(spec);

@@ -11,7 +11,7 @@ import type { Rng } from '../../sim/rng.ts';
 import { defineAgent } from '../agent.ts';
 import { StateReader } from '../state.ts';
 import { DrawPerArm, rowsOf, SampledPropensities } from './common.ts';
-import { featureCount, HybridLinearModel, linearParams, solveUpper } from './linear.ts';
+import { featureCount, HybridLinearModel, linearMemory, linearParams, solveUpper } from './linear.ts';
 
 export const linTs = defineAgent({
   name: 'lin-ts',
@@ -28,6 +28,7 @@ export const linTs = defineAgent({
     const count = featureCount(spec, hp.features, hp.perArm);
     return typeof count === 'string' ? { field: 'features', message: count } : null;
   },
+  memory: (hp, spec) => linearMemory(spec, hp.features, hp.perArm) + 8 * spec.batchSize * spec.numCandidates * spec.slateSize,
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k } = spec;
     const model = new HybridLinearModel(spec, hp.features, hp.perArm, hp.ridge);

@@ -36,6 +36,19 @@ export const linearParams = {
 export const MAX_FEATURES = 256;
 
 /** The number of shared features, or why the map does not fit the world. */
+/**
+ * Bytes the hybrid model holds (AgentDefinition.memory of linucb and lin-ts): A0, its inverse and
+ * Cholesky factor (k x k), per arm its statistics and caches (about 3k + U + D + 8 float64s), a
+ * round's rank-one terms (B x K x k) and the B x N scores and bonuses.
+ */
+export function linearMemory(spec: WorldSpec, features: FeatureMap, perArm: boolean): number {
+  const count = featureCount(spec, features, perArm);
+  const k = typeof count === 'number' ? count : 0;
+  const arms = perArm ? spec.armCount : 0;
+  const { batchSize: b, slateSize: slots, numCandidates: n, userFeatureDim: u, itemFeatureDim: d } = spec;
+  return 8 * (3 * k * k + arms * (3 * k + u + d + 8) + b * slots * (k + 1) + 2 * b * n);
+}
+
 export function featureCount(spec: WorldSpec, features: FeatureMap, perArm: boolean): number | string {
   const intercept = perArm && spec.armCount > 0 ? 0 : 1;
   const u = spec.userFeatureDim;

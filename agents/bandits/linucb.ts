@@ -6,7 +6,7 @@ import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
 import { StateReader } from '../state.ts';
 import { forEachPlayed, RoundMean, rowsOf } from './common.ts';
-import { featureCount, HybridLinearModel, linearParams } from './linear.ts';
+import { featureCount, HybridLinearModel, linearMemory, linearParams } from './linear.ts';
 
 export const linucb = defineAgent({
   name: 'linucb',
@@ -21,6 +21,7 @@ export const linucb = defineAgent({
     const count = featureCount(spec, hp.features, hp.perArm);
     return typeof count === 'string' ? { field: 'features', message: count } : null;
   },
+  memory: (hp, spec) => linearMemory(spec, hp.features, hp.perArm),
   create: (hp, { spec }) => {
     const { numCandidates: n, slateSize: k } = spec;
     const model = new HybridLinearModel(spec, hp.features, hp.perArm, hp.ridge);

@@ -9,7 +9,7 @@ import { defineAgent } from '../agent.ts';
 import { StateReader } from '../state.ts';
 import type { Observation } from '../../sim/env.ts';
 import type { Rng } from '../../sim/rng.ts';
-import { ArmStats, DrawPerArm, forEachPlayed, needsArms, RoundMean, rowsOf, SampledPropensities, sampleBeta, scoreCandidates } from './common.ts';
+import { armBanditMemory, ArmStats, DrawPerArm, forEachPlayed, needsArms, RoundMean, rowsOf, SampledPropensities, sampleBeta, scoreCandidates } from './common.ts';
 
 export const thompson = defineAgent({
   name: 'thompson',
@@ -23,6 +23,8 @@ export const thompson = defineAgent({
   },
   notInStreamKey: ['propensitySamples'],
   unsupported: (spec) => needsArms(spec),
+  // Arm statistics and one posterior draw per arm, the estimated slot marginals (B x N x K), the scores.
+  memory: (_hp, spec) => armBanditMemory(spec, 4, 8 * spec.batchSize * spec.numCandidates * spec.slateSize),
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k } = spec;
     const stats = new ArmStats(spec);

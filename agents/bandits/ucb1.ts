@@ -6,7 +6,7 @@
 import { topKByScore } from '../../policies/slate.ts';
 import { defineAgent } from '../agent.ts';
 import { StateReader } from '../state.ts';
-import { ArmStats, forEachPlayed, needsArms, RoundMean, scoreCandidates } from './common.ts';
+import { armBanditMemory, ArmStats, forEachPlayed, needsArms, RoundMean, scoreCandidates } from './common.ts';
 
 export const ucb1 = defineAgent({
   name: 'ucb1',
@@ -17,6 +17,8 @@ export const ucb1 = defineAgent({
     exploration: { type: 'number', default: 1, min: 0, doc: 'c: multiplies the bonus sqrt(2 ln t / n_a) (1 is UCB1)' },
   },
   unsupported: (spec) => needsArms(spec),
+  // Arm statistics, the scores.
+  memory: (_hp, spec) => armBanditMemory(spec, 2),
   create: (hp, { spec }) => {
     const { numCandidates: n, slateSize: k } = spec;
     const stats = new ArmStats(spec);

@@ -27,6 +27,9 @@ export const clusterBandit = defineAgent({
   },
   unsupported: (spec) => needsArms(spec),
   updateEvery: (hp) => hp.reclusterEvery,
+  // The users kept and the log (float32 user features, arm, weight, click), the per-cluster statistics, the scores.
+  memory: (hp, spec) =>
+    4 * (hp.usersKept + hp.logSize) * spec.userFeatureDim + 9 * hp.logSize + 16 * hp.clusters * spec.armCount + 8 * hp.clusters * spec.userFeatureDim + 8 * spec.batchSize * spec.numCandidates,
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k, batchSize: b, userFeatureDim: u, armCount: arms, clickSignal } = spec;
     const signalCount = spec.signalNames.length;

@@ -31,6 +31,11 @@ export const pctr = defineAgent({
     logSize: { type: 'int', default: 100_000, min: 1, max: 10_000_000, doc: 'impressions the log holds; beyond, the oldest are overwritten' },
   },
   updateEvery: (hp) => hp.retrainEvery,
+  // The log (float32 features and the click), a row's N x F block, the B x N scores.
+  memory: (hp, spec) => {
+    const f = new CandidateFeatures(spec).size;
+    return 4 * hp.logSize * (f + 1) + 8 * spec.numCandidates * f + 8 * spec.batchSize * spec.numCandidates + 4 * hp.logSize;
+  },
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k, batchSize: b } = spec;
     const features = new CandidateFeatures(spec);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistries, validateConfig } from '../../lab/config.ts';
 import { checkMemory, estimateMemory, formatBytes, parseBytes, peakMemory, PlanError } from '../../lab/plan.ts';
+import { defaultParams } from '../../sim/params.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-plan-'));
@@ -36,6 +37,19 @@ describe('the memory of a run', () => {
     expect(agent).toBeLessThan(1.5 * 100_000 * 53 * 4 + 5e6);
     expect(small[0].parts.some((part) => part.what.startsWith('agent'))).toBe(false);
     expect(small[1].bytes).toBeGreaterThan(small[0].bytes);
+  });
+
+  it('every agent declares its memory (its arrays live in closures, out of reach of a count), growing with the batch', () => {
+    const spec = feedConfig(64);
+    const world = defaultRegistries.worlds.feed.create(spec.world.params, { seed: { experiment: 0, run: 0 }, batchSize: 1 }).spec;
+    for (const [kind, definition] of Object.entries(defaultRegistries.agents!)) {
+      expect(definition.memory, kind).toBeTypeOf('function');
+      const values = { ...defaultParams(definition.params), ...(kind === 'linucb' || kind === 'lin-ts' ? { features: 'product' } : {}) };
+      const small = definition.memory!(values, { ...world, batchSize: 1 });
+      const large = definition.memory!(values, { ...world, batchSize: 1000 });
+      expect(small, kind).toBeGreaterThan(0);
+      expect(large, kind).toBeGreaterThan(small);
+    }
   });
 
   it('adds up the largest runs that share the machine, one per thread', () => {

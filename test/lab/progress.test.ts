@@ -2,7 +2,7 @@
 // terminal, a plain line at least every 10 s otherwise; the thread count capped at the cores.
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { clock, ExperimentStatus, PLAIN_EVERY_SECONDS, type RunPlan } from '../../lab/progress.ts';
+import { bar, clock, ExperimentStatus, PLAIN_EVERY_SECONDS, type RunPlan } from '../../lab/progress.ts';
 import { threadCount } from '../../lab/runner.ts';
 
 const plans: RunPlan[] = [
@@ -44,7 +44,7 @@ describe('the status line', () => {
     advance(0.3);
     s.running(1, { phase: 'train', steps: 300, budgetSteps: 10_000, episodes: 15, budgetEpisodes: null });
     expect(updates).toHaveLength(2);
-    expect(updates[1]).toContain('training 300/20k steps');
+    expect(updates[1]).toMatch(/^\[-+\] +\d+% runs 0\/4, training 300\/20k steps/);
     expect(lines).toEqual([]);
   });
 
@@ -66,6 +66,10 @@ describe('the status line', () => {
     s.tick();
     expect(lines).toHaveLength(2);
     expect(updates).toEqual([]);
+  });
+
+  it('draws a bar of 20 characters with the percentage done', () => {
+    expect([bar(0), bar(0.5), bar(0.999), bar(1)]).toEqual(['[--------------------]   0%', '[##########----------]  50%', '[####################]  99%', '[####################] 100%']);
   });
 
   it('formats durations as m:ss and h:mm:ss', () => {

@@ -72,6 +72,8 @@ describe('slatelab resume', () => {
     expect(killed.runs.length).toBeLessThan(9);
     expect(existsSync(join(out, 'summary.json'))).toBe(false);
 
+    // What a write cut short by the kill would leave (files are written to a temporary name, then renamed).
+    writeFileSync(join(out, 'runs', 'random', 'seed-2.jsonl.tmp-99999'), '{"episode": 0, "ret');
     const resumed = slatelab('resume', out, '--threads', '2');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`${out}: ${killed.runs.length} of 9 runs had finished; running the other ${9 - killed.runs.length}`);
