@@ -12,9 +12,9 @@ import type * as ResvgModule from '@resvg/resvg-js';
  * and worker threads and commands without charts never need them. runExperiment starts loading
  * them while the runs go (loadRenderers), so the charts do not wait for them at the end.
  */
-let renderers: Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; Resvg: typeof ResvgModule.Resvg }> | null = null;
-export function loadRenderers(): Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; Resvg: typeof ResvgModule.Resvg }> {
-  renderers ??= Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]).then(([vega, vegaLite, resvg]) => ({ vega, vegaLite, Resvg: resvg.Resvg }));
+let renderers: Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; renderAsync: typeof ResvgModule.renderAsync }> | null = null;
+export function loadRenderers(): Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; renderAsync: typeof ResvgModule.renderAsync }> {
+  renderers ??= Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]).then(([vega, vegaLite, resvg]) => ({ vega, vegaLite, renderAsync: resvg.renderAsync }));
   return renderers;
 }
 
@@ -241,13 +241,14 @@ export async function toSvg(spec: TopLevelSpec): Promise<string> {
 
 /** Rasterises SVG markup to PNG bytes at twice the nominal size, for sharp text. */
 export async function svgToPng(svg: string): Promise<Uint8Array> {
-  const { Resvg } = await loadRenderers();
-  const resvg = new Resvg(svg, {
+  const { renderAsync } = await loadRenderers();
+  // On the thread pool, so the next chart's SVG is drawn meanwhile (experimentCharts).
+  const image = await renderAsync(svg, {
     fitTo: { mode: 'zoom', value: 2 },
     background: 'white',
     font: { loadSystemFonts: true, fontFiles: FONT_FILES, defaultFontFamily: FONT },
   });
-  return resvg.render().asPng();
+  return image.asPng();
 }
 
 export interface RenderedChart {
@@ -286,10 +287,12 @@ export function experimentSpecs(agents: readonly AgentChartData[], metrics: read
 
 /** The standard charts of a run (see experimentSpecs), then `extra` specs (e.g. learning curves), rendered. */
 export async function experimentCharts(agents: readonly AgentChartData[], metrics: readonly string[], extra: readonly ChartSpec[] = []): Promise<RenderedChart[]> {
-  const charts: RenderedChart[] = [];
+  // Each chart's SVG is drawn in turn (vega, this thread) while the PNGs of those before it are
+  // rasterised on the thread pool.
+  const charts: Promise<RenderedChart>[] = [];
   for (const { name, title, spec } of [...experimentSpecs(agents, metrics), ...extra]) {
     const svg = await toSvg(spec);
-    charts.push({ name, title, svg, png: await svgToPng(svg) });
+    charts.push(svgToPng(svg).then((png) => ({ name, title, svg, png })));
   }
-  return charts;
+  return Promise.all(charts);
 }

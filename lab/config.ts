@@ -10,28 +10,17 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import type { AgentDefinition } from '../agents/agent.ts';
-import { agents as defaultAgents } from '../agents/index.ts';
 import { streamKey } from '../agents/stream-key.ts';
 import { MAX_TRAINING_EPISODES } from './loop.ts';
-import type { PolicyDefinition } from '../policies/policy.ts';
-import { policies as defaultPolicies } from '../policies/index.ts';
 import type { WorldSpec } from '../sim/env.ts';
 import { resolveParams } from '../sim/params.ts';
-import { defaultWorld, worlds as defaultWorlds } from '../sim/presets/index.ts';
-import type { WorldDefinition } from '../sim/world.ts';
+import { defaultWorld } from '../sim/presets/index.ts';
 import { jsonProblem } from './json-problem.ts';
 import { overlayParams, resolveInit, type InitSource } from './saved-agents.ts';
+import { defaultRegistries, findKind, type Registries } from './registries.ts';
 
-/** What config validation and the runner look names up in; tests inject their own. */
-export interface Registries {
-  readonly worlds: Readonly<Record<string, WorldDefinition<any>>>;
-  readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
-  /** Learning agents (optional in injected test registries). */
-  readonly agents?: Readonly<Record<string, AgentDefinition<any>>>;
-}
-
-export const defaultRegistries: Registries = { worlds: defaultWorlds, policies: defaultPolicies, agents: defaultAgents };
+// The registries live in lab/registries.ts (worker threads load them without zod and yaml).
+export { defaultRegistries, findKind, type Decider, type Registries } from './registries.ts';
 
 export interface AgentConfig {
   /** Unique within the experiment; names the agent's result files. */
@@ -64,17 +53,6 @@ export interface TrainingConfig {
   readonly evalEvery: number;
   /** Evaluation episodes per checkpoint: evaluation users 0..evalEpisodes-1, the same at every checkpoint. */
   readonly evalEpisodes: number;
-}
-
-/** A config's agent kind: a fixed policy or a learning agent. */
-export type Decider = { readonly learns: false; readonly definition: PolicyDefinition<any> } | { readonly learns: true; readonly definition: AgentDefinition<any> };
-
-/** Looks a kind up in the policies, then the agents. */
-export function findKind(registries: Registries, kind: string): Decider | null {
-  const policy = Object.hasOwn(registries.policies, kind) ? registries.policies[kind] : undefined;
-  if (policy) return { learns: false, definition: policy };
-  const agent = registries.agents && Object.hasOwn(registries.agents, kind) ? registries.agents[kind] : undefined;
-  return agent ? { learns: true, definition: agent } : null;
 }
 
 export interface ExperimentConfig {

@@ -1,6 +1,7 @@
 // What a worker thread runs for one (agent, seed) run (lab/runner.ts names this module in each
 // task). It imports only what a run needs: no charts, no reports, so a worker starts quickly.
-import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
+import type { ExperimentConfig } from './config.ts';
+import { defaultRegistries, type Registries } from './registries.ts';
 import { runAgentSeed, type RunProgress, type RunResult } from './training.ts';
 
 /**
