@@ -410,7 +410,10 @@ class InterestEvolutionEnv implements Env {
     const single = new Float64Array(1);
     const pairProbs = new Float64Array(2);
     const clickAlone = (row: number, candidate: number): number => {
-      single[0] = this.state.interests[row * CLUSTERS + this.state.docCluster[row * n + candidate]];
+      const score = this.state.interests[row * CLUSTERS + this.state.docCluster[row * n + candidate]];
+      // The same double as a one-item slate's (ChoiceModel.clickProbabilityAlone), without the slate.
+      if (this.choice.clickProbabilityAlone) return this.choice.clickProbabilityAlone(score);
+      single[0] = score;
       this.choice.probabilities(single, 1, pairProbs);
       return pairProbs[0];
     };
