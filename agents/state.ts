@@ -70,9 +70,14 @@ function fromJson(value: unknown): StateValue {
   const entries = Object.entries(value);
   if (entries.length === 1) {
     const [tag, inner] = entries[0];
-    if (tag === '$number' && typeof inner === 'string') return Number(inner);
+    if (tag === '$number' && typeof inner === 'string') {
+      if (inner !== 'NaN' && inner !== 'Infinity' && inner !== '-Infinity') throw new StateMismatch(`a saved number is "${inner}", not NaN, Infinity or -Infinity`);
+      return Number(inner);
+    }
     if (Object.hasOwn(ARRAY_TAGS, tag) && typeof inner === 'string') {
       const bytes = Buffer.from(inner, 'base64');
+      // Node decodes any text as base64, skipping what is not: a damaged array must not pass as data.
+      if (bytes.toString('base64') !== inner) throw new StateMismatch(`a saved ${tag.slice(1)} array is not valid base64 (a damaged file?)`);
       const type = ARRAY_TAGS[tag as ArrayTag];
       // A copy into fresh, aligned memory (a Buffer may sit at any offset of a shared pool).
       const copy = new Uint8Array(bytes);

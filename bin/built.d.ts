@@ -2,3 +2,4 @@
 export declare const BUILT: string;
 export declare const DIST: string;
 export declare function builtIsCurrent(): boolean;
+export declare function inputsHash(): string;

@@ -8,7 +8,9 @@
 import { pathToFileURL } from 'node:url';
 import { BUILT, builtIsCurrent } from './built.js';
 
-if (process.argv[2] !== 'bench' && builtIsCurrent()) {
+// The command: the first argument that is not an option (`slatelab --verbose bench` is bench too).
+const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+if (command !== 'bench' && builtIsCurrent()) {
   await import(pathToFileURL(BUILT).href);
 } else {
   const { register } = await import('tsx/esm/api');

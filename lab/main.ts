@@ -24,7 +24,7 @@ import { packageRoot } from './package-root.ts';
 import { summaryText, textTable } from './results.ts';
 import { runExperiment, threadCount, type ExperimentOutcome, type Progress } from './runner.ts';
 import { compareExperiments, comparisonText, CompareError } from './compare.ts';
-import { ExperimentDirError, readManifest, rebuildReports, resumeExperiment } from './resume.ts';
+import { checkKinds, ExperimentDirError, readManifest, rebuildReports, resumeExperiment } from './resume.ts';
 import { checkMemory, DEFAULT_MEMORY_SHARE, estimateMemory, estimateTime, parseBytes, planText, PlanError, type RunMemory } from './plan.ts';
 
 /** Where the CLI writes; tests capture it. */
@@ -326,8 +326,10 @@ async function runCommand(
 
 /** Progress on stderr: one live line rewritten on a terminal, plain lines otherwise. */
 function progressTo(io: Io): Progress {
+  // The live line is cut to the terminal's width: a wrapped line would leave its first rows behind.
+  const width = () => Math.max(20, (process.stderr.columns ?? 80) - 1);
   return io.stderrIsTTY
-    ? { line: (text) => io.stderr(`\r\x1b[K${text}\n`), update: (text) => io.stderr(`\r\x1b[K${text}`) }
+    ? { line: (text) => io.stderr(`\r\x1b[K${text}\n`), update: (text) => io.stderr(`\r\x1b[K${text.slice(0, width())}`) }
     : { line: (text) => io.stderr(`${text}\n`) };
 }
 
@@ -384,7 +386,11 @@ function finishCommand(outcome: ExperimentOutcome, config: ExperimentConfig, io:
 
 async function resumeCommand(dir: string, requested: number | undefined, maxMemory: number | undefined, io: Io, registries: Registries, verbose: boolean): Promise<number> {
   const progress = progressTo(io);
-  const config = experimentDirSync(() => readManifest(dir).config);
+  const config = experimentDirSync(() => {
+    const manifest = readManifest(dir);
+    checkKinds(dir, manifest.config, registries);
+    return manifest.config;
+  });
   const threads = threadCount(requested, config.agents.length * config.seeds.length, { line: (text) => io.stderr(`slatelab: ${text}\n`) });
   plan(() => checkMemory(estimateMemory(config, registries), threads, maxMemory));
   const outcome = await experimentDir(() =>

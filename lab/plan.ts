@@ -30,7 +30,10 @@ export class PlanError extends Error {}
 
 export interface RunMemory {
   readonly agent: string;
+  /** Bytes of one run of the agent. */
   readonly bytes: number;
+  /** Runs of the agent (its seeds): as many may hold their memory at once, one per thread. */
+  readonly runs: number;
   /** What the bytes are, largest first: "world feed x 64 rows 2.1 MB", ... */
   readonly parts: readonly { readonly what: string; readonly bytes: number }[];
 }
@@ -89,7 +92,9 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
   const training = config.training;
   const evalWorld = scaled(makeWorld, evalBatch);
   const probe = makeWorld(1);
-  const days = probe.spec.clock ? 31 : 1;
+  // Days of a record's daily series: the world's horizon where it states one in days (the feed's horizonDays), else a month.
+  const horizonDays = (config.world.params as { horizonDays?: unknown }).horizonDays;
+  const days = probe.spec.clock ? (typeof horizonDays === 'number' ? horizonDays : 31) : 1;
   const records = config.evaluation.episodes * (RECORD_BYTES + RECORD_DAY_BYTES * days);
   let trainWorld: number | undefined;
   return config.agents.map((agent) => {
@@ -99,14 +104,17 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
       { what: `${config.evaluation.episodes} episode records`, bytes: records },
       { what: 'the thread', bytes: THREAD_BYTES },
     ];
-    if (found.learns && training) {
-      trainWorld ??= scaled(makeWorld, training.batchSize);
-      parts.push({ what: `world ${config.world.preset} x ${training.batchSize} training rows`, bytes: trainWorld });
-      const rows = Math.max(evalBatch, training.batchSize);
+    if (found.learns) {
+      // A learning agent holds its memory whether it trains here or was loaded (init) to be evaluated.
+      if (training) {
+        trainWorld ??= scaled(makeWorld, training.batchSize);
+        parts.push({ what: `world ${config.world.preset} x ${training.batchSize} training rows`, bytes: trainWorld });
+      }
+      const rows = Math.max(evalBatch, training?.batchSize ?? 0);
       const definition = found.definition;
       if (definition.memory) {
         parts.push({ what: `agent ${agent.kind}`, bytes: definition.memory(agent.params, { ...probe.spec, batchSize: rows }) });
-      } else {
+      } else if (!definition.nets) {
         const make = (batch: number) => definition.create(agent.params, { spec: { ...probe.spec, batchSize: batch }, seed, streams: { init: new Rng('plan/init'), update: new Rng('plan/update') } });
         // An agent that does not declare its memory: what is reachable from it (its arrays held in
         // closures are out of reach, so agents declare theirs).
@@ -115,7 +123,7 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
       if (definition.nets) parts.push({ what: 'TensorFlow.js', bytes: NETWORK_RUNTIME_BYTES });
     }
     parts.sort((a, b) => b.bytes - a.bytes);
-    return { agent: agent.name, bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts };
+    return { agent: agent.name, bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts, runs: config.seeds.length };
   });
 }
 
@@ -127,9 +135,9 @@ export function memoryBudget(maxMemory?: number): { bytes: number; why: string }
   return { bytes: DEFAULT_MEMORY_SHARE * machine, why: `${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's ${formatBytes(machine)}; ${formatBytes(freemem())} free now` };
 }
 
-/** The most memory the runs hold at once: the `threads` largest runs side by side. */
+/** The most memory the runs hold at once: the `threads` largest runs side by side (several of one agent's seeds among them). */
 export function peakMemory(runs: readonly RunMemory[], threads: number): number {
-  const sizes = runs.map((run) => run.bytes).sort((a, b) => b - a);
+  const sizes = runs.flatMap((run) => new Array<number>(Math.min(run.runs, threads)).fill(run.bytes)).sort((a, b) => b - a);
   return sizes.slice(0, threads).reduce((sum, bytes) => sum + bytes, 0);
 }
 
@@ -200,9 +208,9 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
       // Training: two equal segments of steps, the first long enough to take half the sample's
       // time and to include the agent's periodic refit; a second that takes clearly longer means
       // refits that grow with the data (cost per step a + b s), else a constant cost per step.
-      let trainingSteps = 0;
-      let trainSeconds = 0;
       let perStep = 0;
+      let stepsPerEpisode: number | null = null;
+      let trainingTime = (_steps: number) => 0;
       if (trainEnv && training) {
         const every = (findKind(registries, agent.kind)!.definition as { updateEvery?: (values: unknown) => number }).updateEvery?.(agent.params) ?? 0;
         const stepBudget = training.steps ?? Infinity;
@@ -223,28 +231,35 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
         const second = first.steps > 0 && 2 * first.steps < stepBudget ? segment(first.steps) : null;
         const sampledSteps = first.steps + (second?.steps ?? 0);
         const sampledEpisodes = first.episodes + (second?.episodes ?? 0);
-        // An episodes budget: the sample's steps per episode (a sample without a whole episode counts what it took).
-        trainingSteps = training.steps ?? (sampledEpisodes > 0 ? (sampledSteps / sampledEpisodes) * training.episodes! : sampledSteps);
-        const sampledSeconds = first.seconds + (second?.seconds ?? 0);
-        perStep = sampledSteps > 0 ? sampledSeconds / sampledSteps : 0;
-        trainSeconds = perStep * trainingSteps;
-        if (second && second.seconds > 1.2 * first.seconds) {
+        stepsPerEpisode = sampledEpisodes > 0 ? sampledSteps / sampledEpisodes : null;
+        perStep = sampledSteps > 0 ? (first.seconds + (second?.seconds ?? 0)) / sampledSteps : 0;
+        trainingTime = (steps: number) => {
+          if (!second || second.seconds <= 1.2 * first.seconds) return perStep * steps;
           // t1 = a S + b S^2 / 2 and t2 = a S + 3 b S^2 / 2 for segments of S steps.
           const s1 = first.steps;
           const b = (second.seconds - first.seconds) / (s1 * s1);
           const a = Math.max(0, (first.seconds - (b * s1 * s1) / 2) / s1);
-          trainSeconds = a * trainingSteps + (b * trainingSteps * trainingSteps) / 2;
-        }
+          return a * steps + (b * steps * steps) / 2;
+        };
       }
       // Evaluation: doubling batches of episodes until half the sample's time is spent (or all of them).
       let sampled = 0;
       let spent = 0;
+      let evalSteps = 0;
       while ((spent < sampleSeconds / 2 || sampled === 0) && sampled < config.evaluation.episodes) {
         const episodes = Math.min(config.evaluation.episodes, Math.max(evalBatch, sampled * 2));
-        spent = timed(() => void evaluate(evalEnv, decider, { episodes, seed, streamKey: agent.streamKey, maxStepsPerEpisode: maxSteps }));
+        let records: { length: number }[] = [];
+        spent = timed(() => {
+          records = evaluate(evalEnv, decider, { episodes, seed, streamKey: agent.streamKey, maxStepsPerEpisode: maxSteps });
+        });
         sampled = episodes;
+        evalSteps = records.reduce((sum, record) => sum + record.length, 0);
       }
       const perEpisode = spent / sampled;
+      // An episodes budget: steps per training episode as sampled, or, when the sample finished
+      // none, as long as an evaluation episode (the same world).
+      const trainingSteps = !trainEnv || !training ? 0 : (training.steps ?? (stepsPerEpisode ?? evalSteps / sampled) * training.episodes!);
+      const trainSeconds = trainingTime(trainingSteps);
       const checkpoints = !training ? 0 : trainEnv ? Math.ceil(trainingSteps / training.evalEvery) + 1 : 1;
       const seconds = trainSeconds + perEpisode * (config.evaluation.episodes + checkpoints * (training?.evalEpisodes ?? 0));
       const how = `${trainEnv ? `${(perStep * 1e6).toPrecision(3)} us/training step, ` : ''}${(perEpisode * 1e3).toPrecision(3)} ms/evaluation episode`;

@@ -84,6 +84,7 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
   const workers: Worker[] = [];
   // Saves of finished tasks still in progress: the pool returns only after them.
   const saving = new Set<Promise<void>>();
+  let settleError: { error: unknown } | null = null;
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
       const worker = new Worker(WORKER_URL);
@@ -118,7 +119,11 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
         // thread, saving would otherwise hold the worker idle). A task that finished as the pool
         // stopped still counts: its result is here.
         feed();
-        const saved = Promise.resolve(settle(reply.id, outcome)).catch(reject);
+        // An error while saving fails the pool, even after this worker has stopped (runTasks rethrows it).
+        const saved = Promise.resolve(settle(reply.id, outcome)).catch((error: unknown) => {
+          settleError ??= { error };
+          reject(error);
+        });
         saving.add(saved);
         void saved.finally(() => saving.delete(saved));
       });
@@ -132,6 +137,9 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
   try {
     await Promise.all(Array.from({ length: workerCount }, runWorker));
     await Promise.all(saving);
+    // (Set by a save's callback: TypeScript cannot see that it may no longer be null here.)
+    const failed = settleError as { error: unknown } | null;
+    if (failed) throw failed.error;
   } catch (error) {
     // A thread died or onSettled threw: stop the other threads too, or they keep the process alive.
     await Promise.all(workers.map((worker) => worker.terminate()));

@@ -40,9 +40,19 @@ export function readManifest(dir: string): SavedManifest {
   return { configFile: null, runs: [], failures: [], interrupted: [], complete: false, ...manifest } as SavedManifest;
 }
 
-/** The listed runs whose files are all there (a run is listed only after its files are written; this also guards against files removed since). */
+/**
+ * The listed runs whose files are all there and whose records hold every episode (a run is listed
+ * only after its files are written; this also guards against files removed or damaged since, e.g.
+ * cut short by a power loss): the others run again.
+ */
 function runsOnDisk(dir: string, manifest: SavedManifest): RunEntry[] {
-  return manifest.runs.filter((run) => [run.file, run.curveFile, run.agentFile].every((file) => file === undefined || existsSync(join(dir, file))));
+  return manifest.runs.filter((run) => {
+    if (![run.file, run.curveFile, run.agentFile].every((file) => file === undefined || existsSync(join(dir, file)))) return false;
+    const text = readFileSync(join(dir, run.file), 'utf8');
+    let lines = 0;
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+    return lines === run.episodes && text.endsWith('\n');
+  });
 }
 
 /** Runs of the config that the manifest lists neither as finished nor as failed or interrupted. */
@@ -74,9 +84,11 @@ export async function resumeExperiment(dir: string, options: ResumeOptions = {})
   const kept = runsOnDisk(dir, manifest);
   removeTemporaryFiles(dir);
   const here = environmentInfo();
-  if ((manifest.slatelab !== undefined && manifest.slatelab !== here.slatelab) || (manifest.gitCommit && here.gitCommit && manifest.gitCommit !== here.gitCommit)) {
+  const dirty = (manifest as { gitDirty?: boolean | null }).gitDirty === true || here.gitDirty === true;
+  if ((manifest.slatelab !== undefined && manifest.slatelab !== here.slatelab) || (manifest.gitCommit && here.gitCommit && manifest.gitCommit !== here.gitCommit) || dirty) {
+    const why = dirty ? ' with uncommitted changes to the source' : '';
     options.progress?.line(
-      `warning: ${dir} was started by slatelab ${manifest.slatelab} at commit ${manifest.gitCommit?.slice(0, 12) ?? 'unknown'}, this is ${here.slatelab} at ${here.gitCommit?.slice(0, 12) ?? 'unknown'}: ` +
+      `warning: ${dir} was started by slatelab ${manifest.slatelab} at commit ${manifest.gitCommit?.slice(0, 12) ?? 'unknown'}, this is ${here.slatelab} at ${here.gitCommit?.slice(0, 12) ?? 'unknown'}${why}: ` +
         'the runs made now may not match those made then',
     );
   }
@@ -123,8 +135,8 @@ function removeTemporaryFiles(dir: string): void {
   }
 }
 
-/** The world and every agent kind must still exist in this version. */
-function checkKinds(dir: string, config: ExperimentConfig, registries: Registries): void {
+/** The world and every agent kind must still exist in this version (ExperimentDirError, one line, when not). */
+export function checkKinds(dir: string, config: ExperimentConfig, registries: Registries): void {
   if (!registries.worlds[config.world.preset]) throw new ExperimentDirError(`${dir}: world "${config.world.preset}" is not in this version of slatelab`);
   for (const agent of config.agents) {
     if (!registries.policies[agent.kind] && !registries.agents?.[agent.kind]) throw new ExperimentDirError(`${dir}: agent kind "${agent.kind}" is not in this version of slatelab`);

@@ -54,12 +54,19 @@ export function parseEpisodeJsonl(text: string, names: RecordNames, file: string
     } catch {
       throw new Error(`${file}: line ${i + 1} is not a record (a file cut short?); run the seed again with slatelab resume`);
     }
+    // JSON writes NaN and +-Infinity as null: read null back as NaN (a world's metric may be undefined for an episode).
     const number = (key: string): number => {
       const x = value[key];
+      if (x === null) return Number.NaN;
       if (typeof x !== 'number') throw new Error(`${file}: line ${i + 1} has no number "${key}"; it was written by another version of slatelab`);
       return x;
     };
-    const signals = (value.signals ?? {}) as Record<string, number>;
+    const numbers = (key: string): number[] => {
+      const list = value[key];
+      if (!Array.isArray(list)) throw new Error(`${file}: line ${i + 1} has no list "${key}"; it was written by another version of slatelab`);
+      return list.map((x) => (x === null ? Number.NaN : (x as number)));
+    };
+    const signals = (value.signals ?? {}) as Record<string, number | null>;
     const total = number('return');
     const length = number('length');
     records.push({
@@ -68,9 +75,9 @@ export function parseEpisodeJsonl(text: string, names: RecordNames, file: string
       length,
       clicks: number('clicks'),
       impressions: number('impressions'),
-      signalTotals: names.signalNames.map((name) => signals[name] ?? 0),
-      dailyReturn: names.clock ? (value.dailyReturn as number[]) : [total],
-      dailySteps: names.clock ? (value.dailySteps as number[]) : [length],
+      signalTotals: names.signalNames.map((name) => (signals[name] === null ? Number.NaN : (signals[name] ?? 0))),
+      dailyReturn: names.clock ? numbers('dailyReturn') : [total],
+      dailySteps: names.clock ? numbers('dailySteps') : [length],
       extra: names.episodeMetricNames.map((name) => number(name)),
       truncated: value.truncated === true,
     });
@@ -101,7 +108,12 @@ export function parseCurve(text: string): { curve: Checkpoint[]; totals: Trainin
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const { kind, ...rest } = JSON.parse(line) as { kind: string };
-    if (kind === 'checkpoint') curve.push(rest as Checkpoint);
+    if (kind === 'checkpoint') {
+      // A metric that was NaN was written as null (JSON has no NaN).
+      const checkpoint = rest as Checkpoint & { metrics: Record<string, number | null> };
+      for (const name in checkpoint.metrics) if (checkpoint.metrics[name] === null) checkpoint.metrics[name] = Number.NaN;
+      curve.push(checkpoint);
+    }
     else if (kind === 'totals') totals = rest as TrainingTotals;
   }
   return { curve, totals };

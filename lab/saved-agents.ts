@@ -12,7 +12,7 @@
 // `kind` and `params` default to the saved agent's; params given override them (e.g. epsilon for
 // training on). Each run seed loads the state saved for that seed.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stateFromJson, stateToJson, type AgentState } from '../agents/state.ts';
 
 export const SAVED_AGENT_FORMAT = 'slatelab-agent/1';
@@ -24,7 +24,7 @@ export interface InitSource {
   /** The agent's name in that experiment. */
   readonly agent: string;
   readonly kind: string;
-  /** Per run seed: the saved state's file (relative to the working directory, like `from`). */
+  /** Per run seed: the saved state's file, an absolute path (the config may run again elsewhere: resume). */
   readonly files: Readonly<Record<string, string>>;
   /** Whether the saved agent was trained in this config's world: the same preset, parameters and experiment seed. */
   readonly sameWorld: boolean;
@@ -66,6 +66,7 @@ export function readSavedState(file: string): AgentState {
   } catch (error) {
     throw new Error(`cannot read the saved agent ${file}: ${(error as Error).message.split('\n')[0]}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file} is not a saved agent (not a JSON object)`);
   if (parsed.format !== SAVED_AGENT_FORMAT) throw new Error(`${file} is not a saved agent of this version (format ${JSON.stringify(parsed.format)}, expected ${SAVED_AGENT_FORMAT})`);
   return stateFromJson(parsed.state);
 }
@@ -143,7 +144,8 @@ export function resolveInit(
     return null;
   }
   const files: Record<string, string> = {};
-  for (const run of manifest.runs ?? []) if (run.agent === agent && run.agentFile) files[String(run.seed)] = join(from, run.agentFile);
+  // Absolute: `slatelab resume` may run the config again from another working directory.
+  for (const run of manifest.runs ?? []) if (run.agent === agent && run.agentFile) files[String(run.seed)] = resolve(from, run.agentFile);
   const savedSeeds = Object.keys(files).map(Number).sort((a, b) => a - b);
   if (savedSeeds.length === 0) {
     report(fromField, `agent "${agent}" in "${from}" saved no state (${saved.learns === false ? `"${saved.kind}" is a fixed policy: it learns nothing` : 'no run of it finished'})`);

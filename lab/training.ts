@@ -98,7 +98,10 @@ export function createAgent(config: ExperimentConfig, agentIndex: number, seed: 
   if (agent.init) {
     const file = agent.init.files[String(seed.run)];
     const where = `agent ${agent.name}: init ${agent.init.from} (agent ${agent.init.agent}, seed ${seed.run})`;
-    if (!created.load) throw new Error(`${where}: agents of kind "${agent.kind}" cannot load a saved state`);
+    if (!created.load) {
+      created.dispose?.();
+      throw new Error(`${where}: agents of kind "${agent.kind}" cannot load a saved state`);
+    }
     try {
       created.load(readSavedState(file));
     } catch (error) {

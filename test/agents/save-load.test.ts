@@ -92,6 +92,13 @@ describe('saving and loading an agent', () => {
 });
 
 describe('the text form of a state', () => {
+  it('refuses a damaged array or a number that is not one, naming what is wrong', () => {
+    expect(() => decodeState('{"w": {"$float64": "not base64!!"}}')).toThrow(/^a saved float64 array is not valid base64 \(a damaged file\?\)$/);
+    expect(() => decodeState('{"w": {"$float64": "AAAAAAAA8D8"}}')).toThrow(StateMismatch); // base64 without its padding
+    expect(() => decodeState('{"t": {"$number": "hello"}}')).toThrow(/^a saved number is "hello", not NaN, Infinity or -Infinity$/);
+    expect(() => decodeState('[1, 2]')).toThrow(/a mapping/);
+  });
+
   it('keeps typed arrays bit for bit (views at an offset included), numbers JSON has no word for, and nesting', () => {
     const backing = new Float32Array([9, 1.1, -0, 3.4e38, Number.MIN_VALUE]);
     const state: AgentState = {

@@ -2,16 +2,15 @@
 // to the JavaScript that `npm run build` emits into dist/ (npm ci runs it as `prepare`). Examples
 // run with plain node (no tsx) from a folder outside the project, as a user's project runs them.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtIsCurrent } from '../../bin/built.js';
 import { defaultParams, mean, policies, runEpisodes, worlds } from '../../index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** What the build reads (tsconfig.build.json `include`, and the configs). */
-const BUILD_INPUTS = ['index.ts', 'sim', 'policies', 'agents', 'eval', 'lab', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 /** Written by every build (each starts from an empty dist/). */
 const BUILT = join(ROOT, 'dist', 'index.js');
 
@@ -37,21 +36,12 @@ const records = runEpisodes(env, policy, { episodes: 40, seed, streamKey: 'oracl
 console.log(mean(records.map((record) => record.return)));
 `;
 
-function newestMtime(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
-  return newest;
-}
-
 /**
- * Runs `npm run build` (what npm ci's prepare runs) when dist/ is missing or older than a source:
- * a full type-check and emit, 10-20 s on two cores.
+ * Runs `npm run build` (what npm ci's prepare runs) when dist/ is missing or was built from other
+ * sources (bin/built.js: a hash of the inputs): a full type-check and emit, 10-20 s on two cores.
  */
 function ensureBuilt(): void {
-  const newestSource = Math.max(...BUILD_INPUTS.map((input) => newestMtime(join(ROOT, input))));
-  if (existsSync(BUILT) && statSync(BUILT).mtimeMs >= newestSource) return;
+  if (existsSync(BUILT) && builtIsCurrent()) return;
   try {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' });
   } catch (error) {

@@ -53,8 +53,11 @@ describe('the memory of a run', () => {
   });
 
   it('adds up the largest runs that share the machine, one per thread', () => {
-    const runs = [100, 300, 200].map((bytes, i) => ({ agent: `a${i}`, bytes, parts: [{ what: 'x', bytes }] }));
+    const runs = [100, 300, 200].map((bytes, i) => ({ agent: `a${i}`, bytes, parts: [{ what: 'x', bytes }], runs: 1 }));
     expect([peakMemory(runs, 1), peakMemory(runs, 2), peakMemory(runs, 8)]).toEqual([300, 500, 600]);
+    // Several seeds of one agent run at once: two of the 300s on two threads.
+    const seeded = runs.map((run) => ({ ...run, runs: 5 }));
+    expect([peakMemory(seeded, 1), peakMemory(seeded, 2), peakMemory(seeded, 8)]).toEqual([300, 600, 5 * 300 + 3 * 200]);
   });
 
   it('refuses runs over the budget with the estimate, what takes it and the fixes', () => {

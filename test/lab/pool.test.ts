@@ -69,5 +69,18 @@ describe('worker pool', () => {
     });
     expect(saved).toBe(true);
   });
+
+  it('fails when saving a result fails, even the last one (a worker takes its next task before the last is saved)', async () => {
+    for (const threads of [1, 2]) {
+      const failing = runTasks<number>(tasks, threads, {
+        workers: true,
+        onSettled: async (index) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (index === tasks.length - 1) throw new Error('disk full');
+        },
+      });
+      await expect(failing).rejects.toThrow('disk full');
+    }
+  });
 });
 

@@ -74,11 +74,15 @@ describe('slatelab resume', () => {
 
     // What a write cut short by the kill would leave (files are written to a temporary name, then renamed).
     writeFileSync(join(out, 'runs', 'random', 'seed-2.jsonl.tmp-99999'), '{"episode": 0, "ret');
+    // And a finished run's records damaged since (cut short, as by a power loss): that run runs again.
+    const damaged = join(out, 'runs', 'random', 'seed-0.jsonl');
+    writeFileSync(damaged, readFileSync(damaged, 'utf8').split('\n').slice(0, 100).join('\n'));
+    const kept = killed.runs.length - 1;
     const resumed = slatelab('resume', out, '--threads', '2');
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toContain(`${out}: ${killed.runs.length} of 9 runs had finished; running the other ${9 - killed.runs.length}`);
+    expect(resumed.stderr).toContain(`${out}: ${kept} of 9 runs had finished; running the other ${9 - kept}`);
     // Only the missing runs ran: the progress lines count from the kept ones.
-    expect(resumed.stderr).not.toMatch(new RegExp(`\\[${killed.runs.length}/9\\]`));
+    expect(resumed.stderr).not.toMatch(new RegExp(`\\[${kept}/9\\]`));
     expect(resumed.stderr).toContain('[9/9]');
     expect(resumed.stdout).toContain(`results: ${out} (open ${join(out, 'report.html')} in a browser`);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[] };
@@ -91,7 +95,13 @@ describe('slatelab resume', () => {
     for (const file of Object.keys(a)) expect(b[file], file).toBe(a[file]);
   }, 180_000);
 
-  it('says so, one line and exit 2, for a directory that is not an experiment', () => {
+  it('says so, one line and exit 2, for a directory that is not an experiment, or one of a world this version lacks', () => {
+    const gone = join(scratch, 'gone');
+    spawnSync('cp', ['-r', full, gone]);
+    const manifest = JSON.parse(readFileSync(join(gone, 'manifest.json'), 'utf8')) as { config: { world: { preset: string } } };
+    manifest.config.world.preset = 'atlantis';
+    writeFileSync(join(gone, 'manifest.json'), JSON.stringify(manifest));
+    expect(slatelab('resume', gone)).toMatchObject({ code: 2, stderr: `slatelab: ${gone}: world "atlantis" is not in this version of slatelab\n` });
     const empty = mkdtempSync(join(tmpdir(), 'slatelab-empty-'));
     expect(slatelab('resume', empty)).toMatchObject({ code: 2, stderr: `slatelab: ${empty}: no readable manifest.json; name an experiment's results directory (the --out of slatelab run)\n` });
     expect(slatelab('resume')).toMatchObject({ code: 2, stderr: "slatelab: resume: name an experiment's results directory, e.g. slatelab resume results/quickstart/20261130-101500\n" });

@@ -161,6 +161,8 @@ describe('starting from a saved agent (init:)', () => {
     // The same parameters give the same random streams, so evaluation repeats exactly.
     expect(unchanged.agents[0].streamKey).toBe(original.agents[0].streamKey);
     expect(unchanged.agents[0].init?.sameWorld).toBe(true);
+    // Absolute, so that `slatelab resume` finds them from any working directory.
+    expect(unchanged.agents[0].init?.files['0']).toBe(join(trained.dir, 'runs', 'ranker', 'seed-0.agent.json'));
     const otherWorld = validateConfig({ world, seed: 7, seeds: [0], agents: [{ name: 'ranker', init: trained.dir }], evaluation: { episodes: 4 } }, 'test.yaml');
     expect(otherWorld.agents[0].init?.sameWorld).toBe(false);
   });
