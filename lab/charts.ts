@@ -227,6 +227,21 @@ function linesSpec(
   };
 }
 
+/**
+ * Loads the renderers and draws two small charts that are thrown away, so that the first real
+ * chart does not pay for compiling vega's code: runExperiment calls it while the runs go.
+ */
+export async function warmRenderers(): Promise<void> {
+  const interval = (mean: number) => ({ mean, ci95: [mean - 1, mean + 1] as const, n: 2 });
+  const agents: AgentChartData[] = ['a', 'b'].map((agent, i) => ({
+    agent,
+    metrics: { return: interval(i + 1) },
+    daily: [interval(1), interval(2)],
+    retention: [interval(0.5), interval(0.4)],
+  }));
+  for (const { spec } of experimentSpecs(agents, ['return'])) await svgToPng(await toSvg(spec));
+}
+
 /** Renders a vega-lite spec to SVG markup. */
 export async function toSvg(spec: TopLevelSpec): Promise<string> {
   const { vega, vegaLite } = await loadRenderers();

@@ -10,7 +10,7 @@
 // the numbers.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { loadRenderers } from './charts.ts';
+import { warmRenderers } from './charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
 import { runTasks, type Task, type TaskOutcome } from './pool.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
@@ -236,9 +236,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   // One thread: runs follow each other, so each one's time is the time since the last ended
   // (progress display only; never enters results).
   let lastSettled = performance.now();
-  // The chart renderers load while the runs go (a second of imports the end need not wait for);
-  // a failure to load them shows when the charts are drawn.
-  if (options.charts !== false) loadRenderers().catch(() => undefined);
+  // The chart renderers load and warm up while the runs go (a second of imports and compiling the
+  // end need not wait for); a failure shows when the charts are drawn.
+  const warming = options.charts !== false ? warmRenderers().catch(() => undefined) : null;
   status.start();
   try {
     await runTasks<RunResult>(tasks, threads, {
@@ -260,6 +260,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const sortedFailures = [...failures].sort(byRunOrder);
   // The reports list interrupted runs with the failed ones: either way their seeds are missing.
   const missing = [...sortedFailures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
+  await warming;
   const outputs = await writeOutputs(outDir, config, registries, [...runs].sort(byRunOrder), missing, options.charts !== false, read);
   complete = interrupted.length === 0;
   writeManifest();
