@@ -21,6 +21,7 @@ import { BACKENDS, type BackendName } from '../agents/nets/backend-names.ts';
 import { ConfigError, defaultRegistries, loadConfig, suggest, type ConfigOverrides, type ExperimentConfig, type Registries } from './config.ts';
 import { claimDefaultOutDir, claimOutDir, OutDirError } from './outdir.ts';
 import { packageRoot } from './package-root.ts';
+import { LockError } from './lock.ts';
 import { summaryText, textTable } from './results.ts';
 import { runExperiment, threadCount, type ExperimentOutcome, type Progress } from './runner.ts';
 import { compareExperiments, comparisonText, CompareError } from './compare.ts';
@@ -461,7 +462,7 @@ async function experimentDir<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (error instanceof ExperimentDirError) throw new UsageError(error.message);
+    if (error instanceof ExperimentDirError || error instanceof LockError) throw new UsageError(error.message);
     throw error;
   }
 }

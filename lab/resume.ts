@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig, Registries } from './config.ts';
 import { defaultRegistries } from './config.ts';
+import { lockDir } from './lock.ts';
 import type { Progress } from './progress.ts';
 import { environmentInfo, type FailureRecord } from './results.ts';
 import { runExperiment, type ExperimentOutcome } from './runner.ts';
@@ -78,6 +79,17 @@ export interface ResumeOutcome extends ExperimentOutcome {
 
 /** Runs what `dir`'s experiment is missing, then writes its summary, charts and reports. */
 export async function resumeExperiment(dir: string, options: ResumeOptions = {}): Promise<ResumeOutcome> {
+  readManifest(dir); // an experiment's directory, before its lock is taken
+  // Held from before the temporary files are removed: they may be another live process's.
+  const release = lockDir(dir);
+  try {
+    return await resumeLocked(dir, options);
+  } finally {
+    release();
+  }
+}
+
+async function resumeLocked(dir: string, options: ResumeOptions): Promise<ResumeOutcome> {
   const manifest = readManifest(dir);
   const registries = options.registries ?? defaultRegistries;
   checkKinds(dir, manifest.config, registries);
@@ -111,6 +123,16 @@ export async function resumeExperiment(dir: string, options: ResumeOptions = {})
 
 /** Rebuilds `dir`'s summary, charts and reports from the records of its finished runs. */
 export async function rebuildReports(dir: string, options: { registries?: Registries; charts?: boolean } = {}): Promise<Outputs & { config: ExperimentConfig; runs: number; missing: readonly FailureRecord[] }> {
+  readManifest(dir); // an experiment's directory, before its lock is taken
+  const release = lockDir(dir);
+  try {
+    return await rebuildLocked(dir, options);
+  } finally {
+    release();
+  }
+}
+
+async function rebuildLocked(dir: string, options: { registries?: Registries; charts?: boolean }): Promise<Outputs & { config: ExperimentConfig; runs: number; missing: readonly FailureRecord[] }> {
   const manifest = readManifest(dir);
   const registries = options.registries ?? defaultRegistries;
   checkKinds(dir, manifest.config, registries);

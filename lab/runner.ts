@@ -8,11 +8,13 @@
 // (experiment seed, run seed), the policy's per-episode streams are named by the agent, and the
 // loop hands episodes to rows in order, so neither batch size, thread count nor wall clock enters
 // the numbers.
+import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { warmRenderers } from './charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
 import { runTasks, type Task, type TaskOutcome } from './pool.ts';
+import { lockDir } from './lock.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
 import { environmentInfo, writeFileAtomic, writeJsonAtomic, type FailureRecord, type Summary } from './results.ts';
 import { curveJsonl, episodeJsonl } from './run-files.ts';
@@ -76,6 +78,16 @@ async function backendInfo(config: ExperimentConfig, registries: Registries): Pr
 }
 
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentOutcome> {
+  mkdirSync(options.outDir, { recursive: true }); // a library caller may name a directory still to make
+  const release = lockDir(options.outDir);
+  try {
+    return await runLocked(options);
+  } finally {
+    release();
+  }
+}
+
+async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutcome> {
   const { config, outDir } = options;
   const registries = options.registries ?? defaultRegistries;
   const progress = options.progress;

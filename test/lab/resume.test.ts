@@ -108,6 +108,25 @@ describe('slatelab resume', () => {
   });
 });
 
+describe('one slatelab process per experiment directory', () => {
+  it('refuses to resume or report a directory another live slatelab holds, and takes over the lock of one that died', () => {
+    const busy = join(scratch, 'busy');
+    spawnSync('cp', ['-r', full, busy]);
+    // This test's own process stands for a live slatelab holding it.
+    writeFileSync(join(busy, '.lock'), `${process.pid}\n`);
+    for (const command of ['resume', 'report']) {
+      expect(slatelab(command, busy)).toMatchObject({
+        code: 2,
+        stderr: `slatelab: ${busy} is in use by another slatelab process (pid ${process.pid}); wait for it to finish or stop it (if no slatelab runs there, delete ${join(busy, '.lock')})\n`,
+      });
+    }
+    // A process id that is no longer running: its lock is stale.
+    writeFileSync(join(busy, '.lock'), '999999999\n');
+    expect(slatelab('report', busy).code).toBe(0);
+    expect(existsSync(join(busy, '.lock'))).toBe(false);
+  }, 120_000);
+});
+
 describe('slatelab report', () => {
   it('rebuilds the summary, charts and reports from the records, byte for byte', () => {
     const copy = join(scratch, 'copy');
