@@ -36,15 +36,21 @@ export class ExperimentStatus {
     private readonly plans: readonly RunPlan[],
     private readonly progress: Progress | undefined,
     private readonly now: () => number = () => performance.now() / 1000,
+    /** Runs that had finished before (`slatelab resume`): counted as done in "runs k/N". */
+    private readonly finishedBefore = 0,
   ) {
     this.state = plans.map(() => ({ train: 0, eval: 0, done: false }));
     this.started = this.now();
     this.lastLine = this.started;
   }
 
-  /** Starts the clock that prints a plain line when nothing was printed for PLAIN_EVERY_SECONDS. */
+  /**
+   * Starts the clock: every second it rewrites the live line (the elapsed time goes on during a
+   * long refit that reports nothing), or prints a plain line when nothing was printed for
+   * PLAIN_EVERY_SECONDS.
+   */
   start(): void {
-    if (!this.progress || this.progress.update) return;
+    if (!this.progress) return;
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
   }
@@ -111,7 +117,7 @@ export class ExperimentStatus {
   text(): string {
     const elapsed = this.now() - this.started;
     const done = this.state.filter((run) => run.done).length;
-    const parts = [`runs ${done}/${this.state.length}`];
+    const parts = [`runs ${this.finishedBefore + done}/${this.finishedBefore + this.state.length}`];
     const total = (pick: (plan: RunPlan) => number | null) => this.plans.reduce((sum, plan) => sum + (pick(plan) ?? 0), 0);
     const sum = (pick: (run: { train: number; eval: number }, plan: RunPlan) => number) => this.state.reduce((acc, run, i) => acc + pick(run, this.plans[i]), 0);
     const steps = total((plan) => plan.trainSteps);

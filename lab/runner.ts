@@ -155,6 +155,8 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
       evalEpisodes: config.evaluation.episodes,
     })),
     progress,
+    undefined,
+    runs.length,
   );
 
   const settle = (index: number, outcome: TaskOutcome<RunResult>, seconds: number | null) => {

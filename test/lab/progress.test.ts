@@ -72,6 +72,14 @@ describe('the status line', () => {
     expect([bar(0), bar(0.5), bar(0.999), bar(1)]).toEqual(['[--------------------]   0%', '[##########----------]  50%', '[####################]  99%', '[####################] 100%']);
   });
 
+  it('counts the runs that finished before a resume as done', () => {
+    let now = 0;
+    const s = new ExperimentStatus(plans, { line: () => undefined }, () => now, 6);
+    s.finished(0);
+    now += 1;
+    expect(s.text()).toMatch(/^runs 7\/10, /);
+  });
+
   it('formats durations as m:ss and h:mm:ss', () => {
     expect([clock(0), clock(59.6), clock(61), clock(3599), clock(3600), clock(36_061)]).toEqual(['0:00', '1:00', '1:01', '59:59', '1:00:00', '10:01:01']);
   });
