@@ -18,6 +18,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Runs `work` holding `dir`'s lock (lockDir), released however it ends. */
+export async function withLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const release = lockDir(dir);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
 /** Directories this process holds, with how many holders (resume holds it, then runExperiment within it). */
 const held = new Map<string, number>();
 

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig, Registries } from './config.ts';
 import { defaultRegistries } from './config.ts';
-import { lockDir } from './lock.ts';
+import { withLock } from './lock.ts';
 import type { Progress } from './progress.ts';
 import { environmentInfo, type FailureRecord } from './results.ts';
 import { runExperiment, type ExperimentOutcome } from './runner.ts';
@@ -81,12 +81,7 @@ export interface ResumeOutcome extends ExperimentOutcome {
 export async function resumeExperiment(dir: string, options: ResumeOptions = {}): Promise<ResumeOutcome> {
   readManifest(dir); // an experiment's directory, before its lock is taken
   // Held from before the temporary files are removed: they may be another live process's.
-  const release = lockDir(dir);
-  try {
-    return await resumeLocked(dir, options);
-  } finally {
-    release();
-  }
+  return withLock(dir, () => resumeLocked(dir, options));
 }
 
 async function resumeLocked(dir: string, options: ResumeOptions): Promise<ResumeOutcome> {
@@ -124,12 +119,7 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
 /** Rebuilds `dir`'s summary, charts and reports from the records of its finished runs. */
 export async function rebuildReports(dir: string, options: { registries?: Registries; charts?: boolean } = {}): Promise<Outputs & { config: ExperimentConfig; runs: number; missing: readonly FailureRecord[] }> {
   readManifest(dir); // an experiment's directory, before its lock is taken
-  const release = lockDir(dir);
-  try {
-    return await rebuildLocked(dir, options);
-  } finally {
-    release();
-  }
+  return withLock(dir, () => rebuildLocked(dir, options));
 }
 
 async function rebuildLocked(dir: string, options: { registries?: Registries; charts?: boolean }): Promise<Outputs & { config: ExperimentConfig; runs: number; missing: readonly FailureRecord[] }> {

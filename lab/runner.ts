@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import { warmRenderers } from './charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
 import { runTasks, type Task, type TaskOutcome } from './pool.ts';
-import { lockDir } from './lock.ts';
+import { withLock } from './lock.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
 import { environmentInfo, writeFileAtomic, writeJsonAtomic, type FailureRecord, type Summary } from './results.ts';
 import { curveJsonl, episodeJsonl } from './run-files.ts';
 import { savedAgentPath, savedAgentText, type SavedAgentMeta } from './saved-agents.ts';
 import { aggregateRun, runKey, worldMetrics, writeOutputs, type RunAggregate, type RunEntry } from './summarise.ts';
-import { CORE_METRICS, episodeMeans, type RunProgress, type RunResult } from './training.ts';
+import { CORE_METRICS, type RunProgress, type RunResult } from './training.ts';
 
 export type { Progress };
 
@@ -79,12 +79,7 @@ async function backendInfo(config: ExperimentConfig, registries: Registries): Pr
 
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentOutcome> {
   mkdirSync(options.outDir, { recursive: true }); // a library caller may name a directory still to make
-  const release = lockDir(options.outDir);
-  try {
-    return await runLocked(options);
-  } finally {
-    release();
-  }
+  return withLock(options.outDir, () => runLocked(options));
 }
 
 async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutcome> {
@@ -182,10 +177,8 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     const file = join('runs', agent.name, `seed-${seed}.jsonl`);
     const curveFile = curve ? join('runs', agent.name, `seed-${seed}.curve.jsonl`) : null;
     const agentFile = state ? savedAgentPath(agent.name, seed) : null;
-    let means: Record<string, number>;
-    const truncatedEpisodes = records.filter((record) => record.truncated).length;
+    let aggregate: RunAggregate;
     try {
-      means = episodeMeans(records, metrics);
       // The records last: a run whose records are on disk has all its files (resume relies on it).
       const curveText = curve && curveFile ? curveJsonl(curve, totals) : null;
       if (curveText !== null && curveFile) writeFileAtomic(join(outDir, curveFile), curveText);
@@ -207,13 +200,15 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
       const recordsText = episodeJsonl(records, spec);
       writeFileAtomic(join(outDir, file), recordsText);
       // What the summary takes from the files, from their text now (while the next run goes), as
-      // it would read them back.
-      read.set(runKey({ agent: agent.name, seed }), aggregateRun(recordsText, curveText, spec, metrics, file));
+      // it would read them back; the progress line says the same numbers.
+      aggregate = aggregateRun(recordsText, curveText, spec, metrics, file);
+      read.set(runKey({ agent: agent.name, seed }), aggregate);
     } catch (error) {
       // Saving one run went wrong (a full disk, say): that run fails, the experiment goes on.
       fail(`could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
       return;
     }
+    const { truncatedEpisodes } = aggregate;
     runs.push({ agent: agent.name, seed, file, ...(curveFile ? { curveFile } : {}), ...(agentFile ? { agentFile } : {}), episodes: records.length, truncatedEpisodes });
     refreshManifest();
     const time = seconds === null ? '' : ` (${seconds.toFixed(1)} s)`;
@@ -221,7 +216,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     const cut =
       (truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`) +
       (totals && totals.cutEpisodes > 0 ? `; WARNING: ${totals.cutEpisodes} training episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)` : '');
-    say(`${tag}: ${trained}${records.length} episodes, return ${means.return.toPrecision(5)}${time}${cut}`);
+    say(`${tag}: ${trained}${records.length} episodes, return ${aggregate.means.return.toPrecision(5)}${time}${cut}`);
   };
 
   const unsettledRuns = () => {

@@ -171,6 +171,16 @@ export class Rng implements UniformSource {
     return count - 1;
   }
 
+  /** Shuffles values[0..count) in place (Fisher-Yates, from the last position down). */
+  shuffle(values: Int32Array, count = values.length): void {
+    for (let i = count - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const swap = values[i];
+      values[i] = values[j];
+      values[j] = swap;
+    }
+  }
+
   /** Writes k distinct indices from [0, n) into out[offset..offset+k), in random order. */
   sampleDistinct(n: number, k: number, out: Int32Array, offset = 0): void {
     // Rejection is cheapest for the small k of a slate. Up to 64 candidates, the indices taken

@@ -379,15 +379,10 @@ function squaredDistance(a: Float64Array, aOffset: number, b: Float64Array, bOff
   return sum;
 }
 
-/** A point index drawn with probability distances[i] / potential; uniform when every distance is 0. */
+/**
+ * A point index drawn with probability distances[i] / potential (potential: their sum, in index
+ * order, as Rng.categorical sums them); uniform when every distance is 0.
+ */
 function drawBySquaredDistance(distances: Float64Array, n: number, potential: number, rng: Rng): number {
-  if (!(potential > 0)) return rng.int(n);
-  let target = rng.uniform() * potential;
-  for (let i = 0; i < n; i++) {
-    target -= distances[i];
-    if (target < 0) return i;
-  }
-  // Rounding can leave target >= 0 after the last point with a positive distance.
-  for (let i = n - 1; i >= 0; i--) if (distances[i] > 0) return i;
-  return n - 1;
+  return potential > 0 ? rng.categorical(distances, n) : rng.int(n);
 }

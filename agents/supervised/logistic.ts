@@ -64,13 +64,8 @@ export class LogisticModel {
     const beta2 = 0.999;
     let loss = 0;
     for (let epoch = 0; epoch < options.epochs; epoch++) {
-      // Fisher-Yates from the stream: the same log and stream give the same fit.
-      for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        const swap = order[i];
-        order[i] = order[j];
-        order[j] = swap;
-      }
+      // From the stream: the same log and stream give the same fit.
+      rng.shuffle(order, n);
       loss = 0;
       for (let start = 0; start < n; start += options.batchSize) {
         const end = Math.min(n, start + options.batchSize);

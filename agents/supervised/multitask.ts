@@ -65,12 +65,7 @@ export class MultiTaskNet {
     const y = new Float32Array(this.options.batchSize * h);
     let total = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        const swap = order[i];
-        order[i] = order[j];
-        order[j] = swap;
-      }
+      rng.shuffle(order, n);
       total = 0;
       for (let start = 0; start < n; start += this.options.batchSize) {
         const size = Math.min(this.options.batchSize, n - start);

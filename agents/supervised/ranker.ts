@@ -75,10 +75,13 @@ export const ranker = defineAgent({
     let lastLoss = Number.NaN;
 
     /** Row `row`'s slate: candidates by value, best first, then no creator twice in a row where possible. */
+    // Best value first, ties by candidate index; one comparator for every row (no closure per row).
+    let rankBase = 0;
+    const byValue = (x: number, y: number) => values[rankBase + y] - values[rankBase + x] || x - y;
     const rank = (observation: Parameters<typeof features.encodeRow>[0], row: number, out: Int32Array) => {
       for (let c = 0; c < n; c++) order[c] = c;
-      const base = row * n;
-      order.sort((x, y) => values[base + y] - values[base + x] || x - y);
+      rankBase = row * n;
+      order.sort(byValue);
       const creators = hp.diversity ? observation.fields.creator : undefined;
       taken.fill(0);
       let previous = -1;

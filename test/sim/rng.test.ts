@@ -284,6 +284,21 @@ describe('Rng.exponential and bernoulli', () => {
   });
 });
 
+describe('Rng.shuffle', () => {
+  it('is Fisher-Yates from the last position down, with int(i + 1) draws, over the first `count` values only', () => {
+    const values = Int32Array.from({ length: 12 }, (_, i) => i);
+    new Rng('shuffle').shuffle(values, 10);
+    const expected = Array.from({ length: 10 }, (_, i) => i);
+    const draws = new Rng('shuffle');
+    for (let i = 9; i > 0; i--) {
+      const j = draws.int(i + 1);
+      [expected[i], expected[j]] = [expected[j], expected[i]];
+    }
+    expect(Array.from(values)).toEqual([...expected, 10, 11]);
+    expect([...values.subarray(0, 10)].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  });
+});
+
 describe('Rng.sampleDistinct', () => {
   it('writes k distinct indices in [0, n) at the offset, leaving the rest alone', () => {
     const rng = new Rng('distinct');
