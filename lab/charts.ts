@@ -261,7 +261,8 @@ export async function svgToPng(svg: string): Promise<Uint8Array> {
   const image = await renderAsync(svg, {
     fitTo: { mode: 'zoom', value: 2 },
     background: 'white',
-    font: { loadSystemFonts: true, fontFiles: FONT_FILES, defaultFontFamily: FONT },
+    // Scanning the system's fonts costs more than drawing a small chart: only without DejaVu Sans.
+    font: { loadSystemFonts: FONT_FILES.length === 0, fontFiles: FONT_FILES, defaultFontFamily: FONT },
   });
   return image.asPng();
 }
@@ -303,11 +304,16 @@ export function experimentSpecs(agents: readonly AgentChartData[], metrics: read
 /** The standard charts of a run (see experimentSpecs), then `extra` specs (e.g. learning curves), rendered. */
 export async function experimentCharts(agents: readonly AgentChartData[], metrics: readonly string[], extra: readonly ChartSpec[] = []): Promise<RenderedChart[]> {
   // Each chart's SVG is drawn in turn (vega, this thread) while the PNGs of those before it are
-  // rasterised on the thread pool.
-  const charts: Promise<RenderedChart>[] = [];
-  for (const { name, title, spec } of [...experimentSpecs(agents, metrics), ...extra]) {
+  // rasterised on the thread pool. The charts with the most points go first: their PNGs take
+  // longest, and the small ones' SVGs are drawn meanwhile (the files are the same in any order).
+  const specs = [...experimentSpecs(agents, metrics), ...extra];
+  const points = specs.map(({ spec }) => JSON.stringify(spec).length);
+  const order = specs.map((_, index) => index).sort((a, b) => points[b] - points[a] || a - b);
+  const charts: Promise<RenderedChart>[] = new Array(specs.length);
+  for (const index of order) {
+    const { name, title, spec } = specs[index];
     const svg = await toSvg(spec);
-    charts.push(svgToPng(svg).then((png) => ({ name, title, svg, png })));
+    charts[index] = svgToPng(svg).then((png) => ({ name, title, svg, png }));
   }
   return Promise.all(charts);
 }

@@ -17,16 +17,22 @@ export interface Task {
   readonly args: readonly unknown[];
 }
 
-export interface TaskMessage extends Task {
-  readonly id: number;
-  /** Append a progress callback to the arguments (its values reach RunTasksOptions.onProgress). */
+/** What a worker is given once: every task, and the counter from which it claims the next one. */
+export interface TaskList {
+  readonly tasks: readonly Task[];
+  /** Index of the next task to start, shared by all the pool's workers (Atomics.add claims one). */
+  readonly next: Int32Array;
+  /** Append a progress callback to each task's arguments (its values reach RunTasksOptions.onProgress). */
   readonly progress: boolean;
 }
 
 export type TaskReply =
+  | { readonly id: number; readonly kind: 'started' }
   | { readonly id: number; readonly kind: 'progress'; readonly value: unknown }
   | { readonly id: number; readonly kind: 'done'; readonly ok: true; readonly value: unknown }
-  | { readonly id: number; readonly kind: 'done'; readonly ok: false; readonly message: string; readonly stack: string };
+  | { readonly id: number; readonly kind: 'done'; readonly ok: false; readonly message: string; readonly stack: string }
+  /** No task is left to claim: the worker has finished. */
+  | { readonly id: -1; readonly kind: 'idle' };
 
 export type TaskOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: Error };
 
@@ -79,46 +85,46 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
     return outcomes;
   }
 
-  let next = 0;
   const workerCount = Math.max(1, Math.min(threads, tasks.length));
+  // Workers claim tasks from a shared counter (lab/worker.ts): none waits for this thread between
+  // tasks. A task list is sent whole, once per worker (tasks sharing one config clone it once).
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const list: TaskList = { tasks, next, progress: onProgress !== undefined };
   const workers: Worker[] = [];
   // Saves of finished tasks still in progress: the pool returns only after them.
   const saving = new Set<Promise<void>>();
   let settleError: { error: unknown } | null = null;
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
-      const worker = new Worker(WORKER_URL);
+      const worker = takeWorker();
       workers.push(worker);
       let current = -1;
       let stopped = false;
       const stop = () => {
         if (stopped) return;
         stopped = true;
+        // No worker claims another task.
+        Atomics.store(next, 0, tasks.length);
         signal?.removeEventListener('abort', stop);
         void worker.terminate().then(() => resolve());
       };
       signal?.addEventListener('abort', stop, { once: true });
-      const feed = () => {
-        if (next >= tasks.length || signal?.aborted) {
-          stop();
+      worker.on('message', (reply: TaskReply) => {
+        if (reply.kind === 'idle') return stop();
+        if (reply.kind === 'started') {
+          current = reply.id;
           return;
         }
-        current = next++;
-        const message: TaskMessage = { id: current, ...tasks[current], progress: onProgress !== undefined };
-        worker.postMessage(message);
-      };
-      worker.on('message', (reply: TaskReply) => {
         if (reply.kind === 'progress') {
           if (!signal?.aborted) onProgress?.(reply.id, reply.value);
           return;
         }
+        current = -1;
+        // A task that finished as the pool stopped still counts: its result is here. Meanwhile
+        // the worker has gone on to its next task.
         const outcome: TaskOutcome<R> = reply.ok
           ? { ok: true, value: reply.value as R }
           : { ok: false, error: Object.assign(new Error(reply.message), { stack: reply.stack }) };
-        // The worker takes its next task at once, and the finished one is saved meanwhile (on one
-        // thread, saving would otherwise hold the worker idle). A task that finished as the pool
-        // stopped still counts: its result is here.
-        feed();
         // An error while saving fails the pool, even after this worker has stopped (runTasks rethrows it).
         const saved = Promise.resolve(settle(reply.id, outcome)).catch((error: unknown) => {
           settleError ??= { error };
@@ -132,7 +138,8 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
         if (current >= 0 && !outcomes[current]) outcomes[current] = { ok: false, error };
         reject(error);
       });
-      feed();
+      if (signal?.aborted) stop();
+      else worker.postMessage(list);
     });
   try {
     await Promise.all(Array.from({ length: workerCount }, runWorker));
@@ -142,8 +149,44 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
     if (failed) throw failed.error;
   } catch (error) {
     // A thread died or onSettled threw: stop the other threads too, or they keep the process alive.
+    Atomics.store(next, 0, tasks.length);
     await Promise.all(workers.map((worker) => worker.terminate()));
     throw error;
   }
   return outcomes;
+}
+
+/**
+ * Worker threads started ahead of a pool (startWorkers), so that their start (tens of
+ * milliseconds each) overlaps the caller's own preparation. Unreferenced until taken: spares
+ * never keep the process alive.
+ */
+const spares: { worker: Worker; failed: boolean }[] = [];
+
+/** Starts worker threads for a pool about to run, up to `count` waiting. */
+export function startWorkers(count: number): void {
+  while (spares.length < count) {
+    const spare = { worker: new Worker(WORKER_URL), failed: false };
+    spare.worker.unref();
+    // A spare that fails to start is replaced when taken (the error would otherwise be uncaught).
+    spare.worker.once('error', () => {
+      spare.failed = true;
+    });
+    spares.push(spare);
+  }
+}
+
+/** Stops the spare workers no pool took (e.g. when an experiment fails before its runs). */
+export async function stopSpareWorkers(): Promise<void> {
+  await Promise.all(spares.splice(0).map(({ worker }) => worker.terminate()));
+}
+
+function takeWorker(): Worker {
+  for (let spare = spares.shift(); spare; spare = spares.shift()) {
+    if (spare.failed) continue;
+    spare.worker.removeAllListeners('error');
+    spare.worker.ref();
+    return spare.worker;
+  }
+  return new Worker(WORKER_URL);
 }

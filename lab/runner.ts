@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { warmRenderers } from './charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
-import { runTasks, type Task, type TaskOutcome } from './pool.ts';
+import { runTasks, startWorkers, stopSpareWorkers, type Task, type TaskOutcome } from './pool.ts';
 import { withLock } from './lock.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
 import { environmentInfo, writeFileAtomic, writeJsonAtomic, type FailureRecord, type Summary } from './results.ts';
@@ -79,7 +79,14 @@ async function backendInfo(config: ExperimentConfig, registries: Registries): Pr
 
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentOutcome> {
   mkdirSync(options.outDir, { recursive: true }); // a library caller may name a directory still to make
-  return withLock(options.outDir, () => runLocked(options));
+  return withLock(options.outDir, async () => {
+    try {
+      return await runLocked(options);
+    } finally {
+      // Threads started for runs that never began (the experiment failed first).
+      await stopSpareWorkers();
+    }
+  });
 }
 
 async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutcome> {
@@ -96,6 +103,16 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   const seedOrder = new Map(config.seeds.map((seed, index) => [seed, index]));
   const runOrder = (run: { agent: string; seed: number }) => agentOrder.get(run.agent)! * config.seeds.length + seedOrder.get(run.seed)!;
   const byRunOrder = (a: { agent: string; seed: number }, b: { agent: string; seed: number }) => runOrder(a) - runOrder(b);
+  const done = new Set(runs.map(runOrder));
+  const pairs = config.agents
+    .flatMap((agent, agentIndex) => config.seeds.map((seed) => ({ agent, agentIndex, seed })))
+    .filter((pair) => !done.has(runOrder({ agent: pair.agent.name, seed: pair.seed })));
+  // Runs go on worker threads, even one, so the main thread stays free to notice Ctrl-C. Injected
+  // registries (tests) cannot reach a worker: those run in-process, one at a time.
+  const inProcess = registries !== defaultRegistries;
+  const threads = inProcess ? 1 : threadCount(options.threads, pairs.length, progress);
+  // The threads start now, while this one prepares (their start overlaps the provenance and the first manifest).
+  if (!inProcess) startWorkers(threads);
   const networks = await backendInfo(config, registries);
   const provenance = { ...environmentInfo(), ...(networks ? { networks } : {}) };
   // False until summary, charts and reports are written: an interrupted experiment's manifest
@@ -133,10 +150,6 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     else pendingRefresh ??= setTimeout(writeManifest, wait);
   };
 
-  const done = new Set(runs.map(runOrder));
-  const pairs = config.agents
-    .flatMap((agent, agentIndex) => config.seeds.map((seed) => ({ agent, agentIndex, seed })))
-    .filter((pair) => !done.has(runOrder({ agent: pair.agent.name, seed: pair.seed })));
   const total = config.agents.length * config.seeds.length;
   let finished = runs.length;
   let runSeconds = 0;
@@ -231,10 +244,6 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  // Runs go on worker threads, even one, so the main thread stays free to notice Ctrl-C. Injected
-  // registries (tests) cannot reach a worker: those run in-process, one at a time.
-  const inProcess = registries !== defaultRegistries;
-  const threads = inProcess ? 1 : threadCount(options.threads, pairs.length, progress);
   // The task module (lab/run-task.ts: a run and nothing else, so workers load no charts), as .ts
   // from the sources or .js from dist/ (the library build).
   const module = new URL(import.meta.url.endsWith('.ts') ? './run-task.ts' : './run-task.js', import.meta.url).href;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { experimentCharts } from './charts.ts';
 import type { ExperimentConfig, Registries } from './config.ts';
 import { trainingSpecs } from './learning-charts.ts';
+import type { WorldSpec } from '../sim/env.ts';
 import type { EpisodeRecord } from './loop.ts';
 import { reportHtml } from './report.ts';
 import {
@@ -52,11 +53,24 @@ export interface Outputs {
 }
 
 /** The world's metric names, and what they mean, for a config (a one-row instance names them). */
-export function worldMetrics(config: ExperimentConfig, registries: Registries) {
+export function worldMetrics(config: ExperimentConfig, registries: Registries): WorldMetrics {
+  // Once per config and registries: building even a one-row world makes its whole catalogue (tens
+  // of milliseconds for the feed), and an experiment asks when it starts and again when it ends.
+  const known = metricsKnown.get(config)?.get(registries);
+  if (known) return known;
   const world = registries.worlds[config.world.preset];
   const probe = world.create(config.world.params, { seed: { experiment: config.seed, run: config.seeds[0] }, batchSize: 1 });
-  return { spec: probe.spec, metrics: [...CORE_METRICS, ...probe.spec.episodeMetricNames] };
+  const found = { spec: probe.spec, metrics: [...CORE_METRICS, ...probe.spec.episodeMetricNames] };
+  if (!metricsKnown.has(config)) metricsKnown.set(config, new WeakMap());
+  metricsKnown.get(config)!.set(registries, found);
+  return found;
 }
+
+interface WorldMetrics {
+  readonly spec: WorldSpec;
+  readonly metrics: string[];
+}
+const metricsKnown = new WeakMap<ExperimentConfig, WeakMap<Registries, WorldMetrics>>();
 
 /**
  * Writes summary.json, summary.csv, the charts (unless `charts` is false) and report.md/html of

@@ -1,21 +1,28 @@
-// The body of a pool worker: runs named exported functions of our modules on request.
+// The body of a pool worker: runs named exported functions of our modules, taking task after task
+// from the list it was given (lab/pool.ts), until none is left.
 import { parentPort } from 'node:worker_threads';
-import type { TaskMessage, TaskReply } from './pool.ts';
+import type { TaskList, TaskReply } from './pool.ts';
 
 const port = parentPort;
 if (!port) throw new Error('lab/worker.ts must run in a worker thread');
 
-port.on('message', async (message: TaskMessage) => {
-  let reply: TaskReply;
-  const report = (value: unknown) => port.postMessage({ id: message.id, kind: 'progress', value } satisfies TaskReply);
-  try {
-    const module = (await import(message.module)) as Record<string, (...args: unknown[]) => unknown>;
-    const args = message.progress ? [...message.args, report] : message.args;
-    const value = await module[message.fn](...args);
-    reply = { id: message.id, kind: 'done', ok: true, value };
-  } catch (error) {
-    const err = error instanceof Error ? error : new Error(String(error));
-    reply = { id: message.id, kind: 'done', ok: false, message: err.message, stack: err.stack ?? '' };
+port.once('message', async ({ tasks, next, progress }: TaskList) => {
+  // Each worker claims the next task itself (one atomic add on the counter all workers share), so
+  // it never waits for the main thread between tasks, however busy that is.
+  for (let id = Atomics.add(next, 0, 1); id < tasks.length; id = Atomics.add(next, 0, 1)) {
+    port.postMessage({ id, kind: 'started' } satisfies TaskReply);
+    const report = (value: unknown) => port.postMessage({ id, kind: 'progress', value } satisfies TaskReply);
+    let reply: TaskReply;
+    try {
+      const task = tasks[id];
+      const module = (await import(task.module)) as Record<string, (...args: unknown[]) => unknown>;
+      const value = await module[task.fn](...(progress ? [...task.args, report] : task.args));
+      reply = { id, kind: 'done', ok: true, value };
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      reply = { id, kind: 'done', ok: false, message: err.message, stack: err.stack ?? '' };
+    }
+    port.postMessage(reply);
   }
-  port.postMessage(reply);
+  port.postMessage({ id: -1, kind: 'idle' } satisfies TaskReply);
 });

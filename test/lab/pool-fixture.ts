@@ -17,3 +17,8 @@ export function countTo(n: number, report?: (value: number) => void): number {
   for (let i = 1; i <= n; i++) report?.(i);
   return n;
 }
+
+/** When the task started, on the clock all threads share (ms since the epoch). */
+export function startedAt(): number {
+  return performance.timeOrigin + performance.now();
+}
