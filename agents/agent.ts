@@ -162,6 +162,16 @@ export interface AgentDefinition<S extends ParamSpecs = ParamSpecs> {
    * the dry run's timing sample covers at least one (lab/plan.ts).
    */
   updateEvery?(values: ParamValues<S>): number;
+  /**
+   * Training steps before the agent's cost per step settles (a replay buffer filling before the
+   * first gradient step): the dry run times them apart from the steady steps (lab/plan.ts).
+   */
+  warmupSteps?(values: ParamValues<S>): number;
+  /**
+   * Sentences for reports about what these values assume that a reader must know (an oracle
+   * choice model, a simplification of the method); none by default.
+   */
+  notes?(values: ParamValues<S>): string[];
   /** Checks across hyper-parameters (field names relative to params). */
   check?(values: ParamValues<S>): ParamIssue[];
   create(values: ParamValues<S>, context: AgentContext): Agent;

@@ -9,6 +9,7 @@ import { ucb1 } from './bandits/ucb1.ts';
 import { pctr } from './supervised/pctr.ts';
 import { ranker } from './supervised/ranker.ts';
 import { clusterBandit } from './supervised/cluster.ts';
+import { slateq } from './rl/slateq.ts';
 
 export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   'epsilon-greedy': epsilonGreedy,
@@ -19,4 +20,5 @@ export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   pctr,
   ranker,
   cluster: clusterBandit,
+  slateq,
 };

@@ -43,6 +43,11 @@ export interface TrainingCase {
   readonly params: Readonly<Record<string, unknown>>;
   /** An agent of agents/index.ts, with its default hyper-parameters. */
   readonly agent: string;
+  /**
+   * User-steps trained before the timing (an agent whose replay buffer must fill before it learns
+   * would otherwise be timed mostly filling it); none when absent.
+   */
+  readonly warmSteps?: number;
 }
 
 export interface ActingCase {
@@ -69,8 +74,8 @@ export interface FitStepCase {
 const BANDIT_EXPERIMENT = { catalog: 200, dim: 5 };
 
 /** A training case of `agent` in world `label` (preset, params). */
-function trainingCase(label: string, preset: string, params: Record<string, unknown>, agent: string, target?: number): BenchCase {
-  return { world: label, policy: `${agent}:train`, training: { preset, params, agent }, ...(target === undefined ? {} : { target }) };
+function trainingCase(label: string, preset: string, params: Record<string, unknown>, agent: string, target?: number, warmSteps?: number): BenchCase {
+  return { world: label, policy: `${agent}:train`, training: { preset, params, agent, ...(warmSteps === undefined ? {} : { warmSteps }) }, ...(target === undefined ? {} : { target }) };
 }
 
 export const benchCases: readonly BenchCase[] = [
@@ -96,6 +101,10 @@ export const benchCases: readonly BenchCase[] = [
   { world: 'feed', policy: 'ranker:act', acting: { preset: 'feed', params: {}, agent: 'ranker', trainSteps: 6_000 } },
   // Its multi-task network alone: Adam steps per second at the ranker's defaults (batch 512).
   { world: 'feed', policy: 'ranker:fit-step', fitStep: { preset: 'feed', params: {}, batches: 8 } },
+  // SlateQ in RecSim's world (10 candidates, slate 2), as experiments/recsim-slateq.yaml trains it:
+  // acting for 64 users a round and 4 gradient steps of 64 replayed transitions per round, timed
+  // after 5,000 steps (its first gradient step comes at 2,000). 300,000 steps take 300,000 / rate s.
+  trainingCase('recsim-interest-evolution', 'recsim-interest-evolution', {}, 'slateq', undefined, 5_000),
   // For the record: the default bandit world (dim 8, so 64 outer-product features) with a catalog.
   trainingCase('bandit-catalog200', 'bandit', { catalog: 200 }, 'linucb'),
 ];
@@ -280,6 +289,7 @@ function stepsPerSecond(ms: number, work: (msLeft: number) => number): number {
  */
 export function makeTrainingStepper(tree: Tree, training: TrainingCase, batchSize: number, repeat: number): TimedRun {
   const { env, agent, seed, train } = freshAgent(tree, training, batchSize, repeat);
+  if (training.warmSteps) train(env, agent, { seed, streamKey: training.agent, steps: training.warmSteps, episodes: Infinity });
   let rate = 0; // user-steps per millisecond of the last call (0: not known yet)
   const run = (ms: number) =>
     stepsPerSecond(ms, (msLeft) => {

@@ -222,18 +222,23 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
           });
           return { seconds, ...result };
         };
+        // An agent that learns only after a warm-up (a replay buffer filling) is timed past it
+        // first, so that the two segments compare steady costs, not the warm-up's with training's.
+        const warmup = Math.min(stepBudget, (findKind(registries, agent.kind)!.definition as { warmupSteps?: (values: unknown) => number }).warmupSteps?.(agent.params) ?? 0);
+        const warm = warmup > 0 ? segment(warmup) : { seconds: 0, steps: 0, episodes: 0 };
+        const rest = stepBudget - warm.steps;
         let first = { seconds: 0, steps: 0, episodes: 0 };
-        for (let chunk = training.batchSize; first.steps < stepBudget / 2 && (first.seconds < sampleSeconds / 2 || first.steps <= every); chunk *= 2) {
-          const more = segment(Math.min(chunk, Math.ceil(stepBudget / 2) - first.steps));
+        for (let chunk = training.batchSize; first.steps < rest / 2 && (first.seconds < sampleSeconds / 2 || first.steps <= every); chunk *= 2) {
+          const more = segment(Math.min(chunk, Math.ceil(rest / 2) - first.steps));
           if (more.steps === 0) break;
           first = { seconds: first.seconds + more.seconds, steps: first.steps + more.steps, episodes: first.episodes + more.episodes };
         }
-        const second = first.steps > 0 && 2 * first.steps < stepBudget ? segment(first.steps) : null;
+        const second = first.steps > 0 && 2 * first.steps < rest ? segment(first.steps) : null;
         const sampledSteps = first.steps + (second?.steps ?? 0);
-        const sampledEpisodes = first.episodes + (second?.episodes ?? 0);
-        stepsPerEpisode = sampledEpisodes > 0 ? sampledSteps / sampledEpisodes : null;
-        perStep = sampledSteps > 0 ? (first.seconds + (second?.seconds ?? 0)) / sampledSteps : 0;
-        trainingTime = (steps: number) => {
+        const sampledEpisodes = warm.episodes + first.episodes + (second?.episodes ?? 0);
+        stepsPerEpisode = sampledEpisodes > 0 ? (warm.steps + sampledSteps) / sampledEpisodes : null;
+        perStep = sampledSteps > 0 ? (first.seconds + (second?.seconds ?? 0)) / sampledSteps : warm.steps > 0 ? warm.seconds / warm.steps : 0;
+        const steadyTime = (steps: number) => {
           if (!second || second.seconds <= 1.2 * first.seconds) return perStep * steps;
           // t1 = a S + b S^2 / 2 and t2 = a S + 3 b S^2 / 2 for segments of S steps.
           const s1 = first.steps;
@@ -241,6 +246,7 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
           const a = Math.max(0, (first.seconds - (b * s1 * s1) / 2) / s1);
           return a * steps + (b * steps * steps) / 2;
         };
+        trainingTime = (steps: number) => (steps <= warm.steps ? (warm.seconds * steps) / warm.steps : warm.seconds + steadyTime(steps - warm.steps));
       }
       // Evaluation: doubling batches of episodes until half the sample's time is spent (or all of them).
       let sampled = 0;

@@ -81,6 +81,11 @@ export interface Summary {
   readonly loaded?: Record<string, { readonly from: string; readonly agent: string; readonly sameWorld: boolean; readonly backend: string | null }>;
   /** The network backend of the agents with networks (config `backend`); absent when no agent has networks. */
   readonly backend?: string;
+  /**
+   * What the world's and agents' parameters assume that a reader must know (ground truth in the
+   * observations, an oracle choice model), one sentence each; absent when there is nothing to say.
+   */
+  readonly notes?: readonly string[];
 }
 
 /** The training of every agent, summarised over seeds (config `training:`). */
@@ -239,6 +244,7 @@ export function buildSummary(
   truncatedEpisodes = 0,
   metricDocs: Readonly<Record<string, string>> = {},
   training: TrainingSummary | null = null,
+  notes: readonly string[] = [],
 ): Summary {
   const perSeed = (agent: string, metric: string): Map<number, number> => {
     const bySeed = new Map<number, number>();
@@ -284,6 +290,7 @@ export function buildSummary(
     daily,
     training,
     ...loadedAgents(config),
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }
 
@@ -439,6 +446,7 @@ export function metricGlossary(summary: Summary): [string, string][] {
 export function summaryText(summary: Summary): string {
   const parts = [textTable(summaryRows(summary))];
   if (summary.evaluationOnly.length > 0) parts.push('† evaluation only (reads ground truth)');
+  for (const note of summary.notes ?? []) parts.push(`Note: ${note}.`);
   return `${parts.join('\n')}\n`;
 }
 
@@ -455,6 +463,7 @@ export function reportIntro(summary: Summary): string[] {
     const backend = source.backend !== null && source.backend !== summary.backend ? `; its networks were trained on backend ${source.backend}, this run uses ${summary.backend}` : '';
     lines.push(`Agent ${name} ${what} agent ${source.agent} of ${source.from}, per seed (${world}${backend}).`);
   }
+  for (const note of summary.notes ?? []) lines.push(`Note: ${note}.`);
   if (summary.truncatedEpisodes > 0) {
     lines.push(
       `Warning: ${summary.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode before the world ended them; ` +

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { experimentCharts } from './charts.ts';
 import type { ExperimentConfig, Registries } from './config.ts';
+import { findKind } from './registries.ts';
 import { trainingSpecs } from './learning-charts.ts';
 import type { WorldSpec } from '../sim/env.ts';
 import type { EpisodeRecord } from './loop.ts';
@@ -113,6 +114,7 @@ export async function writeOutputs(
     truncatedEpisodes,
     spec.metricDocs,
     trainingSummary(config, metrics, runTraining),
+    experimentNotes(config, registries),
   );
   writeJsonAtomic(join(outDir, 'summary.json'), summary);
   writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
@@ -129,6 +131,17 @@ export async function writeOutputs(
   writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
   writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
   return { summary, truncatedEpisodes, cutTrainingEpisodes };
+}
+
+/** The world's and each agent's notes for the reports (WorldDefinition.notes, AgentDefinition.notes). */
+export function experimentNotes(config: ExperimentConfig, registries: Registries): string[] {
+  const world = registries.worlds[config.world.preset];
+  const notes = [...(world?.notes?.(config.world.params as never) ?? [])];
+  for (const agent of config.agents) {
+    const definition = findKind(registries, agent.kind)?.definition as { notes?: (values: unknown) => string[] } | undefined;
+    for (const note of definition?.notes?.(agent.params) ?? []) notes.push(`${agent.name}: ${note}`);
+  }
+  return notes;
 }
 
 /** What the summary takes from one run's files. */

@@ -171,6 +171,8 @@ export interface ObservationField {
   readonly categories?: readonly string[];
   /** True for an id (a creator's): a number with no order, to join on, not to weigh. */
   readonly identifier?: boolean;
+  /** True for a value that may be negative (a score, a quality): learners use it as it is, not as a count. */
+  readonly signed?: boolean;
 }
 
 /**

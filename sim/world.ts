@@ -17,6 +17,11 @@ export interface WorldDefinition<S extends ParamSpecs = ParamSpecs> {
   readonly params: S;
   /** Checks across fields (e.g. slateSize <= candidates); field names relative to params. */
   check?(values: ParamValues<S>): ParamIssue[];
+  /**
+   * Sentences for reports about what these values change that a reader must know (ground truth
+   * in observations, say); none by default.
+   */
+  notes?(values: ParamValues<S>): string[];
   create(values: ParamValues<S>, options: WorldOptions): Env;
 }
 

@@ -5,7 +5,8 @@
 //   - the affinity products u_d phi_d over the affinity dims (the interest match, term by term);
 //   - the item features phi;
 //   - each named candidate field: a categorical one one-hot, an identifier (the feed's `creator`)
-//     left out (a number with no order), a count or duration as log(1 + x);
+//     left out (a number with no order), a signed one (a quality) as it is, a count or duration
+//     as log(1 + x);
 //   - each named row field as log(1 + x);
 //   - with a clock, the hour of day (sin, cos) and the device one-hot;
 //   - a constant 1 (the intercept).
@@ -29,7 +30,7 @@ export class CandidateFeatures {
     this.rowFields = layout.fields.filter((field) => field.scope === 'row');
     for (const field of this.candidateFields) {
       if (field.categories) this.names.push(...field.categories.map((category) => `${field.name}.${category}`));
-      else this.names.push(`log1p.${field.name}`);
+      else this.names.push(field.signed ? field.name : `log1p.${field.name}`);
     }
     for (const field of this.rowFields) this.names.push(`log1p.${field.name}`);
     if (spec.clock) this.names.push('hour.sin', 'hour.cos', 'device.phone', 'device.tablet', 'device.desktop');
@@ -54,7 +55,7 @@ export class CandidateFeatures {
         const value = observation.fields[field.name][row * n + c];
         if (field.categories) {
           for (let code = 0; code < field.categories.length; code++) out[at + j++] = value === code ? 1 : 0;
-        } else out[at + j++] = Math.log1p(value > 0 ? value : 0);
+        } else out[at + j++] = field.signed ? value : Math.log1p(value > 0 ? value : 0);
       }
       for (const field of this.rowFields) {
         const value = observation.fields[field.name][row];

@@ -22,7 +22,11 @@ import { checkSlateFits, defineWorld, roundedLimit } from '../world.ts';
 export const longTermSatisfactionParams = {
   candidates: { type: 'int', default: 10, min: 1, max: 10_000, doc: 'documents offered per step (RecSim num_candidates)' },
   slateSize: { type: 'int', default: 2, min: 1, max: 100, doc: 'documents per slate; only slot 0 is consumed (RecSim slate_size)' },
-  resampleDocuments: { type: 'boolean', default: true, doc: 'draw fresh candidates every step (RecSim resample_documents)' },
+  resampleDocuments: {
+    type: 'boolean',
+    default: true,
+    doc: 'draw fresh candidates every step (RecSim resample_documents); false: one document set for every step of every episode, drawn once per run (as RecSim)',
+  },
   memoryDiscount: { type: 'number', default: 0.7, min: 0, max: 0.999, doc: 'rate at which net positive exposure is remembered per step' },
   sensitivity: { type: 'number', default: 0.01, min: 0, doc: 'satisfaction = sigmoid(sensitivity * net positive exposure)' },
   innovationStddev: { type: 'number', default: 0.05, min: 0, doc: 'noise sd of the net positive exposure update' },
@@ -265,7 +269,11 @@ class LongTermSatisfactionEnv implements Env {
   resetRow(row: number, episode: number): void {
     // As RecSim: the user from its own sampler, documents from another, responses from a third.
     const userRng = Rng.derive(this.seed, 'long-term-satisfaction', 'user', episode);
-    this.documentRngs[row] = Rng.derive(this.seed, 'long-term-satisfaction', 'documents', episode);
+    // Without resampling, RecSim draws its documents once, when the environment is made: one set
+    // for every episode (and here every row), from one stream.
+    this.documentRngs[row] = this.p.resampleDocuments
+      ? Rng.derive(this.seed, 'long-term-satisfaction', 'documents', episode)
+      : Rng.derive(this.seed, 'long-term-satisfaction', 'documents');
     this.responseRngs[row] = Rng.derive(this.seed, 'long-term-satisfaction', 'response', episode);
     const npe = initialNetPositiveExposure(this.p.memoryDiscount, userRng.uniform());
     this.state.npe[row] = npe;

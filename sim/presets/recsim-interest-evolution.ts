@@ -12,7 +12,7 @@ import {
   proportionalCascade,
   type ChoiceModel,
 } from '../choice.ts';
-import { allocateObservation, allocateStepResult, featureNames, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import { allocateObservation, allocateStepResult, featureNames, SlateChecker, type Env, type GroundTruth, type Observation, type ObservationField, type StepResult, type WorldSpec } from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { Rng, type SeedKey, type UniformSource } from '../rng.ts';
 import { checkSlateFits, defineWorld, roundedLimit } from '../world.ts';
@@ -42,7 +42,16 @@ export const recsimInterestEvolutionParams = {
     default: 1,
     doc: "weight of a watched video's quality in the budget it buys back (RecSim document_quality_factor)",
   },
-  resampleDocuments: { type: 'boolean', default: true, doc: 'draw fresh candidates every step (RecSim resample_documents)' },
+  resampleDocuments: {
+    type: 'boolean',
+    default: true,
+    doc: 'draw fresh candidates every step (RecSim resample_documents); false: one document set for every step of every episode, drawn once per run (as RecSim)',
+  },
+  observeQuality: {
+    type: 'boolean',
+    default: false,
+    doc: "observations carry each candidate's true quality (field quality), as RecSim's responses do; ground truth, so off by default",
+  },
   choiceModel: {
     type: 'enum',
     default: 'multinomial-proportional',
@@ -56,6 +65,14 @@ export const recsimInterestEvolutionParams = {
 } as const;
 
 export type InterestEvolutionParams = ParamValues<typeof recsimInterestEvolutionParams>;
+
+/** The candidate field of observeQuality: RecSim's responses carry every shown document's quality. */
+const QUALITY_FIELD: ObservationField = {
+  name: 'quality',
+  scope: 'candidate',
+  doc: "the document's true quality (ground truth; RecSim's responses carry it): its cluster's mean plus noise",
+  signed: true,
+};
 
 export function interestEvolutionChoiceModel(p: InterestEvolutionParams): ChoiceModel {
   switch (p.choiceModel) {
@@ -251,6 +268,8 @@ class InterestEvolutionEnv implements Env {
   private readonly result: StepResult;
   private readonly slateChecker: SlateChecker;
   private readonly features: Float32Array;
+  /** B x N: each candidate's quality, when observeQuality (else null). */
+  private readonly observedQuality: Float32Array | null;
 
   constructor(
     private readonly p: InterestEvolutionParams,
@@ -281,7 +300,7 @@ class InterestEvolutionEnv implements Env {
         userFeaturesDoc: "the user's true interest in each topic cluster, as RecSim's user observation",
         itemFeatures: featureNames('cluster', CLUSTERS),
         contextDoc: 'unused (0): RecSim has no clock',
-        fields: [],
+        fields: p.observeQuality ? [QUALITY_FIELD] : [],
       },
       clock: false,
       // Per-episode versions of RecSim's CTR and AverageQuality (utils.write_video_cluster_metrics).
@@ -301,7 +320,8 @@ class InterestEvolutionEnv implements Env {
       docQuality: new Float64Array(batchSize * n),
     };
     // Documents are per row and step: item b * N + n is candidate n of row b, one-hot over clusters.
-    this.observation = allocateObservation({ batchSize, numCandidates: n, userFeatureDim: CLUSTERS, itemFeatureDim: CLUSTERS });
+    this.observation = allocateObservation({ batchSize, numCandidates: n, userFeatureDim: CLUSTERS, itemFeatureDim: CLUSTERS, fields: this.spec.observationLayout.fields });
+    this.observedQuality = this.observation.fields.quality ?? null;
     this.features = this.observation.itemFeatures;
     this.scratch = makeScratch(k);
     this.documentRngs = new Array(batchSize);
@@ -319,7 +339,11 @@ class InterestEvolutionEnv implements Env {
     // RecSim samples the user (interests ~ U(-1, 1)^20) from its own seeded sampler, documents from
     // another, and responses from the global generator: three streams here too, per episode.
     const userRng = Rng.derive(this.seed, 'recsim-interest-evolution', 'user', episode);
-    this.documentRngs[row] = Rng.derive(this.seed, 'recsim-interest-evolution', 'documents', episode);
+    // Without resampling, RecSim draws its documents once, when the environment is made: one set
+    // for every episode (and here every row), from one stream.
+    this.documentRngs[row] = this.p.resampleDocuments
+      ? Rng.derive(this.seed, 'recsim-interest-evolution', 'documents', episode)
+      : Rng.derive(this.seed, 'recsim-interest-evolution', 'documents');
     this.responseRngs[row] = Rng.derive(this.seed, 'recsim-interest-evolution', 'response', episode);
     const base = row * CLUSTERS;
     for (let c = 0; c < CLUSTERS; c++) this.state.interests[base + c] = userRng.range(-1, 1);
@@ -393,6 +417,7 @@ class InterestEvolutionEnv implements Env {
       docCluster[doc] = cluster;
       candidateArms[doc] = cluster;
       docQuality[doc] = means[cluster] + sd * rng.normal();
+      if (this.observedQuality) this.observedQuality[doc] = docQuality[doc];
       ids[doc] = nextId++;
     }
     this.docCounter[row] = nextId;
@@ -454,5 +479,7 @@ export const recsimInterestEvolution = defineWorld({
   summary: "A faithful port of RecSim's interest_evolution: 20 clusters, quality decides time budget.",
   params: recsimInterestEvolutionParams,
   check: checkInterestEvolution,
+  notes: (values) =>
+    values.observeQuality ? ["observeQuality is on: observations carry every candidate's true quality (RecSim's behaviour), so agents can read ground truth"] : [],
   create: (values, options) => new InterestEvolutionEnv(values, options.seed, options.batchSize),
 });

@@ -163,6 +163,26 @@ describe('long-term-satisfaction: the user model', () => {
 });
 
 describe('long-term-satisfaction: episodes', () => {
+  it('keeps one document set for every step, episode and row when resampleDocuments is false (RecSim draws it once), fresh ones when true', () => {
+    const documents = (resampleDocuments: boolean) => {
+      const p = params({ resampleDocuments });
+      const env = longTermSatisfaction.create(p, { seed: SEED, batchSize: 2 });
+      env.resetRow(0, 0);
+      env.resetRow(1, 5);
+      const seen = [Array.from(env.observation.itemFeatures), Array.from(env.observation.itemIds)];
+      env.step(Int32Array.from({ length: 2 * p.slateSize }, (_, i) => i % p.slateSize));
+      return { before: seen, after: [Array.from(env.observation.itemFeatures), Array.from(env.observation.itemIds)], n: p.candidates };
+    };
+    const fixed = documents(false);
+    const [features, ids] = fixed.before;
+    expect(features.slice(0, fixed.n)).toEqual(features.slice(fixed.n));
+    expect(ids.slice(0, fixed.n)).toEqual(ids.slice(fixed.n));
+    expect(fixed.after).toEqual(fixed.before);
+    const fresh = documents(true);
+    expect(fresh.before[0].slice(0, fresh.n)).not.toEqual(fresh.before[0].slice(fresh.n));
+    expect(fresh.after[0]).not.toEqual(fresh.before[0]);
+  });
+
   it('runs 60-step episodes in which only slot 0 is ever clicked', () => {
     const p = params();
     const env = longTermSatisfaction.create(p, { seed: SEED, batchSize: 3 });

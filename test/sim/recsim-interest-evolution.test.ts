@@ -100,7 +100,7 @@ describe('recsim-interest-evolution: replay of RecSim\'s own recorded steps', ()
 describe("recsim-interest-evolution: RecSim's other settings", () => {
   const defaults = defaultParams(recsimInterestEvolutionParams);
   // One user, two candidates, slot 0 clicked for sure (the choice draw 0 lands on slot 0).
-  const clickOnce = (overrides: Partial<typeof defaults>, interest: number, quality: number) => {
+  const clickOnce = (overrides: Partial<typeof defaults>, interest: number, quality: number, draws = [0, 0]) => {
     const params = { ...defaults, candidates: 2, slateSize: 1, ...overrides };
     const state = {
       interests: new Float64Array(CLUSTERS).fill(interest),
@@ -109,8 +109,8 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
       docQuality: Float64Array.of(quality, 0),
     };
     const signals = new Float32Array(2);
-    // Draws: the choice (0 picks slot 0), then the flip (0 < (x + 1) / 2: the interest moves up).
-    stepInterestEvolution(params, interestEvolutionChoiceModel(params), state, 0, Int32Array.of(0), new ReplayUniforms([0, 0]), makeScratch(1), signals, 0);
+    // Draws: the choice (0 picks slot 0), then the flip (by default 0 < (x + 1) / 2: the interest moves up).
+    stepInterestEvolution(params, interestEvolutionChoiceModel(params), state, 0, Int32Array.of(0), new ReplayUniforms(draws), makeScratch(1), signals, 0);
     return { interest: state.interests[3], budget: state.budget[0], clicked: signals[0] };
   };
 
@@ -148,6 +148,77 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
     for (const ids of kept) expect(ids).toEqual(kept[0]);
     const fresh = candidateIds(true);
     expect(new Set(fresh.flat()).size).toBe(5 * defaults.candidates);
+  });
+
+  it('keeps one document set for every episode and row when resampleDocuments is false (RecSim draws it once), and fresh ones per episode when true', () => {
+    const firstDocuments = (resampleDocuments: boolean, batchSize: number, episodes: number[]) => {
+      const env = recsimInterestEvolution.create({ ...defaults, resampleDocuments, observeQuality: true }, { seed: { experiment: 0, run: 0 }, batchSize });
+      episodes.forEach((episode, row) => env.resetRow(row % batchSize, episode));
+      // Per row: each candidate's id, cluster and quality.
+      return Array.from({ length: batchSize }, (_, row) =>
+        Array.from({ length: defaults.candidates }, (_, c) => {
+          const item = env.observation.candidateItems[row * defaults.candidates + c];
+          return [env.observation.itemIds[item], env.observation.candidateArms[row * defaults.candidates + c], env.observation.fields.quality[row * defaults.candidates + c]];
+        }),
+      );
+    };
+    const fixed = [...firstDocuments(false, 3, [0, 1, 2]), ...firstDocuments(false, 1, [77])];
+    for (const documents of fixed) expect(documents).toEqual(fixed[0]);
+    const fresh = firstDocuments(true, 3, [0, 1, 2]);
+    expect(fresh[1]).not.toEqual(fresh[0]);
+    expect(fresh[2]).not.toEqual(fresh[0]);
+  });
+
+  it("observes every candidate's quality only with observeQuality, and the same episodes either way", () => {
+    const run = (observeQuality: boolean) => {
+      const env = recsimInterestEvolution.create({ ...defaults, observeQuality }, { seed: { experiment: 0, run: 4 }, batchSize: 4 });
+      return { env, records: runEpisodes(env, randomDecider, { episodes: 8, seed: { experiment: 0, run: 4 }, streamKey: 'random' }) };
+    };
+    const hidden = run(false);
+    const shown = run(true);
+    expect(hidden.env.spec.observationLayout.fields).toEqual([]);
+    expect(Object.keys(hidden.env.observation.fields)).toEqual([]);
+    expect(shown.env.spec.observationLayout.fields.map((field) => field.name)).toEqual(['quality']);
+    expect(shown.records).toEqual(hidden.records);
+    // The field holds the hidden quality: the clicked documents' mean quality is an episode metric.
+    const env = recsimInterestEvolution.create({ ...defaults, observeQuality: true }, { seed: { experiment: 0, run: 4 }, batchSize: 1 });
+    env.resetRow(0, 0);
+    const truth = new Float32Array(defaults.candidates);
+    env.truth.longTermValue(1, truth);
+    const quality = env.observation.fields.quality;
+    // longTermValue = P(click alone) (minutes + alpha minutes quality): recover quality from it.
+    const minutes = Math.min(defaults.timeBudget, defaults.videoLength);
+    const immediate = new Float32Array(defaults.candidates);
+    env.truth.immediateValue(immediate);
+    for (let c = 0; c < defaults.candidates; c++) {
+      const clickAlone = immediate[c] / minutes;
+      expect((truth[c] / clickAlone - minutes) / (defaults.userUpdateAlpha * minutes)).toBeCloseTo(quality[c], 4);
+    }
+    expect(recsimInterestEvolution.notes?.({ ...defaults, observeQuality: true })).toHaveLength(1);
+    expect(recsimInterestEvolution.notes?.(defaults)).toEqual([]);
+  });
+
+  it('clips interests to [-1, 1] where a click would move them past (steps of about 1: interestStepSize 1, interestStepZero 100)', () => {
+    // RecSim's parameters never get there (the step shrinks to 0 at |x| = 1); these do: from x < 0,
+    // a move away from 1 of about (1 - x) lands below -1.
+    const params = { ...defaults, interestStepSize: 1, interestStepZero: 100 };
+    const env = recsimInterestEvolution.create(params, { seed: { experiment: 0, run: 2 }, batchSize: 8 });
+    let atBound = 0;
+    let outside = 0;
+    const decider = {
+      act(observation: { userFeatures: Float32Array; active: Uint8Array }, rowRngs: readonly { int(n: number): number }[], slates: Int32Array) {
+        randomDecider.act(observation as never, rowRngs as never, slates);
+        for (const x of observation.userFeatures) {
+          if (x === -1 || x === 1) atBound++;
+          if (x < -1 || x > 1) outside++;
+        }
+      },
+    };
+    runEpisodes(env, decider, { episodes: 16, seed: { experiment: 0, run: 2 }, streamKey: 'random' });
+    expect(outside).toBe(0);
+    expect(atBound).toBeGreaterThan(0);
+    // One click by hand: x = -0.5 moved away from 1 by alpha (1 - x) = (1 - 0.005) 1.5 lands at -1.9925, clipped.
+    expect(clickOnce({ interestStepSize: 1, interestStepZero: 100 }, -0.5, 0, [0, 0.99]).interest).toBe(-1);
   });
 
   it("reports per-episode versions of RecSim's CTR and average quality", () => {

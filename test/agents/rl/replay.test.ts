@@ -1,0 +1,82 @@
+// The replay buffer of slate transitions (agents/rl/replay.ts): what it keeps of each step, how a
+// step completes its predecessor (SARSA's next slate), and what sampling may draw.
+import { describe, expect, it } from 'vitest';
+import { allocateAction, type Transition } from '../../../agents/agent.ts';
+import { SlateReplay, scratchObservation } from '../../../agents/rl/replay.ts';
+import { Rng } from '../../../sim/rng.ts';
+import { snapshot } from '../helpers.ts';
+import { tinyWorld } from './tiny-world.ts';
+
+const SEED = { experiment: 9, run: 0 };
+
+/** One round of the tiny world (one row), the slate given, as the loop hands it to an agent. */
+function round(env: ReturnType<typeof tinyWorld>, slate: [number, number], episode: number, step: number): Transition {
+  const before = snapshot(env.observation);
+  const action = allocateAction(1, 2);
+  action.slates.set(slate);
+  const result = env.step(action.slates);
+  const terminated = result.done[0] === 1 && result.truncated[0] === 0 ? 1 : 0;
+  return {
+    before,
+    action,
+    signals: Float32Array.from(result.signals),
+    reward: Float32Array.from(result.reward),
+    impressions: Int32Array.from(result.impressions),
+    after: snapshot(env.observation),
+    hasNext: Uint8Array.of(terminated ? 0 : 1),
+    episode: Int32Array.of(episode),
+    step: Int32Array.of(step),
+    terminated: Uint8Array.of(terminated),
+    truncated: Uint8Array.of(0),
+  };
+}
+
+const clickedSlot = (t: Transition) => () => (t.signals[0] > 0 ? 0 : t.signals[1] > 0 ? 1 : -1);
+
+describe('slate replay', () => {
+  it("keeps each step's observation, slate, choice and reward, and gives a step its successor's slate", () => {
+    const env = tinyWorld(SEED, 1);
+    const replay = new SlateReplay(env.spec, 10);
+    env.resetRow(0, 0);
+    const first = round(env, [2, 3], 0, 0); // no item 0: the episode goes on
+    replay.add(first, clickedSlot(first));
+    expect(replay.nextKnown[0]).toBe(0);
+    const second = round(env, [1, 2], 0, 1);
+    replay.add(second, clickedSlot(second));
+    expect([...replay.nextSlates.subarray(0, 2)]).toEqual([1, 2]);
+    expect(replay.nextKnown[0]).toBe(1);
+    expect([...replay.slates.subarray(0, 4)]).toEqual([2, 3, 1, 2]);
+    expect(replay.reward[0]).toBe(first.reward[0]);
+    expect(replay.chosen[0]).toBe(clickedSlot(first)());
+    // The observations read back as they were: steps left 3, then 2.
+    const rows = scratchObservation(env.spec, 2);
+    replay.before.read(0, rows, 0);
+    replay.after.read(0, rows, 1);
+    expect([...rows.userFeatures]).toEqual([1, 0, 0, 0, 1, 0]);
+    expect([...rows.itemFeatures.subarray(0, 16)]).toEqual([...env.observation.itemFeatures]);
+  });
+
+  it('does not link steps of different episodes, nor a step whose slot was overwritten, and samples only what can be bootstrapped', () => {
+    const env = tinyWorld(SEED, 1);
+    const replay = new SlateReplay(env.spec, 2);
+    env.resetRow(0, 0);
+    const a = round(env, [2, 3], 0, 0);
+    replay.add(a, clickedSlot(a));
+    env.resetRow(0, 1);
+    const b = round(env, [1, 3], 1, 0); // another episode: a keeps no next slate
+    replay.add(b, clickedSlot(b));
+    expect(replay.nextKnown[0]).toBe(0);
+    const c = round(env, [1, 2], 1, 1); // overwrites slot 0 (a), completes b in slot 1
+    replay.add(c, clickedSlot(c));
+    expect(replay.nextKnown[1]).toBe(1);
+    const d = round(env, [2, 3], 1, 2); // the episode's last step (3 steps): terminal, overwrites b
+    replay.add(d, clickedSlot(d));
+    expect(replay.terminal[1]).toBe(1);
+    expect(replay.hasNext[1]).toBe(0);
+    // Slot 0 holds c (its next step, d, is slot 1: linked); slot 1 holds d (terminal: usable by SARSA).
+    expect(replay.nextKnown[0]).toBe(1);
+    const out = new Int32Array(50);
+    expect(replay.sample(new Rng('sample'), 50, true, out)).toBe(50);
+    expect(new Set(out)).toEqual(new Set([0, 1]));
+  });
+});
