@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { streamKey } from '../agents/stream-key.ts';
 import { MAX_TRAINING_EPISODES } from './loop.ts';
 import type { WorldSpec } from '../sim/env.ts';
-import { resolveParams } from '../sim/params.ts';
+import { defaultParams, resolveParams } from '../sim/params.ts';
 import { defaultWorld } from '../sim/presets/index.ts';
 import { jsonProblem } from './json-problem.ts';
 import { overlayParams, resolveInit, type InitSource } from './saved-agents.ts';
@@ -317,6 +317,7 @@ export function validateConfig(
   let worldParams: Record<string, unknown> = {};
   let spec: WorldSpec | null = null;
   const world = preset === null ? undefined : registries.worlds[preset];
+  const worldDefaults = world ? (defaultParams(world.params) as Record<string, unknown>) : {};
   if (preset !== null && !world) {
     report('world.preset', unknownName('world', preset, Object.keys(registries.worlds)));
   } else if (world) {
@@ -350,7 +351,7 @@ export function validateConfig(
     } else names.set(agent.name.toLowerCase(), i);
     // A saved agent to start from: its kind and parameters are the defaults.
     const init =
-      agent.init === undefined ? null : resolveInit(agent.init, agent.name, `agents[${i}].init`, seeds, { preset, params: worldParams }, experimentSeed, report);
+      agent.init === undefined ? null : resolveInit(agent.init, agent.name, `agents[${i}].init`, seeds, { preset, params: worldParams, defaults: worldDefaults }, experimentSeed, report);
     if (agent.init !== undefined && !init) return;
     const kind = typeof agent.kind === 'string' ? agent.kind : init?.source.kind;
     if (kind === undefined) {

@@ -224,8 +224,22 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
         };
         // An agent that learns only after a warm-up (a replay buffer filling) is timed past it
         // first, so that the two segments compare steady costs, not the warm-up's with training's.
+        // Timed in doubling chunks, for at most twice the sample's time: a warm-up longer than that
+        // is counted at the cost per step of its part that ran.
         const warmup = Math.min(stepBudget, (findKind(registries, agent.kind)!.definition as { warmupSteps?: (values: unknown) => number }).warmupSteps?.(agent.params) ?? 0);
-        const warm = warmup > 0 ? segment(warmup) : { seconds: 0, steps: 0, episodes: 0 };
+        const warm = { seconds: 0, steps: 0, episodes: 0 };
+        for (let chunk = training.batchSize; warm.steps < warmup && warm.seconds < 2 * sampleSeconds; chunk *= 2) {
+          const more = segment(Math.min(chunk, warmup - warm.steps));
+          if (more.steps === 0) break;
+          warm.seconds += more.seconds;
+          warm.steps += more.steps;
+          warm.episodes += more.episodes;
+        }
+        if (warm.steps > 0 && warm.steps < warmup) {
+          warm.seconds *= warmup / warm.steps;
+          warm.episodes *= warmup / warm.steps;
+          warm.steps = warmup;
+        }
         const rest = stepBudget - warm.steps;
         let first = { seconds: 0, steps: 0, episodes: 0 };
         for (let chunk = training.batchSize; first.steps < rest / 2 && (first.seconds < sampleSeconds / 2 || first.steps <= every); chunk *= 2) {

@@ -98,7 +98,7 @@ export function resolveInit(
   agentName: string,
   field: string,
   seeds: readonly number[],
-  world: { readonly preset: string | null; readonly params: Record<string, unknown> },
+  world: { readonly preset: string | null; readonly params: Record<string, unknown>; readonly defaults?: Record<string, unknown> },
   experimentSeed: number,
   report: (field: string, message: string) => void,
 ): ResolvedInit | null {
@@ -161,10 +161,25 @@ export function resolveInit(
     report(fromField, `agent "${agent}" in "${from}" was trained in world "${savedWorld?.preset}", not "${world.preset}"; set world.preset: ${savedWorld?.preset}`);
     return null;
   }
-  const sameWorld = JSON.stringify(savedWorld?.params) === JSON.stringify(world.params) && manifest.config?.seed === experimentSeed;
+  const sameWorld = sameParams(savedWorld?.params, world.params, world.defaults ?? {}) && manifest.config?.seed === experimentSeed;
   const picked: Record<string, string> = {};
   for (const seed of seeds) picked[String(seed)] = files[String(seed)];
   return { source: { from, agent, kind: saved.kind, files: picked, sameWorld, backend: manifest.networks?.backend ?? null }, params: saved.params };
+}
+
+/**
+ * Whether saved world parameters are the current ones: a parameter the saved manifest lacks (one
+ * added to the world since) counts as its default, and the order of keys does not matter.
+ */
+function sameParams(saved: unknown, current: Record<string, unknown>, defaults: Record<string, unknown>): boolean {
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) return false;
+  const old = saved as Record<string, unknown>;
+  const keys = new Set([...Object.keys(old), ...Object.keys(current)]);
+  for (const key of keys) {
+    const before = Object.hasOwn(old, key) ? old[key] : defaults[key];
+    if (JSON.stringify(before) !== JSON.stringify(current[key])) return false;
+  }
+  return true;
 }
 
 /** `base` with `over` on top, mapping by mapping (a params group given in part keeps the rest of the saved one). */

@@ -3,8 +3,10 @@
 //   V(A) = sum over i in A of P(i | A) Q(i) + P(nothing | A) Q(nothing),
 // with P from the user choice model over the slate's scores (top slot first) and Q(nothing) the
 // value of a step without a click (0 in the paper and in RecSim's agent). Three rules:
-//   - top-K: the K items of largest P(i alone) (Q(i) - Q(nothing)), best first (the paper's
-//     top-K ranks by v(s, i) Q(s, i): the same order when Q(nothing) = 0);
+//   - top-K: the K items of largest v(i) (Q(i) - Q(nothing)), best first, with v(i) = P(i alone) /
+//     P(nothing | i alone), the item's choice weight against no click's (the paper's top-K ranks
+//     by v(s, i) Q(s, i), and RecSim's select_slate_topk by score x Q: the same order when
+//     Q(nothing) = 0, for the multinomial models, where v is exactly the weight);
 //   - greedy: slot by slot, the item that makes the partial slate's value largest (paper, 5.2);
 //   - optimal: every ordered slate of K distinct items, the largest value (exact; the paper solves
 //     a linear programme for the multinomial logit, which brute force replaces for small N and K).
@@ -80,7 +82,9 @@ function topK(values: RowValues, n: number, k: number, scratch: SelectionScratch
   for (let i = 0; i < n; i++) {
     scratch.scores[0] = scores[base + i];
     const alone = model.clickProbabilityAlone ? model.clickProbabilityAlone(scores[base + i]) : (model.probabilities(scratch.scores, 1, scratch.probs), scratch.probs[0]);
-    keys[i] = alone * (q[base + i] - qNothing);
+    // The odds of a click on the item alone: its weight relative to no click's.
+    const weight = alone < 1 ? alone / (1 - alone) : Number.MAX_VALUE;
+    keys[i] = weight * (q[base + i] - qNothing);
     order[i] = i;
   }
   // A partial selection sort: K passes, each taking the largest key left (the smaller index on ties).
@@ -113,6 +117,8 @@ function greedy(values: RowValues, n: number, k: number, scratch: SelectionScrat
         pick = i;
       }
     }
+    // Values that are not numbers (a diverged network) compare false: take the first free item.
+    if (pick < 0) pick = taken.indexOf(0);
     best[slot] = pick;
     taken[pick] = 1;
   }
@@ -121,6 +127,9 @@ function greedy(values: RowValues, n: number, k: number, scratch: SelectionScrat
 function optimal(values: RowValues, n: number, k: number, scratch: SelectionScratch): void {
   const { slate, best, taken } = scratch;
   taken.fill(0);
+  // The first slate in lexicographic order until a better one: values that are not numbers (a
+  // diverged network) compare false, and must not leave the last row's slate here.
+  for (let slot = 0; slot < k; slot++) best[slot] = slot;
   let bestValue = -Infinity;
   // Depth-first over ordered slates in lexicographic order: slot `depth` tries each free item.
   const visit = (depth: number): void => {

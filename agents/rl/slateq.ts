@@ -58,7 +58,7 @@ export const slateq = defineAgent({
     epsilonStart: { type: 'number', default: 1, min: 0, max: 1, doc: 'probability of a random slate at the start of training' },
     epsilonEnd: { type: 'number', default: 0.05, min: 0, max: 1, doc: 'probability of a random slate after the decay' },
     epsilonDecaySteps: { type: 'int', default: 50_000, min: 1, doc: 'training steps over which epsilon falls linearly from start to end' },
-    rewardScale: { type: 'number', default: 0.1, min: 0, doc: 'rewards are multiplied by it before learning (keeps values near 1-100; changes no slate)' },
+    rewardScale: { type: 'number', default: 0.1, min: 0, doc: "rewards are multiplied by it before learning, to keep the networks' targets near 1-100 (a learning setting: it changes the steps Adam takes, so what is learned)" },
   },
   unsupported: (spec, hp) => {
     if (!spec.choiceModel.singleChoice) {
@@ -274,6 +274,11 @@ export const slateq = defineAgent({
         for (let row = 0; row < rows; row++) if (observation.active[row] === 1) encode(observation, row, actInputs, row * (n + 1) * f);
         forward(qNet, actInputs, rows * (n + 1), f, actQ);
         if (choiceNet) forward(choiceNet, actInputs, rows * (n + 1), f, actLogits);
+        for (let row = 0; row < rows; row++) {
+          if (observation.active[row] === 1 && !Number.isFinite(actQ[row * (n + 1)])) {
+            throw new Error(`slateq: the Q-network's values are not finite numbers (${actQ[row * (n + 1)]}): training diverged; lower learningRate or rewardScale`);
+          }
+        }
         for (let row = 0; row < rows; row++) {
           if (observation.active[row] === 0) continue;
           const at = row * (n + 1);

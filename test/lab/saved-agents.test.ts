@@ -151,6 +151,23 @@ describe('starting from a saved agent (init:)', () => {
     expect(config.agents[1].init?.sameWorld).toBe(true);
   });
 
+  it('counts a world parameter added since the agent was saved as its default, and the order of keys as no difference', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slatelab-recsim-saved-'));
+    const recsim = validateConfig({ world: { preset: 'recsim-interest-evolution' }, seeds: 1, agents: [{ name: 'q', kind: 'slateq' }], training: { steps: 10 } }, 'saved.yaml');
+    const runs = [{ agent: 'q', seed: 0, agentFile: join('runs', 'q', 'seed-0.agent.json') }];
+    const save = (params: Record<string, unknown>) =>
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ config: { ...recsim, world: { preset: 'recsim-interest-evolution', params } }, runs, networks: { backend: 'wasm' } }));
+    const sameWorld = (worldParams: Record<string, unknown> = {}) =>
+      validateConfig({ world: { preset: 'recsim-interest-evolution', params: worldParams }, seeds: [0], agents: [{ name: 'q', init: dir }], evaluation: { episodes: 4 } }, 'load.yaml').agents[0].init?.sameWorld;
+    // Saved before observeQuality existed, keys in another order.
+    const { observeQuality: _added, ...older } = recsim.world.params;
+    save(Object.fromEntries(Object.entries(older).reverse()));
+    expect(sameWorld()).toBe(true);
+    expect(sameWorld({ observeQuality: true })).toBe(false);
+    save({ ...older, candidates: 20 });
+    expect(sameWorld()).toBe(false);
+  });
+
   it('takes the saved parameters, with those given on top', () => {
     const config = validateConfig({ world, seeds: [0], agents: [{ name: 'ranker', init: trained.dir, params: { epsilon: 0.3, value: { like: 2 } } }], evaluation: { episodes: 4 } }, 'test.yaml');
     const params = config.agents[0].params as { hidden: number; retrainEvery: number; epsilon: number; value: Record<string, number> };

@@ -9,13 +9,14 @@ import { tinyWorld } from './tiny-world.ts';
 
 const SEED = { experiment: 9, run: 0 };
 
-/** One round of the tiny world (one row), the slate given, as the loop hands it to an agent. */
-function round(env: ReturnType<typeof tinyWorld>, slate: [number, number], episode: number, step: number): Transition {
+/** One round of the tiny world, a slate per row (two candidates each), as the loop hands it to an agent. */
+function round(env: ReturnType<typeof tinyWorld>, slate: number[], episode: number | number[], step: number | number[]): Transition {
+  const rows = env.spec.batchSize;
   const before = snapshot(env.observation);
-  const action = allocateAction(1, 2);
+  const action = allocateAction(rows, 2);
   action.slates.set(slate);
   const result = env.step(action.slates);
-  const terminated = result.done[0] === 1 && result.truncated[0] === 0 ? 1 : 0;
+  const terminated = Uint8Array.from({ length: rows }, (_, row) => (result.done[row] === 1 && result.truncated[row] === 0 ? 1 : 0));
   return {
     before,
     action,
@@ -23,15 +24,15 @@ function round(env: ReturnType<typeof tinyWorld>, slate: [number, number], episo
     reward: Float32Array.from(result.reward),
     impressions: Int32Array.from(result.impressions),
     after: snapshot(env.observation),
-    hasNext: Uint8Array.of(terminated ? 0 : 1),
-    episode: Int32Array.of(episode),
-    step: Int32Array.of(step),
-    terminated: Uint8Array.of(terminated),
-    truncated: Uint8Array.of(0),
+    hasNext: terminated.map((t) => 1 - t),
+    episode: Int32Array.from(typeof episode === 'number' ? [episode] : episode),
+    step: Int32Array.from(typeof step === 'number' ? [step] : step),
+    terminated,
+    truncated: new Uint8Array(rows),
   };
 }
 
-const clickedSlot = (t: Transition) => () => (t.signals[0] > 0 ? 0 : t.signals[1] > 0 ? 1 : -1);
+const clickedSlot = (t: Transition) => (row: number) => (t.signals[row * 2] > 0 ? 0 : t.signals[row * 2 + 1] > 0 ? 1 : -1);
 
 describe('slate replay', () => {
   it("keeps each step's observation, slate, choice and reward, and gives a step its successor's slate", () => {
@@ -47,7 +48,7 @@ describe('slate replay', () => {
     expect(replay.nextKnown[0]).toBe(1);
     expect([...replay.slates.subarray(0, 4)]).toEqual([2, 3, 1, 2]);
     expect(replay.reward[0]).toBe(first.reward[0]);
-    expect(replay.chosen[0]).toBe(clickedSlot(first)());
+    expect(replay.chosen[0]).toBe(clickedSlot(first)(0));
     // The observations read back as they were: steps left 3, then 2.
     const rows = scratchObservation(env.spec, 2);
     replay.before.read(0, rows, 0);
@@ -78,5 +79,37 @@ describe('slate replay', () => {
     const out = new Int32Array(50);
     expect(replay.sample(new Rng('sample'), 50, true, out)).toBe(50);
     expect(new Set(out)).toEqual(new Set([0, 1]));
+  });
+
+  it('samples a step whose next slate is not known yet for Q-learning, never for SARSA', () => {
+    const env = tinyWorld(SEED, 1);
+    const replay = new SlateReplay(env.spec, 4);
+    env.resetRow(0, 0);
+    const a = round(env, [2, 3], 0, 0);
+    replay.add(a, clickedSlot(a));
+    const b = round(env, [1, 2], 0, 1); // completes a; b itself waits for its successor
+    replay.add(b, clickedSlot(b));
+    const out = new Int32Array(200);
+    expect(replay.sample(new Rng('q'), 200, false, out)).toBe(200);
+    expect(new Set(out)).toEqual(new Set([0, 1]));
+    expect(replay.sample(new Rng('sarsa'), 200, true, out)).toBe(200);
+    expect(new Set(out)).toEqual(new Set([0]));
+  });
+
+  it("does not link a row's step to a slot other rows overwrote meanwhile (a buffer smaller than a round)", () => {
+    const env = tinyWorld(SEED, 3);
+    const replay = new SlateReplay(env.spec, 2);
+    for (let row = 0; row < 3; row++) env.resetRow(row, row);
+    const first = round(env, [2, 3, 2, 3, 2, 3], [0, 1, 2], [0, 0, 0]);
+    replay.add(first, clickedSlot(first));
+    // Row 0's step went to slot 0, row 1's to slot 1, row 2's over row 0's in slot 0.
+    const second = round(env, [1, 2, 1, 2, 1, 2], [0, 1, 2], [1, 1, 1]);
+    replay.add(second, clickedSlot(second));
+    // Each row's first step had been overwritten by the time its second came (row 0's by row 2's
+    // in the first round, the others by this round's writes), so no second step may be written
+    // into a slot as its predecessor's next slate: the slots hold second steps, none linked yet.
+    // (Linking by slot alone would mark slot 0 as linked.)
+    expect(replay.size).toBe(2);
+    expect([...replay.nextKnown]).toEqual([0, 0]);
   });
 });

@@ -74,11 +74,15 @@ describe('slate selection', () => {
         }
       });
 
-      it(`top-k takes the K largest P(alone) (Q - Q(nothing)), best first (${model.name}, N = ${n}, K = ${k})`, () => {
+      it(`top-k takes the K largest v (Q - Q(nothing)), v = P(alone) / P(no click | alone), best first (${model.name}, N = ${n}, K = ${k})`, () => {
         const rng = new Rng(`top-k/${model.name}/${n}/${k}`);
         for (let trial = 0; trial < 300; trial++) {
           const values = randomRow(rng, model, n);
-          const key = (i: number) => valueOf(values, [i]) - values.qNothing; // = P(i alone) (Q_i - Q(nothing))
+          const probs = new Float64Array(2);
+          const key = (i: number) => {
+            model.probabilities([values.scores[i]], 1, probs);
+            return (probs[0] / probs[1]) * (values.q[i] - values.qNothing);
+          };
           const expected = Array.from({ length: n }, (_, i) => i)
             .sort((a, b) => key(b) - key(a) || a - b)
             .slice(0, k);
@@ -88,12 +92,34 @@ describe('slate selection', () => {
     }
   }
 
-  it('all three rules agree on a one-item slate: the item of largest P(alone) (Q - Q(nothing))', () => {
+  it("top-k is the paper's and RecSim's order for the multinomial logit: by exp(score) x Q when Q(nothing) = 0", () => {
+    // The reviewer's case: v = 0.1, Q = 100 against v = 10, Q = 1.1 (no-click weight 1). By v Q the
+    // second (11 against 10) goes first; by P(alone) Q it would be the first (9.1 against 1.0).
+    const values: RowValues = { model: multinomialLogit({ noClickLogit: 0 }), scores: Float64Array.of(Math.log(0.1), Math.log(10)), q: Float64Array.of(100, 1.1), base: 0, qNothing: 0 };
+    expect(chosen('top-k', values, 2, 1).slate).toEqual([1]);
+  });
+
+  it('greedy is exact for a one-item slate (it agrees with optimal), and top-k, a heuristic, can differ from both', () => {
     const rng = new Rng('k1');
+    let differs = 0;
     for (let trial = 0; trial < 300; trial++) {
       const values = randomRow(rng, MODELS[trial % MODELS.length], 7);
-      const slates = (['top-k', 'greedy', 'optimal'] as const).map((rule) => chosen(rule, values, 7, 1).slate[0]);
-      expect(new Set(slates).size).toBe(1);
+      const [topK, greedyItem, optimalItem] = (['top-k', 'greedy', 'optimal'] as const).map((rule) => chosen(rule, values, 7, 1).slate[0]);
+      expect(greedyItem).toBe(optimalItem);
+      if (topK !== optimalItem) differs++;
+    }
+    expect(differs).toBeGreaterThan(0);
+  });
+
+  it('gives a valid slate (K distinct candidates) even from values that are not numbers (a diverged network)', () => {
+    for (const rule of ['top-k', 'greedy', 'optimal'] as const) {
+      const scratch = new SelectionScratch(5, 2);
+      // A row of real values first, so that stale scratch would show.
+      const out = new Int32Array(2);
+      selectSlate(rule, { model: MODELS[0], scores: new Float64Array(5), q: Float64Array.of(0, 0, 0, 5, 9), base: 0, qNothing: 0 }, 5, 2, out, 0, scratch);
+      selectSlate(rule, { model: MODELS[0], scores: new Float64Array(5), q: new Float64Array(5).fill(Number.NaN), base: 0, qNothing: 0 }, 5, 2, out, 0, scratch);
+      expect(out[0]).not.toBe(out[1]);
+      for (const candidate of out) expect(candidate >= 0 && candidate < 5).toBe(true);
     }
   });
 
