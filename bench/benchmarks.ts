@@ -73,8 +73,8 @@ export interface FitStepCase {
 /** The bandit world of the shipped bandit experiment: a catalog of 200 items, dim 5 (20 candidates, slate 3). */
 const BANDIT_EXPERIMENT = { catalog: 200, dim: 5 };
 
-/** A training case of `agent` in world `label` (preset, params). */
-function trainingCase(label: string, preset: string, params: Record<string, unknown>, agent: string, target?: number, warmSteps?: number): BenchCase {
+/** A training case of `agent` in world `label` (preset, params), with a promised rate (`target`) and steps trained before the timing (`warmSteps`). */
+function trainingCase(label: string, preset: string, params: Record<string, unknown>, agent: string, { target, warmSteps }: { target?: number; warmSteps?: number } = {}): BenchCase {
   return { world: label, policy: `${agent}:train`, training: { preset, params, agent, ...(warmSteps === undefined ? {} : { warmSteps }) }, ...(target === undefined ? {} : { target }) };
 }
 
@@ -89,7 +89,7 @@ export const benchCases: readonly BenchCase[] = [
   trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'epsilon-greedy'),
   trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'ucb1'),
   trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'thompson'),
-  trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'linucb', 100_000), // the issue's target
+  trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'linucb', { target: 100_000 }), // the issue's target
   trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'lin-ts'),
   trainingCase('bandit-catalog200-dim5', 'bandit', BANDIT_EXPERIMENT, 'pctr'),
   // The supervised ranker in its own world: acting, logging and refitting on the default feed.
@@ -104,7 +104,7 @@ export const benchCases: readonly BenchCase[] = [
   // SlateQ in RecSim's world (10 candidates, slate 2), as experiments/recsim-slateq.yaml trains it:
   // acting for 64 users a round and 4 gradient steps of 64 replayed transitions per round, timed
   // after 5,000 steps (its first gradient step comes at 2,000). 300,000 steps take 300,000 / rate s.
-  trainingCase('recsim-interest-evolution', 'recsim-interest-evolution', {}, 'slateq', undefined, 5_000),
+  trainingCase('recsim-interest-evolution', 'recsim-interest-evolution', {}, 'slateq', { warmSteps: 5_000 }),
   // For the record: the default bandit world (dim 8, so 64 outer-product features) with a catalog.
   trainingCase('bandit-catalog200', 'bandit', { catalog: 200 }, 'linucb'),
 ];

@@ -59,6 +59,13 @@ export const processIo: Io = {
 export class UsageError extends Error {}
 
 /** RecSim's interest_evolution in Python on the reference machine (DESIGN.md section 6). */
+/** Options shared by run and resume (read as text and parsed here: yargs turns "abc" into NaN). */
+const THREADS_OPTION = { type: 'string', describe: 'worker threads for runs (default: all cores; results do not depend on it)' } as const;
+const MAX_MEMORY_OPTION = {
+  type: 'string',
+  describe: `memory the runs may hold at once, e.g. 6G (default ${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's); runs that need more are refused before they start`,
+} as const;
+
 const RECSIM_STEPS_PER_SECOND = 8_400;
 
 const version = (JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
@@ -87,9 +94,9 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
           .option('seeds', { type: 'string', describe: 'run seeds 0..N-1 instead of the config seeds' })
           .option('episodes', { type: 'string', describe: 'episodes per (agent, seed) instead of the config value' })
           .option('batch-size', { type: 'string', describe: 'rows stepped together (results do not depend on it)' })
-          .option('threads', { type: 'string', describe: 'worker threads for runs (default: all cores; results do not depend on it)' })
+          .option('threads', THREADS_OPTION)
           .option('backend', { type: 'string', describe: 'neural-network backend of agents with networks: wasm (default), cpu, or node (needs @tensorflow/tfjs-node); results differ across backends' })
-          .option('max-memory', { type: 'string', describe: `memory the runs may hold at once, e.g. 6G (default ${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's); a config that needs more is refused before it runs` })
+          .option('max-memory', MAX_MEMORY_OPTION)
           .option('dry-run', { type: 'boolean', default: false, describe: 'validate, then print the runs with their estimated memory and time (from a short timed sample), and run nothing' }),
       (args) =>
         guard(() =>
@@ -117,8 +124,8 @@ export async function main(argv: readonly string[], io: Io = processIo, registri
       (y) =>
         y
           .positional('dir', { type: 'string', demandOption: true, describe: "the experiment's results directory (the --out of slatelab run)" })
-          .option('threads', { type: 'string', describe: 'worker threads for runs (default: all cores; results do not depend on it)' })
-          .option('max-memory', { type: 'string', describe: 'memory the runs may hold at once, e.g. 6G (default: a share of this machine\'s)' }),
+          .option('threads', THREADS_OPTION)
+          .option('max-memory', MAX_MEMORY_OPTION),
       (args) => guard(() => resumeCommand(args.dir, positiveInt('--threads', args.threads), bytesOption(args['max-memory']), io, registries, verbose))(),
     )
     .command(

@@ -212,7 +212,8 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
       let stepsPerEpisode: number | null = null;
       let trainingTime = (_steps: number) => 0;
       if (trainEnv && training) {
-        const every = (findKind(registries, agent.kind)!.definition as { updateEvery?: (values: unknown) => number }).updateEvery?.(agent.params) ?? 0;
+        const definition = findKind(registries, agent.kind)!.definition as { updateEvery?: (values: unknown) => number; warmupSteps?: (values: unknown) => number };
+        const every = definition.updateEvery?.(agent.params) ?? 0;
         const stepBudget = training.steps ?? Infinity;
         const episodeBudget = training.episodes ?? Infinity;
         const segment = (steps: number) => {
@@ -226,7 +227,7 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
         // first, so that the two segments compare steady costs, not the warm-up's with training's.
         // Timed in doubling chunks, for at most twice the sample's time: a warm-up longer than that
         // is counted at the cost per step of its part that ran.
-        const warmup = Math.min(stepBudget, (findKind(registries, agent.kind)!.definition as { warmupSteps?: (values: unknown) => number }).warmupSteps?.(agent.params) ?? 0);
+        const warmup = Math.min(stepBudget, definition.warmupSteps?.(agent.params) ?? 0);
         const warm = { seconds: 0, steps: 0, episodes: 0 };
         for (let chunk = training.batchSize; warm.steps < warmup && warm.seconds < 2 * sampleSeconds; chunk *= 2) {
           const more = segment(Math.min(chunk, warmup - warm.steps));

@@ -176,6 +176,11 @@ export function startWorkers(count: number): void {
   }
 }
 
+/** How many started workers wait for a pool. */
+export function spareWorkerCount(): number {
+  return spares.length;
+}
+
 /** Stops the spare workers no pool took (e.g. when an experiment fails before its runs). */
 export async function stopSpareWorkers(): Promise<void> {
   await Promise.all(spares.splice(0).map(({ worker }) => worker.terminate()));

@@ -91,6 +91,9 @@ export class SlateReplay {
   size = 0;
   private cursor = 0;
   private readonly k: number;
+  /** S and the click's index among them: the chosen slot is the first clicked one that reached the screen. */
+  private readonly signalCount: number;
+  private readonly clickSignal: number;
   /** capacity: the count of transitions added when each slot was written (to tell an overwritten slot). */
   private readonly serials: Float64Array;
   private added = 0;
@@ -105,6 +108,8 @@ export class SlateReplay {
     readonly capacity: number,
   ) {
     this.k = spec.slateSize;
+    this.signalCount = spec.signalNames.length;
+    this.clickSignal = spec.clickSignal;
     this.before = new ObservationRows(spec, capacity);
     this.after = new ObservationRows(spec, capacity);
     this.slates = new Int32Array(capacity * this.k);
@@ -127,11 +132,12 @@ export class SlateReplay {
   }
 
   /**
-   * Keeps every active row of a training round; chosenSlot(row) names the slot the user chose
-   * (-1: none). A row's step also completes its previous step's entry (SARSA's next slate), unless
+   * Keeps every active row of a training round, with the slot the user chose: the first clicked
+   * slot that reached the screen (-1: none; the worlds SlateQ runs in have one choice at most). A
+   * row's step also completes its previous step's entry (SARSA's next slate), unless
    * a buffer smaller than two rounds has overwritten it meanwhile.
    */
-  add(transition: Transition, chosenSlot: (row: number) => number): void {
+  add(transition: Transition): void {
     const { k } = this;
     const { before, after, action, reward, hasNext, terminated, episode, step } = transition;
     for (let row = 0; row < episode.length; row++) {
@@ -145,7 +151,7 @@ export class SlateReplay {
       this.before.write(slot, before, row);
       if (hasNext[row] === 1) this.after.write(slot, after, row);
       this.slates.set(action.slates.subarray(row * k, (row + 1) * k), slot * k);
-      this.chosen[slot] = chosenSlot(row);
+      this.chosen[slot] = this.chosenSlot(transition, row);
       this.reward[slot] = reward[row];
       this.terminal[slot] = terminated[row];
       this.hasNext[slot] = hasNext[row];
@@ -158,6 +164,11 @@ export class SlateReplay {
       this.cursor = (this.cursor + 1) % this.capacity;
       this.size = Math.min(this.size + 1, this.capacity);
     }
+  }
+
+  private chosenSlot({ signals, impressions }: Transition, row: number): number {
+    for (let slot = 0; slot < impressions[row]; slot++) if (signals[(row * this.k + slot) * this.signalCount + this.clickSignal] > 0) return slot;
+    return -1;
   }
 
   /**

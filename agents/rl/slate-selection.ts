@@ -12,6 +12,7 @@
 //     a linear programme for the multinomial logit, which brute force replaces for small N and K).
 // Ties go to the smaller candidate index (top-K, greedy) or the first slate in lexicographic order
 // (optimal), so a slate is a function of the values alone.
+import { topKByScore } from '../../policies/slate.ts';
 import type { ChoiceModel } from '../../sim/choice.ts';
 
 export const SELECTION_RULES = ['top-k', 'greedy', 'optimal'] as const;
@@ -24,14 +25,13 @@ export function orderedSlateCount(n: number, k: number): number {
   return count;
 }
 
-/** Scratch space for one selection (K scores, K + 1 probabilities, two K-slates, N flags). */
+/** Scratch space for one selection (K scores, K + 1 probabilities, two K-slates, N flags, N keys). */
 export class SelectionScratch {
   readonly scores: Float64Array;
   readonly probs: Float64Array;
   readonly slate: Int32Array;
   readonly best: Int32Array;
   readonly taken: Uint8Array;
-  readonly order: Int32Array;
   readonly keys: Float64Array;
 
   constructor(n: number, k: number) {
@@ -40,7 +40,6 @@ export class SelectionScratch {
     this.slate = new Int32Array(k);
     this.best = new Int32Array(k);
     this.taken = new Uint8Array(n);
-    this.order = new Int32Array(n);
     this.keys = new Float64Array(n);
   }
 }
@@ -78,28 +77,25 @@ export function selectSlate(rule: SelectionRule, values: RowValues, n: number, k
 
 function topK(values: RowValues, n: number, k: number, scratch: SelectionScratch): void {
   const { model, scores, q, base, qNothing } = values;
-  const { keys, order } = scratch;
+  const { keys } = scratch;
   for (let i = 0; i < n; i++) {
-    scratch.scores[0] = scores[base + i];
-    const alone = model.clickProbabilityAlone ? model.clickProbabilityAlone(scores[base + i]) : (model.probabilities(scratch.scores, 1, scratch.probs), scratch.probs[0]);
+    const alone = clickAlone(model, scores[base + i], scratch);
     // The odds of a click on the item alone: its weight relative to no click's.
     const weight = alone < 1 ? alone / (1 - alone) : Number.MAX_VALUE;
     keys[i] = weight * (q[base + i] - qNothing);
-    order[i] = i;
   }
-  // A partial selection sort: K passes, each taking the largest key left (the smaller index on ties).
-  for (let slot = 0; slot < k; slot++) {
-    let pick = slot;
-    for (let j = slot + 1; j < n; j++) {
-      const a = keys[order[j]];
-      const b = keys[order[pick]];
-      if (a > b || (a === b && order[j] < order[pick])) pick = j;
-    }
-    const chosen = order[pick];
-    order[pick] = order[slot];
-    order[slot] = chosen;
-    scratch.best[slot] = chosen;
-  }
+  topKByScore(keys, ONE_ROW, n, k, scratch.best);
+}
+
+/** The active mask of a single row, for the batch helpers. */
+const ONE_ROW = Uint8Array.of(1);
+
+/** P(click) of an item shown alone (ChoiceModel.clickProbabilityAlone, or a one-item slate). */
+function clickAlone(model: ChoiceModel, score: number, scratch: SelectionScratch): number {
+  if (model.clickProbabilityAlone) return model.clickProbabilityAlone(score);
+  scratch.scores[0] = score;
+  model.probabilities(scratch.scores, 1, scratch.probs);
+  return scratch.probs[0];
 }
 
 function greedy(values: RowValues, n: number, k: number, scratch: SelectionScratch): void {

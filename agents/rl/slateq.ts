@@ -23,7 +23,8 @@
 import type * as TF from '@tensorflow/tfjs';
 import { multinomialLogit, type ChoiceModel } from '../../sim/choice.ts';
 import type { Observation, WorldSpec } from '../../sim/env.ts';
-import { defineAgent, type Agent, type Transition } from '../agent.ts';
+import { defineAgent, type Agent } from '../agent.ts';
+import { gatherAffinities } from '../../policies/batched.ts';
 import { rowsOf } from '../bandits/common.ts';
 import { EpsilonSlates } from '../exploration.ts';
 import { Mlp } from '../nets/dense.ts';
@@ -99,7 +100,7 @@ export const slateq = defineAgent({
     copyWeights(qNet, targetNet);
     const choiceNet = learnedChoice ? new Mlp([f, hp.hidden >> 1 || 1, 1], streams.init, 'slateq/choice') : null;
     const qOptimizer = tf.train.adam(hp.learningRate);
-    const choiceOptimizer = tf.train.adam(hp.learningRate);
+    const choiceOptimizer = choiceNet ? tf.train.adam(hp.learningRate) : null;
     // The learned model's scores are logits relative to the no-click item's: a logit of 0 for it.
     const choice: ChoiceModel = learnedChoice ? multinomialLogit({ noClickLogit: 0 }) : spec.choiceModel;
 
@@ -110,6 +111,8 @@ export const slateq = defineAgent({
     const actLogits = new Float32Array(b * (n + 1));
     const rowQ = new Float64Array(b * n);
     const rowScores = new Float64Array(b * n);
+    const rowNothing = new Float64Array(b);
+    const userRow = new Float64Array(spec.affinityDim); // gatherAffinities' scratch
     const scratch = new SelectionScratch(n, k);
     const exploration = new EpsilonSlates(spec);
 
@@ -124,8 +127,8 @@ export const slateq = defineAgent({
     const nextInputs = new Float32Array(m * (n + 1) * f);
     const nextQ = new Float32Array(m * (n + 1));
     const nextLogits = new Float32Array(m * (n + 1));
-    const nextValuesQ = new Float64Array(n);
-    const nextScores = new Float64Array(n);
+    const nextValuesQ = new Float64Array(m * n); // each transition's candidates' target values at s'
+    const nextScores = new Float64Array(m * n); // each transition's candidates' choice scores at s'
     const nextSlate = new Int32Array(k);
     const targets = new Float32Array(m);
     const mask = new Float32Array(m);
@@ -153,31 +156,23 @@ export const slateq = defineAgent({
       }
     };
 
-    /** Choice scores of row `row`'s candidates: learned logits minus nothing's, or the world's affinities. */
-    const scoresOf = (observation: Observation, row: number, logits: Float32Array, at: number, out: Float64Array, outBase: number) => {
-      if (learnedChoice) {
-        for (let c = 0; c < n; c++) out[outBase + c] = logits[at + c] - logits[at + n];
+    /**
+     * Choice scores of the candidates of every active row of `observation` (B x N into out): the
+     * learned logits minus nothing's (logits: B x (N + 1)), or the world's affinities.
+     */
+    const scoresOf = (observation: Observation, rows: number, logits: Float32Array, out: Float64Array) => {
+      if (!learnedChoice) {
+        gatherAffinities(observation, spec, out, userRow);
         return;
       }
-      const { userFeatureDim: u, itemFeatureDim: d, affinityDim: a } = spec;
-      for (let c = 0; c < n; c++) {
-        const item = observation.candidateItems[row * n + c];
-        let affinity = 0;
-        for (let j = 0; j < a; j++) affinity += observation.userFeatures[row * u + j] * observation.itemFeatures[item * d + j];
-        out[outBase + c] = affinity;
+      for (let row = 0; row < rows; row++) {
+        if (observation.active[row] === 0) continue;
+        const at = row * (n + 1);
+        for (let c = 0; c < n; c++) out[row * n + c] = logits[at + c] - logits[at + n];
       }
     };
 
     const qNothing = (values: Float32Array, at: number) => (hp.noClickValue === 'learned' ? values[at + n] : 0);
-
-    /** The chosen slot of a row in a transition: the first clicked slot that reached the screen, or -1. */
-    let current: Transition | null = null;
-    const chosenSlot = (row: number) => {
-      const t = current!;
-      const signals = spec.signalNames.length;
-      for (let slot = 0; slot < t.impressions[row]; slot++) if (t.signals[(row * k + slot) * signals + spec.clickSignal] > 0) return slot;
-      return -1;
-    };
 
     /** One gradient step of each network on a replayed batch. */
     const trainStep = () => {
@@ -204,6 +199,7 @@ export const slateq = defineAgent({
       }
       forward(targetNet, nextInputs, count * (n + 1), f, nextQ);
       if (choiceNet) forward(choiceNet, nextInputs, count * (n + 1), f, nextLogits);
+      scoresOf(afterRows, count, nextLogits, nextScores);
       // TD targets (eq. 5) on the next observation.
       for (let i = 0; i < count; i++) {
         const slot = picked[i];
@@ -212,9 +208,8 @@ export const slateq = defineAgent({
         let future = 0;
         if (replay.terminal[slot] === 0 && hp.gamma > 0) {
           const at = i * (n + 1);
-          for (let c = 0; c < n; c++) nextValuesQ[c] = nextQ[at + c];
-          scoresOf(afterRows, i, nextLogits, at, nextScores, 0);
-          const values: RowValues = { model: choice, scores: nextScores, q: nextValuesQ, base: 0, qNothing: qNothing(nextQ, at) };
+          for (let c = 0; c < n; c++) nextValuesQ[i * n + c] = nextQ[at + c];
+          const values: RowValues = { model: choice, scores: nextScores, q: nextValuesQ, base: i * n, qNothing: qNothing(nextQ, at) };
           if (hp.target === 'sarsa') {
             for (let s = 0; s < k; s++) nextSlate[s] = replay.nextSlates[slot * k + s];
             future = slateValue(values, nextSlate, k, scratch);
@@ -249,7 +244,7 @@ export const slateq = defineAgent({
         const loss = tf.tidy(() => {
           const xs = tf.tensor2d(slateInputs.subarray(0, count * (k + 1) * f), [count * (k + 1), f]);
           const ys = tf.tensor2d(labels.subarray(0, count * (k + 1)), [count, k + 1]);
-          return choiceOptimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, tf.reshape(choiceNet.apply(xs), [count, k + 1])) as TF.Scalar, true, choiceNet.variables())!;
+          return choiceOptimizer!.minimize(() => tf.losses.softmaxCrossEntropy(ys, tf.reshape(choiceNet.apply(xs), [count, k + 1])) as TF.Scalar, true, choiceNet.variables())!;
         });
         sums.choiceLoss += loss.dataSync()[0];
         loss.dispose();
@@ -259,32 +254,37 @@ export const slateq = defineAgent({
       if (gradientSteps % hp.targetUpdateEvery === 0) copyWeights(qNet, targetNet);
     };
 
+    /**
+     * Scores every active row of `observation`: Qbar of each candidate into rowQ and of no click
+     * into rowNothing (B), the choice scores into rowScores (B x N). Returns the rows.
+     */
+    const evaluate = (observation: Observation): number => {
+      const rows = rowsOf(observation);
+      for (let row = 0; row < rows; row++) if (observation.active[row] === 1) encode(observation, row, actInputs, row * (n + 1) * f);
+      forward(qNet, actInputs, rows * (n + 1), f, actQ);
+      if (choiceNet) forward(choiceNet, actInputs, rows * (n + 1), f, actLogits);
+      scoresOf(observation, rows, actLogits, rowScores);
+      for (let row = 0; row < rows; row++) {
+        if (observation.active[row] === 0) continue;
+        const at = row * (n + 1);
+        if (!Number.isFinite(actQ[at])) throw new Error(`slateq: the Q-network's values are not finite numbers (${actQ[at]}): training diverged; lower learningRate or rewardScale`);
+        for (let c = 0; c < n; c++) rowQ[row * n + c] = actQ[at + c];
+        rowNothing[row] = qNothing(actQ, at);
+      }
+      return rows;
+    };
+
     const agent: SlateQAgent = {
       itemValues(observation, row) {
-        encode(observation, row, actInputs, 0);
-        forward(qNet, actInputs, n + 1, f, actQ);
-        if (choiceNet) forward(choiceNet, actInputs, n + 1, f, actLogits);
-        const at = 0;
-        const scores = new Float64Array(n);
-        scoresOf(observation, row, actLogits, at, scores, 0);
-        return { q: Float64Array.from(actQ.subarray(at, at + n), (v) => v / hp.rewardScale), qNothing: qNothing(actQ, at) / hp.rewardScale, scores };
+        evaluate(observation);
+        const values = rowQ.subarray(row * n, (row + 1) * n);
+        return { q: values.map((v) => v / hp.rewardScale), qNothing: rowNothing[row] / hp.rewardScale, scores: rowScores.slice(row * n, (row + 1) * n) };
       },
       act(observation, rowRngs, action, mode) {
-        const rows = rowsOf(observation);
-        for (let row = 0; row < rows; row++) if (observation.active[row] === 1) encode(observation, row, actInputs, row * (n + 1) * f);
-        forward(qNet, actInputs, rows * (n + 1), f, actQ);
-        if (choiceNet) forward(choiceNet, actInputs, rows * (n + 1), f, actLogits);
-        for (let row = 0; row < rows; row++) {
-          if (observation.active[row] === 1 && !Number.isFinite(actQ[row * (n + 1)])) {
-            throw new Error(`slateq: the Q-network's values are not finite numbers (${actQ[row * (n + 1)]}): training diverged; lower learningRate or rewardScale`);
-          }
-        }
+        const rows = evaluate(observation);
         for (let row = 0; row < rows; row++) {
           if (observation.active[row] === 0) continue;
-          const at = row * (n + 1);
-          for (let c = 0; c < n; c++) rowQ[row * n + c] = actQ[at + c];
-          scoresOf(observation, row, actLogits, at, rowScores, row * n);
-          const values: RowValues = { model: choice, scores: rowScores, q: rowQ, base: row * n, qNothing: qNothing(actQ, at) };
+          const values: RowValues = { model: choice, scores: rowScores, q: rowQ, base: row * n, qNothing: rowNothing[row] };
           selectSlate(hp.selection, values, n, k, action.slates, row * k, scratch);
         }
         exploration.explore(observation, rows, rowRngs, action, mode === 'train' ? epsilonAt(trainSteps) : 0);
@@ -293,9 +293,7 @@ export const slateq = defineAgent({
         exploration.slotMarginals(row, out);
       },
       observe(transition) {
-        current = transition;
-        replay.add(transition, chosenSlot);
-        current = null;
+        replay.add(transition);
         let active = 0;
         for (let row = 0; row < transition.episode.length; row++) if (transition.episode[row] >= 0) active++;
         trainSteps += active;
@@ -327,7 +325,7 @@ export const slateq = defineAgent({
       dispose() {
         for (const net of [qNet, targetNet, choiceNet]) net?.dispose();
         qOptimizer.dispose();
-        choiceOptimizer.dispose();
+        choiceOptimizer?.dispose();
       },
     };
     return agent;

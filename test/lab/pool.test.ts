@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runTasks, startWorkers, stopSpareWorkers, type Task } from '../../lab/pool.ts';
+import { runTasks, spareWorkerCount, startWorkers, stopSpareWorkers, type Task } from '../../lab/pool.ts';
 
 const fixture = new URL('./pool-fixture.ts', import.meta.url).href;
 const tasks: Task[] = Array.from({ length: 5 }, (_, i) => ({ module: fixture, fn: 'drawSum', args: [`pool/${i}`, 10_000] }));
@@ -84,14 +84,15 @@ describe('worker pool', () => {
   });
 
   it('keeps workers going while this thread is busy: each claims its next task itself', async () => {
-    // Five tasks of about no time; this thread is then blocked for 400 ms. Were tasks handed out
-    // from here as each ended, only the first could start before the block ends.
+    // Five tasks of about no time; this thread is then blocked for 1.5 s (room for a slow worker to
+    // load the task module on a loaded machine). Were tasks handed out from here as each ended,
+    // only the first could start before the block ends.
     const quick: Task[] = Array.from({ length: 5 }, () => ({ module: fixture, fn: 'startedAt', args: [] }));
     startWorkers(1);
     // A started worker is given its tasks at once; the block begins after its start.
     await new Promise((resolve) => setTimeout(resolve, 300));
     const pending = runTasks<number>(quick, 1, { workers: true });
-    const blockedUntil = performance.timeOrigin + performance.now() + 400;
+    const blockedUntil = performance.timeOrigin + performance.now() + 1500;
     while (performance.timeOrigin + performance.now() < blockedUntil);
     const starts = (await pending).map((outcome) => (outcome.ok ? outcome.value : NaN));
     expect(starts.every((start) => start < blockedUntil)).toBe(true);
@@ -100,10 +101,14 @@ describe('worker pool', () => {
 
   it('takes started workers, and stops those no pool took', async () => {
     startWorkers(2);
+    expect(spareWorkerCount()).toBe(2);
     const outcomes = await runTasks<number>(tasks, 2);
     expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(spareWorkerCount()).toBe(0);
     startWorkers(1);
+    expect(spareWorkerCount()).toBe(1);
     await stopSpareWorkers();
+    expect(spareWorkerCount()).toBe(0);
     // Nothing is left to stop, and a pool still starts its own workers.
     await stopSpareWorkers();
     expect((await runTasks<number>(tasks.slice(0, 2), 2)).every((o) => o.ok)).toBe(true);

@@ -32,6 +32,7 @@ function round(env: ReturnType<typeof tinyWorld>, slate: number[], episode: numb
   };
 }
 
+/** The slot clicked in row `row` of a round of the tiny world (one click signal per slot), or -1. */
 const clickedSlot = (t: Transition) => (row: number) => (t.signals[row * 2] > 0 ? 0 : t.signals[row * 2 + 1] > 0 ? 1 : -1);
 
 describe('slate replay', () => {
@@ -40,10 +41,10 @@ describe('slate replay', () => {
     const replay = new SlateReplay(env.spec, 10);
     env.resetRow(0, 0);
     const first = round(env, [2, 3], 0, 0); // no item 0: the episode goes on
-    replay.add(first, clickedSlot(first));
+    replay.add(first);
     expect(replay.nextKnown[0]).toBe(0);
     const second = round(env, [1, 2], 0, 1);
-    replay.add(second, clickedSlot(second));
+    replay.add(second);
     expect([...replay.nextSlates.subarray(0, 2)]).toEqual([1, 2]);
     expect(replay.nextKnown[0]).toBe(1);
     expect([...replay.slates.subarray(0, 4)]).toEqual([2, 3, 1, 2]);
@@ -62,16 +63,16 @@ describe('slate replay', () => {
     const replay = new SlateReplay(env.spec, 2);
     env.resetRow(0, 0);
     const a = round(env, [2, 3], 0, 0);
-    replay.add(a, clickedSlot(a));
+    replay.add(a);
     env.resetRow(0, 1);
     const b = round(env, [1, 3], 1, 0); // another episode: a keeps no next slate
-    replay.add(b, clickedSlot(b));
+    replay.add(b);
     expect(replay.nextKnown[0]).toBe(0);
     const c = round(env, [1, 2], 1, 1); // overwrites slot 0 (a), completes b in slot 1
-    replay.add(c, clickedSlot(c));
+    replay.add(c);
     expect(replay.nextKnown[1]).toBe(1);
     const d = round(env, [2, 3], 1, 2); // the episode's last step (3 steps): terminal, overwrites b
-    replay.add(d, clickedSlot(d));
+    replay.add(d);
     expect(replay.terminal[1]).toBe(1);
     expect(replay.hasNext[1]).toBe(0);
     // Slot 0 holds c (its next step, d, is slot 1: linked); slot 1 holds d (terminal: usable by SARSA).
@@ -86,9 +87,9 @@ describe('slate replay', () => {
     const replay = new SlateReplay(env.spec, 4);
     env.resetRow(0, 0);
     const a = round(env, [2, 3], 0, 0);
-    replay.add(a, clickedSlot(a));
+    replay.add(a);
     const b = round(env, [1, 2], 0, 1); // completes a; b itself waits for its successor
-    replay.add(b, clickedSlot(b));
+    replay.add(b);
     const out = new Int32Array(200);
     expect(replay.sample(new Rng('q'), 200, false, out)).toBe(200);
     expect(new Set(out)).toEqual(new Set([0, 1]));
@@ -101,10 +102,10 @@ describe('slate replay', () => {
     const replay = new SlateReplay(env.spec, 2);
     for (let row = 0; row < 3; row++) env.resetRow(row, row);
     const first = round(env, [2, 3, 2, 3, 2, 3], [0, 1, 2], [0, 0, 0]);
-    replay.add(first, clickedSlot(first));
+    replay.add(first);
     // Row 0's step went to slot 0, row 1's to slot 1, row 2's over row 0's in slot 0.
     const second = round(env, [1, 2, 1, 2, 1, 2], [0, 1, 2], [1, 1, 1]);
-    replay.add(second, clickedSlot(second));
+    replay.add(second);
     // Each row's first step had been overwritten by the time its second came (row 0's by row 2's
     // in the first round, the others by this round's writes), so no second step may be written
     // into a slot as its predecessor's next slate: the slots hold second steps, none linked yet.
