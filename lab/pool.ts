@@ -26,6 +26,12 @@ export interface TaskList {
   readonly progress: boolean;
 }
 
+/** What a worker is started with (its workerData). */
+export interface WorkerStart {
+  /** A module to import at once, before any task arrives (startWorkers). */
+  readonly preload?: string;
+}
+
 export type TaskReply =
   | { readonly id: number; readonly kind: 'started' }
   | { readonly id: number; readonly kind: 'progress'; readonly value: unknown }
@@ -163,10 +169,14 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
  */
 const spares: { worker: Worker; failed: boolean }[] = [];
 
-/** Starts worker threads for a pool about to run, up to `count` waiting. */
-export function startWorkers(count: number): void {
+/**
+ * Starts worker threads for a pool about to run, up to `count` waiting. Each imports `preload` (a
+ * task module's URL) as soon as it is up, so that loading the tasks' code (tens of milliseconds)
+ * overlaps the caller's preparation too; a module that fails to load fails its tasks as before.
+ */
+export function startWorkers(count: number, preload?: string): void {
   while (spares.length < count) {
-    const spare = { worker: new Worker(WORKER_URL), failed: false };
+    const spare = { worker: new Worker(WORKER_URL, { workerData: { preload } satisfies WorkerStart }), failed: false };
     spare.worker.unref();
     // A spare that fails to start is replaced when taken (the error would otherwise be uncaught).
     spare.worker.once('error', () => {

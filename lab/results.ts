@@ -11,9 +11,10 @@
 //   summary.csv                 agent,metric,mean,ci95_lo,ci95_hi,n
 //   charts/<name>.svg|png       comparisons per metric; reward and active users per day
 //   report.md, report.html      the summary as tables, with the charts (report.html is offline, one file)
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { packageRoot } from './package-root.ts';
 import { pairedDifferences, summarize } from '../eval/stats.ts';
 import type { AgentChartData } from './charts.ts';
@@ -503,9 +504,10 @@ export function reportMarkdown(summary: Summary, failures: readonly FailureRecor
 }
 
 const PROJECT_ROOT = packageRoot(import.meta.url);
+const execFileAsync = promisify(execFile);
 
 /** Versions that explain a result: slatelab, Node, each dependency as installed, the git commit. */
-export function environmentInfo(): {
+export async function environmentInfo(): Promise<{
   slatelab: string;
   node: string;
   dependencies: Record<string, string | null>;
@@ -514,7 +516,19 @@ export function environmentInfo(): {
   gitDirty: boolean | null;
   /** What ran: the TypeScript sources (through tsx) or the JavaScript built into dist/ (bin/slatelab.js picks). */
   code: 'sources' | 'dist';
-} {
+}> {
+  // Both git commands at once, in child processes, started first: they run while this thread reads
+  // the versions and the caller prepares the experiment (runExperiment awaits them before the
+  // first manifest).
+  const git = async (...args: string[]): Promise<string | null> => {
+    try {
+      const { stdout } = await execFileAsync('git', args, { cwd: PROJECT_ROOT });
+      return stdout.trim();
+    } catch {
+      return null;
+    }
+  };
+  const asked = Promise.all([git('rev-parse', 'HEAD'), git('status', '--porcelain')]);
   const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
     version: string;
     dependencies?: Record<string, string>;
@@ -524,15 +538,8 @@ export function environmentInfo(): {
     const file = join(PROJECT_ROOT, 'node_modules', name, 'package.json');
     dependencies[name] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version : null;
   }
-  const git = (...args: string[]): string | null => {
-    try {
-      return execFileSync('git', args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    } catch {
-      return null;
-    }
-  };
-  const gitCommit = git('rev-parse', 'HEAD') || null;
-  const status = gitCommit === null ? null : git('status', '--porcelain');
-  const gitDirty = status === null ? null : status !== '';
+  const [commit, status] = await asked;
+  const gitCommit = commit || null;
+  const gitDirty = gitCommit === null || status === null ? null : status !== '';
   return { slatelab: pkg.version, node: process.version, dependencies, gitCommit, gitDirty, code: import.meta.url.endsWith('.ts') ? 'sources' : 'dist' };
 }

@@ -90,7 +90,7 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
   checkKinds(dir, manifest.config, registries);
   const kept = runsOnDisk(dir, manifest);
   removeTemporaryFiles(dir);
-  const here = environmentInfo();
+  const here = await environmentInfo();
   const dirty = (manifest as { gitDirty?: boolean | null }).gitDirty === true || here.gitDirty === true;
   if ((manifest.slatelab !== undefined && manifest.slatelab !== here.slatelab) || (manifest.gitCommit && here.gitCommit && manifest.gitCommit !== here.gitCommit) || dirty) {
     const why = dirty ? ' with uncommitted changes to the source' : '';

@@ -93,9 +93,6 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   const { config, outDir } = options;
   const registries = options.registries ?? defaultRegistries;
   const progress = options.progress;
-  // A one-row instance names the world's episode metrics even if every run fails.
-  const { spec, metrics } = worldMetrics(config, registries);
-
   const failures: FailureRecord[] = [];
   const runs: RunEntry[] = [...(options.done ?? [])];
   // Runs finish in any order on the pool; files list them in config order (agent, then seed).
@@ -111,10 +108,17 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   // registries (tests) cannot reach a worker: those run in-process, one at a time.
   const inProcess = registries !== defaultRegistries;
   const threads = inProcess ? 1 : threadCount(options.threads, pairs.length, progress);
-  // The threads start now, while this one prepares (their start overlaps the provenance and the first manifest).
-  if (!inProcess) startWorkers(threads);
-  const networks = await backendInfo(config, registries);
-  const provenance = { ...environmentInfo(), ...(networks ? { networks } : {}) };
+  // The task module (lab/run-task.ts: a run and nothing else, so workers load no charts), as .ts
+  // from the sources or .js from dist/ (the library build).
+  const module = new URL(import.meta.url.endsWith('.ts') ? './run-task.ts' : './run-task.js', import.meta.url).href;
+  // Everything before the first run overlaps: the threads start and load the task module, git
+  // answers in child processes, and this thread names the world's metrics meanwhile.
+  if (!inProcess) startWorkers(threads, module);
+  const asked = Promise.all([backendInfo(config, registries), environmentInfo()]);
+  // A one-row instance names the world's episode metrics even if every run fails.
+  const { spec, metrics } = worldMetrics(config, registries);
+  const [networks, environment] = await asked;
+  const provenance = { ...environment, ...(networks ? { networks } : {}) };
   // False until summary, charts and reports are written: an interrupted experiment's manifest
   // still lists the runs that finished (it is rewritten as each run settles).
   let complete = false;
@@ -244,9 +248,6 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  // The task module (lab/run-task.ts: a run and nothing else, so workers load no charts), as .ts
-  // from the sources or .js from dist/ (the library build).
-  const module = new URL(import.meta.url.endsWith('.ts') ? './run-task.ts' : './run-task.js', import.meta.url).href;
   const tasks: Task[] = pairs.map(({ agentIndex, seed }) =>
     inProcess ? { module, fn: 'runOne', args: [config, agentIndex, seed, registries] } : { module, fn: 'runOneReporting', args: [config, agentIndex, seed] },
   );

@@ -1,10 +1,15 @@
 // The body of a pool worker: runs named exported functions of our modules, taking task after task
 // from the list it was given (lab/pool.ts), until none is left.
-import { parentPort } from 'node:worker_threads';
-import type { TaskList, TaskReply } from './pool.ts';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TaskList, TaskReply, WorkerStart } from './pool.ts';
 
 const port = parentPort;
 if (!port) throw new Error('lab/worker.ts must run in a worker thread');
+
+// The tasks' module, loading while the task list is on its way (the task's own import below waits
+// for the same load, and reports its error if it fails).
+const { preload } = (workerData ?? {}) as WorkerStart;
+if (preload) void import(preload).catch(() => undefined);
 
 port.once('message', async ({ tasks, next, progress }: TaskList) => {
   // Each worker claims the next task itself (one atomic add on the counter all workers share), so

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTasks, spareWorkerCount, startWorkers, stopSpareWorkers, type Task } from '../../lab/pool.ts';
 
@@ -112,5 +115,28 @@ describe('worker pool', () => {
     // Nothing is left to stop, and a pool still starts its own workers.
     await stopSpareWorkers();
     expect((await runTasks<number>(tasks.slice(0, 2), 2)).every((o) => o.ok)).toBe(true);
+  });
+  it('has a started worker load its task module before any task arrives', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slatelab-preload-'));
+    const mark = join(dir, 'loaded');
+    // A worker reads the environment it was started with.
+    process.env.SLATELAB_PRELOAD_MARK = mark;
+    try {
+      startWorkers(1, new URL('./pool-preload-fixture.ts', import.meta.url).href);
+      // No task is ever given: only the preload can leave the mark (10 s for a loaded machine).
+      for (let waited = 0; !existsSync(mark) && waited < 10_000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(existsSync(mark)).toBe(true);
+    } finally {
+      delete process.env.SLATELAB_PRELOAD_MARK;
+      await stopSpareWorkers();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs tasks on a started worker whose preload failed to load', async () => {
+    startWorkers(1, new URL('./no-such-module.ts', import.meta.url).href);
+    const outcomes = await runTasks<number>(tasks.slice(0, 2), 1, { workers: true });
+    expect(spareWorkerCount()).toBe(0);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
   });
 });
