@@ -2,7 +2,24 @@
 // and the seeds are the independent replications. Confidence intervals use Student's t with n - 1
 // degrees of freedom, since a handful of seeds is the usual case and the normal approximation
 // would be too narrow there. Pure functions of plain arrays.
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { createRequire } from 'node:module';
+
+// @stdlib's t quantile takes about 0.17 s to load (hundreds of small CommonJS files), a third of
+// a command's start: it is loaded on first use, so that commands computing no interval start
+// without it. runExperiment loads it while the runs go (loadTQuantile), not at the end.
+const require = createRequire(import.meta.url);
+let quantile: ((p: number, df: number) => number) | null = null;
+
+/** Loads the t quantile now if it is not yet loaded (for a thread that has time to spare). */
+export function loadTQuantile(): void {
+  quantile ??= require('@stdlib/stats-base-dists-t-quantile') as (p: number, df: number) => number;
+}
+
+/** The p quantile of Student's t with df degrees of freedom (@stdlib). */
+export function tQuantile(p: number, df: number): number {
+  loadTQuantile();
+  return quantile!(p, df);
+}
 
 /** A metric summarised over seeds. */
 export interface SeedSummary {

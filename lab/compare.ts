@@ -8,10 +8,9 @@
 // experiment and run seeds), so the per-seed difference B_s − A_s cancels the seed's own luck and
 // its t interval is the honest one. Otherwise the two sets of seeds are independent samples:
 // Welch's t interval, which does not assume equal variances.
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { mean, pairedDifferences, sampleSd } from '../eval/stats.ts';
+import { mean, pairedDifferences, sampleSd, tQuantile } from '../eval/stats.ts';
 import type { ExperimentConfig } from './config.ts';
 import { formatInterval, formatNumber, textTable, type FailureRecord, type MetricSummary, type Summary } from './results.ts';
 

@@ -16,6 +16,7 @@ import { defaultRegistries, type ExperimentConfig, type Registries } from './con
 import { runTasks, startWorkers, stopSpareWorkers, type Task, type TaskOutcome } from './pool.ts';
 import { withLock } from './lock.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
+import { loadTQuantile } from '../eval/stats.ts';
 import { environmentInfo, writeFileAtomic, writeJsonAtomic, type FailureRecord, type Summary } from './results.ts';
 import { curveJsonl, episodeJsonl } from './run-files.ts';
 import { savedAgentPath, savedAgentText, type SavedAgentMeta } from './saved-agents.ts';
@@ -258,6 +259,15 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   // The chart renderers load and warm up while the runs go (a second of imports and compiling the
   // end need not wait for); a failure shows when the charts are drawn.
   const warming = options.charts !== false ? warmRenderers().catch(() => undefined) : null;
+  // So does the t quantile the summary needs (eval/stats.ts), once the runs are handed out (the
+  // load blocks this thread for a moment). An error shows when the summary is made.
+  setImmediate(() => {
+    try {
+      loadTQuantile();
+    } catch {
+      // (shown by the summary)
+    }
+  });
   status.start();
   try {
     await runTasks<RunResult>(tasks, threads, {

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ci95, mean, pairedDifferences, sampleSd, summarize } from '../../eval/stats.ts';
 import { Rng } from '../../sim/rng.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 // Student's t quantiles from standard tables (e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.2).
 const T_975_DF3 = 3.182446305284263;
@@ -93,5 +97,29 @@ describe('paired differences against a baseline', () => {
     const [lo, hi] = ci95([...agent.values()])!;
     expect(paired.ci95![1] - paired.ci95![0]).toBeLessThan((hi - lo) / 10);
     expect(paired.ci95![0]).toBeGreaterThan(0);
+  });
+});
+
+describe('loading the t quantile', () => {
+  it('is left to the first interval: the modules every command loads do not load it', () => {
+    // A fresh process (this one has loaded it already): the runner, config and results modules,
+    // then an interval. @stdlib is CommonJS, so its files show in the require cache once loaded.
+    const script = `
+      import { createRequire } from 'node:module';
+      const cache = createRequire(import.meta.url).cache;
+      const loaded = () => Object.keys(cache).some((file) => file.includes('@stdlib'));
+      await import('./lab/runner.ts');
+      await import('./lab/config.ts');
+      await import('./lab/compare.ts');
+      const before = loaded();
+      const { ci95 } = await import('./eval/stats.ts');
+      const interval = ci95([1, 2, 3]);
+      console.log(JSON.stringify({ before, after: loaded(), interval }));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    const { before, after, interval } = JSON.parse(out) as { before: boolean; after: boolean; interval: [number, number] };
+    expect(before).toBe(false);
+    expect(after).toBe(true);
+    // Mean 2, sd 1, n 3: half-width t(0.975, 2) / sqrt(3), and t(0.975, 2) is 4.303 in the tables.
+    expect((interval[1] - 2) * Math.sqrt(3)).toBeCloseTo(4.303, 3);
   });
 });
