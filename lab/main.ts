@@ -327,7 +327,7 @@ async function runCommand(
       `${count(config.evaluation.episodes, 'episode')} in ${config.world.preset} (${count(runs, 'run')})\n`,
   );
   const outcome = await withInterrupt(io, (signal) =>
-    runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads, signal }),
+    runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads, signal, claimed: true }),
   );
   return finishCommand(outcome, config, io);
 }
@@ -433,6 +433,14 @@ async function dryRun(config: ExperimentConfig, registries: Registries, memory: 
   }
   io.stderr(`${config.name}: dry run; timing a short sample of each agent\n`);
   io.stdout(planText(config, memory, estimateTime(config, registries), threads, maxMemory));
+  // The plan is printed either way; a plan that `run` would refuse says why and fails like it (exit 2).
+  try {
+    checkMemory(memory, threads, maxMemory);
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    io.stderr(`slatelab: ${error.message}\n`);
+    return 2;
+  }
   return 0;
 }
 

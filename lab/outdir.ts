@@ -24,9 +24,12 @@ export function claimDefaultOutDir(name: string, now: Date, root = 'results'): s
   }
 }
 
-/** An explicit --out: created if missing; an existing one must be an empty directory. */
-export function claimOutDir(dir: string): string {
-  if (dir.trim() === '') throw new OutDirError('--out: needs a directory name');
+/**
+ * An explicit --out (or a library caller's outDir, named `option` in the errors): created if
+ * missing; an existing one must be an empty directory.
+ */
+export function claimOutDir(dir: string, option = '--out'): string {
+  if (dir.trim() === '') throw new OutDirError(`${option}: needs a directory name`);
   let stats;
   try {
     stats = statSync(dir);
@@ -34,27 +37,27 @@ export function claimOutDir(dir: string): string {
     stats = null;
   }
   if (stats) {
-    if (!stats.isDirectory()) throw new OutDirError(`--out ${dir}: is a file, not a directory; name a new directory`);
+    if (!stats.isDirectory()) throw new OutDirError(`${option} ${dir}: is a file, not a directory; name a new directory`);
     let entries: string[];
     try {
       entries = readdirSync(dir);
     } catch (error) {
-      throw new OutDirError(`--out ${dir}: cannot read the directory (${describe(error)}); choose a place you can write to`);
+      throw new OutDirError(`${option} ${dir}: cannot read the directory (${describe(error)}); choose a place you can write to`);
     }
-    if (entries.length > 0) throw new OutDirError(`--out ${dir}: ${ALREADY_USED}`);
-    checkWritable(dir, `--out ${dir}`);
+    if (entries.length > 0) throw new OutDirError(`${option} ${dir}: ${ALREADY_USED}`);
+    checkWritable(dir, `${option} ${dir}`);
   } else {
-    makeParents(dirname(resolve(dir)), `--out ${dir}`);
+    makeParents(dirname(resolve(dir)), `${option} ${dir}`);
     // A directory another process created meanwhile is fine if empty: the claim below decides.
-    tryMkdir(dir, `--out ${dir}`);
+    tryMkdir(dir, `${option} ${dir}`);
   }
   // Take the directory before anything else can: the first file, created exclusively, decides
   // between two runs started on it at once (runExperiment replaces it with the real manifest).
   try {
     writeFileSync(join(dir, 'manifest.json'), '{"complete": false}\n', { flag: 'wx' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new OutDirError(`--out ${dir}: ${ALREADY_USED}`);
-    throw new OutDirError(`--out ${dir}: cannot write in it (${describe(error)}); choose a writable place`);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new OutDirError(`${option} ${dir}: ${ALREADY_USED}`);
+    throw new OutDirError(`${option} ${dir}: cannot write in it (${describe(error)}); choose a writable place`);
   }
   return dir;
 }

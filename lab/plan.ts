@@ -34,8 +34,15 @@ export interface RunMemory {
   readonly bytes: number;
   /** Runs of the agent (its seeds): as many may hold their memory at once, one per thread. */
   readonly runs: number;
-  /** What the bytes are, largest first: "world feed x 64 rows 2.1 MB", ... */
-  readonly parts: readonly { readonly what: string; readonly bytes: number }[];
+  /** What the bytes are, largest first: "world feed x 64 rows 2.1 MB", ..., with what would lower each. */
+  readonly parts: readonly MemoryPart[];
+}
+
+export interface MemoryPart {
+  readonly what: string;
+  readonly bytes: number;
+  /** What lowers it, e.g. "lower evaluation.batchSize"; null for a thread's own memory (fewer threads). */
+  readonly fix: string | null;
 }
 
 /**
@@ -83,6 +90,20 @@ function scaled(build: (rows: number) => unknown, rows: number): number {
   return Math.max(0, one - perRow) + perRow * rows;
 }
 
+/**
+ * The agent's parameters that its memory grows with, most first: those whose halving would save
+ * at least a quarter of it (e.g. SlateQ's replayCapacity), for the advice of a refusal.
+ */
+function sizingParams(params: Record<string, unknown>, memory: (values: Record<string, unknown>) => number, bytes: number): string[] {
+  const savings: { name: string; saved: number }[] = [];
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value !== 'number' || !(value > 1)) continue;
+    const saved = bytes - memory({ ...params, [name]: Math.floor(value / 2) });
+    if (saved >= bytes / 4) savings.push({ name, saved });
+  }
+  return savings.sort((a, b) => b.saved - a.saved).map(({ name }) => name);
+}
+
 /** Estimates the memory of one run of each agent (seed: the config's first). */
 export function estimateMemory(config: ExperimentConfig, registries: Registries): RunMemory[] {
   const world = registries.worlds[config.world.preset];
@@ -99,28 +120,34 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
   let trainWorld: number | undefined;
   return config.agents.map((agent) => {
     const found = findKind(registries, agent.kind)!;
-    const parts: { what: string; bytes: number }[] = [
-      { what: `world ${config.world.preset} x ${evalBatch} evaluation rows`, bytes: evalWorld },
-      { what: `${config.evaluation.episodes} episode records`, bytes: records },
-      { what: 'the thread', bytes: THREAD_BYTES },
+    const index = config.agents.indexOf(agent);
+    const parts: MemoryPart[] = [
+      { what: `world ${config.world.preset} x ${evalBatch} evaluation rows`, bytes: evalWorld, fix: "lower evaluation.batchSize (users stepped together) or the world's size" },
+      { what: `${config.evaluation.episodes} episode records`, bytes: records, fix: 'lower evaluation.episodes' },
+      { what: 'the thread', bytes: THREAD_BYTES, fix: null },
     ];
     if (found.learns) {
       // A learning agent holds its memory whether it trains here or was loaded (init) to be evaluated.
       if (training) {
         trainWorld ??= scaled(makeWorld, training.batchSize);
-        parts.push({ what: `world ${config.world.preset} x ${training.batchSize} training rows`, bytes: trainWorld });
+        parts.push({ what: `world ${config.world.preset} x ${training.batchSize} training rows`, bytes: trainWorld, fix: 'lower training.batchSize (users stepped together)' });
       }
       const rows = Math.max(evalBatch, training?.batchSize ?? 0);
       const definition = found.definition;
+      const rowsFix = training ? 'lower training.batchSize or evaluation.batchSize' : 'lower evaluation.batchSize';
       if (definition.memory) {
-        parts.push({ what: `agent ${agent.kind}`, bytes: definition.memory(agent.params, { ...probe.spec, batchSize: rows }) });
+        const memory = (values: Record<string, unknown>) => definition.memory!(values, { ...probe.spec, batchSize: rows });
+        const bytes = memory(agent.params);
+        const sizing = sizingParams(agent.params, memory, bytes);
+        const fix = sizing.length > 0 ? `lower ${sizing.map((name) => `agents[${index}].params.${name}`).join(' or ')}` : rowsFix;
+        parts.push({ what: `agent ${agent.kind}`, bytes, fix });
       } else if (!definition.nets) {
         const make = (batch: number) => definition.create(agent.params, { spec: { ...probe.spec, batchSize: batch }, seed, streams: { init: new Rng('plan/init'), update: new Rng('plan/update') } });
         // An agent that does not declare its memory: what is reachable from it (its arrays held in
         // closures are out of reach, so agents declare theirs).
-        parts.push({ what: `agent ${agent.kind}`, bytes: scaled(make, rows) });
+        parts.push({ what: `agent ${agent.kind}`, bytes: scaled(make, rows), fix: rowsFix });
       }
-      if (definition.nets) parts.push({ what: 'TensorFlow.js', bytes: NETWORK_RUNTIME_BYTES });
+      if (definition.nets) parts.push({ what: 'TensorFlow.js', bytes: NETWORK_RUNTIME_BYTES, fix: null });
     }
     parts.sort((a, b) => b.bytes - a.bytes);
     return { agent: agent.name, bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts, runs: config.seeds.length };
@@ -149,10 +176,16 @@ export function checkMemory(runs: readonly RunMemory[], threads: number, maxMemo
   const largest = [...runs].sort((a, b) => b.bytes - a.bytes)[0];
   const biggestPart = largest.parts[0];
   const threadsText = threads > 1 ? `${threads} runs at once; ` : '';
+  // The fixes of what takes most (parts of at least a quarter of the largest), then fewer
+  // threads, then a larger budget where the machine has the memory.
+  const fixes = [...new Set(largest.parts.filter((part) => part.bytes >= biggestPart.bytes / 4 && part.fix !== null).map((part) => part.fix!))];
+  if (threads > 1) fixes.push('run fewer at once (--threads 1)');
+  const raised = Math.ceil(peak / 1e9) * 1e9;
+  const machine = totalmem();
+  fixes.push(raised <= machine ? `raise the budget (--max-memory ${formatBytes(raised)})` : `use a machine with more than ${formatBytes(peak)} of memory (this one has ${formatBytes(machine)})`);
   throw new PlanError(
     `the runs need about ${formatBytes(peak)} of memory (${threadsText}the largest, ${largest.agent}, about ${formatBytes(largest.bytes)}, most of it ${biggestPart.what}: ${formatBytes(biggestPart.bytes)}), ` +
-      `more than the budget of ${formatBytes(budget.bytes)} (${budget.why}); ` +
-      `lower evaluation.batchSize or training.batchSize (users stepped together), or the world's size, ${threads > 1 ? 'run fewer at once (--threads 1), ' : ''}or raise the budget (--max-memory ${formatBytes(Math.ceil(peak / 1e9) * 1e9)})`,
+      `more than the budget of ${formatBytes(budget.bytes)} (${budget.why}); ${fixes.slice(0, -1).join(', ')}${fixes.length > 1 ? ', or ' : ''}${fixes[fixes.length - 1]}`,
   );
 }
 

@@ -8,13 +8,13 @@
 // (experiment seed, run seed), the policy's per-episode streams are named by the agent, and the
 // loop hands episodes to rows in order, so neither batch size, thread count nor wall clock enters
 // the numbers.
-import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { warmRenderers } from './charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from './config.ts';
 import { runTasks, startWorkers, stopSpareWorkers, type Task, type TaskOutcome } from './pool.ts';
 import { withLock } from './lock.ts';
+import { claimOutDir } from './outdir.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
 import { loadTQuantile } from '../eval/stats.ts';
 import { environmentInfo, writeFileAtomic, writeJsonAtomic, type FailureRecord, type Summary } from './results.ts';
@@ -49,6 +49,12 @@ export interface RunExperimentOptions {
    * seed) pairs run. Their files must be in outDir.
    */
   readonly done?: readonly RunEntry[];
+  /**
+   * The caller has claimed outDir already (the CLI, through claimOutDir). Otherwise a new run
+   * claims it as `slatelab run --out` does: it must be new or empty (results are never written
+   * over), or the experiment is refused with an OutDirError. A resume (`done`) takes its own.
+   */
+  readonly claimed?: boolean;
 }
 
 export interface ExperimentOutcome {
@@ -79,7 +85,7 @@ async function backendInfo(config: ExperimentConfig, registries: Registries): Pr
 }
 
 export async function runExperiment(options: RunExperimentOptions): Promise<ExperimentOutcome> {
-  mkdirSync(options.outDir, { recursive: true }); // a library caller may name a directory still to make
+  if (!options.claimed && !options.done) claimOutDir(options.outDir, 'outDir');
   return withLock(options.outDir, async () => {
     try {
       return await runLocked(options);

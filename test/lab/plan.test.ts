@@ -3,7 +3,7 @@
 // with the estimate and the fix; `run --dry-run` prints runs, memory and time and runs nothing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ describe('the memory of a run', () => {
   });
 
   it('adds up the largest runs that share the machine, one per thread', () => {
-    const runs = [100, 300, 200].map((bytes, i) => ({ agent: `a${i}`, bytes, parts: [{ what: 'x', bytes }], runs: 1 }));
+    const runs = [100, 300, 200].map((bytes, i) => ({ agent: `a${i}`, bytes, parts: [{ what: 'x', bytes, fix: null }], runs: 1 }));
     expect([peakMemory(runs, 1), peakMemory(runs, 2), peakMemory(runs, 8)]).toEqual([300, 500, 600]);
     // Several seeds of one agent run at once: two of the 300s on two threads.
     const seeded = runs.map((run) => ({ ...run, runs: 5 }));
@@ -64,7 +64,34 @@ describe('the memory of a run', () => {
     const runs = estimateMemory(feedConfig(64), defaultRegistries);
     expect(() => checkMemory(runs, 2, 10e9)).not.toThrow();
     expect(() => checkMemory(runs, 2, 1e6)).toThrow(PlanError);
-    expect(() => checkMemory(runs, 2, 1e6)).toThrow(/^the runs need about \S+ MB of memory \(2 runs at once; the largest, pctr, about \S+ MB, most of it .*\), more than the budget of 1.00 MB \(--max-memory\); lower evaluation.batchSize or training.batchSize .*run fewer at once \(--threads 1\), or raise the budget \(--max-memory 1.00 GB\)$/);
+    // The thread's own 64 MB takes most (no config fix lowers it); pctr's log comes next.
+    expect(() => checkMemory(runs, 2, 1e6)).toThrow(
+      /^the runs need about \S+ MB of memory \(2 runs at once; the largest, pctr, about \S+ MB, most of it the thread: 64.0 MB\), more than the budget of 1.00 MB \(--max-memory\); lower agents\[1\].params.logSize, run fewer at once \(--threads 1\), or raise the budget \(--max-memory 1.00 GB\)$/,
+    );
+  });
+
+  it("names the parameter that sizes an agent's memory, and no budget beyond the machine's memory", () => {
+    const config = validateConfig(
+      {
+        name: 'replay',
+        world: { preset: 'recsim-interest-evolution' },
+        seeds: 2,
+        agents: [
+          { name: 'random', kind: 'random' },
+          { name: 'slateq', kind: 'slateq', params: { replayCapacity: 100_000_000 } },
+        ],
+        training: { steps: 1000 },
+        evaluation: { episodes: 100 },
+      },
+      'replay.yaml',
+    );
+    const runs = estimateMemory(config, defaultRegistries);
+    // A hundred million transitions of RecSim's observations: about 180 GB a run.
+    const needed = peakMemory(runs, 1);
+    expect(needed).toBeGreaterThan(100e9);
+    const last = needed <= totalmem() ? /raise the budget \(--max-memory \S+ GB\)$/ : new RegExp(`use a machine with more than ${formatBytes(needed)} of memory \\(this one has ${formatBytes(totalmem())}\\)$`);
+    expect(() => checkMemory(runs, 1, 1e9)).toThrow(/most of it agent slateq: \S+ GB\), more than the budget of 1.00 GB \(--max-memory\); lower agents\[1\].params.replayCapacity, or /);
+    expect(() => checkMemory(runs, 1, 1e9)).toThrow(last);
   });
 
   it('reads sizes as a user types them', () => {
@@ -103,6 +130,16 @@ describe('slatelab run, before anything runs', () => {
     expect(stdout).toMatch(/\nrandom +random +3 +[\d.]+ [kMG]B +\d+:\d\d +[\d.]+ ms\/evaluation episode\n/);
     expect(stdout).toMatch(/\nlin +linucb +3 +[\d.]+ [kMG]B +\d+:\d\d +[\d.]+ us\/training step, [\d.]+ ms\/evaluation episode\n/);
     expect(stdout).toMatch(/\n6 runs on 1 thread: about \d+:\d\d in all \(rough: from a short sample of each agent on seed 0\)\nmemory: about [\d.]+ MB at once, of a budget of/);
+    expect(existsSync(join(scratch, 'results'))).toBe(false);
+  });
+
+  it('--dry-run of runs that would be refused prints the plan and fails as run would: exit 2, the refusal on stderr', () => {
+    const file = join(scratch, 'dry-small.yaml');
+    writeFileSync(file, 'name: dry\nworld: { preset: bandit, params: { catalog: 30 } }\nseeds: 1\nagents: [{ name: random, kind: random }]\nevaluation: { episodes: 50 }\n');
+    const { status: code, stdout, stderr } = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), 'run', file, '--dry-run', '--max-memory', '1M'], { cwd: scratch, encoding: 'utf8', timeout: 120_000 });
+    expect(code, stderr).toBe(2);
+    expect(stdout).toMatch(/\nmemory: about [\d.]+ MB at once, of a budget of 1.00 MB \(--max-memory\): TOO MUCH, the run would be refused\n/);
+    expect(stderr).toMatch(/\nslatelab: the runs need about [\d.]+ MB of memory .* more than the budget of 1.00 MB \(--max-memory\); .*\n$/);
     expect(existsSync(join(scratch, 'results'))).toBe(false);
   });
 });

@@ -77,6 +77,19 @@ describe('runner: the output directory', () => {
   const { outDir, outcome, lines, read } = outputRun;
   const summary = JSON.parse(read('summary.json')) as Summary;
 
+  it('refuses a library caller an outDir that holds files, and makes a new one with its parents', async () => {
+    const reg = registries();
+    const config = validateConfig(rawConfig(8), 'test.yaml', reg);
+    // The finished experiment's directory: running again into it would mix two experiments' files.
+    await expect(runExperiment({ config, outDir, registries: reg, charts: false })).rejects.toThrow(
+      `outDir ${outDir}: already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)`,
+    );
+    expect(read('summary.json')).toBe(JSON.stringify(summary, null, 2) + '\n');
+    const fresh = join(mkdtempSync(join(tmpdir(), 'slatelab-run-')), 'a', 'b');
+    const second = await runExperiment({ config, outDir: fresh, registries: reg, charts: false });
+    expect(second.summary).toEqual(summary);
+  });
+
   it('writes manifest, summary (json and csv), report and one JSONL per (agent, seed)', () => {
     for (const file of ['manifest.json', 'summary.json', 'summary.csv', 'report.md', 'report.html', 'charts/compare-return.svg', 'charts/compare-return.png']) {
       expect(existsSync(join(outDir, file))).toBe(true);
