@@ -335,7 +335,8 @@ async function runCommand(
 /** Progress on stderr: one live line rewritten on a terminal, plain lines otherwise. */
 function progressTo(io: Io): Progress {
   // The live line is cut to the terminal's width: a wrapped line would leave its first rows behind.
-  const width = () => Math.max(20, (process.stderr.columns ?? 80) - 1);
+  // A terminal whose size is not set says 0 columns: 80 then.
+  const width = () => Math.max(20, (process.stderr.columns || 80) - 1);
   return io.stderrIsTTY
     ? { line: (text) => io.stderr(`\r\x1b[K${text}\n`), update: (text) => io.stderr(`\r\x1b[K${text.slice(0, width())}`) }
     : { line: (text) => io.stderr(`${text}\n`) };

@@ -244,6 +244,7 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
       let perStep = 0;
       let stepsPerEpisode: number | null = null;
       let trainingTime = (_steps: number) => 0;
+      let grows = false;
       if (trainEnv && training) {
         const definition = findKind(registries, agent.kind)!.definition as { updateEvery?: (values: unknown) => number; warmupSteps?: (values: unknown) => number };
         const every = definition.updateEvery?.(agent.params) ?? 0;
@@ -286,8 +287,12 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
         const sampledEpisodes = warm.episodes + first.episodes + (second?.episodes ?? 0);
         stepsPerEpisode = sampledEpisodes > 0 ? (warm.steps + sampledSteps) / sampledEpisodes : null;
         perStep = sampledSteps > 0 ? (first.seconds + (second?.seconds ?? 0)) / sampledSteps : warm.steps > 0 ? warm.seconds / warm.steps : 0;
+        // Only refits (updateEvery) grow with the data: another agent's slower second segment is
+        // the machine's noise, which extrapolated as growth over a long run made a 6-minute
+        // experiment look like 49.
+        grows = every > 0 && second !== null && second.seconds > 1.2 * first.seconds;
         const steadyTime = (steps: number) => {
-          if (!second || second.seconds <= 1.2 * first.seconds) return perStep * steps;
+          if (!grows || !second) return perStep * steps;
           // t1 = a S + b S^2 / 2 and t2 = a S + 3 b S^2 / 2 for segments of S steps.
           const s1 = first.steps;
           const b = (second.seconds - first.seconds) / (s1 * s1);
@@ -316,7 +321,7 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
       const trainSeconds = trainingTime(trainingSteps);
       const checkpoints = !training ? 0 : trainEnv ? Math.ceil(trainingSteps / training.evalEvery) + 1 : 1;
       const seconds = trainSeconds + perEpisode * (config.evaluation.episodes + checkpoints * (training?.evalEpisodes ?? 0));
-      const how = `${trainEnv ? `${(perStep * 1e6).toPrecision(3)} us/training step, ` : ''}${(perEpisode * 1e3).toPrecision(3)} ms/evaluation episode`;
+      const how = `${trainEnv ? `${(perStep * 1e6).toPrecision(3)} us/training step${grows ? ' (growing with its log)' : ''}, ` : ''}${(perEpisode * 1e3).toPrecision(3)} ms/evaluation episode`;
       return { agent: agent.name, seconds, how };
     } finally {
       decider.dispose?.();

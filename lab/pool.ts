@@ -50,6 +50,8 @@ export interface RunTasksOptions<R> {
    * argument, and its values arrive here (from worker threads too).
    */
   readonly onProgress?: (index: number, value: unknown) => void;
+  /** Fires as a task starts (on its thread), e.g. for a progress display's time per task. */
+  readonly onStarted?: (index: number) => void;
   /**
    * Stops the pool: no task starts any more and the workers are stopped at once; tasks that had
    * not finished have no outcome (a hole in the returned array). In-process, the running task
@@ -68,7 +70,7 @@ export interface RunTasksOptions<R> {
  * and returns their outcomes in task order. A failing task does not stop the others.
  */
 export async function runTasks<R>(tasks: readonly Task[], threads: number, options: RunTasksOptions<R> = {}): Promise<TaskOutcome<R>[]> {
-  const { onSettled, onProgress, signal } = options;
+  const { onSettled, onProgress, onStarted, signal } = options;
   const outcomes: TaskOutcome<R>[] = new Array(tasks.length);
   const settle = async (index: number, outcome: TaskOutcome<R>) => {
     outcomes[index] = outcome;
@@ -80,6 +82,7 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
       await new Promise((resolve) => setImmediate(resolve));
       if (signal?.aborted) break;
       const task = tasks[index];
+      onStarted?.(index);
       const args = onProgress ? [...task.args, (value: unknown) => onProgress(index, value)] : task.args;
       try {
         const module = (await import(task.module)) as Record<string, (...args: unknown[]) => unknown>;
@@ -119,6 +122,7 @@ export async function runTasks<R>(tasks: readonly Task[], threads: number, optio
         if (reply.kind === 'idle') return stop();
         if (reply.kind === 'started') {
           current = reply.id;
+          if (!signal?.aborted) onStarted?.(reply.id);
           return;
         }
         if (reply.kind === 'progress') {

@@ -12,22 +12,35 @@ export interface Progress {
 
 /** One run's share of the work, for the status line. */
 export interface RunPlan {
+  /** The agent: runs of one agent take about as long as each other (the estimate of the time left). */
+  readonly agent?: string;
   /** Training budget of a learning run (null for a fixed policy, or the other budget's unit). */
   readonly trainSteps: number | null;
   readonly trainEpisodes: number | null;
   readonly evalEpisodes: number;
 }
 
-/** Seconds between plain status lines when progress cannot rewrite a line (not a terminal). */
+/** Seconds between plain status lines when progress cannot rewrite a line (not a terminal): at most this. */
 export const PLAIN_EVERY_SECONDS = 10;
+/** Seconds between the clock's checks: a plain line comes PLAIN_EVERY_SECONDS - TICK_SECONDS to PLAIN_EVERY_SECONDS after the last. */
+const TICK_SECONDS = 0.5;
 /** Seconds between rewrites of the live line on a terminal. */
 const LIVE_EVERY_SECONDS = 0.25;
 /** Share of a learning run's time taken by training (the rest: its final evaluation), for the estimate of the time left. */
 const TRAINING_SHARE = 0.85;
 
+interface RunState {
+  train: number;
+  eval: number;
+  done: boolean;
+  /** When the run started and finished (this display's clock), null until then. */
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
 export class ExperimentStatus {
-  private readonly state: { train: number; eval: number; done: boolean }[];
-  private readonly started: number;
+  private readonly state: RunState[];
+  private readonly clockStart: number;
   private lastShown = -Infinity;
   private lastLine: number;
   private timer: NodeJS.Timeout | null = null;
@@ -38,20 +51,22 @@ export class ExperimentStatus {
     private readonly now: () => number = () => performance.now() / 1000,
     /** Runs that had finished before (`slatelab resume`): counted as done in "runs k/N". */
     private readonly finishedBefore = 0,
+    /** Runs going at once (worker threads), for the time left. */
+    private readonly threads = 1,
   ) {
-    this.state = plans.map(() => ({ train: 0, eval: 0, done: false }));
-    this.started = this.now();
-    this.lastLine = this.started;
+    this.state = plans.map(() => ({ train: 0, eval: 0, done: false, startedAt: null, finishedAt: null }));
+    this.clockStart = this.now();
+    this.lastLine = this.clockStart;
   }
 
   /**
-   * Starts the clock: every second it rewrites the live line (the elapsed time goes on during a
-   * long refit that reports nothing), or prints a plain line when nothing was printed for
-   * PLAIN_EVERY_SECONDS.
+   * Starts the clock: every half second it rewrites the live line (the elapsed time goes on
+   * during a long refit that reports nothing), or prints a plain line once nothing was printed
+   * for PLAIN_EVERY_SECONDS less a tick (so never more than PLAIN_EVERY_SECONDS apart).
    */
   start(): void {
     if (!this.progress) return;
-    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer = setInterval(() => this.tick(), TICK_SECONDS * 1000);
     this.timer.unref();
   }
 
@@ -65,8 +80,14 @@ export class ExperimentStatus {
     this.lastLine = this.now();
   }
 
+  /** A run started on its thread. */
+  started(index: number): void {
+    this.state[index].startedAt ??= this.now();
+  }
+
   running(index: number, progress: RunProgress): void {
     const run = this.state[index];
+    run.startedAt ??= this.now();
     if (progress.phase === 'train') run.train = progress.budgetSteps !== null ? progress.steps : progress.episodes;
     else run.eval = progress.episodes;
     this.show(false);
@@ -76,6 +97,7 @@ export class ExperimentStatus {
     const run = this.state[index];
     const plan = this.plans[index];
     run.done = true;
+    run.finishedAt = this.now();
     run.train = plan.trainSteps ?? plan.trainEpisodes ?? 0;
     run.eval = plan.evalEpisodes;
   }
@@ -91,33 +113,97 @@ export class ExperimentStatus {
     if (this.progress.update) {
       if (!force && now - this.lastShown < LIVE_EVERY_SECONDS) return;
       this.lastShown = now;
-      this.progress.update(`${bar(this.fraction())} ${this.text()}`);
-    } else if (force || now - this.lastLine >= PLAIN_EVERY_SECONDS) {
+      this.progress.update(`${bar(this.shownFraction())} ${this.text()}`);
+    } else if (force || now - this.lastLine >= PLAIN_EVERY_SECONDS - TICK_SECONDS) {
       this.lastLine = now;
       this.progress.line(this.text());
     }
   }
 
-  /** The fraction of the work done: finished runs count whole, running ones by their training and evaluation. */
+  /** The fraction of the runs' work done: finished runs count whole, running ones by their training and evaluation. */
   fraction(): number {
     let sum = 0;
-    this.state.forEach((run, i) => {
-      if (run.done) {
-        sum += 1;
-        return;
-      }
-      const plan = this.plans[i];
-      const trainBudget = plan.trainSteps ?? plan.trainEpisodes;
-      const evaluation = run.eval / plan.evalEpisodes;
-      sum += trainBudget ? TRAINING_SHARE * Math.min(1, run.train / trainBudget) + (1 - TRAINING_SHARE) * evaluation : evaluation;
-    });
+    this.state.forEach((_, i) => (sum += this.runFraction(i)));
     return this.state.length === 0 ? 1 : sum / this.state.length;
   }
 
+  /** One run's fraction done, by its training and evaluation (TRAINING_SHARE of a learning run is training). */
+  private runFraction(index: number): number {
+    const run = this.state[index];
+    if (run.done) return 1;
+    const plan = this.plans[index];
+    const trainBudget = plan.trainSteps ?? plan.trainEpisodes;
+    const evaluation = run.eval / plan.evalEpisodes;
+    return trainBudget ? TRAINING_SHARE * Math.min(1, run.train / trainBudget) + (1 - TRAINING_SHARE) * evaluation : evaluation;
+  }
+
+  /**
+   * Seconds left, from how long each agent's runs take: the mean time of its finished runs, or
+   * while none has finished, a running one's time so far over its fraction done. An agent with no
+   * run under way yet is taken to be as slow as the others of its kind (learning or not); with
+   * none of its kind seen either, it is left out and the time is a lower bound (`atLeast`). The
+   * runs left share the threads, and the longest of them bounds the time from below. Null while
+   * nothing is known (the first seconds).
+   */
+  timeLeft(): { seconds: number; atLeast: boolean } | null {
+    const now = this.now();
+    const key = (i: number) => this.plans[i].agent ?? JSON.stringify(this.plans[i]);
+    const learns = (i: number) => (this.plans[i].trainSteps ?? this.plans[i].trainEpisodes) !== null;
+    const finished = new Map<string, number[]>();
+    const extrapolated = new Map<string, number[]>();
+    this.state.forEach((run, i) => {
+      if (run.startedAt === null) return;
+      if (run.done && run.finishedAt !== null) push(finished, key(i), run.finishedAt - run.startedAt);
+      else if (!run.done) {
+        const fraction = this.runFraction(i);
+        const elapsed = now - run.startedAt;
+        if (fraction >= 0.02 && elapsed >= 1) push(extrapolated, key(i), elapsed / fraction);
+      }
+    });
+    const duration = new Map<string, number>();
+    for (const [agent, times] of extrapolated) duration.set(agent, mean(times));
+    for (const [agent, times] of finished) duration.set(agent, mean(times));
+    if (duration.size === 0) return null;
+    const byKind = (learning: boolean) => {
+      const known = [...duration.keys()].filter((agent) => this.state.some((_, i) => key(i) === agent && learns(i) === learning));
+      return known.length > 0 ? mean(known.map((agent) => duration.get(agent)!)) : null;
+    };
+    const kindDuration = [byKind(false), byKind(true)];
+    let total = 0;
+    let longest = 0;
+    let unfinished = 0;
+    let atLeast = false;
+    this.state.forEach((run, i) => {
+      if (run.done) return;
+      unfinished++;
+      const expected = duration.get(key(i)) ?? kindDuration[learns(i) ? 1 : 0];
+      if (expected === null) {
+        atLeast = true;
+        return;
+      }
+      const left = run.startedAt === null ? expected : Math.max(0, expected - (now - run.startedAt));
+      total += left;
+      longest = Math.max(longest, left);
+    });
+    if (unfinished === 0) return { seconds: 0, atLeast: false };
+    return { seconds: Math.max(longest, total / Math.min(this.threads, unfinished)), atLeast };
+  }
+
+  /** The bar's fraction: of the time, elapsed over elapsed and left, when that is known; else of the work. */
+  private shownFraction(): number {
+    const left = this.timeLeft();
+    const elapsed = this.now() - this.clockStart;
+    return left && !left.atLeast && elapsed + left.seconds > 0 ? elapsed / (elapsed + left.seconds) : this.fraction();
+  }
+
   text(): string {
-    const elapsed = this.now() - this.started;
+    const elapsed = this.now() - this.clockStart;
     const done = this.state.filter((run) => run.done).length;
-    const parts = [`runs ${this.finishedBefore + done}/${this.finishedBefore + this.state.length}`];
+    // The time first, then the counts: a narrow terminal cuts the end of the line.
+    const parts = [`runs ${this.finishedBefore + done}/${this.finishedBefore + this.state.length}`, `${clock(elapsed)} elapsed`];
+    const left = this.timeLeft();
+    // Too early to tell in the first seconds: they include start-up and say little of the rest.
+    if (left && elapsed >= 3 && done < this.state.length) parts.push(`${left.atLeast ? 'at least' : 'about'} ${clock(left.seconds)} left`);
     const total = (pick: (plan: RunPlan) => number | null) => this.plans.reduce((sum, plan) => sum + (pick(plan) ?? 0), 0);
     const sum = (pick: (run: { train: number; eval: number }, plan: RunPlan) => number) => this.state.reduce((acc, run, i) => acc + pick(run, this.plans[i]), 0);
     const steps = total((plan) => plan.trainSteps);
@@ -125,12 +211,18 @@ export class ExperimentStatus {
     if (steps > 0) parts.push(`training ${count(sum((run, plan) => (plan.trainSteps !== null ? run.train : 0)))}/${count(steps)} steps`);
     if (episodes > 0) parts.push(`training ${count(sum((run, plan) => (plan.trainEpisodes !== null ? run.train : 0)))}/${count(episodes)} episodes`);
     parts.push(`evaluation ${count(sum((run) => run.eval))}/${count(total((plan) => plan.evalEpisodes))} episodes`);
-    parts.push(`${clock(elapsed)} elapsed`);
-    const fraction = this.fraction();
-    // Too early to tell: the first seconds include start-up and say little of the rest.
-    if (fraction > 0.01 && elapsed >= 3 && fraction < 1) parts.push(`about ${clock((elapsed * (1 - fraction)) / fraction)} left`);
     return parts.join(', ');
   }
+}
+
+function push(map: Map<string, number[]>, key: string, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
 /** A 20-character bar of the work done and its percentage, for the live line on a terminal. */

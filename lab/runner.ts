@@ -169,6 +169,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   const training = config.training;
   const status = new ExperimentStatus(
     pairs.map(({ agent }) => ({
+      agent: agent.name,
       trainSteps: agent.learns && training ? training.steps : null,
       trainEpisodes: agent.learns && training ? training.episodes : null,
       evalEpisodes: config.evaluation.episodes,
@@ -176,6 +177,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     progress,
     undefined,
     runs.length,
+    threads,
   );
 
   const settle = (index: number, outcome: TaskOutcome<RunResult>, seconds: number | null) => {
@@ -280,6 +282,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
       workers: !inProcess,
       signal: options.signal,
       onProgress: progress ? (index, value) => status.running(index, value as RunProgress) : undefined,
+      onStarted: (index) => status.started(index),
       onSettled: (index, outcome) => {
         const now = performance.now();
         settle(index, outcome, threads === 1 ? (now - lastSettled) / 1000 : null);

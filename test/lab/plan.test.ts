@@ -7,8 +7,9 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { defaultRegistries, validateConfig } from '../../lab/config.ts';
-import { checkMemory, estimateMemory, formatBytes, parseBytes, peakMemory, PlanError } from '../../lab/plan.ts';
+import { defaultRegistries, validateConfig, type Registries } from '../../lab/config.ts';
+import { checkMemory, estimateMemory, estimateTime, formatBytes, parseBytes, peakMemory, PlanError } from '../../lab/plan.ts';
+import type { AgentDefinition } from '../../agents/agent.ts';
 import { defaultParams } from '../../sim/params.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -98,6 +99,46 @@ describe('the memory of a run', () => {
     expect(['6G', '800M', '1.5GB', '2e9', '512k', '3gib'].map(parseBytes)).toEqual([6e9, 800e6, 1.5e9, 2e9, 512e3, 3e9]);
     expect(['', 'lots', '-1G', '0'].map(parseBytes)).toEqual([null, null, null, null]);
     expect([formatBytes(999), formatBytes(2.5e6), formatBytes(1.234e10)]).toEqual(['1 kB', '2.50 MB', '12.3 GB']);
+  });
+});
+
+describe('the time of a run, from a short sample', () => {
+  /** UCB1 made slower round by round (a wait growing with its rounds), declaring refits or not. */
+  const slowing = (updateEvery: boolean): Registries => {
+    const ucb1 = defaultRegistries.agents!.ucb1;
+    const definition: AgentDefinition<any> = {
+      ...ucb1,
+      ...(updateEvery ? { updateEvery: () => 64 } : {}),
+      create: (values, context) => {
+        const agent = ucb1.create(values, context);
+        let rounds = 0;
+        return {
+          ...agent,
+          update: (round) => {
+            const until = performance.now() + 0.004 * ++rounds; // 4 us more each round
+            while (performance.now() < until);
+            return agent.update!(round);
+          },
+        };
+      },
+    };
+    return { ...defaultRegistries, agents: { ...defaultRegistries.agents, ucb1: definition } };
+  };
+  const config = (registries: Registries) =>
+    validateConfig({ world: { preset: 'bandit', params: { catalog: 20 } }, seeds: 1, agents: [{ name: 'u', kind: 'ucb1' }], training: { steps: 2_000_000, batchSize: 64 }, evaluation: { episodes: 10 } }, 'time.yaml', registries);
+  const perStep = (how: string) => Number(/^([\d.]+) us\/training step/.exec(how)![1]) * 1e-6;
+
+  it('extrapolates a cost per step that grows only for an agent whose refits grow with its log', () => {
+    // Without refits, a slower second half of the sample is taken for noise: the cost per step as sampled.
+    const plain = slowing(false);
+    const [flat] = estimateTime(config(plain), plain, 0.4);
+    expect(flat.how).not.toMatch(/growing/);
+    expect(flat.seconds).toBeLessThan(1.1 * perStep(flat.how) * 2_000_000 + 1);
+    // With refits declared, the same growth is extrapolated: far more than the flat figure.
+    const refitting = slowing(true);
+    const [growing] = estimateTime(config(refitting), refitting, 0.4);
+    expect(growing.how).toMatch(/us\/training step \(growing with its log\)/);
+    expect(growing.seconds).toBeGreaterThan(3 * perStep(growing.how) * 2_000_000);
   });
 });
 

@@ -15,6 +15,17 @@ describe('worker pool', () => {
     expect(inProcess.every((o) => o.ok)).toBe(true);
   });
 
+  it('tells each task as it starts, before it settles, on threads and in-process', async () => {
+    for (const [threads, workers] of [[2, true], [1, false]] as const) {
+      const events: string[] = [];
+      await runTasks<number>(tasks, threads, { workers, onStarted: (index) => events.push(`start ${index}`), onSettled: (index) => void events.push(`end ${index}`) });
+      for (let index = 0; index < tasks.length; index++) {
+        expect(events.indexOf(`start ${index}`), `task ${index}`).toBeGreaterThanOrEqual(0);
+        expect(events.indexOf(`start ${index}`)).toBeLessThan(events.indexOf(`end ${index}`));
+      }
+    }
+  });
+
   it('reports a failing task without losing the others, and tells each as it settles', async () => {
     const mixed: Task[] = [tasks[0], { module: fixture, fn: 'fail', args: ['boom on purpose'] }, tasks[2]];
     const settled: number[] = [];

@@ -30,8 +30,12 @@ describe('the status line', () => {
     advance(30);
     // Done: run 0 whole, run 1 half of its training (0.85 x 0.5): (1 + 0.425) / 4 of the work in 30 s.
     expect(s.fraction()).toBeCloseTo((1 + 0.425) / 4, 12);
-    const left = (30 * (1 - 1.425 / 4)) / (1.425 / 4);
-    expect(s.text()).toBe(`runs 1/4, training 5000/20k steps, evaluation 100/400 episodes, 0:30 elapsed, about ${clock(left)} left`);
+    // Time left: run 1 would take 30 / 0.425 s, and so would run 2 (the same plan); no fixed
+    // policy's time is known (run 0 finished before the clock saw it start), so run 3 is left out
+    // and the time is a lower bound.
+    const run = 30 / 0.425;
+    expect(s.timeLeft()).toEqual({ seconds: expect.closeTo(run - 30 + run, 9), atLeast: true });
+    expect(s.text()).toBe(`runs 1/4, 0:30 elapsed, at least ${clock(run - 30 + run)} left, training 5000/20k steps, evaluation 100/400 episodes`);
     s.running(1, { phase: 'eval', episodes: 40, of: 100 });
     expect(s.fraction()).toBeCloseTo((1 + 0.425 + 0.15 * 0.4) / 4, 12);
   });
@@ -44,7 +48,7 @@ describe('the status line', () => {
     advance(0.3);
     s.running(1, { phase: 'train', steps: 300, budgetSteps: 10_000, episodes: 15, budgetEpisodes: null });
     expect(updates).toHaveLength(2);
-    expect(updates[1]).toMatch(/^\[-+\] +\d+% runs 0\/4, training 300\/20k steps/);
+    expect(updates[1]).toMatch(/^\[-+\] +\d+% runs 0\/4, 0:00 elapsed, training 300\/20k steps/);
     expect(lines).toEqual([]);
   });
 
@@ -56,16 +60,59 @@ describe('the status line', () => {
     expect(lines).toEqual([]);
     advance(1);
     s.tick();
-    expect(lines).toEqual([expect.stringMatching(/^runs 0\/4, training 100\/20k steps, evaluation 0\/400 episodes, 0:10 elapsed/)]);
+    expect(lines).toEqual([expect.stringMatching(/^runs 0\/4, 0:10 elapsed, .*training 100\/20k steps, evaluation 0\/400 episodes$/)]);
     advance(5);
     s.printed(); // a run finished and said so
     advance(9);
     s.tick();
     expect(lines).toHaveLength(1);
-    advance(1);
+    // The clock ticks every half second: half a second early, so a line is never more than 10 s late.
+    advance(0.5);
     s.tick();
     expect(lines).toHaveLength(2);
     expect(updates).toEqual([]);
+  });
+
+  it('takes the time left from how long each agent\'s runs take: cheap runs first do not make expensive ones look cheap', () => {
+    // Five quick runs of a fixed policy (1 s each), then five learners of about 70 s each.
+    const mixed: RunPlan[] = [
+      ...Array.from({ length: 5 }, () => ({ agent: 'random', trainSteps: null, trainEpisodes: null, evalEpisodes: 100 })),
+      ...Array.from({ length: 5 }, () => ({ agent: 'slateq', trainSteps: 300_000, trainEpisodes: null, evalEpisodes: 100 })),
+    ];
+    for (const threads of [1, 2]) {
+      let now = 0;
+      const s = new ExperimentStatus(mixed, { line: () => undefined }, () => now, 0, threads);
+      for (let i = 0; i < 5; i++) {
+        s.started(i);
+        now += 1;
+        s.finished(i);
+      }
+      // No learner has started: nothing of its kind is known, so the time left is a lower bound.
+      expect(s.timeLeft()).toEqual({ seconds: 0, atLeast: true });
+      s.started(5);
+      if (threads === 2) s.started(6);
+      now += 6;
+      // 10% of the training (0.85 of a learner's work) in 6 s: a learner takes 6 / 0.085 s.
+      s.running(5, { phase: 'train', steps: 30_000, budgetSteps: 300_000, episodes: 300, budgetEpisodes: null });
+      if (threads === 2) s.running(6, { phase: 'train', steps: 30_000, budgetSteps: 300_000, episodes: 300, budgetEpisodes: null });
+      const run = 6 / 0.085;
+      // Left: what remains of the running learners, and the others whole, shared by the threads.
+      const expected = threads === 1 ? run - 6 + 4 * run : (2 * (run - 6) + 3 * run) / 2;
+      expect(s.timeLeft()!.atLeast).toBe(false);
+      expect(s.timeLeft()!.seconds).toBeCloseTo(expected, 9);
+      // Counting runs alike, as the estimate did before, says about 10 s: a thirtieth of it.
+      expect((11 * (1 - s.fraction())) / s.fraction()).toBeLessThan(expected / 10);
+      // The learners that finished tell the rest: the mean of their times.
+      s.finished(5);
+      expect(s.timeLeft()!.seconds).toBeCloseTo(threads === 1 ? 4 * 6 : (0 + 3 * 6) / 2, 9);
+    }
+  });
+
+  it('puts the time before the counts, so a narrow terminal cuts the counts', () => {
+    const { s, advance } = status(true);
+    s.running(1, { phase: 'train', steps: 5000, budgetSteps: 10_000, episodes: 250, budgetEpisodes: null });
+    advance(30);
+    expect(`${bar(0.5)} ${s.text()}`.slice(0, 79)).toMatch(/^\[#+-+\] +\d+% runs 0\/4, 0:30 elapsed, (about|at least) \d+:\d\d left/);
   });
 
   it('draws a bar of 20 characters with the percentage done', () => {
