@@ -27,6 +27,8 @@ export interface ExperimentManifest {
   readonly networks?: { readonly backend: string; readonly tfjs: string };
   readonly failures?: readonly FailureRecord[];
   readonly interrupted?: readonly { readonly agent: string; readonly seed: number }[];
+  /** What ran each `slatelab resume` of it, and how many runs (the fields above: the start's). */
+  readonly resumes?: readonly (Pick<ExperimentManifest, 'slatelab' | 'node' | 'dependencies' | 'gitCommit' | 'gitDirty'> & { readonly runs?: number })[];
 }
 
 /** One side of the comparison, as its header line describes it. */
@@ -343,6 +345,13 @@ function sideNotes(label: 'A' | 'B', dir: string, manifest: ExperimentManifest, 
   }
   if (summary.truncatedEpisodes > 0) {
     notes.push(`${label}: ${count(summary.truncatedEpisodes, 'episode')} were cut at evaluation.maxStepsPerEpisode; their metrics cover only the steps taken.`);
+  }
+  // Versions are compared as the experiments started; a resume by another version mixes two.
+  const version = (m: Pick<ExperimentManifest, 'slatelab' | 'gitCommit' | 'gitDirty'>) => `slatelab ${m.slatelab ?? 'unknown'} at commit ${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (uncommitted changes)' : ''}`;
+  const others = (manifest.resumes ?? []).filter((resume) => version(resume) !== version(manifest) || canonicalJson(resume.dependencies ?? null) !== canonicalJson(manifest.dependencies ?? null) || resume.node !== manifest.node);
+  if (others.length > 0) {
+    const runs = others.reduce((sum, resume) => sum + (resume.runs ?? 0), 0);
+    notes.push(`${label} was resumed by another version (${[...new Set(others.map(version))].join('; ')}) for ${count(runs, 'run')}; it started as ${version(manifest)}: its runs come from more than one version.`);
   }
   return notes;
 }

@@ -112,6 +112,7 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
     charts: options.charts,
     signal: options.signal,
     done: kept,
+    earlier: earlierProvenance(manifest as unknown as Record<string, unknown>),
   });
   return { ...outcome, config: manifest.config, kept: kept.length };
 }
@@ -154,3 +155,13 @@ export function checkKinds(dir: string, config: ExperimentConfig, registries: Re
     if (!registries.policies[agent.kind] && !registries.agents?.[agent.kind]) throw new ExperimentDirError(`${dir}: agent kind "${agent.kind}" is not in this version of slatelab`);
   }
 }
+
+/** What a manifest says ran its runs: the start's provenance and the resumes since (lab/runner.ts). */
+function earlierProvenance(manifest: Record<string, unknown>): { provenance: Record<string, unknown>; resumes: unknown[] } {
+  const provenance: Record<string, unknown> = {};
+  for (const key of PROVENANCE_KEYS) if (manifest[key] !== undefined) provenance[key] = manifest[key];
+  return { provenance, resumes: Array.isArray(manifest.resumes) ? manifest.resumes : [] };
+}
+
+/** The manifest's fields that say what ran (environmentInfo, and the networks' backend). */
+const PROVENANCE_KEYS = ['slatelab', 'node', 'dependencies', 'gitCommit', 'gitDirty', 'code', 'networks'] as const;

@@ -50,6 +50,12 @@ export interface RunExperimentOptions {
    */
   readonly done?: readonly RunEntry[];
   /**
+   * With `done`: the manifest's provenance as the experiment's start wrote it (slatelab, node,
+   * dependencies, git, code, networks) and the resumes before this one. The manifest keeps it and
+   * adds this resume's provenance to `resumes`, so runs made by another version stay visible.
+   */
+  readonly earlier?: { readonly provenance: Readonly<Record<string, unknown>>; readonly resumes: readonly unknown[] };
+  /**
    * The caller has claimed outDir already (the CLI, through claimOutDir). Otherwise a new run
    * claims it as `slatelab run --out` does: it must be new or empty (results are never written
    * over), or the experiment is refused with an OutDirError. A resume (`done`) takes its own.
@@ -125,7 +131,9 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   // A one-row instance names the world's episode metrics even if every run fails.
   const { spec, metrics } = worldMetrics(config, registries);
   const [networks, environment] = await asked;
-  const provenance = { ...environment, ...(networks ? { networks } : {}) };
+  const here = { ...environment, ...(networks ? { networks } : {}) };
+  // A resume keeps the start's provenance and says what ran the runs it adds.
+  const provenance = options.earlier ? { ...options.earlier.provenance, resumes: [...options.earlier.resumes, { ...here, runs: pairs.length }] } : here;
   // False until summary, charts and reports are written: an interrupted experiment's manifest
   // still lists the runs that finished (it is rewritten as each run settles).
   let complete = false;

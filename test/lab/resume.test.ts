@@ -78,6 +78,9 @@ describe('slatelab resume', () => {
     const damaged = join(out, 'runs', 'random', 'seed-0.jsonl');
     writeFileSync(damaged, readFileSync(damaged, 'utf8').split('\n').slice(0, 100).join('\n'));
     const kept = killed.runs.length - 1;
+    // As if another version had started it: the manifest keeps what started it, and says what resumed it.
+    const started = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(out, 'manifest.json'), JSON.stringify({ ...started, slatelab: '0.0.1', gitCommit: '1'.repeat(40) }, null, 2));
     const resumed = slatelab('resume', out, '--threads', '2');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`${out}: ${kept} of 9 runs had finished; running the other ${9 - kept}`);
@@ -85,9 +88,21 @@ describe('slatelab resume', () => {
     expect(resumed.stderr).not.toMatch(new RegExp(`\\[${kept}/9\\]`));
     expect(resumed.stderr).toContain('[9/9]');
     expect(resumed.stdout).toContain(`results: ${out} (open ${join(out, 'report.html')} in a browser`);
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[] };
-    expect(manifest).toMatchObject({ complete: true });
+    expect(resumed.stderr).toContain(`warning: ${out} was started by slatelab 0.0.1 at commit 111111111111`);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[]; slatelab: string; gitCommit: string; resumes: { slatelab: string; runs: number }[] };
+    expect(manifest).toMatchObject({ complete: true, slatelab: '0.0.1', gitCommit: '1'.repeat(40) });
+    expect(manifest.resumes).toEqual([expect.objectContaining({ slatelab: started.slatelab, gitCommit: started.gitCommit, node: process.version, runs: 9 - kept })]);
     expect(manifest.runs).toHaveLength(9);
+    // compare says that its runs come from two versions.
+    const compared = slatelab('compare', full, out);
+    expect(compared.code, compared.stderr).toBe(0);
+    // (Either says "(uncommitted changes)" when the tree was dirty: gitDirty is kept with the rest.)
+    expect(compared.stdout).toMatch(
+      new RegExp(
+        `B was resumed by another version \\(slatelab ${String(started.slatelab).replaceAll('.', '\\.')} at commit ${String(started.gitCommit).slice(0, 12)}( \\(uncommitted changes\\))?\\) ` +
+          `for ${9 - kept} runs; it started as slatelab 0\\.0\\.1 at commit 111111111111( \\(uncommitted changes\\))?: its runs come from more than one version\\.`,
+      ),
+    );
     const a = files(full);
     const b = files(out);
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
