@@ -431,9 +431,14 @@ function showValue(d: Difference, value: unknown): string {
   if (d.what === 'seeds') return seedList(value as number[]);
   // The first 12 hex digits name a commit as well as the 40, at half the width.
   if (d.what === 'gitCommit' && typeof value === 'string') return value.slice(0, 12);
-  if (typeof value === 'string') return value;
-  return JSON.stringify(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  // A long value (a whole parameter object) would stretch the table across many screens: its
+  // start says which it is, and the manifests hold it whole.
+  return text.length <= MAX_VALUE_WIDTH ? text : `${text.slice(0, MAX_VALUE_WIDTH - 1)}…`;
 }
+
+/** Characters of a value shown in the table of differences. */
+const MAX_VALUE_WIDTH = 40;
 
 /** "0..4, 7, 9..11": runs of three or more consecutive seeds as ranges. */
 function seedList(seeds: readonly number[]): string {

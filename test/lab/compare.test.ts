@@ -101,6 +101,16 @@ describe('compare: another world and episode count', () => {
     expect(text).not.toContain('No differences');
   });
 
+  it('cuts a long value to 40 characters in the table (the manifests hold it whole)', () => {
+    // A parameter that is an object on one side (the feed's catalog) and a number on the other.
+    const catalog = { posts: 30000, creators: 1500, topics: 20, clickbaitShare: 0.2, qualitySpread: 1 };
+    const long = withManifest(dirWorld, (m) => (m.config.world.params.catalog = catalog));
+    const compared = compareExperiments(dirA, long);
+    expect(compared.differences[0]).toEqual({ kind: 'config', what: 'world.params.catalog', a: 30, b: catalog });
+    const row = comparisonText(compared).split('\n').find((line) => line.startsWith('world.params.catalog'))!;
+    expect(row).toMatch(/ 30 +\{"posts":30000,"creators":1500,"topics"…$/);
+  });
+
   it('uses unpaired (Welch) intervals and says why', () => {
     expect(c.method).toBe('welch');
     expect(c.unpairedBecause).toEqual(['world.params differ', 'evaluation.episodes differ']);

@@ -67,7 +67,7 @@ describe('the memory of a run', () => {
     expect(() => checkMemory(runs, 2, 1e6)).toThrow(PlanError);
     // The thread's own 64 MB takes most (no config fix lowers it); pctr's log comes next.
     expect(() => checkMemory(runs, 2, 1e6)).toThrow(
-      /^the runs need about \S+ MB of memory \(2 runs at once; the largest, pctr, about \S+ MB, most of it the thread: 64.0 MB\), more than the budget of 1.00 MB \(--max-memory\); lower agents\[1\].params.logSize, run fewer at once \(--threads 1\), or raise the budget \(--max-memory 1.00 GB\)$/,
+      /^the experiment needs about \S+ MB of memory \(this process 175 MB and 2 runs at once; the largest, pctr, about \S+ MB, most of it the thread: 64.0 MB\), more than the budget of 1.00 MB \(--max-memory\); lower agents\[1\].params.logSize, run fewer at once \(--threads 1\), or raise the budget \(--max-memory 1.00 GB\)$/,
     );
   });
 
@@ -151,7 +151,7 @@ describe('slatelab run, before anything runs', () => {
     const { code, stderr } = slatelab('run', file, '--out', out, '--max-memory', '4G');
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(/^slatelab: the runs need about [\d.]+ GB of memory \(the largest, random, about [\d.]+ GB, most of it world feed x 65536 evaluation rows: [\d.]+ GB\), more than the budget of 4.00 GB \(--max-memory\); lower evaluation.batchSize/);
+    expect(stderr).toMatch(/^slatelab: the experiment needs about [\d.]+ GB of memory \(this process 175 MB and one run; the largest, random, about [\d.]+ GB, most of it world feed x 65536 evaluation rows: [\d.]+ GB\), more than the budget of 4.00 GB \(--max-memory\); lower evaluation.batchSize/);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -180,7 +180,7 @@ describe('slatelab run, before anything runs', () => {
     const { status: code, stdout, stderr } = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), 'run', file, '--dry-run', '--max-memory', '1M'], { cwd: scratch, encoding: 'utf8', timeout: 120_000 });
     expect(code, stderr).toBe(2);
     expect(stdout).toMatch(/\nmemory: about [\d.]+ MB at once, of a budget of 1.00 MB \(--max-memory\): TOO MUCH, the run would be refused\n/);
-    expect(stderr).toMatch(/\nslatelab: the runs need about [\d.]+ MB of memory .* more than the budget of 1.00 MB \(--max-memory\); .*\n$/);
+    expect(stderr).toMatch(/\nslatelab: the experiment needs about [\d.]+ MB of memory .* more than the budget of 1.00 MB \(--max-memory\); .*\n$/);
     expect(existsSync(join(scratch, 'results'))).toBe(false);
   });
 });
