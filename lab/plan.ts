@@ -224,6 +224,11 @@ export interface RunTime {
   readonly how: string;
 }
 
+/** A run's time: seconds under 10 s (a quick start's runs take tenths), m:ss above. */
+function runDuration(seconds: number): string {
+  return seconds < 10 ? `${seconds.toFixed(seconds < 1 ? 2 : 1)} s` : clock(seconds);
+}
+
 /** Wall time of a sample: seconds. Only the dry run reads the clock, and its figures enter no result. */
 function timed(work: () => void): number {
   const start = performance.now();
@@ -246,8 +251,12 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
   const evalBatch = Math.min(config.evaluation.batchSize, config.evaluation.episodes);
   const maxSteps = config.evaluation.maxStepsPerEpisode;
   return config.agents.map((agent, index) => {
+    // Building the worlds and the agent is part of every run (tens of milliseconds for the feed's
+    // catalog: most of a short run's time).
+    const building = performance.now();
     const evalEnv = world.create(config.world.params, { seed, batchSize: evalBatch });
     const trainEnv = agent.learns && training ? world.create(config.world.params, { seed, batchSize: training.batchSize }) : null;
+    const buildSeconds = (performance.now() - building) / 1000;
     const decider = createAgent(config, index, seed, registries, evalEnv, Math.max(evalBatch, training?.batchSize ?? 0));
     try {
       // Training: two equal segments of steps, the first long enough to take half the sample's
@@ -332,7 +341,7 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
       const trainingSteps = !trainEnv || !training ? 0 : (training.steps ?? (stepsPerEpisode ?? evalSteps / sampled) * training.episodes!);
       const trainSeconds = trainingTime(trainingSteps);
       const checkpoints = !training ? 0 : trainEnv ? Math.ceil(trainingSteps / training.evalEvery) + 1 : 1;
-      const seconds = trainSeconds + perEpisode * (config.evaluation.episodes + checkpoints * (training?.evalEpisodes ?? 0));
+      const seconds = buildSeconds + trainSeconds + perEpisode * (config.evaluation.episodes + checkpoints * (training?.evalEpisodes ?? 0));
       const how = `${trainEnv ? `${(perStep * 1e6).toPrecision(3)} us/training step${grows ? ' (growing with its log)' : ''}, ` : ''}${(perEpisode * 1e3).toPrecision(3)} ms/evaluation episode`;
       return { agent: agent.name, seconds, how };
     } finally {
@@ -356,7 +365,7 @@ export function experimentSeconds(times: readonly RunTime[], seeds: number, thre
 export function planText(config: ExperimentConfig, memory: readonly RunMemory[], times: readonly RunTime[], threads: number, maxMemory?: number): string {
   const rows = [['agent', 'kind', 'runs', 'memory per run', 'time per run', 'measured']];
   config.agents.forEach((agent, i) => {
-    rows.push([agent.name, agent.kind, String(config.seeds.length), formatBytes(memory[i].bytes), clock(times[i].seconds), times[i].how]);
+    rows.push([agent.name, agent.kind, String(config.seeds.length), formatBytes(memory[i].bytes), runDuration(times[i].seconds), times[i].how]);
   });
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const table = rows.map((row) => row.map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');

@@ -168,8 +168,8 @@ describe('slatelab run, before anything runs', () => {
     const { status: code, stdout, stderr } = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), 'run', file, '--dry-run', '--threads', '1'], { cwd: scratch, encoding: 'utf8', timeout: 120_000 });
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/^agent +kind +runs +memory per run +time per run +measured\n/);
-    expect(stdout).toMatch(/\nrandom +random +3 +[\d.]+ [kMG]B +\d+:\d\d +[\d.]+ ms\/evaluation episode\n/);
-    expect(stdout).toMatch(/\nlin +linucb +3 +[\d.]+ [kMG]B +\d+:\d\d +[\d.]+ us\/training step, [\d.]+ ms\/evaluation episode\n/);
+    expect(stdout).toMatch(/\nrandom +random +3 +[\d.]+ [kMG]B +(\d\.\d\d? s|\d+:\d\d) +[\d.]+ ms\/evaluation episode\n/);
+    expect(stdout).toMatch(/\nlin +linucb +3 +[\d.]+ [kMG]B +(\d\.\d\d? s|\d+:\d\d) +[\d.]+ us\/training step, [\d.]+ ms\/evaluation episode\n/);
     expect(stdout).toMatch(/\n6 runs on 1 thread: about \d+:\d\d in all \(rough: from a short sample of each agent on seed 0\)\nmemory: about [\d.]+ MB at once, of a budget of/);
     expect(existsSync(join(scratch, 'results'))).toBe(false);
   });
