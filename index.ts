@@ -53,7 +53,10 @@ export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './l
 export { readManifest, rebuildReports, resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/resume.ts';
 export { compareExperiments, comparisonText, type Comparison } from './lab/compare.ts';
 // Before running: memory and time estimates (what `run --dry-run` prints).
-export { checkMemory, estimateMemory, estimateTime, memoryBudget, type RunMemory, type RunTime } from './lab/plan.ts';
+export { checkMemory, estimateMemory, estimateTime, memoryBudget, PlanError, type MemoryPart, type RunMemory, type RunTime } from './lab/plan.ts';
+// What runExperiment throws for a directory it cannot take (not new or empty) or that another process holds.
+export { OutDirError } from './lab/outdir.ts';
+export { LockError } from './lab/lock.ts';
 // What a learning agent learned, saved with each run (runs/<agent>/seed-<s>.agent.json).
 export { decodeState, encodeState, StateMismatch, type AgentState } from './agents/state.ts';
 export { readSavedState } from './lab/saved-agents.ts';

@@ -346,14 +346,28 @@ function sideNotes(label: 'A' | 'B', dir: string, manifest: ExperimentManifest, 
   if (summary.truncatedEpisodes > 0) {
     notes.push(`${label}: ${count(summary.truncatedEpisodes, 'episode')} were cut at evaluation.maxStepsPerEpisode; their metrics cover only the steps taken.`);
   }
-  // Versions are compared as the experiments started; a resume by another version mixes two.
-  const version = (m: Pick<ExperimentManifest, 'slatelab' | 'gitCommit' | 'gitDirty'>) => `slatelab ${m.slatelab ?? 'unknown'} at commit ${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (uncommitted changes)' : ''}`;
-  const others = (manifest.resumes ?? []).filter((resume) => version(resume) !== version(manifest) || canonicalJson(resume.dependencies ?? null) !== canonicalJson(manifest.dependencies ?? null) || resume.node !== manifest.node);
-  if (others.length > 0) {
-    const runs = others.reduce((sum, resume) => sum + (resume.runs ?? 0), 0);
-    notes.push(`${label} was resumed by another version (${[...new Set(others.map(version))].join('; ')}) for ${count(runs, 'run')}; it started as ${version(manifest)}: its runs come from more than one version.`);
+  // Versions are compared as the experiments started; a resume by another version that made runs mixes two.
+  const differing = (manifest.resumes ?? []).filter((resume) => (resume.runs ?? 0) > 0 && versionOf(resume, manifest) !== versionOf(manifest, resume));
+  if (differing.length > 0) {
+    const runs = differing.reduce((sum, resume) => sum + (resume.runs ?? 0), 0);
+    const by = [...new Set(differing.map((resume) => versionOf(resume, manifest)))].join('; ');
+    notes.push(`${label} was resumed by another version (${by}) for ${count(runs, 'run')}; it started as ${[...new Set(differing.map((resume) => versionOf(manifest, resume)))].join('; ')}: its runs come from more than one version.`);
   }
   return notes;
+}
+
+type Versions = Pick<ExperimentManifest, 'slatelab' | 'node' | 'dependencies' | 'gitCommit' | 'gitDirty'>;
+
+/** What `m` ran, in the fields where it differs from `other` ("slatelab 0.1.0 at commit abc…", "Node v20.1.0", "yaml 2.9.1"). */
+function versionOf(m: Versions, other: Versions): string {
+  const parts: string[] = [];
+  if (m.slatelab !== other.slatelab || m.gitCommit !== other.gitCommit || m.gitDirty !== other.gitDirty) {
+    parts.push(`slatelab ${m.slatelab ?? 'unknown'} at commit ${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (uncommitted changes)' : ''}`);
+  }
+  if (m.node !== other.node) parts.push(`Node ${m.node ?? 'unknown'}`);
+  const names = [...new Set([...Object.keys(m.dependencies ?? {}), ...Object.keys(other.dependencies ?? {})])].sort();
+  for (const name of names) if (m.dependencies?.[name] !== other.dependencies?.[name]) parts.push(`${name} ${m.dependencies?.[name] ?? 'absent'}`);
+  return parts.join(', ');
 }
 
 function sharedNotes(a: ExperimentManifest, b: ExperimentManifest): string[] {
@@ -380,7 +394,7 @@ export function comparisonText(c: Comparison): string {
 
   if (c.differences.length === 0) parts.push('No differences: same config, seeds and versions.');
   else {
-    const rows = [['How B differs from A', 'A', 'B'], ...c.differences.map((d) => [d.what, showValue(d, d.a), showValue(d, d.b)])];
+    const rows = [['How B differs from A', 'A', 'B'], ...c.differences.map((d) => [d.what, ...shownPair(d)])];
     parts.push(textTable(rows));
   }
   if (c.notes.length > 0) parts.push(c.notes.join('\n'));
@@ -426,15 +440,31 @@ function differenceText(d: MetricDifference): string {
   return `${formatInterval({ mean: d.mean, ci95: d.ci95, n: 2 }, true)}${d.clear ? ' *' : ''}`;
 }
 
+/**
+ * A difference's two values for the table. A long value (a whole parameter object) would stretch
+ * the table across many screens: it is cut to MAX_VALUE_WIDTH characters around where the two
+ * first differ (the manifests hold them whole).
+ */
+function shownPair(d: Difference): [string, string] {
+  const a = showValue(d, d.a);
+  const b = showValue(d, d.b);
+  if (a.length <= MAX_VALUE_WIDTH && b.length <= MAX_VALUE_WIDTH) return [a, b];
+  let first = 0;
+  while (first < a.length && first < b.length && a[first] === b[first]) first++;
+  const from = first < MAX_VALUE_WIDTH - 8 ? 0 : first - 8;
+  const cut = (text: string) => {
+    const end = from + MAX_VALUE_WIDTH - (from > 0 ? 2 : 1);
+    return `${from > 0 ? '…' : ''}${text.slice(from, end)}${text.length > end ? '…' : ''}`;
+  };
+  return [cut(a), cut(b)];
+}
+
 function showValue(d: Difference, value: unknown): string {
   if (value === undefined) return '—';
   if (d.what === 'seeds') return seedList(value as number[]);
   // The first 12 hex digits name a commit as well as the 40, at half the width.
   if (d.what === 'gitCommit' && typeof value === 'string') return value.slice(0, 12);
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  // A long value (a whole parameter object) would stretch the table across many screens: its
-  // start says which it is, and the manifests hold it whole.
-  return text.length <= MAX_VALUE_WIDTH ? text : `${text.slice(0, MAX_VALUE_WIDTH - 1)}…`;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Characters of a value shown in the table of differences. */

@@ -432,17 +432,20 @@ async function dryRun(config: ExperimentConfig, registries: Registries, memory: 
     const { useBackend } = await import('../agents/nets/backend.ts');
     await useBackend(config.backend);
   }
-  io.stderr(`${config.name}: dry run; timing a short sample of each agent\n`);
-  io.stdout(planText(config, memory, estimateTime(config, registries), threads, maxMemory));
-  // The plan is printed either way; a plan that `run` would refuse says why and fails like it (exit 2).
+  // Runs that `run` would refuse are not sampled (the sample builds the same worlds, which may not
+  // fit): the plan shows their memory, then the refusal, and fails like `run` (exit 2).
+  let refusal: string | null = null;
   try {
     checkMemory(memory, threads, maxMemory);
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
-    io.stderr(`slatelab: ${error.message}\n`);
-    return 2;
+    refusal = error.message;
   }
-  return 0;
+  if (refusal === null) io.stderr(`${config.name}: dry run; timing a short sample of each agent\n`);
+  io.stdout(planText(config, memory, refusal === null ? estimateTime(config, registries) : null, threads, maxMemory));
+  if (refusal === null) return 0;
+  io.stderr(`slatelab: ${refusal}\n`);
+  return 2;
 }
 
 /** Plans that do not fit are the user's to fix: exit 2, one line. */

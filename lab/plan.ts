@@ -96,10 +96,17 @@ function scaled(build: (rows: number) => unknown, rows: number): number {
  */
 function sizingParams(params: Record<string, unknown>, memory: (values: Record<string, unknown>) => number, bytes: number): string[] {
   const savings: { name: string; saved: number }[] = [];
+  if (!(bytes > 0)) return [];
   for (const [name, value] of Object.entries(params)) {
-    if (typeof value !== 'number' || !(value > 1)) continue;
-    const saved = bytes - memory({ ...params, [name]: Math.floor(value / 2) });
-    if (saved >= bytes / 4) savings.push({ name, saved });
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 2) continue;
+    let saved: number;
+    try {
+      // An agent's memory() may refuse a value its schema would not allow: that parameter is not named.
+      saved = bytes - memory({ ...params, [name]: Number.isInteger(value) ? Math.floor(value / 2) : value / 2 });
+    } catch {
+      continue;
+    }
+    if (saved > 0 && saved >= bytes / 4) savings.push({ name, saved });
   }
   return savings.sort((a, b) => b.saved - a.saved).map(({ name }) => name);
 }
@@ -157,9 +164,14 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
 /** The memory budget: `maxMemory` bytes if given, else DEFAULT_MEMORY_SHARE of the machine's (or container's) memory. */
 export function memoryBudget(maxMemory?: number): { bytes: number; why: string } {
   if (maxMemory !== undefined) return { bytes: maxMemory, why: '--max-memory' };
-  const limit = process.constrainedMemory?.() ?? 0;
-  const machine = limit > 0 && limit < totalmem() ? limit : totalmem();
+  const machine = machineMemory();
   return { bytes: DEFAULT_MEMORY_SHARE * machine, why: `${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's ${formatBytes(machine)}; ${formatBytes(freemem())} free now` };
+}
+
+/** The machine's memory, or the container's limit when lower. */
+function machineMemory(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < totalmem() ? limit : totalmem();
 }
 
 /** The most memory the runs hold at once: the `threads` largest runs side by side (several of one agent's seeds among them). */
@@ -190,11 +202,12 @@ export function checkMemory(runs: readonly RunMemory[], threads: number, maxMemo
   const threadsText = `this process ${formatBytes(PROCESS_BYTES)} and ${threads > 1 ? `${threads} runs at once` : 'one run'}; `;
   // The fixes of what takes most (parts of at least a quarter of the largest), then fewer
   // threads, then a larger budget where the machine has the memory.
-  const fixes = [...new Set(largest.parts.filter((part) => part.bytes >= biggestPart.bytes / 4 && part.fix !== null).map((part) => part.fix!))];
-  if (threads > 1) fixes.push('run fewer at once (--threads 1)');
-  const raised = Math.ceil(peak / 1e9) * 1e9;
-  const machine = totalmem();
-  fixes.push(raised <= machine ? `raise the budget (--max-memory ${formatBytes(raised)})` : `use a machine with more than ${formatBytes(peak)} of memory (this one has ${formatBytes(machine)})`);
+  // (None of the runs' fixes helps when this process alone is over the budget.)
+  const fixes = PROCESS_BYTES >= budget.bytes ? [] : [...new Set(largest.parts.filter((part) => part.bytes >= biggestPart.bytes / 4 && part.fix !== null).map((part) => part.fix!))];
+  if (threads > 1 && PROCESS_BYTES < budget.bytes) fixes.push('run fewer at once (--threads 1)');
+  const machine = machineMemory();
+  const raised = Math.min(machine, Math.ceil(peak / 1e9) * 1e9);
+  fixes.push(peak <= machine ? `raise the budget (--max-memory ${formatBytes(raised)})` : `use a machine with more than ${formatBytes(peak)} of memory (this one has ${formatBytes(machine)})`);
   throw new PlanError(
     `the experiment needs about ${formatBytes(peak)} of memory (${threadsText}the largest, ${largest.agent}, about ${formatBytes(largest.bytes)}, most of it ${biggestPart.what}: ${formatBytes(biggestPart.bytes)}), ` +
       `more than the budget of ${formatBytes(budget.bytes)} (${budget.why}); ${fixes.slice(0, -1).join(', ')}${fixes.length > 1 ? ', or ' : ''}${fixes[fixes.length - 1]}`,
@@ -226,7 +239,8 @@ export interface RunTime {
 
 /** A run's time: seconds under 10 s (a quick start's runs take tenths), m:ss above. */
 function runDuration(seconds: number): string {
-  return seconds < 10 ? `${seconds.toFixed(seconds < 1 ? 2 : 1)} s` : clock(seconds);
+  const shown = seconds < 1 ? seconds.toFixed(2) : seconds.toFixed(1);
+  return Number(shown) < 10 ? `${shown} s` : clock(seconds);
 }
 
 /** Wall time of a sample: seconds. Only the dry run reads the clock, and its figures enter no result. */
@@ -256,8 +270,8 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
     const building = performance.now();
     const evalEnv = world.create(config.world.params, { seed, batchSize: evalBatch });
     const trainEnv = agent.learns && training ? world.create(config.world.params, { seed, batchSize: training.batchSize }) : null;
-    const buildSeconds = (performance.now() - building) / 1000;
     const decider = createAgent(config, index, seed, registries, evalEnv, Math.max(evalBatch, training?.batchSize ?? 0));
+    const buildSeconds = (performance.now() - building) / 1000;
     try {
       // Training: two equal segments of steps, the first long enough to take half the sample's
       // time and to include the agent's periodic refit; a second that takes clearly longer means
@@ -362,10 +376,10 @@ export function experimentSeconds(times: readonly RunTime[], seeds: number, thre
 }
 
 /** The dry run's table: per agent, runs, memory per run and time per run; then the totals. */
-export function planText(config: ExperimentConfig, memory: readonly RunMemory[], times: readonly RunTime[], threads: number, maxMemory?: number): string {
+export function planText(config: ExperimentConfig, memory: readonly RunMemory[], times: readonly RunTime[] | null, threads: number, maxMemory?: number): string {
   const rows = [['agent', 'kind', 'runs', 'memory per run', 'time per run', 'measured']];
   config.agents.forEach((agent, i) => {
-    rows.push([agent.name, agent.kind, String(config.seeds.length), formatBytes(memory[i].bytes), runDuration(times[i].seconds), times[i].how]);
+    rows.push([agent.name, agent.kind, String(config.seeds.length), formatBytes(memory[i].bytes), times ? runDuration(times[i].seconds) : '—', times ? times[i].how : 'not timed: would not fit']);
   });
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const table = rows.map((row) => row.map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
@@ -374,7 +388,7 @@ export function planText(config: ExperimentConfig, memory: readonly RunMemory[],
   return [
     table,
     '',
-    `${config.agents.length * config.seeds.length} runs on ${threads} thread${threads === 1 ? '' : 's'}: about ${clock(experimentSeconds(times, config.seeds.length, threads))} in all (rough: from a short sample of each agent on seed ${config.seeds[0]})`,
+    `${config.agents.length * config.seeds.length} run${config.agents.length * config.seeds.length === 1 ? '' : 's'} on ${threads} thread${threads === 1 ? '' : 's'}${times ? `: about ${clock(experimentSeconds(times, config.seeds.length, threads))} in all (rough: from a short sample of each agent on seed ${config.seeds[0]})` : ''}`,
     `memory: about ${formatBytes(peak)} at once, of a budget of ${formatBytes(budget.bytes)} (${budget.why})${peak > budget.bytes ? ': TOO MUCH, the run would be refused' : ''}`,
     '',
   ].join('\n');

@@ -72,6 +72,7 @@ export interface RunTasksOptions<R> {
 export async function runTasks<R>(tasks: readonly Task[], threads: number, options: RunTasksOptions<R> = {}): Promise<TaskOutcome<R>[]> {
   const { onSettled, onProgress, onStarted, signal } = options;
   const outcomes: TaskOutcome<R>[] = new Array(tasks.length);
+  if (tasks.length === 0) return outcomes; // (no thread to start)
   const settle = async (index: number, outcome: TaskOutcome<R>) => {
     outcomes[index] = outcome;
     await onSettled?.(index, outcome);

@@ -93,11 +93,12 @@ export class ExperimentStatus {
     this.show(false);
   }
 
-  finished(index: number): void {
+  /** A run ended; one that failed (`ok` false) says nothing of how long its agent's runs take. */
+  finished(index: number, ok = true): void {
     const run = this.state[index];
     const plan = this.plans[index];
     run.done = true;
-    run.finishedAt = this.now();
+    if (ok) run.finishedAt = this.now();
     run.train = plan.trainSteps ?? plan.trainEpisodes ?? 0;
     run.eval = plan.evalEpisodes;
   }
@@ -203,7 +204,8 @@ export class ExperimentStatus {
     const parts = [`runs ${this.finishedBefore + done}/${this.finishedBefore + this.state.length}`, `${clock(elapsed)} elapsed`];
     const left = this.timeLeft();
     // Too early to tell in the first seconds: they include start-up and say little of the rest.
-    if (left && elapsed >= 3 && done < this.state.length) parts.push(`${left.atLeast ? 'at least' : 'about'} ${clock(left.seconds)} left`);
+    // ("At least 0:00" would say nothing: nothing is shown until a run of every kind is timed.)
+    if (left && elapsed >= 3 && done < this.state.length && !(left.atLeast && left.seconds < 1)) parts.push(`${left.atLeast ? 'at least' : 'about'} ${clock(left.seconds)} left`);
     const total = (pick: (plan: RunPlan) => number | null) => this.plans.reduce((sum, plan) => sum + (pick(plan) ?? 0), 0);
     const sum = (pick: (run: { train: number; eval: number }, plan: RunPlan) => number) => this.state.reduce((acc, run, i) => acc + pick(run, this.plans[i]), 0);
     const steps = total((plan) => plan.trainSteps);

@@ -12,7 +12,7 @@
 //   charts/<name>.svg|png       comparisons per metric; reward and active users per day
 //   report.md, report.html      the summary as tables, with the charts (report.html is offline, one file)
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from './package-root.ts';
@@ -504,6 +504,15 @@ export function reportMarkdown(summary: Summary, failures: readonly FailureRecor
 }
 
 const PROJECT_ROOT = packageRoot(import.meta.url);
+
+/** Whether two paths name the same folder (symbolic links resolved). */
+function samePath(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
 const execFileAsync = promisify(execFile);
 
 /** Versions that explain a result: slatelab, Node, each dependency as installed, the git commit. */
@@ -528,7 +537,9 @@ export async function environmentInfo(): Promise<{
       return null;
     }
   };
-  const asked = Promise.all([git('rev-parse', 'HEAD'), git('status', '--porcelain')]);
+  // An installed copy (node_modules/slatelab) has no .git of its own: git would find the user's
+  // project around it. Only a repository whose top is this package's folder counts.
+  const asked = Promise.all([git('rev-parse', '--show-toplevel', 'HEAD'), git('status', '--porcelain')]);
   const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
     version: string;
     dependencies?: Record<string, string>;
@@ -538,8 +549,10 @@ export async function environmentInfo(): Promise<{
     const file = join(PROJECT_ROOT, 'node_modules', name, 'package.json');
     dependencies[name] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version : null;
   }
-  const [commit, status] = await asked;
-  const gitCommit = commit || null;
+  const [where, status] = await asked;
+  const [top, commit] = where?.split('\n') ?? [];
+  const ours = top !== undefined && samePath(top, PROJECT_ROOT);
+  const gitCommit = (ours && commit) || null;
   const gitDirty = gitCommit === null || status === null ? null : status !== '';
   return { slatelab: pkg.version, node: process.version, dependencies, gitCommit, gitDirty, code: import.meta.url.endsWith('.ts') ? 'sources' : 'dist' };
 }

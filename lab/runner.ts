@@ -126,14 +126,18 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   const module = new URL(import.meta.url.endsWith('.ts') ? './run-task.ts' : './run-task.js', import.meta.url).href;
   // Everything before the first run overlaps: the threads start and load the task module, git
   // answers in child processes, and this thread names the world's metrics meanwhile.
-  if (!inProcess) startWorkers(threads, module);
+  if (!inProcess && pairs.length > 0) startWorkers(threads, module);
   const asked = Promise.all([backendInfo(config, registries), environmentInfo()]);
+  // (Awaited below; if worldMetrics throws first, its rejection must not go unhandled.)
+  asked.catch(() => undefined);
   // A one-row instance names the world's episode metrics even if every run fails.
   const { spec, metrics } = worldMetrics(config, registries);
   const [networks, environment] = await asked;
   const here = { ...environment, ...(networks ? { networks } : {}) };
-  // A resume keeps the start's provenance and says what ran the runs it adds.
-  const provenance = options.earlier ? { ...options.earlier.provenance, resumes: [...options.earlier.resumes, { ...here, runs: pairs.length }] } : here;
+  // A resume keeps the start's provenance and says what ran the runs it added (counted as they finish).
+  const earlier = options.earlier;
+  const doneBefore = options.done?.length ?? 0;
+  const provenance = () => (earlier ? { ...earlier.provenance, resumes: [...earlier.resumes, { ...here, runs: runs.length - doneBefore }] } : here);
   // False until summary, charts and reports are written: an interrupted experiment's manifest
   // still lists the runs that finished (it is rewritten as each run settles).
   let complete = false;
@@ -144,7 +148,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     configFile: options.configFile ?? null,
     config,
     seeds: config.seeds,
-    ...provenance,
+    ...provenance(),
     complete,
     runs: [...runs].sort(byRunOrder),
     failures: [...failures].sort(byRunOrder),
@@ -191,7 +195,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   const settle = (index: number, outcome: TaskOutcome<RunResult>, seconds: number | null) => {
     const { agent, seed } = pairs[index];
     finished++;
-    status.finished(index);
+    status.finished(index, outcome.ok);
     const tag = `[${finished}/${total}] ${label(index)}`;
     const say = (text: string) => {
       progress?.line(text);

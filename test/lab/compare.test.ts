@@ -109,6 +109,13 @@ describe('compare: another world and episode count', () => {
     expect(compared.differences[0]).toEqual({ kind: 'config', what: 'world.params.catalog', a: 30, b: catalog });
     const row = comparisonText(compared).split('\n').find((line) => line.startsWith('world.params.catalog'))!;
     expect(row).toMatch(/ 30 +\{"posts":30000,"creators":1500,"topics"…$/);
+    // Two long values alike in their first 40 characters (say, paths of saved agents): the cut
+    // shows where they differ.
+    const path = (run: string) => `results/a-long-experiment-name/20261130-120000/runs/${run}`;
+    const one = withManifest(dirA, (m) => (m.config.world.params.catalog = path('lin')));
+    const two = withManifest(dirA, (m) => (m.config.world.params.catalog = path('eps')));
+    const pair = comparisonText(compareExperiments(one, two)).split('\n').find((line) => line.startsWith('world.params.catalog'))!;
+    expect(pair).toMatch(/ …[^ ]*\/runs\/lin +…[^ ]*\/runs\/eps$/);
   });
 
   it('uses unpaired (Welch) intervals and says why', () => {

@@ -2,10 +2,10 @@
 // to the JavaScript that `npm run build` emits into dist/ (npm ci runs it as `prepare`). Examples
 // run with plain node (no tsx) from a folder outside the project, as a user's project runs them.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtIsCurrent } from '../../bin/built.js';
 import { defaultParams, mean, policies, runEpisodes, worlds } from '../../index.ts';
@@ -90,6 +90,29 @@ describe('slatelab as a library', () => {
     expect(manifest.failures).toEqual([]);
     expect(manifest.complete).toBe(true);
     expect(manifest.slatelab).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it("records git only from its own repository: a copy installed in a user's git project says null, not the project's commit", () => {
+    // A user's git project with a commit, and slatelab copied (not linked) into its node_modules.
+    const user = mkdtempSync(join(tmpdir(), 'slatelab-user-git-'));
+    try {
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: user, stdio: 'pipe' }).toString().trim();
+      git('init', '-q');
+      writeFileSync(join(user, 'notes.txt'), 'mine\n');
+      git('add', '.');
+      git('-c', 'user.name=u', '-c', 'user.email=u@example.com', 'commit', '-qm', 'mine');
+      const installed = join(user, 'node_modules', 'slatelab');
+      cpSync(join(ROOT, 'dist'), join(installed, 'dist'), { recursive: true });
+      cpSync(join(ROOT, 'package.json'), join(installed, 'package.json'));
+      const ask = (results: string) =>
+        JSON.parse(runNode(user, 'where.mjs', `const { environmentInfo } = await import(${JSON.stringify(pathToFileURL(results).href)});\nconsole.log(JSON.stringify(await environmentInfo()));\n`)) as { gitCommit: string | null; gitDirty: boolean | null };
+      expect(ask(join(installed, 'dist', 'lab', 'results.js'))).toMatchObject({ gitCommit: null, gitDirty: null });
+      // The clone itself (a git repository here) does record its commit.
+      const own = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+      if (own.status === 0) expect(ask(join(ROOT, 'dist', 'lab', 'results.js')).gitCommit).toBe(own.stdout.trim());
+    } finally {
+      rmSync(user, { recursive: true, force: true });
+    }
   });
 
   it('the command runs the build when it is current, and gives the same results as from the sources', () => {

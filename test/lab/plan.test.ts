@@ -64,11 +64,13 @@ describe('the memory of a run', () => {
   it('refuses runs over the budget with the estimate, what takes it and the fixes', () => {
     const runs = estimateMemory(feedConfig(64), defaultRegistries);
     expect(() => checkMemory(runs, 2, 10e9)).not.toThrow();
-    expect(() => checkMemory(runs, 2, 1e6)).toThrow(PlanError);
+    expect(() => checkMemory(runs, 2, 200e6)).toThrow(PlanError);
     // The thread's own 64 MB takes most (no config fix lowers it); pctr's log comes next.
-    expect(() => checkMemory(runs, 2, 1e6)).toThrow(
-      /^the experiment needs about \S+ MB of memory \(this process 175 MB and 2 runs at once; the largest, pctr, about \S+ MB, most of it the thread: 64.0 MB\), more than the budget of 1.00 MB \(--max-memory\); lower agents\[1\].params.logSize, run fewer at once \(--threads 1\), or raise the budget \(--max-memory 1.00 GB\)$/,
+    expect(() => checkMemory(runs, 2, 200e6)).toThrow(
+      /^the experiment needs about \S+ MB of memory \(this process 175 MB and 2 runs at once; the largest, pctr, about \S+ MB, most of it the thread: 64.0 MB\), more than the budget of 200 MB \(--max-memory\); lower agents\[1\].params.logSize, run fewer at once \(--threads 1\), or raise the budget \(--max-memory 1.00 GB\)$/,
     );
+    // A budget below this process's own memory: no run's fix can help.
+    expect(() => checkMemory(runs, 2, 1e6)).toThrow(/more than the budget of 1.00 MB \(--max-memory\); raise the budget \(--max-memory 1.00 GB\)$/);
   });
 
   it("names the parameter that sizes an agent's memory, and no budget beyond the machine's memory", () => {
@@ -90,9 +92,17 @@ describe('the memory of a run', () => {
     // A hundred million transitions of RecSim's observations: about 180 GB a run.
     const needed = peakMemory(runs, 1);
     expect(needed).toBeGreaterThan(100e9);
-    const last = needed <= totalmem() ? /raise the budget \(--max-memory \S+ GB\)$/ : new RegExp(`use a machine with more than ${formatBytes(needed)} of memory \\(this one has ${formatBytes(totalmem())}\\)$`);
     expect(() => checkMemory(runs, 1, 1e9)).toThrow(/most of it agent slateq: \S+ GB\), more than the budget of 1.00 GB \(--max-memory\); lower agents\[1\].params.replayCapacity, or /);
-    expect(() => checkMemory(runs, 1, 1e9)).toThrow(last);
+    // A larger budget is offered only up to this machine's memory (or its container's limit).
+    let message = '';
+    try {
+      checkMemory(runs, 1, 1e9);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const offered = /raise the budget \(--max-memory (\S+) GB\)$/.exec(message);
+    if (offered) expect(Number(offered[1]) * 1e9).toBeLessThanOrEqual(totalmem());
+    else expect(message).toMatch(new RegExp(`use a machine with more than ${formatBytes(needed + 175e6).replace('.', '\\.')} of memory \\(this one has [\\d.]+ GB\\)$`));
   });
 
   it('reads sizes as a user types them', () => {
@@ -174,13 +184,16 @@ describe('slatelab run, before anything runs', () => {
     expect(existsSync(join(scratch, 'results'))).toBe(false);
   });
 
-  it('--dry-run of runs that would be refused prints the plan and fails as run would: exit 2, the refusal on stderr', () => {
-    const file = join(scratch, 'dry-small.yaml');
-    writeFileSync(file, 'name: dry\nworld: { preset: bandit, params: { catalog: 30 } }\nseeds: 1\nagents: [{ name: random, kind: random }]\nevaluation: { episodes: 50 }\n');
-    const { status: code, stdout, stderr } = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), 'run', file, '--dry-run', '--max-memory', '1M'], { cwd: scratch, encoding: 'utf8', timeout: 120_000 });
+  it('--dry-run of runs that would be refused prints their memory, samples nothing, and fails as run would: exit 2, the refusal on stderr', () => {
+    // About 10 GB at 65,536 users stepped together: timing a sample would build that world.
+    const file = join(scratch, 'dry-huge.yaml');
+    writeFileSync(file, 'name: dry\nworld: { preset: feed, params: { candidates: 10000, posts: 30000 } }\nseeds: 1\nagents: [{ name: random, kind: random }]\nevaluation: { episodes: 65536, batchSize: 65536 }\n');
+    const { status: code, stdout, stderr } = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), 'run', file, '--dry-run', '--max-memory', '4G'], { cwd: scratch, encoding: 'utf8', timeout: 120_000 });
     expect(code, stderr).toBe(2);
-    expect(stdout).toMatch(/\nmemory: about [\d.]+ MB at once, of a budget of 1.00 MB \(--max-memory\): TOO MUCH, the run would be refused\n/);
-    expect(stderr).toMatch(/\nslatelab: the experiment needs about [\d.]+ MB of memory .* more than the budget of 1.00 MB \(--max-memory\); .*\n$/);
+    expect(stdout).toMatch(/\nrandom +random +1 +[\d.]+ GB +— +not timed: would not fit\n/);
+    expect(stdout).toMatch(/\n1 run on 1 thread\nmemory: about [\d.]+ GB at once, of a budget of 4.00 GB \(--max-memory\): TOO MUCH, the run would be refused\n/);
+    expect(stderr).toMatch(/^slatelab: the experiment needs about [\d.]+ GB of memory .* more than the budget of 4.00 GB \(--max-memory\); .*\n$/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(join(scratch, 'results'))).toBe(false);
   });
 });

@@ -130,7 +130,8 @@ describe('worker pool', () => {
   it('has a started worker load its task module before any task arrives', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slatelab-preload-'));
     const mark = join(dir, 'loaded');
-    // A worker reads the environment it was started with.
+    // A worker reads the environment it was started with; none may be waiting from before.
+    await stopSpareWorkers();
     process.env.SLATELAB_PRELOAD_MARK = mark;
     try {
       startWorkers(1, new URL('./pool-preload-fixture.ts', import.meta.url).href);
