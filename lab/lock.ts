@@ -6,7 +6,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The directory is in use by another slatelab process (the CLI shows it with exit 2). */
-export class LockError extends Error {}
+export class LockError extends Error {
+  override name = 'LockError';
+}
 
 function alive(pid: number): boolean {
   try {

@@ -23,6 +23,7 @@ import { claimDefaultOutDir, claimOutDir, OutDirError } from './outdir.ts';
 import { packageRoot } from './package-root.ts';
 import { LockError } from './lock.ts';
 import { summaryText, textTable } from './results.ts';
+import { fitLine } from './progress.ts';
 import { runExperiment, threadCount, type ExperimentOutcome, type Progress } from './runner.ts';
 import { compareExperiments, comparisonText, CompareError } from './compare.ts';
 import { checkKinds, ExperimentDirError, readManifest, rebuildReports, resumeExperiment } from './resume.ts';
@@ -338,7 +339,7 @@ function progressTo(io: Io): Progress {
   // A terminal whose size is not set says 0 columns: 80 then.
   const width = () => Math.max(20, (process.stderr.columns || 80) - 1);
   return io.stderrIsTTY
-    ? { line: (text) => io.stderr(`\r\x1b[K${text}\n`), update: (text) => io.stderr(`\r\x1b[K${text.slice(0, width())}`) }
+    ? { line: (text) => io.stderr(`\r\x1b[K${text}\n`), update: (text) => io.stderr(`\r\x1b[K${fitLine(text, width())}`) }
     : { line: (text) => io.stderr(`${text}\n`) };
 }
 

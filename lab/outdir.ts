@@ -8,7 +8,9 @@ import { dirname, join, resolve } from 'node:path';
 const ALREADY_USED = "already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)";
 
 /** A problem with the output directory that the user can fix (the CLI shows it with exit 2). */
-export class OutDirError extends Error {}
+export class OutDirError extends Error {
+  override name = 'OutDirError';
+}
 
 /** results/<name>/<UTC time>[-2, -3, ...]: created here, so no other run can take it. Only this name reads the clock. */
 export function claimDefaultOutDir(name: string, now: Date, root = 'results'): string {

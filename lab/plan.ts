@@ -26,7 +26,9 @@ const RECORD_BYTES = 600;
 const RECORD_DAY_BYTES = 48;
 
 /** A problem that stops the experiment before it starts (the CLI shows it with exit 2). */
-export class PlanError extends Error {}
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
 
 export interface RunMemory {
   readonly agent: string;
@@ -204,7 +206,8 @@ export function checkMemory(runs: readonly RunMemory[], threads: number, maxMemo
   // threads, then a larger budget where the machine has the memory.
   // (None of the runs' fixes helps when this process alone is over the budget.)
   const fixes = PROCESS_BYTES >= budget.bytes ? [] : [...new Set(largest.parts.filter((part) => part.bytes >= biggestPart.bytes / 4 && part.fix !== null).map((part) => part.fix!))];
-  if (threads > 1 && PROCESS_BYTES < budget.bytes) fixes.push('run fewer at once (--threads 1)');
+  // Fewer threads help only if this process and one run fit.
+  if (threads > 1 && PROCESS_BYTES + largest.bytes <= budget.bytes) fixes.push('run fewer at once (--threads 1)');
   const machine = machineMemory();
   const raised = Math.min(machine, Math.ceil(peak / 1e9) * 1e9);
   fixes.push(peak <= machine ? `raise the budget (--max-memory ${formatBytes(raised)})` : `use a machine with more than ${formatBytes(peak)} of memory (this one has ${formatBytes(machine)})`);

@@ -36,6 +36,8 @@ interface RunState {
   /** When the run started and finished (this display's clock), null until then. */
   startedAt: number | null;
   finishedAt: number | null;
+  /** The first progress it reported (time, fraction done): its pace is measured from there, past its start-up. */
+  firstReport: { at: number; fraction: number } | null;
 }
 
 export class ExperimentStatus {
@@ -54,7 +56,7 @@ export class ExperimentStatus {
     /** Runs going at once (worker threads), for the time left. */
     private readonly threads = 1,
   ) {
-    this.state = plans.map(() => ({ train: 0, eval: 0, done: false, startedAt: null, finishedAt: null }));
+    this.state = plans.map(() => ({ train: 0, eval: 0, done: false, startedAt: null, finishedAt: null, firstReport: null }));
     this.clockStart = this.now();
     this.lastLine = this.clockStart;
   }
@@ -90,6 +92,7 @@ export class ExperimentStatus {
     run.startedAt ??= this.now();
     if (progress.phase === 'train') run.train = progress.budgetSteps !== null ? progress.steps : progress.episodes;
     else run.eval = progress.episodes;
+    run.firstReport ??= { at: this.now(), fraction: this.runFraction(index) };
     this.show(false);
   }
 
@@ -155,10 +158,13 @@ export class ExperimentStatus {
     this.state.forEach((run, i) => {
       if (run.startedAt === null) return;
       if (run.done && run.finishedAt !== null) push(finished, key(i), run.finishedAt - run.startedAt);
-      else if (!run.done) {
+      else if (!run.done && run.firstReport) {
+        // Its pace since its first report (start-up, such as loading TensorFlow.js, is not
+        // extrapolated), then the whole run at that pace after the time it has taken so far.
         const fraction = this.runFraction(i);
-        const elapsed = now - run.startedAt;
-        if (fraction >= 0.02 && elapsed >= 1) push(extrapolated, key(i), elapsed / fraction);
+        const gained = fraction - run.firstReport.fraction;
+        const spent = now - run.firstReport.at;
+        if (gained >= 0.02 && spent >= 1) push(extrapolated, key(i), now - run.startedAt + ((1 - fraction) * spent) / gained);
       }
     });
     const duration = new Map<string, number>();
@@ -194,8 +200,13 @@ export class ExperimentStatus {
   private shownFraction(): number {
     const left = this.timeLeft();
     const elapsed = this.now() - this.clockStart;
-    return left && !left.atLeast && elapsed + left.seconds > 0 ? elapsed / (elapsed + left.seconds) : this.fraction();
+    const fraction = left && !left.atLeast && elapsed + left.seconds > 0 ? elapsed / (elapsed + left.seconds) : this.fraction();
+    // Never backwards: a new estimate (a learner's first pace after quick baselines) holds the bar until time catches up.
+    this.barShown = Math.max(this.barShown, fraction);
+    return this.barShown;
   }
+
+  private barShown = 0;
 
   text(): string {
     const elapsed = this.now() - this.clockStart;
@@ -225,6 +236,19 @@ function push(map: Map<string, number[]>, key: string, value: number): void {
 
 function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/**
+ * The live line cut to `width` characters: without its bar first (the percentage stays), then
+ * at the last whole part that fits, marked with "…", so that a narrow terminal keeps the times
+ * and never shows half a number.
+ */
+export function fitLine(line: string, width: number): string {
+  if (line.length <= width) return line;
+  const bare = line.replace(/^\[[#-]+\] +/, '');
+  if (bare.length <= width) return bare;
+  const cut = bare.lastIndexOf(', ', width - 1);
+  return cut > 0 ? `${bare.slice(0, cut)}, …` : `${bare.slice(0, width - 1)}…`;
 }
 
 /** A 20-character bar of the work done and its percentage, for the live line on a terminal. */

@@ -65,10 +65,13 @@ describe('the memory of a run', () => {
     const runs = estimateMemory(feedConfig(64), defaultRegistries);
     expect(() => checkMemory(runs, 2, 10e9)).not.toThrow();
     expect(() => checkMemory(runs, 2, 200e6)).toThrow(PlanError);
-    // The thread's own 64 MB takes most (no config fix lowers it); pctr's log comes next.
-    expect(() => checkMemory(runs, 2, 200e6)).toThrow(
-      /^the experiment needs about \S+ MB of memory \(this process 175 MB and 2 runs at once; the largest, pctr, about \S+ MB, most of it the thread: 64.0 MB\), more than the budget of 200 MB \(--max-memory\); lower agents\[1\].params.logSize, run fewer at once \(--threads 1\), or raise the budget \(--max-memory 1.00 GB\)$/,
+    // The thread's own 64 MB takes most (no config fix lowers it); pctr's log comes next. This
+    // process and one run fit in 300 MB: one thread would do.
+    expect(() => checkMemory(runs, 2, 300e6)).toThrow(
+      /^the experiment needs about \S+ MB of memory \(this process 175 MB and 2 runs at once; the largest, pctr, about \S+ MB, most of it the thread: 64.0 MB\), more than the budget of 300 MB \(--max-memory\); lower agents\[1\].params.logSize, run fewer at once \(--threads 1\), or raise the budget \(--max-memory 1.00 GB\)$/,
     );
+    // In 200 MB not even one run fits beside this process: fewer threads are not offered.
+    expect(() => checkMemory(runs, 2, 200e6)).toThrow(/; lower agents\[1\].params.logSize, or raise the budget \(--max-memory 1.00 GB\)$/);
     // A budget below this process's own memory: no run's fix can help.
     expect(() => checkMemory(runs, 2, 1e6)).toThrow(/more than the budget of 1.00 MB \(--max-memory\); raise the budget \(--max-memory 1.00 GB\)$/);
   });

@@ -2,7 +2,7 @@
 // terminal, a plain line at least every 10 s otherwise; the thread count capped at the cores.
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { bar, clock, ExperimentStatus, PLAIN_EVERY_SECONDS, type RunPlan } from '../../lab/progress.ts';
+import { bar, clock, ExperimentStatus, fitLine, PLAIN_EVERY_SECONDS, type RunPlan } from '../../lab/progress.ts';
 import { threadCount } from '../../lab/runner.ts';
 
 const plans: RunPlan[] = [
@@ -26,8 +26,10 @@ describe('the status line', () => {
   it('counts runs, training steps and evaluation episodes over all runs, with elapsed time and the time left', () => {
     const { s, advance } = status(true);
     s.finished(0);
-    s.running(1, { phase: 'train', steps: 5000, budgetSteps: 10_000, episodes: 250, budgetEpisodes: null });
+    // Run 1's first report starts its pace (what came before it, its start-up, is not extrapolated).
+    s.running(1, { phase: 'train', steps: 0, budgetSteps: 10_000, episodes: 0, budgetEpisodes: null });
     advance(30);
+    s.running(1, { phase: 'train', steps: 5000, budgetSteps: 10_000, episodes: 250, budgetEpisodes: null });
     // Done: run 0 whole, run 1 half of its training (0.85 x 0.5): (1 + 0.425) / 4 of the work in 30 s.
     expect(s.fraction()).toBeCloseTo((1 + 0.425) / 4, 12);
     // Time left: run 1 would take 30 / 0.425 s, and so would run 2 (the same plan); no fixed
@@ -93,6 +95,9 @@ describe('the status line', () => {
       expect(s.text()).not.toMatch(/left/);
       s.started(5);
       if (threads === 2) s.started(6);
+      const start = { phase: 'train', steps: 0, budgetSteps: 300_000, episodes: 0, budgetEpisodes: null } as const;
+      s.running(5, start);
+      if (threads === 2) s.running(6, start);
       now += 6;
       // 10% of the training (0.85 of a learner's work) in 6 s: a learner takes 6 / 0.085 s.
       s.running(5, { phase: 'train', steps: 30_000, budgetSteps: 300_000, episodes: 300, budgetEpisodes: null });
@@ -117,9 +122,54 @@ describe('the status line', () => {
 
   it('puts the time before the counts, so a narrow terminal cuts the counts', () => {
     const { s, advance } = status(true);
-    s.running(1, { phase: 'train', steps: 5000, budgetSteps: 10_000, episodes: 250, budgetEpisodes: null });
+    s.running(1, { phase: 'train', steps: 0, budgetSteps: 10_000, episodes: 0, budgetEpisodes: null });
     advance(30);
+    s.running(1, { phase: 'train', steps: 5000, budgetSteps: 10_000, episodes: 250, budgetEpisodes: null });
     expect(`${bar(0.5)} ${s.text()}`.slice(0, 79)).toMatch(/^\[#+-+\] +\d+% runs 0\/4, 0:30 elapsed, (about|at least) \d+:\d\d left/);
+  });
+
+  it("measures a run's pace from its first report: its start-up is not extrapolated", () => {
+    let now = 0;
+    const one: RunPlan[] = [{ agent: 'slateq', trainSteps: 1000, trainEpisodes: null, evalEpisodes: 100 }];
+    const s = new ExperimentStatus(one, { line: () => undefined }, () => now);
+    s.started(0);
+    now += 10; // loading its backend, say
+    s.running(0, { phase: 'train', steps: 0, budgetSteps: 1000, episodes: 0, budgetEpisodes: null });
+    now += 10;
+    // Half its work (training 0.85 x 0.5 plus no evaluation is 0.425) in the 10 s since: 0.575 of it at that pace is left.
+    s.running(0, { phase: 'train', steps: 500, budgetSteps: 1000, episodes: 0, budgetEpisodes: null });
+    expect(s.timeLeft()!.seconds).toBeCloseTo((0.575 * 10) / 0.425, 9);
+  });
+
+  it('never moves the bar backwards when a slower agent\'s pace becomes known', () => {
+    let now = 0;
+    const shown: number[] = [];
+    const mixed: RunPlan[] = [
+      { agent: 'random', trainSteps: null, trainEpisodes: null, evalEpisodes: 100 },
+      { agent: 'random', trainSteps: null, trainEpisodes: null, evalEpisodes: 100 },
+      { agent: 'slateq', trainSteps: 100_000, trainEpisodes: null, evalEpisodes: 100 },
+    ];
+    const s = new ExperimentStatus(mixed, { line: () => undefined, update: (text) => shown.push(Number(/(\d+)%/.exec(text)![1])) }, () => now);
+    for (const i of [0, 1]) {
+      s.started(i);
+      now += 0.5;
+      s.finished(i);
+    }
+    s.started(2);
+    for (let steps = 0; steps <= 50_000; steps += 10_000) {
+      s.running(2, { phase: 'train', steps, budgetSteps: 100_000, episodes: 0, budgetEpisodes: null });
+      now += 5;
+    }
+    expect(shown.length).toBeGreaterThan(3);
+    for (let i = 1; i < shown.length; i++) expect(shown[i], `update ${i}: ${shown.join(', ')}`).toBeGreaterThanOrEqual(shown[i - 1]);
+  });
+
+  it('fits the live line to a narrow terminal: the bar goes first, then whole parts from the end', () => {
+    const line = '[##########----------]  50% runs 2/4, 0:04 elapsed, about 0:16 left, training 12345/120k steps, evaluation 100/400 episodes';
+    expect(fitLine(line, 200)).toBe(line);
+    expect(fitLine(line, 100)).toBe(' 50% runs 2/4, 0:04 elapsed, about 0:16 left, training 12345/120k steps, evaluation 100/400 episodes'.trimStart());
+    expect(fitLine(line, 60)).toBe('50% runs 2/4, 0:04 elapsed, about 0:16 left, …');
+    expect(fitLine(line, 30)).toBe('50% runs 2/4, 0:04 elapsed, …');
   });
 
   it('draws a bar of 20 characters with the percentage done', () => {

@@ -81,6 +81,7 @@ describe('runner: the output directory', () => {
     const reg = registries();
     const config = validateConfig(rawConfig(8), 'test.yaml', reg);
     // The finished experiment's directory: running again into it would mix two experiments' files.
+    await expect(runExperiment({ config, outDir, registries: reg, charts: false })).rejects.toMatchObject({ name: 'OutDirError' });
     await expect(runExperiment({ config, outDir, registries: reg, charts: false })).rejects.toThrow(
       `outDir ${outDir}: already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)`,
     );
