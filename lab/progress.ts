@@ -196,13 +196,12 @@ export class ExperimentStatus {
     return { seconds: Math.max(longest, total / Math.min(this.threads, unfinished)), atLeast };
   }
 
-  /** The bar's fraction: of the time, elapsed over elapsed and left, when that is known; else of the work. */
+  /**
+   * The bar's fraction: of the runs' work (as `fraction`), never backwards. (A fraction of the
+   * time, elapsed over elapsed and left, moved back whenever a slower agent's pace became known.)
+   */
   private shownFraction(): number {
-    const left = this.timeLeft();
-    const elapsed = this.now() - this.clockStart;
-    const fraction = left && !left.atLeast && elapsed + left.seconds > 0 ? elapsed / (elapsed + left.seconds) : this.fraction();
-    // Never backwards: a new estimate (a learner's first pace after quick baselines) holds the bar until time catches up.
-    this.barShown = Math.max(this.barShown, fraction);
+    this.barShown = Math.max(this.barShown, this.fraction());
     return this.barShown;
   }
 
