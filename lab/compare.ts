@@ -347,7 +347,7 @@ function sideNotes(label: 'A' | 'B', dir: string, manifest: ExperimentManifest, 
     notes.push(`${label}: ${count(summary.truncatedEpisodes, 'episode')} were cut at evaluation.maxStepsPerEpisode; their metrics cover only the steps taken.`);
   }
   // Versions are compared as the experiments started; a resume by another version that made runs mixes two.
-  const differing = (manifest.resumes ?? []).filter((resume) => (resume.runs ?? 0) > 0 && versionOf(resume, manifest) !== versionOf(manifest, resume));
+  const differing = (manifest.resumes ?? []).filter((resume) => (resume.runs ?? 0) > 0 && versionOf(resume, manifest) !== '');
   if (differing.length > 0) {
     const runs = differing.reduce((sum, resume) => sum + (resume.runs ?? 0), 0);
     const by = [...new Set(differing.map((resume) => versionOf(resume, manifest)))].join('; ');
@@ -358,7 +358,7 @@ function sideNotes(label: 'A' | 'B', dir: string, manifest: ExperimentManifest, 
 
 type Versions = Pick<ExperimentManifest, 'slatelab' | 'node' | 'dependencies' | 'gitCommit' | 'gitDirty'>;
 
-/** What `m` ran, in the fields where it differs from `other` ("slatelab 0.1.0 at commit abc…", "Node v20.1.0", "yaml 2.9.1"). */
+/** What `m` ran, in the fields where it differs from `other` (empty when none does; "slatelab 0.1.0 at commit abc…", "Node v20.1.0", "yaml 2.9.1"). */
 function versionOf(m: Versions, other: Versions): string {
   const parts: string[] = [];
   if (m.slatelab !== other.slatelab || m.gitCommit !== other.gitCommit || m.gitDirty !== other.gitDirty) {

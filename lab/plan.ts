@@ -127,9 +127,8 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
   const days = probe.spec.clock ? (typeof horizonDays === 'number' ? horizonDays : 31) : 1;
   const records = config.evaluation.episodes * (RECORD_BYTES + RECORD_DAY_BYTES * days);
   let trainWorld: number | undefined;
-  return config.agents.map((agent) => {
+  return config.agents.map((agent, index) => {
     const found = findKind(registries, agent.kind)!;
-    const index = config.agents.indexOf(agent);
     const parts: MemoryPart[] = [
       { what: `world ${config.world.preset} x ${evalBatch} evaluation rows`, bytes: evalWorld, fix: "lower evaluation.batchSize (users stepped together) or the world's size" },
       { what: `${config.evaluation.episodes} episode records`, bytes: records, fix: 'lower evaluation.episodes' },

@@ -117,7 +117,9 @@ export class ExperimentStatus {
     if (this.progress.update) {
       if (!force && now - this.lastShown < LIVE_EVERY_SECONDS) return;
       this.lastShown = now;
-      this.progress.update(`${bar(this.shownFraction())} ${this.text()}`);
+      // The bar: the runs' work done, which only grows (a share of the time moved back whenever a
+      // slower agent's pace became known).
+      this.progress.update(`${bar(this.fraction())} ${this.text()}`);
     } else if (force || now - this.lastLine >= PLAIN_EVERY_SECONDS - TICK_SECONDS) {
       this.lastLine = now;
       this.progress.line(this.text());
@@ -143,7 +145,8 @@ export class ExperimentStatus {
 
   /**
    * Seconds left, from how long each agent's runs take: the mean time of its finished runs, or
-   * while none has finished, a running one's time so far over its fraction done. An agent with no
+   * while none has finished, a running one's time so far and the rest at its pace since its first
+   * report. An agent with no
    * run under way yet is taken to be as slow as the others of its kind (learning or not); with
    * none of its kind seen either, it is left out and the time is a lower bound (`atLeast`). The
    * runs left share the threads, and the longest of them bounds the time from below. Null while
@@ -171,9 +174,10 @@ export class ExperimentStatus {
     for (const [agent, times] of extrapolated) duration.set(agent, mean(times));
     for (const [agent, times] of finished) duration.set(agent, mean(times));
     if (duration.size === 0) return null;
+    const learnsOf = new Map(this.plans.map((_, i) => [key(i), learns(i)]));
     const byKind = (learning: boolean) => {
-      const known = [...duration.keys()].filter((agent) => this.state.some((_, i) => key(i) === agent && learns(i) === learning));
-      return known.length > 0 ? mean(known.map((agent) => duration.get(agent)!)) : null;
+      const known = [...duration].filter(([agent]) => learnsOf.get(agent) === learning).map(([, seconds]) => seconds);
+      return known.length > 0 ? mean(known) : null;
     };
     const kindDuration = [byKind(false), byKind(true)];
     let total = 0;
@@ -195,17 +199,6 @@ export class ExperimentStatus {
     if (unfinished === 0) return { seconds: 0, atLeast: false };
     return { seconds: Math.max(longest, total / Math.min(this.threads, unfinished)), atLeast };
   }
-
-  /**
-   * The bar's fraction: of the runs' work (as `fraction`), never backwards. (A fraction of the
-   * time, elapsed over elapsed and left, moved back whenever a slower agent's pace became known.)
-   */
-  private shownFraction(): number {
-    this.barShown = Math.max(this.barShown, this.fraction());
-    return this.barShown;
-  }
-
-  private barShown = 0;
 
   text(): string {
     const elapsed = this.now() - this.clockStart;
