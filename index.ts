@@ -44,22 +44,22 @@ export {
   type ExperimentConfig,
   type Registries,
   type TrainingConfig,
-} from './lab/config.ts';
+} from './lab/config/config.ts';
 
 // The runner: every (agent, seed) run of a config, on worker threads, into a results folder.
-export { CORE_METRICS, runExperiment, type ExperimentOutcome, type Progress, type RunExperimentOptions } from './lab/runner.ts';
-export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './lab/results.ts';
+export { CORE_METRICS, runExperiment, type ExperimentOutcome, type Progress, type RunExperimentOptions } from './lab/run/runner.ts';
+export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './lab/store/summary.ts';
 // An experiment's directory afterwards: finish it, rebuild its reports, compare it with another.
-export { readManifest, rebuildReports, resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/resume.ts';
-export { compareExperiments, comparisonText, type Comparison } from './lab/compare.ts';
+export { readManifest, rebuildReports, resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/run/resume.ts';
+export { compareExperiments, comparisonText, type Comparison } from './lab/report/compare.ts';
 // Before running: memory and time estimates (what `run --dry-run` prints).
-export { checkMemory, estimateMemory, estimateTime, memoryBudget, PlanError, type MemoryPart, type RunMemory, type RunTime } from './lab/plan.ts';
+export { checkMemory, estimateMemory, estimateTime, memoryBudget, PlanError, type MemoryPart, type RunMemory, type RunTime } from './lab/run/plan.ts';
 // What runExperiment throws for a directory it cannot take (not new or empty) or that another process holds.
-export { OutDirError } from './lab/outdir.ts';
-export { LockError } from './lab/lock.ts';
+export { OutDirError } from './lab/store/outdir.ts';
+export { LockError } from './lab/run/lock.ts';
 // What a learning agent learned, saved with each run (runs/<agent>/seed-<s>.agent.json).
 export { decodeState, encodeState, StateMismatch, type AgentState } from './agents/state.ts';
-export { readSavedState } from './lab/saved-agents.ts';
+export { readSavedState } from './lab/store/saved-agents.ts';
 
 // The loop under the runner: evaluate or train one agent in one world instance.
 export {
@@ -71,8 +71,8 @@ export {
   type RoundReport,
   type RunEpisodesOptions,
   type TrainOptions,
-} from './lab/loop.ts';
-export { episodeMeans } from './lab/training.ts';
+} from './lab/loop/rollout.ts';
+export { episodeMeans } from './lab/loop/agent-run.ts';
 
 // Statistics over seeds.
 export { ci95, mean, pairedDifferences, sampleSd, summarize, type PairedSummary, type SeedSummary } from './eval/stats.ts';

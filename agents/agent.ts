@@ -1,4 +1,4 @@
-// The Agent contract: a policy that learns. The loop (lab/loop.ts) runs fixed policies and agents
+// The Agent contract: a policy that learns. The loop (lab/loop/rollout.ts) runs fixed policies and agents
 // alike: it tells an agent the mode, the start of each row's episode, every transition while
 // training, and calls `update` between rounds. Worlds know nothing of it.
 //
@@ -153,18 +153,18 @@ export interface AgentDefinition<S extends ParamSpecs = ParamSpecs> {
   readonly nets?: boolean;
   /**
    * Bytes the agent holds at spec.batchSize rows (its logs, statistics and networks), for the
-   * memory check before a run (lab/plan.ts). An agent without it is built and what is reachable
+   * memory check before a run (lab/run/plan.ts). An agent without it is built and what is reachable
    * from it counted, which misses arrays held in closures (every agent here declares it).
    */
   memory?(values: ParamValues<S>, spec: WorldSpec): number;
   /**
    * Training steps between the agent's periodic refits (supervised rankers, the cluster bandit):
-   * the dry run's timing sample covers at least one (lab/plan.ts).
+   * the dry run's timing sample covers at least one (lab/run/plan.ts).
    */
   updateEvery?(values: ParamValues<S>): number;
   /**
    * Training steps before the agent's cost per step settles (a replay buffer filling before the
-   * first gradient step): the dry run times them apart from the steady steps (lab/plan.ts).
+   * first gradient step): the dry run times them apart from the steady steps (lab/run/plan.ts).
    */
   warmupSteps?(values: ParamValues<S>): number;
   /**

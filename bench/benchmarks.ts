@@ -1,5 +1,5 @@
 // Speed of the worlds: user-steps per second with a baseline policy on one core, batched; speed of
-// training: user-steps per second of the training loop (lab/loop.ts train: act, step, observe,
+// training: user-steps per second of the training loop (lab/loop/rollout.ts train: act, step, observe,
 // update every round) per learning agent; speed of a trained agent acting in evaluation; and the
 // value-model ranker's network alone: Adam steps per second of its multi-task network.
 // Figures are medians of repeated timed windows; compare them as ratios, not across machines.
@@ -12,7 +12,7 @@ import { useBackend } from '../agents/nets/backend.ts';
 import { CandidateFeatures } from '../agents/supervised/features.ts';
 import { MultiTaskNet } from '../agents/supervised/multitask.ts';
 import { headsOf, SignalLog } from '../agents/supervised/signal-log.ts';
-import { train } from '../lab/loop.ts';
+import { train } from '../lab/loop/rollout.ts';
 import type { Env, Observation } from '../sim/env.ts';
 import { defaultParams } from '../sim/params.ts';
 import { worlds } from '../sim/presets/index.ts';
@@ -280,7 +280,7 @@ function stepsPerSecond(ms: number, work: (msLeft: number) => number): number {
 }
 
 /**
- * A training case's timed stepper: a fresh agent (as lab/training.ts builds one: default
+ * A training case's timed stepper: a fresh agent (as lab/loop/agent-run.ts builds one: default
  * hyper-parameters, streams init and update) in a world of batch `batchSize`, trained by the
  * loop's `train`. run(ms) trains for about ms milliseconds, mostly in one `train` call whose step
  * budget is sized from the rate so far, and returns its user-steps per second. The agent keeps
@@ -304,7 +304,7 @@ export function makeTrainingStepper(tree: Tree, training: TrainingCase, batchSiz
 }
 
 /**
- * A fresh agent as lab/training.ts builds one (default hyper-parameters, streams init and update,
+ * A fresh agent as lab/loop/agent-run.ts builds one (default hyper-parameters, streams init and update,
  * named by the agent's kind) in a world of batch `batchSize`, seeded by `repeat`.
  */
 function freshAgent(tree: Tree, c: { preset: string; params: Readonly<Record<string, unknown>>; agent: string }, batchSize: number, repeat: number) {
@@ -480,7 +480,7 @@ async function agentsOf(otherDir: string, other: Tree, c: BenchCase, key: string
   const load = (path: string) => (existsSync(resolve(otherDir, path)) ? import(pathToFileURL(resolve(otherDir, path)).href) : null);
   const [agentRegistry, loop, backend, multitask, signalLog, features] = await Promise.all([
     load('agents/index.ts'),
-    load('lab/loop.ts'),
+    load('lab/loop/rollout.ts'),
     load('agents/nets/backend.ts'),
     load('agents/supervised/multitask.ts'),
     load('agents/supervised/signal-log.ts'),
@@ -489,7 +489,7 @@ async function agentsOf(otherDir: string, other: Tree, c: BenchCase, key: string
   const agent = c.training?.agent ?? c.acting?.agent ?? 'ranker';
   const preset = (c.training ?? c.acting ?? c.fitStep)!.preset;
   if (!agentRegistry?.agents?.[agent] || (!c.fitStep && typeof loop?.train !== 'function')) {
-    throw new SkipComparison(`${otherDir} has no agent ${agent} or no training loop (lab/loop.ts train)`);
+    throw new SkipComparison(`${otherDir} has no agent ${agent} or no training loop (lab/loop/rollout.ts train)`);
   }
   const supervised = multitask?.MultiTaskNet && signalLog?.SignalLog && signalLog.headsOf && features?.CandidateFeatures
     ? { MultiTaskNet: multitask.MultiTaskNet, SignalLog: signalLog.SignalLog, headsOf: signalLog.headsOf, CandidateFeatures: features.CandidateFeatures }

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { builtIsCurrent, DIST } from '../bin/built.js';
-import type * as ConfigModule from '../lab/config.ts';
-import type * as RunnerModule from '../lab/runner.ts';
+import { packageRoot } from '../lab/store/package-root.ts';
+import type * as ConfigModule from '../lab/config/config.ts';
+import type * as RunnerModule from '../lab/run/runner.ts';
 
 export const QUICK_START = 'experiments/quickstart.yaml';
 
@@ -29,10 +29,13 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 /** Runs `configFile` `repeats` times on one thread, charts and reports included, into temporary directories. */
 export async function runnerOverhead(configFile = QUICK_START, repeats = 3): Promise<OverheadResult> {
   // What `npm start` runs (bin/slatelab.js): the build when current, and its workers need no tsx.
+  // bin/ is not built: found from the package's root, the same from the sources and from dist/.
+  const built = pathToFileURL(join(packageRoot(import.meta.url), 'bin', 'built.js')).href;
+  const { builtIsCurrent, DIST } = (await import(built)) as typeof import('../bin/built.js');
   const code = builtIsCurrent() ? 'dist' : 'sources';
   const from = (name: string) => (code === 'dist' ? pathToFileURL(join(DIST, 'lab', `${name}.js`)).href : `../lab/${name}.ts`);
-  const { loadConfig } = (await import(from('config'))) as typeof ConfigModule;
-  const { runExperiment } = (await import(from('runner'))) as typeof RunnerModule;
+  const { loadConfig } = (await import(from('config/config'))) as typeof ConfigModule;
+  const { runExperiment } = (await import(from('run/runner'))) as typeof RunnerModule;
   const config = loadConfig(configFile);
   const walls: number[] = [];
   const inRuns: number[] = [];

@@ -3,7 +3,7 @@
 // A world steps a batch of B rows at once over flat typed arrays. Each row holds one user's
 // episode; an episode's randomness is derived from (seed, component, purpose, episode index), so
 // the result of episode e is the same whatever row or batch size it runs in. The loop that hands
-// episodes to rows (and runs policies and agents) is lab/loop.ts: worlds know nothing of it.
+// episodes to rows (and runs policies and agents) is lab/loop/rollout.ts: worlds know nothing of it.
 import type { Rng } from './rng.ts';
 import type { ChoiceModel } from './choice.ts';
 
@@ -154,7 +154,7 @@ export interface Env {
   episodeMetrics(row: number, out: Float64Array): void;
 }
 
-/** Anything that picks slates: policies satisfy this (agents go through lab/loop.ts). */
+/** Anything that picks slates: policies satisfy this (agents go through lab/loop/rollout.ts). */
 export interface SlateDecider {
   /** Writes B x K slates for the active rows; rowRngs[b] is the decider's stream for row b's episode. */
   act(observation: Observation, rowRngs: readonly Rng[], slates: Int32Array): void;

@@ -42,7 +42,7 @@ export const ranker = defineAgent({
       },
     },
   },
-  // Networks cannot be built before their backend is loaded, so the memory check (lab/plan.ts)
+  // Networks cannot be built before their backend is loaded, so the memory check (lab/run/plan.ts)
   // takes this count: the log, the batch's features and predictions, and the network with Adam's two
   // moments (float32, three copies of every weight).
   memory: (hp, spec) => {

@@ -1,7 +1,7 @@
 // The cluster bandit (agents/supervised/cluster.ts): k-means over the users' features, one
 // epsilon-greedy bandit per cluster, re-clustered as data grows. Seeded; sizes stated.
 import { describe, expect, it } from 'vitest';
-import { evaluate, runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
+import { evaluate, runEpisodes, type EpisodeRecord } from '../../lab/loop/rollout.ts';
 import { policies } from '../../policies/index.ts';
 import { feed, type FeedEnv } from '../../sim/feed/env.ts';
 import { defaultParams } from '../../sim/params.ts';

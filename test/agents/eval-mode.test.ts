@@ -6,7 +6,7 @@ import { useBackend } from '../../agents/nets/backend.ts';
 import { allocateAction, type Agent } from '../../agents/agent.ts';
 import { ArmStats } from '../../agents/bandits/common.ts';
 import { HybridLinearModel } from '../../agents/bandits/linear.ts';
-import { evaluate } from '../../lab/loop.ts';
+import { evaluate } from '../../lab/loop/rollout.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import type { Observation } from '../../sim/env.ts';
 import { AGENT_KINDS, BANDIT_KINDS, banditWorld, makeAgent, rowStreams, SEED, snapshot, trainFor, type AgentKind } from './helpers.ts';

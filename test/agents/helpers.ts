@@ -3,7 +3,7 @@
 import { allocateAction, type Action, type Agent, type Transition } from '../../agents/agent.ts';
 import { agents } from '../../agents/index.ts';
 import { streamKey } from '../../agents/stream-key.ts';
-import { train } from '../../lab/loop.ts';
+import { train } from '../../lab/loop/rollout.ts';
 import type { Env, Observation, WorldSpec } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { bandit, banditParams, type BanditParams } from '../../sim/presets/bandit.ts';
@@ -22,7 +22,7 @@ export function banditWorld(overrides: Partial<BanditParams> = {}, batchSize = 1
   return bandit.create(p, { seed, batchSize });
 }
 
-/** An agent of `kind` from the registry, with its streams named by its stable key (as lab/training.ts does). */
+/** An agent of `kind` from the registry, with its streams named by its stable key (as lab/loop/agent-run.ts does). */
 export function makeAgent(kind: AgentKind, spec: WorldSpec, overrides: Record<string, unknown> = {}, seed: SeedKey = SEED): { agent: Agent; key: string } {
   const definition = agents[kind];
   const values = { ...defaultParams(definition.params), ...overrides };

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Agent, Transition } from '../../agents/agent.ts';
 import { FEATURE_MAPS, HybridLinearModel, type FeatureMap } from '../../agents/bandits/linear.ts';
 import type { Observation, WorldSpec } from '../../sim/env.ts';
-import { train } from '../../lab/loop.ts';
+import { train } from '../../lab/loop/rollout.ts';
 import { banditWorld, freshObservation, SEED } from './helpers.ts';
 
 /** Relative tolerance of every comparison with the dense solution. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CandidateFeatures } from '../../agents/supervised/features.ts';
 import { LogisticModel } from '../../agents/supervised/logistic.ts';
 import { SignalLog, type Head } from '../../agents/supervised/signal-log.ts';
-import { evaluate, runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
+import { evaluate, runEpisodes, type EpisodeRecord } from '../../lab/loop/rollout.ts';
 import { policies } from '../../policies/index.ts';
 import { feed, type FeedEnv } from '../../sim/feed/env.ts';
 import { defaultParams } from '../../sim/params.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Agent } from '../../agents/agent.ts';
 import { allocateAction } from '../../agents/agent.ts';
 import { ArmStats, examinationWeights } from '../../agents/bandits/common.ts';
-import { train } from '../../lab/loop.ts';
+import { train } from '../../lab/loop/rollout.ts';
 import { banditWorld, handTransition, makeAgent, rowStreams, SEED, snapshot, type AgentKind } from './helpers.ts';
 
 /** A catalog world of 6 arms, 4 candidates, slates of 3, examinationDecay 1: e = 1, 1/2, 1/3. */

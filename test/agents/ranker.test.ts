@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../agents/agent.ts';
 import { agents } from '../../agents/index.ts';
 import { useBackend } from '../../agents/nets/backend.ts';
-import { evaluate, runEpisodes, train, type EpisodeRecord } from '../../lab/loop.ts';
+import { evaluate, runEpisodes, train, type EpisodeRecord } from '../../lab/loop/rollout.ts';
 import { policies } from '../../policies/index.ts';
 import { feed, type FeedEnv } from '../../sim/feed/env.ts';
 import { defaultParams } from '../../sim/params.ts';

@@ -21,7 +21,7 @@ describe('regression: epsilon-greedy propensities once epsilon has decayed to 0'
   it('reports slateProb 1 and slotProb 1 for the greedy slate it then plays, in the action buffer the loop reuses every round', () => {
     // agents/bandits/epsilon-greedy.ts: `if (epsilon === 0) return;` comes before the propensity
     // writes, so a round with epsilon 0 leaves the previous round's values in the buffer (the loop
-    // allocates it once per rollout; lab/loop.ts allocateAction).
+    // allocates it once per rollout; lab/loop/rollout.ts allocateAction).
     const env = banditWorld(WORLD, 4);
     const { agent, key } = makeAgent('epsilon-greedy', env.spec, { epsilon: 0.5, epsilonFinal: 0, decaySteps: 8 });
     const observation = users(4);

@@ -1,4 +1,4 @@
-import { validateConfig } from '../../lab/config.ts';
+import { validateConfig } from '../../lab/config/config.ts';
 // An agent's streams are named by a stable key (agents/stream-key.ts): its kind, plus a hash of
 // the hyper-parameters that differ from their defaults. Renaming an agent, reordering its
 // parameters or adding a new parameter with a default changes nothing; changing a value does.

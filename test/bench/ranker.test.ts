@@ -9,7 +9,7 @@ import { CandidateFeatures } from '../../agents/supervised/features.ts';
 import { MultiTaskNet } from '../../agents/supervised/multitask.ts';
 import { headsOf, type SignalLog } from '../../agents/supervised/signal-log.ts';
 import { benchCases, benchKey, compareTrees, makeActingStepper, makeFitStepStepper, runBenchmarks, thisTree, type Tree } from '../../bench/benchmarks.ts';
-import { main } from '../../lab/main.ts';
+import { program as main } from '../../cli.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
 

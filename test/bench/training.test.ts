@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { benchCases, benchKey, compareTrees, makeTrainingStepper, runBenchmarks, thisTree } from '../../bench/benchmarks.ts';
 import { agents } from '../../agents/index.ts';
-import { main } from '../../lab/main.ts';
+import { program as main } from '../../cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const trainingCases = benchCases.filter((c) => c.training !== undefined);

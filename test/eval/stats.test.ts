@@ -108,9 +108,9 @@ describe('loading the t quantile', () => {
       import { createRequire } from 'node:module';
       const cache = createRequire(import.meta.url).cache;
       const loaded = () => Object.keys(cache).some((file) => file.includes('@stdlib'));
-      await import('./lab/runner.ts');
-      await import('./lab/config.ts');
-      await import('./lab/compare.ts');
+      await import('./lab/run/runner.ts');
+      await import('./lab/config/config.ts');
+      await import('./lab/report/compare.ts');
       const before = loaded();
       const { ci95 } = await import('./eval/stats.ts');
       const interval = ci95([1, 2, 3]);

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText, validateConfig } from '../../lab/config.ts';
-import { runExperiment } from '../../lab/runner.ts';
-import type { MetricSummary, Summary } from '../../lab/results.ts';
+import { parseConfigText, validateConfig } from '../../lab/config/config.ts';
+import { runExperiment } from '../../lab/run/runner.ts';
+import type { MetricSummary, Summary } from '../../lab/store/summary.ts';
 import { pairedDifferences } from '../../eval/stats.ts';
 
 const FILE = new URL('../../experiments/bandits.yaml', import.meta.url);

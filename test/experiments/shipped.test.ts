@@ -3,12 +3,12 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lab/config.ts';
-import { defaultRegistries } from '../../lab/registries.ts';
+import { loadConfig } from '../../lab/config/config.ts';
+import { defaultRegistries } from '../../lab/config/registries.ts';
 
 const dir = fileURLToPath(new URL('../../experiments/', import.meta.url));
 // feed-ranker-ab.yaml starts from a trained feed-ranker directory (`init:`), which a fresh clone
-// does not have: test/lab/saved-agents.test.ts validates it against a stand-in.
+// does not have: test/lab/store/saved-agents.test.ts validates it against a stand-in.
 const standalone = readdirSync(dir).filter((file) => file.endsWith('.yaml') && file !== 'feed-ranker-ab.yaml');
 
 describe('shipped experiments', () => {

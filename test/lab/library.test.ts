@@ -106,10 +106,10 @@ describe('slatelab as a library', () => {
       cpSync(join(ROOT, 'package.json'), join(installed, 'package.json'));
       const ask = (results: string) =>
         JSON.parse(runNode(user, 'where.mjs', `const { environmentInfo } = await import(${JSON.stringify(pathToFileURL(results).href)});\nconsole.log(JSON.stringify(await environmentInfo()));\n`)) as { gitCommit: string | null; gitDirty: boolean | null };
-      expect(ask(join(installed, 'dist', 'lab', 'results.js'))).toMatchObject({ gitCommit: null, gitDirty: null });
+      expect(ask(join(installed, 'dist', 'lab', 'store', 'provenance.js'))).toMatchObject({ gitCommit: null, gitDirty: null });
       // The clone itself (a git repository here) does record its commit.
       const own = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-      if (own.status === 0) expect(ask(join(ROOT, 'dist', 'lab', 'results.js')).gitCommit).toBe(own.stdout.trim());
+      if (own.status === 0) expect(ask(join(ROOT, 'dist', 'lab', 'store', 'provenance.js')).gitCommit).toBe(own.stdout.trim());
     } finally {
       rmSync(user, { recursive: true, force: true });
     }

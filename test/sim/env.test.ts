@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runEpisodes } from '../../lab/loop.ts';
+import { runEpisodes } from '../../lab/loop/rollout.ts';
 import { type Env } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';

@@ -21,7 +21,7 @@ import {
   startSession,
   type DynamicsParams,
 } from '../../sim/feed/dynamics.ts';
-import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
+import { runEpisodes, type EpisodeRecord } from '../../lab/loop/rollout.ts';
 import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';

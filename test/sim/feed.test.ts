@@ -13,7 +13,7 @@ import {
   createdCount,
 } from '../../sim/feed/catalog.ts';
 import { SOURCE_NAMES } from '../../sim/feed/retrieval.ts';
-import { runEpisodes, type EpisodeRecord } from '../../lab/loop.ts';
+import { runEpisodes, type EpisodeRecord } from '../../lab/loop/rollout.ts';
 import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';

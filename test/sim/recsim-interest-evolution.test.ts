@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runEpisodes } from '../../lab/loop.ts';
+import { runEpisodes } from '../../lab/loop/rollout.ts';
 import { defaultParams } from '../../sim/params.ts';
 import {
   CLUSTERS,

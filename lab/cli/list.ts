@@ -1,0 +1,78 @@
+// `slatelab list`: the worlds, policies and learning agents with their parameters (from the
+// registries' declarations), and what a recommender observes in each world.
+import type { Registries } from '../config/registries.ts';
+import { defaultParams, describeParam, type ParamSpecs } from '../../sim/params.ts';
+import type { Command } from './command.ts';
+
+export const listCommand: Command = {
+  usage: 'list',
+  describe: 'list worlds, policies and learning agents with their parameters',
+  options: (y) => y,
+  run: (_args, { io, registries }) => {
+    io.stdout(listText(registries));
+    return 0;
+  },
+};
+
+function paramLines(specs: ParamSpecs, indent: string): string[] {
+  const names = Object.keys(specs);
+  if (names.length === 0) return [`${indent}(no parameters)`];
+  const width = Math.max(...names.map((name) => name.length));
+  const lines: string[] = [];
+  for (const name of names) {
+    const spec = specs[name];
+    if (spec.type === 'group') {
+      lines.push(`${indent}${name}: ${spec.doc}`);
+      lines.push(...paramLines(spec.params, `${indent}  `));
+    } else {
+      lines.push(`${indent}${name.padEnd(width)}  ${describeParam(spec)}`);
+    }
+  }
+  return lines;
+}
+
+export function listText(registries: Registries): string {
+  const lines: string[] = ['Worlds (config: world.preset, parameters under world.params)', ''];
+  for (const [name, world] of Object.entries(registries.worlds)) {
+    lines.push(`  ${name}: ${world.summary}`, ...paramLines(world.params, '      '), ...observationLines(world), '');
+  }
+  lines.push('Policies (config: agents[].kind, parameters under agents[].params)', '');
+  for (const [name, policy] of Object.entries(registries.policies)) {
+    const flag = policy.evaluationOnly ? ' [evaluation only: reads ground truth]' : '';
+    lines.push(`  ${name}${flag}: ${policy.summary}`, ...paramLines(policy.params, '      '), '');
+  }
+  lines.push('Agents that learn (config: agents[].kind, hyper-parameters under agents[].params; they need a training block)', '');
+  for (const [name, agent] of Object.entries(registries.agents ?? {})) {
+    lines.push(`  ${name} [${agent.family}]: ${agent.summary}`, `      learns: ${agent.learns}`, ...paramLines(agent.params, '      '), '');
+  }
+  lines.push(
+    'Training (config: training, for configs with learning agents)',
+    '',
+    '  steps         budget: user-steps of training per run (or episodes; give one)',
+    '  episodes      budget: training episodes per run',
+    `  batchSize     users stepping together while training; the agent updates once per round of them, so learning depends on it (default 64)`,
+    '  evalEvery     training steps between checkpoints (default: steps / 20; needed with an episodes budget)',
+    '  evalEpisodes  evaluation episodes per checkpoint (default: min(100, evaluation.episodes))',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** What a recommender sees in a world at its default parameters (WorldSpec.observationLayout). */
+function observationLines(world: Registries['worlds'][string]): string[] {
+  const spec = world.create(defaultParams(world.params), { seed: { experiment: 0, run: 0 }, batchSize: 1 }).spec;
+  const layout = spec.observationLayout;
+  const columns = (names: readonly string[]): string =>
+    names.length === 0 ? 'none' : names.length > 8 ? `${names.slice(0, 3).join(', ')}, ..., ${names.slice(-4).join(', ')} (${names.length})` : names.join(', ');
+  const lines = [
+    '      observation (at the default parameters):',
+    `        userFeatures: ${layout.userFeatures.length === 0 ? '' : `${columns(layout.userFeatures)}: `}${layout.userFeaturesDoc}`,
+    `        itemFeatures: ${columns(layout.itemFeatures)}`,
+    `        context: ${layout.contextDoc}`,
+  ];
+  for (const field of layout.fields) {
+    const codes = field.categories ? ` (${field.categories.map((name, code) => `${code} ${name}`).join(', ')})` : '';
+    lines.push(`        fields.${field.name} [per ${field.scope}]: ${field.doc}${codes}`);
+  }
+  return lines;
+}

@@ -1,0 +1,41 @@
+// `slatelab resume DIR`: finish a stopped experiment (Ctrl-C, kill, crash, failed runs): only the
+// missing (agent, seed) runs, then the summary, charts and reports.
+import { defaultRegistries } from '../config/registries.ts';
+import { checkMemory, estimateMemory } from '../run/plan.ts';
+import { checkKinds, readManifest, resumeExperiment } from '../run/resume.ts';
+import { threadCount } from '../run/runner.ts';
+import type { Command } from './command.ts';
+import { usersToFix, usersToFixAsync } from './errors.ts';
+import { finishCommand, progressTo, withInterrupt } from './experiment-output.ts';
+import { bytesOption, MAX_MEMORY_OPTION, positiveInt, THREADS_OPTION } from './options.ts';
+
+export const resumeCommand: Command = {
+  usage: 'resume <dir>',
+  describe:
+    'finish an experiment that was stopped (Ctrl-C, kill, crash) or had failed runs: runs only the missing (agent, seed) runs, then writes the summary, charts and reports',
+  missing: "resume: name an experiment's results directory, e.g. slatelab resume results/quickstart/20261130-101500",
+  options: (y) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true, describe: "the experiment's results directory (the --out of slatelab run)" })
+      .option('threads', THREADS_OPTION)
+      .option('max-memory', MAX_MEMORY_OPTION),
+  run: async (args, { io, registries, verbose }) => {
+    const dir = String(args.dir);
+    const requested = positiveInt('--threads', args.threads);
+    const maxMemory = bytesOption(args['max-memory']);
+    const progress = progressTo(io);
+    const config = usersToFix(() => {
+      const manifest = readManifest(dir);
+      checkKinds(dir, manifest.config, registries);
+      return manifest.config;
+    });
+    const threads = threadCount(requested, config.agents.length * config.seeds.length, { line: (text) => io.stderr(`slatelab: ${text}\n`) });
+    usersToFix(() => checkMemory(estimateMemory(config, registries), threads, maxMemory));
+    const outcome = await usersToFixAsync(() =>
+      withInterrupt(io, (signal) =>
+        resumeExperiment(dir, { registries: registries === defaultRegistries ? undefined : registries, progress, verbose, threads, signal }),
+      ),
+    );
+    return finishCommand(outcome, outcome.config, io);
+  },
+};

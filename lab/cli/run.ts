@@ -1,0 +1,87 @@
+// `slatelab run CONFIG`: validate the config, check the plan fits in memory, claim the output
+// directory, run every (agent, seed) on worker threads, print the summary. `--dry-run` prints the
+// plan (memory and time from a short timed sample) and runs nothing.
+import { loadConfig, type ExperimentConfig, type Registries } from '../config/config.ts';
+import { checkMemory, estimateMemory, estimateTime, planText, PlanError, type RunMemory } from '../run/plan.ts';
+import { runExperiment, threadCount } from '../run/runner.ts';
+import { claimDefaultOutDir, claimOutDir } from '../store/outdir.ts';
+import type { Command } from './command.ts';
+import { usersToFix } from './errors.ts';
+import { finishCommand, progressTo, withInterrupt } from './experiment-output.ts';
+import type { Io } from './io.ts';
+import { backendOption, bytesOption, MAX_MEMORY_OPTION, positiveInt, singleString, THREADS_OPTION } from './options.ts';
+
+export const runCommand: Command = {
+  usage: 'run <config>',
+  describe: 'run an experiment config (YAML or JSON) and write results',
+  missing: 'run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml',
+  options: (y) =>
+    y
+      .positional('config', { type: 'string', demandOption: true, describe: 'experiment config file' })
+      .option('out', { type: 'string', describe: 'output directory, new or empty (default results/<name>/<UTC time>)' })
+      .option('seeds', { type: 'string', describe: 'run seeds 0..N-1 instead of the config seeds' })
+      .option('episodes', { type: 'string', describe: 'episodes per (agent, seed) instead of the config value' })
+      .option('batch-size', { type: 'string', describe: 'rows stepped together (results do not depend on it)' })
+      .option('threads', THREADS_OPTION)
+      .option('backend', {
+        type: 'string',
+        describe: 'neural-network backend of agents with networks: wasm (default), cpu, or node (needs @tensorflow/tfjs-node); results differ across backends',
+      })
+      .option('max-memory', MAX_MEMORY_OPTION)
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'validate, then print the runs with their estimated memory and time (from a short timed sample), and run nothing',
+      }),
+  run: async (args, { io, registries, verbose }) => {
+    const file = String(args.config);
+    const out = singleString('--out', args.out, 'a directory', 'results/mine');
+    const seeds = positiveInt('--seeds', args.seeds);
+    const episodes = positiveInt('--episodes', args.episodes);
+    const batchSize = positiveInt('--batch-size', args['batch-size']);
+    const requestedThreads = positiveInt('--threads', args.threads);
+    const overrides = { seeds, episodes, batchSize, backend: backendOption(args.backend) };
+    const maxMemory = bytesOption(args['max-memory']);
+    const config = loadConfig(file, registries, overrides);
+    const progress = progressTo(io);
+    const runs = config.agents.length * config.seeds.length;
+    // Capped at the cores, with a warning, once: runExperiment gets the capped number.
+    const threads = threadCount(requestedThreads, runs, { line: (text) => io.stderr(`slatelab: ${text}\n`) });
+    const memory = estimateMemory(config, registries);
+    if (args['dry-run'] === true) return dryRun(config, registries, memory, threads, maxMemory, io);
+    usersToFix(() => checkMemory(memory, threads, maxMemory));
+    const outDir = usersToFix(() => (out === undefined ? claimDefaultOutDir(config.name, new Date()) : claimOutDir(out)));
+    const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+    io.stderr(
+      `${config.name}: ${count(config.agents.length, 'agent')} x ${count(config.seeds.length, 'seed')} x ` +
+        `${count(config.evaluation.episodes, 'episode')} in ${config.world.preset} (${count(runs, 'run')})\n`,
+    );
+    const outcome = await withInterrupt(io, (signal) =>
+      runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads, signal, claimed: true }),
+    );
+    return finishCommand(outcome, config, io);
+  },
+};
+
+/** `run --dry-run`: the runs with their memory and time, from a short timed sample; nothing is written. */
+async function dryRun(config: ExperimentConfig, registries: Registries, memory: RunMemory[], threads: number, maxMemory: number | undefined, io: Io): Promise<number> {
+  if (config.agents.some((agent) => registries.agents?.[agent.kind]?.nets)) {
+    const { useBackend } = await import('../../agents/nets/backend.ts');
+    await useBackend(config.backend);
+  }
+  // Runs that `run` would refuse are not sampled (the sample builds the same worlds, which may not
+  // fit): the plan shows their memory, then the refusal, and fails like `run` (exit 2).
+  let refusal: string | null = null;
+  try {
+    checkMemory(memory, threads, maxMemory);
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    refusal = error.message;
+  }
+  if (refusal === null) io.stderr(`${config.name}: dry run; timing a short sample of each agent\n`);
+  io.stdout(planText(config, memory, refusal === null ? estimateTime(config, registries) : null, threads, maxMemory));
+  if (refusal === null) return 0;
+  io.stderr(`slatelab: ${refusal}\n`);
+  return 2;
+}
+

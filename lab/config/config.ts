@@ -1,0 +1,602 @@
+// Experiment configs: read a YAML or JSON file once, at the edge, into a typed and defaulted
+// ExperimentConfig. Every problem becomes one line naming the file, the field path, the bad value
+// and a fix; all problems are collected and reported together, so one edit fixes them all.
+//
+// zod checks the top-level shape; world and agent parameters are checked by the declarations of
+// the world and policy themselves (sim/params.ts resolveParams), then the world's cross-field
+// check and each policy's `unsupported(spec)` against an instance of the world.
+import { BACKENDS, type BackendName } from '../../agents/nets/backend-names.ts';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { streamKey } from '../../agents/stream-key.ts';
+import { MAX_TRAINING_EPISODES } from '../loop/rollout.ts';
+import type { WorldSpec } from '../../sim/env.ts';
+import { defaultParams, resolveParams } from '../../sim/params.ts';
+import { defaultWorld } from '../../sim/presets/index.ts';
+import { jsonProblem } from './json-problem.ts';
+import { overlayParams, resolveInit, type InitSource } from '../store/saved-agents.ts';
+import { defaultRegistries, findKind, type Registries } from './registries.ts';
+
+// The registries live in lab/config/registries.ts (worker threads load them without zod and yaml).
+export { defaultRegistries, findKind, type Decider, type Registries } from './registries.ts';
+
+export interface AgentConfig {
+  /** Unique within the experiment; names the agent's result files. */
+  readonly name: string;
+  /** A registered policy or agent name. */
+  readonly kind: string;
+  /** Every declared parameter, defaults filled in. */
+  readonly params: Record<string, unknown>;
+  /** True for learning agents (agents/), false for fixed policies. */
+  readonly learns: boolean;
+  /** Names the agent's random streams: stable under renaming (agents/stream-key.ts). */
+  readonly streamKey: string;
+  /** The saved agent it starts from (config `init:`, lab/store/saved-agents.ts), or null: it starts untrained. */
+  readonly init: InitSource | null;
+}
+
+/** How learning agents train in each run (config `training:`); fixed policies skip it. */
+export interface TrainingConfig {
+  /** The budget: environment (user) steps per run, or null when `episodes` is the budget. */
+  readonly steps: number | null;
+  /** The budget: training episodes per run, or null when `steps` is the budget. */
+  readonly episodes: number | null;
+  /**
+   * Users stepping together while training. A training parameter: the agent updates once per round
+   * of this many user-steps, so what it learns depends on it (evaluation results never depend on
+   * evaluation.batchSize).
+   */
+  readonly batchSize: number;
+  /** Training steps between checkpoints (each evaluates the agent on evalEpisodes users). */
+  readonly evalEvery: number;
+  /** Evaluation episodes per checkpoint: evaluation users 0..evalEpisodes-1, the same at every checkpoint. */
+  readonly evalEpisodes: number;
+}
+
+export interface ExperimentConfig {
+  readonly name: string;
+  /** The experiment seed: with a run seed, it names every random stream. */
+  readonly seed: number;
+  readonly world: { readonly preset: string; readonly params: Record<string, unknown> };
+  /** Run seeds, in the order results list them. */
+  readonly seeds: readonly number[];
+  readonly agents: readonly AgentConfig[];
+  readonly evaluation: {
+    /** Episodes per (agent, seed) run. */
+    readonly episodes: number;
+    /** Rows stepped together; results do not depend on it. */
+    readonly batchSize: number;
+    /** Safety valve: an episode is cut after this many steps. */
+    readonly maxStepsPerEpisode: number;
+  };
+  /** null when the config has no `training:` block (then no agent learns). */
+  readonly training: TrainingConfig | null;
+  /**
+   * The neural-network backend of agents with networks (agents/nets/backend.ts): results differ
+   * across backends, so it is chosen explicitly (default wasm) and recorded in the manifest.
+   */
+  readonly backend: BackendName;
+}
+
+/** Overrides from the command line, applied before validation. */
+export interface ConfigOverrides {
+  /** A seed count N: seeds 0..N-1. */
+  readonly seeds?: number;
+  readonly episodes?: number;
+  readonly batchSize?: number;
+  readonly backend?: BackendName;
+}
+
+/** A config that cannot be used; `issues` holds one line each (file and field included). */
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(issues.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_SEEDS = 5;
+export const DEFAULT_EPISODES = 100;
+export const DEFAULT_BATCH_SIZE = 64;
+export const DEFAULT_MAX_STEPS = 100_000;
+/**
+ * At most this many run seeds. Every seed is a run of every agent with its own result file and
+ * progress line; more replications than this say nothing a few hundred would not.
+ */
+export const MAX_SEEDS = 10_000;
+/**
+ * At most this many episodes per (agent, seed) run: a run keeps every episode's record in memory
+ * (about 400 bytes each) and writes them as one string (V8 caps strings at 2^29 characters, about
+ * 1.6 million default feed episodes).
+ */
+export const MAX_EPISODES = 1_000_000;
+/** Episode lengths are counted in 32-bit integers. */
+export const MAX_STEPS_PER_EPISODE = 1_000_000_000;
+/** Training steps per run: far beyond what a run finishes in a day here, and exact in a double. */
+export const MAX_TRAINING_STEPS = 1e12;
+export const DEFAULT_TRAINING_BATCH = 64;
+/** Checkpoints per run when training.evalEvery is not given (with a steps budget). */
+export const DEFAULT_CHECKPOINTS = 20;
+export const DEFAULT_EVAL_EPISODES = 100;
+
+/** A name that is safe as a file or directory name on every platform. */
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SAFE_NAME_HINT = 'use letters, digits, ".", "_" or "-" (starting with a letter or digit, at most 64)';
+
+const agentSchema = z.strictObject({
+  name: z.string().regex(SAFE_NAME, { error: SAFE_NAME_HINT }),
+  // Optional with init (the saved agent's kind); checked below.
+  kind: z.string().optional(),
+  // Checked by the policy's own declaration below.
+  params: z.unknown().optional(),
+  // Checked against the saved experiment below (lab/store/saved-agents.ts).
+  init: z.unknown().optional(),
+});
+
+const configSchema = z.strictObject({
+  name: z.string().regex(SAFE_NAME, { error: SAFE_NAME_HINT }).optional(),
+  seed: z.number().int().min(0).default(0),
+  world: z
+    .strictObject({
+      preset: z.string().default(defaultWorld),
+      params: z.unknown().optional(),
+    })
+    .default({ preset: defaultWorld }),
+  // A count or a list, checked element by element by resolveSeeds.
+  seeds: z.unknown().optional(),
+  agents: z.array(agentSchema).min(1, { error: 'list at least one agent, e.g. [{ name: random, kind: random }]' }),
+  evaluation: z
+    .strictObject({
+      episodes: z.number().int().min(1).max(MAX_EPISODES).default(DEFAULT_EPISODES),
+      batchSize: z.number().int().min(1).max(65_536).default(DEFAULT_BATCH_SIZE),
+      maxStepsPerEpisode: z.number().int().min(1).max(MAX_STEPS_PER_EPISODE).default(DEFAULT_MAX_STEPS),
+    })
+    .default({ episodes: DEFAULT_EPISODES, batchSize: DEFAULT_BATCH_SIZE, maxStepsPerEpisode: DEFAULT_MAX_STEPS }),
+  training: z
+    .strictObject({
+      steps: z.number().int().min(1).max(MAX_TRAINING_STEPS).optional(),
+      episodes: z.number().int().min(1).max(MAX_TRAINING_EPISODES).optional(),
+      batchSize: z.number().int().min(1).max(65_536).default(DEFAULT_TRAINING_BATCH),
+      evalEvery: z.number().int().min(1).max(MAX_TRAINING_STEPS).optional(),
+      evalEpisodes: z.number().int().min(1).max(MAX_EPISODES).optional(),
+    })
+    .optional(),
+  backend: z.enum(BACKENDS).default('wasm'),
+});
+
+/** Known fields at each level of the shape, for "unknown field" hints. */
+function knownFields(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(configSchema.shape);
+  if (path[0] === 'world') return ['preset', 'params'];
+  if (path[0] === 'evaluation') return ['episodes', 'batchSize', 'maxStepsPerEpisode'];
+  if (path[0] === 'agents') return ['name', 'kind', 'params', 'init'];
+  if (path[0] === 'training') return ['steps', 'episodes', 'batchSize', 'evalEvery', 'evalEpisodes'];
+  return [];
+}
+
+/** Reads and validates a config file. Throws ConfigError with every problem found. */
+export function loadConfig(file: string, registries: Registries = defaultRegistries, overrides: ConfigOverrides = {}): ExperimentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new ConfigError([`cannot read config "${file}": ${why}; check the path`]);
+  }
+  const raw = parseConfigText(text, file);
+  return validateConfig(applyOverrides(raw, overrides), file, registries, overriddenFields(overrides));
+}
+
+/**
+ * Parses YAML (or JSON, by the .json extension). Malformed input gives errors with line and
+ * column; an empty file says what a config must contain.
+ */
+export function parseConfigText(text: string, file: string): unknown {
+  if (extname(file).toLowerCase() === '.json') {
+    // Editors on Windows may start a UTF-8 file with a byte-order mark; JSON.parse rejects it.
+    const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
+    if (json.trim() === '') throw new ConfigError([`${file}: ${EMPTY_FILE} e.g. {"agents": [{"name": "random", "kind": "random"}]}`]);
+    try {
+      return JSON.parse(json) as unknown;
+    } catch (error) {
+      // JSON.parse's messages carry a position only sometimes ("Unexpected token ']', ..." has
+      // none), so find the first error ourselves.
+      const problem = jsonProblem(json);
+      if (problem) {
+        const { line, column } = lineColumn(json, problem.offset);
+        throw new ConfigError([`${file}: malformed JSON at line ${line}, column ${column}: ${problem.message}`]);
+      }
+      throw new ConfigError([`${file}: malformed JSON: ${firstLine((error as Error).message)}`]);
+    }
+  }
+  const document = parseDocument(text, { uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      document.errors.map((error) => {
+        const start = error.linePos?.[0];
+        const where = start ? `:${start.line}:${start.col}` : '';
+        // The position goes up front (file:line:column), so drop yaml's own " at line L, column C:".
+        const message = firstLine(error.message).replace(/ at line \d+, column \d+:?$/, '');
+        return `${file}${where}: malformed YAML: ${message}`;
+      }),
+    );
+  }
+  const value = document.toJS() as unknown;
+  // Nothing but blank lines, comments and document markers ("---", "...") reads as null.
+  if (value == null && text.split('\n').every((line) => /^\s*(#.*|---|\.\.\.)?\s*$/.test(line.replace(/^\uFEFF/, '')))) {
+    throw new ConfigError([`${file}: ${EMPTY_FILE} e.g. "agents: [{ name: random, kind: random }]"`]);
+  }
+  return value;
+}
+
+const EMPTY_FILE = 'the file is empty; a config is a mapping that needs at least agents (name, seed, world, seeds and evaluation are optional),';
+
+/** 1-based line and column (in UTF-16 code units, as editors and yaml count) of `offset`. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === '\n') {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].trim();
+}
+
+/** The CLI option that set each overridden field, for messages. */
+function overriddenFields(overrides: ConfigOverrides): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (overrides.seeds !== undefined) fields.seeds = '--seeds';
+  if (overrides.episodes !== undefined) fields['evaluation.episodes'] = '--episodes';
+  if (overrides.batchSize !== undefined) fields['evaluation.batchSize'] = '--batch-size';
+  if (overrides.backend !== undefined) fields.backend = '--backend';
+  return fields;
+}
+
+function applyOverrides(raw: unknown, overrides: ConfigOverrides): unknown {
+  if (!isMapping(raw)) return raw;
+  const config = { ...(raw as Record<string, unknown>) };
+  if (overrides.seeds !== undefined) config.seeds = overrides.seeds;
+  if (overrides.backend !== undefined) config.backend = overrides.backend;
+  if (overrides.episodes !== undefined || overrides.batchSize !== undefined) {
+    const base = isMapping(config.evaluation) ? config.evaluation : {};
+    config.evaluation = {
+      ...base,
+      ...(overrides.episodes !== undefined ? { episodes: overrides.episodes } : {}),
+      ...(overrides.batchSize !== undefined ? { batchSize: overrides.batchSize } : {}),
+    };
+  }
+  return config;
+}
+
+/**
+ * Validates a parsed config object. `file` prefixes every message (and names the experiment
+ * when the config has no `name`); `overridden` maps fields set on the command line to their
+ * option, which messages about them name. Throws ConfigError with every problem found.
+ */
+export function validateConfig(
+  raw: unknown,
+  file: string,
+  registries: Registries = defaultRegistries,
+  overridden: Readonly<Record<string, string>> = {},
+): ExperimentConfig {
+  const issues: string[] = [];
+  const report = (field: string, message: string): void => {
+    const option = overridden[field];
+    issues.push(`${file}: ${field ? `${field}${option ? ` (set by ${option})` : ''}: ` : ''}${message}`);
+  };
+  if (!isMapping(raw)) {
+    report('', `expected a mapping with name, world, seeds, agents and evaluation, got ${describe(raw)}`);
+    throw new ConfigError(issues);
+  }
+  // The shape first, then (even where the shape is wrong elsewhere) the names and parameters
+  // that can be checked, so that one pass reports every problem.
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      for (const [field, message] of formatZodIssue(issue, raw)) report(field, message);
+    }
+  }
+  const given = raw as Record<string, unknown>;
+  const shape = parsed.success ? parsed.data : null;
+  const experimentSeed = shape?.seed ?? 0;
+
+  const seeds = resolveSeeds(given.seeds, report);
+
+  // The world: a known preset, its declared parameters, then its cross-field check.
+  const worldGiven = isMapping(given.world) ? given.world : {};
+  const preset = typeof worldGiven.preset === 'string' ? worldGiven.preset : given.world === undefined ? defaultWorld : null;
+  let worldParams: Record<string, unknown> = {};
+  let spec: WorldSpec | null = null;
+  const world = preset === null ? undefined : registries.worlds[preset];
+  const worldDefaults = world ? (defaultParams(world.params) as Record<string, unknown>) : {};
+  if (preset !== null && !world) {
+    report('world.preset', unknownName('world', preset, Object.keys(registries.worlds)));
+  } else if (world) {
+    const resolved = resolveParams(world.params, worldGiven.params, 'world.params');
+    for (const issue of resolved.issues) report(issue.field, withSuggestion(issue.field, issue.message));
+    worldParams = resolved.values as Record<string, unknown>;
+    // Unknown names leave every value valid, so the cross-field check still means something;
+    // a bad value was replaced by its default, and checking that would mislead.
+    if (resolved.issues.every((issue) => issue.message.startsWith('unknown parameter'))) {
+      const crossIssues = world.check?.(resolved.values) ?? [];
+      for (const issue of crossIssues) report(`world.params.${issue.field}`, issue.message);
+      if (crossIssues.length === 0) {
+        // A one-row instance tells the policies what shape of world they will face.
+        try {
+          spec = world.create(resolved.values, { seed: { experiment: experimentSeed, run: seeds[0] ?? 0 }, batchSize: 1 }).spec;
+        } catch (error) {
+          report('world.params', `the world cannot be built with these parameters: ${firstLine((error as Error).message)}`);
+        }
+      }
+    }
+  }
+
+  const agents: AgentConfig[] = [];
+  const names = new Map<string, number>();
+  (Array.isArray(given.agents) ? given.agents : []).forEach((agent: unknown, i) => {
+    if (!isMapping(agent) || typeof agent.name !== 'string' || (agent.kind !== undefined && typeof agent.kind !== 'string')) return;
+    // Case-insensitive, since names become file names (macOS and Windows fold case).
+    const previous = names.get(agent.name.toLowerCase());
+    if (previous !== undefined) {
+      report(`agents[${i}].name`, `duplicate agent name "${agent.name}" (also agents[${previous}]); give each agent its own name`);
+    } else names.set(agent.name.toLowerCase(), i);
+    // A saved agent to start from: its kind and parameters are the defaults.
+    const init =
+      agent.init === undefined ? null : resolveInit(agent.init, agent.name, `agents[${i}].init`, seeds, { preset, params: worldParams, defaults: worldDefaults }, experimentSeed, report);
+    if (agent.init !== undefined && !init) return;
+    const kind = typeof agent.kind === 'string' ? agent.kind : init?.source.kind;
+    if (kind === undefined) {
+      report(`agents[${i}].kind`, 'missing; add it (a policy or agent name, e.g. kind: random), or start from a saved agent with init:');
+      return;
+    }
+    if (init && kind !== init.source.kind) {
+      report(`agents[${i}].kind`, `"${kind}" differs from the saved agent's kind "${init.source.kind}" (init ${init.source.from}); remove kind or make it ${init.source.kind}`);
+      return;
+    }
+    const found = findKind(registries, kind);
+    if (!found) {
+      const known = [...Object.keys(registries.policies), ...Object.keys(registries.agents ?? {})];
+      report(`agents[${i}].kind`, unknownName('policy or agent', kind, known));
+      return;
+    }
+    const what = found.learns ? 'agent' : 'policy';
+    const givenParams = init && (agent.params === undefined || isMapping(agent.params)) ? overlayParams(init.params, agent.params) : agent.params;
+    const resolved = resolveParams(found.definition.params, givenParams, `agents[${i}].params`);
+    for (const issue of resolved.issues) report(issue.field, withSuggestion(issue.field, issue.message));
+    const valid = resolved.issues.length === 0;
+    if (found.learns && valid) {
+      for (const issue of found.definition.check?.(resolved.values) ?? []) report(`agents[${i}].params.${issue.field}`, issue.message);
+    }
+    if (spec) {
+      const why = found.learns ? (valid ? found.definition.unsupported?.(spec, resolved.values) : null) : found.definition.unsupported?.(spec);
+      if (typeof why === 'string') report(`agents[${i}].kind`, `${what} "${kind}" cannot run in world "${spec.preset}": ${why}`);
+      else if (why) report(`agents[${i}].params.${why.field}`, `${what} "${kind}" cannot run in world "${spec.preset}" this way: ${why.message}`);
+    }
+    // A loaded agent may be evaluated as it is; one that starts untrained must train.
+    if (found.learns && given.training === undefined && !init) {
+      report(`agents[${i}].kind`, `agent "${kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields), or start it from a saved agent with init:`);
+    }
+    const params = resolved.values as Record<string, unknown>;
+    agents.push({
+      name: agent.name,
+      kind,
+      params,
+      learns: found.learns,
+      streamKey: streamKey(kind, found.definition.params, params, found.learns ? (found.definition.notInStreamKey ?? []) : []),
+      init: init?.source ?? null,
+    });
+  });
+
+  const training =
+    shape?.training === undefined ? null : resolveTraining(shape.training, shape.evaluation.episodes, overridden['evaluation.episodes'] !== undefined, report);
+
+  if (issues.length > 0 || !shape) throw new ConfigError(issues);
+  return {
+    name: shape.name ?? defaultName(file),
+    seed: shape.seed,
+    world: { preset: shape.world.preset, params: worldParams },
+    seeds,
+    agents,
+    evaluation: shape.evaluation,
+    training,
+    backend: shape.backend,
+  };
+}
+
+/** The training block with its defaults and cross-field rules (exactly one budget). */
+function resolveTraining(
+  given: { steps?: number; episodes?: number; batchSize: number; evalEvery?: number; evalEpisodes?: number },
+  evaluationEpisodes: number,
+  episodesOverridden: boolean,
+  report: (field: string, message: string) => void,
+): TrainingConfig | null {
+  if ((given.steps === undefined) === (given.episodes === undefined)) {
+    report('training', given.steps === undefined ? 'give a budget: steps (user-steps per run) or episodes (training episodes per run), e.g. steps: 100000' : 'give one budget, steps or episodes, not both');
+    return null;
+  }
+  let evalEvery = given.evalEvery;
+  if (evalEvery === undefined) {
+    if (given.steps === undefined) {
+      report('training.evalEvery', 'needed with an episodes budget: training steps between checkpoints, e.g. evalEvery: 10000');
+      return null;
+    }
+    evalEvery = Math.max(1, Math.ceil(given.steps / DEFAULT_CHECKPOINTS));
+  }
+  // A smaller run asked for on the command line (--episodes) shrinks the checkpoints with it.
+  const evalEpisodes = episodesOverridden && given.evalEpisodes !== undefined ? Math.min(given.evalEpisodes, evaluationEpisodes) : given.evalEpisodes;
+  if (evalEpisodes !== undefined && evalEpisodes > evaluationEpisodes) {
+    report('training.evalEpisodes', `${given.evalEpisodes} is more than evaluation.episodes (${evaluationEpisodes}): checkpoints evaluate on the first evalEpisodes of the evaluation users; lower it or raise evaluation.episodes`);
+    return null;
+  }
+  return {
+    steps: given.steps ?? null,
+    episodes: given.episodes ?? null,
+    batchSize: given.batchSize,
+    evalEvery,
+    evalEpisodes: evalEpisodes ?? Math.min(DEFAULT_EVAL_EPISODES, evaluationEpisodes),
+  };
+}
+
+const SEEDS_HINT = 'a count like 4 (seeds 0..3) or a list of whole numbers >= 0 like [0, 1, 2, 3]';
+
+/** The run seeds of `seeds` (a count, a list, or absent for the default), reporting each problem. */
+function resolveSeeds(value: unknown, report: (field: string, message: string) => void): number[] {
+  if (value === undefined) return Array.from({ length: DEFAULT_SEEDS }, (_, i) => i);
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    if (value < 1) report('seeds', `give at least one seed (a count >= 1, or a list of whole numbers), got ${value}`);
+    else if (value > MAX_SEEDS) report('seeds', `must be at most ${MAX_SEEDS} seeds, got ${describe(value)}; every seed is a run of every agent`);
+    else return Array.from({ length: value }, (_, i) => i);
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    report('seeds', `expected ${SEEDS_HINT}, got ${describe(value)}`);
+    return [];
+  }
+  if (value.length === 0) report('seeds', 'give at least one seed (a list of whole numbers, or a count)');
+  if (value.length > MAX_SEEDS) report('seeds', `must list at most ${MAX_SEEDS} seeds, got ${value.length}; every seed is a run of every agent`);
+  const seeds: number[] = [];
+  const seen = new Set<number>();
+  value.forEach((seed: unknown, i) => {
+    if (typeof seed === 'number' && Number.isInteger(seed) && seed > Number.MAX_SAFE_INTEGER) {
+      report(`seeds[${i}]`, `must be at most ${Number.MAX_SAFE_INTEGER}, got ${describe(seed)}`);
+    } else if (!(typeof seed === 'number' && Number.isInteger(seed) && seed >= 0)) {
+      report(`seeds[${i}]`, `expected a whole number >= 0, got ${describe(seed)}`);
+    } else if (seen.has(seed)) {
+      report(`seeds[${i}]`, `duplicate seed ${seed}; list each seed once`);
+    } else {
+      seen.add(seed);
+      seeds.push(seed);
+    }
+  });
+  return seeds;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The config file's base name, made safe, names an experiment without `name`. */
+function defaultName(file: string): string {
+  const base = file.split(/[\\/]/).pop() ?? 'experiment';
+  const stem = base.replace(/\.(ya?ml|json)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return stem.slice(0, 64) || 'experiment';
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
+  return out;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  int: 'a whole number',
+  number: 'a number',
+  string: 'a string',
+  array: 'a list',
+  object: 'a mapping',
+  boolean: 'true or false',
+};
+
+/** Why a limit exists and what to do instead, where it is not obvious. */
+const TOO_BIG_HINTS: Record<string, string> = {
+  'evaluation.episodes': 'a run keeps every episode in memory, so add seeds for more episodes in all',
+};
+
+/** One (field, message) per problem, in words a config author knows. */
+function formatZodIssue(issue: z.core.$ZodIssue, raw: unknown): [string, string][] {
+  const value = valueAt(raw, issue.path);
+  const field = fieldPath(issue.path);
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
+      if (value === undefined) return [[field, `missing; add it (${expected})`]];
+      return [[field, `expected ${expected}, got ${describe(value)}`]];
+    }
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => {
+        const known = knownFields(issue.path);
+        const hint = suggest(key, known);
+        return [fieldPath([...issue.path, key]), `unknown field; known: ${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`];
+      });
+    case 'too_small':
+      if (issue.origin === 'array') return [[field, issue.message]];
+      return [[field, `must be at least ${String(issue.minimum)}, got ${describe(value)}`]];
+    case 'too_big': {
+      const why = TOO_BIG_HINTS[field];
+      return [[field, `must be at most ${String(issue.maximum)}, got ${describe(value)}${why ? `; ${why}` : ''}`]];
+    }
+    default:
+      return [[field, `${issue.message}, got ${describe(value)}`]];
+  }
+}
+
+function unknownName(what: string, name: string, known: readonly string[]): string {
+  const hint = suggest(name, known);
+  return `unknown ${what} "${name}"; known: ${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`;
+}
+
+/** Adds "did you mean" to resolveParams' unknown-parameter messages. */
+function withSuggestion(field: string, message: string): string {
+  const known = /^unknown parameter; known: (.*)$/.exec(message);
+  if (!known) return message;
+  if (known[1] === '') return 'unknown parameter; this takes no parameters, remove it';
+  const key = field.slice(field.lastIndexOf('.') + 1);
+  const hint = suggest(key, known[1].split(', '));
+  return hint ? `${message} (did you mean "${hint}"?)` : message;
+}
+
+/** The closest known name within an edit distance of a third of its length (at least 2), or null. */
+export function suggest(name: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const limit = Math.max(2, Math.floor((best?.length ?? 0) / 3));
+  return best !== null && bestDistance <= limit ? best : null;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), two-row dynamic programme. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

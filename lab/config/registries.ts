@@ -1,0 +1,31 @@
+// The registries that names are looked up in (worlds, policies, learning agents), and the lookup
+// of a config's `kind`. Apart from lab/config/config.ts so that a worker thread, which runs a validated
+// config, loads them without the config parser's dependencies (zod, yaml).
+import type { AgentDefinition } from '../../agents/agent.ts';
+import { agents as defaultAgents } from '../../agents/index.ts';
+import type { PolicyDefinition } from '../../policies/policy.ts';
+import { policies as defaultPolicies } from '../../policies/index.ts';
+import { worlds as defaultWorlds } from '../../sim/presets/index.ts';
+import type { WorldDefinition } from '../../sim/world.ts';
+
+/** What config validation and the runner look names up in; tests inject their own. */
+export interface Registries {
+  readonly worlds: Readonly<Record<string, WorldDefinition<any>>>;
+  readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
+  /** Learning agents (optional in injected test registries). */
+  readonly agents?: Readonly<Record<string, AgentDefinition<any>>>;
+}
+
+export const defaultRegistries: Registries = { worlds: defaultWorlds, policies: defaultPolicies, agents: defaultAgents };
+
+/** A config's agent kind: a fixed policy or a learning agent. */
+export type Decider = { readonly learns: false; readonly definition: PolicyDefinition<any> } | { readonly learns: true; readonly definition: AgentDefinition<any> };
+
+/** Looks a kind up in the policies, then the agents. */
+export function findKind(registries: Registries, kind: string): Decider | null {
+  const policy = Object.hasOwn(registries.policies, kind) ? registries.policies[kind] : undefined;
+  if (policy) return { learns: false, definition: policy };
+  const agent = registries.agents && Object.hasOwn(registries.agents, kind) ? registries.agents[kind] : undefined;
+  return agent ? { learns: true, definition: agent } : null;
+}
+

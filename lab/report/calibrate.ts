@@ -1,0 +1,207 @@
+// `slatelab calibrate`: the feed world measured under a policy (sim/feed/calibration.ts
+// FeedMeasurement, seeds pooled) next to the published figures it is calibrated to
+// (FEED_REFERENCE), as a table or as one JSON object. A figure published under another policy than
+// the one measured (return gaps under a personalised ranker, rates under a random one) is measured
+// by also running that policy on the same seeds and users, and its row says so. The checks of the
+// user's input (policy, episodes, config) are lab/cli/main.ts's; this file measures and formats.
+// Deterministic: the same setup gives the same figures and text, byte for byte.
+import type { PolicyDefinition } from '../../policies/policy.ts';
+import {
+  FEED_REFERENCE,
+  FeedMeasurement,
+  figureValue,
+  RATE_NAMES,
+  type CalibrationFigures,
+  type ReferenceFigure,
+} from '../../sim/feed/calibration.ts';
+import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
+import { defaultParams } from '../../sim/params.ts';
+
+/** Rows stepped together (the figures do not depend on it). */
+export const CALIBRATION_BATCH = 64;
+export const DEFAULT_CALIBRATION_EPISODES = 4000;
+export const DEFAULT_CALIBRATION_POLICY = 'random';
+/** The run seeds without a config (experiment seed 0). */
+export const DEFAULT_CALIBRATION_RUNS: readonly number[] = [0, 1, 2];
+/**
+ * At most this many users (episodes x seeds) per policy: the measurement keeps every video
+ * impression's watch ratio in memory (about 70 impressions per user, 400 MB at 100,000 users).
+ */
+export const MAX_CALIBRATION_USERS = 200_000;
+
+export interface CalibrationSetup {
+  /** The feed's parameters, every default filled in. */
+  readonly params: FeedParams;
+  /** The config the feed and seeds come from, or null for the default feed (named in the output). */
+  readonly configFile: string | null;
+  readonly experiment: number;
+  readonly runs: readonly number[];
+  /** Users per seed. */
+  readonly episodes: number;
+  /** The policy measured. */
+  readonly policy: string;
+  /** Where policies are looked up (the measured one and the references' policies). */
+  readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
+}
+
+export interface Calibration {
+  readonly setup: CalibrationSetup;
+  /** The figures of setup.policy. */
+  readonly figures: CalibrationFigures;
+  /** The figures of every policy run: setup.policy, then the references' other policies. */
+  readonly byPolicy: Readonly<Record<string, CalibrationFigures>>;
+}
+
+/** A reference figure with the value it is compared with. */
+export interface ReferenceRow extends ReferenceFigure {
+  /** Whose figures the band is checked against: the reference's policy, or the catalog (any run). */
+  readonly measuredUnder: string;
+  /** The value compared with the band (NaN when nothing was measured). */
+  readonly measured: number;
+  readonly inBand: boolean;
+  /** The figure under the measured policy itself (equal to `measured` where that is the policy compared). */
+  readonly policyValue: number;
+}
+
+/** The policies a calibration runs: the measured one, then the other policies the figures were published under. */
+export function calibrationPolicies(policy: string): string[] {
+  const names = [policy];
+  for (const reference of FEED_REFERENCE) if (reference.policy !== 'catalog' && !names.includes(reference.policy)) names.push(reference.policy);
+  return names;
+}
+
+/** Runs the feed under each policy of calibrationPolicies, seed after seed; `progress` gets one line per (policy, seed). */
+export function runCalibration(setup: CalibrationSetup, progress: (line: string) => void): Calibration {
+  const byPolicy: Record<string, CalibrationFigures> = {};
+  for (const policy of calibrationPolicies(setup.policy)) {
+    const definition = setup.policies[policy];
+    const measurement = new FeedMeasurement(policy);
+    setup.runs.forEach((run, i) => {
+      progress(`calibrate: ${policy}, seed ${i + 1}/${setup.runs.length} (experiment ${setup.experiment}, run ${run}): ${setup.episodes} users`);
+      const seed = { experiment: setup.experiment, run };
+      const env = feed.create(setup.params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
+      measurement.add(env, definition.create(defaultParams(definition.params), { spec: env.spec, env }), seed, setup.episodes);
+    });
+    byPolicy[policy] = measurement.figures();
+  }
+  return { setup, figures: byPolicy[setup.policy], byPolicy };
+}
+
+/** FEED_REFERENCE, each figure with its measured value (under its own policy) and whether it is in its band. */
+export function referenceRows(calibration: Calibration): ReferenceRow[] {
+  const { figures, byPolicy } = calibration;
+  return FEED_REFERENCE.map((reference) => {
+    const measuredUnder = reference.policy === 'catalog' ? 'catalog' : reference.policy;
+    const measured = figureValue(reference.policy === 'catalog' ? figures : byPolicy[reference.policy], reference.figure);
+    return {
+      ...reference,
+      measuredUnder,
+      measured,
+      inBand: measured >= reference.low && measured <= reference.high,
+      policyValue: figureValue(figures, reference.figure),
+    };
+  });
+}
+
+/** The one JSON object of `calibrate --json` (NaN, e.g. a median over no impressions, becomes null). */
+export function calibrationJson(calibration: Calibration): string {
+  const { setup, figures } = calibration;
+  return `${JSON.stringify({
+    ...figures,
+    config: setup.configFile,
+    experimentSeed: setup.experiment,
+    seeds: setup.runs,
+    episodes: setup.episodes,
+    batchSize: CALIBRATION_BATCH,
+    reference: referenceRows(calibration),
+  })}\n`;
+}
+
+/** A published figure or bound: three significant digits, without trailing zeros. */
+export function formatFigure(value: number): string {
+  return String(Number(value.toPrecision(3)));
+}
+
+/** A measured figure: three significant digits, trailing zeros kept (whole above 1000); "n/a" for NaN. */
+export function formatMeasured(value: number): string {
+  if (Number.isNaN(value)) return 'n/a';
+  return Math.abs(value) >= 1000 ? String(Math.round(value)) : value.toPrecision(3);
+}
+
+/** Columns padded to their widest cell, two spaces apart; `right` says which are right-aligned. */
+function alignedTable(rows: readonly string[][], right: readonly boolean[]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => (right[column] ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd()).join('\n');
+}
+
+/** A count with thousands separators (fixed, not the locale's). */
+function formatCount(value: number): string {
+  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** The readable report of `calibrate`: the reference table, the sources, and the figures without a published counterpart. */
+export function calibrationText(calibration: Calibration): string {
+  const { setup, figures, byPolicy } = calibration;
+  const { policy } = setup;
+  const rows = referenceRows(calibration);
+  const others = Object.keys(byPolicy).filter((name) => name !== policy);
+  const lines: string[] = [];
+  const world = setup.configFile === null ? 'the default feed' : `the feed of ${setup.configFile}`;
+  lines.push(`${world} under ${policy}: ${setup.runs.length} seed${setup.runs.length === 1 ? '' : 's'} (experiment ${setup.experiment}, runs ${setup.runs.join(', ')}) x ${formatCount(setup.episodes)} users, pooled`);
+  lines.push(`${formatCount(figures.users)} users, ${formatCount(figures.impressions)} video impressions, ${formatCount(figures.returns)} returns`);
+  if (others.length > 0) lines.push(`also run on the same seeds and users, for the figures published under ${others.length === 1 ? 'it' : 'them'}: ${others.join(', ')}`);
+  lines.push('');
+
+  const sources: string[] = [];
+  const sourceNumber = (source: string): number => {
+    if (!sources.includes(source)) sources.push(source);
+    return sources.indexOf(source) + 1;
+  };
+  const elsewhere = (row: ReferenceRow): boolean => row.measuredUnder !== 'catalog' && row.measuredUnder !== policy;
+  // Where a figure is compared under another policy, a column gives the measured policy's own value.
+  const ownColumn = rows.some(elsewhere);
+  const header = ['figure', 'measured', 'measured under', 'published', 'band', 'in band', 'source'];
+  const table = [ownColumn ? [...header, `${policy} itself`] : header];
+  for (const row of rows) {
+    const cells = [
+      row.figure,
+      formatMeasured(row.measured),
+      elsewhere(row) ? `${row.measuredUnder} *` : row.measuredUnder,
+      typeof row.value === 'number' ? formatFigure(row.value) : row.value,
+      `${formatFigure(row.low)} - ${formatFigure(row.high)}`,
+      Number.isNaN(row.measured) ? 'n/a' : row.inBand ? 'yes' : 'NO',
+      `[${sourceNumber(row.source)}]`,
+    ];
+    table.push(ownColumn ? [...cells, elsewhere(row) ? formatMeasured(row.policyValue) : ''] : cells);
+  }
+  // Numbers right-aligned, words left-aligned.
+  lines.push(alignedTable(table, [false, true, false, true, false, false, false, true]));
+  lines.push('');
+  const inBand = rows.filter((row) => row.inBand).length;
+  lines.push(`${inBand} of ${rows.length} figures in their bands.`);
+  if (ownColumn) {
+    lines.push(
+      `* published under another policy than ${policy}, so measured under that policy, run alongside on the same seeds and users; "${policy} itself" is ${policy}'s own value.`,
+    );
+  }
+  lines.push('');
+  lines.push('Sources (docs/world-feed.md#calibration has them in full):');
+  sources.forEach((source, i) => lines.push(`  [${i + 1}] ${source}`));
+  lines.push('');
+
+  const { pagesPerSession, watchRatioByLength, viewRateBySlot, photos } = figures;
+  const photoRates = RATE_NAMES.map((name) => `${name} ${formatMeasured(photos.rates[name])}`).join(', ');
+  lines.push(`Under ${policy}, without a published counterpart:`);
+  const details = [
+    ['  pages per session', `median ${Number.isNaN(pagesPerSession.median) ? 'n/a' : pagesPerSession.median}, mean ${formatMeasured(pagesPerSession.mean)}`],
+    [
+      '  watch ratio by length',
+      `median ${formatMeasured(watchRatioByLength.short)} up to 30 s, ${formatMeasured(watchRatioByLength.medium)} at 30-120 s, ${formatMeasured(watchRatioByLength.long)} over 120 s`,
+    ],
+    ['  view rate by slot', viewRateBySlot.map((rate, slot) => `${slot + 1}: ${formatMeasured(rate)}`).join(', ')],
+    ['  photos', `${formatCount(photos.impressions)} impressions, median length ${formatMeasured(photos.medianSeconds)} s; per impression: ${photoRates}`],
+  ];
+  const width = Math.max(...details.map(([name]) => name.length));
+  for (const [name, text] of details) lines.push(`${name.padEnd(width)}  ${text}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,333 @@
+// Charts of an experiment's results: vega-lite specs rendered headless to SVG (vega's View.toSVG)
+// and PNG (resvg). resvg draws no text unless it is given fonts, so system fonts are loaded and
+// DejaVu Sans is named explicitly where the machine has it.
+import { existsSync } from 'node:fs';
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import type { Summary } from '../store/summary.ts';
+import type * as ResvgModule from '@resvg/resvg-js';
+
+/**
+ * The renderers, loaded on first use: vega, vega-lite and resvg take about a second to import,
+ * and worker threads and commands without charts never need them. runExperiment starts loading
+ * them while the runs go (loadRenderers), so the charts do not wait for them at the end.
+ */
+let renderers: Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; renderAsync: typeof ResvgModule.renderAsync }> | null = null;
+export function loadRenderers(): Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; renderAsync: typeof ResvgModule.renderAsync }> {
+  renderers ??= Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]).then(([vega, vegaLite, resvg]) => ({ vega, vegaLite, renderAsync: resvg.renderAsync }));
+  return renderers;
+}
+
+/** A mean with its 95% confidence interval over seeds. */
+export interface Interval {
+  readonly mean: number;
+  /**
+   * null when there is no interval (fewer than two seeds); bounds that are not finite numbers
+   * (NaN for n = 0, which JSON turns into null) count as no interval too.
+   */
+  readonly ci95: readonly [number, number] | null;
+}
+
+export interface AgentChartData {
+  readonly agent: string;
+  /** Metric name -> mean and CI over seeds. */
+  readonly metrics: Readonly<Record<string, Interval>>;
+  /** Reward per day (index = day), mean and CI over seeds. */
+  readonly daily: readonly Interval[];
+  /** Share of users active (who made a request) on each day, mean and CI over seeds. */
+  readonly retention: readonly Interval[];
+  /** Reads ground truth (an oracle): a reference point, labelled "name †" as in the reports. */
+  readonly evaluationOnly?: boolean;
+}
+
+/** The range a quantity can take; CI bounds are clipped to it (a t interval knows no bounds). */
+export type Range = readonly [number, number];
+
+const UNBOUNDED: Range = [-Infinity, Infinity];
+const SHARE: Range = [0, 1];
+/**
+ * Metrics that cannot be negative whatever the reward weights. Reward-based metrics (return,
+ * reward per day) are left unbounded: the skip and "see less" weights may be negative.
+ */
+export const METRIC_RANGES: Readonly<Record<string, Range>> = {
+  clicks: [0, Infinity],
+  episodeLength: [0, Infinity],
+};
+
+const FONT = 'DejaVu Sans';
+const FONT_FILES = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'].filter((file) =>
+  existsSync(file),
+);
+
+/** Opacity of a CI band: light enough that the lines drawn over it stay clear with several bands overlapping. */
+const BAND_OPACITY = 0.1;
+
+const baseConfig = {
+  font: FONT,
+  background: 'white',
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  title: { fontSize: 14 },
+};
+
+/** The name shown in charts: "name †" for evaluation-only agents, as in the reports. */
+export function agentLabel(agent: AgentChartData): string {
+  return agent.evaluationOnly ? `${agent.agent} †` : agent.agent;
+}
+
+/**
+ * The CI of `interval` clipped to `range`, or null when there is none to draw: no interval, a
+ * bound that is not a finite number, or a degenerate one (lo = hi, e.g. a single seed).
+ */
+export function clippedInterval(interval: Interval, range: Range = UNBOUNDED): { lo: number; hi: number } | null {
+  const ci = interval.ci95;
+  if (!ci || !Number.isFinite(ci[0]) || !Number.isFinite(ci[1]) || !(ci[0] < ci[1])) return null;
+  const lo = Math.min(Math.max(ci[0], range[0]), range[1]);
+  const hi = Math.max(Math.min(ci[1], range[1]), range[0]);
+  return { lo, hi };
+}
+
+/** One datum per point: mean, and lo/hi only when there is an interval (else the point stands alone). */
+function datum(interval: Interval, range: Range, fields: Record<string, string | number>) {
+  const ci = clippedInterval(interval, range);
+  return ci ? { ...fields, mean: interval.mean, lo: ci.lo, hi: ci.hi } : { ...fields, mean: interval.mean };
+}
+
+/** The same colour for an agent in every chart: the domain is every agent, in the given order. */
+function colorScale(agents: readonly AgentChartData[]) {
+  return { domain: agents.map(agentLabel) };
+}
+
+/**
+ * The extent of the means and intervals with 5% of it added on each side (so no point sits on
+ * the axis), kept within the metric's range (no axis below 0 for counts).
+ */
+export function paddedDomain(values: readonly { mean: number; lo?: number; hi?: number }[], range: Range = UNBOUNDED): [number, number] | undefined {
+  const numbers = values.flatMap((v) => [v.mean, v.lo ?? v.mean, v.hi ?? v.mean]).filter(Number.isFinite);
+  if (numbers.length === 0) return undefined;
+  const min = numbers.reduce((a, b) => Math.min(a, b), Infinity);
+  const max = numbers.reduce((a, b) => Math.max(a, b), -Infinity);
+  const pad = 0.05 * (max - min || Math.abs(max) || 1);
+  return [Math.max(range[0], min - pad), Math.min(range[1], max + pad)];
+}
+
+/** Mean and 95% CI of `metric` for every agent, as points with error bars. */
+export function comparisonSpec(agents: readonly AgentChartData[], metric: string, title: string, range: Range = METRIC_RANGES[metric] ?? UNBOUNDED): TopLevelSpec {
+  const values = agents
+    .filter((a) => a.metrics[metric] && Number.isFinite(a.metrics[metric].mean))
+    .map((a) => datum(a.metrics[metric], range, { agent: agentLabel(a) }));
+  // Not from zero: the intervals are what is compared, and a zero-based axis squeezes them together.
+  const domain = paddedDomain(values, range);
+  const x = { type: 'quantitative', scale: { zero: false, nice: true, ...(domain ? { domain } : {}) } } as const;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 420,
+    height: { step: 28 },
+    data: { values },
+    encoding: { y: { field: 'agent', type: 'nominal', sort: { field: 'mean', order: 'descending' }, title: null } },
+    layer: [
+      {
+        transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+        mark: { type: 'rule', strokeWidth: 2, color: '#555' },
+        encoding: { x: { ...x, field: 'lo', title: `${metric} (mean, 95% CI over seeds)` }, x2: { field: 'hi' } },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 70, opacity: 1 },
+        encoding: {
+          x: { ...x, field: 'mean', title: `${metric} (mean, 95% CI over seeds)` },
+          color: { field: 'agent', type: 'nominal', legend: null, scale: colorScale(agents) },
+          tooltip: [{ field: 'agent' }, { field: 'mean', format: '.3f' }, { field: 'lo', format: '.3f' }, { field: 'hi', format: '.3f' }],
+        },
+      },
+    ],
+    config: baseConfig,
+  };
+}
+
+/**
+ * One line per agent over days with its CI band (`pick` chooses daily reward or retention). Band
+ * bounds are clipped to `range`, and `domain`, when given, fixes the y axis. The bands are drawn
+ * first and faint, the lines over them; the legend shows the line colours.
+ */
+export function overTimeSpec(
+  agents: readonly AgentChartData[],
+  pick: (agent: AgentChartData) => readonly Interval[],
+  title: string,
+  yTitle: string,
+  { range = UNBOUNDED, domain }: { range?: Range; domain?: Range } = {},
+): TopLevelSpec {
+  const series = agents.map((a) => ({ agent: a, points: pick(a).map((interval, day) => ({ x: day, interval })) }));
+  return linesSpec(series, agents, title, { field: 'day', title: 'day', integer: true }, yTitle, { range, domain });
+}
+
+/** One series of a line chart: an agent's points (x, mean and CI). */
+export interface LineSeries {
+  readonly agent: AgentChartData;
+  readonly points: readonly { readonly x: number; readonly interval: Interval }[];
+}
+
+/**
+ * A learning curve: one line per agent against training steps, with its CI band over seeds.
+ * `agents` fixes the colours (every agent of the experiment, so colours match the other charts).
+ */
+export function curveSpec(series: readonly LineSeries[], agents: readonly AgentChartData[], title: string, yTitle: string, range: Range = UNBOUNDED): TopLevelSpec {
+  return linesSpec(series, agents, title, { field: 'steps', title: 'training steps', integer: false }, yTitle, { range });
+}
+
+/**
+ * Lines over x with CI bands clipped to `range`; `domain`, when given, fixes the y axis. The bands
+ * are drawn first and faint, the lines over them; the legend shows the line colours.
+ */
+function linesSpec(
+  series: readonly LineSeries[],
+  agents: readonly AgentChartData[],
+  title: string,
+  x: { field: string; title: string; integer: boolean },
+  yTitle: string,
+  { range = UNBOUNDED, domain }: { range?: Range; domain?: Range },
+): TopLevelSpec {
+  const values = series.flatMap((s) =>
+    s.points.flatMap((point) => (Number.isFinite(point.interval.mean) ? [datum(point.interval, range, { agent: agentLabel(s.agent), [x.field]: point.x })] : [])),
+  );
+  const yScale = domain ? { domain: [...domain] } : {};
+  const color = { field: 'agent', type: 'nominal', scale: colorScale(agents) } as const;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 520,
+    height: 300,
+    data: { values },
+    encoding: { x: { field: x.field, type: 'quantitative', title: x.title, axis: x.integer ? { tickMinStep: 1 } : {} } },
+    layer: [
+      {
+        transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+        mark: { type: 'area', fillOpacity: BAND_OPACITY },
+        encoding: {
+          y: { field: 'lo', type: 'quantitative', title: yTitle, scale: yScale },
+          y2: { field: 'hi' },
+          color,
+        },
+      },
+      {
+        mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 30 } },
+        encoding: {
+          y: { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale },
+          // Colours come from every agent (the same in every chart); the legend names only the lines drawn.
+          color: {
+            ...color,
+            title: 'agent',
+            legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolSize: 200, symbolOpacity: 1, values: [...new Set(series.filter((s) => s.points.some((p) => Number.isFinite(p.interval.mean))).map((s) => agentLabel(s.agent)))] },
+          },
+        },
+      },
+    ],
+    config: baseConfig,
+  };
+}
+
+/**
+ * Loads the renderers and draws two small charts that are thrown away, so that the first real
+ * chart does not pay for compiling vega's code: runExperiment calls it while the runs go.
+ */
+export async function warmRenderers(): Promise<void> {
+  const interval = (mean: number) => ({ mean, ci95: [mean - 1, mean + 1] as const, n: 2 });
+  const agents: AgentChartData[] = ['a', 'b'].map((agent, i) => ({
+    agent,
+    metrics: { return: interval(i + 1) },
+    daily: [interval(1), interval(2)],
+    retention: [interval(0.5), interval(0.4)],
+  }));
+  for (const { spec } of experimentSpecs(agents, ['return'])) await svgToPng(await toSvg(spec));
+}
+
+/** Renders a vega-lite spec to SVG markup. */
+export async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, vegaLite } = await loadRenderers();
+  const compiled = vegaLite.compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterises SVG markup to PNG bytes at twice the nominal size, for sharp text. */
+export async function svgToPng(svg: string): Promise<Uint8Array> {
+  const { renderAsync } = await loadRenderers();
+  // On the thread pool, so the next chart's SVG is drawn meanwhile (experimentCharts).
+  const image = await renderAsync(svg, {
+    fitTo: { mode: 'zoom', value: 2 },
+    background: 'white',
+    // Scanning the system's fonts costs more than drawing a small chart: only without DejaVu Sans.
+    font: { loadSystemFonts: FONT_FILES.length === 0, fontFiles: FONT_FILES, defaultFontFamily: FONT },
+  });
+  return image.asPng();
+}
+
+export interface RenderedChart {
+  /** File stem, e.g. "return" for return.svg and return.png. */
+  readonly name: string;
+  readonly title: string;
+  readonly svg: string;
+  readonly png: Uint8Array;
+}
+
+export interface ChartSpec {
+  readonly name: string;
+  readonly title: string;
+  readonly spec: TopLevelSpec;
+}
+
+/** The specs of the standard charts of a run: final comparison per metric, and engagement and retention over days. */
+export function experimentSpecs(agents: readonly AgentChartData[], metrics: readonly string[]): ChartSpec[] {
+  const specs: ChartSpec[] = metrics.map((metric) => ({
+    name: `compare-${metric}`,
+    title: `${metric} by agent`,
+    spec: comparisonSpec(agents, metric, `${metric} by agent`),
+  }));
+  const days = Math.max(0, ...agents.map((a) => a.daily.length));
+  if (days > 1) {
+    // Reward per day is not clipped: with negative skip or "see less" weights it can be below 0.
+    specs.push({ name: 'engagement-over-time', title: 'Reward per day', spec: overTimeSpec(agents, (a) => a.daily, 'Reward per day', 'mean reward per user') });
+    specs.push({
+      name: 'retention',
+      title: 'Users active per day',
+      spec: overTimeSpec(agents, (a) => a.retention, 'Users active per day', 'share of users active', { range: SHARE, domain: SHARE }),
+    });
+  }
+  return specs;
+}
+
+/** The standard charts of a run (see experimentSpecs), then `extra` specs (e.g. learning curves), rendered. */
+export async function experimentCharts(agents: readonly AgentChartData[], metrics: readonly string[], extra: readonly ChartSpec[] = []): Promise<RenderedChart[]> {
+  // Each chart's SVG is drawn in turn (vega, this thread) while the PNGs of those before it are
+  // rasterised on the thread pool. The charts with the most points go first: their PNGs take
+  // longest, and the small ones' SVGs are drawn meanwhile (the files are the same in any order).
+  const specs = [...experimentSpecs(agents, metrics), ...extra];
+  const points = specs.map(({ spec }) => JSON.stringify(spec).length);
+  const order = specs.map((_, index) => index).sort((a, b) => points[b] - points[a] || a - b);
+  const charts: Promise<RenderedChart>[] = new Array(specs.length);
+  for (const index of order) {
+    const { name, title, spec } = specs[index];
+    const svg = await toSvg(spec);
+    charts[index] = svgToPng(svg).then((png) => ({ name, title, svg, png }));
+  }
+  return Promise.all(charts);
+}
+
+/** The summary in the shape the charts take. */
+export function chartData(summary: Summary): AgentChartData[] {
+  return Object.entries(summary.agents)
+    .filter(([, metrics]) => metrics.return.n > 0)
+    .map(([agent, metrics]) => ({
+      agent,
+      metrics,
+      daily: summary.daily[agent]?.reward ?? [],
+      retention: summary.daily[agent]?.active ?? [],
+      evaluationOnly: summary.evaluationOnly.includes(agent),
+    }));
+}

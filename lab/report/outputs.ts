@@ -1,0 +1,178 @@
+// The summary, charts and reports of an experiment, built from the record files of its finished
+// runs (lab/store/run-records.ts), never from memory: `slatelab run` at the end, `slatelab resume` after
+// finishing the missing runs and `slatelab report` on its own all call this, so they write the
+// same bytes from the same records.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { experimentCharts } from './charts.ts';
+import type { ExperimentConfig, Registries } from '../config/config.ts';
+import { findKind } from '../config/registries.ts';
+import { trainingSpecs } from './learning-charts.ts';
+import type { WorldSpec } from '../../sim/env.ts';
+import type { EpisodeRecord } from '../loop/rollout.ts';
+import { reportHtml } from './html.ts';
+import { buildSummary, dailySeries, trainingSummary, type FailureRecord, type RunDaily, type RunMeans, type RunTraining, type Summary } from '../store/summary.ts';
+import { chartData } from './charts.ts';
+import { reportMarkdown } from './markdown.ts';
+import { summaryCsv } from './tables.ts';
+import { writeBinaryAtomic, writeFileAtomic, writeJsonAtomic } from '../store/atomic.ts';
+import { parseCurve, parseEpisodeJsonl, type RecordNames } from '../store/run-records.ts';
+import type { Checkpoint, TrainingTotals } from '../loop/agent-run.ts';
+import { CORE_METRICS, episodeMeans } from '../loop/agent-run.ts';
+
+/** A finished run as the manifest lists it (paths relative to the experiment directory). */
+export interface RunEntry {
+  readonly agent: string;
+  readonly seed: number;
+  readonly file: string;
+  readonly curveFile?: string;
+  readonly agentFile?: string;
+  readonly episodes: number;
+  readonly truncatedEpisodes: number;
+}
+
+/** The metrics compared in charts (the rest are in the tables). */
+const CHARTED_METRICS = ['return', 'clicks', 'episodeLength'];
+
+export interface Outputs {
+  readonly summary: Summary;
+  /** Episodes cut short by evaluation.maxStepsPerEpisode, over all runs. */
+  readonly truncatedEpisodes: number;
+  /** Training episodes cut short by evaluation.maxStepsPerEpisode, over all runs. */
+  readonly cutTrainingEpisodes: number;
+}
+
+/** The world's metric names, and what they mean, for a config (a one-row instance names them). */
+export function worldMetrics(config: ExperimentConfig, registries: Registries): WorldMetrics {
+  // Once per config and registries: building even a one-row world makes its whole catalogue (tens
+  // of milliseconds for the feed), and an experiment asks when it starts and again when it ends.
+  const known = metricsKnown.get(config)?.get(registries);
+  if (known) return known;
+  const world = registries.worlds[config.world.preset];
+  const probe = world.create(config.world.params, { seed: { experiment: config.seed, run: config.seeds[0] }, batchSize: 1 });
+  const found = { spec: probe.spec, metrics: [...CORE_METRICS, ...probe.spec.episodeMetricNames] };
+  if (!metricsKnown.has(config)) metricsKnown.set(config, new WeakMap());
+  metricsKnown.get(config)!.set(registries, found);
+  return found;
+}
+
+interface WorldMetrics {
+  readonly spec: WorldSpec;
+  readonly metrics: string[];
+}
+const metricsKnown = new WeakMap<ExperimentConfig, WeakMap<Registries, WorldMetrics>>();
+
+/**
+ * Writes summary.json, summary.csv, the charts (unless `charts` is false) and report.md/html of
+ * the runs listed, reading their records from `outDir`, or from `read` where a run's files were
+ * already read (runExperiment reads each run's text as it writes it: the same text, the same
+ * numbers). `missing` lists the runs that did not finish (failed or interrupted), for the reports.
+ */
+export async function writeOutputs(
+  outDir: string,
+  config: ExperimentConfig,
+  registries: Registries,
+  runs: readonly RunEntry[],
+  missing: readonly FailureRecord[],
+  charts = true,
+  read?: ReadonlyMap<string, RunAggregate>,
+): Promise<Outputs> {
+  const { spec, metrics } = worldMetrics(config, registries);
+  const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
+  const runDaily: RunDaily = new Map(config.agents.map((agent) => [agent.name, new Map()]));
+  const runTraining: RunTraining = new Map(config.agents.map((agent) => [agent.name, new Map()]));
+  let truncatedEpisodes = 0;
+  let cutTrainingEpisodes = 0;
+  for (const run of runs) {
+    const aggregate = read?.get(runKey(run)) ?? readRunAggregate(outDir, run, spec, metrics);
+    runMeans.get(run.agent)!.set(run.seed, aggregate.means);
+    runDaily.get(run.agent)!.set(run.seed, aggregate.daily);
+    truncatedEpisodes += aggregate.truncatedEpisodes;
+    if (aggregate.training) {
+      runTraining.get(run.agent)!.set(run.seed, aggregate.training);
+      cutTrainingEpisodes += aggregate.training.totals?.cutEpisodes ?? 0;
+    }
+  }
+  const evaluationOnly = config.agents.filter((agent) => registries.policies[agent.kind]?.evaluationOnly === true).map((agent) => agent.name);
+  const summary = buildSummary(
+    config,
+    metrics,
+    runMeans,
+    evaluationOnly,
+    dailySeries(config, runDaily),
+    truncatedEpisodes,
+    spec.metricDocs,
+    trainingSummary(config, metrics, runTraining),
+    experimentNotes(config, registries),
+  );
+  writeJsonAtomic(join(outDir, 'summary.json'), summary);
+  writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
+  let chartFiles: { name: string; title: string; svg: string }[] = [];
+  if (charts && runs.length > 0) {
+    const agentsData = chartData(summary);
+    const made = await experimentCharts(agentsData, CHARTED_METRICS, trainingSpecs(summary.training, agentsData, spec.episodeMetricNames));
+    for (const chart of made) {
+      writeFileAtomic(join(outDir, 'charts', `${chart.name}.svg`), chart.svg);
+      writeBinaryAtomic(join(outDir, 'charts', `${chart.name}.png`), chart.png);
+    }
+    chartFiles = made;
+  }
+  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
+  writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
+  return { summary, truncatedEpisodes, cutTrainingEpisodes };
+}
+
+/** The world's and each agent's notes for the reports (WorldDefinition.notes, AgentDefinition.notes). */
+export function experimentNotes(config: ExperimentConfig, registries: Registries): string[] {
+  const world = registries.worlds[config.world.preset];
+  const notes = [...(world?.notes?.(config.world.params as never) ?? [])];
+  for (const agent of config.agents) {
+    const definition = findKind(registries, agent.kind)?.definition as { notes?: (values: unknown) => string[] } | undefined;
+    for (const note of definition?.notes?.(agent.params) ?? []) notes.push(`${agent.name}: ${note}`);
+  }
+  return notes;
+}
+
+/** What the summary takes from one run's files. */
+export interface RunAggregate {
+  readonly means: Record<string, number>;
+  readonly daily: { reward: number[]; active: number[] };
+  readonly truncatedEpisodes: number;
+  readonly training: { curve: Checkpoint[]; totals: TrainingTotals | null } | null;
+}
+
+/** The key of a run in writeOutputs' `read` map. */
+export function runKey(run: { readonly agent: string; readonly seed: number }): string {
+  return `${run.agent}\u0000${run.seed}`;
+}
+
+/** A run's aggregate from the text of its records and curve files (the curve null without one). */
+export function aggregateRun(records: string, curve: string | null, spec: RecordNames, metrics: readonly string[], file: string): RunAggregate {
+  const parsed = parseEpisodeJsonl(records, spec, file);
+  return {
+    means: episodeMeans(parsed, metrics),
+    daily: dailyOf(parsed),
+    truncatedEpisodes: parsed.filter((record) => record.truncated).length,
+    training: curve === null ? null : parseCurve(curve),
+  };
+}
+
+function readRunAggregate(outDir: string, run: RunEntry, spec: RecordNames, metrics: readonly string[]): RunAggregate {
+  const file = join(outDir, run.file);
+  return aggregateRun(readFileSync(file, 'utf8'), run.curveFile ? readFileSync(join(outDir, run.curveFile), 'utf8') : null, spec, metrics, file);
+}
+
+/** Per day: mean reward per user (0 for users who were gone) and the share of users active (who made a request that day). */
+export function dailyOf(records: readonly EpisodeRecord[]): { reward: number[]; active: number[] } {
+  let days = 0; // a loop, not Math.max(...): a spread of 10^5 arguments overflows the stack
+  for (const record of records) days = Math.max(days, record.dailyReturn.length);
+  const reward = new Array<number>(days).fill(0);
+  const active = new Array<number>(days).fill(0);
+  for (const record of records) {
+    record.dailyReturn.forEach((value, day) => {
+      reward[day] += value;
+      if (record.dailySteps[day] > 0) active[day] += 1;
+    });
+  }
+  return { reward: reward.map((sum) => sum / records.length), active: active.map((count) => count / records.length) };
+}

@@ -1,0 +1,168 @@
+// The summary as text: numbers and intervals formatted for people, the tables the terminal,
+// report.md and report.html share, and summary.csv.
+import type { Summary, TrainingSummary } from '../store/summary.ts';
+
+/** Full precision, so the CSV round-trips; empty where undefined (no finished seed). */
+function csvNumber(x: number): string {
+  return Number.isFinite(x) ? String(x) : '';
+}
+
+function csvField(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function summaryCsv(summary: Summary): string {
+  const lines = ['agent,metric,mean,ci95_lo,ci95_hi,n'];
+  for (const [agent, metrics] of Object.entries(summary.agents)) {
+    for (const metric of summary.metrics) {
+      const m = metrics[metric];
+      lines.push([csvField(agent), csvField(metric), csvNumber(m.mean), csvNumber(m.ci95?.[0] ?? Number.NaN), csvNumber(m.ci95?.[1] ?? Number.NaN), String(m.n)].join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Four significant digits without exponents for everyday magnitudes. */
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  // Rounding noise of a quantity that is 0 in exact arithmetic (an oracle's regret) reads as 0.
+  if (Math.abs(x) < 1e-9) return '0';
+  const magnitude = Math.floor(Math.log10(Math.abs(x)));
+  if (magnitude >= 4) return Math.round(x).toString();
+  if (magnitude < -4) return x.toExponential(2);
+  return x.toFixed(Math.max(0, 3 - magnitude));
+}
+
+/** "mean ± half-width" of the 95% interval; "mean (1 seed)" without an interval. */
+export function formatInterval(m: { mean: number; ci95: readonly [number, number] | null; n: number }, signed = false): string {
+  if (m.n === 0) return '—';
+  const sign = signed && m.mean > 0 ? '+' : '';
+  const centre = `${sign}${formatNumber(m.mean)}`;
+  if (m.ci95 === null) return `${centre} (${m.n} seed)`;
+  const halfWidth = (m.ci95[1] - m.ci95[0]) / 2;
+  if (!(halfWidth > 1e-9)) return centre;
+  // Below the fixed-point digits (e.g. float rounding in an oracle's regret): exponents, not 0.000000.
+  if (halfWidth < 1e-6) return `${centre} ± ${halfWidth.toExponential(1)}`;
+  // Two significant digits of the half-width, and the mean to the same decimals: digits beyond
+  // the interval's own precision are noise.
+  const decimals = Math.min(6, Math.max(0, 1 - Math.floor(Math.log10(halfWidth))));
+  return `${sign}${withoutNegativeZero(m.mean.toFixed(decimals))} ± ${halfWidth.toFixed(decimals)}`;
+}
+
+/** "-0" or "-0.00" (a small negative rounded away) reads as a sign that is not there. */
+function withoutNegativeZero(text: string): string {
+  return /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;
+}
+
+/** Rows of cells: a header row, then one row per agent. */
+export function summaryRows(summary: Summary): string[][] {
+  const rows: string[][] = [['agent', ...summary.metrics]];
+  for (const [agent, metrics] of Object.entries(summary.agents)) {
+    const label = summary.evaluationOnly.includes(agent) ? `${agent} †` : agent;
+    rows.push([label, ...summary.metrics.map((metric) => formatInterval(metrics[metric]))]);
+  }
+  return rows;
+}
+
+export function pairedRows(summary: Summary): string[][] {
+  const rows: string[][] = [['agent', ...summary.metrics]];
+  for (const [agent, metrics] of Object.entries(summary.paired.agents)) {
+    const label = summary.evaluationOnly.includes(agent) ? `${agent} †` : agent;
+    rows.push([
+      label,
+      ...summary.metrics.map((metric) => {
+        const m = metrics[metric];
+        // A paired interval that excludes zero: the difference is not just this set of seeds' luck.
+        const clear = m.ci95 !== null && (m.ci95[0] > 0 || m.ci95[1] < 0);
+        return `${formatInterval(m, true)}${clear ? ' *' : ''}`;
+      }),
+    ]);
+  }
+  return rows;
+}
+
+/** Sentences that say how the agents trained (shared by report.md and report.html). */
+export function trainingIntro(training: TrainingSummary): string[] {
+  const budget = training.steps !== null ? `${training.steps} user-steps` : `${training.episodes} episodes`;
+  const hasRegret = Object.values(training.agents).some((agent) => agent.regret !== null);
+  return [
+    `Learning agents trained for ${budget} per run, ${training.batchSize} users stepping together (the agent updates once per round of them), ` +
+      `with a checkpoint every ${training.evalEvery} steps evaluated on ${training.evalEpisodes} evaluation users (the same users at every checkpoint, never met in training). ` +
+      'Fixed policies do not train: their one evaluation is drawn flat across the curves. The summary tables above are the final evaluation; ' +
+      `the return columns below are the first and last checkpoints (${training.evalEpisodes} users).`,
+    ...(hasRegret
+      ? [
+          'Online regret: the expected reward the learner lost against the best slate while it learned, summed over training steps; ' +
+            'second/first half below 1 means it paid less as it learned (sublinear regret).',
+        ]
+      : []),
+  ];
+}
+
+/** Per learning agent: evaluation return before and after training, and the online regret. */
+export function trainingRows(training: TrainingSummary): string[][] {
+  const hasRegret = Object.values(training.agents).some((agent) => agent.regret !== null);
+  const header = ['agent', 'return at start', 'return at end of training', 'training steps'];
+  if (hasRegret) header.push('online regret', 'regret 2nd / 1st half');
+  const rows: string[][] = [header];
+  for (const [agent, entry] of Object.entries(training.agents)) {
+    if (!entry.learns || !entry.totals) continue;
+    const curve = entry.curves.return ?? [];
+    const row = [agent, curve[0] ? formatInterval(curve[0]) : '—', curve.length > 0 ? formatInterval(curve[curve.length - 1]) : '—', formatInterval(entry.totals.steps)];
+    if (hasRegret) row.push(formatInterval(entry.totals.onlineRegret), formatInterval(entry.totals.regretRatio));
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function markdownTable(rows: string[][]): string {
+  const [header, ...body] = rows;
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const row of body) lines.push(`| ${row.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** A plain aligned table for the terminal. */
+export function textTable(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => [...row[column]].length)));
+  return rows
+    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd())
+    .join('\n');
+}
+
+/** [metric, meaning] for the metrics the world documents, in table order. */
+export function metricGlossary(summary: Summary): [string, string][] {
+  return summary.metrics.flatMap((metric): [string, string][] => (summary.metricDocs[metric] ? [[metric, summary.metricDocs[metric]]] : []));
+}
+
+/** The summary as the terminal shows it after a run. */
+export function summaryText(summary: Summary): string {
+  const parts = [textTable(summaryRows(summary))];
+  if (summary.evaluationOnly.length > 0) parts.push('† evaluation only (reads ground truth)');
+  for (const note of summary.notes ?? []) parts.push(`Note: ${note}.`);
+  return `${parts.join('\n')}\n`;
+}
+
+/** Sentences that say how to read the tables (shared by report.md and report.html). */
+export function reportIntro(summary: Summary): string[] {
+  const lines = [
+    `World ${summary.world}; ${summary.episodes} episodes per (agent, seed); seeds ${summary.seeds.join(', ')} (experiment seed ${summary.seed}).`,
+    'Each cell: the mean over seeds of the per-seed mean over episodes, ± the half-width of its 95% t interval over seeds.',
+  ];
+  for (const [name, source] of Object.entries(summary.loaded ?? {})) {
+    const what = summary.training ? 'started from' : 'loaded from, not trained here:';
+    const world = source.sameWorld ? 'trained in this same world' : 'trained in another version of this world (other parameters or experiment seed)';
+    // Networks give other numbers on another backend: say so when the saved one differs.
+    const backend = source.backend !== null && source.backend !== summary.backend ? `; its networks were trained on backend ${source.backend}, this run uses ${summary.backend}` : '';
+    lines.push(`Agent ${name} ${what} agent ${source.agent} of ${source.from}, per seed (${world}${backend}).`);
+  }
+  for (const note of summary.notes ?? []) lines.push(`Note: ${note}.`);
+  if (summary.truncatedEpisodes > 0) {
+    lines.push(
+      `Warning: ${summary.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode before the world ended them; ` +
+        'their metrics cover only the steps taken (raise the limit to see whole episodes).',
+    );
+  }
+  return lines;
+}
+

@@ -1,0 +1,212 @@
+// A small worker-thread pool for independent runs. Each task names an exported function of one of
+// our modules and its (structured-cloneable) arguments, so a task runs the same code in a worker
+// as in-process: results cannot depend on the number of threads, only the wall time does.
+import { Worker } from 'node:worker_threads';
+
+/**
+ * The worker's entry. From the sources (run through tsx) it is worker-boot.mjs, which registers tsx
+ * in the thread first; from the emitted JavaScript (dist/, the library) it is worker.js itself.
+ */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-boot.mjs' : './worker.js', import.meta.url);
+
+export interface Task {
+  /** File URL of the module (e.g. import.meta.url, when a module names one of its own functions). */
+  readonly module: string;
+  /** Name of the exported function to call. */
+  readonly fn: string;
+  readonly args: readonly unknown[];
+}
+
+/** What a worker is given once: every task, and the counter from which it claims the next one. */
+export interface TaskList {
+  readonly tasks: readonly Task[];
+  /** Index of the next task to start, shared by all the pool's workers (Atomics.add claims one). */
+  readonly next: Int32Array;
+  /** Append a progress callback to each task's arguments (its values reach RunTasksOptions.onProgress). */
+  readonly progress: boolean;
+}
+
+/** What a worker is started with (its workerData). */
+export interface WorkerStart {
+  /** A module to import at once, before any task arrives (startWorkers). */
+  readonly preload?: string;
+}
+
+export type TaskReply =
+  | { readonly id: number; readonly kind: 'started' }
+  | { readonly id: number; readonly kind: 'progress'; readonly value: unknown }
+  | { readonly id: number; readonly kind: 'done'; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly kind: 'done'; readonly ok: false; readonly message: string; readonly stack: string }
+  /** No task is left to claim: the worker has finished. */
+  | { readonly id: -1; readonly kind: 'idle' };
+
+export type TaskOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: Error };
+
+export interface RunTasksOptions<R> {
+  /** Fires as each task ends, in completion order, so callers can save finished work straight away. */
+  readonly onSettled?: (index: number, outcome: TaskOutcome<R>) => void | Promise<void>;
+  /**
+   * Receives what a task reports while it runs: each task gets a callback as an extra last
+   * argument, and its values arrive here (from worker threads too).
+   */
+  readonly onProgress?: (index: number, value: unknown) => void;
+  /** Fires as a task starts (on its thread), e.g. for a progress display's time per task. */
+  readonly onStarted?: (index: number) => void;
+  /**
+   * Stops the pool: no task starts any more and the workers are stopped at once; tasks that had
+   * not finished have no outcome (a hole in the returned array). In-process, the running task
+   * finishes first (JavaScript cannot stop it midway, nor see a signal while it runs).
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Run on worker threads even with one thread (default: only when threads > 1). A worker keeps
+   * the main thread free to notice Ctrl-C while a long task runs.
+   */
+  readonly workers?: boolean;
+}
+
+/**
+ * Runs every task on `threads` worker threads (in-process when threads <= 1, unless `workers`)
+ * and returns their outcomes in task order. A failing task does not stop the others.
+ */
+export async function runTasks<R>(tasks: readonly Task[], threads: number, options: RunTasksOptions<R> = {}): Promise<TaskOutcome<R>[]> {
+  const { onSettled, onProgress, onStarted, signal } = options;
+  const outcomes: TaskOutcome<R>[] = new Array(tasks.length);
+  if (tasks.length === 0) return outcomes; // (no thread to start)
+  const settle = async (index: number, outcome: TaskOutcome<R>) => {
+    outcomes[index] = outcome;
+    await onSettled?.(index, outcome);
+  };
+  if (!options.workers && (threads <= 1 || tasks.length <= 1)) {
+    for (let index = 0; index < tasks.length; index++) {
+      // Let a signal handler run between tasks.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal?.aborted) break;
+      const task = tasks[index];
+      onStarted?.(index);
+      const args = onProgress ? [...task.args, (value: unknown) => onProgress(index, value)] : task.args;
+      try {
+        const module = (await import(task.module)) as Record<string, (...args: unknown[]) => unknown>;
+        await settle(index, { ok: true, value: (await module[task.fn](...args)) as R });
+      } catch (error) {
+        await settle(index, { ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+      }
+    }
+    return outcomes;
+  }
+
+  const workerCount = Math.max(1, Math.min(threads, tasks.length));
+  // Workers claim tasks from a shared counter (lab/run/worker.ts): none waits for this thread between
+  // tasks. A task list is sent whole, once per worker (tasks sharing one config clone it once).
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const list: TaskList = { tasks, next, progress: onProgress !== undefined };
+  const workers: Worker[] = [];
+  // Saves of finished tasks still in progress: the pool returns only after them.
+  const saving = new Set<Promise<void>>();
+  let settleError: { error: unknown } | null = null;
+  const runWorker = () =>
+    new Promise<void>((resolve, reject) => {
+      const worker = takeWorker();
+      workers.push(worker);
+      let current = -1;
+      let stopped = false;
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
+        // No worker claims another task.
+        Atomics.store(next, 0, tasks.length);
+        signal?.removeEventListener('abort', stop);
+        void worker.terminate().then(() => resolve());
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      worker.on('message', (reply: TaskReply) => {
+        if (reply.kind === 'idle') return stop();
+        if (reply.kind === 'started') {
+          current = reply.id;
+          if (!signal?.aborted) onStarted?.(reply.id);
+          return;
+        }
+        if (reply.kind === 'progress') {
+          if (!signal?.aborted) onProgress?.(reply.id, reply.value);
+          return;
+        }
+        current = -1;
+        // A task that finished as the pool stopped still counts: its result is here. Meanwhile
+        // the worker has gone on to its next task.
+        const outcome: TaskOutcome<R> = reply.ok
+          ? { ok: true, value: reply.value as R }
+          : { ok: false, error: Object.assign(new Error(reply.message), { stack: reply.stack }) };
+        // An error while saving fails the pool, even after this worker has stopped (runTasks rethrows it).
+        const saved = Promise.resolve(settle(reply.id, outcome)).catch((error: unknown) => {
+          settleError ??= { error };
+          reject(error);
+        });
+        saving.add(saved);
+        void saved.finally(() => saving.delete(saved));
+      });
+      worker.on('error', (error) => {
+        // The thread died (not a task error): fail its task and the pool.
+        if (current >= 0 && !outcomes[current]) outcomes[current] = { ok: false, error };
+        reject(error);
+      });
+      if (signal?.aborted) stop();
+      else worker.postMessage(list);
+    });
+  try {
+    await Promise.all(Array.from({ length: workerCount }, runWorker));
+    await Promise.all(saving);
+    // (Set by a save's callback: TypeScript cannot see that it may no longer be null here.)
+    const failed = settleError as { error: unknown } | null;
+    if (failed) throw failed.error;
+  } catch (error) {
+    // A thread died or onSettled threw: stop the other threads too, or they keep the process alive.
+    Atomics.store(next, 0, tasks.length);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    throw error;
+  }
+  return outcomes;
+}
+
+/**
+ * Worker threads started ahead of a pool (startWorkers), so that their start (tens of
+ * milliseconds each) overlaps the caller's own preparation. Unreferenced until taken: spares
+ * never keep the process alive.
+ */
+const spares: { worker: Worker; failed: boolean }[] = [];
+
+/**
+ * Starts worker threads for a pool about to run, up to `count` waiting. Each imports `preload` (a
+ * task module's URL) as soon as it is up, so that loading the tasks' code (tens of milliseconds)
+ * overlaps the caller's preparation too; a module that fails to load fails its tasks as before.
+ */
+export function startWorkers(count: number, preload?: string): void {
+  while (spares.length < count) {
+    const spare = { worker: new Worker(WORKER_URL, { workerData: { preload } satisfies WorkerStart }), failed: false };
+    spare.worker.unref();
+    // A spare that fails to start is replaced when taken (the error would otherwise be uncaught).
+    spare.worker.once('error', () => {
+      spare.failed = true;
+    });
+    spares.push(spare);
+  }
+}
+
+/** How many started workers wait for a pool. */
+export function spareWorkerCount(): number {
+  return spares.length;
+}
+
+/** Stops the spare workers no pool took (e.g. when an experiment fails before its runs). */
+export async function stopSpareWorkers(): Promise<void> {
+  await Promise.all(spares.splice(0).map(({ worker }) => worker.terminate()));
+}
+
+function takeWorker(): Worker {
+  for (let spare = spares.shift(); spare; spare = spares.shift()) {
+    if (spare.failed) continue;
+    spare.worker.removeAllListeners('error');
+    spare.worker.ref();
+    return spare.worker;
+  }
+  return new Worker(WORKER_URL);
+}

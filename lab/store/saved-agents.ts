@@ -1,0 +1,194 @@
+// Saved agents: every run of a learning agent leaves what it learned next to its records
+// (runs/<agent>/seed-<s>.agent.json: the state of Agent.save with what produced it), and a later
+// config starts an agent from them with `init:`, so that a ranker trained once can be evaluated or
+// A/B-tested again without training it again.
+//
+//   agents:
+//     - name: ranker
+//       init: results/feed-ranker/20261130-101500             # the agent of the same name there
+//     - name: champion
+//       init: { from: results/feed-ranker/20261130-101500, agent: ranker }
+//
+// `kind` and `params` default to the saved agent's; params given override them (e.g. epsilon for
+// training on). Each run seed loads the state saved for that seed.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stateFromJson, stateToJson, type AgentState } from '../../agents/state.ts';
+
+export const SAVED_AGENT_FORMAT = 'slatelab-agent/1';
+
+/** Where a config's agent starts from (config `agents[].init`). */
+export interface InitSource {
+  /** The experiment directory, as the config gives it (relative to the working directory). */
+  readonly from: string;
+  /** The agent's name in that experiment. */
+  readonly agent: string;
+  readonly kind: string;
+  /** Per run seed: the saved state's file, an absolute path (the config may run again elsewhere: resume). */
+  readonly files: Readonly<Record<string, string>>;
+  /** Whether the saved agent was trained in this config's world: the same preset, parameters and experiment seed. */
+  readonly sameWorld: boolean;
+  /** The network backend it was trained on (agents with networks), else null: results differ across backends. */
+  readonly backend: string | null;
+}
+
+/** The saved state of (agent, seed), relative to the experiment directory. */
+export function savedAgentPath(agent: string, seed: number): string {
+  return join('runs', agent, `seed-${seed}.agent.json`);
+}
+
+/** What a saved agent's file says besides its state. */
+export interface SavedAgentMeta {
+  readonly experiment: string;
+  readonly agent: string;
+  readonly kind: string;
+  readonly params: Record<string, unknown>;
+  readonly world: { readonly preset: string; readonly params: Record<string, unknown> };
+  readonly experimentSeed: number;
+  readonly seed: number;
+  /** Training user-steps of this run (not counting those of a state it started from). */
+  readonly trainedSteps: number;
+  /** The state it started from (config `init`), if any. */
+  readonly startedFrom: { readonly from: string; readonly agent: string } | null;
+  /** The network backend and TensorFlow.js version, for agents with networks. */
+  readonly networks: { readonly backend: string; readonly tfjs: string } | null;
+}
+
+export function savedAgentText(meta: SavedAgentMeta, state: AgentState): string {
+  return `${JSON.stringify({ format: SAVED_AGENT_FORMAT, ...meta, state: stateToJson(state) })}\n`;
+}
+
+/** The state saved in `file` (a run's .agent.json); a one-line error when it cannot be read. */
+export function readSavedState(file: string): AgentState {
+  let parsed: { format?: unknown; state?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; state?: unknown };
+  } catch (error) {
+    throw new Error(`cannot read the saved agent ${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file} is not a saved agent (not a JSON object)`);
+  if (parsed.format !== SAVED_AGENT_FORMAT) throw new Error(`${file} is not a saved agent of this version (format ${JSON.stringify(parsed.format)}, expected ${SAVED_AGENT_FORMAT})`);
+  return stateFromJson(parsed.state);
+}
+
+/** What a config's `init` resolves to: the source and the saved agent's parameters. */
+export interface ResolvedInit {
+  readonly source: InitSource;
+  readonly params: Record<string, unknown>;
+}
+
+interface SourceManifest {
+  readonly config?: {
+    readonly seed?: number;
+    readonly world?: unknown;
+    readonly agents?: readonly { name: string; kind: string; params: Record<string, unknown>; learns?: boolean }[];
+  };
+  readonly runs?: readonly { agent: string; seed: number; agentFile?: string }[];
+  readonly networks?: { readonly backend?: string };
+}
+
+const INIT_HINT = 'give the directory of an earlier run (it holds manifest.json), e.g. init: results/feed-ranker/20261130-101500, or init: { from: DIR, agent: NAME }';
+
+/**
+ * Resolves `agents[i].init` against the saved experiment, reporting each problem (one line, the
+ * field and the fix) through `report`; null when it cannot be used.
+ */
+export function resolveInit(
+  given: unknown,
+  agentName: string,
+  field: string,
+  seeds: readonly number[],
+  world: { readonly preset: string | null; readonly params: Record<string, unknown>; readonly defaults?: Record<string, unknown> },
+  experimentSeed: number,
+  report: (field: string, message: string) => void,
+): ResolvedInit | null {
+  let from: string;
+  let agent = agentName;
+  if (typeof given === 'string') from = given;
+  else if (typeof given === 'object' && given !== null && !Array.isArray(given)) {
+    const { from: dir, agent: name, ...rest } = given as Record<string, unknown>;
+    for (const key of Object.keys(rest)) report(`${field}.${key}`, 'unknown field; known: from, agent');
+    if (typeof dir !== 'string') {
+      report(`${field}.from`, `expected the experiment directory (a string); ${INIT_HINT}`);
+      return null;
+    }
+    from = dir;
+    if (name !== undefined) {
+      if (typeof name !== 'string') {
+        report(`${field}.agent`, 'expected the name of an agent of that experiment (a string)');
+        return null;
+      }
+      agent = name;
+    }
+  } else {
+    report(field, `expected a directory or { from, agent }; ${INIT_HINT}`);
+    return null;
+  }
+  const fromField = typeof given === 'string' ? field : `${field}.from`;
+  const manifestFile = join(from, 'manifest.json');
+  if (!existsSync(from) || !statSync(from).isDirectory()) {
+    report(fromField, `no directory "${from}" (relative to the working directory); ${INIT_HINT}`);
+    return null;
+  }
+  let manifest: SourceManifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as SourceManifest;
+  } catch {
+    report(fromField, `"${from}" has no readable manifest.json: not an experiment's results; ${INIT_HINT}`);
+    return null;
+  }
+  const agents = manifest.config?.agents ?? [];
+  const saved = agents.find((candidate) => candidate.name === agent);
+  if (!saved) {
+    report(typeof given === 'string' ? field : `${field}.agent`, `the experiment in "${from}" has no agent "${agent}"; its agents: ${agents.map((a) => a.name).join(', ') || 'none'} (name one with init: { from, agent })`);
+    return null;
+  }
+  const files: Record<string, string> = {};
+  // Absolute: `slatelab resume` may run the config again from another working directory.
+  for (const run of manifest.runs ?? []) if (run.agent === agent && run.agentFile) files[String(run.seed)] = resolve(from, run.agentFile);
+  const savedSeeds = Object.keys(files).map(Number).sort((a, b) => a - b);
+  if (savedSeeds.length === 0) {
+    report(fromField, `agent "${agent}" in "${from}" saved no state (${saved.learns === false ? `"${saved.kind}" is a fixed policy: it learns nothing` : 'no run of it finished'})`);
+    return null;
+  }
+  const missing = seeds.filter((seed) => files[String(seed)] === undefined);
+  if (missing.length > 0) {
+    report(fromField, `agent "${agent}" in "${from}" was saved for seeds ${savedSeeds.join(', ')}, not ${missing.join(', ')}; run those seeds (seeds: [${savedSeeds.join(', ')}])`);
+    return null;
+  }
+  const savedWorld = manifest.config?.world as { preset?: string; params?: unknown } | undefined;
+  if (world.preset !== null && savedWorld?.preset !== world.preset) {
+    report(fromField, `agent "${agent}" in "${from}" was trained in world "${savedWorld?.preset}", not "${world.preset}"; set world.preset: ${savedWorld?.preset}`);
+    return null;
+  }
+  const sameWorld = sameParams(savedWorld?.params, world.params, world.defaults ?? {}) && manifest.config?.seed === experimentSeed;
+  const picked: Record<string, string> = {};
+  for (const seed of seeds) picked[String(seed)] = files[String(seed)];
+  return { source: { from, agent, kind: saved.kind, files: picked, sameWorld, backend: manifest.networks?.backend ?? null }, params: saved.params };
+}
+
+/**
+ * Whether saved world parameters are the current ones: a parameter the saved manifest lacks (one
+ * added to the world since) counts as its default, and the order of keys does not matter.
+ */
+function sameParams(saved: unknown, current: Record<string, unknown>, defaults: Record<string, unknown>): boolean {
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) return false;
+  const old = saved as Record<string, unknown>;
+  const keys = new Set([...Object.keys(old), ...Object.keys(current)]);
+  for (const key of keys) {
+    const before = Object.hasOwn(old, key) ? old[key] : defaults[key];
+    if (JSON.stringify(before) !== JSON.stringify(current[key])) return false;
+  }
+  return true;
+}
+
+/** `base` with `over` on top, mapping by mapping (a params group given in part keeps the rest of the saved one). */
+export function overlayParams(base: Record<string, unknown>, over: unknown): Record<string, unknown> {
+  if (typeof over !== 'object' || over === null || Array.isArray(over)) return base;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const inner = out[key];
+    out[key] = typeof inner === 'object' && inner !== null && !Array.isArray(inner) && typeof value === 'object' && value !== null && !Array.isArray(value) ? overlayParams(inner as Record<string, unknown>, value) : value;
+  }
+  return out;
+}

@@ -1,0 +1,196 @@
+// `slatelab calibrate` through main(argv, io): the JSON shape and its values, byte-identical
+// repeats, a personalised ranker against a random one, the text report, and one-line errors for
+// bad input. Small runs (a few hundred users per seed) keep it to a few seconds; the bands
+// themselves are test/sim/feed-calibration.test.ts's.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { program as main } from '../../../cli.ts';
+import type { Io } from '../../../lab/cli/io.ts';
+import { policies } from '../../../policies/index.ts';
+import { FEED_REFERENCE, GAP_BUCKETS, RATE_NAMES } from '../../../sim/feed/calibration.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'slatelab-calibrate-'));
+
+async function slatelab(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { stdout: (text) => out.push(text), stderr: (text) => err.push(text), stderrIsTTY: false };
+  const code = await main(argv, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+interface ReferenceEntry {
+  figure: string;
+  value: number;
+  low: number;
+  high: number;
+  policy: string;
+  source: string;
+  measuredUnder: string;
+  measured: number;
+  inBand: boolean;
+  policyValue: number;
+}
+
+interface CalibrationJson {
+  world: string;
+  policy: string;
+  impressions: number;
+  rates: Record<string, number>;
+  watchRatio: { median: number; overOne: number };
+  returnGapDays: Record<string, number>;
+  pagesPerSession: { median: number; mean: number };
+  viewRateBySlot: number[];
+  seeds: number[];
+  experimentSeed: number;
+  episodes: number;
+  reference: ReferenceEntry[];
+}
+
+const EPISODES = '300';
+
+describe('slatelab calibrate --json', () => {
+  let random: { code: number; stdout: string; stderr: string };
+  let figures: CalibrationJson;
+  beforeAll(async () => {
+    random = await slatelab('calibrate', '--json', '--episodes', EPISODES);
+    figures = JSON.parse(random.stdout) as CalibrationJson;
+    // About 1.5 s; a shared machine can make it several times that.
+  }, 60_000);
+
+  it('prints one JSON object with every field of the shape, and plausible values', () => {
+    expect(random.code).toBe(0);
+    expect(random.stdout.endsWith('}\n')).toBe(true);
+    expect(random.stdout.trim().split('\n')).toHaveLength(1);
+    expect(figures.world).toBe('feed');
+    expect(figures.policy).toBe('random');
+    expect(figures).toMatchObject({ experimentSeed: 0, seeds: [0, 1, 2], episodes: 300 });
+    expect(figures.impressions).toBeGreaterThan(10_000);
+    expect(Object.keys(figures.rates)).toEqual([...RATE_NAMES]);
+    for (const name of RATE_NAMES) {
+      expect(figures.rates[name]).toBeGreaterThanOrEqual(0);
+      expect(figures.rates[name]).toBeLessThanOrEqual(1);
+    }
+    expect(figures.rates.view).toBeGreaterThan(0.05);
+    expect(figures.rates.longView).toBeLessThan(figures.rates.view);
+    expect(figures.watchRatio.median).toBeGreaterThan(0);
+    expect(figures.watchRatio.median).toBeLessThan(1);
+    expect(figures.watchRatio.overOne).toBeGreaterThan(0);
+    expect(figures.watchRatio.overOne).toBeLessThan(0.5);
+    expect(Object.keys(figures.returnGapDays)).toEqual([...GAP_BUCKETS]);
+    const shares = Object.values(figures.returnGapDays);
+    for (const share of shares) expect(share).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(shares.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-9);
+    expect(figures.pagesPerSession.median).toBeGreaterThanOrEqual(1);
+    expect(figures.pagesPerSession.mean).toBeGreaterThanOrEqual(1);
+    expect(figures.viewRateBySlot).toHaveLength(10);
+    for (const rate of figures.viewRateBySlot) {
+      expect(rate).toBeGreaterThan(0);
+      expect(rate).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('lists every reference figure with its measured value, under the policy it was published under', () => {
+    expect(figures.reference.map((entry) => entry.figure)).toEqual(FEED_REFERENCE.map((reference) => reference.figure));
+    for (const entry of figures.reference) {
+      expect(entry.measuredUnder).toBe(entry.policy);
+      expect(entry.inBand).toBe(entry.measured >= entry.low && entry.measured <= entry.high);
+    }
+    const row = (figure: string) => figures.reference.find((entry) => entry.figure === figure)!;
+    // Under random itself: its own figures.
+    expect(row('rates.view').measured).toBe(figures.rates.view);
+    expect(row('watchRatio.median').measured).toBe(figures.watchRatio.median);
+    // Return gaps are compared under greedy-pctr, run alongside; random's own value is kept apart.
+    expect(row('returnGapDays.1').measuredUnder).toBe('greedy-pctr');
+    expect(row('returnGapDays.1').policyValue).toBe(figures.returnGapDays['1']);
+    expect(row('returnGapDays.1').measured).not.toBe(figures.returnGapDays['1']);
+  });
+
+  it('reports progress on stderr, one line per policy and seed', () => {
+    const lines = random.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toBe('calibrate: random, seed 1/3 (experiment 0, run 0): 300 users');
+    expect(lines[5]).toBe('calibrate: greedy-pctr, seed 3/3 (experiment 0, run 2): 300 users');
+  });
+
+  it('prints the same output byte for byte when run again', async () => {
+    const again = await slatelab('calibrate', '--json', '--episodes', EPISODES);
+    expect(again.stdout).toBe(random.stdout);
+  });
+
+  it('measures a personalised ranker (greedy-pctr) at a higher view rate than random', async () => {
+    const { code, stdout } = await slatelab('calibrate', '--json', '--episodes', EPISODES, '--policy', 'greedy-pctr');
+    expect(code).toBe(0);
+    const greedy = JSON.parse(stdout) as CalibrationJson;
+    expect(greedy.policy).toBe('greedy-pctr');
+    expect(greedy.rates.view).toBeGreaterThan(1.1 * figures.rates.view);
+    // The rates are compared under random: the same run as `--policy random`'s, same users.
+    const view = greedy.reference.find((entry) => entry.figure === 'rates.view')!;
+    expect(view).toMatchObject({ measuredUnder: 'random', measured: figures.rates.view, policyValue: greedy.rates.view });
+  });
+});
+
+describe('slatelab calibrate CONFIG, as text', () => {
+  it("measures the config's feed (its parameters and seeds) and prints the table, the sources and the other figures", async () => {
+    const file = join(scratch, 'feed.yaml');
+    writeFileSync(file, 'seed: 7\nworld: { preset: feed, params: { slateSize: 8 } }\nseeds: [5]\nagents: [{ name: random, kind: random }]\n');
+    const { code, stdout, stderr } = await slatelab('calibrate', file, '--episodes', '100');
+    expect(code).toBe(0);
+    expect(stderr).toBe('calibrate: random, seed 1/1 (experiment 7, run 5): 100 users\ncalibrate: greedy-pctr, seed 1/1 (experiment 7, run 5): 100 users\n');
+    expect(stdout).toContain(`the feed of ${file} under random: 1 seed (experiment 7, runs 5) x 100 users, pooled\n`);
+    const lines = stdout.split('\n');
+    for (const reference of FEED_REFERENCE) {
+      const row = lines.find((line) => line.startsWith(`${reference.figure} `));
+      expect(row, reference.figure).toBeDefined();
+      const [, measured, under] = row!.split(/\s+/);
+      expect(Number(measured)).toBeGreaterThanOrEqual(0);
+      expect(under).toBe(reference.policy);
+      // Compared under another policy than the one measured: the row says so, and gives random's own value.
+      if (reference.policy === 'greedy-pctr') expect(row).toMatch(/greedy-pctr \*\s.*\s(yes|NO)\s+\[\d\]\s+\d/);
+      expect(row).toMatch(new RegExp(`\\s(yes|NO)\\s+\\[\\d\\]`));
+    }
+    expect(stdout).toContain('* published under another policy than random, so measured under that policy');
+    expect(stdout).toContain(`  [1] ${FEED_REFERENCE[0].source}\n`);
+    expect(stdout).toMatch(/\n {2}pages per session\s+median \d+, mean \d/);
+    expect(stdout).toMatch(/\n {2}watch ratio by length\s+median \d/);
+    // The config's slate of 8.
+    expect(stdout).toMatch(/\n {2}view rate by slot\s+1: [\d.]+, 2: .*, 8: [\d.]+\n/);
+    expect(stdout).not.toContain(', 9: ');
+    expect(stdout).toMatch(/\n {2}photos\s+[\d,]+ impressions/);
+  });
+});
+
+describe('slatelab calibrate, bad input', () => {
+  const rejects = async (argv: string[], message: string | RegExp) => {
+    const { code, stdout, stderr } = await slatelab('calibrate', ...argv);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')).toHaveLength(2); // one line, then the newline
+    if (typeof message === 'string') expect(stderr).toBe(`slatelab: ${message}\n`);
+    else expect(stderr).toMatch(message);
+  };
+
+  it('rejects --episodes that is not a whole number >= 1', async () => {
+    await rejects(['--episodes', '0'], '--episodes: expected a whole number >= 1, got "0"');
+    await rejects(['--episodes', '2.5'], '--episodes: expected a whole number >= 1, got "2.5"');
+  });
+
+  it('rejects an unknown policy, listing the choices, and a learning agent', async () => {
+    const choices = Object.keys(policies).join(', ');
+    await rejects(['--policy', 'nope'], `--policy: unknown policy "nope"; choices: ${choices}`);
+    await rejects(['--policy', 'greedy-pctrr'], `--policy: unknown policy "greedy-pctrr"; choices: ${choices} (did you mean "greedy-pctr"?)`);
+    await rejects(['--policy', 'linucb'], `--policy: "linucb" is a learning agent; calibrate measures a fixed policy: ${choices}`);
+  });
+
+  it('rejects a config whose world is not the feed, naming world.preset', async () => {
+    const file = join(scratch, 'recsim.yaml');
+    writeFileSync(file, 'world: { preset: recsim-interest-evolution }\nagents: [{ name: random, kind: random }]\n');
+    await rejects([file], `${file}: world.preset: calibrate needs the feed world (preset: feed), got "recsim-interest-evolution"`);
+  });
+
+  it('rejects more users than it can hold in memory', async () => {
+    await rejects(['--episodes', '100000'], /^slatelab: --episodes: 100000 users x 3 seeds is more than 200000 users/);
+  });
+});
