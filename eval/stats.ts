@@ -94,3 +94,30 @@ export function pairedDifferences(
   }
   return { ...summarize(values), values, seeds };
 }
+
+/** Two independent samples compared: mean(b) - mean(a) with Welch's interval. */
+export interface WelchSummary {
+  readonly mean: number;
+  /** null when either side has fewer than two values. */
+  readonly ci95: readonly [number, number] | null;
+  /** Welch–Satterthwaite degrees of freedom; null without an interval or when both sides are constant. */
+  readonly df: number | null;
+}
+
+/**
+ * mean(B) − mean(A) of two independent samples (other users, other seeds: nothing to pair), with
+ * Welch's t interval: standard error sqrt(s_A²/n_A + s_B²/n_B), degrees of freedom by
+ * Welch–Satterthwaite (Welch 1947, Biometrika 34).
+ */
+export function welchDifference(a: readonly number[], b: readonly number[]): WelchSummary {
+  const centre = mean(b) - mean(a);
+  if (a.length < 2 || b.length < 2) return { mean: centre, ci95: null, df: null };
+  const varianceA = sampleSd(a) ** 2 / a.length;
+  const varianceB = sampleSd(b) ** 2 / b.length;
+  const standardError = Math.sqrt(varianceA + varianceB);
+  // No spread on either side (a constant metric): the difference is exact.
+  if (standardError === 0) return { mean: centre, ci95: [centre, centre], df: null };
+  const df = (varianceA + varianceB) ** 2 / (varianceA ** 2 / (a.length - 1) + varianceB ** 2 / (b.length - 1));
+  const halfWidth = tQuantile(0.975, df) * standardError;
+  return { mean: centre, ci95: [centre - halfWidth, centre + halfWidth], df };
+}

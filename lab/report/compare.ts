@@ -10,7 +10,7 @@
 // Welch's t interval, which does not assume equal variances.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { mean, pairedDifferences, sampleSd, tQuantile } from '../../eval/stats.ts';
+import { pairedDifferences, welchDifference } from '../../eval/stats.ts';
 import type { ExperimentConfig } from '../config/config.ts';
 import { formatInterval, formatNumber, textTable } from './tables.ts';
 import { type FailureRecord, type MetricSummary, type Summary } from '../store/summary.ts';
@@ -111,7 +111,7 @@ export function compareExperiments(dirA: string, dirB: string): Comparison {
       const entries = metrics.map((metric) => {
         const ma = a.summary.agents[agent][metric];
         const mb = b.summary.agents[agent][metric];
-        const difference = method === 'paired' ? pairedDifference(ma, mb, configA.seeds) : welchDifference(ma.values, mb.values);
+        const difference = method === 'paired' ? pairedDifference(ma, mb, configA.seeds) : unpairedDifference(ma.values, mb.values);
         return [metric, { a: ma, b: mb, difference }] as const;
       });
       const evaluationOnly = a.summary.evaluationOnly.includes(agent) || b.summary.evaluationOnly.includes(agent);
@@ -310,23 +310,10 @@ function pairedDifference(a: MetricSummary, b: MetricSummary, seedOrder: readonl
   return { mean: centre, ci95, clear: excludesZero(ci95), seeds, values, df: null };
 }
 
-/**
- * mean(B) − mean(A) of two independent samples, with Welch's t interval: standard error
- * sqrt(s_A²/n_A + s_B²/n_B), degrees of freedom by Welch–Satterthwaite (Welch 1947, Biometrika 34).
- */
-export function welchDifference(a: readonly number[], b: readonly number[]): MetricDifference {
-  const centre = mean(b) - mean(a);
-  const none = { mean: centre, ci95: null, clear: false, seeds: [], values: [], df: null };
-  if (a.length < 2 || b.length < 2) return none;
-  const varianceA = sampleSd(a) ** 2 / a.length;
-  const varianceB = sampleSd(b) ** 2 / b.length;
-  const standardError = Math.sqrt(varianceA + varianceB);
-  // No spread on either side (a constant metric): the difference is exact.
-  if (standardError === 0) return { ...none, ci95: [centre, centre], clear: centre !== 0 };
-  const df = (varianceA + varianceB) ** 2 / (varianceA ** 2 / (a.length - 1) + varianceB ** 2 / (b.length - 1));
-  const halfWidth = tQuantile(0.975, df) * standardError;
-  const ci95: [number, number] = [centre - halfWidth, centre + halfWidth];
-  return { ...none, ci95, clear: excludesZero(ci95), df };
+/** B − A of two unpaired samples (eval/stats.ts welchDifference), as compare reports it. */
+function unpairedDifference(a: readonly number[], b: readonly number[]): MetricDifference {
+  const { mean: centre, ci95, df } = welchDifference(a, b);
+  return { mean: centre, ci95, clear: excludesZero(ci95), seeds: [], values: [], df };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ci95, mean, pairedDifferences, sampleSd, summarize } from '../../eval/stats.ts';
+import { ci95, mean, pairedDifferences, sampleSd, summarize, welchDifference } from '../../eval/stats.ts';
 import { Rng } from '../../sim/rng.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -121,5 +121,31 @@ describe('loading the t quantile', () => {
     expect(after).toBe(true);
     // Mean 2, sd 1, n 3: half-width t(0.975, 2) / sqrt(3), and t(0.975, 2) is 4.303 in the tables.
     expect((interval[1] - 2) * Math.sqrt(3)).toBeCloseTo(4.303, 3);
+  });
+});
+
+describe('welchDifference', () => {
+  it('has 2(n - 1) degrees of freedom and the t(0.975, 4) half-width for two samples of 3 with equal spread', () => {
+    // sd 1 each: standard error sqrt(1/3 + 1/3); t(0.975, 4) = 2.776445 (t table).
+    const d = welchDifference([1, 2, 3], [4, 5, 6]);
+    expect(d.mean).toBe(3);
+    expect(d.df).toBeCloseTo(4, 12);
+    expect((d.ci95![1] - d.ci95![0]) / 2).toBeCloseTo(2.776445105 * Math.sqrt(2 / 3), 8);
+    expect(d.ci95![0]).toBeGreaterThan(0);
+  });
+
+  it('takes Welch–Satterthwaite degrees of freedom for unequal spreads', () => {
+    // s²/n: 1/3 and 10/5 = 2; df = (7/3)² / ((1/3)²/2 + 2²/4) = 98/19.
+    expect(welchDifference([1, 2, 3], [2, 4, 6, 8, 10]).df).toBeCloseTo(98 / 19, 12);
+  });
+
+  it('is exact when neither side varies (a constant metric)', () => {
+    expect(welchDifference([2, 2], [5, 5, 5])).toEqual({ mean: 3, ci95: [3, 3], df: null });
+  });
+
+  it('gives no interval with a single seed on a side', () => {
+    const d = welchDifference([1], [2, 3]);
+    expect(d.mean).toBe(1.5);
+    expect(d.ci95).toBeNull();
   });
 });

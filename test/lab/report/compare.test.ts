@@ -2,7 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CompareError, compareExperiments, comparisonText, welchDifference, type Comparison } from '../../../lab/report/compare.ts';
+import { CompareError, compareExperiments, comparisonText, type Comparison } from '../../../lab/report/compare.ts';
+import { welchDifference } from '../../../eval/stats.ts';
 import { validateConfig, type Registries } from '../../../lab/config/config.ts';
 import type { Summary } from '../../../lab/store/summary.ts';
 import { runExperiment } from '../../../lab/run/runner.ts';
@@ -140,29 +141,6 @@ describe('compare: another world and episode count', () => {
     const ratio = (d.ci95![1] - d.ci95![0]) / 2 / Math.sqrt(va + vb);
     expect(ratio).toBeGreaterThanOrEqual(2.7764);
     expect(ratio).toBeLessThanOrEqual(4.3027);
-  });
-});
-
-describe('welchDifference', () => {
-  it('has 2(n - 1) degrees of freedom and the t(0.975, 4) half-width for two samples of 3 with equal spread', () => {
-    // sd 1 each: standard error sqrt(1/3 + 1/3); t(0.975, 4) = 2.776445 (t table).
-    const d = welchDifference([1, 2, 3], [4, 5, 6]);
-    expect(d.mean).toBe(3);
-    expect(d.df).toBeCloseTo(4, 12);
-    expect((d.ci95![1] - d.ci95![0]) / 2).toBeCloseTo(2.776445105 * Math.sqrt(2 / 3), 8);
-    expect(d.clear).toBe(true);
-  });
-
-  it('takes Welch–Satterthwaite degrees of freedom for unequal spreads', () => {
-    // s²/n: 1/3 and 10/5 = 2; df = (7/3)² / ((1/3)²/2 + 2²/4) = 98/19.
-    expect(welchDifference([1, 2, 3], [2, 4, 6, 8, 10]).df).toBeCloseTo(98 / 19, 12);
-  });
-
-  it('gives no interval with a single seed on a side', () => {
-    const d = welchDifference([1], [2, 3]);
-    expect(d.mean).toBe(1.5);
-    expect(d.ci95).toBeNull();
-    expect(d.clear).toBe(false);
   });
 });
 
