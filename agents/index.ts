@@ -11,6 +11,7 @@ import { ranker } from './supervised/ranker.ts';
 import { clusterBandit } from './supervised/cluster.ts';
 import { slateq } from './rl/slateq.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: each definition has its own parameter type; a registry holds them all
 export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   'epsilon-greedy': epsilonGreedy,
   ucb1,

@@ -6,6 +6,7 @@ import type { PolicyDefinition } from './policy.ts';
 import { popularPolicy } from './popular.ts';
 import { randomPolicy } from './random.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: each definition has its own parameter type; a registry holds them all
 export const policies: Readonly<Record<string, PolicyDefinition<any>>> = {
   random: randomPolicy,
   popular: popularPolicy,

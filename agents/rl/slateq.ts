@@ -361,7 +361,9 @@ function forward(net: Mlp, inputs: Float32Array, count: number, f: number, out: 
 
 function copyWeights(from: Mlp, to: Mlp): void {
   const source = from.variables();
-  to.variables().forEach((variable, i) => variable.assign(source[i]));
+  to.variables().forEach((variable, i) => {
+    variable.assign(source[i]);
+  });
 }
 
 function weightsOf(net: Mlp): StateValue {

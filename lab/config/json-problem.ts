@@ -67,6 +67,7 @@ export function jsonProblem(text: string): { offset: number; message: string } |
       i = end;
       continue;
     }
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters; this finds where they stop a token
     const token = /[^\s{}[\],:"\u0000-\u001f\u007f]*/y;
     token.lastIndex = i;
     const word = token.exec(text)?.[0] ?? '';
@@ -96,10 +97,10 @@ function scanString(text: string, start: number): number | { offset: number; mes
     const c = text[i];
     if (c === '"') return i + 1;
     if (c === '\\') {
-      const escape = text[i + 1];
-      if (escape === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) i += 5;
-      else if (escape !== undefined && '"\\/bfnrt'.includes(escape)) i++;
-      else return { offset: i, message: `invalid escape '${text.slice(i, i + (escape === 'u' ? 6 : 2))}' in a string` };
+      const escaped = text[i + 1];
+      if (escaped === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) i += 5;
+      else if (escaped !== undefined && '"\\/bfnrt'.includes(escaped)) i++;
+      else return { offset: i, message: `invalid escape '${text.slice(i, i + (escaped === 'u' ? 6 : 2))}' in a string` };
     } else if (c === '\n' || c === '\r') {
       return { offset: i, message: 'line break inside a string; close the string with " before it, or write \\n' };
     } else if (c < ' ') {
@@ -113,6 +114,7 @@ function scanString(text: string, start: number): number | { offset: number; mes
 /** The token at `offset`, quoted, for "got ..." (a word, or one punctuation character). */
 function tokenAt(text: string, offset: number): string {
   if (offset >= text.length) return 'the end of the file';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters; this finds where they stop a token
   const token = /[^\s{}[\],:"\u0000-\u001f\u007f]+/y;
   token.lastIndex = offset;
   const word = token.exec(text)?.[0] ?? text[offset];

@@ -9,6 +9,7 @@ import { worlds as defaultWorlds } from '../../sim/presets/index.ts';
 import type { WorldDefinition } from '../../sim/world.ts';
 
 /** What config validation and the runner look names up in; tests inject their own. */
+// biome-ignore-start lint/suspicious/noExplicitAny: each definition has its own parameter type; a registry holds them all
 export interface Registries {
   readonly worlds: Readonly<Record<string, WorldDefinition<any>>>;
   readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
@@ -20,6 +21,7 @@ export const defaultRegistries: Registries = { worlds: defaultWorlds, policies: 
 
 /** A config's agent kind: a fixed policy or a learning agent. */
 export type Decider = { readonly learns: false; readonly definition: PolicyDefinition<any> } | { readonly learns: true; readonly definition: AgentDefinition<any> };
+// biome-ignore-end lint/suspicious/noExplicitAny: the registries' types end here
 
 /** Looks a kind up in the policies, then the agents. */
 export function findKind(registries: Registries, kind: string): Decider | null {

@@ -41,6 +41,7 @@ export interface CalibrationSetup {
   /** The policy measured. */
   readonly policy: string;
   /** Where policies are looked up (the measured one and the references' policies). */
+  // biome-ignore lint/suspicious/noExplicitAny: each policy has its own parameter type
   readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
 }
 
@@ -186,7 +187,9 @@ export function calibrationText(calibration: Calibration): string {
   }
   lines.push('');
   lines.push('Sources (docs/world-feed.md#calibration has them in full):');
-  sources.forEach((source, i) => lines.push(`  [${i + 1}] ${source}`));
+  sources.forEach((source, i) => {
+    lines.push(`  [${i + 1}] ${source}`);
+  });
   lines.push('');
 
   const { pagesPerSession, watchRatioByLength, viewRateBySlot, photos } = figures;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { pairedDifferences, welchDifference } from '../../eval/stats.ts';
 import type { ExperimentConfig } from '../config/config.ts';
 import { formatInterval, formatNumber, textTable } from './tables.ts';
-import { type FailureRecord, type MetricSummary, type Summary } from '../store/summary.ts';
+import type { FailureRecord, MetricSummary, Summary } from '../store/summary.ts';
 
 /** What compare reads of manifest.json (lab/run/runner.ts); fields an older slatelab did not write may be missing. */
 export interface ExperimentManifest {

@@ -1,7 +1,7 @@
 // report.html: the experiment's summary as one offline file. The charts are inlined as SVG, so the
 // page needs no script, no network and no neighbouring files: it can be mailed or archived alone.
 import { metricGlossary, pairedRows, reportIntro, summaryRows, trainingIntro, trainingRows } from './tables.ts';
-import { type FailureRecord, type Summary } from '../store/summary.ts';
+import type { FailureRecord, Summary } from '../store/summary.ts';
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

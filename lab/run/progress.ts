@@ -129,7 +129,7 @@ export class ExperimentStatus {
   /** The fraction of the runs' work done: finished runs count whole, running ones by their training and evaluation. */
   fraction(): number {
     let sum = 0;
-    this.state.forEach((_, i) => (sum += this.runFraction(i)));
+    for (let i = 0; i < this.state.length; i++) sum += this.runFraction(i);
     return this.state.length === 0 ? 1 : sum / this.state.length;
   }
 

@@ -10,7 +10,7 @@ import { defaultRegistries } from '../config/config.ts';
 import { withLock } from './lock.ts';
 import type { Progress } from './progress.ts';
 import { environmentInfo } from '../store/provenance.ts';
-import { type FailureRecord } from '../store/summary.ts';
+import type { FailureRecord } from '../store/summary.ts';
 import { runExperiment, type ExperimentOutcome } from './runner.ts';
 import { writeOutputs, type Outputs, type RunEntry } from '../report/outputs.ts';
 

@@ -19,7 +19,7 @@ import { ExperimentStatus, type Progress } from './progress.ts';
 import { loadTQuantile } from '../../eval/stats.ts';
 import { environmentInfo } from '../store/provenance.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.ts';
-import { type FailureRecord, type Summary } from '../store/summary.ts';
+import type { FailureRecord, Summary } from '../store/summary.ts';
 import { curveJsonl, episodeJsonl } from '../store/run-records.ts';
 import { savedAgentPath, savedAgentText, type SavedAgentMeta } from '../store/saved-agents.ts';
 import { aggregateRun, runKey, worldMetrics, writeOutputs, type RunAggregate, type RunEntry } from '../report/outputs.ts';

@@ -2,7 +2,7 @@
 // directory gets a fresh name even when two runs start in the same second (mkdir of the final
 // component is atomic, so two processes cannot both claim it), and an explicit --out must be new
 // or empty.
-import { accessSync, constants, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 const ALREADY_USED = "already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)";
@@ -32,7 +32,7 @@ export function claimDefaultOutDir(name: string, now: Date, root = 'results'): s
  */
 export function claimOutDir(dir: string, option = '--out'): string {
   if (dir.trim() === '') throw new OutDirError(`${option}: needs a directory name`);
-  let stats;
+  let stats: Stats | null;
   try {
     stats = statSync(dir);
   } catch {

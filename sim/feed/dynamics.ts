@@ -66,7 +66,7 @@ export function afterView(
   users: UserBatch,
   row: number,
   d: DynamicsParams,
-  post: number,
+  _post: number,
   quality: number,
   clickbait: number,
   a: number,

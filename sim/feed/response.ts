@@ -434,7 +434,8 @@ export class ResponseModel {
         signals[at + SIG_SEE_LESS] = 0;
       }
       minutes += spent;
-      const budget = (u.budgetLeftMinutes[row] -= spent);
+      u.budgetLeftMinutes[row] -= spent;
+      const budget = u.budgetLeftMinutes[row];
       u.nowHours[row] += spent / 60;
       // Leaving (dynamics.leaveProbability), then the session's time budget and the user's patience.
       over = draw - high < f.leaveProbability(u.satisfaction[row]) || budget <= 0 || u.skipsInRow[row] >= patience;

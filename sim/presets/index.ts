@@ -5,6 +5,7 @@ import { longTermSatisfaction } from './long-term-satisfaction.ts';
 import { bandit } from './bandit.ts';
 import { feed } from '../feed/env.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: each definition has its own parameter type; a registry holds them all
 export const worlds: Readonly<Record<string, WorldDefinition<any>>> = {
   'recsim-interest-evolution': recsimInterestEvolution,
   'long-term-satisfaction': longTermSatisfaction,

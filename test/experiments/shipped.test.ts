@@ -23,7 +23,7 @@ describe('shipped experiments', () => {
   }
 
   it("recsim-slateq.yaml: RecSim's world at 10 candidates and slates of 2, the agents asked for, 5+ seeds, at most 300,000 training steps, 1,000+ evaluation users", () => {
-    const config = loadConfig(dir + 'recsim-slateq.yaml');
+    const config = loadConfig(`${dir}recsim-slateq.yaml`);
     expect(config.world.preset).toBe('recsim-interest-evolution');
     expect(config.world.params).toMatchObject({ candidates: 10, slateSize: 2, observeQuality: false });
     const names = config.agents.map((agent) => agent.name);

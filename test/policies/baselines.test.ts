@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runEpisodes } from '../../lab/loop/rollout.ts';
-import { type Env, type Observation } from '../../sim/env.ts';
+import type { Env, Observation } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
 import { Rng } from '../../sim/rng.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runEpisodes, type EpisodeRecord } from '../../lab/loop/rollout.ts';
-import { type Env, type SlateDecider } from '../../sim/env.ts';
+import type { Env, SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import {
   bandit,

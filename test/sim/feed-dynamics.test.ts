@@ -22,12 +22,12 @@ import {
   type DynamicsParams,
 } from '../../sim/feed/dynamics.ts';
 import { runEpisodes, type EpisodeRecord } from '../../lab/loop/rollout.ts';
-import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts';
+import type { Env, Observation, SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
 import { SIG_FOLLOW, SIG_SEE_LESS, SIG_SKIP, SIG_VIEW, SIG_WATCH, SIGNALS } from '../../sim/feed/response.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
-import { RECENT_CREATORS, UserBatch } from '../../sim/feed/users.ts';
+import { RECENT_CREATORS, type UserBatch } from '../../sim/feed/users.ts';
 import { randomDecider } from './deciders.ts';
 import { feedValues, type DeepPartial } from './feed-values.ts';
 import { handBuilt, pair, scripted } from './feed-scripted.ts';

@@ -14,7 +14,7 @@ import {
 } from '../../sim/feed/catalog.ts';
 import { SOURCE_NAMES } from '../../sim/feed/retrieval.ts';
 import { runEpisodes, type EpisodeRecord } from '../../lab/loop/rollout.ts';
-import { type Env, type Observation, type SlateDecider } from '../../sim/env.ts';
+import type { Env, Observation, SlateDecider } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { FEED_METRICS, feed, feedParams, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
 import { SIGNALS, SIGNAL_NAMES } from '../../sim/feed/response.ts';

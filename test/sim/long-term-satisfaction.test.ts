@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runEpisodes, type EpisodeRecord } from '../../lab/loop/rollout.ts';
-import { type Observation, type SlateDecider } from '../../sim/env.ts';
+import type { Observation, SlateDecider } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import {
   engagementLocation,

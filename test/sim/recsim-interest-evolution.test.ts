@@ -153,7 +153,7 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
   it('keeps one document set for every episode and row when resampleDocuments is false (RecSim draws it once), and fresh ones per episode when true', () => {
     const firstDocuments = (resampleDocuments: boolean, batchSize: number, episodes: number[]) => {
       const env = recsimInterestEvolution.create({ ...defaults, resampleDocuments, observeQuality: true }, { seed: { experiment: 0, run: 0 }, batchSize });
-      episodes.forEach((episode, row) => env.resetRow(row % batchSize, episode));
+      for (const [row, episode] of episodes.entries()) env.resetRow(row % batchSize, episode);
       // Per row: each candidate's id, cluster and quality.
       return Array.from({ length: batchSize }, (_, row) =>
         Array.from({ length: defaults.candidates }, (_, c) => {

@@ -19,7 +19,7 @@ const SHAPES = [
 ] as const;
 
 /** The slate's value by the definition: the model's probabilities of its scores, times the values. */
-function valueOf(values: RowValues, slate: readonly number[]): number {
+function definedValue(values: RowValues, slate: readonly number[]): number {
   const probs = new Float64Array(slate.length + 1);
   values.model.probabilities(slate.map((i) => values.scores[values.base + i]), slate.length, probs);
   return slate.reduce((sum, item, slot) => sum + probs[slot] * values.q[values.base + item], probs[slate.length] * values.qNothing);
@@ -52,9 +52,9 @@ describe('slate selection', () => {
         for (let trial = 0; trial < 300; trial++) {
           const values = randomRow(rng, model, n);
           const { slate, value } = chosen('optimal', values, n, k);
-          const best = Math.max(...allSlates(n, k).map((s) => valueOf(values, s)));
+          const best = Math.max(...allSlates(n, k).map((s) => definedValue(values, s)));
           expect(value).toBeCloseTo(best, 12);
-          expect(valueOf(values, slate)).toBeCloseTo(best, 12);
+          expect(definedValue(values, slate)).toBeCloseTo(best, 12);
         }
       });
 
@@ -65,7 +65,7 @@ describe('slate selection', () => {
           const expected: number[] = [];
           for (let slot = 0; slot < k; slot++) {
             const free = Array.from({ length: n }, (_, i) => i).filter((i) => !expected.includes(i));
-            const worth = free.map((i) => valueOf(values, [...expected, i]));
+            const worth = free.map((i) => definedValue(values, [...expected, i]));
             expected.push(free[worth.indexOf(Math.max(...worth))]);
           }
           const { slate, value } = chosen('greedy', values, n, k);

@@ -271,7 +271,10 @@ describe('config loading: malformed JSON always says where', () => {
     const base = JSON.stringify({ ...valid(), seeds: [0, -1.5e3, 2], flags: [true, false, null, 'a\\"\u00e9'] }, null, 1);
     const alphabet = ['{', '}', '[', ']', ',', ':', '"', '\\', ' ', '\n', 'a', '0', '1', '-', '.', 'e', '+', 'u', 'n', '/', "'", '\u0001'];
     let state = 1;
-    const next = (n: number) => (state = (state * 48271) % 2147483647) % n;
+    const next = (n: number) => {
+      state = (state * 48271) % 2147483647;
+      return state % n;
+    };
     for (let trial = 0; trial < 3000; trial++) {
       let text = base;
       for (let edit = 0; edit <= next(3); edit++) {

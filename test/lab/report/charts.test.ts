@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { comparisonSpec, experimentCharts, experimentSpecs, overTimeSpec, toSvg, type AgentChartData, type Interval } from '../../../lab/report/charts.ts';
 import { chartData } from '../../../lab/report/charts.ts';
-import { type Summary } from '../../../lab/store/summary.ts';
+import type { Summary } from '../../../lab/store/summary.ts';
 
 const interval = (mean: number, halfWidth = 1): Interval => ({ mean, ci95: [mean - halfWidth, mean + halfWidth] });
 const agents: AgentChartData[] = ['random', 'oracle-quality'].map((agent, i) => ({

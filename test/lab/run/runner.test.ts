@@ -85,7 +85,7 @@ describe('runner: the output directory', () => {
     await expect(runExperiment({ config, outDir, registries: reg, charts: false })).rejects.toThrow(
       `outDir ${outDir}: already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)`,
     );
-    expect(read('summary.json')).toBe(JSON.stringify(summary, null, 2) + '\n');
+    expect(read('summary.json')).toBe(`${JSON.stringify(summary, null, 2)}\n`);
     const fresh = join(mkdtempSync(join(tmpdir(), 'slatelab-run-')), 'a', 'b');
     const second = await runExperiment({ config, outDir: fresh, registries: reg, charts: false });
     expect(second.summary).toEqual(summary);
@@ -276,7 +276,9 @@ describe('runner: impressions and signals in the records', () => {
       expect(line.episode).toBe(episode);
       expect(line.impressions).toBe(seen[episode].impressions);
       expect(Object.keys(line.signals)).toEqual([...names]);
-      names.forEach((name, s) => expect(line.signals[name]).toBeCloseTo(seen[episode].signals[s], 6));
+      names.forEach((name, s) => {
+        expect(line.signals[name]).toBeCloseTo(seen[episode].signals[s], 6);
+      });
       // A page shows at least one post, and every post shown is either viewed or skipped.
       expect(line.impressions).toBeGreaterThanOrEqual(line.length);
       expect(line.signals.view + line.signals.skip).toBe(line.impressions);
