@@ -13,7 +13,7 @@ const trainingKeys = trainingCases.map(benchKey);
 
 // Plumbing only: the windows are a few milliseconds, so no rate here says anything about speed.
 describe('bench: training throughput cases', () => {
-  it("times the bandits and pctr in the bandit experiment's world, the supervised ones in the feed, linucb at dim 8", () => {
+  it("times bandits and pctr in the bandit experiment's world, supervised agents in the feed, linucb at dim 8", () => {
     const agentsIn = (world: string) =>
       trainingCases
         .filter((c) => c.world === world)
