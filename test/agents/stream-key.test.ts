@@ -96,7 +96,7 @@ describe('streamKey', () => {
     expect(key).toBe(streamKey('thompson', thompson.params, { priorClicks: 2, ...Object.fromEntries(Object.entries(defaultParams(thompson.params)).filter(([name]) => name !== 'priorClicks').reverse()) }));
   });
 
-  it("leaves out settings that change no decision (each agent's notInStreamKey: thompson's propensitySamples...)", () => {
+  it("leaves out settings that change no decision (each agent's notInStreamKey, e.g. propensitySamples)", () => {
     const left: string[] = [];
     for (const [kind, definition] of Object.entries(agents)) {
       const { world } = contractSetting(kind);
