@@ -10,7 +10,7 @@ import type { Io } from '../lab/cli/io.ts';
 import { nonEmptyList, positiveNumber, singleString } from '../lab/cli/options.ts';
 import { textTable } from '../lab/report/tables.ts';
 
-/** RecSim's interest_evolution in Python on the reference machine (DESIGN.md section 6). */
+/** RecSim's interest_evolution in Python on the reference machine (the README's Speed section). */
 const RECSIM_STEPS_PER_SECOND = 8_400;
 
 export const benchCommand: Command = {

@@ -1,7 +1,7 @@
 // RecSim's GreedyPCTRAgent (recsim/agents/greedy_pctr_agent.py): score every candidate with the
 // choice model from what is observable (user features . item features), then take the top K by
 // the probability of a click if shown alone. Myopic: it ignores what a click does to the user.
-import { CandidateScorer } from './batched.ts';
+import { CandidateScorer } from './candidate-scores.ts';
 import { definePolicy } from './policy.ts';
 import { topKByScore } from './slate.ts';
 

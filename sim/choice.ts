@@ -16,8 +16,8 @@ export interface ChoiceModel {
    * The probability that a post with score `score` is clicked when it is shown alone: exactly the
    * double `probabilities` writes to out[0] for the one-post slate [score] (the same operations in
    * the same order), and the same errors, without the slate's arrays. A function of `score`
-   * alone: scoring every candidate (greedy pCTR, policies/batched.ts) reuses the value of a repeated
-   * score. Absent: use `probabilities` with k = 1.
+   * alone: scoring every candidate (greedy pCTR, policies/candidate-scores.ts) reuses the value of
+   * a repeated score. Absent: use `probabilities` with k = 1.
    */
   clickProbabilityAlone?(score: number): number;
   /**

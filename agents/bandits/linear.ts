@@ -724,23 +724,15 @@ function multiplyRowsPair(m: Float64Array, k: number, v: Float64Array, vBase1: n
 }
 
 /**
- * solveLower for an x that is 0 above index `first` (a unit vector e_first): the same result bit for
- * bit, without the terms that are 0. Rows above `first` stay +0 (0 - l 0 = +0, +0 / l_ii = +0), and
- * subtracting l_ip x_p = +-0 for p < first leaves every sum as it was (+0 stays +0).
+ * x := L^-1 x (forward substitution) for an x that is 0 above index `first` (a unit vector
+ * e_first): the same result bit for bit as the whole substitution, without the terms that are 0.
+ * Rows above `first` stay +0 (0 - l 0 = +0, +0 / l_ii = +0), and subtracting l_ip x_p = +-0 for
+ * p < first leaves every sum as it was (+0 stays +0).
  */
 function solveLowerFrom(l: Float64Array, k: number, x: Float64Array, first: number): void {
   for (let i = first; i < k; i++) {
     let sum = x[i];
     for (let p = first; p < i; p++) sum -= l[i * k + p] * x[p];
-    x[i] = sum / l[i * k + i];
-  }
-}
-
-/** x := L^-1 x (forward substitution). */
-export function solveLower(l: Float64Array, k: number, x: Float64Array): void {
-  for (let i = 0; i < k; i++) {
-    let sum = x[i];
-    for (let p = 0; p < i; p++) sum -= l[i * k + p] * x[p];
     x[i] = sum / l[i * k + i];
   }
 }

@@ -24,7 +24,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { multinomialLogit, type ChoiceModel } from '../../sim/choice.ts';
 import type { Observation, WorldSpec } from '../../sim/env.ts';
 import { defineAgent, type Agent } from '../agent.ts';
-import { gatherAffinities } from '../../policies/batched.ts';
+import { gatherAffinities } from '../../policies/candidate-scores.ts';
 import { rowsOf } from '../bandits/common.ts';
 import { EpsilonSlates } from '../exploration.ts';
 import { Mlp } from '../nets/dense.ts';

@@ -20,7 +20,7 @@ import { overlayParams, resolveInit, type InitSource } from '../store/saved-agen
 import { defaultRegistries, findKind, type Registries } from './registries.ts';
 
 // The registries live in lab/config/registries.ts (worker threads load them without zod and yaml).
-export { defaultRegistries, findKind, type Decider, type Registries } from './registries.ts';
+export { defaultRegistries, findKind, type KindDefinition, type Registries } from './registries.ts';
 
 export interface AgentConfig {
   /** Unique within the experiment; names the agent's result files. */

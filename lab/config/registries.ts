@@ -19,12 +19,14 @@ export interface Registries {
 
 export const defaultRegistries: Registries = { worlds: defaultWorlds, policies: defaultPolicies, agents: defaultAgents };
 
-/** A config's agent kind: a fixed policy or a learning agent. */
-export type Decider = { readonly learns: false; readonly definition: PolicyDefinition<any> } | { readonly learns: true; readonly definition: AgentDefinition<any> };
+/** What a config's `kind` names: a fixed policy's definition or a learning agent's. */
+export type KindDefinition =
+  | { readonly learns: false; readonly definition: PolicyDefinition<any> }
+  | { readonly learns: true; readonly definition: AgentDefinition<any> };
 // biome-ignore-end lint/suspicious/noExplicitAny: the registries' types end here
 
 /** Looks a kind up in the policies, then the agents. */
-export function findKind(registries: Registries, kind: string): Decider | null {
+export function findKind(registries: Registries, kind: string): KindDefinition | null {
   const policy = Object.hasOwn(registries.policies, kind) ? registries.policies[kind] : undefined;
   if (policy) return { learns: false, definition: policy };
   const agent = registries.agents && Object.hasOwn(registries.agents, kind) ? registries.agents[kind] : undefined;

@@ -40,7 +40,7 @@ export interface RunEpisodesOptions {
   readonly episodes: number;
   /** Seed of the decider's per-episode streams (the world seeds its own). */
   readonly seed: SeedKey;
-  /** The decider's stable stream key (lab/agents.ts streamKey; not its display name). */
+  /** The decider's stable stream key (agents/stream-key.ts; not its display name). */
   readonly streamKey: string;
   /** Called as each episode ends (in completion order; records also come back sorted). */
   readonly onEpisode?: (record: EpisodeRecord) => void;

@@ -1,9 +1,8 @@
 // A run's record files, both ways: the lines a finished run writes (runs/<agent>/seed-<s>.jsonl,
-// .curve.jsonl) and reading them back. The summary, charts and reports are always built from the
-// files (lab/outputs.ts), so an experiment finished in one go, one resumed after a crash
+// .curve.jsonl) and parsing them back. The summary, charts and reports are always built from the
+// files (lab/report/outputs.ts), so an experiment finished in one go, one resumed after a crash
 // (`slatelab resume`) and one whose reports are rebuilt (`slatelab report`) give the same bytes.
 // JSON keeps every double exactly (shortest round-trip form), so nothing is lost on the way.
-import { readFileSync } from 'node:fs';
 import type { WorldSpec } from '../../sim/env.ts';
 import type { EpisodeRecord } from '../loop/rollout.ts';
 import type { Checkpoint, TrainingTotals } from '../loop/agent-run.ts';
@@ -85,20 +84,12 @@ export function parseEpisodeJsonl(text: string, names: RecordNames, file: string
   return records;
 }
 
-export function readEpisodeRecords(path: string, names: RecordNames): EpisodeRecord[] {
-  return parseEpisodeJsonl(readFileSync(path, 'utf8'), names, path);
-}
-
 /** The learning curve: one line per checkpoint, then one line with the run's training totals. */
 export function curveJsonl(curve: readonly Checkpoint[], totals: TrainingTotals | null): string {
   let text = '';
   for (const checkpoint of curve) text += `${JSON.stringify({ kind: 'checkpoint', ...checkpoint })}\n`;
   if (totals) text += `${JSON.stringify({ kind: 'totals', ...totals })}\n`;
   return text;
-}
-
-export function readCurve(path: string): { curve: Checkpoint[]; totals: TrainingTotals | null } {
-  return parseCurve(readFileSync(path, 'utf8'));
 }
 
 /** The checkpoints and totals of curveJsonl's text. */

@@ -411,10 +411,6 @@ function lifetimeViews(catalog: Catalog, post: number): number {
   return Math.fround(catalog.crowdRate[post] * catalog.crowdAttentionHours);
 }
 
-export function crowdLikes(catalog: Catalog, post: number, hours: number): number {
-  return crowdViews(catalog, post, hours) * catalog.crowdLikeRate[post];
-}
-
 /** A post's public view counter as recommenders see it at `hours`: the snapshot of the start of that day. */
 export function publicViews(catalog: Catalog, post: number, hours: number): number {
   const days = catalog.viewsByDay.length / catalog.posts;

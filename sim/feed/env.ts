@@ -9,7 +9,15 @@
 // and 'response' (candidates, what the user does, and the observation noise of noisy
 // observability, so the user stream is the same under every observability). So episode e
 // is the same user whatever row or batch size it runs in, and every policy meets the same users.
-import { catalogParams, createdCount, FORMAT_NAMES, generateCatalog, POST_CREATED, POST_CREATOR, POST_STRIDE, type Catalog } from './catalog.ts';
+import {
+  catalogParams,
+  FORMAT_NAMES,
+  generateCatalog,
+  POST_CREATED,
+  POST_CREATOR,
+  POST_STRIDE,
+  type Catalog,
+} from './catalog.ts';
 import { Retriever, retrievalParams, SOURCE_NAMES, type RetrievalUser } from './retrieval.ts';
 import { FeedTruth, feedGroundTruth } from './truth.ts';
 import { positionBased, type ChoiceModel } from '../choice.ts';
@@ -374,11 +382,6 @@ export class FeedEnv implements Env {
     obs.context[row * 3 + 1] = Math.floor(now % 24);
     obs.context[row * 3 + 2] = users.device[row];
   }
-}
-
-/** Posts created by the time of the row's next request (for diagnostics and tests). */
-export function postsCreatedBy(env: FeedEnv, row: number): number {
-  return createdCount(env.catalog, env.users.nowHours[row]);
 }
 
 export const feed = defineWorld({

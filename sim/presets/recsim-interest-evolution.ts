@@ -29,7 +29,12 @@ export const recsimInterestEvolutionParams = {
   qualityStddev: { type: 'number', default: 0.1, min: 0, doc: "spread of a video's quality around its cluster mean" },
   minUtility: { type: 'number', default: -3, doc: 'mean quality of the worst cluster' },
   maxUtility: { type: 'number', default: 3, doc: 'mean quality of the best cluster' },
-  userUpdateAlpha: { type: 'number', default: 0.9 / 3.4, min: 0, doc: 'budget gained per watched minute per unit of quality' },
+  userUpdateAlpha: {
+    type: 'number',
+    default: 0.9 / 3.4,
+    min: 0,
+    doc: 'budget gained per watched minute per unit of quality (RecSim: 0.9 / 3.4)',
+  },
   interestStepSize: { type: 'number', default: 0.3, min: 0, max: 1, doc: 'largest move of an interest after a click (RecSim alpha_y_intercept)' },
   interestStepZero: {
     type: 'number',

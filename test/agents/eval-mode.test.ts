@@ -9,7 +9,20 @@ import { HybridLinearModel } from '../../agents/bandits/linear.ts';
 import { evaluate } from '../../lab/loop/rollout.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import type { Observation } from '../../sim/env.ts';
-import { AGENT_KINDS, BANDIT_KINDS, banditWorld, makeAgent, rowStreams, SEED, snapshot, trainFor, type AgentKind } from './helpers.ts';
+import {
+  AGENT_KINDS,
+  BANDIT_KINDS,
+  banditWorld,
+  contractSetting,
+  contractTrained,
+  contractUsers,
+  makeAgent,
+  rowStreams,
+  SEED,
+  snapshot,
+  trainFor,
+  type ContractSetting,
+} from './helpers.ts';
 
 const ROWS = 8;
 
@@ -24,11 +37,10 @@ function linearMean(model: HybridLinearModel, observation: Observation, row: num
 const WORLD = { catalog: 12, candidates: 6, slateSize: 3, dim: 3 };
 const K = WORLD.slateSize;
 
-/** An agent of `kind` trained for 400 steps (batch 4) in the small catalog world; the same every call (the supervised ones refit every 100 steps). */
-function trained(kind: AgentKind): Agent {
+/** A bandit of `kind` trained for 400 steps (batch 4) in the small catalog world; the same every call. */
+function trained(kind: (typeof BANDIT_KINDS)[number]): Agent {
   const env = banditWorld(WORLD, 4);
-  const overrides = kind === 'pctr' || kind === 'ranker' ? { retrainEvery: 100 } : kind === 'cluster' ? { reclusterEvery: 100 } : {};
-  const { agent, key } = makeAgent(kind, { ...env.spec, batchSize: ROWS }, overrides);
+  const { agent, key } = makeAgent(kind, { ...env.spec, batchSize: ROWS });
   trainFor(env, agent, key, 400);
   return agent;
 }
@@ -40,38 +52,55 @@ function users(): Observation {
   return snapshot(env.observation);
 }
 
-function act(agent: Agent, observation: Observation, streams: string, mode: 'train' | 'eval', propensities = false): Int32Array {
-  const action = allocateAction(ROWS, K);
+function act(
+  agent: Agent,
+  observation: Observation,
+  streams: string,
+  mode: 'train' | 'eval',
+  propensities = false,
+  k = K,
+): Int32Array {
+  const action = allocateAction(ROWS, k);
   action.propensities = propensities;
   agent.act(observation, rowStreams(streams, ROWS), action, mode);
   return action.slates;
 }
 
-// The ranker's network needs its backend.
+// The networks (ranker, slateq) need their backend.
 beforeAll(() => useBackend('wasm'), 60_000);
 
 describe('evaluation mode', () => {
+  // Every registered agent, trained for 400 steps in the first small world it supports, with the
+  // small settings of test/agents/helpers.ts.
   for (const kind of AGENT_KINDS) {
     describe(kind, () => {
+      let setting: ContractSetting;
+      let k: number;
+      beforeAll(() => {
+        setting = contractSetting(kind);
+        k = setting.spec.slateSize;
+      });
+
       it('plays the same slates whatever the row streams (two sets of streams, with and without propensities)', () => {
-        const agent = trained(kind);
-        const observation = users();
-        const first = act(agent, observation, 'eval-streams-a', 'eval');
-        expect(Array.from(act(agent, observation, 'eval-streams-b', 'eval'))).toEqual(Array.from(first));
-        expect(Array.from(act(agent, observation, 'eval-streams-c', 'eval', true))).toEqual(Array.from(first));
+        const agent = contractTrained(setting, ROWS);
+        const observation = contractUsers(setting, ROWS);
+        const first = act(agent, observation, 'eval-streams-a', 'eval', false, k);
+        expect(Array.from(act(agent, observation, 'eval-streams-b', 'eval', false, k))).toEqual(Array.from(first));
+        expect(Array.from(act(agent, observation, 'eval-streams-c', 'eval', true, k))).toEqual(Array.from(first));
         // A slate of distinct candidates per row.
-        for (let row = 0; row < ROWS; row++) expect(new Set(first.subarray(row * K, (row + 1) * K)).size).toBe(K);
+        for (let row = 0; row < ROWS; row++) expect(new Set(first.subarray(row * k, (row + 1) * k)).size).toBe(k);
       });
 
       it('leaves no trace: acting in eval changes neither later eval slates nor later training slates', () => {
-        const observation = users();
-        const witness = trained(kind);
-        const evaluated = trained(kind);
-        const before = act(evaluated, observation, 'eval-streams-a', 'eval');
-        for (let i = 0; i < 5; i++) act(evaluated, observation, `eval-streams-${i}`, 'eval', i % 2 === 0);
-        expect(Array.from(act(evaluated, observation, 'eval-streams-z', 'eval'))).toEqual(Array.from(before));
+        const observation = contractUsers(setting, ROWS);
+        const witness = contractTrained(setting, ROWS);
+        const evaluated = contractTrained(setting, ROWS);
+        const before = act(evaluated, observation, 'eval-streams-a', 'eval', false, k);
+        for (let i = 0; i < 5; i++) act(evaluated, observation, `eval-streams-${i}`, 'eval', i % 2 === 0, k);
+        expect(Array.from(act(evaluated, observation, 'eval-streams-z', 'eval', false, k))).toEqual(Array.from(before));
         // The same training act (same streams) from an agent that never acted in eval.
-        expect(Array.from(act(evaluated, observation, 'train-streams', 'train'))).toEqual(Array.from(act(witness, observation, 'train-streams', 'train')));
+        const trainAct = (agent: Agent) => Array.from(act(agent, observation, 'train-streams', 'train', false, k));
+        expect(trainAct(evaluated)).toEqual(trainAct(witness));
       });
     });
   }

@@ -1,5 +1,6 @@
 // Helpers shared by the agent tests: a small bandit world with a catalog, agents built from the
-// registry as the lab builds them, hand-made transitions and observation snapshots.
+// registry as the lab builds them, the small worlds and settings every registered agent's contract
+// is tested in, hand-made transitions and observation snapshots.
 import { allocateAction, type Action, type Agent, type Transition } from '../../agents/agent.ts';
 import { agents } from '../../agents/index.ts';
 import { streamKey } from '../../agents/stream-key.ts';
@@ -7,14 +8,99 @@ import { train } from '../../lab/loop/rollout.ts';
 import type { Env, Observation, WorldSpec } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { bandit, banditParams, type BanditParams } from '../../sim/presets/bandit.ts';
+import { worlds } from '../../sim/presets/index.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
 
 export const SEED: SeedKey = { experiment: 0, run: 11 };
 
-export const AGENT_KINDS = ['epsilon-greedy', 'ucb1', 'thompson', 'linucb', 'lin-ts', 'pctr', 'ranker', 'cluster'] as const;
-export type AgentKind = (typeof AGENT_KINDS)[number];
+/** Every registered learning agent (agents/index.ts): the contract tests loop over them. */
+export const AGENT_KINDS: readonly string[] = Object.keys(agents);
+export type AgentKind = string;
 /** The bandits (agents/bandits/): the kinds whose estimates tests can recompute from arm statistics or the linear model. */
 export const BANDIT_KINDS = ['epsilon-greedy', 'ucb1', 'thompson', 'linucb', 'lin-ts'] as const;
+
+export interface ContractWorld {
+  readonly preset: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly otherShape: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The small worlds the registry-wide contract tests (save-load, eval-mode, propensities) run an
+ * agent in: the first one it supports. `otherShape` changes what a saved state's shape depends on
+ * (more items, wider features; the candidates' quality field), for the tests that a state saved in
+ * one shape is refused in the other.
+ */
+export const CONTRACT_WORLDS: readonly ContractWorld[] = [
+  {
+    preset: 'bandit',
+    params: { catalog: 12, candidates: 6, slateSize: 3, dim: 3, horizon: 1000 },
+    otherShape: { catalog: 16, dim: 4 },
+  },
+  {
+    preset: 'recsim-interest-evolution',
+    params: { candidates: 6, slateSize: 3 },
+    otherShape: { observeQuality: true },
+  },
+];
+
+/**
+ * Hyper-parameters that keep an agent's contract tests short while 400 training steps (batch 4)
+ * still leave something learned: the supervised agents refit and the cluster bandit re-clusters
+ * every 100 steps; SlateQ's networks are tiny and learn from step 100. A kind not named here runs
+ * with its defaults.
+ */
+export const SMALL_SETTINGS: Readonly<Record<string, Record<string, unknown>>> = {
+  pctr: { retrainEvery: 100 },
+  ranker: { retrainEvery: 100 },
+  cluster: { reclusterEvery: 100 },
+  slateq: {
+    hidden: 8,
+    batch: 16,
+    learningStarts: 100,
+    replayCapacity: 1000,
+    targetUpdateEvery: 20,
+    epsilonDecaySteps: 300,
+  },
+};
+
+/** Where and how the contract tests run an agent of `kind`. */
+export interface ContractSetting {
+  readonly kind: string;
+  readonly world: ContractWorld;
+  readonly overrides: Readonly<Record<string, unknown>>;
+  /** The world's spec (one row): N, K and the rest. */
+  readonly spec: WorldSpec;
+}
+
+/** The contract setting of `kind`: its small settings, in the first contract world it supports. */
+export function contractSetting(kind: string): ContractSetting {
+  const definition = agents[kind];
+  const overrides = SMALL_SETTINGS[kind] ?? {};
+  const values = { ...defaultParams(definition.params), ...overrides };
+  for (const world of CONTRACT_WORLDS) {
+    const spec = contractWorld({ world }, 1).spec;
+    if (!definition.unsupported?.(spec, values)) return { kind, world, overrides, spec };
+  }
+  const presets = CONTRACT_WORLDS.map((world) => world.preset).join(', ');
+  throw new Error(
+    `${kind} runs in none of the contract worlds (${presets}): ` +
+      'add a small world it supports to CONTRACT_WORLDS (test/agents/helpers.ts)',
+  );
+}
+
+/** The setting's world with `batchSize` rows; `otherShape` makes saved states of the usual shape not fit. */
+export function contractWorld(
+  setting: Pick<ContractSetting, 'world'>,
+  batchSize: number,
+  otherShape = false,
+  seed: SeedKey = SEED,
+): Env {
+  const world = worlds[setting.world.preset];
+  const shape = otherShape ? setting.world.otherShape : {};
+  const params = { ...defaultParams(world.params), ...setting.world.params, ...shape };
+  return world.create(params, { seed, batchSize });
+}
 
 /** A bandit world with a catalog (arms = catalog items); small by default. */
 export function banditWorld(overrides: Partial<BanditParams> = {}, batchSize = 1, seed: SeedKey = SEED): Env {
@@ -23,7 +109,12 @@ export function banditWorld(overrides: Partial<BanditParams> = {}, batchSize = 1
 }
 
 /** An agent of `kind` from the registry, with its streams named by its stable key (as lab/loop/agent-run.ts does). */
-export function makeAgent(kind: AgentKind, spec: WorldSpec, overrides: Record<string, unknown> = {}, seed: SeedKey = SEED): { agent: Agent; key: string } {
+export function makeAgent(
+  kind: string,
+  spec: WorldSpec,
+  overrides: Record<string, unknown> = {},
+  seed: SeedKey = SEED,
+): { agent: Agent; key: string } {
   const definition = agents[kind];
   const values = { ...defaultParams(definition.params), ...overrides };
   const key = streamKey(kind, definition.params, values);
@@ -33,6 +124,27 @@ export function makeAgent(kind: AgentKind, spec: WorldSpec, overrides: Record<st
     streams: { init: Rng.derive(seed, key, 'init'), update: Rng.derive(seed, key, 'update') },
   });
   return { agent, key };
+}
+
+/** A fresh agent of the setting that acts on up to `rows` rows; `otherShape`: made for the world's other shape. */
+export function contractAgent(setting: ContractSetting, rows: number, otherShape = false): Agent {
+  const env = contractWorld(setting, 4, otherShape);
+  return makeAgent(setting.kind, { ...env.spec, batchSize: rows }, setting.overrides).agent;
+}
+
+/** An agent of the setting trained for `steps` (400) user-steps in rows of 4; the same every call. */
+export function contractTrained(setting: ContractSetting, rows: number, steps = 400): Agent {
+  const env = contractWorld(setting, 4);
+  const { agent, key } = makeAgent(setting.kind, { ...env.spec, batchSize: rows }, setting.overrides);
+  trainFor(env, agent, key, steps);
+  return agent;
+}
+
+/** `rows` fresh users of the setting's world: evaluation episodes first..first + rows - 1, one per row. */
+export function contractUsers(setting: ContractSetting, rows: number, first = 0): Observation {
+  const env = contractWorld(setting, rows);
+  for (let row = 0; row < rows; row++) env.resetRow(row, first + row);
+  return snapshot(env.observation);
 }
 
 /** Trains `agent` in `env` for (at least) `steps` user-steps through the loop. */

@@ -10,7 +10,19 @@ import { allocateAction, type Action, type Agent } from '../../agents/agent.ts';
 import { policyAgent } from '../../agents/policy-agent.ts';
 import { policies } from '../../policies/index.ts';
 import type { Env, Observation } from '../../sim/env.ts';
-import { banditWorld, makeAgent, rowStreams, slateKey, snapshot, trainFor, type AgentKind } from './helpers.ts';
+import {
+  AGENT_KINDS,
+  banditWorld,
+  contractSetting,
+  contractTrained,
+  contractUsers,
+  makeAgent,
+  rowStreams,
+  slateKey,
+  snapshot,
+  trainFor,
+  type AgentKind,
+} from './helpers.ts';
 
 /** N = 4 candidates, K = 2 slots: 12 ordered slates. */
 const WORLD = { catalog: 8, candidates: 4, slateSize: 2, dim: 2 };
@@ -263,6 +275,58 @@ describe('propensities: deterministic agents', () => {
       expect(Array.from(action.slateProb)).toEqual([1, 1, 1, 1]);
       expect(Array.from(action.slotProb)).toEqual(new Array(4 * K).fill(1));
       expect(agent.slotMarginals).toBeUndefined();
+    });
+  }
+});
+
+describe('propensities: what every registered agent reports', () => {
+  // Each agent trained for 200 steps in the first small world it supports (test/agents/helpers.ts),
+  // then three training acts on 4 users with the same row streams, with and without propensities.
+  const ROWS = 4;
+  for (const kind of AGENT_KINDS) {
+    it(`${kind}: probabilities in (0, 1], the slate's <= each slot's, marginals agree; asking changes no slate`, () => {
+      const setting = contractSetting(kind);
+      const { numCandidates: n, slateSize: k } = setting.spec;
+      const observation = contractUsers(setting, ROWS, 100);
+      const play = (propensities: boolean): Action[] => {
+        const agent = contractTrained(setting, ROWS, 200);
+        const streams = rowStreams(`${kind}-contract`, ROWS);
+        return [0, 1, 2].map(() => {
+          const action = allocateAction(ROWS, k);
+          action.propensities = propensities;
+          agent.act(observation, streams, action, 'train');
+          if (propensities && agent.slotMarginals) {
+            const marginals = new Float64Array(n * k);
+            for (let row = 0; row < ROWS; row++) {
+              agent.slotMarginals(row, marginals);
+              for (let slot = 0; slot < k; slot++) {
+                let column = 0;
+                for (let candidate = 0; candidate < n; candidate++) column += marginals[candidate * k + slot];
+                expect(column, `row ${row} slot ${slot}: marginals sum`).toBeCloseTo(1, 9);
+                const played = action.slates[row * k + slot];
+                const slotProb = action.slotProb[row * k + slot];
+                expect(marginals[played * k + slot], `row ${row} slot ${slot}`).toBeCloseTo(slotProb, 12);
+              }
+            }
+          }
+          return action;
+        });
+      };
+      const asked = play(true);
+      for (const action of asked) {
+        for (let row = 0; row < ROWS; row++) {
+          const slateProb = action.slateProb[row];
+          expect(slateProb).toBeGreaterThan(0);
+          expect(slateProb).toBeLessThanOrEqual(1);
+          for (const slotProb of action.slotProb.subarray(row * k, (row + 1) * k)) {
+            expect(slotProb).toBeGreaterThan(0);
+            expect(slotProb).toBeLessThanOrEqual(1);
+            expect(slateProb).toBeLessThanOrEqual(slotProb + 1e-12);
+          }
+        }
+      }
+      const slates = (actions: Action[]) => actions.map((action) => Array.from(action.slates));
+      expect(slates(play(false))).toEqual(slates(asked));
     });
   }
 });

@@ -6,67 +6,63 @@ import { allocateAction, type Agent } from '../../agents/agent.ts';
 import { useBackend } from '../../agents/nets/backend.ts';
 import { decodeState, encodeState, StateMismatch, type AgentState } from '../../agents/state.ts';
 import type { Observation } from '../../sim/env.ts';
-import { AGENT_KINDS, banditWorld, makeAgent, rowStreams, snapshot, trainFor, type AgentKind } from './helpers.ts';
+import {
+  AGENT_KINDS,
+  contractAgent,
+  contractSetting,
+  contractTrained,
+  contractUsers,
+  contractWorld,
+  makeAgent,
+  rowStreams,
+  trainFor,
+  type ContractSetting,
+} from './helpers.ts';
 
 const ROWS = 8;
-const WORLD = { catalog: 12, candidates: 6, slateSize: 3, dim: 3 };
-const K = WORLD.slateSize;
 
-/** Refit or re-cluster every 100 steps, so that 400 training steps leave something learned. */
-function overridesOf(kind: AgentKind): Record<string, unknown> {
-  return kind === 'pctr' || kind === 'ranker' ? { retrainEvery: 100 } : kind === 'cluster' ? { reclusterEvery: 100 } : {};
-}
-
-function fresh(kind: AgentKind, world = WORLD): Agent {
-  const env = banditWorld(world, 4);
-  return makeAgent(kind, { ...env.spec, batchSize: ROWS }, overridesOf(kind)).agent;
-}
-
-function trained(kind: AgentKind): Agent {
-  const env = banditWorld(WORLD, 4);
-  const { agent, key } = makeAgent(kind, { ...env.spec, batchSize: ROWS }, overridesOf(kind));
-  trainFor(env, agent, key, 400);
-  return agent;
-}
-
-/** Eight fresh users: evaluation episodes `first`.. first + 7, one per row. */
-function users(first: number): Observation {
-  const env = banditWorld(WORLD, ROWS);
-  for (let row = 0; row < ROWS; row++) env.resetRow(row, first + row);
-  return snapshot(env.observation);
-}
-
-function evalSlates(agent: Agent, observation: Observation): number[] {
-  const action = allocateAction(ROWS, K);
+function evalSlates(agent: Agent, observation: Observation, k: number): number[] {
+  const action = allocateAction(ROWS, k);
   agent.act(observation, rowStreams('eval', ROWS), action, 'eval');
   return Array.from(action.slates);
 }
 
-// The ranker's network needs its backend.
+// The networks (ranker, slateq) need their backend.
 beforeAll(() => useBackend('wasm'), 60_000);
 
+// Every registered agent, in the first small world it supports, with the small settings of
+// test/agents/helpers.ts (the supervised agents refit every 100 steps, so that 400 training
+// steps leave something learned).
 describe('saving and loading an agent', () => {
   for (const kind of AGENT_KINDS) {
     describe(kind, () => {
+      let setting: ContractSetting;
+      let k: number;
+      beforeAll(() => {
+        setting = contractSetting(kind);
+        k = setting.spec.slateSize;
+      });
+
       it('a fresh agent that loads the saved state (through its text) plays the trained agent\'s slates, and saves the same state again', () => {
-        const original = trained(kind);
+        const original = contractTrained(setting, ROWS);
         const text = encodeState(original.save!());
-        const copy = fresh(kind);
+        const copy = contractAgent(setting, ROWS);
         copy.load!(decodeState(text));
         expect(encodeState(copy.save!())).toBe(text);
         for (const first of [0, 8, 16]) {
-          const observation = users(first);
-          expect(evalSlates(copy, observation)).toEqual(evalSlates(original, observation));
+          const observation = contractUsers(setting, ROWS, first);
+          expect(evalSlates(copy, observation, k)).toEqual(evalSlates(original, observation, k));
         }
       });
 
       it('the state holds what was learned: it differs from an untrained agent\'s', () => {
-        expect(encodeState(trained(kind).save!())).not.toBe(encodeState(fresh(kind).save!()));
+        const untrained = encodeState(contractAgent(setting, ROWS).save!());
+        expect(encodeState(contractTrained(setting, ROWS).save!())).not.toBe(untrained);
       });
 
       it('refuses, in one line, a state saved in a world of another shape', () => {
-        const state = trained(kind).save!();
-        const other = fresh(kind, { ...WORLD, catalog: 16, dim: 4 });
+        const state = contractTrained(setting, ROWS).save!();
+        const other = contractAgent(setting, ROWS, true);
         let error: unknown = null;
         try {
           other.load!(state);
@@ -79,13 +75,12 @@ describe('saving and loading an agent', () => {
       });
 
       it('trains on after a load', () => {
-        const copy = fresh(kind);
-        copy.load!(trained(kind).save!());
-        const env = banditWorld(WORLD, 4);
-        const { key } = makeAgent(kind, env.spec, overridesOf(kind));
+        const copy = contractAgent(setting, ROWS);
+        copy.load!(contractTrained(setting, ROWS).save!());
+        const env = contractWorld(setting, 4);
+        const { key } = makeAgent(kind, env.spec, setting.overrides);
         trainFor(env, copy, key, 200);
-        const observation = users(0);
-        expect(evalSlates(copy, observation)).toHaveLength(ROWS * K);
+        expect(evalSlates(copy, contractUsers(setting, ROWS), k)).toHaveLength(ROWS * k);
       });
     });
   }

@@ -1,11 +1,12 @@
-import { validateConfig } from '../../lab/config/config.ts';
 // An agent's streams are named by a stable key (agents/stream-key.ts): its kind, plus a hash of
 // the hyper-parameters that differ from their defaults. Renaming an agent, reordering its
 // parameters or adding a new parameter with a default changes nothing; changing a value does.
 import { describe, expect, it } from 'vitest';
 import { agents } from '../../agents/index.ts';
 import { canonicalJson, streamKey } from '../../agents/stream-key.ts';
-import { defaultParams, type ParamSpecs } from '../../sim/params.ts';
+import { validateConfig } from '../../lab/config/config.ts';
+import { defaultParams, type ParamSpec, type ParamSpecs } from '../../sim/params.ts';
+import { contractSetting, SMALL_SETTINGS } from './helpers.ts';
 
 /** Parameters with a nested group, as worlds and agents may declare them. */
 const SPECS = {
@@ -23,6 +24,20 @@ const SPECS = {
 } as const satisfies ParamSpecs;
 
 const defaults = () => defaultParams(SPECS) as unknown as Record<string, unknown>;
+
+/** A value the declaration accepts other than its default. */
+function otherValue(spec: ParamSpec): unknown {
+  switch (spec.type) {
+    case 'boolean':
+      return !spec.default;
+    case 'enum':
+      return spec.values.find((value) => value !== spec.default);
+    case 'group':
+      throw new Error('a group is not a setting');
+    default:
+      return spec.max === undefined || spec.default < spec.max ? spec.default + 1 : spec.default - 1;
+  }
+}
 const HASHED = /^bandit~[0-9a-f]{8}$/;
 
 describe('streamKey', () => {
@@ -81,14 +96,25 @@ describe('streamKey', () => {
     expect(key).toBe(streamKey('thompson', thompson.params, { priorClicks: 2, ...Object.fromEntries(Object.entries(defaultParams(thompson.params)).filter(([name]) => name !== 'priorClicks').reverse()) }));
   });
 
-  it('leaves out settings that change no decision: propensitySamples keeps thompson\'s and lin-ts\'s numbers', () => {
-    for (const kind of ['thompson', 'lin-ts'] as const) {
-      const config = validateConfig(
-        { world: { preset: 'bandit', params: { catalog: 20 } }, agents: [{ name: 'a', kind }, { name: 'b', kind, params: { propensitySamples: 5000 } }], training: { steps: 100 } },
-        'c.yaml',
-      );
-      expect(config.agents[1].streamKey).toBe(kind);
-      expect(config.agents[0].streamKey).toBe(config.agents[1].streamKey);
+  it("leaves out settings that change no decision (each agent's notInStreamKey, e.g. propensitySamples)", () => {
+    const left: string[] = [];
+    for (const [kind, definition] of Object.entries(agents)) {
+      const { world } = contractSetting(kind);
+      for (const name of definition.notInStreamKey ?? []) {
+        const changed = { ...SMALL_SETTINGS[kind], [name]: otherValue(definition.params[name]) };
+        const config = validateConfig(
+          {
+            world: { preset: world.preset, params: world.params },
+            agents: [{ name: 'a', kind, params: SMALL_SETTINGS[kind] }, { name: 'b', kind, params: changed }],
+            training: { steps: 100 },
+          },
+          'c.yaml',
+        );
+        expect(config.agents[1].params[name], `${kind}.${name}`).not.toEqual(config.agents[0].params[name]);
+        expect(config.agents[1].streamKey, `${kind}.${name}`).toBe(config.agents[0].streamKey);
+        left.push(`${kind}.${name}`);
+      }
     }
+    expect(left).toEqual(expect.arrayContaining(['thompson.propensitySamples', 'lin-ts.propensitySamples']));
   });
 });

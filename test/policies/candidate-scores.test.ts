@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CandidateScorer, gatherAffinities, singleItemClickProbabilities, SparseItemTable, sparseAffinities } from '../../policies/batched.ts';
+import {
+  CandidateScorer,
+  gatherAffinities,
+  singleItemClickProbabilities,
+  SparseItemTable,
+  sparseAffinities,
+} from '../../policies/candidate-scores.ts';
 import { policies } from '../../policies/index.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import { exponentialCascade, multinomialLogit, multinomialProportional, positionBased, proportionalCascade, type ChoiceModel } from '../../sim/choice.ts';
@@ -285,7 +291,7 @@ const greedyCases: GreedyCase[] = [
   { label: 'feed, a saturating model', preset: 'feed', params: { observability: 'full' }, steps: 60, ties: true, model: positionBased({ examinationDecay: 1, scoreScaling: 400, bias: 0 }) },
 ];
 
-describe('greedy-pctr on the batched helpers', () => {
+describe('greedy-pctr on the candidate scores', () => {
   for (const { label, preset, params, steps, ties, model } of greedyCases) {
     it(`gives the naive reference's slates on every observation, masked rows untouched: ${label}`, () => {
       const env = makeEnv(preset, 32, params);

@@ -1,6 +1,6 @@
-// Batched helpers over the observation's B x N candidates, for policies and agents that score
-// every candidate: the user-item affinity dot products, and the choice model's click probability
-// of each candidate shown alone. Typed arrays throughout, no allocation per call. The slate is then
+// Scores of every candidate, over the observation's B x N candidates at once, for policies and
+// agents that rank them: the user-item affinity dot products, and the choice model's click
+// probability of each candidate shown alone. Typed arrays throughout, no allocation per call. The slate is then
 // built with topKByScore (slate.ts).
 import type { ChoiceModel } from '../sim/choice.ts';
 import type { Observation, WorldSpec } from '../sim/env.ts';
