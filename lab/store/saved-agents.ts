@@ -1,7 +1,7 @@
 // Saved agents: every run of a learning agent leaves what it learned next to its records
-// (runs/<agent>/seed-<s>.agent.json, lab/store/saved-agent-file.ts), and a later
-// config starts an agent from them with `init:`, so that a ranker trained once can be evaluated or
-// A/B-tested again without training it again.
+// (runs/<agent>/seed-<s>.agent.json, lab/store/saved-agent-file.ts), and a later config starts an
+// agent from them with `init:` (read here from that experiment's manifest), so that a ranker
+// trained once can be evaluated or A/B-tested again without training it again.
 //
 //   agents:
 //     - name: ranker
