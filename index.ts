@@ -38,19 +38,24 @@ export {
   ConfigError,
   defaultRegistries,
   loadConfig,
+  loadExperiment,
   validateConfig,
+  validateExperiment,
   type AgentConfig,
   type ConfigOverrides,
   type ExperimentConfig,
   type Registries,
   type TrainingConfig,
+  type ValidExperiment,
 } from './lab/config/config.ts';
+export { worldShape, type WorldShape } from './lab/config/world-shape.ts';
 
 // The runner: every (agent, seed) run of a config, on worker threads, into a results folder.
 export { CORE_METRICS, runExperiment, type ExperimentOutcome, type Progress, type RunExperimentOptions } from './lab/run/runner.ts';
 export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './lab/store/summary.ts';
 // An experiment's directory afterwards: finish it, rebuild its reports, compare it with another.
-export { readManifest, rebuildReports, resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/run/resume.ts';
+export { rebuildReports, resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/run/resume.ts';
+export { MANIFEST_FORMAT, ManifestError, readManifest, type Manifest } from './lab/store/manifest.ts';
 export { compareExperiments, comparisonText, type Comparison } from './lab/report/compare.ts';
 // Before running: memory and time estimates (what `run --dry-run` prints).
 export { checkMemory, estimateMemory, estimateTime, memoryBudget, PlanError, type MemoryPart, type RunMemory, type RunTime } from './lab/run/plan.ts';
@@ -59,7 +64,7 @@ export { OutDirError } from './lab/store/outdir.ts';
 export { LockError } from './lab/run/lock.ts';
 // What a learning agent learned, saved with each run (runs/<agent>/seed-<s>.agent.json).
 export { decodeState, encodeState, StateMismatch, type AgentState } from './agents/state.ts';
-export { readSavedState } from './lab/store/saved-agents.ts';
+export { readSavedState } from './lab/store/saved-agent-file.ts';
 
 // The loop under the runner: evaluate or train one agent in one world instance.
 export {

@@ -1,5 +1,5 @@
 // What a learning agent has learned, as plain data: `Agent.save` gives it after a run, the run
-// writes it next to its records (runs/<agent>/seed-<s>.agent.json, lab/store/saved-agents.ts), and a
+// writes it next to its records (runs/<agent>/seed-<s>.agent.json, lab/store/saved-agent-file.ts), and a
 // later config loads it (`init:`) into a fresh agent of the same kind with `Agent.load`.
 //
 // Typed arrays are kept bit for bit (base64 of their bytes, not decimal text), so a loaded agent

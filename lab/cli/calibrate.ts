@@ -1,7 +1,8 @@
 // `slatelab calibrate [CONFIG]`: the feed (the default one, or a config's with its seeds) under a
 // fixed policy, next to the published figures it is calibrated to (lab/report/calibrate.ts).
 // Progress on stderr, one line per (policy, seed).
-import { defaultRegistries, loadConfig, suggest, type Registries } from '../config/config.ts';
+import { defaultRegistries, loadExperiment, suggest, type Registries } from '../config/config.ts';
+import { worldSpec } from '../config/world-shape.ts';
 import {
   calibrationJson,
   calibrationPolicies,
@@ -14,6 +15,7 @@ import {
 } from '../report/calibrate.ts';
 import { feed, type FeedParams } from '../../sim/feed/env.ts';
 import { defaultParams } from '../../sim/params.ts';
+import type { WorldSpec } from '../../sim/env.ts';
 import type { Command } from './command.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
@@ -59,14 +61,17 @@ function calibrate(options: { config?: string; policy: string; episodes: number;
   let params: FeedParams = defaultParams(feed.params);
   let experiment = 0;
   let runs: readonly number[] = DEFAULT_CALIBRATION_RUNS;
+  // What a one-row feed says of itself (validating a config learnt it).
+  let spec: WorldSpec | null = null;
   if (options.config !== undefined) {
-    const config = loadConfig(options.config, registries);
+    const { config, shape } = loadExperiment(options.config, registries);
     if (config.world.preset !== feed.name) {
       throw new UsageError(`${options.config}: world.preset: calibrate needs the feed world (preset: feed), got "${config.world.preset}"`);
     }
     params = config.world.params as FeedParams;
     experiment = config.seed;
     runs = config.seeds;
+    spec = shape.spec;
   }
   if (episodes * runs.length > MAX_CALIBRATION_USERS) {
     throw new UsageError(
@@ -77,7 +82,7 @@ function calibrate(options: { config?: string; policy: string; episodes: number;
   // Policies the figures are published under (random, greedy-pctr) are run too: take them from the
   // registry, or the built-in ones where an injected registry lacks them.
   const policies = { ...defaultRegistries.policies, ...registries.policies };
-  const spec = feed.create(params, { seed: { experiment, run: runs[0] }, batchSize: 1 }).spec;
+  spec ??= worldSpec(feed, params, { experiment, run: runs[0] });
   for (const name of calibrationPolicies(policy)) {
     const why = policies[name].unsupported?.(spec);
     if (why) throw new UsageError(`--policy: ${name} cannot run in this feed: ${why}`);

@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config.ts';
 import { LockError } from '../run/lock.ts';
 import { PlanError } from '../run/plan.ts';
 import { ExperimentDirError } from '../run/resume.ts';
+import { ManifestError } from '../store/manifest.ts';
 import { OutDirError } from '../store/outdir.ts';
 import type { Io } from './io.ts';
 
@@ -25,7 +26,7 @@ export function reportError(error: unknown, io: Io, verbose: boolean): number {
 }
 
 /** Errors of these classes are the user's to fix: they become UsageErrors (exit 2, one line). */
-const USERS_TO_FIX = [PlanError, ExperimentDirError, LockError, OutDirError] as const;
+const USERS_TO_FIX = [PlanError, ExperimentDirError, ManifestError, LockError, OutDirError] as const;
 
 function asUsage(error: unknown): unknown {
   return USERS_TO_FIX.some((kind) => error instanceof kind) ? new UsageError((error as Error).message) : error;

@@ -1,6 +1,7 @@
 // `slatelab list`: the worlds, policies and learning agents with their parameters (from the
 // registries' declarations), and what a recommender observes in each world.
 import type { Registries } from '../config/registries.ts';
+import { worldSpec } from '../config/world-shape.ts';
 import { defaultParams, describeParam, type ParamSpecs } from '../../sim/params.ts';
 import type { Command } from './command.ts';
 
@@ -60,7 +61,7 @@ export function listText(registries: Registries): string {
 
 /** What a recommender sees in a world at its default parameters (WorldSpec.observationLayout). */
 function observationLines(world: Registries['worlds'][string]): string[] {
-  const spec = world.create(defaultParams(world.params), { seed: { experiment: 0, run: 0 }, batchSize: 1 }).spec;
+  const spec = worldSpec(world, defaultParams(world.params), { experiment: 0, run: 0 });
   const layout = spec.observationLayout;
   const columns = (names: readonly string[]): string =>
     names.length === 0 ? 'none' : names.length > 8 ? `${names.slice(0, 3).join(', ')}, ..., ${names.slice(-4).join(', ')} (${names.length})` : names.join(', ');

@@ -1,7 +1,7 @@
 // `slatelab run CONFIG`: validate the config, check the plan fits in memory, claim the output
 // directory, run every (agent, seed) on worker threads, print the summary. `--dry-run` prints the
 // plan (memory and time from a short timed sample) and runs nothing.
-import { loadConfig, type ExperimentConfig, type Registries } from '../config/config.ts';
+import { loadExperiment, type ExperimentConfig, type Registries } from '../config/config.ts';
 import { checkMemory, estimateMemory, estimateTime, planText, PlanError, type RunMemory } from '../run/plan.ts';
 import { runExperiment, threadCount } from '../run/runner.ts';
 import { claimDefaultOutDir, claimOutDir } from '../store/outdir.ts';
@@ -42,7 +42,7 @@ export const runCommand: Command = {
     const requestedThreads = positiveInt('--threads', args.threads);
     const overrides = { seeds, episodes, batchSize, backend: backendOption(args.backend) };
     const maxMemory = bytesOption(args['max-memory']);
-    const config = loadConfig(file, registries, overrides);
+    const { config, shape } = loadExperiment(file, registries, overrides);
     const progress = progressTo(io);
     const runs = config.agents.length * config.seeds.length;
     // Capped at the cores, with a warning, once: runExperiment gets the capped number.
@@ -57,7 +57,18 @@ export const runCommand: Command = {
         `${count(config.evaluation.episodes, 'episode')} in ${config.world.preset} (${count(runs, 'run')})\n`,
     );
     const outcome = await withInterrupt(io, (signal) =>
-      runExperiment({ config, outDir, registries, configFile: file, progress, verbose, threads, signal, claimed: true }),
+      runExperiment({
+        config,
+        shape,
+        outDir,
+        registries,
+        configFile: file,
+        progress,
+        verbose,
+        threads,
+        signal,
+        claimed: true,
+      }),
     );
     return finishCommand(outcome, config, io);
   },

@@ -4,7 +4,8 @@
 //
 // zod checks the top-level shape; world and agent parameters are checked by the declarations of
 // the world and policy themselves (sim/params.ts resolveParams), then the world's cross-field
-// check and each policy's `unsupported(spec)` against an instance of the world.
+// check and each policy's `unsupported(spec)` against an instance of the world. What that instance
+// says of the world (lab/config/world-shape.ts) comes with the config, for the runner and reports.
 import { BACKENDS, type BackendName } from '../../agents/nets/backend-names.ts';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -18,6 +19,7 @@ import { defaultWorld } from '../../sim/presets/index.ts';
 import { jsonProblem } from './json-problem.ts';
 import { overlayParams, resolveInit, type InitSource } from '../store/saved-agents.ts';
 import { defaultRegistries, findKind, type Registries } from './registries.ts';
+import { shapeOf, worldSpec, type WorldShape } from './world-shape.ts';
 
 // The registries live in lab/config/registries.ts (worker threads load them without zod and yaml).
 export { defaultRegistries, findKind, type KindDefinition, type Registries } from './registries.ts';
@@ -176,8 +178,27 @@ function knownFields(path: readonly PropertyKey[]): string[] {
   return [];
 }
 
+/**
+ * A validated config and what validation learnt of its world, for the runner and the reports
+ * (runExperiment's `shape`): nothing builds the world again to ask. Only the config is written to
+ * the manifest and sent to worker threads.
+ */
+export interface ValidExperiment {
+  readonly config: ExperimentConfig;
+  readonly shape: WorldShape;
+}
+
 /** Reads and validates a config file. Throws ConfigError with every problem found. */
 export function loadConfig(file: string, registries: Registries = defaultRegistries, overrides: ConfigOverrides = {}): ExperimentConfig {
+  return loadExperiment(file, registries, overrides).config;
+}
+
+/** loadConfig, with the world's shape. */
+export function loadExperiment(
+  file: string,
+  registries: Registries = defaultRegistries,
+  overrides: ConfigOverrides = {},
+): ValidExperiment {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -187,7 +208,7 @@ export function loadConfig(file: string, registries: Registries = defaultRegistr
     throw new ConfigError([`cannot read config "${file}": ${why}; check the path`]);
   }
   const raw = parseConfigText(text, file);
-  return validateConfig(applyOverrides(raw, overrides), file, registries, overriddenFields(overrides));
+  return validateExperiment(applyOverrides(raw, overrides), file, registries, overriddenFields(overrides));
 }
 
 /**
@@ -288,6 +309,16 @@ export function validateConfig(
   registries: Registries = defaultRegistries,
   overridden: Readonly<Record<string, string>> = {},
 ): ExperimentConfig {
+  return validateExperiment(raw, file, registries, overridden).config;
+}
+
+/** validateConfig, with the world's shape. */
+export function validateExperiment(
+  raw: unknown,
+  file: string,
+  registries: Registries = defaultRegistries,
+  overridden: Readonly<Record<string, string>> = {},
+): ValidExperiment {
   const issues: string[] = [];
   const report = (field: string, message: string): void => {
     const option = overridden[field];
@@ -313,7 +344,9 @@ export function validateConfig(
 
   // The world: a known preset, its declared parameters, then its cross-field check.
   const worldGiven = isMapping(given.world) ? given.world : {};
-  const preset = typeof worldGiven.preset === 'string' ? worldGiven.preset : given.world === undefined ? defaultWorld : null;
+  // A world without a preset is the default world (as the schema defaults it), its params checked.
+  const givenPreset = worldGiven.preset;
+  const preset = typeof givenPreset === 'string' ? givenPreset : givenPreset === undefined ? defaultWorld : null;
   let worldParams: Record<string, unknown> = {};
   let spec: WorldSpec | null = null;
   const world = preset === null ? undefined : registries.worlds[preset];
@@ -332,7 +365,7 @@ export function validateConfig(
       if (crossIssues.length === 0) {
         // A one-row instance tells the policies what shape of world they will face.
         try {
-          spec = world.create(resolved.values, { seed: { experiment: experimentSeed, run: seeds[0] ?? 0 }, batchSize: 1 }).spec;
+          spec = worldSpec(world, resolved.values, { experiment: experimentSeed, run: seeds[0] ?? 0 });
         } catch (error) {
           report('world.params', `the world cannot be built with these parameters: ${firstLine((error as Error).message)}`);
         }
@@ -399,8 +432,9 @@ export function validateConfig(
   const training =
     shape?.training === undefined ? null : resolveTraining(shape.training, shape.evaluation.episodes, overridden['evaluation.episodes'] !== undefined, report);
 
-  if (issues.length > 0 || !shape) throw new ConfigError(issues);
-  return {
+  // Without issues the world was built (a world that could not be is an issue).
+  if (issues.length > 0 || !shape || !spec) throw new ConfigError(issues);
+  const config: ExperimentConfig = {
     name: shape.name ?? defaultName(file),
     seed: shape.seed,
     world: { preset: shape.world.preset, params: worldParams },
@@ -410,6 +444,7 @@ export function validateConfig(
     training,
     backend: shape.backend,
   };
+  return { config, shape: shapeOf(config, spec, registries) };
 }
 
 /** The training block with its defaults and cross-field rules (exactly one budget). */

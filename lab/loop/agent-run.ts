@@ -12,7 +12,7 @@ import { Rng, type SeedKey } from '../../sim/rng.ts';
 import type { ExperimentConfig } from '../config/config.ts';
 import { findKind, type Registries } from '../config/registries.ts';
 import { evaluate, train, type EpisodeRecord } from './rollout.ts';
-import { readSavedState } from '../store/saved-agents.ts';
+import { readSavedState } from '../store/saved-agent-file.ts';
 import type { AgentState } from '../../agents/state.ts';
 
 /** The metrics every world reports, before the world's own episode metrics. */

@@ -8,29 +8,13 @@
 // experiment and run seeds), so the per-seed difference B_s − A_s cancels the seed's own luck and
 // its t interval is the honest one. Otherwise the two sets of seeds are independent samples:
 // Welch's t interval, which does not assume equal variances.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pairedDifferences, welchDifference } from '../../eval/stats.ts';
 import type { ExperimentConfig } from '../config/config.ts';
 import { formatInterval, formatNumber, textTable } from './tables.ts';
-import type { FailureRecord, MetricSummary, Summary } from '../store/summary.ts';
-
-/** What compare reads of manifest.json (lab/run/runner.ts); fields an older slatelab did not write may be missing. */
-export interface ExperimentManifest {
-  readonly config: ExperimentConfig;
-  readonly complete?: boolean;
-  readonly slatelab?: string;
-  readonly node?: string;
-  readonly dependencies?: Readonly<Record<string, string | null>>;
-  readonly gitCommit?: string | null;
-  readonly gitDirty?: boolean | null;
-  /** Present when an agent has neural networks. */
-  readonly networks?: { readonly backend: string; readonly tfjs: string };
-  readonly failures?: readonly FailureRecord[];
-  readonly interrupted?: readonly { readonly agent: string; readonly seed: number }[];
-  /** What ran each `slatelab resume` of it, and how many runs (the fields above: the start's). */
-  readonly resumes?: readonly (Pick<ExperimentManifest, 'slatelab' | 'node' | 'dependencies' | 'gitCommit' | 'gitDirty'> & { readonly runs?: number })[];
-}
+import { ManifestError, readManifest, type Manifest } from '../store/manifest.ts';
+import type { MetricSummary, Summary } from '../store/summary.ts';
 
 /** One side of the comparison, as its header line describes it. */
 export interface ComparedExperiment {
@@ -142,22 +126,12 @@ export function compareExperiments(dirA: string, dirB: string): Comparison {
 // ---------------------------------------------------------------------------------------------
 // Reading a results directory
 
-const RESULTS_HINT = 'give the output directory of slatelab run (its --out, or results/<name>/<time>)';
-
-function readExperiment(dir: string): { manifest: ExperimentManifest; summary: Summary } {
-  let isDirectory: boolean;
+function readExperiment(dir: string): { manifest: Manifest; summary: Summary } {
+  let manifest: Manifest;
   try {
-    isDirectory = statSync(dir).isDirectory();
-  } catch {
-    throw new CompareError(`${dir}: no such directory; ${RESULTS_HINT}`);
-  }
-  if (!isDirectory) throw new CompareError(`${dir}: is a file, not an experiment's results; ${RESULTS_HINT}`);
-  const manifest = readJson(join(dir, 'manifest.json'));
-  if (manifest === 'missing') throw new CompareError(`${dir}: not an experiment's results (no manifest.json); ${RESULTS_HINT}`);
-  if (manifest === 'malformed' || !isMapping(manifest)) throw new CompareError(`${dir}: manifest.json is not an experiment manifest (not valid JSON); ${RESULTS_HINT}`);
-  if (!isMapping(manifest.config)) {
-    // The placeholder that claims the directory (lab/store/outdir.ts): the run stopped before its first manifest.
-    throw new CompareError(`${dir}: holds no results (its run stopped before it started); run the experiment again`);
+    manifest = readManifest(dir);
+  } catch (error) {
+    throw error instanceof ManifestError ? new CompareError(error.message) : error;
   }
   const summary = readJson(join(dir, 'summary.json'));
   const where = shellWord(dir);
@@ -172,7 +146,7 @@ function readExperiment(dir: string): { manifest: ExperimentManifest; summary: S
   if (summary === 'malformed' || !isMapping(summary) || !Array.isArray(summary.metrics) || !isMapping(summary.agents)) {
     throw new CompareError(`${dir}: summary.json is unreadable (cut short?); rebuild it from the runs with slatelab report ${where}`);
   }
-  return { manifest: manifest as unknown as ExperimentManifest, summary: summary as unknown as Summary };
+  return { manifest, summary: summary as unknown as Summary };
 }
 
 function readJson(file: string): unknown {
@@ -232,7 +206,7 @@ function configDifferences(a: ExperimentConfig, b: ExperimentConfig): Difference
   return out;
 }
 
-function versionDifferences(a: ExperimentManifest, b: ExperimentManifest): Difference[] {
+function versionDifferences(a: Manifest, b: Manifest): Difference[] {
   const out: Difference[] = [];
   diffInto(out, 'versions', 'slatelab', a.slatelab, b.slatelab);
   diffInto(out, 'versions', 'node', a.node, b.node);
@@ -243,7 +217,7 @@ function versionDifferences(a: ExperimentManifest, b: ExperimentManifest): Diffe
   return out;
 }
 
-function networkDifferences(a: ExperimentManifest, b: ExperimentManifest): Difference[] {
+function networkDifferences(a: Manifest, b: Manifest): Difference[] {
   const out: Difference[] = [];
   diffInto(out, 'networks', 'networks', a.networks, b.networks);
   return out;
@@ -319,14 +293,14 @@ function unpairedDifference(a: readonly number[], b: readonly number[]): MetricD
 // ---------------------------------------------------------------------------------------------
 // Caveats
 
-function sideNotes(label: 'A' | 'B', dir: string, manifest: ExperimentManifest, summary: Summary): string[] {
+function sideNotes(label: 'A' | 'B', dir: string, manifest: Manifest, summary: Summary): string[] {
   const notes: string[] = [];
-  const interrupted = manifest.interrupted ?? [];
+  const interrupted = manifest.interrupted;
   if (manifest.complete !== true) {
     const runs = interrupted.length > 0 ? `${count(interrupted.length, 'run')} never finished` : 'it was interrupted';
     notes.push(`${label} did not finish (${runs}); its numbers cover the runs that did (slatelab resume ${shellWord(dir)} finishes it).`);
   }
-  const failures = manifest.failures ?? [];
+  const failures = manifest.failures;
   if (failures.length > 0) {
     const which = failures.slice(0, 5).map((f) => `${f.agent} seed ${f.seed}`);
     notes.push(`${label}: ${count(failures.length, 'run')} failed (${which.join(', ')}${failures.length > 5 ? ', ...' : ''}); those seeds are missing from its numbers.`);
@@ -335,16 +309,16 @@ function sideNotes(label: 'A' | 'B', dir: string, manifest: ExperimentManifest, 
     notes.push(`${label}: ${count(summary.truncatedEpisodes, 'episode')} were cut at evaluation.maxStepsPerEpisode; their metrics cover only the steps taken.`);
   }
   // Versions are compared as the experiments started; a resume by another version that made runs mixes two.
-  const differing = (manifest.resumes ?? []).filter((resume) => (resume.runs ?? 0) > 0 && versionOf(resume, manifest) !== '');
+  const differing = (manifest.resumes ?? []).filter((resume) => resume.runs > 0 && versionOf(resume, manifest) !== '');
   if (differing.length > 0) {
-    const runs = differing.reduce((sum, resume) => sum + (resume.runs ?? 0), 0);
+    const runs = differing.reduce((sum, resume) => sum + resume.runs, 0);
     const by = [...new Set(differing.map((resume) => versionOf(resume, manifest)))].join('; ');
     notes.push(`${label} was resumed by another version (${by}) for ${count(runs, 'run')}; it started as ${[...new Set(differing.map((resume) => versionOf(manifest, resume)))].join('; ')}: its runs come from more than one version.`);
   }
   return notes;
 }
 
-type Versions = Pick<ExperimentManifest, 'slatelab' | 'node' | 'dependencies' | 'gitCommit' | 'gitDirty'>;
+type Versions = Pick<Manifest, 'slatelab' | 'node' | 'dependencies' | 'gitCommit' | 'gitDirty'>;
 
 /** What `m` ran, in the fields where it differs from `other` (empty when none does; "slatelab 0.1.0 at commit abc…", "Node v20.1.0", "yaml 2.9.1"). */
 function versionOf(m: Versions, other: Versions): string {
@@ -358,7 +332,7 @@ function versionOf(m: Versions, other: Versions): string {
   return parts.join(', ');
 }
 
-function sharedNotes(a: ExperimentManifest, b: ExperimentManifest): string[] {
+function sharedNotes(a: Manifest, b: Manifest): string[] {
   const notes: string[] = [];
   if (a.networks && b.networks && a.networks.backend !== b.networks.backend) {
     notes.push(`Results differ across backends: the networks ran on ${a.networks.backend} in A and ${b.networks.backend} in B, which give other numbers from the same config.`);

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { experimentCharts } from './charts.ts';
 import type { ExperimentConfig, Registries } from '../config/config.ts';
 import { findKind } from '../config/registries.ts';
+import type { WorldShape } from '../config/world-shape.ts';
 import { trainingSpecs } from './learning-charts.ts';
-import type { WorldSpec } from '../../sim/env.ts';
 import type { EpisodeRecord } from '../loop/rollout.ts';
 import { reportHtml } from './html.ts';
 import { buildSummary, dailySeries, trainingSummary, type FailureRecord, type RunDaily, type RunMeans, type RunTraining, type Summary } from '../store/summary.ts';
@@ -18,18 +18,8 @@ import { summaryCsv } from './tables.ts';
 import { writeBinaryAtomic, writeFileAtomic, writeJsonAtomic } from '../store/atomic.ts';
 import { parseCurve, parseEpisodeJsonl, type RecordNames } from '../store/run-records.ts';
 import type { Checkpoint, TrainingTotals } from '../loop/agent-run.ts';
-import { CORE_METRICS, episodeMeans } from '../loop/agent-run.ts';
-
-/** A finished run as the manifest lists it (paths relative to the experiment directory). */
-export interface RunEntry {
-  readonly agent: string;
-  readonly seed: number;
-  readonly file: string;
-  readonly curveFile?: string;
-  readonly agentFile?: string;
-  readonly episodes: number;
-  readonly truncatedEpisodes: number;
-}
+import { episodeMeans } from '../loop/agent-run.ts';
+import type { RunEntry } from '../store/manifest.ts';
 
 /** The metrics compared in charts (the rest are in the tables). */
 const CHARTED_METRICS = ['return', 'clicks', 'episodeLength'];
@@ -42,26 +32,6 @@ export interface Outputs {
   readonly cutTrainingEpisodes: number;
 }
 
-/** The world's metric names, and what they mean, for a config (a one-row instance names them). */
-export function worldMetrics(config: ExperimentConfig, registries: Registries): WorldMetrics {
-  // Once per config and registries: building even a one-row world makes its whole catalogue (tens
-  // of milliseconds for the feed), and an experiment asks when it starts and again when it ends.
-  const known = metricsKnown.get(config)?.get(registries);
-  if (known) return known;
-  const world = registries.worlds[config.world.preset];
-  const probe = world.create(config.world.params, { seed: { experiment: config.seed, run: config.seeds[0] }, batchSize: 1 });
-  const found = { spec: probe.spec, metrics: [...CORE_METRICS, ...probe.spec.episodeMetricNames] };
-  if (!metricsKnown.has(config)) metricsKnown.set(config, new WeakMap());
-  metricsKnown.get(config)!.set(registries, found);
-  return found;
-}
-
-interface WorldMetrics {
-  readonly spec: WorldSpec;
-  readonly metrics: string[];
-}
-const metricsKnown = new WeakMap<ExperimentConfig, WeakMap<Registries, WorldMetrics>>();
-
 /**
  * Writes summary.json, summary.csv, the charts (unless `charts` is false) and report.md/html of
  * the runs listed, reading their records from `outDir`, or from `read` where a run's files were
@@ -71,13 +41,14 @@ const metricsKnown = new WeakMap<ExperimentConfig, WeakMap<Registries, WorldMetr
 export async function writeOutputs(
   outDir: string,
   config: ExperimentConfig,
+  shape: WorldShape,
   registries: Registries,
   runs: readonly RunEntry[],
   missing: readonly FailureRecord[],
   charts = true,
   read?: ReadonlyMap<string, RunAggregate>,
 ): Promise<Outputs> {
-  const { spec, metrics } = worldMetrics(config, registries);
+  const { spec, metrics, evaluationOnly } = shape;
   const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
   const runDaily: RunDaily = new Map(config.agents.map((agent) => [agent.name, new Map()]));
   const runTraining: RunTraining = new Map(config.agents.map((agent) => [agent.name, new Map()]));
@@ -93,7 +64,6 @@ export async function writeOutputs(
       cutTrainingEpisodes += aggregate.training.totals?.cutEpisodes ?? 0;
     }
   }
-  const evaluationOnly = config.agents.filter((agent) => registries.policies[agent.kind]?.evaluationOnly === true).map((agent) => agent.name);
   const summary = buildSummary(
     config,
     metrics,

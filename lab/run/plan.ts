@@ -84,9 +84,11 @@ export function reachableBytes(root: unknown): number {
   return bytes;
 }
 
-/** Bytes of something built at `rows` rows, from its reachable bytes built at 1 and 9 rows: fixed + per row x rows. */
-function scaled(build: (rows: number) => unknown, rows: number): number {
-  const one = reachableBytes(build(1));
+/**
+ * Bytes of something built at `rows` rows, from its reachable bytes built at 1 (`one`, when known)
+ * and 9 rows: fixed + per row x rows.
+ */
+function scaled(build: (rows: number) => unknown, rows: number, one = reachableBytes(build(1))): number {
   const nine = reachableBytes(build(9));
   const perRow = Math.max(0, (nine - one) / 8);
   return Math.max(0, one - perRow) + perRow * rows;
@@ -120,11 +122,13 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
   const makeWorld = (rows: number): Env => world.create(config.world.params, { seed, batchSize: rows });
   const evalBatch = Math.min(config.evaluation.batchSize, config.evaluation.episodes);
   const training = config.training;
-  const evalWorld = scaled(makeWorld, evalBatch);
-  const probe = makeWorld(1);
+  // The one-row world is measured and read: its spec is the one agents declare their memory against.
+  const oneRow = makeWorld(1);
+  const oneRowBytes = reachableBytes(oneRow);
+  const evalWorld = scaled(makeWorld, evalBatch, oneRowBytes);
   // Days of a record's daily series: the world's horizon where it states one in days (the feed's horizonDays), else a month.
   const horizonDays = (config.world.params as { horizonDays?: unknown }).horizonDays;
-  const days = probe.spec.clock ? (typeof horizonDays === 'number' ? horizonDays : 31) : 1;
+  const days = oneRow.spec.clock ? (typeof horizonDays === 'number' ? horizonDays : 31) : 1;
   const records = config.evaluation.episodes * (RECORD_BYTES + RECORD_DAY_BYTES * days);
   let trainWorld: number | undefined;
   return config.agents.map((agent, index) => {
@@ -137,20 +141,24 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
     if (found.learns) {
       // A learning agent holds its memory whether it trains here or was loaded (init) to be evaluated.
       if (training) {
-        trainWorld ??= scaled(makeWorld, training.batchSize);
+        trainWorld ??= scaled(makeWorld, training.batchSize, oneRowBytes);
         parts.push({ what: `world ${config.world.preset} x ${training.batchSize} training rows`, bytes: trainWorld, fix: 'lower training.batchSize (users stepped together)' });
       }
       const rows = Math.max(evalBatch, training?.batchSize ?? 0);
       const definition = found.definition;
       const rowsFix = training ? 'lower training.batchSize or evaluation.batchSize' : 'lower evaluation.batchSize';
       if (definition.memory) {
-        const memory = (values: Record<string, unknown>) => definition.memory!(values, { ...probe.spec, batchSize: rows });
+        const spec = { ...oneRow.spec, batchSize: rows };
+        const memory = (values: Record<string, unknown>) => definition.memory!(values, spec);
         const bytes = memory(agent.params);
         const sizing = sizingParams(agent.params, memory, bytes);
         const fix = sizing.length > 0 ? `lower ${sizing.map((name) => `agents[${index}].params.${name}`).join(' or ')}` : rowsFix;
         parts.push({ what: `agent ${agent.kind}`, bytes, fix });
       } else if (!definition.nets) {
-        const make = (batch: number) => definition.create(agent.params, { spec: { ...probe.spec, batchSize: batch }, seed, streams: { init: new Rng('plan/init'), update: new Rng('plan/update') } });
+        const make = (batch: number) => {
+          const streams = { init: new Rng('plan/init'), update: new Rng('plan/update') };
+          return definition.create(agent.params, { spec: { ...oneRow.spec, batchSize: batch }, seed, streams });
+        };
         // An agent that does not declare its memory: what is reachable from it (its arrays held in
         // closures are out of reach, so agents declare theirs).
         parts.push({ what: `agent ${agent.kind}`, bytes: scaled(make, rows), fix: rowsFix });

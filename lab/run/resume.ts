@@ -7,47 +7,24 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig, Registries } from '../config/config.ts';
 import { defaultRegistries } from '../config/config.ts';
+import { worldShape } from '../config/world-shape.ts';
 import { withLock } from './lock.ts';
 import type { Progress } from './progress.ts';
+import { readManifest, type Manifest, type Provenance, type RunEntry } from '../store/manifest.ts';
 import { environmentInfo } from '../store/provenance.ts';
 import type { FailureRecord } from '../store/summary.ts';
 import { runExperiment, type ExperimentOutcome } from './runner.ts';
-import { writeOutputs, type Outputs, type RunEntry } from '../report/outputs.ts';
+import { writeOutputs, type Outputs } from '../report/outputs.ts';
 
-/** What slatelab needs of a manifest to resume or report. */
-export interface SavedManifest {
-  readonly config: ExperimentConfig;
-  readonly configFile: string | null;
-  readonly runs: readonly RunEntry[];
-  readonly failures: readonly FailureRecord[];
-  readonly interrupted: readonly { agent: string; seed: number }[];
-  readonly complete: boolean;
-  readonly slatelab?: string;
-  readonly gitCommit?: string | null;
-}
-
-/** A directory that is not an experiment's results (the CLI shows it with exit 2). */
+/** An experiment directory this version cannot finish (the CLI shows it with exit 2). */
 export class ExperimentDirError extends Error {}
-
-export function readManifest(dir: string): SavedManifest {
-  const file = join(dir, 'manifest.json');
-  if (!existsSync(dir)) throw new ExperimentDirError(`${dir}: no such directory; name an experiment's results directory (the --out of slatelab run)`);
-  let manifest: Partial<SavedManifest>;
-  try {
-    manifest = JSON.parse(readFileSync(file, 'utf8')) as Partial<SavedManifest>;
-  } catch {
-    throw new ExperimentDirError(`${dir}: no readable manifest.json; name an experiment's results directory (the --out of slatelab run)`);
-  }
-  if (!manifest.config) throw new ExperimentDirError(`${dir}: the experiment never started (its manifest holds no config); run it again with slatelab run`);
-  return { configFile: null, runs: [], failures: [], interrupted: [], complete: false, ...manifest } as SavedManifest;
-}
 
 /**
  * The listed runs whose files are all there and whose records hold every episode (a run is listed
  * only after its files are written; this also guards against files removed or damaged since, e.g.
  * cut short by a power loss): the others run again.
  */
-function runsOnDisk(dir: string, manifest: SavedManifest): RunEntry[] {
+function runsOnDisk(dir: string, manifest: Manifest): RunEntry[] {
   return manifest.runs.filter((run) => {
     if (![run.file, run.curveFile, run.agentFile].every((file) => file === undefined || existsSync(join(dir, file)))) return false;
     const text = readFileSync(join(dir, run.file), 'utf8');
@@ -58,7 +35,7 @@ function runsOnDisk(dir: string, manifest: SavedManifest): RunEntry[] {
 }
 
 /** Runs of the config that the manifest lists neither as finished nor as failed or interrupted. */
-function neverRan(manifest: SavedManifest, finished: readonly RunEntry[]): { agent: string; seed: number }[] {
+function neverRan(manifest: Manifest, finished: readonly RunEntry[]): { agent: string; seed: number }[] {
   const known = new Set([...finished, ...manifest.failures, ...manifest.interrupted].map((run) => `${run.agent}\u0000${run.seed}`));
   return manifest.config.agents.flatMap((agent) => manifest.config.seeds.map((seed) => ({ agent: agent.name, seed }))).filter((run) => !known.has(`${run.agent}\u0000${run.seed}`));
 }
@@ -92,8 +69,9 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
   const kept = runsOnDisk(dir, manifest);
   removeTemporaryFiles(dir);
   const here = await environmentInfo();
-  const dirty = (manifest as { gitDirty?: boolean | null }).gitDirty === true || here.gitDirty === true;
-  if ((manifest.slatelab !== undefined && manifest.slatelab !== here.slatelab) || (manifest.gitCommit && here.gitCommit && manifest.gitCommit !== here.gitCommit) || dirty) {
+  const dirty = manifest.gitDirty === true || here.gitDirty === true;
+  const otherCommit = manifest.gitCommit && here.gitCommit && manifest.gitCommit !== here.gitCommit;
+  if (manifest.slatelab !== here.slatelab || otherCommit || dirty) {
     const why = dirty ? ' with uncommitted changes to the source' : '';
     options.progress?.line(
       `warning: ${dir} was started by slatelab ${manifest.slatelab} at commit ${manifest.gitCommit?.slice(0, 12) ?? 'unknown'}, this is ${here.slatelab} at ${here.gitCommit?.slice(0, 12) ?? 'unknown'}${why}: ` +
@@ -104,6 +82,8 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
   options.progress?.line(`${dir}: ${kept.length} of ${total} runs had finished; running the other ${total - kept.length}`);
   const outcome = await runExperiment({
     config: manifest.config,
+    // Learnt once from the config read back: the runs and reports need the world's names.
+    shape: worldShape(manifest.config, registries),
     outDir: dir,
     registries: options.registries,
     configFile: manifest.configFile ?? undefined,
@@ -113,7 +93,7 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
     charts: options.charts,
     signal: options.signal,
     done: kept,
-    earlier: earlierProvenance(manifest as unknown as Record<string, unknown>),
+    earlier: { provenance: provenanceOf(manifest), resumes: manifest.resumes ?? [] },
   });
   return { ...outcome, config: manifest.config, kept: kept.length };
 }
@@ -135,7 +115,9 @@ async function rebuildLocked(dir: string, options: { registries?: Registries; ch
     ...manifest.interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' })),
     ...neverRan(manifest, runs).map((run) => ({ ...run, error: 'did not finish: the experiment stopped before it (slatelab resume runs it)' })),
   ];
-  const outputs = await writeOutputs(dir, manifest.config, registries, runs, missing, options.charts !== false);
+  // The world's names, learnt once from the config read back.
+  const shape = worldShape(manifest.config, registries);
+  const outputs = await writeOutputs(dir, manifest.config, shape, registries, runs, missing, options.charts !== false);
   return { ...outputs, config: manifest.config, runs: runs.length, missing };
 }
 
@@ -157,12 +139,8 @@ export function checkKinds(dir: string, config: ExperimentConfig, registries: Re
   }
 }
 
-/** What a manifest says ran its runs: the start's provenance and the resumes since (lab/run/runner.ts). */
-function earlierProvenance(manifest: Record<string, unknown>): { provenance: Record<string, unknown>; resumes: unknown[] } {
-  const provenance: Record<string, unknown> = {};
-  for (const key of PROVENANCE_KEYS) if (manifest[key] !== undefined) provenance[key] = manifest[key];
-  return { provenance, resumes: Array.isArray(manifest.resumes) ? manifest.resumes : [] };
+/** What started the experiment, as its manifest says (the resume keeps it: lab/run/runner.ts). */
+function provenanceOf(manifest: Manifest): Provenance {
+  const { slatelab, node, dependencies, gitCommit, gitDirty, code, networks } = manifest;
+  return { slatelab, node, dependencies, gitCommit, gitDirty, code, ...(networks ? { networks } : {}) };
 }
-
-/** The manifest's fields that say what ran (environmentInfo, and the networks' backend). */
-const PROVENANCE_KEYS = ['slatelab', 'node', 'dependencies', 'gitCommit', 'gitDirty', 'code', 'networks'] as const;

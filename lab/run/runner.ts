@@ -18,17 +18,21 @@ import { claimOutDir } from '../store/outdir.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
 import { loadTQuantile } from '../../eval/stats.ts';
 import { environmentInfo } from '../store/provenance.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.ts';
+import { writeFileAtomic } from '../store/atomic.ts';
+import { writeManifest, type Manifest, type Provenance, type ResumeRecord, type RunEntry } from '../store/manifest.ts';
 import type { FailureRecord, Summary } from '../store/summary.ts';
 import { curveJsonl, episodeJsonl } from '../store/run-records.ts';
-import { savedAgentPath, savedAgentText, type SavedAgentMeta } from '../store/saved-agents.ts';
-import { aggregateRun, runKey, worldMetrics, writeOutputs, type RunAggregate, type RunEntry } from '../report/outputs.ts';
+import { savedAgentPath, savedAgentText, type SavedAgentMeta } from '../store/saved-agent-file.ts';
+import { aggregateRun, runKey, writeOutputs, type RunAggregate } from '../report/outputs.ts';
+import { worldShape, type WorldShape } from '../config/world-shape.ts';
 import { CORE_METRICS, type RunProgress, type RunResult } from '../loop/agent-run.ts';
 
 export type { Progress };
 
 export interface RunExperimentOptions {
   readonly config: ExperimentConfig;
+  /** What validation learnt of the config's world (validateExperiment); learnt here from a one-row world if absent. */
+  readonly shape?: WorldShape;
   readonly outDir: string;
   /** Injected registries (tests) run in-process: worker threads load the default registries. */
   readonly registries?: Registries;
@@ -56,7 +60,7 @@ export interface RunExperimentOptions {
    * dependencies, git, code, networks) and the resumes before this one. The manifest keeps it and
    * adds this resume's provenance to `resumes`, so runs made by another version stay visible.
    */
-  readonly earlier?: { readonly provenance: Readonly<Record<string, unknown>>; readonly resumes: readonly unknown[] };
+  readonly earlier?: { readonly provenance: Provenance; readonly resumes: readonly ResumeRecord[] };
   /**
    * The caller has claimed outDir already (the CLI, through claimOutDir). Otherwise a new run
    * claims it as `slatelab run --out` does: it must be new or empty (results are never written
@@ -127,25 +131,29 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   // from the sources or .js from dist/ (the library build).
   const module = new URL(import.meta.url.endsWith('.ts') ? './run-task.ts' : './run-task.js', import.meta.url).href;
   // Everything before the first run overlaps: the threads start and load the task module, git
-  // answers in child processes, and this thread names the world's metrics meanwhile.
+  // answers in child processes, and this thread learns the world's shape meanwhile (unless validation did).
   if (!inProcess && pairs.length > 0) startWorkers(threads, module);
   const asked = Promise.all([backendInfo(config, registries), environmentInfo()]);
-  // (Awaited below; if worldMetrics throws first, its rejection must not go unhandled.)
+  // (Awaited below; if worldShape throws first, its rejection must not go unhandled.)
   asked.catch(() => undefined);
-  // A one-row instance names the world's episode metrics even if every run fails.
-  const { spec, metrics } = worldMetrics(config, registries);
+  // The world's metric names and record layout, known even if every run fails.
+  const shape = options.shape ?? worldShape(config, registries);
+  const { spec, metrics } = shape;
   const [networks, environment] = await asked;
   const here = { ...environment, ...(networks ? { networks } : {}) };
   // A resume keeps the start's provenance and says what ran the runs it added (counted as they finish).
   const earlier = options.earlier;
   const doneBefore = options.done?.length ?? 0;
-  const provenance = () => (earlier ? { ...earlier.provenance, resumes: [...earlier.resumes, { ...here, runs: runs.length - doneBefore }] } : here);
+  const provenance = (): Provenance & Pick<Manifest, 'resumes'> => {
+    if (!earlier) return here;
+    return { ...earlier.provenance, resumes: [...earlier.resumes, { ...here, runs: runs.length - doneBefore }] };
+  };
   // False until summary, charts and reports are written: an interrupted experiment's manifest
   // still lists the runs that finished (it is rewritten as each run settles).
   let complete = false;
   // Runs that never finished because the experiment was interrupted (Ctrl-C).
   let interrupted: { agent: string; seed: number }[] = [];
-  const manifest = () => ({
+  const manifest = (): Omit<Manifest, 'format'> => ({
     name: config.name,
     configFile: options.configFile ?? null,
     config,
@@ -156,23 +164,23 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     failures: [...failures].sort(byRunOrder),
     interrupted,
   });
-  writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
+  writeManifest(outDir, manifest());
   // After each settled run: every time for the first 100 runs, then at most once a second (a
   // timer writes what a skipped refresh left out), so a long experiment does not rewrite a
   // manifest of thousands of runs thousands of times. The clock decides only when the file is
   // refreshed; the final manifest is the same whatever it says.
   let manifestWritten = performance.now();
   let pendingRefresh: NodeJS.Timeout | null = null;
-  const writeManifest = (): void => {
+  const rewriteManifest = (): void => {
     if (pendingRefresh !== null) clearTimeout(pendingRefresh);
     pendingRefresh = null;
-    writeJsonAtomic(join(outDir, 'manifest.json'), manifest());
+    writeManifest(outDir, manifest());
     manifestWritten = performance.now();
   };
   const refreshManifest = (): void => {
     const wait = 1000 - (performance.now() - manifestWritten);
-    if (runs.length + failures.length <= 100 || wait <= 0) writeManifest();
-    else pendingRefresh ??= setTimeout(writeManifest, wait);
+    if (runs.length + failures.length <= 100 || wait <= 0) rewriteManifest();
+    else pendingRefresh ??= setTimeout(rewriteManifest, wait);
   };
 
   const total = config.agents.length * config.seeds.length;
@@ -267,7 +275,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   // without waiting for the summary. (The final manifest below says it again, exactly.)
   const onAbort = () => {
     interrupted = unsettledRuns();
-    writeManifest();
+    rewriteManifest();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -313,9 +321,11 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   // The reports list interrupted runs with the failed ones: either way their seeds are missing.
   const missing = [...sortedFailures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
   await warming;
-  const outputs = await writeOutputs(outDir, config, registries, [...runs].sort(byRunOrder), missing, options.charts !== false, read);
+  const listed = [...runs].sort(byRunOrder);
+  const charts = options.charts !== false;
+  const outputs = await writeOutputs(outDir, config, shape, registries, listed, missing, charts, read);
   complete = interrupted.length === 0;
-  writeManifest();
+  rewriteManifest();
   return { outDir, ...outputs, failures: sortedFailures, interrupted, runSeconds };
 }
 

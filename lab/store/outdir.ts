@@ -4,6 +4,7 @@
 // or empty.
 import { accessSync, constants, mkdirSync, readdirSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { CLAIMED_MANIFEST_TEXT, MANIFEST_FILE } from './manifest.ts';
 
 const ALREADY_USED = "already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)";
 
@@ -56,7 +57,7 @@ export function claimOutDir(dir: string, option = '--out'): string {
   // Take the directory before anything else can: the first file, created exclusively, decides
   // between two runs started on it at once (runExperiment replaces it with the real manifest).
   try {
-    writeFileSync(join(dir, 'manifest.json'), '{"complete": false}\n', { flag: 'wx' });
+    writeFileSync(join(dir, MANIFEST_FILE), CLAIMED_MANIFEST_TEXT, { flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new OutDirError(`${option} ${dir}: ${ALREADY_USED}`);
     throw new OutDirError(`${option} ${dir}: cannot write in it (${describe(error)}); choose a writable place`);

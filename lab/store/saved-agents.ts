@@ -1,7 +1,7 @@
 // Saved agents: every run of a learning agent leaves what it learned next to its records
-// (runs/<agent>/seed-<s>.agent.json: the state of Agent.save with what produced it), and a later
-// config starts an agent from them with `init:`, so that a ranker trained once can be evaluated or
-// A/B-tested again without training it again.
+// (runs/<agent>/seed-<s>.agent.json, lab/store/saved-agent-file.ts), and a later config starts an
+// agent from them with `init:` (read here from that experiment's manifest), so that a ranker
+// trained once can be evaluated or A/B-tested again without training it again.
 //
 //   agents:
 //     - name: ranker
@@ -11,11 +11,9 @@
 //
 // `kind` and `params` default to the saved agent's; params given override them (e.g. epsilon for
 // training on). Each run seed loads the state saved for that seed.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { stateFromJson, stateToJson, type AgentState } from '../../agents/state.ts';
-
-export const SAVED_AGENT_FORMAT = 'slatelab-agent/1';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ManifestError, readManifest, RESULTS_HINT, type Manifest } from './manifest.ts';
 
 /** Where a config's agent starts from (config `agents[].init`). */
 export interface InitSource {
@@ -32,59 +30,10 @@ export interface InitSource {
   readonly backend: string | null;
 }
 
-/** The saved state of (agent, seed), relative to the experiment directory. */
-export function savedAgentPath(agent: string, seed: number): string {
-  return join('runs', agent, `seed-${seed}.agent.json`);
-}
-
-/** What a saved agent's file says besides its state. */
-export interface SavedAgentMeta {
-  readonly experiment: string;
-  readonly agent: string;
-  readonly kind: string;
-  readonly params: Record<string, unknown>;
-  readonly world: { readonly preset: string; readonly params: Record<string, unknown> };
-  readonly experimentSeed: number;
-  readonly seed: number;
-  /** Training user-steps of this run (not counting those of a state it started from). */
-  readonly trainedSteps: number;
-  /** The state it started from (config `init`), if any. */
-  readonly startedFrom: { readonly from: string; readonly agent: string } | null;
-  /** The network backend and TensorFlow.js version, for agents with networks. */
-  readonly networks: { readonly backend: string; readonly tfjs: string } | null;
-}
-
-export function savedAgentText(meta: SavedAgentMeta, state: AgentState): string {
-  return `${JSON.stringify({ format: SAVED_AGENT_FORMAT, ...meta, state: stateToJson(state) })}\n`;
-}
-
-/** The state saved in `file` (a run's .agent.json); a one-line error when it cannot be read. */
-export function readSavedState(file: string): AgentState {
-  let parsed: { format?: unknown; state?: unknown };
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; state?: unknown };
-  } catch (error) {
-    throw new Error(`cannot read the saved agent ${file}: ${(error as Error).message.split('\n')[0]}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file} is not a saved agent (not a JSON object)`);
-  if (parsed.format !== SAVED_AGENT_FORMAT) throw new Error(`${file} is not a saved agent of this version (format ${JSON.stringify(parsed.format)}, expected ${SAVED_AGENT_FORMAT})`);
-  return stateFromJson(parsed.state);
-}
-
 /** What a config's `init` resolves to: the source and the saved agent's parameters. */
 export interface ResolvedInit {
   readonly source: InitSource;
   readonly params: Record<string, unknown>;
-}
-
-interface SourceManifest {
-  readonly config?: {
-    readonly seed?: number;
-    readonly world?: unknown;
-    readonly agents?: readonly { name: string; kind: string; params: Record<string, unknown>; learns?: boolean }[];
-  };
-  readonly runs?: readonly { agent: string; seed: number; agentFile?: string }[];
-  readonly networks?: { readonly backend?: string };
 }
 
 const INIT_HINT = 'give the directory of an earlier run (it holds manifest.json), e.g. init: results/feed-ranker/20261130-101500, or init: { from: DIR, agent: NAME }';
@@ -125,19 +74,19 @@ export function resolveInit(
     return null;
   }
   const fromField = typeof given === 'string' ? field : `${field}.from`;
-  const manifestFile = join(from, 'manifest.json');
   if (!existsSync(from) || !statSync(from).isDirectory()) {
     report(fromField, `no directory "${from}" (relative to the working directory); ${INIT_HINT}`);
     return null;
   }
-  let manifest: SourceManifest;
+  let manifest: Manifest;
   try {
-    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as SourceManifest;
-  } catch {
-    report(fromField, `"${from}" has no readable manifest.json: not an experiment's results; ${INIT_HINT}`);
+    manifest = readManifest(from);
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    report(fromField, `"${from}": ${error.problem}; ${error.fix === RESULTS_HINT ? INIT_HINT : error.fix}`);
     return null;
   }
-  const agents = manifest.config?.agents ?? [];
+  const agents = manifest.config.agents;
   const saved = agents.find((candidate) => candidate.name === agent);
   if (!saved) {
     report(typeof given === 'string' ? field : `${field}.agent`, `the experiment in "${from}" has no agent "${agent}"; its agents: ${agents.map((a) => a.name).join(', ') || 'none'} (name one with init: { from, agent })`);
@@ -145,7 +94,9 @@ export function resolveInit(
   }
   const files: Record<string, string> = {};
   // Absolute: `slatelab resume` may run the config again from another working directory.
-  for (const run of manifest.runs ?? []) if (run.agent === agent && run.agentFile) files[String(run.seed)] = resolve(from, run.agentFile);
+  for (const run of manifest.runs) {
+    if (run.agent === agent && run.agentFile) files[String(run.seed)] = resolve(from, run.agentFile);
+  }
   const savedSeeds = Object.keys(files).map(Number).sort((a, b) => a - b);
   if (savedSeeds.length === 0) {
     report(fromField, `agent "${agent}" in "${from}" saved no state (${saved.learns === false ? `"${saved.kind}" is a fixed policy: it learns nothing` : 'no run of it finished'})`);
@@ -156,12 +107,14 @@ export function resolveInit(
     report(fromField, `agent "${agent}" in "${from}" was saved for seeds ${savedSeeds.join(', ')}, not ${missing.join(', ')}; run those seeds (seeds: [${savedSeeds.join(', ')}])`);
     return null;
   }
-  const savedWorld = manifest.config?.world as { preset?: string; params?: unknown } | undefined;
-  if (world.preset !== null && savedWorld?.preset !== world.preset) {
-    report(fromField, `agent "${agent}" in "${from}" was trained in world "${savedWorld?.preset}", not "${world.preset}"; set world.preset: ${savedWorld?.preset}`);
+  const savedWorld = manifest.config.world;
+  if (world.preset !== null && savedWorld.preset !== world.preset) {
+    const trained = `agent "${agent}" in "${from}" was trained in world "${savedWorld.preset}"`;
+    report(fromField, `${trained}, not "${world.preset}"; set world.preset: ${savedWorld.preset}`);
     return null;
   }
-  const sameWorld = sameParams(savedWorld?.params, world.params, world.defaults ?? {}) && manifest.config?.seed === experimentSeed;
+  const sameSeed = manifest.config.seed === experimentSeed;
+  const sameWorld = sameParams(savedWorld.params, world.params, world.defaults ?? {}) && sameSeed;
   const picked: Record<string, string> = {};
   for (const seed of seeds) picked[String(seed)] = files[String(seed)];
   return { source: { from, agent, kind: saved.kind, files: picked, sameWorld, backend: manifest.networks?.backend ?? null }, params: saved.params };

@@ -101,6 +101,15 @@ describe('config loading: a valid config', () => {
     expect(config.name).toBe('my-run');
   });
 
+  it('takes a world given without a preset as the default world, its parameters checked and defaulted', () => {
+    const { world: _world, ...rest } = valid();
+    const config = validateConfig({ ...rest, world: { params: { candidates: 12 } } }, 'config.yaml', registries);
+    const params = { ...defaultParams(recsimInterestEvolution.params), candidates: 12 };
+    expect(config.world).toEqual({ preset: 'feed', params });
+    const misspelt = { ...rest, world: { params: { candidatez: 12 } } };
+    expect(issueAt(misspelt, 'world.params.candidatez')).toMatch(/unknown parameter/);
+  });
+
   it('reads YAML and JSON files and applies command-line overrides', () => {
     const dir = mkdtempSync(join(tmpdir(), 'slatelab-config-'));
     const yamlFile = join(dir, 'x.yaml');

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
+const RESULTS_HINT = 'give the output directory of slatelab run (its --out, or results/<name>/<time>)';
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-resume-'));
 const config = join(scratch, 'resume.yaml');
 
@@ -93,6 +94,9 @@ describe('slatelab resume', () => {
     expect(manifest).toMatchObject({ complete: true, slatelab: '0.0.1', gitCommit: '1'.repeat(40) });
     expect(manifest.resumes).toEqual([expect.objectContaining({ slatelab: started.slatelab, gitCommit: started.gitCommit, node: process.version, runs: 9 - kept })]);
     expect(manifest.runs).toHaveLength(9);
+    // The config goes back as it was read, byte for byte, under the format (the manifest's first key).
+    expect(JSON.stringify((manifest as { config?: unknown }).config)).toBe(JSON.stringify(started.config));
+    expect(Object.keys(manifest)[0]).toBe('format');
     // compare says that its runs come from two versions.
     const compared = slatelab('compare', full, out);
     expect(compared.code, compared.stderr).toBe(0);
@@ -118,7 +122,10 @@ describe('slatelab resume', () => {
     writeFileSync(join(gone, 'manifest.json'), JSON.stringify(manifest));
     expect(slatelab('resume', gone)).toMatchObject({ code: 2, stderr: `slatelab: ${gone}: world "atlantis" is not in this version of slatelab\n` });
     const empty = mkdtempSync(join(tmpdir(), 'slatelab-empty-'));
-    expect(slatelab('resume', empty)).toMatchObject({ code: 2, stderr: `slatelab: ${empty}: no readable manifest.json; name an experiment's results directory (the --out of slatelab run)\n` });
+    expect(slatelab('resume', empty)).toMatchObject({
+      code: 2,
+      stderr: `slatelab: ${empty}: not an experiment's results (no manifest.json); ${RESULTS_HINT}\n`,
+    });
     expect(slatelab('resume')).toMatchObject({ code: 2, stderr: "slatelab: resume: name an experiment's results directory, e.g. slatelab resume results/quickstart/20261130-101500\n" });
   });
 });

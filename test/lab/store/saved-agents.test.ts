@@ -1,12 +1,13 @@
 // Saved agents (lab/store/saved-agents.ts): every learning run leaves its agent next to its records, and a
 // later config that starts from it (`init:`) evaluates it again without training: byte-identical
 // records, per seed, under its own name or another; with a training block it trains on from there.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfigText, validateConfig } from '../../../lab/config/config.ts';
+import { ConfigError, parseConfigText, validateConfig, type ExperimentConfig } from '../../../lab/config/config.ts';
 import { runExperiment } from '../../../lab/run/runner.ts';
+import { writeManifest } from '../../../lab/store/manifest.ts';
 import { buildSummary, type Summary } from '../../../lab/store/summary.ts';
 import { reportIntro } from '../../../lab/report/tables.ts';
 
@@ -34,6 +35,22 @@ function problems(raw: object): string[] {
     if (error instanceof ConfigError) return [...error.issues];
     throw error;
   }
+}
+
+/** The manifest `slatelab run` writes for `config` once every run saved its agent (networks on wasm). */
+function writeStandIn(dir: string, config: ExperimentConfig): void {
+  const runs = config.agents.flatMap(({ name }) =>
+    config.seeds.map((seed) => {
+      const file = join('runs', name, `seed-${seed}.jsonl`);
+      const agentFile = join('runs', name, `seed-${seed}.agent.json`);
+      return { agent: name, seed, file, agentFile, episodes: 1, truncatedEpisodes: 0 };
+    }),
+  );
+  writeManifest(dir, {
+    ...{ name: config.name, configFile: null, config, seeds: config.seeds },
+    ...{ slatelab: '0.1.0', node: process.version, dependencies: {}, gitCommit: null, gitDirty: null, code: 'sources' },
+    ...{ networks: { backend: 'wasm', tfjs: '4.22.0' }, complete: true, runs, failures: [], interrupted: [] },
+  });
 }
 
 let trained: Awaited<ReturnType<typeof run>>;
@@ -108,7 +125,9 @@ describe('starting from a saved agent (init:)', () => {
     expect(problems(config({ name: 'x', init: join(trained.dir, 'nowhere') }))).toEqual([
       expect.stringMatching(/^test\.yaml: agents\[1\]\.init: no directory ".*nowhere" \(relative to the working directory\); give the directory of an earlier run/),
     ]);
-    expect(problems(config({ name: 'x', init: tmpdir() }))[0]).toMatch(/agents\[1\]\.init: ".*" has no readable manifest\.json/);
+    expect(problems(config({ name: 'x', init: tmpdir() }))[0]).toMatch(
+      /agents\[1\]\.init: ".*": not an experiment's results \(no manifest\.json\); give the directory of an earlier/,
+    );
     expect(problems(config({ name: 'nobody', init: trained.dir }))[0]).toMatch(/agents\[1\]\.init: the experiment in ".*" has no agent "nobody"; its agents: random, lin, pctr, ranker, cluster/);
     expect(problems(config({ name: 'random', init: trained.dir }))[0]).toMatch(/agents\[1\]\.init: agent "random" in ".*" saved no state \("random" is a fixed policy: it learns nothing\)/);
     expect(problems(config({ name: 'lin', init: trained.dir }, { seeds: [0, 1, 2] }))[0]).toMatch(/agents\[1\]\.init: agent "lin" in ".*" was saved for seeds 0, 1, not 2; run those seeds \(seeds: \[0, 1\]\)/);
@@ -139,8 +158,7 @@ describe('starting from a saved agent (init:)', () => {
     // A stand-in for `slatelab run experiments/feed-ranker.yaml --out ...`: its manifest is what init reads.
     const dir = mkdtempSync(join(tmpdir(), 'slatelab-feed-ranker-'));
     const feed = validateConfig({ seeds: 5, agents: [{ name: 'ranker', kind: 'ranker' }], training: { steps: 10 } }, 'feed-ranker.yaml');
-    const runs = feed.seeds.map((seed) => ({ agent: 'ranker', seed, agentFile: join('runs', 'ranker', `seed-${seed}.agent.json`) }));
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ config: feed, runs, networks: { backend: 'wasm' } }));
+    writeStandIn(dir, feed);
     const config = validateConfig(parseConfigText(text.replaceAll('results/feed-ranker-trained', dir), 'ab.yaml'), 'ab.yaml');
     expect(config.agents.map((agent) => [agent.name, agent.kind, agent.init?.agent ?? null])).toEqual([
       ['greedy-pctr', 'greedy-pctr', null],
@@ -155,9 +173,8 @@ describe('starting from a saved agent (init:)', () => {
   it('counts a world parameter added since the agent was saved as its default, and the order of keys as no difference', () => {
     const dir = mkdtempSync(join(tmpdir(), 'slatelab-recsim-saved-'));
     const recsim = validateConfig({ world: { preset: 'recsim-interest-evolution' }, seeds: 1, agents: [{ name: 'q', kind: 'slateq' }], training: { steps: 10 } }, 'saved.yaml');
-    const runs = [{ agent: 'q', seed: 0, agentFile: join('runs', 'q', 'seed-0.agent.json') }];
     const save = (params: Record<string, unknown>) =>
-      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ config: { ...recsim, world: { preset: 'recsim-interest-evolution', params } }, runs, networks: { backend: 'wasm' } }));
+      writeStandIn(dir, { ...recsim, world: { preset: 'recsim-interest-evolution', params } });
     const sameWorld = (worldParams: Record<string, unknown> = {}) =>
       validateConfig({ world: { preset: 'recsim-interest-evolution', params: worldParams }, seeds: [0], agents: [{ name: 'q', init: dir }], evaluation: { episodes: 4 } }, 'load.yaml').agents[0].init?.sameWorld;
     // Saved before observeQuality existed, keys in another order.
