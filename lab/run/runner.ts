@@ -313,7 +313,10 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   // The reports list interrupted runs with the failed ones: either way their seeds are missing.
   const missing = [...sortedFailures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
   await warming;
-  const outputs = await writeOutputs(outDir, config, registries, [...runs].sort(byRunOrder), missing, options.charts !== false, read);
+  // The reports show what started the experiment: a resume keeps the start's provenance, so its
+  // reports are the same bytes as an uninterrupted run's.
+  const started = earlier ? earlier.provenance : here;
+  const outputs = await writeOutputs(outDir, config, registries, [...runs].sort(byRunOrder), missing, options.charts !== false, read, started);
   complete = interrupted.length === 0;
   writeManifest();
   return { outDir, ...outputs, failures: sortedFailures, interrupted, runSeconds };
