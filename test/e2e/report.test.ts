@@ -15,8 +15,37 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-e2e-'));
-const out = join(scratch, 'out');
-const report = join(out, 'report.html');
+
+/** Small experiments, seconds each: bandits with learning curves, and the feed (daily charts, nine metrics: wide tables). */
+const EXPERIMENTS = {
+  // Three bandits that learn much the same (their lines lie on one another), a linear one and random.
+  bandits: [
+    'name: e2e-bandits',
+    'world: { preset: bandit, params: { catalog: 30, dim: 3, candidates: 8, slateSize: 2, horizon: 20 } }',
+    'seeds: 3',
+    'agents:',
+    '  - { name: random, kind: random }',
+    '  - { name: eps, kind: epsilon-greedy }',
+    '  - { name: ucb, kind: ucb1 }',
+    '  - { name: ts, kind: thompson }',
+    '  - { name: lin, kind: linucb }',
+    'baseline: eps',
+    'training: { steps: 3000, batchSize: 16, evalEvery: 1000, evalEpisodes: 20 }',
+    'evaluation: { episodes: 100 }',
+  ],
+  feed: [
+    'name: e2e-feed',
+    'world: { preset: feed, params: { horizonDays: 5 } }',
+    'seeds: 2',
+    'agents:',
+    '  - { name: random, kind: random }',
+    '  - { name: popular, kind: popular }',
+    '  - { name: oracle-quality, kind: oracle-quality }',
+    'evaluation: { episodes: 20 }',
+  ],
+};
+type Experiment = keyof typeof EXPERIMENTS;
+const reportOf = (name: Experiment) => join(scratch, name, 'report.html');
 
 let browser: Browser;
 
@@ -24,28 +53,13 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: these tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
   }
-  // Three bandits that learn much the same (their lines lie on one another), a linear one and random: seconds, not minutes.
-  const config = join(scratch, 'e2e.yaml');
-  writeFileSync(
-    config,
-    [
-      'name: e2e',
-      'world: { preset: bandit, params: { catalog: 30, dim: 3, candidates: 8, slateSize: 2, horizon: 20 } }',
-      'seeds: 3',
-      'agents:',
-      '  - { name: random, kind: random }',
-      '  - { name: eps, kind: epsilon-greedy }',
-      '  - { name: ucb, kind: ucb1 }',
-      '  - { name: ts, kind: thompson }',
-      '  - { name: lin, kind: linucb }',
-      'baseline: eps',
-      'training: { steps: 3000, batchSize: 16, evalEvery: 1000, evalEpisodes: 20 }',
-      'evaluation: { episodes: 100 }',
-      '',
-    ].join('\n'),
-  );
-  const run = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), 'run', config, '--out', out], { cwd: root, encoding: 'utf8', timeout: 180_000 });
-  expect(run.status, run.stderr).toBe(0);
+  for (const [name, lines] of Object.entries(EXPERIMENTS)) {
+    const config = join(scratch, `${name}.yaml`);
+    writeFileSync(config, `${lines.join('\n')}\n`);
+    const args = [join(root, 'bin/slatelab.js'), 'run', config, '--out', join(scratch, name)];
+    const run = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 180_000 });
+    expect(run.status, run.stderr).toBe(0);
+  }
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }, 240_000);
 
@@ -54,7 +68,7 @@ afterAll(async () => {
 });
 
 /** report.html in a fresh context at this size, with everything the page logs or asks for. */
-async function open(width: number, height: number, phone = false): Promise<{ page: Page; problems: string[] }> {
+async function open(name: Experiment, width: number, height: number, phone = false): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: { width, height }, isMobile: phone, hasTouch: phone });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -65,7 +79,7 @@ async function open(width: number, height: number, phone = false): Promise<{ pag
   page.on('request', (request) => {
     if (!request.url().startsWith('file:')) problems.push(`request: ${request.url()}`);
   });
-  await page.goto(pathToFileURL(report).href);
+  await page.goto(pathToFileURL(reportOf(name)).href);
   // Every chart drawn (vega renders after load).
   await page.waitForFunction(() => [...document.querySelectorAll('figure[data-chart] .chart')].every((box) => box.querySelector('svg')));
   return { page, problems };
@@ -75,37 +89,47 @@ const overflow = (page: Page) => page.evaluate(() => ({ scroll: document.documen
 
 describe('report.html in chromium', () => {
   it('is one offline file under 1 MB', () => {
-    expect(statSync(report).size).toBeLessThan(1_000_000);
-    expect(readFileSync(report, 'utf8')).toContain('Paired differences against eps');
+    for (const name of Object.keys(EXPERIMENTS) as Experiment[]) expect(statSync(reportOf(name)).size).toBeLessThan(1_000_000);
+    expect(readFileSync(reportOf('bandits'), 'utf8')).toContain('Paired differences against eps');
   });
 
-  it('loads with no console errors and no request beyond the file, and fits 1280 x 800 without sideways scrolling', async () => {
-    const { page, problems } = await open(1280, 800);
-    expect(await page.locator('figure[data-chart]').count()).toBeGreaterThanOrEqual(4);
-    const { scroll, client } = await overflow(page);
-    expect(client).toBe(1280);
-    expect(scroll).toBeLessThanOrEqual(client);
-    expect(problems).toEqual([]);
-    await page.context().close();
-  });
+  for (const name of Object.keys(EXPERIMENTS) as Experiment[]) {
+    it(`${name}: loads with no console errors and no request beyond the file, and fits 1280 x 800 without sideways scrolling`, async () => {
+      const { page, problems } = await open(name, 1280, 800);
+      expect(await page.locator('figure[data-chart]').count()).toBeGreaterThanOrEqual(3);
+      const { scroll, client } = await overflow(page);
+      expect(client).toBe(1280);
+      expect(scroll).toBeLessThanOrEqual(client);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
 
-  it('fits a 390 x 844 phone: laid out at its width (viewport meta), wide tables scrolling in their own box', async () => {
-    const { page, problems } = await open(390, 844, true);
-    const { scroll, client } = await overflow(page);
-    expect(client).toBe(390);
-    expect(scroll).toBeLessThanOrEqual(client);
-    // The results table is wider than the phone: its box scrolls, the page does not.
+    it(`${name}: fits a 390 x 844 phone: laid out at its width (viewport meta), wide tables scrolling in their own box`, async () => {
+      const { page, problems } = await open(name, 390, 844, true);
+      const { scroll, client } = await overflow(page);
+      expect(client).toBe(390);
+      expect(scroll).toBeLessThanOrEqual(client);
+      // The results table is wider than the phone: its box scrolls, the page does not.
+      const table = await page.locator('.scroll').first().evaluate((box) => ({ scroll: box.scrollWidth, client: box.clientWidth }));
+      expect(table.scroll).toBeGreaterThan(table.client);
+      // The charts fit too.
+      const rights = await page.locator('figure[data-chart] svg.marks').evaluateAll((svgs) => svgs.map((svg) => svg.getBoundingClientRect().right));
+      expect(rights.length).toBeGreaterThanOrEqual(3);
+      for (const right of rights) expect(right).toBeLessThanOrEqual(390);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+  }
+
+  it('feed: its nine-metric tables scroll in their own box at 1280 x 800', async () => {
+    const { page } = await open('feed', 1280, 800);
     const table = await page.locator('.scroll').first().evaluate((box) => ({ scroll: box.scrollWidth, client: box.clientWidth }));
     expect(table.scroll).toBeGreaterThan(table.client);
-    // The charts fit too.
-    const widths = await page.locator('figure[data-chart] svg.marks').evaluateAll((svgs) => svgs.map((svg) => svg.getBoundingClientRect().right));
-    for (const right of widths) expect(right).toBeLessThanOrEqual(390);
-    expect(problems).toEqual([]);
     await page.context().close();
   });
 
   it('hides an agent from every chart when its legend entry is clicked, and shows it again', async () => {
-    const { page, problems } = await open(1280, 800);
+    const { page, problems } = await open('bandits', 1280, 800);
     const lines = page.locator('#learning-return .mark-line path');
     const before = await lines.count();
     expect(before).toBe(5);
@@ -123,7 +147,7 @@ describe('report.html in chromium', () => {
   });
 
   it('shows a tooltip with the agent, mean, interval and seeds on hover', async () => {
-    const { page, problems } = await open(1280, 800);
+    const { page, problems } = await open('bandits', 1280, 800);
     const tooltip = page.locator('.tooltip');
     expect(await tooltip.isVisible()).toBe(false);
     const point = page.locator('#learning-return .mark-symbol path').nth(3);
