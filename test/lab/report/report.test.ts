@@ -3,8 +3,11 @@
 // resolved config and the provenance that started the experiment, the baseline the config names,
 // and the charts left out because they would show no difference between agents. The page in a real
 // browser: test/e2e/report.test.ts.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateConfig, type ExperimentConfig } from '../../../lab/config/config.ts';
+import { validateConfig, type ExperimentConfig, type Registries } from '../../../lab/config/config.ts';
 import { defaultRegistries } from '../../../lab/config/registries.ts';
 import {
   AGENT_DASHES,
@@ -23,7 +26,11 @@ import { experimentInfo, type ReportProvenance } from '../../../lab/report/exper
 import { reportHtml, type HtmlChart } from '../../../lab/report/html.ts';
 import { learningCharts, sameForEveryAgent } from '../../../lab/report/learning-charts.ts';
 import { reportMarkdown } from '../../../lab/report/markdown.ts';
+import { rebuildReports } from '../../../lab/run/resume.ts';
+import { runExperiment } from '../../../lab/run/runner.ts';
 import { buildSummary, type RunMeans, type Summary } from '../../../lab/store/summary.ts';
+import { randomPolicy } from '../../../policies/random.ts';
+import { bandit } from '../../../sim/presets/bandit.ts';
 
 const raw = (extra: Record<string, unknown> = {}) => ({
   name: 'report-test',
@@ -277,5 +284,34 @@ describe('the live charts report.html draws', () => {
     expect(seedsText([3])).toBe('3 (n = 1)');
     expect(seedsText([0, 2, 4, 6, 8, 10, 12, 14])).toBe('0, 2, 4, 6, 8, …, 14 (n = 8)');
     expect(seedsText([])).toBe('—');
+  });
+});
+
+describe('an experiment written and rebuilt (`slatelab report`)', () => {
+  it('writes no file for a chart left out, removes one an earlier version wrote, and shows the provenance the manifest keeps', async () => {
+    // The bandit world's episodes all last `horizon` steps: episodeLength is 20 for every agent.
+    const registries: Registries = { worlds: { bandit }, policies: { random: randomPolicy } };
+    const config = validateConfig(
+      { name: 'constant', world: { preset: 'bandit', params: { catalog: 20, dim: 2, candidates: 5, slateSize: 2, horizon: 20 } }, seeds: 2, agents: [{ name: 'random', kind: 'random' }], evaluation: { episodes: 8 } },
+      'constant.yaml',
+      registries,
+    );
+    const outDir = join(mkdtempSync(join(tmpdir(), 'slatelab-report-')), 'out');
+    await runExperiment({ config, outDir, registries });
+    expect(existsSync(join(outDir, 'charts/compare-return.svg'))).toBe(true);
+    expect(existsSync(join(outDir, 'charts/compare-episodeLength.svg'))).toBe(false);
+    expect(readFileSync(join(outDir, 'report.md'), 'utf8')).toContain('episodeLength by agent (20 throughout)');
+    const before = readFileSync(join(outDir, 'report.html'), 'utf8');
+
+    // As an earlier version left it, started by another slatelab.
+    for (const ext of ['svg', 'png']) writeFileSync(join(outDir, `charts/compare-episodeLength.${ext}`), 'stale');
+    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(outDir, 'manifest.json'), JSON.stringify({ ...manifest, slatelab: '0.0.1' }));
+    await rebuildReports(outDir, { registries });
+    expect(existsSync(join(outDir, 'charts/compare-episodeLength.svg'))).toBe(false);
+    expect(existsSync(join(outDir, 'charts/compare-episodeLength.png'))).toBe(false);
+    const after = readFileSync(join(outDir, 'report.html'), 'utf8');
+    expect(after).toContain('<th scope="row">slatelab</th><td>0.0.1</td>');
+    expect(after.replace('<td>0.0.1</td>', `<td>${String(manifest.slatelab)}</td>`)).toBe(before);
   });
 });
