@@ -406,7 +406,9 @@ export function validateConfig(
 
   // The baseline names one of the agents (checked even when the shape is wrong elsewhere).
   if (typeof given.baseline === 'string') {
-    const named = (Array.isArray(given.agents) ? given.agents : []).flatMap((agent: unknown) => (isMapping(agent) && typeof agent.name === 'string' ? [agent.name] : []));
+    const named = (Array.isArray(given.agents) ? given.agents : []).flatMap((agent: unknown) =>
+      isMapping(agent) && typeof agent.name === 'string' ? [agent.name] : [],
+    );
     if (!named.includes(given.baseline)) report('baseline', unknownName('agent', given.baseline, named));
   }
 

@@ -111,7 +111,10 @@ function datum(interval: Interval, range: Range, fields: Record<string, string |
   };
 }
 
-/** "0–7 (n = 8)", "0–1, 5 (n = 3)": which seeds and how many, runs of consecutive seeds shortened (at most six parts). */
+/**
+ * "0–7 (n = 8)", "0–1, 5 (n = 3)": which seeds and how many, runs of consecutive seeds shortened
+ * (at most six parts).
+ */
 export function seedsText(seeds: readonly number[]): string {
   if (seeds.length === 0) return '—';
   const parts: string[] = [];
@@ -131,11 +134,18 @@ export function seedsText(seeds: readonly number[]): string {
  * tableau10, its default) and a dash pattern, so that lines that lie on one another (three bandits
  * that learned the same) still show each colour in turn. report.html draws its legend from these.
  */
-export const AGENT_COLORS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
-export const AGENT_DASHES: readonly (readonly number[])[] = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [12, 4], [4, 2, 1, 2], [2, 5]];
+export const AGENT_COLORS = [
+  '#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
+];
+export const AGENT_DASHES: readonly (readonly number[])[] = [
+  [1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [12, 4], [4, 2, 1, 2], [2, 5],
+];
 
 /** The same look for an agent in every chart: the domain is every agent, in the given order. */
-function agentScale<T extends string | readonly number[]>(agents: readonly AgentChartData[], range: readonly T[]): { domain: string[]; range: T[] } {
+function agentScale<T extends string | readonly number[]>(
+  agents: readonly AgentChartData[],
+  range: readonly T[],
+): { domain: string[]; range: T[] } {
   const domain = agents.map(agentLabel);
   return { domain, range: domain.map((_, i) => range[i % range.length]) };
 }
@@ -184,7 +194,8 @@ export function comparisonSpec(
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     width: live ? 'container' : 420,
-    // A live chart's height is fixed (vega-lite fits only a fixed size to the page): the agents hidden leave room to the others.
+    // A live chart's height is fixed (vega-lite fits only a fixed size to the page): the agents
+    // hidden leave room to the others.
     height: live ? 28 * Math.max(1, values.length) : { step: 28 },
     ...(live ? { params: [HIDDEN_PARAM] } : {}),
     data: { values },
@@ -201,7 +212,14 @@ export function comparisonSpec(
         encoding: {
           x: { ...x, field: 'mean', title: axisTitle },
           color: { field: 'agent', type: 'nominal', legend: null, scale: colorScale(agents) },
-          tooltip: live ? liveTooltip([]) : [{ field: 'agent' }, { field: 'mean', format: '.3f' }, { field: 'lo', format: '.3f' }, { field: 'hi', format: '.3f' }],
+          tooltip: live
+            ? liveTooltip([])
+            : [
+                { field: 'agent' },
+                { field: 'mean', format: '.3f' },
+                { field: 'lo', format: '.3f' },
+                { field: 'hi', format: '.3f' },
+              ],
         },
       },
     ],
@@ -233,7 +251,8 @@ export function overTimeSpec(
   { range = UNBOUNDED, domain, live = false }: { range?: Range; domain?: Range; live?: boolean } = {},
 ): TopLevelSpec {
   const series = agents.map((a) => ({ agent: a, points: pick(a).map((interval, day) => ({ x: day, interval })) }));
-  return linesSpec(series, agents, title, { field: 'day', title: 'day', integer: true }, yTitle, { range, domain, live });
+  const x = { field: 'day', title: 'day', integer: true };
+  return linesSpec(series, agents, title, x, yTitle, { range, domain, live });
 }
 
 /** One series of a line chart: an agent's points (x, mean and CI). */
@@ -254,7 +273,8 @@ export function curveSpec(
   range: Range = UNBOUNDED,
   live = false,
 ): TopLevelSpec {
-  return linesSpec(series, agents, title, { field: 'steps', title: 'training steps', integer: false }, yTitle, { range, live });
+  const x = { field: 'steps', title: 'training steps', integer: false };
+  return linesSpec(series, agents, title, x, yTitle, { range, live });
 }
 
 /**
@@ -272,15 +292,23 @@ function linesSpec(
   { range = UNBOUNDED, domain, live = false }: { range?: Range; domain?: Range; live?: boolean },
 ): TopLevelSpec {
   const values = series.flatMap((s) =>
-    s.points.flatMap((point) => (Number.isFinite(point.interval.mean) ? [datum(point.interval, range, { agent: agentLabel(s.agent), [x.field]: point.x }, live)] : [])),
+    s.points.flatMap((point) =>
+      Number.isFinite(point.interval.mean)
+        ? [datum(point.interval, range, { agent: agentLabel(s.agent), [x.field]: point.x }, live)]
+        : [],
+    ),
   );
   const yScale = domain ? { domain: [...domain] } : {};
   const color = { field: 'agent', type: 'nominal', scale: colorScale(agents) } as const;
   // Colours come from every agent (the same in every chart); the legend names only the lines drawn.
-  const drawn = [...new Set(series.filter((s) => s.points.some((p) => Number.isFinite(p.interval.mean))).map((s) => agentLabel(s.agent)))];
-  const legend = live ? null : { symbolType: 'stroke', symbolStrokeWidth: 3, symbolSize: 700, symbolOpacity: 1, values: drawn };
+  const drawnSeries = series.filter((s) => s.points.some((p) => Number.isFinite(p.interval.mean)));
+  const drawn = [...new Set(drawnSeries.map((s) => agentLabel(s.agent)))];
+  const legend = live
+    ? null
+    : { symbolType: 'stroke', symbolStrokeWidth: 3, symbolSize: 700, symbolOpacity: 1, values: drawn };
   const hidden = live ? [NOT_HIDDEN] : [];
   const y = { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale } as const;
+  const dash = { field: 'agent', type: 'nominal', scale: agentScale(agents, AGENT_DASHES) } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -305,7 +333,7 @@ function linesSpec(
         encoding: {
           y,
           color: { ...color, title: 'agent', legend },
-          strokeDash: { field: 'agent', type: 'nominal', title: 'agent', scale: agentScale(agents, AGENT_DASHES), legend },
+          strokeDash: { ...dash, title: 'agent', legend },
         },
       },
       ...(live
@@ -399,15 +427,25 @@ function bothSpecs(name: string, title: string, build: (live: boolean) => TopLev
 /** The specs of the standard charts of a run: final comparison per metric, and engagement and retention over days. */
 export function experimentSpecs(agents: readonly AgentChartData[], metrics: readonly string[]): ChartSpec[] {
   const specs: ChartSpec[] = metrics.map((metric) =>
-    bothSpecs(`compare-${metric}`, `${metric} by agent`, (live) => comparisonSpec(agents, metric, `${metric} by agent`, undefined, live), false),
+    bothSpecs(
+      `compare-${metric}`,
+      `${metric} by agent`,
+      (live) => comparisonSpec(agents, metric, `${metric} by agent`, undefined, live),
+      false,
+    ),
   );
   const days = Math.max(0, ...agents.map((a) => a.daily.length));
   if (days > 1) {
     // Reward per day is not clipped: with negative skip or "see less" weights it can be below 0.
-    const reward = (live: boolean) => overTimeSpec(agents, (a) => a.daily, 'Reward per day', 'mean reward per user', { live });
+    const reward = (live: boolean) =>
+      overTimeSpec(agents, (a) => a.daily, 'Reward per day', 'mean reward per user', { live });
     specs.push(bothSpecs('engagement-over-time', 'Reward per day', reward));
     const active = (live: boolean) =>
-      overTimeSpec(agents, (a) => a.retention, 'Users active per day', 'share of users active', { range: SHARE, domain: SHARE, live });
+      overTimeSpec(agents, (a) => a.retention, 'Users active per day', 'share of users active', {
+        range: SHARE,
+        domain: SHARE,
+        live,
+      });
     specs.push(bothSpecs('retention', 'Users active per day', active));
   }
   return specs;
@@ -423,7 +461,8 @@ export interface ConstantChart {
 
 /** The numbers a chart plots (means and interval bounds). */
 function plotted(spec: TopLevelSpec): number[] {
-  const values = (spec as { data?: { values?: readonly { mean: number; lo?: number; hi?: number }[] } }).data?.values ?? [];
+  type Datum = { mean: number; lo?: number; hi?: number };
+  const values = (spec as { data?: { values?: readonly Datum[] } }).data?.values ?? [];
   return values.flatMap((v) => [v.mean, v.lo ?? v.mean, v.hi ?? v.mean]).filter(Number.isFinite);
 }
 
@@ -441,7 +480,8 @@ export function leaveOutConstant(specs: readonly ChartSpec[]): { drawn: ChartSpe
     const first = numbers[0];
     const flat = numbers.every((value) => Math.abs(value - first) <= 1e-9 * Math.max(1, Math.abs(first)));
     // Six significant digits, trailing zeros dropped: the value is exact, not an estimate to round.
-    if (flat) constant.push({ name: chart.name, title: chart.title, why: numbers.length > 0 ? `${Number(first.toPrecision(6))} throughout` : 'no value' });
+    const why = numbers.length > 0 ? `${Number(first.toPrecision(6))} throughout` : 'no value';
+    if (flat) constant.push({ name: chart.name, title: chart.title, why });
     else drawn.push(chart);
   }
   return { drawn, constant };

@@ -9,7 +9,10 @@ import { defaultParams, type ParamSpecs } from '../../sim/params.ts';
 import { seedsText, type ConstantChart } from './charts.ts';
 import { baselineOf } from '../store/summary.ts';
 
-/** The manifest's provenance fields (lab/store/provenance.ts environmentInfo, and the networks'); older manifests may lack some. */
+/**
+ * The manifest's provenance fields (lab/store/provenance.ts environmentInfo, and the networks');
+ * older manifests may lack some.
+ */
 export interface ReportProvenance {
   readonly slatelab?: string;
   readonly node?: string;
@@ -51,7 +54,7 @@ export interface ExperimentInfo {
   readonly dependencies: readonly (readonly [string, string])[];
 }
 
-/** What the reports say besides the summary: charts left out as constant, and the experiment's config and provenance. */
+/** What the reports say besides the summary: the charts left out, and the experiment's config and provenance. */
 export interface ReportAbout {
   readonly constant?: readonly ConstantChart[];
   readonly experiment?: ExperimentInfo;
@@ -60,14 +63,20 @@ export interface ReportAbout {
 /** "name value (default d)" for each parameter that differs from its default; "defaults" when none does. */
 export function changedParams(lines: readonly ParamLine[]): string {
   const changed = lines.filter((line) => line.default !== null);
-  return changed.length === 0 ? 'defaults' : changed.map((line) => `${line.name} ${line.value} (default ${line.default})`).join('; ');
+  return changed.length === 0
+    ? 'defaults'
+    : changed.map((line) => `${line.name} ${line.value} (default ${line.default})`).join('; ');
 }
 
 /**
  * The experiment as the reports show it. The config goes through JSON first, as the manifest
  * stores it, so that a report rebuilt from the manifest (`slatelab report`) shows the same text.
  */
-export function experimentInfo(given: ExperimentConfig, registries: Registries, provenance: ReportProvenance | null): ExperimentInfo {
+export function experimentInfo(
+  given: ExperimentConfig,
+  registries: Registries,
+  provenance: ReportProvenance | null,
+): ExperimentInfo {
   const config = JSON.parse(JSON.stringify(given)) as ExperimentConfig;
   const worldSpecs = registries.worlds[config.world.preset]?.params as ParamSpecs | undefined;
   const worldParams = paramLines(config.world.params, worldSpecs ? jsonCopy(defaultParams(worldSpecs)) : {});
@@ -83,31 +92,42 @@ export function experimentInfo(given: ExperimentConfig, registries: Registries, 
   });
   const { evaluation, training } = config;
   const changed = worldParams.filter((line) => line.default !== null).length;
+  const worldText = changed === 0 ? 'default parameters' : `${changed} of ${worldParams.length} parameters changed`;
+  const budget =
+    training && (training.steps !== null ? `${training.steps} user-steps` : `${training.episodes} episodes`);
   const settings: [string, string][] = [
-    ['world', `${config.world.preset} (${changed === 0 ? 'default parameters' : `${changed} of ${worldParams.length} parameters changed`})`],
+    ['world', `${config.world.preset} (${worldText})`],
     ['seeds', seedsText(config.seeds)],
     ['experiment seed', String(config.seed)],
     // Not evaluation.batchSize: rows stepped together, which results do not depend on (nor do these reports).
-    ['evaluation', `${evaluation.episodes} episodes per run; at most ${evaluation.maxStepsPerEpisode} steps per episode`],
+    [
+      'evaluation',
+      `${evaluation.episodes} episodes per run; at most ${evaluation.maxStepsPerEpisode} steps per episode`,
+    ],
     [
       'training',
       training === null
         ? 'none'
-        : `${training.steps !== null ? `${training.steps} user-steps` : `${training.episodes} episodes`} per run; batches of ${training.batchSize} users; ` +
+        : `${budget} per run; batches of ${training.batchSize} users; ` +
           `a checkpoint every ${training.evalEvery} steps on ${training.evalEpisodes} evaluation users`,
     ],
     ['baseline', `${baselineOf(config)} (the paired differences are against it)`],
   ];
   // The backend matters only to agents with networks (the manifest's `networks` names it then).
-  if (provenance?.networks) settings.push(['backend', `${provenance.networks.backend} (TensorFlow.js ${provenance.networks.tfjs})`]);
-  else if (config.agents.some((agent) => registries.agents?.[agent.kind]?.nets)) settings.push(['backend', config.backend]);
+  if (provenance?.networks)
+    settings.push(['backend', `${provenance.networks.backend} (TensorFlow.js ${provenance.networks.tfjs})`]);
+  else if (config.agents.some((agent) => registries.agents?.[agent.kind]?.nets))
+    settings.push(['backend', config.backend]);
   return {
     settings,
     world: config.world.preset,
     worldParams,
     agents,
     provenance: provenance ? provenanceRows(provenance) : [],
-    dependencies: Object.entries(provenance?.dependencies ?? {}).map(([name, version]) => [name, version ?? 'not installed']),
+    dependencies: Object.entries(provenance?.dependencies ?? {}).map(([name, version]) => [
+      name,
+      version ?? 'not installed',
+    ]),
   };
 }
 
@@ -129,7 +149,11 @@ function jsonCopy<T>(value: T): T {
 }
 
 /** Every leaf of `values` (nested groups as dotted paths), with its default where it differs. */
-function paramLines(values: Readonly<Record<string, unknown>>, defaults: Readonly<Record<string, unknown>>, prefix = ''): ParamLine[] {
+function paramLines(
+  values: Readonly<Record<string, unknown>>,
+  defaults: Readonly<Record<string, unknown>>,
+  prefix = '',
+): ParamLine[] {
   const lines: ParamLine[] = [];
   for (const [name, value] of Object.entries(values)) {
     const fallback = defaults[name];
@@ -139,7 +163,11 @@ function paramLines(values: Readonly<Record<string, unknown>>, defaults: Readonl
     }
     const shown = formatValue(value);
     const defaultShown = fallback === undefined ? null : formatValue(fallback);
-    lines.push({ name: `${prefix}${name}`, value: shown, default: defaultShown === shown ? null : (defaultShown ?? '—') });
+    lines.push({
+      name: `${prefix}${name}`,
+      value: shown,
+      default: defaultShown === shown ? null : (defaultShown ?? '—'),
+    });
   }
   return lines;
 }
@@ -149,7 +177,10 @@ export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
-  if (isMapping(value)) return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${formatValue(v)}`).join(', ')} }`;
+  if (isMapping(value))
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${k}: ${formatValue(v)}`)
+      .join(', ')} }`;
   return String(value);
 }
 

@@ -8,33 +8,57 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { AGENT_COLORS, AGENT_DASHES, agentLabel, chartData } from './charts.ts';
 import { changedParams, type ExperimentInfo, type ParamLine, type ReportAbout } from './experiment-info.ts';
-import { constantChartsText, metricGlossary, pairedRows, reportIntro, summaryRows, trainingIntro, trainingRows } from './tables.ts';
+import {
+  constantChartsText,
+  metricGlossary,
+  pairedRows,
+  reportIntro,
+  summaryRows,
+  trainingIntro,
+  trainingRows,
+} from './tables.ts';
 import { type FailureRecord, type Summary } from '../store/summary.ts';
 
-const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A table in a box of its own that scrolls sideways when the table is wider than the page. */
 function htmlTable(rows: readonly (readonly string[])[], label: string, className = ''): string {
   const [header, ...body] = rows;
-  const cells = (row: readonly string[], tag: 'th' | 'td') => row.map((cell, i) => `<${tag}${i === 0 ? ' class="name"' : ''}>${escapeHtml(cell)}</${tag}>`).join('');
-  const table = `<table${className ? ` class="${className}"` : ''}><thead><tr>${cells(header, 'th')}</tr></thead><tbody>${body.map((row) => `<tr>${cells(row, 'td')}</tr>`).join('')}</tbody></table>`;
-  // Focusable and labelled, so a keyboard can scroll it too.
+  const cells = (row: readonly string[], tag: 'th' | 'td') =>
+    row.map((cell, i) => `<${tag}${i === 0 ? ' class="name"' : ''}>${escapeHtml(cell)}</${tag}>`).join('');
+  const rowsHtml = body.map((row) => `<tr>${cells(row, 'td')}</tr>`).join('');
+  const open = className ? `<table class="${className}">` : '<table>';
+  return scrollBox(`${open}<thead><tr>${cells(header, 'th')}</tr></thead><tbody>${rowsHtml}</tbody></table>`, label);
+}
+
+/** A box of its own, focusable and labelled so that a keyboard can scroll it too. */
+function scrollBox(table: string, label: string): string {
   return `<div class="scroll" tabindex="0" role="region" aria-label="${escapeHtml(label)}">${table}</div>`;
+}
+
+/** A paragraph of notes (escaped). */
+function note(text: string): string {
+  return `<p class="note">${escapeHtml(text)}</p>`;
 }
 
 /** Field and value rows, the field as a row header. */
 function fieldTable(rows: readonly (readonly [string, string])[], label: string): string {
-  const body = rows.map(([field, value]) => `<tr><th scope="row">${escapeHtml(field)}</th><td>${escapeHtml(value)}</td></tr>`).join('');
-  return `<div class="scroll" tabindex="0" role="region" aria-label="${escapeHtml(label)}"><table class="fields"><tbody>${body}</tbody></table></div>`;
+  const body = rows
+    .map(([field, value]) => `<tr><th scope="row">${escapeHtml(field)}</th><td>${escapeHtml(value)}</td></tr>`)
+    .join('');
+  return scrollBox(`<table class="fields"><tbody>${body}</tbody></table>`, label);
 }
 
 const STYLE = `
-body { font-family: "DejaVu Sans", system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; padding: 0 1rem; line-height: 1.4; overflow-wrap: anywhere; }
+body { font-family: "DejaVu Sans", system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222;
+  padding: 0 1rem; line-height: 1.4; overflow-wrap: anywhere; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; } h3 { font-size: 1rem; margin-top: 1.5rem; }
 nav { font-size: 0.9rem; } nav a { margin-right: 0.8rem; white-space: nowrap; }
 .scroll { overflow-x: auto; max-width: 100%; margin: 0.5rem 0; }
 table { border-collapse: collapse; font-size: 0.9rem; }
-th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; overflow-wrap: normal; }
+th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap;
+  overflow-wrap: normal; }
 th.name, td.name, table.fields th, table.fields td, table.text td, table.text th { text-align: left; }
 table.fields td, table.text td { white-space: normal; overflow-wrap: anywhere; }
 table.fields td, table.text td:last-child { min-width: 12rem; }
@@ -43,11 +67,13 @@ table.fields th { font-weight: normal; color: #555; }
 details { margin: 0.5rem 0; } summary { cursor: pointer; color: #333; }
 figure { margin: 1.5rem 0; } .chart { width: 100%; } .chart svg { display: block; max-width: 100%; }
 .legend { display: flex; flex-wrap: wrap; gap: 0.3rem 0.5rem; margin-top: 0.3rem; }
-.legend button { font: inherit; font-size: 0.85rem; color: #222; background: #fff; border: 1px solid #ccc; border-radius: 1rem;
-  padding: 0.15rem 0.6rem; display: inline-flex; align-items: center; gap: 0.4rem; cursor: pointer; }
+.legend button { font: inherit; font-size: 0.85rem; color: #222; background: #fff; border: 1px solid #ccc;
+  border-radius: 1rem; padding: 0.15rem 0.6rem; display: inline-flex; align-items: center; gap: 0.4rem;
+  cursor: pointer; }
 .legend button[aria-pressed="false"] { opacity: 0.45; text-decoration: line-through; }
-.tooltip { position: fixed; z-index: 10; pointer-events: none; background: #fff; border: 1px solid #999; border-radius: 4px;
-  padding: 0.3rem 0.5rem; font-size: 0.8rem; box-shadow: 0 2px 6px rgba(0, 0, 0, 0.2); max-width: min(20rem, 90vw); }
+.tooltip { position: fixed; z-index: 10; pointer-events: none; background: #fff; border: 1px solid #999;
+  border-radius: 4px; padding: 0.3rem 0.5rem; font-size: 0.8rem; box-shadow: 0 2px 6px rgba(0, 0, 0, 0.2);
+  max-width: min(20rem, 90vw); }
 .tooltip th, .tooltip td { border: 0; padding: 0.05rem 0.3rem; white-space: normal; }
 .tooltip th { text-align: left; font-weight: normal; color: #555; } .tooltip td { text-align: left; }
 .failed { color: #a00; }
@@ -97,7 +123,8 @@ const SCRIPT = `
   document.querySelectorAll('figure[data-chart]').forEach(function (figure) {
     var box = figure.querySelector('.chart');
     try {
-      var view = new vega.View(vega.parse(specs[figure.dataset.chart]), { renderer: 'svg', container: box, hover: true });
+      var runtime = vega.parse(specs[figure.dataset.chart]);
+      var view = new vega.View(runtime, { renderer: 'svg', container: box, hover: true });
       view.tooltip(showTooltip);
       views.push(view);
       view.runAsync();
@@ -143,33 +170,44 @@ export interface HtmlChart {
 function swatch(index: number): string {
   const color = AGENT_COLORS[index % AGENT_COLORS.length];
   const dash = AGENT_DASHES[index % AGENT_DASHES.length].join(',');
-  return `<svg width="26" height="10" aria-hidden="true"><line x1="1" y1="5" x2="25" y2="5" stroke="${color}" stroke-width="3" stroke-dasharray="${dash}"/></svg>`;
+  const line = `<line x1="1" y1="5" x2="25" y2="5" stroke="${color}" stroke-width="3" stroke-dasharray="${dash}"/>`;
+  return `<svg width="26" height="10" aria-hidden="true">${line}</svg>`;
 }
 
 function chartFigure(chart: HtmlChart, labels: readonly string[]): string {
+  const open = `<figure id="${escapeHtml(chart.name)}" data-chart="${escapeHtml(chart.name)}">`;
   const box = `<div class="chart" role="img" aria-label="${escapeHtml(chart.title)}"></div>`;
-  if (chart.agents.length === 0) return `<figure id="${escapeHtml(chart.name)}" data-chart="${escapeHtml(chart.name)}">${box}</figure>`;
+  if (chart.agents.length === 0) return `${open}${box}</figure>`;
   const buttons = chart.agents.map((agent) => {
-    const index = Math.max(0, labels.indexOf(agent));
-    return `<button type="button" data-agent="${escapeHtml(agent)}" aria-pressed="true">${swatch(index)}${escapeHtml(agent)}</button>`;
+    const sample = swatch(Math.max(0, labels.indexOf(agent)));
+    const name = escapeHtml(agent);
+    return `<button type="button" data-agent="${name}" aria-pressed="true">${sample}${name}</button>`;
   });
-  const legend = `<div class="legend" role="group" aria-label="${escapeHtml(`${chart.title}: agents shown (click to hide or show)`)}">${buttons.join('')}</div>`;
-  return `<figure id="${escapeHtml(chart.name)}" data-chart="${escapeHtml(chart.name)}">${box}${legend}</figure>`;
+  const label = escapeHtml(`${chart.title}: agents shown (click to hide or show)`);
+  return `${open}${box}<div class="legend" role="group" aria-label="${label}">${buttons.join('')}</div></figure>`;
 }
 
 function paramRows(lines: readonly ParamLine[], changedOnly: boolean): string[][] {
   const shown = changedOnly ? lines.filter((line) => line.default !== null) : lines;
-  return [['parameter', 'value', 'default'], ...shown.map((line) => [line.name, line.value, line.default ?? line.value])];
+  return [
+    ['parameter', 'value', 'default'],
+    ...shown.map((line) => [line.name, line.value, line.default ?? line.value]),
+  ];
 }
 
 function configSection(info: ExperimentInfo): string[] {
   const parts = ['<h2 id="config">Configuration</h2>', fieldTable(info.settings, 'settings')];
   const changed = info.worldParams.filter((line) => line.default !== null);
   parts.push(`<h3>World parameters (${escapeHtml(info.world)})</h3>`);
-  if (changed.length > 0) parts.push('<p class="note">Those that differ from the world\'s defaults:</p>', htmlTable(paramRows(info.worldParams, true), 'world parameters changed', 'text'));
+  if (changed.length > 0)
+    parts.push(
+      '<p class="note">Those that differ from the world\'s defaults:</p>',
+      htmlTable(paramRows(info.worldParams, true), 'world parameters changed', 'text'),
+    );
   else parts.push('<p class="note">All at the world\'s defaults.</p>');
   if (info.worldParams.length > 0) {
-    parts.push(`<details><summary>All ${info.worldParams.length} world parameters</summary>${htmlTable(paramRows(info.worldParams, false), 'all world parameters', 'text')}</details>`);
+    const table = htmlTable(paramRows(info.worldParams, false), 'all world parameters', 'text');
+    parts.push(`<details><summary>All ${info.worldParams.length} world parameters</summary>${table}</details>`);
   }
   parts.push(
     '<h3>Agents</h3>',
@@ -184,23 +222,35 @@ function configSection(info: ExperimentInfo): string[] {
   );
   const withParams = info.agents.filter((agent) => agent.params.length > 0);
   if (withParams.length > 0) {
-    const lists = withParams.map((agent) => `<h4>${escapeHtml(agent.name)} (${escapeHtml(agent.kind)})</h4>${htmlTable(paramRows(agent.params, false), `parameters of ${agent.name}`, 'text')}`);
+    const lists = withParams.map((agent) => {
+      const heading = `<h4>${escapeHtml(agent.name)} (${escapeHtml(agent.kind)})</h4>`;
+      return heading + htmlTable(paramRows(agent.params, false), `parameters of ${agent.name}`, 'text');
+    });
     parts.push(`<details><summary>All parameters of each agent</summary>${lists.join('')}</details>`);
   }
   if (info.provenance.length > 0) {
     parts.push(
       '<h2 id="provenance">Provenance</h2>',
-      '<p class="note">What started the experiment, as manifest.json records it (a resume keeps it there, and lists what resumed it).</p>',
+      note(
+        'What started the experiment, as manifest.json records it ' +
+          '(a resume keeps it there, and lists what resumed it).',
+      ),
       fieldTable(info.provenance, 'provenance'),
     );
     if (info.dependencies.length > 0) {
-      parts.push(`<details><summary>Dependencies (${info.dependencies.length})</summary>${fieldTable(info.dependencies, 'dependencies')}</details>`);
+      const table = fieldTable(info.dependencies, 'dependencies');
+      parts.push(`<details><summary>Dependencies (${info.dependencies.length})</summary>${table}</details>`);
     }
   }
   return parts;
 }
 
-export function reportHtml(summary: Summary, failures: readonly FailureRecord[], charts: readonly HtmlChart[], about: ReportAbout = {}): string {
+export function reportHtml(
+  summary: Summary,
+  failures: readonly FailureRecord[],
+  charts: readonly HtmlChart[],
+  about: ReportAbout = {},
+): string {
   const paired = Object.keys(summary.paired.agents).length > 0;
   const links: [string, string][] = [['results', 'Results']];
   if (paired) links.push(['paired', 'Paired differences']);
@@ -212,12 +262,12 @@ export function reportHtml(summary: Summary, failures: readonly FailureRecord[],
   const parts: string[] = [
     `<h1>${escapeHtml(summary.name)}</h1>`,
     `<nav aria-label="sections">${links.map(([id, text]) => `<a href="#${id}">${text}</a>`).join('')}</nav>`,
-    ...reportIntro(summary).map((line) => `<p class="note">${escapeHtml(line)}</p>`),
+    ...reportIntro(summary).map(note),
     '<h2 id="results">Results</h2>',
     htmlTable(summaryRows(summary), 'results by agent'),
   ];
   if (summary.evaluationOnly.length > 0) {
-    parts.push('<p class="note">† evaluation only: reads the world\'s ground truth; a reference point, not a deployable policy.</p>');
+    parts.push(note("† evaluation only: reads the world's ground truth; a reference point, not a deployable policy."));
   }
   const glossary = metricGlossary(summary);
   if (glossary.length > 0) {
@@ -229,13 +279,14 @@ export function reportHtml(summary: Summary, failures: readonly FailureRecord[],
   if (paired) {
     parts.push(
       `<h2 id="paired">Paired differences against ${escapeHtml(summary.paired.baseline)}</h2>`,
-      '<p class="note">Per seed, agent minus baseline (both met the same users and posts), then mean ± 95% t half-width over seeds. *: the interval excludes 0. ' +
-        'The config\'s <code>baseline:</code> names the baseline (default: the first agent).</p>',
+      '<p class="note">Per seed, agent minus baseline (both met the same users and posts), then mean ± 95% t ' +
+        "half-width over seeds. *: the interval excludes 0. The config's <code>baseline:</code> names the baseline " +
+        '(default: the first agent).</p>',
       htmlTable(pairedRows(summary), `paired differences against ${summary.paired.baseline}`),
     );
   }
   if (summary.training) {
-    parts.push('<h2 id="training">Training</h2>', ...trainingIntro(summary.training).map((line) => `<p class="note">${escapeHtml(line)}</p>`));
+    parts.push('<h2 id="training">Training</h2>', ...trainingIntro(summary.training).map(note));
     const rows = trainingRows(summary.training);
     if (rows.length > 1) parts.push(htmlTable(rows, 'training'));
   }
@@ -244,13 +295,15 @@ export function reportHtml(summary: Summary, failures: readonly FailureRecord[],
   if (charts.length > 0) {
     const labels = chartData(summary).map(agentLabel);
     parts.push(
-      '<p class="note">Point at a point (or tap it) for its agent, mean, 95% interval and seeds. Click an agent in a legend to hide or show it in every chart. ' +
-        'charts/ beside this page holds each chart as SVG and PNG.</p>',
-      '<noscript><p class="note">The charts need JavaScript; charts/ beside this page holds them as SVG and PNG.</p></noscript>',
+      note(
+        'Point at a point (or tap it) for its agent, mean, 95% interval and seeds. Click an agent in a legend to ' +
+          'hide or show it in every chart. charts/ beside this page holds each chart as SVG and PNG.',
+      ),
+      `<noscript>${note('The charts need JavaScript; charts/ beside this page holds them as SVG and PNG.')}</noscript>`,
       ...charts.map((chart) => chartFigure(chart, labels)),
     );
   }
-  if (constant.length > 0) parts.push(`<p class="note">${escapeHtml(constantChartsText(constant))}</p>`);
+  if (constant.length > 0) parts.push(note(constantChartsText(constant)));
   if (about.experiment) parts.push(...configSection(about.experiment));
   if (failures.length > 0) {
     parts.push(
@@ -258,11 +311,12 @@ export function reportHtml(summary: Summary, failures: readonly FailureRecord[],
       `<ul>${failures.map((f) => `<li>${escapeHtml(f.agent)}, seed ${f.seed}: ${escapeHtml(f.error)}</li>`).join('')}</ul>`,
     );
   }
+  // JSON in a script element: only "</" could end it early, and no "<" is left.
+  const specs = JSON.stringify(Object.fromEntries(charts.map((c) => [c.name, withoutSchema(c.vega)])));
   const scripts =
     charts.length > 0
       ? [
-          // JSON in a script element: only "</" could end it early, and no "<" is left.
-          `<script type="application/json" id="slatelab-charts">${JSON.stringify(Object.fromEntries(charts.map((c) => [c.name, withoutSchema(c.vega)]))).replace(/</g, '\\u003c')}</script>`,
+          `<script type="application/json" id="slatelab-charts">${specs.replace(/</g, '\\u003c')}</script>`,
           `<script>${vegaScript()}</script>`,
           `<script>${SCRIPT}</script>`,
         ]

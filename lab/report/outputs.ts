@@ -123,11 +123,14 @@ export async function writeOutputs(
       writeBinaryAtomic(join(outDir, 'charts', `${chart.name}.png`), chart.png);
     }
     // A chart left out now may be on disk from an earlier version (`slatelab report` rebuilds in place).
-    for (const chart of constant) for (const ext of ['svg', 'png']) rmSync(join(outDir, 'charts', `${chart.name}.${ext}`), { force: true });
+    for (const chart of constant) {
+      for (const ext of ['svg', 'png']) rmSync(join(outDir, 'charts', `${chart.name}.${ext}`), { force: true });
+    }
     chartFiles = made.charts;
   }
   const about = { constant, experiment: experimentInfo(config, registries, provenance) };
-  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartFiles.map((c) => ({ name: c.name, title: c.title })), about));
+  const chartNames = chartFiles.map((c) => ({ name: c.name, title: c.title }));
+  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartNames, about));
   writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles, about));
   return { summary, truncatedEpisodes, cutTrainingEpisodes };
 }

@@ -170,5 +170,6 @@ export function reportIntro(summary: Summary): string[] {
 
 /** The charts left out because they would show no difference between agents, and why (report.md and report.html). */
 export function constantChartsText(constant: readonly ConstantChart[]): string {
-  return `Not drawn, as they show no difference between agents: ${constant.map((chart) => `${chart.title} (${chart.why})`).join('; ')}.`;
+  const charts = constant.map((chart) => `${chart.title} (${chart.why})`);
+  return `Not drawn, as they show no difference between agents: ${charts.join('; ')}.`;
 }

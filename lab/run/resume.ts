@@ -136,7 +136,8 @@ async function rebuildLocked(dir: string, options: { registries?: Registries; ch
     ...neverRan(manifest, runs).map((run) => ({ ...run, error: 'did not finish: the experiment stopped before it (slatelab resume runs it)' })),
   ];
   const started = earlierProvenance(manifest as unknown as Record<string, unknown>).provenance;
-  const outputs = await writeOutputs(dir, manifest.config, registries, runs, missing, options.charts !== false, undefined, started);
+  const charts = options.charts !== false;
+  const outputs = await writeOutputs(dir, manifest.config, registries, runs, missing, charts, undefined, started);
   return { ...outputs, config: manifest.config, runs: runs.length, missing };
 }
 

@@ -316,7 +316,9 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   // The reports show what started the experiment: a resume keeps the start's provenance, so its
   // reports are the same bytes as an uninterrupted run's.
   const started = earlier ? earlier.provenance : here;
-  const outputs = await writeOutputs(outDir, config, registries, [...runs].sort(byRunOrder), missing, options.charts !== false, read, started);
+  const sorted = [...runs].sort(byRunOrder);
+  const charts = options.charts !== false;
+  const outputs = await writeOutputs(outDir, config, registries, sorted, missing, charts, read, started);
   complete = interrupted.length === 0;
   writeManifest();
   return { outDir, ...outputs, failures: sortedFailures, interrupted, runSeconds };

@@ -12,11 +12,20 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-e2e-'));
 
-/** Small experiments, seconds each: bandits with learning curves, and the feed (daily charts, nine metrics: wide tables). */
+/** Small experiments, seconds each: bandits with learning curves, and the feed (daily charts, wide tables). */
 const EXPERIMENTS = {
   // Three bandits that learn much the same (their lines lie on one another), a linear one and random.
   bandits: [
@@ -51,7 +60,9 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: these tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it)`);
+    throw new Error(
+      `${CHROMIUM} is missing: these tests need Debian's chromium (apt-get install -y chromium; .ci/run installs it)`,
+    );
   }
   for (const [name, lines] of Object.entries(EXPERIMENTS)) {
     const config = join(scratch, `${name}.yaml`);
@@ -68,7 +79,12 @@ afterAll(async () => {
 });
 
 /** report.html in a fresh context at this size, with everything the page logs or asks for. */
-async function open(name: Experiment, width: number, height: number, phone = false): Promise<{ page: Page; problems: string[] }> {
+async function open(
+  name: Experiment,
+  width: number,
+  height: number,
+  phone = false,
+): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: { width, height }, isMobile: phone, hasTouch: phone });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -81,20 +97,24 @@ async function open(name: Experiment, width: number, height: number, phone = fal
   });
   await page.goto(pathToFileURL(reportOf(name)).href);
   // Every chart drawn (vega renders after load).
-  await page.waitForFunction(() => [...document.querySelectorAll('figure[data-chart] .chart')].every((box) => box.querySelector('svg')));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('figure[data-chart] .chart')].every((box) => box.querySelector('svg')),
+  );
   return { page, problems };
 }
 
-const overflow = (page: Page) => page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+const overflow = (page: Page) =>
+  page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
 
 describe('report.html in chromium', () => {
   it('is one offline file under 1 MB', () => {
-    for (const name of Object.keys(EXPERIMENTS) as Experiment[]) expect(statSync(reportOf(name)).size).toBeLessThan(1_000_000);
+    for (const name of Object.keys(EXPERIMENTS) as Experiment[])
+      expect(statSync(reportOf(name)).size).toBeLessThan(1_000_000);
     expect(readFileSync(reportOf('bandits'), 'utf8')).toContain('Paired differences against eps');
   });
 
   for (const name of Object.keys(EXPERIMENTS) as Experiment[]) {
-    it(`${name}: loads with no console errors and no request beyond the file, and fits 1280 x 800 without sideways scrolling`, async () => {
+    it(`${name}: loads with no console error nor request beyond the file, and fits 1280 x 800`, async () => {
       const { page, problems } = await open(name, 1280, 800);
       expect(await page.locator('figure[data-chart]').count()).toBeGreaterThanOrEqual(3);
       const { scroll, client } = await overflow(page);
@@ -104,16 +124,21 @@ describe('report.html in chromium', () => {
       await page.context().close();
     });
 
-    it(`${name}: fits a 390 x 844 phone: laid out at its width (viewport meta), wide tables scrolling in their own box`, async () => {
+    it(`${name}: fits a 390 x 844 phone, laid out at its width, wide tables scrolling in their own box`, async () => {
       const { page, problems } = await open(name, 390, 844, true);
       const { scroll, client } = await overflow(page);
       expect(client).toBe(390);
       expect(scroll).toBeLessThanOrEqual(client);
       // The results table is wider than the phone: its box scrolls, the page does not.
-      const table = await page.locator('.scroll').first().evaluate((box) => ({ scroll: box.scrollWidth, client: box.clientWidth }));
+      const table = await page
+        .locator('.scroll')
+        .first()
+        .evaluate((box) => ({ scroll: box.scrollWidth, client: box.clientWidth }));
       expect(table.scroll).toBeGreaterThan(table.client);
       // The charts fit too.
-      const rights = await page.locator('figure[data-chart] svg.marks').evaluateAll((svgs) => svgs.map((svg) => svg.getBoundingClientRect().right));
+      const rights = await page
+        .locator('figure[data-chart] svg.marks')
+        .evaluateAll((svgs) => svgs.map((svg) => svg.getBoundingClientRect().right));
       expect(rights.length).toBeGreaterThanOrEqual(3);
       for (const right of rights) expect(right).toBeLessThanOrEqual(390);
       expect(problems).toEqual([]);
@@ -123,7 +148,10 @@ describe('report.html in chromium', () => {
 
   it('feed: its nine-metric tables scroll in their own box at 1280 x 800', async () => {
     const { page } = await open('feed', 1280, 800);
-    const table = await page.locator('.scroll').first().evaluate((box) => ({ scroll: box.scrollWidth, client: box.clientWidth }));
+    const table = await page
+      .locator('.scroll')
+      .first()
+      .evaluate((box) => ({ scroll: box.scrollWidth, client: box.clientWidth }));
     expect(table.scroll).toBeGreaterThan(table.client);
     await page.context().close();
   });
@@ -138,7 +166,9 @@ describe('report.html in chromium', () => {
     await expect.poll(() => lines.count()).toBe(before - 1);
     expect(await entry.getAttribute('aria-pressed')).toBe('false');
     // The same agent in the other line charts, and its point in the comparisons.
-    expect(await page.locator('#online-regret .legend button', { hasText: 'ucb' }).getAttribute('aria-pressed')).toBe('false');
+    expect(await page.locator('#online-regret .legend button', { hasText: 'ucb' }).getAttribute('aria-pressed')).toBe(
+      'false',
+    );
     await expect.poll(() => page.locator('#compare-return .mark-symbol path').count()).toBe(4);
     await entry.click();
     await expect.poll(() => lines.count()).toBe(before);

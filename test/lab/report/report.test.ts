@@ -50,10 +50,14 @@ const configOf = (extra: Record<string, unknown> = {}) => validateConfig(raw(ext
 /** Per-seed means: return grows with the agent's place, optimalReturn is the same for every agent. */
 function runMeans(config: ExperimentConfig): RunMeans {
   return new Map(
-    config.agents.map((agent, a) => [agent.name, new Map(config.seeds.map((seed) => [seed, { return: 10 * a + seed, optimalReturn: 50 + seed }]))]),
+    config.agents.map((agent, a) => [
+      agent.name,
+      new Map(config.seeds.map((seed) => [seed, { return: 10 * a + seed, optimalReturn: 50 + seed }])),
+    ]),
   );
 }
-const summaryOf = (config: ExperimentConfig): Summary => buildSummary(config, ['return', 'optimalReturn'], runMeans(config), []);
+const summaryOf = (config: ExperimentConfig): Summary =>
+  buildSummary(config, ['return', 'optimalReturn'], runMeans(config), []);
 
 const provenance: ReportProvenance & Record<string, unknown> = {
   slatelab: '9.8.7',
@@ -62,11 +66,16 @@ const provenance: ReportProvenance & Record<string, unknown> = {
   gitCommit: 'abcdef0123456789abcdef0123456789abcdef01',
   gitDirty: true,
   code: 'dist',
-  // What a manifest also holds but the reports must not show (it differs between a resumed run and an uninterrupted one).
+  // What a manifest also holds but the reports must not show (it differs between a resumed run and
+  // an uninterrupted one).
   resumes: [{ slatelab: '9.9.9', node: 'v22.0.0', runs: 3 }],
 };
 
-const interval = (mean: number, halfWidth = 1, seeds = [0, 1, 2]): Interval => ({ mean, ci95: [mean - halfWidth, mean + halfWidth], seeds });
+const interval = (mean: number, halfWidth = 1, seeds = [0, 1, 2]): Interval => ({
+  mean,
+  ci95: [mean - halfWidth, mean + halfWidth],
+  seeds,
+});
 const agents: AgentChartData[] = ['random', 'eps', 'oracle'].map((agent, i) => ({
   agent,
   evaluationOnly: agent === 'oracle',
@@ -76,7 +85,9 @@ const agents: AgentChartData[] = ['random', 'eps', 'oracle'].map((agent, i) => (
 }));
 
 describe('report.html: the page', () => {
-  const html = reportHtml(summaryOf(configOf()), [], [], { experiment: experimentInfo(configOf(), defaultRegistries, provenance) });
+  const html = reportHtml(summaryOf(configOf()), [], [], {
+    experiment: experimentInfo(configOf(), defaultRegistries, provenance),
+  });
 
   it('has a viewport meta tag, so that a phone lays it out at its own width', () => {
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
@@ -108,24 +119,39 @@ describe('report.html and report.md: the experiment', () => {
     expect(html).toContain('<td class="name">catalog</td><td>30</td><td>0</td>');
     expect(html).toContain('<td class="name">dim</td><td>3</td><td>8</td>');
     expect(html).toContain('bandit (2 of 9 parameters changed)');
-    expect(markdown).toContain("World parameters that differ from bandit's defaults: `catalog` 30 (default 0); `dim` 3 (default 8).");
+    expect(markdown).toContain(
+      "World parameters that differ from bandit's defaults: `catalog` 30 (default 0); `dim` 3 (default 8).",
+    );
   });
 
   it("shows each agent's kind and the parameters it changed, and all of them on demand", () => {
-    expect(html).toContain('<td class="name">eps</td><td>epsilon-greedy</td><td>yes</td><td>—</td><td>epsilon 0.2 (default 0.1)</td>');
+    expect(html).toContain(
+      '<td class="name">eps</td><td>epsilon-greedy</td><td>yes</td><td>—</td><td>epsilon 0.2 (default 0.1)</td>',
+    );
     expect(html).toContain('<td class="name">lin</td><td>linucb</td><td>yes</td><td>—</td><td>defaults</td>');
-    expect(html).toMatch(/<details><summary>All parameters of each agent<\/summary>.*<h4>lin \(linucb\)<\/h4>.*<td class="name">ridge<\/td><td>1<\/td>/);
+    expect(html).toMatch(
+      /<summary>All parameters of each agent<\/summary>.*<h4>lin \(linucb\)<\/h4>.*"name">ridge<\/td><td>1<\/td>/,
+    );
     expect(markdown).toContain('| eps | epsilon-greedy | yes | — | epsilon 0.2 (default 0.1) |');
   });
 
-  it('shows the training and evaluation blocks and the baseline, but not the evaluation batch size (results do not depend on it)', () => {
+  it('shows training, evaluation and the baseline, not the evaluation batch size (results do not depend on it)', () => {
     const rows = html.match(/<th scope="row">([^<]*)<\/th><td>([^<]*)<\/td>/g)!.join('\n');
-    expect(rows).toContain('<th scope="row">training</th><td>3000 user-steps per run; batches of 64 users; a checkpoint every 1000 steps on 20 evaluation users</td>');
-    expect(rows).toContain('<th scope="row">evaluation</th><td>40 episodes per run; at most 100000 steps per episode</td>');
+    expect(rows).toContain(
+      '<th scope="row">training</th><td>3000 user-steps per run; batches of 64 users; ' +
+        'a checkpoint every 1000 steps on 20 evaluation users</td>',
+    );
+    expect(rows).toContain(
+      '<th scope="row">evaluation</th><td>40 episodes per run; at most 100000 steps per episode</td>',
+    );
     expect(rows).toContain('<th scope="row">seeds</th><td>0–2 (n = 3)</td>');
     expect(rows).toContain('<th scope="row">baseline</th><td>random (the paired differences are against it)</td>');
     const otherBatch = configOf({ evaluation: { episodes: 40, batchSize: 1 } });
-    expect(reportHtml(summaryOf(otherBatch), [], [], { experiment: experimentInfo(otherBatch, defaultRegistries, provenance) })).toBe(html);
+    expect(
+      reportHtml(summaryOf(otherBatch), [], [], {
+        experiment: experimentInfo(otherBatch, defaultRegistries, provenance),
+      }),
+    ).toBe(html);
   });
 
   it('shows the versions, commit and code that started it, and nothing of the resumes', () => {
@@ -149,7 +175,7 @@ describe('report.html and report.md: the experiment', () => {
     expect(info.provenance).toContainEqual(['networks', 'backend wasm, TensorFlow.js 4.22.0']);
   });
 
-  it('reads the same from the config in memory and from the manifest (JSON), so a rebuilt report is the same bytes', () => {
+  it('reads the same from the config in memory and from the manifest (JSON): a rebuilt report is the same', () => {
     // A config built in code (the library) may hold what JSON cannot: the manifest has null for it.
     const inMemory = { ...config, evaluation: { ...config.evaluation, maxStepsPerEpisode: Infinity } };
     const fromManifest = JSON.parse(JSON.stringify(inMemory)) as ExperimentConfig;
@@ -183,7 +209,7 @@ describe('charts that would show no difference between agents', () => {
     return { name, title: name, spec: chart, live: chart, legend: true };
   };
 
-  it('are left out when every mean and bound is one number (one value for every agent and day, or all zero), and named with it', () => {
+  it('are left out when every mean and bound is one number (for every agent and day, or all zero), and named', () => {
     const { drawn, constant } = leaveOutConstant([
       spec('same-everywhere', [{ mean: 100 }, { mean: 100 }, { mean: 100, lo: 100, hi: 100 }]),
       spec('all-zero', [{ mean: 0, lo: 0, hi: 0 }, { mean: 0 }]),
@@ -201,7 +227,7 @@ describe('charts that would show no difference between agents', () => {
     ]);
   });
 
-  it('are not drawn (episode length 100 for every agent; everyone active every day), and the reports say so', async () => {
+  it('are not drawn (episode length 100 for every agent; all active every day), and the reports say so', async () => {
     const { charts, constant } = await experimentCharts(agents, ['return', 'episodeLength']);
     expect(charts.map((c) => c.name)).toEqual(['compare-return', 'engagement-over-time']);
     expect(constant.map((c) => [c.name, c.why])).toEqual([
@@ -209,12 +235,14 @@ describe('charts that would show no difference between agents', () => {
       ['retention', '1 throughout'],
     ]);
     const summary = summaryOf(configOf());
-    const text = 'Not drawn, as they show no difference between agents: episodeLength by agent (100 throughout); Users active per day (1 throughout).';
+    const text =
+      'Not drawn, as they show no difference between agents: episodeLength by agent (100 throughout); ' +
+      'Users active per day (1 throughout).';
     expect(reportMarkdown(summary, [], charts, { constant })).toContain(text);
     expect(reportHtml(summary, [], charts, { constant })).toContain(text);
   });
 
-  it("leave out the learning curves of a world metric that is the same for every agent in every seed (the users' optimal return)", () => {
+  it("leave out the curves of a metric the same for every agent in every seed (the users' optimal return)", () => {
     const summary = summaryOf(configOf());
     expect(sameForEveryAgent(summary, ['return', 'optimalReturn'])).toEqual(['optimalReturn']);
     const steps = [0, 1000];
@@ -224,32 +252,60 @@ describe('charts that would show no difference between agents', () => {
       agents: Object.fromEntries(
         ['random', 'eps', 'lin'].map((agent, i) => [
           agent,
-          { learns: i > 0, steps, curves: { return: curve(i), optimalReturn: curve(50) }, regret: null, stats: {}, totals: null },
+          {
+            learns: i > 0,
+            steps,
+            curves: { return: curve(i), optimalReturn: curve(50) },
+            regret: null,
+            stats: {},
+            totals: null,
+          },
         ]),
       ),
     } as unknown as Summary['training'];
     const chartAgents = ['random', 'eps', 'lin'].map((agent) => ({ agent, metrics: {}, daily: [], retention: [] }));
     const { drawn, alike } = learningCharts({ ...summary, training }, chartAgents, ['optimalReturn']);
     expect(drawn.map((c) => c.name)).toEqual(['learning-return']);
-    expect(alike).toEqual([{ name: 'learning-optimalReturn', title: 'Learning curves: optimalReturn', why: 'the same for every agent in every seed' }]);
+    expect(alike).toEqual([
+      {
+        name: 'learning-optimalReturn',
+        title: 'Learning curves: optimalReturn',
+        why: 'the same for every agent in every seed',
+      },
+    ]);
   });
 });
 
 describe('the live charts report.html draws', () => {
-  type Layer = { transform?: { filter: string }[]; mark: { type: string; opacity?: number }; encoding: Record<string, unknown> };
-  type Spec = { width: unknown; params?: { name: string; value: unknown }[]; data: { values: Record<string, unknown>[] }; layer: Layer[] };
+  type Layer = {
+    transform?: { filter: string }[];
+    mark: { type: string; opacity?: number };
+    encoding: Record<string, unknown>;
+  };
+  type Spec = {
+    width: unknown;
+    params?: { name: string; value: unknown }[];
+    data: { values: Record<string, unknown>[] };
+    layer: Layer[];
+  };
 
-  it('fit the page, filter out the agents the legend hid, and carry tooltips with agent, mean, interval and seeds', () => {
+  it('fit the page, leave out the agents the legend hid, and carry tooltips: agent, mean, interval, seeds', () => {
     const live = comparisonSpec(agents, 'return', 'return by agent', undefined, true) as unknown as Spec;
     expect(live.width).toBe('container');
     expect(live.params).toEqual([{ name: 'hidden', value: [] }]);
-    for (const layer of live.layer) expect(layer.transform?.[0]).toEqual({ filter: 'indexof(hidden, datum.agent) < 0' });
-    expect(live.data.values[0]).toMatchObject({ agent: 'random', meanText: '10.00', ciText: '9.000 to 11.00', seedsText: '0–2 (n = 3)' });
+    for (const layer of live.layer)
+      expect(layer.transform?.[0]).toEqual({ filter: 'indexof(hidden, datum.agent) < 0' });
+    expect(live.data.values[0]).toMatchObject({
+      agent: 'random',
+      meanText: '10.00',
+      ciText: '9.000 to 11.00',
+      seedsText: '0–2 (n = 3)',
+    });
     const tooltip = live.layer[1].encoding.tooltip as { title: string }[];
     expect(tooltip.map((t) => t.title)).toEqual(['agent', 'mean', '95% CI', 'seeds']);
   });
 
-  it('draw lines with their own dash per agent, a legend in the files and none in the page (the page draws its own), and wide invisible points for tooltips', () => {
+  it('draw a dash per agent, a legend in the files only (the page has its own), invisible points for tooltips', () => {
     const staticSpec = overTimeSpec(agents, (a) => a.daily, 'Reward per day', 'reward') as unknown as Spec;
     const line = staticSpec.layer[1].encoding as { strokeDash: { scale: { range: unknown[] }; legend: unknown } };
     expect(line.strokeDash.scale.range).toEqual([AGENT_DASHES[0], AGENT_DASHES[1], AGENT_DASHES[2]]);
@@ -259,10 +315,16 @@ describe('the live charts report.html draws', () => {
     expect((live.layer[1].encoding as { strokeDash: { legend: unknown } }).strokeDash.legend).toBeNull();
     const hit = live.layer[2];
     expect(hit.mark).toMatchObject({ type: 'point', opacity: 0 });
-    expect((hit.encoding.tooltip as { title: string }[]).map((t) => t.title)).toEqual(['agent', 'day', 'mean', '95% CI', 'seeds']);
+    expect((hit.encoding.tooltip as { title: string }[]).map((t) => t.title)).toEqual([
+      'agent',
+      'day',
+      'mean',
+      '95% CI',
+      'seeds',
+    ]);
   });
 
-  it('compile to vega specs with the hidden signal, and give report.html one legend entry per agent drawn (none for comparisons)', async () => {
+  it('compile to vega with the hidden signal; a legend entry per agent drawn (none for comparisons)', async () => {
     const { vegaLite } = await loadRenderers();
     const specs = experimentSpecs(agents, ['return']);
     const compiled = vegaLite.compile(specs[1].live).spec as { signals: { name: string }[] };
@@ -273,7 +335,11 @@ describe('the live charts report.html draws', () => {
       ['engagement-over-time', ['random', 'eps', 'oracle †']],
     ]);
     const html = reportHtml(summaryOf(configOf()), [], charts);
-    expect(html.match(/<figure id="engagement-over-time" data-chart="engagement-over-time">.*?<\/figure>/)![0].match(/<button /g)).toHaveLength(3);
+    expect(
+      html
+        .match(/<figure id="engagement-over-time" data-chart="engagement-over-time">.*?<\/figure>/)![0]
+        .match(/<button /g),
+    ).toHaveLength(3);
     expect(html).toContain('<button type="button" data-agent="oracle †" aria-pressed="true"><svg');
     expect(html).not.toMatch(/<figure id="compare-return"[^\n]*<button/);
   });
@@ -288,11 +354,17 @@ describe('the live charts report.html draws', () => {
 });
 
 describe('an experiment written and rebuilt (`slatelab report`)', () => {
-  it('writes no file for a chart left out, removes one an earlier version wrote, and shows the provenance the manifest keeps', async () => {
+  it("writes no file for a chart left out, removes an older version's, shows the manifest's provenance", async () => {
     // The bandit world's episodes all last `horizon` steps: episodeLength is 20 for every agent.
     const registries: Registries = { worlds: { bandit }, policies: { random: randomPolicy } };
     const config = validateConfig(
-      { name: 'constant', world: { preset: 'bandit', params: { catalog: 20, dim: 2, candidates: 5, slateSize: 2, horizon: 20 } }, seeds: 2, agents: [{ name: 'random', kind: 'random' }], evaluation: { episodes: 8 } },
+      {
+        name: 'constant',
+        world: { preset: 'bandit', params: { catalog: 20, dim: 2, candidates: 5, slateSize: 2, horizon: 20 } },
+        seeds: 2,
+        agents: [{ name: 'random', kind: 'random' }],
+        evaluation: { episodes: 8 },
+      },
       'constant.yaml',
       registries,
     );

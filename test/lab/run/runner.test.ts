@@ -178,7 +178,7 @@ describe('runner: the output directory', () => {
     expect(read('manifest.json')).not.toMatch(/20\d\d-\d\d-\d\dT/);
   });
 
-  it('report.html is one offline page: the tables, and the charts drawn by vega inlined in it; nothing loaded from elsewhere', () => {
+  it('report.html is one offline page: the tables, and charts drawn by vega inlined in it; nothing else', () => {
     const html = read('report.html');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<td class="name">random</td>');
