@@ -48,7 +48,7 @@ export interface ExperimentInfo {
   /** The world's parameters, defaults included, in declaration order. */
   readonly worldParams: readonly ParamLine[];
   readonly agents: readonly AgentInfo[];
-  /** [what, value] rows: slatelab, commit, Node, code, networks; empty without provenance. */
+  /** [what, value] rows: slatelab, commit, Node, networks; empty without provenance. */
   readonly provenance: readonly (readonly [string, string])[];
   /** Each dependency and its installed version. */
   readonly dependencies: readonly (readonly [string, string])[];
@@ -131,6 +131,10 @@ export function experimentInfo(
   };
 }
 
+/**
+ * Not `code` (the build or the sources): they give the same results, and the reports of both are the
+ * same bytes (test/lab/library.test.ts); manifest.json has it.
+ */
 function provenanceRows(p: ReportProvenance): [string, string][] {
   const rows: [string, string][] = [];
   if (p.slatelab !== undefined) rows.push(['slatelab', p.slatelab]);
@@ -138,7 +142,6 @@ function provenanceRows(p: ReportProvenance): [string, string][] {
     const dirty = p.gitDirty === true ? ' (with uncommitted changes)' : '';
     rows.push(['git commit', p.gitCommit === null ? 'none (not run from a git checkout)' : `${p.gitCommit}${dirty}`]);
   }
-  if (p.code !== undefined) rows.push(['code', p.code === 'dist' ? 'the build in dist/' : 'the TypeScript sources']);
   if (p.node !== undefined) rows.push(['Node', p.node]);
   if (p.networks) rows.push(['networks', `backend ${p.networks.backend}, TensorFlow.js ${p.networks.tfjs}`]);
   return rows;
