@@ -192,7 +192,8 @@ export function comparisonSpec(
   const axisTitle = live ? 'mean and 95% CI over seeds' : `${metric} (mean, 95% CI over seeds)`;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    // report.html puts a live chart's title above it, in the page (where a long one wraps on a phone).
+    ...(live ? {} : { title }),
     width: live ? 'container' : 420,
     // A live chart's height is fixed (vega-lite fits only a fixed size to the page): the agents
     // hidden leave room to the others.
@@ -311,7 +312,8 @@ function linesSpec(
   const dash = { field: 'agent', type: 'nominal', scale: agentScale(agents, AGENT_DASHES) } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    // report.html puts a live chart's title above it, in the page (where a long one wraps on a phone).
+    ...(live ? {} : { title }),
     width: live ? 'container' : 520,
     height: 300,
     ...(live ? { params: [HIDDEN_PARAM] } : {}),

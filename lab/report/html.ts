@@ -66,6 +66,7 @@ table.fields th { font-weight: normal; color: #555; }
 .note { color: #555; font-size: 0.9rem; }
 details { margin: 0.5rem 0; } summary { cursor: pointer; color: #333; }
 figure { margin: 1.5rem 0; } .chart { width: 100%; } .chart svg { display: block; max-width: 100%; }
+figcaption { font-weight: bold; text-align: center; margin-bottom: 0.3rem; }
 .legend { display: flex; flex-wrap: wrap; gap: 0.3rem 0.5rem; margin-top: 0.3rem; }
 .legend button { font: inherit; font-size: 0.85rem; color: #222; background: #fff; border: 1px solid #ccc;
   border-radius: 1rem; padding: 0.15rem 0.6rem; display: inline-flex; align-items: center; gap: 0.4rem;
@@ -176,7 +177,8 @@ function swatch(index: number): string {
 
 function chartFigure(chart: HtmlChart, labels: readonly string[]): string {
   const open = `<figure id="${escapeHtml(chart.name)}" data-chart="${escapeHtml(chart.name)}">`;
-  const box = `<div class="chart" role="img" aria-label="${escapeHtml(chart.title)}"></div>`;
+  const caption = `<figcaption>${escapeHtml(chart.title)}</figcaption>`;
+  const box = `${caption}<div class="chart" role="img" aria-label="${escapeHtml(chart.title)}"></div>`;
   if (chart.agents.length === 0) return `${open}${box}</figure>`;
   const buttons = chart.agents.map((agent) => {
     const sample = swatch(Math.max(0, labels.indexOf(agent)));
