@@ -80,6 +80,12 @@ export interface ExperimentConfig {
    * across backends, so it is chosen explicitly (default wasm) and recorded in the manifest.
    */
   readonly backend: BackendName;
+  /**
+   * The agent the paired differences are taken against (config `baseline`). Absent when the config
+   * names none: then it is the first agent (lab/store/summary.ts baselineOf), and the manifest
+   * keeps the bytes it had.
+   */
+  readonly baseline?: string;
 }
 
 /** Overrides from the command line, applied before validation. */
@@ -166,6 +172,8 @@ const configSchema = z.strictObject({
     })
     .optional(),
   backend: z.enum(BACKENDS).default('wasm'),
+  // An agent's name, checked against the agents below.
+  baseline: z.string().optional(),
 });
 
 /** Known fields at each level of the shape, for "unknown field" hints. */
@@ -429,6 +437,14 @@ export function validateExperiment(
     });
   });
 
+  // The baseline names one of the agents (checked even when the shape is wrong elsewhere).
+  if (typeof given.baseline === 'string') {
+    const named = (Array.isArray(given.agents) ? given.agents : []).flatMap((agent: unknown) =>
+      isMapping(agent) && typeof agent.name === 'string' ? [agent.name] : [],
+    );
+    if (!named.includes(given.baseline)) report('baseline', unknownName('agent', given.baseline, named));
+  }
+
   const training =
     shape?.training === undefined ? null : resolveTraining(shape.training, shape.evaluation.episodes, overridden['evaluation.episodes'] !== undefined, report);
 
@@ -443,6 +459,7 @@ export function validateExperiment(
     evaluation: shape.evaluation,
     training,
     backend: shape.backend,
+    ...(shape.baseline !== undefined ? { baseline: shape.baseline } : {}),
   };
   return { config, shape: shapeOf(config, spec, registries) };
 }

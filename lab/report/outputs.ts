@@ -2,18 +2,19 @@
 // runs (lab/store/run-records.ts), never from memory: `slatelab run` at the end, `slatelab resume` after
 // finishing the missing runs and `slatelab report` on its own all call this, so they write the
 // same bytes from the same records.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { experimentCharts } from './charts.ts';
+import { experimentCharts, type ConstantChart, type RenderedChart } from './charts.ts';
 import type { ExperimentConfig, Registries } from '../config/config.ts';
 import { findKind } from '../config/registries.ts';
 import type { WorldShape } from '../config/world-shape.ts';
-import { trainingSpecs } from './learning-charts.ts';
+import { learningCharts } from './learning-charts.ts';
 import type { EpisodeRecord } from '../loop/rollout.ts';
 import { reportHtml } from './html.ts';
 import { buildSummary, dailySeries, trainingSummary, type FailureRecord, type RunDaily, type RunMeans, type RunTraining, type Summary } from '../store/summary.ts';
 import { chartData } from './charts.ts';
 import { reportMarkdown } from './markdown.ts';
+import { experimentInfo, type ReportProvenance } from './experiment-info.ts';
 import { summaryCsv } from './tables.ts';
 import { writeBinaryAtomic, writeFileAtomic, writeJsonAtomic } from '../store/atomic.ts';
 import { parseCurve, parseEpisodeJsonl, type RecordNames } from '../store/run-records.ts';
@@ -37,6 +38,8 @@ export interface Outputs {
  * the runs listed, reading their records from `outDir`, or from `read` where a run's files were
  * already read (runExperiment reads each run's text as it writes it: the same text, the same
  * numbers). `missing` lists the runs that did not finish (failed or interrupted), for the reports.
+ * `provenance` is what started the experiment (the manifest's; a resume keeps it), which the
+ * reports show beside the config.
  */
 export async function writeOutputs(
   outDir: string,
@@ -47,6 +50,7 @@ export async function writeOutputs(
   missing: readonly FailureRecord[],
   charts = true,
   read?: ReadonlyMap<string, RunAggregate>,
+  provenance: ReportProvenance | null = null,
 ): Promise<Outputs> {
   const { spec, metrics, evaluationOnly } = shape;
   const runMeans: RunMeans = new Map(config.agents.map((agent) => [agent.name, new Map()]));
@@ -77,18 +81,27 @@ export async function writeOutputs(
   );
   writeJsonAtomic(join(outDir, 'summary.json'), summary);
   writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
-  let chartFiles: { name: string; title: string; svg: string }[] = [];
+  let chartFiles: RenderedChart[] = [];
+  let constant: ConstantChart[] = [];
   if (charts && runs.length > 0) {
     const agentsData = chartData(summary);
-    const made = await experimentCharts(agentsData, CHARTED_METRICS, trainingSpecs(summary.training, agentsData, spec.episodeMetricNames));
-    for (const chart of made) {
+    const learning = learningCharts(summary, agentsData, spec.episodeMetricNames);
+    const made = await experimentCharts(agentsData, CHARTED_METRICS, learning.drawn);
+    constant = [...made.constant, ...learning.alike];
+    for (const chart of made.charts) {
       writeFileAtomic(join(outDir, 'charts', `${chart.name}.svg`), chart.svg);
       writeBinaryAtomic(join(outDir, 'charts', `${chart.name}.png`), chart.png);
     }
-    chartFiles = made;
+    // A chart left out now may be on disk from an earlier version (`slatelab report` rebuilds in place).
+    for (const chart of constant) {
+      for (const ext of ['svg', 'png']) rmSync(join(outDir, 'charts', `${chart.name}.${ext}`), { force: true });
+    }
+    chartFiles = made.charts;
   }
-  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartFiles.map((c) => ({ name: c.name, title: c.title }))));
-  writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles));
+  const about = { constant, experiment: experimentInfo(config, registries, provenance) };
+  const chartNames = chartFiles.map((c) => ({ name: c.name, title: c.title }));
+  writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(summary, missing, chartNames, about));
+  writeFileAtomic(join(outDir, 'report.html'), reportHtml(summary, missing, chartFiles, about));
   return { summary, truncatedEpisodes, cutTrainingEpisodes };
 }
 

@@ -1,6 +1,7 @@
 // The summary as text: numbers and intervals formatted for people, the tables the terminal,
 // report.md and report.html share, and summary.csv.
 import type { Summary, TrainingSummary } from '../store/summary.ts';
+import type { ConstantChart } from './charts.ts';
 
 /** Full precision, so the CSV round-trips; empty where undefined (no finished seed). */
 function csvNumber(x: number): string {
@@ -166,3 +167,9 @@ export function reportIntro(summary: Summary): string[] {
   return lines;
 }
 
+
+/** The charts left out because they would show no difference between agents, and why (report.md and report.html). */
+export function constantChartsText(constant: readonly ConstantChart[]): string {
+  const charts = constant.map((chart) => `${chart.title} (${chart.why})`);
+  return `Not drawn, as they show no difference between agents: ${charts.join('; ')}.`;
+}

@@ -115,9 +115,10 @@ async function rebuildLocked(dir: string, options: { registries?: Registries; ch
     ...manifest.interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' })),
     ...neverRan(manifest, runs).map((run) => ({ ...run, error: 'did not finish: the experiment stopped before it (slatelab resume runs it)' })),
   ];
-  // The world's names, learnt once from the config read back.
+  // The world's names, learnt once from the config read back; the reports show what started it.
   const shape = worldShape(manifest.config, registries);
-  const outputs = await writeOutputs(dir, manifest.config, shape, registries, runs, missing, options.charts !== false);
+  const charts = options.charts !== false;
+  const outputs = await writeOutputs(dir, manifest.config, shape, registries, runs, missing, charts, undefined, provenanceOf(manifest));
   return { ...outputs, config: manifest.config, runs: runs.length, missing };
 }
 

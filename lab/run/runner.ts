@@ -321,9 +321,12 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   // The reports list interrupted runs with the failed ones: either way their seeds are missing.
   const missing = [...sortedFailures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
   await warming;
+  // The reports show what started the experiment: a resume keeps the start's provenance, so its
+  // reports are the same bytes as an uninterrupted run's.
+  const started = earlier ? earlier.provenance : here;
   const listed = [...runs].sort(byRunOrder);
   const charts = options.charts !== false;
-  const outputs = await writeOutputs(outDir, config, shape, registries, listed, missing, charts, read);
+  const outputs = await writeOutputs(outDir, config, shape, registries, listed, missing, charts, read, started);
   complete = interrupted.length === 0;
   rewriteManifest();
   return { outDir, ...outputs, failures: sortedFailures, interrupted, runSeconds };

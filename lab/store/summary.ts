@@ -1,6 +1,7 @@
 // The summary model (summary.json): per agent and metric, the mean over seeds of per-seed means
-// with a 95% t interval, paired differences against the baseline agent, daily series and learning
-// curves. Built from run records only, so a resumed or rebuilt experiment gets the same bytes.
+// with a 95% t interval, paired differences against the baseline agent (config `baseline`, else the
+// first), daily series and learning curves. Built from run records only, so a resumed or rebuilt
+// experiment gets the same bytes.
 import { pairedDifferences, summarize } from '../../eval/stats.ts';
 import type { ExperimentConfig, TrainingConfig } from '../config/config.ts';
 import type { Checkpoint, TrainingTotals } from '../loop/agent-run.ts';
@@ -36,7 +37,7 @@ export interface Summary {
   readonly agents: Record<string, Record<string, MetricSummary>>;
   readonly paired: {
     readonly baseline: string;
-    /** agent - baseline, per shared seed, for every agent but the baseline. */
+    /** agent - baseline, per shared seed, for every agent but the baseline (in the config's order). */
     readonly agents: Record<string, Record<string, MetricSummary>>;
   };
   /** Per agent, per simulated day: mean reward per user, and the share of users active that day. */
@@ -209,7 +210,7 @@ export function buildSummary(
   };
   const agents: Summary['agents'] = {};
   const paired: Summary['paired']['agents'] = {};
-  const baseline = config.agents[0].name;
+  const baseline = baselineOf(config);
   for (const agent of config.agents) {
     const entry: Record<string, MetricSummary> = {};
     for (const metric of metrics) {
@@ -254,6 +255,11 @@ function loadedAgents(config: ExperimentConfig): Pick<Summary, 'loaded' | 'backe
     loaded: Object.fromEntries(loaded.map((agent) => [agent.name, { from: agent.init!.from, agent: agent.init!.agent, sameWorld: agent.init!.sameWorld, backend: agent.init!.backend }])),
     backend: config.backend,
   };
+}
+
+/** The baseline of the paired comparisons: the config's `baseline`, else the first agent. */
+export function baselineOf(config: Pick<ExperimentConfig, 'agents' | 'baseline'>): string {
+  return config.baseline ?? config.agents[0].name;
 }
 
 export interface FailureRecord {

@@ -90,6 +90,15 @@ describe('config loading: a valid config', () => {
     expect(issueAt({ ...valid(), backend: 'gpu' }, 'backend')).toMatch(/wasm.*cpu.*node/);
   });
 
+  it('names the baseline of the paired comparisons with baseline: (absent: the first agent, no key)', () => {
+    expect(validateConfig({ ...valid(), baseline: 'first' }, 'config.yaml', registries).baseline).toBe('first');
+    expect(Object.keys(validateConfig(valid(), 'config.yaml', registries))).not.toContain('baseline');
+    expect(issueAt({ ...valid(), baseline: 'frist' }, 'baseline')).toBe(
+      'config.yaml: baseline: unknown agent "frist"; known: random, first (did you mean "first"?)',
+    );
+    expect(issueAt({ ...valid(), baseline: 3 }, 'baseline')).toBe('config.yaml: baseline: expected a string, got 3');
+  });
+
   it('turns a seed count N into seeds 0..N-1', () => {
     expect(validateConfig({ ...valid(), seeds: 3 }, 'config.yaml', registries).seeds).toEqual([0, 1, 2]);
   });
@@ -192,7 +201,10 @@ describe('config loading: every problem is one line naming the field, the value 
   });
 
   it('unknown top-level and nested fields', () => {
-    expect(issueAt({ ...valid(), agent: [] }, 'agent')).toContain('unknown field; known: name, seed, world, seeds, agents, evaluation, training, backend (did you mean "agents"?)');
+    expect(issueAt({ ...valid(), agent: [] }, 'agent')).toContain(
+      'unknown field; known: name, seed, world, seeds, agents, evaluation, training, backend, baseline ' +
+        '(did you mean "agents"?)',
+    );
     expect(issueAt({ ...valid(), evaluation: { episodes: 5, batchsize: 4 } }, 'evaluation.batchsize')).toContain('did you mean "batchSize"?');
   });
 

@@ -35,7 +35,7 @@ describe('charts', () => {
   });
 
   it('renders the comparison, engagement-over-time and retention charts to SVG with text and to PNG', async () => {
-    const charts = await experimentCharts(agents, ['return']);
+    const { charts } = await experimentCharts(agents, ['return']);
     expect(charts.map((c) => c.name)).toEqual(['compare-return', 'engagement-over-time', 'retention']);
     for (const chart of charts) {
       expect(chart.svg.startsWith('<svg')).toBe(true);
@@ -49,7 +49,7 @@ describe('charts', () => {
 
   it('draws no over-time charts for worlds without days', async () => {
     const flat = agents.map((a) => ({ ...a, daily: [interval(1)], retention: [interval(1)] }));
-    expect((await experimentCharts(flat, ['return'])).map((c) => c.name)).toEqual(['compare-return']);
+    expect((await experimentCharts(flat, ['return'])).charts.map((c) => c.name)).toEqual(['compare-return']);
   });
 
   it('clips the retention bands to [0, 1] and fixes its y axis to [0, 1]', async () => {
@@ -60,7 +60,7 @@ describe('charts', () => {
     expect(Math.min(...bounds)).toBe(0);
     expect(Math.max(...bounds)).toBe(1);
     for (const layer of spec.layer) expect(layer.encoding.y.scale).toEqual({ domain: [0, 1] });
-    const svg = (await experimentCharts(wide, ['return'])).find((c) => c.name === 'retention')!.svg;
+    const svg = (await experimentCharts(wide, ['return'])).charts.find((c) => c.name === 'retention')!.svg;
     expect(svg).toContain("Y-axis titled 'share of users active' for a linear scale with values from 0.0 to 1.0");
   });
 
@@ -97,7 +97,7 @@ describe('charts', () => {
   });
 
   it('labels evaluation-only agents "name †" in every chart', async () => {
-    for (const chart of await experimentCharts(agents, ['return'])) {
+    for (const chart of (await experimentCharts(agents, ['return'])).charts) {
       expect(chart.svg).toContain('oracle-quality †');
       expect(chart.svg).not.toContain('random †');
     }
@@ -155,7 +155,7 @@ describe('charts', () => {
       { agent: 'random', mean: 10 },
       { agent: 'oracle-quality †', mean: 15 },
     ]);
-    const charts = await experimentCharts(oneSeed, ['return']);
+    const { charts } = await experimentCharts(oneSeed, ['return']);
     expect(charts.map((c) => c.name)).toEqual(['compare-return', 'engagement-over-time', 'retention']);
     const [compare, engagement, retention] = charts;
     expect(marks(compare.svg, 'mark-rule role-mark')).toHaveLength(0);

@@ -111,6 +111,21 @@ describe('slatelab resume', () => {
     const b = files(out);
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     expect(Object.keys(a)).toEqual(expect.arrayContaining(['summary.json', 'summary.csv', 'report.md', 'report.html', 'charts/compare-return.png', 'runs/lin/seed-2.agent.json']));
+    // The reports show what started the experiment (here, as if slatelab 0.0.1 at commit 111...): the
+    // same pages once that provenance is put back as the uninterrupted run's.
+    const version = {
+      'report.md': (v: string) => `- slatelab: ${v}\n`,
+      'report.html': (v: string) => `<th scope="row">slatelab</th><td>${v}</td>`,
+    };
+    for (const [report, line] of Object.entries(version)) {
+      const text = Buffer.from(b[report], 'base64').toString('utf8');
+      expect(text).toContain(line('0.0.1'));
+      expect(text).toContain('1'.repeat(40));
+      const restored = text
+        .replace(line('0.0.1'), line(String(started.slatelab)))
+        .replace('1'.repeat(40), String(started.gitCommit));
+      b[report] = Buffer.from(restored, 'utf8').toString('base64');
+    }
     for (const file of Object.keys(a)) expect(b[file], file).toBe(a[file]);
   }, 180_000);
 
