@@ -9,7 +9,6 @@
 // loop hands episodes to rows in order, so neither batch size, thread count nor wall clock enters
 // the numbers.
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { warmRenderers } from '../report/charts.ts';
 import { defaultRegistries, type ExperimentConfig, type Registries } from '../config/config.ts';
 import { runTasks, startWorkers, stopSpareWorkers, type Task, type TaskOutcome } from './pool.ts';
@@ -18,11 +17,11 @@ import { claimOutDir } from '../store/outdir.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
 import { loadTQuantile } from '../../eval/stats.ts';
 import { environmentInfo } from '../store/provenance.ts';
-import { writeFileAtomic } from '../store/atomic.ts';
-import { writeManifest, type Manifest, type Provenance, type ResumeRecord, type RunEntry } from '../store/manifest.ts';
+import type { Provenance, ResumeRecord, RunEntry } from '../store/manifest.ts';
 import type { FailureRecord, Summary } from '../store/summary.ts';
-import { curveJsonl, episodeJsonl } from '../store/run-records.ts';
-import { savedAgentPath, savedAgentText, type SavedAgentMeta } from '../store/saved-agent-file.ts';
+import { saveRunFiles, type SavedRun } from '../store/run-files.ts';
+import { ManifestLog } from './manifest-log.ts';
+import { pendingRuns } from './run-order.ts';
 import { aggregateRun, runKey, writeOutputs, type RunAggregate } from '../report/outputs.ts';
 import { worldShape, type WorldShape } from '../config/world-shape.ts';
 import { CORE_METRICS, type RunProgress, type RunResult } from '../loop/agent-run.ts';
@@ -109,88 +108,42 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
 }
 
 async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutcome> {
-  const { config, outDir } = options;
+  const { config, outDir, progress } = options;
   const registries = options.registries ?? defaultRegistries;
-  const progress = options.progress;
-  const failures: FailureRecord[] = [];
-  const runs: RunEntry[] = [...(options.done ?? [])];
-  // Runs finish in any order on the pool; files list them in config order (agent, then seed).
-  const agentOrder = new Map(config.agents.map((agent, index) => [agent.name, index]));
-  const seedOrder = new Map(config.seeds.map((seed, index) => [seed, index]));
-  const runOrder = (run: { agent: string; seed: number }) => agentOrder.get(run.agent)! * config.seeds.length + seedOrder.get(run.seed)!;
-  const byRunOrder = (a: { agent: string; seed: number }, b: { agent: string; seed: number }) => runOrder(a) - runOrder(b);
-  const done = new Set(runs.map(runOrder));
-  const pairs = config.agents
-    .flatMap((agent, agentIndex) => config.seeds.map((seed) => ({ agent, agentIndex, seed })))
-    .filter((pair) => !done.has(runOrder({ agent: pair.agent.name, seed: pair.seed })));
+  const pending = pendingRuns(config, options.done ?? []);
   // Runs go on worker threads, even one, so the main thread stays free to notice Ctrl-C. Injected
   // registries (tests) cannot reach a worker: those run in-process, one at a time.
   const inProcess = registries !== defaultRegistries;
-  const threads = inProcess ? 1 : threadCount(options.threads, pairs.length, progress);
+  const threads = inProcess ? 1 : threadCount(options.threads, pending.length, progress);
   // The task module (lab/run/run-task.ts: a run and nothing else, so workers load no charts), as .ts
   // from the sources or .js from dist/ (the library build).
   const module = new URL(import.meta.url.endsWith('.ts') ? './run-task.ts' : './run-task.js', import.meta.url).href;
   // Everything before the first run overlaps: the threads start and load the task module, git
   // answers in child processes, and this thread learns the world's shape meanwhile (unless validation did).
-  if (!inProcess && pairs.length > 0) startWorkers(threads, module);
+  if (!inProcess && pending.length > 0) startWorkers(threads, module);
   const asked = Promise.all([backendInfo(config, registries), environmentInfo()]);
   // (Awaited below; if worldShape throws first, its rejection must not go unhandled.)
   asked.catch(() => undefined);
   // The world's metric names and record layout, known even if every run fails.
   const shape = options.shape ?? worldShape(config, registries);
-  const { spec, metrics } = shape;
   const [networks, environment] = await asked;
-  const here = { ...environment, ...(networks ? { networks } : {}) };
-  // A resume keeps the start's provenance and says what ran the runs it added (counted as they finish).
-  const earlier = options.earlier;
-  const doneBefore = options.done?.length ?? 0;
-  const provenance = (): Provenance & Pick<Manifest, 'resumes'> => {
-    if (!earlier) return here;
-    return { ...earlier.provenance, resumes: [...earlier.resumes, { ...here, runs: runs.length - doneBefore }] };
-  };
-  // False until summary, charts and reports are written: an interrupted experiment's manifest
-  // still lists the runs that finished (it is rewritten as each run settles).
-  let complete = false;
-  // Runs that never finished because the experiment was interrupted (Ctrl-C).
-  let interrupted: { agent: string; seed: number }[] = [];
-  const manifest = (): Omit<Manifest, 'format'> => ({
-    name: config.name,
-    configFile: options.configFile ?? null,
+  const log = new ManifestLog({
+    outDir,
     config,
-    seeds: config.seeds,
-    ...provenance(),
-    complete,
-    runs: [...runs].sort(byRunOrder),
-    failures: [...failures].sort(byRunOrder),
-    interrupted,
+    configFile: options.configFile ?? null,
+    here: { ...environment, ...(networks ? { networks } : {}) },
+    earlier: options.earlier,
+    done: options.done,
   });
-  writeManifest(outDir, manifest());
-  // After each settled run: every time for the first 100 runs, then at most once a second (a
-  // timer writes what a skipped refresh left out), so a long experiment does not rewrite a
-  // manifest of thousands of runs thousands of times. The clock decides only when the file is
-  // refreshed; the final manifest is the same whatever it says.
-  let manifestWritten = performance.now();
-  let pendingRefresh: NodeJS.Timeout | null = null;
-  const rewriteManifest = (): void => {
-    if (pendingRefresh !== null) clearTimeout(pendingRefresh);
-    pendingRefresh = null;
-    writeManifest(outDir, manifest());
-    manifestWritten = performance.now();
-  };
-  const refreshManifest = (): void => {
-    const wait = 1000 - (performance.now() - manifestWritten);
-    if (runs.length + failures.length <= 100 || wait <= 0) rewriteManifest();
-    else pendingRefresh ??= setTimeout(rewriteManifest, wait);
-  };
+  log.write();
 
   const total = config.agents.length * config.seeds.length;
-  let finished = runs.length;
+  let finished = log.runs.length;
   let runSeconds = 0;
   const read = new Map<string, RunAggregate>();
-  const label = (index: number) => `${pairs[index].agent.name} seed ${pairs[index].seed}`;
   const training = config.training;
   const status = new ExperimentStatus(
-    pairs.map(({ agent }) => ({
+    pending.map(({ agent }) => ({
       agent: agent.name,
       trainSteps: agent.learns && training ? training.steps : null,
       trainEpisodes: agent.learns && training ? training.episodes : null,
@@ -198,106 +151,68 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     })),
     progress,
     undefined,
-    runs.length,
+    log.runs.length,
     threads,
   );
 
   const settle = (index: number, outcome: TaskOutcome<RunResult>, seconds: number | null) => {
-    const { agent, seed } = pairs[index];
+    const { agent, seed } = pending[index];
     finished++;
     status.finished(index, outcome.ok);
-    const tag = `[${finished}/${total}] ${label(index)}`;
+    const tag = `[${finished}/${total}] ${agent.name} seed ${seed}`;
     const say = (text: string) => {
       progress?.line(text);
       status.printed();
     };
     const fail = (message: string, detail = '') => {
-      failures.push({ agent: agent.name, seed, error: message });
+      log.failures.push({ agent: agent.name, seed, error: message });
       say(`${tag}: FAILED: ${message}${detail}`);
-      refreshManifest();
+      log.refresh();
     };
     if (!outcome.ok) {
       fail(outcome.error.message.split('\n')[0], options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '');
       return;
     }
-    const { episodes: records, curve, totals, state } = outcome.value;
     runSeconds += outcome.value.seconds ?? 0;
-    const file = join('runs', agent.name, `seed-${seed}.jsonl`);
-    const curveFile = curve ? join('runs', agent.name, `seed-${seed}.curve.jsonl`) : null;
-    const agentFile = state ? savedAgentPath(agent.name, seed) : null;
     let aggregate: RunAggregate;
+    let saved: SavedRun;
     try {
-      // The records last: a run whose records are on disk has all its files (resume relies on it).
-      const curveText = curve && curveFile ? curveJsonl(curve, totals) : null;
-      if (curveText !== null && curveFile) writeFileAtomic(join(outDir, curveFile), curveText);
-      if (state && agentFile) {
-        const meta: SavedAgentMeta = {
-          experiment: config.name,
-          agent: agent.name,
-          kind: agent.kind,
-          params: agent.params,
-          world: config.world,
-          experimentSeed: config.seed,
-          seed,
-          trainedSteps: totals?.steps ?? 0,
-          startedFrom: agent.init ? { from: agent.init.from, agent: agent.init.agent } : null,
-          networks: registries.agents?.[agent.kind]?.nets ? networks : null,
-        };
-        writeFileAtomic(join(outDir, agentFile), savedAgentText(meta, state));
-      }
-      const recordsText = episodeJsonl(records, spec);
-      writeFileAtomic(join(outDir, file), recordsText);
+      const nets = registries.agents?.[agent.kind]?.nets ? networks : null;
+      saved = saveRunFiles(outDir, config, agent, seed, outcome.value, shape.spec, nets);
       // What the summary takes from the files, from their text now (while the next run goes), as
       // it would read them back; the progress line says the same numbers.
-      aggregate = aggregateRun(recordsText, curveText, spec, metrics, file);
+      aggregate = aggregateRun(saved.recordsText, saved.curveText, shape.spec, shape.metrics, saved.files.file);
       read.set(runKey({ agent: agent.name, seed }), aggregate);
     } catch (error) {
       // Saving one run went wrong (a full disk, say): that run fails, the experiment goes on.
       fail(`could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
       return;
     }
-    const { truncatedEpisodes } = aggregate;
-    runs.push({ agent: agent.name, seed, file, ...(curveFile ? { curveFile } : {}), ...(agentFile ? { agentFile } : {}), episodes: records.length, truncatedEpisodes });
-    refreshManifest();
-    const time = seconds === null ? '' : ` (${seconds.toFixed(1)} s)`;
-    const trained = totals ? `trained ${totals.steps} steps${totals.onlineRegret !== null ? ` (online regret ${totals.onlineRegret.toPrecision(4)})` : ''}, ` : '';
-    const cut =
-      (truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`) +
-      (totals && totals.cutEpisodes > 0 ? `; WARNING: ${totals.cutEpisodes} training episodes cut at evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)` : '');
-    say(`${tag}: ${trained}${records.length} episodes, return ${aggregate.means.return.toPrecision(5)}${time}${cut}`);
+    const episodes = outcome.value.episodes.length;
+    log.runs.push({ agent: agent.name, seed, ...saved.files, episodes, truncatedEpisodes: aggregate.truncatedEpisodes });
+    log.refresh();
+    say(`${tag}: ${runLine(outcome.value, aggregate)}${seconds === null ? '' : ` (${seconds.toFixed(1)} s)`}${cutWarnings(config, outcome.value, aggregate)}`);
   };
 
-  const unsettledRuns = () => {
-    const settled = new Set([...runs, ...failures].map(runOrder));
-    return pairs.map(({ agent, seed }) => ({ agent: agent.name, seed })).filter((run) => !settled.has(runOrder(run)));
-  };
+  const allPending = pending.map(({ agent, seed }) => ({ agent: agent.name, seed }));
   // On Ctrl-C the manifest says at once what finished and what did not: a second Ctrl-C quits
   // without waiting for the summary. (The final manifest below says it again, exactly.)
   const onAbort = () => {
-    interrupted = unsettledRuns();
-    rewriteManifest();
+    log.interrupted = log.unsettled(allPending);
+    log.write();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const tasks: Task[] = pairs.map(({ agentIndex, seed }) =>
-    inProcess ? { module, fn: 'runOne', args: [config, agentIndex, seed, registries] } : { module, fn: 'runOneReporting', args: [config, agentIndex, seed] },
+  const tasks: Task[] = pending.map(({ agentIndex, seed }) =>
+    inProcess
+      ? { module, fn: 'runOne', args: [config, agentIndex, seed, registries] }
+      : { module, fn: 'runOneReporting', args: [config, agentIndex, seed] },
   );
-  if (threads > 1) progress?.line(`running ${pairs.length} runs on ${threads} worker threads`);
+  if (threads > 1) progress?.line(`running ${pending.length} runs on ${threads} worker threads`);
   // One thread: runs follow each other, so each one's time is the time since the last ended
   // (progress display only; never enters results).
   let lastSettled = performance.now();
-  // The chart renderers load and warm up while the runs go (a second of imports and compiling the
-  // end need not wait for); a failure shows when the charts are drawn.
-  const warming = options.charts !== false ? warmRenderers().catch(() => undefined) : null;
-  // So does the t quantile the summary needs (eval/stats.ts), once the runs are handed out (the
-  // load blocks this thread for a moment). An error shows when the summary is made.
-  setImmediate(() => {
-    try {
-      loadTQuantile();
-    } catch {
-      // (shown by the summary)
-    }
-  });
+  const warming = prepareForTheEnd(options.charts !== false);
   status.start();
   try {
     await runTasks<RunResult>(tasks, threads, {
@@ -315,21 +230,57 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     status.stop();
     options.signal?.removeEventListener('abort', onAbort);
   }
-  if (options.signal?.aborted) interrupted = unsettledRuns();
+  if (options.signal?.aborted) log.interrupted = log.unsettled(allPending);
 
-  const sortedFailures = [...failures].sort(byRunOrder);
+  const failures = log.sortedFailures();
+  const interrupted = log.interrupted;
   // The reports list interrupted runs with the failed ones: either way their seeds are missing.
-  const missing = [...sortedFailures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
+  const missing = [...failures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
   await warming;
   // The reports show what started the experiment: a resume keeps the start's provenance, so its
   // reports are the same bytes as an uninterrupted run's.
-  const started = earlier ? earlier.provenance : here;
-  const listed = [...runs].sort(byRunOrder);
   const charts = options.charts !== false;
-  const outputs = await writeOutputs(outDir, config, shape, registries, listed, missing, charts, read, started);
-  complete = interrupted.length === 0;
-  rewriteManifest();
-  return { outDir, ...outputs, failures: sortedFailures, interrupted, runSeconds };
+  const outputs = await writeOutputs(outDir, config, shape, registries, log.sortedRuns(), missing, charts, read, log.started);
+  log.complete = interrupted.length === 0;
+  log.write();
+  return { outDir, ...outputs, failures, interrupted, runSeconds };
+}
+
+/**
+ * What the end needs, loaded while the runs go: the chart renderers warm up (a second of imports
+ * and compiling the end need not wait for; a failure shows when the charts are drawn), and the t
+ * quantile the summary needs (eval/stats.ts), once the runs are handed out (the load blocks this
+ * thread for a moment; an error shows when the summary is made).
+ */
+function prepareForTheEnd(charts: boolean): Promise<void> | null {
+  const warming = charts ? warmRenderers().catch(() => undefined) : null;
+  setImmediate(() => {
+    try {
+      loadTQuantile();
+    } catch {
+      // (shown by the summary)
+    }
+  });
+  return warming;
+}
+
+/** A finished run's progress line: what it trained, its episodes and return. */
+function runLine(result: RunResult, aggregate: RunAggregate): string {
+  const { totals } = result;
+  const regret = totals && totals.onlineRegret !== null ? ` (online regret ${totals.onlineRegret.toPrecision(4)})` : '';
+  const trained = totals ? `trained ${totals.steps} steps${regret}, ` : '';
+  return `${trained}${result.episodes.length} episodes, return ${aggregate.means.return.toPrecision(5)}`;
+}
+
+/** Warnings for episodes cut at evaluation.maxStepsPerEpisode, in evaluation and in training. */
+function cutWarnings(config: ExperimentConfig, result: RunResult, aggregate: RunAggregate): string {
+  const limit = `evaluation.maxStepsPerEpisode (${config.evaluation.maxStepsPerEpisode} steps)`;
+  const { truncatedEpisodes } = aggregate;
+  const cutTraining = result.totals?.cutEpisodes ?? 0;
+  return (
+    (truncatedEpisodes === 0 ? '' : `; WARNING: ${truncatedEpisodes} episodes cut at ${limit}`) +
+    (cutTraining > 0 ? `; WARNING: ${cutTraining} training episodes cut at ${limit}` : '')
+  );
 }
 
 /**
