@@ -20,6 +20,7 @@ import { jsonProblem } from './json-problem.ts';
 import { overlayParams, resolveInit, type InitSource } from '../store/saved-agents.ts';
 import { defaultRegistries, findKind, type Registries } from './registries.ts';
 import { shapeOf, worldSpec, type WorldShape } from './world-shape.ts';
+import { fieldPath, valueAt } from './field-path.ts';
 
 // The registries live in lab/config/registries.ts (worker threads load them without zod and yaml).
 export { defaultRegistries, findKind, type KindDefinition, type Registries } from './registries.ts';
@@ -552,20 +553,7 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let value = root;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
 
-function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
-  return out;
-}
 
 const TYPE_WORDS: Record<string, string> = {
   int: 'a whole number',

@@ -16,6 +16,7 @@ import { BACKENDS } from '../../agents/nets/backend-names.ts';
 import type { ExperimentConfig } from '../config/config.ts';
 import { writeJsonAtomic } from './atomic.ts';
 import type { FailureRecord } from './summary.ts';
+import { fieldPath, valueAt } from '../config/field-path.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'slatelab-manifest/1';
@@ -215,20 +216,7 @@ function issueText(issue: z.core.$ZodIssue, value: unknown): string {
   return `${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}, got ${describe(value)}`;
 }
 
-function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
-  return out;
-}
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let value = root;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
