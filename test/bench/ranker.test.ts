@@ -112,7 +112,7 @@ describe('bench: the value-model ranker acting and its network training', () => 
 
   it('compares both side by side with a tree that has them', async () => {
     for (const key of [FIT_STEP, ACT]) {
-      const c = await compareTrees(root, key, { pairs: 2, windowMs: 5, batchSize: 8, warmupMs: 5 });
+      const c = await compareTrees(root, key, { pairs: 2, windowMs: 5, batchSize: 64, warmupMs: 5 });
       expect(c.thisTree).toBeGreaterThan(0);
       expect(c.otherTree).toBeGreaterThan(0);
       expect(Number.isFinite(c.ratio)).toBe(true);
