@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // `npm run test:e2e`: what needs whole processes (the CLI as a user runs it, kill -9, the built
@@ -7,5 +8,7 @@ export default defineConfig({
     include: ['test/e2e/**/*.test.ts'],
     testTimeout: 120_000,
     pool: 'forks',
+    // One fork per core (vitest's default leaves one core out: a single fork on two cores).
+    maxWorkers: availableParallelism(),
   },
 });
