@@ -420,9 +420,10 @@ export interface Comparison {
  * machine this resolves differences of a few percent that separate runs cannot. A training or
  * acting case runs each tree's own agent in each tree's own loop, the fit-step case each tree's own
  * network; against a tree without that agent, the training loop or the network's modules it
- * throws SkipComparison.
+ * throws SkipComparison. Each stepper runs `warmupMs` (default 500) before the windows, so that both
+ * are compiled hot when timed (tests of the plumbing pass a few).
  */
-export async function compareTrees(otherDir: string, key: string, options: { pairs?: number; windowMs?: number; batchSize?: number } = {}): Promise<Comparison> {
+export async function compareTrees(otherDir: string, key: string, options: { pairs?: number; windowMs?: number; batchSize?: number; warmupMs?: number } = {}): Promise<Comparison> {
   const found = benchCases.find((c) => benchKey(c) === key);
   const [worldName, policyName] = key.split('/');
   const load = (path: string) => import(pathToFileURL(resolve(otherDir, path)).href);
@@ -445,8 +446,9 @@ export async function compareTrees(otherDir: string, key: string, options: { pai
   const pairs = options.pairs ?? 40;
   const mine = makeRun(thisTree, c, batchSize, 0);
   const theirs = makeRun(other, c, batchSize, 0);
-  mine(500);
-  theirs(500);
+  const warmupMs = options.warmupMs ?? 500;
+  mine(warmupMs);
+  theirs(warmupMs);
   const a: number[] = [];
   const b: number[] = [];
   const ratios: number[] = [];

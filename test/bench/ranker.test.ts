@@ -48,6 +48,8 @@ describe('bench: the value-model ranker acting and its network training', () => 
     const acts: { mode: Mode; fitted: boolean }[] = [];
     const watched: AgentDefinition<any> = {
       ...ranker,
+      // Its first refit after 500 logged impressions (the default waits for 5,000): the same plumbing, trained for less.
+      params: { ...ranker.params, retrainEvery: { ...ranker.params.retrainEvery, default: 500 } },
       create: (values, context) => {
         const agent = ranker.create(values, context);
         let fitted = false;
@@ -67,7 +69,7 @@ describe('bench: the value-model ranker acting and its network training', () => 
     };
     const tree: Tree = { ...thisTree, agents: { ...thisTree.agents, ranker: watched } };
     const acting = benchCases.find((c) => benchKey(c) === ACT)!.acting!;
-    const run = makeActingStepper(tree, acting, 8, 0);
+    const run = makeActingStepper(tree, { ...acting, trainSteps: 1000 }, 8, 0);
     const trainingActs = acts.length;
     expect(acts.some((a) => a.mode === 'train' && a.fitted)).toBe(true);
     expect(run(5)).toBeGreaterThan(0);
@@ -110,7 +112,7 @@ describe('bench: the value-model ranker acting and its network training', () => 
 
   it('compares both side by side with a tree that has them', async () => {
     for (const key of [FIT_STEP, ACT]) {
-      const c = await compareTrees(root, key, { pairs: 2, windowMs: 5, batchSize: 8 });
+      const c = await compareTrees(root, key, { pairs: 2, windowMs: 5, batchSize: 64, warmupMs: 5 });
       expect(c.thisTree).toBeGreaterThan(0);
       expect(c.otherTree).toBeGreaterThan(0);
       expect(Number.isFinite(c.ratio)).toBe(true);

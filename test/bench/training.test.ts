@@ -76,7 +76,7 @@ describe('bench: training throughput cases', () => {
   });
 
   it('compares a training case side by side with a tree that has the agents', async () => {
-    const c = await compareTrees(root, 'bandit-catalog200-dim5/ucb1:train', { pairs: 2, windowMs: 5, batchSize: 8 });
+    const c = await compareTrees(root, 'bandit-catalog200-dim5/ucb1:train', { pairs: 2, windowMs: 5, batchSize: 8, warmupMs: 5 });
     expect(c.thisTree).toBeGreaterThan(0);
     expect(c.otherTree).toBeGreaterThan(0);
   });

@@ -5,7 +5,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfigText, validateConfig, type ExperimentConfig } from '../../../lab/config/config.ts';
+import {
+  ConfigError,
+  defaultRegistries,
+  parseConfigText,
+  validateConfig,
+  type ExperimentConfig,
+  type Registries,
+} from '../../../lab/config/config.ts';
 import { runExperiment } from '../../../lab/run/runner.ts';
 import { writeManifest } from '../../../lab/store/manifest.ts';
 import { buildSummary, type Summary } from '../../../lab/store/summary.ts';
@@ -20,9 +27,13 @@ const learners = [
   { name: 'cluster', kind: 'cluster', params: { reclusterEvery: 300, clusters: 3 } },
 ];
 
-async function run(raw: object): Promise<{ dir: string; read: (file: string) => string }> {
+/** The default registries, but not the same object: the runner then runs in this process, no worker to start. */
+const inProcess: Registries = { ...defaultRegistries };
+
+/** Runs `raw` on `threads` worker threads, or in this process. */
+async function run(raw: object, threads?: number): Promise<{ dir: string; read: (file: string) => string }> {
   const dir = mkdtempSync(join(tmpdir(), 'slatelab-saved-'));
-  await runExperiment({ config: validateConfig(raw, 'test.yaml'), outDir: dir, threads: 2, charts: false });
+  await runExperiment({ config: validateConfig(raw, 'test.yaml'), outDir: dir, ...(threads ? { threads } : { registries: inProcess }), charts: false });
   return { dir, read: (file: string) => readFileSync(join(dir, file), 'utf8') };
 }
 
@@ -55,7 +66,8 @@ function writeStandIn(dir: string, config: ExperimentConfig): void {
 
 let trained: Awaited<ReturnType<typeof run>>;
 beforeAll(async () => {
-  trained = await run({ name: 'trained', world, seeds: [0, 1], agents: [{ name: 'random', kind: 'random' }, ...learners], training, evaluation: { episodes: 24 } });
+  // On worker threads: the agents saved there are loaded in this process by the runs below.
+  trained = await run({ name: 'trained', world, seeds: [0, 1], agents: [{ name: 'random', kind: 'random' }, ...learners], training, evaluation: { episodes: 24 } }, 2);
 }, 300_000);
 
 describe('saving agents with the run', () => {

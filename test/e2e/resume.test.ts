@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const RESULTS_HINT = 'give the output directory of slatelab run (its --out, or results/<name>/<time>)';
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-resume-'));
 const config = join(scratch, 'resume.yaml');

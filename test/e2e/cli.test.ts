@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { agents } from '../../../agents/index.ts';
-import { policies } from '../../../policies/index.ts';
-import { worlds } from '../../../sim/presets/index.ts';
+import { agents } from '../../agents/index.ts';
+import { policies } from '../../policies/index.ts';
+import { worlds } from '../../sim/presets/index.ts';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function slatelab(...args: string[]) {
   const result = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
