@@ -11,6 +11,10 @@ import { LAB_COMMANDS, main } from './lab/cli/main.ts';
 export const COMMANDS: readonly Command[] = [...LAB_COMMANDS.slice(0, 5), benchCommand, ...LAB_COMMANDS.slice(5)];
 
 /** `slatelab ARGS...`: resolves to the exit code. */
-export function program(argv: readonly string[], io: Io = processIo, registries: Registries = defaultRegistries): Promise<number> {
+export function program(
+  argv: readonly string[],
+  io: Io = processIo,
+  registries: Registries = defaultRegistries,
+): Promise<number> {
   return main(argv, io, registries, COMMANDS);
 }

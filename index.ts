@@ -8,7 +8,14 @@
 export { worlds, defaultWorld } from './sim/presets/index.ts';
 export { defineWorld, type WorldDefinition, type WorldOptions } from './sim/world.ts';
 export type { Env, GroundTruth, Observation, Observability, SlateDecider, StepResult, WorldSpec } from './sim/env.ts';
-export { defaultParams, resolveParams, type ParamIssue, type ParamSpec, type ParamSpecs, type ParamValues } from './sim/params.ts';
+export {
+  defaultParams,
+  resolveParams,
+  type ParamIssue,
+  type ParamSpec,
+  type ParamSpecs,
+  type ParamValues,
+} from './sim/params.ts';
 export { Rng, type SeedKey, type UniformSource } from './sim/rng.ts';
 
 // Fixed policies: the registry and the contract.
@@ -51,14 +58,29 @@ export {
 export { worldShape, type WorldShape } from './lab/config/world-shape.ts';
 
 // The runner: every (agent, seed) run of a config, on worker threads, into a results folder.
-export { CORE_METRICS, runExperiment, type ExperimentOutcome, type Progress, type RunExperimentOptions } from './lab/run/runner.ts';
+export {
+  CORE_METRICS,
+  runExperiment,
+  type ExperimentOutcome,
+  type Progress,
+  type RunExperimentOptions,
+} from './lab/run/runner.ts';
 export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './lab/store/summary.ts';
 // An experiment's directory afterwards: finish it, rebuild its reports, compare it with another.
 export { rebuildReports, resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/run/resume.ts';
 export { MANIFEST_FORMAT, ManifestError, readManifest, type Manifest } from './lab/store/manifest.ts';
 export { compareExperiments, comparisonText, type Comparison } from './lab/report/compare.ts';
 // Before running: memory and time estimates (what `run --dry-run` prints).
-export { checkMemory, estimateMemory, estimateTime, memoryBudget, PlanError, type MemoryPart, type RunMemory, type RunTime } from './lab/run/plan.ts';
+export {
+  checkMemory,
+  estimateMemory,
+  estimateTime,
+  memoryBudget,
+  PlanError,
+  type MemoryPart,
+  type RunMemory,
+  type RunTime,
+} from './lab/run/plan.ts';
 // What runExperiment throws for a directory it cannot take (not new or empty) or that another process holds.
 export { OutDirError } from './lab/store/outdir.ts';
 export { LockError } from './lab/run/lock.ts';
@@ -80,4 +102,12 @@ export {
 export { episodeMeans } from './lab/loop/agent-run.ts';
 
 // Statistics over seeds.
-export { ci95, mean, pairedDifferences, sampleSd, summarize, type PairedSummary, type SeedSummary } from './eval/stats.ts';
+export {
+  ci95,
+  mean,
+  pairedDifferences,
+  sampleSd,
+  summarize,
+  type PairedSummary,
+  type SeedSummary,
+} from './eval/stats.ts';

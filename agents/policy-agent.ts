@@ -9,7 +9,8 @@ export function policyAgent(policy: SlateDecider | Policy): Agent {
   return {
     act(observation, rowRngs, action) {
       policy.act(observation, rowRngs, action.slates);
-      if (action.propensities && stochastic.propensities) stochastic.propensities(observation, action.slates, action.slateProb, action.slotProb);
+      if (action.propensities && stochastic.propensities)
+        stochastic.propensities(observation, action.slates, action.slateProb, action.slotProb);
     },
     slotMarginals: stochastic.slotMarginals?.bind(stochastic),
   };

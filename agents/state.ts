@@ -46,7 +46,8 @@ function toJson(value: StateValue): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? value : { $number: String(value) };
   if (value === null || typeof value !== 'object') return value;
   for (const [tag, type] of Object.entries(ARRAY_TAGS)) {
-    if (value instanceof type) return { [tag]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+    if (value instanceof type)
+      return { [tag]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   }
   if (Array.isArray(value)) return value.map(toJson);
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, toJson(inner as StateValue)]));
@@ -60,7 +61,8 @@ export function decodeState(text: string): AgentState {
 /** The state of stateToJson's value. */
 export function stateFromJson(json: unknown): AgentState {
   const value = fromJson(json);
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) throw new StateMismatch('a saved agent state is a mapping');
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value))
+    throw new StateMismatch('a saved agent state is a mapping');
   return value as AgentState;
 }
 
@@ -71,17 +73,22 @@ function fromJson(value: unknown): StateValue {
   if (entries.length === 1) {
     const [tag, inner] = entries[0];
     if (tag === '$number' && typeof inner === 'string') {
-      if (inner !== 'NaN' && inner !== 'Infinity' && inner !== '-Infinity') throw new StateMismatch(`a saved number is "${inner}", not NaN, Infinity or -Infinity`);
+      if (inner !== 'NaN' && inner !== 'Infinity' && inner !== '-Infinity')
+        throw new StateMismatch(`a saved number is "${inner}", not NaN, Infinity or -Infinity`);
       return Number(inner);
     }
     if (Object.hasOwn(ARRAY_TAGS, tag) && typeof inner === 'string') {
       const bytes = Buffer.from(inner, 'base64');
       // Node decodes any text as base64, skipping what is not: a damaged array must not pass as data.
-      if (bytes.toString('base64') !== inner) throw new StateMismatch(`a saved ${tag.slice(1)} array is not valid base64 (a damaged file?)`);
+      if (bytes.toString('base64') !== inner)
+        throw new StateMismatch(`a saved ${tag.slice(1)} array is not valid base64 (a damaged file?)`);
       const type = ARRAY_TAGS[tag as ArrayTag];
       // A copy into fresh, aligned memory (a Buffer may sit at any offset of a shared pool).
       const copy = new Uint8Array(bytes);
-      if (copy.byteLength % type.BYTES_PER_ELEMENT !== 0) throw new StateMismatch(`a saved ${tag.slice(1)} array has ${copy.byteLength} bytes, not a whole number of values`);
+      if (copy.byteLength % type.BYTES_PER_ELEMENT !== 0)
+        throw new StateMismatch(
+          `a saved ${tag.slice(1)} array has ${copy.byteLength} bytes, not a whole number of values`,
+        );
       return new type(copy.buffer, 0, copy.byteLength / type.BYTES_PER_ELEMENT);
     }
   }
@@ -99,7 +106,10 @@ export class StateReader {
   ) {}
 
   private field(key: string): StateValue {
-    if (!Object.hasOwn(this.state, key)) throw new StateMismatch(`the saved ${this.what} has no "${key}": it was saved by another kind of agent or version`);
+    if (!Object.hasOwn(this.state, key))
+      throw new StateMismatch(
+        `the saved ${this.what} has no "${key}": it was saved by another kind of agent or version`,
+      );
     return this.state[key];
   }
 

@@ -4,7 +4,12 @@
 // differently, and adding a new hyper-parameter with a default changes no existing key).
 import { defaultParams, type ParamSpecs } from '../sim/params.ts';
 
-export function streamKey(kind: string, specs: ParamSpecs, values: Record<string, unknown>, ignored: readonly string[] = []): string {
+export function streamKey(
+  kind: string,
+  specs: ParamSpecs,
+  values: Record<string, unknown>,
+  ignored: readonly string[] = [],
+): string {
   // Settings that change no decision (how many draws estimate a propensity) stay out of the key.
   const kept = Object.fromEntries(Object.entries(values).filter(([name]) => !ignored.includes(name)));
   const changed = nonDefault(defaultParams(specs) as Record<string, unknown>, kept);
@@ -12,7 +17,10 @@ export function streamKey(kind: string, specs: ParamSpecs, values: Record<string
 }
 
 /** The values that differ from the defaults (nested groups compared field by field), or undefined. */
-function nonDefault(defaults: Record<string, unknown>, values: Record<string, unknown>): Record<string, unknown> | undefined {
+function nonDefault(
+  defaults: Record<string, unknown>,
+  values: Record<string, unknown>,
+): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(values).sort()) {
     const value = values[key];
@@ -32,7 +40,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** JSON with object keys sorted, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isObject(value)) return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
+  if (isObject(value))
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`)
+      .join(',')}}`;
   return JSON.stringify(value) ?? 'null';
 }
 

@@ -53,7 +53,9 @@ export interface TrainingCase {
 export interface ActingCase {
   readonly preset: string;
   readonly params: Readonly<Record<string, unknown>>;
-  /** An agent of agents/index.ts with its default hyper-parameters, whose `update` reports a `loss` once it has fitted. */
+  /**
+   * An agent of agents/index.ts with its default hyper-parameters, whose `update` reports a `loss` once it has fitted.
+   */
   readonly agent: string;
   /** Training user-steps per `train` call before the timing, repeated until the agent reports a loss. */
   readonly trainSteps: number;
@@ -73,9 +75,23 @@ export interface FitStepCase {
 /** The bandit world of the shipped bandit experiment: a catalog of 200 items, dim 5 (20 candidates, slate 3). */
 const BANDIT_EXPERIMENT = { catalog: 200, dim: 5 };
 
-/** A training case of `agent` in world `label` (preset, params), with a promised rate (`target`) and steps trained before the timing (`warmSteps`). */
-function trainingCase(label: string, preset: string, params: Record<string, unknown>, agent: string, { target, warmSteps }: { target?: number; warmSteps?: number } = {}): BenchCase {
-  return { world: label, policy: `${agent}:train`, training: { preset, params, agent, ...(warmSteps === undefined ? {} : { warmSteps }) }, ...(target === undefined ? {} : { target }) };
+/**
+ * A training case of `agent` in world `label` (preset, params), with a promised rate (`target`) and steps trained
+ * before the timing (`warmSteps`).
+ */
+function trainingCase(
+  label: string,
+  preset: string,
+  params: Record<string, unknown>,
+  agent: string,
+  { target, warmSteps }: { target?: number; warmSteps?: number } = {},
+): BenchCase {
+  return {
+    world: label,
+    policy: `${agent}:train`,
+    training: { preset, params, agent, ...(warmSteps === undefined ? {} : { warmSteps }) },
+    ...(target === undefined ? {} : { target }),
+  };
 }
 
 export const benchCases: readonly BenchCase[] = [
@@ -181,9 +197,20 @@ export interface Supervised {
   readonly headsOf: typeof headsOf;
 }
 
-export const thisTree: Tree = { worlds, policies, defaultParams, Rng, agents, train, useBackend, supervised: { MultiTaskNet, SignalLog, CandidateFeatures, headsOf } };
+export const thisTree: Tree = {
+  worlds,
+  policies,
+  defaultParams,
+  Rng,
+  agents,
+  train,
+  useBackend,
+  supervised: { MultiTaskNet, SignalLog, CandidateFeatures, headsOf },
+};
 
-/** A timed stepper: run(ms) works for about ms milliseconds and returns its rate per second; dispose frees its tensors. */
+/**
+ * A timed stepper: run(ms) works for about ms milliseconds and returns its rate per second; dispose frees its tensors.
+ */
 export type TimedRun = ((ms: number) => number) & { dispose?(): void };
 
 /** The timed stepper of case `c` in `tree`, for repeat `repeat` (its seed). */
@@ -197,7 +224,9 @@ function makeRun(tree: Tree, c: BenchCase, batchSize: number, repeat: number): T
 /** Whether `tree` has what case `c` steps: its world and its policy or agent. */
 function inTree(c: BenchCase, tree: Tree): boolean {
   const agentCase = c.training ?? c.acting ?? (c.fitStep && { ...c.fitStep, agent: 'ranker' });
-  return agentCase ? tree.agents?.[agentCase.agent] !== undefined && tree.worlds[agentCase.preset] !== undefined : tree.worlds[c.world] !== undefined && tree.policies[c.policy] !== undefined;
+  return agentCase
+    ? tree.agents?.[agentCase.agent] !== undefined && tree.worlds[agentCase.preset] !== undefined
+    : tree.worlds[c.world] !== undefined && tree.policies[c.policy] !== undefined;
 }
 
 /** Whether case `c` runs networks in `tree` (its backend must be chosen first). */
@@ -210,7 +239,13 @@ function needsNets(c: BenchCase, tree: Tree): boolean {
  * The bench loop of one world/policy: returns stepBatches(n), which steps the whole batch n
  * times. Rows restart with fresh episodes as they finish, so the batch stays full.
  */
-export function makeBatchStepper(tree: Tree, worldName: string, policyName: string, batchSize: number, repeat: number): (batches: number) => void {
+export function makeBatchStepper(
+  tree: Tree,
+  worldName: string,
+  policyName: string,
+  batchSize: number,
+  repeat: number,
+): (batches: number) => void {
   const world = tree.worlds[worldName];
   const env = world.create(tree.defaultParams(world.params), { seed: { experiment: 0, run: repeat }, batchSize });
   const definition = tree.policies[policyName];
@@ -289,7 +324,8 @@ function stepsPerSecond(ms: number, work: (msLeft: number) => number): number {
  */
 export function makeTrainingStepper(tree: Tree, training: TrainingCase, batchSize: number, repeat: number): TimedRun {
   const { env, agent, seed, train } = freshAgent(tree, training, batchSize, repeat);
-  if (training.warmSteps) train(env, agent, { seed, streamKey: training.agent, steps: training.warmSteps, episodes: Infinity });
+  if (training.warmSteps)
+    train(env, agent, { seed, streamKey: training.agent, steps: training.warmSteps, episodes: Infinity });
   let rate = 0; // user-steps per millisecond of the last call (0: not known yet)
   const run = (ms: number) =>
     stepsPerSecond(ms, (msLeft) => {
@@ -307,10 +343,16 @@ export function makeTrainingStepper(tree: Tree, training: TrainingCase, batchSiz
  * A fresh agent as lab/loop/agent-run.ts builds one (default hyper-parameters, streams init and update,
  * named by the agent's kind) in a world of batch `batchSize`, seeded by `repeat`.
  */
-function freshAgent(tree: Tree, c: { preset: string; params: Readonly<Record<string, unknown>>; agent: string }, batchSize: number, repeat: number) {
+function freshAgent(
+  tree: Tree,
+  c: { preset: string; params: Readonly<Record<string, unknown>>; agent: string },
+  batchSize: number,
+  repeat: number,
+) {
   const world = tree.worlds[c.preset];
   const definition = tree.agents?.[c.agent];
-  if (!world || !definition || !tree.train) throw new Error(`no world ${c.preset} or agent ${c.agent} (or training loop) in this tree`);
+  if (!world || !definition || !tree.train)
+    throw new Error(`no world ${c.preset} or agent ${c.agent} (or training loop) in this tree`);
   const seed = { experiment: 0, run: repeat };
   const env = world.create({ ...tree.defaultParams(world.params), ...c.params }, { seed, batchSize });
   const agent: Agent = definition.create(tree.defaultParams(definition.params), {
@@ -333,15 +375,27 @@ export function makeActingStepper(tree: Tree, acting: ActingCase, batchSize: num
   let trained = 0;
   while (!fitted) {
     // Each call starts again at the first training users; more than one call is a fallback.
-    if (trained >= 10 * acting.trainSteps) throw new Error(`${acting.agent} reported no loss (never fitted) in ${trained} training user-steps`);
+    if (trained >= 10 * acting.trainSteps)
+      throw new Error(`${acting.agent} reported no loss (never fitted) in ${trained} training user-steps`);
     const onRound = (report: { stats: Readonly<Record<string, number>> }) => {
       if (report.stats.loss !== undefined) fitted = true;
     };
-    trained += train(env, agent, { seed, streamKey: acting.agent, steps: acting.trainSteps, episodes: Infinity, onRound }).steps;
+    trained += train(env, agent, {
+      seed,
+      streamKey: acting.agent,
+      steps: acting.trainSteps,
+      episodes: Infinity,
+      onRound,
+    }).steps;
   }
   const slates = new Int32Array(batchSize * env.spec.slateSize);
   // Propensities are not asked for: slateProb and slotProb stay 1, as the loop leaves them.
-  const action: Action = { slates, slateProb: new Float64Array(batchSize).fill(1), slotProb: new Float64Array(slates.length).fill(1), propensities: false };
+  const action: Action = {
+    slates,
+    slateProb: new Float64Array(batchSize).fill(1),
+    slotProb: new Float64Array(slates.length).fill(1),
+    propensities: false,
+  };
   const stepBatches = batchLoop(
     tree,
     env,
@@ -366,13 +420,18 @@ export function makeFitStepStepper(tree: Tree, fitStep: FitStepCase, repeat: num
   const world = tree.worlds[fitStep.preset];
   const ranker = tree.agents?.ranker;
   const supervised = tree.supervised;
-  if (!world || !ranker || !supervised) throw new Error(`no world ${fitStep.preset}, ranker or agents/supervised/ network in this tree`);
+  if (!world || !ranker || !supervised)
+    throw new Error(`no world ${fitStep.preset}, ranker or agents/supervised/ network in this tree`);
   const hp = tree.defaultParams(ranker.params) as { hidden: number; learningRate: number; fitBatch: number };
   const seed = { experiment: 0, run: repeat };
   const spec = world.create({ ...tree.defaultParams(world.params), ...fitStep.params }, { seed, batchSize: 1 }).spec;
   const f = new supervised.CandidateFeatures(spec).size;
   const heads = supervised.headsOf(spec);
-  const options = { hidden: [hp.hidden, Math.max(1, hp.hidden >> 1)], learningRate: hp.learningRate, batchSize: hp.fitBatch };
+  const options = {
+    hidden: [hp.hidden, Math.max(1, hp.hidden >> 1)],
+    learningRate: hp.learningRate,
+    batchSize: hp.fitBatch,
+  };
   const net = new supervised.MultiTaskNet(f, heads, options, tree.Rng.derive(seed, 'ranker', 'init'), 'bench-fit-step');
   const draws = new tree.Rng(`bench/fit-step/${repeat}`);
   const log = new supervised.SignalLog(fitStep.batches * hp.fitBatch, f, heads);
@@ -380,7 +439,8 @@ export function makeFitStepStepper(tree: Tree, fitStep: FitStepCase, repeat: num
   const signals = new Float32Array(spec.signalNames.length);
   for (let row = 0; row < log.capacity; row++) {
     for (let j = 0; j < f; j++) x[j] = draws.normal();
-    for (const head of heads) signals[head.index] = head.kind === 'duration' ? draws.exponential(1) : draws.bernoulli(0.2) ? 1 : 0;
+    for (const head of heads)
+      signals[head.index] = head.kind === 'duration' ? draws.exponential(1) : draws.bernoulli(0.2) ? 1 : 0;
     log.add(x, 0, signals, 0);
   }
   const shuffle = tree.Rng.derive(seed, 'ranker', 'update');
@@ -423,7 +483,11 @@ export interface Comparison {
  * throws SkipComparison. Each stepper runs `warmupMs` (default 500) before the windows, so that both
  * are compiled hot when timed (tests of the plumbing pass a few).
  */
-export async function compareTrees(otherDir: string, key: string, options: { pairs?: number; windowMs?: number; batchSize?: number; warmupMs?: number } = {}): Promise<Comparison> {
+export async function compareTrees(
+  otherDir: string,
+  key: string,
+  options: { pairs?: number; windowMs?: number; batchSize?: number; warmupMs?: number } = {},
+): Promise<Comparison> {
   const found = benchCases.find((c) => benchKey(c) === key);
   const [worldName, policyName] = key.split('/');
   const load = (path: string) => import(pathToFileURL(resolve(otherDir, path)).href);
@@ -433,14 +497,21 @@ export async function compareTrees(otherDir: string, key: string, options: { pai
     load('sim/rng.ts'),
     load('policies/index.ts'),
   ]);
-  let other: Tree = { worlds: presets.worlds, policies: policyRegistry.policies, defaultParams: params.defaultParams, Rng: rng.Rng };
+  let other: Tree = {
+    worlds: presets.worlds,
+    policies: policyRegistry.policies,
+    defaultParams: params.defaultParams,
+    Rng: rng.Rng,
+  };
   const batchSize = options.batchSize ?? 64;
   if (found && (found.training || found.acting || found.fitStep)) {
     other = await agentsOf(otherDir, other, found, key);
-    // Each tree's network code reaches TensorFlow.js through its own agents/nets/ (one engine if both resolve one package).
+    // Each tree's network code reaches TensorFlow.js through its own agents/nets/ (one engine if both resolve one
+    // package).
     if (needsNets(found, thisTree)) await thisTree.useBackend!('wasm');
     if (needsNets(found, other)) await other.useBackend!('wasm');
-  } else if (!other.worlds?.[worldName] || !other.policies?.[policyName]) throw new Error(`${otherDir} has no benchmark ${key}`);
+  } else if (!other.worlds?.[worldName] || !other.policies?.[policyName])
+    throw new Error(`${otherDir} has no benchmark ${key}`);
   const c = found ?? { world: worldName, policy: policyName };
   const windowMs = options.windowMs ?? 100;
   const pairs = options.pairs ?? 40;
@@ -463,7 +534,8 @@ export async function compareTrees(otherDir: string, key: string, options: { pai
   mine.dispose?.();
   theirs.dispose?.();
   const sorted = (values: number[]) => [...values].sort((p, q) => p - q);
-  const at = (values: number[], q: number) => sorted(values)[Math.min(values.length - 1, Math.floor(q * values.length))];
+  const at = (values: number[], q: number) =>
+    sorted(values)[Math.min(values.length - 1, Math.floor(q * values.length))];
   return {
     thisTree: Math.round(at(a, 0.5)),
     otherTree: Math.round(at(b, 0.5)),
@@ -479,7 +551,8 @@ export async function compareTrees(otherDir: string, key: string, options: { pai
  * agent) has nothing to compare: SkipComparison, not a failure.
  */
 async function agentsOf(otherDir: string, other: Tree, c: BenchCase, key: string): Promise<Tree> {
-  const load = (path: string) => (existsSync(resolve(otherDir, path)) ? import(pathToFileURL(resolve(otherDir, path)).href) : null);
+  const load = (path: string) =>
+    existsSync(resolve(otherDir, path)) ? import(pathToFileURL(resolve(otherDir, path)).href) : null;
   const [agentRegistry, loop, backend, multitask, signalLog, features] = await Promise.all([
     load('agents/index.ts'),
     load('lab/loop/rollout.ts'),
@@ -493,12 +566,28 @@ async function agentsOf(otherDir: string, other: Tree, c: BenchCase, key: string
   if (!agentRegistry?.agents?.[agent] || (!c.fitStep && typeof loop?.train !== 'function')) {
     throw new SkipComparison(`${otherDir} has no agent ${agent} or no training loop (lab/loop/rollout.ts train)`);
   }
-  const supervised = multitask?.MultiTaskNet && signalLog?.SignalLog && signalLog.headsOf && features?.CandidateFeatures
-    ? { MultiTaskNet: multitask.MultiTaskNet, SignalLog: signalLog.SignalLog, headsOf: signalLog.headsOf, CandidateFeatures: features.CandidateFeatures }
-    : undefined;
-  if (c.fitStep && !supervised) throw new SkipComparison(`${otherDir} has no multi-task network on an impression log (agents/supervised/multitask.ts, signal-log.ts)`);
-  const tree: Tree = { ...other, agents: agentRegistry.agents, train: loop?.train, useBackend: backend?.useBackend, supervised };
-  if (needsNets(c, tree) && typeof tree.useBackend !== 'function') throw new SkipComparison(`${otherDir} has no network backend (agents/nets/backend.ts)`);
+  const supervised =
+    multitask?.MultiTaskNet && signalLog?.SignalLog && signalLog.headsOf && features?.CandidateFeatures
+      ? {
+          MultiTaskNet: multitask.MultiTaskNet,
+          SignalLog: signalLog.SignalLog,
+          headsOf: signalLog.headsOf,
+          CandidateFeatures: features.CandidateFeatures,
+        }
+      : undefined;
+  if (c.fitStep && !supervised)
+    throw new SkipComparison(
+      `${otherDir} has no multi-task network on an impression log (agents/supervised/multitask.ts, signal-log.ts)`,
+    );
+  const tree: Tree = {
+    ...other,
+    agents: agentRegistry.agents,
+    train: loop?.train,
+    useBackend: backend?.useBackend,
+    supervised,
+  };
+  if (needsNets(c, tree) && typeof tree.useBackend !== 'function')
+    throw new SkipComparison(`${otherDir} has no network backend (agents/nets/backend.ts)`);
   if (!tree.worlds?.[preset]) throw new Error(`${otherDir} has no world ${preset} for benchmark ${key}`);
   return tree;
 }

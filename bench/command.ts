@@ -18,7 +18,11 @@ export const benchCommand: Command = {
   describe: 'measure simulation speed (user-steps per second)',
   options: (y) =>
     y
-      .option('json', { type: 'boolean', default: false, describe: 'print {"<world>/<policy>": {"stepsPerSecond": n}} only' })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print {"<world>/<policy>": {"stepsPerSecond": n}} only',
+      })
       .option('seconds', { type: 'string', describe: 'length of each timed window (default 1)' })
       .option('only', { type: 'string', array: true, describe: 'only these world/policy cases, e.g. feed/random' })
       .option('against', {
@@ -40,9 +44,17 @@ export const benchCommand: Command = {
 type Benchmarks = typeof import('./benchmarks.ts');
 
 /** `bench --against DIR`: each case in this tree and in DIR, side by side. */
-async function benchAgainst(bench: Benchmarks, dir: string, keys: readonly string[], json: boolean, io: Io): Promise<number> {
+async function benchAgainst(
+  bench: Benchmarks,
+  dir: string,
+  keys: readonly string[],
+  json: boolean,
+  io: Io,
+): Promise<number> {
   if (!existsSync(join(dir, 'sim', 'presets', 'index.ts'))) {
-    throw new UsageError(`--against: ${dir} is not a slatelab checkout (no sim/presets/index.ts); make one with: git worktree add ${dir} <commit>`);
+    throw new UsageError(
+      `--against: ${dir} is not a slatelab checkout (no sim/presets/index.ts); make one with: git worktree add ${dir} <commit>`,
+    );
   }
   const results: Record<string, unknown> = {};
   const rows = [['world/policy', 'this tree', 'other tree', 'ratio this/other', 'middle half of ratios']];
@@ -62,7 +74,13 @@ async function benchAgainst(bench: Benchmarks, dir: string, keys: readonly strin
       continue;
     }
     results[key] = c;
-    rows.push([key, String(c.thisTree), String(c.otherTree), c.ratio.toFixed(3), `${c.ratioQuartiles[0].toFixed(3)}-${c.ratioQuartiles[1].toFixed(3)}`]);
+    rows.push([
+      key,
+      String(c.thisTree),
+      String(c.otherTree),
+      c.ratio.toFixed(3),
+      `${c.ratioQuartiles[0].toFixed(3)}-${c.ratioQuartiles[1].toFixed(3)}`,
+    ]);
   }
   if (json) io.stdout(`${JSON.stringify(results)}\n`);
   else {
@@ -72,7 +90,10 @@ async function benchAgainst(bench: Benchmarks, dir: string, keys: readonly strin
   return 0;
 }
 
-async function bench(options: { json: boolean; seconds?: number; only?: string[]; against?: string }, io: Io): Promise<number> {
+async function bench(
+  options: { json: boolean; seconds?: number; only?: string[]; against?: string },
+  io: Io,
+): Promise<number> {
   // Loaded lazily: only `bench` needs it (and the rest of the CLI works without it).
   // --against steps another checkout's TypeScript sources: from the build in dist/, tsx is not
   // loaded yet.
@@ -80,9 +101,11 @@ async function bench(options: { json: boolean; seconds?: number; only?: string[]
   const bench = await import('./benchmarks.ts');
   const known = bench.benchCases.map((c) => `${c.world}/${c.policy}`);
   for (const key of options.only ?? []) {
-    if (key !== OVERHEAD_KEY && !known.includes(key)) throw new UsageError(`--only: no benchmark "${key}"; known: ${[...known, OVERHEAD_KEY].join(', ')}`);
+    if (key !== OVERHEAD_KEY && !known.includes(key))
+      throw new UsageError(`--only: no benchmark "${key}"; known: ${[...known, OVERHEAD_KEY].join(', ')}`);
   }
-  if (options.against !== undefined) return benchAgainst(bench, options.against, options.only ?? known, options.json, io);
+  if (options.against !== undefined)
+    return benchAgainst(bench, options.against, options.only ?? known, options.json, io);
   const results = await bench.runBenchmarks({
     seconds: options.seconds,
     only: options.only,
@@ -90,12 +113,15 @@ async function bench(options: { json: boolean; seconds?: number; only?: string[]
   });
   if (options.json) {
     // Exactly {"<world>/<policy>": {"stepsPerSecond": n}}: the shape scripts rely on.
-    const medians = Object.fromEntries(Object.entries(results).map(([key, { stepsPerSecond }]) => [key, { stepsPerSecond }]));
+    const medians = Object.fromEntries(
+      Object.entries(results).map(([key, { stepsPerSecond }]) => [key, { stepsPerSecond }]),
+    );
     io.stdout(`${JSON.stringify(medians)}\n`);
     return 0;
   }
   const targets = new Map(bench.benchCases.map((c) => [`${c.world}/${c.policy}`, c.target]));
-  const casesWith = (field: 'training' | 'acting' | 'fitStep') => new Set(bench.benchCases.filter((c) => c[field] !== undefined).map((c) => `${c.world}/${c.policy}`));
+  const casesWith = (field: 'training' | 'acting' | 'fitStep') =>
+    new Set(bench.benchCases.filter((c) => c[field] !== undefined).map((c) => `${c.world}/${c.policy}`));
   const training = casesWith('training');
   const acting = casesWith('acting');
   const fitStep = casesWith('fitStep');
@@ -105,8 +131,13 @@ async function bench(options: { json: boolean; seconds?: number; only?: string[]
     const verdict = target === undefined ? '' : `${target} ${stepsPerSecond >= target ? 'met' : 'NOT met'}`;
     const spread = `${windows[0]}-${windows[windows.length - 1]}`;
     // RecSim's figure is of a world stepping alone: no yardstick for an agent or a network.
-    const recsim = training.has(key) || acting.has(key) || fitStep.has(key) ? '' : `${(stepsPerSecond / RECSIM_STEPS_PER_SECOND).toFixed(1)}x`;
-    const rate = fitStep.has(key) ? `${Math.round(stepsPerSecond)} (${(1000 / stepsPerSecond).toFixed(2)} ms/step)` : String(Math.round(stepsPerSecond));
+    const recsim =
+      training.has(key) || acting.has(key) || fitStep.has(key)
+        ? ''
+        : `${(stepsPerSecond / RECSIM_STEPS_PER_SECOND).toFixed(1)}x`;
+    const rate = fitStep.has(key)
+      ? `${Math.round(stepsPerSecond)} (${(1000 / stepsPerSecond).toFixed(2)} ms/step)`
+      : String(Math.round(stepsPerSecond));
     rows.push([key, rate, spread, recsim, verdict]);
   }
   const keys = Object.keys(results);
@@ -114,12 +145,16 @@ async function bench(options: { json: boolean; seconds?: number; only?: string[]
   if (keys.some((key) => training.has(key))) {
     io.stdout('<agent>:train: user-steps/s while training (act, step, observe, update every round; batch 64)\n');
   }
-  if (keys.some((key) => acting.has(key))) io.stdout('<agent>:act: user-steps/s of a trained agent acting in evaluation (batch 64)\n');
+  if (keys.some((key) => acting.has(key)))
+    io.stdout('<agent>:act: user-steps/s of a trained agent acting in evaluation (batch 64)\n');
   if (keys.some((key) => fitStep.has(key))) {
-    io.stdout('<agent>:fit-step: Adam steps/s of the multi-task network at the ranker\'s defaults (batch 512); ms per step = 1000 / rate\n');
+    io.stdout(
+      "<agent>:fit-step: Adam steps/s of the multi-task network at the ranker's defaults (batch 512); ms per step = 1000 / rate\n",
+    );
   }
   // On a shared machine the windows can differ by more than the versions being compared.
-  if (keys.length > 0) io.stdout('median of the windows; on a shared machine compare versions side by side, as ratios\n');
+  if (keys.length > 0)
+    io.stdout('median of the windows; on a shared machine compare versions side by side, as ratios\n');
   if (!options.only || options.only.includes(OVERHEAD_KEY)) {
     const { runnerOverhead, QUICK_START } = await import('./runner-overhead.ts');
     io.stderr(`${OVERHEAD_KEY}: running ${QUICK_START} three times on one thread\n`);

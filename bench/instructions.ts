@@ -118,7 +118,9 @@ async function countRun(key: string, batches: number, dir: string): Promise<Cost
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const status = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', (error) => reject(new Error(`could not start valgrind (${error.message}); install it, e.g. apt install valgrind`)));
+    child.on('error', (error) =>
+      reject(new Error(`could not start valgrind (${error.message}); install it, e.g. apt install valgrind`)),
+    );
     child.on('close', resolve);
   });
   if (status !== 0) throw new Error(`the counted run failed:\n${stderr.slice(-2000)}`);
@@ -144,7 +146,9 @@ async function main(argv: string[]): Promise<void> {
   if (!thisTree.worlds[world] || !thisTree.policies[policy]) throw new Error(`no world/policy ${key}`);
   const dir = mkdtempSync(join(tmpdir(), 'slatelab-instructions-'));
   try {
-    process.stderr.write(`${key}: counting ${SHORT_RUN} and ${LONG_RUN} batch steps under callgrind (a minute or two)...\n`);
+    process.stderr.write(
+      `${key}: counting ${SHORT_RUN} and ${LONG_RUN} batch steps under callgrind (a minute or two)...\n`,
+    );
     // The two runs side by side (one per core): instruction counts do not mind sharing.
     const [short, long] = await Promise.all([countRun(key, SHORT_RUN, dir), countRun(key, LONG_RUN, dir)]);
     const rows = perStep(short, long, (LONG_RUN - SHORT_RUN) * BATCH_SIZE);

@@ -33,7 +33,8 @@ export async function runnerOverhead(configFile = QUICK_START, repeats = 3): Pro
   const built = pathToFileURL(join(packageRoot(import.meta.url), 'bin', 'built.js')).href;
   const { builtIsCurrent, DIST } = (await import(built)) as typeof import('../bin/built.js');
   const code = builtIsCurrent() ? 'dist' : 'sources';
-  const from = (name: string) => (code === 'dist' ? pathToFileURL(join(DIST, 'lab', `${name}.js`)).href : `../lab/${name}.ts`);
+  const from = (name: string) =>
+    code === 'dist' ? pathToFileURL(join(DIST, 'lab', `${name}.js`)).href : `../lab/${name}.ts`;
   const { loadConfig } = (await import(from('config/config'))) as typeof ConfigModule;
   const { runExperiment } = (await import(from('run/runner'))) as typeof RunnerModule;
   const config = loadConfig(configFile);

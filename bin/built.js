@@ -10,7 +10,19 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** What the build reads (tsconfig.build.json `include`, and the configs). */
-const BUILD_INPUTS = ['index.ts', 'cli.ts', 'bench', 'sim', 'policies', 'agents', 'eval', 'lab', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const BUILD_INPUTS = [
+  'index.ts',
+  'cli.ts',
+  'bench',
+  'sim',
+  'policies',
+  'agents',
+  'eval',
+  'lab',
+  'package.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+];
 export const DIST = join(root, 'dist');
 export const BUILT = join(DIST, 'cli.js');
 const STAMP = join(DIST, '.inputs-sha1');

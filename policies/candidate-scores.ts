@@ -8,12 +8,17 @@ import type { Observation, WorldSpec } from '../sim/env.ts';
 /** The sizes the helpers need (a WorldSpec has them all). The rows are the observation's: active.length. */
 export type BatchShape = Pick<WorldSpec, 'numCandidates' | 'userFeatureDim' | 'itemFeatureDim' | 'affinityDim'>;
 
-/** Throws unless `out` holds B x N values and `userRow` affinityDim (a short typed array would drop writes silently). */
+/**
+ * Throws unless `out` holds B x N values and `userRow` affinityDim (a short typed array would drop writes silently).
+ */
 function checkSizes(observation: Observation, shape: BatchShape, out: Float64Array, userRow: Float64Array): void {
   if (out.length < observation.active.length * shape.numCandidates) {
-    throw new RangeError(`affinities: out holds ${out.length} values, the observation has ${observation.active.length} x ${shape.numCandidates} candidates`);
+    throw new RangeError(
+      `affinities: out holds ${out.length} values, the observation has ${observation.active.length} x ${shape.numCandidates} candidates`,
+    );
   }
-  if (userRow.length < shape.affinityDim) throw new RangeError(`affinities: userRow holds ${userRow.length} values, affinityDim is ${shape.affinityDim}`);
+  if (userRow.length < shape.affinityDim)
+    throw new RangeError(`affinities: userRow holds ${userRow.length} values, affinityDim is ${shape.affinityDim}`);
 }
 
 /**
@@ -26,7 +31,12 @@ function checkSizes(observation: Observation, shape: BatchShape, out: Float64Arr
  * latency; four candidates are summed side by side (four independent chains, each in its own order)
  * and share each user feature load.
  */
-export function gatherAffinities(observation: Observation, shape: BatchShape, out: Float64Array, userRow: Float64Array): void {
+export function gatherAffinities(
+  observation: Observation,
+  shape: BatchShape,
+  out: Float64Array,
+  userRow: Float64Array,
+): void {
   const { userFeatures, itemFeatures, candidateItems, active } = observation;
   const n = shape.numCandidates | 0;
   const u = shape.userFeatureDim | 0;
@@ -95,7 +105,9 @@ export function singleItemClickProbabilities(
 ): void {
   const n = numCandidates | 0;
   if (out.length < active.length * n || scores.length < active.length * n) {
-    throw new RangeError(`click probabilities: scores (${scores.length}) and out (${out.length}) must hold ${active.length} x ${n} values`);
+    throw new RangeError(
+      `click probabilities: scores (${scores.length}) and out (${out.length}) must hold ${active.length} x ${n} values`,
+    );
   }
   const rows = active.length;
   if (model.clickProbabilityAlone) {
@@ -201,7 +213,13 @@ export class SparseItemTable {
  * gatherAffinities over a SparseItemTable built from observation.itemFeatures (same values, bit
  * for bit: see SparseItemTable). `userRow` is scratch of at least affinityDim doubles.
  */
-export function sparseAffinities(observation: Observation, shape: BatchShape, table: SparseItemTable, out: Float64Array, userRow: Float64Array): void {
+export function sparseAffinities(
+  observation: Observation,
+  shape: BatchShape,
+  table: SparseItemTable,
+  out: Float64Array,
+  userRow: Float64Array,
+): void {
   const { userFeatures, itemFeatures, candidateItems, active } = observation;
   const { columns, weights } = table;
   const width = table.width | 0;
@@ -235,7 +253,8 @@ export function sparseAffinities(observation: Observation, shape: BatchShape, ta
       // The feed (one or two topics per post), unrolled: ((0 + term 0) + term 1), the loop's order.
       for (let candidate = 0; candidate < n; candidate++) {
         const entry = candidateItems[base + candidate] * 2;
-        out[base + candidate] = 0 + userRow[columns[entry]] * weights[entry] + userRow[columns[entry + 1]] * weights[entry + 1];
+        out[base + candidate] =
+          0 + userRow[columns[entry]] * weights[entry] + userRow[columns[entry + 1]] * weights[entry + 1];
       }
       continue;
     }
@@ -295,11 +314,22 @@ export class CandidateScorer {
     return this.affinityBuffer;
   }
 
-  /** The choice model's single-item click probability of every candidate of the active rows, from its affinity, into `clickProbabilities`. */
+  /**
+   * The choice model's single-item click probability of every candidate of the active rows, from its affinity, into
+   * `clickProbabilities`.
+   */
   clickProbabilitiesOf(observation: Observation): Float64Array {
     if (!this.choiceModel) throw new Error('CandidateScorer: no choice model given');
     this.gatherAffinities(observation);
-    singleItemClickProbabilities(this.choiceModel, this.affinityBuffer, observation.active, this.shape.numCandidates, this.probabilityBuffer, this.score, this.probabilities);
+    singleItemClickProbabilities(
+      this.choiceModel,
+      this.affinityBuffer,
+      observation.active,
+      this.shape.numCandidates,
+      this.probabilityBuffer,
+      this.score,
+      this.probabilities,
+    );
     return this.probabilityBuffer;
   }
 

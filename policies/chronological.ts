@@ -7,7 +7,8 @@ export const chronologicalPolicy = definePolicy({
   name: 'chronological',
   summary: 'The K freshest candidates, newest first.',
   params: {},
-  unsupported: (spec) => (hasField(spec, 'ageHours') ? null : `world ${spec.preset} has no post ages; use it with the feed world`),
+  unsupported: (spec) =>
+    hasField(spec, 'ageHours') ? null : `world ${spec.preset} has no post ages; use it with the feed world`,
   create: (_values, { spec }) => {
     const freshness = new Float32Array(spec.batchSize * spec.numCandidates); // B x N, minus age
     return {

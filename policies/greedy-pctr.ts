@@ -10,7 +10,9 @@ export const greedyPctrPolicy = definePolicy({
   summary: "RecSim's myopic GreedyPCTR: top K by the choice model's click probability from the observation.",
   params: {},
   unsupported: (spec) =>
-    spec.affinityDim > 0 ? null : `world ${spec.preset} exposes no user-item affinity features for greedy-pctr to score`,
+    spec.affinityDim > 0
+      ? null
+      : `world ${spec.preset} exposes no user-item affinity features for greedy-pctr to score`,
   create: (_values, { spec }) => {
     const { numCandidates, slateSize } = spec;
     // B x N affinities (user features . item features), then each one's click probability alone.

@@ -27,7 +27,12 @@ export const oracleQualityPolicy = definePolicy({
   name: 'oracle-quality',
   summary: 'Evaluation-only: top K by ground-truth immediate reward plus a weight on long-term effects (quality).',
   params: {
-    qualityWeight: { type: 'number', default: 1, min: 0, doc: 'weight of the long-term (quality, satisfaction) term against immediate reward' },
+    qualityWeight: {
+      type: 'number',
+      default: 1,
+      min: 0,
+      doc: 'weight of the long-term (quality, satisfaction) term against immediate reward',
+    },
   },
   evaluationOnly: true,
   create: (values, context) => oracle(context, (out) => context.env.truth.longTermValue(values.qualityWeight, out)),

@@ -7,7 +7,8 @@ export const popularPolicy = definePolicy({
   name: 'popular',
   summary: 'The K candidates with the most public views.',
   params: {},
-  unsupported: (spec) => (hasField(spec, 'views') ? null : `world ${spec.preset} has no public view counters; use it with the feed world`),
+  unsupported: (spec) =>
+    hasField(spec, 'views') ? null : `world ${spec.preset} has no public view counters; use it with the feed world`,
   create: (_values, { spec }) => ({
     act(observation, _rowRngs, slates) {
       topKByScore(observation.fields.views, observation.active, spec.numCandidates, spec.slateSize, slates);

@@ -7,7 +7,13 @@ let kept = new Float64Array(16);
  * Writes, for every active row, the K candidates with the highest scores (B x N) into slates
  * (B x K), best first. Ties go to the lower candidate index, so rankings are deterministic.
  */
-export function topKByScore(scores: ArrayLike<number>, active: Uint8Array, numCandidates: number, slateSize: number, slates: Int32Array): void {
+export function topKByScore(
+  scores: ArrayLike<number>,
+  active: Uint8Array,
+  numCandidates: number,
+  slateSize: number,
+  slates: Int32Array,
+): void {
   const n = numCandidates | 0;
   const k = slateSize | 0;
   if (kept.length < k) kept = new Float64Array(k);

@@ -74,7 +74,10 @@ export interface MultinomialLogitParams {
   readonly scoreScaling?: number;
 }
 
-/** P(slot i) proportional to exp(score_i), against exp(noClickLogit) for no click (RecSim's MultinomialLogitChoiceModel). */
+/**
+ * P(slot i) proportional to exp(score_i), against exp(noClickLogit) for no click (RecSim's
+ * MultinomialLogitChoiceModel).
+ */
 export function multinomialLogit(params: MultinomialLogitParams): ChoiceModel {
   const scaling = params.scoreScaling ?? 1;
   const { noClickLogit } = params;
@@ -110,9 +113,13 @@ export interface MultinomialProportionalParams {
 export function multinomialProportional(params: MultinomialProportionalParams): ChoiceModel {
   const { minNormalizer, noClickMass } = params;
   const noClickBelowNormalizer = () =>
-    new RangeError(`multinomial-proportional: noClickMass ${noClickMass} is below minNormalizer ${minNormalizer}; raise noClickMass or lower minNormalizer`);
+    new RangeError(
+      `multinomial-proportional: noClickMass ${noClickMass} is below minNormalizer ${minNormalizer}; raise noClickMass or lower minNormalizer`,
+    );
   const scoreBelowNormalizer = (score: number) =>
-    new RangeError(`multinomial-proportional: score ${score} is below minNormalizer ${minNormalizer}; lower minNormalizer`);
+    new RangeError(
+      `multinomial-proportional: score ${score} is below minNormalizer ${minNormalizer}; lower minNormalizer`,
+    );
   return {
     name: 'multinomial-proportional',
     singleChoice: true,
@@ -152,7 +159,9 @@ function cascade(name: string, transform: (score: number) => number, params: Cas
   const clickGivenAttention = (score: number): number => {
     const probability = scaling * transform(score);
     if (probability > 1 || probability < 0) {
-      throw new RangeError(`${name}: scoreScaling ${scaling} turns score ${score} into probability ${probability}; lower scoreScaling`);
+      throw new RangeError(
+        `${name}: scoreScaling ${scaling} turns score ${score} into probability ${probability}; lower scoreScaling`,
+      );
     }
     return probability;
   };

@@ -227,7 +227,9 @@ export function allocateObservation(shape: ObservationShape): Observation {
     candidateArms: catalog ? candidateItems : new Int32Array(b * n).fill(-1),
     itemFeatures: catalog?.itemFeatures ?? new Float32Array(b * n * shape.itemFeatureDim),
     itemIds: catalog?.itemIds ?? new Int32Array(b * n),
-    fields: Object.fromEntries((shape.fields ?? []).map((field) => [field.name, new Float32Array(field.scope === 'candidate' ? b * n : b)])),
+    fields: Object.fromEntries(
+      (shape.fields ?? []).map((field) => [field.name, new Float32Array(field.scope === 'candidate' ? b * n : b)]),
+    ),
     context: new Int32Array(b * 3),
     active: new Uint8Array(b),
   };
@@ -274,13 +276,17 @@ export class SlateChecker {
         const index = slates[base + slot];
         if (!(index >= 0 && index < n)) {
           this.clear(slates, base, slot);
-          throw new RangeError(`${this.world}: slate row ${row} slot ${slot} holds candidate ${index}; expected 0..${n - 1}`);
+          throw new RangeError(
+            `${this.world}: slate row ${row} slot ${slot} holds candidate ${index}; expected 0..${n - 1}`,
+          );
         }
         const bit = 1 << (index & 31);
         if ((marks[index >>> 5] & bit) !== 0) {
           this.clear(slates, base, slot);
           const first = slates.subarray(base, base + slot).indexOf(index);
-          throw new RangeError(`${this.world}: slate row ${row} slot ${slot} repeats candidate ${index} (already in slot ${first}); a slate holds distinct candidates`);
+          throw new RangeError(
+            `${this.world}: slate row ${row} slot ${slot} repeats candidate ${index} (already in slot ${first}); a slate holds distinct candidates`,
+          );
         }
         marks[index >>> 5] |= bit;
       }

@@ -3,8 +3,20 @@
 // `slatelab list` from these declarations; the core receives plain, defaulted, typed values.
 
 export type ParamSpec =
-  | { readonly type: 'number'; readonly default: number; readonly min?: number; readonly max?: number; readonly doc: string }
-  | { readonly type: 'int'; readonly default: number; readonly min?: number; readonly max?: number; readonly doc: string }
+  | {
+      readonly type: 'number';
+      readonly default: number;
+      readonly min?: number;
+      readonly max?: number;
+      readonly doc: string;
+    }
+  | {
+      readonly type: 'int';
+      readonly default: number;
+      readonly min?: number;
+      readonly max?: number;
+      readonly doc: string;
+    }
   | { readonly type: 'boolean'; readonly default: boolean; readonly doc: string }
   | { readonly type: 'enum'; readonly default: string; readonly values: readonly string[]; readonly doc: string }
   | { readonly type: 'group'; readonly params: ParamSpecs; readonly doc: string };

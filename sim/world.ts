@@ -33,7 +33,12 @@ export function defineWorld<S extends ParamSpecs>(definition: WorldDefinition<S>
 /** The usual cross-field check of every slate world. */
 export function checkSlateFits(values: { candidates: number; slateSize: number }): ParamIssue[] {
   return values.slateSize > values.candidates
-    ? [{ field: 'slateSize', message: `slate size ${values.slateSize} is larger than candidates ${values.candidates}; lower slateSize or raise candidates` }]
+    ? [
+        {
+          field: 'slateSize',
+          message: `slate size ${values.slateSize} is larger than candidates ${values.candidates}; lower slateSize or raise candidates`,
+        },
+      ]
     : [];
 }
 

@@ -18,7 +18,10 @@ function modules(dir: string): string[] {
   });
 }
 
-/** The module specifiers a file imports, statically or by a literal dynamic import; `types` says whether type-only ones count. */
+/**
+ * The module specifiers a file imports, statically or by a literal dynamic import; `types` says whether type-only ones
+ * count.
+ */
 function imports(file: string, types: boolean): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   const found: string[] = [];
@@ -73,7 +76,8 @@ describe('the house', () => {
       for (const specifier of imports(file, false)) {
         const path = target(file, specifier);
         if (path === null) {
-          if (heavy.some((name) => specifier === name || specifier.startsWith(`${name}/`))) reached.push(`${via} -> ${file} -> ${specifier}`);
+          if (heavy.some((name) => specifier === name || specifier.startsWith(`${name}/`)))
+            reached.push(`${via} -> ${file} -> ${specifier}`);
         } else if (existsSync(join(ROOT, path))) visit(path, `${via} -> ${file}`);
       }
     };

@@ -25,7 +25,9 @@ export function examinationWeights(spec: WorldSpec): Float64Array {
  * arm) and its B x N scores, plus `extra` bytes.
  */
 export function armBanditMemory(spec: WorldSpec, perArm: number, extra = 0): number {
-  return 8 * (perArm * spec.armCount + spec.batchSize * spec.numCandidates) + 4 * spec.batchSize * spec.slateSize + extra;
+  return (
+    8 * (perArm * spec.armCount + spec.batchSize * spec.numCandidates) + 4 * spec.batchSize * spec.slateSize + extra
+  );
 }
 
 /** Why a non-contextual (per-arm) bandit cannot run in this world, or null. */
@@ -134,7 +136,11 @@ export class ArmStats {
 
   /** The statistics as saved state (agents/state.ts). */
   save(): AgentState {
-    return { pulls: Float64Array.from(this.pulls), clicks: Float64Array.from(this.clicks), totalPulls: this.totalPulls };
+    return {
+      pulls: Float64Array.from(this.pulls),
+      clicks: Float64Array.from(this.clicks),
+      totalPulls: this.totalPulls,
+    };
   }
 
   load(saved: StateReader): void {
@@ -153,7 +159,12 @@ export class ArmStats {
  * Writes score(arm of candidate) for every candidate of every active row (B x N), row by row;
  * `score` may draw from the row's stream.
  */
-export function scoreCandidates(observation: Observation, numCandidates: number, scores: Float64Array, score: (arm: number, row: number) => number): void {
+export function scoreCandidates(
+  observation: Observation,
+  numCandidates: number,
+  scores: Float64Array,
+  score: (arm: number, row: number) => number,
+): void {
   const rows = rowsOf(observation);
   const arms = observation.candidateArms;
   for (let row = 0; row < rows; row++) {
@@ -195,7 +206,8 @@ export function estimatePropensities(
     if (same) sameSlate++;
   }
   action.slateProb[row] = sameSlate * weight;
-  for (let slot = 0; slot < k; slot++) action.slotProb[row * k + slot] = marginals[base + action.slates[row * k + slot] * k + slot];
+  for (let slot = 0; slot < k; slot++)
+    action.slotProb[row * k + slot] = marginals[base + action.slates[row * k + slot] * k + slot];
 }
 
 /** The N x K slot marginals of a deterministic decision: 1 where the slate put each candidate. */
@@ -228,7 +240,13 @@ export class RoundMean {
 }
 
 /** Calls visit(row, candidate, arm) for every slot of the active rows' slates (the slots just played). */
-export function forEachPlayed(observation: Observation, slates: Int32Array, n: number, k: number, visit: (row: number, candidate: number, arm: number) => void): void {
+export function forEachPlayed(
+  observation: Observation,
+  slates: Int32Array,
+  n: number,
+  k: number,
+  visit: (row: number, candidate: number, arm: number) => void,
+): void {
   const rows = rowsOf(observation);
   for (let row = 0; row < rows; row++) {
     if (observation.active[row] === 0) continue;
@@ -291,7 +309,12 @@ export class SampledPropensities {
     this.oneSlate = new Int32Array(k);
   }
 
-  afterAct(observation: Observation, action: Action, mode: Mode, drawScores: (row: number, out: Float64Array) => void): void {
+  afterAct(
+    observation: Observation,
+    action: Action,
+    mode: Mode,
+    drawScores: (row: number, out: Float64Array) => void,
+  ): void {
     const { numCandidates: n, slateSize: k } = this.spec;
     this.lastWasEval = mode === 'eval';
     if (mode === 'eval') {
@@ -304,7 +327,8 @@ export class SampledPropensities {
       topKByScore(this.oneRow, this.oneActive, n, k, out);
     };
     for (let row = 0; row < rowsOf(observation); row++) {
-      if (observation.active[row] === 1) estimatePropensities(row, this.samples, n, k, drawSlate(row), action, this.marginals, this.oneSlate);
+      if (observation.active[row] === 1)
+        estimatePropensities(row, this.samples, n, k, drawSlate(row), action, this.marginals, this.oneSlate);
     }
   }
 

@@ -14,9 +14,26 @@ export const epsilonGreedy = defineAgent({
   family: 'bandit',
   learns: 'click rate per arm (catalog item or document cluster), position-weighted',
   params: {
-    epsilon: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'probability of a uniformly random slate while training' },
-    epsilonFinal: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'epsilon after decaySteps training steps (linear decay; equal to epsilon: constant)' },
-    decaySteps: { type: 'int', default: 0, min: 0, doc: 'training steps over which epsilon falls linearly to epsilonFinal (0: no decay)' },
+    epsilon: {
+      type: 'number',
+      default: 0.1,
+      min: 0,
+      max: 1,
+      doc: 'probability of a uniformly random slate while training',
+    },
+    epsilonFinal: {
+      type: 'number',
+      default: 0.1,
+      min: 0,
+      max: 1,
+      doc: 'epsilon after decaySteps training steps (linear decay; equal to epsilon: constant)',
+    },
+    decaySteps: {
+      type: 'int',
+      default: 0,
+      min: 0,
+      doc: 'training steps over which epsilon falls linearly to epsilonFinal (0: no decay)',
+    },
   },
   unsupported: (spec) => needsArms(spec),
   // Arm statistics, the scores.
@@ -27,7 +44,9 @@ export const epsilonGreedy = defineAgent({
     const scores = new Float64Array(spec.batchSize * n); // B x N: estimated click rate of each candidate's arm
     let trainingSteps = 0;
     const epsilonNow = () =>
-      hp.decaySteps === 0 ? hp.epsilon : hp.epsilon + (hp.epsilonFinal - hp.epsilon) * Math.min(1, trainingSteps / hp.decaySteps);
+      hp.decaySteps === 0
+        ? hp.epsilon
+        : hp.epsilon + (hp.epsilonFinal - hp.epsilon) * Math.min(1, trainingSteps / hp.decaySteps);
 
     const exploration = new EpsilonSlates(spec);
     return {

@@ -17,10 +17,22 @@ export const linTs = defineAgent({
   name: 'lin-ts',
   summary: 'Linear Thompson sampling, hybrid linear model: top K by scores drawn from the posterior.',
   family: 'bandit',
-  learns: 'a Gaussian posterior over a ridge regression of clicks on user x item features, plus a bias per arm where arms recur',
+  learns:
+    'a Gaussian posterior over a ridge regression of clicks on user x item features, plus a bias per arm where arms recur',
   params: {
-    scale: { type: 'number', default: 0.5, min: 0, doc: 'v: the posterior is N(mean, v^2 A^-1); a click\'s noise sd is at most 0.5' },
-    propensitySamples: { type: 'int', default: 200, min: 1, max: 1_000_000, doc: 'posterior draws per row to estimate propensities, when asked (logging)' },
+    scale: {
+      type: 'number',
+      default: 0.5,
+      min: 0,
+      doc: "v: the posterior is N(mean, v^2 A^-1); a click's noise sd is at most 0.5",
+    },
+    propensitySamples: {
+      type: 'int',
+      default: 200,
+      min: 1,
+      max: 1_000_000,
+      doc: 'posterior draws per row to estimate propensities, when asked (logging)',
+    },
     ...linearParams,
   },
   notInStreamKey: ['propensitySamples'],
@@ -28,7 +40,8 @@ export const linTs = defineAgent({
     const count = featureCount(spec, hp.features, hp.perArm);
     return typeof count === 'string' ? { field: 'features', message: count } : null;
   },
-  memory: (hp, spec) => linearMemory(spec, hp.features, hp.perArm) + 8 * spec.batchSize * spec.numCandidates * spec.slateSize,
+  memory: (hp, spec) =>
+    linearMemory(spec, hp.features, hp.perArm) + 8 * spec.batchSize * spec.numCandidates * spec.slateSize,
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k } = spec;
     const model = new HybridLinearModel(spec, hp.features, hp.perArm, hp.ridge);
@@ -56,7 +69,9 @@ export const linTs = defineAgent({
         let score = 0;
         for (let p = 0; p < model.k; p++) score += z[p] * parameters[p];
         if (model.arms > 0 && rng) {
-          if (armDraws.fresh(arm)) armDraws.value[arm] = model.thetaGiven(arm, sampledBeta) + (hp.scale * rng.normal()) / Math.sqrt(model.armA[arm]);
+          if (armDraws.fresh(arm))
+            armDraws.value[arm] =
+              model.thetaGiven(arm, sampledBeta) + (hp.scale * rng.normal()) / Math.sqrt(model.armA[arm]);
           score += armDraws.value[arm];
         } else if (model.arms > 0) score += model.theta(arm);
         out[offset + c] = score;
@@ -67,10 +82,13 @@ export const linTs = defineAgent({
       act(observation, rowRngs, action, mode) {
         const rows = rowsOf(observation);
         for (let row = 0; row < rows; row++) {
-          if (observation.active[row] === 1) scoreRow(observation, row, mode === 'train' ? rowRngs[row] : null, scores, row * n);
+          if (observation.active[row] === 1)
+            scoreRow(observation, row, mode === 'train' ? rowRngs[row] : null, scores, row * n);
         }
         topKByScore(scores, observation.active, n, k, action.slates);
-        propensities.afterAct(observation, action, mode, (row, out) => scoreRow(observation, row, streams.update, out, 0));
+        propensities.afterAct(observation, action, mode, (row, out) =>
+          scoreRow(observation, row, streams.update, out, 0),
+        );
       },
       slotMarginals(row, out) {
         propensities.slotMarginals(row, out);

@@ -28,11 +28,23 @@ export const linearParams = {
     values: FEATURE_MAPS,
     doc: 'shared features z of a (user u, item phi) pair: outer = every u_i phi_j (U x D; learns any bilinear u^T W phi), product = u_d phi_d over the affinity dims, item = phi alone',
   },
-  perArm: { type: 'boolean', default: true, doc: 'hybrid model: a per-arm intercept besides the shared parameters, where arms recur (else one shared intercept)' },
-  ridge: { type: 'number', default: 1, min: 1e-9, doc: 'lambda: the ridge penalty (A0 and each A_a start at lambda I)' },
+  perArm: {
+    type: 'boolean',
+    default: true,
+    doc: 'hybrid model: a per-arm intercept besides the shared parameters, where arms recur (else one shared intercept)',
+  },
+  ridge: {
+    type: 'number',
+    default: 1,
+    min: 1e-9,
+    doc: 'lambda: the ridge penalty (A0 and each A_a start at lambda I)',
+  },
 } as const;
 
-/** At most this many shared features: A0 is k x k and every shown slot costs about 1.5 k^2 (k = 256: ~100k flops a slot). */
+/**
+ * At most this many shared features: A0 is k x k and every shown slot costs about 1.5 k^2 (k = 256: ~100k flops a
+ * slot).
+ */
 export const MAX_FEATURES = 256;
 
 /** The number of shared features, or why the map does not fit the world. */
@@ -54,12 +66,15 @@ export function featureCount(spec: WorldSpec, features: FeatureMap, perArm: bool
   const u = spec.userFeatureDim;
   const d = spec.itemFeatureDim;
   if (features === 'outer') {
-    if (u === 0) return `world ${spec.preset} shows no user features, so features: outer has nothing to cross; use features: item`;
-    if (u * d > MAX_FEATURES) return `features: outer gives ${u} x ${d} = ${u * d} features here (at most ${MAX_FEATURES}); use features: product`;
+    if (u === 0)
+      return `world ${spec.preset} shows no user features, so features: outer has nothing to cross; use features: item`;
+    if (u * d > MAX_FEATURES)
+      return `features: outer gives ${u} x ${d} = ${u * d} features here (at most ${MAX_FEATURES}); use features: product`;
     return u * d + intercept;
   }
   if (features === 'product') {
-    if (spec.affinityDim === 0) return `world ${spec.preset} has no user-item affinity dims for features: product; use features: item`;
+    if (spec.affinityDim === 0)
+      return `world ${spec.preset} has no user-item affinity dims for features: product; use features: item`;
     return spec.affinityDim + intercept;
   }
   if (d > MAX_FEATURES) return `features: item gives ${d} features here (at most ${MAX_FEATURES})`;
@@ -293,9 +308,18 @@ export class HybridLinearModel {
     armb[arm] = newb;
   }
 
-  /** The sufficient statistics (A0, b0 and the arms' A_a, B_a, b_a) as saved state; the rest follows from them (refresh). */
+  /**
+   * The sufficient statistics (A0, b0 and the arms' A_a, B_a, b_a) as saved state; the rest follows from them
+   * (refresh).
+   */
   save(): AgentState {
-    return { a0: Float64Array.from(this.a0), b0: Float64Array.from(this.b0), armA: Float64Array.from(this.armA), armB: Float64Array.from(this.armB), armb: Float64Array.from(this.armb) };
+    return {
+      a0: Float64Array.from(this.a0),
+      b0: Float64Array.from(this.b0),
+      armA: Float64Array.from(this.armA),
+      armB: Float64Array.from(this.armB),
+      armb: Float64Array.from(this.armb),
+    };
   }
 
   load(saved: StateReader): void {
@@ -481,7 +505,14 @@ export class HybridLinearModel {
    * LinUCB's scores of row `row`'s candidates into out[offset..offset+N): the mean
    * z . beta-hat + theta-hat_a and, when `explore`, plus alpha sqrt(max(0, s)).
    */
-  scoreRow(observation: Observation, row: number, explore: boolean, alpha: number, out: Float64Array, offset: number): void {
+  scoreRow(
+    observation: Observation,
+    row: number,
+    explore: boolean,
+    alpha: number,
+    out: Float64Array,
+    offset: number,
+  ): void {
     this.prepareRow(observation, row);
     const { phi, rowMean, itemDims: m } = this;
     const n = this.spec.numCandidates;
@@ -604,7 +635,8 @@ function addOuters(m: Float64Array, k: number, vectors: Float64Array, scales: Fl
       const c = scales[t + 2] * vectors[v2 + i];
       const d = scales[t + 3] * vectors[v3 + i];
       const row = i * k;
-      for (let j = i; j < k; j++) m[row + j] += a * vectors[v0 + j] + b * vectors[v1 + j] + c * vectors[v2 + j] + d * vectors[v3 + j];
+      for (let j = i; j < k; j++)
+        m[row + j] += a * vectors[v0 + j] + b * vectors[v1 + j] + c * vectors[v2 + j] + d * vectors[v3 + j];
     }
   }
   for (; t < count; t++) addOuter(m, k, vectors, t * k, scales[t]);
@@ -623,7 +655,8 @@ export function choleskyFactor(m: Float64Array, k: number, l: Float64Array): voi
       let sum = m[i * k + j];
       for (let p = 0; p < j; p++) sum -= l[i * k + p] * l[j * k + p];
       if (i === j) {
-        if (!(sum > 0)) throw new Error('linear bandit: A0 is no longer positive definite (numerical breakdown); raise ridge');
+        if (!(sum > 0))
+          throw new Error('linear bandit: A0 is no longer positive definite (numerical breakdown); raise ridge');
         l[i * k + i] = Math.sqrt(sum);
       } else l[i * k + j] = sum / l[j * k + j];
     }
@@ -635,7 +668,14 @@ export function choleskyFactor(m: Float64Array, k: number, l: Float64Array): voi
  * taken in the order c = 0, 1, ... as a plain loop would: four rows at a time, so that four
  * independent sums are in flight instead of one chain of additions.
  */
-function multiplyRows(m: Float64Array, k: number, v: Float64Array, vBase: number, out: Float64Array, outBase: number): void {
+function multiplyRows(
+  m: Float64Array,
+  k: number,
+  v: Float64Array,
+  vBase: number,
+  out: Float64Array,
+  outBase: number,
+): void {
   let r = 0;
   for (; r + 4 <= k; r += 4) {
     const row0 = r * k;
@@ -670,7 +710,14 @@ function multiplyRows(m: Float64Array, k: number, v: Float64Array, vBase: number
  * multiplyRows for two vectors at once (v at vBase1 and vBase2, each result at its own base of
  * out): the same sums in the same order, with every entry of m loaded once for both.
  */
-function multiplyRowsPair(m: Float64Array, k: number, v: Float64Array, vBase1: number, vBase2: number, out: Float64Array): void {
+function multiplyRowsPair(
+  m: Float64Array,
+  k: number,
+  v: Float64Array,
+  vBase1: number,
+  vBase2: number,
+  out: Float64Array,
+): void {
   let r = 0;
   for (; r + 4 <= k; r += 4) {
     const row0 = r * k;

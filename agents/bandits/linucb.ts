@@ -10,11 +10,17 @@ import { featureCount, HybridLinearModel, linearMemory, linearParams } from './l
 
 export const linucb = defineAgent({
   name: 'linucb',
-  summary: 'LinUCB, hybrid linear model (shared user x item features plus a per-arm bias): top K by upper confidence bound.',
+  summary:
+    'LinUCB, hybrid linear model (shared user x item features plus a per-arm bias): top K by upper confidence bound.',
   family: 'bandit',
   learns: 'a ridge regression of clicks on user x item features, plus a bias per arm where arms recur (Li et al. 2010)',
   params: {
-    alpha: { type: 'number', default: 0.5, min: 0, doc: 'width of the confidence bound, in noise standard deviations (a click\'s sd is at most 0.5)' },
+    alpha: {
+      type: 'number',
+      default: 0.5,
+      min: 0,
+      doc: "width of the confidence bound, in noise standard deviations (a click's sd is at most 0.5)",
+    },
     ...linearParams,
   },
   unsupported: (spec, hp) => {
@@ -37,7 +43,10 @@ export const linucb = defineAgent({
           if (observation.active[row] !== 0) model.scoreRow(observation, row, explore, hp.alpha, scores, row * n);
         }
         topKByScore(scores, observation.active, n, k, action.slates);
-        if (explore) forEachPlayed(observation, action.slates, n, k, (row, candidate) => bonus.add(model.bonuses[row * n + candidate]));
+        if (explore)
+          forEachPlayed(observation, action.slates, n, k, (row, candidate) =>
+            bonus.add(model.bonuses[row * n + candidate]),
+          );
       },
       observe(transition) {
         model.observe(transition);

@@ -9,17 +9,34 @@ import { defineAgent } from '../agent.ts';
 import { StateReader } from '../state.ts';
 import type { Observation } from '../../sim/env.ts';
 import type { Rng } from '../../sim/rng.ts';
-import { armBanditMemory, ArmStats, DrawPerArm, forEachPlayed, needsArms, RoundMean, rowsOf, SampledPropensities, sampleBeta, scoreCandidates } from './common.ts';
+import {
+  armBanditMemory,
+  ArmStats,
+  DrawPerArm,
+  forEachPlayed,
+  needsArms,
+  RoundMean,
+  rowsOf,
+  SampledPropensities,
+  sampleBeta,
+  scoreCandidates,
+} from './common.ts';
 
 export const thompson = defineAgent({
   name: 'thompson',
-  summary: 'Thompson sampling, Beta-Bernoulli arms: the top K by click rates drawn from each arm\'s posterior.',
+  summary: "Thompson sampling, Beta-Bernoulli arms: the top K by click rates drawn from each arm's posterior.",
   family: 'bandit',
   learns: 'a Beta posterior of the click rate per arm (catalog item or document cluster), position-weighted',
   params: {
     priorClicks: { type: 'number', default: 1, min: 1e-6, doc: 'a0: prior pseudo-clicks of every arm' },
     priorMisses: { type: 'number', default: 1, min: 1e-6, doc: 'b0: prior pseudo-misses of every arm' },
-    propensitySamples: { type: 'int', default: 200, min: 1, max: 1_000_000, doc: 'posterior draws per row to estimate propensities, when asked (logging)' },
+    propensitySamples: {
+      type: 'int',
+      default: 200,
+      min: 1,
+      max: 1_000_000,
+      doc: 'posterior draws per row to estimate propensities, when asked (logging)',
+    },
   },
   notInStreamKey: ['propensitySamples'],
   unsupported: (spec) => needsArms(spec),
@@ -50,10 +67,13 @@ export const thompson = defineAgent({
       act(observation, rowRngs, action, mode) {
         if (mode === 'eval') scoreCandidates(observation, n, scores, (arm) => alpha(arm) / (alpha(arm) + beta(arm)));
         else {
-          for (let row = 0; row < rowsOf(observation); row++) if (observation.active[row] === 1) drawRow(observation, row, rowRngs[row], scores, row * n);
+          for (let row = 0; row < rowsOf(observation); row++)
+            if (observation.active[row] === 1) drawRow(observation, row, rowRngs[row], scores, row * n);
         }
         topKByScore(scores, observation.active, n, k, action.slates);
-        propensities.afterAct(observation, action, mode, (row, out) => drawRow(observation, row, propensityRng, out, 0));
+        propensities.afterAct(observation, action, mode, (row, out) =>
+          drawRow(observation, row, propensityRng, out, 0),
+        );
         if (mode === 'eval') return;
         forEachPlayed(observation, action.slates, n, k, (_row, _candidate, arm) => {
           const a = alpha(arm);

@@ -34,7 +34,9 @@ export const ucb1 = defineAgent({
         // c sqrt(2 ln t / n_a), t and n_a in effective pulls (Infinity for an arm never shown)
         const logT = Math.log(Math.max(stats.totalPulls, 1));
         const bonusOf = (arm: number) => hp.exploration * Math.sqrt((2 * logT) / stats.pulls[arm]);
-        scoreCandidates(observation, n, scores, (arm) => (stats.pulls[arm] === 0 ? Infinity : stats.clicks[arm] / stats.pulls[arm] + bonusOf(arm)));
+        scoreCandidates(observation, n, scores, (arm) =>
+          stats.pulls[arm] === 0 ? Infinity : stats.clicks[arm] / stats.pulls[arm] + bonusOf(arm),
+        );
         topKByScore(scores, observation.active, n, k, action.slates);
         forEachPlayed(observation, action.slates, n, k, (_row, _candidate, arm) => bonus.add(bonusOf(arm)));
       },

@@ -27,7 +27,10 @@ let active: BackendInfo | null = null;
 export async function useBackend(name: BackendName): Promise<BackendInfo> {
   const tf = await loadTf();
   if (active) {
-    if (active.backend !== name) throw new Error(`--backend ${name}: this process already runs the ${active.backend} backend; use one backend per run`);
+    if (active.backend !== name)
+      throw new Error(
+        `--backend ${name}: this process already runs the ${active.backend} backend; use one backend per run`,
+      );
     return active;
   }
   if (name === 'wasm') {
@@ -41,12 +44,15 @@ export async function useBackend(name: BackendName): Promise<BackendInfo> {
       const optional = '@tensorflow/tfjs-node';
       await import(optional);
     } catch {
-      throw new Error('--backend node: @tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node@4.22.0, which downloads libtensorflow); or use --backend wasm');
+      throw new Error(
+        '--backend node: @tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node@4.22.0, which downloads libtensorflow); or use --backend wasm',
+      );
     }
     name = 'node';
   }
   const backend = name === 'node' ? 'tensorflow' : name;
-  if (!(await tf.setBackend(backend))) throw new Error(`--backend ${name}: TensorFlow.js could not initialise it; use --backend cpu`);
+  if (!(await tf.setBackend(backend)))
+    throw new Error(`--backend ${name}: TensorFlow.js could not initialise it; use --backend cpu`);
   await tf.ready();
   active = { backend: name, tfjs: tf.version.tfjs };
   return active;

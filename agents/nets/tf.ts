@@ -12,6 +12,9 @@ export async function loadTf(): Promise<typeof TF> {
 
 /** The loaded module; an agent with networks created before a backend was chosen gets a one-line error. */
 export function tfjs(): typeof TF {
-  if (!loaded) throw new Error('TensorFlow.js is not loaded: agents with networks need a backend first (the lab loads the config\'s; in your own code: await useBackend("wasm"))');
+  if (!loaded)
+    throw new Error(
+      'TensorFlow.js is not loaded: agents with networks need a backend first (the lab loads the config\'s; in your own code: await useBackend("wasm"))',
+    );
   return loaded;
 }

@@ -27,8 +27,12 @@ export class ObservationRows {
     this.user = new Float32Array(capacity * this.u);
     this.items = new Float32Array(capacity * this.n * this.d);
     const fields = spec.observationLayout.fields;
-    this.candidateFields = fields.filter((f) => f.scope === 'candidate').map((f) => ({ name: f.name, values: new Float32Array(capacity * this.n) }));
-    this.rowFields = fields.filter((f) => f.scope === 'row').map((f) => ({ name: f.name, values: new Float32Array(capacity) }));
+    this.candidateFields = fields
+      .filter((f) => f.scope === 'candidate')
+      .map((f) => ({ name: f.name, values: new Float32Array(capacity * this.n) }));
+    this.rowFields = fields
+      .filter((f) => f.scope === 'row')
+      .map((f) => ({ name: f.name, values: new Float32Array(capacity) }));
     this.context = new Int32Array(capacity * 3);
   }
 
@@ -48,7 +52,8 @@ export class ObservationRows {
       const item = observation.candidateItems[row * n + c];
       this.items.set(observation.itemFeatures.subarray(item * d, (item + 1) * d), (slot * n + c) * d);
     }
-    for (const field of this.candidateFields) field.values.set(observation.fields[field.name].subarray(row * n, (row + 1) * n), slot * n);
+    for (const field of this.candidateFields)
+      field.values.set(observation.fields[field.name].subarray(row * n, (row + 1) * n), slot * n);
     for (const field of this.rowFields) field.values[slot] = observation.fields[field.name][row];
     this.context.set(observation.context.subarray(row * 3, row * 3 + 3), slot * 3);
   }
@@ -58,7 +63,8 @@ export class ObservationRows {
     const { n, u, d } = this;
     into.userFeatures.set(this.user.subarray(slot * u, (slot + 1) * u), row * u);
     into.itemFeatures.set(this.items.subarray(slot * n * d, (slot + 1) * n * d), row * n * d);
-    for (const field of this.candidateFields) into.fields[field.name].set(field.values.subarray(slot * n, (slot + 1) * n), row * n);
+    for (const field of this.candidateFields)
+      into.fields[field.name].set(field.values.subarray(slot * n, (slot + 1) * n), row * n);
     for (const field of this.rowFields) into.fields[field.name][row] = field.values[slot];
     into.context.set(this.context.subarray(slot * 3, slot * 3 + 3), row * 3);
     into.active[row] = 1;
@@ -68,7 +74,13 @@ export class ObservationRows {
 /** An observation of `rows` rows shaped like the world's, with per-row items (candidate n of row b is item b N + n). */
 export function scratchObservation(spec: WorldSpec, rows: number): Observation {
   const fields: ObservationField[] = [...spec.observationLayout.fields];
-  return allocateObservation({ batchSize: rows, numCandidates: spec.numCandidates, userFeatureDim: spec.userFeatureDim, itemFeatureDim: spec.itemFeatureDim, fields });
+  return allocateObservation({
+    batchSize: rows,
+    numCandidates: spec.numCandidates,
+    userFeatureDim: spec.userFeatureDim,
+    itemFeatureDim: spec.itemFeatureDim,
+    fields,
+  });
 }
 
 export class SlateReplay {
@@ -97,7 +109,9 @@ export class SlateReplay {
   /** capacity: the count of transitions added when each slot was written (to tell an overwritten slot). */
   private readonly serials: Float64Array;
   private added = 0;
-  /** B: per training row, the slot of its last step, that slot's serial, and the step's episode and index (-1: none). */
+  /**
+   * B: per training row, the slot of its last step, that slot's serial, and the step's episode and index (-1: none).
+   */
   private readonly lastSlot: Int32Array;
   private readonly lastSerial: Float64Array;
   private readonly lastEpisode: Int32Array;
@@ -128,7 +142,9 @@ export class SlateReplay {
 
   /** Bytes held at `capacity` for a world of this shape (the memory check). */
   static bytes(spec: WorldSpec, capacity: number): number {
-    return capacity * (2 * ObservationRows.width(spec) * 4 + 2 * spec.slateSize * 4 + 4 + 4 + 3 + 8) + spec.batchSize * 20;
+    return (
+      capacity * (2 * ObservationRows.width(spec) * 4 + 2 * spec.slateSize * 4 + 4 + 4 + 3 + 8) + spec.batchSize * 20
+    );
   }
 
   /**
@@ -143,7 +159,12 @@ export class SlateReplay {
     for (let row = 0; row < episode.length; row++) {
       if (episode[row] < 0) continue;
       const previous = this.lastSlot[row];
-      if (previous >= 0 && this.serials[previous] === this.lastSerial[row] && this.lastEpisode[row] === episode[row] && this.lastStep[row] === step[row] - 1) {
+      if (
+        previous >= 0 &&
+        this.serials[previous] === this.lastSerial[row] &&
+        this.lastEpisode[row] === episode[row] &&
+        this.lastStep[row] === step[row] - 1
+      ) {
         this.nextSlates.set(action.slates.subarray(row * k, (row + 1) * k), previous * k);
         this.nextKnown[previous] = 1;
       }
@@ -167,7 +188,8 @@ export class SlateReplay {
   }
 
   private chosenSlot({ signals, impressions }: Transition, row: number): number {
-    for (let slot = 0; slot < impressions[row]; slot++) if (signals[(row * this.k + slot) * this.signalCount + this.clickSignal] > 0) return slot;
+    for (let slot = 0; slot < impressions[row]; slot++)
+      if (signals[(row * this.k + slot) * this.signalCount + this.clickSignal] > 0) return slot;
     return -1;
   }
 

@@ -67,7 +67,15 @@ export function slateValue(values: RowValues, slate: Int32Array, length: number,
 }
 
 /** Writes the chosen K-slate of N candidates to out[outBase ..]; returns its value V(A). */
-export function selectSlate(rule: SelectionRule, values: RowValues, n: number, k: number, out: Int32Array, outBase: number, scratch: SelectionScratch): number {
+export function selectSlate(
+  rule: SelectionRule,
+  values: RowValues,
+  n: number,
+  k: number,
+  out: Int32Array,
+  outBase: number,
+  scratch: SelectionScratch,
+): number {
   if (rule === 'top-k') topK(values, n, k, scratch);
   else if (rule === 'greedy') greedy(values, n, k, scratch);
   else optimal(values, n, k, scratch);

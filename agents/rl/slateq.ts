@@ -32,50 +32,136 @@ import { tfjs } from '../nets/tf.ts';
 import { StateMismatch, StateReader, type StateValue } from '../state.ts';
 import { CandidateFeatures } from '../supervised/features.ts';
 import { SlateReplay, scratchObservation } from './replay.ts';
-import { orderedSlateCount, SELECTION_RULES, SelectionScratch, selectSlate, slateValue, type RowValues } from './slate-selection.ts';
+import {
+  orderedSlateCount,
+  SELECTION_RULES,
+  SelectionScratch,
+  selectSlate,
+  slateValue,
+  type RowValues,
+} from './slate-selection.ts';
 
 /** The most ordered slates `selection: optimal` enumerates per row (N!/(N-K)!). */
 export const OPTIMAL_LIMIT = 100_000;
 
 export const slateq = defineAgent({
   name: 'slateq',
-  summary: 'SlateQ: item-wise long-term values combined through the user choice model (Ie et al. 2019), deep Q-learning with replay.',
+  summary:
+    'SlateQ: item-wise long-term values combined through the user choice model (Ie et al. 2019), deep Q-learning with replay.',
   family: 'rl',
-  learns: 'the long-term value of a user consuming each item (neural, TensorFlow.js), and the users\' choice model, from its own replayed experience',
+  learns:
+    "the long-term value of a user consuming each item (neural, TensorFlow.js), and the users' choice model, from its own replayed experience",
   nets: true,
   params: {
-    gamma: { type: 'number', default: 0.99, min: 0, max: 1, doc: 'discount per step; 0 is the myopic control (the value of a click is its reward)' },
-    target: { type: 'enum', default: 'q-learning', values: ['q-learning', 'sarsa'], doc: "next slate of the TD target: the best by the target network (q-learning) or the one played (sarsa)" },
-    selection: { type: 'enum', default: 'greedy', values: SELECTION_RULES, doc: 'slate choice from item values: top-k, greedy (slot by slot) or optimal (every ordered slate; small N and K)' },
-    choiceModel: { type: 'enum', default: 'learned', values: ['learned', 'world'], doc: "the users' choice model: learned from observed clicks, or the world's declared one on affinities (an oracle assumption)" },
-    noClickValue: { type: 'enum', default: 'learned', values: ['learned', 'zero'], doc: 'value of a step without a click: learned from such steps, or 0 with such steps skipped (RecSim)' },
-    hidden: { type: 'int', default: 64, min: 1, max: 4096, doc: 'units of each of the two hidden layers of the Q-network (the choice network has half, one layer)' },
+    gamma: {
+      type: 'number',
+      default: 0.99,
+      min: 0,
+      max: 1,
+      doc: 'discount per step; 0 is the myopic control (the value of a click is its reward)',
+    },
+    target: {
+      type: 'enum',
+      default: 'q-learning',
+      values: ['q-learning', 'sarsa'],
+      doc: 'next slate of the TD target: the best by the target network (q-learning) or the one played (sarsa)',
+    },
+    selection: {
+      type: 'enum',
+      default: 'greedy',
+      values: SELECTION_RULES,
+      doc: 'slate choice from item values: top-k, greedy (slot by slot) or optimal (every ordered slate; small N and K)',
+    },
+    choiceModel: {
+      type: 'enum',
+      default: 'learned',
+      values: ['learned', 'world'],
+      doc: "the users' choice model: learned from observed clicks, or the world's declared one on affinities (an oracle assumption)",
+    },
+    noClickValue: {
+      type: 'enum',
+      default: 'learned',
+      values: ['learned', 'zero'],
+      doc: 'value of a step without a click: learned from such steps, or 0 with such steps skipped (RecSim)',
+    },
+    hidden: {
+      type: 'int',
+      default: 64,
+      min: 1,
+      max: 4096,
+      doc: 'units of each of the two hidden layers of the Q-network (the choice network has half, one layer)',
+    },
     learningRate: { type: 'number', default: 0.001, min: 0, doc: 'Adam step size (both networks)' },
     batch: { type: 'int', default: 64, min: 1, max: 100_000, doc: 'replayed transitions per gradient step' },
-    replayRatio: { type: 'number', default: 4, min: 0, doc: 'replayed transitions per new training step (gradient steps = new steps x ratio / batch)' },
-    replayCapacity: { type: 'int', default: 50_000, min: 1, max: 100_000_000, doc: 'transitions the replay buffer holds; beyond, the oldest are overwritten' },
+    replayRatio: {
+      type: 'number',
+      default: 4,
+      min: 0,
+      doc: 'replayed transitions per new training step (gradient steps = new steps x ratio / batch)',
+    },
+    replayCapacity: {
+      type: 'int',
+      default: 50_000,
+      min: 1,
+      max: 100_000_000,
+      doc: 'transitions the replay buffer holds; beyond, the oldest are overwritten',
+    },
     learningStarts: { type: 'int', default: 2_000, min: 0, doc: 'training steps before the first gradient step' },
-    targetUpdateEvery: { type: 'int', default: 200, min: 1, doc: 'gradient steps between copies of the Q-network into the target network' },
-    epsilonStart: { type: 'number', default: 1, min: 0, max: 1, doc: 'probability of a random slate at the start of training' },
+    targetUpdateEvery: {
+      type: 'int',
+      default: 200,
+      min: 1,
+      doc: 'gradient steps between copies of the Q-network into the target network',
+    },
+    epsilonStart: {
+      type: 'number',
+      default: 1,
+      min: 0,
+      max: 1,
+      doc: 'probability of a random slate at the start of training',
+    },
     epsilonEnd: { type: 'number', default: 0.05, min: 0, max: 1, doc: 'probability of a random slate after the decay' },
-    epsilonDecaySteps: { type: 'int', default: 50_000, min: 1, doc: 'training steps over which epsilon falls linearly from start to end' },
-    rewardScale: { type: 'number', default: 0.1, min: 0, doc: "rewards are multiplied by it before learning, to keep the networks' targets near 1-100 (a learning setting: it changes the steps Adam takes, so what is learned)" },
+    epsilonDecaySteps: {
+      type: 'int',
+      default: 50_000,
+      min: 1,
+      doc: 'training steps over which epsilon falls linearly from start to end',
+    },
+    rewardScale: {
+      type: 'number',
+      default: 0.1,
+      min: 0,
+      doc: "rewards are multiplied by it before learning, to keep the networks' targets near 1-100 (a learning setting: it changes the steps Adam takes, so what is learned)",
+    },
   },
   unsupported: (spec, hp) => {
     if (!spec.choiceModel.singleChoice) {
       return "SlateQ's decomposition needs users who consume at most one item of a slate, and this world's users click slots independently";
     }
     if (hp.selection === 'optimal' && orderedSlateCount(spec.numCandidates, spec.slateSize) > OPTIMAL_LIMIT) {
-      return { field: 'selection', message: `optimal enumerates ${orderedSlateCount(spec.numCandidates, spec.slateSize)} ordered slates per user-step (N = ${spec.numCandidates}, K = ${spec.slateSize}), more than ${OPTIMAL_LIMIT}; use greedy or top-k` };
+      return {
+        field: 'selection',
+        message: `optimal enumerates ${orderedSlateCount(spec.numCandidates, spec.slateSize)} ordered slates per user-step (N = ${spec.numCandidates}, K = ${spec.slateSize}), more than ${OPTIMAL_LIMIT}; use greedy or top-k`,
+      };
     }
     return null;
   },
-  check: (hp) => (hp.rewardScale > 0 ? [] : [{ field: 'rewardScale', message: `must be above 0 (rewards are multiplied by it: 0 would learn nothing), got ${hp.rewardScale}` }]),
+  check: (hp) =>
+    hp.rewardScale > 0
+      ? []
+      : [
+          {
+            field: 'rewardScale',
+            message: `must be above 0 (rewards are multiplied by it: 0 would learn nothing), got ${hp.rewardScale}`,
+          },
+        ],
   notes: (hp) => [
     hp.choiceModel === 'world'
       ? "uses the world's declared choice model on the true user-item affinities, not one learned from clicks (an oracle assumption, as RecSim's SlateQ agent makes)"
       : 'learns the choice model from observed clicks (a conditional logit)',
-    ...(hp.noClickValue === 'zero' ? ['values a step without a click at 0 and learns nothing from such steps (as RecSim\'s agent)'] : []),
+    ...(hp.noClickValue === 'zero'
+      ? ["values a step without a click at 0 and learns nothing from such steps (as RecSim's agent)"]
+      : []),
   ],
   warmupSteps: (hp) => hp.learningStarts,
   // Networks cannot be built before their backend is loaded: the replay buffer, the acting and
@@ -84,7 +170,8 @@ export const slateq = defineAgent({
   memory: (hp, spec) => {
     const f = inputWidth(spec);
     const n = spec.numCandidates;
-    const weights = f * hp.hidden + hp.hidden * hp.hidden + hp.hidden + 1 + f * (hp.hidden >> 1 || 1) + (hp.hidden >> 1 || 1);
+    const weights =
+      f * hp.hidden + hp.hidden * hp.hidden + hp.hidden + 1 + f * (hp.hidden >> 1 || 1) + (hp.hidden >> 1 || 1);
     const acting = spec.batchSize * (n + 1) * f * 4 * 3;
     const training = hp.batch * (n + spec.slateSize + 3) * f * 4 * 3;
     return SlateReplay.bytes(spec, hp.replayCapacity) + weights * 4 * 4 + acting + training;
@@ -140,7 +227,8 @@ export const slateq = defineAgent({
     let gradientSteps = 0;
     let sums = { qLoss: 0, choiceLoss: 0, q: 0, steps: 0 };
 
-    const epsilonAt = (steps: number) => hp.epsilonStart + (hp.epsilonEnd - hp.epsilonStart) * Math.min(1, steps / hp.epsilonDecaySteps);
+    const epsilonAt = (steps: number) =>
+      hp.epsilonStart + (hp.epsilonEnd - hp.epsilonStart) * Math.min(1, steps / hp.epsilonDecaySteps);
 
     /** Writes row `row`'s N + 1 input rows (candidates, then nothing) at out[at ..]. */
     const encode = (observation: Observation, row: number, out: Float32Array, at: number) => {
@@ -187,7 +275,11 @@ export const slateq = defineAgent({
       for (let i = 0; i < count; i++) {
         const slot = picked[i];
         encode(beforeRows, i, candidateBlock, 0);
-        for (let s = 0; s < k; s++) slateInputs.set(candidateBlock.subarray(replay.slates[slot * k + s] * f, (replay.slates[slot * k + s] + 1) * f), (i * (k + 1) + s) * f);
+        for (let s = 0; s < k; s++)
+          slateInputs.set(
+            candidateBlock.subarray(replay.slates[slot * k + s] * f, (replay.slates[slot * k + s] + 1) * f),
+            (i * (k + 1) + s) * f,
+          );
         slateInputs.set(candidateBlock.subarray(n * f, (n + 1) * f), (i * (k + 1) + k) * f);
         const chosen = replay.chosen[slot];
         const chosenItem = chosen < 0 ? n : replay.slates[slot * k + chosen];
@@ -209,7 +301,13 @@ export const slateq = defineAgent({
         if (replay.terminal[slot] === 0 && hp.gamma > 0) {
           const at = i * (n + 1);
           for (let c = 0; c < n; c++) nextValuesQ[i * n + c] = nextQ[at + c];
-          const values: RowValues = { model: choice, scores: nextScores, q: nextValuesQ, base: i * n, qNothing: qNothing(nextQ, at) };
+          const values: RowValues = {
+            model: choice,
+            scores: nextScores,
+            q: nextValuesQ,
+            base: i * n,
+            qNothing: qNothing(nextQ, at),
+          };
           if (hp.target === 'sarsa') {
             for (let s = 0; s < k; s++) nextSlate[s] = replay.nextSlates[slot * k + s];
             future = slateValue(values, nextSlate, k, scratch);
@@ -244,7 +342,11 @@ export const slateq = defineAgent({
         const loss = tf.tidy(() => {
           const xs = tf.tensor2d(slateInputs.subarray(0, count * (k + 1) * f), [count * (k + 1), f]);
           const ys = tf.tensor2d(labels.subarray(0, count * (k + 1)), [count, k + 1]);
-          return choiceOptimizer!.minimize(() => tf.losses.softmaxCrossEntropy(ys, tf.reshape(choiceNet.apply(xs), [count, k + 1])) as TF.Scalar, true, choiceNet.variables())!;
+          return choiceOptimizer!.minimize(
+            () => tf.losses.softmaxCrossEntropy(ys, tf.reshape(choiceNet.apply(xs), [count, k + 1])) as TF.Scalar,
+            true,
+            choiceNet.variables(),
+          )!;
         });
         sums.choiceLoss += loss.dataSync()[0];
         loss.dispose();
@@ -260,14 +362,18 @@ export const slateq = defineAgent({
      */
     const evaluate = (observation: Observation): number => {
       const rows = rowsOf(observation);
-      for (let row = 0; row < rows; row++) if (observation.active[row] === 1) encode(observation, row, actInputs, row * (n + 1) * f);
+      for (let row = 0; row < rows; row++)
+        if (observation.active[row] === 1) encode(observation, row, actInputs, row * (n + 1) * f);
       forward(qNet, actInputs, rows * (n + 1), f, actQ);
       if (choiceNet) forward(choiceNet, actInputs, rows * (n + 1), f, actLogits);
       scoresOf(observation, rows, actLogits, rowScores);
       for (let row = 0; row < rows; row++) {
         if (observation.active[row] === 0) continue;
         const at = row * (n + 1);
-        if (!Number.isFinite(actQ[at])) throw new Error(`slateq: the Q-network's values are not finite numbers (${actQ[at]}): training diverged; lower learningRate or rewardScale`);
+        if (!Number.isFinite(actQ[at]))
+          throw new Error(
+            `slateq: the Q-network's values are not finite numbers (${actQ[at]}): training diverged; lower learningRate or rewardScale`,
+          );
         for (let c = 0; c < n; c++) rowQ[row * n + c] = actQ[at + c];
         rowNothing[row] = qNothing(actQ, at);
       }
@@ -278,13 +384,23 @@ export const slateq = defineAgent({
       itemValues(observation, row) {
         evaluate(observation);
         const values = rowQ.subarray(row * n, (row + 1) * n);
-        return { q: values.map((v) => v / hp.rewardScale), qNothing: rowNothing[row] / hp.rewardScale, scores: rowScores.slice(row * n, (row + 1) * n) };
+        return {
+          q: values.map((v) => v / hp.rewardScale),
+          qNothing: rowNothing[row] / hp.rewardScale,
+          scores: rowScores.slice(row * n, (row + 1) * n),
+        };
       },
       act(observation, rowRngs, action, mode) {
         const rows = evaluate(observation);
         for (let row = 0; row < rows; row++) {
           if (observation.active[row] === 0) continue;
-          const values: RowValues = { model: choice, scores: rowScores, q: rowQ, base: row * n, qNothing: rowNothing[row] };
+          const values: RowValues = {
+            model: choice,
+            scores: rowScores,
+            q: rowQ,
+            base: row * n,
+            qNothing: rowNothing[row],
+          };
           selectSlate(hp.selection, values, n, k, action.slates, row * k, scratch);
         }
         exploration.explore(observation, rows, rowRngs, action, mode === 'train' ? epsilonAt(trainSteps) : 0);
@@ -314,7 +430,11 @@ export const slateq = defineAgent({
         return stats;
       },
       // The networks that act: the Q-network and the choice network (the replay and the target are training buffers).
-      save: () => ({ inputs: inputNames(spec, candidates), q: weightsOf(qNet), choice: choiceNet ? weightsOf(choiceNet) : null }),
+      save: () => ({
+        inputs: inputNames(spec, candidates),
+        q: weightsOf(qNet),
+        choice: choiceNet ? weightsOf(choiceNet) : null,
+      }),
       load(state) {
         const saved = new StateReader(state, 'slateq');
         saved.expect('inputs', inputNames(spec, candidates), 'inputs');
@@ -332,7 +452,9 @@ export const slateq = defineAgent({
   },
 });
 
-/** A SlateQ agent, with what it believes of one row's candidates (tests and inspection; not part of the Agent contract). */
+/**
+ * A SlateQ agent, with what it believes of one row's candidates (tests and inspection; not part of the Agent contract).
+ */
 export interface SlateQAgent extends Agent {
   /**
    * Row `row`'s item values Qbar(s, i) and Qbar(s, nothing), in reward units (the rewardScale
@@ -372,15 +494,23 @@ function weightsOf(net: Mlp): StateValue {
 
 function assignWeights(net: Mlp, saved: StateValue | undefined, what: string): void {
   const tf = tfjs();
-  const state = saved && typeof saved === 'object' && !ArrayBuffer.isView(saved) && !Array.isArray(saved) ? (saved as Record<string, StateValue>) : null;
+  const state =
+    saved && typeof saved === 'object' && !ArrayBuffer.isView(saved) && !Array.isArray(saved)
+      ? (saved as Record<string, StateValue>)
+      : null;
   const sizes = state?.sizes;
   const weights = state?.weights;
-  if (!Array.isArray(sizes) || sizes.join() !== net.sizes.join()) throw new StateMismatch(`the saved ${what} has layer sizes ${Array.isArray(sizes) ? sizes.join('-') : 'none'}, this one ${net.sizes.join('-')} (another hidden or another world?)`);
+  if (!Array.isArray(sizes) || sizes.join() !== net.sizes.join())
+    throw new StateMismatch(
+      `the saved ${what} has layer sizes ${Array.isArray(sizes) ? sizes.join('-') : 'none'}, this one ${net.sizes.join('-')} (another hidden or another world?)`,
+    );
   const variables = net.variables();
-  if (!Array.isArray(weights) || weights.length !== variables.length) throw new StateMismatch(`the saved ${what} has no weights for its ${variables.length} variables`);
+  if (!Array.isArray(weights) || weights.length !== variables.length)
+    throw new StateMismatch(`the saved ${what} has no weights for its ${variables.length} variables`);
   variables.forEach((variable, i) => {
     const values = weights[i];
-    if (!(values instanceof Float32Array) || values.length !== variable.size) throw new StateMismatch(`the saved ${what}'s variable ${i} does not have ${variable.size} values`);
+    if (!(values instanceof Float32Array) || values.length !== variable.size)
+      throw new StateMismatch(`the saved ${what}'s variable ${i} does not have ${variable.size} values`);
     variable.assign(tf.tensor(values, variable.shape));
   });
 }

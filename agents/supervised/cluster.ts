@@ -14,22 +14,50 @@ import { kmeans, nearestCentre } from './kmeans.ts';
 
 export const clusterBandit = defineAgent({
   name: 'cluster',
-  summary: 'Cluster bandit: k-means groups users by their features; an epsilon-greedy bandit over arms per group, re-clustered as data grows.',
+  summary:
+    'Cluster bandit: k-means groups users by their features; an epsilon-greedy bandit over arms per group, re-clustered as data grows.',
   family: 'supervised',
   learns: 'user clusters (k-means over user features) and, per cluster, the click rate of each arm (position-weighted)',
   params: {
     clusters: { type: 'int', default: 6, min: 1, max: 1000, doc: 'k: user clusters' },
-    epsilon: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'probability of a uniformly random slate while training (exact propensities)' },
+    epsilon: {
+      type: 'number',
+      default: 0.1,
+      min: 0,
+      max: 1,
+      doc: 'probability of a uniformly random slate while training (exact propensities)',
+    },
     reclusterEvery: { type: 'int', default: 5000, min: 1, doc: 'training user-steps between re-clusterings' },
-    usersKept: { type: 'int', default: 20_000, min: 1, max: 10_000_000, doc: 'user feature vectors kept for k-means (one per request; the oldest overwritten)' },
-    logSize: { type: 'int', default: 200_000, min: 1, max: 10_000_000, doc: 'impressions kept to recount the statistics after a re-clustering' },
-    priorWeight: { type: 'number', default: 2, min: 0, doc: 'an arm\'s estimate shrinks to the overall click rate with the weight of this many pulls' },
+    usersKept: {
+      type: 'int',
+      default: 20_000,
+      min: 1,
+      max: 10_000_000,
+      doc: 'user feature vectors kept for k-means (one per request; the oldest overwritten)',
+    },
+    logSize: {
+      type: 'int',
+      default: 200_000,
+      min: 1,
+      max: 10_000_000,
+      doc: 'impressions kept to recount the statistics after a re-clustering',
+    },
+    priorWeight: {
+      type: 'number',
+      default: 2,
+      min: 0,
+      doc: "an arm's estimate shrinks to the overall click rate with the weight of this many pulls",
+    },
   },
   unsupported: (spec) => needsArms(spec),
   updateEvery: (hp) => hp.reclusterEvery,
   // The users kept and the log (float32 user features, arm, weight, click), the per-cluster statistics, the scores.
   memory: (hp, spec) =>
-    4 * (hp.usersKept + hp.logSize) * spec.userFeatureDim + 9 * hp.logSize + 16 * hp.clusters * spec.armCount + 8 * hp.clusters * spec.userFeatureDim + 8 * spec.batchSize * spec.numCandidates,
+    4 * (hp.usersKept + hp.logSize) * spec.userFeatureDim +
+    9 * hp.logSize +
+    16 * hp.clusters * spec.armCount +
+    8 * hp.clusters * spec.userFeatureDim +
+    8 * spec.batchSize * spec.numCandidates,
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k, batchSize: b, userFeatureDim: u, armCount: arms, clickSignal } = spec;
     const signalCount = spec.signalNames.length;
@@ -52,7 +80,8 @@ export const clusterBandit = defineAgent({
     let sinceRecluster = 0;
     const scores = new Float64Array(b * n);
 
-    const clusterOf = (features: Float32Array, offset: number): number => (centres === null || u === 0 ? 0 : nearestCentre(centres, hp.clusters, u, features, offset));
+    const clusterOf = (features: Float32Array, offset: number): number =>
+      centres === null || u === 0 ? 0 : nearestCentre(centres, hp.clusters, u, features, offset);
     const estimate = (cluster: number, arm: number): number => {
       const prior = totalPulls > 0 ? totalClicks / totalPulls : 0.5;
       const at = cluster * arms + arm;
@@ -126,10 +155,18 @@ export const clusterBandit = defineAgent({
         return Number.isNaN(inertia) ? { epsilon: hp.epsilon } : { epsilon: hp.epsilon, inertia };
       },
       // The clusters and their arm statistics; the users and impressions kept to re-cluster are training buffers.
-      save: () => ({ centres: centres ? Float64Array.from(centres) : null, inertia, pulls: Float64Array.from(pulls), clicks: Float64Array.from(clicks), totalPulls, totalClicks }),
+      save: () => ({
+        centres: centres ? Float64Array.from(centres) : null,
+        inertia,
+        pulls: Float64Array.from(pulls),
+        clicks: Float64Array.from(clicks),
+        totalPulls,
+        totalClicks,
+      }),
       load(state) {
         const saved = new StateReader(state, 'cluster bandit');
-        centres = saved.optional('centres') === null ? null : Float64Array.from(saved.arrayOf('centres', hp.clusters * u));
+        centres =
+          saved.optional('centres') === null ? null : Float64Array.from(saved.arrayOf('centres', hp.clusters * u));
         inertia = saved.number('inertia');
         saved.array('pulls', pulls);
         saved.array('clicks', clicks);

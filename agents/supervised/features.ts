@@ -79,7 +79,13 @@ export class CandidateFeatures {
  * Logs every impression of a training round (the slots that reached the screen) with its features
  * (encoded into `block`, N x F scratch) and signals; returns the round's training steps (active rows).
  */
-export function logImpressions(transition: Transition, features: CandidateFeatures, block: Float64Array, log: SignalLog, spec: WorldSpec): number {
+export function logImpressions(
+  transition: Transition,
+  features: CandidateFeatures,
+  block: Float64Array,
+  log: SignalLog,
+  spec: WorldSpec,
+): number {
   const { before, action, signals, impressions, episode } = transition;
   const k = spec.slateSize;
   const f = features.size;
@@ -91,7 +97,8 @@ export function logImpressions(transition: Transition, features: CandidateFeatur
     const shown = impressions[row];
     if (shown === 0) continue;
     features.encodeRow(before, row, block);
-    for (let slot = 0; slot < shown; slot++) log.add(block, action.slates[row * k + slot] * f, signals, (row * k + slot) * signalCount);
+    for (let slot = 0; slot < shown; slot++)
+      log.add(block, action.slates[row * k + slot] * f, signals, (row * k + slot) * signalCount);
   }
   return steps;
 }

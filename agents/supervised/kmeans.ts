@@ -12,9 +12,27 @@ import type { Rng } from '../../sim/rng.ts';
 
 export const kmeansParams = {
   k: { type: 'int', default: 6, min: 1, max: 10_000, doc: 'clusters (at most the number of points clustered)' },
-  restarts: { type: 'int', default: 4, min: 1, max: 1000, doc: 'seedings, each run to convergence; the lowest inertia is kept (scikit-learn n_init)' },
-  maxIterations: { type: 'int', default: 100, min: 1, max: 100_000, doc: 'Lloyd iterations per restart at most (it stops sooner once no assignment changes)' },
-  localTrials: { type: 'int', default: 0, min: 0, max: 100, doc: 'candidates drawn per seeded centre, the one that lowers the inertia most kept (0: 2 + floor(ln k), as scikit-learn; 1: plain k-means++)' },
+  restarts: {
+    type: 'int',
+    default: 4,
+    min: 1,
+    max: 1000,
+    doc: 'seedings, each run to convergence; the lowest inertia is kept (scikit-learn n_init)',
+  },
+  maxIterations: {
+    type: 'int',
+    default: 100,
+    min: 1,
+    max: 100_000,
+    doc: 'Lloyd iterations per restart at most (it stops sooner once no assignment changes)',
+  },
+  localTrials: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 100,
+    doc: 'candidates drawn per seeded centre, the one that lowers the inertia most kept (0: 2 + floor(ln k), as scikit-learn; 1: plain k-means++)',
+  },
 } as const satisfies ParamSpecs;
 
 export type KMeansParams = ParamValues<typeof kmeansParams>;
@@ -44,7 +62,9 @@ export class Clustering {
   /** The cluster of the point at point[offset..offset+dim): its nearest centre, ties to the lower index. */
   assign(point: Points, offset = 0): number {
     if (offset < 0 || offset + this.dim > point.length) {
-      throw new Error(`k-means: a point needs ${this.dim} features from offset ${offset}, but the array holds ${point.length}`);
+      throw new Error(
+        `k-means: a point needs ${this.dim} features from offset ${offset}, but the array holds ${point.length}`,
+      );
     }
     return nearestCentre(this.centres, this.k, this.dim, point, offset);
   }
@@ -52,8 +72,10 @@ export class Clustering {
   /** Writes the cluster of every row of `points` (rows x dim, row-major) to out[0..rows). */
   assignAll(points: Points, out: Int32Array): void {
     const rows = checkShape(points, this.dim);
-    if (out.length < rows) throw new Error(`k-means: ${rows} points need an output of at least ${rows}, got ${out.length}`);
-    for (let row = 0; row < rows; row++) out[row] = nearestCentre(this.centres, this.k, this.dim, points, row * this.dim);
+    if (out.length < rows)
+      throw new Error(`k-means: ${rows} points need an output of at least ${rows}, got ${out.length}`);
+    for (let row = 0; row < rows; row++)
+      out[row] = nearestCentre(this.centres, this.k, this.dim, points, row * this.dim);
   }
 }
 
@@ -61,7 +83,12 @@ export class Clustering {
  * Clusters the n = points.length / dim rows of `points` (n x dim, row-major) into k clusters.
  * Same points, options and stream state give the same clustering.
  */
-export function kmeans(points: Points, dim: number, options: Partial<KMeansParams> & { k: number }, rng: Rng): Clustering {
+export function kmeans(
+  points: Points,
+  dim: number,
+  options: Partial<KMeansParams> & { k: number },
+  rng: Rng,
+): Clustering {
   const { k, restarts = kmeansParams.restarts.default, maxIterations = kmeansParams.maxIterations.default } = options;
   const n = checkShape(points, dim);
   if (!Number.isInteger(k) || k < 1 || k > n) {
@@ -75,7 +102,12 @@ export function kmeans(points: Points, dim: number, options: Partial<KMeansParam
   // One array type in the loops below, whatever the caller holds.
   const x = points instanceof Float64Array ? points : Float64Array.from(points);
   const work = new Workspace(x, n, dim, k);
-  const best = { centres: new Float64Array(k * dim), assignments: new Int32Array(n), inertia: Infinity, trace: [] as number[] };
+  const best = {
+    centres: new Float64Array(k * dim),
+    assignments: new Int32Array(n),
+    inertia: Infinity,
+    trace: [] as number[],
+  };
   const restartInertia = new Float64Array(restarts);
   for (let restart = 0; restart < restarts; restart++) {
     work.seed(localTrials, rng);
@@ -88,27 +120,55 @@ export function kmeans(points: Points, dim: number, options: Partial<KMeansParam
       best.trace = trace;
     }
   }
-  return new Clustering(k, dim, best.centres, best.assignments, best.inertia, best.trace.length - 1, Float64Array.from(best.trace), restartInertia);
+  return new Clustering(
+    k,
+    dim,
+    best.centres,
+    best.assignments,
+    best.inertia,
+    best.trace.length - 1,
+    Float64Array.from(best.trace),
+    restartInertia,
+  );
 }
 
 /**
  * Lloyd's iterations from given centres (k x dim, row-major; not modified), no seeding and no
  * draws: to re-cluster a grown data set from the previous centres, or to start from chosen ones.
  */
-export function lloyd(points: Points, dim: number, initialCentres: Float64Array, maxIterations: number = kmeansParams.maxIterations.default): Clustering {
+export function lloyd(
+  points: Points,
+  dim: number,
+  initialCentres: Float64Array,
+  maxIterations: number = kmeansParams.maxIterations.default,
+): Clustering {
   const n = checkShape(points, dim);
   if (initialCentres.length === 0 || initialCentres.length % dim !== 0) {
-    throw new Error(`k-means: expected the initial centres as k x ${dim} features, but the array holds ${initialCentres.length} values (not a positive multiple of ${dim})`);
+    throw new Error(
+      `k-means: expected the initial centres as k x ${dim} features, but the array holds ${initialCentres.length} values (not a positive multiple of ${dim})`,
+    );
   }
   const k = initialCentres.length / dim;
-  if (k > n) throw new Error(`k-means: k must be a whole number from 1 to the number of points (${n}), got ${k} initial centres`);
+  if (k > n)
+    throw new Error(
+      `k-means: k must be a whole number from 1 to the number of points (${n}), got ${k} initial centres`,
+    );
   checkCount('maxIterations', maxIterations);
   checkFinite(points, dim, 'point');
   checkFinite(initialCentres, dim, 'initial centre');
   const work = new Workspace(points instanceof Float64Array ? points : Float64Array.from(points), n, dim, k);
   work.centres.set(initialCentres);
   const trace = work.iterate(maxIterations);
-  return new Clustering(k, dim, work.centres, work.assignments, work.inertia, trace.length - 1, Float64Array.from(trace), Float64Array.of(work.inertia));
+  return new Clustering(
+    k,
+    dim,
+    work.centres,
+    work.assignments,
+    work.inertia,
+    trace.length - 1,
+    Float64Array.from(trace),
+    Float64Array.of(work.inertia),
+  );
 }
 
 /** The index of the centre (k x dim, row-major) nearest to point[offset..offset+dim), ties to the lower index. */
@@ -140,7 +200,8 @@ export function nearestCentre(centres: Float64Array, k: number, dim: number, poi
  */
 export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  if (b.length !== n) throw new Error(`adjusted Rand index: the labellings must label the same items, got ${n} and ${b.length} labels`);
+  if (b.length !== n)
+    throw new Error(`adjusted Rand index: the labellings must label the same items, got ${n} and ${b.length} labels`);
   const labelsA = denseLabels(a);
   const labelsB = denseLabels(b);
   const sizesA = new Float64Array(labelsA.count);
@@ -191,9 +252,12 @@ function denseLabels(labels: ArrayLike<number>): { ids: Int32Array; count: numbe
 
 /** The number of rows of `points` (rows x dim), or an error that says what does not fit. */
 function checkShape(points: Points, dim: number): number {
-  if (!Number.isInteger(dim) || dim < 1) throw new Error(`k-means: the dimension must be a whole number of at least 1, got ${dim}`);
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new Error(`k-means: the dimension must be a whole number of at least 1, got ${dim}`);
   if (points.length === 0 || points.length % dim !== 0) {
-    throw new Error(`k-means: expected points as rows x ${dim} features, but the array holds ${points.length} values (not a positive multiple of ${dim})`);
+    throw new Error(
+      `k-means: expected points as rows x ${dim} features, but the array holds ${points.length} values (not a positive multiple of ${dim})`,
+    );
   }
   return points.length / dim;
 }
@@ -201,13 +265,16 @@ function checkShape(points: Points, dim: number): number {
 function checkFinite(values: Points, dim: number, what: string): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
-      throw new Error(`k-means: ${what} ${Math.floor(i / dim)}, feature ${i % dim} is ${values[i]}; every feature must be a finite number`);
+      throw new Error(
+        `k-means: ${what} ${Math.floor(i / dim)}, feature ${i % dim} is ${values[i]}; every feature must be a finite number`,
+      );
     }
   }
 }
 
 function checkCount(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`k-means: ${name} must be a whole number of at least 1, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`k-means: ${name} must be a whole number of at least 1, got ${value}`);
 }
 
 /** One restart's state, reused across restarts: no allocation inside the iterations. */

@@ -31,7 +31,12 @@ export class LogisticModel {
 
   /** The weights and Adam's moments as saved state (a warm start survives a save and load). */
   save(): AgentState {
-    return { weights: Float64Array.from(this.weights), adamM: Float64Array.from(this.m), adamV: Float64Array.from(this.v), adamSteps: this.t };
+    return {
+      weights: Float64Array.from(this.weights),
+      adamM: Float64Array.from(this.m),
+      adamV: Float64Array.from(this.v),
+      adamSteps: this.t,
+    };
   }
 
   load(saved: StateReader): void {

@@ -137,7 +137,10 @@ export class MultiTaskNet {
     const tf = tfjs();
     const logits = this.net.apply(this.inputs(xs));
     // Binary heads: log-loss on the logits (stable form); duration heads: squared error.
-    const logLoss = tf.mul(tf.losses.sigmoidCrossEntropy(ys, logits, undefined, undefined, tf.Reduction.NONE), this.binaryMask);
+    const logLoss = tf.mul(
+      tf.losses.sigmoidCrossEntropy(ys, logits, undefined, undefined, tf.Reduction.NONE),
+      this.binaryMask,
+    );
     const squared = tf.mul(tf.square(tf.sub(logits, ys)), this.durationMask);
     return tf.sum(tf.mean(tf.add(logLoss, squared), 0)) as TF.Scalar;
   }
@@ -173,14 +176,20 @@ export class MultiTaskNet {
 
   load(saved: StateReader): void {
     const tf = tfjs();
-    saved.expect('heads', this.heads.map((head) => head.signal), 'heads (signals predicted)');
+    saved.expect(
+      'heads',
+      this.heads.map((head) => head.signal),
+      'heads (signals predicted)',
+    );
     saved.expect('sizes', [...this.net.sizes], 'layer sizes (inputs, hidden..., heads)');
     const weights = saved.optional('weights');
     const variables = this.net.variables();
-    if (!Array.isArray(weights) || weights.length !== variables.length) throw new StateMismatch(`the saved network has no weights for its ${variables.length} variables`);
+    if (!Array.isArray(weights) || weights.length !== variables.length)
+      throw new StateMismatch(`the saved network has no weights for its ${variables.length} variables`);
     variables.forEach((variable, i) => {
       const values = weights[i];
-      if (!(values instanceof Float32Array) || values.length !== variable.size) throw new StateMismatch(`the saved network's variable ${i} does not have ${variable.size} values`);
+      if (!(values instanceof Float32Array) || values.length !== variable.size)
+        throw new StateMismatch(`the saved network's variable ${i} does not have ${variable.size} values`);
       variable.assign(tf.tensor(values, variable.shape));
     });
     this.shift?.dispose();

@@ -18,23 +18,44 @@ import { clickHead, SignalLog } from './signal-log.ts';
 
 export const pctr = defineAgent({
   name: 'pctr',
-  summary: 'Logistic pCTR: top K by a logistic regression of the click signal on user x post x request features, refitted on its own exploring log.',
+  summary:
+    'Logistic pCTR: top K by a logistic regression of the click signal on user x post x request features, refitted on its own exploring log.',
   family: 'supervised',
-  learns: 'a logistic regression of each impression\'s click signal (the feed: a valid view) on the candidate\'s features',
+  learns:
+    "a logistic regression of each impression's click signal (the feed: a valid view) on the candidate's features",
   params: {
-    epsilon: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'logging policy: probability of a uniformly random slate while training (exact propensities)' },
-    retrainEvery: { type: 'int', default: 2000, min: 1, doc: 'training user-steps between refits of the model on the log' },
+    epsilon: {
+      type: 'number',
+      default: 0.1,
+      min: 0,
+      max: 1,
+      doc: 'logging policy: probability of a uniformly random slate while training (exact propensities)',
+    },
+    retrainEvery: {
+      type: 'int',
+      default: 2000,
+      min: 1,
+      doc: 'training user-steps between refits of the model on the log',
+    },
     epochs: { type: 'int', default: 2, min: 1, max: 1000, doc: 'passes over the log per refit (warm-started)' },
     learningRate: { type: 'number', default: 0.02, min: 0, doc: 'Adam step size' },
     l2: { type: 'number', default: 1e-4, min: 0, doc: 'L2 penalty on the weights' },
     fitBatch: { type: 'int', default: 256, min: 1, max: 1_000_000, doc: 'impressions per Adam step' },
-    logSize: { type: 'int', default: 100_000, min: 1, max: 10_000_000, doc: 'impressions the log holds; beyond, the oldest are overwritten' },
+    logSize: {
+      type: 'int',
+      default: 100_000,
+      min: 1,
+      max: 10_000_000,
+      doc: 'impressions the log holds; beyond, the oldest are overwritten',
+    },
   },
   updateEvery: (hp) => hp.retrainEvery,
   // The log (float32 features and the click), a row's N x F block, the B x N scores.
   memory: (hp, spec) => {
     const f = new CandidateFeatures(spec).size;
-    return 4 * hp.logSize * (f + 1) + 8 * spec.numCandidates * f + 8 * spec.batchSize * spec.numCandidates + 4 * hp.logSize;
+    return (
+      4 * hp.logSize * (f + 1) + 8 * spec.numCandidates * f + 8 * spec.batchSize * spec.numCandidates + 4 * hp.logSize
+    );
   },
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k, batchSize: b } = spec;
@@ -69,10 +90,17 @@ export const pctr = defineAgent({
       update(): TrainingStats {
         if (sinceFit >= hp.retrainEvery) {
           sinceFit = 0;
-          lastLoss = model.fit(log, streams.update, { epochs: hp.epochs, learningRate: hp.learningRate, l2: hp.l2, batchSize: hp.fitBatch });
+          lastLoss = model.fit(log, streams.update, {
+            epochs: hp.epochs,
+            learningRate: hp.learningRate,
+            l2: hp.l2,
+            batchSize: hp.fitBatch,
+          });
         }
         // The log-loss of the last refit (on the log as it was): absent before the first one.
-        return Number.isNaN(lastLoss) ? { epsilon: hp.epsilon, logged: log.size } : { epsilon: hp.epsilon, logLoss: lastLoss, logged: log.size };
+        return Number.isNaN(lastLoss)
+          ? { epsilon: hp.epsilon, logged: log.size }
+          : { epsilon: hp.epsilon, logLoss: lastLoss, logged: log.size };
       },
       // The model only: the log is a training buffer (agents/agent.ts save).
       save: () => ({ features: features.names, ...model.save() }),

@@ -14,22 +14,51 @@ import { headsOf, SignalLog } from './signal-log.ts';
 
 export const ranker = defineAgent({
   name: 'ranker',
-  summary: 'Value-model ranker: a multi-task network predicts each signal, a weighted sum ranks, a diversity re-rank spreads creators.',
+  summary:
+    'Value-model ranker: a multi-task network predicts each signal, a weighted sum ranks, a diversity re-rank spreads creators.',
   family: 'supervised',
-  learns: 'a multi-task network of every engagement signal of an impression (neural, TensorFlow.js), from its own exploring log',
+  learns:
+    'a multi-task network of every engagement signal of an impression (neural, TensorFlow.js), from its own exploring log',
   nets: true,
   params: {
-    epsilon: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'logging policy: probability of a uniformly random slate while training (exact propensities)' },
-    retrainEvery: { type: 'int', default: 5000, min: 1, doc: 'training user-steps between refits of the network on the log' },
+    epsilon: {
+      type: 'number',
+      default: 0.1,
+      min: 0,
+      max: 1,
+      doc: 'logging policy: probability of a uniformly random slate while training (exact propensities)',
+    },
+    retrainEvery: {
+      type: 'int',
+      default: 5000,
+      min: 1,
+      doc: 'training user-steps between refits of the network on the log',
+    },
     epochs: { type: 'int', default: 2, min: 1, max: 1000, doc: 'passes over the log per refit (warm-started)' },
-    hidden: { type: 'int', default: 64, min: 1, max: 4096, doc: 'units of the first hidden layer (the second has half)' },
+    hidden: {
+      type: 'int',
+      default: 64,
+      min: 1,
+      max: 4096,
+      doc: 'units of the first hidden layer (the second has half)',
+    },
     learningRate: { type: 'number', default: 0.003, min: 0, doc: 'Adam step size' },
     fitBatch: { type: 'int', default: 512, min: 1, max: 1_000_000, doc: 'impressions per Adam step' },
-    logSize: { type: 'int', default: 200_000, min: 1, max: 10_000_000, doc: 'impressions the log holds; beyond, the oldest are overwritten' },
-    diversity: { type: 'boolean', default: true, doc: 'never two posts of one creator next to each other (where the world names creators), when another candidate allows it' },
+    logSize: {
+      type: 'int',
+      default: 200_000,
+      min: 1,
+      max: 10_000_000,
+      doc: 'impressions the log holds; beyond, the oldest are overwritten',
+    },
+    diversity: {
+      type: 'boolean',
+      default: true,
+      doc: 'never two posts of one creator next to each other (where the world names creators), when another candidate allows it',
+    },
     value: {
       type: 'group',
-      doc: 'the value model: weight of each predicted signal in a candidate\'s value (signals the world lacks are ignored)',
+      doc: "the value model: weight of each predicted signal in a candidate's value (signals the world lacks are ignored)",
       params: {
         view: { type: 'number', default: 0, doc: 'per predicted valid view' },
         watchMinutes: { type: 'number', default: 1, doc: 'per predicted minute on the post' },
@@ -62,7 +91,13 @@ export const ranker = defineAgent({
     const heads = headsOf(spec);
     const h = heads.length;
     const weights = heads.map((head) => (hp.value as Record<string, number>)[head.signal] ?? 0);
-    const net = new MultiTaskNet(f, heads, { hidden: [hp.hidden, Math.max(1, hp.hidden >> 1)], learningRate: hp.learningRate, batchSize: hp.fitBatch }, streams.init, 'ranker');
+    const net = new MultiTaskNet(
+      f,
+      heads,
+      { hidden: [hp.hidden, Math.max(1, hp.hidden >> 1)], learningRate: hp.learningRate, batchSize: hp.fitBatch },
+      streams.init,
+      'ranker',
+    );
     const log = new SignalLog(hp.logSize, f, heads);
     const block = new Float64Array(n * f);
     const inputs = new Float32Array(b * n * f);
@@ -137,7 +172,9 @@ export const ranker = defineAgent({
           lastLoss = net.fit(log, streams.update, hp.epochs);
           fitted = true;
         }
-        return Number.isNaN(lastLoss) ? { epsilon: hp.epsilon, logged: log.size } : { epsilon: hp.epsilon, loss: lastLoss, logged: log.size };
+        return Number.isNaN(lastLoss)
+          ? { epsilon: hp.epsilon, logged: log.size }
+          : { epsilon: hp.epsilon, loss: lastLoss, logged: log.size };
       },
       // The network only: the log is a training buffer (agents/agent.ts save).
       save: () => ({ features: features.names, fitted, ...net.save() }),

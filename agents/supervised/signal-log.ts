@@ -20,7 +20,9 @@ export interface Head {
 /** The multi-task network's heads: every signal of the world but the complements. */
 export function headsOf(spec: WorldSpec): Head[] {
   return spec.signalNames.flatMap((signal, index) =>
-    COMPLEMENTS.has(signal) ? [] : [{ signal, index, kind: DURATIONS.has(signal) ? ('duration' as const) : ('binary' as const) }],
+    COMPLEMENTS.has(signal)
+      ? []
+      : [{ signal, index, kind: DURATIONS.has(signal) ? ('duration' as const) : ('binary' as const) }],
   );
 }
 

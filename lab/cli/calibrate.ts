@@ -28,11 +28,19 @@ export const calibrateCommand: Command = {
     y
       .positional('config', {
         type: 'string',
-        describe: 'an experiment config whose feed world (parameters, seed and seeds) to measure (default: the default feed, experiment seed 0, seeds 0, 1, 2)',
+        describe:
+          'an experiment config whose feed world (parameters, seed and seeds) to measure (default: the default feed, experiment seed 0, seeds 0, 1, 2)',
       })
-      .option('policy', { type: 'string', describe: `the policy to measure under (default ${DEFAULT_CALIBRATION_POLICY}; slatelab list shows them)` })
+      .option('policy', {
+        type: 'string',
+        describe: `the policy to measure under (default ${DEFAULT_CALIBRATION_POLICY}; slatelab list shows them)`,
+      })
       .option('episodes', { type: 'string', describe: `users per seed (default ${DEFAULT_CALIBRATION_EPISODES})` })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object: the figures and the reference list with measured values' }),
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print one JSON object: the figures and the reference list with measured values',
+      }),
   run: (args, { io, registries }) =>
     calibrate(
       {
@@ -46,7 +54,11 @@ export const calibrateCommand: Command = {
     ),
 };
 
-function calibrate(options: { config?: string; policy: string; episodes: number; json: boolean }, io: Io, registries: Registries): number {
+function calibrate(
+  options: { config?: string; policy: string; episodes: number; json: boolean },
+  io: Io,
+  registries: Registries,
+): number {
   const { policy, episodes } = options;
   if (!Object.hasOwn(registries.policies, policy)) {
     const known = Object.keys(registries.policies);
@@ -66,7 +78,9 @@ function calibrate(options: { config?: string; policy: string; episodes: number;
   if (options.config !== undefined) {
     const { config, shape } = loadExperiment(options.config, registries);
     if (config.world.preset !== feed.name) {
-      throw new UsageError(`${options.config}: world.preset: calibrate needs the feed world (preset: feed), got "${config.world.preset}"`);
+      throw new UsageError(
+        `${options.config}: world.preset: calibrate needs the feed world (preset: feed), got "${config.world.preset}"`,
+      );
     }
     params = config.world.params as FeedParams;
     experiment = config.seed;

@@ -12,7 +12,10 @@ export function progressTo(io: Io): Progress {
   // A terminal whose size is not set says 0 columns: 80 then.
   const width = () => Math.max(20, (process.stderr.columns || 80) - 1);
   return io.stderrIsTTY
-    ? { line: (text) => io.stderr(`\r\x1b[K${text}\n`), update: (text) => io.stderr(`\r\x1b[K${fitLine(text, width())}`) }
+    ? {
+        line: (text) => io.stderr(`\r\x1b[K${text}\n`),
+        update: (text) => io.stderr(`\r\x1b[K${fitLine(text, width())}`),
+      }
     : { line: (text) => io.stderr(`${text}\n`) };
 }
 
@@ -43,7 +46,9 @@ export async function withInterrupt<T>(io: Io, work: (signal: AbortSignal) => Pr
 export function finishCommand(outcome: ExperimentOutcome, config: ExperimentConfig, io: Io): number {
   const runs = config.agents.length * config.seeds.length;
   const outDir = outcome.outDir;
-  io.stdout(`\nresults: ${outDir} (open ${join(outDir, 'report.html')} in a browser, or read ${join(outDir, 'report.md')})\n\n${summaryText(outcome.summary)}`);
+  io.stdout(
+    `\nresults: ${outDir} (open ${join(outDir, 'report.html')} in a browser, or read ${join(outDir, 'report.md')})\n\n${summaryText(outcome.summary)}`,
+  );
   if (outcome.truncatedEpisodes > 0) {
     io.stderr(
       `slatelab: warning: ${outcome.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode ` +
@@ -57,11 +62,15 @@ export function finishCommand(outcome: ExperimentOutcome, config: ExperimentConf
     );
   }
   if (outcome.failures.length > 0) {
-    io.stderr(`slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json (failures); slatelab resume ${outDir} runs them again\n`);
+    io.stderr(
+      `slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json (failures); slatelab resume ${outDir} runs them again\n`,
+    );
   }
   if (outcome.interrupted.length > 0) {
     const finishedRuns = runs - outcome.interrupted.length - outcome.failures.length;
-    io.stderr(`slatelab: interrupted: ${finishedRuns} of ${runs} runs finished; the summary covers them (${outDir}); slatelab resume ${outDir} finishes the rest\n`);
+    io.stderr(
+      `slatelab: interrupted: ${finishedRuns} of ${runs} runs finished; the summary covers them (${outDir}); slatelab resume ${outDir} finishes the rest\n`,
+    );
     return 130;
   }
   return outcome.failures.length > 0 ? 1 : 0;

@@ -26,4 +26,3 @@ export const processIo: Io = {
   stderr: (text) => write(process.stderr, text),
   stderrIsTTY: process.stderr.isTTY === true,
 };
-

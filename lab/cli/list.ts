@@ -42,9 +42,17 @@ export function listText(registries: Registries): string {
     const flag = policy.evaluationOnly ? ' [evaluation only: reads ground truth]' : '';
     lines.push(`  ${name}${flag}: ${policy.summary}`, ...paramLines(policy.params, '      '), '');
   }
-  lines.push('Agents that learn (config: agents[].kind, hyper-parameters under agents[].params; they need a training block)', '');
+  lines.push(
+    'Agents that learn (config: agents[].kind, hyper-parameters under agents[].params; they need a training block)',
+    '',
+  );
   for (const [name, agent] of Object.entries(registries.agents ?? {})) {
-    lines.push(`  ${name} [${agent.family}]: ${agent.summary}`, `      learns: ${agent.learns}`, ...paramLines(agent.params, '      '), '');
+    lines.push(
+      `  ${name} [${agent.family}]: ${agent.summary}`,
+      `      learns: ${agent.learns}`,
+      ...paramLines(agent.params, '      '),
+      '',
+    );
   }
   lines.push(
     'Training (config: training, for configs with learning agents)',
@@ -64,7 +72,11 @@ function observationLines(world: Registries['worlds'][string]): string[] {
   const spec = worldSpec(world, defaultParams(world.params), { experiment: 0, run: 0 });
   const layout = spec.observationLayout;
   const columns = (names: readonly string[]): string =>
-    names.length === 0 ? 'none' : names.length > 8 ? `${names.slice(0, 3).join(', ')}, ..., ${names.slice(-4).join(', ')} (${names.length})` : names.join(', ');
+    names.length === 0
+      ? 'none'
+      : names.length > 8
+        ? `${names.slice(0, 3).join(', ')}, ..., ${names.slice(-4).join(', ')} (${names.length})`
+        : names.join(', ');
   const lines = [
     '      observation (at the default parameters):',
     `        userFeatures: ${layout.userFeatures.length === 0 ? '' : `${columns(layout.userFeatures)}: `}${layout.userFeaturesDoc}`,

@@ -18,9 +18,18 @@ import { resumeCommand } from './resume.ts';
 import { runCommand } from './run.ts';
 
 /** The lab's commands, in the order --help lists them (the program adds bench's after list). */
-export const LAB_COMMANDS: readonly Command[] = [runCommand, resumeCommand, reportCommand, compareCommand, listCommand, calibrateCommand];
+export const LAB_COMMANDS: readonly Command[] = [
+  runCommand,
+  resumeCommand,
+  reportCommand,
+  compareCommand,
+  listCommand,
+  calibrateCommand,
+];
 
-const version = (JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }
+).version;
 
 /** Parses `argv` and runs the command it names; resolves to the exit code. */
 export async function main(
@@ -31,7 +40,9 @@ export async function main(
 ): Promise<number> {
   let exitCode = 0;
   let verbose = argv.includes('--verbose');
-  let parser = yargs([...argv]).scriptName('slatelab').usage('$0 <command> [options]');
+  let parser = yargs([...argv])
+    .scriptName('slatelab')
+    .usage('$0 <command> [options]');
   for (const command of commands) {
     parser = parser.command(command.usage, command.describe, command.options, async (args) => {
       try {

@@ -5,7 +5,10 @@ import { DEFAULT_MEMORY_SHARE, parseBytes } from '../run/plan.ts';
 import { UsageError } from './errors.ts';
 
 /** Options shared by run and resume. */
-export const THREADS_OPTION = { type: 'string', describe: 'worker threads for runs (default: all cores; results do not depend on it)' } as const;
+export const THREADS_OPTION = {
+  type: 'string',
+  describe: 'worker threads for runs (default: all cores; results do not depend on it)',
+} as const;
 export const MAX_MEMORY_OPTION = {
   type: 'string',
   describe: `memory the runs may hold at once, e.g. 6G (default ${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's); runs that need more are refused before they start`,
@@ -15,7 +18,8 @@ export const MAX_MEMORY_OPTION = {
 export function singleString(option: string, value: unknown, what: string, example: string): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) throw new UsageError(`${option}: given ${value.length} times; give it once`);
-  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${option}: needs ${what}, e.g. ${option} ${example}`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new UsageError(`${option}: needs ${what}, e.g. ${option} ${example}`);
   return value;
 }
 
@@ -24,7 +28,8 @@ export function positiveNumber(option: string, value: unknown): number | undefin
   const text = singleString(option, value, 'a positive number', '4');
   if (text === undefined) return undefined;
   const number = Number(text);
-  if (!/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) || !(number > 0)) throw new UsageError(`${option}: expected a positive number, got "${text}"`);
+  if (!/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) || !(number > 0))
+    throw new UsageError(`${option}: expected a positive number, got "${text}"`);
   return number;
 }
 
@@ -50,7 +55,8 @@ export function positiveInt(option: string, value: unknown): number | undefined 
 export function backendOption(value: unknown): BackendName | undefined {
   if (value === undefined) return undefined;
   const text = singleString('--backend', value, 'a backend', 'wasm');
-  if (!(BACKENDS as readonly string[]).includes(text ?? '')) throw new UsageError(`--backend: "${text}" is not a backend; use one of ${BACKENDS.join(', ')}`);
+  if (!(BACKENDS as readonly string[]).includes(text ?? ''))
+    throw new UsageError(`--backend: "${text}" is not a backend; use one of ${BACKENDS.join(', ')}`);
   return text as BackendName;
 }
 
@@ -62,4 +68,3 @@ export function bytesOption(value: unknown): number | undefined {
   if (bytes === null) throw new UsageError(`--max-memory: expected a size like 6G, 800M or 2e9 (bytes), got "${text}"`);
   return bytes;
 }
-

@@ -10,13 +10,21 @@ export const reportCommand: Command = {
   usage: 'report <dir>',
   describe: "rebuild an experiment's summary, charts and reports from its records (the runs that finished)",
   missing: "report: name an experiment's results directory, e.g. slatelab report results/quickstart/20261130-101500",
-  options: (y) => y.positional('dir', { type: 'string', demandOption: true, describe: "the experiment's results directory" }),
+  options: (y) =>
+    y.positional('dir', { type: 'string', demandOption: true, describe: "the experiment's results directory" }),
   run: async (args, { io, registries }) => {
     const dir = String(args.dir);
-    const rebuilt = await usersToFixAsync(() => rebuildReports(dir, { registries: registries === defaultRegistries ? undefined : registries }));
+    const rebuilt = await usersToFixAsync(() =>
+      rebuildReports(dir, { registries: registries === defaultRegistries ? undefined : registries }),
+    );
     const total = rebuilt.config.agents.length * rebuilt.config.seeds.length;
-    io.stdout(`report: ${dir} (${rebuilt.runs} of ${total} runs; open ${join(dir, 'report.html')} in a browser)\n\n${summaryText(rebuilt.summary)}`);
-    if (rebuilt.missing.length > 0) io.stderr(`slatelab: ${rebuilt.missing.length} runs are missing from the summary; slatelab resume ${dir} runs them\n`);
+    io.stdout(
+      `report: ${dir} (${rebuilt.runs} of ${total} runs; open ${join(dir, 'report.html')} in a browser)\n\n${summaryText(rebuilt.summary)}`,
+    );
+    if (rebuilt.missing.length > 0)
+      io.stderr(
+        `slatelab: ${rebuilt.missing.length} runs are missing from the summary; slatelab resume ${dir} runs them\n`,
+      );
     return 0;
   },
 };

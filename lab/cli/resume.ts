@@ -17,7 +17,11 @@ export const resumeCommand: Command = {
   missing: "resume: name an experiment's results directory, e.g. slatelab resume results/quickstart/20261130-101500",
   options: (y) =>
     y
-      .positional('dir', { type: 'string', demandOption: true, describe: "the experiment's results directory (the --out of slatelab run)" })
+      .positional('dir', {
+        type: 'string',
+        demandOption: true,
+        describe: "the experiment's results directory (the --out of slatelab run)",
+      })
       .option('threads', THREADS_OPTION)
       .option('max-memory', MAX_MEMORY_OPTION),
   run: async (args, { io, registries, verbose }) => {
@@ -30,11 +34,19 @@ export const resumeCommand: Command = {
       checkKinds(dir, manifest.config, registries);
       return manifest.config;
     });
-    const threads = threadCount(requested, config.agents.length * config.seeds.length, { line: (text) => io.stderr(`slatelab: ${text}\n`) });
+    const threads = threadCount(requested, config.agents.length * config.seeds.length, {
+      line: (text) => io.stderr(`slatelab: ${text}\n`),
+    });
     usersToFix(() => checkMemory(estimateMemory(config, registries), threads, maxMemory));
     const outcome = await usersToFixAsync(() =>
       withInterrupt(io, (signal) =>
-        resumeExperiment(dir, { registries: registries === defaultRegistries ? undefined : registries, progress, verbose, threads, signal }),
+        resumeExperiment(dir, {
+          registries: registries === defaultRegistries ? undefined : registries,
+          progress,
+          verbose,
+          threads,
+          signal,
+        }),
       ),
     );
     return finishCommand(outcome, outcome.config, io);

@@ -25,13 +25,15 @@ export const runCommand: Command = {
       .option('threads', THREADS_OPTION)
       .option('backend', {
         type: 'string',
-        describe: 'neural-network backend of agents with networks: wasm (default), cpu, or node (needs @tensorflow/tfjs-node); results differ across backends',
+        describe:
+          'neural-network backend of agents with networks: wasm (default), cpu, or node (needs @tensorflow/tfjs-node); results differ across backends',
       })
       .option('max-memory', MAX_MEMORY_OPTION)
       .option('dry-run', {
         type: 'boolean',
         default: false,
-        describe: 'validate, then print the runs with their estimated memory and time (from a short timed sample), and run nothing',
+        describe:
+          'validate, then print the runs with their estimated memory and time (from a short timed sample), and run nothing',
       }),
   run: async (args, { io, registries, verbose }) => {
     const file = String(args.config);
@@ -50,7 +52,9 @@ export const runCommand: Command = {
     const memory = estimateMemory(config, registries);
     if (args['dry-run'] === true) return dryRun(config, registries, memory, threads, maxMemory, io);
     usersToFix(() => checkMemory(memory, threads, maxMemory));
-    const outDir = usersToFix(() => (out === undefined ? claimDefaultOutDir(config.name, new Date()) : claimOutDir(out)));
+    const outDir = usersToFix(() =>
+      out === undefined ? claimDefaultOutDir(config.name, new Date()) : claimOutDir(out),
+    );
     const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
     io.stderr(
       `${config.name}: ${count(config.agents.length, 'agent')} x ${count(config.seeds.length, 'seed')} x ` +
@@ -75,7 +79,14 @@ export const runCommand: Command = {
 };
 
 /** `run --dry-run`: the runs with their memory and time, from a short timed sample; nothing is written. */
-async function dryRun(config: ExperimentConfig, registries: Registries, memory: RunMemory[], threads: number, maxMemory: number | undefined, io: Io): Promise<number> {
+async function dryRun(
+  config: ExperimentConfig,
+  registries: Registries,
+  memory: RunMemory[],
+  threads: number,
+  maxMemory: number | undefined,
+  io: Io,
+): Promise<number> {
   if (config.agents.some((agent) => registries.agents?.[agent.kind]?.nets)) {
     const { useBackend } = await import('../../agents/nets/backend.ts');
     await useBackend(config.backend);
@@ -95,4 +106,3 @@ async function dryRun(config: ExperimentConfig, registries: Registries, memory: 
   io.stderr(`slatelab: ${refusal}\n`);
   return 2;
 }
-

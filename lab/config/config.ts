@@ -198,7 +198,11 @@ export interface ValidExperiment {
 }
 
 /** Reads and validates a config file. Throws ConfigError with every problem found. */
-export function loadConfig(file: string, registries: Registries = defaultRegistries, overrides: ConfigOverrides = {}): ExperimentConfig {
+export function loadConfig(
+  file: string,
+  registries: Registries = defaultRegistries,
+  overrides: ConfigOverrides = {},
+): ExperimentConfig {
   return loadExperiment(file, registries, overrides).config;
 }
 
@@ -228,7 +232,8 @@ export function parseConfigText(text: string, file: string): unknown {
   if (extname(file).toLowerCase() === '.json') {
     // Editors on Windows may start a UTF-8 file with a byte-order mark; JSON.parse rejects it.
     const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
-    if (json.trim() === '') throw new ConfigError([`${file}: ${EMPTY_FILE} e.g. {"agents": [{"name": "random", "kind": "random"}]}`]);
+    if (json.trim() === '')
+      throw new ConfigError([`${file}: ${EMPTY_FILE} e.g. {"agents": [{"name": "random", "kind": "random"}]}`]);
     try {
       return JSON.parse(json) as unknown;
     } catch (error) {
@@ -256,13 +261,17 @@ export function parseConfigText(text: string, file: string): unknown {
   }
   const value = document.toJS() as unknown;
   // Nothing but blank lines, comments and document markers ("---", "...") reads as null.
-  if (value == null && text.split('\n').every((line) => /^\s*(#.*|---|\.\.\.)?\s*$/.test(line.replace(/^\uFEFF/, '')))) {
+  if (
+    value == null &&
+    text.split('\n').every((line) => /^\s*(#.*|---|\.\.\.)?\s*$/.test(line.replace(/^\uFEFF/, '')))
+  ) {
     throw new ConfigError([`${file}: ${EMPTY_FILE} e.g. "agents: [{ name: random, kind: random }]"`]);
   }
   return value;
 }
 
-const EMPTY_FILE = 'the file is empty; a config is a mapping that needs at least agents (name, seed, world, seeds and evaluation are optional),';
+const EMPTY_FILE =
+  'the file is empty; a config is a mapping that needs at least agents (name, seed, world, seeds and evaluation are optional),';
 
 /** 1-based line and column (in UTF-16 code units, as editors and yaml count) of `offset`. */
 function lineColumn(text: string, offset: number): { line: number; column: number } {
@@ -376,7 +385,10 @@ export function validateExperiment(
         try {
           spec = worldSpec(world, resolved.values, { experiment: experimentSeed, run: seeds[0] ?? 0 });
         } catch (error) {
-          report('world.params', `the world cannot be built with these parameters: ${firstLine((error as Error).message)}`);
+          report(
+            'world.params',
+            `the world cannot be built with these parameters: ${firstLine((error as Error).message)}`,
+          );
         }
       }
     }
@@ -385,23 +397,47 @@ export function validateExperiment(
   const agents: AgentConfig[] = [];
   const names = new Map<string, number>();
   (Array.isArray(given.agents) ? given.agents : []).forEach((agent: unknown, i) => {
-    if (!isMapping(agent) || typeof agent.name !== 'string' || (agent.kind !== undefined && typeof agent.kind !== 'string')) return;
+    if (
+      !isMapping(agent) ||
+      typeof agent.name !== 'string' ||
+      (agent.kind !== undefined && typeof agent.kind !== 'string')
+    )
+      return;
     // Case-insensitive, since names become file names (macOS and Windows fold case).
     const previous = names.get(agent.name.toLowerCase());
     if (previous !== undefined) {
-      report(`agents[${i}].name`, `duplicate agent name "${agent.name}" (also agents[${previous}]); give each agent its own name`);
+      report(
+        `agents[${i}].name`,
+        `duplicate agent name "${agent.name}" (also agents[${previous}]); give each agent its own name`,
+      );
     } else names.set(agent.name.toLowerCase(), i);
     // A saved agent to start from: its kind and parameters are the defaults.
     const init =
-      agent.init === undefined ? null : resolveInit(agent.init, agent.name, `agents[${i}].init`, seeds, { preset, params: worldParams, defaults: worldDefaults }, experimentSeed, report);
+      agent.init === undefined
+        ? null
+        : resolveInit(
+            agent.init,
+            agent.name,
+            `agents[${i}].init`,
+            seeds,
+            { preset, params: worldParams, defaults: worldDefaults },
+            experimentSeed,
+            report,
+          );
     if (agent.init !== undefined && !init) return;
     const kind = typeof agent.kind === 'string' ? agent.kind : init?.source.kind;
     if (kind === undefined) {
-      report(`agents[${i}].kind`, 'missing; add it (a policy or agent name, e.g. kind: random), or start from a saved agent with init:');
+      report(
+        `agents[${i}].kind`,
+        'missing; add it (a policy or agent name, e.g. kind: random), or start from a saved agent with init:',
+      );
       return;
     }
     if (init && kind !== init.source.kind) {
-      report(`agents[${i}].kind`, `"${kind}" differs from the saved agent's kind "${init.source.kind}" (init ${init.source.from}); remove kind or make it ${init.source.kind}`);
+      report(
+        `agents[${i}].kind`,
+        `"${kind}" differs from the saved agent's kind "${init.source.kind}" (init ${init.source.from}); remove kind or make it ${init.source.kind}`,
+      );
       return;
     }
     const found = findKind(registries, kind);
@@ -411,21 +447,37 @@ export function validateExperiment(
       return;
     }
     const what = found.learns ? 'agent' : 'policy';
-    const givenParams = init && (agent.params === undefined || isMapping(agent.params)) ? overlayParams(init.params, agent.params) : agent.params;
+    const givenParams =
+      init && (agent.params === undefined || isMapping(agent.params))
+        ? overlayParams(init.params, agent.params)
+        : agent.params;
     const resolved = resolveParams(found.definition.params, givenParams, `agents[${i}].params`);
     for (const issue of resolved.issues) report(issue.field, withSuggestion(issue.field, issue.message));
     const valid = resolved.issues.length === 0;
     if (found.learns && valid) {
-      for (const issue of found.definition.check?.(resolved.values) ?? []) report(`agents[${i}].params.${issue.field}`, issue.message);
+      for (const issue of found.definition.check?.(resolved.values) ?? [])
+        report(`agents[${i}].params.${issue.field}`, issue.message);
     }
     if (spec) {
-      const why = found.learns ? (valid ? found.definition.unsupported?.(spec, resolved.values) : null) : found.definition.unsupported?.(spec);
-      if (typeof why === 'string') report(`agents[${i}].kind`, `${what} "${kind}" cannot run in world "${spec.preset}": ${why}`);
-      else if (why) report(`agents[${i}].params.${why.field}`, `${what} "${kind}" cannot run in world "${spec.preset}" this way: ${why.message}`);
+      const why = found.learns
+        ? valid
+          ? found.definition.unsupported?.(spec, resolved.values)
+          : null
+        : found.definition.unsupported?.(spec);
+      if (typeof why === 'string')
+        report(`agents[${i}].kind`, `${what} "${kind}" cannot run in world "${spec.preset}": ${why}`);
+      else if (why)
+        report(
+          `agents[${i}].params.${why.field}`,
+          `${what} "${kind}" cannot run in world "${spec.preset}" this way: ${why.message}`,
+        );
     }
     // A loaded agent may be evaluated as it is; one that starts untrained must train.
     if (found.learns && given.training === undefined && !init) {
-      report(`agents[${i}].kind`, `agent "${kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields), or start it from a saved agent with init:`);
+      report(
+        `agents[${i}].kind`,
+        `agent "${kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields), or start it from a saved agent with init:`,
+      );
     }
     const params = resolved.values as Record<string, unknown>;
     agents.push({
@@ -433,7 +485,12 @@ export function validateExperiment(
       kind,
       params,
       learns: found.learns,
-      streamKey: streamKey(kind, found.definition.params, params, found.learns ? (found.definition.notInStreamKey ?? []) : []),
+      streamKey: streamKey(
+        kind,
+        found.definition.params,
+        params,
+        found.learns ? (found.definition.notInStreamKey ?? []) : [],
+      ),
       init: init?.source ?? null,
     });
   });
@@ -447,7 +504,14 @@ export function validateExperiment(
   }
 
   const training =
-    shape?.training === undefined ? null : resolveTraining(shape.training, shape.evaluation.episodes, overridden['evaluation.episodes'] !== undefined, report);
+    shape?.training === undefined
+      ? null
+      : resolveTraining(
+          shape.training,
+          shape.evaluation.episodes,
+          overridden['evaluation.episodes'] !== undefined,
+          report,
+        );
 
   // Without issues the world was built (a world that could not be is an issue).
   if (issues.length > 0 || !shape || !spec) throw new ConfigError(issues);
@@ -473,21 +537,35 @@ function resolveTraining(
   report: (field: string, message: string) => void,
 ): TrainingConfig | null {
   if ((given.steps === undefined) === (given.episodes === undefined)) {
-    report('training', given.steps === undefined ? 'give a budget: steps (user-steps per run) or episodes (training episodes per run), e.g. steps: 100000' : 'give one budget, steps or episodes, not both');
+    report(
+      'training',
+      given.steps === undefined
+        ? 'give a budget: steps (user-steps per run) or episodes (training episodes per run), e.g. steps: 100000'
+        : 'give one budget, steps or episodes, not both',
+    );
     return null;
   }
   let evalEvery = given.evalEvery;
   if (evalEvery === undefined) {
     if (given.steps === undefined) {
-      report('training.evalEvery', 'needed with an episodes budget: training steps between checkpoints, e.g. evalEvery: 10000');
+      report(
+        'training.evalEvery',
+        'needed with an episodes budget: training steps between checkpoints, e.g. evalEvery: 10000',
+      );
       return null;
     }
     evalEvery = Math.max(1, Math.ceil(given.steps / DEFAULT_CHECKPOINTS));
   }
   // A smaller run asked for on the command line (--episodes) shrinks the checkpoints with it.
-  const evalEpisodes = episodesOverridden && given.evalEpisodes !== undefined ? Math.min(given.evalEpisodes, evaluationEpisodes) : given.evalEpisodes;
+  const evalEpisodes =
+    episodesOverridden && given.evalEpisodes !== undefined
+      ? Math.min(given.evalEpisodes, evaluationEpisodes)
+      : given.evalEpisodes;
   if (evalEpisodes !== undefined && evalEpisodes > evaluationEpisodes) {
-    report('training.evalEpisodes', `${given.evalEpisodes} is more than evaluation.episodes (${evaluationEpisodes}): checkpoints evaluate on the first evalEpisodes of the evaluation users; lower it or raise evaluation.episodes`);
+    report(
+      'training.evalEpisodes',
+      `${given.evalEpisodes} is more than evaluation.episodes (${evaluationEpisodes}): checkpoints evaluate on the first evalEpisodes of the evaluation users; lower it or raise evaluation.episodes`,
+    );
     return null;
   }
   return {
@@ -506,7 +584,8 @@ function resolveSeeds(value: unknown, report: (field: string, message: string) =
   if (value === undefined) return Array.from({ length: DEFAULT_SEEDS }, (_, i) => i);
   if (typeof value === 'number' && Number.isInteger(value)) {
     if (value < 1) report('seeds', `give at least one seed (a count >= 1, or a list of whole numbers), got ${value}`);
-    else if (value > MAX_SEEDS) report('seeds', `must be at most ${MAX_SEEDS} seeds, got ${describe(value)}; every seed is a run of every agent`);
+    else if (value > MAX_SEEDS)
+      report('seeds', `must be at most ${MAX_SEEDS} seeds, got ${describe(value)}; every seed is a run of every agent`);
     else return Array.from({ length: value }, (_, i) => i);
     return [];
   }
@@ -515,7 +594,8 @@ function resolveSeeds(value: unknown, report: (field: string, message: string) =
     return [];
   }
   if (value.length === 0) report('seeds', 'give at least one seed (a list of whole numbers, or a count)');
-  if (value.length > MAX_SEEDS) report('seeds', `must list at most ${MAX_SEEDS} seeds, got ${value.length}; every seed is a run of every agent`);
+  if (value.length > MAX_SEEDS)
+    report('seeds', `must list at most ${MAX_SEEDS} seeds, got ${value.length}; every seed is a run of every agent`);
   const seeds: number[] = [];
   const seen = new Set<number>();
   value.forEach((seed: unknown, i) => {
@@ -540,7 +620,10 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 /** The config file's base name, made safe, names an experiment without `name`. */
 function defaultName(file: string): string {
   const base = file.split(/[\\/]/).pop() ?? 'experiment';
-  const stem = base.replace(/\.(ya?ml|json)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  const stem = base
+    .replace(/\.(ya?ml|json)$/i, '')
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
   return stem.slice(0, 64) || 'experiment';
 }
 
@@ -552,8 +635,6 @@ function describe(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   return String(value);
 }
-
-
 
 const TYPE_WORDS: Record<string, string> = {
   int: 'a whole number',
@@ -583,7 +664,10 @@ function formatZodIssue(issue: z.core.$ZodIssue, raw: unknown): [string, string]
       return issue.keys.map((key) => {
         const known = knownFields(issue.path);
         const hint = suggest(key, known);
-        return [fieldPath([...issue.path, key]), `unknown field; known: ${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`];
+        return [
+          fieldPath([...issue.path, key]),
+          `unknown field; known: ${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        ];
       });
     case 'too_small':
       if (issue.origin === 'array') return [[field, issue.message]];

@@ -17,10 +17,14 @@ export function jsonProblem(text: string): { offset: number; message: string } |
   for (;;) {
     i = skipSpace(text, i);
     const c = text[i];
-    if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) return problem(i, 'comments are not allowed in JSON; remove them (or write the config in YAML)');
+    if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*'))
+      return problem(i, 'comments are not allowed in JSON; remove them (or write the config in YAML)');
     const closer = closers[closers.length - 1];
     if (expect === 'after') {
-      if (closer === undefined) return i >= text.length ? null : problem(i, `found ${tokenAt(text, i)} after the end of the JSON value; remove it`);
+      if (closer === undefined)
+        return i >= text.length
+          ? null
+          : problem(i, `found ${tokenAt(text, i)} after the end of the JSON value; remove it`);
       if (c === ',') {
         lastComma = i++;
         expect = closer === '}' ? 'key' : 'element';
@@ -34,7 +38,8 @@ export function jsonProblem(text: string): { offset: number; message: string } |
       }
       continue;
     }
-    if ((expect === 'key' && c === '}') || (expect === 'element' && c === ']')) return problem(lastComma, `trailing comma before '${c}'; remove it`);
+    if ((expect === 'key' && c === '}') || (expect === 'element' && c === ']'))
+      return problem(lastComma, `trailing comma before '${c}'; remove it`);
     if ((expect === 'first-key' && c === '}') || (expect === 'first-element' && c === ']')) {
       closers.pop();
       i++;
@@ -67,7 +72,7 @@ export function jsonProblem(text: string): { offset: number; message: string } |
       i = end;
       continue;
     }
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters; this finds where they stop a token
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: raw control characters end a JSON token
     const token = /[^\s{}[\],:"\u0000-\u001f\u007f]*/y;
     token.lastIndex = i;
     const word = token.exec(text)?.[0] ?? '';
@@ -81,7 +86,10 @@ export function jsonProblem(text: string): { offset: number; message: string } |
       continue;
     }
     const yaml = /^[\s\uFEFF]*$/.test(text.slice(0, i)) && /^[A-Za-z_][\w-]*\s*:/.test(text.slice(i, i + 100));
-    return problem(i, `expected a value (an object, list, string, number, true, false or null), got ${tokenAt(text, i)}${yaml ? ' (this looks like YAML; name the file .yaml)' : ''}`);
+    return problem(
+      i,
+      `expected a value (an object, list, string, number, true, false or null), got ${tokenAt(text, i)}${yaml ? ' (this looks like YAML; name the file .yaml)' : ''}`,
+    );
   }
 }
 
@@ -100,12 +108,16 @@ function scanString(text: string, start: number): number | { offset: number; mes
       const escaped = text[i + 1];
       if (escaped === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) i += 5;
       else if (escaped !== undefined && '"\\/bfnrt'.includes(escaped)) i++;
-      else return { offset: i, message: `invalid escape '${text.slice(i, i + (escaped === 'u' ? 6 : 2))}' in a string` };
+      else
+        return { offset: i, message: `invalid escape '${text.slice(i, i + (escaped === 'u' ? 6 : 2))}' in a string` };
     } else if (c === '\n' || c === '\r') {
       return { offset: i, message: 'line break inside a string; close the string with " before it, or write \\n' };
     } else if (c < ' ') {
       const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-      return { offset: i, message: `control character ${code} inside a string; write it as an escape (e.g. \\t for a tab)` };
+      return {
+        offset: i,
+        message: `control character ${code} inside a string; write it as an escape (e.g. \\t for a tab)`,
+      };
     }
   }
   return { offset: start, message: 'this string is never closed; add the closing "' };
@@ -114,10 +126,11 @@ function scanString(text: string, start: number): number | { offset: number; mes
 /** The token at `offset`, quoted, for "got ..." (a word, or one punctuation character). */
 function tokenAt(text: string, offset: number): string {
   if (offset >= text.length) return 'the end of the file';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters; this finds where they stop a token
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: raw control characters end a JSON token
   const token = /[^\s{}[\],:"\u0000-\u001f\u007f]+/y;
   token.lastIndex = offset;
   const word = token.exec(text)?.[0] ?? text[offset];
-  if (word < ' ' || word === '\u007f') return `the control character U+${word.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  if (word < ' ' || word === '\u007f')
+    return `the control character U+${word.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   return `'${word.length > 20 ? `${word.slice(0, 20)}...` : word}'`;
 }

@@ -9,7 +9,7 @@ import { worlds as defaultWorlds } from '../../sim/presets/index.ts';
 import type { WorldDefinition } from '../../sim/world.ts';
 
 /** What config validation and the runner look names up in; tests inject their own. */
-// biome-ignore-start lint/suspicious/noExplicitAny: each definition has its own parameter type; a registry holds them all
+// biome-ignore-start lint/suspicious/noExplicitAny: a registry holds definitions of many parameter types
 export interface Registries {
   readonly worlds: Readonly<Record<string, WorldDefinition<any>>>;
   readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
@@ -17,7 +17,11 @@ export interface Registries {
   readonly agents?: Readonly<Record<string, AgentDefinition<any>>>;
 }
 
-export const defaultRegistries: Registries = { worlds: defaultWorlds, policies: defaultPolicies, agents: defaultAgents };
+export const defaultRegistries: Registries = {
+  worlds: defaultWorlds,
+  policies: defaultPolicies,
+  agents: defaultAgents,
+};
 
 /** What a config's `kind` names: a fixed policy's definition or a learning agent's. */
 export type KindDefinition =
@@ -32,4 +36,3 @@ export function findKind(registries: Registries, kind: string): KindDefinition |
   const agent = registries.agents && Object.hasOwn(registries.agents, kind) ? registries.agents[kind] : undefined;
   return agent ? { learns: true, definition: agent } : null;
 }
-

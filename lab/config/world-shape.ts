@@ -20,7 +20,11 @@ export interface WorldShape {
 }
 
 /** The spec of a one-row instance of `world` at `params` (built for it: the feed's catalogue takes tens of ms). */
-export function worldSpec(world: Registries['worlds'][string], params: Record<string, unknown>, seed: SeedKey): WorldSpec {
+export function worldSpec(
+  world: Registries['worlds'][string],
+  params: Record<string, unknown>,
+  seed: SeedKey,
+): WorldSpec {
   return world.create(params, { seed, batchSize: 1 }).spec;
 }
 

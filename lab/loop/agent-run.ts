@@ -54,18 +54,28 @@ export interface TrainingTotals {
 export interface RunResult {
   /** The final evaluation's episodes, in episode order. */
   readonly episodes: EpisodeRecord[];
-  /** Learning curve (learners with a training block), or a single checkpoint for a fixed policy; null without training. */
+  /**
+   * Learning curve (learners with a training block), or a single checkpoint for a fixed policy; null without training.
+   */
   readonly curve: Checkpoint[] | null;
   readonly totals: TrainingTotals | null;
   /** What the learning agent learned, as evaluated (Agent.save), for the run's .agent.json; null for fixed policies. */
   readonly state: AgentState | null;
-  /** Wall time of the run in its thread (lab/run/runner.ts adds it): for the runner's overhead figure, never in results. */
+  /**
+   * Wall time of the run in its thread (lab/run/runner.ts adds it): for the runner's overhead figure, never in results.
+   */
   readonly seconds?: number;
 }
 
 /** What a run reports while it goes: training steps, then evaluation episodes. */
 export type RunProgress =
-  | { readonly phase: 'train'; readonly steps: number; readonly budgetSteps: number | null; readonly episodes: number; readonly budgetEpisodes: number | null }
+  | {
+      readonly phase: 'train';
+      readonly steps: number;
+      readonly budgetSteps: number | null;
+      readonly episodes: number;
+      readonly budgetEpisodes: number | null;
+    }
   | { readonly phase: 'eval'; readonly episodes: number; readonly of: number };
 
 /** Means over episodes of the metrics, in episode order (so sums do not depend on the batch size). */
@@ -84,8 +94,18 @@ export function episodeMeans(records: readonly EpisodeRecord[], metrics: readonl
   return means;
 }
 
-/** Builds the run's decider for `env` (a learning agent loads its `init` state): a fixed policy (which may read env's truth, if an oracle) or a learning agent. */
-export function createAgent(config: ExperimentConfig, agentIndex: number, seed: SeedKey, registries: Registries, env: Env, maxRows: number): Agent {
+/**
+ * Builds the run's decider for `env` (a learning agent loads its `init` state): a fixed policy (which may read env's
+ * truth, if an oracle) or a learning agent.
+ */
+export function createAgent(
+  config: ExperimentConfig,
+  agentIndex: number,
+  seed: SeedKey,
+  registries: Registries,
+  env: Env,
+  maxRows: number,
+): Agent {
   const agent = config.agents[agentIndex];
   const found = findKind(registries, agent.kind);
   if (!found) throw new Error(`unknown kind "${agent.kind}"`);
@@ -127,8 +147,18 @@ export function runAgentSeed(
   const evalBatch = Math.min(config.evaluation.batchSize, config.evaluation.episodes);
   const evalEnv = world.create(config.world.params, { seed: seedKey, batchSize: evalBatch });
   const metrics = [...CORE_METRICS, ...evalEnv.spec.episodeMetricNames];
-  const trainEnv = agentConfig.learns && training ? world.create(config.world.params, { seed: seedKey, batchSize: training.batchSize }) : null;
-  const agent = createAgent(config, agentIndex, seedKey, registries, evalEnv, Math.max(evalBatch, training?.batchSize ?? 0));
+  const trainEnv =
+    agentConfig.learns && training
+      ? world.create(config.world.params, { seed: seedKey, batchSize: training.batchSize })
+      : null;
+  const agent = createAgent(
+    config,
+    agentIndex,
+    seedKey,
+    registries,
+    evalEnv,
+    Math.max(evalBatch, training?.batchSize ?? 0),
+  );
   try {
     return trainAndEvaluate(config, agentIndex, seedKey, agent, evalEnv, trainEnv, metrics, report);
   } finally {
@@ -152,7 +182,15 @@ function trainAndEvaluate(
   const maxSteps = config.evaluation.maxStepsPerEpisode;
 
   const checkpointMetrics = (): Record<string, number> => {
-    return episodeMeans(evaluate(evalEnv, agent, { episodes: training!.evalEpisodes, seed: seedKey, streamKey, maxStepsPerEpisode: maxSteps }), metrics);
+    return episodeMeans(
+      evaluate(evalEnv, agent, {
+        episodes: training!.evalEpisodes,
+        seed: seedKey,
+        streamKey,
+        maxStepsPerEpisode: maxSteps,
+      }),
+      metrics,
+    );
   };
 
   let curve: Checkpoint[] | null = null;
@@ -162,7 +200,17 @@ function trainAndEvaluate(
     curve = [{ index: 0, target: 0, steps: 0, episodes: 0, metrics: checkpointMetrics(), regret: null, stats: {} }];
   } else if (training && trainEnv) {
     const knowsOptimum = trainEnv.truth.optimalSlateReward !== undefined;
-    curve = [{ index: 0, target: 0, steps: 0, episodes: 0, metrics: checkpointMetrics(), regret: knowsOptimum ? 0 : null, stats: {} }];
+    curve = [
+      {
+        index: 0,
+        target: 0,
+        steps: 0,
+        episodes: 0,
+        metrics: checkpointMetrics(),
+        regret: knowsOptimum ? 0 : null,
+        stats: {},
+      },
+    ];
     const budgetSteps = training.steps ?? Infinity;
     const budgetEpisodes = training.episodes ?? Infinity;
     let regret = 0;
@@ -174,14 +222,26 @@ function trainAndEvaluate(
     let nextCheckpoint = training.evalEvery;
     let lastSteps = 0;
     let lastEpisodes = 0;
-    const reportEvery = training.steps !== null ? Math.max(1, Math.ceil(training.steps / 50)) : Math.max(1, Math.ceil(training.episodes! / 50));
+    const reportEvery =
+      training.steps !== null
+        ? Math.max(1, Math.ceil(training.steps / 50))
+        : Math.max(1, Math.ceil(training.episodes! / 50));
     let nextReport = reportEvery;
     const takeCheckpoint = (steps: number, episodes: number, target: number | null) => {
       const stats: Record<string, number> = {};
-      for (const [name, sum] of [...statSums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) stats[name] = sum / statCounts.get(name)!;
+      for (const [name, sum] of [...statSums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        stats[name] = sum / statCounts.get(name)!;
       statSums.clear();
       statCounts.clear();
-      curve!.push({ index: curve!.length, target, steps, episodes, metrics: checkpointMetrics(), regret: knowsOptimum ? regret : null, stats });
+      curve!.push({
+        index: curve!.length,
+        target,
+        steps,
+        episodes,
+        metrics: checkpointMetrics(),
+        regret: knowsOptimum ? regret : null,
+        stats,
+      });
     };
     const result = train(trainEnv, agent, {
       seed: seedKey,
@@ -242,7 +302,9 @@ function trainAndEvaluate(
     seed: seedKey,
     streamKey,
     maxStepsPerEpisode: maxSteps,
-    onEpisode: report ? () => void (++done % every === 0 && report({ phase: 'eval', episodes: done, of: total })) : undefined,
+    onEpisode: report
+      ? () => void (++done % every === 0 && report({ phase: 'eval', episodes: done, of: total }))
+      : undefined,
   });
   // Saved after the evaluation, so the state is exactly the one evaluated.
   const state = config.agents[agentIndex].learns ? (agent.save?.() ?? null) : null;

@@ -6,7 +6,14 @@
 // streams and from the agent's stream (stable key, mode, e), so an evaluation's records do not
 // depend on the batch size. Training users are episodes TRAINING_EPISODE_BASE + e: evaluation
 // (episodes 0..E-1) never meets a user that training met.
-import { allocateAction, type Action, type Agent, type Mode, type TrainingStats, type Transition } from '../../agents/agent.ts';
+import {
+  allocateAction,
+  type Action,
+  type Agent,
+  type Mode,
+  type TrainingStats,
+  type Transition,
+} from '../../agents/agent.ts';
 import { policyAgent } from '../../agents/policy-agent.ts';
 import type { Env, Observation, SlateDecider, StepResult } from '../../sim/env.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
@@ -24,7 +31,9 @@ export interface EpisodeRecord {
   readonly clicks: number;
   /** Impressions over the episode: slots that reached the user's screen (StepResult.impressions), summed over steps. */
   readonly impressions: number;
-  /** Per signal, in WorldSpec.signalNames order: the signal summed over the episode's slots (slots never shown read 0). */
+  /**
+   * Per signal, in WorldSpec.signalNames order: the signal summed over the episode's slots (slots never shown read 0).
+   */
   readonly signalTotals: readonly number[];
   /** Reward summed per simulated day (context day index 0, 1, ...); worlds without a clock have one day. */
   readonly dailyReturn: readonly number[];
@@ -251,7 +260,8 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
         const totalsBase = row * signalCount;
         for (let slot = 0; slot < slateSize; slot++) {
           const slotBase = slotsBase + slot * signalCount;
-          for (let signal = 0; signal < signalCount; signal++) rowSignals[totalsBase + signal] += result.signals[slotBase + signal];
+          for (let signal = 0; signal < signalCount; signal++)
+            rowSignals[totalsBase + signal] += result.signals[slotBase + signal];
         }
       }
       if (mode === 'eval') {
@@ -339,10 +349,13 @@ class TransitionBuffers {
     this.before = {
       userFeatures: new Float32Array(live.userFeatures.length),
       candidateItems,
-      candidateArms: live.candidateArms === live.candidateItems ? candidateItems : new Int32Array(live.candidateArms.length),
+      candidateArms:
+        live.candidateArms === live.candidateItems ? candidateItems : new Int32Array(live.candidateArms.length),
       itemFeatures: this.copyItems ? new Float32Array(live.itemFeatures.length) : live.itemFeatures,
       itemIds: this.copyItems ? new Int32Array(live.itemIds.length) : live.itemIds,
-      fields: Object.fromEntries(Object.entries(live.fields).map(([name, values]) => [name, new Float32Array(values.length)])),
+      fields: Object.fromEntries(
+        Object.entries(live.fields).map(([name, values]) => [name, new Float32Array(values.length)]),
+      ),
       context: new Int32Array(live.context.length),
       active: new Uint8Array(rows),
     };
@@ -375,7 +388,10 @@ class TransitionBuffers {
     }
   }
 
-  /** The row's ending: the world's (terminated or truncated), or the loop's step limit (truncated, with a next observation). */
+  /**
+   * The row's ending: the world's (terminated or truncated), or the loop's step limit (truncated, with a next
+   * observation).
+   */
   outcome(row: number, worldEnded: boolean, worldTruncated: boolean, cut: boolean): void {
     this.terminated[row] = worldEnded && !worldTruncated ? 1 : 0;
     this.truncated[row] = (worldEnded && worldTruncated) || cut ? 1 : 0;

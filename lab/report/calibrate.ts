@@ -67,21 +67,31 @@ export interface ReferenceRow extends ReferenceFigure {
 /** The policies a calibration runs: the measured one, then the other policies the figures were published under. */
 export function calibrationPolicies(policy: string): string[] {
   const names = [policy];
-  for (const reference of FEED_REFERENCE) if (reference.policy !== 'catalog' && !names.includes(reference.policy)) names.push(reference.policy);
+  for (const reference of FEED_REFERENCE)
+    if (reference.policy !== 'catalog' && !names.includes(reference.policy)) names.push(reference.policy);
   return names;
 }
 
-/** Runs the feed under each policy of calibrationPolicies, seed after seed; `progress` gets one line per (policy, seed). */
+/**
+ * Runs the feed under each policy of calibrationPolicies, seed after seed; `progress` gets one line per (policy, seed).
+ */
 export function runCalibration(setup: CalibrationSetup, progress: (line: string) => void): Calibration {
   const byPolicy: Record<string, CalibrationFigures> = {};
   for (const policy of calibrationPolicies(setup.policy)) {
     const definition = setup.policies[policy];
     const measurement = new FeedMeasurement(policy);
     setup.runs.forEach((run, i) => {
-      progress(`calibrate: ${policy}, seed ${i + 1}/${setup.runs.length} (experiment ${setup.experiment}, run ${run}): ${setup.episodes} users`);
+      progress(
+        `calibrate: ${policy}, seed ${i + 1}/${setup.runs.length} (experiment ${setup.experiment}, run ${run}): ${setup.episodes} users`,
+      );
       const seed = { experiment: setup.experiment, run };
       const env = feed.create(setup.params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
-      measurement.add(env, definition.create(defaultParams(definition.params), { spec: env.spec, env }), seed, setup.episodes);
+      measurement.add(
+        env,
+        definition.create(defaultParams(definition.params), { spec: env.spec, env }),
+        seed,
+        setup.episodes,
+      );
     });
     byPolicy[policy] = measurement.figures();
   }
@@ -93,7 +103,10 @@ export function referenceRows(calibration: Calibration): ReferenceRow[] {
   const { figures, byPolicy } = calibration;
   return FEED_REFERENCE.map((reference) => {
     const measuredUnder = reference.policy === 'catalog' ? 'catalog' : reference.policy;
-    const measured = figureValue(reference.policy === 'catalog' ? figures : byPolicy[reference.policy], reference.figure);
+    const measured = figureValue(
+      reference.policy === 'catalog' ? figures : byPolicy[reference.policy],
+      reference.figure,
+    );
     return {
       ...reference,
       measuredUnder,
@@ -132,7 +145,14 @@ export function formatMeasured(value: number): string {
 /** Columns padded to their widest cell, two spaces apart; `right` says which are right-aligned. */
 function alignedTable(rows: readonly string[][], right: readonly boolean[]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (right[column] ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (right[column] ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** A count with thousands separators (fixed, not the locale's). */
@@ -140,7 +160,10 @@ function formatCount(value: number): string {
   return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** The readable report of `calibrate`: the reference table, the sources, and the figures without a published counterpart. */
+/**
+ * The readable report of `calibrate`: the reference table, the sources, and the figures without a published
+ * counterpart.
+ */
 export function calibrationText(calibration: Calibration): string {
   const { setup, figures, byPolicy } = calibration;
   const { policy } = setup;
@@ -148,9 +171,16 @@ export function calibrationText(calibration: Calibration): string {
   const others = Object.keys(byPolicy).filter((name) => name !== policy);
   const lines: string[] = [];
   const world = setup.configFile === null ? 'the default feed' : `the feed of ${setup.configFile}`;
-  lines.push(`${world} under ${policy}: ${setup.runs.length} seed${setup.runs.length === 1 ? '' : 's'} (experiment ${setup.experiment}, runs ${setup.runs.join(', ')}) x ${formatCount(setup.episodes)} users, pooled`);
-  lines.push(`${formatCount(figures.users)} users, ${formatCount(figures.impressions)} video impressions, ${formatCount(figures.returns)} returns`);
-  if (others.length > 0) lines.push(`also run on the same seeds and users, for the figures published under ${others.length === 1 ? 'it' : 'them'}: ${others.join(', ')}`);
+  lines.push(
+    `${world} under ${policy}: ${setup.runs.length} seed${setup.runs.length === 1 ? '' : 's'} (experiment ${setup.experiment}, runs ${setup.runs.join(', ')}) x ${formatCount(setup.episodes)} users, pooled`,
+  );
+  lines.push(
+    `${formatCount(figures.users)} users, ${formatCount(figures.impressions)} video impressions, ${formatCount(figures.returns)} returns`,
+  );
+  if (others.length > 0)
+    lines.push(
+      `also run on the same seeds and users, for the figures published under ${others.length === 1 ? 'it' : 'them'}: ${others.join(', ')}`,
+    );
   lines.push('');
 
   const sources: string[] = [];
@@ -196,13 +226,19 @@ export function calibrationText(calibration: Calibration): string {
   const photoRates = RATE_NAMES.map((name) => `${name} ${formatMeasured(photos.rates[name])}`).join(', ');
   lines.push(`Under ${policy}, without a published counterpart:`);
   const details = [
-    ['  pages per session', `median ${Number.isNaN(pagesPerSession.median) ? 'n/a' : pagesPerSession.median}, mean ${formatMeasured(pagesPerSession.mean)}`],
+    [
+      '  pages per session',
+      `median ${Number.isNaN(pagesPerSession.median) ? 'n/a' : pagesPerSession.median}, mean ${formatMeasured(pagesPerSession.mean)}`,
+    ],
     [
       '  watch ratio by length',
       `median ${formatMeasured(watchRatioByLength.short)} up to 30 s, ${formatMeasured(watchRatioByLength.medium)} at 30-120 s, ${formatMeasured(watchRatioByLength.long)} over 120 s`,
     ],
     ['  view rate by slot', viewRateBySlot.map((rate, slot) => `${slot + 1}: ${formatMeasured(rate)}`).join(', ')],
-    ['  photos', `${formatCount(photos.impressions)} impressions, median length ${formatMeasured(photos.medianSeconds)} s; per impression: ${photoRates}`],
+    [
+      '  photos',
+      `${formatCount(photos.impressions)} impressions, median length ${formatMeasured(photos.medianSeconds)} s; per impression: ${photoRates}`,
+    ],
   ];
   const width = Math.max(...details.map(([name]) => name.length));
   for (const [name, text] of details) lines.push(`${name.padEnd(width)}  ${text}`);

@@ -16,9 +16,19 @@ import type * as ResvgModule from '@resvg/resvg-js';
  * and worker threads and commands without charts never need them. runExperiment starts loading
  * them while the runs go (loadRenderers), so the charts do not wait for them at the end.
  */
-let renderers: Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; renderAsync: typeof ResvgModule.renderAsync }> | null = null;
-export function loadRenderers(): Promise<{ vega: typeof Vega; vegaLite: typeof VegaLite; renderAsync: typeof ResvgModule.renderAsync }> {
-  renderers ??= Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]).then(([vega, vegaLite, resvg]) => ({ vega, vegaLite, renderAsync: resvg.renderAsync }));
+let renderers: Promise<{
+  vega: typeof Vega;
+  vegaLite: typeof VegaLite;
+  renderAsync: typeof ResvgModule.renderAsync;
+}> | null = null;
+export function loadRenderers(): Promise<{
+  vega: typeof Vega;
+  vegaLite: typeof VegaLite;
+  renderAsync: typeof ResvgModule.renderAsync;
+}> {
+  renderers ??= Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]).then(
+    ([vega, vegaLite, resvg]) => ({ vega, vegaLite, renderAsync: resvg.renderAsync }),
+  );
   return renderers;
 }
 
@@ -61,9 +71,10 @@ export const METRIC_RANGES: Readonly<Record<string, Range>> = {
 };
 
 const FONT = 'DejaVu Sans';
-const FONT_FILES = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'].filter((file) =>
-  existsSync(file),
-);
+const FONT_FILES = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
+].filter((file) => existsSync(file));
 
 /** Opacity of a CI band: light enough that the lines drawn over it stay clear with several bands overlapping. */
 const BAND_OPACITY = 0.1;
@@ -135,10 +146,25 @@ export function seedsText(seeds: readonly number[]): string {
  * that learned the same) still show each colour in turn. report.html draws its legend from these.
  */
 export const AGENT_COLORS = [
-  '#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
+  '#4c78a8',
+  '#f58518',
+  '#e45756',
+  '#72b7b2',
+  '#54a24b',
+  '#eeca3b',
+  '#b279a2',
+  '#ff9da6',
+  '#9d755d',
+  '#bab0ac',
 ];
 export const AGENT_DASHES: readonly (readonly number[])[] = [
-  [1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [12, 4], [4, 2, 1, 2], [2, 5],
+  [1, 0],
+  [6, 3],
+  [2, 2],
+  [8, 3, 2, 3],
+  [12, 4],
+  [4, 2, 1, 2],
+  [2, 5],
 ];
 
 /** The same look for an agent in every chart: the domain is every agent, in the given order. */
@@ -161,7 +187,10 @@ const HIDDEN_PARAM = { name: 'hidden', value: [] as string[] };
  * The extent of the means and intervals with 5% of it added on each side (so no point sits on
  * the axis), kept within the metric's range (no axis below 0 for counts).
  */
-export function paddedDomain(values: readonly { mean: number; lo?: number; hi?: number }[], range: Range = UNBOUNDED): [number, number] | undefined {
+export function paddedDomain(
+  values: readonly { mean: number; lo?: number; hi?: number }[],
+  range: Range = UNBOUNDED,
+): [number, number] | undefined {
   const numbers = values.flatMap((v) => [v.mean, v.lo ?? v.mean, v.hi ?? v.mean]).filter(Number.isFinite);
   if (numbers.length === 0) return undefined;
   const min = numbers.reduce((a, b) => Math.min(a, b), Infinity);
@@ -318,7 +347,9 @@ function linesSpec(
     height: 300,
     ...(live ? { params: [HIDDEN_PARAM] } : {}),
     data: { values },
-    encoding: { x: { field: x.field, type: 'quantitative', title: x.title, axis: x.integer ? { tickMinStep: 1 } : {} } },
+    encoding: {
+      x: { field: x.field, type: 'quantitative', title: x.title, axis: x.integer ? { tickMinStep: 1 } : {} },
+    },
     layer: [
       {
         transform: [...hidden, { filter: 'isValid(datum.lo) && isValid(datum.hi)' }],

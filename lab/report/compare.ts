@@ -29,7 +29,10 @@ export interface ComparedExperiment {
 /** One way the experiments differ. `a` / `b` undefined: absent on that side. */
 export interface Difference {
   readonly kind: 'config' | 'versions' | 'networks';
-  /** A config path (world.params.catalog, agents.greedy.params.alpha, seeds), a version (node, dependencies.yaml, gitCommit) or networks.backend. */
+  /**
+   * A config path (world.params.catalog, agents.greedy.params.alpha, seeds), a version (node, dependencies.yaml,
+   * gitCommit) or networks.backend.
+   */
   readonly what: string;
   readonly a: unknown;
   readonly b: unknown;
@@ -53,7 +56,9 @@ export interface AgentComparison {
   readonly agent: string;
   /** Evaluation-only (an oracle that reads ground truth) in either experiment. */
   readonly evaluationOnly: boolean;
-  readonly metrics: Readonly<Record<string, { readonly a: MetricSummary; readonly b: MetricSummary; readonly difference: MetricDifference }>>;
+  readonly metrics: Readonly<
+    Record<string, { readonly a: MetricSummary; readonly b: MetricSummary; readonly difference: MetricDifference }>
+  >;
 }
 
 export interface Comparison {
@@ -82,7 +87,11 @@ export function compareExperiments(dirA: string, dirB: string): Comparison {
   const b = readExperiment(dirB);
   const configA = a.manifest.config;
   const configB = b.manifest.config;
-  const differences = [...configDifferences(configA, configB), ...versionDifferences(a.manifest, b.manifest), ...networkDifferences(a.manifest, b.manifest)];
+  const differences = [
+    ...configDifferences(configA, configB),
+    ...versionDifferences(a.manifest, b.manifest),
+    ...networkDifferences(a.manifest, b.manifest),
+  ];
 
   const unpairedBecause = pairingObstacles(configA, configB);
   const method = unpairedBecause.length === 0 ? 'paired' : 'welch';
@@ -95,7 +104,8 @@ export function compareExperiments(dirA: string, dirB: string): Comparison {
       const entries = metrics.map((metric) => {
         const ma = a.summary.agents[agent][metric];
         const mb = b.summary.agents[agent][metric];
-        const difference = method === 'paired' ? pairedDifference(ma, mb, configA.seeds) : unpairedDifference(ma.values, mb.values);
+        const difference =
+          method === 'paired' ? pairedDifference(ma, mb, configA.seeds) : unpairedDifference(ma.values, mb.values);
         return [metric, { a: ma, b: mb, difference }] as const;
       });
       const evaluationOnly = a.summary.evaluationOnly.includes(agent) || b.summary.evaluationOnly.includes(agent);
@@ -109,15 +119,23 @@ export function compareExperiments(dirA: string, dirB: string): Comparison {
     method,
     unpairedBecause,
     metrics,
-    metricsOnlyIn: { a: a.summary.metrics.filter((m) => !b.summary.metrics.includes(m)), b: b.summary.metrics.filter((m) => !a.summary.metrics.includes(m)) },
+    metricsOnlyIn: {
+      a: a.summary.metrics.filter((m) => !b.summary.metrics.includes(m)),
+      b: b.summary.metrics.filter((m) => !a.summary.metrics.includes(m)),
+    },
     agents,
-    agentsOnlyIn: { a: namesA.filter((name) => !namesB.includes(name)), b: namesB.filter((name) => !namesA.includes(name)) },
+    agentsOnlyIn: {
+      a: namesA.filter((name) => !namesB.includes(name)),
+      b: namesB.filter((name) => !namesA.includes(name)),
+    },
     notes: [
       ...sideNotes('A', dirA, a.manifest, a.summary),
       ...sideNotes('B', dirB, b.manifest, b.summary),
       ...sharedNotes(a.manifest, b.manifest),
       ...(method === 'paired' && differences.some((d) => d.what === 'slatelab' || d.what === 'gitCommit')
-        ? ["Paired on the assumption that the world's code is the same in both: if it changed between these versions, a seed's users may differ (the intervals stay valid, only less sharp)."]
+        ? [
+            "Paired on the assumption that the world's code is the same in both: if it changed between these versions, a seed's users may differ (the intervals stay valid, only less sharp).",
+          ]
         : []),
     ],
   };
@@ -144,7 +162,9 @@ function readExperiment(dir: string): { manifest: Manifest; summary: Summary } {
     throw new CompareError(`${dir}: no summary.json; rebuild it from the runs with slatelab report ${where}`);
   }
   if (summary === 'malformed' || !isMapping(summary) || !Array.isArray(summary.metrics) || !isMapping(summary.agents)) {
-    throw new CompareError(`${dir}: summary.json is unreadable (cut short?); rebuild it from the runs with slatelab report ${where}`);
+    throw new CompareError(
+      `${dir}: summary.json is unreadable (cut short?); rebuild it from the runs with slatelab report ${where}`,
+    );
   }
   return { manifest, summary: summary as unknown as Summary };
 }
@@ -169,7 +189,14 @@ function shellWord(text: string): string {
 }
 
 function describeSide(dir: string, summary: Summary): ComparedExperiment {
-  return { dir, name: summary.name, world: summary.world, seed: summary.seed, seeds: summary.seeds, episodes: summary.episodes };
+  return {
+    dir,
+    name: summary.name,
+    world: summary.world,
+    seed: summary.seed,
+    seeds: summary.seeds,
+    episodes: summary.episodes,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,7 +227,8 @@ function configDifferences(a: ExperimentConfig, b: ExperimentConfig): Difference
     config(`agents.${name}.kind`, agentA.kind, agentB.kind);
     config(`agents.${name}.params`, agentA.params, agentB.params);
     // Where a loaded agent came from; its per-seed files follow from `from`.
-    const origin = (agent: typeof agentA) => (agent.init ? { from: agent.init.from, agent: agent.init.agent, backend: agent.init.backend } : null);
+    const origin = (agent: typeof agentA) =>
+      agent.init ? { from: agent.init.from, agent: agent.init.agent, backend: agent.init.backend } : null;
     config(`agents.${name}.init`, origin(agentA), origin(agentB));
   }
   return out;
@@ -211,7 +239,8 @@ function versionDifferences(a: Manifest, b: Manifest): Difference[] {
   diffInto(out, 'versions', 'slatelab', a.slatelab, b.slatelab);
   diffInto(out, 'versions', 'node', a.node, b.node);
   const names = [...new Set([...Object.keys(a.dependencies ?? {}), ...Object.keys(b.dependencies ?? {})])].sort();
-  for (const name of names) diffInto(out, 'versions', `dependencies.${name}`, a.dependencies?.[name], b.dependencies?.[name]);
+  for (const name of names)
+    diffInto(out, 'versions', `dependencies.${name}`, a.dependencies?.[name], b.dependencies?.[name]);
   diffInto(out, 'versions', 'gitCommit', a.gitCommit, b.gitCommit);
   diffInto(out, 'versions', 'gitDirty', a.gitDirty, b.gitDirty);
   return out;
@@ -232,10 +261,12 @@ function diffInto(out: Difference[], kind: Difference['kind'], path: string, a: 
   if ((isMapping(a) || absent(a)) && (isMapping(b) || absent(b)) && (isMapping(a) || isMapping(b))) {
     const ma = isMapping(a) ? a : {};
     const mb = isMapping(b) ? b : {};
-    for (const key of new Set([...Object.keys(ma), ...Object.keys(mb)])) diffInto(out, kind, `${path}.${key}`, ma[key], mb[key]);
+    for (const key of new Set([...Object.keys(ma), ...Object.keys(mb)]))
+      diffInto(out, kind, `${path}.${key}`, ma[key], mb[key]);
     return;
   }
-  if (canonicalJson(a ?? null) !== canonicalJson(b ?? null)) out.push({ kind, what: path, a: a ?? undefined, b: b ?? undefined });
+  if (canonicalJson(a ?? null) !== canonicalJson(b ?? null))
+    out.push({ kind, what: path, a: a ?? undefined, b: b ?? undefined });
 }
 
 /** JSON with keys sorted, so that two equal mappings written in another order compare equal. */
@@ -298,48 +329,67 @@ function sideNotes(label: 'A' | 'B', dir: string, manifest: Manifest, summary: S
   const interrupted = manifest.interrupted;
   if (manifest.complete !== true) {
     const runs = interrupted.length > 0 ? `${count(interrupted.length, 'run')} never finished` : 'it was interrupted';
-    notes.push(`${label} did not finish (${runs}); its numbers cover the runs that did (slatelab resume ${shellWord(dir)} finishes it).`);
+    notes.push(
+      `${label} did not finish (${runs}); its numbers cover the runs that did (slatelab resume ${shellWord(dir)} finishes it).`,
+    );
   }
   const failures = manifest.failures;
   if (failures.length > 0) {
     const which = failures.slice(0, 5).map((f) => `${f.agent} seed ${f.seed}`);
-    notes.push(`${label}: ${count(failures.length, 'run')} failed (${which.join(', ')}${failures.length > 5 ? ', ...' : ''}); those seeds are missing from its numbers.`);
+    notes.push(
+      `${label}: ${count(failures.length, 'run')} failed (${which.join(', ')}${failures.length > 5 ? ', ...' : ''}); those seeds are missing from its numbers.`,
+    );
   }
   if (summary.truncatedEpisodes > 0) {
-    notes.push(`${label}: ${count(summary.truncatedEpisodes, 'episode')} were cut at evaluation.maxStepsPerEpisode; their metrics cover only the steps taken.`);
+    notes.push(
+      `${label}: ${count(summary.truncatedEpisodes, 'episode')} were cut at evaluation.maxStepsPerEpisode; their metrics cover only the steps taken.`,
+    );
   }
   // Versions are compared as the experiments started; a resume by another version that made runs mixes two.
   const differing = (manifest.resumes ?? []).filter((resume) => resume.runs > 0 && versionOf(resume, manifest) !== '');
   if (differing.length > 0) {
     const runs = differing.reduce((sum, resume) => sum + resume.runs, 0);
     const by = [...new Set(differing.map((resume) => versionOf(resume, manifest)))].join('; ');
-    notes.push(`${label} was resumed by another version (${by}) for ${count(runs, 'run')}; it started as ${[...new Set(differing.map((resume) => versionOf(manifest, resume)))].join('; ')}: its runs come from more than one version.`);
+    notes.push(
+      `${label} was resumed by another version (${by}) for ${count(runs, 'run')}; it started as ${[...new Set(differing.map((resume) => versionOf(manifest, resume)))].join('; ')}: its runs come from more than one version.`,
+    );
   }
   return notes;
 }
 
 type Versions = Pick<Manifest, 'slatelab' | 'node' | 'dependencies' | 'gitCommit' | 'gitDirty'>;
 
-/** What `m` ran, in the fields where it differs from `other` (empty when none does; "slatelab 0.1.0 at commit abc…", "Node v20.1.0", "yaml 2.9.1"). */
+/**
+ * What `m` ran, in the fields where it differs from `other` (empty when none does; "slatelab 0.1.0 at commit abc…",
+ * "Node v20.1.0", "yaml 2.9.1").
+ */
 function versionOf(m: Versions, other: Versions): string {
   const parts: string[] = [];
   if (m.slatelab !== other.slatelab || m.gitCommit !== other.gitCommit || m.gitDirty !== other.gitDirty) {
-    parts.push(`slatelab ${m.slatelab ?? 'unknown'} at commit ${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (uncommitted changes)' : ''}`);
+    parts.push(
+      `slatelab ${m.slatelab ?? 'unknown'} at commit ${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (uncommitted changes)' : ''}`,
+    );
   }
   if (m.node !== other.node) parts.push(`Node ${m.node ?? 'unknown'}`);
   const names = [...new Set([...Object.keys(m.dependencies ?? {}), ...Object.keys(other.dependencies ?? {})])].sort();
-  for (const name of names) if (m.dependencies?.[name] !== other.dependencies?.[name]) parts.push(`${name} ${m.dependencies?.[name] ?? 'absent'}`);
+  for (const name of names)
+    if (m.dependencies?.[name] !== other.dependencies?.[name])
+      parts.push(`${name} ${m.dependencies?.[name] ?? 'absent'}`);
   return parts.join(', ');
 }
 
 function sharedNotes(a: Manifest, b: Manifest): string[] {
   const notes: string[] = [];
   if (a.networks && b.networks && a.networks.backend !== b.networks.backend) {
-    notes.push(`Results differ across backends: the networks ran on ${a.networks.backend} in A and ${b.networks.backend} in B, which give other numbers from the same config.`);
+    notes.push(
+      `Results differ across backends: the networks ran on ${a.networks.backend} in A and ${b.networks.backend} in B, which give other numbers from the same config.`,
+    );
   }
   // Two dirty trees at one commit may hold different code: nothing here can tell.
   if (a.gitDirty === true && b.gitDirty === true && a.gitCommit === b.gitCommit) {
-    notes.push('Both ran from a source tree with uncommitted changes (gitDirty): their code may differ although the commit is the same.');
+    notes.push(
+      'Both ran from a source tree with uncommitted changes (gitDirty): their code may differ although the commit is the same.',
+    );
   }
   return notes;
 }
@@ -361,7 +411,8 @@ export function comparisonText(c: Comparison): string {
   }
   if (c.notes.length > 0) parts.push(c.notes.join('\n'));
 
-  if (c.agents.length === 0) parts.push('No agent is in both experiments: nothing to compare (agents are matched by name).');
+  if (c.agents.length === 0)
+    parts.push('No agent is in both experiments: nothing to compare (agents are matched by name).');
   else {
     parts.push(
       c.method === 'paired'
@@ -374,10 +425,18 @@ export function comparisonText(c: Comparison): string {
       rows.push([metric, '', '', '']);
       for (const agent of c.agents) {
         const m = agent.metrics[metric];
-        rows.push([`  ${agent.agent}${agent.evaluationOnly ? ' †' : ''}`, formatInterval(m.a), formatInterval(m.b), differenceText(m.difference)]);
+        rows.push([
+          `  ${agent.agent}${agent.evaluationOnly ? ' †' : ''}`,
+          formatInterval(m.a),
+          formatInterval(m.b),
+          differenceText(m.difference),
+        ]);
       }
     }
-    const legend = ['A, B: mean over seeds ± 95% t half-width.', '*: the interval of B − A excludes 0 (among many cells, about 1 in 20 does so by chance alone).'];
+    const legend = [
+      'A, B: mean over seeds ± 95% t half-width.',
+      '*: the interval of B − A excludes 0 (among many cells, about 1 in 20 does so by chance alone).',
+    ];
     if (c.agents.some((agent) => agent.evaluationOnly)) legend.push('† evaluation only (reads ground truth)');
     parts.push(`${textTable(rows)}\n${legend.join('\n')}`);
   }

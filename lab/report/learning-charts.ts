@@ -13,17 +13,27 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { MetricSummary, Summary, TrainingSummary } from '../store/summary.ts';
 
 /** The specs of the training charts, or none without a training block. */
-export function trainingSpecs(training: TrainingSummary | null, agents: readonly AgentChartData[], worldMetrics: readonly string[] = []): ChartSpec[] {
+export function trainingSpecs(
+  training: TrainingSummary | null,
+  agents: readonly AgentChartData[],
+  worldMetrics: readonly string[] = [],
+): ChartSpec[] {
   if (!training) return [];
-  const entries = agents.flatMap((agent) => (training.agents[agent.agent] ? [{ agent, training: training.agents[agent.agent] }] : []));
+  const entries = agents.flatMap((agent) =>
+    training.agents[agent.agent] ? [{ agent, training: training.agents[agent.agent] }] : [],
+  );
   const learners = entries.filter((entry) => entry.training.learns);
   if (learners.length === 0) return [];
   const lastStep = Math.max(0, ...learners.map((entry) => entry.training.steps[entry.training.steps.length - 1] ?? 0));
-  const series = (pick: (entry: (typeof entries)[number]) => readonly MetricSummary[] | null | undefined, includeFixed: boolean): LineSeries[] =>
+  const series = (
+    pick: (entry: (typeof entries)[number]) => readonly MetricSummary[] | null | undefined,
+    includeFixed: boolean,
+  ): LineSeries[] =>
     entries.flatMap((entry) => {
       const values = pick(entry);
       if (!values || values.length === 0 || (!entry.training.learns && !includeFixed)) return [];
-      if (!entry.training.learns) return [{ agent: entry.agent, points: [0, lastStep].map((x) => ({ x, interval: values[0] })) }];
+      if (!entry.training.learns)
+        return [{ agent: entry.agent, points: [0, lastStep].map((x) => ({ x, interval: values[0] })) }];
       return [{ agent: entry.agent, points: values.map((interval, i) => ({ x: entry.training.steps[i], interval })) }];
     });
   const specs: ChartSpec[] = [];

@@ -20,10 +20,14 @@ export function reportMarkdown(
 ): string {
   const parts = [`# ${summary.name}`, ...reportIntro(summary), markdownTable(summaryRows(summary))];
   if (summary.evaluationOnly.length > 0) {
-    parts.push('† evaluation only: reads the world\'s ground truth; a reference point, not a deployable policy.');
+    parts.push("† evaluation only: reads the world's ground truth; a reference point, not a deployable policy.");
   }
   const glossary = metricGlossary(summary);
-  if (glossary.length > 0) parts.push('Metrics (per episode, then averaged):', glossary.map(([metric, doc]) => `- \`${metric}\`: ${doc}`).join('\n'));
+  if (glossary.length > 0)
+    parts.push(
+      'Metrics (per episode, then averaged):',
+      glossary.map(([metric, doc]) => `- \`${metric}\`: ${doc}`).join('\n'),
+    );
   if (Object.keys(summary.paired.agents).length > 0) {
     parts.push(
       `## Paired differences against ${summary.paired.baseline}`,
@@ -43,7 +47,10 @@ export function reportMarkdown(
   if (constant.length > 0) parts.push(constantChartsText(constant));
   if (about.experiment) parts.push(...configMarkdown(about.experiment));
   if (failures.length > 0) {
-    parts.push('## Runs that did not finish', failures.map((f) => `- ${f.agent}, seed ${f.seed}: ${f.error}`).join('\n'));
+    parts.push(
+      '## Runs that did not finish',
+      failures.map((f) => `- ${f.agent}, seed ${f.seed}: ${f.error}`).join('\n'),
+    );
   }
   return `${parts.join('\n\n')}\n`;
 }

@@ -11,7 +11,16 @@ import type { WorldShape } from '../config/world-shape.ts';
 import { learningCharts } from './learning-charts.ts';
 import type { EpisodeRecord } from '../loop/rollout.ts';
 import { reportHtml } from './html.ts';
-import { buildSummary, dailySeries, trainingSummary, type FailureRecord, type RunDaily, type RunMeans, type RunTraining, type Summary } from '../store/summary.ts';
+import {
+  buildSummary,
+  dailySeries,
+  trainingSummary,
+  type FailureRecord,
+  type RunDaily,
+  type RunMeans,
+  type RunTraining,
+  type Summary,
+} from '../store/summary.ts';
 import { chartData } from './charts.ts';
 import { reportMarkdown } from './markdown.ts';
 import { experimentInfo, type ReportProvenance } from './experiment-info.ts';
@@ -110,7 +119,9 @@ export function experimentNotes(config: ExperimentConfig, registries: Registries
   const world = registries.worlds[config.world.preset];
   const notes = [...(world?.notes?.(config.world.params as never) ?? [])];
   for (const agent of config.agents) {
-    const definition = findKind(registries, agent.kind)?.definition as { notes?: (values: unknown) => string[] } | undefined;
+    const definition = findKind(registries, agent.kind)?.definition as
+      | { notes?: (values: unknown) => string[] }
+      | undefined;
     for (const note of definition?.notes?.(agent.params) ?? []) notes.push(`${agent.name}: ${note}`);
   }
   return notes;
@@ -130,7 +141,13 @@ export function runKey(run: { readonly agent: string; readonly seed: number }): 
 }
 
 /** A run's aggregate from the text of its records and curve files (the curve null without one). */
-export function aggregateRun(records: string, curve: string | null, spec: RecordNames, metrics: readonly string[], file: string): RunAggregate {
+export function aggregateRun(
+  records: string,
+  curve: string | null,
+  spec: RecordNames,
+  metrics: readonly string[],
+  file: string,
+): RunAggregate {
   const parsed = parseEpisodeJsonl(records, spec, file);
   return {
     means: episodeMeans(parsed, metrics),
@@ -142,10 +159,19 @@ export function aggregateRun(records: string, curve: string | null, spec: Record
 
 function readRunAggregate(outDir: string, run: RunEntry, spec: RecordNames, metrics: readonly string[]): RunAggregate {
   const file = join(outDir, run.file);
-  return aggregateRun(readFileSync(file, 'utf8'), run.curveFile ? readFileSync(join(outDir, run.curveFile), 'utf8') : null, spec, metrics, file);
+  return aggregateRun(
+    readFileSync(file, 'utf8'),
+    run.curveFile ? readFileSync(join(outDir, run.curveFile), 'utf8') : null,
+    spec,
+    metrics,
+    file,
+  );
 }
 
-/** Per day: mean reward per user (0 for users who were gone) and the share of users active (who made a request that day). */
+/**
+ * Per day: mean reward per user (0 for users who were gone) and the share of users active (who made a request that
+ * day).
+ */
 export function dailyOf(records: readonly EpisodeRecord[]): { reward: number[]; active: number[] } {
   let days = 0; // a loop, not Math.max(...): a spread of 10^5 arguments overflows the stack
   for (const record of records) days = Math.max(days, record.dailyReturn.length);

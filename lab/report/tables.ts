@@ -17,7 +17,16 @@ export function summaryCsv(summary: Summary): string {
   for (const [agent, metrics] of Object.entries(summary.agents)) {
     for (const metric of summary.metrics) {
       const m = metrics[metric];
-      lines.push([csvField(agent), csvField(metric), csvNumber(m.mean), csvNumber(m.ci95?.[0] ?? Number.NaN), csvNumber(m.ci95?.[1] ?? Number.NaN), String(m.n)].join(','));
+      lines.push(
+        [
+          csvField(agent),
+          csvField(metric),
+          csvNumber(m.mean),
+          csvNumber(m.ci95?.[0] ?? Number.NaN),
+          csvNumber(m.ci95?.[1] ?? Number.NaN),
+          String(m.n),
+        ].join(','),
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -35,7 +44,10 @@ export function formatNumber(x: number): string {
 }
 
 /** "mean ± half-width" of the 95% interval; "mean (1 seed)" without an interval. */
-export function formatInterval(m: { mean: number; ci95: readonly [number, number] | null; n: number }, signed = false): string {
+export function formatInterval(
+  m: { mean: number; ci95: readonly [number, number] | null; n: number },
+  signed = false,
+): string {
   if (m.n === 0) return '—';
   const sign = signed && m.mean > 0 ? '+' : '';
   const centre = `${sign}${formatNumber(m.mean)}`;
@@ -109,7 +121,12 @@ export function trainingRows(training: TrainingSummary): string[][] {
   for (const [agent, entry] of Object.entries(training.agents)) {
     if (!entry.learns || !entry.totals) continue;
     const curve = entry.curves.return ?? [];
-    const row = [agent, curve[0] ? formatInterval(curve[0]) : '—', curve.length > 0 ? formatInterval(curve[curve.length - 1]) : '—', formatInterval(entry.totals.steps)];
+    const row = [
+      agent,
+      curve[0] ? formatInterval(curve[0]) : '—',
+      curve.length > 0 ? formatInterval(curve[curve.length - 1]) : '—',
+      formatInterval(entry.totals.steps),
+    ];
     if (hasRegret) row.push(formatInterval(entry.totals.onlineRegret), formatInterval(entry.totals.regretRatio));
     rows.push(row);
   }
@@ -127,13 +144,20 @@ export function markdownTable(rows: string[][]): string {
 export function textTable(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => [...row[column]].length)));
   return rows
-    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
 /** [metric, meaning] for the metrics the world documents, in table order. */
 export function metricGlossary(summary: Summary): [string, string][] {
-  return summary.metrics.flatMap((metric): [string, string][] => (summary.metricDocs[metric] ? [[metric, summary.metricDocs[metric]]] : []));
+  return summary.metrics.flatMap((metric): [string, string][] =>
+    summary.metricDocs[metric] ? [[metric, summary.metricDocs[metric]]] : [],
+  );
 }
 
 /** The summary as the terminal shows it after a run. */
@@ -152,9 +176,14 @@ export function reportIntro(summary: Summary): string[] {
   ];
   for (const [name, source] of Object.entries(summary.loaded ?? {})) {
     const what = summary.training ? 'started from' : 'loaded from, not trained here:';
-    const world = source.sameWorld ? 'trained in this same world' : 'trained in another version of this world (other parameters or experiment seed)';
+    const world = source.sameWorld
+      ? 'trained in this same world'
+      : 'trained in another version of this world (other parameters or experiment seed)';
     // Networks give other numbers on another backend: say so when the saved one differs.
-    const backend = source.backend !== null && source.backend !== summary.backend ? `; its networks were trained on backend ${source.backend}, this run uses ${summary.backend}` : '';
+    const backend =
+      source.backend !== null && source.backend !== summary.backend
+        ? `; its networks were trained on backend ${source.backend}, this run uses ${summary.backend}`
+        : '';
     lines.push(`Agent ${name} ${what} agent ${source.agent} of ${source.from}, per seed (${world}${backend}).`);
   }
   for (const note of summary.notes ?? []) lines.push(`Note: ${note}.`);
@@ -166,7 +195,6 @@ export function reportIntro(summary: Summary): string[] {
   }
   return lines;
 }
-
 
 /** The charts left out because they would show no difference between agents, and why (report.md and report.html). */
 export function constantChartsText(constant: readonly ConstantChart[]): string {

@@ -33,7 +33,10 @@ export async function withLock<T>(dir: string, work: () => Promise<T>): Promise<
 /** Directories this process holds, with how many holders (resume holds it, then runExperiment within it). */
 const held = new Map<string, number>();
 
-/** Takes `dir`'s lock for this process (again, if it holds it already); returns its release. Throws LockError when a live process holds it. */
+/**
+ * Takes `dir`'s lock for this process (again, if it holds it already); returns its release. Throws LockError when a
+ * live process holds it.
+ */
 export function lockDir(dir: string): () => void {
   const file = join(resolve(dir), '.lock');
   const holders = held.get(file) ?? 0;
@@ -60,7 +63,9 @@ export function lockDir(dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new LockError(`${dir} is in use by another slatelab process (pid ${pid}); wait for it to finish or stop it (if no slatelab runs there, delete ${file})`);
+        throw new LockError(
+          `${dir} is in use by another slatelab process (pid ${pid}); wait for it to finish or stop it (if no slatelab runs there, delete ${file})`,
+        );
       }
       rmSync(file, { force: true }); // its process is gone: take it over
     }

@@ -98,7 +98,11 @@ function scaled(build: (rows: number) => unknown, rows: number, one = reachableB
  * The agent's parameters that its memory grows with, most first: those whose halving would save
  * at least a quarter of it (e.g. SlateQ's replayCapacity), for the advice of a refusal.
  */
-function sizingParams(params: Record<string, unknown>, memory: (values: Record<string, unknown>) => number, bytes: number): string[] {
+function sizingParams(
+  params: Record<string, unknown>,
+  memory: (values: Record<string, unknown>) => number,
+  bytes: number,
+): string[] {
   const savings: { name: string; saved: number }[] = [];
   if (!(bytes > 0)) return [];
   for (const [name, value] of Object.entries(params)) {
@@ -126,7 +130,8 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
   const oneRow = makeWorld(1);
   const oneRowBytes = reachableBytes(oneRow);
   const evalWorld = scaled(makeWorld, evalBatch, oneRowBytes);
-  // Days of a record's daily series: the world's horizon where it states one in days (the feed's horizonDays), else a month.
+  // Days of a record's daily series: the world's horizon where it states one in days (the feed's horizonDays), else a
+  // month.
   const horizonDays = (config.world.params as { horizonDays?: unknown }).horizonDays;
   const days = oneRow.spec.clock ? (typeof horizonDays === 'number' ? horizonDays : 31) : 1;
   const records = config.evaluation.episodes * (RECORD_BYTES + RECORD_DAY_BYTES * days);
@@ -134,7 +139,11 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
   return config.agents.map((agent, index) => {
     const found = findKind(registries, agent.kind)!;
     const parts: MemoryPart[] = [
-      { what: `world ${config.world.preset} x ${evalBatch} evaluation rows`, bytes: evalWorld, fix: "lower evaluation.batchSize (users stepped together) or the world's size" },
+      {
+        what: `world ${config.world.preset} x ${evalBatch} evaluation rows`,
+        bytes: evalWorld,
+        fix: "lower evaluation.batchSize (users stepped together) or the world's size",
+      },
       { what: `${config.evaluation.episodes} episode records`, bytes: records, fix: 'lower evaluation.episodes' },
       { what: 'the thread', bytes: THREAD_BYTES, fix: null },
     ];
@@ -142,7 +151,11 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
       // A learning agent holds its memory whether it trains here or was loaded (init) to be evaluated.
       if (training) {
         trainWorld ??= scaled(makeWorld, training.batchSize, oneRowBytes);
-        parts.push({ what: `world ${config.world.preset} x ${training.batchSize} training rows`, bytes: trainWorld, fix: 'lower training.batchSize (users stepped together)' });
+        parts.push({
+          what: `world ${config.world.preset} x ${training.batchSize} training rows`,
+          bytes: trainWorld,
+          fix: 'lower training.batchSize (users stepped together)',
+        });
       }
       const rows = Math.max(evalBatch, training?.batchSize ?? 0);
       const definition = found.definition;
@@ -152,7 +165,8 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
         const memory = (values: Record<string, unknown>) => definition.memory!(values, spec);
         const bytes = memory(agent.params);
         const sizing = sizingParams(agent.params, memory, bytes);
-        const fix = sizing.length > 0 ? `lower ${sizing.map((name) => `agents[${index}].params.${name}`).join(' or ')}` : rowsFix;
+        const fix =
+          sizing.length > 0 ? `lower ${sizing.map((name) => `agents[${index}].params.${name}`).join(' or ')}` : rowsFix;
         parts.push({ what: `agent ${agent.kind}`, bytes, fix });
       } else if (!definition.nets) {
         const make = (batch: number) => {
@@ -166,15 +180,25 @@ export function estimateMemory(config: ExperimentConfig, registries: Registries)
       if (definition.nets) parts.push({ what: 'TensorFlow.js', bytes: NETWORK_RUNTIME_BYTES, fix: null });
     }
     parts.sort((a, b) => b.bytes - a.bytes);
-    return { agent: agent.name, bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts, runs: config.seeds.length };
+    return {
+      agent: agent.name,
+      bytes: parts.reduce((sum, part) => sum + part.bytes, 0),
+      parts,
+      runs: config.seeds.length,
+    };
   });
 }
 
-/** The memory budget: `maxMemory` bytes if given, else DEFAULT_MEMORY_SHARE of the machine's (or container's) memory. */
+/**
+ * The memory budget: `maxMemory` bytes if given, else DEFAULT_MEMORY_SHARE of the machine's (or container's) memory.
+ */
 export function memoryBudget(maxMemory?: number): { bytes: number; why: string } {
   if (maxMemory !== undefined) return { bytes: maxMemory, why: '--max-memory' };
   const machine = machineMemory();
-  return { bytes: DEFAULT_MEMORY_SHARE * machine, why: `${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's ${formatBytes(machine)}; ${formatBytes(freemem())} free now` };
+  return {
+    bytes: DEFAULT_MEMORY_SHARE * machine,
+    why: `${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's ${formatBytes(machine)}; ${formatBytes(freemem())} free now`,
+  };
 }
 
 /** The machine's memory, or the container's limit when lower. */
@@ -183,9 +207,14 @@ function machineMemory(): number {
   return limit > 0 && limit < totalmem() ? limit : totalmem();
 }
 
-/** The most memory the runs hold at once: the `threads` largest runs side by side (several of one agent's seeds among them). */
+/**
+ * The most memory the runs hold at once: the `threads` largest runs side by side (several of one agent's seeds among
+ * them).
+ */
 export function peakMemory(runs: readonly RunMemory[], threads: number): number {
-  const sizes = runs.flatMap((run) => new Array<number>(Math.min(run.runs, threads)).fill(run.bytes)).sort((a, b) => b - a);
+  const sizes = runs
+    .flatMap((run) => new Array<number>(Math.min(run.runs, threads)).fill(run.bytes))
+    .sort((a, b) => b - a);
   return sizes.slice(0, threads).reduce((sum, bytes) => sum + bytes, 0);
 }
 
@@ -212,12 +241,25 @@ export function checkMemory(runs: readonly RunMemory[], threads: number, maxMemo
   // The fixes of what takes most (parts of at least a quarter of the largest), then fewer
   // threads, then a larger budget where the machine has the memory.
   // (None of the runs' fixes helps when this process alone is over the budget.)
-  const fixes = PROCESS_BYTES >= budget.bytes ? [] : [...new Set(largest.parts.filter((part) => part.bytes >= biggestPart.bytes / 4 && part.fix !== null).map((part) => part.fix!))];
+  const fixes =
+    PROCESS_BYTES >= budget.bytes
+      ? []
+      : [
+          ...new Set(
+            largest.parts
+              .filter((part) => part.bytes >= biggestPart.bytes / 4 && part.fix !== null)
+              .map((part) => part.fix!),
+          ),
+        ];
   // Fewer threads help only if this process and one run fit.
   if (threads > 1 && PROCESS_BYTES + largest.bytes <= budget.bytes) fixes.push('run fewer at once (--threads 1)');
   const machine = machineMemory();
   const raised = Math.min(machine, Math.ceil(peak / 1e9) * 1e9);
-  fixes.push(peak <= machine ? `raise the budget (--max-memory ${formatBytes(raised)})` : `use a machine with more than ${formatBytes(peak)} of memory (this one has ${formatBytes(machine)})`);
+  fixes.push(
+    peak <= machine
+      ? `raise the budget (--max-memory ${formatBytes(raised)})`
+      : `use a machine with more than ${formatBytes(peak)} of memory (this one has ${formatBytes(machine)})`,
+  );
   throw new PlanError(
     `the experiment needs about ${formatBytes(peak)} of memory (${threadsText}the largest, ${largest.agent}, about ${formatBytes(largest.bytes)}, most of it ${biggestPart.what}: ${formatBytes(biggestPart.bytes)}), ` +
       `more than the budget of ${formatBytes(budget.bytes)} (${budget.why}); ${fixes.slice(0, -1).join(', ')}${fixes.length > 1 ? ', or ' : ''}${fixes[fixes.length - 1]}`,
@@ -279,8 +321,16 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
     // catalog: most of a short run's time).
     const building = performance.now();
     const evalEnv = world.create(config.world.params, { seed, batchSize: evalBatch });
-    const trainEnv = agent.learns && training ? world.create(config.world.params, { seed, batchSize: training.batchSize }) : null;
-    const decider = createAgent(config, index, seed, registries, evalEnv, Math.max(evalBatch, training?.batchSize ?? 0));
+    const trainEnv =
+      agent.learns && training ? world.create(config.world.params, { seed, batchSize: training.batchSize }) : null;
+    const decider = createAgent(
+      config,
+      index,
+      seed,
+      registries,
+      evalEnv,
+      Math.max(evalBatch, training?.batchSize ?? 0),
+    );
     const buildSeconds = (performance.now() - building) / 1000;
     try {
       // Training: two equal segments of steps, the first long enough to take half the sample's
@@ -291,14 +341,23 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
       let trainingTime = (_steps: number) => 0;
       let grows = false;
       if (trainEnv && training) {
-        const definition = findKind(registries, agent.kind)!.definition as { updateEvery?: (values: unknown) => number; warmupSteps?: (values: unknown) => number };
+        const definition = findKind(registries, agent.kind)!.definition as {
+          updateEvery?: (values: unknown) => number;
+          warmupSteps?: (values: unknown) => number;
+        };
         const every = definition.updateEvery?.(agent.params) ?? 0;
         const stepBudget = training.steps ?? Infinity;
         const episodeBudget = training.episodes ?? Infinity;
         const segment = (steps: number) => {
           let result = { steps: 0, episodes: 0 };
           const seconds = timed(() => {
-            result = train(trainEnv, decider, { seed, streamKey: agent.streamKey, steps, episodes: episodeBudget, maxStepsPerEpisode: maxSteps });
+            result = train(trainEnv, decider, {
+              seed,
+              streamKey: agent.streamKey,
+              steps,
+              episodes: episodeBudget,
+              maxStepsPerEpisode: maxSteps,
+            });
           });
           return { seconds, ...result };
         };
@@ -322,16 +381,29 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
         }
         const rest = stepBudget - warm.steps;
         let first = { seconds: 0, steps: 0, episodes: 0 };
-        for (let chunk = training.batchSize; first.steps < rest / 2 && (first.seconds < sampleSeconds / 2 || first.steps <= every); chunk *= 2) {
+        for (
+          let chunk = training.batchSize;
+          first.steps < rest / 2 && (first.seconds < sampleSeconds / 2 || first.steps <= every);
+          chunk *= 2
+        ) {
           const more = segment(Math.min(chunk, Math.ceil(rest / 2) - first.steps));
           if (more.steps === 0) break;
-          first = { seconds: first.seconds + more.seconds, steps: first.steps + more.steps, episodes: first.episodes + more.episodes };
+          first = {
+            seconds: first.seconds + more.seconds,
+            steps: first.steps + more.steps,
+            episodes: first.episodes + more.episodes,
+          };
         }
         const second = first.steps > 0 && 2 * first.steps < rest ? segment(first.steps) : null;
         const sampledSteps = first.steps + (second?.steps ?? 0);
         const sampledEpisodes = warm.episodes + first.episodes + (second?.episodes ?? 0);
         stepsPerEpisode = sampledEpisodes > 0 ? (warm.steps + sampledSteps) / sampledEpisodes : null;
-        perStep = sampledSteps > 0 ? (first.seconds + (second?.seconds ?? 0)) / sampledSteps : warm.steps > 0 ? warm.seconds / warm.steps : 0;
+        perStep =
+          sampledSteps > 0
+            ? (first.seconds + (second?.seconds ?? 0)) / sampledSteps
+            : warm.steps > 0
+              ? warm.seconds / warm.steps
+              : 0;
         // Only refits (updateEvery) grow with the data: another agent's slower second segment is
         // the machine's noise, which extrapolated as growth over a long run made a 6-minute
         // experiment look like 49.
@@ -344,7 +416,8 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
           const a = Math.max(0, (first.seconds - (b * s1 * s1) / 2) / s1);
           return a * steps + (b * steps * steps) / 2;
         };
-        trainingTime = (steps: number) => (steps <= warm.steps ? (warm.seconds * steps) / warm.steps : warm.seconds + steadyTime(steps - warm.steps));
+        trainingTime = (steps: number) =>
+          steps <= warm.steps ? (warm.seconds * steps) / warm.steps : warm.seconds + steadyTime(steps - warm.steps);
       }
       // Evaluation: doubling batches of episodes until half the sample's time is spent (or all of them).
       let sampled = 0;
@@ -354,7 +427,12 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
         const episodes = Math.min(config.evaluation.episodes, Math.max(evalBatch, sampled * 2));
         let records: { length: number }[] = [];
         spent = timed(() => {
-          records = evaluate(evalEnv, decider, { episodes, seed, streamKey: agent.streamKey, maxStepsPerEpisode: maxSteps });
+          records = evaluate(evalEnv, decider, {
+            episodes,
+            seed,
+            streamKey: agent.streamKey,
+            maxStepsPerEpisode: maxSteps,
+          });
         });
         sampled = episodes;
         evalSteps = records.reduce((sum, record) => sum + record.length, 0);
@@ -362,10 +440,14 @@ export function estimateTime(config: ExperimentConfig, registries: Registries, s
       const perEpisode = spent / sampled;
       // An episodes budget: steps per training episode as sampled, or, when the sample finished
       // none, as long as an evaluation episode (the same world).
-      const trainingSteps = !trainEnv || !training ? 0 : (training.steps ?? (stepsPerEpisode ?? evalSteps / sampled) * training.episodes!);
+      const trainingSteps =
+        !trainEnv || !training ? 0 : (training.steps ?? (stepsPerEpisode ?? evalSteps / sampled) * training.episodes!);
       const trainSeconds = trainingTime(trainingSteps);
       const checkpoints = !training ? 0 : trainEnv ? Math.ceil(trainingSteps / training.evalEvery) + 1 : 1;
-      const seconds = buildSeconds + trainSeconds + perEpisode * (config.evaluation.episodes + checkpoints * (training?.evalEpisodes ?? 0));
+      const seconds =
+        buildSeconds +
+        trainSeconds +
+        perEpisode * (config.evaluation.episodes + checkpoints * (training?.evalEpisodes ?? 0));
       const how = `${trainEnv ? `${(perStep * 1e6).toPrecision(3)} us/training step${grows ? ' (growing with its log)' : ''}, ` : ''}${(perEpisode * 1e3).toPrecision(3)} ms/evaluation episode`;
       return { agent: agent.name, seconds, how };
     } finally {
@@ -386,13 +468,33 @@ export function experimentSeconds(times: readonly RunTime[], seeds: number, thre
 }
 
 /** The dry run's table: per agent, runs, memory per run and time per run; then the totals. */
-export function planText(config: ExperimentConfig, memory: readonly RunMemory[], times: readonly RunTime[] | null, threads: number, maxMemory?: number): string {
+export function planText(
+  config: ExperimentConfig,
+  memory: readonly RunMemory[],
+  times: readonly RunTime[] | null,
+  threads: number,
+  maxMemory?: number,
+): string {
   const rows = [['agent', 'kind', 'runs', 'memory per run', 'time per run', 'measured']];
   config.agents.forEach((agent, i) => {
-    rows.push([agent.name, agent.kind, String(config.seeds.length), formatBytes(memory[i].bytes), times ? runDuration(times[i].seconds) : '—', times ? times[i].how : 'not timed: would not fit']);
+    rows.push([
+      agent.name,
+      agent.kind,
+      String(config.seeds.length),
+      formatBytes(memory[i].bytes),
+      times ? runDuration(times[i].seconds) : '—',
+      times ? times[i].how : 'not timed: would not fit',
+    ]);
   });
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const table = rows.map((row) => row.map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+  const table = rows
+    .map((row) =>
+      row
+        .map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
   const peak = experimentMemory(memory, threads);
   const budget = memoryBudget(maxMemory);
   return [

@@ -69,7 +69,11 @@ export interface RunTasksOptions<R> {
  * Runs every task on `threads` worker threads (in-process when threads <= 1, unless `workers`)
  * and returns their outcomes in task order. A failing task does not stop the others.
  */
-export async function runTasks<R>(tasks: readonly Task[], threads: number, options: RunTasksOptions<R> = {}): Promise<TaskOutcome<R>[]> {
+export async function runTasks<R>(
+  tasks: readonly Task[],
+  threads: number,
+  options: RunTasksOptions<R> = {},
+): Promise<TaskOutcome<R>[]> {
   const { onSettled, onProgress, onStarted, signal } = options;
   const outcomes: TaskOutcome<R>[] = new Array(tasks.length);
   if (tasks.length === 0) return outcomes; // (no thread to start)

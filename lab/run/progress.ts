@@ -22,11 +22,16 @@ export interface RunPlan {
 
 /** Seconds between plain status lines when progress cannot rewrite a line (not a terminal): at most this. */
 export const PLAIN_EVERY_SECONDS = 10;
-/** Seconds between the clock's checks: a plain line comes PLAIN_EVERY_SECONDS - TICK_SECONDS to PLAIN_EVERY_SECONDS after the last. */
+/**
+ * Seconds between the clock's checks: a plain line comes PLAIN_EVERY_SECONDS - TICK_SECONDS to PLAIN_EVERY_SECONDS
+ * after the last.
+ */
 const TICK_SECONDS = 0.5;
 /** Seconds between rewrites of the live line on a terminal. */
 const LIVE_EVERY_SECONDS = 0.25;
-/** Share of a learning run's time taken by training (the rest: its final evaluation), for the estimate of the time left. */
+/**
+ * Share of a learning run's time taken by training (the rest: its final evaluation), for the estimate of the time left.
+ */
 const TRAINING_SHARE = 0.85;
 
 interface RunState {
@@ -56,7 +61,14 @@ export class ExperimentStatus {
     /** Runs going at once (worker threads), for the time left. */
     private readonly threads = 1,
   ) {
-    this.state = plans.map(() => ({ train: 0, eval: 0, done: false, startedAt: null, finishedAt: null, firstReport: null }));
+    this.state = plans.map(() => ({
+      train: 0,
+      eval: 0,
+      done: false,
+      startedAt: null,
+      finishedAt: null,
+      firstReport: null,
+    }));
     this.clockStart = this.now();
     this.lastLine = this.clockStart;
   }
@@ -140,7 +152,9 @@ export class ExperimentStatus {
     const plan = this.plans[index];
     const trainBudget = plan.trainSteps ?? plan.trainEpisodes;
     const evaluation = run.eval / plan.evalEpisodes;
-    return trainBudget ? TRAINING_SHARE * Math.min(1, run.train / trainBudget) + (1 - TRAINING_SHARE) * evaluation : evaluation;
+    return trainBudget
+      ? TRAINING_SHARE * Math.min(1, run.train / trainBudget) + (1 - TRAINING_SHARE) * evaluation
+      : evaluation;
   }
 
   /**
@@ -167,7 +181,8 @@ export class ExperimentStatus {
         const fraction = this.runFraction(i);
         const gained = fraction - run.firstReport.fraction;
         const spent = now - run.firstReport.at;
-        if (gained >= 0.02 && spent >= 1) push(extrapolated, key(i), now - run.startedAt + ((1 - fraction) * spent) / gained);
+        if (gained >= 0.02 && spent >= 1)
+          push(extrapolated, key(i), now - run.startedAt + ((1 - fraction) * spent) / gained);
       }
     });
     const duration = new Map<string, number>();
@@ -204,17 +219,29 @@ export class ExperimentStatus {
     const elapsed = this.now() - this.clockStart;
     const done = this.state.filter((run) => run.done).length;
     // The time first, then the counts: a narrow terminal cuts the end of the line.
-    const parts = [`runs ${this.finishedBefore + done}/${this.finishedBefore + this.state.length}`, `${clock(elapsed)} elapsed`];
+    const parts = [
+      `runs ${this.finishedBefore + done}/${this.finishedBefore + this.state.length}`,
+      `${clock(elapsed)} elapsed`,
+    ];
     const left = this.timeLeft();
     // Too early to tell in the first seconds: they include start-up and say little of the rest.
     // ("At least 0:00" would say nothing: nothing is shown until a run of every kind is timed.)
-    if (left && elapsed >= 3 && done < this.state.length && !(left.atLeast && left.seconds < 1)) parts.push(`${left.atLeast ? 'at least' : 'about'} ${clock(left.seconds)} left`);
-    const total = (pick: (plan: RunPlan) => number | null) => this.plans.reduce((sum, plan) => sum + (pick(plan) ?? 0), 0);
-    const sum = (pick: (run: { train: number; eval: number }, plan: RunPlan) => number) => this.state.reduce((acc, run, i) => acc + pick(run, this.plans[i]), 0);
+    if (left && elapsed >= 3 && done < this.state.length && !(left.atLeast && left.seconds < 1))
+      parts.push(`${left.atLeast ? 'at least' : 'about'} ${clock(left.seconds)} left`);
+    const total = (pick: (plan: RunPlan) => number | null) =>
+      this.plans.reduce((sum, plan) => sum + (pick(plan) ?? 0), 0);
+    const sum = (pick: (run: { train: number; eval: number }, plan: RunPlan) => number) =>
+      this.state.reduce((acc, run, i) => acc + pick(run, this.plans[i]), 0);
     const steps = total((plan) => plan.trainSteps);
     const episodes = total((plan) => plan.trainEpisodes);
-    if (steps > 0) parts.push(`training ${count(sum((run, plan) => (plan.trainSteps !== null ? run.train : 0)))}/${count(steps)} steps`);
-    if (episodes > 0) parts.push(`training ${count(sum((run, plan) => (plan.trainEpisodes !== null ? run.train : 0)))}/${count(episodes)} episodes`);
+    if (steps > 0)
+      parts.push(
+        `training ${count(sum((run, plan) => (plan.trainSteps !== null ? run.train : 0)))}/${count(steps)} steps`,
+      );
+    if (episodes > 0)
+      parts.push(
+        `training ${count(sum((run, plan) => (plan.trainEpisodes !== null ? run.train : 0)))}/${count(episodes)} episodes`,
+      );
     parts.push(`evaluation ${count(sum((run) => run.eval))}/${count(total((plan) => plan.evalEpisodes))} episodes`);
     return parts.join(', ');
   }

@@ -26,7 +26,8 @@ export class ExperimentDirError extends Error {}
  */
 function runsOnDisk(dir: string, manifest: Manifest): RunEntry[] {
   return manifest.runs.filter((run) => {
-    if (![run.file, run.curveFile, run.agentFile].every((file) => file === undefined || existsSync(join(dir, file)))) return false;
+    if (![run.file, run.curveFile, run.agentFile].every((file) => file === undefined || existsSync(join(dir, file))))
+      return false;
     const text = readFileSync(join(dir, run.file), 'utf8');
     let lines = 0;
     for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
@@ -36,8 +37,12 @@ function runsOnDisk(dir: string, manifest: Manifest): RunEntry[] {
 
 /** Runs of the config that the manifest lists neither as finished nor as failed or interrupted. */
 function neverRan(manifest: Manifest, finished: readonly RunEntry[]): { agent: string; seed: number }[] {
-  const known = new Set([...finished, ...manifest.failures, ...manifest.interrupted].map((run) => `${run.agent}\u0000${run.seed}`));
-  return manifest.config.agents.flatMap((agent) => manifest.config.seeds.map((seed) => ({ agent: agent.name, seed }))).filter((run) => !known.has(`${run.agent}\u0000${run.seed}`));
+  const known = new Set(
+    [...finished, ...manifest.failures, ...manifest.interrupted].map((run) => `${run.agent}\u0000${run.seed}`),
+  );
+  return manifest.config.agents
+    .flatMap((agent) => manifest.config.seeds.map((seed) => ({ agent: agent.name, seed })))
+    .filter((run) => !known.has(`${run.agent}\u0000${run.seed}`));
 }
 
 export interface ResumeOptions {
@@ -79,7 +84,9 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
     );
   }
   const total = manifest.config.agents.length * manifest.config.seeds.length;
-  options.progress?.line(`${dir}: ${kept.length} of ${total} runs had finished; running the other ${total - kept.length}`);
+  options.progress?.line(
+    `${dir}: ${kept.length} of ${total} runs had finished; running the other ${total - kept.length}`,
+  );
   const outcome = await runExperiment({
     config: manifest.config,
     // Learnt once from the config read back: the runs and reports need the world's names.
@@ -99,12 +106,18 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
 }
 
 /** Rebuilds `dir`'s summary, charts and reports from the records of its finished runs. */
-export async function rebuildReports(dir: string, options: { registries?: Registries; charts?: boolean } = {}): Promise<Outputs & { config: ExperimentConfig; runs: number; missing: readonly FailureRecord[] }> {
+export async function rebuildReports(
+  dir: string,
+  options: { registries?: Registries; charts?: boolean } = {},
+): Promise<Outputs & { config: ExperimentConfig; runs: number; missing: readonly FailureRecord[] }> {
   readManifest(dir); // an experiment's directory, before its lock is taken
   return withLock(dir, () => rebuildLocked(dir, options));
 }
 
-async function rebuildLocked(dir: string, options: { registries?: Registries; charts?: boolean }): Promise<Outputs & { config: ExperimentConfig; runs: number; missing: readonly FailureRecord[] }> {
+async function rebuildLocked(
+  dir: string,
+  options: { registries?: Registries; charts?: boolean },
+): Promise<Outputs & { config: ExperimentConfig; runs: number; missing: readonly FailureRecord[] }> {
   const manifest = readManifest(dir);
   const registries = options.registries ?? defaultRegistries;
   checkKinds(dir, manifest.config, registries);
@@ -113,12 +126,25 @@ async function rebuildLocked(dir: string, options: { registries?: Registries; ch
   const missing: FailureRecord[] = [
     ...manifest.failures,
     ...manifest.interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' })),
-    ...neverRan(manifest, runs).map((run) => ({ ...run, error: 'did not finish: the experiment stopped before it (slatelab resume runs it)' })),
+    ...neverRan(manifest, runs).map((run) => ({
+      ...run,
+      error: 'did not finish: the experiment stopped before it (slatelab resume runs it)',
+    })),
   ];
   // The world's names, learnt once from the config read back; the reports show what started it.
   const shape = worldShape(manifest.config, registries);
   const charts = options.charts !== false;
-  const outputs = await writeOutputs(dir, manifest.config, shape, registries, runs, missing, charts, undefined, provenanceOf(manifest));
+  const outputs = await writeOutputs(
+    dir,
+    manifest.config,
+    shape,
+    registries,
+    runs,
+    missing,
+    charts,
+    undefined,
+    provenanceOf(manifest),
+  );
   return { ...outputs, config: manifest.config, runs: runs.length, missing };
 }
 
@@ -134,9 +160,11 @@ function removeTemporaryFiles(dir: string): void {
 
 /** The world and every agent kind must still exist in this version (ExperimentDirError, one line, when not). */
 export function checkKinds(dir: string, config: ExperimentConfig, registries: Registries): void {
-  if (!registries.worlds[config.world.preset]) throw new ExperimentDirError(`${dir}: world "${config.world.preset}" is not in this version of slatelab`);
+  if (!registries.worlds[config.world.preset])
+    throw new ExperimentDirError(`${dir}: world "${config.world.preset}" is not in this version of slatelab`);
   for (const agent of config.agents) {
-    if (!registries.policies[agent.kind] && !registries.agents?.[agent.kind]) throw new ExperimentDirError(`${dir}: agent kind "${agent.kind}" is not in this version of slatelab`);
+    if (!registries.policies[agent.kind] && !registries.agents?.[agent.kind])
+      throw new ExperimentDirError(`${dir}: agent kind "${agent.kind}" is not in this version of slatelab`);
   }
 }
 

@@ -8,12 +8,20 @@ import { runAgentSeed, type RunProgress, type RunResult } from '../loop/agent-ru
  * One (agent, seed) run, by agent index: what a worker thread executes. It looks the world and
  * agent up in `registries` (the default ones in a worker).
  */
-export async function runOne(config: ExperimentConfig, agentIndex: number, seed: number, registries: Registries = defaultRegistries, report?: (progress: RunProgress) => void): Promise<RunResult> {
+export async function runOne(
+  config: ExperimentConfig,
+  agentIndex: number,
+  seed: number,
+  registries: Registries = defaultRegistries,
+  report?: (progress: RunProgress) => void,
+): Promise<RunResult> {
   await prepareBackend(config, agentIndex, registries);
   return timedRun(() => runAgentSeed(config, agentIndex, seed, registries, report));
 }
 
-/** The run's result with its wall time in its thread (RunResult.seconds: the bench's overhead figure; never written). */
+/**
+ * The run's result with its wall time in its thread (RunResult.seconds: the bench's overhead figure; never written).
+ */
 function timedRun(run: () => RunResult): RunResult {
   const start = performance.now();
   const result = run();
@@ -21,7 +29,12 @@ function timedRun(run: () => RunResult): RunResult {
 }
 
 /** runOne with the default registries, as a worker thread runs it: `report` is the pool's progress callback. */
-export async function runOneReporting(config: ExperimentConfig, agentIndex: number, seed: number, report?: (progress: RunProgress) => void): Promise<RunResult> {
+export async function runOneReporting(
+  config: ExperimentConfig,
+  agentIndex: number,
+  seed: number,
+  report?: (progress: RunProgress) => void,
+): Promise<RunResult> {
   await prepareBackend(config, agentIndex, defaultRegistries);
   return timedRun(() => runAgentSeed(config, agentIndex, seed, defaultRegistries, report));
 }
@@ -33,4 +46,3 @@ async function prepareBackend(config: ExperimentConfig, agentIndex: number, regi
   const { useBackend } = await import('../../agents/nets/backend.ts');
   await useBackend(config.backend);
 }
-

@@ -88,8 +88,14 @@ export interface ExperimentOutcome {
 
 export { CORE_METRICS };
 
-/** The backend and TensorFlow.js version when an agent of the config has networks (the manifest records them), else null. */
-async function backendInfo(config: ExperimentConfig, registries: Registries): Promise<{ backend: string; tfjs: string } | null> {
+/**
+ * The backend and TensorFlow.js version when an agent of the config has networks (the manifest records them), else
+ * null.
+ */
+async function backendInfo(
+  config: ExperimentConfig,
+  registries: Registries,
+): Promise<{ backend: string; tfjs: string } | null> {
   if (!config.agents.some((agent) => registries.agents?.[agent.kind]?.nets)) return null;
   const tf = await import('@tensorflow/tfjs');
   return { backend: config.backend, tfjs: tf.version.tfjs };
@@ -170,7 +176,10 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
       log.refresh();
     };
     if (!outcome.ok) {
-      fail(outcome.error.message.split('\n')[0], options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '');
+      fail(
+        outcome.error.message.split('\n')[0],
+        options.verbose && outcome.error.stack ? `\n${outcome.error.stack}` : '',
+      );
       return;
     }
     runSeconds += outcome.value.seconds ?? 0;
@@ -185,13 +194,23 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
       read.set(runKey({ agent: agent.name, seed }), aggregate);
     } catch (error) {
       // Saving one run went wrong (a full disk, say): that run fails, the experiment goes on.
-      fail(`could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
+      fail(
+        `could not save the run's records: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+      );
       return;
     }
     const episodes = outcome.value.episodes.length;
-    log.runs.push({ agent: agent.name, seed, ...saved.files, episodes, truncatedEpisodes: aggregate.truncatedEpisodes });
+    log.runs.push({
+      agent: agent.name,
+      seed,
+      ...saved.files,
+      episodes,
+      truncatedEpisodes: aggregate.truncatedEpisodes,
+    });
     log.refresh();
-    say(`${tag}: ${runLine(outcome.value, aggregate)}${seconds === null ? '' : ` (${seconds.toFixed(1)} s)`}${cutWarnings(config, outcome.value, aggregate)}`);
+    say(
+      `${tag}: ${runLine(outcome.value, aggregate)}${seconds === null ? '' : ` (${seconds.toFixed(1)} s)`}${cutWarnings(config, outcome.value, aggregate)}`,
+    );
   };
 
   const allPending = pending.map(({ agent, seed }) => ({ agent: agent.name, seed }));
@@ -235,12 +254,25 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   const failures = log.sortedFailures();
   const interrupted = log.interrupted;
   // The reports list interrupted runs with the failed ones: either way their seeds are missing.
-  const missing = [...failures, ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' }))];
+  const missing = [
+    ...failures,
+    ...interrupted.map((run) => ({ ...run, error: 'did not finish: the experiment was interrupted' })),
+  ];
   await warming;
   // The reports show what started the experiment: a resume keeps the start's provenance, so its
   // reports are the same bytes as an uninterrupted run's.
   const charts = options.charts !== false;
-  const outputs = await writeOutputs(outDir, config, shape, registries, log.sortedRuns(), missing, charts, read, log.started);
+  const outputs = await writeOutputs(
+    outDir,
+    config,
+    shape,
+    registries,
+    log.sortedRuns(),
+    missing,
+    charts,
+    read,
+    log.started,
+  );
   log.complete = interrupted.length === 0;
   log.write();
   return { outDir, ...outputs, failures, interrupted, runSeconds };
@@ -290,9 +322,9 @@ function cutWarnings(config: ExperimentConfig, result: RunResult, aggregate: Run
 export function threadCount(requested: number | undefined, runs: number, progress?: Progress): number {
   const cores = availableParallelism();
   if (requested !== undefined && requested > cores) {
-    progress?.line(`warning: ${requested} threads asked for, but this machine has ${cores} cores; using ${cores} (more threads than cores only slow runs down and use more memory)`);
+    progress?.line(
+      `warning: ${requested} threads asked for, but this machine has ${cores} cores; using ${cores} (more threads than cores only slow runs down and use more memory)`,
+    );
   }
   return Math.max(1, Math.min(requested ?? cores, cores, runs));
 }
-
-

@@ -216,8 +216,6 @@ function issueText(issue: z.core.$ZodIssue, value: unknown): string {
   return `${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}, got ${describe(value)}`;
 }
 
-
-
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';

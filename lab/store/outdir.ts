@@ -6,14 +6,17 @@ import { accessSync, constants, mkdirSync, readdirSync, type Stats, statSync, wr
 import { dirname, join, resolve } from 'node:path';
 import { CLAIMED_MANIFEST_TEXT, MANIFEST_FILE } from './manifest.ts';
 
-const ALREADY_USED = "already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)";
+const ALREADY_USED =
+  "already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)";
 
 /** A problem with the output directory that the user can fix (the CLI shows it with exit 2). */
 export class OutDirError extends Error {
   override name = 'OutDirError';
 }
 
-/** results/<name>/<UTC time>[-2, -3, ...]: created here, so no other run can take it. Only this name reads the clock. */
+/**
+ * results/<name>/<UTC time>[-2, -3, ...]: created here, so no other run can take it. Only this name reads the clock.
+ */
 export function claimDefaultOutDir(name: string, now: Date, root = 'results'): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const runId =
@@ -40,12 +43,15 @@ export function claimOutDir(dir: string, option = '--out'): string {
     stats = null;
   }
   if (stats) {
-    if (!stats.isDirectory()) throw new OutDirError(`${option} ${dir}: is a file, not a directory; name a new directory`);
+    if (!stats.isDirectory())
+      throw new OutDirError(`${option} ${dir}: is a file, not a directory; name a new directory`);
     let entries: string[];
     try {
       entries = readdirSync(dir);
     } catch (error) {
-      throw new OutDirError(`${option} ${dir}: cannot read the directory (${describe(error)}); choose a place you can write to`);
+      throw new OutDirError(
+        `${option} ${dir}: cannot read the directory (${describe(error)}); choose a place you can write to`,
+      );
     }
     if (entries.length > 0) throw new OutDirError(`${option} ${dir}: ${ALREADY_USED}`);
     checkWritable(dir, `${option} ${dir}`);
@@ -83,7 +89,8 @@ function tryMkdir(dir: string, what: string): boolean {
 function makeParents(dir: string, what: string): void {
   let existing = resolve(dir);
   while (!exists(existing)) existing = dirname(existing);
-  if (!statSync(existing).isDirectory()) throw new OutDirError(`${what}: ${existing} is a file, not a directory; choose another place`);
+  if (!statSync(existing).isDirectory())
+    throw new OutDirError(`${what}: ${existing} is a file, not a directory; choose another place`);
   checkWritable(existing, what);
   try {
     mkdirSync(dir, { recursive: true });
@@ -99,7 +106,8 @@ function checkWritable(dir: string, what: string): void {
     throw new OutDirError(`${what}: ${dir} is not writable; choose a writable place`);
   }
   // /proc and /sys say they are writable to root but take no new directories.
-  if (/^\/(proc|sys)(\/|$)/.test(resolve(dir))) throw new OutDirError(`${what}: ${dir} is a system file system; choose another place`);
+  if (/^\/(proc|sys)(\/|$)/.test(resolve(dir)))
+    throw new OutDirError(`${what}: ${dir} is a system file system; choose another place`);
 }
 
 function exists(path: string): boolean {

@@ -24,7 +24,9 @@ export async function environmentInfo(): Promise<{
   node: string;
   dependencies: Record<string, string | null>;
   gitCommit: string | null;
-  /** Whether the source tree differed from gitCommit (changed or new files) when the experiment ran (null outside git). */
+  /**
+   * Whether the source tree differed from gitCommit (changed or new files) when the experiment ran (null outside git).
+   */
   gitDirty: boolean | null;
   /** What ran: the TypeScript sources (through tsx) or the JavaScript built into dist/ (bin/slatelab.js picks). */
   code: 'sources' | 'dist';
@@ -50,12 +52,21 @@ export async function environmentInfo(): Promise<{
   const dependencies: Record<string, string | null> = {};
   for (const name of Object.keys(pkg.dependencies ?? {}).sort()) {
     const file = join(PROJECT_ROOT, 'node_modules', name, 'package.json');
-    dependencies[name] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version : null;
+    dependencies[name] = existsSync(file)
+      ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+      : null;
   }
   const [where, status] = await asked;
   const [top, commit] = where?.split('\n') ?? [];
   const ours = top !== undefined && samePath(top, PROJECT_ROOT);
   const gitCommit = (ours && commit) || null;
   const gitDirty = gitCommit === null || status === null ? null : status !== '';
-  return { slatelab: pkg.version, node: process.version, dependencies, gitCommit, gitDirty, code: import.meta.url.endsWith('.ts') ? 'sources' : 'dist' };
+  return {
+    slatelab: pkg.version,
+    node: process.version,
+    dependencies,
+    gitCommit,
+    gitDirty,
+    code: import.meta.url.endsWith('.ts') ? 'sources' : 'dist',
+  };
 }

@@ -53,5 +53,9 @@ export function saveRunFiles(
   }
   const recordsText = episodeJsonl(records, names);
   writeFileAtomic(join(outDir, file), recordsText);
-  return { files: { file, ...(curveFile ? { curveFile } : {}), ...(agentFile ? { agentFile } : {}) }, recordsText, curveText };
+  return {
+    files: { file, ...(curveFile ? { curveFile } : {}), ...(agentFile ? { agentFile } : {}) },
+    recordsText,
+    curveText,
+  };
 }

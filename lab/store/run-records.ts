@@ -51,18 +51,22 @@ export function parseEpisodeJsonl(text: string, names: RecordNames, file: string
     try {
       value = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      throw new Error(`${file}: line ${i + 1} is not a record (a file cut short?); run the seed again with slatelab resume`);
+      throw new Error(
+        `${file}: line ${i + 1} is not a record (a file cut short?); run the seed again with slatelab resume`,
+      );
     }
     // JSON writes NaN and +-Infinity as null: read null back as NaN (a world's metric may be undefined for an episode).
     const number = (key: string): number => {
       const x = value[key];
       if (x === null) return Number.NaN;
-      if (typeof x !== 'number') throw new Error(`${file}: line ${i + 1} has no number "${key}"; it was written by another version of slatelab`);
+      if (typeof x !== 'number')
+        throw new Error(`${file}: line ${i + 1} has no number "${key}"; it was written by another version of slatelab`);
       return x;
     };
     const numbers = (key: string): number[] => {
       const list = value[key];
-      if (!Array.isArray(list)) throw new Error(`${file}: line ${i + 1} has no list "${key}"; it was written by another version of slatelab`);
+      if (!Array.isArray(list))
+        throw new Error(`${file}: line ${i + 1} has no list "${key}"; it was written by another version of slatelab`);
       return list.map((x) => (x === null ? Number.NaN : (x as number)));
     };
     const signals = (value.signals ?? {}) as Record<string, number | null>;
@@ -102,10 +106,10 @@ export function parseCurve(text: string): { curve: Checkpoint[]; totals: Trainin
     if (kind === 'checkpoint') {
       // A metric that was NaN was written as null (JSON has no NaN).
       const checkpoint = rest as Checkpoint & { metrics: Record<string, number | null> };
-      for (const name in checkpoint.metrics) if (checkpoint.metrics[name] === null) checkpoint.metrics[name] = Number.NaN;
+      for (const name in checkpoint.metrics)
+        if (checkpoint.metrics[name] === null) checkpoint.metrics[name] = Number.NaN;
       curve.push(checkpoint);
-    }
-    else if (kind === 'totals') totals = rest as TrainingTotals;
+    } else if (kind === 'totals') totals = rest as TrainingTotals;
   }
   return { curve, totals };
 }

@@ -42,7 +42,11 @@ export function readSavedState(file: string): AgentState {
   } catch (error) {
     throw new Error(`cannot read the saved agent ${file}: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file} is not a saved agent (not a JSON object)`);
-  if (parsed.format !== SAVED_AGENT_FORMAT) throw new Error(`${file} is not a saved agent of this version (format ${JSON.stringify(parsed.format)}, expected ${SAVED_AGENT_FORMAT})`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error(`${file} is not a saved agent (not a JSON object)`);
+  if (parsed.format !== SAVED_AGENT_FORMAT)
+    throw new Error(
+      `${file} is not a saved agent of this version (format ${JSON.stringify(parsed.format)}, expected ${SAVED_AGENT_FORMAT})`,
+    );
   return stateFromJson(parsed.state);
 }

@@ -36,7 +36,8 @@ export interface ResolvedInit {
   readonly params: Record<string, unknown>;
 }
 
-const INIT_HINT = 'give the directory of an earlier run (it holds manifest.json), e.g. init: results/feed-ranker/20261130-101500, or init: { from: DIR, agent: NAME }';
+const INIT_HINT =
+  'give the directory of an earlier run (it holds manifest.json), e.g. init: results/feed-ranker/20261130-101500, or init: { from: DIR, agent: NAME }';
 
 /**
  * Resolves `agents[i].init` against the saved experiment, reporting each problem (one line, the
@@ -47,7 +48,11 @@ export function resolveInit(
   agentName: string,
   field: string,
   seeds: readonly number[],
-  world: { readonly preset: string | null; readonly params: Record<string, unknown>; readonly defaults?: Record<string, unknown> },
+  world: {
+    readonly preset: string | null;
+    readonly params: Record<string, unknown>;
+    readonly defaults?: Record<string, unknown>;
+  },
   experimentSeed: number,
   report: (field: string, message: string) => void,
 ): ResolvedInit | null {
@@ -89,7 +94,10 @@ export function resolveInit(
   const agents = manifest.config.agents;
   const saved = agents.find((candidate) => candidate.name === agent);
   if (!saved) {
-    report(typeof given === 'string' ? field : `${field}.agent`, `the experiment in "${from}" has no agent "${agent}"; its agents: ${agents.map((a) => a.name).join(', ') || 'none'} (name one with init: { from, agent })`);
+    report(
+      typeof given === 'string' ? field : `${field}.agent`,
+      `the experiment in "${from}" has no agent "${agent}"; its agents: ${agents.map((a) => a.name).join(', ') || 'none'} (name one with init: { from, agent })`,
+    );
     return null;
   }
   const files: Record<string, string> = {};
@@ -97,14 +105,22 @@ export function resolveInit(
   for (const run of manifest.runs) {
     if (run.agent === agent && run.agentFile) files[String(run.seed)] = resolve(from, run.agentFile);
   }
-  const savedSeeds = Object.keys(files).map(Number).sort((a, b) => a - b);
+  const savedSeeds = Object.keys(files)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (savedSeeds.length === 0) {
-    report(fromField, `agent "${agent}" in "${from}" saved no state (${saved.learns === false ? `"${saved.kind}" is a fixed policy: it learns nothing` : 'no run of it finished'})`);
+    report(
+      fromField,
+      `agent "${agent}" in "${from}" saved no state (${saved.learns === false ? `"${saved.kind}" is a fixed policy: it learns nothing` : 'no run of it finished'})`,
+    );
     return null;
   }
   const missing = seeds.filter((seed) => files[String(seed)] === undefined);
   if (missing.length > 0) {
-    report(fromField, `agent "${agent}" in "${from}" was saved for seeds ${savedSeeds.join(', ')}, not ${missing.join(', ')}; run those seeds (seeds: [${savedSeeds.join(', ')}])`);
+    report(
+      fromField,
+      `agent "${agent}" in "${from}" was saved for seeds ${savedSeeds.join(', ')}, not ${missing.join(', ')}; run those seeds (seeds: [${savedSeeds.join(', ')}])`,
+    );
     return null;
   }
   const savedWorld = manifest.config.world;
@@ -117,7 +133,10 @@ export function resolveInit(
   const sameWorld = sameParams(savedWorld.params, world.params, world.defaults ?? {}) && sameSeed;
   const picked: Record<string, string> = {};
   for (const seed of seeds) picked[String(seed)] = files[String(seed)];
-  return { source: { from, agent, kind: saved.kind, files: picked, sameWorld, backend: manifest.networks?.backend ?? null }, params: saved.params };
+  return {
+    source: { from, agent, kind: saved.kind, files: picked, sameWorld, backend: manifest.networks?.backend ?? null },
+    params: saved.params,
+  };
 }
 
 /**
@@ -141,7 +160,15 @@ export function overlayParams(base: Record<string, unknown>, over: unknown): Rec
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const inner = out[key];
-    out[key] = typeof inner === 'object' && inner !== null && !Array.isArray(inner) && typeof value === 'object' && value !== null && !Array.isArray(value) ? overlayParams(inner as Record<string, unknown>, value) : value;
+    out[key] =
+      typeof inner === 'object' &&
+      inner !== null &&
+      !Array.isArray(inner) &&
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value)
+        ? overlayParams(inner as Record<string, unknown>, value)
+        : value;
   }
   return out;
 }

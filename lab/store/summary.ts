@@ -41,11 +41,17 @@ export interface Summary {
     readonly agents: Record<string, Record<string, MetricSummary>>;
   };
   /** Per agent, per simulated day: mean reward per user, and the share of users active that day. */
-  readonly daily: Record<string, { readonly reward: readonly MetricSummary[]; readonly active: readonly MetricSummary[] }>;
+  readonly daily: Record<
+    string,
+    { readonly reward: readonly MetricSummary[]; readonly active: readonly MetricSummary[] }
+  >;
   /** Learning curves and training totals; null when the config has no training block. */
   readonly training: TrainingSummary | null;
   /** Agents started from a saved agent (config `init:`), by name; absent when none was. */
-  readonly loaded?: Record<string, { readonly from: string; readonly agent: string; readonly sameWorld: boolean; readonly backend: string | null }>;
+  readonly loaded?: Record<
+    string,
+    { readonly from: string; readonly agent: string; readonly sameWorld: boolean; readonly backend: string | null }
+  >;
   /** The network backend of the agents with networks (config `backend`); absent when no agent has networks. */
   readonly backend?: string;
   /**
@@ -79,11 +85,22 @@ export interface AgentTraining {
   readonly totals: Record<TotalName, MetricSummary> | null;
 }
 
-export const TOTAL_NAMES = ['steps', 'episodes', 'cutEpisodes', 'onlineRegret', 'regretFirstHalf', 'regretSecondHalf', 'regretRatio'] as const;
+export const TOTAL_NAMES = [
+  'steps',
+  'episodes',
+  'cutEpisodes',
+  'onlineRegret',
+  'regretFirstHalf',
+  'regretSecondHalf',
+  'regretRatio',
+] as const;
 export type TotalName = (typeof TOTAL_NAMES)[number];
 
 /** Per-run training: runTraining.get(agent).get(seed) = the run's curve and totals. */
-export type RunTraining = Map<string, Map<number, { readonly curve: readonly Checkpoint[]; readonly totals: TrainingTotals | null }>>;
+export type RunTraining = Map<
+  string,
+  Map<number, { readonly curve: readonly Checkpoint[]; readonly totals: TrainingTotals | null }>
+>;
 
 function metricSummaryOf(values: readonly number[], seeds: readonly number[]): MetricSummary {
   const { mean, ci95, n, sd } = summarize(values);
@@ -91,7 +108,11 @@ function metricSummaryOf(values: readonly number[], seeds: readonly number[]): M
 }
 
 /** Learning curves over seeds, checkpoint by checkpoint (a seed that has no checkpoint i is left out of point i). */
-export function trainingSummary(config: ExperimentConfig, metrics: readonly string[], runTraining: RunTraining): TrainingSummary | null {
+export function trainingSummary(
+  config: ExperimentConfig,
+  metrics: readonly string[],
+  runTraining: RunTraining,
+): TrainingSummary | null {
   if (!config.training) return null;
   const agents: Record<string, AgentTraining> = {};
   for (const agent of config.agents) {
@@ -112,7 +133,9 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
     const checkpointAt = (run: (typeof runs)[number], point: number): Checkpoint | undefined => {
       const end = endOf(run);
       if (point >= targets.length) return end;
-      return run.curve.find((c) => c.target === targets[point]) ?? (end && end.steps >= targets[point] ? end : undefined);
+      return (
+        run.curve.find((c) => c.target === targets[point]) ?? (end && end.steps >= targets[point] ? end : undefined)
+      );
     };
     const points = targets.length + (hasEnd ? 1 : 0);
     /** A quantity of each seed's run summarised over the seeds that have it (a finite number). */
@@ -142,7 +165,8 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
     const hasRegret = runs.some((run) => run.curve.some((c) => c.regret !== null));
     let totals: Record<TotalName, MetricSummary> | null = null;
     if (agent.learns) {
-      const total = (pick: (t: TrainingTotals) => number | null): MetricSummary => overSeeds((run) => (run.totals ? pick(run.totals) : null));
+      const total = (pick: (t: TrainingTotals) => number | null): MetricSummary =>
+        overSeeds((run) => (run.totals ? pick(run.totals) : null));
       totals = {
         steps: total((t) => t.steps),
         episodes: total((t) => t.episodes),
@@ -150,7 +174,11 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
         onlineRegret: total((t) => t.onlineRegret),
         regretFirstHalf: total((t) => t.regretFirstHalf),
         regretSecondHalf: total((t) => t.regretSecondHalf),
-        regretRatio: total((t) => (t.regretFirstHalf !== null && t.regretSecondHalf !== null && t.regretFirstHalf > 0 ? t.regretSecondHalf / t.regretFirstHalf : null)),
+        regretRatio: total((t) =>
+          t.regretFirstHalf !== null && t.regretSecondHalf !== null && t.regretFirstHalf > 0
+            ? t.regretSecondHalf / t.regretFirstHalf
+            : null,
+        ),
       };
     }
     agents[agent.name] = {
@@ -166,7 +194,10 @@ export function trainingSummary(config: ExperimentConfig, metrics: readonly stri
 }
 
 /** Per-run daily series: runDaily.get(agent).get(seed) = { reward[day], active[day] }. */
-export type RunDaily = Map<string, Map<number, { readonly reward: readonly number[]; readonly active: readonly number[] }>>;
+export type RunDaily = Map<
+  string,
+  Map<number, { readonly reward: readonly number[]; readonly active: readonly number[] }>
+>;
 
 /** Summarises each day's per-seed values over seeds (days a run never reached count as 0). */
 export function dailySeries(config: ExperimentConfig, runDaily: RunDaily): Summary['daily'] {
@@ -223,7 +254,11 @@ export function buildSummary(
     if (agent.name === baseline) continue;
     const differences: Record<string, MetricSummary> = {};
     for (const metric of metrics) {
-      const { mean, ci95, n, sd, values, seeds } = pairedDifferences(perSeed(agent.name, metric), perSeed(baseline, metric), config.seeds);
+      const { mean, ci95, n, sd, values, seeds } = pairedDifferences(
+        perSeed(agent.name, metric),
+        perSeed(baseline, metric),
+        config.seeds,
+      );
       differences[metric] = { mean, ci95, n, values, sd, seeds };
     }
     paired[agent.name] = differences;
@@ -238,7 +273,9 @@ export function buildSummary(
     metrics,
     evaluationOnly,
     truncatedEpisodes,
-    metricDocs: Object.fromEntries(metrics.filter((metric) => metricDocs[metric] !== undefined).map((metric) => [metric, metricDocs[metric]])),
+    metricDocs: Object.fromEntries(
+      metrics.filter((metric) => metricDocs[metric] !== undefined).map((metric) => [metric, metricDocs[metric]]),
+    ),
     agents,
     paired: { baseline, agents: paired },
     daily,
@@ -252,7 +289,17 @@ function loadedAgents(config: ExperimentConfig): Pick<Summary, 'loaded' | 'backe
   const loaded = config.agents.filter((agent) => agent.init !== null);
   if (loaded.length === 0) return {};
   return {
-    loaded: Object.fromEntries(loaded.map((agent) => [agent.name, { from: agent.init!.from, agent: agent.init!.agent, sameWorld: agent.init!.sameWorld, backend: agent.init!.backend }])),
+    loaded: Object.fromEntries(
+      loaded.map((agent) => [
+        agent.name,
+        {
+          from: agent.init!.from,
+          agent: agent.init!.agent,
+          sameWorld: agent.init!.sameWorld,
+          backend: agent.init!.backend,
+        },
+      ]),
+    ),
     backend: config.backend,
   };
 }
@@ -267,4 +314,3 @@ export interface FailureRecord {
   readonly seed: number;
   readonly error: string;
 }
-

@@ -7,7 +7,16 @@ import type { SlateDecider } from '../env.ts';
 import { Rng, type SeedKey } from '../rng.ts';
 import { FORMAT_PHOTO } from './catalog.ts';
 import type { FeedEnv } from './env.ts';
-import { SIG_COMMENT, SIG_FOLLOW, SIG_LIKE, SIG_SEE_LESS, SIG_SHARE, SIG_VIEW, SIG_WATCH, SIGNALS } from './response.ts';
+import {
+  SIG_COMMENT,
+  SIG_FOLLOW,
+  SIG_LIKE,
+  SIG_SEE_LESS,
+  SIG_SHARE,
+  SIG_VIEW,
+  SIG_WATCH,
+  SIGNALS,
+} from './response.ts';
 
 export const RATE_NAMES = ['view', 'longView', 'like', 'comment', 'share', 'follow', 'seeLess'] as const;
 export type RateName = (typeof RATE_NAMES)[number];
@@ -32,8 +41,22 @@ export interface ReferenceFigure {
 }
 
 const KUAIRAND_RANDOM = 'KuaiRand-27K, randomly exposed log (Gao et al., CIKM 2022), per impression';
-const rare = (figure: string, value: number): ReferenceFigure => ({ figure, value, low: value / 1.5, high: value * 1.5, policy: 'random', source: KUAIRAND_RANDOM });
-const common = (figure: string, value: number): ReferenceFigure => ({ figure, value, low: value * 0.75, high: value * 1.25, policy: 'random', source: KUAIRAND_RANDOM });
+const rare = (figure: string, value: number): ReferenceFigure => ({
+  figure,
+  value,
+  low: value / 1.5,
+  high: value * 1.5,
+  policy: 'random',
+  source: KUAIRAND_RANDOM,
+});
+const common = (figure: string, value: number): ReferenceFigure => ({
+  figure,
+  value,
+  low: value * 0.75,
+  high: value * 1.25,
+  policy: 'random',
+  source: KUAIRAND_RANDOM,
+});
 
 /**
  * The figures the default feed is calibrated to (docs/world-feed.md#calibration has the sources in
@@ -49,13 +72,62 @@ export const FEED_REFERENCE: readonly ReferenceFigure[] = [
   rare('rates.share', 0.00034),
   rare('rates.follow', 0.00026),
   rare('rates.seeLess', 0.00114),
-  { figure: 'watchRatio.median', value: 0.035, low: 0.02, high: 0.06, policy: 'random', source: `${KUAIRAND_RANDOM}: median play time / duration` },
-  { figure: 'watchRatio.overOne', value: 0.033, low: 0.02, high: 0.045, policy: 'random', source: `${KUAIRAND_RANDOM}: share of plays longer than the video (re-watches)` },
-  { figure: 'videoSeconds.median', value: 81, low: 65, high: 95, policy: 'catalog', source: 'KuaiRand-Pure candidate pool (video_features_basic_pure.csv, n = 7,344), durations' },
-  { figure: 'videoSeconds.p10', value: 15, low: 11, high: 19, policy: 'catalog', source: 'KuaiRand-Pure candidate pool, 10th percentile of durations' },
-  { figure: 'videoSeconds.p90', value: 238, low: 190, high: 290, policy: 'catalog', source: 'KuaiRand-Pure candidate pool, 90th percentile of durations' },
-  { figure: 'returnGapDays.1', value: 0.617, low: 0.55, high: 0.7, policy: 'greedy-pctr', source: 'KuaiRand-Pure production log: gaps between consecutive active days (KuaiSim preprocessing)' },
-  { figure: 'returnGapDays.7+', value: 0.039, low: 0, high: 0.05, policy: 'greedy-pctr', source: 'KuaiRand-Pure production log: gaps of 7 days or more' },
+  {
+    figure: 'watchRatio.median',
+    value: 0.035,
+    low: 0.02,
+    high: 0.06,
+    policy: 'random',
+    source: `${KUAIRAND_RANDOM}: median play time / duration`,
+  },
+  {
+    figure: 'watchRatio.overOne',
+    value: 0.033,
+    low: 0.02,
+    high: 0.045,
+    policy: 'random',
+    source: `${KUAIRAND_RANDOM}: share of plays longer than the video (re-watches)`,
+  },
+  {
+    figure: 'videoSeconds.median',
+    value: 81,
+    low: 65,
+    high: 95,
+    policy: 'catalog',
+    source: 'KuaiRand-Pure candidate pool (video_features_basic_pure.csv, n = 7,344), durations',
+  },
+  {
+    figure: 'videoSeconds.p10',
+    value: 15,
+    low: 11,
+    high: 19,
+    policy: 'catalog',
+    source: 'KuaiRand-Pure candidate pool, 10th percentile of durations',
+  },
+  {
+    figure: 'videoSeconds.p90',
+    value: 238,
+    low: 190,
+    high: 290,
+    policy: 'catalog',
+    source: 'KuaiRand-Pure candidate pool, 90th percentile of durations',
+  },
+  {
+    figure: 'returnGapDays.1',
+    value: 0.617,
+    low: 0.55,
+    high: 0.7,
+    policy: 'greedy-pctr',
+    source: 'KuaiRand-Pure production log: gaps between consecutive active days (KuaiSim preprocessing)',
+  },
+  {
+    figure: 'returnGapDays.7+',
+    value: 0.039,
+    low: 0,
+    high: 0.05,
+    policy: 'greedy-pctr',
+    source: 'KuaiRand-Pure production log: gaps of 7 days or more',
+  },
 ];
 
 /** The value of a figure path ("rates.view", "returnGapDays.7+") in a set of figures. */
@@ -78,7 +150,11 @@ export interface CalibrationFigures {
   /** Lengths of the catalog's videos (reels and videos), seconds. */
   readonly videoSeconds: { readonly p10: number; readonly median: number; readonly p90: number };
   /** Photo impressions and their rates (no published counterpart: see docs/world-feed.md). */
-  readonly photos: { readonly impressions: number; readonly rates: Record<RateName, number>; readonly medianSeconds: number };
+  readonly photos: {
+    readonly impressions: number;
+    readonly rates: Record<RateName, number>;
+    readonly medianSeconds: number;
+  };
   /** Among returns seen within the horizon, the share whose next active day is 1, 2, ... 7+ days later. */
   readonly returnGapDays: Record<(typeof GAP_BUCKETS)[number], number>;
   readonly returns: number;
@@ -133,7 +209,10 @@ export class FeedMeasurement {
       this.slotViews = Float64Array.from({ length: K }, (_, slot) => this.slotViews[slot] ?? 0);
       this.slotImpressions = Float64Array.from({ length: K }, (_, slot) => this.slotImpressions[slot] ?? 0);
     }
-    for (let post = 0; post < catalog.posts; post++) (catalog.format[post] === FORMAT_PHOTO ? this.photoSeconds : this.videoSeconds).push(catalog.lengthMinutes[post] * 60);
+    for (let post = 0; post < catalog.posts; post++)
+      (catalog.format[post] === FORMAT_PHOTO ? this.photoSeconds : this.videoSeconds).push(
+        catalog.lengthMinutes[post] * 60,
+      );
     const slates = new Int32Array(B * K);
     const posts = new Int32Array(B * K);
     const rowRngs = Array.from({ length: B }, () => new Rng(''));
@@ -168,7 +247,8 @@ export class FeedMeasurement {
         // A new active day: its gap from the last one (a return within the horizon).
         if (rowLastDay[row] >= 0 && day !== rowLastDay[row]) this.gaps[Math.min(day - rowLastDay[row], 7) - 1]++;
         rowLastDay[row] = day;
-        for (let slot = 0; slot < K; slot++) posts[row * K + slot] = observation.candidateItems[row * N + slates[row * K + slot]];
+        for (let slot = 0; slot < K; slot++)
+          posts[row * K + slot] = observation.candidateItems[row * N + slates[row * K + slot]];
       }
       const result = env.step(slates);
       const signals = result.signals;
@@ -231,14 +311,34 @@ export class FeedMeasurement {
       policy: this.policy,
       impressions: videos.impressions,
       rates: videos.rates(),
-      watchRatio: { median: quantile(videos.ratios, 0.5), overOne: videos.ratios.length > 0 ? overOne / videos.ratios.length : 0 },
-      watchRatioByLength: { short: quantile(this.byLength[0], 0.5), medium: quantile(this.byLength[1], 0.5), long: quantile(this.byLength[2], 0.5) },
-      videoSeconds: { p10: quantile(this.videoSeconds, 0.1), median: quantile(this.videoSeconds, 0.5), p90: quantile(this.videoSeconds, 0.9) },
-      photos: { impressions: photos.impressions, rates: photos.rates(), medianSeconds: quantile(this.photoSeconds, 0.5) },
+      watchRatio: {
+        median: quantile(videos.ratios, 0.5),
+        overOne: videos.ratios.length > 0 ? overOne / videos.ratios.length : 0,
+      },
+      watchRatioByLength: {
+        short: quantile(this.byLength[0], 0.5),
+        medium: quantile(this.byLength[1], 0.5),
+        long: quantile(this.byLength[2], 0.5),
+      },
+      videoSeconds: {
+        p10: quantile(this.videoSeconds, 0.1),
+        median: quantile(this.videoSeconds, 0.5),
+        p90: quantile(this.videoSeconds, 0.9),
+      },
+      photos: {
+        impressions: photos.impressions,
+        rates: photos.rates(),
+        medianSeconds: quantile(this.photoSeconds, 0.5),
+      },
       returnGapDays,
       returns,
-      pagesPerSession: { median: quantile(this.sessionPages, 0.5), mean: this.sessionPages.length > 0 ? pagesTotal / this.sessionPages.length : 0 },
-      viewRateBySlot: Array.from(this.slotViews, (views, slot) => (this.slotImpressions[slot] > 0 ? views / this.slotImpressions[slot] : 0)),
+      pagesPerSession: {
+        median: quantile(this.sessionPages, 0.5),
+        mean: this.sessionPages.length > 0 ? pagesTotal / this.sessionPages.length : 0,
+      },
+      viewRateBySlot: Array.from(this.slotViews, (views, slot) =>
+        this.slotImpressions[slot] > 0 ? views / this.slotImpressions[slot] : 0,
+      ),
       users: this.users,
     };
   }

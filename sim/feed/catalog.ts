@@ -10,31 +10,102 @@ import type { ParamValues } from '../params.ts';
 import type { Rng } from '../rng.ts';
 
 export const catalogParams = {
-  historyDays: { type: 'number', default: 30, min: 1, max: 3650, doc: 'days before day 0 over which the pre-existing posts were created' },
-  newPostShare: { type: 'number', default: 0.3, min: 0, max: 0.9, doc: 'share of posts created during the horizon (they become candidates only once created)' },
-  secondTopicProbability: { type: 'number', default: 0.4, min: 0, max: 1, doc: 'chance that a post mixes a second topic into its creator\'s main topic' },
-  secondTopicWeight: { type: 'number', default: 0.35, min: 0, max: 0.5, doc: 'topic weight of the second topic (the main topic gets the rest)' },
+  historyDays: {
+    type: 'number',
+    default: 30,
+    min: 1,
+    max: 3650,
+    doc: 'days before day 0 over which the pre-existing posts were created',
+  },
+  newPostShare: {
+    type: 'number',
+    default: 0.3,
+    min: 0,
+    max: 0.9,
+    doc: 'share of posts created during the horizon (they become candidates only once created)',
+  },
+  secondTopicProbability: {
+    type: 'number',
+    default: 0.4,
+    min: 0,
+    max: 1,
+    doc: "chance that a post mixes a second topic into its creator's main topic",
+  },
+  secondTopicWeight: {
+    type: 'number',
+    default: 0.35,
+    min: 0,
+    max: 0.5,
+    doc: 'topic weight of the second topic (the main topic gets the rest)',
+  },
   qualityMean: { type: 'number', default: 0, doc: 'mean hidden quality of a creator without clickbait' },
-  creatorQualitySd: { type: 'number', default: 0.6, min: 0, doc: 'spread of creators\' mean quality' },
-  postQualitySd: { type: 'number', default: 0.3, min: 0, doc: 'spread of a post\'s quality around its creator\'s mean' },
-  clickbaitCreatorShare: { type: 'number', default: 0.25, min: 0, max: 1, doc: 'share of creators who use clickbait (level ~ U(0.5, 1); the others ~ U(0, 0.15))' },
-  clickbaitQualityPenalty: { type: 'number', default: 1.2, min: 0, doc: 'mean quality lost per unit of a creator\'s clickbait level' },
-  postClickbaitSd: { type: 'number', default: 0.08, min: 0, doc: 'spread of a post\'s clickbait around its creator\'s level (clipped to [0, 1])' },
+  creatorQualitySd: { type: 'number', default: 0.6, min: 0, doc: "spread of creators' mean quality" },
+  postQualitySd: { type: 'number', default: 0.3, min: 0, doc: "spread of a post's quality around its creator's mean" },
+  clickbaitCreatorShare: {
+    type: 'number',
+    default: 0.25,
+    min: 0,
+    max: 1,
+    doc: 'share of creators who use clickbait (level ~ U(0.5, 1); the others ~ U(0, 0.15))',
+  },
+  clickbaitQualityPenalty: {
+    type: 'number',
+    default: 1.2,
+    min: 0,
+    doc: "mean quality lost per unit of a creator's clickbait level",
+  },
+  postClickbaitSd: {
+    type: 'number',
+    default: 0.08,
+    min: 0,
+    doc: "spread of a post's clickbait around its creator's level (clipped to [0, 1])",
+  },
   photoShare: { type: 'number', default: 0.35, min: 0, max: 1, doc: 'share of photo posts' },
   videoShare: { type: 'number', default: 0.39, min: 0, max: 1, doc: 'share of long videos (the rest are reels)' },
   photoMinutes: { type: 'number', default: 0.15, min: 0.001, doc: 'median time to take in a photo post, minutes' },
   reelMinutes: { type: 'number', default: 0.48, min: 0.001, doc: 'median reel length, minutes' },
   videoMinutes: { type: 'number', default: 2.25, min: 0.001, doc: 'median video length, minutes' },
-  lengthSpread: { type: 'number', default: 0.7, min: 0, doc: 'lognormal sigma of post lengths around their format\'s median (with the defaults, reels and videos together have KuaiRand-Pure\'s lengths: docs/world-feed.md#calibration)' },
-  crowdViewsPerHour: { type: 'number', default: 40, min: 0, doc: 'crowd views per hour of a fresh post of average appeal' },
+  lengthSpread: {
+    type: 'number',
+    default: 0.7,
+    min: 0,
+    doc: "lognormal sigma of post lengths around their format's median (with the defaults, reels and videos together have KuaiRand-Pure's lengths: docs/world-feed.md#calibration)",
+  },
+  crowdViewsPerHour: {
+    type: 'number',
+    default: 40,
+    min: 0,
+    doc: 'crowd views per hour of a fresh post of average appeal',
+  },
   crowdQuality: { type: 'number', default: 0.8, min: 0, doc: 'log crowd views gained per unit of quality' },
-  crowdClickbait: { type: 'number', default: 1.5, min: 0, doc: 'log crowd views gained per unit of clickbait (the crowd falls for it too)' },
-  crowdNoise: { type: 'number', default: 0.6, min: 0, doc: 'lognormal sigma of a post\'s luck with the crowd' },
-  crowdLikeBias: { type: 'number', default: -3.2, doc: 'logit of the crowd\'s likes per view for a post of quality 0' },
+  crowdClickbait: {
+    type: 'number',
+    default: 1.5,
+    min: 0,
+    doc: 'log crowd views gained per unit of clickbait (the crowd falls for it too)',
+  },
+  crowdNoise: { type: 'number', default: 0.6, min: 0, doc: "lognormal sigma of a post's luck with the crowd" },
+  crowdLikeBias: { type: 'number', default: -3.2, doc: "logit of the crowd's likes per view for a post of quality 0" },
   crowdLikeQuality: { type: 'number', default: 0.8, min: 0, doc: 'like-per-view logit gained per unit of quality' },
-  crowdLikeNoise: { type: 'number', default: 1, min: 0, doc: 'sd of a post\'s luck in that logit: the public like counter hints at quality without revealing it' },
-  crowdAttentionHours: { type: 'number', default: 24, min: 0.1, doc: 'age (hours) at which a post has gathered half of its lifetime views' },
-  trendingSize: { type: 'int', default: 100, min: 1, max: 100_000, doc: 'length of the daily trending list (top posts by crowd views of the past 24 h)' },
+  crowdLikeNoise: {
+    type: 'number',
+    default: 1,
+    min: 0,
+    doc: "sd of a post's luck in that logit: the public like counter hints at quality without revealing it",
+  },
+  crowdAttentionHours: {
+    type: 'number',
+    default: 24,
+    min: 0.1,
+    doc: 'age (hours) at which a post has gathered half of its lifetime views',
+  },
+  trendingSize: {
+    type: 'int',
+    default: 100,
+    min: 1,
+    max: 100_000,
+    doc: 'length of the daily trending list (top posts by crowd views of the past 24 h)',
+  },
 } as const;
 
 export type CatalogParams = ParamValues<typeof catalogParams>;
@@ -80,7 +151,9 @@ export interface Catalog {
   readonly createdHours: Float64Array;
   /** Crowd views per hour when fresh: crowdViewsPerHour * exp(crowdQuality q + crowdClickbait cb + noise). */
   readonly crowdRate: Float64Array;
-  /** Crowd likes per crowd view: logistic(crowdLikeBias + crowdLikeQuality q + crowdLikeNoise e), e ~ N(0, 1) per post. */
+  /**
+   * Crowd likes per crowd view: logistic(crowdLikeBias + crowdLikeQuality q + crowdLikeNoise e), e ~ N(0, 1) per post.
+   */
   readonly crowdLikeRate: Float64Array;
   readonly crowdAttentionHours: number;
   // Index lists (CSR): the posts of topic t are topicPosts[topicStart[t] .. topicStart[t+1]), ids ascending.
@@ -135,7 +208,9 @@ export const POST_CLICKBAIT = 1;
 export const POST_LENGTH = 2;
 /** Creation time, hours since day 0 (createdHours). */
 export const POST_CREATED = 3;
-/** Lifetime crowd views, crowdRate x crowdAttentionHours in single precision (crowdViews = this x age / (age + tau)). */
+/**
+ * Lifetime crowd views, crowdRate x crowdAttentionHours in single precision (crowdViews = this x age / (age + tau)).
+ */
 export const POST_LIFETIME_VIEWS = 4;
 /** Integer fields (read through postInts). */
 export const POST_CREATOR = 5;
@@ -161,7 +236,8 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     creatorTopic[c] = rng.int(T);
     const baiter = rng.uniform() < p.clickbaitCreatorShare;
     creatorClickbait[c] = baiter ? rng.range(0.5, 1) : rng.range(0, 0.15);
-    creatorQuality[c] = p.qualityMean - p.clickbaitQualityPenalty * creatorClickbait[c] + p.creatorQualitySd * rng.normal();
+    creatorQuality[c] =
+      p.qualityMean - p.clickbaitQualityPenalty * creatorClickbait[c] + p.creatorQualitySd * rng.normal();
     creatorFormat[c] = drawFormat(p, rng);
     activityTotal += rng.lognormal(0, 0.8);
     activityCumulative[c] = activityTotal;
@@ -212,11 +288,15 @@ export function generateCatalog(size: CatalogSize, p: CatalogParams, rng: Rng): 
     format[post] = f;
     const median = f === FORMAT_PHOTO ? p.photoMinutes : f === FORMAT_VIDEO ? p.videoMinutes : p.reelMinutes;
     lengthMinutes[post] = Math.fround(median * rng.lognormal(0, p.lengthSpread));
-    crowdRate[post] = Math.fround(p.crowdViewsPerHour * Math.exp(p.crowdQuality * quality[post] + p.crowdClickbait * clickbait[post] + p.crowdNoise * rng.normal()));
+    crowdRate[post] = Math.fround(
+      p.crowdViewsPerHour *
+        Math.exp(p.crowdQuality * quality[post] + p.crowdClickbait * clickbait[post] + p.crowdNoise * rng.normal()),
+    );
   }
   // Likes per view: quality with a post's luck, drawn after the posts so that they stay as they were.
   for (let post = 0; post < M; post++) {
-    crowdLikeRate[post] = 1 / (1 + Math.exp(-(p.crowdLikeBias + p.crowdLikeQuality * quality[post] + p.crowdLikeNoise * rng.normal())));
+    crowdLikeRate[post] =
+      1 / (1 + Math.exp(-(p.crowdLikeBias + p.crowdLikeQuality * quality[post] + p.crowdLikeNoise * rng.normal())));
   }
 
   const topicIndex = buildIndex(T, M, (post, add) => {
@@ -316,13 +396,23 @@ function buildLookups(catalog: Catalog, days: number): void {
     const created = createdCount(catalog, hour);
     catalog.createdByHour[hour] = created;
     for (let t = 0; t < T; t++) {
-      catalog.topicEndByHour[hour * T + t] = lowerBound(catalog.topicPosts, catalog.topicStart[t], catalog.topicStart[t + 1], created);
+      catalog.topicEndByHour[hour * T + t] = lowerBound(
+        catalog.topicPosts,
+        catalog.topicStart[t],
+        catalog.topicStart[t + 1],
+        created,
+      );
     }
   }
   for (let day = 0; day <= days; day++) {
     const created = createdCount(catalog, day * 24);
     for (let c = 0; c < C; c++) {
-      catalog.creatorEndByDay[day * C + c] = lowerBound(catalog.creatorPosts, catalog.creatorStart[c], catalog.creatorStart[c + 1], created);
+      catalog.creatorEndByDay[day * C + c] = lowerBound(
+        catalog.creatorPosts,
+        catalog.creatorStart[c],
+        catalog.creatorStart[c + 1],
+        created,
+      );
     }
   }
 }

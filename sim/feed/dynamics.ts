@@ -4,31 +4,110 @@
 import type { Catalog } from './catalog.ts';
 import type { ParamValues } from '../params.ts';
 import type { Rng } from '../rng.ts';
-import { DEVICE_DESKTOP, DEVICE_TABLET, RECENT_CREATORS, RECENT_TOPICS, type UserBatch, type UserParams } from './users.ts';
+import {
+  DEVICE_DESKTOP,
+  DEVICE_TABLET,
+  RECENT_CREATORS,
+  RECENT_TOPICS,
+  type UserBatch,
+  type UserParams,
+} from './users.ts';
 
 export const dynamicsParams = {
-  interestDrift: { type: 'number', default: 0.03, min: 0, max: 1, doc: 'move of a topic\'s interest towards +1 per post the user stops on (times the topic weight)' },
-  seeLessDrift: { type: 'number', default: 0.15, min: 0, max: 1, doc: 'move of a topic\'s interest towards -1 on "see less" (times the topic weight)' },
-  topicFatigue: { type: 'number', default: 0.4, min: 0, doc: 'appeal (logit) lost per unit of fatigue on the post\'s topics' },
-  creatorFatigue: { type: 'number', default: 0.6, min: 0, doc: 'appeal (logit) lost per stop on the same creator among the last 8 stops of the session' },
-  fatigueDecay: { type: 'number', default: 0.7, min: 0, max: 1, doc: 'share of topic fatigue carried over from one page to the next' },
-  satisfactionRate: { type: 'number', default: 0.05, min: 0, max: 1, doc: 'weight of each examined post in the satisfaction moving average' },
+  interestDrift: {
+    type: 'number',
+    default: 0.03,
+    min: 0,
+    max: 1,
+    doc: "move of a topic's interest towards +1 per post the user stops on (times the topic weight)",
+  },
+  seeLessDrift: {
+    type: 'number',
+    default: 0.15,
+    min: 0,
+    max: 1,
+    doc: 'move of a topic\'s interest towards -1 on "see less" (times the topic weight)',
+  },
+  topicFatigue: {
+    type: 'number',
+    default: 0.4,
+    min: 0,
+    doc: "appeal (logit) lost per unit of fatigue on the post's topics",
+  },
+  creatorFatigue: {
+    type: 'number',
+    default: 0.6,
+    min: 0,
+    doc: 'appeal (logit) lost per stop on the same creator among the last 8 stops of the session',
+  },
+  fatigueDecay: {
+    type: 'number',
+    default: 0.7,
+    min: 0,
+    max: 1,
+    doc: 'share of topic fatigue carried over from one page to the next',
+  },
+  satisfactionRate: {
+    type: 'number',
+    default: 0.05,
+    min: 0,
+    max: 1,
+    doc: 'weight of each examined post in the satisfaction moving average',
+  },
   satisfactionQuality: { type: 'number', default: 1, doc: 'satisfaction from consuming a post, per unit of quality' },
-  satisfactionClickbait: { type: 'number', default: 2, doc: 'satisfaction lost by consuming a post, per unit of clickbait (regret)' },
-  satisfactionInterest: { type: 'number', default: 0.3, doc: 'satisfaction from consuming a post, per unit of interest match' },
-  skipSatisfaction: { type: 'number', default: -0.2, doc: 'satisfaction target of a post scrolled past (scrolling past irrelevant posts)' },
-  leaveBase: { type: 'number', default: 0.04, min: 0, max: 1, doc: 'chance of stopping scrolling after a post, at satisfaction 0' },
-  leaveSatisfaction: { type: 'number', default: 0.02, min: 0, doc: 'leave chance lowered per unit of satisfaction (clipped to [0.005, 0.5])' },
+  satisfactionClickbait: {
+    type: 'number',
+    default: 2,
+    doc: 'satisfaction lost by consuming a post, per unit of clickbait (regret)',
+  },
+  satisfactionInterest: {
+    type: 'number',
+    default: 0.3,
+    doc: 'satisfaction from consuming a post, per unit of interest match',
+  },
+  skipSatisfaction: {
+    type: 'number',
+    default: -0.2,
+    doc: 'satisfaction target of a post scrolled past (scrolling past irrelevant posts)',
+  },
+  leaveBase: {
+    type: 'number',
+    default: 0.04,
+    min: 0,
+    max: 1,
+    doc: 'chance of stopping scrolling after a post, at satisfaction 0',
+  },
+  leaveSatisfaction: {
+    type: 'number',
+    default: 0.02,
+    min: 0,
+    doc: 'leave chance lowered per unit of satisfaction (clipped to [0.005, 0.5])',
+  },
   returnSensitivity: { type: 'number', default: 1.2, min: 0, doc: 'log visit rate gained per unit of satisfaction' },
   minGapHours: { type: 'number', default: 1, min: 0, doc: 'shortest gap between two sessions, hours' },
-  churnThreshold: { type: 'number', default: -0.35, doc: 'a session ending below this satisfaction counts as unsatisfied' },
-  churnSessions: { type: 'int', default: 4, min: 1, max: 1000, doc: 'consecutive unsatisfied sessions after which the user churns' },
+  churnThreshold: {
+    type: 'number',
+    default: -0.35,
+    doc: 'a session ending below this satisfaction counts as unsatisfied',
+  },
+  churnSessions: {
+    type: 'int',
+    default: 4,
+    min: 1,
+    max: 1000,
+    doc: 'consecutive unsatisfied sessions after which the user churns',
+  },
 } as const;
 
 export type DynamicsParams = ParamValues<typeof dynamicsParams>;
 
 /** The satisfaction a consumed post brings: quality and interest match, less clickbait regret. */
-export function consumptionSatisfaction(d: DynamicsParams, quality: number, clickbait: number, affinity: number): number {
+export function consumptionSatisfaction(
+  d: DynamicsParams,
+  quality: number,
+  clickbait: number,
+  affinity: number,
+): number {
   return d.satisfactionQuality * quality - d.satisfactionClickbait * clickbait + d.satisfactionInterest * affinity;
 }
 
@@ -130,7 +209,15 @@ export function afterValidView(
 }
 
 /** "See less": the post's topics (a, b with weights wa, wb; b < 0 for none) lose interest. */
-export function afterSeeLess(users: UserBatch, row: number, d: DynamicsParams, a: number, wa: number, b: number, wb: number): void {
+export function afterSeeLess(
+  users: UserBatch,
+  row: number,
+  d: DynamicsParams,
+  a: number,
+  wa: number,
+  b: number,
+  wb: number,
+): void {
   const base = row * users.topics;
   driftDown(users.interests, base + a, d.seeLessDrift * wa);
   if (b >= 0) driftDown(users.interests, base + b, d.seeLessDrift * wb);
@@ -142,7 +229,6 @@ export function afterSkip(users: UserBatch, row: number, d: DynamicsParams): voi
   users.skipsInRow[row]++;
 }
 
-
 function driftUp(interests: Float64Array, index: number, step: number): void {
   interests[index] += step * (1 - interests[index]);
 }
@@ -152,8 +238,21 @@ function driftDown(interests: Float64Array, index: number, step: number): void {
 }
 
 /** Appeal (logit) lost to fatigue: the post's topics' fatigue and repeats of its creator this session. */
-export function fatiguePenalty(users: UserBatch, row: number, catalog: Catalog, d: DynamicsParams, post: number): number {
-  const topicLoad = topicSum(users.topicFatigue, row * users.topics, catalog.topicA[post], catalog.weightA[post], catalog.topicB[post], catalog.weightB[post]);
+export function fatiguePenalty(
+  users: UserBatch,
+  row: number,
+  catalog: Catalog,
+  d: DynamicsParams,
+  post: number,
+): number {
+  const topicLoad = topicSum(
+    users.topicFatigue,
+    row * users.topics,
+    catalog.topicA[post],
+    catalog.weightA[post],
+    catalog.topicB[post],
+    catalog.weightB[post],
+  );
   const repeats = creatorRepeats(users.recentCreators, row * RECENT_CREATORS, catalog.postCreator[post]);
   return penaltyOf(d.topicFatigue, d.creatorFatigue, topicLoad, repeats);
 }
@@ -181,7 +280,14 @@ export function decayFatigue(users: UserBatch, row: number, d: DynamicsParams): 
  * the fatigue and the creator ring, redraws the observation noise from `noiseRng` (noisy mode;
  * null otherwise), counts the day.
  */
-export function startSession(users: UserBatch, row: number, p: UserParams, observationNoise: number, rng: Rng, noiseRng: Rng | null): void {
+export function startSession(
+  users: UserBatch,
+  row: number,
+  p: UserParams,
+  observationNoise: number,
+  rng: Rng,
+  noiseRng: Rng | null,
+): void {
   const T = users.topics;
   const base = row * T;
   const budget = users.sessionMedianMinutes[row] * rng.lognormal(0, p.sessionVariation);
@@ -189,13 +295,18 @@ export function startSession(users: UserBatch, row: number, p: UserParams, obser
   users.device[row] = device;
   // The device and the hour shape the session (no draws: the user stream is the same for every setting).
   const moment = sessionMoment(users.nowHours[row]);
-  users.budgetLeftMinutes[row] = budget * deviceSessionFactor(p, device) * (moment === EVENING ? p.eveningSession : moment === MORNING ? p.morningSession : 1);
-  const patience = users.patience[row] + (moment === EVENING ? p.eveningPatience : moment === MORNING ? p.morningPatience : 0);
+  users.budgetLeftMinutes[row] =
+    budget *
+    deviceSessionFactor(p, device) *
+    (moment === EVENING ? p.eveningSession : moment === MORNING ? p.morningSession : 1);
+  const patience =
+    users.patience[row] + (moment === EVENING ? p.eveningPatience : moment === MORNING ? p.morningPatience : 0);
   users.sessionPatience[row] = patience < 1 ? 1 : patience;
   for (let t = 0; t < T; t++) users.topicFatigue[base + t] = 0;
   // The observation noise comes from its own stream (noiseRng, null unless it is observed): the
   // user stream, and with it the user's sessions, is then the same under every observability.
-  if (noiseRng !== null) for (let t = 0; t < T; t++) users.observationNoise[base + t] = observationNoise * noiseRng.normal();
+  if (noiseRng !== null)
+    for (let t = 0; t < T; t++) users.observationNoise[base + t] = observationNoise * noiseRng.normal();
   // Plain loops: TypedArray.prototype.fill on a few elements costs more than the stores.
   const ring = users.recentCreators;
   for (let i = row * RECENT_CREATORS, end = i + RECENT_CREATORS; i < end; i++) ring[i] = -1;
@@ -242,7 +353,14 @@ export function firstSessionHours(users: UserBatch, row: number, p: UserParams, 
  * satisfaction)), moved to an hour from the user's diurnal pattern on the day it falls on.
  * Returns true if the episode is over (churned, or the next visit falls beyond the horizon).
  */
-export function endSession(users: UserBatch, row: number, d: DynamicsParams, p: UserParams, horizonHours: number, rng: Rng): boolean {
+export function endSession(
+  users: UserBatch,
+  row: number,
+  d: DynamicsParams,
+  p: UserParams,
+  horizonHours: number,
+  rng: Rng,
+): boolean {
   const satisfaction = users.satisfaction[row];
   if (satisfaction < d.churnThreshold) users.unsatisfiedSessions[row]++;
   else users.unsatisfiedSessions[row] = 0;

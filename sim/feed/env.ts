@@ -22,7 +22,18 @@ import { Retriever, retrievalParams, SOURCE_NAMES, type RetrievalUser } from './
 import { FeedTruth, feedGroundTruth } from './truth.ts';
 import { positionBased, type ChoiceModel } from '../choice.ts';
 import { decayFatigue, dynamicsParams, endSession, firstSessionHours, startSession } from './dynamics.ts';
-import { allocateObservation, allocateStepResult, featureNames, SlateChecker, type ObservationField, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import {
+  allocateObservation,
+  allocateStepResult,
+  featureNames,
+  SlateChecker,
+  type ObservationField,
+  type Env,
+  type GroundTruth,
+  type Observation,
+  type StepResult,
+  type WorldSpec,
+} from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { ResponseModel, SIG_VIEW, SIGNAL_NAMES, SIGNALS, responseParams, rewardParams } from './response.ts';
 import { Rng, StreamFamily, type SeedKey } from '../rng.ts';
@@ -32,49 +43,104 @@ import { checkSlateFits, defineWorld } from '../world.ts';
 export const feedParams = {
   candidates: { type: 'int', default: 50, min: 1, max: 10_000, doc: 'candidates retrieved per request (N)' },
   slateSize: { type: 'int', default: 10, min: 1, max: 1000, doc: 'posts per page (K)' },
-  topics: { type: 'int', default: 16, min: 1, max: 1024, doc: 'topics (T): the dimension of interests and of item topic weights' },
+  topics: {
+    type: 'int',
+    default: 16,
+    min: 1,
+    max: 1024,
+    doc: 'topics (T): the dimension of interests and of item topic weights',
+  },
   segments: { type: 'int', default: 6, min: 1, max: 1000, doc: 'interest segments the users are drawn from (S)' },
   creators: { type: 'int', default: 500, min: 1, max: 1_000_000, doc: 'creators (C)' },
-  posts: { type: 'int', default: 5000, min: 10, max: 10_000_000, doc: 'posts over the history window and the horizon (M)' },
-  horizonDays: { type: 'int', default: 14, min: 1, max: 3650, doc: 'days an episode (one user) lasts unless they churn (D)' },
+  posts: {
+    type: 'int',
+    default: 5000,
+    min: 10,
+    max: 10_000_000,
+    doc: 'posts over the history window and the horizon (M)',
+  },
+  horizonDays: {
+    type: 'int',
+    default: 14,
+    min: 1,
+    max: 3650,
+    doc: 'days an episode (one user) lasts unless they churn (D)',
+  },
   observability: {
     type: 'enum',
     default: 'history',
     values: ['history', 'full', 'noisy'],
-    doc: 'userFeatures: what a real ranker has, the engagement history: a decayed average of the topic weights of validly viewed posts (history); the true interests (full, as RecSim: an oracle\'s view); or interests + noise redrawn per session (noisy)',
+    doc: "userFeatures: what a real ranker has, the engagement history: a decayed average of the topic weights of validly viewed posts (history); the true interests (full, as RecSim: an oracle's view); or interests + noise redrawn per session (noisy)",
   },
-  observationNoise: { type: 'number', default: 0.3, min: 0, doc: 'noisy observability: sd of the noise added to each interest' },
-  historyDecay: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'history observability: weight of each viewed post in the decayed average' },
+  observationNoise: {
+    type: 'number',
+    default: 0.3,
+    min: 0,
+    doc: 'noisy observability: sd of the noise added to each interest',
+  },
+  historyDecay: {
+    type: 'number',
+    default: 0.1,
+    min: 0,
+    max: 1,
+    doc: 'history observability: weight of each viewed post in the decayed average',
+  },
   users: { type: 'group', params: userParams, doc: 'user population and traits' },
   catalog: { type: 'group', params: catalogParams, doc: 'creators, posts and the crowd that drives public counters' },
   retrieval: { type: 'group', params: retrievalParams, doc: 'candidate sources and their mixing weights' },
   response: { type: 'group', params: responseParams, doc: 'how users respond to the posts they examine' },
-  dynamics: { type: 'group', params: dynamicsParams, doc: 'drift, fatigue, satisfaction, sessions, return visits, churn' },
+  dynamics: {
+    type: 'group',
+    params: dynamicsParams,
+    doc: 'drift, fatigue, satisfaction, sessions, return visits, churn',
+  },
   reward: { type: 'group', params: rewardParams, doc: 'reward = weighted sum of the per-slot signals' },
 } as const;
 
 export type FeedParams = ParamValues<typeof feedParams>;
 
-/** What a feed ranker sees of each candidate and of the request, beside the feature tables (docs/world-feed.md#observation). */
+/**
+ * What a feed ranker sees of each candidate and of the request, beside the feature tables
+ * (docs/world-feed.md#observation).
+ */
 export const FEED_FIELDS: readonly ObservationField[] = [
   { name: 'creator', scope: 'candidate', doc: "the post's creator id (0..creators-1)", identifier: true },
   { name: 'followsCreator', scope: 'candidate', doc: '1 if the user follows the creator, else 0' },
   { name: 'source', scope: 'candidate', doc: 'the retrieval source that proposed the post', categories: SOURCE_NAMES },
   { name: 'views', scope: 'candidate', doc: "the post's public view counter (crowd views at the start of the day)" },
-  { name: 'likes', scope: 'candidate', doc: "its public like counter (the crowd's likes per view hint at quality, with each post's luck)" },
+  {
+    name: 'likes',
+    scope: 'candidate',
+    doc: "its public like counter (the crowd's likes per view hint at quality, with each post's luck)",
+  },
   { name: 'ageHours', scope: 'candidate', doc: 'hours since the post was created' },
-  { name: 'sessionPosts', scope: 'row', doc: 'posts that reached the screen earlier in this session (0 on its first page)' },
+  {
+    name: 'sessionPosts',
+    scope: 'row',
+    doc: 'posts that reached the screen earlier in this session (0 on its first page)',
+  },
 ];
 
-type FeedFields = Record<'creator' | 'followsCreator' | 'source' | 'views' | 'likes' | 'ageHours' | 'sessionPosts', Float32Array>;
+type FeedFields = Record<
+  'creator' | 'followsCreator' | 'source' | 'views' | 'likes' | 'ageHours' | 'sessionPosts',
+  Float32Array
+>;
 
 const USER_FEATURE_DOCS: Record<FeedParams['observability'], string> = {
-  history: "the user's engagement history: a decayed average (historyDecay) of the topic weights of the posts they validly viewed",
+  history:
+    "the user's engagement history: a decayed average (historyDecay) of the topic weights of the posts they validly viewed",
   full: "the user's true interests (RecSim's choice; an oracle's view)",
   noisy: "the user's true interests plus noise (observationNoise) redrawn each session",
 };
 
-export const FEED_METRICS = ['firstDayReturn', 'daysActive', 'sessions', 'churned', 'finalSatisfaction', 'meanViewedClickbait'] as const;
+export const FEED_METRICS = [
+  'firstDayReturn',
+  'daysActive',
+  'sessions',
+  'churned',
+  'finalSatisfaction',
+  'meanViewedClickbait',
+] as const;
 
 /** Cross-field checks (field names relative to the world's params). */
 export function checkFeed(p: FeedParams): ParamIssue[] {
@@ -87,20 +153,32 @@ export function checkFeed(p: FeedParams): ParamIssue[] {
     });
   }
   if (p.users.patienceMax < p.users.patienceMin) {
-    issues.push({ field: 'users.patienceMax', message: `patienceMax ${p.users.patienceMax} is below patienceMin ${p.users.patienceMin}` });
+    issues.push({
+      field: 'users.patienceMax',
+      message: `patienceMax ${p.users.patienceMax} is below patienceMin ${p.users.patienceMin}`,
+    });
   }
   if (p.catalog.photoShare + p.catalog.videoShare > 1) {
-    issues.push({ field: 'catalog.videoShare', message: 'photoShare + videoShare must be at most 1 (reels take the rest)' });
+    issues.push({
+      field: 'catalog.videoShare',
+      message: 'photoShare + videoShare must be at most 1 (reels take the rest)',
+    });
   }
   if (p.users.phoneShare + p.users.tabletShare > 1) {
-    issues.push({ field: 'users.tabletShare', message: 'phoneShare + tabletShare must be at most 1 (desktops take the rest)' });
+    issues.push({
+      field: 'users.tabletShare',
+      message: 'phoneShare + tabletShare must be at most 1 (desktops take the rest)',
+    });
   }
   const r = p.retrieval;
   if (r.following + r.topic + r.trending + r.fresh + r.random <= 0) {
     issues.push({ field: 'retrieval', message: 'at least one retrieval weight must be positive' });
   }
   if (p.users.initialFollows > p.users.maxFollows) {
-    issues.push({ field: 'users.initialFollows', message: `initialFollows ${p.users.initialFollows} exceeds maxFollows ${p.users.maxFollows}` });
+    issues.push({
+      field: 'users.initialFollows',
+      message: `initialFollows ${p.users.initialFollows} exceeds maxFollows ${p.users.maxFollows}`,
+    });
   }
   return issues;
 }
@@ -139,7 +217,10 @@ export class FeedEnv implements Env {
   /** The expectations behind `truth` (the oracles' values). */
   readonly expectations: FeedTruth;
   readonly retriever: Retriever;
-  /** B x N: the retrieval source of each candidate (index into retrieval.ts SOURCE_NAMES): the observation field `source`. */
+  /**
+   * B x N: the retrieval source of each candidate (index into retrieval.ts SOURCE_NAMES): the observation field
+   * `source`.
+   */
   readonly candidateSource: Float32Array;
   private readonly horizonHours: number;
   /** Per row: the episode's 'user' stream (re-seeded in place for each episode). */
@@ -171,7 +252,16 @@ export class FeedEnv implements Env {
     this.population = data.population;
     this.horizonHours = p.horizonDays * 24;
     this.users = new UserBatch(B, T, p.posts, p.users.maxFollows, p.creators);
-    this.response = new ResponseModel(this.catalog, this.users, p.response, p.dynamics, p.reward, p.historyDecay, K, p.observability === 'history');
+    this.response = new ResponseModel(
+      this.catalog,
+      this.users,
+      p.response,
+      p.dynamics,
+      p.reward,
+      p.historyDecay,
+      K,
+      p.observability === 'history',
+    );
     this.expectations = new FeedTruth(this.catalog, this.users, this.response, p.dynamics, K);
     this.retriever = new Retriever(this.catalog, p.retrieval, N);
     this.spec = {
@@ -289,7 +379,17 @@ export class FeedEnv implements Env {
         continue;
       }
       const requestDay = Math.floor(users.nowHours[row] / 24);
-      const r = this.response.examine(row, slates, row * K, K, items, row * N, this.responseRngs[row], signals, row * K * SIGNALS);
+      const r = this.response.examine(
+        row,
+        slates,
+        row * K,
+        K,
+        items,
+        row * N,
+        this.responseRngs[row],
+        signals,
+        row * K * SIGNALS,
+      );
       reward[row] = r;
       impressions[row] = this.response.examined;
       users.sessionPosts[row] += this.response.examined;
@@ -297,7 +397,8 @@ export class FeedEnv implements Env {
       let finished = false;
       if (this.response.sessionOver) {
         finished = endSession(users, row, this.p.dynamics, this.p.users, this.horizonHours, this.userRngs[row]);
-        if (!finished) startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row], this.noiseRng(row));
+        if (!finished)
+          startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row], this.noiseRng(row));
       } else if (users.nowHours[row] >= this.horizonHours) {
         // A session still scrolling at the end of the last day is cut there: an episode covers
         // days 0..D-1 for every user, so per-day curves end on the same day for every policy.
@@ -316,7 +417,8 @@ export class FeedEnv implements Env {
     // Rows the horizon truncated get a next observation too (a learner may bootstrap from it): the
     // user as the step left them, with candidates retrieved as of their last request (the catalog
     // ends at the horizon). Churned rows get none.
-    for (let row = 0; row < B; row++) if (active[row] === 1 && (done[row] === 0 || truncated[row] === 1)) this.writeObservation(row);
+    for (let row = 0; row < B; row++)
+      if (active[row] === 1 && (done[row] === 0 || truncated[row] === 1)) this.writeObservation(row);
     return this.result;
   }
 
@@ -386,7 +488,8 @@ export class FeedEnv implements Env {
 
 export const feed = defineWorld({
   name: 'feed',
-  summary: 'An Instagram-like feed over days: creators, posts, retrieval, sessions; clickbait wins views and loses users.',
+  summary:
+    'An Instagram-like feed over days: creators, posts, retrieval, sessions; clickbait wins views and loses users.',
   params: feedParams,
   check: checkFeed,
   create: (values, options) => new FeedEnv(values, options.seed, options.batchSize),

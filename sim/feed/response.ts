@@ -15,36 +15,125 @@ import {
   POST_TOPIC_B,
   type Catalog,
 } from './catalog.ts';
-import { afterSeeLess, afterSkip, afterValidView, afterView, creatorRepeats, leaveChance, penaltyOf, topicSum, type DynamicsParams } from './dynamics.ts';
+import {
+  afterSeeLess,
+  afterSkip,
+  afterValidView,
+  afterView,
+  creatorRepeats,
+  leaveChance,
+  penaltyOf,
+  topicSum,
+  type DynamicsParams,
+} from './dynamics.ts';
 import type { ParamValues } from '../params.ts';
 import type { Rng } from '../rng.ts';
 import { DEVICE_DESKTOP, DEVICE_PHONE, DEVICE_TABLET, RECENT_CREATORS, type UserBatch } from './users.ts';
 
 export const responseParams = {
   appealBias: { type: 'number', default: -0.5, doc: 'stop logit of a post of zero interest match and no clickbait' },
-  appealInterest: { type: 'number', default: 3, min: 0, doc: 'stop logit gained per unit of interest match (interests . topic weights, in [-1, 1])' },
-  clickbaitPull: { type: 'number', default: 3.5, min: 0, doc: 'stop logit gained per unit of clickbait x susceptibility' },
-  watchBias: { type: 'number', default: -2.7, doc: 'logit of the chance that a viewer finishes a one-minute post, at quality 0 and match 0' },
+  appealInterest: {
+    type: 'number',
+    default: 3,
+    min: 0,
+    doc: 'stop logit gained per unit of interest match (interests . topic weights, in [-1, 1])',
+  },
+  clickbaitPull: {
+    type: 'number',
+    default: 3.5,
+    min: 0,
+    doc: 'stop logit gained per unit of clickbait x susceptibility',
+  },
+  watchBias: {
+    type: 'number',
+    default: -2.7,
+    doc: 'logit of the chance that a viewer finishes a one-minute post, at quality 0 and match 0',
+  },
   watchQuality: { type: 'number', default: 0.7, doc: 'finish logit gained per unit of quality' },
   watchInterest: { type: 'number', default: 1, doc: 'finish logit gained per unit of interest match' },
-  watchLength: { type: 'number', default: 0.8, min: 0, doc: 'finish logit lost per e-fold of the post\'s length beyond one minute (long posts are finished less often)' },
-  phoneReelFinish: { type: 'number', default: 0.4, doc: 'finish logit gained by a reel on a phone (vertical and full screen, where reels are made to be watched)' },
-  bigScreenVideoFinish: { type: 'number', default: 0.6, doc: 'finish logit gained by a long video on a tablet or desktop (lean-back viewing)' },
-  abandonSeconds: { type: 'number', default: 10, min: 0.001, doc: 'a viewer who does not finish leaves after Exponential(mean m) seconds, m = abandonSeconds x (0.5 + finish chance)' },
-  skipSeconds: { type: 'number', default: 1.5, min: 0, doc: 'median time on a post the user scrolls past, seconds (recorded as its watchMinutes)' },
-  skipSpread: { type: 'number', default: 0.6, min: 0, doc: 'spread of that time: skipSeconds x exp(skipSpread x U(-1, 1))' },
-  viewSeconds: { type: 'number', default: 7, min: 0, doc: 'a valid view (the view signal): at least this long on the post, or the whole post when shorter (KuaiRand\'s definition)' },
-  rewatchChance: { type: 'number', default: 1, min: 0, max: 1, doc: 'chance that a viewer who finishes a very short post plays it again (falls with length, see rewatchSeconds)' },
-  rewatchSeconds: { type: 'number', default: 45, min: 0.001, doc: 're-watch chance = rewatchChance x rewatchSeconds / (rewatchSeconds + length in seconds); a re-watch plays U(0, 1) of the post again' },
-  engageQuality: { type: 'number', default: 1, doc: 'like / comment / share / follow logit gained per unit of quality' },
-  engageInterest: { type: 'number', default: 1.5, doc: 'like / comment / share / follow logit gained per unit of interest match' },
-  likeBias: { type: 'number', default: -5.4, doc: 'like logit of a post the user stopped on (before quality and match)' },
+  watchLength: {
+    type: 'number',
+    default: 0.8,
+    min: 0,
+    doc: "finish logit lost per e-fold of the post's length beyond one minute (long posts are finished less often)",
+  },
+  phoneReelFinish: {
+    type: 'number',
+    default: 0.4,
+    doc: 'finish logit gained by a reel on a phone (vertical and full screen, where reels are made to be watched)',
+  },
+  bigScreenVideoFinish: {
+    type: 'number',
+    default: 0.6,
+    doc: 'finish logit gained by a long video on a tablet or desktop (lean-back viewing)',
+  },
+  abandonSeconds: {
+    type: 'number',
+    default: 10,
+    min: 0.001,
+    doc: 'a viewer who does not finish leaves after Exponential(mean m) seconds, m = abandonSeconds x (0.5 + finish chance)',
+  },
+  skipSeconds: {
+    type: 'number',
+    default: 1.5,
+    min: 0,
+    doc: 'median time on a post the user scrolls past, seconds (recorded as its watchMinutes)',
+  },
+  skipSpread: {
+    type: 'number',
+    default: 0.6,
+    min: 0,
+    doc: 'spread of that time: skipSeconds x exp(skipSpread x U(-1, 1))',
+  },
+  viewSeconds: {
+    type: 'number',
+    default: 7,
+    min: 0,
+    doc: "a valid view (the view signal): at least this long on the post, or the whole post when shorter (KuaiRand's definition)",
+  },
+  rewatchChance: {
+    type: 'number',
+    default: 1,
+    min: 0,
+    max: 1,
+    doc: 'chance that a viewer who finishes a very short post plays it again (falls with length, see rewatchSeconds)',
+  },
+  rewatchSeconds: {
+    type: 'number',
+    default: 45,
+    min: 0.001,
+    doc: 're-watch chance = rewatchChance x rewatchSeconds / (rewatchSeconds + length in seconds); a re-watch plays U(0, 1) of the post again',
+  },
+  engageQuality: {
+    type: 'number',
+    default: 1,
+    doc: 'like / comment / share / follow logit gained per unit of quality',
+  },
+  engageInterest: {
+    type: 'number',
+    default: 1.5,
+    doc: 'like / comment / share / follow logit gained per unit of interest match',
+  },
+  likeBias: {
+    type: 'number',
+    default: -5.4,
+    doc: 'like logit of a post the user stopped on (before quality and match)',
+  },
   commentBias: { type: 'number', default: -8, doc: 'comment logit of a post the user stopped on' },
   shareBias: { type: 'number', default: -8.0, doc: 'share logit of a post the user stopped on' },
-  followBias: { type: 'number', default: -6.8, doc: 'follow logit of a post the user stopped on, of a creator not yet followed (times the user\'s follow propensity)' },
+  followBias: {
+    type: 'number',
+    default: -6.8,
+    doc: "follow logit of a post the user stopped on, of a creator not yet followed (times the user's follow propensity)",
+  },
   seeLessBias: { type: 'number', default: -7.5, doc: '"see less" logit of an examined post at zero match' },
   seeLessInterest: { type: 'number', default: 2, min: 0, doc: '"see less" logit lost per unit of interest match' },
-  seeLessClickbait: { type: 'number', default: 2, min: 0, doc: '"see less" logit gained per unit of clickbait of a post the user stopped on (regret)' },
+  seeLessClickbait: {
+    type: 'number',
+    default: 2,
+    min: 0,
+    doc: '"see less" logit gained per unit of clickbait of a post the user stopped on (regret)',
+  },
 } as const;
 
 export type ResponseParams = ParamValues<typeof responseParams>;
@@ -104,7 +193,6 @@ export function logistic(x: number): number {
   return table[index] + (table[index + 1] - table[index]) * fraction;
 }
 
-
 /**
  * The response's formulas, one place for each: the sampling hot path (ResponseModel.examine) and
  * the ground truth's expectations (truth.ts) both call these, so a model change is one edit.
@@ -151,7 +239,8 @@ export class ResponseFormulas {
     this.watchLength = r.watchLength;
     this.screenBonus = new Float64Array(9);
     this.screenBonus[DEVICE_PHONE * 3 + FORMAT_REEL] = r.phoneReelFinish;
-    for (const device of [DEVICE_TABLET, DEVICE_DESKTOP]) this.screenBonus[device * 3 + FORMAT_VIDEO] = r.bigScreenVideoFinish;
+    for (const device of [DEVICE_TABLET, DEVICE_DESKTOP])
+      this.screenBonus[device * 3 + FORMAT_VIDEO] = r.bigScreenVideoFinish;
     this.engageQuality = r.engageQuality;
     this.engageInterest = r.engageInterest;
     this.likeBias = r.likeBias;
@@ -253,7 +342,13 @@ export class ResponseFormulas {
    * finished more often (screenBonus).
    */
   finishChance(quality: number, affinity: number, logLength: number, device: number, format: number): number {
-    return logistic(this.watchBias + this.watchQuality * quality + this.watchInterest * affinity - this.watchLength * logLength + this.screenBonus[device * 3 + format]);
+    return logistic(
+      this.watchBias +
+        this.watchQuality * quality +
+        this.watchInterest * affinity -
+        this.watchLength * logLength +
+        this.screenBonus[device * 3 + format],
+    );
   }
 
   /** Mean minutes before a viewer who will not finish leaves: abandonSeconds x (0.5 + f). */
@@ -405,7 +500,22 @@ export class ResponseModel {
       let spent: number;
       this.stopped[slot] = viewed ? 1 : 0;
       if (viewed) {
-        reward += this.consume(row, post, p, affinity, quality, clickbait, creator, topicA, weightA, topicB, weightB, rng, signals, at);
+        reward += this.consume(
+          row,
+          post,
+          p,
+          affinity,
+          quality,
+          clickbait,
+          creator,
+          topicA,
+          weightA,
+          topicB,
+          weightB,
+          rng,
+          signals,
+          at,
+        );
         spent = this.watched;
       } else {
         // Scrolled past: a second or two on the screen, a valid view only on a post that short.
@@ -418,7 +528,8 @@ export class ResponseModel {
         signals[at + SIG_COMMENT] = 0;
         signals[at + SIG_SHARE] = 0;
         signals[at + SIG_FOLLOW] = 0;
-        if (valid === 1) afterValidView(u, row, post, topicA, weightA, topicB, weightB, this.historyDecay, this.trackHistory);
+        if (valid === 1)
+          afterValidView(u, row, post, topicA, weightA, topicB, weightB, this.historyDecay, this.trackHistory);
         reward += valid === 1 ? wView : wSkip;
         reward += wWatch * signals[at + SIG_WATCH];
         afterSkip(u, row, this.d);
@@ -476,7 +587,13 @@ export class ResponseModel {
     const w = this.weights;
     const f = this.formulas;
     const length = this.catalog.postFloats[p + POST_LENGTH];
-    const finishChance = f.finishChance(quality, affinity, this.catalog.logLengthMinutes[post], u.device[row], this.catalog.format[post]);
+    const finishChance = f.finishChance(
+      quality,
+      affinity,
+      this.catalog.logLengthMinutes[post],
+      u.device[row],
+      this.catalog.format[post],
+    );
     // (finish | partial): finished below the share; then partial is the re-watch draw, else the abandon point.
     let draw = rng.uniform() * 65536;
     let high = Math.floor(draw);
@@ -494,7 +611,10 @@ export class ResponseModel {
     // The follow chance is at most the propensity, so a draw at or above it never follows: the
     // logistic and the follow check are only needed below it (same outcome as testing them first).
     const followPropensity = u.followPropensity[row];
-    const follow = followDraw < followPropensity && followDraw < f.followChance(engage, followPropensity) && !u.follows(row, creator) ? 1 : 0;
+    const follow =
+      followDraw < followPropensity && followDraw < f.followChance(engage, followPropensity) && !u.follows(row, creator)
+        ? 1
+        : 0;
     if (follow === 1) u.follow(row, creator);
     signals[at + SIG_VIEW] = valid;
     signals[at + SIG_SKIP] = 1 - valid;
@@ -504,8 +624,16 @@ export class ResponseModel {
     signals[at + SIG_SHARE] = share;
     signals[at + SIG_FOLLOW] = follow;
     afterView(u, row, this.d, post, quality, clickbait, topicA, weightA, topicB, weightB, creator, affinity);
-    if (valid === 1) afterValidView(u, row, post, topicA, weightA, topicB, weightB, this.historyDecay, this.trackHistory);
+    if (valid === 1)
+      afterValidView(u, row, post, topicA, weightA, topicB, weightB, this.historyDecay, this.trackHistory);
     this.watched = watched;
-    return (valid === 1 ? w[SIG_VIEW] : w[SIG_SKIP]) + w[SIG_WATCH] * signals[at + SIG_WATCH] + w[SIG_LIKE] * like + w[SIG_COMMENT] * comment + w[SIG_SHARE] * share + w[SIG_FOLLOW] * follow;
+    return (
+      (valid === 1 ? w[SIG_VIEW] : w[SIG_SKIP]) +
+      w[SIG_WATCH] * signals[at + SIG_WATCH] +
+      w[SIG_LIKE] * like +
+      w[SIG_COMMENT] * comment +
+      w[SIG_SHARE] * share +
+      w[SIG_FOLLOW] * follow
+    );
   }
 }

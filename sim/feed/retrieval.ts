@@ -6,13 +6,41 @@ import { createdCount, type Catalog } from './catalog.ts';
 
 export const retrievalParams = {
   following: { type: 'number', default: 0.2, min: 0, doc: 'weight of recent posts of followed creators' },
-  topic: { type: 'number', default: 0.35, min: 0, doc: 'weight of recent posts on topics of the user\'s recent engagement' },
-  trending: { type: 'number', default: 0.15, min: 0, doc: 'weight of the day\'s trending posts' },
+  topic: {
+    type: 'number',
+    default: 0.35,
+    min: 0,
+    doc: "weight of recent posts on topics of the user's recent engagement",
+  },
+  trending: { type: 'number', default: 0.15, min: 0, doc: "weight of the day's trending posts" },
   fresh: { type: 'number', default: 0.1, min: 0, doc: 'weight of the newest posts' },
-  random: { type: 'number', default: 0.2, min: 0, doc: 'weight of posts drawn uniformly from everything created so far' },
-  followRecentPosts: { type: 'int', default: 5, min: 1, max: 65_536, doc: 'a followed creator contributes one of their latest this-many posts' },
-  topicWindow: { type: 'int', default: 300, min: 1, max: 65_536, doc: 'a topic contributes one of its latest this-many posts' },
-  freshWindow: { type: 'int', default: 200, min: 1, max: 1_000_000, doc: '"fresh" means among the latest this-many posts' },
+  random: {
+    type: 'number',
+    default: 0.2,
+    min: 0,
+    doc: 'weight of posts drawn uniformly from everything created so far',
+  },
+  followRecentPosts: {
+    type: 'int',
+    default: 5,
+    min: 1,
+    max: 65_536,
+    doc: 'a followed creator contributes one of their latest this-many posts',
+  },
+  topicWindow: {
+    type: 'int',
+    default: 300,
+    min: 1,
+    max: 65_536,
+    doc: 'a topic contributes one of its latest this-many posts',
+  },
+  freshWindow: {
+    type: 'int',
+    default: 200,
+    min: 1,
+    max: 1_000_000,
+    doc: '"fresh" means among the latest this-many posts',
+  },
 } as const;
 
 export type RetrievalParams = ParamValues<typeof retrievalParams>;
@@ -80,7 +108,8 @@ export class Retriever {
     this.candidates = candidates | 0;
     // fill reads one word of this block per candidate, in quota order.
     this.words = new Int32Array(this.candidates);
-    if (this.quota.reduce((a, b) => a + b, 0) !== this.candidates) throw new Error('Retriever: the quotas must add up to the candidates');
+    if (this.quota.reduce((a, b) => a + b, 0) !== this.candidates)
+      throw new Error('Retriever: the quotas must add up to the candidates');
     // Whole numbers as int32 (| 0): parameters arrive as JS numbers that V8 may keep as boxed
     // doubles, and one double in an index expression turns a loop's arithmetic into floating point.
     this.followRecentPosts = p.followRecentPosts | 0;
@@ -117,7 +146,14 @@ export class Retriever {
    * feed: a block of words costs a fraction of a draw inlined at every site, and the source ids
    * are literals because V8 reloads and re-checks a module constant at each use.
    */
-  fill(user: RetrievalUser, hours: number, rng: Rng, items: Int32Array, sources: Float32Array | Uint8Array, offset: number): void {
+  fill(
+    user: RetrievalUser,
+    hours: number,
+    rng: Rng,
+    items: Int32Array,
+    sources: Float32Array | Uint8Array,
+    offset: number,
+  ): void {
     const catalog = this.catalog;
     const created = this.createdAt(hours) | 0;
     const offered = this.offered;
@@ -187,7 +223,8 @@ export class Retriever {
       let bits = words[word++];
       for (let attempt = 0; attempt < 3; attempt++) {
         if (attempt > 0) bits = rng.int32();
-        const topic = known === 0 ? ((bits >>> 16) * topics) >>> 16 : recentTopics[topicOffset + (((bits >>> 16) * known) >>> 16)];
+        const topic =
+          known === 0 ? ((bits >>> 16) * topics) >>> 16 : recentTopics[topicOffset + (((bits >>> 16) * known) >>> 16)];
         const lo = topicStart[topic];
         const end = topicStart[topic + 1];
         let hi = topicEnd[topicEndBase + topic];
@@ -277,7 +314,15 @@ export class Retriever {
    * the random source's retries, and the stand-in for a source that found nothing new in three
    * tries.
    */
-  private fallback(created: number, rng: Rng, seen: Int32Array, seenOffset: number, items: Int32Array, offset: number, at: number): number {
+  private fallback(
+    created: number,
+    rng: Rng,
+    seen: Int32Array,
+    seenOffset: number,
+    items: Int32Array,
+    offset: number,
+    at: number,
+  ): number {
     const offered = this.offered;
     for (let attempt = 0; attempt < 32; attempt++) {
       const pick = (rng.uniform() * created) | 0; // = rng.int(created) for created < 2^31

@@ -4,8 +4,28 @@
 // one edit; tests check the expectations against sampled averages.
 import type { GroundTruth, Observation } from '../env.ts';
 import type { Catalog } from './catalog.ts';
-import { consumptionSatisfaction, fatiguePenalty, penaltyOf, satisfactionStep, topicSum, type DynamicsParams } from './dynamics.ts';
-import { logistic, SIG_COMMENT, SIG_FOLLOW, SIG_LIKE, SIG_SEE_LESS, SIG_SHARE, SIG_SKIP, SIG_VIEW, SIG_WATCH, SIGNALS, type ResponseModel, type ResponseFormulas } from './response.ts';
+import {
+  consumptionSatisfaction,
+  fatiguePenalty,
+  penaltyOf,
+  satisfactionStep,
+  topicSum,
+  type DynamicsParams,
+} from './dynamics.ts';
+import {
+  logistic,
+  SIG_COMMENT,
+  SIG_FOLLOW,
+  SIG_LIKE,
+  SIG_SEE_LESS,
+  SIG_SHARE,
+  SIG_SKIP,
+  SIG_VIEW,
+  SIG_WATCH,
+  SIGNALS,
+  type ResponseModel,
+  type ResponseFormulas,
+} from './response.ts';
 import type { UserBatch } from './users.ts';
 
 export class FeedTruth {
@@ -32,7 +52,14 @@ export class FeedTruth {
   /** Interest match of the user in `row` with `post`: interests . topic weights. */
   affinity(row: number, post: number): number {
     const c = this.catalog;
-    return topicSum(this.users.interests, row * this.users.topics, c.topicA[post], c.weightA[post], c.topicB[post], c.weightB[post]);
+    return topicSum(
+      this.users.interests,
+      row * this.users.topics,
+      c.topicA[post],
+      c.weightA[post],
+      c.topicB[post],
+      c.weightB[post],
+    );
   }
 
   /**
@@ -44,11 +71,19 @@ export class FeedTruth {
     const f = this.formulas;
     const affinity = this.affinity(row, post);
     const view = logistic(f.appealLogit(affinity, c.clickbait[post], this.users.susceptibility[row], penalty));
-    const finish = f.finishChance(c.quality[post], affinity, c.logLengthMinutes[post], this.users.device[row], c.format[post]);
+    const finish = f.finishChance(
+      c.quality[post],
+      affinity,
+      c.logLengthMinutes[post],
+      this.users.device[row],
+      c.format[post],
+    );
     const engage = f.engagement(c.quality[post], affinity);
     const seeLessSkip = logistic(f.seeLessLogit(affinity, c.clickbait[post], false));
     const seeLessView = logistic(f.seeLessLogit(affinity, c.clickbait[post], true));
-    const follow = this.users.follows(row, c.postCreator[post]) ? 0 : f.followChance(engage, this.users.followPropensity[row]);
+    const follow = this.users.follows(row, c.postCreator[post])
+      ? 0
+      : f.followChance(engage, this.users.followPropensity[row]);
     // view: the chance the user stops to watch; the view signal is a valid view (viewSeconds).
     const length = c.lengthMinutes[post];
     const valid = view * f.viewerValidChance(finish, length) + (1 - view) * f.skipValidChance(length);
@@ -78,7 +113,9 @@ export class FeedTruth {
     const c = this.catalog;
     const view = this.expectedSignals(row, post, fatiguePenalty(this.users, row, c, this.d, post), this.expected);
     const affinity = this.affinity(row, post);
-    const satisfaction = view * consumptionSatisfaction(this.d, c.quality[post], c.clickbait[post], affinity) + (1 - view) * this.d.skipSatisfaction;
+    const satisfaction =
+      view * consumptionSatisfaction(this.d, c.quality[post], c.clickbait[post], affinity) +
+      (1 - view) * this.d.skipSatisfaction;
     return this.weightedExpected() + qualityWeight * satisfaction;
   }
 
@@ -88,7 +125,14 @@ export class FeedTruth {
    * fatigue from the posts above is added in expectation. Exact for the top slot; ignores the
    * patience and budget cut-offs and interest drift within the page.
    */
-  expectedPageReward(row: number, slates: Int32Array, slateOffset: number, k: number, items: Int32Array, itemOffset: number): number {
+  expectedPageReward(
+    row: number,
+    slates: Int32Array,
+    slateOffset: number,
+    k: number,
+    items: Int32Array,
+    itemOffset: number,
+  ): number {
     const c = this.catalog;
     const u = this.users;
     const d = this.d;
@@ -100,18 +144,22 @@ export class FeedTruth {
     for (let slot = 0; slot < k; slot++) {
       const post = items[itemOffset + slates[slateOffset + slot]];
       const creator = c.postCreator[post];
-      let penalty = fatiguePenalty(u, row, c, d, post) + penaltyOf(d.topicFatigue, 0, extra[c.topicA[post]] * c.weightA[post], 0);
+      let penalty =
+        fatiguePenalty(u, row, c, d, post) + penaltyOf(d.topicFatigue, 0, extra[c.topicA[post]] * c.weightA[post], 0);
       const b = c.topicB[post];
       if (b >= 0) penalty += penaltyOf(d.topicFatigue, 0, extra[b] * c.weightB[post], 0);
       for (let above = 0; above < slot; above++) {
-        if (c.postCreator[items[itemOffset + slates[slateOffset + above]]] === creator) penalty += penaltyOf(0, d.creatorFatigue, 0, this.slotView[above]);
+        if (c.postCreator[items[itemOffset + slates[slateOffset + above]]] === creator)
+          penalty += penaltyOf(0, d.creatorFatigue, 0, this.slotView[above]);
       }
       const view = this.expectedSignals(row, post, penalty, this.expected);
       this.slotView[slot] = view;
       total += reach * this.weightedExpected();
       extra[c.topicA[post]] += view * c.weightA[post];
       if (b >= 0) extra[b] += view * c.weightB[post];
-      const target = view * consumptionSatisfaction(d, c.quality[post], c.clickbait[post], this.affinity(row, post)) + (1 - view) * d.skipSatisfaction;
+      const target =
+        view * consumptionSatisfaction(d, c.quality[post], c.clickbait[post], this.affinity(row, post)) +
+        (1 - view) * d.skipSatisfaction;
       satisfaction = satisfactionStep(satisfaction, target, d.satisfactionRate);
       reach *= 1 - this.formulas.leaveProbability(satisfaction);
     }
@@ -126,7 +174,13 @@ export class FeedTruth {
 }
 
 /** The GroundTruth of a feed batch: per candidate of the active rows, from `truth`. */
-export function feedGroundTruth(truth: FeedTruth, observation: Observation, batchSize: number, numCandidates: number, slateSize: number): GroundTruth {
+export function feedGroundTruth(
+  truth: FeedTruth,
+  observation: Observation,
+  batchSize: number,
+  numCandidates: number,
+  slateSize: number,
+): GroundTruth {
   const B = batchSize;
   const N = numCandidates;
   const K = slateSize;
@@ -135,12 +189,14 @@ export function feedGroundTruth(truth: FeedTruth, observation: Observation, batc
   return {
     immediateValue: (out) => {
       for (let row = 0; row < B; row++) {
-        for (let i = row * N; i < (row + 1) * N; i++) out[i] = active[row] === 1 ? truth.immediateValue(row, items[i]) : 0;
+        for (let i = row * N; i < (row + 1) * N; i++)
+          out[i] = active[row] === 1 ? truth.immediateValue(row, items[i]) : 0;
       }
     },
     longTermValue: (qualityWeight, out) => {
       for (let row = 0; row < B; row++) {
-        for (let i = row * N; i < (row + 1) * N; i++) out[i] = active[row] === 1 ? truth.longTermValue(row, items[i], qualityWeight) : 0;
+        for (let i = row * N; i < (row + 1) * N; i++)
+          out[i] = active[row] === 1 ? truth.longTermValue(row, items[i], qualityWeight) : 0;
       }
     },
     expectedSlateReward: (slates, out) => {

@@ -5,34 +5,156 @@ import type { ParamValues } from '../params.ts';
 import type { Rng } from '../rng.ts';
 
 export const userParams = {
-  likedTopicsPerSegment: { type: 'int', default: 3, min: 1, max: 1000, doc: 'topics a segment likes (interest U(0.5, 1)); the others sit around -0.4' },
-  interestNoise: { type: 'number', default: 0.3, min: 0, doc: 'sd of a user\'s individual deviation from their segment\'s interests' },
+  likedTopicsPerSegment: {
+    type: 'int',
+    default: 3,
+    min: 1,
+    max: 1000,
+    doc: 'topics a segment likes (interest U(0.5, 1)); the others sit around -0.4',
+  },
+  interestNoise: {
+    type: 'number',
+    default: 0.3,
+    min: 0,
+    doc: "sd of a user's individual deviation from their segment's interests",
+  },
   sessionMinutes: { type: 'number', default: 12, min: 0.1, doc: 'median session time budget across users, minutes' },
-  sessionMinutesSpread: { type: 'number', default: 0.5, min: 0, doc: 'lognormal sigma of users\' median session budget' },
-  sessionVariation: { type: 'number', default: 0.3, min: 0, doc: 'lognormal sigma of one session\'s budget around the user\'s median' },
-  patienceMin: { type: 'int', default: 3, min: 1, max: 1000, doc: 'fewest consecutive scroll-pasts a user tolerates before leaving the session' },
-  patienceMax: { type: 'int', default: 8, min: 1, max: 1000, doc: 'most consecutive scroll-pasts a user tolerates (patience ~ uniform integer in between)' },
-  susceptibilityMean: { type: 'number', default: 0.5, min: 0, max: 1, doc: 'mean clickbait susceptibility (per user, normal clipped to [0, 1])' },
+  sessionMinutesSpread: {
+    type: 'number',
+    default: 0.5,
+    min: 0,
+    doc: "lognormal sigma of users' median session budget",
+  },
+  sessionVariation: {
+    type: 'number',
+    default: 0.3,
+    min: 0,
+    doc: "lognormal sigma of one session's budget around the user's median",
+  },
+  patienceMin: {
+    type: 'int',
+    default: 3,
+    min: 1,
+    max: 1000,
+    doc: 'fewest consecutive scroll-pasts a user tolerates before leaving the session',
+  },
+  patienceMax: {
+    type: 'int',
+    default: 8,
+    min: 1,
+    max: 1000,
+    doc: 'most consecutive scroll-pasts a user tolerates (patience ~ uniform integer in between)',
+  },
+  susceptibilityMean: {
+    type: 'number',
+    default: 0.5,
+    min: 0,
+    max: 1,
+    doc: 'mean clickbait susceptibility (per user, normal clipped to [0, 1])',
+  },
   susceptibilitySpread: { type: 'number', default: 0.2, min: 0, doc: 'sd of clickbait susceptibility across users' },
-  visitsPerDay: { type: 'number', default: 1.3, min: 0.001, doc: 'median baseline rate of visits per day (at satisfaction 0)' },
-  visitsSpread: { type: 'number', default: 0.4, min: 0, doc: 'lognormal sigma of the baseline visit rate across users' },
-  followPropensity: { type: 'number', default: 0.3, min: 0, max: 1, doc: 'mean follow propensity (per user ~ U(0, 2 x mean), clipped to 1)' },
-  initialFollows: { type: 'int', default: 5, min: 0, max: 64, doc: 'most creators a new user already follows (uniform 0..this, on liked topics)' },
-  maxFollows: { type: 'int', default: 32, min: 1, max: 1024, doc: 'size of a user\'s following list; new follows replace the oldest beyond it' },
+  visitsPerDay: {
+    type: 'number',
+    default: 1.3,
+    min: 0.001,
+    doc: 'median baseline rate of visits per day (at satisfaction 0)',
+  },
+  visitsSpread: {
+    type: 'number',
+    default: 0.4,
+    min: 0,
+    doc: 'lognormal sigma of the baseline visit rate across users',
+  },
+  followPropensity: {
+    type: 'number',
+    default: 0.3,
+    min: 0,
+    max: 1,
+    doc: 'mean follow propensity (per user ~ U(0, 2 x mean), clipped to 1)',
+  },
+  initialFollows: {
+    type: 'int',
+    default: 5,
+    min: 0,
+    max: 64,
+    doc: 'most creators a new user already follows (uniform 0..this, on liked topics)',
+  },
+  maxFollows: {
+    type: 'int',
+    default: 32,
+    min: 1,
+    max: 1024,
+    doc: "size of a user's following list; new follows replace the oldest beyond it",
+  },
   initialSatisfaction: { type: 'number', default: 0.3, doc: 'mean satisfaction of a new user' },
   initialSatisfactionSpread: { type: 'number', default: 0.2, min: 0, doc: 'sd of the initial satisfaction' },
-  eveningPeakHour: { type: 'number', default: 20, min: 0, max: 24, doc: 'mean of the users\' main preferred hour' },
-  morningPeakShare: { type: 'number', default: 0.5, min: 0, max: 1, doc: 'share of users with a second, morning peak (around 8:00)' },
-  diurnalSpreadHours: { type: 'number', default: 1.5, min: 0, doc: 'sd of a session\'s start hour around the chosen peak' },
+  eveningPeakHour: { type: 'number', default: 20, min: 0, max: 24, doc: "mean of the users' main preferred hour" },
+  morningPeakShare: {
+    type: 'number',
+    default: 0.5,
+    min: 0,
+    max: 1,
+    doc: 'share of users with a second, morning peak (around 8:00)',
+  },
+  diurnalSpreadHours: {
+    type: 'number',
+    default: 1.5,
+    min: 0,
+    doc: "sd of a session's start hour around the chosen peak",
+  },
   phoneShare: { type: 'number', default: 0.75, min: 0, max: 1, doc: 'share of users whose main device is a phone' },
-  tabletShare: { type: 'number', default: 0.1, min: 0, max: 1, doc: 'share of users whose main device is a tablet (the rest: desktop)' },
-  tabletSession: { type: 'number', default: 1.25, min: 0.01, doc: 'session time budget on a tablet, relative to a phone (lean-back viewing lasts longer)' },
-  desktopSession: { type: 'number', default: 0.8, min: 0.01, doc: 'session time budget on a desktop, relative to a phone' },
-  eveningSession: { type: 'number', default: 1.3, min: 0.01, doc: 'session time budget of a session starting 18:00-24:00, relative to the rest of the day' },
-  morningSession: { type: 'number', default: 0.75, min: 0.01, doc: 'session time budget of a session starting 06:00-10:00 (before work), relative to the rest of the day' },
-  eveningPatience: { type: 'int', default: 2, min: -1000, max: 1000, doc: 'more consecutive skips tolerated in a session starting 18:00-24:00' },
-  morningPatience: { type: 'int', default: -1, min: -1000, max: 1000, doc: 'more (negative: fewer) consecutive skips tolerated in a session starting 06:00-10:00; at least 1 in every session' },
-  deviceSwitch: { type: 'number', default: 0.15, min: 0, max: 1, doc: 'chance that a session uses another device than the main one' },
+  tabletShare: {
+    type: 'number',
+    default: 0.1,
+    min: 0,
+    max: 1,
+    doc: 'share of users whose main device is a tablet (the rest: desktop)',
+  },
+  tabletSession: {
+    type: 'number',
+    default: 1.25,
+    min: 0.01,
+    doc: 'session time budget on a tablet, relative to a phone (lean-back viewing lasts longer)',
+  },
+  desktopSession: {
+    type: 'number',
+    default: 0.8,
+    min: 0.01,
+    doc: 'session time budget on a desktop, relative to a phone',
+  },
+  eveningSession: {
+    type: 'number',
+    default: 1.3,
+    min: 0.01,
+    doc: 'session time budget of a session starting 18:00-24:00, relative to the rest of the day',
+  },
+  morningSession: {
+    type: 'number',
+    default: 0.75,
+    min: 0.01,
+    doc: 'session time budget of a session starting 06:00-10:00 (before work), relative to the rest of the day',
+  },
+  eveningPatience: {
+    type: 'int',
+    default: 2,
+    min: -1000,
+    max: 1000,
+    doc: 'more consecutive skips tolerated in a session starting 18:00-24:00',
+  },
+  morningPatience: {
+    type: 'int',
+    default: -1,
+    min: -1000,
+    max: 1000,
+    doc: 'more (negative: fewer) consecutive skips tolerated in a session starting 06:00-10:00; at least 1 in every session',
+  },
+  deviceSwitch: {
+    type: 'number',
+    default: 0.15,
+    min: 0,
+    max: 1,
+    doc: 'chance that a session uses another device than the main one',
+  },
 } as const;
 
 export type UserParams = ParamValues<typeof userParams>;
@@ -136,7 +258,10 @@ export class UserBatch {
   readonly observationNoise: Float64Array;
   /** B x T: decayed average of topic vectors of viewed posts (history mode). */
   readonly history: Float64Array;
-  /** B x seenWords bitset: bit (post & 31) of word (post >>> 5) is set once the user viewed the post (retrieval skips it). */
+  /**
+   * B x seenWords bitset: bit (post & 31) of word (post >>> 5) is set once the user viewed the post (retrieval skips
+   * it).
+   */
   readonly seen: Int32Array;
   readonly seenWords: number;
   /** B x creatorWords: bit c set while the user follows creator c (the same creators as `following`). */
@@ -227,7 +352,14 @@ export class UserBatch {
  * Draws a fresh user into `row` from the episode's 'user' stream: segment, interests, traits, the
  * creators they already follow. Session-level state is set by dynamics.startSession.
  */
-export function sampleUser(users: UserBatch, row: number, population: Population, catalog: Catalog, p: UserParams, rng: Rng): void {
+export function sampleUser(
+  users: UserBatch,
+  row: number,
+  population: Population,
+  catalog: Catalog,
+  p: UserParams,
+  rng: Rng,
+): void {
   const T = users.topics;
   const base = row * T;
   const u = rng.uniform();
@@ -247,13 +379,17 @@ export function sampleUser(users: UserBatch, row: number, population: Population
   users.eveningPeakHour[row] = p.eveningPeakHour + rng.normal();
   users.morningPeakHour[row] = rng.uniform() < p.morningPeakShare ? 8 + rng.normal() : -1;
   const d = rng.uniform();
-  users.mainDevice[row] = d < p.phoneShare ? DEVICE_PHONE : d < p.phoneShare + p.tabletShare ? DEVICE_TABLET : DEVICE_DESKTOP;
+  users.mainDevice[row] =
+    d < p.phoneShare ? DEVICE_PHONE : d < p.phoneShare + p.tabletShare ? DEVICE_TABLET : DEVICE_DESKTOP;
 
   users.clearFollows(row);
   const follows = rng.int(p.initialFollows + 1);
   for (let i = 0; i < follows; i++) {
     // A creator on one of the user's two favourite topics.
-    const topic = rng.uniform() < 0.5 ? topTopic(users.interests, base, T, -1) : topTopic(users.interests, base, T, topTopic(users.interests, base, T, -1));
+    const topic =
+      rng.uniform() < 0.5
+        ? topTopic(users.interests, base, T, -1)
+        : topTopic(users.interests, base, T, topTopic(users.interests, base, T, -1));
     const lo = catalog.topicCreatorStart[topic];
     const hi = catalog.topicCreatorStart[topic + 1];
     if (hi === lo) continue;

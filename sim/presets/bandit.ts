@@ -27,7 +27,17 @@
 //     (e_m - e_l)(a_{s_l} - a_{s_m}) >= 0 (the rearrangement inequality), so decreasing order is
 //     optimal. With ties (in a or in e) several slates share the optimum; regret is 0 for all.
 import { positionBased, type ChoiceModel } from '../choice.ts';
-import { allocateObservation, allocateStepResult, featureNames, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import {
+  allocateObservation,
+  allocateStepResult,
+  featureNames,
+  SlateChecker,
+  type Env,
+  type GroundTruth,
+  type Observation,
+  type StepResult,
+  type WorldSpec,
+} from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { Rng, type SeedKey } from '../rng.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
@@ -50,13 +60,23 @@ export const banditParams = {
   slateSize: { type: 'int', default: 3, min: 1, max: 100, doc: 'documents per slate' },
   dim: { type: 'int', default: 8, min: 1, max: 256, doc: 'd: dimension of user contexts and item features' },
   horizon: { type: 'int', default: 100, min: 1, max: 10_000_000, doc: 'steps per episode' },
-  scoreScaling: { type: 'number', default: 2, min: 0, doc: 'attractiveness = sigmoid(scoreScaling * x^T Theta phi + bias + beta), beta = 0 without a catalog' },
+  scoreScaling: {
+    type: 'number',
+    default: 2,
+    min: 0,
+    doc: 'attractiveness = sigmoid(scoreScaling * x^T Theta phi + bias + beta), beta = 0 without a catalog',
+  },
   bias: {
     type: 'number',
     default: -1,
     doc: 'attractiveness offset (-1: the mean candidate has attractiveness about 0.35, the best of 20 about 0.94)',
   },
-  examinationDecay: { type: 'number', default: 1, min: 0, doc: 'slot k is examined with probability 1 / (k + 1)^examinationDecay' },
+  examinationDecay: {
+    type: 'number',
+    default: 1,
+    min: 0,
+    doc: 'slot k is examined with probability 1 / (k + 1)^examinationDecay',
+  },
 } as const;
 
 export type BanditParams = ParamValues<typeof banditParams>;
@@ -178,7 +198,11 @@ class BanditEnv implements Env {
     // Also checked at config time (checkBandit); without it the candidate draw would never end.
     const issues = checkCatalogFits(p);
     if (issues.length > 0) throw new RangeError(`bandit: ${issues[0].message}`);
-    const choice: ChoiceModel = positionBased({ examinationDecay: p.examinationDecay, scoreScaling: p.scoreScaling, bias: p.bias });
+    const choice: ChoiceModel = positionBased({
+      examinationDecay: p.examinationDecay,
+      scoreScaling: p.scoreScaling,
+      bias: p.bias,
+    });
     this.spec = {
       preset: 'bandit',
       batchSize,
@@ -194,7 +218,10 @@ class BanditEnv implements Env {
       catalogSize: m,
       armCount: m,
       armDoc: m > 0 ? `a catalog item (one of ${m}, fixed per seed)` : 'none: candidates are fresh vectors every step',
-      endings: { terminated: '', truncated: 'the horizon (horizon steps) ended: the world is stateless and would go on' },
+      endings: {
+        terminated: '',
+        truncated: 'the horizon (horizon steps) ended: the world is stateless and would go on',
+      },
       observationLayout: {
         userFeatures: featureNames('context', d),
         userFeaturesDoc: "the step's user context x (a unit vector)",
@@ -355,10 +382,12 @@ class BanditEnv implements Env {
         for (let i = 0; i < batchSize * n; i++) out[i] = examination[0] * attractiveness[i];
       },
       expectedSlateReward: (slates, out) => {
-        for (let row = 0; row < batchSize; row++) out[row] = slateReward(attractiveness, row * n, examination, slates, row * k, k);
+        for (let row = 0; row < batchSize; row++)
+          out[row] = slateReward(attractiveness, row * n, examination, slates, row * k, k);
       },
       optimalSlateReward: (out) => {
-        for (let row = 0; row < batchSize; row++) out[row] = optimalSlateReward(attractiveness, row * n, n, examination, k, this.taken);
+        for (let row = 0; row < batchSize; row++)
+          out[row] = optimalSlateReward(attractiveness, row * n, n, examination, k, this.taken);
       },
     };
   }
@@ -366,7 +395,8 @@ class BanditEnv implements Env {
 
 export const bandit = defineWorld({
   name: 'bandit',
-  summary: 'A stateless contextual slate bandit (bilinear attractiveness, position-based clicks) with a known optimum, for regret curves.',
+  summary:
+    'A stateless contextual slate bandit (bilinear attractiveness, position-based clicks) with a known optimum, for regret curves.',
   params: banditParams,
   check: checkBandit,
   create: (values, options) => new BanditEnv(values, options.seed, options.batchSize),

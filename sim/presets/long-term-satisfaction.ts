@@ -14,28 +14,79 @@
 //
 // State is float64 (as numpy's); observations are float32 copies of it.
 import { proportionalCascade, type ChoiceModel } from '../choice.ts';
-import { allocateObservation, allocateStepResult, SlateChecker, type Env, type GroundTruth, type Observation, type StepResult, type WorldSpec } from '../env.ts';
+import {
+  allocateObservation,
+  allocateStepResult,
+  SlateChecker,
+  type Env,
+  type GroundTruth,
+  type Observation,
+  type StepResult,
+  type WorldSpec,
+} from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { Rng, type SeedKey } from '../rng.ts';
 import { checkSlateFits, defineWorld, roundedLimit } from '../world.ts';
 
 export const longTermSatisfactionParams = {
-  candidates: { type: 'int', default: 10, min: 1, max: 10_000, doc: 'documents offered per step (RecSim num_candidates)' },
-  slateSize: { type: 'int', default: 2, min: 1, max: 100, doc: 'documents per slate; only slot 0 is consumed (RecSim slate_size)' },
+  candidates: {
+    type: 'int',
+    default: 10,
+    min: 1,
+    max: 10_000,
+    doc: 'documents offered per step (RecSim num_candidates)',
+  },
+  slateSize: {
+    type: 'int',
+    default: 2,
+    min: 1,
+    max: 100,
+    doc: 'documents per slate; only slot 0 is consumed (RecSim slate_size)',
+  },
   resampleDocuments: {
     type: 'boolean',
     default: true,
     doc: 'draw fresh candidates every step (RecSim resample_documents); false: one document set for every step of every episode, drawn once per run (as RecSim)',
   },
-  memoryDiscount: { type: 'number', default: 0.7, min: 0, max: 0.999, doc: 'rate at which net positive exposure is remembered per step' },
-  sensitivity: { type: 'number', default: 0.01, min: 0, doc: 'satisfaction = sigmoid(sensitivity * net positive exposure)' },
+  memoryDiscount: {
+    type: 'number',
+    default: 0.7,
+    min: 0,
+    max: 0.999,
+    doc: 'rate at which net positive exposure is remembered per step',
+  },
+  sensitivity: {
+    type: 'number',
+    default: 0.01,
+    min: 0,
+    doc: 'satisfaction = sigmoid(sensitivity * net positive exposure)',
+  },
   innovationStddev: { type: 'number', default: 0.05, min: 0, doc: 'noise sd of the net positive exposure update' },
-  chocMean: { type: 'number', default: 5, doc: 'log-engagement mean of a fully clickbaity document (before satisfaction)' },
+  chocMean: {
+    type: 'number',
+    default: 5,
+    doc: 'log-engagement mean of a fully clickbaity document (before satisfaction)',
+  },
   chocStddev: { type: 'number', default: 1, min: 0, doc: 'log-engagement sd of a fully clickbaity document' },
-  kaleMean: { type: 'number', default: 4, doc: 'log-engagement mean of a clickbait-free document (before satisfaction)' },
+  kaleMean: {
+    type: 'number',
+    default: 4,
+    doc: 'log-engagement mean of a clickbait-free document (before satisfaction)',
+  },
   kaleStddev: { type: 'number', default: 1, min: 0, doc: 'log-engagement sd of a clickbait-free document' },
-  timeBudget: { type: 'int', default: 60, min: 1, max: 1_000_000, doc: 'steps per episode (one unit of budget per consumed document)' },
-  maxEngagement: { type: 'number', default: 100, min: 0, doc: "the engagement signal is clipped to [0, this] (RecSim's LTSResponse); the reward is not" },
+  timeBudget: {
+    type: 'int',
+    default: 60,
+    min: 1,
+    max: 1_000_000,
+    doc: 'steps per episode (one unit of budget per consumed document)',
+  },
+  maxEngagement: {
+    type: 'number',
+    default: 100,
+    min: 0,
+    doc: "the engagement signal is clipped to [0, this] (RecSim's LTSResponse); the reward is not",
+  },
 } as const;
 
 export type LongTermSatisfactionParams = ParamValues<typeof longTermSatisfactionParams>;
@@ -68,10 +119,15 @@ export function checkLongTermSatisfaction(p: LongTermSatisfactionParams): ParamI
     const bySd = MAX_DRAW_SDS * sd >= mean;
     const field = bySd ? sdName : meanName;
     const room = bySd ? (LOG_MAX_REWARD - mean) / MAX_DRAW_SDS : LOG_MAX_REWARD - MAX_DRAW_SDS * sd;
-    const ok = bySd ? (x: number) => mean + MAX_DRAW_SDS * x <= LOG_MAX_REWARD : (x: number) => x + MAX_DRAW_SDS * sd <= LOG_MAX_REWARD;
+    const ok = bySd
+      ? (x: number) => mean + MAX_DRAW_SDS * x <= LOG_MAX_REWARD
+      : (x: number) => x + MAX_DRAW_SDS * sd <= LOG_MAX_REWARD;
     // A negative mean times a satisfaction near 0 is near 0.
     const sum = `${p[meanName] < 0 ? `max(0, ${meanName})` : meanName} + ${MAX_DRAW_SDS} * ${sdName}`;
-    const fix = room > 0 ? `must be at most ${roundedLimit(room, ok)}, got ${p[field]}` : `keep ${sum} at most ${LOG_MAX_REWARD.toFixed(2)}`;
+    const fix =
+      room > 0
+        ? `must be at most ${roundedLimit(room, ok)}, got ${p[field]}`
+        : `keep ${sum} at most ${LOG_MAX_REWARD.toFixed(2)}`;
     issues.push({
       field,
       message:
@@ -192,7 +248,11 @@ export function futureEngagementEffect(
  * cascade with attention 1 over score - (-1) = 1 clicks slot 0 with probability exactly 1 and
  * nothing below it: RecSim's "the user always consumes the first document".
  */
-const alwaysFirstSlot: ChoiceModel = proportionalCascade({ attentionProbability: 1, scoreScaling: 1, minNormalizer: -1 });
+const alwaysFirstSlot: ChoiceModel = proportionalCascade({
+  attentionProbability: 1,
+  scoreScaling: 1,
+  minNormalizer: -1,
+});
 
 class LongTermSatisfactionEnv implements Env {
   readonly spec: WorldSpec;
@@ -230,7 +290,10 @@ class LongTermSatisfactionEnv implements Env {
       catalogSize: 0,
       armCount: 0,
       armDoc: 'none: documents are fresh every step and only their clickbait score is seen',
-      endings: { terminated: "the user's time budget (timeBudget steps) ran out, as RecSim's is_terminal", truncated: '' },
+      endings: {
+        terminated: "the user's time budget (timeBudget steps) ran out, as RecSim's is_terminal",
+        truncated: '',
+      },
       observationLayout: {
         userFeatures: [],
         userFeaturesDoc: 'none: the user is hidden, as in RecSim',
@@ -305,7 +368,13 @@ class LongTermSatisfactionEnv implements Env {
       this.clickbaitSum[row] += this.state.clickbait[row * n + slates[row * slateSize]];
       this.steps[row] += 1;
       reward[row] = stepLongTermSatisfaction(
-        this.p, this.state, row, slates, this.responseRngs[row], signals, row * slateSize * SIGNALS,
+        this.p,
+        this.state,
+        row,
+        slates,
+        this.responseRngs[row],
+        signals,
+        row * slateSize * SIGNALS,
       );
       impressions[row] = slateSize; // the whole slate is shown (only slot 0 is consumed)
       const finished = this.state.budget[row] <= 0;
@@ -340,7 +409,8 @@ class LongTermSatisfactionEnv implements Env {
       immediateValue: (out) => {
         for (let row = 0; row < batchSize; row++) {
           const satisfaction = state.satisfaction[row];
-          for (let c = 0; c < n; c++) out[row * n + c] = expectedEngagement(p, state.clickbait[row * n + c], satisfaction);
+          for (let c = 0; c < n; c++)
+            out[row * n + c] = expectedEngagement(p, state.clickbait[row * n + c], satisfaction);
         }
       },
       longTermValue: (qualityWeight, out) => {

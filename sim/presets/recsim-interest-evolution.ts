@@ -12,7 +12,18 @@ import {
   proportionalCascade,
   type ChoiceModel,
 } from '../choice.ts';
-import { allocateObservation, allocateStepResult, featureNames, SlateChecker, type Env, type GroundTruth, type Observation, type ObservationField, type StepResult, type WorldSpec } from '../env.ts';
+import {
+  allocateObservation,
+  allocateStepResult,
+  featureNames,
+  SlateChecker,
+  type Env,
+  type GroundTruth,
+  type Observation,
+  type ObservationField,
+  type StepResult,
+  type WorldSpec,
+} from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
 import { Rng, type SeedKey, type UniformSource } from '../rng.ts';
 import { checkSlateFits, defineWorld, roundedLimit } from '../world.ts';
@@ -21,7 +32,13 @@ import { checkSlateFits, defineWorld, roundedLimit } from '../world.ts';
 export const CLUSTERS = 20;
 
 export const recsimInterestEvolutionParams = {
-  candidates: { type: 'int', default: 10, min: 1, max: 10_000, doc: 'documents offered per step (RecSim num_candidates)' },
+  candidates: {
+    type: 'int',
+    default: 10,
+    min: 1,
+    max: 10_000,
+    doc: 'documents offered per step (RecSim num_candidates)',
+  },
   slateSize: { type: 'int', default: 2, min: 1, max: 100, doc: 'documents per slate (RecSim slate_size)' },
   timeBudget: { type: 'number', default: 200, min: 0, doc: "user's initial time budget in minutes" },
   stepPenalty: { type: 'number', default: 0.5, min: 0, doc: 'minutes of budget lost on a step without a click' },
@@ -35,7 +52,13 @@ export const recsimInterestEvolutionParams = {
     min: 0,
     doc: 'budget gained per watched minute per unit of quality (RecSim: 0.9 / 3.4)',
   },
-  interestStepSize: { type: 'number', default: 0.3, min: 0, max: 1, doc: 'largest move of an interest after a click (RecSim alpha_y_intercept)' },
+  interestStepSize: {
+    type: 'number',
+    default: 0.3,
+    min: 0,
+    max: 1,
+    doc: 'largest move of an interest after a click (RecSim alpha_y_intercept)',
+  },
   interestStepZero: {
     type: 'number',
     default: 1,
@@ -65,7 +88,13 @@ export const recsimInterestEvolutionParams = {
   },
   noClickMass: { type: 'number', default: 1, doc: 'score of the no-click option (a logit for multinomial-logit)' },
   minNormalizer: { type: 'number', default: -1, doc: 'subtracted from scores by the proportional models' },
-  attentionProbability: { type: 'number', default: 0.65, min: 0, max: 1, doc: 'cascade models: chance of attending to a reached slot' },
+  attentionProbability: {
+    type: 'number',
+    default: 0.65,
+    min: 0,
+    max: 1,
+    doc: 'cascade models: chance of attending to a reached slot',
+  },
   scoreScaling: { type: 'number', default: 0.05, min: 0, doc: 'cascade models: score to click probability factor' },
 } as const;
 
@@ -84,7 +113,11 @@ export function interestEvolutionChoiceModel(p: InterestEvolutionParams): Choice
     case 'multinomial-logit':
       return multinomialLogit({ noClickLogit: p.noClickMass });
     case 'cascade':
-      return proportionalCascade({ attentionProbability: p.attentionProbability, scoreScaling: p.scoreScaling, minNormalizer: p.minNormalizer });
+      return proportionalCascade({
+        attentionProbability: p.attentionProbability,
+        scoreScaling: p.scoreScaling,
+        minNormalizer: p.minNormalizer,
+      });
     case 'exponential-cascade':
       return exponentialCascade({ attentionProbability: p.attentionProbability, scoreScaling: p.scoreScaling });
     default:
@@ -111,9 +144,15 @@ export function checkInterestEvolution(p: InterestEvolutionParams): ParamIssue[]
   switch (p.choiceModel) {
     case 'multinomial-proportional':
       if (p.minNormalizer > MIN_SCORE) {
-        issues.push({ field: 'minNormalizer', message: `${model}, score - minNormalizer is a choice weight and ${scores}: must be at most ${MIN_SCORE}, got ${p.minNormalizer}` });
+        issues.push({
+          field: 'minNormalizer',
+          message: `${model}, score - minNormalizer is a choice weight and ${scores}: must be at most ${MIN_SCORE}, got ${p.minNormalizer}`,
+        });
       } else if (p.noClickMass < p.minNormalizer) {
-        issues.push({ field: 'noClickMass', message: `${model}, noClickMass - minNormalizer is the no-click weight: must be at least minNormalizer ${p.minNormalizer}, got ${p.noClickMass}` });
+        issues.push({
+          field: 'noClickMass',
+          message: `${model}, noClickMass - minNormalizer is the no-click weight: must be at least minNormalizer ${p.minNormalizer}, got ${p.noClickMass}`,
+        });
       } else if (p.noClickMass === p.minNormalizer && p.minNormalizer === MIN_SCORE) {
         issues.push({
           field: 'noClickMass',
@@ -124,7 +163,10 @@ export function checkInterestEvolution(p: InterestEvolutionParams): ParamIssue[]
     case 'cascade':
       // Click probability given attention: scoreScaling * (score - minNormalizer).
       if (p.scoreScaling > 0 && p.minNormalizer > MIN_SCORE) {
-        issues.push({ field: 'minNormalizer', message: `${model}, scoreScaling * (score - minNormalizer) is a click probability and ${scores}: must be at most ${MIN_SCORE}, got ${p.minNormalizer}` });
+        issues.push({
+          field: 'minNormalizer',
+          message: `${model}, scoreScaling * (score - minNormalizer) is a click probability and ${scores}: must be at most ${MIN_SCORE}, got ${p.minNormalizer}`,
+        });
       } else if (p.scoreScaling * (MAX_SCORE - p.minNormalizer) > 1) {
         const ok = (s: number) => s * (MAX_SCORE - p.minNormalizer) <= 1;
         const top = p.scoreScaling * (MAX_SCORE - p.minNormalizer);
@@ -187,7 +229,11 @@ export interface StepScratch {
 }
 
 export function makeScratch(slateSize: number): StepScratch {
-  return { scores: new Float64Array(slateSize), probs: new Float64Array(slateSize + 1), clicks: new Uint8Array(slateSize) };
+  return {
+    scores: new Float64Array(slateSize),
+    probs: new Float64Array(slateSize + 1),
+    clicks: new Uint8Array(slateSize),
+  };
 }
 
 /**
@@ -245,7 +291,12 @@ export function stepInterestEvolution(
  * (-(y / x0)|x| + y) * (1 - x), with y = interestStepSize (0.3) and x0 = interestStepZero (1),
  * moves x towards 1 with probability (x + 1) / 2, away otherwise; clipped to [-1, 1].
  */
-function evolveInterest(p: InterestEvolutionParams, interests: Float64Array, index: number, draws: UniformSource): void {
+function evolveInterest(
+  p: InterestEvolutionParams,
+  interests: Float64Array,
+  index: number,
+  draws: UniformSource,
+): void {
   const x = interests[index];
   // Written as RecSim's compute_alpha, so the float64 result is the same bit for bit.
   const alpha = (-p.interestStepSize / p.interestStepZero) * Math.abs(x) + p.interestStepSize;
@@ -298,7 +349,7 @@ class InterestEvolutionEnv implements Env {
       clickSignal: 0,
       catalogSize: 0,
       armCount: CLUSTERS,
-      armDoc: "a document cluster (documents are fresh every step; their one-hot cluster recurs)",
+      armDoc: 'a document cluster (documents are fresh every step; their one-hot cluster recurs)',
       endings: { terminated: "the user's time budget ran out (RecSim's is_terminal)", truncated: '' },
       observationLayout: {
         userFeatures: featureNames('interest', CLUSTERS),
@@ -325,7 +376,13 @@ class InterestEvolutionEnv implements Env {
       docQuality: new Float64Array(batchSize * n),
     };
     // Documents are per row and step: item b * N + n is candidate n of row b, one-hot over clusters.
-    this.observation = allocateObservation({ batchSize, numCandidates: n, userFeatureDim: CLUSTERS, itemFeatureDim: CLUSTERS, fields: this.spec.observationLayout.fields });
+    this.observation = allocateObservation({
+      batchSize,
+      numCandidates: n,
+      userFeatureDim: CLUSTERS,
+      itemFeatureDim: CLUSTERS,
+      fields: this.spec.observationLayout.fields,
+    });
     this.observedQuality = this.observation.fields.quality ?? null;
     this.features = this.observation.itemFeatures;
     this.scratch = makeScratch(k);
@@ -379,13 +436,22 @@ class InterestEvolutionEnv implements Env {
         continue;
       }
       reward[row] = stepInterestEvolution(
-        this.p, this.choice, this.state, row, slates, this.responseRngs[row], this.scratch, signals, row * slateSize * 2,
+        this.p,
+        this.choice,
+        this.state,
+        row,
+        slates,
+        this.responseRngs[row],
+        this.scratch,
+        signals,
+        row * slateSize * 2,
       );
       const clickedSlot = this.scratch.clicks.indexOf(1); // single-choice models: at most one
       this.episodeSteps[row]++;
       if (clickedSlot >= 0) {
         this.episodeClicks[row]++;
-        this.clickedQuality[row] += this.state.docQuality[row * this.spec.numCandidates + slates[row * slateSize + clickedSlot]];
+        this.clickedQuality[row] +=
+          this.state.docQuality[row * this.spec.numCandidates + slates[row * slateSize + clickedSlot]];
       }
       impressions[row] = slateSize; // the whole slate is shown
       const finished = this.state.budget[row] <= 0;
@@ -399,7 +465,10 @@ class InterestEvolutionEnv implements Env {
     return this.result;
   }
 
-  /** Per episode: clickRate = clicks per step, meanClickedQuality = quality per click (0 without clicks); RecSim pools both over episodes. */
+  /**
+   * Per episode: clickRate = clicks per step, meanClickedQuality = quality per click (0 without clicks); RecSim pools
+   * both over episodes.
+   */
   episodeMetrics(row: number, out: Float64Array): void {
     const clicks = this.episodeClicks[row];
     out[0] = this.episodeSteps[row] > 0 ? clicks / this.episodeSteps[row] : 0;
@@ -467,7 +536,8 @@ class InterestEvolutionEnv implements Env {
       expectedSlateReward: (slates, out) => {
         for (let row = 0; row < batchSize; row++) {
           for (let slot = 0; slot < k; slot++) {
-            scores[slot] = this.state.interests[row * CLUSTERS + this.state.docCluster[row * n + slates[row * k + slot]]];
+            scores[slot] =
+              this.state.interests[row * CLUSTERS + this.state.docCluster[row * n + slates[row * k + slot]]];
           }
           this.choice.probabilities(scores, k, probs);
           let clickProbability = 0;
@@ -485,6 +555,10 @@ export const recsimInterestEvolution = defineWorld({
   params: recsimInterestEvolutionParams,
   check: checkInterestEvolution,
   notes: (values) =>
-    values.observeQuality ? ["observeQuality is on: observations carry every candidate's true quality (RecSim's behaviour), so agents can read ground truth"] : [],
+    values.observeQuality
+      ? [
+          "observeQuality is on: observations carry every candidate's true quality (RecSim's behaviour), so agents can read ground truth",
+        ]
+      : [],
   create: (values, options) => new InterestEvolutionEnv(values, options.seed, options.batchSize),
 });

@@ -108,7 +108,10 @@ describe('evaluation mode', () => {
   it('ranks by the estimate alone, without bonus or draw: per-arm agents by their click-rate estimate, linear ones by z . beta-hat + theta-hat_a (8 users)', () => {
     const observation = users();
     const n = WORLD.candidates;
-    const estimates: Record<(typeof BANDIT_KINDS)[number], (stats: ArmStats, model: HybridLinearModel, row: number, c: number) => number> = {
+    const estimates: Record<
+      (typeof BANDIT_KINDS)[number],
+      (stats: ArmStats, model: HybridLinearModel, row: number, c: number) => number
+    > = {
       'epsilon-greedy': (stats, _model, row, c) => stats.mean(observation.candidateArms[row * n + c]),
       ucb1: (stats, _model, row, c) => stats.mean(observation.candidateArms[row * n + c]),
       // Beta(1 + clicks, 1 + pulls - clicks): posterior mean (clicks + 1) / (pulls + 2) where clicks <= pulls.
@@ -140,7 +143,8 @@ describe('evaluation mode', () => {
       };
       trainFor(env, agent, key, 60);
       const scores = new Float64Array(ROWS * n);
-      for (let row = 0; row < ROWS; row++) for (let c = 0; c < n; c++) scores[row * n + c] = estimates[kind](stats, model, row, c);
+      for (let row = 0; row < ROWS; row++)
+        for (let c = 0; c < n; c++) scores[row * n + c] = estimates[kind](stats, model, row, c);
       const expected = new Int32Array(ROWS * K);
       topKByScore(scores, observation.active, n, K, expected);
       expect(Array.from(act(inner, observation, 'eval-estimate', 'eval')), kind).toEqual(Array.from(expected));
@@ -153,7 +157,11 @@ describe('evaluation mode', () => {
     const observation = users();
     for (const kind of ['epsilon-greedy', 'thompson', 'lin-ts'] as const) {
       const agent = trained(kind);
-      const played = new Set(['a', 'b', 'c', 'd', 'e'].map((streams) => Array.from(act(agent, observation, `train-streams-${streams}`, 'train')).join(',')));
+      const played = new Set(
+        ['a', 'b', 'c', 'd', 'e'].map((streams) =>
+          Array.from(act(agent, observation, `train-streams-${streams}`, 'train')).join(','),
+        ),
+      );
       expect(played.size, kind).toBeGreaterThan(1);
     }
   });

@@ -16,7 +16,9 @@ export const SEED: SeedKey = { experiment: 0, run: 11 };
 /** Every registered learning agent (agents/index.ts): the contract tests loop over them. */
 export const AGENT_KINDS: readonly string[] = Object.keys(agents);
 export type AgentKind = string;
-/** The bandits (agents/bandits/): the kinds whose estimates tests can recompute from arm statistics or the linear model. */
+/**
+ * The bandits (agents/bandits/): the kinds whose estimates tests can recompute from arm statistics or the linear model.
+ */
 export const BANDIT_KINDS = ['epsilon-greedy', 'ucb1', 'thompson', 'linucb', 'lin-ts'] as const;
 
 export interface ContractWorld {
@@ -104,7 +106,15 @@ export function contractWorld(
 
 /** A bandit world with a catalog (arms = catalog items); small by default. */
 export function banditWorld(overrides: Partial<BanditParams> = {}, batchSize = 1, seed: SeedKey = SEED): Env {
-  const p: BanditParams = { ...defaultParams(banditParams), catalog: 8, candidates: 4, slateSize: 2, dim: 2, horizon: 1000, ...overrides };
+  const p: BanditParams = {
+    ...defaultParams(banditParams),
+    catalog: 8,
+    candidates: 4,
+    slateSize: 2,
+    dim: 2,
+    horizon: 1000,
+    ...overrides,
+  };
   return bandit.create(p, { seed, batchSize });
 }
 
@@ -163,10 +173,15 @@ export function snapshot(observation: Observation): Observation {
   return {
     userFeatures: Float32Array.from(observation.userFeatures),
     candidateItems,
-    candidateArms: observation.candidateArms === observation.candidateItems ? candidateItems : Int32Array.from(observation.candidateArms),
+    candidateArms:
+      observation.candidateArms === observation.candidateItems
+        ? candidateItems
+        : Int32Array.from(observation.candidateArms),
     itemFeatures: Float32Array.from(observation.itemFeatures),
     itemIds: Int32Array.from(observation.itemIds),
-    fields: Object.fromEntries(Object.entries(observation.fields).map(([name, values]) => [name, Float32Array.from(values)])),
+    fields: Object.fromEntries(
+      Object.entries(observation.fields).map(([name, values]) => [name, Float32Array.from(values)]),
+    ),
     context: Int32Array.from(observation.context),
     active: Uint8Array.from(observation.active),
   };
@@ -182,13 +197,20 @@ export function freshObservation(env: Env, episode: number): Observation {
  * A transition by hand: `slates` (B x K) shown on `before`, `clicks` (B x K, 0/1) the click
  * signal of each slot (the world has one signal, the click), `episode` per row (-1 = masked).
  */
-export function handTransition(spec: WorldSpec, before: Observation, slates: number[], clicks: number[], episode: number[]): Transition {
+export function handTransition(
+  spec: WorldSpec,
+  before: Observation,
+  slates: number[],
+  clicks: number[],
+  episode: number[],
+): Transition {
   const rows = episode.length;
   const action: Action = allocateAction(rows, spec.slateSize);
   action.slates.set(slates);
   const signals = Float32Array.from(clicks);
   const reward = new Float32Array(rows);
-  for (let row = 0; row < rows; row++) for (let slot = 0; slot < spec.slateSize; slot++) reward[row] += clicks[row * spec.slateSize + slot];
+  for (let row = 0; row < rows; row++)
+    for (let slot = 0; slot < spec.slateSize; slot++) reward[row] += clicks[row * spec.slateSize + slot];
   return {
     before,
     action,

@@ -12,7 +12,12 @@ import { randomDecider } from '../sim/deciders.ts';
 const SEED: SeedKey = { experiment: 0, run: 13 };
 
 /** n points per blob around each centre (blobs x dim, row-major) with the given sd; with their true blob. */
-function blobs(centres: number[][], perBlob: number, sd: number, rng: Rng): { points: Float64Array; labels: Int32Array; dim: number } {
+function blobs(
+  centres: number[][],
+  perBlob: number,
+  sd: number,
+  rng: Rng,
+): { points: Float64Array; labels: Int32Array; dim: number } {
   const dim = centres[0].length;
   const n = centres.length * perBlob;
   const points = new Float64Array(n * dim); // n x dim, row-major
@@ -100,13 +105,28 @@ describe('k-means', () => {
   });
 
   it('is deterministic: the same stream gives identical centres, assignments and inertia', () => {
-    const first = kmeans(separated.points, separated.dim, { k: 7, localTrials: 1 }, Rng.derive(SEED, 'kmeans-test', 'determinism'));
-    const again = kmeans(separated.points, separated.dim, { k: 7, localTrials: 1 }, Rng.derive(SEED, 'kmeans-test', 'determinism'));
+    const first = kmeans(
+      separated.points,
+      separated.dim,
+      { k: 7, localTrials: 1 },
+      Rng.derive(SEED, 'kmeans-test', 'determinism'),
+    );
+    const again = kmeans(
+      separated.points,
+      separated.dim,
+      { k: 7, localTrials: 1 },
+      Rng.derive(SEED, 'kmeans-test', 'determinism'),
+    );
     expect(again.centres).toEqual(first.centres);
     expect(again.assignments).toEqual(first.assignments);
     expect(again.inertia).toBe(first.inertia);
     // Float32 input clusters the same values the same way.
-    const single = kmeans(Float32Array.from(separated.points), separated.dim, { k: 5 }, Rng.derive(SEED, 'kmeans-test', 'fit'));
+    const single = kmeans(
+      Float32Array.from(separated.points),
+      separated.dim,
+      { k: 5 },
+      Rng.derive(SEED, 'kmeans-test', 'fit'),
+    );
     expect(adjustedRandIndex(separated.labels, single.assignments)).toBeGreaterThan(0.99);
   });
 
@@ -122,7 +142,12 @@ describe('k-means', () => {
   it('never increases the inertia from one iteration to the next', () => {
     let longest = 0;
     for (let index = 0; index < 8; index++) {
-      const clustering = kmeans(grid.points, grid.dim, { k: 16, restarts: 1, localTrials: 1 }, Rng.derive(SEED, 'kmeans-test', 'monotone', index));
+      const clustering = kmeans(
+        grid.points,
+        grid.dim,
+        { k: 16, restarts: 1, localTrials: 1 },
+        Rng.derive(SEED, 'kmeans-test', 'monotone', index),
+      );
       const trace = clustering.inertiaTrace;
       expect(trace.length).toBe(clustering.iterations + 1);
       // Tolerance: one part in 10^12 of the inertia, for rounding in the sums.
@@ -137,7 +162,12 @@ describe('k-means', () => {
 
   it('keeps the restart with the lowest inertia', () => {
     const restarts = 8;
-    const clustering = kmeans(grid.points, grid.dim, { k: 16, restarts, localTrials: 1 }, Rng.derive(SEED, 'kmeans-test', 'restarts'));
+    const clustering = kmeans(
+      grid.points,
+      grid.dim,
+      { k: 16, restarts, localTrials: 1 },
+      Rng.derive(SEED, 'kmeans-test', 'restarts'),
+    );
     const inertias = Array.from(clustering.restartInertia);
     const lowest = Math.min(...inertias);
     // The restarts disagree, and the best is neither the first nor the last (so neither is kept by accident).
@@ -148,7 +178,12 @@ describe('k-means', () => {
     // The centres and assignments returned are that restart's.
     expect(inertiaOf(grid.points, clustering)).toBeCloseTo(lowest, 8);
     // Restart 0 is a single-restart run on the same stream: more restarts can only do better.
-    const single = kmeans(grid.points, grid.dim, { k: 16, restarts: 1, localTrials: 1 }, Rng.derive(SEED, 'kmeans-test', 'restarts'));
+    const single = kmeans(
+      grid.points,
+      grid.dim,
+      { k: 16, restarts: 1, localTrials: 1 },
+      Rng.derive(SEED, 'kmeans-test', 'restarts'),
+    );
     expect(single.inertia).toBe(inertias[0]);
     expect(clustering.inertia).toBeLessThan(single.inertia);
   });
@@ -164,7 +199,12 @@ describe('k-means', () => {
   });
 
   it('copes with fewer distinct points than clusters (the spare centres stay empty, inertia 0)', () => {
-    const clustering = kmeans(Float64Array.of(0, 0, 0, 5, 5, 5), 1, { k: 4 }, Rng.derive(SEED, 'kmeans-test', 'duplicates'));
+    const clustering = kmeans(
+      Float64Array.of(0, 0, 0, 5, 5, 5),
+      1,
+      { k: 4 },
+      Rng.derive(SEED, 'kmeans-test', 'duplicates'),
+    );
     expect(clustering.inertia).toBe(0);
     expect(adjustedRandIndex([0, 0, 0, 1, 1, 1], clustering.assignments)).toBe(1);
     // Every centre is a place (a centre without points keeps its seed), not NaN from an empty mean.
@@ -173,7 +213,8 @@ describe('k-means', () => {
 
   it('assigns new points to their nearest centre, as the training points', () => {
     const clustering = kmeans(separated.points, separated.dim, { k: 5 }, Rng.derive(SEED, 'kmeans-test', 'fit'));
-    for (let i = 0; i < 1000; i += 37) expect(clustering.assign(separated.points, i * 5)).toBe(clustering.assignments[i]);
+    for (let i = 0; i < 1000; i += 37)
+      expect(clustering.assign(separated.points, i * 5)).toBe(clustering.assignments[i]);
     const all = new Int32Array(1000);
     clustering.assignAll(Float32Array.from(separated.points), all);
     expect(all).toEqual(clustering.assignments);
@@ -184,14 +225,18 @@ describe('k-means', () => {
   it('refuses bad input with a message that says what is wrong', () => {
     const rng = Rng.derive(SEED, 'kmeans-test', 'errors');
     const six = new Float64Array(6); // 3 points x 2
-    expect(() => kmeans(six, 2, { k: 0 }, rng)).toThrow(/k must be a whole number from 1 to the number of points \(3\), got 0/);
+    expect(() => kmeans(six, 2, { k: 0 }, rng)).toThrow(
+      /k must be a whole number from 1 to the number of points \(3\), got 0/,
+    );
     expect(() => kmeans(six, 2, { k: 4 }, rng)).toThrow(/got 4/);
     expect(() => kmeans(six, 4, { k: 1 }, rng)).toThrow(/rows x 4 features, but the array holds 6 values/);
     expect(() => kmeans(Float64Array.of(0, 1, NaN, 2), 2, { k: 1 }, rng)).toThrow(/point 1, feature 0 is NaN/);
     expect(() => kmeans(six, 2, { k: 1, restarts: 0 }, rng)).toThrow(/restarts must be a whole number of at least 1/);
     expect(() => lloyd(six, 2, new Float64Array(3))).toThrow(/initial centres as k x 2 features/);
     const clustering = kmeans(six, 2, { k: 1 }, rng);
-    expect(() => clustering.assign(new Float64Array(3), 2)).toThrow(/needs 2 features from offset 2, but the array holds 3/);
+    expect(() => clustering.assign(new Float64Array(3), 2)).toThrow(
+      /needs 2 features from offset 2, but the array holds 3/,
+    );
   });
 });
 
@@ -238,7 +283,9 @@ describe('k-means on the feed: the user segments', () => {
       }
       // Before the first page every user's history is zero: nothing to cluster yet.
       for (let row = 0; row < batchSize && first + row < users; row++) {
-        expect(env.observation.userFeatures.subarray(row * topics, (row + 1) * topics).every((v) => v === 0)).toBe(true);
+        expect(env.observation.userFeatures.subarray(row * topics, (row + 1) * topics).every((v) => v === 0)).toBe(
+          true,
+        );
       }
       for (let page = 0; page < 20; page++) {
         randomDecider.act(env.observation, rowRngs, slates);

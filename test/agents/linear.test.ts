@@ -13,8 +13,17 @@ import { banditWorld, freshObservation, SEED } from './helpers.ts';
 const REL = 1e-8;
 const RIDGE = 0.7;
 
-/** The shared features z(u, phi) as the parameter docs define them (outer: u_i phi_j at i * D + j), plus 1 without arms. */
-function features(spec: WorldSpec, map: FeatureMap, intercept: boolean, observation: Observation, row: number, candidate: number): number[] {
+/**
+ * The shared features z(u, phi) as the parameter docs define them (outer: u_i phi_j at i * D + j), plus 1 without arms.
+ */
+function features(
+  spec: WorldSpec,
+  map: FeatureMap,
+  intercept: boolean,
+  observation: Observation,
+  row: number,
+  candidate: number,
+): number[] {
   const { userFeatureDim: u, itemFeatureDim: d, numCandidates: n, affinityDim } = spec;
   const user = observation.userFeatures.subarray(row * u, (row + 1) * u);
   const item = observation.candidateItems[row * n + candidate];
@@ -105,7 +114,11 @@ const CASES: Case[] = FEATURE_MAPS.flatMap((map) => [true, false].map((perArm) =
  * must be ignored). The model refreshes once per round, as the agents do; `check` runs after the
  * refreshes of the rounds listed.
  */
-function feed(c: Case, checkAfterRounds: number[], check: (model: HybridLinearModel, reference: JointRidge, round: number) => void): number {
+function feed(
+  c: Case,
+  checkAfterRounds: number[],
+  check: (model: HybridLinearModel, reference: JointRidge, round: number) => void,
+): number {
   const env = banditWorld({ catalog: 6, dim: 2, candidates: 4, slateSize: 2, horizon: 60, examinationDecay: 0.8 }, 3);
   const { spec } = env;
   const model = new HybridLinearModel(spec, c.map, c.perArm, RIDGE);
@@ -115,7 +128,8 @@ function feed(c: Case, checkAfterRounds: number[], check: (model: HybridLinearMo
   const recorder: Agent = {
     act(observation, rowRngs, action) {
       for (let row = 0; row < observation.active.length; row++) {
-        if (observation.active[row] === 1) rowRngs[row].sampleDistinct(spec.numCandidates, spec.slateSize, action.slates, row * spec.slateSize);
+        if (observation.active[row] === 1)
+          rowRngs[row].sampleDistinct(spec.numCandidates, spec.slateSize, action.slates, row * spec.slateSize);
       }
     },
     observe(transition: Transition) {
@@ -126,7 +140,12 @@ function feed(c: Case, checkAfterRounds: number[], check: (model: HybridLinearMo
         for (let slot = 0; slot < spec.slateSize; slot++) {
           const candidate = action.slates[row * spec.slateSize + slot];
           const arm = before.candidateArms[row * spec.numCandidates + candidate];
-          reference.add(features(spec, c.map, !c.perArm, before, row, candidate), arm, examination[slot], signals[row * spec.slateSize + slot]);
+          reference.add(
+            features(spec, c.map, !c.perArm, before, row, candidate),
+            arm,
+            examination[slot],
+            signals[row * spec.slateSize + slot],
+          );
           shown++;
         }
       }
@@ -152,7 +171,10 @@ describe('hybrid linear model (Li et al. 2010, Algorithm 2) is the joint ridge r
         expectVectorClose(model.beta, w.slice(0, model.k));
         if (c.perArm) {
           expect(model.arms).toBe(6);
-          expectVectorClose(Array.from({ length: model.arms }, (_, arm) => model.theta(arm)), w.slice(model.k));
+          expectVectorClose(
+            Array.from({ length: model.arms }, (_, arm) => model.theta(arm)),
+            w.slice(model.k),
+          );
         } else {
           expect(model.arms).toBe(0);
           expect(model.intercept).toBe(true);
@@ -219,7 +241,9 @@ describe('hybrid linear model (Li et al. 2010, Algorithm 2) is the joint ridge r
             const bonus = model.bonuses[row * n + candidate];
             expect(Math.abs(bonus - alpha * Math.sqrt(width))).toBeLessThanOrEqual(REL * alpha * Math.sqrt(width));
             const mean = dot(x, w);
-            expect(Math.abs(paired[row * n + candidate] - bonus - mean)).toBeLessThanOrEqual(REL * Math.max(1, Math.abs(mean)));
+            expect(Math.abs(paired[row * n + candidate] - bonus - mean)).toBeLessThanOrEqual(
+              REL * Math.max(1, Math.abs(mean)),
+            );
           }
         }
         // Arms given features they do not have in the catalog: candidates alternate between arms 0

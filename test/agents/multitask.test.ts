@@ -60,7 +60,12 @@ function collect(): { train: SignalLog; test: SignalLog; features: CandidateFeat
       if (rowEpisode[row] < 0) continue;
       const log = rowEpisode[row] < TRAIN_USERS ? train : test;
       for (let slot = 0; slot < result.impressions[row]; slot++) {
-        log.add(blocks, (row * N + slates[row * K + slot]) * features.size, result.signals, (row * K + slot) * signalCount);
+        log.add(
+          blocks,
+          (row * N + slates[row * K + slot]) * features.size,
+          result.signals,
+          (row * K + slot) * signalCount,
+        );
       }
       if (result.done[row] === 1) {
         running--;
@@ -77,7 +82,13 @@ describe('the multi-task network', () => {
   beforeAll(async () => {
     await useBackend('wasm');
     logs = collect();
-    net = new MultiTaskNet(logs.features.size, logs.train.heads, { hidden: [64, 32], learningRate: 0.003, batchSize: 512 }, new Rng('multitask/init'), 'multitask');
+    net = new MultiTaskNet(
+      logs.features.size,
+      logs.train.heads,
+      { hidden: [64, 32], learningRate: 0.003, batchSize: 512 },
+      new Rng('multitask/init'),
+      'multitask',
+    );
     net.fit(logs.train, new Rng('multitask/fit'), 2);
   }, 300_000);
 
@@ -125,7 +136,9 @@ describe('the multi-task network', () => {
     const predictions = new Float32Array(test.size * h);
     net.predict(test.features, test.size, predictions);
     const view = test.heads.findIndex((head) => head.signal === 'view');
-    const order = Array.from({ length: test.size }, (_, r) => r).sort((a, b) => predictions[a * h + view] - predictions[b * h + view] || a - b);
+    const order = Array.from({ length: test.size }, (_, r) => r).sort(
+      (a, b) => predictions[a * h + view] - predictions[b * h + view] || a - b,
+    );
     // AUC = P(score of a view > score of a non-view), from the ranks (Mann-Whitney).
     let positives = 0;
     let rankSum = 0;

@@ -15,7 +15,10 @@ beforeAll(async () => {
 function uniform(shape: [number, number] | [number], key: string): tf.Tensor {
   const rng = new Rng(key);
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => rng.range(-1, 1)), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => rng.range(-1, 1)),
+    shape,
+  );
 }
 
 describe('agents/nets', () => {
@@ -39,8 +42,10 @@ describe('agents/nets', () => {
       const b = uniform([outputs], `b${n}`) as tf.Tensor1D;
       const c = uniform([n, outputs], `c${n}`);
       // A loss whose gradient in y is not constant: sum(sin(y) * c).
-      const loss = (f: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-        tf.sum(tf.mul(tf.sin(f(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D)), c));
+      const loss =
+        (f: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D) =>
+        (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(tf.sin(f(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D)), c));
       const stock = tf.grads(loss((xx, ww, bb) => tf.add(tf.matMul(xx, ww), bb)))([x, w, b]);
       const custom = tf.grads(loss(dense))([x, w, b]);
       // Forward values too.
@@ -53,7 +58,8 @@ describe('agents/nets', () => {
         expect(d.length).toBe(a.length);
         let largest = 0;
         for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i]));
-        for (let i = 0; i < a.length; i++) expect(Math.abs(d[i] - a[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, largest));
+        for (let i = 0; i < a.length; i++)
+          expect(Math.abs(d[i] - a[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, largest));
       });
     }
   });
@@ -81,7 +87,11 @@ describe('agents/nets', () => {
       const y = tf.tensor2d(xs.map((r) => [r[0] - 2 * r[1] + r[2] * r[3]]));
       const losses: number[] = [];
       for (let step = 0; step < 150; step++) {
-        const loss = optimizer.minimize(() => tf.mean(tf.square(tf.sub(net.apply(x), y))) as tf.Scalar, true, net.variables());
+        const loss = optimizer.minimize(
+          () => tf.mean(tf.square(tf.sub(net.apply(x), y))) as tf.Scalar,
+          true,
+          net.variables(),
+        );
         losses.push(loss!.dataSync()[0]);
         loss!.dispose();
       }

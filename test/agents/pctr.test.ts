@@ -41,7 +41,8 @@ describe('pctr: candidate features', () => {
       expect(at(c, 'log1p.views')).toBeCloseTo(Math.log1p(o.fields.views[n + c]), 12);
       expect(at(c, 'log1p.ageHours')).toBeCloseTo(Math.log1p(o.fields.ageHours[n + c]), 12);
       const source = o.fields.source[n + c];
-      for (const [code, name] of ['following', 'topic', 'trending', 'fresh', 'random'].entries()) expect(at(c, `source.${name}`)).toBe(code === source ? 1 : 0);
+      for (const [code, name] of ['following', 'topic', 'trending', 'fresh', 'random'].entries())
+        expect(at(c, `source.${name}`)).toBe(code === source ? 1 : 0);
       expect(at(c, `device.${['phone', 'tablet', 'desktop'][o.context[5]]}`)).toBe(1);
       expect(at(c, 'intercept')).toBe(1);
     }
@@ -90,14 +91,17 @@ describe('pctr: learning from its own exploring log in the feed', () => {
   it('after 6,000 training steps it earns more valid views per request than before training and than random (400 evaluation users, the same for all)', () => {
     const env = feedEnv(64);
     const { agent, key } = makeAgent('pctr', env.spec, { retrainEvery: 1000 });
-    const perStep = (records: EpisodeRecord[]) => records.reduce((s, r) => s + r.clicks, 0) / records.reduce((s, r) => s + r.length, 0);
+    const perStep = (records: EpisodeRecord[]) =>
+      records.reduce((s, r) => s + r.clicks, 0) / records.reduce((s, r) => s + r.length, 0);
     const options = { seed: SEED, streamKey: 'pctr-eval', episodes: 400 };
     // An untrained pctr scores every candidate 0.5: it ranks them in retrieval order.
     const before = perStep(evaluate(feedEnv(64), agent, options));
     trainFor(env, agent, key, 6000);
     const after = perStep(evaluate(feedEnv(64), agent, options));
     const randomEnv = feedEnv(64);
-    const random = perStep(runEpisodes(randomEnv, policies.random.create({}, { spec: randomEnv.spec, env: randomEnv }), options));
+    const random = perStep(
+      runEpisodes(randomEnv, policies.random.create({}, { spec: randomEnv.spec, env: randomEnv }), options),
+    );
     // Measured: 1.57 valid views per request before training, 1.69 for random, 2.71 after.
     expect(after).toBeGreaterThan(1.3 * before);
     expect(after).toBeGreaterThan(1.3 * random);

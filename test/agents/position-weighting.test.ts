@@ -9,7 +9,8 @@ import { train } from '../../lab/loop/rollout.ts';
 import { banditWorld, handTransition, makeAgent, rowStreams, SEED, snapshot, type AgentKind } from './helpers.ts';
 
 /** A catalog world of 6 arms, 4 candidates, slates of 3, examinationDecay 1: e = 1, 1/2, 1/3. */
-const world = (overrides = {}, batchSize = 1) => banditWorld({ catalog: 6, candidates: 4, slateSize: 3, dim: 2, examinationDecay: 1, ...overrides }, batchSize);
+const world = (overrides = {}, batchSize = 1) =>
+  banditWorld({ catalog: 6, candidates: 4, slateSize: 3, dim: 2, examinationDecay: 1, ...overrides }, batchSize);
 
 describe('ArmStats: effective pulls under the position-based model', () => {
   it('reads e_k = 1 / (k + 1) from the world (examinationDecay 1)', () => {
@@ -57,12 +58,14 @@ describe('ArmStats: effective pulls under the position-based model', () => {
     const shows = Array.from({ length: 6 }, () => new Float64Array(3)); // per arm, per slot
     const agent: Agent = {
       act(observation, rowRngs, action) {
-        for (let row = 0; row < observation.active.length; row++) if (observation.active[row] === 1) rowRngs[row].sampleDistinct(4, 3, action.slates, row * 3);
+        for (let row = 0; row < observation.active.length; row++)
+          if (observation.active[row] === 1) rowRngs[row].sampleDistinct(4, 3, action.slates, row * 3);
       },
       observe(transition) {
         stats.observe(transition);
         for (let row = 0; row < 20; row++) {
-          for (let slot = 0; slot < 3; slot++) shows[transition.before.candidateArms[row * 4 + transition.action.slates[row * 3 + slot]]][slot]++;
+          for (let slot = 0; slot < 3; slot++)
+            shows[transition.before.candidateArms[row * 4 + transition.action.slates[row * 3 + slot]]][slot]++;
         }
       },
     };
@@ -77,7 +80,8 @@ describe('ArmStats: effective pulls under the position-based model', () => {
       const variance = shows[arm].reduce((sum, count, slot) => sum + count * e[slot] * a * (1 - e[slot] * a), 0);
       const tolerance = (4 * Math.sqrt(variance)) / pulls;
       expect(Math.abs(stats.clicks[arm] / stats.pulls[arm] - a)).toBeLessThan(tolerance);
-      // Counting every showing as a full pull would fail the same check (slots 1 and 2 are examined half and a third of the time).
+      // Counting every showing as a full pull would fail the same check (slots 1 and 2 are examined half and a third of
+      // the time).
       const rawRate = stats.clicks[arm] / shows[arm].reduce((x, y) => x + y, 0);
       expect(Math.abs(rawRate - a)).toBeGreaterThan(2 * tolerance);
     }

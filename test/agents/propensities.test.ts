@@ -40,10 +40,21 @@ function users(rows: number, first = 100): Observation {
 }
 
 /** Every ordered slate of K = 2 out of N = 4. */
-const ALL_SLATES = Array.from({ length: N }, (_, a) => Array.from({ length: N }, (_, b) => [a, b])).flat().filter(([a, b]) => a !== b).map((s) => s.join(','));
+const ALL_SLATES = Array.from({ length: N }, (_, a) => Array.from({ length: N }, (_, b) => [a, b]))
+  .flat()
+  .filter(([a, b]) => a !== b)
+  .map((s) => s.join(','));
 
-/** Empirical frequencies of `draws` acts (each on fresh row streams `${tag}/${draw}/${row}`): per row, of each slate and of each (candidate, slot). */
-function frequencies(agent: Agent, observation: Observation, draws: number, tag: string): { slates: Map<string, number>[]; slots: Float64Array[] } {
+/**
+ * Empirical frequencies of `draws` acts (each on fresh row streams `${tag}/${draw}/${row}`): per row, of each slate and
+ * of each (candidate, slot).
+ */
+function frequencies(
+  agent: Agent,
+  observation: Observation,
+  draws: number,
+  tag: string,
+): { slates: Map<string, number>[]; slots: Float64Array[] } {
   const rows = observation.active.length;
   const slates = Array.from({ length: rows }, () => new Map<string, number>());
   const slots = Array.from({ length: rows }, () => new Float64Array(N * K));
@@ -131,8 +142,10 @@ describe('propensities: epsilon exploration over slates (epsilon 0.3) in trainin
   function closedForms(agent: Agent, observation: Observation) {
     const greedy = allocateAction(ROWS, K);
     agent.act(observation, rowStreams('greedy', ROWS), greedy, 'eval');
-    const slateProb = (row: number, slate: string) => EPSILON / ORDERED + (slate === slateKey(greedy.slates, row, K) ? 1 - EPSILON : 0);
-    const slotProb = (row: number, candidate: number, slot: number) => EPSILON / N + (greedy.slates[row * K + slot] === candidate ? 1 - EPSILON : 0);
+    const slateProb = (row: number, slate: string) =>
+      EPSILON / ORDERED + (slate === slateKey(greedy.slates, row, K) ? 1 - EPSILON : 0);
+    const slotProb = (row: number, candidate: number, slot: number) =>
+      EPSILON / N + (greedy.slates[row * K + slot] === candidate ? 1 - EPSILON : 0);
     return { slateProb, slotProb };
   }
 
@@ -186,12 +199,19 @@ describe('propensities: epsilon exploration over slates (epsilon 0.3) in trainin
     const { slates, slots } = frequencies(agent, observation, DRAWS, 'eg-frequencies');
     const marginals = new Float64Array(N * K);
     for (let row = 0; row < ROWS; row++) {
-      for (const slate of ALL_SLATES) expectWithin(slates[row].get(slate) ?? 0, slateProb(row, slate), DRAWS, Infinity, `row ${row} slate ${slate}`);
+      for (const slate of ALL_SLATES)
+        expectWithin(slates[row].get(slate) ?? 0, slateProb(row, slate), DRAWS, Infinity, `row ${row} slate ${slate}`);
       agent.slotMarginals!(row, marginals); // of the last act: epsilon does not change between acts
       for (let candidate = 0; candidate < N; candidate++) {
         for (let slot = 0; slot < K; slot++) {
           expect(marginals[candidate * K + slot]).toBeCloseTo(slotProb(row, candidate, slot), 14);
-          expectWithin(slots[row][candidate * K + slot], marginals[candidate * K + slot], DRAWS, Infinity, `row ${row} candidate ${candidate} slot ${slot}`);
+          expectWithin(
+            slots[row][candidate * K + slot],
+            marginals[candidate * K + slot],
+            DRAWS,
+            Infinity,
+            `row ${row} candidate ${candidate} slot ${slot}`,
+          );
         }
       }
     }
@@ -215,7 +235,9 @@ describe('propensities: Monte Carlo estimates of thompson and lin-ts', () => {
         expect(Math.max(...slates[row].values())).toBeLessThan(0.9);
       }
       // The two users' distributions differ (so a mix-up of rows would show).
-      expect(Math.max(...ALL_SLATES.map((slate) => Math.abs((slates[0].get(slate) ?? 0) - (slates[1].get(slate) ?? 0))))).toBeGreaterThan(0.05);
+      expect(
+        Math.max(...ALL_SLATES.map((slate) => Math.abs((slates[0].get(slate) ?? 0) - (slates[1].get(slate) ?? 0)))),
+      ).toBeGreaterThan(0.05);
 
       const action = allocateAction(rows, K);
       action.propensities = true;
@@ -233,7 +255,13 @@ describe('propensities: Monte Carlo estimates of thompson and lin-ts', () => {
             let column = 0;
             for (let candidate = 0; candidate < N; candidate++) {
               column += marginals[candidate * K + slot];
-              expectWithin(marginals[candidate * K + slot], slots[row][candidate * K + slot], SAMPLES, DRAWS, `row ${row} candidate ${candidate} slot ${slot}`);
+              expectWithin(
+                marginals[candidate * K + slot],
+                slots[row][candidate * K + slot],
+                SAMPLES,
+                DRAWS,
+                `row ${row} candidate ${candidate} slot ${slot}`,
+              );
             }
             expect(column).toBeCloseTo(1, 9);
           }

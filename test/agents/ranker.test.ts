@@ -12,12 +12,17 @@ import { defaultParams } from '../../sim/params.ts';
 import { Rng } from '../../sim/rng.ts';
 
 const SEED = { experiment: 5, run: 2 };
-const feedEnv = (batchSize = 64): FeedEnv => feed.create(defaultParams(feed.params), { seed: SEED, batchSize }) as FeedEnv;
+const feedEnv = (batchSize = 64): FeedEnv =>
+  feed.create(defaultParams(feed.params), { seed: SEED, batchSize }) as FeedEnv;
 
 function makeRanker(spec: FeedEnv['spec'], overrides: Record<string, unknown> = {}): Agent {
   const definition = agents.ranker;
   const values = { ...defaultParams(definition.params), retrainEvery: 3000, ...overrides };
-  return definition.create(values, { spec, seed: SEED, streams: { init: new Rng('ranker/init'), update: new Rng('ranker/update') } });
+  return definition.create(values, {
+    spec,
+    seed: SEED,
+    streams: { init: new Rng('ranker/init'), update: new Rng('ranker/update') },
+  });
 }
 
 const meanReturn = (records: readonly EpisodeRecord[]) => records.reduce((s, r) => s + r.return, 0) / records.length;
@@ -35,7 +40,11 @@ describe('the value-model ranker', () => {
     const options = { seed: SEED, streamKey: 'ranker-eval', episodes: 300 };
     const ranked = evaluate(feedEnv(), trained, options);
     const randomEnv = feedEnv();
-    const random = runEpisodes(randomEnv, policies.random.create({}, { spec: randomEnv.spec, env: randomEnv }), options);
+    const random = runEpisodes(
+      randomEnv,
+      policies.random.create({}, { spec: randomEnv.spec, env: randomEnv }),
+      options,
+    );
     const differences = ranked.map((r, i) => r.return - random[i].return);
     const mean = differences.reduce((a, b) => a + b, 0) / differences.length;
     const sd = Math.sqrt(differences.reduce((a, d) => a + (d - mean) ** 2, 0) / (differences.length - 1));
@@ -52,7 +61,12 @@ describe('the value-model ranker', () => {
         env,
         {
           act(observation, rowRngs, slates) {
-            agent.act(observation, rowRngs, { slates, slateProb: new Float64Array(64), slotProb: new Float64Array(64 * k), propensities: false }, 'eval');
+            agent.act(
+              observation,
+              rowRngs,
+              { slates, slateProb: new Float64Array(64), slotProb: new Float64Array(64 * k), propensities: false },
+              'eval',
+            );
             for (let row = 0; row < 64; row++) {
               if (observation.active[row] === 0) continue;
               for (let slot = 1; slot < k; slot++) {

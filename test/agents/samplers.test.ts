@@ -29,12 +29,15 @@ function draw(sample: (rng: Rng) => number, key: string): Moments {
 }
 
 /** The fraction of samples below t. */
-const below = (samples: Float64Array, t: number) => samples.reduce((count, x) => count + (x < t ? 1 : 0), 0) / samples.length;
+const below = (samples: Float64Array, t: number) =>
+  samples.reduce((count, x) => count + (x < t ? 1 : 0), 0) / samples.length;
 
 /** erf, Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7). */
 function erf(x: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return x >= 0 ? y : -y;
 }
 

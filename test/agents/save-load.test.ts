@@ -43,7 +43,7 @@ describe('saving and loading an agent', () => {
         k = setting.spec.slateSize;
       });
 
-      it('a fresh agent that loads the saved state (through its text) plays the trained agent\'s slates, and saves the same state again', () => {
+      it("a fresh agent that loads the saved state (through its text) plays the trained agent's slates, and saves the same state again", () => {
         const original = contractTrained(setting, ROWS);
         const text = encodeState(original.save!());
         const copy = contractAgent(setting, ROWS);
@@ -55,7 +55,7 @@ describe('saving and loading an agent', () => {
         }
       });
 
-      it('the state holds what was learned: it differs from an untrained agent\'s', () => {
+      it("the state holds what was learned: it differs from an untrained agent's", () => {
         const untrained = encodeState(contractAgent(setting, ROWS).save!());
         expect(encodeState(contractTrained(setting, ROWS).save!())).not.toBe(untrained);
       });
@@ -88,9 +88,13 @@ describe('saving and loading an agent', () => {
 
 describe('the text form of a state', () => {
   it('refuses a damaged array or a number that is not one, naming what is wrong', () => {
-    expect(() => decodeState('{"w": {"$float64": "not base64!!"}}')).toThrow(/^a saved float64 array is not valid base64 \(a damaged file\?\)$/);
+    expect(() => decodeState('{"w": {"$float64": "not base64!!"}}')).toThrow(
+      /^a saved float64 array is not valid base64 \(a damaged file\?\)$/,
+    );
     expect(() => decodeState('{"w": {"$float64": "AAAAAAAA8D8"}}')).toThrow(StateMismatch); // base64 without its padding
-    expect(() => decodeState('{"t": {"$number": "hello"}}')).toThrow(/^a saved number is "hello", not NaN, Infinity or -Infinity$/);
+    expect(() => decodeState('{"t": {"$number": "hello"}}')).toThrow(
+      /^a saved number is "hello", not NaN, Infinity or -Infinity$/,
+    );
     expect(() => decodeState('[1, 2]')).toThrow(/a mapping/);
   });
 
@@ -104,7 +108,8 @@ describe('the text form of a state', () => {
       nested: { list: [Float64Array.from([1, 2]), null, true, 'text'] },
     };
     const back = decodeState(encodeState(state));
-    const bytes = (array: ArrayBufferView) => Array.from(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    const bytes = (array: ArrayBufferView) =>
+      Array.from(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
     expect(bytes(back.f64 as Float64Array)).toEqual(bytes(state.f64 as Float64Array));
     expect(back.f32).toBeInstanceOf(Float32Array);
     expect(bytes(back.f32 as Float32Array)).toEqual(bytes(backing.subarray(1)));

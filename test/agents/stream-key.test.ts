@@ -43,7 +43,8 @@ const HASHED = /^bandit~[0-9a-f]{8}$/;
 describe('streamKey', () => {
   it('is the kind alone when every parameter has its default (for every registered agent too)', () => {
     expect(streamKey('bandit', SPECS, defaults())).toBe('bandit');
-    for (const [kind, definition] of Object.entries(agents)) expect(streamKey(kind, definition.params, defaultParams(definition.params))).toBe(kind);
+    for (const [kind, definition] of Object.entries(agents))
+      expect(streamKey(kind, definition.params, defaultParams(definition.params))).toBe(kind);
   });
 
   it('changes when a parameter differs from its default: kind~<8 hex digits>, one key per value', () => {
@@ -80,20 +81,34 @@ describe('streamKey', () => {
     const grown = {
       ...SPECS,
       extra: { type: 'int', default: 5, doc: 'added later' },
-      prior: { ...SPECS.prior, params: { ...SPECS.prior.params, decay: { type: 'number', default: 0.9, doc: 'added later' } } },
+      prior: {
+        ...SPECS.prior,
+        params: { ...SPECS.prior.params, decay: { type: 'number', default: 0.9, doc: 'added later' } },
+      },
     } as const satisfies ParamSpecs;
     const grownDefaults = defaultParams(grown) as unknown as Record<string, unknown>;
     expect(streamKey('bandit', grown, grownDefaults)).toBe('bandit');
     expect(streamKey('bandit', grown, { ...grownDefaults, prior: { clicks: 3, misses: 1, decay: 0.9 } })).toBe(changed);
     // ...and setting the new field away from its default makes a new key.
-    expect(streamKey('bandit', grown, { ...grownDefaults, prior: { clicks: 3, misses: 1, decay: 0.5 } })).not.toBe(changed);
+    expect(streamKey('bandit', grown, { ...grownDefaults, prior: { clicks: 3, misses: 1, decay: 0.5 } })).not.toBe(
+      changed,
+    );
   });
 
   it('names a real agent: thompson with 2 prior clicks gets a hashed key, whatever the order of its values', () => {
     const thompson = agents.thompson;
     const key = streamKey('thompson', thompson.params, { ...defaultParams(thompson.params), priorClicks: 2 });
     expect(key).toMatch(/^thompson~[0-9a-f]{8}$/);
-    expect(key).toBe(streamKey('thompson', thompson.params, { priorClicks: 2, ...Object.fromEntries(Object.entries(defaultParams(thompson.params)).filter(([name]) => name !== 'priorClicks').reverse()) }));
+    expect(key).toBe(
+      streamKey('thompson', thompson.params, {
+        priorClicks: 2,
+        ...Object.fromEntries(
+          Object.entries(defaultParams(thompson.params))
+            .filter(([name]) => name !== 'priorClicks')
+            .reverse(),
+        ),
+      }),
+    );
   });
 
   it("leaves out settings that change no decision (each agent's notInStreamKey, e.g. propensitySamples)", () => {
@@ -105,7 +120,10 @@ describe('streamKey', () => {
         const config = validateConfig(
           {
             world: { preset: world.preset, params: world.params },
-            agents: [{ name: 'a', kind, params: SMALL_SETTINGS[kind] }, { name: 'b', kind, params: changed }],
+            agents: [
+              { name: 'a', kind, params: SMALL_SETTINGS[kind] },
+              { name: 'b', kind, params: changed },
+            ],
             training: { steps: 100 },
           },
           'c.yaml',

@@ -26,6 +26,8 @@ describe('compareTrees (bench --against)', () => {
   });
 
   it('names the case it cannot find in the other tree', async () => {
-    await expect(compareTrees(root, 'feed/nonexistent', { pairs: 2, windowMs: 5 })).rejects.toThrow(/has no benchmark feed\/nonexistent/);
+    await expect(compareTrees(root, 'feed/nonexistent', { pairs: 2, windowMs: 5 })).rejects.toThrow(
+      /has no benchmark feed\/nonexistent/,
+    );
   });
 });

@@ -8,7 +8,16 @@ import { useBackend } from '../../agents/nets/backend.ts';
 import { CandidateFeatures } from '../../agents/supervised/features.ts';
 import { MultiTaskNet } from '../../agents/supervised/multitask.ts';
 import { headsOf, type SignalLog } from '../../agents/supervised/signal-log.ts';
-import { benchCases, benchKey, compareTrees, makeActingStepper, makeFitStepStepper, runBenchmarks, thisTree, type Tree } from '../../bench/benchmarks.ts';
+import {
+  benchCases,
+  benchKey,
+  compareTrees,
+  makeActingStepper,
+  makeFitStepStepper,
+  runBenchmarks,
+  thisTree,
+  type Tree,
+} from '../../bench/benchmarks.ts';
 import { program as main } from '../../cli.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
@@ -16,7 +25,10 @@ import { worlds } from '../../sim/presets/index.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ACT = 'feed/ranker:act';
 const FIT_STEP = 'feed/ranker:fit-step';
-const feedSpec = worlds.feed.create(defaultParams(worlds.feed.params), { seed: { experiment: 0, run: 0 }, batchSize: 1 }).spec;
+const feedSpec = worlds.feed.create(defaultParams(worlds.feed.params), {
+  seed: { experiment: 0, run: 0 },
+  batchSize: 1,
+}).spec;
 
 // Plumbing only: the windows are a few milliseconds, so no rate here says anything about speed.
 describe('bench: the value-model ranker acting and its network training', () => {
@@ -48,7 +60,8 @@ describe('bench: the value-model ranker acting and its network training', () => 
     const acts: { mode: Mode; fitted: boolean }[] = [];
     const watched: AgentDefinition<any> = {
       ...ranker,
-      // Its first refit after 500 logged impressions (the default waits for 5,000): the same plumbing, trained for less.
+      // Its first refit after 500 logged impressions (the default waits for 5,000): the same plumbing, trained for
+      // less.
       params: { ...ranker.params, retrainEvery: { ...ranker.params.retrainEvery, default: 500 } },
       create: (values, context) => {
         const agent = ranker.create(values, context);
@@ -81,7 +94,9 @@ describe('bench: the value-model ranker acting and its network training', () => 
 
   it('stops with a message when the agent never fits before acting', async () => {
     // UCB1 learns by counts: it never reports a loss.
-    expect(() => makeActingStepper(thisTree, { preset: 'bandit', params: {}, agent: 'ucb1', trainSteps: 64 }, 8, 0)).toThrow(/ucb1 reported no loss \(never fitted\) in 640 training user-steps/);
+    expect(() =>
+      makeActingStepper(thisTree, { preset: 'bandit', params: {}, agent: 'ucb1', trainSteps: 64 }, 8, 0),
+    ).toThrow(/ucb1 reported no loss \(never fitted\) in 640 training user-steps/);
   });
 
   it("times whole Adam steps of the multi-task network at the ranker's default sizes in the feed", async () => {
@@ -103,7 +118,13 @@ describe('bench: the value-model ranker acting and its network training', () => 
     const rate = run(1);
     expect(Number.isFinite(rate)).toBe(true);
     expect(rate).toBeGreaterThan(0);
-    expect(built).toEqual([{ width: new CandidateFeatures(feedSpec).size, heads: headsOf(feedSpec), options: { hidden: [64, 32], learningRate: 0.003, batchSize: 512 } }]);
+    expect(built).toEqual([
+      {
+        width: new CandidateFeatures(feedSpec).size,
+        heads: headsOf(feedSpec),
+        options: { hidden: [64, 32], learningRate: 0.003, batchSize: 512 },
+      },
+    ]);
     // One epoch per fit over exactly 3 full batches of 512: each fit is 3 Adam steps.
     expect(fits.length).toBeGreaterThan(0);
     for (const fit of fits) expect(fit).toEqual({ size: 3 * 512, epochs: 1 });
@@ -124,7 +145,10 @@ describe('bench: the value-model ranker acting and its network training', () => 
     try {
       for (const dir of ['sim', 'policies']) symlinkSync(join(root, dir), join(old, dir));
       for (const key of [ACT, FIT_STEP]) {
-        await expect(compareTrees(old, key, { pairs: 2, windowMs: 5 })).rejects.toMatchObject({ name: 'SkipComparison', message: expect.stringMatching(/no agent ranker/) });
+        await expect(compareTrees(old, key, { pairs: 2, windowMs: 5 })).rejects.toMatchObject({
+          name: 'SkipComparison',
+          message: expect.stringMatching(/no agent ranker/),
+        });
       }
     } finally {
       rmSync(old, { recursive: true, force: true });

@@ -9,7 +9,10 @@ import { runnerOverhead } from '../../bench/runner-overhead.ts';
 describe('runner overhead', () => {
   it('is 1 - (time in runs) / (wall time), per repeat, with the median reported', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'slatelab-overhead-')), 'tiny.yaml');
-    writeFileSync(file, 'world: { preset: bandit, params: { catalog: 30 } }\nseeds: 2\nagents: [{ name: random, kind: random }, { name: greedy, kind: greedy-pctr }]\nevaluation: { episodes: 50 }\n');
+    writeFileSync(
+      file,
+      'world: { preset: bandit, params: { catalog: 30 } }\nseeds: 2\nagents: [{ name: random, kind: random }, { name: greedy, kind: greedy-pctr }]\nevaluation: { episodes: 50 }\n',
+    );
     const result = await runnerOverhead(file, 3);
     expect(result.shares).toHaveLength(3);
     expect([...result.shares]).toEqual([...result.shares].sort((a, b) => a - b));

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { benchCases, benchKey, compareTrees, makeTrainingStepper, runBenchmarks, thisTree } from '../../bench/benchmarks.ts';
+import {
+  benchCases,
+  benchKey,
+  compareTrees,
+  makeTrainingStepper,
+  runBenchmarks,
+  thisTree,
+} from '../../bench/benchmarks.ts';
 import { agents } from '../../agents/index.ts';
 import { program as main } from '../../cli.ts';
 
@@ -41,7 +48,12 @@ describe('bench: training throughput cases', () => {
 
   it('runs every training case (short windows) and reports a positive rate per window', async () => {
     const seen: string[] = [];
-    const results = await runBenchmarks({ seconds: 0.02, repeats: 1, only: trainingKeys, onResult: (key) => seen.push(key) });
+    const results = await runBenchmarks({
+      seconds: 0.02,
+      repeats: 1,
+      only: trainingKeys,
+      onResult: (key) => seen.push(key),
+    });
     expect(Object.keys(results)).toEqual(trainingKeys);
     expect(seen).toEqual(trainingKeys);
     for (const key of trainingKeys) {
@@ -76,7 +88,12 @@ describe('bench: training throughput cases', () => {
   });
 
   it('compares a training case side by side with a tree that has the agents', async () => {
-    const c = await compareTrees(root, 'bandit-catalog200-dim5/ucb1:train', { pairs: 2, windowMs: 5, batchSize: 8, warmupMs: 5 });
+    const c = await compareTrees(root, 'bandit-catalog200-dim5/ucb1:train', {
+      pairs: 2,
+      windowMs: 5,
+      batchSize: 8,
+      warmupMs: 5,
+    });
     expect(c.thisTree).toBeGreaterThan(0);
     expect(c.otherTree).toBeGreaterThan(0);
   });
@@ -86,7 +103,9 @@ describe('bench: training throughput cases', () => {
     const old = mkdtempSync(join(tmpdir(), 'slatelab-noagents-'));
     try {
       for (const dir of ['sim', 'policies']) symlinkSync(join(root, dir), join(old, dir));
-      await expect(compareTrees(old, 'bandit-catalog200-dim5/linucb:train', { pairs: 2, windowMs: 5 })).rejects.toMatchObject({ name: 'SkipComparison' });
+      await expect(
+        compareTrees(old, 'bandit-catalog200-dim5/linucb:train', { pairs: 2, windowMs: 5 }),
+      ).rejects.toMatchObject({ name: 'SkipComparison' });
 
       const out: string[] = [];
       const io = { stdout: (text: string) => void out.push(text), stderr: () => {}, stderrIsTTY: false };

@@ -12,7 +12,11 @@ import { worlds } from '../../sim/presets/index.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function slatelab(...args: string[]) {
-  const result = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -32,16 +36,23 @@ describe('slatelab list', () => {
 
   it("prints each world's observation layout: feature columns, context and named fields", () => {
     const { stdout } = slatelab('list');
-    expect(stdout).toMatch(/userFeatures: history\.0, history\.1, history\.2, \.\.\., history\.12, history\.13, history\.14, history\.15 \(16\): the user's engagement history/);
-    expect(stdout).toContain('itemFeatures: topic.0, topic.1, topic.2, ..., format.photo, format.video, format.reel, lengthMinutes (20)');
-    expect(stdout).toContain('fields.source [per candidate]: the retrieval source that proposed the post (0 following, 1 topic, 2 trending, 3 fresh, 4 random)');
+    expect(stdout).toMatch(
+      /userFeatures: history\.0, history\.1, history\.2, \.\.\., history\.12, history\.13, history\.14, history\.15 \(16\): the user's engagement history/,
+    );
+    expect(stdout).toContain(
+      'itemFeatures: topic.0, topic.1, topic.2, ..., format.photo, format.video, format.reel, lengthMinutes (20)',
+    );
+    expect(stdout).toContain(
+      'fields.source [per candidate]: the retrieval source that proposed the post (0 following, 1 topic, 2 trending, 3 fresh, 4 random)',
+    );
     expect(stdout).toContain('fields.sessionPosts [per row]:');
     expect(stdout).toContain('userFeatures: none: the user is hidden, as in RecSim');
   });
 
   it('prints every learning agent with its family, what it learns and its hyper-parameters, and the training block', () => {
     const { stdout } = slatelab('list');
-    for (const [name, agent] of Object.entries(agents)) expect(stdout).toContain(`  ${name} [${agent.family}]: ${agent.summary}`);
+    for (const [name, agent] of Object.entries(agents))
+      expect(stdout).toContain(`  ${name} [${agent.family}]: ${agent.summary}`);
     expect(stdout).toMatch(/\n\s+alpha\s+width of the confidence bound.*\(number >= 0; default 0\.5\)/);
     expect(stdout).toMatch(/\n\s+evalEvery\s+training steps between checkpoints/);
   });
@@ -50,12 +61,27 @@ describe('slatelab list', () => {
 describe('slatelab run', () => {
   it('runs a tiny experiment, prints where the results are and the summary table', () => {
     const out = join(scratch, 'tiny');
-    const { code, stdout, stderr } = slatelab('run', 'experiments/recsim-parity.yaml', '--out', out, '--seeds', '2', '--episodes', '20', '--batch-size', '4');
+    const { code, stdout, stderr } = slatelab(
+      'run',
+      'experiments/recsim-parity.yaml',
+      '--out',
+      out,
+      '--seeds',
+      '2',
+      '--episodes',
+      '20',
+      '--batch-size',
+      '4',
+    );
     expect(stderr).not.toContain('slatelab:');
     expect(code).toBe(0);
     expect(stdout).toContain(`results: ${out}`);
     expect(stdout).toMatch(/\nagent\s+return\s+episodeLength\s+clicks\s+clickRate\s+meanClickedQuality\n/);
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { seeds: number[]; episodes: number; agents: Record<string, unknown> };
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+      seeds: number[];
+      episodes: number;
+      agents: Record<string, unknown>;
+    };
     expect(summary.seeds).toEqual([0, 1]);
     expect(summary.episodes).toBe(20);
     expect(Object.keys(summary.agents)).toEqual(['random', 'myopic']);
@@ -84,7 +110,23 @@ describe('slatelab run, interrupted', () => {
   it('stops on Ctrl-C, writes the summary of the runs that finished, and exits 130', async () => {
     const out = join(scratch, 'interrupted');
     // 2 agents x 6 seeds of 3,000 RecSim episodes on one thread: a run takes a moment, the lot far longer.
-    const child = spawn(process.execPath, [join(root, 'bin/slatelab.js'), 'run', 'experiments/recsim-parity.yaml', '--out', out, '--seeds', '6', '--episodes', '3000', '--threads', '1'], { cwd: root });
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'bin/slatelab.js'),
+        'run',
+        'experiments/recsim-parity.yaml',
+        '--out',
+        out,
+        '--seeds',
+        '6',
+        '--episodes',
+        '3000',
+        '--threads',
+        '1',
+      ],
+      { cwd: root },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
@@ -96,7 +138,11 @@ describe('slatelab run, interrupted', () => {
     expect(code).toBe(130);
     expect(stderr).toContain('slatelab: interrupted; writing the summary of the runs that finished');
     expect(stderr).toMatch(/slatelab: interrupted: \d+ of 12 runs finished; the summary covers them/);
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[]; interrupted: unknown[] };
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      complete: boolean;
+      runs: unknown[];
+      interrupted: unknown[];
+    };
     expect(manifest.complete).toBe(false);
     expect(manifest.runs.length).toBeGreaterThanOrEqual(1);
     expect(manifest.runs.length + manifest.interrupted.length).toBe(12);
@@ -109,18 +155,25 @@ describe('slatelab run, interrupted during its only run', () => {
     const out = join(scratch, 'interrupted-one');
     const file = join(scratch, 'one-run.yaml');
     // One run far longer than the test: without a prompt interrupt this would time out.
-    writeFileSync(file, 'world: { preset: recsim-interest-evolution }\nseeds: [0]\nagents: [{ name: random, kind: random }]\nevaluation: { episodes: 1000000 }\n');
+    writeFileSync(
+      file,
+      'world: { preset: recsim-interest-evolution }\nseeds: [0]\nagents: [{ name: random, kind: random }]\nevaluation: { episodes: 1000000 }\n',
+    );
     const child = spawn(process.execPath, [join(root, 'bin/slatelab.js'), 'run', file, '--out', out], { cwd: root });
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
-      if (!stderr.includes('(1 run)') && (stderr + text).includes('(1 run)')) setTimeout(() => child.kill('SIGINT'), 1500);
+      if (!stderr.includes('(1 run)') && (stderr + text).includes('(1 run)'))
+        setTimeout(() => child.kill('SIGINT'), 1500);
       stderr += text;
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
     expect(stderr).toContain('slatelab: interrupted: 0 of 1 runs finished');
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; interrupted: unknown[] };
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      complete: boolean;
+      interrupted: unknown[];
+    };
     expect(manifest).toMatchObject({ complete: false, interrupted: [{ agent: 'random', seed: 0 }] });
   }, 60_000);
 });
@@ -129,7 +182,9 @@ describe('slatelab usage errors', () => {
   it('answers an unknown command with one line and exit 2', () => {
     const { code, stderr } = slatelab('frobnicate');
     expect(code).toBe(2);
-    expect(stderr).toBe('slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate (slatelab --help shows them)\n');
+    expect(stderr).toBe(
+      'slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate (slatelab --help shows them)\n',
+    );
   });
 
   it('shows the help for --help and -h, exit 0', () => {
@@ -144,7 +199,14 @@ describe('slatelab usage errors', () => {
 
 describe('slatelab bench', () => {
   it('prints exactly {"<world>/<policy>": {"stepsPerSecond": n}} with --json', () => {
-    const { code, stdout } = slatelab('bench', '--json', '--seconds', '0.05', '--only', 'recsim-interest-evolution/random');
+    const { code, stdout } = slatelab(
+      'bench',
+      '--json',
+      '--seconds',
+      '0.05',
+      '--only',
+      'recsim-interest-evolution/random',
+    );
     expect(code).toBe(0);
     const results = JSON.parse(stdout) as Record<string, { stepsPerSecond: number }>;
     expect(Object.keys(results)).toEqual(['recsim-interest-evolution/random']);

@@ -46,7 +46,9 @@ function ensureBuilt(): void {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`npm run build failed, so dist/ (what \`import 'slatelab'\` loads) is stale:\n${stdout ?? ''}${stderr ?? ''}`);
+    throw new Error(
+      `npm run build failed, so dist/ (what \`import 'slatelab'\` loads) is stale:\n${stdout ?? ''}${stderr ?? ''}`,
+    );
   }
 }
 
@@ -82,14 +84,22 @@ describe('slatelab as a library', () => {
   it('runs the README example: an experiment on worker threads, with its result files', () => {
     const printed = runNode(project, 'readme-example.mjs', README_EXAMPLE);
     const outDir = join(project, 'results', 'library-example');
-    const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as { agents: Record<string, { return: { mean: number; n: number } }> };
+    const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as {
+      agents: Record<string, { return: { mean: number; n: number } }>;
+    };
     expect(Number(printed.trim())).toBe(summary.agents.linucb.return.mean);
     expect(summary.agents.linucb.return.n).toBe(2);
     expect(Number.isFinite(summary.agents.random.return.mean)).toBe(true);
-    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { complete: boolean; failures: unknown[]; slatelab: string };
+    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as {
+      complete: boolean;
+      failures: unknown[];
+      slatelab: string;
+    };
     expect(manifest.failures).toEqual([]);
     expect(manifest.complete).toBe(true);
-    expect(manifest.slatelab).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+    expect(manifest.slatelab).toBe(
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
   });
 
   it("records git only from its own repository: a copy installed in a user's git project says null, not the project's commit", () => {
@@ -105,11 +115,21 @@ describe('slatelab as a library', () => {
       cpSync(join(ROOT, 'dist'), join(installed, 'dist'), { recursive: true });
       cpSync(join(ROOT, 'package.json'), join(installed, 'package.json'));
       const ask = (results: string) =>
-        JSON.parse(runNode(user, 'where.mjs', `const { environmentInfo } = await import(${JSON.stringify(pathToFileURL(results).href)});\nconsole.log(JSON.stringify(await environmentInfo()));\n`)) as { gitCommit: string | null; gitDirty: boolean | null };
-      expect(ask(join(installed, 'dist', 'lab', 'store', 'provenance.js'))).toMatchObject({ gitCommit: null, gitDirty: null });
+        JSON.parse(
+          runNode(
+            user,
+            'where.mjs',
+            `const { environmentInfo } = await import(${JSON.stringify(pathToFileURL(results).href)});\nconsole.log(JSON.stringify(await environmentInfo()));\n`,
+          ),
+        ) as { gitCommit: string | null; gitDirty: boolean | null };
+      expect(ask(join(installed, 'dist', 'lab', 'store', 'provenance.js'))).toMatchObject({
+        gitCommit: null,
+        gitDirty: null,
+      });
       // The clone itself (a git repository here) does record its commit.
       const own = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-      if (own.status === 0) expect(ask(join(ROOT, 'dist', 'lab', 'store', 'provenance.js')).gitCommit).toBe(own.stdout.trim());
+      if (own.status === 0)
+        expect(ask(join(ROOT, 'dist', 'lab', 'store', 'provenance.js')).gitCommit).toBe(own.stdout.trim());
     } finally {
       rmSync(user, { recursive: true, force: true });
     }
@@ -117,17 +137,34 @@ describe('slatelab as a library', () => {
 
   it('the command runs the build when it is current, and gives the same results as from the sources', () => {
     const config = join(project, 'tiny.yaml');
-    writeFileSync(config, 'world: { preset: bandit, params: { catalog: 30 } }\nseeds: 2\nagents: [{ name: random, kind: random }, { name: lin, kind: linucb }]\ntraining: { steps: 2000 }\nevaluation: { episodes: 40 }\n');
+    writeFileSync(
+      config,
+      'world: { preset: bandit, params: { catalog: 30 } }\nseeds: 2\nagents: [{ name: random, kind: random }, { name: lin, kind: linucb }]\ntraining: { steps: 2000 }\nevaluation: { episodes: 40 }\n',
+    );
     const run = (out: string, env: Record<string, string>) => {
-      const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'slatelab.js'), 'run', config, '--out', out, '--threads', '1'], { cwd: project, encoding: 'utf8', env: { ...process.env, ...env } });
+      const result = spawnSync(
+        process.execPath,
+        [join(ROOT, 'bin', 'slatelab.js'), 'run', config, '--out', out, '--threads', '1'],
+        { cwd: project, encoding: 'utf8', env: { ...process.env, ...env } },
+      );
       expect(result.status, result.stderr).toBe(0);
     };
     run(join(project, 'built'), {});
     run(join(project, 'sources'), { SLATELAB_FROM_SOURCE: '1' });
-    const code = (dir: string) => (JSON.parse(readFileSync(join(project, dir, 'manifest.json'), 'utf8')) as { code: string }).code;
+    const code = (dir: string) =>
+      (JSON.parse(readFileSync(join(project, dir, 'manifest.json'), 'utf8')) as { code: string }).code;
     expect([code('built'), code('sources')]).toEqual(['dist', 'sources']);
-    for (const file of ['runs/random/seed-0.jsonl', 'runs/lin/seed-1.jsonl', 'runs/lin/seed-1.curve.jsonl', 'runs/lin/seed-1.agent.json', 'summary.json', 'report.md']) {
-      expect(readFileSync(join(project, 'built', file), 'utf8'), file).toBe(readFileSync(join(project, 'sources', file), 'utf8'));
+    for (const file of [
+      'runs/random/seed-0.jsonl',
+      'runs/lin/seed-1.jsonl',
+      'runs/lin/seed-1.curve.jsonl',
+      'runs/lin/seed-1.agent.json',
+      'summary.json',
+      'report.md',
+    ]) {
+      expect(readFileSync(join(project, 'built', file), 'utf8'), file).toBe(
+        readFileSync(join(project, 'sources', file), 'utf8'),
+      );
     }
   });
 

@@ -14,7 +14,11 @@ const scratch = mkdtempSync(join(tmpdir(), 'slatelab-resume-'));
 const config = join(scratch, 'resume.yaml');
 
 function slatelab(...args: string[]) {
-  const result = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -57,7 +61,11 @@ beforeAll(() => {
 describe('slatelab resume', () => {
   it('finishes an experiment killed with SIGKILL: only the missing runs run, and every result file is byte-identical to an uninterrupted run', async () => {
     const out = join(scratch, 'killed');
-    const child = spawn(process.execPath, [join(root, 'bin/slatelab.js'), 'run', config, '--out', out, '--threads', '1'], { cwd: root });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bin/slatelab.js'), 'run', config, '--out', out, '--threads', '1'],
+      { cwd: root },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
@@ -65,9 +73,14 @@ describe('slatelab resume', () => {
       if (!stderr.includes('[2/9]') && (stderr + text).includes('[2/9]')) child.kill('SIGKILL');
       stderr += text;
     });
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, killed) => resolve(killed)));
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('close', (_code, killed) => resolve(killed)),
+    );
     expect(signal).toBe('SIGKILL');
-    const killed = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[] };
+    const killed = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      complete: boolean;
+      runs: unknown[];
+    };
     expect(killed.complete).toBe(false);
     expect(killed.runs.length).toBeGreaterThanOrEqual(2);
     expect(killed.runs.length).toBeLessThan(9);
@@ -81,7 +94,10 @@ describe('slatelab resume', () => {
     const kept = killed.runs.length - 1;
     // As if another version had started it: the manifest keeps what started it, and says what resumed it.
     const started = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(out, 'manifest.json'), JSON.stringify({ ...started, slatelab: '0.0.1', gitCommit: '1'.repeat(40) }, null, 2));
+    writeFileSync(
+      join(out, 'manifest.json'),
+      JSON.stringify({ ...started, slatelab: '0.0.1', gitCommit: '1'.repeat(40) }, null, 2),
+    );
     const resumed = slatelab('resume', out, '--threads', '2');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`${out}: ${kept} of 9 runs had finished; running the other ${9 - kept}`);
@@ -90,9 +106,22 @@ describe('slatelab resume', () => {
     expect(resumed.stderr).toContain('[9/9]');
     expect(resumed.stdout).toContain(`results: ${out} (open ${join(out, 'report.html')} in a browser`);
     expect(resumed.stderr).toContain(`warning: ${out} was started by slatelab 0.0.1 at commit 111111111111`);
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[]; slatelab: string; gitCommit: string; resumes: { slatelab: string; runs: number }[] };
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      complete: boolean;
+      runs: unknown[];
+      slatelab: string;
+      gitCommit: string;
+      resumes: { slatelab: string; runs: number }[];
+    };
     expect(manifest).toMatchObject({ complete: true, slatelab: '0.0.1', gitCommit: '1'.repeat(40) });
-    expect(manifest.resumes).toEqual([expect.objectContaining({ slatelab: started.slatelab, gitCommit: started.gitCommit, node: process.version, runs: 9 - kept })]);
+    expect(manifest.resumes).toEqual([
+      expect.objectContaining({
+        slatelab: started.slatelab,
+        gitCommit: started.gitCommit,
+        node: process.version,
+        runs: 9 - kept,
+      }),
+    ]);
     expect(manifest.runs).toHaveLength(9);
     // The config goes back as it was read, byte for byte, under the format (the manifest's first key).
     expect(JSON.stringify((manifest as { config?: unknown }).config)).toBe(JSON.stringify(started.config));
@@ -110,7 +139,16 @@ describe('slatelab resume', () => {
     const a = files(full);
     const b = files(out);
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
-    expect(Object.keys(a)).toEqual(expect.arrayContaining(['summary.json', 'summary.csv', 'report.md', 'report.html', 'charts/compare-return.png', 'runs/lin/seed-2.agent.json']));
+    expect(Object.keys(a)).toEqual(
+      expect.arrayContaining([
+        'summary.json',
+        'summary.csv',
+        'report.md',
+        'report.html',
+        'charts/compare-return.png',
+        'runs/lin/seed-2.agent.json',
+      ]),
+    );
     // The reports show what started the experiment (here, as if slatelab 0.0.1 at commit 111...): the
     // same pages once that provenance is put back as the uninterrupted run's.
     const version = {
@@ -132,16 +170,25 @@ describe('slatelab resume', () => {
   it('says so, one line and exit 2, for a directory that is not an experiment, or one of a world this version lacks', () => {
     const gone = join(scratch, 'gone');
     spawnSync('cp', ['-r', full, gone]);
-    const manifest = JSON.parse(readFileSync(join(gone, 'manifest.json'), 'utf8')) as { config: { world: { preset: string } } };
+    const manifest = JSON.parse(readFileSync(join(gone, 'manifest.json'), 'utf8')) as {
+      config: { world: { preset: string } };
+    };
     manifest.config.world.preset = 'atlantis';
     writeFileSync(join(gone, 'manifest.json'), JSON.stringify(manifest));
-    expect(slatelab('resume', gone)).toMatchObject({ code: 2, stderr: `slatelab: ${gone}: world "atlantis" is not in this version of slatelab\n` });
+    expect(slatelab('resume', gone)).toMatchObject({
+      code: 2,
+      stderr: `slatelab: ${gone}: world "atlantis" is not in this version of slatelab\n`,
+    });
     const empty = mkdtempSync(join(tmpdir(), 'slatelab-empty-'));
     expect(slatelab('resume', empty)).toMatchObject({
       code: 2,
       stderr: `slatelab: ${empty}: not an experiment's results (no manifest.json); ${RESULTS_HINT}\n`,
     });
-    expect(slatelab('resume')).toMatchObject({ code: 2, stderr: "slatelab: resume: name an experiment's results directory, e.g. slatelab resume results/quickstart/20261130-101500\n" });
+    expect(slatelab('resume')).toMatchObject({
+      code: 2,
+      stderr:
+        "slatelab: resume: name an experiment's results directory, e.g. slatelab resume results/quickstart/20261130-101500\n",
+    });
   });
 });
 

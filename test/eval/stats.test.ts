@@ -71,8 +71,18 @@ describe('95% t interval over seeds', () => {
 
 describe('paired differences against a baseline', () => {
   it('differences per seed, in seed order, over the seeds both agents finished', () => {
-    const agent = new Map([[0, 5], [1, 7], [2, 9], [3, 4]]);
-    const baseline = new Map([[0, 4], [2, 6], [3, 1], [1, 5]]);
+    const agent = new Map([
+      [0, 5],
+      [1, 7],
+      [2, 9],
+      [3, 4],
+    ]);
+    const baseline = new Map([
+      [0, 4],
+      [2, 6],
+      [3, 1],
+      [1, 5],
+    ]);
     const paired = pairedDifferences(agent, baseline, [3, 0, 1, 2]);
     expect(paired.seeds).toEqual([3, 0, 1, 2]);
     expect(paired.values).toEqual([3, 1, 2, 3]);
@@ -81,7 +91,17 @@ describe('paired differences against a baseline', () => {
   });
 
   it('never pairs a seed that one side lacks', () => {
-    const paired = pairedDifferences(new Map([[0, 1], [1, 2]]), new Map([[1, 1], [2, 5]]), [0, 1, 2]);
+    const paired = pairedDifferences(
+      new Map([
+        [0, 1],
+        [1, 2],
+      ]),
+      new Map([
+        [1, 1],
+        [2, 5],
+      ]),
+      [0, 1, 2],
+    );
     expect(paired.seeds).toEqual([1]);
     expect(paired.values).toEqual([1]);
     expect(paired.n).toBe(1);
@@ -115,8 +135,15 @@ describe('loading the t quantile', () => {
       const { ci95 } = await import('./eval/stats.ts');
       const interval = ci95([1, 2, 3]);
       console.log(JSON.stringify({ before, after: loaded(), interval }));`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
-    const { before, after, interval } = JSON.parse(out) as { before: boolean; after: boolean; interval: [number, number] };
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    const { before, after, interval } = JSON.parse(out) as {
+      before: boolean;
+      after: boolean;
+      interval: [number, number];
+    };
     expect(before).toBe(false);
     expect(after).toBe(true);
     // Mean 2, sd 1, n 3: half-width t(0.975, 2) / sqrt(3), and t(0.975, 2) is 4.303 in the tables.

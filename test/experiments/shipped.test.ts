@@ -13,7 +13,15 @@ const standalone = readdirSync(dir).filter((file) => file.endsWith('.yaml') && f
 
 describe('shipped experiments', () => {
   it('are found', () => {
-    expect(standalone).toEqual(expect.arrayContaining(['quickstart.yaml', 'bandits.yaml', 'feed-ranker.yaml', 'recsim-parity.yaml', 'recsim-slateq.yaml']));
+    expect(standalone).toEqual(
+      expect.arrayContaining([
+        'quickstart.yaml',
+        'bandits.yaml',
+        'feed-ranker.yaml',
+        'recsim-parity.yaml',
+        'recsim-slateq.yaml',
+      ]),
+    );
   });
 
   for (const file of standalone) {
@@ -27,7 +35,9 @@ describe('shipped experiments', () => {
     expect(config.world.preset).toBe('recsim-interest-evolution');
     expect(config.world.params).toMatchObject({ candidates: 10, slateSize: 2, observeQuality: false });
     const names = config.agents.map((agent) => agent.name);
-    expect(names).toEqual(expect.arrayContaining(['random', 'greedy-pctr', 'slateq', 'slateq-gamma0', 'quality-ceiling']));
+    expect(names).toEqual(
+      expect.arrayContaining(['random', 'greedy-pctr', 'slateq', 'slateq-gamma0', 'quality-ceiling']),
+    );
     const byName = Object.fromEntries(config.agents.map((agent) => [agent.name, agent]));
     expect(byName.slateq.kind).toBe('slateq');
     expect(byName['slateq-gamma0'].params).toMatchObject({ gamma: 0 });

@@ -84,7 +84,8 @@ describe('greedy-pctr policy', () => {
     for (let row = 0; row < 16; row++) {
       const affinity = (c: number) => {
         let sum = 0;
-        for (let j = 0; j < d; j++) sum += userFeatures[row * u + j] * itemFeatures[candidateItems[row * n + c] * d + j];
+        for (let j = 0; j < d; j++)
+          sum += userFeatures[row * u + j] * itemFeatures[candidateItems[row * n + c] * d + j];
         return sum;
       };
       const best = Array.from({ length: n }, (_, c) => affinity(c)).sort((a, b) => b - a);
@@ -122,7 +123,7 @@ describe('oracles on recsim-interest-evolution', () => {
     const mean = differences.reduce((a, b) => a + b, 0) / episodes;
     const sd = Math.sqrt(differences.reduce((a, b) => a + (b - mean) ** 2, 0) / (episodes - 1));
     // Normal approximation is fine at n = 400: lower 95% bound of the mean paired difference.
-    expect(mean - 1.96 * sd / Math.sqrt(episodes)).toBeGreaterThan(0);
+    expect(mean - (1.96 * sd) / Math.sqrt(episodes)).toBeGreaterThan(0);
   });
 });
 

@@ -8,7 +8,14 @@ import {
 } from '../../policies/candidate-scores.ts';
 import { policies } from '../../policies/index.ts';
 import { topKByScore } from '../../policies/slate.ts';
-import { exponentialCascade, multinomialLogit, multinomialProportional, positionBased, proportionalCascade, type ChoiceModel } from '../../sim/choice.ts';
+import {
+  exponentialCascade,
+  multinomialLogit,
+  multinomialProportional,
+  positionBased,
+  proportionalCascade,
+  type ChoiceModel,
+} from '../../sim/choice.ts';
 import type { Env, Observation, WorldSpec } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
@@ -37,7 +44,10 @@ function naiveAffinities(observation: Observation, spec: WorldSpec): Float64Arra
   return out;
 }
 
-/** greedy-pctr by the book: each candidate's probabilities over a one-post slate, then a full sort, ties to the lower index. */
+/**
+ * greedy-pctr by the book: each candidate's probabilities over a one-post slate, then a full sort, ties to the lower
+ * index.
+ */
 function naiveGreedySlates(observation: Observation, spec: WorldSpec): Int32Array {
   const { batchSize: b, numCandidates: n, slateSize: k } = spec;
   const affinities = naiveAffinities(observation, spec);
@@ -49,7 +59,9 @@ function naiveGreedySlates(observation: Observation, spec: WorldSpec): Int32Arra
       spec.choiceModel.probabilities(Float64Array.of(affinities[row * n + c]), 1, probabilities);
       return probabilities[0];
     });
-    const order = Array.from({ length: n }, (_, c) => c).sort((x, y) => (pctr[y] > pctr[x] ? 1 : pctr[y] < pctr[x] ? -1 : x - y));
+    const order = Array.from({ length: n }, (_, c) => c).sort((x, y) =>
+      pctr[y] > pctr[x] ? 1 : pctr[y] < pctr[x] ? -1 : x - y,
+    );
     for (let slot = 0; slot < k; slot++) slates[row * k + slot] = order[slot];
   }
   return slates;
@@ -59,7 +71,8 @@ function naiveGreedySlates(observation: Observation, spec: WorldSpec): Int32Arra
 function expectSameBits(actual: Float64Array, expected: Float64Array, what: string): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+    if (!Object.is(actual[i], expected[i]))
+      expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
   }
 }
 
@@ -68,7 +81,12 @@ function expectSameBits(actual: Float64Array, expected: Float64Array, what: stri
  * observation first. Rows restart as they finish, except every third row of the batch, which is
  * masked once its episode ends; row 1 is masked from the start, row 4 from step 10 (mid-episode).
  */
-function drive(env: Env, steps: number, decide: (observation: Observation) => Int32Array, check: (observation: Observation) => void): void {
+function drive(
+  env: Env,
+  steps: number,
+  decide: (observation: Observation) => Int32Array,
+  check: (observation: Observation) => void,
+): void {
   const b = env.spec.batchSize;
   let episode = 0;
   for (let row = 0; row < b; row++) env.resetRow(row, episode++);
@@ -116,7 +134,8 @@ describe('batched affinities', () => {
         120,
         (observation) => {
           for (let row = 0; row < spec.batchSize; row++) {
-            if (observation.active[row] === 1) random.sampleDistinct(spec.numCandidates, spec.slateSize, slates, row * spec.slateSize);
+            if (observation.active[row] === 1)
+              random.sampleDistinct(spec.numCandidates, spec.slateSize, slates, row * spec.slateSize);
           }
           return slates;
         },
@@ -129,8 +148,10 @@ describe('batched affinities', () => {
           const scored = scorer.gatherAffinities(observation);
           for (let row = 0; row < spec.batchSize; row++) {
             const range = [row * spec.numCandidates, (row + 1) * spec.numCandidates] as const;
-            if (observation.active[row] === 1) expectSameBits(scored.subarray(...range), expected.subarray(...range), `CandidateScorer row ${row}`);
-            else expectSameBits(scored.subarray(...range), before.subarray(...range), `CandidateScorer masked row ${row}`);
+            if (observation.active[row] === 1)
+              expectSameBits(scored.subarray(...range), expected.subarray(...range), `CandidateScorer row ${row}`);
+            else
+              expectSameBits(scored.subarray(...range), before.subarray(...range), `CandidateScorer masked row ${row}`);
           }
           if (spec.catalogSize > 0) {
             sparse.fill(Number.NaN);
@@ -160,11 +181,19 @@ describe('batched affinities', () => {
     for (let row = 0; row < 8; row++) env.resetRow(row, row);
     const { spec } = env;
     const scorer = new CandidateScorer({ ...spec, batchSize: 3 }, spec.choiceModel);
-    expectSameBits(scorer.gatherAffinities(env.observation), naiveAffinities(env.observation, spec), 'CandidateScorer, 8 rows');
+    expectSameBits(
+      scorer.gatherAffinities(env.observation),
+      naiveAffinities(env.observation, spec),
+      'CandidateScorer, 8 rows',
+    );
     expect(scorer.clickProbabilitiesOf(env.observation).length).toBe(8 * spec.numCandidates);
     const short = new Float64Array(7 * spec.numCandidates);
-    expect(() => gatherAffinities(env.observation, spec, short, new Float64Array(spec.affinityDim))).toThrow(RangeError);
-    expect(() => gatherAffinities(env.observation, spec, new Float64Array(8 * spec.numCandidates), new Float64Array(2))).toThrow(RangeError);
+    expect(() => gatherAffinities(env.observation, spec, short, new Float64Array(spec.affinityDim))).toThrow(
+      RangeError,
+    );
+    expect(() =>
+      gatherAffinities(env.observation, spec, new Float64Array(8 * spec.numCandidates), new Float64Array(2)),
+    ).toThrow(RangeError);
   });
 
   it('a non-finite user feature gives the dense sum (NaN where x * 0 is NaN), not a sparse shortcut', () => {
@@ -209,12 +238,17 @@ describe('batched single-item click probabilities', () => {
   // Scores repeat as the feed's affinities do (few distinct values per row, many exact zeros), so
   // that probabilities are reused: 0 and -0 (told apart), NaN, a few values; the rest distinct.
   const REPEATED = [0, -0, Number.NaN, 0.125, 0.375, 0.75, 0.5];
-  for (const { model, lowest, signedZeros } of [...models, ...models.map((c) => ({ ...c, model: slateFormOnly(c.model) }))]) {
+  for (const { model, lowest, signedZeros } of [
+    ...models,
+    ...models.map((c) => ({ ...c, model: slateFormOnly(c.model) })),
+  ]) {
     it(`are the model's own one-post probabilities, the same doubles, masked rows untouched: ${model.name}`, () => {
       const rows = 9;
       const n = 13;
       const random = new Rng(`pctr/${model.name}`);
-      const scores = Float64Array.from({ length: rows * n }, () => (random.bernoulli(0.7) ? REPEATED[random.int(REPEATED.length)] : random.range(lowest, 1)));
+      const scores = Float64Array.from({ length: rows * n }, () =>
+        random.bernoulli(0.7) ? REPEATED[random.int(REPEATED.length)] : random.range(lowest, 1),
+      );
       // Row 0 masked: the first computed probability is row 1's.
       const active = Uint8Array.from({ length: rows }, (_, row) => (row === 0 || row === 2 || row === 5 ? 0 : 1));
       const out = new Float64Array(rows * n).fill(-3);
@@ -224,13 +258,22 @@ describe('batched single-item click probabilities', () => {
       for (let i = 0; i < rows * n; i++) {
         model.probabilities(Float64Array.of(scores[i]), 1, probabilities);
         const expected = active[Math.floor(i / n)] === 1 ? probabilities[0] : -3;
-        if (!Object.is(out[i], expected)) expect.fail(`candidate ${i} (score ${show(scores[i])}): ${show(out[i])}, expected ${show(expected)}`);
+        if (!Object.is(out[i], expected))
+          expect.fail(`candidate ${i} (score ${show(scores[i])}): ${show(out[i])}, expected ${show(expected)}`);
         if (Object.is(expected, -0)) negativeZeros++;
       }
       // Both -0 and +0 came up, so a reuse that took one for the other would have failed above.
       if (signedZeros) expect(negativeZeros).toBeGreaterThan(0);
       const untouched = new Float64Array(rows * n).fill(-3);
-      singleItemClickProbabilities(model, scores, new Uint8Array(rows), n, untouched, new Float64Array(1), new Float64Array(2));
+      singleItemClickProbabilities(
+        model,
+        scores,
+        new Uint8Array(rows),
+        n,
+        untouched,
+        new Float64Array(1),
+        new Float64Array(2),
+      );
       expect(untouched.every((value) => value === -3)).toBe(true);
     });
   }
@@ -239,7 +282,17 @@ describe('batched single-item click probabilities', () => {
     const model = multinomialProportional({ minNormalizer: 0, noClickMass: 1 });
     const scores = Float64Array.of(0.5, 0.5, 0, -0, 0.5, -0.25, 0.5);
     const out = new Float64Array(scores.length);
-    expect(() => singleItemClickProbabilities(model, scores, Uint8Array.of(1), scores.length, out, new Float64Array(1), new Float64Array(2))).toThrow(/score -0.25 is below minNormalizer 0/);
+    expect(() =>
+      singleItemClickProbabilities(
+        model,
+        scores,
+        Uint8Array.of(1),
+        scores.length,
+        out,
+        new Float64Array(1),
+        new Float64Array(2),
+      ),
+    ).toThrow(/score -0.25 is below minNormalizer 0/);
   });
 });
 
@@ -284,11 +337,31 @@ const greedyCases: GreedyCase[] = [
     steps: 120,
     ties: true,
   })),
-  { label: 'bandit (dense catalog)', preset: 'bandit', params: { catalog: 200, candidates: 19 }, steps: 120, ties: false },
+  {
+    label: 'bandit (dense catalog)',
+    preset: 'bandit',
+    params: { catalog: 200, candidates: 19 },
+    steps: 120,
+    ties: false,
+  },
   // The ranking is by the click probability, not the affinity: a model that falls with the
   // affinity, and one that saturates (distinct affinities, equal probabilities: ties to the lower index).
-  { label: 'feed, a model falling with the affinity', preset: 'feed', params: { observability: 'full' }, steps: 60, ties: true, model: positionBased({ examinationDecay: 1, scoreScaling: -4, bias: 0 }) },
-  { label: 'feed, a saturating model', preset: 'feed', params: { observability: 'full' }, steps: 60, ties: true, model: positionBased({ examinationDecay: 1, scoreScaling: 400, bias: 0 }) },
+  {
+    label: 'feed, a model falling with the affinity',
+    preset: 'feed',
+    params: { observability: 'full' },
+    steps: 60,
+    ties: true,
+    model: positionBased({ examinationDecay: 1, scoreScaling: -4, bias: 0 }),
+  },
+  {
+    label: 'feed, a saturating model',
+    preset: 'feed',
+    params: { observability: 'full' },
+    steps: 60,
+    ties: true,
+    model: positionBased({ examinationDecay: 1, scoreScaling: 400, bias: 0 }),
+  },
 ];
 
 describe('greedy-pctr on the candidate scores', () => {

@@ -27,7 +27,10 @@ describe('the generated tables of the docs', () => {
   it('has the tables of every world, policy and agent, each once, and each world page its parameters', () => {
     const names = DOC_FILES.flatMap((file) => [...read(file).matchAll(MARKER)].map((match) => match[1]));
     for (const name of ['worlds', 'policies', 'agents', 'agent-params']) {
-      expect(names.filter((n) => n === name), name).toHaveLength(1);
+      expect(
+        names.filter((n) => n === name),
+        name,
+      ).toHaveLength(1);
     }
     for (const world of Object.keys(defaultRegistries.worlds)) {
       const page = `docs/world-${world}.md`;
@@ -52,8 +55,16 @@ describe('the generated tables of the docs', () => {
 });
 
 describe('rewriteRegions', () => {
-  const lines = (...body: string[]) =>
-    ['# Title', '', 'Before.', '<!-- generated: a -->', ...body, '<!-- end generated -->', 'After.', ''];
+  const lines = (...body: string[]) => [
+    '# Title',
+    '',
+    'Before.',
+    '<!-- generated: a -->',
+    ...body,
+    '<!-- end generated -->',
+    'After.',
+    '',
+  ];
   const text = lines('stale', 'rows').join('\n');
 
   it('replaces what is between the markers and keeps every other line', () => {

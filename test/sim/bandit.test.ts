@@ -17,7 +17,10 @@ import { randomDecider as random } from './deciders.ts';
 const SEED: SeedKey = { experiment: 0, run: 3 };
 const Z999 = 3.29; // two-sided 99.9% normal quantile
 
-const params = (overrides: Partial<BanditParams> = {}): BanditParams => ({ ...defaultParams(banditParams), ...overrides });
+const params = (overrides: Partial<BanditParams> = {}): BanditParams => ({
+  ...defaultParams(banditParams),
+  ...overrides,
+});
 
 /** The hidden parts of a bandit instance that the tests read. */
 interface BanditInternals {
@@ -44,7 +47,12 @@ function oracle(env: Env): SlateDecider {
   };
 }
 
-function run(p: BanditParams, makeDecider: (env: Env) => SlateDecider, episodes: number, batchSize: number): EpisodeRecord[] {
+function run(
+  p: BanditParams,
+  makeDecider: (env: Env) => SlateDecider,
+  episodes: number,
+  batchSize: number,
+): EpisodeRecord[] {
   const env = bandit.create(p, { seed: SEED, batchSize });
   return runEpisodes(env, makeDecider(env), { episodes, seed: SEED, streamKey: 'test' });
 }
@@ -105,14 +113,16 @@ describe('bandit: the world', () => {
         const doc = row * 6 + c;
         expect(norm(itemFeatures, doc * 4)).toBeCloseTo(1, 6);
         let score = 0;
-        for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) score += userFeatures[row * 4 + i] * theta[i * 4 + j] * itemFeatures[doc * 4 + j];
+        for (let i = 0; i < 4; i++)
+          for (let j = 0; j < 4; j++) score += userFeatures[row * 4 + i] * theta[i * 4 + j] * itemFeatures[doc * 4 + j];
         expect(values[doc]).toBeCloseTo(1 / (1 + Math.exp(-(2 * score - 1))), 6);
       }
     }
   });
 
   it('keeps Theta fixed within a seed and draws a new one for another seed', () => {
-    const thetaOf = (seed: SeedKey) => Array.from((bandit.create(params(), { seed, batchSize: 1 }) as unknown as { theta: Float64Array }).theta);
+    const thetaOf = (seed: SeedKey) =>
+      Array.from((bandit.create(params(), { seed, batchSize: 1 }) as unknown as { theta: Float64Array }).theta);
     expect(thetaOf(SEED)).toEqual(thetaOf(SEED));
     expect(thetaOf({ experiment: 0, run: 4 })).not.toEqual(thetaOf(SEED));
   });
@@ -259,12 +269,15 @@ function fingerprint(p: BanditParams): string {
     },
   });
   // Records as they were when the hash was recorded (impressions and signal totals came later).
-  hash.update(JSON.stringify(records.map(({ impressions: _impressions, signalTotals: _signalTotals, ...rest }) => rest)));
+  hash.update(
+    JSON.stringify(records.map(({ impressions: _impressions, signalTotals: _signalTotals, ...rest }) => rest)),
+  );
   return hash.digest('hex');
 }
 
 describe('bandit: catalog', () => {
-  const catalogParams = (overrides: Partial<BanditParams> = {}) => params({ catalog: 50, candidates: 20, dim: 4, horizon: 30, ...overrides });
+  const catalogParams = (overrides: Partial<BanditParams> = {}) =>
+    params({ catalog: 50, candidates: 20, dim: 4, horizon: 30, ...overrides });
 
   it('offers each step distinct catalog rows, drawn uniformly, from a table fixed per seed (candidateArms = candidateItems)', () => {
     const p = catalogParams();
@@ -280,7 +293,8 @@ describe('bandit: catalog', () => {
     expect(observation.candidateArms).toBe(observation.candidateItems);
     expect(observation.itemFeatures).toBe(internals(env).catalogFeatures);
     const table = Float32Array.from(observation.itemFeatures);
-    for (let item = 0; item < m; item++) expect(Math.hypot(...table.subarray(item * p.dim, (item + 1) * p.dim))).toBeCloseTo(1, 6);
+    for (let item = 0; item < m; item++)
+      expect(Math.hypot(...table.subarray(item * p.dim, (item + 1) * p.dim))).toBeCloseTo(1, 6);
     const counts = new Float64Array(m);
     let steps = 0;
     const slates = new Int32Array(batchSize * p.slateSize);
@@ -335,7 +349,9 @@ describe('bandit: catalog', () => {
           for (let c = 0; c < n; c++) {
             const item = candidateItems[row * n + c];
             let score = 0;
-            for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) score += userFeatures[row * d + i] * theta[i * d + j] * catalogFeatures[item * d + j];
+            for (let i = 0; i < d; i++)
+              for (let j = 0; j < d; j++)
+                score += userFeatures[row * d + i] * theta[i * d + j] * catalogFeatures[item * d + j];
             expect(values[row * n + c]).toBeCloseTo(sigmoid(1.7 * score - 0.5 + itemBias[item]), 6);
           }
         }
@@ -366,8 +382,14 @@ describe('bandit: catalog', () => {
     // Normal, not merely centred and scaled: P(|beta| < sd) = 0.6827.
     expect(Math.abs(withinOneSd / m - 0.6827)).toBeLessThan(Z999 * Math.sqrt((0.6827 * 0.3173) / m));
     // itemBiasSd = 0: no biases. Item i is the same whatever the catalog size (features and bias).
-    expect(internals(bandit.create(catalogParams({ catalog: 100, itemBiasSd: 0 }), { seed: SEED, batchSize: 1 })).itemBias.every((b) => b === 0)).toBe(true);
-    const small = internals(bandit.create(catalogParams({ catalog: 50, itemBiasSd: sd }), { seed: SEED, batchSize: 1 }));
+    expect(
+      internals(
+        bandit.create(catalogParams({ catalog: 100, itemBiasSd: 0 }), { seed: SEED, batchSize: 1 }),
+      ).itemBias.every((b) => b === 0),
+    ).toBe(true);
+    const small = internals(
+      bandit.create(catalogParams({ catalog: 50, itemBiasSd: sd }), { seed: SEED, batchSize: 1 }),
+    );
     expect(Array.from(small.itemBias)).toEqual(Array.from(itemBias.subarray(0, 50)));
     expect(Array.from(small.catalogFeatures)).toEqual(Array.from(catalogFeatures.subarray(0, 50 * 4)));
   });
@@ -389,7 +411,9 @@ describe('bandit: catalog', () => {
     expect(env.spec.armCount).toBe(0);
     expect(Array.from(env.observation.candidateArms).every((arm) => arm === -1)).toBe(true);
     // Theta is the same with and without a catalog.
-    expect(internals(bandit.create(params({ catalog: 100 }), { seed: SEED, batchSize: 1 })).theta).toEqual(internals(env).theta);
+    expect(internals(bandit.create(params({ catalog: 100 }), { seed: SEED, batchSize: 1 })).theta).toEqual(
+      internals(env).theta,
+    );
     expect(fingerprint(params({ catalog: 100 }))).not.toBe(before);
   });
 
@@ -402,7 +426,10 @@ describe('bandit: catalog', () => {
     expect(check({ candidates: 20, catalog: 20 })).toEqual([]);
     expect(check({ candidates: 20, catalog: 0 })).toEqual([]);
     // Both checks at once.
-    expect(check({ candidates: 20, slateSize: 21, catalog: 5 }).map((issue) => issue.field)).toEqual(['slateSize', 'catalog']);
+    expect(check({ candidates: 20, slateSize: 21, catalog: 5 }).map((issue) => issue.field)).toEqual([
+      'slateSize',
+      'catalog',
+    ]);
     // Building the world anyway fails at once (the distinct draw would never end).
     expect(() => bandit.create(params({ catalog: 19 }), { seed: SEED, batchSize: 1 })).toThrow(/catalog 19/);
   });

@@ -80,7 +80,11 @@ describe('choice models: probabilities', () => {
     const a = new Float64Array(K + 1);
     const b = new Float64Array(K + 1);
     multinomialLogit({ noClickLogit: 1 }).probabilities(SCORES, K, a);
-    multinomialLogit({ noClickLogit: 801 }).probabilities(SCORES.map((s) => s + 800), K, b);
+    multinomialLogit({ noClickLogit: 801 }).probabilities(
+      SCORES.map((s) => s + 800),
+      K,
+      b,
+    );
     for (let i = 0; i <= K; i++) expect(b[i]).toBeCloseTo(a[i], 12);
   });
 });
@@ -211,7 +215,27 @@ describe('choice models: click probability alone', () => {
   ];
   // Exact zeros of both signs, the smallest and largest doubles, the infinities, NaN, and where
   // exp overflows (709.78) and underflows (-745.13).
-  const EXTREMES = [0, -0, 5e-324, -5e-324, 1e-300, -1e-300, Number.MAX_VALUE, -Number.MAX_VALUE, Infinity, -Infinity, Number.NaN, 709.78, 709.79, -745.13, -745.14, 1, -1, 0.5, -0.5];
+  const EXTREMES = [
+    0,
+    -0,
+    5e-324,
+    -5e-324,
+    1e-300,
+    -1e-300,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    Infinity,
+    -Infinity,
+    Number.NaN,
+    709.78,
+    709.79,
+    -745.13,
+    -745.14,
+    1,
+    -1,
+    0.5,
+    -0.5,
+  ];
   const DRAWS = 20_000;
 
   /** The value of `f`, or the message of the error it throws. */
@@ -236,7 +260,9 @@ describe('choice models: click probability alone', () => {
       // Half near the models' working range, half over 20 decades with either sign.
       const scores = [
         ...EXTREMES,
-        ...Array.from({ length: DRAWS }, (_, i) => (i % 2 === 0 ? random.range(-3, 3) : (random.bernoulli(0.5) ? -1 : 1) * 10 ** random.range(-10, 10))),
+        ...Array.from({ length: DRAWS }, (_, i) =>
+          i % 2 === 0 ? random.range(-3, 3) : (random.bernoulli(0.5) ? -1 : 1) * 10 ** random.range(-10, 10),
+        ),
       ];
       const slate = new Float64Array(1);
       const out = new Float64Array(2);
@@ -250,8 +276,14 @@ describe('choice models: click probability alone', () => {
         });
         const actual = outcome(() => alone(score));
         // Object.is: the same double (NaN is NaN; +0 and -0 differ), which === would not tell.
-        const same = 'value' in expected ? 'value' in actual && Object.is(actual.value, expected.value) : 'error' in actual && actual.error === expected.error;
-        if (!same) expect.fail(`score ${show(score)}: clickProbabilityAlone gives ${showOutcome(actual)}, probabilities ${showOutcome(expected)}`);
+        const same =
+          'value' in expected
+            ? 'value' in actual && Object.is(actual.value, expected.value)
+            : 'error' in actual && actual.error === expected.error;
+        if (!same)
+          expect.fail(
+            `score ${show(score)}: clickProbabilityAlone gives ${showOutcome(actual)}, probabilities ${showOutcome(expected)}`,
+          );
         if ('value' in expected) values++;
         else errors++;
       }

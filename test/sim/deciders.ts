@@ -7,6 +7,7 @@ export const randomDecider: SlateDecider = {
     const rows = observation.active.length;
     const n = observation.candidateItems.length / rows;
     const k = slates.length / rows;
-    for (let row = 0; row < rows; row++) if (observation.active[row] === 1) rowRngs[row].sampleDistinct(n, k, slates, row * k);
+    for (let row = 0; row < rows; row++)
+      if (observation.active[row] === 1) rowRngs[row].sampleDistinct(n, k, slates, row * k);
   },
 };

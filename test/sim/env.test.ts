@@ -37,10 +37,12 @@ describe('the batched step loop', () => {
     const second = world.create(defaultParams(world.params), { seed, batchSize: 3 });
     first.resetRow(1, 17);
     second.resetRow(2, 17);
-    expect(Array.from(second.observation.userFeatures.subarray(40, 60))).toEqual(Array.from(first.observation.userFeatures.subarray(20, 40)));
+    expect(Array.from(second.observation.userFeatures.subarray(40, 60))).toEqual(
+      Array.from(first.observation.userFeatures.subarray(20, 40)),
+    );
   });
 
-  it('counts clicks from the world\'s click signal and ends every episode', () => {
+  it("counts clicks from the world's click signal and ends every episode", () => {
     const records = run('recsim-interest-evolution', 'random', 8, 30);
     for (const record of records) {
       expect(record.length).toBeGreaterThan(0);
@@ -65,11 +67,15 @@ describe('bad slates', () => {
 
       const outOfRange = good.slice();
       outOfRange[k + 1] = n; // row 1, slot 1
-      expect(() => env.step(outOfRange)).toThrow(new RangeError(`${preset}: slate row 1 slot 1 holds candidate ${n}; expected 0..${n - 1}`));
+      expect(() => env.step(outOfRange)).toThrow(
+        new RangeError(`${preset}: slate row 1 slot 1 holds candidate ${n}; expected 0..${n - 1}`),
+      );
       const repeated = good.slice();
       repeated[2 * k + 1] = repeated[2 * k]; // row 2 repeats slot 0's candidate in slot 1
       expect(() => env.step(repeated)).toThrow(
-        new RangeError(`${preset}: slate row 2 slot 1 repeats candidate 0 (already in slot 0); a slate holds distinct candidates`),
+        new RangeError(
+          `${preset}: slate row 2 slot 1 repeats candidate 0 (already in slot 0); a slate holds distinct candidates`,
+        ),
       );
       // Nothing moved, and the checker's scratch is clean: the good batch still steps.
       expect(env.observation.userFeatures).toEqual(userFeatures);

@@ -1,6 +1,7 @@
 // The feed world's user dynamics, crowd counters, retrieval rules and session context as a
 // specification (docs/world-feed.md). Most tests drive the functions of sim/feed/dynamics.ts,
-// sim/feed/response.ts, sim/feed/catalog.ts and sim/feed/retrieval.ts on hand-built state and check the documented formulas
+// sim/feed/response.ts, sim/feed/catalog.ts and sim/feed/retrieval.ts on hand-built state and check the documented
+// formulas
 // exactly; ResponseModel.examine is driven by a scripted source of uniforms that follows the
 // documented draw order ((stop | scroll-past time); after a stop (finish | partial), (like |
 // comment), (share | follow); then (see less | leave), each (a | b) one uniform split into two
@@ -8,7 +9,13 @@
 // statistical tests are seeded and state their bounds.
 import { describe, expect, it } from 'vitest';
 import { createdCount, crowdViews, publicLikes, publicViews, type Catalog } from '../../sim/feed/catalog.ts';
-import { allocateQuota, Retriever, retrievalParams, SOURCE_NAMES, type RetrievalUser } from '../../sim/feed/retrieval.ts';
+import {
+  allocateQuota,
+  Retriever,
+  retrievalParams,
+  SOURCE_NAMES,
+  type RetrievalUser,
+} from '../../sim/feed/retrieval.ts';
 import {
   afterSeeLess,
   afterSkip,
@@ -55,8 +62,6 @@ const singleTopicPost = (c: Catalog) => findPost(c, (p) => c.topicB[p] < 0 && c.
 const twoTopicPost = (c: Catalog) => findPost(c, (p) => c.topicB[p] >= 0);
 const baitPost = (c: Catalog) => findPost(c, (p) => c.topicB[p] < 0 && c.clickbait[p] > 0.8);
 
-
-
 const VIEW = 0; // below any view probability
 const SKIP = pair(65535, 0.5); // above any view probability; the scroll-past lingers exactly skipSeconds
 const FINISH = pair(0, 0.9999); // finished, not re-watched (the re-watch chance is below 0.9999)
@@ -79,7 +84,13 @@ function examine(env: FeedEnv, row: number, posts: readonly number[], draws: rea
 }
 
 /** The view, watch, engagement and see-less draws of a viewed post that does nothing else. */
-const plainView = (seeLessLeave = NO_SEE_LESS_NO_LEAVE): number[] => [VIEW, FINISH, NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, seeLessLeave];
+const plainView = (seeLessLeave = NO_SEE_LESS_NO_LEAVE): number[] => [
+  VIEW,
+  FINISH,
+  NO_LIKE_NO_COMMENT,
+  NO_SHARE_NO_FOLLOW,
+  seeLessLeave,
+];
 
 describe('feed dynamics: interest drift', () => {
   it("moves a viewed post's topics towards +1 (interestDrift x weight x (1 - interest)) and keeps interests in [-1, 1]", () => {
@@ -93,7 +104,8 @@ describe('feed dynamics: interest drift', () => {
     const T = u.topics;
     u.interests[a] = -1;
     u.interests[b] = 0.5;
-    const view = () => afterView(u, 0, D, post, c.quality[post], c.clickbait[post], a, wa, b, wb, c.postCreator[post], 0);
+    const view = () =>
+      afterView(u, 0, D, post, c.quality[post], c.clickbait[post], a, wa, b, wb, c.postCreator[post], 0);
     view();
     expect(u.interests[a]).toBeCloseTo(-1 + 0.03 * 0.65 * 2, 12);
     expect(u.interests[b]).toBeCloseTo(0.5 + 0.03 * 0.35 * 0.5, 12);
@@ -226,7 +238,9 @@ describe('feed dynamics: fatigue', () => {
   // draw just below it views, just above skips.
   const viewedAt = (env: FeedEnv, post: number, setup: (u: UserBatch) => void, u01: number): number => {
     setup(handBuilt(env));
-    return examine(env, 0, [post], [u01, FINISH, NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE]).signals[SIG_VIEW];
+    return examine(env, 0, [post], [u01, FINISH, NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE]).signals[
+      SIG_VIEW
+    ];
   };
 
   it('lowers the view probability of an examined post by its topic fatigue', () => {
@@ -418,7 +432,8 @@ describe('feed dynamics: follows', () => {
     const follows = (propensity: number, low: number, already = false): number => {
       const u = handBuilt(env, 0, { followPropensity: propensity });
       if (already) u.follow(0, creator);
-      const signal = examine(env, 0, [post], [VIEW, FINISH, NO_LIKE_NO_COMMENT, pair(65535, low), NO_SEE_LESS_NO_LEAVE]).signals[SIG_FOLLOW];
+      const signal = examine(env, 0, [post], [VIEW, FINISH, NO_LIKE_NO_COMMENT, pair(65535, low), NO_SEE_LESS_NO_LEAVE])
+        .signals[SIG_FOLLOW];
       expect(u.follows(0, creator)).toBe(signal === 1 || already);
       return signal;
     };
@@ -464,11 +479,17 @@ describe('feed catalog: crowd counters and trending', () => {
       const recent = (post: number) => crowdViews(c, post, now) - crowdViews(c, post, now - 24);
       const ids = Array.from({ length: created }, (_, i) => i);
       const velocity = ids.map(recent);
-      const top = ids.slice().sort((a, b) => velocity[b] - velocity[a] || a - b).slice(0, c.trendingSize);
+      const top = ids
+        .slice()
+        .sort((a, b) => velocity[b] - velocity[a] || a - b)
+        .slice(0, c.trendingSize);
       expect(c.trendingCount[day]).toBe(top.length);
       expect(Array.from(c.trending.subarray(day * c.trendingSize, day * c.trendingSize + top.length))).toEqual(top);
       const total = ids.map((p) => crowdViews(c, p, now));
-      const allTime = ids.slice().sort((a, b) => total[b] - total[a] || a - b).slice(0, c.trendingSize);
+      const allTime = ids
+        .slice()
+        .sort((a, b) => total[b] - total[a] || a - b)
+        .slice(0, c.trendingSize);
       if (allTime.some((p, i) => p !== top[i])) differsFromAllTime++;
     }
     // The past-24-h ranking is not the all-time one (so this test tells them apart).
@@ -513,7 +534,12 @@ describe('feed catalog: crowd counters and trending', () => {
  * Runs random-policy episodes; visit(row, shown) is called for every row whose next request's
  * candidates were just retrieved, with the posts it was shown in the step before.
  */
-function eachRequest(env: FeedEnv, episodes: number, visit: (row: number, shown: Int32Array, signals: Float32Array) => void, onDone?: (row: number) => void): void {
+function eachRequest(
+  env: FeedEnv,
+  episodes: number,
+  visit: (row: number, shown: Int32Array, signals: Float32Array) => void,
+  onDone?: (row: number) => void,
+): void {
   const { batchSize: B, numCandidates: N, slateSize: K } = env.spec;
   const shown = new Int32Array(B * K);
   runEpisodes(
@@ -532,7 +558,12 @@ function eachRequest(env: FeedEnv, episodes: number, visit: (row: number, shown:
         for (let row = 0; row < B; row++) {
           if (env.observation.active[row] === 0) continue;
           if (result.done[row] === 1) onDone?.(row);
-          else visit(row, shown.subarray(row * K, (row + 1) * K), result.signals.subarray(row * K * SIGNALS, (row + 1) * K * SIGNALS));
+          else
+            visit(
+              row,
+              shown.subarray(row * K, (row + 1) * K),
+              result.signals.subarray(row * K * SIGNALS, (row + 1) * K * SIGNALS),
+            );
         }
       },
     },
@@ -590,23 +621,33 @@ describe('feed ground truth: long-term value', () => {
     const N = env.spec.numCandidates;
     for (let i = 0; i < N; i++) {
       const post = env.observation.candidateItems[i];
-      const m = u.interests[c.topicA[post]] * c.weightA[post] + (c.topicB[post] >= 0 ? u.interests[c.topicB[post]] * c.weightB[post] : 0);
+      const m =
+        u.interests[c.topicA[post]] * c.weightA[post] +
+        (c.topicB[post] >= 0 ? u.interests[c.topicB[post]] * c.weightB[post] : 0);
       const penalty = fatiguePenalty(u, 0, c, D, post);
-      const view = sigmoid(R.appealBias + R.appealInterest * m + R.clickbaitPull * c.clickbait[post] * susceptibility - penalty);
+      const view = sigmoid(
+        R.appealBias + R.appealInterest * m + R.clickbaitPull * c.clickbait[post] * susceptibility - penalty,
+      );
       const target = view * (c.quality[post] - 2 * c.clickbait[post] + 0.3 * m) + (1 - view) * -0.2;
       // Within 5e-5: the world's logistic is a table (error ~1e-6), times quality terms, times w = 5.
-      expect(env.expectations.longTermValue(0, post, 5) - env.expectations.immediateValue(0, post)).toBeCloseTo(5 * target, 4);
+      expect(env.expectations.longTermValue(0, post, 5) - env.expectations.immediateValue(0, post)).toBeCloseTo(
+        5 * target,
+        4,
+      );
       expect(env.expectations.longTermValue(0, post, 0)).toBeCloseTo(env.expectations.immediateValue(0, post), 12);
     }
   });
 });
 
 describe('feed retrieval: quotas and viewed posts', () => {
-  const SOURCE_OF_SLOT = (quota: ArrayLike<number>): number[] => Array.from(quota).flatMap((q, source) => new Array<number>(q).fill(source));
+  const SOURCE_OF_SLOT = (quota: ArrayLike<number>): number[] =>
+    Array.from(quota).flatMap((q, source) => new Array<number>(q).fill(source));
 
   it('splits the 50 candidates 10 / 18 / 7 / 5 / 10 (largest remainder, ties to the first source)', () => {
     const r = defaultParams(retrievalParams);
-    expect(Array.from(allocateQuota([r.following, r.topic, r.trending, r.fresh, r.random], 50))).toEqual([10, 18, 7, 5, 10]);
+    expect(Array.from(allocateQuota([r.following, r.topic, r.trending, r.fresh, r.random], 50))).toEqual([
+      10, 18, 7, 5, 10,
+    ]);
     expect(Array.from(defaultFeed().retriever.quota)).toEqual([10, 18, 7, 5, 10]);
     expect(Array.from(allocateQuota([1, 1, 1], 10))).toEqual([4, 3, 3]);
     expect(Array.from(allocateQuota([1, 2, 3], 7))).toEqual([1, 2, 4]);

@@ -7,7 +7,18 @@
 import { describe, expect, it } from 'vitest';
 import { FORMAT_PHOTO, FORMAT_REEL, FORMAT_VIDEO, type Catalog } from '../../sim/feed/catalog.ts';
 import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
-import { SIG_COMMENT, SIG_FOLLOW, SIG_LIKE, SIG_SEE_LESS, SIG_SHARE, SIG_SKIP, SIG_VIEW, SIG_WATCH, SIGNALS, type ResponseFormulas } from '../../sim/feed/response.ts';
+import {
+  SIG_COMMENT,
+  SIG_FOLLOW,
+  SIG_LIKE,
+  SIG_SEE_LESS,
+  SIG_SHARE,
+  SIG_SKIP,
+  SIG_VIEW,
+  SIG_WATCH,
+  SIGNALS,
+  type ResponseFormulas,
+} from '../../sim/feed/response.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
 import { DEVICE_DESKTOP, DEVICE_PHONE, type UserBatch } from '../../sim/feed/users.ts';
 import { feedValues, type DeepPartial } from './feed-values.ts';
@@ -30,8 +41,6 @@ function findPost(c: Catalog, ok: (post: number) => boolean, after = -1): number
   throw new Error('no such post in the catalog');
 }
 
-
-
 /** A high half just below / above probability p (3 grid steps away). */
 const below = (p: number): number => Math.floor(p * 65536) - 3;
 const above = (p: number): number => Math.ceil(p * 65536) + 3;
@@ -51,10 +60,17 @@ function examine(env: FeedEnv, row: number, posts: readonly number[], draws: rea
   const rng = Array.isArray(draws) ? scripted(draws) : (draws as Rng);
   const reward = env.response.examine(row, slates, 0, k, items, 0, rng, signals, 0);
   const used = Array.isArray(draws) ? (rng as Rng & { readonly used: number }).used : -1;
-  return { signals, reward, over: env.response.sessionOver, used, stopped: Array.from(env.response.stopped.subarray(0, k)) };
+  return {
+    signals,
+    reward,
+    over: env.response.sessionOver,
+    used,
+    stopped: Array.from(env.response.stopped.subarray(0, k)),
+  };
 }
 
-const isSeen = (u: UserBatch, row: number, post: number): number => (u.seen[row * u.seenWords + (post >>> 5)] >>> (post & 31)) & 1;
+const isSeen = (u: UserBatch, row: number, post: number): number =>
+  (u.seen[row * u.seenWords + (post >>> 5)] >>> (post & 31)) & 1;
 
 const skipMinutes = R.skipSeconds / 60;
 const viewMinutes = R.viewSeconds / 60;
@@ -65,14 +81,33 @@ const lowFor = (minutes: number): number => (Math.log(minutes / skipMinutes) / R
 
 // Posts of the seed's catalog: a photo shorter than the longest scroll-past (skipSeconds x e^0.6),
 // a long video, a reel, and a photo shorter than viewSeconds but longer than any scroll-past.
-const tinyPhoto = (c: Catalog) => findPost(c, (p) => c.format[p] === FORMAT_PHOTO && lowFor(c.lengthMinutes[p]) > 0.2 && lowFor(c.lengthMinutes[p]) < 0.8);
-const longVideo = (c: Catalog, after = -1) => findPost(c, (p) => c.format[p] === FORMAT_VIDEO && c.lengthMinutes[p] > 3 && c.clickbait[p] < 0.3, after);
-const reel = (c: Catalog, after = -1) => findPost(c, (p) => c.format[p] === FORMAT_REEL && c.lengthMinutes[p] > 0.3 && c.lengthMinutes[p] < 0.6 && c.clickbait[p] < 0.3, after);
-const shortPhoto = (c: Catalog) => findPost(c, (p) => c.format[p] === FORMAT_PHOTO && c.lengthMinutes[p] > 0.06 && c.lengthMinutes[p] < 0.1 && c.clickbait[p] < 0.3);
+const tinyPhoto = (c: Catalog) =>
+  findPost(
+    c,
+    (p) => c.format[p] === FORMAT_PHOTO && lowFor(c.lengthMinutes[p]) > 0.2 && lowFor(c.lengthMinutes[p]) < 0.8,
+  );
+const longVideo = (c: Catalog, after = -1) =>
+  findPost(c, (p) => c.format[p] === FORMAT_VIDEO && c.lengthMinutes[p] > 3 && c.clickbait[p] < 0.3, after);
+const reel = (c: Catalog, after = -1) =>
+  findPost(
+    c,
+    (p) => c.format[p] === FORMAT_REEL && c.lengthMinutes[p] > 0.3 && c.lengthMinutes[p] < 0.6 && c.clickbait[p] < 0.3,
+    after,
+  );
+const shortPhoto = (c: Catalog) =>
+  findPost(
+    c,
+    (p) =>
+      c.format[p] === FORMAT_PHOTO && c.lengthMinutes[p] > 0.06 && c.lengthMinutes[p] < 0.1 && c.clickbait[p] < 0.3,
+  );
 
 /** The finish logit a format gains on a device: reels on a phone, long videos on a tablet or desktop. */
 const screenBonus = (device: number, format: number): number =>
-  format === FORMAT_REEL && device === DEVICE_PHONE ? R.phoneReelFinish : format === FORMAT_VIDEO && device !== DEVICE_PHONE ? R.bigScreenVideoFinish : 0;
+  format === FORMAT_REEL && device === DEVICE_PHONE
+    ? R.phoneReelFinish
+    : format === FORMAT_VIDEO && device !== DEVICE_PHONE
+      ? R.bigScreenVideoFinish
+      : 0;
 
 /**
  * The post's finish chance, re-watch chance and abandon mean for a hand-built user of uniform
@@ -80,7 +115,13 @@ const screenBonus = (device: number, format: number): number =>
  */
 function documented(c: Catalog, post: number, m: number, device = DEVICE_PHONE) {
   const length = c.lengthMinutes[post];
-  const f = sigmoid(R.watchBias + R.watchQuality * c.quality[post] + R.watchInterest * m - R.watchLength * Math.log(length) + screenBonus(device, c.format[post]));
+  const f = sigmoid(
+    R.watchBias +
+      R.watchQuality * c.quality[post] +
+      R.watchInterest * m -
+      R.watchLength * Math.log(length) +
+      screenBonus(device, c.format[post]),
+  );
   const rewatch = (R.rewatchChance * R.rewatchSeconds) / (R.rewatchSeconds + 60 * length);
   const abandon = (R.abandonSeconds / 60) * (0.5 + f);
   return { length, f, rewatch, abandon };
@@ -140,11 +181,18 @@ describe('feed response: a viewer who finishes', () => {
     const post = reel(c);
     const { length, f, rewatch, abandon } = documented(c, post, 0.5);
     expect(f).toBeGreaterThan(0.05);
-    expect(env.response.formulas.finishChance(c.quality[post], 0.5, Math.log(length), DEVICE_PHONE, FORMAT_REEL)).toBeCloseTo(f, 5);
+    expect(
+      env.response.formulas.finishChance(c.quality[post], 0.5, Math.log(length), DEVICE_PHONE, FORMAT_REEL),
+    ).toBeCloseTo(f, 5);
     const partial = (1 + rewatch) / 2; // at or above the re-watch chance
     const watch = (finishHigh: number) => {
       const u = handBuilt(env, 0, { interest: 0.5 });
-      const r = examine(env, 0, [post], [STOP, pair(finishHigh, partial), NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE]);
+      const r = examine(
+        env,
+        0,
+        [post],
+        [STOP, pair(finishHigh, partial), NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE],
+      );
       expect(r.used).toBe(5);
       expect(r.stopped).toEqual([1]);
       expect(u.budgetLeftMinutes[0]).toBeCloseTo(1e6 - r.signals[SIG_WATCH], 6);
@@ -168,7 +216,12 @@ describe('feed response: a viewer who finishes', () => {
       expect(env.response.formulas.rewatchProbability(length)).toBeCloseTo(rewatch, 12);
       for (const share of [0.01, 0.5, 0.98]) {
         handBuilt(env, 0, { interest: 0.5 });
-        const r = examine(env, 0, [post], [STOP, pair(below(f), share * rewatch), NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE]);
+        const r = examine(
+          env,
+          0,
+          [post],
+          [STOP, pair(below(f), share * rewatch), NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE],
+        );
         expect(r.signals[SIG_WATCH] / length).toBeCloseTo(1 + share, 5);
         expect(r.signals[SIG_VIEW]).toBe(1);
         expect(r.signals[SIG_SKIP]).toBe(0);
@@ -188,7 +241,12 @@ describe('feed response: a viewer who does not finish', () => {
     // Leaves after `stay` minutes; likes (high half 0) but does not comment (low half 0.9999).
     const leave = (stay: number) => {
       const u = handBuilt(env, 0, { interest: 0.5 });
-      const r = examine(env, 0, [post], [STOP, pair(above(f), Math.exp(-stay / abandon)), pair(0, 0.9999), NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE]);
+      const r = examine(
+        env,
+        0,
+        [post],
+        [STOP, pair(above(f), Math.exp(-stay / abandon)), pair(0, 0.9999), NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE],
+      );
       expect(r.used).toBe(5);
       expect(r.stopped).toEqual([1]);
       expect(r.signals[SIG_LIKE]).toBe(1);
@@ -197,8 +255,10 @@ describe('feed response: a viewer who does not finish', () => {
       expect(u.budgetLeftMinutes[0]).toBeCloseTo(1e6 - Math.min(stay, length), 6);
       return { watch: r.signals[SIG_WATCH], view: r.signals[SIG_VIEW] };
     };
-    for (const stay of [0.2 * viewMinutes, 0.99 * viewMinutes]) expect(leave(stay)).toEqual({ watch: expect.closeTo(stay, 5), view: 0 });
-    for (const stay of [1.01 * viewMinutes, (viewMinutes + length) / 2]) expect(leave(stay)).toEqual({ watch: expect.closeTo(stay, 5), view: 1 });
+    for (const stay of [0.2 * viewMinutes, 0.99 * viewMinutes])
+      expect(leave(stay)).toEqual({ watch: expect.closeTo(stay, 5), view: 0 });
+    for (const stay of [1.01 * viewMinutes, (viewMinutes + length) / 2])
+      expect(leave(stay)).toEqual({ watch: expect.closeTo(stay, 5), view: 1 });
     expect(leave(3 * length)).toEqual({ watch: Math.fround(length), view: 1 });
   });
 
@@ -210,7 +270,12 @@ describe('feed response: a viewer who does not finish', () => {
     expect(length).toBeLessThan(viewMinutes);
     const leave = (stay: number) => {
       handBuilt(env);
-      const r = examine(env, 0, [post], [STOP, pair(above(f), Math.exp(-stay / abandon)), NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE]);
+      const r = examine(
+        env,
+        0,
+        [post],
+        [STOP, pair(above(f), Math.exp(-stay / abandon)), NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE],
+      );
       return [r.signals[SIG_WATCH], r.signals[SIG_VIEW], r.signals[SIG_SKIP]];
     };
     expect(leave(0.9 * length)).toEqual([expect.closeTo(0.9 * length, 5), 0, 1]);
@@ -222,7 +287,8 @@ describe('feed response: finish and re-watch chances', () => {
   it('finishChance is the documented logistic: falls with length, rises with quality and interest match', () => {
     const F = defaultFeed().response.formulas;
     // A photo on a phone: no screen bonus.
-    const finishChance = (q: number, m: number, L: number) => F.finishChance(q, m, Math.log(L), DEVICE_PHONE, FORMAT_PHOTO);
+    const finishChance = (q: number, m: number, L: number) =>
+      F.finishChance(q, m, Math.log(L), DEVICE_PHONE, FORMAT_PHOTO);
     const lengths = [0.05, 0.2, 0.5, 1, 3, 10];
     const levels = [-1, -0.5, 0, 0.5, 1];
     for (const q of levels) {
@@ -230,7 +296,10 @@ describe('feed response: finish and re-watch chances', () => {
         for (let i = 0; i < lengths.length; i++) {
           const L = lengths[i];
           const f = finishChance(q, m, L);
-          expect(f).toBeCloseTo(sigmoid(R.watchBias + R.watchQuality * q + R.watchInterest * m - R.watchLength * Math.log(L)), 5);
+          expect(f).toBeCloseTo(
+            sigmoid(R.watchBias + R.watchQuality * q + R.watchInterest * m - R.watchLength * Math.log(L)),
+            5,
+          );
           if (i > 0) expect(f).toBeLessThan(finishChance(q, m, lengths[i - 1]));
           expect(finishChance(q + 0.25, m, L)).toBeGreaterThan(f);
           expect(finishChance(q, m + 0.25, L)).toBeGreaterThan(f);
@@ -272,11 +341,19 @@ describe('feed response: the hidden decision and seen marking', () => {
     const stay = (post: number, minutes: number) => pair(65535, Math.exp(-minutes / documented(c, post, 0).abandon));
     const plain = [NO_LIKE_NO_COMMENT, NO_SHARE_NO_FOLLOW, NO_SEE_LESS_NO_LEAVE];
     const r = examine(env, 0, posts, [
-      scrollPast(0.99999), NO_SEE_LESS_NO_LEAVE, // long video scrolled past: no view
-      scrollPast(0.99999), NO_SEE_LESS_NO_LEAVE, // tiny photo scrolled past: a valid view
-      STOP, stay(early, 0.5 * viewMinutes), ...plain, // stopped, left after 3.5 s
-      STOP, stay(valid, 1.5 * viewMinutes), ...plain, // stopped, left after 10.5 s
-      STOP, pair(0, 0.9999), ...plain, // stopped, finished
+      scrollPast(0.99999),
+      NO_SEE_LESS_NO_LEAVE, // long video scrolled past: no view
+      scrollPast(0.99999),
+      NO_SEE_LESS_NO_LEAVE, // tiny photo scrolled past: a valid view
+      STOP,
+      stay(early, 0.5 * viewMinutes),
+      ...plain, // stopped, left after 3.5 s
+      STOP,
+      stay(valid, 1.5 * viewMinutes),
+      ...plain, // stopped, left after 10.5 s
+      STOP,
+      pair(0, 0.9999),
+      ...plain, // stopped, finished
     ]);
     expect(r.used).toBe(2 + 2 + 5 + 5 + 5);
     expect(r.stopped).toEqual([0, 0, 1, 1, 1]);
@@ -303,7 +380,9 @@ function meanAndError(xs: Float64Array): { mean: number; error: number } {
 /** |expected - sample mean| within 4 standard errors (plus 1e-9 for a constant sample). */
 function expectWithin4Errors(expected: number, xs: Float64Array, label: string): void {
   const { mean, error } = meanAndError(xs);
-  expect(Math.abs(expected - mean), `${label}: expected ${expected}, sampled ${mean} +- ${error}`).toBeLessThanOrEqual(4 * error + 1e-9);
+  expect(Math.abs(expected - mean), `${label}: expected ${expected}, sampled ${mean} +- ${error}`).toBeLessThanOrEqual(
+    4 * error + 1e-9,
+  );
 }
 
 describe('feed response: expectations match the sampling', () => {
@@ -340,7 +419,8 @@ describe('feed response: expectations match the sampling', () => {
         for (let s = 0; s < columns.length; s++) samples[s][i] = signals[columns[s]];
       }
       for (let s = 0; s < columns.length; s++) {
-        if (!(noLikes && columns[s] === SIG_LIKE)) expectWithin4Errors(out[columns[s]], samples[s], `${kind} ${names[s]}`);
+        if (!(noLikes && columns[s] === SIG_LIKE))
+          expectWithin4Errors(out[columns[s]], samples[s], `${kind} ${names[s]}`);
       }
     }
   });

@@ -12,7 +12,13 @@ import type { Rng } from '../../sim/rng.ts';
 export function handBuilt(
   env: FeedEnv,
   row = 0,
-  o: { interest?: number; satisfaction?: number; susceptibility?: number; followPropensity?: number; device?: number } = {},
+  o: {
+    interest?: number;
+    satisfaction?: number;
+    susceptibility?: number;
+    followPropensity?: number;
+    device?: number;
+  } = {},
 ): UserBatch {
   env.resetRow(row, 0);
   const u = env.users;

@@ -8,7 +8,8 @@ export function feedValues(overrides: DeepPartial<FeedParams> = {}): FeedParams 
   const values = defaultParams(feedParams) as FeedParams;
   const merge = (target: Record<string, unknown>, source: Record<string, unknown>): void => {
     for (const [key, value] of Object.entries(source)) {
-      if (typeof value === 'object' && value !== null) merge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
+      if (typeof value === 'object' && value !== null)
+        merge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
       else target[key] = value;
     }
   };

@@ -102,7 +102,10 @@ describe('feed: the point — immediate appeal and long-term value disagree', ()
   });
 
   it('gives the quality oracle more reward over the horizon (paired 95% CI above zero)', () => {
-    const d = pairedDifference(quality.map((r) => r.return), myopic.map((r) => r.return));
+    const d = pairedDifference(
+      quality.map((r) => r.return),
+      myopic.map((r) => r.return),
+    );
     expect(d.mean - d.halfWidth).toBeGreaterThan(0);
     // Not by a hair: at least 10% of the myopic oracle's return.
     const myopicMean = myopic.reduce((s, r) => s + r.return, 0) / EPISODES;
@@ -110,7 +113,10 @@ describe('feed: the point — immediate appeal and long-term value disagree', ()
   });
 
   it('makes a random policy clearly worse than the quality oracle over the horizon', () => {
-    const d = pairedDifference(quality.map((r) => r.return), random.map((r) => r.return));
+    const d = pairedDifference(
+      quality.map((r) => r.return),
+      random.map((r) => r.return),
+    );
     const randomMean = random.reduce((s, r) => s + r.return, 0) / EPISODES;
     expect(d.mean - d.halfWidth).toBeGreaterThan(randomMean);
   });
@@ -123,8 +129,12 @@ describe('feed: the point — immediate appeal and long-term value disagree', ()
     expect(mean(metric(myopic, 'churned', names))).toBeGreaterThan(0.2);
     expect(mean(metric(random, 'churned', names))).toBeGreaterThan(0.2);
     // The myopic oracle serves more clickbait and leaves users less satisfied.
-    expect(mean(metric(myopic, 'meanViewedClickbait', names))).toBeGreaterThan(mean(metric(quality, 'meanViewedClickbait', names)));
-    expect(mean(metric(myopic, 'finalSatisfaction', names))).toBeLessThan(mean(metric(quality, 'finalSatisfaction', names)));
+    expect(mean(metric(myopic, 'meanViewedClickbait', names))).toBeGreaterThan(
+      mean(metric(quality, 'meanViewedClickbait', names)),
+    );
+    expect(mean(metric(myopic, 'finalSatisfaction', names))).toBeLessThan(
+      mean(metric(quality, 'finalSatisfaction', names)),
+    );
   });
 });
 
@@ -319,7 +329,8 @@ function eachRequest(env: FeedEnv, episodes: number, visit: (row: number) => voi
     seed: SEED,
     streamKey: 'random',
     onStep: (result) => {
-      for (let row = 0; row < env.spec.batchSize; row++) if (env.observation.active[row] === 1 && result.done[row] === 0) visit(row);
+      for (let row = 0; row < env.spec.batchSize; row++)
+        if (env.observation.active[row] === 1 && result.done[row] === 0) visit(row);
     },
   });
 }
@@ -364,7 +375,8 @@ describe('feed: retrieval', () => {
         // once the list is full, which 24 short random episodes never reach).
         expect(env.users.follows(row, creator)).toBe(true);
         let newer = 0;
-        for (let j = creatorStart[creator]; j < creatorStart[creator + 1]; j++) if (creatorPosts[j] > post && creatorPosts[j] < created) newer++;
+        for (let j = creatorStart[creator]; j < creatorStart[creator + 1]; j++)
+          if (creatorPosts[j] > post && creatorPosts[j] < created) newer++;
         expect(newer).toBeLessThan(recent);
         checked++;
       }
@@ -429,13 +441,17 @@ describe('feed: retrieval', () => {
       const created = createdCount(c, hour);
       expect(c.createdByHour[hour]).toBe(created);
       for (let t = 0; t < c.topics; t++) {
-        expect(c.topicEndByHour[hour * c.topics + t]).toBe(countBelow(c.topicPosts, c.topicStart[t], c.topicStart[t + 1], created));
+        expect(c.topicEndByHour[hour * c.topics + t]).toBe(
+          countBelow(c.topicPosts, c.topicStart[t], c.topicStart[t + 1], created),
+        );
       }
     }
     for (let day = 0; day * c.creators < c.creatorEndByDay.length; day++) {
       const created = createdCount(c, day * 24);
       for (let k = 0; k < c.creators; k++) {
-        expect(c.creatorEndByDay[day * c.creators + k]).toBe(countBelow(c.creatorPosts, c.creatorStart[k], c.creatorStart[k + 1], created));
+        expect(c.creatorEndByDay[day * c.creators + k]).toBe(
+          countBelow(c.creatorPosts, c.creatorStart[k], c.creatorStart[k + 1], created),
+        );
       }
     }
   });
@@ -462,58 +478,65 @@ describe('feed: signals and reward', () => {
     let viewed = 0;
     let steps = 0;
     const w = SIGNAL_NAMES.map((name) => weights[name]);
-    runEpisodes(env, {
-      act(observation, rowRngs, out) {
-        decider.act(observation, rowRngs, out);
-        slates.set(out);
-        for (let i = 0; i < B * K; i++) posts[i] = observation.candidateItems[Math.floor(i / K) * N + out[i]];
+    runEpisodes(
+      env,
+      {
+        act(observation, rowRngs, out) {
+          decider.act(observation, rowRngs, out);
+          slates.set(out);
+          for (let i = 0; i < B * K; i++) posts[i] = observation.candidateItems[Math.floor(i / K) * N + out[i]];
+        },
       },
-    }, {
-      episodes: 60,
-      seed: SEED,
-      streamKey: 'random',
-      onStep: (result) => {
-        for (let row = 0; row < B; row++) {
-          let expected = 0;
-          let reachedEnd = false;
-          let rowExamined = 0;
-          for (let slot = 0; slot < K; slot++) {
-            const at = (row * K + slot) * SIGNALS;
-            const s = (name: string) => result.signals[at + SIGNAL_NAMES.indexOf(name as (typeof SIGNAL_NAMES)[number])];
-            for (let j = 0; j < SIGNALS; j++) expected += w[j] * result.signals[at + j];
-            const isExamined = s('view') + s('skip');
-            expect(isExamined === 0 || isExamined === 1).toBe(true);
-            if (isExamined === 0) {
-              // Unexamined: nothing at all, and nothing below it either.
-              for (let j = 0; j < SIGNALS; j++) expect(result.signals[at + j]).toBe(0);
-              reachedEnd = true;
-              continue;
+      {
+        episodes: 60,
+        seed: SEED,
+        streamKey: 'random',
+        onStep: (result) => {
+          for (let row = 0; row < B; row++) {
+            let expected = 0;
+            let reachedEnd = false;
+            let rowExamined = 0;
+            for (let slot = 0; slot < K; slot++) {
+              const at = (row * K + slot) * SIGNALS;
+              const s = (name: string) =>
+                result.signals[at + SIGNAL_NAMES.indexOf(name as (typeof SIGNAL_NAMES)[number])];
+              for (let j = 0; j < SIGNALS; j++) expected += w[j] * result.signals[at + j];
+              const isExamined = s('view') + s('skip');
+              expect(isExamined === 0 || isExamined === 1).toBe(true);
+              if (isExamined === 0) {
+                // Unexamined: nothing at all, and nothing below it either.
+                for (let j = 0; j < SIGNALS; j++) expect(result.signals[at + j]).toBe(0);
+                reachedEnd = true;
+                continue;
+              }
+              expect(reachedEnd).toBe(false);
+              examined++;
+              rowExamined++;
+              // Every impression records its time on the screen: a scroll-past's second or two
+              // (skipSeconds x exp(+-skipSpread)), a viewer's time up to the whole post, or up to
+              // twice it with a re-watch. A valid view is at least viewSeconds, or the whole post.
+              const minutes = s('watchMinutes');
+              const length = Math.fround(env.catalog.lengthMinutes[posts[row * K + slot]]);
+              const { skipSeconds, skipSpread, viewSeconds } = defaults.response;
+              expect(minutes).toBeGreaterThan(0);
+              expect(minutes).toBeLessThanOrEqual(
+                Math.max(2 * length, Math.fround((skipSeconds / 60) * Math.exp(skipSpread))) * (1 + 1e-6),
+              );
+              const valid = minutes >= Math.fround(viewSeconds / 60) * (1 + 1e-6) || minutes >= length * (1 + 1e-6);
+              const invalid = minutes < Math.fround(viewSeconds / 60) * (1 - 1e-6) && minutes < length * (1 - 1e-6);
+              if (valid) expect(s('view')).toBe(1);
+              if (invalid) expect(s('view')).toBe(0);
+              if (s('view') === 1) viewed++;
             }
-            expect(reachedEnd).toBe(false);
-            examined++;
-            rowExamined++;
-            // Every impression records its time on the screen: a scroll-past's second or two
-            // (skipSeconds x exp(+-skipSpread)), a viewer's time up to the whole post, or up to
-            // twice it with a re-watch. A valid view is at least viewSeconds, or the whole post.
-            const minutes = s('watchMinutes');
-            const length = Math.fround(env.catalog.lengthMinutes[posts[row * K + slot]]);
-            const { skipSeconds, skipSpread, viewSeconds } = defaults.response;
-            expect(minutes).toBeGreaterThan(0);
-            expect(minutes).toBeLessThanOrEqual(Math.max(2 * length, Math.fround((skipSeconds / 60) * Math.exp(skipSpread))) * (1 + 1e-6));
-            const valid = minutes >= Math.fround(viewSeconds / 60) * (1 + 1e-6) || minutes >= length * (1 + 1e-6);
-            const invalid = minutes < Math.fround(viewSeconds / 60) * (1 - 1e-6) && minutes < length * (1 - 1e-6);
-            if (valid) expect(s('view')).toBe(1);
-            if (invalid) expect(s('view')).toBe(0);
-            if (s('view') === 1) viewed++;
+            expect(result.impressions[row]).toBe(rowExamined);
+            if (env.observation.active[row] === 1 || result.reward[row] !== 0) {
+              expect(result.reward[row]).toBeCloseTo(expected, 4);
+            }
           }
-          expect(result.impressions[row]).toBe(rowExamined);
-          if (env.observation.active[row] === 1 || result.reward[row] !== 0) {
-            expect(result.reward[row]).toBeCloseTo(expected, 4);
-          }
-        }
-        steps++;
+          steps++;
+        },
       },
-    });
+    );
     expect(steps).toBeGreaterThan(20);
     expect(viewed).toBeGreaterThan(50);
     expect(examined - viewed).toBeGreaterThan(50);
@@ -530,27 +553,31 @@ describe('feed: signals and reward', () => {
     let n = 0;
     let sumDiff = 0;
     let sumSq = 0;
-    runEpisodes(env, {
-      act(observation, rowRngs, out) {
-        decider.act(observation, rowRngs, out);
-        env.truth.immediateValue(values);
-        for (let row = 0; row < B; row++) predicted[row] = values[row * N + out[row * K]];
+    runEpisodes(
+      env,
+      {
+        act(observation, rowRngs, out) {
+          decider.act(observation, rowRngs, out);
+          env.truth.immediateValue(values);
+          for (let row = 0; row < B; row++) predicted[row] = values[row * N + out[row * K]];
+        },
       },
-    }, {
-      episodes: 600,
-      seed: SEED,
-      streamKey: 'random',
-      onStep: (result) => {
-        for (let row = 0; row < B; row++) {
-          const realised = result.signals[row * K * SIGNALS + 2];
-          if (predicted[row] === 0 && realised === 0) continue;
-          const diff = realised - predicted[row];
-          n++;
-          sumDiff += diff;
-          sumSq += diff * diff;
-        }
+      {
+        episodes: 600,
+        seed: SEED,
+        streamKey: 'random',
+        onStep: (result) => {
+          for (let row = 0; row < B; row++) {
+            const realised = result.signals[row * K * SIGNALS + 2];
+            if (predicted[row] === 0 && realised === 0) continue;
+            const diff = realised - predicted[row];
+            n++;
+            sumDiff += diff;
+            sumSq += diff * diff;
+          }
+        },
       },
-    });
+    );
     expect(n).toBeGreaterThan(3000);
     const mean = sumDiff / n;
     const sd = Math.sqrt(sumSq / n - mean * mean);
@@ -598,7 +625,14 @@ describe('feed: the horizon', () => {
     const env = makeFeed(
       {
         horizonDays: 1,
-        users: { sessionMinutes: 120, eveningPeakHour: 23.8, morningPeakShare: 0, diurnalSpreadHours: 0.05, patienceMin: 200, patienceMax: 200 },
+        users: {
+          sessionMinutes: 120,
+          eveningPeakHour: 23.8,
+          morningPeakShare: 0,
+          diurnalSpreadHours: 0.05,
+          patienceMin: 200,
+          patienceMax: 200,
+        },
         dynamics: { leaveBase: 0.005, leaveSatisfaction: 0 },
       },
       8,
@@ -634,9 +668,15 @@ describe('feed: a bad slate', () => {
 describe('feed: parameters', () => {
   it('is registered with defaults N = 50, K = 10, T = 16, S = 6, C = 500, M = 5000, D = 14', () => {
     const values = defaultParams(feed.params);
-    expect([values.candidates, values.slateSize, values.topics, values.segments, values.creators, values.posts, values.horizonDays]).toEqual([
-      50, 10, 16, 6, 500, 5000, 14,
-    ]);
+    expect([
+      values.candidates,
+      values.slateSize,
+      values.topics,
+      values.segments,
+      values.creators,
+      values.posts,
+      values.horizonDays,
+    ]).toEqual([50, 10, 16, 6, 500, 5000, 14]);
     expect(feed.check?.(values)).toEqual([]);
   });
 
@@ -648,7 +688,9 @@ describe('feed: parameters', () => {
   it('rejects too few posts at day 0 and names unknown or out-of-range fields', () => {
     expect((feed.check?.(feedValues({ posts: 60 })) ?? []).map((i) => i.field)).toContain('posts');
     const { issues } = resolveParams(feedParams, { slatesize: 3, dynamics: { satisfactionRate: 2 } }, 'world.params');
-    expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(['world.params.slatesize', 'world.params.dynamics.satisfactionRate']));
+    expect(issues.map((i) => i.field)).toEqual(
+      expect.arrayContaining(['world.params.slatesize', 'world.params.dynamics.satisfactionRate']),
+    );
   });
 });
 
@@ -668,8 +710,17 @@ function correlation(x: readonly number[], y: readonly number[]): number {
 }
 
 describe('feed: device and hour of day change behaviour', () => {
-  /** Starts a session for row 0 at `hour` on `device` (no device switch) with the stream `seed`; returns its budget and patience. */
-  function session(env: FeedEnv, device: number, hour: number, seed: string, users = defaults.users): { budget: number; patience: number } {
+  /**
+   * Starts a session for row 0 at `hour` on `device` (no device switch) with the stream `seed`; returns its budget and
+   * patience.
+   */
+  function session(
+    env: FeedEnv,
+    device: number,
+    hour: number,
+    seed: string,
+    users = defaults.users,
+  ): { budget: number; patience: number } {
     const u = env.users;
     u.mainDevice[0] = device;
     u.nowHours[0] = 24 + hour;
@@ -734,7 +785,8 @@ describe('feed: device and hour of day change behaviour', () => {
       {
         act(observation, rowRngs, slates) {
           randomDecider.act(observation, rowRngs, slates);
-          for (let i = 0; i < slates.length; i++) posts[i] = observation.candidateItems[Math.floor(i / K) * N + slates[i]];
+          for (let i = 0; i < slates.length; i++)
+            posts[i] = observation.candidateItems[Math.floor(i / K) * N + slates[i]];
           for (let row = 0; row < 64; row++) devices[row] = observation.context[row * 3 + 2];
         },
       },

@@ -45,8 +45,13 @@ function clickbaitRanker(prefer: 'kale' | 'chocolate'): SlateDecider {
   };
 }
 
-
-function run(p: LongTermSatisfactionParams, decider: SlateDecider, episodes: number, batchSize: number, seed = SEED): EpisodeRecord[] {
+function run(
+  p: LongTermSatisfactionParams,
+  decider: SlateDecider,
+  episodes: number,
+  batchSize: number,
+  seed = SEED,
+): EpisodeRecord[] {
   const env = longTermSatisfaction.create(p, { seed, batchSize });
   return runEpisodes(env, decider, { episodes, seed, streamKey: 'test' });
 }
@@ -116,7 +121,7 @@ describe('long-term-satisfaction: the user model', () => {
     // Uniform of width w: variance w^2/12; n = 20,000, 99.9% bounds on the mean and the variance
     // (se of the sample variance sqrt((mu4 - sigma^4) / n), mu4 = w^4 / 80).
     const w = 2 * half;
-    expect(Math.abs(mean)).toBeLessThan(Z999 * Math.sqrt(w * w / 12 / n));
+    expect(Math.abs(mean)).toBeLessThan(Z999 * Math.sqrt((w * w) / 12 / n));
     expect(Math.abs(variance - (w * w) / 12)).toBeLessThan(Z999 * Math.sqrt((w ** 4 / 80 - w ** 4 / 144) / n));
   });
 
@@ -153,7 +158,12 @@ describe('long-term-satisfaction: the user model', () => {
 
   it('clips the engagement signal at maxEngagement but not the reward', () => {
     const p = params({ chocMean: 20, maxEngagement: 100 });
-    const state = { npe: Float64Array.of(0), satisfaction: Float64Array.of(0.5), budget: Int32Array.of(60), clickbait: new Float64Array(10).fill(1) };
+    const state = {
+      npe: Float64Array.of(0),
+      satisfaction: Float64Array.of(0.5),
+      budget: Int32Array.of(60),
+      clickbait: new Float64Array(10).fill(1),
+    };
     const signals = new Float32Array(4);
     const reward = stepLongTermSatisfaction(p, state, 0, Int32Array.of(3, 4), new Rng('clip'), signals, 0);
     expect(reward).toBeGreaterThan(100); // log-engagement ~ Normal(10, 1)
@@ -171,7 +181,11 @@ describe('long-term-satisfaction: episodes', () => {
       env.resetRow(1, 5);
       const seen = [Array.from(env.observation.itemFeatures), Array.from(env.observation.itemIds)];
       env.step(Int32Array.from({ length: 2 * p.slateSize }, (_, i) => i % p.slateSize));
-      return { before: seen, after: [Array.from(env.observation.itemFeatures), Array.from(env.observation.itemIds)], n: p.candidates };
+      return {
+        before: seen,
+        after: [Array.from(env.observation.itemFeatures), Array.from(env.observation.itemIds)],
+        n: p.candidates,
+      };
     };
     const fixed = documents(false);
     const [features, ids] = fixed.before;
@@ -336,9 +350,13 @@ describe('long-term-satisfaction: ground truth', () => {
     };
     const n = 300;
     let env = longTermSatisfaction.create(p, { seed: SEED, batchSize: 8 });
-    const myopic = meanAndVariance(runEpisodes(env, greedyOn(0), { episodes: n, seed: SEED, streamKey: 'm' }).map((r) => r.return));
+    const myopic = meanAndVariance(
+      runEpisodes(env, greedyOn(0), { episodes: n, seed: SEED, streamKey: 'm' }).map((r) => r.return),
+    );
     env = longTermSatisfaction.create(p, { seed: SEED, batchSize: 8 });
-    const planning = meanAndVariance(runEpisodes(env, greedyOn(1), { episodes: n, seed: SEED, streamKey: 'p' }).map((r) => r.return));
+    const planning = meanAndVariance(
+      runEpisodes(env, greedyOn(1), { episodes: n, seed: SEED, streamKey: 'p' }).map((r) => r.return),
+    );
     const se = Math.sqrt(myopic.variance / n + planning.variance / n);
     expect(planning.mean - myopic.mean - Z999 * se).toBeGreaterThan(0);
   });

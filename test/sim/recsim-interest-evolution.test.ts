@@ -33,11 +33,15 @@ interface Trace {
 const load = (name: string): Trace =>
   JSON.parse(readFileSync(new URL(`../fixtures/recsim/${name}`, import.meta.url), 'utf8')) as Trace;
 
-describe('recsim-interest-evolution: replay of RecSim\'s own recorded steps', () => {
+describe("recsim-interest-evolution: replay of RecSim's own recorded steps", () => {
   for (const file of ['iev_random_seed0.json', 'iev_greedy_pctr_seed0.json']) {
     it(`matches every step of ${file} exactly`, () => {
       const trace = load(file);
-      const params = { ...defaultParams(recsimInterestEvolutionParams), candidates: trace.num_candidates, slateSize: trace.slate_size };
+      const params = {
+        ...defaultParams(recsimInterestEvolutionParams),
+        candidates: trace.num_candidates,
+        slateSize: trace.slate_size,
+      };
       const choice = interestEvolutionChoiceModel(params);
       const k = params.slateSize;
       const scratch = makeScratch(k);
@@ -53,7 +57,17 @@ describe('recsim-interest-evolution: replay of RecSim\'s own recorded steps', ()
             docQuality: Float64Array.from(step.candidates.map((c) => c.quality)),
           };
           const draws = new ReplayUniforms(step.draws.map((d) => d.u));
-          const reward = stepInterestEvolution(params, choice, state, 0, Int32Array.from(step.slate), draws, scratch, signals, 0);
+          const reward = stepInterestEvolution(
+            params,
+            choice,
+            state,
+            0,
+            Int32Array.from(step.slate),
+            draws,
+            scratch,
+            signals,
+            0,
+          );
           const choiceDraw = step.draws[0];
           expect(Array.from(scratch.probs)).toEqual(choiceDraw.p);
           const clickedSlot = step.responses.findIndex((r) => r.click === 1);
@@ -77,7 +91,7 @@ describe('recsim-interest-evolution: replay of RecSim\'s own recorded steps', ()
     });
   }
 
-  it('uses RecSim\'s cluster means: 14 from -3 to 0, then 6 from 0 to 3', () => {
+  it("uses RecSim's cluster means: 14 from -3 to 0, then 6 from 0 to 3", () => {
     const means = clusterMeans(-3, 3);
     expect(means.length).toBe(CLUSTERS);
     expect(means[0]).toBe(-3);
@@ -110,7 +124,17 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
     };
     const signals = new Float32Array(2);
     // Draws: the choice (0 picks slot 0), then the flip (by default 0 < (x + 1) / 2: the interest moves up).
-    stepInterestEvolution(params, interestEvolutionChoiceModel(params), state, 0, Int32Array.of(0), new ReplayUniforms(draws), makeScratch(1), signals, 0);
+    stepInterestEvolution(
+      params,
+      interestEvolutionChoiceModel(params),
+      state,
+      0,
+      Int32Array.of(0),
+      new ReplayUniforms(draws),
+      makeScratch(1),
+      signals,
+      0,
+    );
     return { interest: state.interests[3], budget: state.budget[0], clicked: signals[0] };
   };
 
@@ -132,7 +156,10 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
   });
 
   const candidateIds = (resampleDocuments: boolean): number[][] => {
-    const env = recsimInterestEvolution.create({ ...defaults, resampleDocuments }, { seed: { experiment: 0, run: 0 }, batchSize: 1 });
+    const env = recsimInterestEvolution.create(
+      { ...defaults, resampleDocuments },
+      { seed: { experiment: 0, run: 0 }, batchSize: 1 },
+    );
     env.resetRow(0, 0);
     const ids: number[][] = [];
     const slates = Int32Array.of(0, 1); // the budget (200 minutes) outlasts 5 steps either way
@@ -143,7 +170,7 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
     return ids;
   };
 
-  it('keeps an episode\'s candidates when resampleDocuments is false, and draws fresh ones when true', () => {
+  it("keeps an episode's candidates when resampleDocuments is false, and draws fresh ones when true", () => {
     const kept = candidateIds(false);
     for (const ids of kept) expect(ids).toEqual(kept[0]);
     const fresh = candidateIds(true);
@@ -152,13 +179,20 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
 
   it('keeps one document set for every episode and row when resampleDocuments is false (RecSim draws it once), and fresh ones per episode when true', () => {
     const firstDocuments = (resampleDocuments: boolean, batchSize: number, episodes: number[]) => {
-      const env = recsimInterestEvolution.create({ ...defaults, resampleDocuments, observeQuality: true }, { seed: { experiment: 0, run: 0 }, batchSize });
+      const env = recsimInterestEvolution.create(
+        { ...defaults, resampleDocuments, observeQuality: true },
+        { seed: { experiment: 0, run: 0 }, batchSize },
+      );
       for (const [row, episode] of episodes.entries()) env.resetRow(row % batchSize, episode);
       // Per row: each candidate's id, cluster and quality.
       return Array.from({ length: batchSize }, (_, row) =>
         Array.from({ length: defaults.candidates }, (_, c) => {
           const item = env.observation.candidateItems[row * defaults.candidates + c];
-          return [env.observation.itemIds[item], env.observation.candidateArms[row * defaults.candidates + c], env.observation.fields.quality[row * defaults.candidates + c]];
+          return [
+            env.observation.itemIds[item],
+            env.observation.candidateArms[row * defaults.candidates + c],
+            env.observation.fields.quality[row * defaults.candidates + c],
+          ];
         }),
       );
     };
@@ -171,8 +205,14 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
 
   it("observes every candidate's quality only with observeQuality, and the same episodes either way", () => {
     const run = (observeQuality: boolean) => {
-      const env = recsimInterestEvolution.create({ ...defaults, observeQuality }, { seed: { experiment: 0, run: 4 }, batchSize: 4 });
-      return { env, records: runEpisodes(env, randomDecider, { episodes: 8, seed: { experiment: 0, run: 4 }, streamKey: 'random' }) };
+      const env = recsimInterestEvolution.create(
+        { ...defaults, observeQuality },
+        { seed: { experiment: 0, run: 4 }, batchSize: 4 },
+      );
+      return {
+        env,
+        records: runEpisodes(env, randomDecider, { episodes: 8, seed: { experiment: 0, run: 4 }, streamKey: 'random' }),
+      };
     };
     const hidden = run(false);
     const shown = run(true);
@@ -181,7 +221,10 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
     expect(shown.env.spec.observationLayout.fields.map((field) => field.name)).toEqual(['quality']);
     expect(shown.records).toEqual(hidden.records);
     // The field holds the hidden quality: the clicked documents' mean quality is an episode metric.
-    const env = recsimInterestEvolution.create({ ...defaults, observeQuality: true }, { seed: { experiment: 0, run: 4 }, batchSize: 1 });
+    const env = recsimInterestEvolution.create(
+      { ...defaults, observeQuality: true },
+      { seed: { experiment: 0, run: 4 }, batchSize: 1 },
+    );
     env.resetRow(0, 0);
     const truth = new Float32Array(defaults.candidates);
     env.truth.longTermValue(1, truth);
@@ -206,7 +249,11 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
     let atBound = 0;
     let outside = 0;
     const decider = {
-      act(observation: { userFeatures: Float32Array; active: Uint8Array }, rowRngs: readonly { int(n: number): number }[], slates: Int32Array) {
+      act(
+        observation: { userFeatures: Float32Array; active: Uint8Array },
+        rowRngs: readonly { int(n: number): number }[],
+        slates: Int32Array,
+      ) {
         randomDecider.act(observation as never, rowRngs as never, slates);
         for (const x of observation.userFeatures) {
           if (x === -1 || x === 1) atBound++;
@@ -223,7 +270,11 @@ describe("recsim-interest-evolution: RecSim's other settings", () => {
 
   it("reports per-episode versions of RecSim's CTR and average quality", () => {
     const env = recsimInterestEvolution.create(defaults, { seed: { experiment: 0, run: 0 }, batchSize: 4 });
-    const records = runEpisodes(env, randomDecider, { episodes: 12, seed: { experiment: 0, run: 0 }, streamKey: 'random' });
+    const records = runEpisodes(env, randomDecider, {
+      episodes: 12,
+      seed: { experiment: 0, run: 0 },
+      streamKey: 'random',
+    });
     const [clickRate, meanClickedQuality] = [0, 1];
     for (const record of records) {
       expect(record.extra[clickRate]).toBeCloseTo(record.clicks / record.length, 12);

@@ -29,7 +29,7 @@ function ksStatistic(sample: number[], cdf: (x: number) => number): number {
 const ksCritical = (n: number) => 1.949 / Math.sqrt(n);
 const standardNormalCdf = (z: number) => 0.5 * (1 + errorFunction(z / Math.SQRT2));
 
-describe('recsim-interest-evolution: samplers match RecSim\'s distributions (fresh seeds)', () => {
+describe("recsim-interest-evolution: samplers match RecSim's distributions (fresh seeds)", () => {
   const batchSize = 500;
   const env = recsimInterestEvolution.create(params, { seed: { experiment: 7, run: 0 }, batchSize });
   for (let row = 0; row < batchSize; row++) env.resetRow(row, row);
@@ -103,7 +103,9 @@ describe('recsim-interest-evolution: samplers match RecSim\'s distributions (fre
     const pClick = (2 * (x + 1)) / (2 * (x + 1) + 2);
     expect(Math.abs(clicked / trials - pClick)).toBeLessThan(3.29 * Math.sqrt((pClick * (1 - pClick)) / trials));
     const pTowards = (x + 1) / 2;
-    expect(Math.abs(towards / clicked - pTowards)).toBeLessThan(3.29 * Math.sqrt((pTowards * (1 - pTowards)) / clicked));
+    expect(Math.abs(towards / clicked - pTowards)).toBeLessThan(
+      3.29 * Math.sqrt((pTowards * (1 - pTowards)) / clicked),
+    );
   });
 });
 
@@ -120,7 +122,9 @@ describe('recsim-interest-evolution: the observation follows the state', () => {
       const clusters = new Int32Array(8); // the cluster of each slate slot, read off the one-hot features
       for (let i = 0; i < 8; i++) {
         const row = i >> 1;
-        clusters[i] = env.observation.itemFeatures.subarray((row * 10 + slates[i]) * CLUSTERS, (row * 10 + slates[i] + 1) * CLUSTERS).indexOf(1);
+        clusters[i] = env.observation.itemFeatures
+          .subarray((row * 10 + slates[i]) * CLUSTERS, (row * 10 + slates[i] + 1) * CLUSTERS)
+          .indexOf(1);
       }
       const result = env.step(slates);
       for (let row = 0; row < 4; row++) {

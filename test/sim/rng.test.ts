@@ -166,7 +166,9 @@ describe('Rng.int', () => {
         else counts[value]++;
       }
       expect(outside).toBe(0);
-      expect(chiSquare(counts, new Float64Array(buckets).fill(n / buckets))).toBeLessThan(chiSquareCritical999(buckets - 1));
+      expect(chiSquare(counts, new Float64Array(buckets).fill(n / buckets))).toBeLessThan(
+        chiSquareCritical999(buckets - 1),
+      );
     });
   }
 });
@@ -207,7 +209,8 @@ describe('Rng.normal (ziggurat)', () => {
     const expected = new Float64Array(bins);
     expected[0] = big * standardNormalCdf(-4);
     expected[bins - 1] = big * standardNormalCdf(-4);
-    for (let b = 0; b < 80; b++) expected[b + 1] = big * (standardNormalCdf(-4 + (b + 1) / 10) - standardNormalCdf(-4 + b / 10));
+    for (let b = 0; b < 80; b++)
+      expected[b + 1] = big * (standardNormalCdf(-4 + (b + 1) / 10) - standardNormalCdf(-4 + b / 10));
     expect(chiSquare(counts, expected)).toBeLessThan(chiSquareCritical999(bins - 1));
   });
 
@@ -386,7 +389,7 @@ describe('ReplayUniforms', () => {
   });
 });
 
-describe('Rng: the generator is seedrandom\'s Tyche-i', () => {
+describe("Rng: the generator is seedrandom's Tyche-i", () => {
   it('yields exactly seedrandom.tychei(key).int32() for the same key (10,000 words, several keys)', async () => {
     const { default: seedrandom } = await import('seedrandom');
     for (const key of ['slatelab/0/0/feed/user/0', 'a', '', 'slatelab/3/9/recsim-interest-evolution/response/123456']) {

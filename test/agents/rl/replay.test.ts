@@ -10,13 +10,20 @@ import { tinyWorld } from './tiny-world.ts';
 const SEED = { experiment: 9, run: 0 };
 
 /** One round of the tiny world, a slate per row (two candidates each), as the loop hands it to an agent. */
-function round(env: ReturnType<typeof tinyWorld>, slate: number[], episode: number | number[], step: number | number[]): Transition {
+function round(
+  env: ReturnType<typeof tinyWorld>,
+  slate: number[],
+  episode: number | number[],
+  step: number | number[],
+): Transition {
   const rows = env.spec.batchSize;
   const before = snapshot(env.observation);
   const action = allocateAction(rows, 2);
   action.slates.set(slate);
   const result = env.step(action.slates);
-  const terminated = Uint8Array.from({ length: rows }, (_, row) => (result.done[row] === 1 && result.truncated[row] === 0 ? 1 : 0));
+  const terminated = Uint8Array.from({ length: rows }, (_, row) =>
+    result.done[row] === 1 && result.truncated[row] === 0 ? 1 : 0,
+  );
   return {
     before,
     action,
@@ -33,7 +40,8 @@ function round(env: ReturnType<typeof tinyWorld>, slate: number[], episode: numb
 }
 
 /** The slot clicked in row `row` of a round of the tiny world (one click signal per slot), or -1. */
-const clickedSlot = (t: Transition) => (row: number) => (t.signals[row * 2] > 0 ? 0 : t.signals[row * 2 + 1] > 0 ? 1 : -1);
+const clickedSlot = (t: Transition) => (row: number) =>
+  t.signals[row * 2] > 0 ? 0 : t.signals[row * 2 + 1] > 0 ? 1 : -1;
 
 describe('slate replay', () => {
   it("keeps each step's observation, slate, choice and reward, and gives a step its successor's slate", () => {

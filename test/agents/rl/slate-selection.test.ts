@@ -2,8 +2,20 @@
 // definition states it, recomputed the slow way, on random item values and choice scores, for
 // every single-choice model the worlds offer. Seeded; 300 random rows per model and (N, K).
 import { describe, expect, it } from 'vitest';
-import { orderedSlateCount, SelectionScratch, selectSlate, slateValue, type RowValues } from '../../../agents/rl/slate-selection.ts';
-import { exponentialCascade, multinomialLogit, multinomialProportional, proportionalCascade, type ChoiceModel } from '../../../sim/choice.ts';
+import {
+  orderedSlateCount,
+  SelectionScratch,
+  selectSlate,
+  slateValue,
+  type RowValues,
+} from '../../../agents/rl/slate-selection.ts';
+import {
+  exponentialCascade,
+  multinomialLogit,
+  multinomialProportional,
+  proportionalCascade,
+  type ChoiceModel,
+} from '../../../sim/choice.ts';
 import { Rng } from '../../../sim/rng.ts';
 
 const MODELS: ChoiceModel[] = [
@@ -21,14 +33,25 @@ const SHAPES = [
 /** The slate's value by the definition: the model's probabilities of its scores, times the values. */
 function definedValue(values: RowValues, slate: readonly number[]): number {
   const probs = new Float64Array(slate.length + 1);
-  values.model.probabilities(slate.map((i) => values.scores[values.base + i]), slate.length, probs);
-  return slate.reduce((sum, item, slot) => sum + probs[slot] * values.q[values.base + item], probs[slate.length] * values.qNothing);
+  values.model.probabilities(
+    slate.map((i) => values.scores[values.base + i]),
+    slate.length,
+    probs,
+  );
+  return slate.reduce(
+    (sum, item, slot) => sum + probs[slot] * values.q[values.base + item],
+    probs[slate.length] * values.qNothing,
+  );
 }
 
 /** Every ordered slate of k distinct items out of n. */
 function allSlates(n: number, k: number): number[][] {
   if (k === 0) return [[]];
-  return allSlates(n, k - 1).flatMap((slate) => Array.from({ length: n }, (_, i) => i).filter((i) => !slate.includes(i)).map((i) => [...slate, i]));
+  return allSlates(n, k - 1).flatMap((slate) =>
+    Array.from({ length: n }, (_, i) => i)
+      .filter((i) => !slate.includes(i))
+      .map((i) => [...slate, i]),
+  );
 }
 
 function randomRow(rng: Rng, model: ChoiceModel, n: number): RowValues {
@@ -95,7 +118,13 @@ describe('slate selection', () => {
   it("top-k is the paper's and RecSim's order for the multinomial logit: by exp(score) x Q when Q(nothing) = 0", () => {
     // The reviewer's case: v = 0.1, Q = 100 against v = 10, Q = 1.1 (no-click weight 1). By v Q the
     // second (11 against 10) goes first; by P(alone) Q it would be the first (9.1 against 1.0).
-    const values: RowValues = { model: multinomialLogit({ noClickLogit: 0 }), scores: Float64Array.of(Math.log(0.1), Math.log(10)), q: Float64Array.of(100, 1.1), base: 0, qNothing: 0 };
+    const values: RowValues = {
+      model: multinomialLogit({ noClickLogit: 0 }),
+      scores: Float64Array.of(Math.log(0.1), Math.log(10)),
+      q: Float64Array.of(100, 1.1),
+      base: 0,
+      qNothing: 0,
+    };
     expect(chosen('top-k', values, 2, 1).slate).toEqual([1]);
   });
 
@@ -104,7 +133,9 @@ describe('slate selection', () => {
     let differs = 0;
     for (let trial = 0; trial < 300; trial++) {
       const values = randomRow(rng, MODELS[trial % MODELS.length], 7);
-      const [topK, greedyItem, optimalItem] = (['top-k', 'greedy', 'optimal'] as const).map((rule) => chosen(rule, values, 7, 1).slate[0]);
+      const [topK, greedyItem, optimalItem] = (['top-k', 'greedy', 'optimal'] as const).map(
+        (rule) => chosen(rule, values, 7, 1).slate[0],
+      );
       expect(greedyItem).toBe(optimalItem);
       if (topK !== optimalItem) differs++;
     }
@@ -116,16 +147,47 @@ describe('slate selection', () => {
       const scratch = new SelectionScratch(5, 2);
       // A row of real values first, so that stale scratch would show.
       const out = new Int32Array(2);
-      selectSlate(rule, { model: MODELS[0], scores: new Float64Array(5), q: Float64Array.of(0, 0, 0, 5, 9), base: 0, qNothing: 0 }, 5, 2, out, 0, scratch);
-      selectSlate(rule, { model: MODELS[0], scores: new Float64Array(5), q: new Float64Array(5).fill(Number.NaN), base: 0, qNothing: 0 }, 5, 2, out, 0, scratch);
+      selectSlate(
+        rule,
+        { model: MODELS[0], scores: new Float64Array(5), q: Float64Array.of(0, 0, 0, 5, 9), base: 0, qNothing: 0 },
+        5,
+        2,
+        out,
+        0,
+        scratch,
+      );
+      selectSlate(
+        rule,
+        {
+          model: MODELS[0],
+          scores: new Float64Array(5),
+          q: new Float64Array(5).fill(Number.NaN),
+          base: 0,
+          qNothing: 0,
+        },
+        5,
+        2,
+        out,
+        0,
+        scratch,
+      );
       expect(out[0]).not.toBe(out[1]);
       for (const candidate of out) expect(candidate >= 0 && candidate < 5).toBe(true);
     }
   });
 
   it('computes a slate value as the model weighs it, no-click term included', () => {
-    const values: RowValues = { model: multinomialLogit({ noClickLogit: 0 }), scores: Float64Array.of(0, Math.log(2), 0), q: Float64Array.of(3, 6, 100), base: 0, qNothing: -1 };
+    const values: RowValues = {
+      model: multinomialLogit({ noClickLogit: 0 }),
+      scores: Float64Array.of(0, Math.log(2), 0),
+      q: Float64Array.of(3, 6, 100),
+      base: 0,
+      qNothing: -1,
+    };
     // exp scores 1 and 2 against 1 for no click: P = 1/4, 2/4, 1/4.
-    expect(slateValue(values, Int32Array.of(0, 1), 2, new SelectionScratch(3, 2))).toBeCloseTo(3 / 4 + 12 / 4 - 1 / 4, 12);
+    expect(slateValue(values, Int32Array.of(0, 1), 2, new SelectionScratch(3, 2))).toBeCloseTo(
+      3 / 4 + 12 / 4 - 1 / 4,
+      12,
+    );
   });
 });

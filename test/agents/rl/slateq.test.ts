@@ -20,17 +20,33 @@ import { HORIZON, NO_CLICK_LOGIT, REWARDS, tinyWorld } from './tiny-world.ts';
 const SEED = { experiment: 3, run: 1 };
 // A small network with a larger step: 3,000 user-steps (about 340 gradient steps) learn every value
 // to 0.03 of the optimum (0.17 for SARSA), where the tests allow 0.1 (0.2-0.25).
-const FAST = { hidden: 16, learningRate: 0.005, batch: 32, learningStarts: 300, targetUpdateEvery: 25, epsilonDecaySteps: 2000, rewardScale: 1, gamma: 1 };
+const FAST = {
+  hidden: 16,
+  learningRate: 0.005,
+  batch: 32,
+  learningStarts: 300,
+  targetUpdateEvery: 25,
+  epsilonDecaySteps: 2000,
+  rewardScale: 1,
+  gamma: 1,
+};
 
 function trained(overrides: Record<string, unknown>): SlateQAgent {
   const env = tinyWorld(SEED, 16);
   const values = { ...defaultParams(agents.slateq.params), ...FAST, ...overrides };
-  const agent = agents.slateq.create(values, { spec: env.spec, seed: SEED, streams: { init: new Rng('slateq/init'), update: new Rng('slateq/update') } });
+  const agent = agents.slateq.create(values, {
+    spec: env.spec,
+    seed: SEED,
+    streams: { init: new Rng('slateq/init'), update: new Rng('slateq/update') },
+  });
   train(env, agent, { seed: SEED, streamKey: 'slateq', steps: 3000, episodes: Infinity });
   return agent as SlateQAgent;
 }
 
-/** A user with `left` steps left, alone in a batch of one, offered the items in the order of episode `episode` (rotated by it). */
+/**
+ * A user with `left` steps left, alone in a batch of one, offered the items in the order of episode `episode` (rotated
+ * by it).
+ */
 function userWith(left: number, episode = 0): Observation {
   const env = tinyWorld(SEED, 1);
   env.resetRow(0, episode);
@@ -63,7 +79,9 @@ function optimalValues(h: number): { q: number[]; qNothing: number } {
     q = REWARDS.map((r, i) => (i === 0 ? r : r + v));
     qNothing = v;
     let best = -Infinity;
-    for (let a = 0; a < q.length; a++) for (let b = a + 1; b < q.length; b++) best = Math.max(best, probs[0] * q[a] + probs[1] * q[b] + probs[2] * qNothing);
+    for (let a = 0; a < q.length; a++)
+      for (let b = a + 1; b < q.length; b++)
+        best = Math.max(best, probs[0] * q[a] + probs[1] * q[b] + probs[2] * qNothing);
     v = best;
   }
   return { q, qNothing };
@@ -86,7 +104,11 @@ describe('SlateQ on a world whose best slates are known', () => {
       for (const left of [1, 2, 3]) {
         const learned = agent.itemValues(userWith(left), 0); // episode 0: candidate i is item i
         const optimal = optimalValues(left);
-        for (let i = 0; i < 4; i++) expect(Math.abs(learned.q[i] - optimal.q[i]), `Q(${left} left, item ${i}) = ${learned.q[i]}, optimal ${optimal.q[i]}`).toBeLessThan(0.1);
+        for (let i = 0; i < 4; i++)
+          expect(
+            Math.abs(learned.q[i] - optimal.q[i]),
+            `Q(${left} left, item ${i}) = ${learned.q[i]}, optimal ${optimal.q[i]}`,
+          ).toBeLessThan(0.1);
         expect(Math.abs(learned.qNothing - optimal.qNothing), `Q(${left} left, nothing)`).toBeLessThan(0.1);
       }
       agent.dispose?.();
@@ -106,7 +128,10 @@ describe('SlateQ on a world whose best slates are known', () => {
       const optimal = optimalValues(left);
       for (let i = 0; i < 4; i++) {
         const tolerance = played[left].includes(i) ? 0.2 : 0.25;
-        expect(Math.abs(learned.q[i] - optimal.q[i]), `Q(${left} left, item ${i}) = ${learned.q[i]}, optimal ${optimal.q[i]}`).toBeLessThan(tolerance);
+        expect(
+          Math.abs(learned.q[i] - optimal.q[i]),
+          `Q(${left} left, item ${i}) = ${learned.q[i]}, optimal ${optimal.q[i]}`,
+        ).toBeLessThan(tolerance);
       }
     }
     agent.dispose?.();
@@ -133,7 +158,11 @@ describe('SlateQ: saving, evaluating, exploring, refusing', () => {
   const short = (overrides: Record<string, unknown> = {}) => {
     const env = tinyWorld(SEED, 16);
     const values = { ...defaultParams(agents.slateq.params), ...FAST, ...overrides };
-    const agent = agents.slateq.create(values, { spec: env.spec, seed: SEED, streams: { init: new Rng('slateq/init'), update: new Rng('slateq/update') } }) as SlateQAgent;
+    const agent = agents.slateq.create(values, {
+      spec: env.spec,
+      seed: SEED,
+      streams: { init: new Rng('slateq/init'), update: new Rng('slateq/update') },
+    }) as SlateQAgent;
     return { env, agent };
   };
 
@@ -154,7 +183,9 @@ describe('SlateQ: saving, evaluating, exploring, refusing', () => {
     state.q.weights[0].fill(Number.NaN);
     const broken = short().agent;
     broken.load!(state as never);
-    expect(() => slateFor(broken, 3)).toThrow(/^slateq: the Q-network's values are not finite numbers \(NaN\): training diverged; lower learningRate or rewardScale$/);
+    expect(() => slateFor(broken, 3)).toThrow(
+      /^slateq: the Q-network's values are not finite numbers \(NaN\): training diverged; lower learningRate or rewardScale$/,
+    );
     broken.dispose?.();
     // Another network size is refused in one line.
     const other = short({ hidden: 8 }).agent;
@@ -209,13 +240,22 @@ describe('SlateQ: saving, evaluating, exploring, refusing', () => {
         validateConfig(raw, 'config.yaml');
       } catch (error) {
         expect(error).toBeInstanceOf(ConfigError);
-        return (error as ConfigError).issues.join("\n");
+        return (error as ConfigError).issues.join('\n');
       }
       return '';
     };
     expect(refusal(config({ preset: 'feed' }))).toMatch(/agents\[0\].*at most one item/);
-    expect(refusal(config({ preset: 'recsim-interest-evolution', params: { candidates: 100, slateSize: 3 } }, { selection: 'optimal' }))).toMatch(/agents\[0\]\.params\.selection.*970200 ordered slates.*greedy or top-k/);
-    expect(refusal(config({ preset: 'recsim-interest-evolution' }, { rewardScale: 0 }))).toMatch(/agents\[0\]\.params\.rewardScale.*above 0/);
+    expect(
+      refusal(
+        config(
+          { preset: 'recsim-interest-evolution', params: { candidates: 100, slateSize: 3 } },
+          { selection: 'optimal' },
+        ),
+      ),
+    ).toMatch(/agents\[0\]\.params\.selection.*970200 ordered slates.*greedy or top-k/);
+    expect(refusal(config({ preset: 'recsim-interest-evolution' }, { rewardScale: 0 }))).toMatch(
+      /agents\[0\]\.params\.rewardScale.*above 0/,
+    );
     expect(refusal(config({ preset: 'recsim-interest-evolution' }, { selection: 'optimal' }))).toBe('');
   });
 });

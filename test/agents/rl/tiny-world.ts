@@ -13,7 +13,14 @@
 //   3 left: {1, 2} 1.337 against {0, 1} 1.211, the long-term one.
 // So a fresh user should get items {1, 2} from an agent that plans, {0, 1} from a myopic one; a user
 // with one step left should get {0, 1} from both.
-import { allocateObservation, allocateStepResult, type Env, type GroundTruth, type StepResult, type WorldSpec } from '../../../sim/env.ts';
+import {
+  allocateObservation,
+  allocateStepResult,
+  type Env,
+  type GroundTruth,
+  type StepResult,
+  type WorldSpec,
+} from '../../../sim/env.ts';
 import { multinomialLogit } from '../../../sim/choice.ts';
 import { Rng, type SeedKey } from '../../../sim/rng.ts';
 
@@ -41,14 +48,26 @@ export function tinyWorld(seed: SeedKey, batchSize: number): Env {
     armCount: n,
     armDoc: 'an item',
     endings: { terminated: 'item 0 clicked, or the last step', truncated: '' },
-    observationLayout: { userFeatures: ['left.3', 'left.2', 'left.1'], userFeaturesDoc: 'steps left, one-hot', itemFeatures: ['item.0', 'item.1', 'item.2', 'item.3'], contextDoc: 'unused', fields: [] },
+    observationLayout: {
+      userFeatures: ['left.3', 'left.2', 'left.1'],
+      userFeaturesDoc: 'steps left, one-hot',
+      itemFeatures: ['item.0', 'item.1', 'item.2', 'item.3'],
+      contextDoc: 'unused',
+      fields: [],
+    },
     clock: false,
     episodeMetricNames: [],
     metricDocs: { return: 'reward', episodeLength: 'steps', clicks: 'clicks' },
   };
   const itemFeatures = new Float32Array(n * n);
   for (let i = 0; i < n; i++) itemFeatures[i * n + i] = 1;
-  const observation = allocateObservation({ batchSize, numCandidates: n, userFeatureDim: HORIZON, itemFeatureDim: n, catalog: { itemFeatures, itemIds: Int32Array.from({ length: n }, (_, i) => i) } });
+  const observation = allocateObservation({
+    batchSize,
+    numCandidates: n,
+    userFeatureDim: HORIZON,
+    itemFeatureDim: n,
+    catalog: { itemFeatures, itemIds: Int32Array.from({ length: n }, (_, i) => i) },
+  });
   const left = new Int32Array(batchSize);
   const rngs: Rng[] = new Array(batchSize);
   const result: StepResult = allocateStepResult(batchSize, k, 1);
@@ -60,12 +79,15 @@ export function tinyWorld(seed: SeedKey, batchSize: number): Env {
   };
   const truth: GroundTruth = {
     immediateValue: (out) => {
-      for (let row = 0; row < batchSize; row++) for (let c = 0; c < n; c++) out[row * n + c] = choice.clickProbabilityAlone!(0) * REWARDS[observation.candidateItems[row * n + c]];
+      for (let row = 0; row < batchSize; row++)
+        for (let c = 0; c < n; c++)
+          out[row * n + c] = choice.clickProbabilityAlone!(0) * REWARDS[observation.candidateItems[row * n + c]];
     },
     longTermValue: (_, out) => truth.immediateValue(out),
     expectedSlateReward: (slates, out) => {
       choice.probabilities(zeros, k, probs);
-      const reward = (row: number, slot: number) => REWARDS[observation.candidateItems[row * n + slates[row * k + slot]]];
+      const reward = (row: number, slot: number) =>
+        REWARDS[observation.candidateItems[row * n + slates[row * k + slot]]];
       for (let row = 0; row < batchSize; row++) out[row] = probs[0] * reward(row, 0) + probs[1] * reward(row, 1);
     },
   };

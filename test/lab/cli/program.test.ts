@@ -32,16 +32,19 @@ async function slatelab(argv: string[], onStderr?: (text: string) => void) {
 }
 
 describe('slatelab list, in-process', () => {
-  it('prints every world, policy and learning agent with their parameters, and each world\'s observation layout', async () => {
+  it("prints every world, policy and learning agent with their parameters, and each world's observation layout", async () => {
     const { code, stdout } = await slatelab(['list']);
     expect(code).toBe(0);
     for (const name of [...Object.keys(worlds), ...Object.keys(policies)]) expect(stdout).toContain(`  ${name}`);
     expect(stdout).toMatch(/\n\s+candidates\s+documents offered per step .*\(int 1\.\.10000; default 10\)/);
     expect(stdout).toMatch(/\n\s+resampleDocuments\s+.*\(true or false; default true\)/);
     expect(stdout).toMatch(/\n\s+minUtility\s+mean quality of the worst cluster \(number; default -3\)/);
-    expect(stdout).toContain('itemFeatures: topic.0, topic.1, topic.2, ..., format.photo, format.video, format.reel, lengthMinutes (20)');
+    expect(stdout).toContain(
+      'itemFeatures: topic.0, topic.1, topic.2, ..., format.photo, format.video, format.reel, lengthMinutes (20)',
+    );
     expect(stdout).toContain('userFeatures: none: the user is hidden, as in RecSim');
-    for (const [name, agent] of Object.entries(agents)) expect(stdout).toContain(`  ${name} [${agent.family}]: ${agent.summary}`);
+    for (const [name, agent] of Object.entries(agents))
+      expect(stdout).toContain(`  ${name} [${agent.family}]: ${agent.summary}`);
     expect(stdout).toMatch(/\n\s+evalEvery\s+training steps between checkpoints/);
   });
 });
@@ -49,12 +52,27 @@ describe('slatelab list, in-process', () => {
 describe('slatelab run, in-process', () => {
   it('runs a tiny experiment, prints where the results are and the summary table', async () => {
     const out = join(scratch, 'tiny');
-    const { code, stdout, stderr } = await slatelab(['run', 'experiments/recsim-parity.yaml', '--out', out, '--seeds', '2', '--episodes', '20', '--batch-size', '4']);
+    const { code, stdout, stderr } = await slatelab([
+      'run',
+      'experiments/recsim-parity.yaml',
+      '--out',
+      out,
+      '--seeds',
+      '2',
+      '--episodes',
+      '20',
+      '--batch-size',
+      '4',
+    ]);
     expect(stderr).not.toContain('slatelab:');
     expect(code).toBe(0);
     expect(stdout).toContain(`results: ${out}`);
     expect(stdout).toMatch(/\nagent\s+return\s+episodeLength\s+clicks\s+clickRate\s+meanClickedQuality\n/);
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { seeds: number[]; episodes: number; agents: Record<string, unknown> };
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+      seeds: number[];
+      episodes: number;
+      agents: Record<string, unknown>;
+    };
     expect(summary.seeds).toEqual([0, 1]);
     expect(summary.episodes).toBe(20);
     expect(Object.keys(summary.agents)).toEqual(['random', 'myopic']);
@@ -76,17 +94,26 @@ describe('slatelab run, in-process', () => {
     const out = join(scratch, 'interrupted');
     // 2 agents x 3 seeds, in-process: the signal arrives as the first run ends; the run going then finishes.
     let sent = false;
-    const { code, stderr } = await slatelab(['run', 'experiments/recsim-parity.yaml', '--out', out, '--seeds', '3', '--episodes', '10'], (text) => {
-      if (!sent && text.includes('[1/6]')) {
-        sent = true;
-        process.emit('SIGINT', 'SIGINT');
-      }
-    });
+    const { code, stderr } = await slatelab(
+      ['run', 'experiments/recsim-parity.yaml', '--out', out, '--seeds', '3', '--episodes', '10'],
+      (text) => {
+        if (!sent && text.includes('[1/6]')) {
+          sent = true;
+          process.emit('SIGINT', 'SIGINT');
+        }
+      },
+    );
     expect(sent).toBe(true);
     expect(code).toBe(130);
-    expect(stderr).toContain('slatelab: interrupted; writing the summary of the runs that finished (Ctrl-C again to quit now)');
+    expect(stderr).toContain(
+      'slatelab: interrupted; writing the summary of the runs that finished (Ctrl-C again to quit now)',
+    );
     expect(stderr).toMatch(/slatelab: interrupted: \d+ of 6 runs finished; the summary covers them/);
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[]; interrupted: unknown[] };
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      complete: boolean;
+      runs: unknown[];
+      interrupted: unknown[];
+    };
     expect(manifest.complete).toBe(false);
     expect(manifest.runs.length).toBeGreaterThanOrEqual(1);
     expect(manifest.runs.length).toBeLessThan(6);
@@ -118,7 +145,14 @@ describe('slatelab usage, in-process', () => {
 
 describe('slatelab bench, in-process', () => {
   it('prints exactly {"<world>/<policy>": {"stepsPerSecond": n}} with --json', async () => {
-    const { code, stdout } = await slatelab(['bench', '--json', '--seconds', '0.05', '--only', 'recsim-interest-evolution/random']);
+    const { code, stdout } = await slatelab([
+      'bench',
+      '--json',
+      '--seconds',
+      '0.05',
+      '--only',
+      'recsim-interest-evolution/random',
+    ]);
     expect(code).toBe(0);
     const results = JSON.parse(stdout) as Record<string, { stepsPerSecond: number }>;
     expect(Object.keys(results)).toEqual(['recsim-interest-evolution/random']);

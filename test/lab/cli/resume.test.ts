@@ -77,7 +77,10 @@ describe('slatelab resume, in-process', () => {
       }
     });
     expect(first.code).toBe(130);
-    const stopped = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[] };
+    const stopped = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      complete: boolean;
+      runs: unknown[];
+    };
     expect(stopped.complete).toBe(false);
     expect(stopped.runs.length).toBeGreaterThanOrEqual(2);
     expect(stopped.runs.length).toBeLessThan(6);
@@ -94,25 +97,47 @@ describe('slatelab resume, in-process', () => {
     expect(resumed.stderr).not.toMatch(new RegExp(`\\[${kept}/6\\]`));
     expect(resumed.stderr).toContain('[6/6]');
     expect(resumed.stdout).toContain(`results: ${out} (open ${join(out, 'report.html')} in a browser`);
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { complete: boolean; runs: unknown[]; resumes: { runs: number }[] };
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      complete: boolean;
+      runs: unknown[];
+      resumes: { runs: number }[];
+    };
     expect(manifest.complete).toBe(true);
     expect(manifest.runs).toHaveLength(6);
     expect(manifest.resumes).toEqual([expect.objectContaining({ runs: 6 - kept })]);
     const a = files(full);
     const b = files(out);
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
-    expect(Object.keys(a)).toEqual(expect.arrayContaining(['summary.json', 'summary.csv', 'report.md', 'report.html', 'charts/compare-return.png', 'runs/lin/seed-1.agent.json']));
+    expect(Object.keys(a)).toEqual(
+      expect.arrayContaining([
+        'summary.json',
+        'summary.csv',
+        'report.md',
+        'report.html',
+        'charts/compare-return.png',
+        'runs/lin/seed-1.agent.json',
+      ]),
+    );
     for (const file of Object.keys(a)) expect(b[file], file).toBe(a[file]);
   });
 
   it('says so, one line and exit 2, for a world this version lacks, or no directory', async () => {
     const gone = join(scratch, 'gone');
     cpSync(full, gone, { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(gone, 'manifest.json'), 'utf8')) as { config: { world: { preset: string } } };
+    const manifest = JSON.parse(readFileSync(join(gone, 'manifest.json'), 'utf8')) as {
+      config: { world: { preset: string } };
+    };
     manifest.config.world.preset = 'atlantis';
     writeFileSync(join(gone, 'manifest.json'), JSON.stringify(manifest));
-    expect(await slatelab(['resume', gone])).toMatchObject({ code: 2, stderr: `slatelab: ${gone}: world "atlantis" is not in this version of slatelab\n` });
-    expect(await slatelab(['resume'])).toMatchObject({ code: 2, stderr: "slatelab: resume: name an experiment's results directory, e.g. slatelab resume results/quickstart/20261130-101500\n" });
+    expect(await slatelab(['resume', gone])).toMatchObject({
+      code: 2,
+      stderr: `slatelab: ${gone}: world "atlantis" is not in this version of slatelab\n`,
+    });
+    expect(await slatelab(['resume'])).toMatchObject({
+      code: 2,
+      stderr:
+        "slatelab: resume: name an experiment's results directory, e.g. slatelab resume results/quickstart/20261130-101500\n",
+    });
   });
 });
 

@@ -2,7 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, MAX_EPISODES, MAX_SEEDS, parseConfigText, validateConfig, type Registries } from '../../../lab/config/config.ts';
+import {
+  ConfigError,
+  loadConfig,
+  MAX_EPISODES,
+  MAX_SEEDS,
+  parseConfigText,
+  validateConfig,
+  type Registries,
+} from '../../../lab/config/config.ts';
 import { jsonProblem } from '../../../lab/config/json-problem.ts';
 import { randomPolicy } from '../../../policies/random.ts';
 import { defaultParams } from '../../../sim/params.ts';
@@ -122,7 +130,10 @@ describe('config loading: a valid config', () => {
   it('reads YAML and JSON files and applies command-line overrides', () => {
     const dir = mkdtempSync(join(tmpdir(), 'slatelab-config-'));
     const yamlFile = join(dir, 'x.yaml');
-    writeFileSync(yamlFile, 'name: x\nworld: { preset: recsim-interest-evolution }\nagents:\n  - { name: random, kind: random }\n');
+    writeFileSync(
+      yamlFile,
+      'name: x\nworld: { preset: recsim-interest-evolution }\nagents:\n  - { name: random, kind: random }\n',
+    );
     const fromYaml = loadConfig(yamlFile, registries, { seeds: 2, episodes: 7, batchSize: 3 });
     expect(fromYaml.seeds).toEqual([0, 1]);
     expect(fromYaml.evaluation.episodes).toBe(7);
@@ -160,7 +171,7 @@ describe('config loading: every problem is one line naming the field, the value 
     expect(issueAt(badParam, 'world.params.candidates')).toContain('expected a number, got "ten"');
   });
 
-  it('slate size larger than candidates (the world\'s cross-field check)', () => {
+  it("slate size larger than candidates (the world's cross-field check)", () => {
     const raw = valid();
     raw.world.params = { candidates: 10, slateSize: 12 };
     expect(issueAt(raw, 'world.params.slateSize')).toContain('slate size 12 is larger than candidates 10');
@@ -197,7 +208,9 @@ describe('config loading: every problem is one line naming the field, the value 
     const issues = issuesOf(raw);
     expect(issues).toContain('config.yaml: agents[1].params.alpha: must be at most 1, got 2');
     expect(issues).toContain('config.yaml: agents[1].params.mode: expected one of a, b, got "c"');
-    expect(issueAt({ ...valid(), evaluation: { episodes: 0 } }, 'evaluation.episodes')).toContain('must be at least 1, got 0');
+    expect(issueAt({ ...valid(), evaluation: { episodes: 0 } }, 'evaluation.episodes')).toContain(
+      'must be at least 1, got 0',
+    );
   });
 
   it('unknown top-level and nested fields', () => {
@@ -205,13 +218,17 @@ describe('config loading: every problem is one line naming the field, the value 
       'unknown field; known: name, seed, world, seeds, agents, evaluation, training, backend, baseline ' +
         '(did you mean "agents"?)',
     );
-    expect(issueAt({ ...valid(), evaluation: { episodes: 5, batchsize: 4 } }, 'evaluation.batchsize')).toContain('did you mean "batchSize"?');
+    expect(issueAt({ ...valid(), evaluation: { episodes: 5, batchsize: 4 } }, 'evaluation.batchsize')).toContain(
+      'did you mean "batchSize"?',
+    );
   });
 
   it('a policy that cannot run in the world', () => {
     const raw = valid();
     raw.agents.push({ name: 'pop', kind: 'needs-popularity' });
-    expect(issueAt(raw, 'agents[2].kind')).toContain('cannot run in world "recsim-interest-evolution": no popularity counters');
+    expect(issueAt(raw, 'agents[2].kind')).toContain(
+      'cannot run in world "recsim-interest-evolution": no popularity counters',
+    );
   });
 
   it('duplicate seeds', () => {
@@ -242,11 +259,15 @@ describe('config loading: every problem is one line naming the field, the value 
       expect(issue).toMatch(/^bad\.yaml:\d+:\d+: malformed YAML: /);
       expect(issue).not.toContain('\n');
     }
-    expect(() => parseConfigText('a: 1\na: 2\n', 'dup.yaml')).toThrow(/^dup\.yaml:2:1: malformed YAML: Map keys must be unique/);
+    expect(() => parseConfigText('a: 1\na: 2\n', 'dup.yaml')).toThrow(
+      /^dup\.yaml:2:1: malformed YAML: Map keys must be unique/,
+    );
   });
 
   it('malformed JSON, with line and column', () => {
-    expect(() => parseConfigText('{\n  "name": "x",,\n}', 'bad.json')).toThrow(/^bad\.json: malformed JSON at line 2, column \d+: /);
+    expect(() => parseConfigText('{\n  "name": "x",,\n}', 'bad.json')).toThrow(
+      /^bad\.json: malformed JSON at line 2, column \d+: /,
+    );
   });
 
   it('a config that is not a mapping', () => {
@@ -283,14 +304,47 @@ describe('config loading: malformed JSON always says where', () => {
 
   it('lines and columns count from 1, on the line of the problem', () => {
     const text = '{\n  "name": "x",\n  "agents": [\n    {"name": "a" "kind": "random"}\n  ]\n}\n';
-    expect(parseIssues(text, 'x.json')).toEqual([`x.json: malformed JSON at line 4, column 18: expected ',' or '}' after a property value, got '"' (a missing comma?)`]);
-    expect(parseIssues('{"a": 1} // note', 'x.json')[0]).toMatch(/^x\.json: malformed JSON at line 1, column 10: comments are not allowed/);
-    expect(parseIssues('{"a": "x', 'x.json')[0]).toBe('x.json: malformed JSON at line 1, column 7: this string is never closed; add the closing "');
+    expect(parseIssues(text, 'x.json')).toEqual([
+      `x.json: malformed JSON at line 4, column 18: expected ',' or '}' after a property value, got '"' (a missing comma?)`,
+    ]);
+    expect(parseIssues('{"a": 1} // note', 'x.json')[0]).toMatch(
+      /^x\.json: malformed JSON at line 1, column 10: comments are not allowed/,
+    );
+    expect(parseIssues('{"a": "x', 'x.json')[0]).toBe(
+      'x.json: malformed JSON at line 1, column 7: this string is never closed; add the closing "',
+    );
   });
 
   it('agrees with JSON.parse on what is malformed (mutated configs)', () => {
-    const base = JSON.stringify({ ...valid(), seeds: [0, -1.5e3, 2], flags: [true, false, null, 'a\\"\u00e9'] }, null, 1);
-    const alphabet = ['{', '}', '[', ']', ',', ':', '"', '\\', ' ', '\n', 'a', '0', '1', '-', '.', 'e', '+', 'u', 'n', '/', "'", '\u0001'];
+    const base = JSON.stringify(
+      { ...valid(), seeds: [0, -1.5e3, 2], flags: [true, false, null, 'a\\"\u00e9'] },
+      null,
+      1,
+    );
+    const alphabet = [
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      ':',
+      '"',
+      '\\',
+      ' ',
+      '\n',
+      'a',
+      '0',
+      '1',
+      '-',
+      '.',
+      'e',
+      '+',
+      'u',
+      'n',
+      '/',
+      "'",
+      '\u0001',
+    ];
     let state = 1;
     const next = (n: number) => {
       state = (state * 48271) % 2147483647;
@@ -321,7 +375,9 @@ describe('config loading: an empty file says what a config needs', () => {
     [' \n\t\n', 'blank.json'],
   ])('%j in %s', (text, file) => {
     const [issue] = parseIssues(text, file);
-    expect(issue).toMatch(new RegExp(`^${file.replace('.', '\\.')}: the file is empty; a config is a mapping that needs at least agents `));
+    expect(issue).toMatch(
+      new RegExp(`^${file.replace('.', '\\.')}: the file is empty; a config is a mapping that needs at least agents `),
+    );
     expect(issue).toContain('random');
     expect(issue).not.toContain('null');
   });
@@ -335,19 +391,27 @@ describe('config loading: an empty file says what a config needs', () => {
 
 describe('config loading: seeds', () => {
   it('names each bad element of a seed list', () => {
-    expect(issuesOf({ ...valid(), seeds: [0, 1.5] })).toEqual(['config.yaml: seeds[1]: expected a whole number >= 0, got 1.5']);
+    expect(issuesOf({ ...valid(), seeds: [0, 1.5] })).toEqual([
+      'config.yaml: seeds[1]: expected a whole number >= 0, got 1.5',
+    ]);
     expect(issuesOf({ ...valid(), seeds: [0, -1, 1.5, '2'] })).toEqual([
       'config.yaml: seeds[1]: expected a whole number >= 0, got -1',
       'config.yaml: seeds[2]: expected a whole number >= 0, got 1.5',
       'config.yaml: seeds[3]: expected a whole number >= 0, got "2"',
     ]);
-    expect(issueAt({ ...valid(), seeds: [0, 2 ** 60] }, 'seeds[1]')).toContain(`must be at most ${Number.MAX_SAFE_INTEGER}`);
+    expect(issueAt({ ...valid(), seeds: [0, 2 ** 60] }, 'seeds[1]')).toContain(
+      `must be at most ${Number.MAX_SAFE_INTEGER}`,
+    );
   });
 
   it('asks for at least one seed', () => {
-    expect(issuesOf({ ...valid(), seeds: [] })).toEqual(['config.yaml: seeds: give at least one seed (a list of whole numbers, or a count)']);
+    expect(issuesOf({ ...valid(), seeds: [] })).toEqual([
+      'config.yaml: seeds: give at least one seed (a list of whole numbers, or a count)',
+    ]);
     expect(issueAt({ ...valid(), seeds: 0 }, 'seeds')).toContain('give at least one seed');
-    expect(issueAt({ ...valid(), seeds: 2.5 }, 'seeds')).toContain('expected a count like 4 (seeds 0..3) or a list of whole numbers >= 0');
+    expect(issueAt({ ...valid(), seeds: 2.5 }, 'seeds')).toContain(
+      'expected a count like 4 (seeds 0..3) or a list of whole numbers >= 0',
+    );
   });
 });
 
@@ -358,14 +422,19 @@ describe('config loading: upper bounds on seeds and episodes', () => {
     ]);
     expect(validateConfig({ ...valid(), seeds: MAX_SEEDS }, 'config.yaml', registries).seeds).toHaveLength(MAX_SEEDS);
     const list = Array.from({ length: MAX_SEEDS + 1 }, (_, i) => i);
-    expect(issueAt({ ...valid(), seeds: list }, 'seeds')).toContain(`must list at most ${MAX_SEEDS} seeds, got ${MAX_SEEDS + 1}`);
+    expect(issueAt({ ...valid(), seeds: list }, 'seeds')).toContain(
+      `must list at most ${MAX_SEEDS} seeds, got ${MAX_SEEDS + 1}`,
+    );
   });
 
   it('at most MAX_EPISODES episodes per run', () => {
     expect(issueAt({ ...valid(), evaluation: { episodes: 1e12 } }, 'evaluation.episodes')).toContain(
       `must be at most ${MAX_EPISODES}, got 1000000000000; a run keeps every episode in memory`,
     );
-    expect(validateConfig({ ...valid(), evaluation: { episodes: MAX_EPISODES } }, 'config.yaml', registries).evaluation.episodes).toBe(MAX_EPISODES);
+    expect(
+      validateConfig({ ...valid(), evaluation: { episodes: MAX_EPISODES } }, 'config.yaml', registries).evaluation
+        .episodes,
+    ).toBe(MAX_EPISODES);
   });
 
   it('command-line overrides go through the same checks and are named', () => {
@@ -378,18 +447,31 @@ describe('config loading: upper bounds on seeds and episodes', () => {
       issues = (error as ConfigError).issues;
     }
     expect(issues).toHaveLength(2);
-    expect(issues).toContain(`${file}: seeds (set by --seeds): must be at most ${MAX_SEEDS} seeds, got 1000000000000; every seed is a run of every agent`);
-    expect(issues.some((issue) => issue.startsWith(`${file}: evaluation.episodes (set by --episodes): must be at most ${MAX_EPISODES}`))).toBe(true);
+    expect(issues).toContain(
+      `${file}: seeds (set by --seeds): must be at most ${MAX_SEEDS} seeds, got 1000000000000; every seed is a run of every agent`,
+    );
+    expect(
+      issues.some((issue) =>
+        issue.startsWith(`${file}: evaluation.episodes (set by --episodes): must be at most ${MAX_EPISODES}`),
+      ),
+    ).toBe(true);
   });
 });
 
 describe("config loading: the world's check rejects parameters that would fail every run", () => {
-  const recsim = (params: Record<string, unknown>) => ({ ...valid(), world: { preset: 'recsim-interest-evolution', params } });
+  const recsim = (params: Record<string, unknown>) => ({
+    ...valid(),
+    world: { preset: 'recsim-interest-evolution', params },
+  });
   /** The choice model of `params` turns the extreme scores -1 and 1 into probabilities without throwing. */
   const acceptsExtremeScores = (params: Partial<InterestEvolutionParams>) => {
     const model = interestEvolutionChoiceModel({ ...defaultParams(recsimInterestEvolutionParams), ...params });
     const out = new Float64Array(3);
-    for (const scores of [[1, 1], [-1, -1], [1, -1]]) {
+    for (const scores of [
+      [1, 1],
+      [-1, -1],
+      [1, -1],
+    ]) {
       model.probabilities(Float64Array.from(scores), 2, out);
       expect(out.every((p) => Number.isFinite(p) && p >= 0 && p <= 1)).toBe(true);
     }
@@ -401,28 +483,44 @@ describe("config loading: the world's check rejects parameters that would fail e
     ]);
     validateConfig(recsim({ choiceModel: 'exponential-cascade', scoreScaling: 0.3678 }), 'config.yaml', registries);
     acceptsExtremeScores({ choiceModel: 'exponential-cascade', scoreScaling: 0.3678 });
-    expect(() => acceptsExtremeScores({ choiceModel: 'exponential-cascade', scoreScaling: 0.4 })).toThrow(/lower scoreScaling/);
+    expect(() => acceptsExtremeScores({ choiceModel: 'exponential-cascade', scoreScaling: 0.4 })).toThrow(
+      /lower scoreScaling/,
+    );
   });
 
   it('proportional cascade: scoreScaling * (1 - minNormalizer) <= 1 and minNormalizer <= -1', () => {
-    expect(issueAt(recsim({ choiceModel: 'cascade', scoreScaling: 0.3, minNormalizer: -3 }), 'world.params.scoreScaling')).toContain(
-      'makes it 1.2: must be at most 0.25, got 0.3',
+    expect(
+      issueAt(recsim({ choiceModel: 'cascade', scoreScaling: 0.3, minNormalizer: -3 }), 'world.params.scoreScaling'),
+    ).toContain('makes it 1.2: must be at most 0.25, got 0.3');
+    validateConfig(
+      recsim({ choiceModel: 'cascade', scoreScaling: 0.25, minNormalizer: -3 }),
+      'config.yaml',
+      registries,
     );
-    validateConfig(recsim({ choiceModel: 'cascade', scoreScaling: 0.25, minNormalizer: -3 }), 'config.yaml', registries);
     acceptsExtremeScores({ choiceModel: 'cascade', scoreScaling: 0.25, minNormalizer: -3 });
-    expect(issueAt(recsim({ choiceModel: 'cascade', minNormalizer: 0 }), 'world.params.minNormalizer')).toContain('must be at most -1, got 0');
+    expect(issueAt(recsim({ choiceModel: 'cascade', minNormalizer: 0 }), 'world.params.minNormalizer')).toContain(
+      'must be at most -1, got 0',
+    );
   });
 
   it('multinomial proportional: non-negative weights that never all vanish', () => {
     expect(issueAt(recsim({ minNormalizer: 0 }), 'world.params.minNormalizer')).toContain('must be at most -1, got 0');
-    expect(issueAt(recsim({ noClickMass: -2 }), 'world.params.noClickMass')).toContain('must be at least minNormalizer -1, got -2');
+    expect(issueAt(recsim({ noClickMass: -2 }), 'world.params.noClickMass')).toContain(
+      'must be at least minNormalizer -1, got -2',
+    );
     expect(issueAt(recsim({ noClickMass: -1 }), 'world.params.noClickMass')).toContain('every choice weight 0');
     acceptsExtremeScores({ choiceModel: 'multinomial-proportional', noClickMass: -0.5, minNormalizer: -1 });
   });
 
   it('long-term satisfaction: engagement that overflows the 32-bit reward', () => {
-    const lts: Registries = { worlds: { 'long-term-satisfaction': longTermSatisfaction }, policies: registries.policies };
-    const config = (params: Record<string, unknown>) => ({ ...valid(), world: { preset: 'long-term-satisfaction', params } });
+    const lts: Registries = {
+      worlds: { 'long-term-satisfaction': longTermSatisfaction },
+      policies: registries.policies,
+    };
+    const config = (params: Record<string, unknown>) => ({
+      ...valid(),
+      world: { preset: 'long-term-satisfaction', params },
+    });
     const issuesIn = (raw: unknown) => {
       try {
         validateConfig(raw, 'config.yaml', lts);

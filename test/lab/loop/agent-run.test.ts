@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Agent, Transition } from '../../../agents/agent.ts';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, validateConfig, type Registries, defaultRegistries } from '../../../lab/config/config.ts';
+import {
+  ConfigError,
+  loadConfig,
+  validateConfig,
+  type Registries,
+  defaultRegistries,
+} from '../../../lab/config/config.ts';
 import { evaluate, train, TRAINING_EPISODE_BASE } from '../../../lab/loop/rollout.ts';
 import type { Summary } from '../../../lab/store/summary.ts';
 import { runExperiment } from '../../../lab/run/runner.ts';
@@ -24,7 +30,11 @@ const SEED = { experiment: 0, run: 2 };
 /** A small bandit world with a catalog: every learner has something to find. */
 const banditWorld = { preset: 'bandit', params: { catalog: 30, dim: 3, candidates: 8, slateSize: 2, horizon: 20 } };
 
-const learnerConfig = (evaluationBatch: number, agents: { name: string; kind: string; params?: object }[], training: object = { steps: 1500, batchSize: 16, evalEvery: 500, evalEpisodes: 12 }) => ({
+const learnerConfig = (
+  evaluationBatch: number,
+  agents: { name: string; kind: string; params?: object }[],
+  training: object = { steps: 1500, batchSize: 16, evalEvery: 500, evalEpisodes: 12 },
+) => ({
   name: 'training-test',
   world: banditWorld,
   seeds: [0, 1],
@@ -74,12 +84,21 @@ describe('training runs: reproducibility', () => {
 
   it('gives the same numbers to an agent under another name (streams are keyed by kind and settings)', () => {
     const named = (name: string) =>
-      validateConfig(learnerConfig(8, [{ name: 'random', kind: 'random' }, { name, kind: 'thompson', params: { priorMisses: 2 } }]), 'test.yaml');
+      validateConfig(
+        learnerConfig(8, [
+          { name: 'random', kind: 'random' },
+          { name, kind: 'thompson', params: { priorMisses: 2 } },
+        ]),
+        'test.yaml',
+      );
     const first = runAgentSeed(named('thompson-a'), 1, 0, defaultRegistries);
     const renamed = runAgentSeed(named('renamed'), 1, 0, defaultRegistries);
     expect(renamed).toEqual(first);
     // A different setting is a different agent: its exploration streams differ.
-    const other = validateConfig(learnerConfig(8, [{ name: 'x', kind: 'thompson', params: { priorMisses: 3 } }]), 'test.yaml');
+    const other = validateConfig(
+      learnerConfig(8, [{ name: 'x', kind: 'thompson', params: { priorMisses: 3 } }]),
+      'test.yaml',
+    );
     expect(runAgentSeed(other, 0, 0, defaultRegistries).curve).not.toEqual(first.curve);
   });
 });
@@ -118,7 +137,9 @@ describe('training runs: who meets which users', () => {
     expect(trainingEpisodes.filter((episode) => evaluationSet.has(episode))).toEqual([]);
     // Different episodes are different users: their first contexts differ.
     const trainingUsers = new Set(log.filter((entry) => entry.batchSize === 16).map((entry) => entry.firstUser));
-    expect(log.filter((entry) => entry.batchSize === 8).some((entry) => trainingUsers.has(entry.firstUser))).toBe(false);
+    expect(log.filter((entry) => entry.batchSize === 8).some((entry) => trainingUsers.has(entry.firstUser))).toBe(
+      false,
+    );
   });
 
   it('evaluates every agent of a seed, learning or not, on the same evaluation users', () => {
@@ -142,7 +163,8 @@ function recordingAgent(env: Env, record: (t: Transition, row: number) => void):
   const { numCandidates: n, slateSize: k } = env.spec;
   return {
     act(observation, rowRngs, action) {
-      for (let row = 0; row < observation.active.length; row++) if (observation.active[row] === 1) rowRngs[row].sampleDistinct(n, k, action.slates, row * k);
+      for (let row = 0; row < observation.active.length; row++)
+        if (observation.active[row] === 1) rowRngs[row].sampleDistinct(n, k, action.slates, row * k);
     },
     observe(t) {
       for (let row = 0; row < t.episode.length; row++) record(t, row);
@@ -158,13 +180,28 @@ describe('the loop: how episodes end', () => {
     const world = worlds[preset];
     return world.create({ ...defaultParams(world.params), ...params }, { seed: SEED, batchSize });
   };
-  const endings = (env: Env, episodes: number, extra: (t: Transition, row: number) => Record<string, number> = () => ({}), maxStepsPerEpisode?: number) => {
+  const endings = (
+    env: Env,
+    episodes: number,
+    extra: (t: Transition, row: number) => Record<string, number> = () => ({}),
+    maxStepsPerEpisode?: number,
+  ) => {
     const ends: Record<string, number>[] = [];
-    train(env, recordingAgent(env, (t, row) => {
-      if (t.episode[row] >= 0 && (t.terminated[row] === 1 || t.truncated[row] === 1)) {
-        ends.push({ terminated: t.terminated[row], truncated: t.truncated[row], hasNext: t.hasNext[row], step: t.step[row], ...extra(t, row) });
-      }
-    }), { seed: SEED, streamKey: 'recorder', steps: Infinity, episodes, maxStepsPerEpisode });
+    train(
+      env,
+      recordingAgent(env, (t, row) => {
+        if (t.episode[row] >= 0 && (t.terminated[row] === 1 || t.truncated[row] === 1)) {
+          ends.push({
+            terminated: t.terminated[row],
+            truncated: t.truncated[row],
+            hasNext: t.hasNext[row],
+            step: t.step[row],
+            ...extra(t, row),
+          });
+        }
+      }),
+      { seed: SEED, streamKey: 'recorder', steps: Infinity, episodes, maxStepsPerEpisode },
+    );
     return ends;
   };
 
@@ -172,7 +209,9 @@ describe('the loop: how episodes end', () => {
     const env = create('bandit', 4, { horizon: 7 });
     const d = env.spec.userFeatureDim;
     // The next observation is a fresh request: a new context, not the one the last slate answered.
-    const ends = endings(env, 10, (t, row) => ({ newContext: t.after.userFeatures[row * d] !== t.before.userFeatures[row * d] ? 1 : 0 }));
+    const ends = endings(env, 10, (t, row) => ({
+      newContext: t.after.userFeatures[row * d] !== t.before.userFeatures[row * d] ? 1 : 0,
+    }));
     expect(ends).toHaveLength(10);
     for (const end of ends) expect(end).toEqual({ terminated: 0, truncated: 1, hasNext: 1, step: 6, newContext: 1 });
     expect(env.spec.endings.truncated).not.toBe('');
@@ -191,7 +230,10 @@ describe('the loop: how episodes end', () => {
   it('feed: churned users are terminated, users still there at the horizon truncated', () => {
     // A short horizon and quick churn so both endings occur.
     const feedDynamics = (defaultParams(worlds.feed.params) as { dynamics: Record<string, unknown> }).dynamics;
-    const env = create('feed', 6, { horizonDays: 3, dynamics: { ...feedDynamics, churnSessions: 1, churnThreshold: 0.2 } }) as FeedEnv;
+    const env = create('feed', 6, {
+      horizonDays: 3,
+      dynamics: { ...feedDynamics, churnSessions: 1, churnThreshold: 0.2 },
+    }) as FeedEnv;
     const ends = endings(env, 40, (_t, row) => ({ churned: env.users.churned[row] }));
     expect(ends).toHaveLength(40);
     const churned = ends.filter((end) => end.churned === 1);
@@ -210,7 +252,11 @@ describe('the loop: how episodes end', () => {
     const ends = endings(env, 5, () => ({}), 4);
     expect(ends).toHaveLength(5);
     for (const end of ends) expect(end).toEqual({ terminated: 0, truncated: 1, hasNext: 1, step: 3 });
-    const totals = train(create('bandit', 3, { horizon: 50 }), recordingAgent(env, () => {}), { seed: SEED, streamKey: 'r', steps: Infinity, episodes: 5, maxStepsPerEpisode: 4 });
+    const totals = train(
+      create('bandit', 3, { horizon: 50 }),
+      recordingAgent(env, () => {}),
+      { seed: SEED, streamKey: 'r', steps: Infinity, episodes: 5, maxStepsPerEpisode: 4 },
+    );
     expect(totals).toEqual({ steps: 20, episodes: 5, cutEpisodes: 5, rounds: 8 });
   });
 
@@ -218,15 +264,19 @@ describe('the loop: how episodes end', () => {
     const env = create('bandit', 8, { horizon: 5 });
     let masked = 0;
     let active = 0;
-    train(env, recordingAgent(env, (t, row) => {
-      const k = env.spec.slateSize;
-      const signals = Array.from(t.signals.subarray(row * k, (row + 1) * k));
-      if (t.episode[row] < 0) {
-        masked++;
-        expect(t.reward[row]).toBe(0);
-        expect(signals).toEqual(new Array(k).fill(0));
-      } else active++;
-    }), { seed: SEED, streamKey: 'recorder', steps: Infinity, episodes: 11 });
+    train(
+      env,
+      recordingAgent(env, (t, row) => {
+        const k = env.spec.slateSize;
+        const signals = Array.from(t.signals.subarray(row * k, (row + 1) * k));
+        if (t.episode[row] < 0) {
+          masked++;
+          expect(t.reward[row]).toBe(0);
+          expect(signals).toEqual(new Array(k).fill(0));
+        } else active++;
+      }),
+      { seed: SEED, streamKey: 'recorder', steps: Infinity, episodes: 11 },
+    );
     // 11 episodes on 8 rows: rows go idle as the last episodes finish.
     expect(active).toBe(55);
     expect(masked).toBeGreaterThan(0);
@@ -264,9 +314,17 @@ describe('the loop: how episodes end', () => {
 
 describe('training runs: checkpoints, curves and the summary', () => {
   it('checkpoints at 0, every evalEvery steps (at round boundaries) and at the end, and summarises them over seeds', async () => {
-    const { read } = await runConfig(learnerConfig(8, learners.slice(0, 2), { steps: 1000, batchSize: 64, evalEvery: 250, evalEpisodes: 10 }), 1);
-    const curve = read('runs/eps/seed-0.curve.jsonl').trim().split('\n').map((line) => JSON.parse(line));
-    expect(curve.filter((line) => line.kind === 'checkpoint').map((line) => line.steps)).toEqual([0, 256, 512, 768, 1024]);
+    const { read } = await runConfig(
+      learnerConfig(8, learners.slice(0, 2), { steps: 1000, batchSize: 64, evalEvery: 250, evalEpisodes: 10 }),
+      1,
+    );
+    const curve = read('runs/eps/seed-0.curve.jsonl')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(curve.filter((line) => line.kind === 'checkpoint').map((line) => line.steps)).toEqual([
+      0, 256, 512, 768, 1024,
+    ]);
     const totals = curve.find((line) => line.kind === 'totals');
     expect(totals).toMatchObject({ steps: 1024, rounds: 16, cutEpisodes: 0 });
     expect(totals.regretFirstHalf + totals.regretSecondHalf).toBeCloseTo(totals.onlineRegret, 6);
@@ -285,8 +343,15 @@ describe('training runs: checkpoints, curves and the summary', () => {
     // The charts of training: return, the world's metrics, regret and each statistic; a legend
     // names only the agents drawn (random has no regret and no statistics).
     const specs = trainingSpecs(summary.training, chartData(summary), ['regret', 'optimalReturn']);
-    expect(specs.map((spec) => spec.name)).toEqual(['learning-return', 'learning-regret', 'learning-optimalReturn', 'online-regret', 'training-epsilon']);
-    const legend = (name: string) => JSON.stringify(specs.find((spec) => spec.name === name)!.spec).match(/"values":\["[^\]]*\]/)?.[0];
+    expect(specs.map((spec) => spec.name)).toEqual([
+      'learning-return',
+      'learning-regret',
+      'learning-optimalReturn',
+      'online-regret',
+      'training-epsilon',
+    ]);
+    const legend = (name: string) =>
+      JSON.stringify(specs.find((spec) => spec.name === name)!.spec).match(/"values":\["[^\]]*\]/)?.[0];
     expect(legend('learning-return')).toBe('"values":["random","eps"]');
     expect(legend('learning-regret')).toBe('"values":["random","eps"]');
     expect(legend('online-regret')).toBe('"values":["eps"]');
@@ -295,7 +360,7 @@ describe('training runs: checkpoints, curves and the summary', () => {
 });
 
 describe('training runs: an episodes budget', () => {
-  it('aligns seeds by the checkpoint schedule, and summarises every seed\'s end of training as the last point', async () => {
+  it("aligns seeds by the checkpoint schedule, and summarises every seed's end of training as the last point", async () => {
     // RecSim users end when their time budget runs out, so 30 training users take a different
     // number of steps in each seed, and the seeds reach different numbers of checkpoints.
     const raw = {
@@ -308,7 +373,11 @@ describe('training runs: an episodes budget', () => {
     };
     const { read } = await runConfig(raw, 1);
     const curves = [0, 1, 2].map((seed) =>
-      read(`runs/eps/seed-${seed}.curve.jsonl`).trim().split('\n').map((line) => JSON.parse(line)).filter((line) => line.kind === 'checkpoint'),
+      read(`runs/eps/seed-${seed}.curve.jsonl`)
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.kind === 'checkpoint'),
     );
     const finalSteps = curves.map((curve) => curve[curve.length - 1].steps);
     expect(new Set(finalSteps).size).toBeGreaterThan(1);
@@ -334,20 +403,40 @@ describe('training runs: an episodes budget', () => {
     expect(Math.max(...eps.steps)).toBe(eps.steps[eps.steps.length - 1]);
   });
 
-  it('logs the exploring policy\'s propensities while training when asked', () => {
+  it("logs the exploring policy's propensities while training when asked", () => {
     const world = worlds.bandit;
-    const env = world.create({ ...defaultParams(world.params), catalog: 30, candidates: 6, slateSize: 2 }, { seed: SEED, batchSize: 8 });
-    const agent = agentsRegistry['epsilon-greedy'].create({ epsilon: 0.5, epsilonFinal: 0.5, decaySteps: 0 }, { spec: env.spec, seed: SEED, streams: { init: new Rng('i'), update: new Rng('u') } });
+    const env = world.create(
+      { ...defaultParams(world.params), catalog: 30, candidates: 6, slateSize: 2 },
+      { seed: SEED, batchSize: 8 },
+    );
+    const agent = agentsRegistry['epsilon-greedy'].create(
+      { epsilon: 0.5, epsilonFinal: 0.5, decaySteps: 0 },
+      { spec: env.spec, seed: SEED, streams: { init: new Rng('i'), update: new Rng('u') } },
+    );
     const slateProbs: number[] = [];
-    train(env, agent, { seed: SEED, streamKey: 'eps', steps: 400, episodes: Infinity, propensities: true, onAction: (action) => slateProbs.push(...action.slateProb) });
+    train(env, agent, {
+      seed: SEED,
+      streamKey: 'eps',
+      steps: 400,
+      episodes: Infinity,
+      propensities: true,
+      onAction: (action) => slateProbs.push(...action.slateProb),
+    });
     // With epsilon 0.5 over 6 x 5 ordered slates: the greedy slate 0.5 + 0.5/30, any other 0.5/30.
-    expect(new Set(slateProbs.map((p) => p.toFixed(6)))).toEqual(new Set([(0.5 + 0.5 / 30).toFixed(6), (0.5 / 30).toFixed(6)]));
+    expect(new Set(slateProbs.map((p) => p.toFixed(6)))).toEqual(
+      new Set([(0.5 + 0.5 / 30).toFixed(6), (0.5 / 30).toFixed(6)]),
+    );
   });
 });
 
 describe('training statistics', () => {
   // 1500 training steps in checkpoints of 500 (16 users a round): the bandits' exploration shrinks as they learn.
-  for (const [kind, stat] of [['ucb1', 'bonus'], ['thompson', 'posteriorSd'], ['linucb', 'bonus'], ['epsilon-greedy', 'epsilon']] as const) {
+  for (const [kind, stat] of [
+    ['ucb1', 'bonus'],
+    ['thompson', 'posteriorSd'],
+    ['linucb', 'bonus'],
+    ['epsilon-greedy', 'epsilon'],
+  ] as const) {
     it(`${kind} reports ${stat} at every checkpoint after the first${kind === 'epsilon-greedy' ? '' : ', shrinking as it learns'}`, () => {
       const config = validateConfig(learnerConfig(8, [{ name: kind, kind }]), 'test.yaml');
       const { curve } = runAgentSeed(config, 0, 0, defaultRegistries);
@@ -373,15 +462,25 @@ describe('config: the training block', () => {
   const base = { world: banditWorld, agents: [{ name: 'l', kind: 'linucb' }] };
 
   it('asks for a training block when an agent learns', () => {
-    expect(issues(base)).toEqual(['c.yaml: agents[0].kind: agent "linucb" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields), or start it from a saved agent with init:']);
+    expect(issues(base)).toEqual([
+      'c.yaml: agents[0].kind: agent "linucb" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields), or start it from a saved agent with init:',
+    ]);
   });
 
   it('needs exactly one budget, and evalEvery with an episodes budget', () => {
     expect(issues({ ...base, training: {} })[0]).toContain('training: give a budget: steps');
-    expect(issues({ ...base, training: { steps: 10, episodes: 10 } })[0]).toContain('give one budget, steps or episodes, not both');
-    expect(issues({ ...base, training: { episodes: 10 } })[0]).toContain('training.evalEvery: needed with an episodes budget');
-    expect(issues({ ...base, training: { steps: 10, batchsize: 4 } })[0]).toContain('training.batchsize: unknown field');
-    expect(issues({ ...base, training: { steps: 10, evalEpisodes: 500 } })[0]).toContain('training.evalEpisodes: 500 is more than evaluation.episodes (100)');
+    expect(issues({ ...base, training: { steps: 10, episodes: 10 } })[0]).toContain(
+      'give one budget, steps or episodes, not both',
+    );
+    expect(issues({ ...base, training: { episodes: 10 } })[0]).toContain(
+      'training.evalEvery: needed with an episodes budget',
+    );
+    expect(issues({ ...base, training: { steps: 10, batchsize: 4 } })[0]).toContain(
+      'training.batchsize: unknown field',
+    );
+    expect(issues({ ...base, training: { steps: 10, evalEpisodes: 500 } })[0]).toContain(
+      'training.evalEpisodes: 500 is more than evaluation.episodes (100)',
+    );
   });
 
   it('fills defaults: 20 checkpoints, 100 evaluation users at most, a training batch of 64', () => {
@@ -397,7 +496,12 @@ describe('config: the training block', () => {
   });
 
   it('says when a bandit cannot run in a world, and how to fix it', () => {
-    const fresh = { ...base, world: { preset: 'bandit' }, agents: [{ name: 'u', kind: 'ucb1' }], training: { steps: 100 } };
+    const fresh = {
+      ...base,
+      world: { preset: 'bandit' },
+      agents: [{ name: 'u', kind: 'ucb1' }],
+      training: { steps: 100 },
+    };
     expect(issues(fresh)[0]).toContain('agents[0].kind: agent "ucb1" cannot run in world "bandit": nothing recurs');
     expect(issues(fresh)[0]).toContain('world.params.catalog');
     const wide = { ...base, world: { preset: 'feed' }, training: { steps: 100 } };

@@ -128,17 +128,26 @@ describe('slatelab calibrate --json', () => {
     expect(greedy.rates.view).toBeGreaterThan(1.1 * figures.rates.view);
     // The rates are compared under random: the same run as `--policy random`'s, same users.
     const view = greedy.reference.find((entry) => entry.figure === 'rates.view')!;
-    expect(view).toMatchObject({ measuredUnder: 'random', measured: figures.rates.view, policyValue: greedy.rates.view });
+    expect(view).toMatchObject({
+      measuredUnder: 'random',
+      measured: figures.rates.view,
+      policyValue: greedy.rates.view,
+    });
   });
 });
 
 describe('slatelab calibrate CONFIG, as text', () => {
   it("measures the config's feed (its parameters and seeds) and prints the table, the sources and the other figures", async () => {
     const file = join(scratch, 'feed.yaml');
-    writeFileSync(file, 'seed: 7\nworld: { preset: feed, params: { slateSize: 8 } }\nseeds: [5]\nagents: [{ name: random, kind: random }]\n');
+    writeFileSync(
+      file,
+      'seed: 7\nworld: { preset: feed, params: { slateSize: 8 } }\nseeds: [5]\nagents: [{ name: random, kind: random }]\n',
+    );
     const { code, stdout, stderr } = await slatelab('calibrate', file, '--episodes', '100');
     expect(code).toBe(0);
-    expect(stderr).toBe('calibrate: random, seed 1/1 (experiment 7, run 5): 100 users\ncalibrate: greedy-pctr, seed 1/1 (experiment 7, run 5): 100 users\n');
+    expect(stderr).toBe(
+      'calibrate: random, seed 1/1 (experiment 7, run 5): 100 users\ncalibrate: greedy-pctr, seed 1/1 (experiment 7, run 5): 100 users\n',
+    );
     expect(stdout).toContain(`the feed of ${file} under random: 1 seed (experiment 7, runs 5) x 100 users, pooled\n`);
     const lines = stdout.split('\n');
     for (const reference of FEED_REFERENCE) {
@@ -180,14 +189,23 @@ describe('slatelab calibrate, bad input', () => {
   it('rejects an unknown policy, listing the choices, and a learning agent', async () => {
     const choices = Object.keys(policies).join(', ');
     await rejects(['--policy', 'nope'], `--policy: unknown policy "nope"; choices: ${choices}`);
-    await rejects(['--policy', 'greedy-pctrr'], `--policy: unknown policy "greedy-pctrr"; choices: ${choices} (did you mean "greedy-pctr"?)`);
-    await rejects(['--policy', 'linucb'], `--policy: "linucb" is a learning agent; calibrate measures a fixed policy: ${choices}`);
+    await rejects(
+      ['--policy', 'greedy-pctrr'],
+      `--policy: unknown policy "greedy-pctrr"; choices: ${choices} (did you mean "greedy-pctr"?)`,
+    );
+    await rejects(
+      ['--policy', 'linucb'],
+      `--policy: "linucb" is a learning agent; calibrate measures a fixed policy: ${choices}`,
+    );
   });
 
   it('rejects a config whose world is not the feed, naming world.preset', async () => {
     const file = join(scratch, 'recsim.yaml');
     writeFileSync(file, 'world: { preset: recsim-interest-evolution }\nagents: [{ name: random, kind: random }]\n');
-    await rejects([file], `${file}: world.preset: calibrate needs the feed world (preset: feed), got "recsim-interest-evolution"`);
+    await rejects(
+      [file],
+      `${file}: world.preset: calibrate needs the feed world (preset: feed), got "recsim-interest-evolution"`,
+    );
   });
 
   it('rejects more users than it can hold in memory', async () => {

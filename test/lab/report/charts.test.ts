@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonSpec, experimentCharts, experimentSpecs, overTimeSpec, toSvg, type AgentChartData, type Interval } from '../../../lab/report/charts.ts';
+import {
+  comparisonSpec,
+  experimentCharts,
+  experimentSpecs,
+  overTimeSpec,
+  toSvg,
+  type AgentChartData,
+  type Interval,
+} from '../../../lab/report/charts.ts';
 import { chartData } from '../../../lab/report/charts.ts';
 import type { Summary } from '../../../lab/store/summary.ts';
 
@@ -14,10 +22,14 @@ const agents: AgentChartData[] = ['random', 'oracle-quality'].map((agent, i) => 
 
 // Loosely typed views of a compiled-to-be vega-lite spec, for inspection.
 type Datum = { agent: string; mean: number; lo?: number; hi?: number; day?: number };
-type Layer = { mark: Record<string, unknown>; encoding: Record<string, { scale?: Record<string, unknown>; legend?: unknown }> };
+type Layer = {
+  mark: Record<string, unknown>;
+  encoding: Record<string, { scale?: Record<string, unknown>; legend?: unknown }>;
+};
 type Spec = { data: { values: Datum[] }; layer: Layer[] };
 const asSpec = (spec: unknown) => spec as Spec;
-const specNamed = (name: string, data = agents, metrics = ['return']) => asSpec(experimentSpecs(data, metrics).find((s) => s.name === name)!.spec);
+const specNamed = (name: string, data = agents, metrics = ['return']) =>
+  asSpec(experimentSpecs(data, metrics).find((s) => s.name === name)!.spec);
 
 /** The attributes of every element of `cls` in the SVG (e.g. "role-legend-symbol"). */
 function marks(svg: string, cls: string): string[] {
@@ -148,7 +160,10 @@ describe('charts', () => {
         evaluationOnly: true,
         metrics: { return: { mean: 15, ci95: [15, 15] } },
         daily: [{ mean: 4, ci95: [Number.NaN, Number.NaN] }, interval(3)],
-        retention: [{ mean: 1, ci95: [1, 1] }, { mean: 0.7, ci95: null }],
+        retention: [
+          { mean: 1, ci95: [1, 1] },
+          { mean: 0.7, ci95: null },
+        ],
       },
     ];
     expect(asSpec(comparisonSpec(oneSeed, 'return', 'return')).data.values).toEqual([

@@ -44,7 +44,11 @@ function withManifest(dir: string, edit: (manifest: Record<string, any>) => void
 
 const dirA = await experiment(base);
 const dirSame = await experiment({ ...base, name: 'compare-same' });
-const dirWorld = await experiment({ ...base, world: { ...base.world, params: { ...base.world.params, catalog: 50 } }, evaluation: { episodes: 40 } });
+const dirWorld = await experiment({
+  ...base,
+  world: { ...base.world, params: { ...base.world.params, catalog: 50 } },
+  evaluation: { episodes: 40 },
+});
 const dirSeeds = await experiment({ ...base, seeds: [0, 1, 2, 3] });
 // random becomes the myopic oracle (same name, other kind); greedy is left out and an oracle added.
 const dirKinds = await experiment({
@@ -62,7 +66,8 @@ function rowOf(text: string, metric: string, agent: string): string {
   return lines.slice(heading + 1).find((line) => line.trimStart().startsWith(agent))!;
 }
 
-const differenceOf = (c: Comparison, agent: string, metric: string) => c.agents.find((a) => a.agent === agent)!.metrics[metric].difference;
+const differenceOf = (c: Comparison, agent: string, metric: string) =>
+  c.agents.find((a) => a.agent === agent)!.metrics[metric].difference;
 
 describe('compare: identical experiments', () => {
   const c = compareExperiments(dirA, dirSame);
@@ -108,14 +113,18 @@ describe('compare: another world and episode count', () => {
     const long = withManifest(dirWorld, (m) => (m.config.world.params.catalog = catalog));
     const compared = compareExperiments(dirA, long);
     expect(compared.differences[0]).toEqual({ kind: 'config', what: 'world.params.catalog', a: 30, b: catalog });
-    const row = comparisonText(compared).split('\n').find((line) => line.startsWith('world.params.catalog'))!;
+    const row = comparisonText(compared)
+      .split('\n')
+      .find((line) => line.startsWith('world.params.catalog'))!;
     expect(row).toMatch(/ 30 +\{"posts":30000,"creators":1500,"topics"…$/);
     // Two long values alike in their first 40 characters (say, paths of saved agents): the cut
     // shows where they differ.
     const path = (run: string) => `results/a-long-experiment-name/20261130-120000/runs/${run}`;
     const one = withManifest(dirA, (m) => (m.config.world.params.catalog = path('lin')));
     const two = withManifest(dirA, (m) => (m.config.world.params.catalog = path('eps')));
-    const pair = comparisonText(compareExperiments(one, two)).split('\n').find((line) => line.startsWith('world.params.catalog'))!;
+    const pair = comparisonText(compareExperiments(one, two))
+      .split('\n')
+      .find((line) => line.startsWith('world.params.catalog'))!;
     expect(pair).toMatch(/ …[^ ]*\/runs\/lin +…[^ ]*\/runs\/eps$/);
   });
 
@@ -159,7 +168,7 @@ describe('compare: the same world and seeds, other agents', () => {
   const c = compareExperiments(dirA, dirKinds);
   const text = comparisonText(c);
 
-  it("pairs by seed: the difference is the mean of the per-seed differences, with their t interval (checked by hand)", () => {
+  it('pairs by seed: the difference is the mean of the per-seed differences, with their t interval (checked by hand)', () => {
     expect(c.method).toBe('paired');
     const a = readSummary(dirA).agents.random.return;
     const b = readSummary(dirKinds).agents.random.return;
@@ -246,11 +255,19 @@ describe('compare: versions and network backends', () => {
   const text = comparisonText(c);
 
   it('lists each version that differs and the backend, and says results differ across backends', () => {
-    const versionA = JSON.parse(readFileSync(join(dirA, 'manifest.json'), 'utf8')) as { node: string; dependencies: Record<string, string> };
+    const versionA = JSON.parse(readFileSync(join(dirA, 'manifest.json'), 'utf8')) as {
+      node: string;
+      dependencies: Record<string, string>;
+    };
     expect(c.differences).toEqual([
       { kind: 'versions', what: 'node', a: versionA.node, b: 'v22.1.0' },
       { kind: 'versions', what: 'dependencies.yaml', a: versionA.dependencies.yaml, b: '2.8.0' },
-      { kind: 'versions', what: 'gitCommit', a: '1111111111111111111111111111111111111111', b: '2222222222222222222222222222222222222222' },
+      {
+        kind: 'versions',
+        what: 'gitCommit',
+        a: '1111111111111111111111111111111111111111',
+        b: '2222222222222222222222222222222222222222',
+      },
       { kind: 'versions', what: 'gitDirty', a: false, b: true },
       { kind: 'networks', what: 'networks.backend', a: 'wasm', b: 'cpu' },
       { kind: 'networks', what: 'networks.tfjs', a: '4.22.0', b: '4.21.0' },
@@ -275,7 +292,9 @@ describe('compare: unfinished and failed runs', () => {
       m.failures = [{ agent: 'random', seed: 1, error: 'boom' }];
     });
     const text = comparisonText(compareExperiments(dirA, b));
-    expect(text).toContain(`B did not finish (1 run never finished); its numbers cover the runs that did (slatelab resume ${b} finishes it).`);
+    expect(text).toContain(
+      `B did not finish (1 run never finished); its numbers cover the runs that did (slatelab resume ${b} finishes it).`,
+    );
     expect(text).toContain('B: 1 run failed (random seed 1); those seeds are missing from its numbers.');
   });
 });
@@ -299,13 +318,22 @@ describe('compare: directories that are not finished results', () => {
       m.complete = false;
     });
     rmSync(join(interrupted, 'summary.json'));
-    expectOneLine(() => compareExperiments(dirA, interrupted), `${interrupted}: no summary.json`, `slatelab resume ${interrupted}`, `slatelab report ${interrupted}`);
+    expectOneLine(
+      () => compareExperiments(dirA, interrupted),
+      `${interrupted}: no summary.json`,
+      `slatelab resume ${interrupted}`,
+      `slatelab report ${interrupted}`,
+    );
   });
 
   it('suggests report for a finished run whose summary.json is gone', () => {
     const finished = withManifest(dirA, () => {});
     rmSync(join(finished, 'summary.json'));
-    expectOneLine(() => compareExperiments(finished, dirA), `${finished}: no summary.json`, `slatelab report ${finished}`);
+    expectOneLine(
+      () => compareExperiments(finished, dirA),
+      `${finished}: no summary.json`,
+      `slatelab report ${finished}`,
+    );
   });
 
   it('says a directory without manifest.json is not an experiment', () => {

@@ -9,7 +9,17 @@ import { reportMarkdown } from '../../../lab/report/markdown.ts';
 import { experimentNotes } from '../../../lab/report/outputs.ts';
 
 const config = (observeQuality: boolean, agents: { name: string; kind: string; params?: Record<string, unknown> }[]) =>
-  validateConfig({ name: 'notes', world: { preset: 'recsim-interest-evolution', params: { observeQuality } }, seeds: 2, agents, training: { steps: 1000 }, evaluation: { episodes: 10 } }, 'notes.yaml');
+  validateConfig(
+    {
+      name: 'notes',
+      world: { preset: 'recsim-interest-evolution', params: { observeQuality } },
+      seeds: 2,
+      agents,
+      training: { steps: 1000 },
+      evaluation: { episodes: 10 },
+    },
+    'notes.yaml',
+  );
 
 describe('notes in reports', () => {
   it("name observeQuality and SlateQ's choice model, in the terminal summary and both reports", () => {

@@ -17,7 +17,10 @@ import { feed } from '../../../sim/feed/env.ts';
 import { recsimInterestEvolution } from '../../../sim/presets/recsim-interest-evolution.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-outputs-'));
-const registries: Registries = { worlds: { 'recsim-interest-evolution': recsimInterestEvolution }, policies: { random: randomPolicy } };
+const registries: Registries = {
+  worlds: { 'recsim-interest-evolution': recsimInterestEvolution },
+  policies: { random: randomPolicy },
+};
 
 function capture(): Io & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -61,7 +64,11 @@ describe('output directories', () => {
     const used = join(scratch, 'used');
     mkdirSync(used);
     writeFileSync(join(used, 'summary.json'), '{}');
-    expect(() => claimOutDir(used)).toThrow(new OutDirError(`--out ${used}: already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)`));
+    expect(() => claimOutDir(used)).toThrow(
+      new OutDirError(
+        `--out ${used}: already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)`,
+      ),
+    );
     const file = join(scratch, 'a-file');
     writeFileSync(file, '');
     expect(() => claimOutDir(file)).toThrow(/is a file, not a directory/);
@@ -80,7 +87,9 @@ describe('output directories', () => {
     const io = capture();
     const code = await main(['run', configFile('used.json'), '--out', used], io, registries);
     expect(code).toBe(2);
-    expect(io.err).toEqual([`slatelab: --out ${used}: already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)\n`]);
+    expect(io.err).toEqual([
+      `slatelab: --out ${used}: already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)\n`,
+    ]);
     expect(readFileSync(join(used, 'notes.txt'), 'utf8')).toBe('mine');
   });
 });
@@ -121,16 +130,36 @@ describe('option values, as typed', () => {
       expect(await main(argv, io, registries)).toBe(2);
       return io.err.at(-1);
     };
-    expect(await last(['frobnicate'])).toBe('slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate (slatelab --help shows them)\n');
-    expect(await last(['run'])).toBe('slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n');
-    expect(await last(['run', file, '--sedes', '2'])).toBe('slatelab: unknown option --sedes; slatelab run --help lists the options\n');
-    expect(await last(['--sedes', '2', 'run', file])).toBe('slatelab: unknown option --sedes; slatelab run --help lists the options\n');
-    expect(await last(['--verbose', 'frobnicate'])).toBe('slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate (slatelab --help shows them)\n');
-    expect(await last(['--verbose', 'run'])).toBe('slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n');
-    expect(await last(['list', '-xy'])).toBe('slatelab: unknown option -x, -y; slatelab list --help lists the options\n');
-    expect(await last(['list', '--no-foo'])).toBe('slatelab: unknown option --no-foo; slatelab list --help lists the options\n');
-    expect(await last(['run', file, 'extra.yaml'])).toBe('slatelab: unexpected argument "extra.yaml"; slatelab run --help shows what run takes\n');
-    expect(await last(['list', 'foo'])).toBe('slatelab: unexpected argument "foo"; slatelab list --help shows what list takes\n');
+    expect(await last(['frobnicate'])).toBe(
+      'slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate (slatelab --help shows them)\n',
+    );
+    expect(await last(['run'])).toBe(
+      'slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n',
+    );
+    expect(await last(['run', file, '--sedes', '2'])).toBe(
+      'slatelab: unknown option --sedes; slatelab run --help lists the options\n',
+    );
+    expect(await last(['--sedes', '2', 'run', file])).toBe(
+      'slatelab: unknown option --sedes; slatelab run --help lists the options\n',
+    );
+    expect(await last(['--verbose', 'frobnicate'])).toBe(
+      'slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate (slatelab --help shows them)\n',
+    );
+    expect(await last(['--verbose', 'run'])).toBe(
+      'slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n',
+    );
+    expect(await last(['list', '-xy'])).toBe(
+      'slatelab: unknown option -x, -y; slatelab list --help lists the options\n',
+    );
+    expect(await last(['list', '--no-foo'])).toBe(
+      'slatelab: unknown option --no-foo; slatelab list --help lists the options\n',
+    );
+    expect(await last(['run', file, 'extra.yaml'])).toBe(
+      'slatelab: unexpected argument "extra.yaml"; slatelab run --help shows what run takes\n',
+    );
+    expect(await last(['list', 'foo'])).toBe(
+      'slatelab: unexpected argument "foo"; slatelab list --help shows what list takes\n',
+    );
   });
 });
 
@@ -139,7 +168,13 @@ describe('the manifest while runs finish', () => {
     const outDir = mkdtempSync(join(tmpdir(), 'slatelab-manifest-'));
     const config = validateConfig(tinyConfig(), 'test.json', registries);
     const seen: { runs: number; complete: boolean }[] = [];
-    const readManifest = () => JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { runs: unknown[]; complete: boolean; gitDirty: boolean | null; gitCommit: string | null };
+    const readManifest = () =>
+      JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as {
+        runs: unknown[];
+        complete: boolean;
+        gitDirty: boolean | null;
+        gitCommit: string | null;
+      };
     await runExperiment({
       config,
       outDir,
@@ -171,20 +206,35 @@ describe('an interrupted experiment (Ctrl-C)', () => {
     const outDir = mkdtempSync(join(tmpdir(), 'slatelab-interrupt-'));
     const config = validateConfig({ ...tinyConfig(), seeds: [0, 1, 2] }, 'test.json', registries);
     const stop = new AbortController();
-    const outcome = await runExperiment({ config, outDir, registries, charts: false, signal: stop.signal, progress: { line: () => stop.abort() } });
+    const outcome = await runExperiment({
+      config,
+      outDir,
+      registries,
+      charts: false,
+      signal: stop.signal,
+      progress: { line: () => stop.abort() },
+    });
     expect(outcome.interrupted).toEqual([
       { agent: 'random', seed: 1 },
       { agent: 'random', seed: 2 },
     ]);
-    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { complete: boolean; runs: { seed: number }[]; interrupted: unknown[] };
+    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as {
+      complete: boolean;
+      runs: { seed: number }[];
+      interrupted: unknown[];
+    };
     expect(manifest.complete).toBe(false);
     expect(manifest.runs.map((run) => run.seed)).toEqual([0]);
     expect(manifest.interrupted).toEqual(outcome.interrupted);
-    const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as { agents: { random: { return: { n: number; ci95: unknown } } } };
+    const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as {
+      agents: { random: { return: { n: number; ci95: unknown } } };
+    };
     expect(summary.agents.random.return.n).toBe(1);
     expect(summary.agents.random.return.ci95).toBeNull();
     expect((summary.agents.random.return as unknown as { sd: unknown }).sd).toBeNull();
-    expect(readFileSync(join(outDir, 'report.md'), 'utf8')).toContain('- random, seed 2: did not finish: the experiment was interrupted');
+    expect(readFileSync(join(outDir, 'report.md'), 'utf8')).toContain(
+      '- random, seed 2: did not finish: the experiment was interrupted',
+    );
   });
 });
 
@@ -193,16 +243,31 @@ describe('episodes cut by evaluation.maxStepsPerEpisode', () => {
     const out = join(scratch, 'truncated');
     const io = capture();
     // RecSim's users last far more than 3 steps (a 200-minute budget): every episode is cut.
-    const code = await main(['run', configFile('cut.json', { maxStepsPerEpisode: 3 }), '--out', out, '--threads', '1'], io, registries);
+    const code = await main(
+      ['run', configFile('cut.json', { maxStepsPerEpisode: 3 }), '--out', out, '--threads', '1'],
+      io,
+      registries,
+    );
     expect(code).toBe(0);
-    const records = readFileSync(join(out, 'runs/random/seed-0.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { length: number; truncated?: boolean });
+    const records = readFileSync(join(out, 'runs/random/seed-0.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { length: number; truncated?: boolean });
     expect(records.map((r) => [r.length, r.truncated])).toEqual(Array(6).fill([3, true]));
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { runs: { truncatedEpisodes: number }[] };
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      runs: { truncatedEpisodes: number }[];
+    };
     expect(manifest.runs.map((run) => run.truncatedEpisodes)).toEqual([6, 6]);
-    expect(io.err.join('')).toContain('slatelab: warning: 12 episodes were cut at evaluation.maxStepsPerEpisode (3 steps)');
-    expect((JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { truncatedEpisodes: number }).truncatedEpisodes).toBe(12);
+    expect(io.err.join('')).toContain(
+      'slatelab: warning: 12 episodes were cut at evaluation.maxStepsPerEpisode (3 steps)',
+    );
+    expect(
+      (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { truncatedEpisodes: number }).truncatedEpisodes,
+    ).toBe(12);
     for (const report of ['report.md', 'report.html']) {
-      expect(readFileSync(join(out, report), 'utf8')).toContain('Warning: 12 episodes were cut at evaluation.maxStepsPerEpisode');
+      expect(readFileSync(join(out, report), 'utf8')).toContain(
+        'Warning: 12 episodes were cut at evaluation.maxStepsPerEpisode',
+      );
     }
   });
 
@@ -220,7 +285,11 @@ describe('large runs', () => {
   it('summarise 150,000 episodes of one run (per-episode spreads once overflowed the stack)', async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'slatelab-large-'));
     // One step per episode (cut by the safety valve) keeps this quick.
-    const config = validateConfig({ ...tinyConfig({ episodes: 150_000, batchSize: 1024, maxStepsPerEpisode: 1 }), seeds: [0] }, 'test.json', registries);
+    const config = validateConfig(
+      { ...tinyConfig({ episodes: 150_000, batchSize: 1024, maxStepsPerEpisode: 1 }), seeds: [0] },
+      'test.json',
+      registries,
+    );
     const outcome = await runExperiment({ config, outDir, registries, charts: false });
     expect(outcome.failures).toEqual([]);
     expect(outcome.summary.agents.random.episodeLength.mean).toBe(1);
@@ -235,7 +304,13 @@ describe('daily series', () => {
     // Every reward weight 0: no reward at all, yet every user visits on day 0 (the first session).
     const reward = { view: 0, skip: 0, watchMinutes: 0, like: 0, comment: 0, share: 0, follow: 0, seeLess: 0 };
     const config = validateConfig(
-      { name: 'daily', world: { preset: 'feed', params: { reward } }, seeds: [0, 1], agents: [{ name: 'random', kind: 'random' }], evaluation: { episodes: 30 } },
+      {
+        name: 'daily',
+        world: { preset: 'feed', params: { reward } },
+        seeds: [0, 1],
+        agents: [{ name: 'random', kind: 'random' }],
+        evaluation: { episodes: 30 },
+      },
       'test.json',
       withFeed,
     );
@@ -248,12 +323,18 @@ describe('daily series', () => {
     // Exactly the share of users with a request on the day, per seed, then averaged over seeds;
     // users away on a day before their last one (gap days: common) do not count.
     const perSeed = [0, 1].map((seed) =>
-      readFileSync(join(outDir, `runs/random/seed-${seed}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { length: number; dailySteps: number[] }),
+      readFileSync(join(outDir, `runs/random/seed-${seed}.jsonl`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { length: number; dailySteps: number[] }),
     );
-    for (const records of perSeed) for (const record of records) expect(record.dailySteps.reduce((a, b) => a + b, 0)).toBe(record.length);
+    for (const records of perSeed)
+      for (const record of records) expect(record.dailySteps.reduce((a, b) => a + b, 0)).toBe(record.length);
     expect(perSeed.flat().some((record) => record.dailySteps.slice(0, -1).includes(0))).toBe(true);
     active.forEach((day, index) => {
-      const shares = perSeed.map((records) => records.filter((record) => (record.dailySteps[index] ?? 0) > 0).length / records.length);
+      const shares = perSeed.map(
+        (records) => records.filter((record) => (record.dailySteps[index] ?? 0) > 0).length / records.length,
+      );
       expect(day.mean).toBeCloseTo((shares[0] + shares[1]) / 2, 12);
     });
   });
@@ -266,7 +347,7 @@ describe('table cells', () => {
     expect(formatInterval({ mean: -3, ci95: [-14, 8], n: 3 })).toBe('-3 ± 11');
   });
 
-  it('show rounding noise around an exact 0 (an oracle\'s regret) as 0', () => {
+  it("show rounding noise around an exact 0 (an oracle's regret) as 0", () => {
     expect(formatInterval({ mean: 3e-16, ci95: [-2e-16, 8e-16], n: 8 })).toBe('0');
     expect(formatInterval({ mean: 3e-12, ci95: [-1.6e-12, 7.6e-12], n: 8 })).toBe('0');
     expect(formatInterval({ mean: 2e-7, ci95: [1e-7, 3e-7], n: 8 })).toBe('2.00e-7 ± 1.0e-7');

@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { runTasks, spareWorkerCount, startWorkers, stopSpareWorkers, type Task } from '../../../lab/run/pool.ts';
 
 const fixture = new URL('./pool-fixture.ts', import.meta.url).href;
-const tasks: Task[] = Array.from({ length: 5 }, (_, i) => ({ module: fixture, fn: 'drawSum', args: [`pool/${i}`, 10_000] }));
+const tasks: Task[] = Array.from({ length: 5 }, (_, i) => ({
+  module: fixture,
+  fn: 'drawSum',
+  args: [`pool/${i}`, 10_000],
+}));
 
 describe('worker pool', () => {
   it('gives the same results in task order with 1 or 2 threads', async () => {
@@ -16,9 +20,16 @@ describe('worker pool', () => {
   });
 
   it('tells each task as it starts, before it settles, on threads and in-process', async () => {
-    for (const [threads, workers] of [[2, true], [1, false]] as const) {
+    for (const [threads, workers] of [
+      [2, true],
+      [1, false],
+    ] as const) {
       const events: string[] = [];
-      await runTasks<number>(tasks, threads, { workers, onStarted: (index) => events.push(`start ${index}`), onSettled: (index) => void events.push(`end ${index}`) });
+      await runTasks<number>(tasks, threads, {
+        workers,
+        onStarted: (index) => events.push(`start ${index}`),
+        onSettled: (index) => void events.push(`end ${index}`),
+      });
       for (let index = 0; index < tasks.length; index++) {
         expect(events.indexOf(`start ${index}`), `task ${index}`).toBeGreaterThanOrEqual(0);
         expect(events.indexOf(`start ${index}`)).toBeLessThan(events.indexOf(`end ${index}`));
@@ -42,7 +53,10 @@ describe('worker pool', () => {
 
   it('stops when aborted: no task starts, running ones are dropped, finished ones kept', async () => {
     // Two quick tasks, then slow ones (seconds each) that must never run to the end.
-    const slow: Task[] = [...tasks.slice(0, 2), ...Array.from({ length: 2 }, (_, i) => ({ module: fixture, fn: 'drawSum', args: [`slow/${i}`, 100_000_000] }))];
+    const slow: Task[] = [
+      ...tasks.slice(0, 2),
+      ...Array.from({ length: 2 }, (_, i) => ({ module: fixture, fn: 'drawSum', args: [`slow/${i}`, 100_000_000] })),
+    ];
     for (const threads of [1, 2]) {
       const stop = new AbortController();
       const outcomes = await runTasks<number>(slow, threads, { onSettled: () => stop.abort(), signal: stop.signal });
@@ -64,9 +78,20 @@ describe('worker pool', () => {
     const counting: Task[] = [0, 1].map((i) => ({ module: fixture, fn: 'countTo', args: [3 + i] }));
     for (const workers of [false, true]) {
       const heard: [number, unknown][] = [];
-      const outcomes = await runTasks<number>(counting, 1, { workers, onProgress: (index, value) => heard.push([index, value]) });
+      const outcomes = await runTasks<number>(counting, 1, {
+        workers,
+        onProgress: (index, value) => heard.push([index, value]),
+      });
       expect(outcomes.map((o) => o.ok && o.value)).toEqual([3, 4]);
-      expect(heard).toEqual([[0, 1], [0, 2], [0, 3], [1, 1], [1, 2], [1, 3], [1, 4]]);
+      expect(heard).toEqual([
+        [0, 1],
+        [0, 2],
+        [0, 3],
+        [1, 1],
+        [1, 2],
+        [1, 3],
+        [1, 4],
+      ]);
     }
   });
 
@@ -136,7 +161,8 @@ describe('worker pool', () => {
     try {
       startWorkers(1, new URL('./pool-preload-fixture.ts', import.meta.url).href);
       // No task is ever given: only the preload can leave the mark (10 s for a loaded machine).
-      for (let waited = 0; !existsSync(mark) && waited < 10_000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+      for (let waited = 0; !existsSync(mark) && waited < 10_000; waited += 25)
+        await new Promise((resolve) => setTimeout(resolve, 25));
       expect(existsSync(mark)).toBe(true);
     } finally {
       delete process.env.SLATELAB_PRELOAD_MARK;

@@ -17,7 +17,9 @@ function status(terminal: boolean) {
   let now = 0;
   const lines: string[] = [];
   const updates: string[] = [];
-  const progress = terminal ? { line: (t: string) => lines.push(t), update: (t: string) => updates.push(t) } : { line: (t: string) => lines.push(t) };
+  const progress = terminal
+    ? { line: (t: string) => lines.push(t), update: (t: string) => updates.push(t) }
+    : { line: (t: string) => lines.push(t) };
   const s = new ExperimentStatus(plans, progress, () => now);
   return { s, lines, updates, advance: (seconds: number) => (now += seconds) };
 }
@@ -37,7 +39,9 @@ describe('the status line', () => {
     // and the time is a lower bound.
     const run = 30 / 0.425;
     expect(s.timeLeft()).toEqual({ seconds: expect.closeTo(run - 30 + run, 9), atLeast: true });
-    expect(s.text()).toBe(`runs 1/4, 0:30 elapsed, at least ${clock(run - 30 + run)} left, training 5000/20k steps, evaluation 100/400 episodes`);
+    expect(s.text()).toBe(
+      `runs 1/4, 0:30 elapsed, at least ${clock(run - 30 + run)} left, training 5000/20k steps, evaluation 100/400 episodes`,
+    );
     s.running(1, { phase: 'eval', episodes: 40, of: 100 });
     expect(s.fraction()).toBeCloseTo((1 + 0.425 + 0.15 * 0.4) / 4, 12);
   });
@@ -62,7 +66,9 @@ describe('the status line', () => {
     expect(lines).toEqual([]);
     advance(1);
     s.tick();
-    expect(lines).toEqual([expect.stringMatching(/^runs 0\/4, 0:10 elapsed, .*training 100\/20k steps, evaluation 0\/400 episodes$/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^runs 0\/4, 0:10 elapsed, .*training 100\/20k steps, evaluation 0\/400 episodes$/),
+    ]);
     advance(5);
     s.printed(); // a run finished and said so
     advance(9);
@@ -75,11 +81,21 @@ describe('the status line', () => {
     expect(updates).toEqual([]);
   });
 
-  it('takes the time left from how long each agent\'s runs take: cheap runs first do not make expensive ones look cheap', () => {
+  it("takes the time left from how long each agent's runs take: cheap runs first do not make expensive ones look cheap", () => {
     // Five quick runs of a fixed policy (1 s each), then five learners of about 70 s each.
     const mixed: RunPlan[] = [
-      ...Array.from({ length: 5 }, () => ({ agent: 'random', trainSteps: null, trainEpisodes: null, evalEpisodes: 100 })),
-      ...Array.from({ length: 5 }, () => ({ agent: 'slateq', trainSteps: 300_000, trainEpisodes: null, evalEpisodes: 100 })),
+      ...Array.from({ length: 5 }, () => ({
+        agent: 'random',
+        trainSteps: null,
+        trainEpisodes: null,
+        evalEpisodes: 100,
+      })),
+      ...Array.from({ length: 5 }, () => ({
+        agent: 'slateq',
+        trainSteps: 300_000,
+        trainEpisodes: null,
+        evalEpisodes: 100,
+      })),
     ];
     for (const threads of [1, 2]) {
       let now = 0;
@@ -101,7 +117,8 @@ describe('the status line', () => {
       now += 6;
       // 10% of the training (0.85 of a learner's work) in 6 s: a learner takes 6 / 0.085 s.
       s.running(5, { phase: 'train', steps: 30_000, budgetSteps: 300_000, episodes: 300, budgetEpisodes: null });
-      if (threads === 2) s.running(6, { phase: 'train', steps: 30_000, budgetSteps: 300_000, episodes: 300, budgetEpisodes: null });
+      if (threads === 2)
+        s.running(6, { phase: 'train', steps: 30_000, budgetSteps: 300_000, episodes: 300, budgetEpisodes: null });
       const run = 6 / 0.085;
       // Left: what remains of the running learners, and the others whole, shared by the threads.
       const expected = threads === 1 ? run - 6 + 4 * run : (2 * (run - 6) + 3 * run) / 2;
@@ -125,7 +142,9 @@ describe('the status line', () => {
     s.running(1, { phase: 'train', steps: 0, budgetSteps: 10_000, episodes: 0, budgetEpisodes: null });
     advance(30);
     s.running(1, { phase: 'train', steps: 5000, budgetSteps: 10_000, episodes: 250, budgetEpisodes: null });
-    expect(`${bar(0.5)} ${s.text()}`.slice(0, 79)).toMatch(/^\[#+-+\] +\d+% runs 0\/4, 0:30 elapsed, (about|at least) \d+:\d\d left/);
+    expect(`${bar(0.5)} ${s.text()}`.slice(0, 79)).toMatch(
+      /^\[#+-+\] +\d+% runs 0\/4, 0:30 elapsed, (about|at least) \d+:\d\d left/,
+    );
   });
 
   it("measures a run's pace from its first report: its start-up is not extrapolated", () => {
@@ -136,12 +155,13 @@ describe('the status line', () => {
     now += 10; // loading its backend, say
     s.running(0, { phase: 'train', steps: 0, budgetSteps: 1000, episodes: 0, budgetEpisodes: null });
     now += 10;
-    // Half its work (training 0.85 x 0.5 plus no evaluation is 0.425) in the 10 s since: 0.575 of it at that pace is left.
+    // Half its work (training 0.85 x 0.5 plus no evaluation is 0.425) in the 10 s since: 0.575 of it at that pace is
+    // left.
     s.running(0, { phase: 'train', steps: 500, budgetSteps: 1000, episodes: 0, budgetEpisodes: null });
     expect(s.timeLeft()!.seconds).toBeCloseTo((0.575 * 10) / 0.425, 9);
   });
 
-  it('never moves the bar backwards when a slower agent\'s pace becomes known', () => {
+  it("never moves the bar backwards when a slower agent's pace becomes known", () => {
     let now = 0;
     const shown: number[] = [];
     const mixed: RunPlan[] = [
@@ -149,7 +169,11 @@ describe('the status line', () => {
       { agent: 'random', trainSteps: null, trainEpisodes: null, evalEpisodes: 100 },
       { agent: 'slateq', trainSteps: 100_000, trainEpisodes: null, evalEpisodes: 100 },
     ];
-    const s = new ExperimentStatus(mixed, { line: () => undefined, update: (text) => shown.push(Number(/(\d+)%/.exec(text)![1])) }, () => now);
+    const s = new ExperimentStatus(
+      mixed,
+      { line: () => undefined, update: (text) => shown.push(Number(/(\d+)%/.exec(text)![1])) },
+      () => now,
+    );
     for (const i of [0, 1]) {
       s.started(i);
       now += 0.5;
@@ -161,19 +185,28 @@ describe('the status line', () => {
       now += 5;
     }
     expect(shown.length).toBeGreaterThan(3);
-    for (let i = 1; i < shown.length; i++) expect(shown[i], `update ${i}: ${shown.join(', ')}`).toBeGreaterThanOrEqual(shown[i - 1]);
+    for (let i = 1; i < shown.length; i++)
+      expect(shown[i], `update ${i}: ${shown.join(', ')}`).toBeGreaterThanOrEqual(shown[i - 1]);
   });
 
   it('fits the live line to a narrow terminal: the bar goes first, then whole parts from the end', () => {
-    const line = '[##########----------]  50% runs 2/4, 0:04 elapsed, about 0:16 left, training 12345/120k steps, evaluation 100/400 episodes';
+    const line =
+      '[##########----------]  50% runs 2/4, 0:04 elapsed, about 0:16 left, training 12345/120k steps, evaluation 100/400 episodes';
     expect(fitLine(line, 200)).toBe(line);
-    expect(fitLine(line, 100)).toBe(' 50% runs 2/4, 0:04 elapsed, about 0:16 left, training 12345/120k steps, evaluation 100/400 episodes'.trimStart());
+    expect(fitLine(line, 100)).toBe(
+      ' 50% runs 2/4, 0:04 elapsed, about 0:16 left, training 12345/120k steps, evaluation 100/400 episodes'.trimStart(),
+    );
     expect(fitLine(line, 60)).toBe('50% runs 2/4, 0:04 elapsed, about 0:16 left, …');
     expect(fitLine(line, 30)).toBe('50% runs 2/4, 0:04 elapsed, …');
   });
 
   it('draws a bar of 20 characters with the percentage done', () => {
-    expect([bar(0), bar(0.5), bar(0.999), bar(1)]).toEqual(['[--------------------]   0%', '[##########----------]  50%', '[####################]  99%', '[####################] 100%']);
+    expect([bar(0), bar(0.5), bar(0.999), bar(1)]).toEqual([
+      '[--------------------]   0%',
+      '[##########----------]  50%',
+      '[####################]  99%',
+      '[####################] 100%',
+    ]);
   });
 
   it('counts the runs that finished before a resume as done', () => {
@@ -185,7 +218,14 @@ describe('the status line', () => {
   });
 
   it('formats durations as m:ss and h:mm:ss', () => {
-    expect([clock(0), clock(59.6), clock(61), clock(3599), clock(3600), clock(36_061)]).toEqual(['0:00', '1:00', '1:01', '59:59', '1:00:00', '10:01:01']);
+    expect([clock(0), clock(59.6), clock(61), clock(3599), clock(3600), clock(36_061)]).toEqual([
+      '0:00',
+      '1:00',
+      '1:01',
+      '59:59',
+      '1:00:00',
+      '10:01:01',
+    ]);
   });
 });
 

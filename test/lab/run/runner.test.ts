@@ -53,7 +53,13 @@ const registries = (): Registries => ({
   policies: { random: randomPolicy, 'first-k': firstK, flaky: throwingOnSecondRun() },
 });
 
-const rawConfig = (batchSize: number, agents = [{ name: 'random', kind: 'random' }, { name: 'first', kind: 'first-k' }]) => ({
+const rawConfig = (
+  batchSize: number,
+  agents = [
+    { name: 'random', kind: 'random' },
+    { name: 'first', kind: 'first-k' },
+  ],
+) => ({
   name: 'runner-test',
   world: { preset: 'recsim-interest-evolution', params: { candidates: 10, slateSize: 2 } },
   seeds: [3, 1, 2],
@@ -65,11 +71,21 @@ async function run(batchSize: number, reg = registries(), agents?: { name: strin
   const outDir = mkdtempSync(join(tmpdir(), 'slatelab-run-'));
   const config = validateConfig(rawConfig(batchSize, agents), 'test.yaml', reg);
   const lines: string[] = [];
-  const outcome = await runExperiment({ config, outDir, registries: reg, charts, progress: { line: (text) => lines.push(text) } });
+  const outcome = await runExperiment({
+    config,
+    outDir,
+    registries: reg,
+    charts,
+    progress: { line: (text) => lines.push(text) },
+  });
   return { outDir, outcome, lines, read: (file: string) => readFileSync(join(outDir, file), 'utf8') };
 }
 
-const jsonl = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>);
+const jsonl = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, number>);
 
 const outputRun = await run(8, registries(), undefined, true);
 
@@ -81,7 +97,9 @@ describe('runner: the output directory', () => {
     const reg = registries();
     const config = validateConfig(rawConfig(8), 'test.yaml', reg);
     // The finished experiment's directory: running again into it would mix two experiments' files.
-    await expect(runExperiment({ config, outDir, registries: reg, charts: false })).rejects.toMatchObject({ name: 'OutDirError' });
+    await expect(runExperiment({ config, outDir, registries: reg, charts: false })).rejects.toMatchObject({
+      name: 'OutDirError',
+    });
     await expect(runExperiment({ config, outDir, registries: reg, charts: false })).rejects.toThrow(
       `outDir ${outDir}: already holds files (an earlier run's results?); name a new or empty directory (slatelab never writes over results)`,
     );
@@ -92,13 +110,23 @@ describe('runner: the output directory', () => {
   });
 
   it('writes manifest, summary (json and csv), report and one JSONL per (agent, seed)', () => {
-    for (const file of ['manifest.json', 'summary.json', 'summary.csv', 'report.md', 'report.html', 'charts/compare-return.svg', 'charts/compare-return.png']) {
+    for (const file of [
+      'manifest.json',
+      'summary.json',
+      'summary.csv',
+      'report.md',
+      'report.html',
+      'charts/compare-return.svg',
+      'charts/compare-return.png',
+    ]) {
       expect(existsSync(join(outDir, file))).toBe(true);
     }
     for (const agent of ['random', 'first']) {
       for (const seed of [3, 1, 2]) expect(jsonl(read(`runs/${agent}/seed-${seed}.jsonl`))).toHaveLength(40);
     }
-    expect(readFileSync(join(outDir, 'runs/random/seed-3.jsonl'), 'utf8').split('\n')[0]).toMatch(/^\{"episode":0,"return":[\d.]+,"length":\d+,"clicks":\d+,"impressions":\d+,"signals":\{"click":\d+,"watchMinutes":[\d.]+\},"clickRate":[\d.]+,"meanClickedQuality":-?[\d.]+\}$/);
+    expect(readFileSync(join(outDir, 'runs/random/seed-3.jsonl'), 'utf8').split('\n')[0]).toMatch(
+      /^\{"episode":0,"return":[\d.]+,"length":\d+,"clicks":\d+,"impressions":\d+,"signals":\{"click":\d+,"watchMinutes":[\d.]+\},"clickRate":[\d.]+,"meanClickedQuality":-?[\d.]+\}$/,
+    );
     expect(outcome.failures).toEqual([]);
     expect(lines).toHaveLength(6); // one progress line per run when there is no terminal
   });
@@ -107,7 +135,12 @@ describe('runner: the output directory', () => {
     for (const agent of ['random', 'first']) {
       for (const seed of [3, 1, 2]) {
         for (const line of read(`runs/${agent}/seed-${seed}.jsonl`).trim().split('\n')) {
-          const record = JSON.parse(line) as { length: number; clicks: number; impressions: number; signals: Record<string, number> };
+          const record = JSON.parse(line) as {
+            length: number;
+            clicks: number;
+            impressions: number;
+            signals: Record<string, number>;
+          };
           expect(record.impressions).toBe(record.length * 2); // slateSize 2
           expect(Object.keys(record.signals)).toEqual(['click', 'watchMinutes']);
           expect(record.signals.click).toBe(record.clicks);
@@ -228,7 +261,11 @@ describe('runner: reproducibility with the registered worlds and policies', () =
         name: 'feed-batch',
         world: { preset: 'feed' },
         seeds: 2,
-        agents: [{ name: 'random', kind: 'random' }, { name: 'greedy', kind: 'greedy-pctr' }, { name: 'oracle', kind: 'oracle-quality' }],
+        agents: [
+          { name: 'random', kind: 'random' },
+          { name: 'greedy', kind: 'greedy-pctr' },
+          { name: 'oracle', kind: 'oracle-quality' },
+        ],
         evaluation: { episodes: 30, batchSize },
       };
       await runExperiment({ config: validateConfig(raw, 'feed.yaml'), outDir, threads, charts: false });
@@ -239,13 +276,33 @@ describe('runner: reproducibility with the registered worlds and policies', () =
 });
 
 describe('runner: impressions and signals in the records', () => {
-  type Line = { episode: number; length: number; impressions: number; signals: Record<string, number>; dailyReturn?: number[]; dailySteps?: number[] };
+  type Line = {
+    episode: number;
+    length: number;
+    impressions: number;
+    signals: Record<string, number>;
+    dailyReturn?: number[];
+    dailySteps?: number[];
+  };
   const worlds: Registries = { worlds: { feed, bandit }, policies: { random: randomPolicy } };
   async function runWorld(preset: 'feed' | 'bandit', params: Record<string, unknown>, episodes: number) {
     const outDir = mkdtempSync(join(tmpdir(), `slatelab-${preset}-`));
-    const config = validateConfig({ name: 'records', world: { preset, params }, seeds: [5], agents: [{ name: 'random', kind: 'random' }], evaluation: { episodes, batchSize: 4 } }, 'test.json', worlds);
+    const config = validateConfig(
+      {
+        name: 'records',
+        world: { preset, params },
+        seeds: [5],
+        agents: [{ name: 'random', kind: 'random' }],
+        evaluation: { episodes, batchSize: 4 },
+      },
+      'test.json',
+      worlds,
+    );
     await runExperiment({ config, outDir, registries: worlds, charts: false });
-    const lines = readFileSync(join(outDir, 'runs/random/seed-5.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Line);
+    const lines = readFileSync(join(outDir, 'runs/random/seed-5.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Line);
     return { config, lines };
   }
 
@@ -253,28 +310,38 @@ describe('runner: impressions and signals in the records', () => {
     const params = { horizonDays: 3 };
     const { config, lines } = await runWorld('feed', params, 12);
     // The same users and policy, one row at a time: sum each episode's step results independently.
-    const env = feed.create(config.world.params as Parameters<typeof feed.create>[0], { seed: { experiment: config.seed, run: 5 }, batchSize: 1 });
+    const env = feed.create(config.world.params as Parameters<typeof feed.create>[0], {
+      seed: { experiment: config.seed, run: 5 },
+      batchSize: 1,
+    });
     const names = env.spec.signalNames;
     const seen: { impressions: number; signals: number[] }[] = [];
     let impressions = 0;
     let totals = names.map(() => 0);
-    runEpisodes(env, randomPolicy.create(config.agents[0].params as Parameters<typeof randomPolicy.create>[0], { spec: env.spec, env }), {
-      episodes: 12,
-      seed: { experiment: config.seed, run: 5 },
-      streamKey: config.agents[0].streamKey,
-      maxStepsPerEpisode: config.evaluation.maxStepsPerEpisode,
-      onStep: (result) => {
-        impressions += result.impressions[0];
-        for (let slot = 0; slot < env.spec.slateSize; slot++) {
-          for (let s = 0; s < names.length; s++) totals[s] += result.signals[slot * names.length + s];
-        }
+    runEpisodes(
+      env,
+      randomPolicy.create(config.agents[0].params as Parameters<typeof randomPolicy.create>[0], {
+        spec: env.spec,
+        env,
+      }),
+      {
+        episodes: 12,
+        seed: { experiment: config.seed, run: 5 },
+        streamKey: config.agents[0].streamKey,
+        maxStepsPerEpisode: config.evaluation.maxStepsPerEpisode,
+        onStep: (result) => {
+          impressions += result.impressions[0];
+          for (let slot = 0; slot < env.spec.slateSize; slot++) {
+            for (let s = 0; s < names.length; s++) totals[s] += result.signals[slot * names.length + s];
+          }
+        },
+        onEpisode: () => {
+          seen.push({ impressions, signals: totals });
+          impressions = 0;
+          totals = names.map(() => 0);
+        },
       },
-      onEpisode: () => {
-        seen.push({ impressions, signals: totals });
-        impressions = 0;
-        totals = names.map(() => 0);
-      },
-    });
+    );
     expect(lines).toHaveLength(12);
     lines.forEach((line, episode) => {
       expect(line.episode).toBe(episode);
@@ -318,7 +385,9 @@ describe('runner: a failing run', () => {
     expect(outcome.failures).toEqual([{ agent: 'flaky', seed: 1, error: 'flaky policy gave up' }]);
     const manifest = JSON.parse(read('manifest.json')) as { failures: unknown[] };
     expect(manifest.failures).toEqual(outcome.failures);
-    expect(lines.filter((line) => line.includes('FAILED'))).toEqual(['[5/6] flaky seed 1: FAILED: flaky policy gave up']);
+    expect(lines.filter((line) => line.includes('FAILED'))).toEqual([
+      '[5/6] flaky seed 1: FAILED: flaky policy gave up',
+    ]);
   });
 
   it('does not lose the finished runs: their records and summary remain', () => {
@@ -336,10 +405,22 @@ describe('runner: a failing run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'slatelab-cli-'));
     const configFile = join(dir, 'flaky.json');
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(configFile, JSON.stringify(rawConfig(4, [{ name: 'random', kind: 'random' }, { name: 'flaky', kind: 'flaky' }])));
+    writeFileSync(
+      configFile,
+      JSON.stringify(
+        rawConfig(4, [
+          { name: 'random', kind: 'random' },
+          { name: 'flaky', kind: 'flaky' },
+        ]),
+      ),
+    );
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(['run', configFile, '--out', join(dir, 'out')], { stdout: (t) => out.push(t), stderr: (t) => err.push(t), stderrIsTTY: false }, registries());
+    const code = await main(
+      ['run', configFile, '--out', join(dir, 'out')],
+      { stdout: (t) => out.push(t), stderr: (t) => err.push(t), stderrIsTTY: false },
+      registries(),
+    );
     expect(code).toBe(1);
     expect(existsSync(join(dir, 'out', 'summary.json'))).toBe(true);
     expect(err.join('')).toContain('slatelab: 1 of 6 runs failed');

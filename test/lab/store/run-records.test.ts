@@ -36,12 +36,32 @@ describe('record files', () => {
 
   it('names the file and line of a record cut short', () => {
     const text = episodeJsonl([record(0, 1), record(1, 2)], names);
-    expect(() => parseEpisodeJsonl(text.slice(0, text.length - 20), names, 'x/seed-0.jsonl')).toThrow(/^x\/seed-0\.jsonl: line 2 is not a record/);
+    expect(() => parseEpisodeJsonl(text.slice(0, text.length - 20), names, 'x/seed-0.jsonl')).toThrow(
+      /^x\/seed-0\.jsonl: line 2 is not a record/,
+    );
   });
 
   it('curves read back with their checkpoints and totals, a NaN metric as NaN', () => {
-    const curve = [{ index: 0, target: 0, steps: 0, episodes: 0, metrics: { return: 1.25, clicks: Number.NaN }, regret: null, stats: {} }];
-    const totals = { steps: 10, episodes: 2, cutEpisodes: 0, rounds: 1, onlineRegret: null, regretFirstHalf: null, regretSecondHalf: null };
+    const curve = [
+      {
+        index: 0,
+        target: 0,
+        steps: 0,
+        episodes: 0,
+        metrics: { return: 1.25, clicks: Number.NaN },
+        regret: null,
+        stats: {},
+      },
+    ];
+    const totals = {
+      steps: 10,
+      episodes: 2,
+      cutEpisodes: 0,
+      rounds: 1,
+      onlineRegret: null,
+      regretFirstHalf: null,
+      regretSecondHalf: null,
+    };
     expect(parseCurve(curveJsonl(curve, totals))).toEqual({ curve, totals });
   });
 });
