@@ -13,7 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BACKENDS } from '../../agents/nets/backend-names.ts';
-import type { ExperimentConfig } from '../config/config.ts';
+import type { AgentConfig, ExperimentConfig } from '../config/config.ts';
 import { writeJsonAtomic } from './atomic.ts';
 import type { FailureRecord } from './summary.ts';
 import { fieldPath, valueAt } from '../config/field-path.ts';
@@ -26,7 +26,7 @@ const seed = z.number().int().min(0);
 const params = z.record(z.string(), z.unknown());
 
 // Keys in the order validateConfig writes them: resume writes the config it read back.
-const configSchema: z.ZodType<ExperimentConfig> = z.object({
+const configObject = z.object({
   name: z.string(),
   seed,
   world: z.object({ preset: z.string(), params }),
@@ -61,7 +61,17 @@ const configSchema: z.ZodType<ExperimentConfig> = z.object({
     })
     .nullable(),
   backend: z.enum(BACKENDS),
+  // Present only when the config names one (validateConfig writes it last).
+  baseline: z.string().optional(),
 });
+const configSchema: z.ZodType<ExperimentConfig> = configObject;
+
+/** True when A and B are the same type (a compile-time check). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// The schema names every field of ExperimentConfig and AgentConfig, optional ones too: zod drops a
+// key it does not know, so a field missing here would vanish from a resumed manifest.
+true satisfies Same<keyof z.output<typeof configObject>, keyof ExperimentConfig>;
+true satisfies Same<keyof z.output<typeof configObject>['agents'][number], keyof AgentConfig>;
 
 /** A finished run as the manifest lists it (paths relative to the experiment directory). */
 const runEntrySchema = z.object({

@@ -66,6 +66,32 @@ describe('manifest.json as written and read', () => {
   });
 });
 
+describe('a config with every optional field', () => {
+  it('keeps baseline and training through the manifest: report and resume compare against the named baseline', async () => {
+    const named = validateConfig(
+      { ...raw, name: 'manifest-baseline', baseline: 'greedy', training: { steps: 40 } },
+      'b.yaml',
+      registries,
+    );
+    const at = mkdtempSync(join(tmpdir(), 'slatelab-manifest-baseline-'));
+    try {
+      const run = await runExperiment({ config: named, outDir: at, registries, charts: false });
+      expect(run.summary.paired.baseline).toBe('greedy');
+      const written = readText(at, 'summary.json');
+      expect(readManifest(at).config).toEqual(named);
+      // Rebuilt from the manifest read back: the same baseline, the same bytes.
+      const rebuilt = await rebuildReports(at, { registries, charts: false });
+      expect(rebuilt.summary.paired.baseline).toBe('greedy');
+      expect(readText(at, 'summary.json')).toBe(written);
+      await resumeExperiment(at, { registries, charts: false });
+      expect(JSON.parse(readText(at, 'manifest.json')).config.baseline).toBe('greedy');
+      expect(readText(at, 'summary.json')).toBe(written);
+    } finally {
+      rmSync(at, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('results written before the format field', () => {
   it('resume runs only the missing run, the summary byte-identical, and writes the manifest format first', async () => {
     const old = withoutFormat();
