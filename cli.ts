@@ -6,9 +6,12 @@ import { defaultRegistries, type Registries } from './lab/config/registries.ts';
 import type { Command } from './lab/cli/command.ts';
 import { type Io, processIo } from './lab/cli/io.ts';
 import { LAB_COMMANDS, main } from './lab/cli/main.ts';
+import { listCommand } from './lab/cli/list.ts';
 
-/** Every command, in the order --help lists them. */
-export const COMMANDS: readonly Command[] = [...LAB_COMMANDS.slice(0, 5), benchCommand, ...LAB_COMMANDS.slice(5)];
+/** Every command, in the order --help lists them: bench's after list. */
+export const COMMANDS: readonly Command[] = LAB_COMMANDS.flatMap((command) =>
+  command === listCommand ? [command, benchCommand] : [command],
+);
 
 /** `slatelab ARGS...`: resolves to the exit code. */
 export function program(

@@ -43,7 +43,6 @@ export { activeBackend, BACKENDS, useBackend, type BackendInfo, type BackendName
 // Experiment configs: a YAML/JSON file or a plain object, validated into a typed, defaulted config.
 export {
   ConfigError,
-  defaultRegistries,
   loadConfig,
   loadExperiment,
   validateConfig,
@@ -51,23 +50,20 @@ export {
   type AgentConfig,
   type ConfigOverrides,
   type ExperimentConfig,
-  type Registries,
   type TrainingConfig,
   type ValidExperiment,
 } from './lab/config/config.ts';
+export { defaultRegistries, type Registries } from './lab/config/registries.ts';
 export { worldShape, type WorldShape } from './lab/config/world-shape.ts';
 
 // The runner: every (agent, seed) run of a config, on worker threads, into a results folder.
-export {
-  CORE_METRICS,
-  runExperiment,
-  type ExperimentOutcome,
-  type Progress,
-  type RunExperimentOptions,
-} from './lab/run/runner.ts';
+export { runExperiment, type ExperimentOutcome, type Progress, type RunExperimentOptions } from './lab/run/runner.ts';
+// The metrics every world reports (return, episodeLength, clicks), before its own.
+export { CORE_METRICS } from './lab/loop/agent-run.ts';
 export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './lab/store/summary.ts';
 // An experiment's directory afterwards: finish it, rebuild its reports, compare it with another.
-export { rebuildReports, resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/run/resume.ts';
+export { resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/run/resume.ts';
+export { rebuildReports } from './lab/report/rebuild.ts';
 export { MANIFEST_FORMAT, ManifestError, readManifest, type Manifest } from './lab/store/manifest.ts';
 export { compareExperiments, comparisonText, type Comparison } from './lab/report/compare.ts';
 // Before running: memory and time estimates (what `run --dry-run` prints).
@@ -83,7 +79,7 @@ export {
 } from './lab/run/plan.ts';
 // What runExperiment throws for a directory it cannot take (not new or empty) or that another process holds.
 export { OutDirError } from './lab/store/outdir.ts';
-export { LockError } from './lab/run/lock.ts';
+export { LockError } from './lab/store/lock.ts';
 // What a learning agent learned, saved with each run (runs/<agent>/seed-<s>.agent.json).
 export { decodeState, encodeState, StateMismatch, type AgentState } from './agents/state.ts';
 export { readSavedState } from './lab/store/saved-agent-file.ts';

@@ -37,7 +37,8 @@ export async function runnerOverhead(configFile = QUICK_START, repeats = 3): Pro
     code === 'dist' ? pathToFileURL(join(DIST, 'lab', `${name}.js`)).href : `../lab/${name}.ts`;
   const { loadConfig } = (await import(from('config/config'))) as typeof ConfigModule;
   const { runExperiment } = (await import(from('run/runner'))) as typeof RunnerModule;
-  const config = loadConfig(configFile);
+  // The shipped quick start from the package's folder, whatever the working directory.
+  const config = loadConfig(configFile === QUICK_START ? join(packageRoot(import.meta.url), QUICK_START) : configFile);
   const walls: number[] = [];
   const inRuns: number[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {

@@ -1,7 +1,8 @@
 // `slatelab calibrate [CONFIG]`: the feed (the default one, or a config's with its seeds) under a
 // fixed policy, next to the published figures it is calibrated to (lab/report/calibrate.ts).
 // Progress on stderr, one line per (policy, seed).
-import { defaultRegistries, loadExperiment, suggest, type Registries } from '../config/config.ts';
+import { defaultRegistries, type Registries } from '../config/registries.ts';
+import { loadExperiment, suggest } from '../config/config.ts';
 import { worldSpec } from '../config/world-shape.ts';
 import {
   calibrationJson,

@@ -1,6 +1,6 @@
 // The shape of one command of the `slatelab` program: a file per command in this folder (and
-// bench/command.ts), assembled by main.ts. A command declares its words and options, and its
-// handler gets the parsed arguments and where to write.
+// bench/command.ts), assembled by the program in cli.ts and parsed by lab/cli/main.ts. A command
+// declares its words and options, and its handler gets the parsed arguments and where to write.
 import type { Argv } from 'yargs';
 import type { Registries } from '../config/registries.ts';
 import type { Io } from './io.ts';

@@ -2,9 +2,9 @@
 // 2 for what the user is to fix (bad input, a directory that is not an experiment's, a plan that
 // does not fit) and 1 for failed work; stack traces only with --verbose.
 import { ConfigError } from '../config/config.ts';
-import { LockError } from '../run/lock.ts';
+import { LockError } from '../store/lock.ts';
 import { PlanError } from '../run/plan.ts';
-import { ExperimentDirError } from '../run/resume.ts';
+import { ExperimentDirError } from '../store/experiment-dir.ts';
 import { ManifestError } from '../store/manifest.ts';
 import { OutDirError } from '../store/outdir.ts';
 import type { Io } from './io.ts';

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { defaultRegistries } from '../config/registries.ts';
 import { summaryText } from '../report/tables.ts';
-import { rebuildReports } from '../run/resume.ts';
+import { rebuildReports } from '../report/rebuild.ts';
 import type { Command } from './command.ts';
 import { usersToFixAsync } from './errors.ts';
 

@@ -2,7 +2,8 @@
 // missing (agent, seed) runs, then the summary, charts and reports.
 import { defaultRegistries } from '../config/registries.ts';
 import { checkMemory, estimateMemory } from '../run/plan.ts';
-import { checkKinds, resumeExperiment } from '../run/resume.ts';
+import { checkKinds } from '../store/experiment-dir.ts';
+import { resumeExperiment } from '../run/resume.ts';
 import { readManifest } from '../store/manifest.ts';
 import { threadCount } from '../run/runner.ts';
 import type { Command } from './command.ts';

@@ -1,7 +1,8 @@
 // `slatelab run CONFIG`: validate the config, check the plan fits in memory, claim the output
 // directory, run every (agent, seed) on worker threads, print the summary. `--dry-run` prints the
 // plan (memory and time from a short timed sample) and runs nothing.
-import { loadExperiment, type ExperimentConfig, type Registries } from '../config/config.ts';
+import { loadExperiment, type ExperimentConfig } from '../config/config.ts';
+import type { Registries } from '../config/registries.ts';
 import { checkMemory, estimateMemory, estimateTime, planText, PlanError, type RunMemory } from '../run/plan.ts';
 import { runExperiment, threadCount } from '../run/runner.ts';
 import { claimDefaultOutDir, claimOutDir } from '../store/outdir.ts';

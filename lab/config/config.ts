@@ -17,13 +17,12 @@ import type { WorldSpec } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { defaultWorld } from '../../sim/presets/index.ts';
 import { jsonProblem } from './json-problem.ts';
-import { overlayParams, resolveInit, type InitSource } from '../store/saved-agents.ts';
+import { overlayParams, resolveInit, type InitSource } from './init.ts';
 import { defaultRegistries, findKind, type Registries } from './registries.ts';
 import { shapeOf, worldSpec, type WorldShape } from './world-shape.ts';
 import { fieldPath, valueAt } from './field-path.ts';
 
 // The registries live in lab/config/registries.ts (worker threads load them without zod and yaml).
-export { defaultRegistries, findKind, type KindDefinition, type Registries } from './registries.ts';
 
 export interface AgentConfig {
   /** Unique within the experiment; names the agent's result files. */
@@ -36,7 +35,7 @@ export interface AgentConfig {
   readonly learns: boolean;
   /** Names the agent's random streams: stable under renaming (agents/stream-key.ts). */
   readonly streamKey: string;
-  /** The saved agent it starts from (config `init:`, lab/store/saved-agents.ts), or null: it starts untrained. */
+  /** The saved agent it starts from (config `init:`, lab/config/init.ts), or null: it starts untrained. */
   readonly init: InitSource | null;
 }
 
@@ -140,7 +139,7 @@ const agentSchema = z.strictObject({
   kind: z.string().optional(),
   // Checked by the policy's own declaration below.
   params: z.unknown().optional(),
-  // Checked against the saved experiment below (lab/store/saved-agents.ts).
+  // Checked against the saved experiment below (lab/config/init.ts).
   init: z.unknown().optional(),
 });
 

@@ -3,7 +3,7 @@
 // (FEED_REFERENCE), as a table or as one JSON object. A figure published under another policy than
 // the one measured (return gaps under a personalised ranker, rates under a random one) is measured
 // by also running that policy on the same seeds and users, and its row says so. The checks of the
-// user's input (policy, episodes, config) are lab/cli/main.ts's; this file measures and formats.
+// user's input (policy, episodes, config) are lab/cli/calibrate.ts's; this file measures and formats.
 // Deterministic: the same setup gives the same figures and text, byte for byte.
 import type { PolicyDefinition } from '../../policies/policy.ts';
 import {

@@ -3,25 +3,16 @@
 // evaluation) and the provenance that started it (versions, commit, backend). Only what a resumed,
 // rebuilt or merged experiment shares with an uninterrupted one: the start's provenance (a resume
 // keeps it in the manifest), never wall times, hosts or the resumes themselves.
-import type { ExperimentConfig, Registries } from '../config/config.ts';
+import type { ExperimentConfig } from '../config/config.ts';
+import type { Registries } from '../config/registries.ts';
 import { findKind } from '../config/registries.ts';
 import { defaultParams, type ParamSpecs } from '../../sim/params.ts';
 import { seedsText, type ConstantChart } from './charts.ts';
 import { baselineOf } from '../store/summary.ts';
+import type { Provenance } from '../store/manifest.ts';
 
-/**
- * The manifest's provenance fields (lab/store/provenance.ts environmentInfo, and the networks');
- * older manifests may lack some.
- */
-export interface ReportProvenance {
-  readonly slatelab?: string;
-  readonly node?: string;
-  readonly dependencies?: Readonly<Record<string, string | null>>;
-  readonly gitCommit?: string | null;
-  readonly gitDirty?: boolean | null;
-  readonly code?: string;
-  readonly networks?: { readonly backend: string; readonly tfjs: string };
-}
+/** What started the experiment, as its manifest records it (a resume keeps it). */
+export type ReportProvenance = Provenance;
 
 /** A parameter as the reports show it: its path, its value and, where it differs, the default. */
 export interface ParamLine {
@@ -133,7 +124,7 @@ export function experimentInfo(
 
 /**
  * Not `code` (the build or the sources): they give the same results, and the reports of both are the
- * same bytes (test/lab/library.test.ts); manifest.json has it.
+ * same bytes (test/e2e/library.test.ts); manifest.json has it.
  */
 function provenanceRows(p: ReportProvenance): [string, string][] {
   const rows: [string, string][] = [];

@@ -5,7 +5,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { experimentCharts, type ConstantChart, type RenderedChart } from './charts.ts';
-import type { ExperimentConfig, Registries } from '../config/config.ts';
+import type { ExperimentConfig } from '../config/config.ts';
+import type { Registries } from '../config/registries.ts';
 import { findKind } from '../config/registries.ts';
 import type { WorldShape } from '../config/world-shape.ts';
 import { learningCharts } from './learning-charts.ts';

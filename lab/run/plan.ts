@@ -10,7 +10,8 @@
 import { freemem, totalmem } from 'node:os';
 import type { Env } from '../../sim/env.ts';
 import { Rng } from '../../sim/rng.ts';
-import { findKind, type ExperimentConfig, type Registries } from '../config/config.ts';
+import { findKind, type Registries } from '../config/registries.ts';
+import type { ExperimentConfig } from '../config/config.ts';
 import { evaluate, train } from '../loop/rollout.ts';
 import { clock } from './progress.ts';
 import { createAgent } from '../loop/agent-run.ts';

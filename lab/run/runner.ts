@@ -10,9 +10,10 @@
 // the numbers.
 import { availableParallelism } from 'node:os';
 import { warmRenderers } from '../report/charts.ts';
-import { defaultRegistries, type ExperimentConfig, type Registries } from '../config/config.ts';
+import { defaultRegistries, type Registries } from '../config/registries.ts';
+import type { ExperimentConfig } from '../config/config.ts';
 import { runTasks, startWorkers, stopSpareWorkers, type Task, type TaskOutcome } from './pool.ts';
-import { withLock } from './lock.ts';
+import { withLock } from '../store/lock.ts';
 import { claimOutDir } from '../store/outdir.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
 import { loadTQuantile } from '../../eval/stats.ts';
@@ -24,7 +25,7 @@ import { ManifestLog } from './manifest-log.ts';
 import { pendingRuns } from './run-order.ts';
 import { aggregateRun, runKey, writeOutputs, type RunAggregate } from '../report/outputs.ts';
 import { worldShape, type WorldShape } from '../config/world-shape.ts';
-import { CORE_METRICS, type RunProgress, type RunResult } from '../loop/agent-run.ts';
+import type { RunProgress, RunResult } from '../loop/agent-run.ts';
 
 export type { Progress };
 
@@ -85,8 +86,6 @@ export interface ExperimentOutcome {
   /** (agent, seed) runs that did not finish because the experiment was interrupted (empty otherwise). */
   readonly interrupted: readonly { agent: string; seed: number }[];
 }
-
-export { CORE_METRICS };
 
 /**
  * The backend and TensorFlow.js version when an agent of the config has networks (the manifest records them), else

@@ -1,8 +1,9 @@
 // The manifest of an experiment's results directory (manifest.json): what the experiment is (its
 // resolved config), what ran it (versions, git, the network backend) and how far it got (the runs
-// that finished, failed or were interrupted). One schema for the one writer (lab/run/runner.ts) and
-// every reader: resume and report (lab/run/resume.ts), compare (lab/report/compare.ts) and a
-// config's `init:` (lab/store/saved-agents.ts).
+// that finished, failed or were interrupted). One schema for the writers (a running experiment's
+// lab/run/manifest-log.ts, and the claim of a directory in lab/store/outdir.ts) and every reader:
+// resume (lab/run/resume.ts), report (lab/report/rebuild.ts), compare (lab/report/compare.ts) and a
+// config's `init:` (lab/config/init.ts).
 //
 // Versioned by its first key, `format`. The number changes when a reader of the previous format
 // would misread a new manifest; a field that older readers may ignore is added without a change.

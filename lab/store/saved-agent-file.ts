@@ -1,5 +1,5 @@
 // A saved agent's file (runs/<agent>/seed-<s>.agent.json): where it goes, its text (the state of
-// Agent.save with what produced it) and its state read back. Apart from lab/store/saved-agents.ts,
+// Agent.save with what produced it) and its state read back. Apart from lab/config/init.ts,
 // which resolves a config's `init:` against an experiment's manifest, because worker threads load
 // it to start an agent from a saved state: no zod here.
 import { readFileSync } from 'node:fs';

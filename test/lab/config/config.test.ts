@@ -9,8 +9,8 @@ import {
   MAX_SEEDS,
   parseConfigText,
   validateConfig,
-  type Registries,
 } from '../../../lab/config/config.ts';
+import type { Registries } from '../../../lab/config/registries.ts';
 import { jsonProblem } from '../../../lab/config/json-problem.ts';
 import { randomPolicy } from '../../../policies/random.ts';
 import { defaultParams } from '../../../sim/params.ts';

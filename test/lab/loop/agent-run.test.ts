@@ -4,13 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Agent, Transition } from '../../../agents/agent.ts';
 import { fileURLToPath } from 'node:url';
-import {
-  ConfigError,
-  loadConfig,
-  validateConfig,
-  type Registries,
-  defaultRegistries,
-} from '../../../lab/config/config.ts';
+import { ConfigError, loadConfig, validateConfig } from '../../../lab/config/config.ts';
+import { type Registries, defaultRegistries } from '../../../lab/config/registries.ts';
 import { evaluate, train, TRAINING_EPISODE_BASE } from '../../../lab/loop/rollout.ts';
 import type { Summary } from '../../../lab/store/summary.ts';
 import { runExperiment } from '../../../lab/run/runner.ts';

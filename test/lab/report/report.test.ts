@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateConfig, type ExperimentConfig, type Registries } from '../../../lab/config/config.ts';
+import { validateConfig, type ExperimentConfig } from '../../../lab/config/config.ts';
+import type { Registries } from '../../../lab/config/registries.ts';
 import { defaultRegistries } from '../../../lab/config/registries.ts';
 import {
   AGENT_DASHES,
@@ -26,7 +27,7 @@ import { experimentInfo, type ReportProvenance } from '../../../lab/report/exper
 import { reportHtml, type HtmlChart } from '../../../lab/report/html.ts';
 import { learningCharts, sameForEveryAgent } from '../../../lab/report/learning-charts.ts';
 import { reportMarkdown } from '../../../lab/report/markdown.ts';
-import { rebuildReports } from '../../../lab/run/resume.ts';
+import { rebuildReports } from '../../../lab/report/rebuild.ts';
 import { runExperiment } from '../../../lab/run/runner.ts';
 import { buildSummary, type RunMeans, type Summary } from '../../../lab/store/summary.ts';
 import { randomPolicy } from '../../../policies/random.ts';

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { program } from '../../../cli.ts';
 import type { Io } from '../../../lab/cli/io.ts';
-import { defaultRegistries, validateConfig, type Registries } from '../../../lab/config/config.ts';
+import { defaultRegistries, type Registries } from '../../../lab/config/registries.ts';
+import { validateConfig } from '../../../lab/config/config.ts';
 import {
   checkMemory,
   estimateMemory,

@@ -1,18 +1,12 @@
-// Saved agents (lab/store/saved-agents.ts): every learning run leaves its agent next to its records, and a
+// Saved agents (lab/config/init.ts): every learning run leaves its agent next to its records, and a
 // later config that starts from it (`init:`) evaluates it again without training: byte-identical
 // records, per seed, under its own name or another; with a training block it trains on from there.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  defaultRegistries,
-  parseConfigText,
-  validateConfig,
-  type ExperimentConfig,
-  type Registries,
-} from '../../../lab/config/config.ts';
+import { ConfigError, parseConfigText, validateConfig, type ExperimentConfig } from '../../../lab/config/config.ts';
+import { defaultRegistries, type Registries } from '../../../lab/config/registries.ts';
 import { runExperiment } from '../../../lab/run/runner.ts';
 import { writeManifest } from '../../../lab/store/manifest.ts';
 import { buildSummary, type Summary } from '../../../lab/store/summary.ts';

@@ -13,7 +13,7 @@
 // training on). Each run seed loads the state saved for that seed.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ManifestError, readManifest, RESULTS_HINT, type Manifest } from './manifest.ts';
+import { ManifestError, readManifest, RESULTS_HINT, type Manifest } from '../store/manifest.ts';
 
 /** Where a config's agent starts from (config `agents[].init`). */
 export interface InitSource {
