@@ -14,15 +14,15 @@ import { defaultParams } from '../sim/params.ts';
 import type { WorldSpec } from '../sim/env.ts';
 import { defaultRegistries, type Registries } from '../lab/config/registries.ts';
 
-/** The files with generated regions, relative to the project's root. */
-export const DOC_FILES = [
+/** A world's own page (its full parameter table is generated there). */
+export const worldPage = (world: string): string => `docs/world-${world}.md`;
+
+/** The files with generated regions, relative to the project's root: every registered world has a page. */
+export const DOC_FILES: readonly string[] = [
   'README.md',
   'docs/agents.md',
-  'docs/world-feed.md',
-  'docs/world-recsim-interest-evolution.md',
-  'docs/world-long-term-satisfaction.md',
-  'docs/world-bandit.md',
-] as const;
+  ...Object.keys(defaultRegistries.worlds).map(worldPage),
+];
 
 /** The command that rewrites them, for messages. */
 export const DOCS_COMMAND = 'npm run docs';

@@ -8,7 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { epsilonGreedy } from '../../agents/bandits/epsilon-greedy.ts';
 import { defaultRegistries } from '../../lab/config/registries.ts';
 import { randomPolicy } from '../../policies/random.ts';
-import { DOC_FILES, DOCS_COMMAND, generatedRegions, paramTable, rewriteRegions } from '../../scripts/docs.ts';
+import {
+  DOC_FILES,
+  DOCS_COMMAND,
+  generatedRegions,
+  paramTable,
+  rewriteRegions,
+  worldPage,
+} from '../../scripts/docs.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
@@ -32,9 +39,12 @@ describe('the generated tables of the docs', () => {
         name,
       ).toHaveLength(1);
     }
+    // A new world needs its page (docs/world-<name>.md) and a place in the README's list of worlds.
     for (const world of Object.keys(defaultRegistries.worlds)) {
-      const page = `docs/world-${world}.md`;
-      if (existsSync(join(root, page))) expect(read(page)).toContain(`<!-- generated: world-params-full/${world} -->`);
+      const page = worldPage(world);
+      expect(existsSync(join(root, page)), `${page}: write the world's page`).toBe(true);
+      expect(read(page)).toContain(`<!-- generated: world-params-full/${world} -->`);
+      expect(read('README.md')).toContain(`<!-- generated: world-params/${world} -->`);
     }
   });
 
