@@ -59,7 +59,7 @@ export { worldShape, type WorldShape } from './lab/config/world-shape.ts';
 // The runner: every (agent, seed) run of a config, on worker threads, into a results folder.
 export { runExperiment, type ExperimentOutcome, type Progress, type RunExperimentOptions } from './lab/run/runner.ts';
 // The metrics every world reports (return, episodeLength, clicks), before its own.
-export { CORE_METRICS } from './lab/loop/agent-run.ts';
+export { CORE_METRICS } from './lab/config/episodes.ts';
 export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './lab/store/summary.ts';
 // An experiment's directory afterwards: finish it, rebuild its reports, compare it with another.
 export { resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/run/resume.ts';

@@ -12,7 +12,7 @@ import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { streamKey } from '../../agents/stream-key.ts';
-import { MAX_TRAINING_EPISODES } from '../loop/rollout.ts';
+import { MAX_TRAINING_EPISODES } from './episodes.ts';
 import type { WorldSpec } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { defaultWorld } from '../../sim/presets/index.ts';

@@ -6,7 +6,7 @@
 // worker threads build their own worlds.
 import type { WorldSpec } from '../../sim/env.ts';
 import type { SeedKey } from '../../sim/rng.ts';
-import { CORE_METRICS } from '../loop/agent-run.ts';
+import { CORE_METRICS } from './episodes.ts';
 import type { ExperimentConfig } from './config.ts';
 import type { Registries } from './registries.ts';
 

@@ -15,8 +15,7 @@ import { evaluate, train, type EpisodeRecord } from './rollout.ts';
 import { readSavedState } from '../store/saved-agent-file.ts';
 import type { AgentState } from '../../agents/state.ts';
 
-/** The metrics every world reports, before the world's own episode metrics. */
-export const CORE_METRICS = ['return', 'episodeLength', 'clicks'] as const;
+import { CORE_METRICS } from '../config/episodes.ts';
 
 /** An evaluation of the agent during training. */
 export interface Checkpoint {

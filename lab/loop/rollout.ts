@@ -18,10 +18,7 @@ import { policyAgent } from '../../agents/policy-agent.ts';
 import type { Env, Observation, SlateDecider, StepResult } from '../../sim/env.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
 
-/** The first training episode's index: evaluation episodes (at most 10^6) stay far below it. */
-export const TRAINING_EPISODE_BASE = 2 ** 30;
-/** At most this many training episodes per run (indices stay below 2^31). */
-export const MAX_TRAINING_EPISODES = 2 ** 30 - 1;
+import { MAX_TRAINING_EPISODES, TRAINING_EPISODE_BASE } from '../config/episodes.ts';
 
 /** Per-episode outcome gathered by the loop. */
 export interface EpisodeRecord {

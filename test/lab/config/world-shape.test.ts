@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { validateExperiment } from '../../../lab/config/config.ts';
 import type { Registries } from '../../../lab/config/registries.ts';
 import { worldShape } from '../../../lab/config/world-shape.ts';
-import { CORE_METRICS } from '../../../lab/loop/agent-run.ts';
+import { CORE_METRICS } from '../../../lab/config/episodes.ts';
 import { estimateMemory } from '../../../lab/run/plan.ts';
 import { rebuildReports } from '../../../lab/report/rebuild.ts';
 import { resumeExperiment } from '../../../lab/run/resume.ts';

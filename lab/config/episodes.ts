@@ -1,0 +1,13 @@
+// What every run's episodes are, as a config sees them: how they are numbered (evaluation users
+// are episodes 0, 1, ...; training users TRAINING_EPISODE_BASE + e, so the two never meet: the
+// loop in lab/loop/rollout.ts numbers them), the limit a training budget takes from that, and the
+// metrics every world reports. Apart from config.ts so that the loop, which worker threads run,
+// takes them without the config parser (zod, yaml).
+
+/** The first training episode's index: evaluation episodes (at most 10^6) stay far below it. */
+export const TRAINING_EPISODE_BASE = 2 ** 30;
+/** At most this many training episodes per run (indices stay below 2^31). */
+export const MAX_TRAINING_EPISODES = 2 ** 30 - 1;
+
+/** The metrics every world reports, before the world's own episode metrics. */
+export const CORE_METRICS = ['return', 'episodeLength', 'clicks'] as const;
