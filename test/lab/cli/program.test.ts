@@ -6,30 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { agents } from '../../../agents/index.ts';
-import { program } from '../../../cli.ts';
-import { defaultRegistries, type Registries } from '../../../lab/config/registries.ts';
-import type { Io } from '../../../lab/cli/io.ts';
+import { slatelab } from './in-process.ts';
 import { policies } from '../../../policies/index.ts';
 import { worlds } from '../../../sim/presets/index.ts';
 
-/** The default registries, but not the same object: the runner then runs in this process. */
-const inProcess: Registries = { ...defaultRegistries };
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-program-'));
-
-async function slatelab(argv: string[], onStderr?: (text: string) => void) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (text) => void out.push(text),
-    stderr: (text) => {
-      err.push(text);
-      onStderr?.(err.join(''));
-    },
-    stderrIsTTY: false,
-  };
-  const code = await program(argv, io, inProcess);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 describe('slatelab list, in-process', () => {
   it("prints every world, policy and learning agent with their parameters, and each world's observation layout", async () => {

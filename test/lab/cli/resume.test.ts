@@ -6,30 +6,11 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { program } from '../../../cli.ts';
-import { defaultRegistries, type Registries } from '../../../lab/config/registries.ts';
-import type { Io } from '../../../lab/cli/io.ts';
+import { slatelab } from './in-process.ts';
 
-/** The default registries, but not the same object: the runner then runs in this process. */
-const inProcess: Registries = { ...defaultRegistries };
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-resume-in-process-'));
 const config = join(scratch, 'resume.yaml');
 const full = join(scratch, 'full');
-
-async function slatelab(argv: string[], onStderr?: (text: string) => void) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    stdout: (text) => void out.push(text),
-    stderr: (text) => {
-      err.push(text);
-      onStderr?.(err.join(''));
-    },
-    stderrIsTTY: false,
-  };
-  const code = await program(argv, io, inProcess);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 /** Every file under dir but the manifest (which records the command's own provenance), by relative path. */
 function files(dir: string): Record<string, string> {
