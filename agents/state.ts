@@ -124,7 +124,8 @@ export class StateReader {
     if (!ArrayBuffer.isView(value)) throw new StateMismatch(`the saved ${this.what}'s "${key}" is not an array`);
     if (value.length !== length) {
       throw new StateMismatch(
-        `the saved ${this.what}'s "${key}" has ${value.length} values where this one needs ${length}: it was trained in a world of another shape or with other hyper-parameters`,
+        `the saved ${this.what}'s "${key}" has ${value.length} values where this one needs ` +
+          `${length}: it was trained in a world of another shape or with other hyper-parameters`,
       );
     }
     return value;
@@ -152,7 +153,9 @@ export class StateReader {
     const value = this.field(key);
     if (JSON.stringify(value) !== JSON.stringify(expected)) {
       throw new StateMismatch(
-        `the saved ${this.what} has ${meaning} ${JSON.stringify(value)} where this one has ${JSON.stringify(expected)}: it was trained in a world of another shape or with other hyper-parameters`,
+        `the saved ${this.what} has ${meaning} ${JSON.stringify(value)} where this one has ` +
+          `${JSON.stringify(expected)}: it was trained in a world of another shape or with other ` +
+          `hyper-parameters`,
       );
     }
   }

@@ -53,7 +53,8 @@ async function benchAgainst(
 ): Promise<number> {
   if (!existsSync(join(dir, 'sim', 'presets', 'index.ts'))) {
     throw new UsageError(
-      `--against: ${dir} is not a slatelab checkout (no sim/presets/index.ts); make one with: git worktree add ${dir} <commit>`,
+      `--against: ${dir} is not a slatelab checkout (no sim/presets/index.ts); make one with: ` +
+        `git worktree add ${dir} <commit>`,
     );
   }
   const results: Record<string, unknown> = {};
@@ -149,7 +150,8 @@ async function bench(
     io.stdout('<agent>:act: user-steps/s of a trained agent acting in evaluation (batch 64)\n');
   if (keys.some((key) => fitStep.has(key))) {
     io.stdout(
-      "<agent>:fit-step: Adam steps/s of the multi-task network at the ranker's defaults (batch 512); ms per step = 1000 / rate\n",
+      "<agent>:fit-step: Adam steps/s of the multi-task network at the ranker's defaults (batch " +
+        '512); ms per step = 1000 / rate\n',
     );
   }
   // On a shared machine the windows can differ by more than the versions being compared.
@@ -161,8 +163,12 @@ async function bench(
     const overhead = await runnerOverhead();
     const percent = (share: number) => `${(100 * share).toFixed(1)}%`;
     io.stdout(
-      `\nrunner overhead on the quick start (${QUICK_START}, one thread, charts and reports included, from the ${overhead.code === 'dist' ? 'build in dist/' : 'sources'}): ${percent(overhead.share)} ` +
-        `(repeats ${overhead.shares.map(percent).join(', ')}; median wall ${overhead.wallSeconds.toFixed(2)} s, of which in runs ${overhead.runSeconds.toFixed(2)} s: ` +
+      `\nrunner overhead on the quick start (${QUICK_START}, one thread, charts and reports ` +
+        `included, from the ${overhead.code === 'dist' ? 'build in dist/' : 'sources'}): ` +
+        `${percent(overhead.share)} ` +
+        `(repeats ${overhead.shares.map(percent).join(', ')}; median wall ` +
+        `${overhead.wallSeconds.toFixed(2)} s, of which in runs ${overhead.runSeconds.toFixed(2)} ` +
+        `s: ` +
         `${(overhead.wallSeconds - overhead.runSeconds).toFixed(2)} s fixed; target: a fixed cost under 1 s)\n`,
     );
   }

@@ -14,7 +14,8 @@ export type BatchShape = Pick<WorldSpec, 'numCandidates' | 'userFeatureDim' | 'i
 function checkSizes(observation: Observation, shape: BatchShape, out: Float64Array, userRow: Float64Array): void {
   if (out.length < observation.active.length * shape.numCandidates) {
     throw new RangeError(
-      `affinities: out holds ${out.length} values, the observation has ${observation.active.length} x ${shape.numCandidates} candidates`,
+      `affinities: out holds ${out.length} values, the observation has ` +
+        `${observation.active.length} x ${shape.numCandidates} candidates`,
     );
   }
   if (userRow.length < shape.affinityDim)

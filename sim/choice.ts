@@ -114,7 +114,8 @@ export function multinomialProportional(params: MultinomialProportionalParams): 
   const { minNormalizer, noClickMass } = params;
   const noClickBelowNormalizer = () =>
     new RangeError(
-      `multinomial-proportional: noClickMass ${noClickMass} is below minNormalizer ${minNormalizer}; raise noClickMass or lower minNormalizer`,
+      `multinomial-proportional: noClickMass ${noClickMass} is below minNormalizer ` +
+        `${minNormalizer}; raise noClickMass or lower minNormalizer`,
     );
   const scoreBelowNormalizer = (score: number) =>
     new RangeError(

@@ -285,7 +285,8 @@ export class SlateChecker {
           this.clear(slates, base, slot);
           const first = slates.subarray(base, base + slot).indexOf(index);
           throw new RangeError(
-            `${this.world}: slate row ${row} slot ${slot} repeats candidate ${index} (already in slot ${first}); a slate holds distinct candidates`,
+            `${this.world}: slate row ${row} slot ${slot} repeats candidate ${index} (already in slot ` +
+              `${first}); a slate holds distinct candidates`,
           );
         }
         marks[index >>> 5] |= bit;

@@ -36,7 +36,9 @@ export function checkSlateFits(values: { candidates: number; slateSize: number }
     ? [
         {
           field: 'slateSize',
-          message: `slate size ${values.slateSize} is larger than candidates ${values.candidates}; lower slateSize or raise candidates`,
+          message:
+            `slate size ${values.slateSize} is larger than candidates ${values.candidates}; lower ` +
+            `slateSize or raise candidates`,
         },
       ]
     : [];

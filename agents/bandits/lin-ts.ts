@@ -18,7 +18,8 @@ export const linTs = defineAgent({
   summary: 'Linear Thompson sampling, hybrid linear model: top K by scores drawn from the posterior.',
   family: 'bandit',
   learns:
-    'a Gaussian posterior over a ridge regression of clicks on user x item features, plus a bias per arm where arms recur',
+    'a Gaussian posterior over a ridge regression of clicks on user x item features, plus a ' +
+    'bias per arm where arms recur',
   params: {
     scale: {
       type: 'number',

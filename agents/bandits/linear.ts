@@ -26,12 +26,16 @@ export const linearParams = {
     type: 'enum',
     default: 'outer',
     values: FEATURE_MAPS,
-    doc: 'shared features z of a (user u, item phi) pair: outer = every u_i phi_j (U x D; learns any bilinear u^T W phi), product = u_d phi_d over the affinity dims, item = phi alone',
+    doc:
+      'shared features z of a (user u, item phi) pair: outer = every u_i phi_j (U x D; learns ' +
+      'any bilinear u^T W phi), product = u_d phi_d over the affinity dims, item = phi alone',
   },
   perArm: {
     type: 'boolean',
     default: true,
-    doc: 'hybrid model: a per-arm intercept besides the shared parameters, where arms recur (else one shared intercept)',
+    doc:
+      'hybrid model: a per-arm intercept besides the shared parameters, where arms recur (else ' +
+      'one shared intercept)',
   },
   ridge: {
     type: 'number',
@@ -69,7 +73,10 @@ export function featureCount(spec: WorldSpec, features: FeatureMap, perArm: bool
     if (u === 0)
       return `world ${spec.preset} shows no user features, so features: outer has nothing to cross; use features: item`;
     if (u * d > MAX_FEATURES)
-      return `features: outer gives ${u} x ${d} = ${u * d} features here (at most ${MAX_FEATURES}); use features: product`;
+      return (
+        `features: outer gives ${u} x ${d} = ${u * d} features here (at most ${MAX_FEATURES}); use ` +
+        `features: product`
+      );
     return u * d + intercept;
   }
   if (features === 'product') {

@@ -45,7 +45,8 @@ export async function useBackend(name: BackendName): Promise<BackendInfo> {
       await import(optional);
     } catch {
       throw new Error(
-        '--backend node: @tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node@4.22.0, which downloads libtensorflow); or use --backend wasm',
+        '--backend node: @tensorflow/tfjs-node is not installed (npm install ' +
+          '@tensorflow/tfjs-node@4.22.0, which downloads libtensorflow); or use --backend wasm',
       );
     }
     name = 'node';

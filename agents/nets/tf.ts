@@ -14,7 +14,8 @@ export async function loadTf(): Promise<typeof TF> {
 export function tfjs(): typeof TF {
   if (!loaded)
     throw new Error(
-      'TensorFlow.js is not loaded: agents with networks need a backend first (the lab loads the config\'s; in your own code: await useBackend("wasm"))',
+      'TensorFlow.js is not loaded: agents with networks need a backend first (the lab loads the ' +
+        'config\'s; in your own code: await useBackend("wasm"))',
     );
   return loaded;
 }

@@ -47,10 +47,12 @@ export const OPTIMAL_LIMIT = 100_000;
 export const slateq = defineAgent({
   name: 'slateq',
   summary:
-    'SlateQ: item-wise long-term values combined through the user choice model (Ie et al. 2019), deep Q-learning with replay.',
+    'SlateQ: item-wise long-term values combined through the user choice model (Ie et al. ' +
+    '2019), deep Q-learning with replay.',
   family: 'rl',
   learns:
-    "the long-term value of a user consuming each item (neural, TensorFlow.js), and the users' choice model, from its own replayed experience",
+    "the long-term value of a user consuming each item (neural, TensorFlow.js), and the users' " +
+    'choice model, from its own replayed experience',
   nets: true,
   params: {
     gamma: {
@@ -70,13 +72,17 @@ export const slateq = defineAgent({
       type: 'enum',
       default: 'greedy',
       values: SELECTION_RULES,
-      doc: 'slate choice from item values: top-k, greedy (slot by slot) or optimal (every ordered slate; small N and K)',
+      doc:
+        'slate choice from item values: top-k, greedy (slot by slot) or optimal (every ordered ' +
+        'slate; small N and K)',
     },
     choiceModel: {
       type: 'enum',
       default: 'learned',
       values: ['learned', 'world'],
-      doc: "the users' choice model: learned from observed clicks, or the world's declared one on affinities (an oracle assumption)",
+      doc:
+        "the users' choice model: learned from observed clicks, or the world's declared one on " +
+        'affinities (an oracle assumption)',
     },
     noClickValue: {
       type: 'enum',
@@ -131,17 +137,25 @@ export const slateq = defineAgent({
       type: 'number',
       default: 0.1,
       min: 0,
-      doc: "rewards are multiplied by it before learning, to keep the networks' targets near 1-100 (a learning setting: it changes the steps Adam takes, so what is learned)",
+      doc:
+        "rewards are multiplied by it before learning, to keep the networks' targets near 1-100 (a " +
+        'learning setting: it changes the steps Adam takes, so what is learned)',
     },
   },
   unsupported: (spec, hp) => {
     if (!spec.choiceModel.singleChoice) {
-      return "SlateQ's decomposition needs users who consume at most one item of a slate, and this world's users click slots independently";
+      return (
+        "SlateQ's decomposition needs users who consume at most one item of a slate, and this " +
+        "world's users click slots independently"
+      );
     }
     if (hp.selection === 'optimal' && orderedSlateCount(spec.numCandidates, spec.slateSize) > OPTIMAL_LIMIT) {
       return {
         field: 'selection',
-        message: `optimal enumerates ${orderedSlateCount(spec.numCandidates, spec.slateSize)} ordered slates per user-step (N = ${spec.numCandidates}, K = ${spec.slateSize}), more than ${OPTIMAL_LIMIT}; use greedy or top-k`,
+        message:
+          `optimal enumerates ${orderedSlateCount(spec.numCandidates, spec.slateSize)} ordered ` +
+          `slates per user-step (N = ${spec.numCandidates}, K = ${spec.slateSize}), more than ` +
+          `${OPTIMAL_LIMIT}; use greedy or top-k`,
       };
     }
     return null;
@@ -157,7 +171,8 @@ export const slateq = defineAgent({
         ],
   notes: (hp) => [
     hp.choiceModel === 'world'
-      ? "uses the world's declared choice model on the true user-item affinities, not one learned from clicks (an oracle assumption, as RecSim's SlateQ agent makes)"
+      ? "uses the world's declared choice model on the true user-item affinities, not one learned " +
+        "from clicks (an oracle assumption, as RecSim's SlateQ agent makes)"
       : 'learns the choice model from observed clicks (a conditional logit)',
     ...(hp.noClickValue === 'zero'
       ? ["values a step without a click at 0 and learns nothing from such steps (as RecSim's agent)"]
@@ -372,7 +387,8 @@ export const slateq = defineAgent({
         const at = row * (n + 1);
         if (!Number.isFinite(actQ[at]))
           throw new Error(
-            `slateq: the Q-network's values are not finite numbers (${actQ[at]}): training diverged; lower learningRate or rewardScale`,
+            `slateq: the Q-network's values are not finite numbers (${actQ[at]}): training diverged; ` +
+              `lower learningRate or rewardScale`,
           );
         for (let c = 0; c < n; c++) rowQ[row * n + c] = actQ[at + c];
         rowNothing[row] = qNothing(actQ, at);
@@ -502,7 +518,8 @@ function assignWeights(net: Mlp, saved: StateValue | undefined, what: string): v
   const weights = state?.weights;
   if (!Array.isArray(sizes) || sizes.join() !== net.sizes.join())
     throw new StateMismatch(
-      `the saved ${what} has layer sizes ${Array.isArray(sizes) ? sizes.join('-') : 'none'}, this one ${net.sizes.join('-')} (another hidden or another world?)`,
+      `the saved ${what} has layer sizes ${Array.isArray(sizes) ? sizes.join('-') : 'none'}, ` +
+        `this one ${net.sizes.join('-')} (another hidden or another world?)`,
     );
   const variables = net.variables();
   if (!Array.isArray(weights) || weights.length !== variables.length)

@@ -15,7 +15,8 @@ import { kmeans, nearestCentre } from './kmeans.ts';
 export const clusterBandit = defineAgent({
   name: 'cluster',
   summary:
-    'Cluster bandit: k-means groups users by their features; an epsilon-greedy bandit over arms per group, re-clustered as data grows.',
+    'Cluster bandit: k-means groups users by their features; an epsilon-greedy bandit over ' +
+    'arms per group, re-clustered as data grows.',
   family: 'supervised',
   learns: 'user clusters (k-means over user features) and, per cluster, the click rate of each arm (position-weighted)',
   params: {

@@ -31,7 +31,9 @@ export const kmeansParams = {
     default: 0,
     min: 0,
     max: 100,
-    doc: 'candidates drawn per seeded centre, the one that lowers the inertia most kept (0: 2 + floor(ln k), as scikit-learn; 1: plain k-means++)',
+    doc:
+      'candidates drawn per seeded centre, the one that lowers the inertia most kept (0: 2 + ' +
+      'floor(ln k), as scikit-learn; 1: plain k-means++)',
   },
 } as const satisfies ParamSpecs;
 
@@ -145,7 +147,8 @@ export function lloyd(
   const n = checkShape(points, dim);
   if (initialCentres.length === 0 || initialCentres.length % dim !== 0) {
     throw new Error(
-      `k-means: expected the initial centres as k x ${dim} features, but the array holds ${initialCentres.length} values (not a positive multiple of ${dim})`,
+      `k-means: expected the initial centres as k x ${dim} features, but the array holds ` +
+        `${initialCentres.length} values (not a positive multiple of ${dim})`,
     );
   }
   const k = initialCentres.length / dim;
@@ -256,7 +259,8 @@ function checkShape(points: Points, dim: number): number {
     throw new Error(`k-means: the dimension must be a whole number of at least 1, got ${dim}`);
   if (points.length === 0 || points.length % dim !== 0) {
     throw new Error(
-      `k-means: expected points as rows x ${dim} features, but the array holds ${points.length} values (not a positive multiple of ${dim})`,
+      `k-means: expected points as rows x ${dim} features, but the array holds ${points.length} ` +
+        `values (not a positive multiple of ${dim})`,
     );
   }
   return points.length / dim;
@@ -266,7 +270,8 @@ function checkFinite(values: Points, dim: number, what: string): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
       throw new Error(
-        `k-means: ${what} ${Math.floor(i / dim)}, feature ${i % dim} is ${values[i]}; every feature must be a finite number`,
+        `k-means: ${what} ${Math.floor(i / dim)}, feature ${i % dim} is ${values[i]}; every ` +
+          `feature must be a finite number`,
       );
     }
   }

@@ -19,7 +19,8 @@ import { clickHead, SignalLog } from './signal-log.ts';
 export const pctr = defineAgent({
   name: 'pctr',
   summary:
-    'Logistic pCTR: top K by a logistic regression of the click signal on user x post x request features, refitted on its own exploring log.',
+    'Logistic pCTR: top K by a logistic regression of the click signal on user x post x ' +
+    'request features, refitted on its own exploring log.',
   family: 'supervised',
   learns:
     "a logistic regression of each impression's click signal (the feed: a valid view) on the candidate's features",

@@ -15,10 +15,12 @@ import { headsOf, SignalLog } from './signal-log.ts';
 export const ranker = defineAgent({
   name: 'ranker',
   summary:
-    'Value-model ranker: a multi-task network predicts each signal, a weighted sum ranks, a diversity re-rank spreads creators.',
+    'Value-model ranker: a multi-task network predicts each signal, a weighted sum ranks, a ' +
+    'diversity re-rank spreads creators.',
   family: 'supervised',
   learns:
-    'a multi-task network of every engagement signal of an impression (neural, TensorFlow.js), from its own exploring log',
+    'a multi-task network of every engagement signal of an impression (neural, TensorFlow.js), ' +
+    'from its own exploring log',
   nets: true,
   params: {
     epsilon: {
@@ -54,11 +56,15 @@ export const ranker = defineAgent({
     diversity: {
       type: 'boolean',
       default: true,
-      doc: 'never two posts of one creator next to each other (where the world names creators), when another candidate allows it',
+      doc:
+        'never two posts of one creator next to each other (where the world names creators), when ' +
+        'another candidate allows it',
     },
     value: {
       type: 'group',
-      doc: "the value model: weight of each predicted signal in a candidate's value (signals the world lacks are ignored)",
+      doc:
+        "the value model: weight of each predicted signal in a candidate's value (signals the " +
+        'world lacks are ignored)',
       params: {
         view: { type: 'number', default: 0, doc: 'per predicted valid view' },
         watchMinutes: { type: 'number', default: 1, doc: 'per predicted minute on the post' },

@@ -30,7 +30,8 @@ export const calibrateCommand: Command = {
       .positional('config', {
         type: 'string',
         describe:
-          'an experiment config whose feed world (parameters, seed and seeds) to measure (default: the default feed, experiment seed 0, seeds 0, 1, 2)',
+          'an experiment config whose feed world (parameters, seed and seeds) to measure (default: ' +
+          'the default feed, experiment seed 0, seeds 0, 1, 2)',
       })
       .option('policy', {
         type: 'string',
@@ -68,7 +69,8 @@ function calibrate(
     throw new UsageError(
       learns
         ? `--policy: "${policy}" is a learning agent; calibrate measures a fixed policy: ${known.join(', ')}`
-        : `--policy: unknown policy "${policy}"; choices: ${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        : `--policy: unknown policy "${policy}"; choices: ` +
+            `${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`,
     );
   }
   let params: FeedParams = defaultParams(feed.params);
@@ -90,7 +92,8 @@ function calibrate(
   }
   if (episodes * runs.length > MAX_CALIBRATION_USERS) {
     throw new UsageError(
-      `--episodes: ${episodes} users x ${runs.length} seeds is more than ${MAX_CALIBRATION_USERS} users (calibrate keeps every video impression in memory); ` +
+      `--episodes: ${episodes} users x ${runs.length} seeds is more than ` +
+        `${MAX_CALIBRATION_USERS} users (calibrate keeps every video impression in memory); ` +
         `lower --episodes${options.config === undefined ? '' : ' or list fewer seeds in the config'}`,
     );
   }

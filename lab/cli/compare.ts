@@ -7,7 +7,8 @@ import { UsageError } from './errors.ts';
 export const compareCommand: Command = {
   usage: 'compare <a> <b>',
   describe:
-    "compare two experiments' results: how their configs and versions differ, then B - A per agent and metric with 95% intervals",
+    "compare two experiments' results: how their configs and versions differ, then B - A per " +
+    'agent and metric with 95% intervals',
   missing:
     'compare: name two results directories, e.g. slatelab compare results/a/20261130-101500 results/b/20261130-103000',
   options: (y) =>

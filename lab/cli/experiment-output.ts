@@ -47,29 +47,34 @@ export function finishCommand(outcome: ExperimentOutcome, config: ExperimentConf
   const runs = config.agents.length * config.seeds.length;
   const outDir = outcome.outDir;
   io.stdout(
-    `\nresults: ${outDir} (open ${join(outDir, 'report.html')} in a browser, or read ${join(outDir, 'report.md')})\n\n${summaryText(outcome.summary)}`,
+    `\nresults: ${outDir} (open ${join(outDir, 'report.html')} in a browser, or read ` +
+      `${join(outDir, 'report.md')})\n\n${summaryText(outcome.summary)}`,
   );
   if (outcome.truncatedEpisodes > 0) {
     io.stderr(
       `slatelab: warning: ${outcome.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode ` +
-        `(${config.evaluation.maxStepsPerEpisode} steps) before the world ended them; raise it if they should run to the end\n`,
+        `(${config.evaluation.maxStepsPerEpisode} steps) before the world ended them; raise it if ` +
+        `they should run to the end\n`,
     );
   }
   if (outcome.cutTrainingEpisodes > 0) {
     io.stderr(
       `slatelab: warning: ${outcome.cutTrainingEpisodes} training episodes were cut at evaluation.maxStepsPerEpisode ` +
-        `(${config.evaluation.maxStepsPerEpisode} steps) before the world ended them; raise it if they should run to the end\n`,
+        `(${config.evaluation.maxStepsPerEpisode} steps) before the world ended them; raise it if ` +
+        `they should run to the end\n`,
     );
   }
   if (outcome.failures.length > 0) {
     io.stderr(
-      `slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json (failures); slatelab resume ${outDir} runs them again\n`,
+      `slatelab: ${outcome.failures.length} of ${runs} runs failed; see ${outDir}/manifest.json ` +
+        `(failures); slatelab resume ${outDir} runs them again\n`,
     );
   }
   if (outcome.interrupted.length > 0) {
     const finishedRuns = runs - outcome.interrupted.length - outcome.failures.length;
     io.stderr(
-      `slatelab: interrupted: ${finishedRuns} of ${runs} runs finished; the summary covers them (${outDir}); slatelab resume ${outDir} finishes the rest\n`,
+      `slatelab: interrupted: ${finishedRuns} of ${runs} runs finished; the summary covers them ` +
+        `(${outDir}); slatelab resume ${outDir} finishes the rest\n`,
     );
     return 130;
   }

@@ -59,7 +59,8 @@ export function listText(registries: Registries): string {
     '',
     '  steps         budget: user-steps of training per run (or episodes; give one)',
     '  episodes      budget: training episodes per run',
-    `  batchSize     users stepping together while training; the agent updates once per round of them, so learning depends on it (default 64)`,
+    `  batchSize     users stepping together while training; the agent updates once per round ` +
+      `of them, so learning depends on it (default 64)`,
     '  evalEvery     training steps between checkpoints (default: steps / 20; needed with an episodes budget)',
     '  evalEpisodes  evaluation episodes per checkpoint (default: min(100, evaluation.episodes))',
     '',
@@ -79,7 +80,8 @@ function observationLines(world: Registries['worlds'][string]): string[] {
         : names.join(', ');
   const lines = [
     '      observation (at the default parameters):',
-    `        userFeatures: ${layout.userFeatures.length === 0 ? '' : `${columns(layout.userFeatures)}: `}${layout.userFeaturesDoc}`,
+    `        userFeatures: ` +
+      `${layout.userFeatures.length === 0 ? '' : `${columns(layout.userFeatures)}: `}${layout.userFeaturesDoc}`,
     `        itemFeatures: ${columns(layout.itemFeatures)}`,
     `        context: ${layout.contextDoc}`,
   ];

@@ -102,7 +102,10 @@ function usageMessage(message: string, argv: readonly string[], commands: readon
     const options = names.filter((name) => typed(name) !== undefined).map((name) => typed(name)!);
     const words = names.filter((name) => !typed(name));
     if (options.length > 0) return `unknown option ${options.join(', ')}; ${help} lists the options`;
-    return `unexpected argument ${words.map((word) => `"${word}"`).join(', ')}; ${help} shows what ${command ?? 'slatelab'} takes`;
+    return (
+      `unexpected argument ${words.map((word) => `"${word}"`).join(', ')}; ${help} shows what ` +
+      `${command ?? 'slatelab'} takes`
+    );
   }
   return message;
 }

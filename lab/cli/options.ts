@@ -11,7 +11,10 @@ export const THREADS_OPTION = {
 } as const;
 export const MAX_MEMORY_OPTION = {
   type: 'string',
-  describe: `memory the runs may hold at once, e.g. 6G (default ${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's); runs that need more are refused before they start`,
+  describe:
+    `memory the runs may hold at once, e.g. 6G (default ` +
+    `${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's); runs that need more are ` +
+    `refused before they start`,
 } as const;
 
 /** An option given once, with a value (yargs gives '' for a bare `--out` and an array for a repeated one). */

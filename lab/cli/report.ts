@@ -19,7 +19,8 @@ export const reportCommand: Command = {
     );
     const total = rebuilt.config.agents.length * rebuilt.config.seeds.length;
     io.stdout(
-      `report: ${dir} (${rebuilt.runs} of ${total} runs; open ${join(dir, 'report.html')} in a browser)\n\n${summaryText(rebuilt.summary)}`,
+      `report: ${dir} (${rebuilt.runs} of ${total} runs; open ${join(dir, 'report.html')} in a ` +
+        `browser)\n\n${summaryText(rebuilt.summary)}`,
     );
     if (rebuilt.missing.length > 0)
       io.stderr(

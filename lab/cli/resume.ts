@@ -14,7 +14,8 @@ import { bytesOption, MAX_MEMORY_OPTION, positiveInt, THREADS_OPTION } from './o
 export const resumeCommand: Command = {
   usage: 'resume <dir>',
   describe:
-    'finish an experiment that was stopped (Ctrl-C, kill, crash) or had failed runs: runs only the missing (agent, seed) runs, then writes the summary, charts and reports',
+    'finish an experiment that was stopped (Ctrl-C, kill, crash) or had failed runs: runs only ' +
+    'the missing (agent, seed) runs, then writes the summary, charts and reports',
   missing: "resume: name an experiment's results directory, e.g. slatelab resume results/quickstart/20261130-101500",
   options: (y) =>
     y

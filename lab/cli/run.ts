@@ -27,14 +27,16 @@ export const runCommand: Command = {
       .option('backend', {
         type: 'string',
         describe:
-          'neural-network backend of agents with networks: wasm (default), cpu, or node (needs @tensorflow/tfjs-node); results differ across backends',
+          'neural-network backend of agents with networks: wasm (default), cpu, or node (needs ' +
+          '@tensorflow/tfjs-node); results differ across backends',
       })
       .option('max-memory', MAX_MEMORY_OPTION)
       .option('dry-run', {
         type: 'boolean',
         default: false,
         describe:
-          'validate, then print the runs with their estimated memory and time (from a short timed sample), and run nothing',
+          'validate, then print the runs with their estimated memory and time (from a short timed ' +
+          'sample), and run nothing',
       }),
   run: async (args, { io, registries, verbose }) => {
     const file = String(args.config);

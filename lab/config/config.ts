@@ -270,7 +270,8 @@ export function parseConfigText(text: string, file: string): unknown {
 }
 
 const EMPTY_FILE =
-  'the file is empty; a config is a mapping that needs at least agents (name, seed, world, seeds and evaluation are optional),';
+  'the file is empty; a config is a mapping that needs at least agents (name, seed, world, ' +
+  'seeds and evaluation are optional),';
 
 /** 1-based line and column (in UTF-16 code units, as editors and yaml count) of `offset`. */
 function lineColumn(text: string, offset: number): { line: number; column: number } {
@@ -435,7 +436,8 @@ export function validateExperiment(
     if (init && kind !== init.source.kind) {
       report(
         `agents[${i}].kind`,
-        `"${kind}" differs from the saved agent's kind "${init.source.kind}" (init ${init.source.from}); remove kind or make it ${init.source.kind}`,
+        `"${kind}" differs from the saved agent's kind "${init.source.kind}" (init ` +
+          `${init.source.from}); remove kind or make it ${init.source.kind}`,
       );
       return;
     }
@@ -475,7 +477,8 @@ export function validateExperiment(
     if (found.learns && given.training === undefined && !init) {
       report(
         `agents[${i}].kind`,
-        `agent "${kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab list shows its fields), or start it from a saved agent with init:`,
+        `agent "${kind}" learns: add a training block, e.g. training: { steps: 100000 } (slatelab ` +
+          `list shows its fields), or start it from a saved agent with init:`,
       );
     }
     const params = resolved.values as Record<string, unknown>;
@@ -563,7 +566,9 @@ function resolveTraining(
   if (evalEpisodes !== undefined && evalEpisodes > evaluationEpisodes) {
     report(
       'training.evalEpisodes',
-      `${given.evalEpisodes} is more than evaluation.episodes (${evaluationEpisodes}): checkpoints evaluate on the first evalEpisodes of the evaluation users; lower it or raise evaluation.episodes`,
+      `${given.evalEpisodes} is more than evaluation.episodes (${evaluationEpisodes}): ` +
+        `checkpoints evaluate on the first evalEpisodes of the evaluation users; lower it or raise ` +
+        `evaluation.episodes`,
     );
     return null;
   }

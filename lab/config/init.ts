@@ -37,7 +37,8 @@ export interface ResolvedInit {
 }
 
 const INIT_HINT =
-  'give the directory of an earlier run (it holds manifest.json), e.g. init: results/feed-ranker/20261130-101500, or init: { from: DIR, agent: NAME }';
+  'give the directory of an earlier run (it holds manifest.json), e.g. init: ' +
+  'results/feed-ranker/20261130-101500, or init: { from: DIR, agent: NAME }';
 
 /**
  * Resolves `agents[i].init` against the saved experiment, reporting each problem (one line, the
@@ -96,7 +97,8 @@ export function resolveInit(
   if (!saved) {
     report(
       typeof given === 'string' ? field : `${field}.agent`,
-      `the experiment in "${from}" has no agent "${agent}"; its agents: ${agents.map((a) => a.name).join(', ') || 'none'} (name one with init: { from, agent })`,
+      `the experiment in "${from}" has no agent "${agent}"; its agents: ` +
+        `${agents.map((a) => a.name).join(', ') || 'none'} (name one with init: { from, agent })`,
     );
     return null;
   }
@@ -111,7 +113,8 @@ export function resolveInit(
   if (savedSeeds.length === 0) {
     report(
       fromField,
-      `agent "${agent}" in "${from}" saved no state (${saved.learns === false ? `"${saved.kind}" is a fixed policy: it learns nothing` : 'no run of it finished'})`,
+      `agent "${agent}" in "${from}" saved no state ` +
+        `(${saved.learns === false ? `"${saved.kind}" is a fixed policy: it learns nothing` : 'no run of it finished'})`,
     );
     return null;
   }
@@ -119,7 +122,8 @@ export function resolveInit(
   if (missing.length > 0) {
     report(
       fromField,
-      `agent "${agent}" in "${from}" was saved for seeds ${savedSeeds.join(', ')}, not ${missing.join(', ')}; run those seeds (seeds: [${savedSeeds.join(', ')}])`,
+      `agent "${agent}" in "${from}" was saved for seeds ${savedSeeds.join(', ')}, not ` +
+        `${missing.join(', ')}; run those seeds (seeds: [${savedSeeds.join(', ')}])`,
     );
     return null;
   }

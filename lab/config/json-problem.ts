@@ -88,7 +88,8 @@ export function jsonProblem(text: string): { offset: number; message: string } |
     const yaml = /^[\s\uFEFF]*$/.test(text.slice(0, i)) && /^[A-Za-z_][\w-]*\s*:/.test(text.slice(i, i + 100));
     return problem(
       i,
-      `expected a value (an object, list, string, number, true, false or null), got ${tokenAt(text, i)}${yaml ? ' (this looks like YAML; name the file .yaml)' : ''}`,
+      `expected a value (an object, list, string, number, true, false or null), got ` +
+        `${tokenAt(text, i)}${yaml ? ' (this looks like YAML; name the file .yaml)' : ''}`,
     );
   }
 }

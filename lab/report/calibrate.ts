@@ -82,7 +82,8 @@ export function runCalibration(setup: CalibrationSetup, progress: (line: string)
     const measurement = new FeedMeasurement(policy);
     setup.runs.forEach((run, i) => {
       progress(
-        `calibrate: ${policy}, seed ${i + 1}/${setup.runs.length} (experiment ${setup.experiment}, run ${run}): ${setup.episodes} users`,
+        `calibrate: ${policy}, seed ${i + 1}/${setup.runs.length} (experiment ${setup.experiment}, ` +
+          `run ${run}): ${setup.episodes} users`,
       );
       const seed = { experiment: setup.experiment, run };
       const env = feed.create(setup.params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
@@ -172,14 +173,18 @@ export function calibrationText(calibration: Calibration): string {
   const lines: string[] = [];
   const world = setup.configFile === null ? 'the default feed' : `the feed of ${setup.configFile}`;
   lines.push(
-    `${world} under ${policy}: ${setup.runs.length} seed${setup.runs.length === 1 ? '' : 's'} (experiment ${setup.experiment}, runs ${setup.runs.join(', ')}) x ${formatCount(setup.episodes)} users, pooled`,
+    `${world} under ${policy}: ${setup.runs.length} seed${setup.runs.length === 1 ? '' : 's'} ` +
+      `(experiment ${setup.experiment}, runs ${setup.runs.join(', ')}) x ` +
+      `${formatCount(setup.episodes)} users, pooled`,
   );
   lines.push(
-    `${formatCount(figures.users)} users, ${formatCount(figures.impressions)} video impressions, ${formatCount(figures.returns)} returns`,
+    `${formatCount(figures.users)} users, ${formatCount(figures.impressions)} video ` +
+      `impressions, ${formatCount(figures.returns)} returns`,
   );
   if (others.length > 0)
     lines.push(
-      `also run on the same seeds and users, for the figures published under ${others.length === 1 ? 'it' : 'them'}: ${others.join(', ')}`,
+      `also run on the same seeds and users, for the figures published under ` +
+        `${others.length === 1 ? 'it' : 'them'}: ${others.join(', ')}`,
     );
   lines.push('');
 
@@ -212,7 +217,8 @@ export function calibrationText(calibration: Calibration): string {
   lines.push(`${inBand} of ${rows.length} figures in their bands.`);
   if (ownColumn) {
     lines.push(
-      `* published under another policy than ${policy}, so measured under that policy, run alongside on the same seeds and users; "${policy} itself" is ${policy}'s own value.`,
+      `* published under another policy than ${policy}, so measured under that policy, run ` +
+        `alongside on the same seeds and users; "${policy} itself" is ${policy}'s own value.`,
     );
   }
   lines.push('');
@@ -228,16 +234,20 @@ export function calibrationText(calibration: Calibration): string {
   const details = [
     [
       '  pages per session',
-      `median ${Number.isNaN(pagesPerSession.median) ? 'n/a' : pagesPerSession.median}, mean ${formatMeasured(pagesPerSession.mean)}`,
+      `median ${Number.isNaN(pagesPerSession.median) ? 'n/a' : pagesPerSession.median}, mean ` +
+        `${formatMeasured(pagesPerSession.mean)}`,
     ],
     [
       '  watch ratio by length',
-      `median ${formatMeasured(watchRatioByLength.short)} up to 30 s, ${formatMeasured(watchRatioByLength.medium)} at 30-120 s, ${formatMeasured(watchRatioByLength.long)} over 120 s`,
+      `median ${formatMeasured(watchRatioByLength.short)} up to 30 s, ` +
+        `${formatMeasured(watchRatioByLength.medium)} at 30-120 s, ` +
+        `${formatMeasured(watchRatioByLength.long)} over 120 s`,
     ],
     ['  view rate by slot', viewRateBySlot.map((rate, slot) => `${slot + 1}: ${formatMeasured(rate)}`).join(', ')],
     [
       '  photos',
-      `${formatCount(photos.impressions)} impressions, median length ${formatMeasured(photos.medianSeconds)} s; per impression: ${photoRates}`,
+      `${formatCount(photos.impressions)} impressions, median length ` +
+        `${formatMeasured(photos.medianSeconds)} s; per impression: ${photoRates}`,
     ],
   ];
   const width = Math.max(...details.map(([name]) => name.length));

@@ -134,7 +134,8 @@ export function compareExperiments(dirA: string, dirB: string): Comparison {
       ...sharedNotes(a.manifest, b.manifest),
       ...(method === 'paired' && differences.some((d) => d.what === 'slatelab' || d.what === 'gitCommit')
         ? [
-            "Paired on the assumption that the world's code is the same in both: if it changed between these versions, a seed's users may differ (the intervals stay valid, only less sharp).",
+            "Paired on the assumption that the world's code is the same in both: if it changed between " +
+              "these versions, a seed's users may differ (the intervals stay valid, only less sharp).",
           ]
         : []),
     ],
@@ -156,7 +157,9 @@ function readExperiment(dir: string): { manifest: Manifest; summary: Summary } {
   if (summary === 'missing') {
     if (manifest.complete !== true) {
       throw new CompareError(
-        `${dir}: no summary.json: the experiment did not finish (interrupted?); finish it with slatelab resume ${where}, or summarise the runs that finished with slatelab report ${where}`,
+        `${dir}: no summary.json: the experiment did not finish (interrupted?); finish it with ` +
+          `slatelab resume ${where}, or summarise the runs that finished with slatelab report ` +
+          `${where}`,
       );
     }
     throw new CompareError(`${dir}: no summary.json; rebuild it from the runs with slatelab report ${where}`);
@@ -330,19 +333,23 @@ function sideNotes(label: 'A' | 'B', dir: string, manifest: Manifest, summary: S
   if (manifest.complete !== true) {
     const runs = interrupted.length > 0 ? `${count(interrupted.length, 'run')} never finished` : 'it was interrupted';
     notes.push(
-      `${label} did not finish (${runs}); its numbers cover the runs that did (slatelab resume ${shellWord(dir)} finishes it).`,
+      `${label} did not finish (${runs}); its numbers cover the runs that did (slatelab resume ` +
+        `${shellWord(dir)} finishes it).`,
     );
   }
   const failures = manifest.failures;
   if (failures.length > 0) {
     const which = failures.slice(0, 5).map((f) => `${f.agent} seed ${f.seed}`);
     notes.push(
-      `${label}: ${count(failures.length, 'run')} failed (${which.join(', ')}${failures.length > 5 ? ', ...' : ''}); those seeds are missing from its numbers.`,
+      `${label}: ${count(failures.length, 'run')} failed ` +
+        `(${which.join(', ')}${failures.length > 5 ? ', ...' : ''}); those seeds are missing from ` +
+        `its numbers.`,
     );
   }
   if (summary.truncatedEpisodes > 0) {
     notes.push(
-      `${label}: ${count(summary.truncatedEpisodes, 'episode')} were cut at evaluation.maxStepsPerEpisode; their metrics cover only the steps taken.`,
+      `${label}: ${count(summary.truncatedEpisodes, 'episode')} were cut at ` +
+        `evaluation.maxStepsPerEpisode; their metrics cover only the steps taken.`,
     );
   }
   // Versions are compared as the experiments started; a resume by another version that made runs mixes two.
@@ -351,7 +358,9 @@ function sideNotes(label: 'A' | 'B', dir: string, manifest: Manifest, summary: S
     const runs = differing.reduce((sum, resume) => sum + resume.runs, 0);
     const by = [...new Set(differing.map((resume) => versionOf(resume, manifest)))].join('; ');
     notes.push(
-      `${label} was resumed by another version (${by}) for ${count(runs, 'run')}; it started as ${[...new Set(differing.map((resume) => versionOf(manifest, resume)))].join('; ')}: its runs come from more than one version.`,
+      `${label} was resumed by another version (${by}) for ${count(runs, 'run')}; it started as ` +
+        `${[...new Set(differing.map((resume) => versionOf(manifest, resume)))].join('; ')}: its ` +
+        `runs come from more than one version.`,
     );
   }
   return notes;
@@ -367,7 +376,8 @@ function versionOf(m: Versions, other: Versions): string {
   const parts: string[] = [];
   if (m.slatelab !== other.slatelab || m.gitCommit !== other.gitCommit || m.gitDirty !== other.gitDirty) {
     parts.push(
-      `slatelab ${m.slatelab ?? 'unknown'} at commit ${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (uncommitted changes)' : ''}`,
+      `slatelab ${m.slatelab ?? 'unknown'} at commit ` +
+        `${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (uncommitted changes)' : ''}`,
     );
   }
   if (m.node !== other.node) parts.push(`Node ${m.node ?? 'unknown'}`);
@@ -382,13 +392,15 @@ function sharedNotes(a: Manifest, b: Manifest): string[] {
   const notes: string[] = [];
   if (a.networks && b.networks && a.networks.backend !== b.networks.backend) {
     notes.push(
-      `Results differ across backends: the networks ran on ${a.networks.backend} in A and ${b.networks.backend} in B, which give other numbers from the same config.`,
+      `Results differ across backends: the networks ran on ${a.networks.backend} in A and ` +
+        `${b.networks.backend} in B, which give other numbers from the same config.`,
     );
   }
   // Two dirty trees at one commit may hold different code: nothing here can tell.
   if (a.gitDirty === true && b.gitDirty === true && a.gitCommit === b.gitCommit) {
     notes.push(
-      'Both ran from a source tree with uncommitted changes (gitDirty): their code may differ although the commit is the same.',
+      'Both ran from a source tree with uncommitted changes (gitDirty): their code may differ ' +
+        'although the commit is the same.',
     );
   }
   return notes;
@@ -416,9 +428,11 @@ export function comparisonText(c: Comparison): string {
   else {
     parts.push(
       c.method === 'paired'
-        ? 'B − A paired by seed (same world, experiment seed, seeds and episodes: seed s met the same users in both): ' +
+        ? 'B − A paired by seed (same world, experiment seed, seeds and episodes: seed s met the ' +
+            'same users in both): ' +
             'the mean of B_s − A_s ± its 95% t half-width.'
-        : `B − A unpaired, Welch t interval (${c.unpairedBecause.join(', ')}: a seed's users are not the same in both).`,
+        : `B − A unpaired, Welch t interval (${c.unpairedBecause.join(', ')}: a seed's users are not ` +
+            `the same in both).`,
     );
     const rows = [['metric / agent', 'A', 'B', 'B − A']];
     for (const metric of c.metrics) {
@@ -452,7 +466,10 @@ export function comparisonText(c: Comparison): string {
 }
 
 function sideLine(label: string, side: ComparedExperiment): string {
-  return `${label}: ${side.dir}  (${side.name}: world ${side.world}, seeds ${seedList(side.seeds)}, experiment seed ${side.seed}, ${count(side.episodes, 'episode')} per run)`;
+  return (
+    `${label}: ${side.dir}  (${side.name}: world ${side.world}, seeds ${seedList(side.seeds)}, ` +
+    `experiment seed ${side.seed}, ${count(side.episodes, 'episode')} per run)`
+  );
 }
 
 function differenceText(d: MetricDifference): string {

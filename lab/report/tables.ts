@@ -99,13 +99,17 @@ export function trainingIntro(training: TrainingSummary): string[] {
   const budget = training.steps !== null ? `${training.steps} user-steps` : `${training.episodes} episodes`;
   const hasRegret = Object.values(training.agents).some((agent) => agent.regret !== null);
   return [
-    `Learning agents trained for ${budget} per run, ${training.batchSize} users stepping together (the agent updates once per round of them), ` +
-      `with a checkpoint every ${training.evalEvery} steps evaluated on ${training.evalEpisodes} evaluation users (the same users at every checkpoint, never met in training). ` +
-      'Fixed policies do not train: their one evaluation is drawn flat across the curves. The summary tables above are the final evaluation; ' +
+    `Learning agents trained for ${budget} per run, ${training.batchSize} users stepping ` +
+      `together (the agent updates once per round of them), ` +
+      `with a checkpoint every ${training.evalEvery} steps evaluated on ${training.evalEpisodes} ` +
+      `evaluation users (the same users at every checkpoint, never met in training). ` +
+      'Fixed policies do not train: their one evaluation is drawn flat across the curves. The ' +
+      'summary tables above are the final evaluation; ' +
       `the return columns below are the first and last checkpoints (${training.evalEpisodes} users).`,
     ...(hasRegret
       ? [
-          'Online regret: the expected reward the learner lost against the best slate while it learned, summed over training steps; ' +
+          'Online regret: the expected reward the learner lost against the best slate while it ' +
+            'learned, summed over training steps; ' +
             'second/first half below 1 means it paid less as it learned (sublinear regret).',
         ]
       : []),
@@ -171,8 +175,10 @@ export function summaryText(summary: Summary): string {
 /** Sentences that say how to read the tables (shared by report.md and report.html). */
 export function reportIntro(summary: Summary): string[] {
   const lines = [
-    `World ${summary.world}; ${summary.episodes} episodes per (agent, seed); seeds ${summary.seeds.join(', ')} (experiment seed ${summary.seed}).`,
-    'Each cell: the mean over seeds of the per-seed mean over episodes, ± the half-width of its 95% t interval over seeds.',
+    `World ${summary.world}; ${summary.episodes} episodes per (agent, seed); seeds ` +
+      `${summary.seeds.join(', ')} (experiment seed ${summary.seed}).`,
+    'Each cell: the mean over seeds of the per-seed mean over episodes, ± the half-width of ' +
+      'its 95% t interval over seeds.',
   ];
   for (const [name, source] of Object.entries(summary.loaded ?? {})) {
     const what = summary.training ? 'started from' : 'loaded from, not trained here:';
@@ -189,7 +195,8 @@ export function reportIntro(summary: Summary): string[] {
   for (const note of summary.notes ?? []) lines.push(`Note: ${note}.`);
   if (summary.truncatedEpisodes > 0) {
     lines.push(
-      `Warning: ${summary.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode before the world ended them; ` +
+      `Warning: ${summary.truncatedEpisodes} episodes were cut at evaluation.maxStepsPerEpisode ` +
+        `before the world ended them; ` +
         'their metrics cover only the steps taken (raise the limit to see whole episodes).',
     );
   }

@@ -198,7 +198,9 @@ export function memoryBudget(maxMemory?: number): { bytes: number; why: string }
   const machine = machineMemory();
   return {
     bytes: DEFAULT_MEMORY_SHARE * machine,
-    why: `${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's ${formatBytes(machine)}; ${formatBytes(freemem())} free now`,
+    why:
+      `${Math.round(DEFAULT_MEMORY_SHARE * 100)}% of this machine's ${formatBytes(machine)}; ` +
+      `${formatBytes(freemem())} free now`,
   };
 }
 
@@ -238,7 +240,8 @@ export function checkMemory(runs: readonly RunMemory[], threads: number, maxMemo
   if (peak <= budget.bytes) return;
   const largest = [...runs].sort((a, b) => b.bytes - a.bytes)[0];
   const biggestPart = largest.parts[0];
-  const threadsText = `this process ${formatBytes(PROCESS_BYTES)} and ${threads > 1 ? `${threads} runs at once` : 'one run'}; `;
+  const threadsText =
+    `this process ${formatBytes(PROCESS_BYTES)} and ` + `${threads > 1 ? `${threads} runs at once` : 'one run'}; `;
   // The fixes of what takes most (parts of at least a quarter of the largest), then fewer
   // threads, then a larger budget where the machine has the memory.
   // (None of the runs' fixes helps when this process alone is over the budget.)
@@ -262,8 +265,11 @@ export function checkMemory(runs: readonly RunMemory[], threads: number, maxMemo
       : `use a machine with more than ${formatBytes(peak)} of memory (this one has ${formatBytes(machine)})`,
   );
   throw new PlanError(
-    `the experiment needs about ${formatBytes(peak)} of memory (${threadsText}the largest, ${largest.agent}, about ${formatBytes(largest.bytes)}, most of it ${biggestPart.what}: ${formatBytes(biggestPart.bytes)}), ` +
-      `more than the budget of ${formatBytes(budget.bytes)} (${budget.why}); ${fixes.slice(0, -1).join(', ')}${fixes.length > 1 ? ', or ' : ''}${fixes[fixes.length - 1]}`,
+    `the experiment needs about ${formatBytes(peak)} of memory (${threadsText}the largest, ` +
+      `${largest.agent}, about ${formatBytes(largest.bytes)}, most of it ${biggestPart.what}: ` +
+      `${formatBytes(biggestPart.bytes)}), ` +
+      `more than the budget of ${formatBytes(budget.bytes)} (${budget.why}); ` +
+      `${fixes.slice(0, -1).join(', ')}${fixes.length > 1 ? ', or ' : ''}${fixes[fixes.length - 1]}`,
   );
 }
 
@@ -501,8 +507,11 @@ export function planText(
   return [
     table,
     '',
-    `${config.agents.length * config.seeds.length} run${config.agents.length * config.seeds.length === 1 ? '' : 's'} on ${threads} thread${threads === 1 ? '' : 's'}${times ? `: about ${clock(experimentSeconds(times, config.seeds.length, threads))} in all (rough: from a short sample of each agent on seed ${config.seeds[0]})` : ''}`,
-    `memory: about ${formatBytes(peak)} at once, of a budget of ${formatBytes(budget.bytes)} (${budget.why})${peak > budget.bytes ? ': TOO MUCH, the run would be refused' : ''}`,
+    `${config.agents.length * config.seeds.length} ` +
+      `run${config.agents.length * config.seeds.length === 1 ? '' : 's'} on ${threads} ` +
+      `thread${threads === 1 ? '' : 's'}${times ? `: about ${clock(experimentSeconds(times, config.seeds.length, threads))} in all (rough: from a short sample of each agent on seed ${config.seeds[0]})` : ''}`,
+    `memory: about ${formatBytes(peak)} at once, of a budget of ${formatBytes(budget.bytes)} ` +
+      `(${budget.why})${peak > budget.bytes ? ': TOO MUCH, the run would be refused' : ''}`,
     '',
   ].join('\n');
 }

@@ -49,7 +49,9 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
   if (manifest.slatelab !== here.slatelab || otherCommit || dirty) {
     const why = dirty ? ' with uncommitted changes to the source' : '';
     options.progress?.line(
-      `warning: ${dir} was started by slatelab ${manifest.slatelab} at commit ${manifest.gitCommit?.slice(0, 12) ?? 'unknown'}, this is ${here.slatelab} at ${here.gitCommit?.slice(0, 12) ?? 'unknown'}${why}: ` +
+      `warning: ${dir} was started by slatelab ${manifest.slatelab} at commit ` +
+        `${manifest.gitCommit?.slice(0, 12) ?? 'unknown'}, this is ${here.slatelab} at ` +
+        `${here.gitCommit?.slice(0, 12) ?? 'unknown'}${why}: ` +
         'the runs made now may not match those made then',
     );
   }

@@ -322,7 +322,8 @@ export function threadCount(requested: number | undefined, runs: number, progres
   const cores = availableParallelism();
   if (requested !== undefined && requested > cores) {
     progress?.line(
-      `warning: ${requested} threads asked for, but this machine has ${cores} cores; using ${cores} (more threads than cores only slow runs down and use more memory)`,
+      `warning: ${requested} threads asked for, but this machine has ${cores} cores; using ` +
+        `${cores} (more threads than cores only slow runs down and use more memory)`,
     );
   }
   return Math.max(1, Math.min(requested ?? cores, cores, runs));

@@ -64,7 +64,8 @@ export function lockDir(dir: string): () => void {
       const pid = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
         throw new LockError(
-          `${dir} is in use by another slatelab process (pid ${pid}); wait for it to finish or stop it (if no slatelab runs there, delete ${file})`,
+          `${dir} is in use by another slatelab process (pid ${pid}); wait for it to finish or stop ` +
+            `it (if no slatelab runs there, delete ${file})`,
         );
       }
       rmSync(file, { force: true }); // its process is gone: take it over

@@ -46,7 +46,8 @@ export function readSavedState(file: string): AgentState {
     throw new Error(`${file} is not a saved agent (not a JSON object)`);
   if (parsed.format !== SAVED_AGENT_FORMAT)
     throw new Error(
-      `${file} is not a saved agent of this version (format ${JSON.stringify(parsed.format)}, expected ${SAVED_AGENT_FORMAT})`,
+      `${file} is not a saved agent of this version (format ${JSON.stringify(parsed.format)}, ` +
+        `expected ${SAVED_AGENT_FORMAT})`,
     );
   return stateFromJson(parsed.state);
 }

@@ -69,7 +69,9 @@ export const catalogParams = {
     type: 'number',
     default: 0.7,
     min: 0,
-    doc: "lognormal sigma of post lengths around their format's median (with the defaults, reels and videos together have KuaiRand-Pure's lengths: docs/world-feed.md#calibration)",
+    doc:
+      "lognormal sigma of post lengths around their format's median (with the defaults, reels " +
+      "and videos together have KuaiRand-Pure's lengths: docs/world-feed.md#calibration)",
   },
   crowdViewsPerHour: {
     type: 'number',

@@ -70,7 +70,10 @@ export const feedParams = {
     type: 'enum',
     default: 'history',
     values: ['history', 'full', 'noisy'],
-    doc: "userFeatures: what a real ranker has, the engagement history: a decayed average of the topic weights of validly viewed posts (history); the true interests (full, as RecSim: an oracle's view); or interests + noise redrawn per session (noisy)",
+    doc:
+      'userFeatures: what a real ranker has, the engagement history: a decayed average of the ' +
+      'topic weights of validly viewed posts (history); the true interests (full, as RecSim: an ' +
+      "oracle's view); or interests + noise redrawn per session (noisy)",
   },
   observationNoise: {
     type: 'number',
@@ -128,7 +131,8 @@ type FeedFields = Record<
 
 const USER_FEATURE_DOCS: Record<FeedParams['observability'], string> = {
   history:
-    "the user's engagement history: a decayed average (historyDecay) of the topic weights of the posts they validly viewed",
+    "the user's engagement history: a decayed average (historyDecay) of the topic weights of " +
+    'the posts they validly viewed',
   full: "the user's true interests (RecSim's choice; an oracle's view)",
   noisy: "the user's true interests plus noise (observationNoise) redrawn each session",
 };
@@ -149,7 +153,11 @@ export function checkFeed(p: FeedParams): ParamIssue[] {
   if (historic < 2 * p.candidates) {
     issues.push({
       field: 'posts',
-      message: `only ${historic} posts exist at day 0 but a request needs ${p.candidates} candidates with room to spare; raise posts to at least ${Math.ceil((2 * p.candidates) / (1 - p.catalog.newPostShare))} or lower catalog.newPostShare`,
+      message:
+        `only ${historic} posts exist at day 0 but a request needs ${p.candidates} candidates with ` +
+        `room to spare; raise posts to at least ` +
+        `${Math.ceil((2 * p.candidates) / (1 - p.catalog.newPostShare))} or lower ` +
+        `catalog.newPostShare`,
     });
   }
   if (p.users.patienceMax < p.users.patienceMin) {

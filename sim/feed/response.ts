@@ -71,7 +71,9 @@ export const responseParams = {
     type: 'number',
     default: 10,
     min: 0.001,
-    doc: 'a viewer who does not finish leaves after Exponential(mean m) seconds, m = abandonSeconds x (0.5 + finish chance)',
+    doc:
+      'a viewer who does not finish leaves after Exponential(mean m) seconds, m = abandonSeconds ' +
+      'x (0.5 + finish chance)',
   },
   skipSeconds: {
     type: 'number',
@@ -89,7 +91,9 @@ export const responseParams = {
     type: 'number',
     default: 7,
     min: 0,
-    doc: "a valid view (the view signal): at least this long on the post, or the whole post when shorter (KuaiRand's definition)",
+    doc:
+      'a valid view (the view signal): at least this long on the post, or the whole post when ' +
+      "shorter (KuaiRand's definition)",
   },
   rewatchChance: {
     type: 'number',
@@ -102,7 +106,9 @@ export const responseParams = {
     type: 'number',
     default: 45,
     min: 0.001,
-    doc: 're-watch chance = rewatchChance x rewatchSeconds / (rewatchSeconds + length in seconds); a re-watch plays U(0, 1) of the post again',
+    doc:
+      're-watch chance = rewatchChance x rewatchSeconds / (rewatchSeconds + length in seconds); ' +
+      'a re-watch plays U(0, 1) of the post again',
   },
   engageQuality: {
     type: 'number',
@@ -124,7 +130,9 @@ export const responseParams = {
   followBias: {
     type: 'number',
     default: -6.8,
-    doc: "follow logit of a post the user stopped on, of a creator not yet followed (times the user's follow propensity)",
+    doc:
+      'follow logit of a post the user stopped on, of a creator not yet followed (times the ' +
+      "user's follow propensity)",
   },
   seeLessBias: { type: 'number', default: -7.5, doc: '"see less" logit of an examined post at zero match' },
   seeLessInterest: { type: 'number', default: 2, min: 0, doc: '"see less" logit lost per unit of interest match' },

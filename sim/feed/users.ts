@@ -146,7 +146,9 @@ export const userParams = {
     default: -1,
     min: -1000,
     max: 1000,
-    doc: 'more (negative: fewer) consecutive skips tolerated in a session starting 06:00-10:00; at least 1 in every session',
+    doc:
+      'more (negative: fewer) consecutive skips tolerated in a session starting 06:00-10:00; at ' +
+      'least 1 in every session',
   },
   deviceSwitch: {
     type: 'number',

@@ -49,7 +49,9 @@ export const banditParams = {
     default: 0,
     min: 0,
     max: 1_000_000,
-    doc: 'M: 0 = fresh candidates every step; M > 0 = a catalog of M items fixed per seed, from which each step draws the candidates (distinct, uniformly); 0 or at least candidates',
+    doc:
+      'M: 0 = fresh candidates every step; M > 0 = a catalog of M items fixed per seed, from ' +
+      'which each step draws the candidates (distinct, uniformly); 0 or at least candidates',
   },
   itemBiasSd: {
     type: 'number',
@@ -87,7 +89,11 @@ export function checkCatalogFits(values: { candidates: number; catalog: number }
     ? [
         {
           field: 'catalog',
-          message: `catalog ${values.catalog} is smaller than candidates ${values.candidates} (a step draws ${values.candidates} distinct catalog items); raise catalog to at least ${values.candidates}, lower candidates, or set catalog to 0 for fresh candidates every step`,
+          message:
+            `catalog ${values.catalog} is smaller than candidates ${values.candidates} (a step draws ` +
+            `${values.candidates} distinct catalog items); raise catalog to at least ` +
+            `${values.candidates}, lower candidates, or set catalog to 0 for fresh candidates every ` +
+            `step`,
         },
       ]
     : [];
@@ -396,7 +402,8 @@ class BanditEnv implements Env {
 export const bandit = defineWorld({
   name: 'bandit',
   summary:
-    'A stateless contextual slate bandit (bilinear attractiveness, position-based clicks) with a known optimum, for regret curves.',
+    'A stateless contextual slate bandit (bilinear attractiveness, position-based clicks) with ' +
+    'a known optimum, for regret curves.',
   params: banditParams,
   check: checkBandit,
   create: (values, options) => new BanditEnv(values, options.seed, options.batchSize),

@@ -46,7 +46,9 @@ export const longTermSatisfactionParams = {
   resampleDocuments: {
     type: 'boolean',
     default: true,
-    doc: 'draw fresh candidates every step (RecSim resample_documents); false: one document set for every step of every episode, drawn once per run (as RecSim)',
+    doc:
+      'draw fresh candidates every step (RecSim resample_documents); false: one document set for ' +
+      'every step of every episode, drawn once per run (as RecSim)',
   },
   memoryDiscount: {
     type: 'number',
@@ -131,8 +133,10 @@ export function checkLongTermSatisfaction(p: LongTermSatisfactionParams): ParamI
     issues.push({
       field,
       message:
-        `${sum} (the log-engagement of a draw ${MAX_DRAW_SDS} standard deviations up) is ${Number(top.toPrecision(4))}, ` +
-        `and engagement above exp(${LOG_MAX_REWARD.toFixed(2)}) = 3.4e38 overflows the 32-bit reward to Infinity: ${fix}`,
+        `${sum} (the log-engagement of a draw ${MAX_DRAW_SDS} standard deviations up) is ` +
+        `${Number(top.toPrecision(4))}, ` +
+        `and engagement above exp(${LOG_MAX_REWARD.toFixed(2)}) = 3.4e38 overflows the 32-bit ` +
+        `reward to Infinity: ${fix}`,
     });
   }
   return issues;

@@ -73,12 +73,16 @@ export const recsimInterestEvolutionParams = {
   resampleDocuments: {
     type: 'boolean',
     default: true,
-    doc: 'draw fresh candidates every step (RecSim resample_documents); false: one document set for every step of every episode, drawn once per run (as RecSim)',
+    doc:
+      'draw fresh candidates every step (RecSim resample_documents); false: one document set for ' +
+      'every step of every episode, drawn once per run (as RecSim)',
   },
   observeQuality: {
     type: 'boolean',
     default: false,
-    doc: "observations carry each candidate's true quality (field quality), as RecSim's responses do; ground truth, so off by default",
+    doc:
+      "observations carry each candidate's true quality (field quality), as RecSim's responses " +
+      'do; ground truth, so off by default',
   },
   choiceModel: {
     type: 'enum',
@@ -146,17 +150,23 @@ export function checkInterestEvolution(p: InterestEvolutionParams): ParamIssue[]
       if (p.minNormalizer > MIN_SCORE) {
         issues.push({
           field: 'minNormalizer',
-          message: `${model}, score - minNormalizer is a choice weight and ${scores}: must be at most ${MIN_SCORE}, got ${p.minNormalizer}`,
+          message:
+            `${model}, score - minNormalizer is a choice weight and ${scores}: must be at most ` +
+            `${MIN_SCORE}, got ${p.minNormalizer}`,
         });
       } else if (p.noClickMass < p.minNormalizer) {
         issues.push({
           field: 'noClickMass',
-          message: `${model}, noClickMass - minNormalizer is the no-click weight: must be at least minNormalizer ${p.minNormalizer}, got ${p.noClickMass}`,
+          message:
+            `${model}, noClickMass - minNormalizer is the no-click weight: must be at least ` +
+            `minNormalizer ${p.minNormalizer}, got ${p.noClickMass}`,
         });
       } else if (p.noClickMass === p.minNormalizer && p.minNormalizer === MIN_SCORE) {
         issues.push({
           field: 'noClickMass',
-          message: `${model}, noClickMass = minNormalizer = ${MIN_SCORE} gives every choice weight 0 when a slate's scores are all ${MIN_SCORE}; raise noClickMass or lower minNormalizer`,
+          message:
+            `${model}, noClickMass = minNormalizer = ${MIN_SCORE} gives every choice weight 0 when a ` +
+            `slate's scores are all ${MIN_SCORE}; raise noClickMass or lower minNormalizer`,
         });
       }
       break;
@@ -165,14 +175,19 @@ export function checkInterestEvolution(p: InterestEvolutionParams): ParamIssue[]
       if (p.scoreScaling > 0 && p.minNormalizer > MIN_SCORE) {
         issues.push({
           field: 'minNormalizer',
-          message: `${model}, scoreScaling * (score - minNormalizer) is a click probability and ${scores}: must be at most ${MIN_SCORE}, got ${p.minNormalizer}`,
+          message:
+            `${model}, scoreScaling * (score - minNormalizer) is a click probability and ${scores}: ` +
+            `must be at most ${MIN_SCORE}, got ${p.minNormalizer}`,
         });
       } else if (p.scoreScaling * (MAX_SCORE - p.minNormalizer) > 1) {
         const ok = (s: number) => s * (MAX_SCORE - p.minNormalizer) <= 1;
         const top = p.scoreScaling * (MAX_SCORE - p.minNormalizer);
         issues.push({
           field: 'scoreScaling',
-          message: `${model}, scoreScaling * (score - minNormalizer) is a click probability, and a score of ${MAX_SCORE} (interests are in [-1, 1]) makes it ${Number(top.toPrecision(4))}: must be at most ${roundedLimit(1 / (MAX_SCORE - p.minNormalizer), ok)}, got ${p.scoreScaling}`,
+          message:
+            `${model}, scoreScaling * (score - minNormalizer) is a click probability, and a score of ` +
+            `${MAX_SCORE} (interests are in [-1, 1]) makes it ${Number(top.toPrecision(4))}: must be ` +
+            `at most ${roundedLimit(1 / (MAX_SCORE - p.minNormalizer), ok)}, got ${p.scoreScaling}`,
         });
       }
       break;
@@ -183,7 +198,10 @@ export function checkInterestEvolution(p: InterestEvolutionParams): ParamIssue[]
         const top = p.scoreScaling * Math.exp(MAX_SCORE);
         issues.push({
           field: 'scoreScaling',
-          message: `${model}, scoreScaling * exp(score) is a click probability, and a score of ${MAX_SCORE} (interests are in [-1, 1]) makes it ${Number(top.toPrecision(4))}: must be at most ${roundedLimit(1 / Math.exp(MAX_SCORE), ok)}, got ${p.scoreScaling}`,
+          message:
+            `${model}, scoreScaling * exp(score) is a click probability, and a score of ${MAX_SCORE} ` +
+            `(interests are in [-1, 1]) makes it ${Number(top.toPrecision(4))}: must be at most ` +
+            `${roundedLimit(1 / Math.exp(MAX_SCORE), ok)}, got ${p.scoreScaling}`,
         });
       }
       break;
@@ -557,7 +575,8 @@ export const recsimInterestEvolution = defineWorld({
   notes: (values) =>
     values.observeQuality
       ? [
-          "observeQuality is on: observations carry every candidate's true quality (RecSim's behaviour), so agents can read ground truth",
+          "observeQuality is on: observations carry every candidate's true quality (RecSim's " +
+            'behaviour), so agents can read ground truth',
         ]
       : [],
   create: (values, options) => new InterestEvolutionEnv(values, options.seed, options.batchSize),
