@@ -51,17 +51,22 @@ function fieldTable(rows: readonly (readonly [string, string])[], label: string)
 }
 
 const STYLE = `
-body { font-family: "DejaVu Sans", system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222;
+body { font-family: "DejaVu Sans", system-ui, sans-serif; margin: 2rem auto; max-width: 1280px; color: #222;
   padding: 0 1rem; line-height: 1.4; overflow-wrap: anywhere; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; } h3 { font-size: 1rem; margin-top: 1.5rem; }
 nav { font-size: 0.9rem; } nav a { margin-right: 0.8rem; white-space: nowrap; }
-.scroll { overflow-x: auto; max-width: 100%; margin: 0.5rem 0; }
-table { border-collapse: collapse; font-size: 0.9rem; }
-th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap;
+.scroll { overflow-x: auto; max-width: 100%; margin: 0.5rem 0;
+  /* Shadows at an edge with more table beyond it (they scroll away with the content at its ends). */
+  background: linear-gradient(to right, #fff 30%, #fff0) left / 2rem 100% no-repeat local,
+    linear-gradient(to left, #fff 30%, #fff0) right / 2rem 100% no-repeat local,
+    radial-gradient(farthest-side at 0 50%, #0003, #0000) left / 0.8rem 100% no-repeat scroll,
+    radial-gradient(farthest-side at 100% 50%, #0003, #0000) right / 0.8rem 100% no-repeat scroll; }
+table { border-collapse: collapse; font-size: 0.82rem; }
+th, td { padding: 0.3rem 0.4rem; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap;
   overflow-wrap: normal; }
 th.name, td.name, table.fields th, table.fields td, table.text td, table.text th { text-align: left; }
-table.fields td, table.text td { white-space: normal; overflow-wrap: anywhere; }
-table.fields td, table.text td:last-child { min-width: 12rem; }
+/* Names and identifiers stay whole; only the last column of a text table, and a field's value, wrap. */
+table.fields td, table.text td:last-child { white-space: normal; overflow-wrap: break-word; min-width: 12rem; }
 table.fields th { font-weight: normal; color: #555; }
 .note { color: #555; font-size: 0.9rem; }
 details { margin: 0.5rem 0; } summary { cursor: pointer; color: #333; }
@@ -281,7 +286,7 @@ export function reportHtml(
   if (paired) {
     parts.push(
       `<h2 id="paired">Paired differences against ${escapeHtml(summary.paired.baseline)}</h2>`,
-      '<p class="note">Per seed, agent minus baseline (both met the same users and posts), then mean ± 95% t ' +
+      '<p class="note">Per seed, agent minus baseline (both met the same simulated users and items), then mean ± 95% t ' +
         "half-width over seeds. *: the interval excludes 0. The config's <code>baseline:</code> names the baseline " +
         '(default: the first agent).</p>',
       htmlTable(pairedRows(summary), `paired differences against ${summary.paired.baseline}`),

@@ -31,7 +31,7 @@ export function reportMarkdown(
   if (Object.keys(summary.paired.agents).length > 0) {
     parts.push(
       `## Paired differences against ${summary.paired.baseline}`,
-      'Per seed, agent minus baseline (both met the same users and posts), then mean ± 95% t half-width over seeds. ' +
+      'Per seed, agent minus baseline (both met the same simulated users and items), then mean ± 95% t half-width over seeds. ' +
         '`*`: the interval excludes 0.',
       markdownTable(pairedRows(summary)),
     );
