@@ -8,6 +8,7 @@
 export { worlds, defaultWorld } from './sim/presets/index.ts';
 export { defineWorld, type WorldDefinition, type WorldOptions } from './sim/world.ts';
 export type { Env, GroundTruth, Observation, Observability, SlateDecider, StepResult, WorldSpec } from './sim/env.ts';
+export { SESSION_END } from './sim/env.ts';
 export {
   defaultParams,
   resolveParams,

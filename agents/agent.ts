@@ -65,6 +65,17 @@ export interface Transition {
   readonly terminated: Uint8Array;
   /** B: the observation window closed on a user who would go on (a horizon, the loop's step limit). */
   readonly truncated: Uint8Array;
+  /**
+   * The clock between steps (StepResult; docs/agents.md#time-between-steps), per row: whether the
+   * step ended the user's session, why (SESSION_END in sim/env.ts), the minutes the step took and,
+   * where the user comes back, the hours until their next session (NaN otherwise). Worlds without
+   * a clock (WorldSpec.horizonDays null) end one session per episode and take 0 minutes a step. The
+   * loop's step limit ends no session. 0 (NaN for the hours) for masked rows.
+   */
+  readonly sessionEnded: Uint8Array;
+  readonly sessionEndReason: Uint8Array;
+  readonly stepMinutes: Float64Array;
+  readonly hoursToNextSession: Float64Array;
 }
 
 /** Training statistics of one update (losses, exploration rate, ...), averaged between checkpoints. */

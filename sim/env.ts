@@ -61,6 +61,12 @@ export interface WorldSpec {
    * episode records carry per-day figures (dailyReturn, dailySteps), even for one-day episodes.
    */
   readonly clock: boolean;
+  /**
+   * D: the days an episode covers, 0..D-1, in a world with a clock: a user still there at the end
+   * of day D-1 is truncated (a value function knows that day D-1 ends the episode). null in a
+   * world without a clock (its episodes are counted in steps; WorldSpec.endings says how they end).
+   */
+  readonly horizonDays: number | null;
   /** Names of extra per-episode metrics the world reports (see Env.episodeMetrics). */
   readonly episodeMetricNames: readonly string[];
   /**
@@ -138,7 +144,42 @@ export interface StepResult {
    * rest; worlds that show the whole slate write K). 0 for masked rows.
    */
   readonly impressions: Int32Array;
+  /**
+   * B: 1 if this step was the last of the user's session: they left, or their episode ended with it
+   * (a session the horizon cuts mid-scroll ends there). In a world without sessions (no clock) an
+   * episode is one session: sessionEnded = done. 0 for masked rows.
+   */
+  readonly sessionEnded: Uint8Array;
+  /**
+   * B: why the session ended (SESSION_END): none (0, it goes on), returns (the user comes back
+   * after hoursToNextSession), gone (the user left for good: churned; the episode terminated) or
+   * horizon (the episode's window closed before their next session: truncated).
+   */
+  readonly sessionEndReason: Uint8Array;
+  /**
+   * B: minutes the step took on the world's clock (the page's time on screen in the feed). 0 in a
+   * world without a clock (its time is counted in steps) and for masked rows.
+   */
+  readonly stepMinutes: Float64Array;
+  /**
+   * B: where sessionEndReason is `returns`, the hours from the end of this step to the start of
+   * the user's next session; NaN everywhere else (the session goes on, the user churned, the
+   * horizon ended, no clock, masked rows).
+   */
+  readonly hoursToNextSession: Float64Array;
 }
+
+/** Codes of StepResult.sessionEndReason. */
+export const SESSION_END = {
+  /** The session goes on: the next step is the user's next page. */
+  none: 0,
+  /** The session ended and the user comes back after hoursToNextSession. */
+  returns: 1,
+  /** The session ended and the user is gone for good (churned): the episode terminated. */
+  gone: 2,
+  /** The session ended with the episode's window (horizon) before the user's next session: truncated. */
+  horizon: 3,
+} as const;
 
 export interface Env {
   readonly spec: WorldSpec;
@@ -235,7 +276,10 @@ export function allocateObservation(shape: ObservationShape): Observation {
   };
 }
 
-/** Zeroed step-result arrays: B x K x S signals, B rewards, B done and truncated flags. */
+/**
+ * Zeroed step-result arrays: B x K x S signals, B rewards, B done and truncated flags, B
+ * impressions and session endings (hoursToNextSession NaN).
+ */
 export function allocateStepResult(batchSize: number, slateSize: number, signalCount: number): StepResult {
   return {
     signals: new Float32Array(batchSize * slateSize * signalCount),
@@ -243,7 +287,28 @@ export function allocateStepResult(batchSize: number, slateSize: number, signalC
     done: new Uint8Array(batchSize),
     truncated: new Uint8Array(batchSize),
     impressions: new Int32Array(batchSize),
+    sessionEnded: new Uint8Array(batchSize),
+    sessionEndReason: new Uint8Array(batchSize),
+    stepMinutes: new Float64Array(batchSize),
+    hoursToNextSession: new Float64Array(batchSize).fill(Number.NaN),
   };
+}
+
+/**
+ * The session fields of a world without sessions or clock, from its done and truncated flags: an
+ * episode is one session, so it ends with done (gone where the episode terminated, horizon where
+ * it was truncated); steps take no minutes (time is counted in steps) and no next session follows.
+ */
+export function writeSessionlessEndings(result: StepResult): void {
+  const { done, truncated, sessionEnded, sessionEndReason, stepMinutes, hoursToNextSession } = result;
+  for (let row = 0; row < done.length; row++) {
+    const ended = done[row];
+    sessionEnded[row] = ended;
+    sessionEndReason[row] =
+      ended === 0 ? SESSION_END.none : truncated[row] === 1 ? SESSION_END.horizon : SESSION_END.gone;
+    stepMinutes[row] = 0;
+    hoursToNextSession[row] = Number.NaN;
+  }
 }
 
 /**

@@ -314,11 +314,15 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
 
 const NO_STATS: TrainingStats = Object.freeze({});
 
-/** A masked row carries no stale signals: its reward, impressions and signals read 0. */
+/** A masked row carries no stale signals: its reward, impressions, signals and session fields read 0 (NaN hours). */
 function clearMaskedRow(result: StepResult, row: number, width: number): void {
   result.reward[row] = 0;
   result.impressions[row] = 0;
   result.signals.fill(0, row * width, (row + 1) * width);
+  result.sessionEnded[row] = 0;
+  result.sessionEndReason[row] = 0;
+  result.stepMinutes[row] = 0;
+  result.hoursToNextSession[row] = Number.NaN;
 }
 
 /**
@@ -402,6 +406,10 @@ class TransitionBuffers {
       signals: result.signals,
       reward: result.reward,
       impressions: result.impressions,
+      sessionEnded: result.sessionEnded,
+      sessionEndReason: result.sessionEndReason,
+      stepMinutes: result.stepMinutes,
+      hoursToNextSession: result.hoursToNextSession,
       after: this.env.observation,
       hasNext: this.hasNext,
       episode: this.episode,

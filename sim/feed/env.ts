@@ -26,6 +26,7 @@ import {
   allocateObservation,
   allocateStepResult,
   featureNames,
+  SESSION_END,
   SlateChecker,
   type ObservationField,
   type Env,
@@ -291,6 +292,7 @@ export class FeedEnv implements Env {
         truncated: 'the horizon (horizonDays) ended: a user who would come back',
       },
       clock: true,
+      horizonDays: p.horizonDays,
       observationLayout: {
         userFeatures: featureNames(p.observability === 'history' ? 'history' : 'interest', T),
         userFeaturesDoc: USER_FEATURE_DOCS[p.observability],
@@ -372,6 +374,7 @@ export class FeedEnv implements Env {
   step(slates: Int32Array): StepResult {
     const { batchSize: B, numCandidates: N, slateSize: K } = this.spec;
     const { signals, reward, done, truncated, impressions } = this.result;
+    const { sessionEnded, sessionEndReason, stepMinutes, hoursToNextSession } = this.result;
     const users = this.users;
     const active = this.observation.active;
     const items = this.observation.candidateItems;
@@ -380,9 +383,13 @@ export class FeedEnv implements Env {
     for (let row = 0; row < B; row++) {
       done[row] = 0;
       truncated[row] = 0;
+      sessionEnded[row] = 0;
+      sessionEndReason[row] = SESSION_END.none;
+      hoursToNextSession[row] = Number.NaN;
       if (active[row] === 0) {
         reward[row] = 0;
         impressions[row] = 0;
+        stepMinutes[row] = 0;
         signals.fill(0, row * K * SIGNALS, (row + 1) * K * SIGNALS);
         continue;
       }
@@ -400,17 +407,25 @@ export class FeedEnv implements Env {
       );
       reward[row] = r;
       impressions[row] = this.response.examined;
+      stepMinutes[row] = this.response.minutes;
       users.sessionPosts[row] += this.response.examined;
       if (requestDay === 0) users.firstDayReturn[row] += r;
       let finished = false;
       if (this.response.sessionOver) {
+        const endHours = users.nowHours[row];
         finished = endSession(users, row, this.p.dynamics, this.p.users, this.horizonHours, this.userRngs[row]);
-        if (!finished)
+        sessionEnded[row] = 1;
+        if (!finished) {
+          // endSession moved the clock to the next session's start.
+          sessionEndReason[row] = SESSION_END.returns;
+          hoursToNextSession[row] = users.nowHours[row] - endHours;
           startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row], this.noiseRng(row));
+        }
       } else if (users.nowHours[row] >= this.horizonHours) {
         // A session still scrolling at the end of the last day is cut there: an episode covers
         // days 0..D-1 for every user, so per-day curves end on the same day for every policy.
         finished = true;
+        sessionEnded[row] = 1;
       } else {
         decayFatigue(users, row, this.p.dynamics);
       }
@@ -418,6 +433,7 @@ export class FeedEnv implements Env {
         done[row] = 1;
         // Churn really ends the user; anything else that ends an episode is the horizon.
         truncated[row] = users.churned[row] === 1 ? 0 : 1;
+        sessionEndReason[row] = truncated[row] === 1 ? SESSION_END.horizon : SESSION_END.gone;
       }
     }
     // The next requests' candidates in a second pass: rows are independent, and one phase at a

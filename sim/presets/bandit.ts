@@ -30,6 +30,7 @@ import { positionBased, type ChoiceModel } from '../choice.ts';
 import {
   allocateObservation,
   allocateStepResult,
+  writeSessionlessEndings,
   featureNames,
   SlateChecker,
   type Env,
@@ -236,6 +237,7 @@ class BanditEnv implements Env {
         fields: [],
       },
       clock: false,
+      horizonDays: null,
       episodeMetricNames: ['regret', 'optimalReturn'],
       metricDocs: {
         return: 'clicks per episode (the reward)',
@@ -334,6 +336,7 @@ class BanditEnv implements Env {
       // request is drawn even then: a learner may bootstrap from it (StepResult.truncated).
       this.drawRequest(row);
     }
+    writeSessionlessEndings(this.result);
     return this.result;
   }
 

@@ -17,6 +17,7 @@ import { proportionalCascade, type ChoiceModel } from '../choice.ts';
 import {
   allocateObservation,
   allocateStepResult,
+  writeSessionlessEndings,
   SlateChecker,
   type Env,
   type GroundTruth,
@@ -306,6 +307,7 @@ class LongTermSatisfactionEnv implements Env {
         fields: [],
       },
       clock: false,
+      horizonDays: null,
       episodeMetricNames: ['finalSatisfaction', 'meanClickbait'],
       metricDocs: {
         return: 'engagement summed over the episode',
@@ -385,6 +387,7 @@ class LongTermSatisfactionEnv implements Env {
       done[row] = finished ? 1 : 0;
       if (!finished && this.p.resampleDocuments) this.sampleDocuments(row);
     }
+    writeSessionlessEndings(this.result);
     return this.result;
   }
 

@@ -15,6 +15,7 @@ import {
 import {
   allocateObservation,
   allocateStepResult,
+  writeSessionlessEndings,
   featureNames,
   SlateChecker,
   type Env,
@@ -377,6 +378,7 @@ class InterestEvolutionEnv implements Env {
         fields: p.observeQuality ? [QUALITY_FIELD] : [],
       },
       clock: false,
+      horizonDays: null,
       // Per-episode versions of RecSim's CTR and AverageQuality (utils.write_video_cluster_metrics).
       episodeMetricNames: ['clickRate', 'meanClickedQuality'],
       metricDocs: {
@@ -480,6 +482,7 @@ class InterestEvolutionEnv implements Env {
       // Interests move only on a click, so copy them only then.
       if (clickedSlot >= 0) this.writeUserFeatures(row);
     }
+    writeSessionlessEndings(this.result);
     return this.result;
   }
 

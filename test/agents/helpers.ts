@@ -223,6 +223,17 @@ export function handTransition(
     step: new Int32Array(rows),
     terminated: new Uint8Array(rows),
     truncated: new Uint8Array(rows),
+    ...sessionless(rows),
+  };
+}
+
+/** The session fields of a transition in a world without a clock: no session ends, no minutes. */
+export function sessionless(rows: number) {
+  return {
+    sessionEnded: new Uint8Array(rows),
+    sessionEndReason: new Uint8Array(rows),
+    stepMinutes: new Float64Array(rows),
+    hoursToNextSession: new Float64Array(rows).fill(Number.NaN),
   };
 }
 

@@ -2,7 +2,7 @@
 // with n and t counted in effective (position-weighted) pulls, unseen arms first.
 import { describe, expect, it } from 'vitest';
 import { allocateAction, type Agent, type Transition } from '../../agents/agent.ts';
-import { banditWorld, makeAgent, rowStreams, snapshot } from './helpers.ts';
+import { banditWorld, makeAgent, rowStreams, sessionless, snapshot } from './helpers.ts';
 
 /** One round in which row 0 played `slate` and clicked `clicks` (per slot). */
 function feed(agent: Agent, observation: ReturnType<typeof snapshot>, slate: number[], clicks: number[]): void {
@@ -21,6 +21,7 @@ function feed(agent: Agent, observation: ReturnType<typeof snapshot>, slate: num
     step: Int32Array.of(0),
     terminated: Uint8Array.of(0),
     truncated: Uint8Array.of(0),
+    ...sessionless(1),
   };
   agent.observe!(transition);
   agent.update!(0);

@@ -36,6 +36,10 @@ function round(
     step: Int32Array.from(typeof step === 'number' ? [step] : step),
     terminated,
     truncated: new Uint8Array(rows),
+    sessionEnded: Uint8Array.from(result.sessionEnded),
+    sessionEndReason: Uint8Array.from(result.sessionEndReason),
+    stepMinutes: Float64Array.from(result.stepMinutes),
+    hoursToNextSession: Float64Array.from(result.hoursToNextSession),
   };
 }
 

@@ -56,6 +56,7 @@ export function tinyWorld(seed: SeedKey, batchSize: number): Env {
       fields: [],
     },
     clock: false,
+    horizonDays: null,
     episodeMetricNames: [],
     metricDocs: { return: 'reward', episodeLength: 'steps', clicks: 'clicks' },
   };

@@ -13,10 +13,10 @@ import { runExperiment } from '../../../lab/run/runner.ts';
 import { runAgentSeed } from '../../../lab/loop/agent-run.ts';
 import { trainingSpecs } from '../../../lab/report/learning-charts.ts';
 import { chartData } from '../../../lab/report/charts.ts';
-import type { Env } from '../../../sim/env.ts';
+import { SESSION_END, type Env } from '../../../sim/env.ts';
 import { defaultParams } from '../../../sim/params.ts';
 import { worlds } from '../../../sim/presets/index.ts';
-import type { FeedEnv } from '../../../sim/feed/env.ts';
+import { FEED_METRICS, type FeedEnv } from '../../../sim/feed/env.ts';
 import { Rng } from '../../../sim/rng.ts';
 import { agents as agentsRegistry } from '../../../agents/index.ts';
 import type { WorldDefinition } from '../../../sim/world.ts';
@@ -293,6 +293,47 @@ describe('the loop: how episodes end', () => {
     train(env, agent, { seed: SEED, streamKey: 'recorder', steps: Infinity, episodes: 2 });
     expect(befores.length).toBeGreaterThan(0);
     expect(befores).toEqual(seen.slice(0, befores.length));
+  });
+
+  it('hands the agent the clock between steps: session endings, minutes and hours to the next session (feed)', () => {
+    const env = create('feed', 4, { horizonDays: 3 }) as FeedEnv;
+    const users = env.users;
+    const before = new Float64Array(4);
+    const extra = new Float64Array(FEED_METRICS.length);
+    const sessionEnds = new Map<number, number>();
+    const checked = { returns: 0, gone: 0, horizon: 0, episodes: 0 };
+    const agent = recordingAgent(env, (t, row) => {
+      if (t.episode[row] < 0) {
+        expect([t.sessionEnded[row], t.stepMinutes[row]]).toEqual([0, 0]);
+        expect(t.hoursToNextSession[row]).toBeNaN();
+        return;
+      }
+      const reason = t.sessionEndReason[row];
+      const minutes = t.stepMinutes[row];
+      expect(minutes).toBeGreaterThan(0);
+      expect(t.sessionEnded[row]).toBe(reason === SESSION_END.none ? 0 : 1);
+      sessionEnds.set(t.episode[row], (sessionEnds.get(t.episode[row]) ?? 0) + t.sessionEnded[row]);
+      if (reason === SESSION_END.returns) {
+        checked.returns++;
+        expect(users.nowHours[row]).toBeCloseTo(before[row] + minutes / 60 + t.hoursToNextSession[row], 9);
+      } else expect(t.hoursToNextSession[row]).toBeNaN();
+      if (t.terminated[row] === 0 && t.truncated[row] === 0) return;
+      // The episode ended: so did its last session, and the feed counted as many as the agent saw.
+      expect(reason).toBe(t.truncated[row] === 1 ? SESSION_END.horizon : SESSION_END.gone);
+      checked[reason === SESSION_END.gone ? 'gone' : 'horizon']++;
+      checked.episodes++;
+      env.episodeMetrics(row, extra);
+      expect(sessionEnds.get(t.episode[row])).toBe(extra[FEED_METRICS.indexOf('sessions')]);
+    });
+    const act = agent.act.bind(agent);
+    agent.act = (observation, rowRngs, action, mode) => {
+      before.set(users.nowHours);
+      act(observation, rowRngs, action, mode);
+    };
+    train(env, agent, { seed: SEED, streamKey: 'recorder', steps: Infinity, episodes: 10 });
+    expect(checked.episodes).toBe(10);
+    expect(checked.returns).toBeGreaterThan(0);
+    expect(checked.horizon).toBeGreaterThan(0);
   });
 
   it('evaluates without observing or updating', () => {
