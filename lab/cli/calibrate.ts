@@ -11,7 +11,9 @@ import {
   DEFAULT_CALIBRATION_EPISODES,
   DEFAULT_CALIBRATION_POLICY,
   DEFAULT_CALIBRATION_RUNS,
+  DEFAULT_INSERT_SHARE,
   MAX_CALIBRATION_USERS,
+  MAX_INSERT_SHARE,
   runCalibration,
 } from '../report/calibrate.ts';
 import { feed, type FeedParams } from '../../sim/feed/env.ts';
@@ -38,6 +40,12 @@ export const calibrateCommand: Command = {
         describe: `the policy to measure under (default ${DEFAULT_CALIBRATION_POLICY}; slatelab list shows them)`,
       })
       .option('episodes', { type: 'string', describe: `users per seed (default ${DEFAULT_CALIBRATION_EPISODES})` })
+      .option('insert-share', {
+        type: 'string',
+        describe:
+          `share of the policy's slots shown a video drawn uniformly from the catalog, in a second run ` +
+          `of the policy (0 to ${MAX_INSERT_SHARE}, default ${DEFAULT_INSERT_SHARE}; 0: no second run)`,
+      })
       .option('json', {
         type: 'boolean',
         default: false,
@@ -49,6 +57,7 @@ export const calibrateCommand: Command = {
         config: args.config === undefined ? undefined : String(args.config),
         policy: singleString('--policy', args.policy, 'a policy', 'greedy-pctr') ?? DEFAULT_CALIBRATION_POLICY,
         episodes: positiveInt('--episodes', args.episodes) ?? DEFAULT_CALIBRATION_EPISODES,
+        insertShare: insertShareOption(args['insert-share']) ?? DEFAULT_INSERT_SHARE,
         json: args.json === true,
       },
       io,
@@ -56,8 +65,18 @@ export const calibrateCommand: Command = {
     ),
 };
 
+/** --insert-share: a decimal number from 0 to MAX_INSERT_SHARE, as typed. */
+function insertShareOption(value: unknown): number | undefined {
+  const text = singleString('--insert-share', value, 'a share', '0.01');
+  if (text === undefined) return undefined;
+  const share = Number(text);
+  if (!/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) || !(share <= MAX_INSERT_SHARE))
+    throw new UsageError(`--insert-share: expected a share from 0 to ${MAX_INSERT_SHARE}, got "${text}"`);
+  return share;
+}
+
 function calibrate(
-  options: { config?: string; policy: string; episodes: number; json: boolean },
+  options: { config?: string; policy: string; episodes: number; insertShare: number; json: boolean },
   io: Io,
   registries: Registries,
 ): number {
@@ -106,7 +125,16 @@ function calibrate(
     if (why) throw new UsageError(`--policy: ${name} cannot run in this feed: ${why}`);
   }
   const calibration = runCalibration(
-    { params, configFile: options.config ?? null, experiment, runs, episodes, policy, policies },
+    {
+      params,
+      configFile: options.config ?? null,
+      experiment,
+      runs,
+      episodes,
+      policy,
+      policies,
+      insertShare: options.insertShare,
+    },
     (line) => io.stderr(`${line}\n`),
   );
   io.stdout(options.json ? calibrationJson(calibration) : calibrationText(calibration));

@@ -12,6 +12,8 @@ import {
   figureValue,
   RATE_NAMES,
   type CalibrationFigures,
+  type InsertedFigures,
+  type RateName,
   type ReferenceFigure,
 } from '../../sim/feed/calibration.ts';
 import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
@@ -28,6 +30,17 @@ export const DEFAULT_CALIBRATION_RUNS: readonly number[] = [0, 1, 2];
  * impression's watch ratio in memory (about 70 impressions per user, 400 MB at 100,000 users).
  */
 export const MAX_CALIBRATION_USERS = 200_000;
+/**
+ * The share of the measured policy's slots given to uniformly random videos by default: about
+ * 21,000 inserted impressions in the default run (3 seeds x 4,000 users under random, 1.4 million
+ * impressions), KuaiRand's randomly exposed log being 0.37% of a far larger feed.
+ */
+export const DEFAULT_INSERT_SHARE = 0.015;
+/** At most this share: the inserted videos must stay a small part of the policy's feed. */
+export const MAX_INSERT_SHARE = 0.02;
+/** The rates whose lift (policy over inserted) is reported. */
+export const LIFT_RATES = ['view', 'longView', 'like', 'seeLess'] as const satisfies readonly RateName[];
+export type LiftRate = (typeof LIFT_RATES)[number];
 
 export interface CalibrationSetup {
   /** The feed's parameters, every default filled in. */
@@ -40,6 +53,8 @@ export interface CalibrationSetup {
   readonly episodes: number;
   /** The policy measured. */
   readonly policy: string;
+  /** Share of the policy's slots shown a uniformly random video in its insertion run (0: none, no run). */
+  readonly insertShare: number;
   /** Where policies are looked up (the measured one and the references' policies). */
   // biome-ignore lint/suspicious/noExplicitAny: each policy has its own parameter type
   readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
@@ -51,6 +66,15 @@ export interface Calibration {
   readonly figures: CalibrationFigures;
   /** The figures of every policy run: setup.policy, then the references' other policies. */
   readonly byPolicy: Readonly<Record<string, CalibrationFigures>>;
+  /**
+   * The policy run once more on the same seeds and users with uniformly random videos inserted
+   * (KuaiRand's randomly exposed log beside its production log). A run of its own, so the figures
+   * above are the policy's alone whatever the share; with share 0 it is not run, and the policy's
+   * figures stand in for its own rates.
+   */
+  readonly inserted: InsertedFigures;
+  /** The policy's rate over the inserted videos' rate, per video impression, in the insertion run. */
+  readonly lift: Readonly<Record<LiftRate, number>>;
 }
 
 /** A reference figure with the value it is compared with. */
@@ -96,7 +120,36 @@ export function runCalibration(setup: CalibrationSetup, progress: (line: string)
     });
     byPolicy[policy] = measurement.figures();
   }
-  return { setup, figures: byPolicy[setup.policy], byPolicy };
+  const figures = byPolicy[setup.policy];
+  let inserted: InsertedFigures = {
+    share: 0,
+    impressions: 0,
+    rates: Object.fromEntries(RATE_NAMES.map((name) => [name, Number.NaN])) as Record<RateName, number>,
+    policyImpressions: figures.impressions,
+    policyRates: figures.rates,
+  };
+  if (setup.insertShare > 0) {
+    const definition = setup.policies[setup.policy];
+    const measurement = new FeedMeasurement(setup.policy, setup.insertShare);
+    setup.runs.forEach((run, i) => {
+      progress(
+        `calibrate: ${setup.policy} with ${setup.insertShare * 100}% random videos inserted, seed ` +
+          `${i + 1}/${setup.runs.length} (experiment ${setup.experiment}, run ${run}): ${setup.episodes} users`,
+      );
+      const seed = { experiment: setup.experiment, run };
+      const env = feed.create(setup.params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
+      measurement.add(
+        env,
+        definition.create(defaultParams(definition.params), { spec: env.spec, env }),
+        seed,
+        setup.episodes,
+      );
+    });
+    inserted = measurement.insertedFigures();
+  }
+  const lift = {} as Record<LiftRate, number>;
+  for (const name of LIFT_RATES) lift[name] = inserted.policyRates[name] / inserted.rates[name];
+  return { setup, figures, byPolicy, inserted, lift };
 }
 
 /** FEED_REFERENCE, each figure with its measured value (under its own policy) and whether it is in its band. */
@@ -129,6 +182,8 @@ export function calibrationJson(calibration: Calibration): string {
     episodes: setup.episodes,
     batchSize: CALIBRATION_BATCH,
     reference: referenceRows(calibration),
+    inserted: calibration.inserted,
+    lift: calibration.lift,
   })}\n`;
 }
 
@@ -252,5 +307,29 @@ export function calibrationText(calibration: Calibration): string {
   ];
   const width = Math.max(...details.map(([name]) => name.length));
   for (const [name, text] of details) lines.push(`${name.padEnd(width)}  ${text}`);
+  const { inserted, lift } = calibration;
+  if (inserted.share > 0) {
+    lines.push('');
+    lines.push(
+      `${policy} run again on the same seeds and users with ${formatFigure(inserted.share * 100)}% of its ` +
+        `slots showing a video drawn uniformly from the catalog's videos (as KuaiRand's randomly exposed log), ` +
+        `per video impression:`,
+    );
+    const insertTable = [
+      ['', 'impressions', ...LIFT_RATES],
+      [
+        `${policy}'s own`,
+        formatCount(inserted.policyImpressions),
+        ...LIFT_RATES.map((name) => formatMeasured(inserted.policyRates[name])),
+      ],
+      [
+        'inserted',
+        formatCount(inserted.impressions),
+        ...LIFT_RATES.map((name) => formatMeasured(inserted.rates[name])),
+      ],
+      ['lift (own / inserted)', '', ...LIFT_RATES.map((name) => formatMeasured(lift[name]))],
+    ];
+    lines.push(alignedTable(insertTable, [false, true, true, true, true, true]).replace(/^/gm, '  '));
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -5,7 +5,7 @@
 // says what each figure means and where it comes from.
 import type { SlateDecider } from '../env.ts';
 import { Rng, type SeedKey } from '../rng.ts';
-import { FORMAT_PHOTO } from './catalog.ts';
+import { createdCount, FORMAT_PHOTO } from './catalog.ts';
 import type { FeedEnv } from './env.ts';
 import {
   SIG_COMMENT,
@@ -164,6 +164,18 @@ export interface CalibrationFigures {
   readonly users: number;
 }
 
+/** The videos shown in place of the policy's posts (KuaiRand's randomly exposed log), and the policy's own beside them. */
+export interface InsertedFigures {
+  /** Chance that each slot of a page shows a uniformly random video instead of the policy's post. */
+  readonly share: number;
+  /** Inserted (video) impressions and their rates per impression. */
+  readonly impressions: number;
+  readonly rates: Record<RateName, number>;
+  /** The policy's own video impressions in the same run (inserted slots excluded) and their rates. */
+  readonly policyImpressions: number;
+  readonly policyRates: Record<RateName, number>;
+}
+
 /** Counts of one class of impressions (videos or photos). */
 class Tally {
   impressions = 0;
@@ -194,8 +206,19 @@ export class FeedMeasurement {
   private slotViews = new Float64Array(0);
   private slotImpressions = new Float64Array(0);
   private users = 0;
+  private readonly inserted = new Tally();
 
-  constructor(private readonly policy: string) {}
+  /**
+   * `insertShare`: the chance that each slot of each page shows, instead of the policy's post, a
+   * video drawn uniformly from the catalog's videos published by then (KuaiRand inserted uniformly
+   * random videos into 0.37% of the production feed's impressions; Gao et al., CIKM 2022). The
+   * draws have their own streams, (seed, 'calibrate-insert', policy, episode); with 0 nothing is
+   * drawn and the run is the policy's alone.
+   */
+  constructor(
+    private readonly policy: string,
+    private readonly insertShare = 0,
+  ) {}
 
   /**
    * Runs `episodes` users of `env` under `decider` and adds what they did. The env's batch runs
@@ -216,6 +239,19 @@ export class FeedMeasurement {
     const slates = new Int32Array(B * K);
     const posts = new Int32Array(B * K);
     const rowRngs = Array.from({ length: B }, () => new Rng(''));
+    const share = this.insertShare;
+    const insertRngs = Array.from({ length: B }, () => new Rng(''));
+    // B x K: 1 where the slot shows an inserted video.
+    const insertedSlot = new Uint8Array(B * K);
+    // The catalog's videos in id (= creation) order, and how many of them are among posts [0, c).
+    const videoPosts = new Int32Array(catalog.posts);
+    const videosBefore = new Int32Array(catalog.posts + 1);
+    let videoCount = 0;
+    if (share > 0)
+      for (let post = 0; post < catalog.posts; post++) {
+        if (catalog.format[post] !== FORMAT_PHOTO) videoPosts[videoCount++] = post;
+        videosBefore[post + 1] = videoCount;
+      }
     const rowEpisode = new Int32Array(B).fill(-1);
     const rowLastDay = new Int32Array(B);
     const rowPages = new Int32Array(B);
@@ -234,6 +270,7 @@ export class FeedMeasurement {
       rowLastDay[row] = -1;
       rowPages[row] = 0;
       rowRngs[row] = Rng.derive(seed, 'calibrate', this.policy, episode);
+      if (share > 0) insertRngs[row] = Rng.derive(seed, 'calibrate-insert', this.policy, episode);
       env.resetRow(row, episode);
       running++;
     };
@@ -247,6 +284,24 @@ export class FeedMeasurement {
         // A new active day: its gap from the last one (a return within the horizon).
         if (rowLastDay[row] >= 0 && day !== rowLastDay[row]) this.gaps[Math.min(day - rowLastDay[row], 7) - 1]++;
         rowLastDay[row] = day;
+        if (share > 0) {
+          // The chosen candidates' posts are overwritten in the observation the env is about to
+          // step on (the next request's candidates overwrite them again): the user examines the page
+          // as usual and meets the inserted videos in place.
+          const live = videosBefore[createdCount(catalog, users.nowHours[row])];
+          insertUniformVideos(
+            observation.candidateItems,
+            row * N,
+            slates,
+            row * K,
+            K,
+            share,
+            videoPosts,
+            live,
+            insertRngs[row],
+            insertedSlot,
+          );
+        }
         for (let slot = 0; slot < K; slot++)
           posts[row * K + slot] = observation.candidateItems[row * N + slates[row * K + slot]];
       }
@@ -259,6 +314,18 @@ export class FeedMeasurement {
           const at = (row * K + slot) * SIGNALS;
           const minutes = signals[at + SIG_WATCH];
           const length = catalog.lengthMinutes[post];
+          if (share > 0 && insertedSlot[row * K + slot] === 1) {
+            const counts = this.inserted.counts;
+            this.inserted.impressions++;
+            counts[0] += signals[at + SIG_VIEW];
+            counts[1] += minutes >= longViewMinutes || minutes >= length ? 1 : 0;
+            counts[2] += signals[at + SIG_LIKE];
+            counts[3] += signals[at + SIG_COMMENT];
+            counts[4] += signals[at + SIG_SHARE];
+            counts[5] += signals[at + SIG_FOLLOW];
+            counts[6] += signals[at + SIG_SEE_LESS];
+            continue;
+          }
           const tally = catalog.format[post] === FORMAT_PHOTO ? this.photos : this.videos;
           tally.impressions++;
           const counts = tally.counts;
@@ -292,6 +359,17 @@ export class FeedMeasurement {
       }
     }
     this.users += episodes;
+  }
+
+  /** The inserted videos' figures and the policy's own in the same run (rates NaN without impressions). */
+  insertedFigures(): InsertedFigures {
+    return {
+      share: this.insertShare,
+      impressions: this.inserted.impressions,
+      rates: this.inserted.rates(),
+      policyImpressions: this.videos.impressions,
+      policyRates: this.videos.rates(),
+    };
   }
 
   figures(): CalibrationFigures {
@@ -341,6 +419,32 @@ export class FeedMeasurement {
       ),
       users: this.users,
     };
+  }
+}
+
+/**
+ * Gives each of the K slots at `slateOffset` of a page, with chance `share`, a video drawn uniformly
+ * from `videoPosts[0, live)`, written over the chosen candidate's post in `items`; `insertedSlot`
+ * (same layout as the slates) gets 1 there and 0 elsewhere. Every slot draws, shown or not, so the
+ * share among the slots a user examines is `share` too (whether a slot is examined depends only on
+ * the slots above it).
+ */
+export function insertUniformVideos(
+  items: Int32Array,
+  itemOffset: number,
+  slates: Int32Array,
+  slateOffset: number,
+  K: number,
+  share: number,
+  videoPosts: Int32Array,
+  live: number,
+  rng: Rng,
+  insertedSlot: Uint8Array,
+): void {
+  for (let slot = 0; slot < K; slot++) {
+    const inserted = rng.uniform() < share && live > 0;
+    insertedSlot[slateOffset + slot] = inserted ? 1 : 0;
+    if (inserted) items[itemOffset + slates[slateOffset + slot]] = videoPosts[rng.int(live)];
   }
 }
 

@@ -108,11 +108,14 @@ describe('slatelab calibrate --json', () => {
     expect(row('returnGapDays.1').measured).not.toBe(figures.returnGapDays['1']);
   });
 
-  it('reports progress on stderr, one line per policy and seed', () => {
+  it('reports progress on stderr, one line per policy and seed, then per seed of the insertion run', () => {
     const lines = random.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(9);
     expect(lines[0]).toBe('calibrate: random, seed 1/3 (experiment 0, run 0): 300 users');
     expect(lines[5]).toBe('calibrate: greedy-pctr, seed 3/3 (experiment 0, run 2): 300 users');
+    expect(lines[8]).toBe(
+      'calibrate: random with 1.5% random videos inserted, seed 3/3 (experiment 0, run 2): 300 users',
+    );
   });
 
   it('prints the same output byte for byte when run again', async () => {
@@ -136,6 +139,69 @@ describe('slatelab calibrate --json', () => {
   });
 });
 
+describe("slatelab calibrate: uniformly random videos inserted into the policy's feed (KuaiRand)", () => {
+  // 300 users x 3 seeds under greedy-pctr: about 77,000 video impressions of its own and, at the
+  // default share 1.5%, about 1,700 inserted ones.
+  let greedy: CalibrationJson & {
+    inserted: {
+      share: number;
+      impressions: number;
+      rates: Record<string, number>;
+      policyImpressions: number;
+      policyRates: Record<string, number>;
+    };
+    lift: Record<string, number>;
+  };
+  let greedyText: string;
+  beforeAll(async () => {
+    greedy = JSON.parse(
+      (await slatelab('calibrate', '--json', '--episodes', EPISODES, '--policy', 'greedy-pctr')).stdout,
+    );
+    greedyText = (await slatelab('calibrate', '--episodes', EPISODES, '--policy', 'greedy-pctr')).stdout;
+  }, 60_000);
+
+  it("reports the inserted impressions, their rates and the policy's own, and lift = own rate / inserted rate", () => {
+    const { inserted, lift } = greedy;
+    expect(inserted.share).toBe(0.015);
+    expect(inserted.impressions).toBeGreaterThan(1000);
+    expect(Object.keys(inserted.rates)).toEqual([...RATE_NAMES]);
+    expect(Object.keys(lift)).toEqual(['view', 'longView', 'like', 'seeLess']);
+    for (const name of Object.keys(lift)) expect(lift[name]).toBe(inserted.policyRates[name] / inserted.rates[name]);
+    // The insertion run's own impressions are the policy's minus the slots given away (about 1.5%).
+    expect(inserted.policyImpressions / greedy.impressions).toBeGreaterThan(0.95);
+    expect(inserted.policyImpressions / greedy.impressions).toBeLessThan(1);
+  });
+
+  it('finds a personalised ranker well above the random videos on views, below them on "see less"', () => {
+    // Inserted view rate about 0.13 on about 1,700 impressions (standard error about 0.008), the
+    // ranker's about 0.23: a lift near 1.8, more than 10 standard errors above 1.3.
+    expect(greedy.lift.view).toBeGreaterThan(1.3);
+    expect(greedy.lift.seeLess).toBeLessThan(1);
+  });
+
+  it('leaves every other figure as it is, whatever the share (the insertion is a run of its own)', async () => {
+    const none = JSON.parse(
+      (await slatelab('calibrate', '--json', '--episodes', EPISODES, '--policy', 'greedy-pctr', '--insert-share', '0'))
+        .stdout,
+    );
+    const { inserted, lift, ...rest } = greedy;
+    const { inserted: noneInserted, lift: noneLift, ...noneRest } = none;
+    expect(JSON.stringify(noneRest)).toBe(JSON.stringify(rest));
+    // No insertion run: no inserted impressions, no rates, no lift; the policy's own rates are its figures'.
+    expect(noneInserted.impressions).toBe(0);
+    expect(noneInserted.rates.view).toBeNull();
+    expect(noneLift.view).toBeNull();
+    expect(noneInserted.policyRates).toEqual(none.rates);
+  });
+
+  it("prints the inserted impressions and rates beside the policy's own, and the lifts", () => {
+    expect(greedyText).toMatch(/1\.5% of its slots showing a video drawn uniformly/);
+    expect(greedyText).toMatch(/\n {2}greedy-pctr's own\s+[\d,]+\s+0\.\d+/);
+    expect(greedyText).toMatch(/\n {2}inserted\s+[\d,]+\s+0\.\d+/);
+    expect(greedyText).toMatch(/\n {2}lift \(own \/ inserted\)\s+\d\.\d+/);
+  });
+});
+
 describe('slatelab calibrate CONFIG, as text', () => {
   it("measures the config's feed (its parameters and seeds) and prints the table, the sources and the other figures", async () => {
     const file = join(scratch, 'feed.yaml');
@@ -146,7 +212,8 @@ describe('slatelab calibrate CONFIG, as text', () => {
     const { code, stdout, stderr } = await slatelab('calibrate', file, '--episodes', '100');
     expect(code).toBe(0);
     expect(stderr).toBe(
-      'calibrate: random, seed 1/1 (experiment 7, run 5): 100 users\ncalibrate: greedy-pctr, seed 1/1 (experiment 7, run 5): 100 users\n',
+      'calibrate: random, seed 1/1 (experiment 7, run 5): 100 users\ncalibrate: greedy-pctr, seed 1/1 (experiment 7, run 5): 100 users\n' +
+        'calibrate: random with 1.5% random videos inserted, seed 1/1 (experiment 7, run 5): 100 users\n',
     );
     expect(stdout).toContain(`the feed of ${file} under random: 1 seed (experiment 7, runs 5) x 100 users, pooled\n`);
     const lines = stdout.split('\n');
@@ -206,6 +273,12 @@ describe('slatelab calibrate, bad input', () => {
       [file],
       `${file}: world.preset: calibrate needs the feed world (preset: feed), got "recsim-interest-evolution"`,
     );
+  });
+
+  it('rejects --insert-share outside 0 to 0.02', async () => {
+    await rejects(['--insert-share', '0.03'], '--insert-share: expected a share from 0 to 0.02, got "0.03"');
+    await rejects(['--insert-share', '-0.01'], '--insert-share: expected a share from 0 to 0.02, got "-0.01"');
+    await rejects(['--insert-share', 'abc'], '--insert-share: expected a share from 0 to 0.02, got "abc"');
   });
 
   it('rejects more users than it can hold in memory', async () => {
