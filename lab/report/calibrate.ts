@@ -96,29 +96,40 @@ export function calibrationPolicies(policy: string): string[] {
   return names;
 }
 
+/** `policy` over the setup's users, seed after seed, with `insertShare` of its slots inserted; a progress line a seed. */
+function measure(
+  setup: CalibrationSetup,
+  policy: string,
+  insertShare: number,
+  progress: (line: string) => void,
+  what: string,
+): FeedMeasurement {
+  const definition = setup.policies[policy];
+  const measurement = new FeedMeasurement(policy, insertShare);
+  setup.runs.forEach((run, i) => {
+    progress(
+      `${what}, seed ${i + 1}/${setup.runs.length} (experiment ${setup.experiment}, run ${run}): ` +
+        `${setup.episodes} users`,
+    );
+    const seed = { experiment: setup.experiment, run };
+    const env = feed.create(setup.params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
+    measurement.add(
+      env,
+      definition.create(defaultParams(definition.params), { spec: env.spec, env }),
+      seed,
+      setup.episodes,
+    );
+  });
+  return measurement;
+}
+
 /**
  * Runs the feed under each policy of calibrationPolicies, seed after seed; `progress` gets one line per (policy, seed).
  */
 export function runCalibration(setup: CalibrationSetup, progress: (line: string) => void): Calibration {
   const byPolicy: Record<string, CalibrationFigures> = {};
   for (const policy of calibrationPolicies(setup.policy)) {
-    const definition = setup.policies[policy];
-    const measurement = new FeedMeasurement(policy);
-    setup.runs.forEach((run, i) => {
-      progress(
-        `calibrate: ${policy}, seed ${i + 1}/${setup.runs.length} (experiment ${setup.experiment}, ` +
-          `run ${run}): ${setup.episodes} users`,
-      );
-      const seed = { experiment: setup.experiment, run };
-      const env = feed.create(setup.params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
-      measurement.add(
-        env,
-        definition.create(defaultParams(definition.params), { spec: env.spec, env }),
-        seed,
-        setup.episodes,
-      );
-    });
-    byPolicy[policy] = measurement.figures();
+    byPolicy[policy] = measure(setup, policy, 0, progress, `calibrate: ${policy}`).figures();
   }
   const figures = byPolicy[setup.policy];
   let inserted: InsertedFigures = {
@@ -129,23 +140,8 @@ export function runCalibration(setup: CalibrationSetup, progress: (line: string)
     policyRates: figures.rates,
   };
   if (setup.insertShare > 0) {
-    const definition = setup.policies[setup.policy];
-    const measurement = new FeedMeasurement(setup.policy, setup.insertShare);
-    setup.runs.forEach((run, i) => {
-      progress(
-        `calibrate: ${setup.policy} with ${setup.insertShare * 100}% random videos inserted, seed ` +
-          `${i + 1}/${setup.runs.length} (experiment ${setup.experiment}, run ${run}): ${setup.episodes} users`,
-      );
-      const seed = { experiment: setup.experiment, run };
-      const env = feed.create(setup.params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
-      measurement.add(
-        env,
-        definition.create(defaultParams(definition.params), { spec: env.spec, env }),
-        seed,
-        setup.episodes,
-      );
-    });
-    inserted = measurement.insertedFigures();
+    const what = `calibrate: ${setup.policy} with ${setup.insertShare * 100}% random videos inserted`;
+    inserted = measure(setup, setup.policy, setup.insertShare, progress, what).insertedFigures();
   }
   const lift = {} as Record<LiftRate, number>;
   for (const name of LIFT_RATES) lift[name] = inserted.policyRates[name] / inserted.rates[name];

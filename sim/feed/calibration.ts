@@ -314,19 +314,13 @@ export class FeedMeasurement {
           const at = (row * K + slot) * SIGNALS;
           const minutes = signals[at + SIG_WATCH];
           const length = catalog.lengthMinutes[post];
-          if (share > 0 && insertedSlot[row * K + slot] === 1) {
-            const counts = this.inserted.counts;
-            this.inserted.impressions++;
-            counts[0] += signals[at + SIG_VIEW];
-            counts[1] += minutes >= longViewMinutes || minutes >= length ? 1 : 0;
-            counts[2] += signals[at + SIG_LIKE];
-            counts[3] += signals[at + SIG_COMMENT];
-            counts[4] += signals[at + SIG_SHARE];
-            counts[5] += signals[at + SIG_FOLLOW];
-            counts[6] += signals[at + SIG_SEE_LESS];
-            continue;
-          }
-          const tally = catalog.format[post] === FORMAT_PHOTO ? this.photos : this.videos;
+          // An inserted video counts apart from the policy's own impressions, and only in its rates.
+          const insertedHere = share > 0 && insertedSlot[row * K + slot] === 1;
+          const tally = insertedHere
+            ? this.inserted
+            : catalog.format[post] === FORMAT_PHOTO
+              ? this.photos
+              : this.videos;
           tally.impressions++;
           const counts = tally.counts;
           counts[0] += signals[at + SIG_VIEW];
@@ -336,6 +330,7 @@ export class FeedMeasurement {
           counts[4] += signals[at + SIG_SHARE];
           counts[5] += signals[at + SIG_FOLLOW];
           counts[6] += signals[at + SIG_SEE_LESS];
+          if (insertedHere) continue;
           if (tally === this.videos) {
             const ratio = minutes / length;
             tally.ratios.push(ratio);
