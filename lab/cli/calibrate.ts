@@ -2,7 +2,8 @@
 // fixed policy, next to the published figures it is calibrated to (lab/report/calibrate.ts).
 // Progress on stderr, one line per (policy, seed).
 import { defaultRegistries, type Registries } from '../config/registries.ts';
-import { loadExperiment, suggest } from '../config/config.ts';
+import { loadExperiment } from '../config/config.ts';
+import { suggest } from '../config/suggest.ts';
 import { worldSpec } from '../config/world-shape.ts';
 import {
   calibrationJson,

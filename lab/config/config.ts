@@ -8,19 +8,22 @@
 // says of the world (lab/config/world-shape.ts) comes with the config, for the runner and reports.
 import { BACKENDS, type BackendName } from '../../agents/nets/backend-names.ts';
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { streamKey } from '../../agents/stream-key.ts';
 import { MAX_TRAINING_EPISODES } from './episodes.ts';
 import type { WorldSpec } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { defaultWorld } from '../../sim/presets/index.ts';
-import { jsonProblem } from './json-problem.ts';
+import { ConfigError } from './config-error.ts';
+import { firstLine, parseConfigText } from './parse.ts';
 import { overlayParams, resolveInit, type InitSource } from './init.ts';
 import { defaultRegistries, findKind, type Registries } from './registries.ts';
 import { shapeOf, worldSpec, type WorldShape } from './world-shape.ts';
 import { fieldPath, valueAt } from './field-path.ts';
+import { suggest, unknownName, withSuggestion } from './suggest.ts';
+
+export { ConfigError } from './config-error.ts';
+export { parseConfigText } from './parse.ts';
 
 // The registries live in lab/config/registries.ts (worker threads load them without zod and yaml).
 
@@ -95,14 +98,6 @@ export interface ConfigOverrides {
   readonly episodes?: number;
   readonly batchSize?: number;
   readonly backend?: BackendName;
-}
-
-/** A config that cannot be used; `issues` holds one line each (file and field included). */
-export class ConfigError extends Error {
-  constructor(readonly issues: readonly string[]) {
-    super(issues.join('\n'));
-    this.name = 'ConfigError';
-  }
 }
 
 export const DEFAULT_SEEDS = 5;
@@ -221,73 +216,6 @@ export function loadExperiment(
   }
   const raw = parseConfigText(text, file);
   return validateExperiment(applyOverrides(raw, overrides), file, registries, overriddenFields(overrides));
-}
-
-/**
- * Parses YAML (or JSON, by the .json extension). Malformed input gives errors with line and
- * column; an empty file says what a config must contain.
- */
-export function parseConfigText(text: string, file: string): unknown {
-  if (extname(file).toLowerCase() === '.json') {
-    // Editors on Windows may start a UTF-8 file with a byte-order mark; JSON.parse rejects it.
-    const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
-    if (json.trim() === '')
-      throw new ConfigError([`${file}: ${EMPTY_FILE} e.g. {"agents": [{"name": "random", "kind": "random"}]}`]);
-    try {
-      return JSON.parse(json) as unknown;
-    } catch (error) {
-      // JSON.parse's messages carry a position only sometimes ("Unexpected token ']', ..." has
-      // none), so find the first error ourselves.
-      const problem = jsonProblem(json);
-      if (problem) {
-        const { line, column } = lineColumn(json, problem.offset);
-        throw new ConfigError([`${file}: malformed JSON at line ${line}, column ${column}: ${problem.message}`]);
-      }
-      throw new ConfigError([`${file}: malformed JSON: ${firstLine((error as Error).message)}`]);
-    }
-  }
-  const document = parseDocument(text, { uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ConfigError(
-      document.errors.map((error) => {
-        const start = error.linePos?.[0];
-        const where = start ? `:${start.line}:${start.col}` : '';
-        // The position goes up front (file:line:column), so drop yaml's own " at line L, column C:".
-        const message = firstLine(error.message).replace(/ at line \d+, column \d+:?$/, '');
-        return `${file}${where}: malformed YAML: ${message}`;
-      }),
-    );
-  }
-  const value = document.toJS() as unknown;
-  // Nothing but blank lines, comments and document markers ("---", "...") reads as null.
-  if (
-    value == null &&
-    text.split('\n').every((line) => /^\s*(#.*|---|\.\.\.)?\s*$/.test(line.replace(/^\uFEFF/, '')))
-  ) {
-    throw new ConfigError([`${file}: ${EMPTY_FILE} e.g. "agents: [{ name: random, kind: random }]"`]);
-  }
-  return value;
-}
-
-const EMPTY_FILE =
-  'the file is empty; a config is a mapping that needs at least agents (name, seed, world, ' +
-  'seeds and evaluation are optional),';
-
-/** 1-based line and column (in UTF-16 code units, as editors and yaml count) of `offset`. */
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0].trim();
 }
 
 /** The CLI option that set each overridden field, for messages. */
@@ -683,48 +611,4 @@ function formatZodIssue(issue: z.core.$ZodIssue, raw: unknown): [string, string]
     default:
       return [[field, `${issue.message}, got ${describe(value)}`]];
   }
-}
-
-function unknownName(what: string, name: string, known: readonly string[]): string {
-  const hint = suggest(name, known);
-  return `unknown ${what} "${name}"; known: ${known.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`;
-}
-
-/** Adds "did you mean" to resolveParams' unknown-parameter messages. */
-function withSuggestion(field: string, message: string): string {
-  const known = /^unknown parameter; known: (.*)$/.exec(message);
-  if (!known) return message;
-  if (known[1] === '') return 'unknown parameter; this takes no parameters, remove it';
-  const key = field.slice(field.lastIndexOf('.') + 1);
-  const hint = suggest(key, known[1].split(', '));
-  return hint ? `${message} (did you mean "${hint}"?)` : message;
-}
-
-/** The closest known name within an edit distance of a third of its length (at least 2), or null. */
-export function suggest(name: string, known: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  const limit = Math.max(2, Math.floor((best?.length ?? 0) / 3));
-  return best !== null && bestDistance <= limit ? best : null;
-}
-
-/** Levenshtein distance (insertions, deletions, substitutions), two-row dynamic programme. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
