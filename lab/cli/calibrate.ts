@@ -15,6 +15,7 @@ import {
   DEFAULT_INSERT_SHARE,
   MAX_CALIBRATION_USERS,
   MAX_INSERT_SHARE,
+  registryPolicy,
   runCalibration,
 } from '../report/calibrate.ts';
 import { feed, type FeedParams } from '../../sim/feed/env.ts';
@@ -122,7 +123,7 @@ function calibrate(
   const policies = { ...defaultRegistries.policies, ...registries.policies };
   spec ??= worldSpec(feed, params, { experiment, run: runs[0] });
   for (const name of calibrationPolicies(policy)) {
-    const why = policies[name].unsupported?.(spec);
+    const why = policies[registryPolicy(name)].unsupported?.(spec);
     if (why) throw new UsageError(`--policy: ${name} cannot run in this feed: ${why}`);
   }
   const calibration = runCalibration(

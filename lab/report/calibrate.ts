@@ -10,10 +10,12 @@ import {
   FEED_REFERENCE,
   FeedMeasurement,
   figureValue,
+  LIFT_RATES,
   RATE_NAMES,
+  STAND_IN,
   type CalibrationFigures,
   type InsertedFigures,
-  type RateName,
+  type LiftRate,
   type ReferenceFigure,
 } from '../../sim/feed/calibration.ts';
 import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
@@ -27,20 +29,19 @@ export const DEFAULT_CALIBRATION_POLICY = 'random';
 export const DEFAULT_CALIBRATION_RUNS: readonly number[] = [0, 1, 2];
 /**
  * At most this many users (episodes x seeds) per policy: the measurement keeps every video
- * impression's watch ratio in memory (about 70 impressions per user, 400 MB at 100,000 users).
+ * impression's watch ratio in memory, 4 bytes each (about 1,000 impressions per user under the
+ * production stand-in: 200 MB at 50,000 users).
  */
-export const MAX_CALIBRATION_USERS = 200_000;
+export const MAX_CALIBRATION_USERS = 50_000;
 /**
- * The share of the measured policy's slots given to uniformly random videos by default: about
- * 21,000 inserted impressions in the default run (3 seeds x 4,000 users under random, 1.4 million
- * impressions), KuaiRand's randomly exposed log being 0.37% of a far larger feed.
+ * The share of the stand-in's (and the measured policy's) slots given to uniformly random videos by
+ * default: about 230,000 inserted impressions under the stand-in in the default run (3 seeds x 4,000
+ * users, about 12 million impressions), enough for the rarest rate (follow, 0.026%) to rest on about
+ * 60 events; KuaiRand's randomly exposed log is 0.37% of a far larger feed.
  */
-export const DEFAULT_INSERT_SHARE = 0.015;
+export const DEFAULT_INSERT_SHARE = 0.02;
 /** At most this share: the inserted videos must stay a small part of the policy's feed. */
 export const MAX_INSERT_SHARE = 0.02;
-/** The rates whose lift (policy over inserted) is reported. */
-export const LIFT_RATES = ['view', 'longView', 'like', 'seeLess'] as const satisfies readonly RateName[];
-export type LiftRate = (typeof LIFT_RATES)[number];
 
 export interface CalibrationSetup {
   /** The feed's parameters, every default filled in. */
@@ -88,6 +89,11 @@ export interface ReferenceRow extends ReferenceFigure {
   readonly policyValue: number;
 }
 
+/** The registry policy a calibration's policy name runs (the stand-in is greedy-pctr). */
+export function registryPolicy(name: string): string {
+  return name === STAND_IN.name ? STAND_IN.policy : name;
+}
+
 /** The policies a calibration runs: the measured one, then the other policies the figures were published under. */
 export function calibrationPolicies(policy: string): string[] {
   const names = [policy];
@@ -104,7 +110,9 @@ function measure(
   progress: (line: string) => void,
   what: string,
 ): FeedMeasurement {
-  const definition = setup.policies[policy];
+  const definition = setup.policies[registryPolicy(policy)];
+  // The stand-in is greedy-pctr reading the users' true interests.
+  const params = policy === STAND_IN.name ? { ...setup.params, observability: STAND_IN.observability } : setup.params;
   const measurement = new FeedMeasurement(policy, insertShare);
   setup.runs.forEach((run, i) => {
     progress(
@@ -112,7 +120,7 @@ function measure(
         `${setup.episodes} users`,
     );
     const seed = { experiment: setup.experiment, run };
-    const env = feed.create(setup.params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
+    const env = feed.create(params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
     measurement.add(
       env,
       definition.create(defaultParams(definition.params), { spec: env.spec, env }),
@@ -128,23 +136,21 @@ function measure(
  */
 export function runCalibration(setup: CalibrationSetup, progress: (line: string) => void): Calibration {
   const byPolicy: Record<string, CalibrationFigures> = {};
+  const insertion = (policy: string) => `calibrate: ${policy} with ${setup.insertShare * 100}% random videos inserted`;
   for (const policy of calibrationPolicies(setup.policy)) {
-    byPolicy[policy] = measure(setup, policy, 0, progress, `calibrate: ${policy}`).figures();
+    // The stand-in's own run carries the insertions its figures are measured on (as KuaiRand's
+    // production log held its randomly exposed one); every other policy runs alone.
+    const share = policy === STAND_IN.name ? setup.insertShare : 0;
+    const what = share > 0 ? insertion(policy) : `calibrate: ${policy}`;
+    byPolicy[policy] = measure(setup, policy, share, progress, what).figures();
   }
   const figures = byPolicy[setup.policy];
-  let inserted: InsertedFigures = {
-    share: 0,
-    impressions: 0,
-    rates: Object.fromEntries(RATE_NAMES.map((name) => [name, Number.NaN])) as Record<RateName, number>,
-    policyImpressions: figures.impressions,
-    policyRates: figures.rates,
-  };
-  if (setup.insertShare > 0) {
-    const what = `calibrate: ${setup.policy} with ${setup.insertShare * 100}% random videos inserted`;
-    inserted = measure(setup, setup.policy, setup.insertShare, progress, what).insertedFigures();
+  let { inserted, lift } = figures;
+  if (setup.insertShare > 0 && inserted.share === 0) {
+    const run = measure(setup, setup.policy, setup.insertShare, progress, insertion(setup.policy)).figures();
+    inserted = run.inserted;
+    lift = run.lift;
   }
-  const lift = {} as Record<LiftRate, number>;
-  for (const name of LIFT_RATES) lift[name] = inserted.policyRates[name] / inserted.rates[name];
   return { setup, figures, byPolicy, inserted, lift };
 }
 
@@ -152,7 +158,7 @@ export function runCalibration(setup: CalibrationSetup, progress: (line: string)
 export function referenceRows(calibration: Calibration): ReferenceRow[] {
   const { figures, byPolicy } = calibration;
   return FEED_REFERENCE.map((reference) => {
-    const measuredUnder = reference.policy === 'catalog' ? 'catalog' : reference.policy;
+    const measuredUnder = reference.policy;
     const measured = figureValue(
       reference.policy === 'catalog' ? figures : byPolicy[reference.policy],
       reference.figure,
@@ -279,7 +285,7 @@ export function calibrationText(calibration: Calibration): string {
   });
   lines.push('');
 
-  const { pagesPerSession, watchRatioByLength, viewRateBySlot, photos } = figures;
+  const { pagesPerSession, watchRatioByLength, viewRateBySlot, photos, days, sessionEnds } = figures;
   const photoRates = RATE_NAMES.map((name) => `${name} ${formatMeasured(photos.rates[name])}`).join(', ');
   lines.push(`Under ${policy}, without a published counterpart:`);
   const details = [
@@ -293,6 +299,18 @@ export function calibrationText(calibration: Calibration): string {
       `median ${formatMeasured(watchRatioByLength.short)} up to 30 s, ` +
         `${formatMeasured(watchRatioByLength.medium)} at 30-120 s, ` +
         `${formatMeasured(watchRatioByLength.long)} over 120 s`,
+    ],
+    [
+      '  days',
+      `stickiness ${formatMeasured(days.stickiness)}, ${formatMeasured(days.sessionsPerActiveDay)} sessions and ` +
+        `${formatMeasured(days.minutesPerActiveDay)} minutes per active day (Kuaishou: 129-132 minutes per ` +
+        `daily active user), ${formatMeasured(days.churned * 100)}% of users churned`,
+    ],
+    [
+      '  sessions ended by',
+      `leaving ${formatMeasured(sessionEnds.leave * 100)}%, skips beyond patience ` +
+        `${formatMeasured(sessionEnds.patience * 100)}%, the time budget ${formatMeasured(sessionEnds.budget * 100)}%, ` +
+        `the horizon ${formatMeasured(sessionEnds.horizon * 100)}%`,
     ],
     ['  view rate by slot', viewRateBySlot.map((rate, slot) => `${slot + 1}: ${formatMeasured(rate)}`).join(', ')],
     [

@@ -30,7 +30,7 @@ export const dynamicsParams = {
   },
   topicFatigue: {
     type: 'number',
-    default: 0.4,
+    default: 0.2,
     min: 0,
     doc: "appeal (logit) lost per unit of fatigue on the post's topics",
   },
@@ -62,32 +62,58 @@ export const dynamicsParams = {
   },
   satisfactionInterest: {
     type: 'number',
-    default: 0.3,
+    default: 1,
     doc: 'satisfaction from consuming a post, per unit of interest match',
   },
   skipSatisfaction: {
     type: 'number',
-    default: -0.2,
+    default: -0.3,
     doc: 'satisfaction target of a post scrolled past (scrolling past irrelevant posts)',
   },
-  leaveBase: {
+  leaveBias: {
     type: 'number',
-    default: 0.04,
+    default: -6.5,
+    doc: 'logit of the chance of stopping scrolling after a post, at satisfaction 0 and no boredom (mood 1)',
+  },
+  leaveBoredom: {
+    type: 'number',
+    default: 7,
     min: 0,
-    max: 1,
-    doc: 'chance of stopping scrolling after a post, at satisfaction 0',
+    doc: "leave logit gained per unit of boredom (1 - the session's mood: the recent share of posts scrolled past)",
   },
   leaveSatisfaction: {
     type: 'number',
-    default: 0.02,
+    default: 1.5,
     min: 0,
-    doc: 'leave chance lowered per unit of satisfaction (clipped to [0.005, 0.5])',
+    doc: 'leave logit lost per unit of satisfaction',
   },
-  returnSensitivity: { type: 'number', default: 1.2, min: 0, doc: 'log visit rate gained per unit of satisfaction' },
+  moodRate: {
+    type: 'number',
+    default: 0.2,
+    min: 0,
+    max: 1,
+    doc: "weight of each examined post in the session's mood (1 if the user stopped on it, else 0)",
+  },
+  returnSensitivity: { type: 'number', default: 2, min: 0, doc: 'log visit rate gained per unit of satisfaction' },
   minGapHours: { type: 'number', default: 1, min: 0, doc: 'shortest gap between two sessions, hours' },
+  sameDayReturn: {
+    type: 'number',
+    default: 0.5,
+    min: 0,
+    max: 0.99,
+    doc:
+      'chance, at satisfaction 0, that the user opens the app again later the same day (logit moved by ' +
+      'returnSensitivity x satisfaction); sessions per active day are about 1 / (1 - this)',
+  },
+  sameDayGapHours: {
+    type: 'number',
+    default: 2,
+    min: 0.01,
+    doc: 'mean hours to a same-day return after minGapHours (exponential); one that would pass midnight goes to a later day',
+  },
   churnThreshold: {
     type: 'number',
-    default: -0.35,
+    default: -0.2,
     doc: 'a session ending below this satisfaction counts as unsatisfied',
   },
   churnSessions: {
@@ -124,15 +150,27 @@ export function topicSum(values: Float64Array, base: number, a: number, wa: numb
   return b >= 0 ? values[base + a] * wa + values[base + b] * wb : values[base + a] * wa;
 }
 
-/** Chance of stopping scrolling after an examined post (linear, so no exp on the hot path). */
-export function leaveProbability(d: DynamicsParams, satisfaction: number): number {
-  return leaveChance(d.leaveBase, d.leaveSatisfaction, satisfaction);
+/** The mood a session opens with: neutral, as if half the recent posts had been stopped on. */
+export const SESSION_START_MOOD = 0.5;
+
+/** Chance of stopping scrolling after an examined post, at `satisfaction` and session `mood`. */
+export function leaveProbability(d: DynamicsParams, satisfaction: number, mood: number): number {
+  return 1 / (1 + Math.exp(-leaveLogit(d.leaveBias, d.leaveBoredom, d.leaveSatisfaction, satisfaction, mood)));
 }
 
-/** leaveBase - leaveSatisfaction x satisfaction, clipped to [0.005, 0.5]: the one formula of leaving. */
-export function leaveChance(leaveBase: number, leaveSatisfaction: number, satisfaction: number): number {
-  const p = leaveBase - leaveSatisfaction * satisfaction;
-  return p < 0.005 ? 0.005 : p > 0.5 ? 0.5 : p;
+/**
+ * leaveBias + leaveBoredom x (1 - mood) - leaveSatisfaction x satisfaction: the one formula of
+ * leaving (its logit). A session runs while the posts keep the user stopping (a good feed), and a
+ * run of posts scrolled past bores them into leaving; a satisfied user stays a little longer.
+ */
+export function leaveLogit(
+  leaveBias: number,
+  leaveBoredom: number,
+  leaveSatisfaction: number,
+  satisfaction: number,
+  mood: number,
+): number {
+  return leaveBias + leaveBoredom * (1 - mood) - leaveSatisfaction * satisfaction;
 }
 
 /**
@@ -171,6 +209,7 @@ export function afterView(
   const next = users.recentCreatorNext[row];
   users.recentCreators[row * RECENT_CREATORS + next] = creator;
   users.recentCreatorNext[row] = next + 1 === RECENT_CREATORS ? 0 : next + 1;
+  users.mood[row] += d.moodRate * (1 - users.mood[row]);
   users.skipsInRow[row] = 0;
   users.views[row]++;
   users.viewedClickbait[row] += clickbait;
@@ -226,6 +265,7 @@ export function afterSeeLess(
 /** Updates state after a skipped post. */
 export function afterSkip(users: UserBatch, row: number, d: DynamicsParams): void {
   users.satisfaction[row] = satisfactionStep(users.satisfaction[row], d.skipSatisfaction, d.satisfactionRate);
+  users.mood[row] -= d.moodRate * users.mood[row];
   users.skipsInRow[row]++;
 }
 
@@ -311,6 +351,7 @@ export function startSession(
   const ring = users.recentCreators;
   for (let i = row * RECENT_CREATORS, end = i + RECENT_CREATORS; i < end; i++) ring[i] = -1;
   users.skipsInRow[row] = 0;
+  users.mood[row] = SESSION_START_MOOD;
   users.sessionPosts[row] = 0;
   users.sessions[row]++;
   const day = Math.floor(users.nowHours[row] / 24);
@@ -368,12 +409,23 @@ export function endSession(
     users.churned[row] = 1;
     return true;
   }
+  const now = users.nowHours[row];
+  // Every draw is made whatever happens next, so the user stream stays aligned across policies
+  // and observabilities (the k-th session's budget does not depend on how earlier ones went).
+  const sameDayDraw = rng.uniform();
+  const later = now + d.minGapHours + d.sameDayGapHours * rng.exponential(1);
   const rate = users.visitsPerDay[row] * Math.exp(d.returnSensitivity * satisfaction);
   const gapHours = 24 * rng.exponential(rate);
-  const now = users.nowHours[row];
-  const day = Math.floor((now + gapHours) / 24);
-  let next = day * 24 + sessionHour(users, row, p, rng);
-  while (next < now + d.minGapHours) next += 24;
+  const hour = sessionHour(users, row, p, rng);
+  // Later the same day (the phone picked up again), or on a later day from the visit rate.
+  const sameDayLogit = Math.log(d.sameDayReturn / (1 - d.sameDayReturn)) + d.returnSensitivity * satisfaction;
+  if (sameDayDraw < 1 / (1 + Math.exp(-sameDayLogit)) && Math.floor(later / 24) === Math.floor(now / 24)) {
+    if (later >= horizonHours) return true;
+    users.nowHours[row] = later;
+    return false;
+  }
+  let next = Math.floor((now + gapHours) / 24) * 24 + hour;
+  while (next < now + d.minGapHours || Math.floor(next / 24) === Math.floor(now / 24)) next += 24;
   if (next >= horizonHours) return true;
   users.nowHours[row] = next;
   return false;

@@ -21,7 +21,15 @@ import {
 import { Retriever, retrievalParams, SOURCE_NAMES, type RetrievalUser } from './retrieval.ts';
 import { FeedTruth, feedGroundTruth } from './truth.ts';
 import { positionBased, type ChoiceModel } from '../choice.ts';
-import { decayFatigue, dynamicsParams, endSession, firstSessionHours, startSession } from './dynamics.ts';
+import {
+  decayFatigue,
+  dynamicsParams,
+  endSession,
+  firstSessionHours,
+  leaveProbability,
+  SESSION_START_MOOD,
+  startSession,
+} from './dynamics.ts';
 import {
   allocateObservation,
   allocateStepResult,
@@ -194,13 +202,15 @@ export function checkFeed(p: FeedParams): ParamIssue[] {
 
 /**
  * The position-based model a recommender would fit to this world: examination falls with position
- * as the chance of not having left, (1 - leaveBase)^i ~ 1/(i+1)^decay matched at the last slot;
+ * as the chance of not having left, (1 - leave)^i ~ 1/(i+1)^decay matched at the last slot, with
+ * leave the chance at satisfaction 0 and a session's opening mood;
  * attractiveness = sigmoid(appealInterest * affinity + appealBias). Clickbait, invisible to a
  * recommender, is left out.
  */
 export function feedChoiceModel(p: FeedParams): ChoiceModel {
   const k = p.slateSize;
-  const examinationDecay = k > 1 ? (-(k - 1) * Math.log(1 - Math.min(p.dynamics.leaveBase, 0.999))) / Math.log(k) : 0;
+  const leave = Math.min(leaveProbability(p.dynamics, 0, SESSION_START_MOOD), 0.999);
+  const examinationDecay = k > 1 ? (-(k - 1) * Math.log(1 - leave)) / Math.log(k) : 0;
   return positionBased({ examinationDecay, scoreScaling: p.response.appealInterest, bias: p.response.appealBias });
 }
 
@@ -223,6 +233,11 @@ export class FeedEnv implements Env {
   readonly population: Population;
   readonly users: UserBatch;
   readonly response: ResponseModel;
+  /**
+   * Per row, set by step: why the page ended the session (response.ts SESSION_CAUSE; none when it
+   * did not, or when the horizon cut it). Feed-specific diagnostics (calibrate counts them).
+   */
+  readonly sessionCause: Uint8Array;
   /** The expectations behind `truth` (the oracles' values). */
   readonly expectations: FeedTruth;
   readonly retriever: Retriever;
@@ -333,6 +348,7 @@ export class FeedEnv implements Env {
     this.userRngs = Array.from({ length: B }, () => new Rng(''));
     this.responseRngs = Array.from({ length: B }, () => new Rng(''));
     this.result = allocateStepResult(B, K, SIGNALS);
+    this.sessionCause = new Uint8Array(B);
     this.request = {
       following: this.users.following,
       followOffset: 0,
@@ -387,6 +403,7 @@ export class FeedEnv implements Env {
       sessionEndReason[row] = SESSION_END.none;
       hoursToNextSession[row] = Number.NaN;
       if (active[row] === 0) {
+        this.sessionCause[row] = 0;
         reward[row] = 0;
         impressions[row] = 0;
         stepMinutes[row] = 0;
@@ -406,6 +423,7 @@ export class FeedEnv implements Env {
         row * K * SIGNALS,
       );
       reward[row] = r;
+      this.sessionCause[row] = this.response.endCause;
       impressions[row] = this.response.examined;
       stepMinutes[row] = this.response.minutes;
       users.sessionPosts[row] += this.response.examined;

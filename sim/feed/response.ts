@@ -21,7 +21,7 @@ import {
   afterValidView,
   afterView,
   creatorRepeats,
-  leaveChance,
+  leaveLogit,
   penaltyOf,
   topicSum,
   type DynamicsParams,
@@ -31,10 +31,10 @@ import type { Rng } from '../rng.ts';
 import { DEVICE_DESKTOP, DEVICE_PHONE, DEVICE_TABLET, RECENT_CREATORS, type UserBatch } from './users.ts';
 
 export const responseParams = {
-  appealBias: { type: 'number', default: -0.5, doc: 'stop logit of a post of zero interest match and no clickbait' },
+  appealBias: { type: 'number', default: -2, doc: 'stop logit of a post of zero interest match and no clickbait' },
   appealInterest: {
     type: 'number',
-    default: 3,
+    default: 7,
     min: 0,
     doc: 'stop logit gained per unit of interest match (interests . topic weights, in [-1, 1])',
   },
@@ -46,11 +46,11 @@ export const responseParams = {
   },
   watchBias: {
     type: 'number',
-    default: -2.7,
+    default: -3.3,
     doc: 'logit of the chance that a viewer finishes a one-minute post, at quality 0 and match 0',
   },
   watchQuality: { type: 'number', default: 0.7, doc: 'finish logit gained per unit of quality' },
-  watchInterest: { type: 'number', default: 1, doc: 'finish logit gained per unit of interest match' },
+  watchInterest: { type: 'number', default: 3, doc: 'finish logit gained per unit of interest match' },
   watchLength: {
     type: 'number',
     default: 0.8,
@@ -97,7 +97,7 @@ export const responseParams = {
   },
   rewatchChance: {
     type: 'number',
-    default: 1,
+    default: 0.8,
     min: 0,
     max: 1,
     doc: 'chance that a viewer who finishes a very short post plays it again (falls with length, see rewatchSeconds)',
@@ -117,25 +117,25 @@ export const responseParams = {
   },
   engageInterest: {
     type: 'number',
-    default: 1.5,
+    default: 4,
     doc: 'like / comment / share / follow logit gained per unit of interest match',
   },
   likeBias: {
     type: 'number',
-    default: -5.4,
+    default: -7.4,
     doc: 'like logit of a post the user stopped on (before quality and match)',
   },
-  commentBias: { type: 'number', default: -8, doc: 'comment logit of a post the user stopped on' },
-  shareBias: { type: 'number', default: -8.0, doc: 'share logit of a post the user stopped on' },
+  commentBias: { type: 'number', default: -10, doc: 'comment logit of a post the user stopped on' },
+  shareBias: { type: 'number', default: -10.2, doc: 'share logit of a post the user stopped on' },
   followBias: {
     type: 'number',
-    default: -6.8,
+    default: -8.8,
     doc:
       'follow logit of a post the user stopped on, of a creator not yet followed (times the ' +
       "user's follow propensity)",
   },
-  seeLessBias: { type: 'number', default: -7.5, doc: '"see less" logit of an examined post at zero match' },
-  seeLessInterest: { type: 'number', default: 2, min: 0, doc: '"see less" logit lost per unit of interest match' },
+  seeLessBias: { type: 'number', default: -7.3, doc: '"see less" logit of an examined post at zero match' },
+  seeLessInterest: { type: 'number', default: 1.5, min: 0, doc: '"see less" logit lost per unit of interest match' },
   seeLessClickbait: {
     type: 'number',
     default: 2,
@@ -145,6 +145,12 @@ export const responseParams = {
 } as const;
 
 export type ResponseParams = ParamValues<typeof responseParams>;
+
+/**
+ * Why a session ended within a page: the user chose to stop after a post (the leave hazard), their
+ * time budget ran out, or they scrolled past more posts in a row than their patience allows.
+ */
+export const SESSION_CAUSE = { none: 0, leave: 1, budget: 2, patience: 3 } as const;
 
 export const SIGNAL_NAMES = ['view', 'skip', 'watchMinutes', 'like', 'comment', 'share', 'follow', 'seeLess'] as const;
 export const SIGNALS = SIGNAL_NAMES.length;
@@ -227,7 +233,8 @@ export class ResponseFormulas {
   readonly seeLessClickbait: number;
   readonly topicFatigue: number;
   readonly creatorFatigue: number;
-  readonly leaveBase: number;
+  readonly leaveBias: number;
+  readonly leaveBoredom: number;
   readonly leaveSatisfaction: number;
   /** Time units: minutes (the signals' and the budgets' unit). */
   readonly skipMinutes: number;
@@ -260,7 +267,8 @@ export class ResponseFormulas {
     this.seeLessClickbait = r.seeLessClickbait;
     this.topicFatigue = d.topicFatigue;
     this.creatorFatigue = d.creatorFatigue;
-    this.leaveBase = d.leaveBase;
+    this.leaveBias = d.leaveBias;
+    this.leaveBoredom = d.leaveBoredom;
     this.leaveSatisfaction = d.leaveSatisfaction;
     this.skipMinutes = r.skipSeconds / 60;
     this.skipSpread = r.skipSpread;
@@ -393,9 +401,9 @@ export class ResponseFormulas {
     return viewed ? logit + this.seeLessClickbait * clickbait : logit;
   }
 
-  /** Chance of stopping scrolling after an examined post (dynamics.leaveProbability). */
-  leaveProbability(satisfaction: number): number {
-    return leaveChance(this.leaveBase, this.leaveSatisfaction, satisfaction);
+  /** Chance of stopping scrolling after an examined post (dynamics.leaveProbability, through the logistic table). */
+  leaveProbability(satisfaction: number, mood: number): number {
+    return logistic(leaveLogit(this.leaveBias, this.leaveBoredom, this.leaveSatisfaction, satisfaction, mood));
   }
 }
 
@@ -406,6 +414,8 @@ export class ResponseModel {
   sessionOver = false;
   /** Set by examine: minutes the page took. */
   minutes = 0;
+  /** Set by examine: why the session ended (SESSION_CAUSE), or SESSION_CAUSE.none if it goes on. */
+  endCause: number = SESSION_CAUSE.none;
   /** Set by examine: posts of the page that reached the screen (the first `examined` slots). */
   examined = 0;
   /**
@@ -481,6 +491,7 @@ export class ResponseModel {
     let minutes = 0;
     let over = false;
     let examined = 0;
+    let cause: number = SESSION_CAUSE.none;
     for (let slot = 0; slot < k && !over; slot++) {
       const post = items[itemOffset + slates[slateOffset + slot]];
       const at = signalOffset + slot * SIGNALS;
@@ -557,12 +568,21 @@ export class ResponseModel {
       const budget = u.budgetLeftMinutes[row];
       u.nowHours[row] += spent / 60;
       // Leaving (dynamics.leaveProbability), then the session's time budget and the user's patience.
-      over = draw - high < f.leaveProbability(u.satisfaction[row]) || budget <= 0 || u.skipsInRow[row] >= patience;
+      cause =
+        draw - high < f.leaveProbability(u.satisfaction[row], u.mood[row])
+          ? SESSION_CAUSE.leave
+          : budget <= 0
+            ? SESSION_CAUSE.budget
+            : u.skipsInRow[row] >= patience
+              ? SESSION_CAUSE.patience
+              : SESSION_CAUSE.none;
+      over = cause !== SESSION_CAUSE.none;
       examined = slot + 1;
     }
     // Unexamined slots are all zero.
     for (let i = signalOffset + examined * SIGNALS, end = signalOffset + k * SIGNALS; i < end; i++) signals[i] = 0;
     this.sessionOver = over;
+    this.endCause = cause;
     this.minutes = minutes;
     this.examined = examined;
     return reward;

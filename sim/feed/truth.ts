@@ -121,7 +121,7 @@ export class FeedTruth {
 
   /**
    * Expected reward of a page, in a mean-field approximation: slot i is examined with the chance
-   * that the user has not left before it, using the expected satisfaction after the posts above;
+   * that the user has not left before it, using the expected satisfaction and mood after the posts above;
    * fatigue from the posts above is added in expectation. Exact for the top slot; ignores the
    * patience and budget cut-offs and interest drift within the page.
    */
@@ -140,6 +140,7 @@ export class FeedTruth {
     extra.fill(0);
     let reach = 1;
     let satisfaction = u.satisfaction[row];
+    let mood = u.mood[row];
     let total = 0;
     for (let slot = 0; slot < k; slot++) {
       const post = items[itemOffset + slates[slateOffset + slot]];
@@ -161,7 +162,8 @@ export class FeedTruth {
         view * consumptionSatisfaction(d, c.quality[post], c.clickbait[post], this.affinity(row, post)) +
         (1 - view) * d.skipSatisfaction;
       satisfaction = satisfactionStep(satisfaction, target, d.satisfactionRate);
-      reach *= 1 - this.formulas.leaveProbability(satisfaction);
+      mood += d.moodRate * (view - mood);
+      reach *= 1 - this.formulas.leaveProbability(satisfaction, mood);
     }
     return total;
   }

@@ -18,7 +18,7 @@ export const userParams = {
     min: 0,
     doc: "sd of a user's individual deviation from their segment's interests",
   },
-  sessionMinutes: { type: 'number', default: 12, min: 0.1, doc: 'median session time budget across users, minutes' },
+  sessionMinutes: { type: 'number', default: 60, min: 0.1, doc: 'median session time budget across users, minutes' },
   sessionMinutesSpread: {
     type: 'number',
     default: 0.5,
@@ -55,7 +55,7 @@ export const userParams = {
   susceptibilitySpread: { type: 'number', default: 0.2, min: 0, doc: 'sd of clickbait susceptibility across users' },
   visitsPerDay: {
     type: 'number',
-    default: 1.3,
+    default: 1.0,
     min: 0.001,
     doc: 'median baseline rate of visits per day (at satisfaction 0)',
   },
@@ -227,6 +227,11 @@ export class UserBatch {
   /** B x T: latent interests in [-1, 1]. */
   readonly interests: Float64Array;
   readonly satisfaction: Float64Array;
+  /**
+   * The session's mood: a fast moving average of whether the user stopped on each examined post
+   * (1) or scrolled past it (0), from SESSION_START_MOOD at each session's start. Boredom is 1 - mood.
+   */
+  readonly mood: Float64Array;
   /** B x T: within-session fatigue per topic. */
   readonly topicFatigue: Float64Array;
   /** B x RECENT_CREATORS ring of creators viewed this session (-1 empty); next write at recentCreatorNext. */
@@ -293,6 +298,7 @@ export class UserBatch {
     this.mainDevice = new Int32Array(B);
     this.interests = new Float64Array(B * T);
     this.satisfaction = new Float64Array(B);
+    this.mood = new Float64Array(B);
     this.topicFatigue = new Float64Array(B * T);
     this.recentCreators = new Int32Array(B * RECENT_CREATORS);
     this.recentCreatorNext = new Int32Array(B);

@@ -18,8 +18,8 @@ import { feed, type FeedEnv } from '../../sim/feed/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { Rng } from '../../sim/rng.ts';
 
-const USERS = 2400;
-const TRAIN_USERS = 1600;
+const USERS = 2800;
+const TRAIN_USERS = 1900;
 
 /** Every impression of `users` users under uniformly random slates, split into train and held-out logs. */
 function collect(): { train: SignalLog; test: SignalLog; features: CandidateFeatures } {

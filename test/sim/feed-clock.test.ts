@@ -164,7 +164,7 @@ describe('feed: a session the horizon cuts mid-scroll', () => {
         patienceMin: 200,
         patienceMax: 200,
       },
-      dynamics: { leaveBase: 0.005, leaveSatisfaction: 0 },
+      dynamics: { leaveBias: -5.3, leaveBoredom: 0, leaveSatisfaction: 0 },
     });
     const episodes = runClock(env, 24);
     for (const e of episodes) {

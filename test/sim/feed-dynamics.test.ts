@@ -25,6 +25,7 @@ import {
   endSession,
   fatiguePenalty,
   leaveProbability,
+  SESSION_START_MOOD,
   startSession,
   type DynamicsParams,
 } from '../../sim/feed/dynamics.ts';
@@ -231,7 +232,10 @@ describe('feed dynamics: fatigue', () => {
     u.recentCreators[0] = creator;
     u.recentCreators[3] = creator;
     u.recentCreators[5] = creator + 1;
-    expect(fatiguePenalty(u, 0, c, D, post)).toBeCloseTo(0.4 * (1.5 * 0.65 + 0.5 * 0.35) + 0.6 * 2, 12);
+    expect(fatiguePenalty(u, 0, c, D, post)).toBeCloseTo(
+      D.topicFatigue * (1.5 * 0.65 + 0.5 * 0.35) + D.creatorFatigue * 2,
+      12,
+    );
   });
 
   // With interests 0 and susceptibility 0 the view probability is sigmoid(-1 - penalty): the view
@@ -248,7 +252,7 @@ describe('feed dynamics: fatigue', () => {
     const c = env.catalog;
     const post = singleTopicPost(c);
     const setup = (u: UserBatch) => (u.topicFatigue[c.topicA[post]] = 2);
-    const p = sigmoid(R.appealBias - 0.4 * 2);
+    const p = sigmoid(R.appealBias - D.topicFatigue * 2);
     expect(viewedAt(env, post, setup, p - 1e-4)).toBe(1);
     expect(viewedAt(env, post, setup, p + 1e-4)).toBe(0);
   });
@@ -261,7 +265,7 @@ describe('feed dynamics: fatigue', () => {
       u.recentCreators[1] = c.postCreator[post];
       u.recentCreators[6] = c.postCreator[post];
     };
-    const p = sigmoid(R.appealBias - 0.6 * 2);
+    const p = sigmoid(R.appealBias - D.creatorFatigue * 2);
     expect(viewedAt(env, post, setup, p - 1e-4)).toBe(1);
     expect(viewedAt(env, post, setup, p + 1e-4)).toBe(0);
   });
@@ -316,12 +320,17 @@ describe('feed dynamics: fatigue', () => {
 });
 
 describe('feed dynamics: leaving a session', () => {
-  it('has a leave probability of leaveBase - leaveSatisfaction x satisfaction, clipped to [0.005, 0.5]', () => {
-    expect(leaveProbability(D, 0)).toBeCloseTo(0.04, 12);
-    expect(leaveProbability(D, 1)).toBeCloseTo(0.02, 12);
-    expect(leaveProbability(D, -1)).toBeCloseTo(0.06, 12);
-    expect(leaveProbability(D, 2)).toBe(0.005);
-    expect(leaveProbability(D, -30)).toBe(0.5);
+  it('has a leave probability of logistic(leaveBias + leaveBoredom (1 - mood) - leaveSatisfaction x satisfaction)', () => {
+    const logistic = (x: number) => 1 / (1 + Math.exp(-x));
+    expect(D.leaveBias).toBe(-6.5);
+    expect(D.leaveBoredom).toBe(7);
+    expect(D.leaveSatisfaction).toBe(1.5);
+    expect(leaveProbability(D, 0, 1)).toBeCloseTo(logistic(-6.5), 12);
+    expect(leaveProbability(D, 0, 0)).toBeCloseTo(logistic(0.5), 12);
+    expect(leaveProbability(D, 1, 0.5)).toBeCloseTo(logistic(-6.5 + 3.5 - 1.5), 12);
+    // Boredom raises it, satisfaction lowers it.
+    expect(leaveProbability(D, 0, 0.2)).toBeGreaterThan(leaveProbability(D, 0, 0.8));
+    expect(leaveProbability(D, 0.5, 0.5)).toBeLessThan(leaveProbability(D, -0.5, 0.5));
   });
 
   it('ends the session after an examined post with that probability (at the satisfaction after the post)', () => {
@@ -331,12 +340,17 @@ describe('feed dynamics: leaving a session', () => {
       handBuilt(env, 0, { satisfaction });
       return examine(env, 0, [post], [SKIP, pair(65535, low)]).over;
     };
-    // Satisfied (1 -> 0.94 after the skip): leave = 0.04 - 0.02 x 0.94 = 0.0212.
-    expect(leaves(1, 0.02)).toBe(true);
-    expect(leaves(1, 0.03)).toBe(false);
-    // Unsatisfied (-1 -> -0.96): leave = 0.0592.
-    expect(leaves(-1, 0.05)).toBe(true);
-    expect(leaves(-1, 0.07)).toBe(false);
+    // The session opens at mood 0.5; the skip moves it to 0.5 (1 - moodRate) and satisfaction
+    // towards skipSatisfaction, and the leave chance is taken after both.
+    const mood = SESSION_START_MOOD * (1 - D.moodRate);
+    for (const satisfaction of [1, -1]) {
+      const after = satisfaction + D.satisfactionRate * (D.skipSatisfaction - satisfaction);
+      const p = leaveProbability(D, after, mood);
+      expect(leaves(satisfaction, p - 1e-3)).toBe(true);
+      expect(leaves(satisfaction, p + 1e-3)).toBe(false);
+    }
+    // A satisfied user is less likely to leave.
+    expect(leaveProbability(D, 0.9, mood)).toBeLessThan(leaveProbability(D, -0.9, mood));
   });
 
   it('ends the session once the time budget is spent (a skip costs its time on the screen, skipSeconds here)', () => {
@@ -374,27 +388,28 @@ describe('feed dynamics: leaving a session', () => {
 });
 
 describe('feed dynamics: satisfaction', () => {
-  it('pulls satisfaction towards skipSatisfaction (-0.2) on a skip, at satisfactionRate', () => {
+  it('pulls satisfaction towards skipSatisfaction on a skip, at satisfactionRate', () => {
     const env = defaultFeed();
     const u = handBuilt(env, 0, { satisfaction: 0.3 });
     afterSkip(u, 0, D);
-    expect(u.satisfaction[0]).toBeCloseTo(0.3 + 0.05 * (-0.2 - 0.3), 12);
+    const after = 0.3 + D.satisfactionRate * (D.skipSatisfaction - 0.3);
+    expect(u.satisfaction[0]).toBeCloseTo(after, 12);
     expect(u.skipsInRow[0]).toBe(1);
     // ... also when examine records the skip.
     handBuilt(env, 0, { satisfaction: 0.3 });
     examine(env, 0, [singleTopicPost(env.catalog)], [SKIP, NO_SEE_LESS_NO_LEAVE]);
-    expect(u.satisfaction[0]).toBeCloseTo(0.275, 12);
+    expect(u.satisfaction[0]).toBeCloseTo(after, 12);
   });
 
-  it('pulls satisfaction towards quality - 2 clickbait + 0.3 match on a view', () => {
+  it('pulls satisfaction towards quality - 2 clickbait + satisfactionInterest x match on a view', () => {
     const env = defaultFeed();
     const c = env.catalog;
     const post = baitPost(c);
     const u = handBuilt(env, 0, { interest: 0.5, satisfaction: 0.3 });
     examine(env, 0, [post], plainView());
-    const target = c.quality[post] - 2 * c.clickbait[post] + 0.3 * 0.5;
+    const target = c.quality[post] - 2 * c.clickbait[post] + D.satisfactionInterest * 0.5;
     expect(consumptionSatisfaction(D, c.quality[post], c.clickbait[post], 0.5)).toBeCloseTo(target, 12);
-    expect(u.satisfaction[0]).toBeCloseTo(0.3 + 0.05 * (target - 0.3), 12);
+    expect(u.satisfaction[0]).toBeCloseTo(0.3 + D.satisfactionRate * (target - 0.3), 12);
   });
 });
 
@@ -412,7 +427,7 @@ describe('feed dynamics: churn', () => {
       expect(end(-0.5)).toBe(false);
       expect(u.unsatisfiedSessions[0]).toBe(i);
     }
-    expect(end(-0.3)).toBe(false); // above the threshold -0.35
+    expect(end(D.churnThreshold + 0.05)).toBe(false); // above the threshold
     expect(u.unsatisfiedSessions[0]).toBe(0);
     for (let i = 0; i < 3; i++) expect(end(-0.5)).toBe(false);
     expect(u.churned[0]).toBe(0);
@@ -427,10 +442,12 @@ describe('feed dynamics: follows', () => {
     const c = env.catalog;
     const post = singleTopicPost(c);
     const creator = c.postCreator[post];
-    // Match 0: engagement = quality.
-    const p = sigmoid(R.followBias + R.engageQuality * c.quality[post]);
+    // Match 1 (a single-topic post, interest 1): engagement = quality + engageInterest, a follow
+    // chance large enough to resolve with the draw's 16-bit low half.
+    const p = sigmoid(R.followBias + R.engageQuality * c.quality[post] + R.engageInterest);
+    expect(p).toBeGreaterThan(1e-3);
     const follows = (propensity: number, low: number, already = false): number => {
-      const u = handBuilt(env, 0, { followPropensity: propensity });
+      const u = handBuilt(env, 0, { followPropensity: propensity, interest: 1 });
       if (already) u.follow(0, creator);
       const signal = examine(env, 0, [post], [VIEW, FINISH, NO_LIKE_NO_COMMENT, pair(65535, low), NO_SEE_LESS_NO_LEAVE])
         .signals[SIG_FOLLOW];
@@ -443,7 +460,7 @@ describe('feed dynamics: follows', () => {
     expect(follows(0, 0)).toBe(0);
     expect(follows(1, 0, true)).toBe(0);
     // The ground truth's expected follow signal carries the propensity too.
-    const u = handBuilt(env, 0, { followPropensity: 0.5 });
+    const u = handBuilt(env, 0, { followPropensity: 0.5, interest: 1 });
     const out = new Float64Array(SIGNALS);
     const view = env.expectations.expectedSignals(0, post, 0, out);
     expect(out[SIG_FOLLOW]).toBeCloseTo(view * 0.5 * p, 5);
@@ -611,7 +628,7 @@ describe('feed sessions: context and devices', () => {
 });
 
 describe('feed ground truth: long-term value', () => {
-  it('is immediateValue + w x (P(view) x (quality - 2 clickbait + 0.3 m) + P(skip) x skipSatisfaction)', () => {
+  it('is immediateValue + w x (P(view) x (quality - 2 clickbait + satisfactionInterest m) + P(skip) x skipSatisfaction)', () => {
     const env = defaultFeed();
     const c = env.catalog;
     const u = env.users;
@@ -628,7 +645,8 @@ describe('feed ground truth: long-term value', () => {
       const view = sigmoid(
         R.appealBias + R.appealInterest * m + R.clickbaitPull * c.clickbait[post] * susceptibility - penalty,
       );
-      const target = view * (c.quality[post] - 2 * c.clickbait[post] + 0.3 * m) + (1 - view) * -0.2;
+      const target =
+        view * (c.quality[post] - 2 * c.clickbait[post] + D.satisfactionInterest * m) + (1 - view) * D.skipSatisfaction;
       // Within 5e-5: the world's logistic is a table (error ~1e-6), times quality terms, times w = 5.
       expect(env.expectations.longTermValue(0, post, 5) - env.expectations.immediateValue(0, post)).toBeCloseTo(
         5 * target,

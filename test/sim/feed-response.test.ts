@@ -392,7 +392,7 @@ describe('feed response: expectations match the sampling', () => {
     const user = { interest: 0.2, susceptibility: 0.6, followPropensity: 0.3 };
     // A user who stops for about 3 % of posts: their watch time is mostly scroll-past time, which
     // the mean then resolves to about 1e-4 minutes (their likes are too rare to check: ~1 in 20,000).
-    const uninterested = { interest: -1, susceptibility: 0, followPropensity: 0.3 };
+    const uninterested = { interest: -0.2, susceptibility: 0, followPropensity: 0.3 };
     // A reel (on a phone), a long video (on a desktop), a photo shorter than viewSeconds, and one
     // that a scroll-past can cover.
     const cases = [

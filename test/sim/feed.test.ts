@@ -92,7 +92,7 @@ describe('feed: the point — immediate appeal and long-term value disagree', ()
     myopic = run(myopicOracle, 'myopic');
     quality = run((env) => qualityOracle(env, QUALITY_WEIGHT), 'quality');
     random = run(() => randomDecider, 'random');
-  });
+  }, 120_000);
   const names = FEED_METRICS;
 
   it('gives the myopic oracle more reward on day 0 (paired 95% CI above zero)', () => {
@@ -126,7 +126,9 @@ describe('feed: the point — immediate appeal and long-term value disagree', ()
     expect(mean(metric(quality, 'sessions', names))).toBeGreaterThan(5);
     expect(mean(metric(quality, 'daysActive', names))).toBeGreaterThan(5);
     expect(mean(metric(quality, 'churned', names))).toBeLessThan(0.1);
-    expect(mean(metric(myopic, 'churned', names))).toBeGreaterThan(0.2);
+    // Chasing clickbait loses users the quality oracle keeps (about 14% against none here, 400
+    // users: a binomial sd near 1.7 points), though far fewer than a random feed loses.
+    expect(mean(metric(myopic, 'churned', names))).toBeGreaterThan(mean(metric(quality, 'churned', names)) + 0.05);
     expect(mean(metric(random, 'churned', names))).toBeGreaterThan(0.2);
     // The myopic oracle serves more clickbait and leaves users less satisfied.
     expect(mean(metric(myopic, 'meanViewedClickbait', names))).toBeGreaterThan(
@@ -175,7 +177,9 @@ describe('feed: observations', () => {
     // user-stream draws matters here: drawing observation noise from it in one mode only would
     // shift every later session's budget.
     const sessionBudgets = (observability: 'full' | 'noisy' | 'history'): number[] => {
-      const env = makeFeed({ observability }, 1);
+      // Without the hour's factors on the budget: a session's start hour follows from when the
+      // last one ended (a same-day return), which the responses move; the draws must not move.
+      const env = makeFeed({ observability, users: { eveningSession: 1, morningSession: 1 } }, 1);
       const budgets: number[] = [];
       let sessions = 0;
       const recorder: SlateDecider = {
@@ -633,7 +637,7 @@ describe('feed: the horizon', () => {
           patienceMin: 200,
           patienceMax: 200,
         },
-        dynamics: { leaveBase: 0.005, leaveSatisfaction: 0 },
+        dynamics: { leaveBias: -5.3, leaveBoredom: 0, leaveSatisfaction: 0 },
       },
       8,
     );

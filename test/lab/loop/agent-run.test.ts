@@ -228,7 +228,7 @@ describe('the loop: how episodes end', () => {
     const feedDynamics = (defaultParams(worlds.feed.params) as { dynamics: Record<string, unknown> }).dynamics;
     const env = create('feed', 6, {
       horizonDays: 3,
-      dynamics: { ...feedDynamics, churnSessions: 1, churnThreshold: 0.2 },
+      dynamics: { ...feedDynamics, churnSessions: 1, churnThreshold: -0.1 },
     }) as FeedEnv;
     const ends = endings(env, 40, (_t, row) => ({ churned: env.users.churned[row] }));
     expect(ends).toHaveLength(40);

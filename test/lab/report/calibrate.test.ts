@@ -98,23 +98,29 @@ describe('slatelab calibrate --json', () => {
       expect(entry.measuredUnder).toBe(entry.policy);
       expect(entry.inBand).toBe(entry.measured >= entry.low && entry.measured <= entry.high);
     }
-    const row = (figure: string) => figures.reference.find((entry) => entry.figure === figure)!;
+    const row = (figure: string, policy: string) =>
+      figures.reference.find((entry) => entry.figure === figure && entry.policy === policy)!;
     // Under random itself: its own figures.
-    expect(row('rates.view').measured).toBe(figures.rates.view);
-    expect(row('watchRatio.median').measured).toBe(figures.watchRatio.median);
+    expect(row('pagesPerSession.median', 'random').measured).toBe(figures.pagesPerSession.median);
+    // The random-exposure rates are measured on the videos inserted into the stand-in's feed.
+    expect(row('inserted.rates.view', 'stand-in').measuredUnder).toBe('stand-in');
+    expect(row('inserted.rates.view', 'stand-in').measured).toBeGreaterThan(0);
     // Return gaps are compared under greedy-pctr, run alongside; random's own value is kept apart.
-    expect(row('returnGapDays.1').measuredUnder).toBe('greedy-pctr');
-    expect(row('returnGapDays.1').policyValue).toBe(figures.returnGapDays['1']);
-    expect(row('returnGapDays.1').measured).not.toBe(figures.returnGapDays['1']);
+    expect(row('returnGapDays.1', 'greedy-pctr').measuredUnder).toBe('greedy-pctr');
+    expect(row('returnGapDays.1', 'greedy-pctr').policyValue).toBe(figures.returnGapDays['1']);
+    expect(row('returnGapDays.1', 'greedy-pctr').measured).not.toBe(figures.returnGapDays['1']);
   });
 
   it('reports progress on stderr, one line per policy and seed, then per seed of the insertion run', () => {
     const lines = random.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(9);
+    expect(lines).toHaveLength(12);
     expect(lines[0]).toBe('calibrate: random, seed 1/3 (experiment 0, run 0): 300 users');
-    expect(lines[5]).toBe('calibrate: greedy-pctr, seed 3/3 (experiment 0, run 2): 300 users');
-    expect(lines[8]).toBe(
-      'calibrate: random with 1.5% random videos inserted, seed 3/3 (experiment 0, run 2): 300 users',
+    expect(lines[3]).toBe(
+      'calibrate: stand-in with 2% random videos inserted, seed 1/3 (experiment 0, run 0): 300 users',
+    );
+    expect(lines[8]).toBe('calibrate: greedy-pctr, seed 3/3 (experiment 0, run 2): 300 users');
+    expect(lines[11]).toBe(
+      'calibrate: random with 2% random videos inserted, seed 3/3 (experiment 0, run 2): 300 users',
     );
   });
 
@@ -129,19 +135,20 @@ describe('slatelab calibrate --json', () => {
     const greedy = JSON.parse(stdout) as CalibrationJson;
     expect(greedy.policy).toBe('greedy-pctr');
     expect(greedy.rates.view).toBeGreaterThan(1.1 * figures.rates.view);
-    // The rates are compared under random: the same run as `--policy random`'s, same users.
-    const view = greedy.reference.find((entry) => entry.figure === 'rates.view')!;
-    expect(view).toMatchObject({
-      measuredUnder: 'random',
-      measured: figures.rates.view,
-      policyValue: greedy.rates.view,
-    });
+    // The inserted videos' rates are compared under the stand-in: the same run as `--policy random`'s, same users.
+    const view = greedy.reference.find((entry) => entry.figure === 'inserted.rates.view')!;
+    const randomView = figures.reference.find((entry) => entry.figure === 'inserted.rates.view')!;
+    expect(view).toMatchObject({ measuredUnder: 'stand-in', measured: randomView.measured });
+    const pages = greedy.reference.find(
+      (entry) => entry.figure === 'pagesPerSession.median' && entry.policy === 'random',
+    )!;
+    expect(pages).toMatchObject({ measuredUnder: 'random', policyValue: greedy.pagesPerSession.median });
   });
 });
 
 describe("slatelab calibrate: uniformly random videos inserted into the policy's feed (KuaiRand)", () => {
   // 300 users x 3 seeds under greedy-pctr: about 77,000 video impressions of its own and, at the
-  // default share 1.5%, about 1,700 inserted ones.
+  // default share 2%, a few thousand inserted ones.
   let greedy: CalibrationJson & {
     inserted: {
       share: number;
@@ -162,7 +169,7 @@ describe("slatelab calibrate: uniformly random videos inserted into the policy's
 
   it("reports the inserted impressions, their rates and the policy's own, and lift = own rate / inserted rate", () => {
     const { inserted, lift } = greedy;
-    expect(inserted.share).toBe(0.015);
+    expect(inserted.share).toBe(0.02);
     expect(inserted.impressions).toBeGreaterThan(1000);
     expect(Object.keys(inserted.rates)).toEqual([...RATE_NAMES]);
     expect(Object.keys(lift)).toEqual(['view', 'longView', 'like', 'seeLess']);
@@ -179,14 +186,17 @@ describe("slatelab calibrate: uniformly random videos inserted into the policy's
     expect(greedy.lift.seeLess).toBeLessThan(1);
   });
 
-  it('leaves every other figure as it is, whatever the share (the insertion is a run of its own)', async () => {
+  it("leaves the policy's own figures as they are, whatever the share (the insertion is a run of its own)", async () => {
     const none = JSON.parse(
       (await slatelab('calibrate', '--json', '--episodes', EPISODES, '--policy', 'greedy-pctr', '--insert-share', '0'))
         .stdout,
     );
-    const { inserted, lift, ...rest } = greedy;
-    const { inserted: noneInserted, lift: noneLift, ...noneRest } = none;
+    // The reference rows move with the share (the stand-in's run carries the insertions); the
+    // policy's own figures do not.
+    const { inserted, lift, reference, ...rest } = greedy;
+    const { inserted: noneInserted, lift: noneLift, reference: noneReference, ...noneRest } = none;
     expect(JSON.stringify(noneRest)).toBe(JSON.stringify(rest));
+    expect(noneReference.find((entry: ReferenceEntry) => entry.figure === 'inserted.rates.view').measured).toBeNull();
     // No insertion run: no inserted impressions, no rates, no lift; the policy's own rates are its figures'.
     expect(noneInserted.impressions).toBe(0);
     expect(noneInserted.rates.view).toBeNull();
@@ -195,7 +205,7 @@ describe("slatelab calibrate: uniformly random videos inserted into the policy's
   });
 
   it("prints the inserted impressions and rates beside the policy's own, and the lifts", () => {
-    expect(greedyText).toMatch(/1\.5% of its slots showing a video drawn uniformly/);
+    expect(greedyText).toMatch(/2% of its slots showing a video drawn uniformly/);
     expect(greedyText).toMatch(/\n {2}greedy-pctr's own\s+[\d,]+\s+0\.\d+/);
     expect(greedyText).toMatch(/\n {2}inserted\s+[\d,]+\s+0\.\d+/);
     expect(greedyText).toMatch(/\n {2}lift \(own \/ inserted\)\s+\d\.\d+/);
@@ -212,20 +222,24 @@ describe('slatelab calibrate CONFIG, as text', () => {
     const { code, stdout, stderr } = await slatelab('calibrate', file, '--episodes', '100');
     expect(code).toBe(0);
     expect(stderr).toBe(
-      'calibrate: random, seed 1/1 (experiment 7, run 5): 100 users\ncalibrate: greedy-pctr, seed 1/1 (experiment 7, run 5): 100 users\n' +
-        'calibrate: random with 1.5% random videos inserted, seed 1/1 (experiment 7, run 5): 100 users\n',
+      'calibrate: random, seed 1/1 (experiment 7, run 5): 100 users\n' +
+        'calibrate: stand-in with 2% random videos inserted, seed 1/1 (experiment 7, run 5): 100 users\n' +
+        'calibrate: greedy-pctr, seed 1/1 (experiment 7, run 5): 100 users\n' +
+        'calibrate: random with 2% random videos inserted, seed 1/1 (experiment 7, run 5): 100 users\n',
     );
     expect(stdout).toContain(`the feed of ${file} under random: 1 seed (experiment 7, runs 5) x 100 users, pooled\n`);
     const lines = stdout.split('\n');
-    for (const reference of FEED_REFERENCE) {
-      const row = lines.find((line) => line.startsWith(`${reference.figure} `));
+    const header = lines.findIndex((line) => line.startsWith('figure '));
+    for (const [i, reference] of FEED_REFERENCE.entries()) {
+      const row = lines[header + 1 + i];
+      expect(row.startsWith(`${reference.figure} `), reference.figure).toBe(true);
       expect(row, reference.figure).toBeDefined();
       const [, measured, under] = row!.split(/\s+/);
       expect(Number(measured)).toBeGreaterThanOrEqual(0);
       expect(under).toBe(reference.policy);
       // Compared under another policy than the one measured: the row says so, and gives random's own value.
-      if (reference.policy === 'greedy-pctr') expect(row).toMatch(/greedy-pctr \*\s.*\s(yes|NO)\s+\[\d\]\s+\d/);
-      expect(row).toMatch(/\s(yes|NO)\s+\[\d\]/);
+      if (reference.policy === 'greedy-pctr') expect(row).toMatch(/greedy-pctr \*\s.*\s(yes|NO)\s+\[\d+\]\s+\d/);
+      expect(row).toMatch(/\s(yes|NO|n\/a)\s+\[\d+\]/);
     }
     expect(stdout).toContain('* published under another policy than random, so measured under that policy');
     expect(stdout).toContain(`  [1] ${FEED_REFERENCE[0].source}\n`);
@@ -282,6 +296,6 @@ describe('slatelab calibrate, bad input', () => {
   });
 
   it('rejects more users than it can hold in memory', async () => {
-    await rejects(['--episodes', '100000'], /^slatelab: --episodes: 100000 users x 3 seeds is more than 200000 users/);
+    await rejects(['--episodes', '20000'], /^slatelab: --episodes: 20000 users x 3 seeds is more than 50000 users/);
   });
 });
