@@ -96,7 +96,8 @@ export {
   type RunEpisodesOptions,
   type TrainOptions,
 } from './lab/loop/rollout.ts';
-export { episodeMeans } from './lab/loop/agent-run.ts';
+// A run's means over its episodes, and the world's run metrics (coverage, exposure) over what a call steps.
+export { episodeMeans, withRunMetrics } from './lab/loop/agent-run.ts';
 
 // Statistics over seeds.
 export {

@@ -70,8 +70,16 @@ export interface WorldSpec {
   /** Names of extra per-episode metrics the world reports (see Env.episodeMetrics). */
   readonly episodeMetricNames: readonly string[];
   /**
+   * Names of the world's run metrics: figures of many episodes together that no mean of
+   * per-episode figures gives (the feed's catalog coverage, creator exposure Gini). The Env's
+   * startRunMetrics / runMetrics / stopRunMetrics tally them over the steps in between. Absent in
+   * worlds that have none.
+   */
+  readonly runMetricNames?: readonly string[];
+  /**
    * What each metric means in this world, for reports: `return`, `episodeLength`, `clicks` and
-   * every name in episodeMetricNames, one short phrase each (with units where they matter).
+   * every name in episodeMetricNames and runMetricNames, one short phrase each (with units where
+   * they matter).
    */
   readonly metricDocs: Readonly<Record<string, string>>;
 }
@@ -193,6 +201,16 @@ export interface Env {
   step(slates: Int32Array): StepResult;
   /** Writes the world's extra metrics (WorldSpec.episodeMetricNames) for the episode that just ended in `row`. */
   episodeMetrics(row: number, out: Float64Array): void;
+  /**
+   * Worlds with run metrics (WorldSpec.runMetricNames): starts their tally, from nothing, over
+   * every step from now on. Off until started, so stepping without it costs nothing: the lab
+   * starts it for a run's final evaluation only (not training, checkpoints, benches or calibration).
+   */
+  startRunMetrics?(): void;
+  /** Writes the run metrics over the steps since startRunMetrics, in runMetricNames order (NaN where undefined). */
+  runMetrics?(out: Float64Array): void;
+  /** Ends the tally and lets go of it: steps cost nothing more. */
+  stopRunMetrics?(): void;
 }
 
 /** Anything that picks slates: policies satisfy this (agents go through lab/loop/rollout.ts). */

@@ -61,6 +61,11 @@ export interface RunResult {
   /** What the learning agent learned, as evaluated (Agent.save), for the run's .agent.json; null for fixed policies. */
   readonly state: AgentState | null;
   /**
+   * The world's run metrics (WorldSpec.runMetricNames) over the final evaluation's episodes, by
+   * name (NaN where undefined); null in a world without any.
+   */
+  readonly runMetrics: Readonly<Record<string, number>> | null;
+  /**
    * Wall time of the run in its thread (lab/run/runner.ts adds it): for the runner's overhead figure, never in results.
    */
   readonly seconds?: number;
@@ -296,16 +301,42 @@ function trainAndEvaluate(
   const total = config.evaluation.episodes;
   const every = Math.max(1, Math.floor(total / 50));
   let done = 0;
-  const episodes = evaluate(evalEnv, agent, {
-    episodes: total,
-    seed: seedKey,
-    streamKey,
-    maxStepsPerEpisode: maxSteps,
-    onEpisode: report
-      ? () => void (++done % every === 0 && report({ phase: 'eval', episodes: done, of: total }))
-      : undefined,
-  });
+  // The run metrics cover the final evaluation alone: the checkpoints above stepped the same
+  // world with the tally off.
+  const { value: episodes, runMetrics } = withRunMetrics(evalEnv, () =>
+    evaluate(evalEnv, agent, {
+      episodes: total,
+      seed: seedKey,
+      streamKey,
+      maxStepsPerEpisode: maxSteps,
+      onEpisode: report
+        ? () => void (++done % every === 0 && report({ phase: 'eval', episodes: done, of: total }))
+        : undefined,
+    }),
+  );
   // Saved after the evaluation, so the state is exactly the one evaluated.
   const state = config.agents[agentIndex].learns ? (agent.save?.() ?? null) : null;
-  return { episodes, curve, totals, state };
+  return { episodes, curve, totals, state, runMetrics };
+}
+
+/**
+ * Runs `steps` (which steps `env`) with the world's run metrics tallied, and reads them by name;
+ * null in a world without run metrics. The tally is on only meanwhile.
+ */
+export function withRunMetrics<T>(
+  env: Env,
+  steps: () => T,
+): { value: T; runMetrics: Readonly<Record<string, number>> | null } {
+  const names = env.spec.runMetricNames ?? [];
+  if (names.length === 0 || !env.startRunMetrics || !env.runMetrics || !env.stopRunMetrics)
+    return { value: steps(), runMetrics: null };
+  env.startRunMetrics();
+  try {
+    const value = steps();
+    const out = new Float64Array(names.length);
+    env.runMetrics(out);
+    return { value, runMetrics: Object.fromEntries(names.map((name, i) => [name, out[i]])) };
+  } finally {
+    env.stopRunMetrics();
+  }
 }

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pairedDifferences, welchDifference } from '../../eval/stats.ts';
 import type { ExperimentConfig } from '../config/config.ts';
-import { formatInterval, formatNumber, textTable } from './tables.ts';
+import { formatInterval, formatNumber, summaryMetrics, textTable } from './tables.ts';
 import { ManifestError, readManifest, type Manifest } from '../store/manifest.ts';
 import type { MetricSummary, Summary } from '../store/summary.ts';
 
@@ -95,7 +95,10 @@ export function compareExperiments(dirA: string, dirB: string): Comparison {
 
   const unpairedBecause = pairingObstacles(configA, configB);
   const method = unpairedBecause.length === 0 ? 'paired' : 'welch';
-  const metrics = a.summary.metrics.filter((metric) => b.summary.metrics.includes(metric));
+  // The per-episode metrics, then the world's run metrics (where both experiments recorded them).
+  const metricsA = summaryMetrics(a.summary);
+  const metricsB = summaryMetrics(b.summary);
+  const metrics = metricsA.filter((metric) => metricsB.includes(metric));
   const namesA = Object.keys(a.summary.agents);
   const namesB = Object.keys(b.summary.agents);
   const agents = namesA
@@ -120,8 +123,8 @@ export function compareExperiments(dirA: string, dirB: string): Comparison {
     unpairedBecause,
     metrics,
     metricsOnlyIn: {
-      a: a.summary.metrics.filter((m) => !b.summary.metrics.includes(m)),
-      b: b.summary.metrics.filter((m) => !a.summary.metrics.includes(m)),
+      a: metricsA.filter((m) => !metricsB.includes(m)),
+      b: metricsB.filter((m) => !metricsA.includes(m)),
     },
     agents,
     agentsOnlyIn: {

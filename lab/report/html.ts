@@ -13,6 +13,7 @@ import {
   metricGlossary,
   pairedRows,
   reportIntro,
+  RUN_METRICS_INTRO,
   summaryRows,
   trainingIntro,
   trainingRows,
@@ -40,6 +41,12 @@ function scrollBox(table: string, label: string): string {
 /** A paragraph of notes (escaped). */
 function note(text: string): string {
   return `<p class="note">${escapeHtml(text)}</p>`;
+}
+
+/** What each metric means, as a list (metricGlossary). */
+function glossaryList(glossary: readonly (readonly [string, string])[]): string {
+  const items = glossary.map(([metric, doc]) => `<li><code>${escapeHtml(metric)}</code>: ${escapeHtml(doc)}</li>`);
+  return `<ul class="note">${items.join('')}</ul>`;
 }
 
 /** Field and value rows, the field as a row header. */
@@ -259,7 +266,9 @@ export function reportHtml(
   about: ReportAbout = {},
 ): string {
   const paired = Object.keys(summary.paired.agents).length > 0;
+  const runMetrics = summary.runMetrics ?? [];
   const links: [string, string][] = [['results', 'Results']];
+  if (runMetrics.length > 0) links.push(['run-metrics', 'Run metrics']);
   if (paired) links.push(['paired', 'Paired differences']);
   if (summary.training) links.push(['training', 'Training']);
   if (charts.length > 0 || (about.constant ?? []).length > 0) links.push(['charts', 'Charts']);
@@ -277,11 +286,16 @@ export function reportHtml(
     parts.push(note("† evaluation only: reads the world's ground truth; a reference point, not a deployable policy."));
   }
   const glossary = metricGlossary(summary);
-  if (glossary.length > 0) {
+  if (glossary.length > 0)
+    parts.push('<p class="note">Metrics (per episode, then averaged):</p>', glossaryList(glossary));
+  if (runMetrics.length > 0) {
     parts.push(
-      '<p class="note">Metrics (per episode, then averaged):</p>',
-      `<ul class="note">${glossary.map(([metric, doc]) => `<li><code>${escapeHtml(metric)}</code>: ${escapeHtml(doc)}</li>`).join('')}</ul>`,
+      '<h2 id="run-metrics">Run metrics</h2>',
+      note(RUN_METRICS_INTRO),
+      htmlTable(summaryRows(summary, runMetrics), 'run metrics by agent'),
     );
+    const runGlossary = metricGlossary(summary, runMetrics);
+    if (runGlossary.length > 0) parts.push(glossaryList(runGlossary));
   }
   if (paired) {
     parts.push(
@@ -291,6 +305,15 @@ export function reportHtml(
         '(default: the first agent).</p>',
       htmlTable(pairedRows(summary), `paired differences against ${summary.paired.baseline}`),
     );
+    if (runMetrics.length > 0) {
+      parts.push(
+        note('Run metrics:'),
+        htmlTable(
+          pairedRows(summary, runMetrics),
+          `paired differences of the run metrics against ${summary.paired.baseline}`,
+        ),
+      );
+    }
   }
   if (summary.training) {
     parts.push('<h2 id="training">Training</h2>', ...trainingIntro(summary.training).map(note));

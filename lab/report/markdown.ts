@@ -7,6 +7,7 @@ import {
   metricGlossary,
   pairedRows,
   reportIntro,
+  RUN_METRICS_INTRO,
   summaryRows,
   trainingIntro,
   trainingRows,
@@ -23,11 +24,13 @@ export function reportMarkdown(
     parts.push("† evaluation only: reads the world's ground truth; a reference point, not a deployable policy.");
   }
   const glossary = metricGlossary(summary);
-  if (glossary.length > 0)
-    parts.push(
-      'Metrics (per episode, then averaged):',
-      glossary.map(([metric, doc]) => `- \`${metric}\`: ${doc}`).join('\n'),
-    );
+  if (glossary.length > 0) parts.push('Metrics (per episode, then averaged):', glossaryList(glossary));
+  const runMetrics = summary.runMetrics ?? [];
+  if (runMetrics.length > 0) {
+    parts.push('## Run metrics', RUN_METRICS_INTRO, markdownTable(summaryRows(summary, runMetrics)));
+    const runGlossary = metricGlossary(summary, runMetrics);
+    if (runGlossary.length > 0) parts.push(glossaryList(runGlossary));
+  }
   if (Object.keys(summary.paired.agents).length > 0) {
     parts.push(
       `## Paired differences against ${summary.paired.baseline}`,
@@ -35,6 +38,7 @@ export function reportMarkdown(
         '`*`: the interval excludes 0.',
       markdownTable(pairedRows(summary)),
     );
+    if (runMetrics.length > 0) parts.push('Run metrics:', markdownTable(pairedRows(summary, runMetrics)));
   }
   if (summary.training) {
     parts.push('## Training', ...trainingIntro(summary.training));
@@ -53,6 +57,10 @@ export function reportMarkdown(
     );
   }
   return `${parts.join('\n\n')}\n`;
+}
+
+function glossaryList(glossary: readonly [string, string][]): string {
+  return glossary.map(([metric, doc]) => `- \`${metric}\`: ${doc}`).join('\n');
 }
 
 /** A table cell: a "|" would end it. */

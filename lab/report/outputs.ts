@@ -27,7 +27,7 @@ import { reportMarkdown } from './markdown.ts';
 import { experimentInfo, type ReportProvenance } from './experiment-info.ts';
 import { summaryCsv } from './tables.ts';
 import { writeBinaryAtomic, writeFileAtomic, writeJsonAtomic } from '../store/atomic.ts';
-import { parseCurve, parseEpisodeJsonl, type RecordNames } from '../store/run-records.ts';
+import { parseCurve, parseEpisodeJsonl, parseRunMetrics, type RecordNames } from '../store/run-records.ts';
 import type { Checkpoint, TrainingTotals } from '../loop/agent-run.ts';
 import { episodeMeans } from '../loop/agent-run.ts';
 import type { RunEntry } from '../store/manifest.ts';
@@ -68,9 +68,14 @@ export async function writeOutputs(
   const runTraining: RunTraining = new Map(config.agents.map((agent) => [agent.name, new Map()]));
   let truncatedEpisodes = 0;
   let cutTrainingEpisodes = 0;
+  // The world's run metrics that some run recorded: none in an experiment recorded before they
+  // existed, whose summary and reports then stay as they were.
+  const reported = new Set<string>();
   for (const run of runs) {
     const aggregate = read?.get(runKey(run)) ?? readRunAggregate(outDir, run, spec, metrics);
-    runMeans.get(run.agent)!.set(run.seed, aggregate.means);
+    const runMetrics = finiteRunMetrics(aggregate.runMetrics, spec.runMetricNames ?? []);
+    for (const name in runMetrics) reported.add(name);
+    runMeans.get(run.agent)!.set(run.seed, { ...aggregate.means, ...runMetrics });
     runDaily.get(run.agent)!.set(run.seed, aggregate.daily);
     truncatedEpisodes += aggregate.truncatedEpisodes;
     if (aggregate.training) {
@@ -88,6 +93,7 @@ export async function writeOutputs(
     spec.metricDocs,
     trainingSummary(config, metrics, runTraining),
     experimentNotes(config, registries),
+    (spec.runMetricNames ?? []).filter((name) => reported.has(name)),
   );
   writeJsonAtomic(join(outDir, 'summary.json'), summary);
   writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
@@ -134,6 +140,24 @@ export interface RunAggregate {
   readonly daily: { reward: number[]; active: number[] };
   readonly truncatedEpisodes: number;
   readonly training: { curve: Checkpoint[]; totals: TrainingTotals | null } | null;
+  /** The world's run metrics as recorded (NaN where undefined); null for a run without them. */
+  readonly runMetrics: Readonly<Record<string, number>> | null;
+}
+
+/**
+ * The world's run metrics of a run that have a value: one with nothing to measure (NaN) or not
+ * recorded is absent, and its seed is left out of that metric's summary (not counted as 0).
+ */
+function finiteRunMetrics(
+  recorded: Readonly<Record<string, number>> | null,
+  names: readonly string[],
+): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const name of names) {
+    const value = recorded?.[name];
+    if (value !== undefined && Number.isFinite(value)) values[name] = value;
+  }
+  return values;
 }
 
 /** The key of a run in writeOutputs' `read` map. */
@@ -141,31 +165,35 @@ export function runKey(run: { readonly agent: string; readonly seed: number }): 
   return `${run.agent}\u0000${run.seed}`;
 }
 
-/** A run's aggregate from the text of its records and curve files (the curve null without one). */
+/**
+ * A run's aggregate from the text of its records, curve and run-metrics files (each of the last
+ * two null without one). `files` names them for errors.
+ */
 export function aggregateRun(
-  records: string,
-  curve: string | null,
+  texts: { readonly records: string; readonly curve: string | null; readonly runMetrics: string | null },
   spec: RecordNames,
   metrics: readonly string[],
-  file: string,
+  files: { readonly records: string; readonly runMetrics?: string },
 ): RunAggregate {
-  const parsed = parseEpisodeJsonl(records, spec, file);
+  const parsed = parseEpisodeJsonl(texts.records, spec, files.records);
   return {
     means: episodeMeans(parsed, metrics),
     daily: dailyOf(parsed),
     truncatedEpisodes: parsed.filter((record) => record.truncated).length,
-    training: curve === null ? null : parseCurve(curve),
+    training: texts.curve === null ? null : parseCurve(texts.curve),
+    runMetrics: texts.runMetrics === null ? null : parseRunMetrics(texts.runMetrics, files.runMetrics ?? ''),
   };
 }
 
 function readRunAggregate(outDir: string, run: RunEntry, spec: RecordNames, metrics: readonly string[]): RunAggregate {
-  const file = join(outDir, run.file);
+  const read = (file: string | undefined) => (file ? readFileSync(join(outDir, file), 'utf8') : null);
+  const records = join(outDir, run.file);
+  const runMetrics = run.runMetricsFile ? join(outDir, run.runMetricsFile) : undefined;
   return aggregateRun(
-    readFileSync(file, 'utf8'),
-    run.curveFile ? readFileSync(join(outDir, run.curveFile), 'utf8') : null,
+    { records: readFileSync(records, 'utf8'), curve: read(run.curveFile), runMetrics: read(run.runMetricsFile) },
     spec,
     metrics,
-    file,
+    { records, runMetrics },
   );
 }
 

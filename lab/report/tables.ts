@@ -12,10 +12,15 @@ function csvField(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** Every metric of the summary: the per-episode ones, then the world's run metrics. */
+export function summaryMetrics(summary: Summary): readonly string[] {
+  return summary.runMetrics ? [...summary.metrics, ...summary.runMetrics] : summary.metrics;
+}
+
 export function summaryCsv(summary: Summary): string {
   const lines = ['agent,metric,mean,ci95_lo,ci95_hi,n'];
   for (const [agent, metrics] of Object.entries(summary.agents)) {
-    for (const metric of summary.metrics) {
+    for (const metric of summaryMetrics(summary)) {
       const m = metrics[metric];
       lines.push(
         [
@@ -67,24 +72,24 @@ function withoutNegativeZero(text: string): string {
   return /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;
 }
 
-/** Rows of cells: a header row, then one row per agent. */
-export function summaryRows(summary: Summary): string[][] {
-  const rows: string[][] = [['agent', ...summary.metrics]];
-  for (const [agent, metrics] of Object.entries(summary.agents)) {
+/** Rows of cells: a header row, then one row per agent; the per-episode metrics unless `metrics` names others. */
+export function summaryRows(summary: Summary, metrics: readonly string[] = summary.metrics): string[][] {
+  const rows: string[][] = [['agent', ...metrics]];
+  for (const [agent, values] of Object.entries(summary.agents)) {
     const label = summary.evaluationOnly.includes(agent) ? `${agent} †` : agent;
-    rows.push([label, ...summary.metrics.map((metric) => formatInterval(metrics[metric]))]);
+    rows.push([label, ...metrics.map((metric) => formatInterval(values[metric]))]);
   }
   return rows;
 }
 
-export function pairedRows(summary: Summary): string[][] {
-  const rows: string[][] = [['agent', ...summary.metrics]];
-  for (const [agent, metrics] of Object.entries(summary.paired.agents)) {
+export function pairedRows(summary: Summary, metrics: readonly string[] = summary.metrics): string[][] {
+  const rows: string[][] = [['agent', ...metrics]];
+  for (const [agent, differences] of Object.entries(summary.paired.agents)) {
     const label = summary.evaluationOnly.includes(agent) ? `${agent} †` : agent;
     rows.push([
       label,
-      ...summary.metrics.map((metric) => {
-        const m = metrics[metric];
+      ...metrics.map((metric) => {
+        const m = differences[metric];
         // A paired interval that excludes zero: the difference is not just this set of seeds' luck.
         const clear = m.ci95 !== null && (m.ci95[0] > 0 || m.ci95[1] < 0);
         return `${formatInterval(m, true)}${clear ? ' *' : ''}`;
@@ -157,16 +162,23 @@ export function textTable(rows: string[][]): string {
     .join('\n');
 }
 
-/** [metric, meaning] for the metrics the world documents, in table order. */
-export function metricGlossary(summary: Summary): [string, string][] {
-  return summary.metrics.flatMap((metric): [string, string][] =>
+/** [metric, meaning] for the metrics the world documents, in table order (the per-episode ones unless told). */
+export function metricGlossary(summary: Summary, metrics: readonly string[] = summary.metrics): [string, string][] {
+  return metrics.flatMap((metric): [string, string][] =>
     summary.metricDocs[metric] ? [[metric, summary.metricDocs[metric]]] : [],
   );
 }
 
+/** What the run metrics' table holds (report.md and report.html). */
+export const RUN_METRICS_INTRO =
+  "Measured once per (agent, seed) run over all of the run's evaluation users together, not per " +
+  'episode; each cell: the mean over seeds ± the half-width of its 95% t interval.';
+
 /** The summary as the terminal shows it after a run. */
 export function summaryText(summary: Summary): string {
   const parts = [textTable(summaryRows(summary))];
+  if (summary.runMetrics)
+    parts.push(`\nRun metrics (over all of a run's users):\n${textTable(summaryRows(summary, summary.runMetrics))}`);
   if (summary.evaluationOnly.length > 0) parts.push('† evaluation only (reads ground truth)');
   for (const note of summary.notes ?? []) parts.push(`Note: ${note}.`);
   return `${parts.join('\n')}\n`;

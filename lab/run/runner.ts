@@ -189,7 +189,12 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
       saved = saveRunFiles(outDir, config, agent, seed, outcome.value, shape.spec, nets);
       // What the summary takes from the files, from their text now (while the next run goes), as
       // it would read them back; the progress line says the same numbers.
-      aggregate = aggregateRun(saved.recordsText, saved.curveText, shape.spec, shape.metrics, saved.files.file);
+      aggregate = aggregateRun(
+        { records: saved.recordsText, curve: saved.curveText, runMetrics: saved.runMetricsText },
+        shape.spec,
+        shape.metrics,
+        { records: saved.files.file, runMetrics: saved.files.runMetricsFile },
+      );
       read.set(runKey({ agent: agent.name, seed }), aggregate);
     } catch (error) {
       // Saving one run went wrong (a full disk, say): that run fails, the experiment goes on.

@@ -17,8 +17,8 @@ export class ExperimentDirError extends Error {}
  */
 export function runsOnDisk(dir: string, manifest: Manifest): RunEntry[] {
   return manifest.runs.filter((run) => {
-    if (![run.file, run.curveFile, run.agentFile].every((file) => file === undefined || existsSync(join(dir, file))))
-      return false;
+    const files = [run.file, run.curveFile, run.agentFile, run.runMetricsFile];
+    if (!files.every((file) => file === undefined || existsSync(join(dir, file)))) return false;
     const text = readFileSync(join(dir, run.file), 'utf8');
     let lines = 0;
     for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;

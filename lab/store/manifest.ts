@@ -84,6 +84,11 @@ const runEntrySchema = z.object({
   curveFile: z.string().optional(),
   /** What the agent learned (lab/store/saved-agent-file.ts). */
   agentFile: z.string().optional(),
+  /**
+   * The world's run metrics over the run's evaluation (lab/store/run-records.ts): in worlds that
+   * have them, and only in runs recorded since they exist (older runs report them as absent).
+   */
+  runMetricsFile: z.string().optional(),
   episodes: count,
   /** Episodes cut short by evaluation.maxStepsPerEpisode. */
   truncatedEpisodes: count,

@@ -1,5 +1,5 @@
 // A run's record files, both ways: the lines a finished run writes (runs/<agent>/seed-<s>.jsonl,
-// .curve.jsonl) and parsing them back. The summary, charts and reports are always built from the
+// .curve.jsonl, .run-metrics.json) and parsing them back. The summary, charts and reports are always built from the
 // files (lab/report/outputs.ts), so an experiment finished in one go, one resumed after a crash
 // (`slatelab resume`) and one whose reports are rebuilt (`slatelab report`) give the same bytes.
 // JSON keeps every double exactly (shortest round-trip form), so nothing is lost on the way.
@@ -112,4 +112,31 @@ export function parseCurve(text: string): { curve: Checkpoint[]; totals: Trainin
     } else if (kind === 'totals') totals = rest as TrainingTotals;
   }
   return { curve, totals };
+}
+
+/**
+ * The world's run metrics of a run (WorldSpec.runMetricNames), one JSON object by name in the
+ * world's order; NaN (a metric with nothing to measure) is written as null.
+ */
+export function runMetricsJson(runMetrics: Readonly<Record<string, number>>): string {
+  return `${JSON.stringify(runMetrics)}\n`;
+}
+
+/** The run metrics of runMetricsJson's text, null read back as NaN. */
+export function parseRunMetrics(text: string, file: string): Record<string, number> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not a run's metrics (a file cut short?); run the seed again with slatelab resume`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${file} is not a run's metrics; it was written by another version of slatelab`);
+  const metrics: Record<string, number> = {};
+  for (const [name, x] of Object.entries(value)) {
+    if (x !== null && typeof x !== 'number')
+      throw new Error(`${file}: "${name}" is not a number; it was written by another version of slatelab`);
+    metrics[name] = x === null ? Number.NaN : x;
+  }
+  return metrics;
 }

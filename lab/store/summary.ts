@@ -28,6 +28,13 @@ export interface Summary {
   readonly seeds: readonly number[];
   readonly episodes: number;
   readonly metrics: readonly string[];
+  /**
+   * The world's run metrics (WorldSpec.runMetricNames) that some run recorded: each measured once
+   * per run over all of its evaluation users, then summarised over seeds in `agents` and `paired`
+   * as `metrics` are (a seed without a value is left out). Absent when there are none: worlds
+   * without run metrics, experiments recorded before they existed.
+   */
+  readonly runMetrics?: readonly string[];
   /** Agents that read ground truth (oracles): reference points, not deployable policies. */
   readonly evaluationOnly: readonly string[];
   /** Episodes cut at evaluation.maxStepsPerEpisode before the world ended them, over all runs. */
@@ -230,21 +237,24 @@ export function buildSummary(
   metricDocs: Readonly<Record<string, string>> = {},
   training: TrainingSummary | null = null,
   notes: readonly string[] = [],
+  runMetrics: readonly string[] = [],
 ): Summary {
+  // runMeans holds each run's run metrics beside its means, where the run recorded them.
   const perSeed = (agent: string, metric: string): Map<number, number> => {
     const bySeed = new Map<number, number>();
     for (const seed of config.seeds) {
       const means = runMeans.get(agent)?.get(seed);
-      if (means) bySeed.set(seed, means[metric]);
+      if (means && means[metric] !== undefined) bySeed.set(seed, means[metric]);
     }
     return bySeed;
   };
   const agents: Summary['agents'] = {};
   const paired: Summary['paired']['agents'] = {};
   const baseline = baselineOf(config);
+  const summarised = [...metrics, ...runMetrics];
   for (const agent of config.agents) {
     const entry: Record<string, MetricSummary> = {};
-    for (const metric of metrics) {
+    for (const metric of summarised) {
       const bySeed = perSeed(agent.name, metric);
       const values = [...bySeed.values()];
       const { mean, ci95, n, sd } = summarize(values);
@@ -253,7 +263,7 @@ export function buildSummary(
     agents[agent.name] = entry;
     if (agent.name === baseline) continue;
     const differences: Record<string, MetricSummary> = {};
-    for (const metric of metrics) {
+    for (const metric of summarised) {
       const { mean, ci95, n, sd, values, seeds } = pairedDifferences(
         perSeed(agent.name, metric),
         perSeed(baseline, metric),
@@ -271,10 +281,11 @@ export function buildSummary(
     seeds: config.seeds,
     episodes: config.evaluation.episodes,
     metrics,
+    ...(runMetrics.length > 0 ? { runMetrics } : {}),
     evaluationOnly,
     truncatedEpisodes,
     metricDocs: Object.fromEntries(
-      metrics.filter((metric) => metricDocs[metric] !== undefined).map((metric) => [metric, metricDocs[metric]]),
+      summarised.filter((metric) => metricDocs[metric] !== undefined).map((metric) => [metric, metricDocs[metric]]),
     ),
     agents,
     paired: { baseline, agents: paired },

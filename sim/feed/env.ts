@@ -30,6 +30,7 @@ import {
   SESSION_START_MOOD,
   startSession,
 } from './dynamics.ts';
+import { ECOSYSTEM_METRIC_DOCS, ECOSYSTEM_METRICS, EcosystemTally } from './ecosystem.ts';
 import {
   allocateObservation,
   allocateStepResult,
@@ -259,6 +260,8 @@ export class FeedEnv implements Env {
   private readonly slateChecker: SlateChecker;
   /** The observation's named fields (FEED_FIELDS). */
   private readonly fields: FeedFields;
+  /** The run metrics' tally while one is on (startRunMetrics), else null: off, it costs nothing. */
+  private ecosystem: EcosystemTally | null = null;
 
   constructor(
     private readonly p: FeedParams,
@@ -316,6 +319,7 @@ export class FeedEnv implements Env {
         fields: FEED_FIELDS,
       },
       episodeMetricNames: FEED_METRICS,
+      runMetricNames: ECOSYSTEM_METRICS,
       metricDocs: {
         return: 'reward per user over the horizon (default reward: minutes watched)',
         episodeLength: 'requests (pages) per user over the horizon',
@@ -326,6 +330,7 @@ export class FeedEnv implements Env {
         churned: 'share of users who churned (stopped coming back after repeated unsatisfied sessions)',
         finalSatisfaction: 'satisfaction at the end of the episode (about -1 to 1)',
         meanViewedClickbait: 'mean clickbait level (0 to 1) of the posts the user stopped on',
+        ...ECOSYSTEM_METRIC_DOCS,
       },
     };
     const itemIds = new Int32Array(p.posts);
@@ -394,6 +399,7 @@ export class FeedEnv implements Env {
     const users = this.users;
     const active = this.observation.active;
     const items = this.observation.candidateItems;
+    const ecosystem = this.ecosystem;
     // Every slate is checked before any row moves on, so a bad slate leaves the batch as it was.
     this.slateChecker.check(slates, active);
     for (let row = 0; row < B; row++) {
@@ -427,6 +433,8 @@ export class FeedEnv implements Env {
       impressions[row] = this.response.examined;
       stepMinutes[row] = this.response.minutes;
       users.sessionPosts[row] += this.response.examined;
+      if (ecosystem !== null)
+        ecosystem.page(slates, row * K, K, items, row * N, this.response.examined, this.response.stopped);
       if (requestDay === 0) users.firstDayReturn[row] += r;
       let finished = false;
       if (this.response.sessionOver) {
@@ -472,6 +480,19 @@ export class FeedEnv implements Env {
     out[3] = u.churned[row];
     out[4] = u.satisfaction[row];
     out[5] = u.views[row] > 0 ? u.viewedClickbait[row] / u.views[row] : 0;
+  }
+
+  startRunMetrics(): void {
+    this.ecosystem = new EcosystemTally(this.catalog);
+  }
+
+  runMetrics(out: Float64Array): void {
+    if (this.ecosystem === null) throw new Error('feed: runMetrics before startRunMetrics');
+    this.ecosystem.write(out);
+  }
+
+  stopRunMetrics(): void {
+    this.ecosystem = null;
   }
 
   /** Retrieves the next request's candidates and writes the row's observation. */

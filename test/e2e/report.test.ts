@@ -157,12 +157,13 @@ describe('report.html in chromium', () => {
     });
   }
 
-  it('feed: its nine-metric tables show every column at 1280 x 800, none behind a scroll', async () => {
+  it('feed: its metric tables (results, run metrics and the paired differences of both) show every column at 1280 x 800, none behind a scroll', async () => {
     const { page } = await open('feed', 1280, 800);
     const boxes = await page
       .locator('.scroll')
-      .evaluateAll((all) => all.slice(0, 2).map((box) => ({ scroll: box.scrollWidth, client: box.clientWidth })));
-    expect(boxes).toHaveLength(2);
+      .evaluateAll((all) => all.slice(0, 4).map((box) => ({ scroll: box.scrollWidth, client: box.clientWidth })));
+    expect(boxes).toHaveLength(4);
+    expect(await page.locator('.scroll').nth(1).getAttribute('aria-label')).toBe('run metrics by agent');
     for (const box of boxes) expect(box.scroll).toBeLessThanOrEqual(box.client);
     await page.context().close();
   });

@@ -89,10 +89,10 @@ describe('bad slates', () => {
 
 describe('metric documentation', () => {
   for (const preset of Object.keys(worlds)) {
-    it(`${preset}: says what every metric means (return, episodeLength, clicks and its own)`, () => {
+    it(`${preset}: says what every metric means (return, episodeLength, clicks, its own and its run metrics)`, () => {
       const world = worlds[preset];
       const { spec } = world.create(defaultParams(world.params), { seed: { experiment: 0, run: 0 }, batchSize: 1 });
-      const metrics = ['return', 'episodeLength', 'clicks', ...spec.episodeMetricNames];
+      const metrics = ['return', 'episodeLength', 'clicks', ...spec.episodeMetricNames, ...(spec.runMetricNames ?? [])];
       expect(Object.keys(spec.metricDocs).sort()).toEqual([...metrics].sort());
       for (const metric of metrics) expect(spec.metricDocs[metric].length).toBeGreaterThan(10);
     });

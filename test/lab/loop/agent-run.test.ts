@@ -16,6 +16,7 @@ import { chartData } from '../../../lab/report/charts.ts';
 import { SESSION_END, type Env } from '../../../sim/env.ts';
 import { defaultParams } from '../../../sim/params.ts';
 import { worlds } from '../../../sim/presets/index.ts';
+import { ECOSYSTEM_METRICS } from '../../../sim/feed/ecosystem.ts';
 import { FEED_METRICS, type FeedEnv } from '../../../sim/feed/env.ts';
 import { Rng } from '../../../sim/rng.ts';
 import { agents as agentsRegistry } from '../../../agents/index.ts';
@@ -545,5 +546,78 @@ describe('config: the training block', () => {
     expect(issues(wide)).toEqual([
       'c.yaml: agents[0].params.features: agent "linucb" cannot run in world "feed" this way: features: outer gives 16 x 20 = 320 features here (at most 256); use features: product',
     ]);
+  });
+});
+
+/** The feed with every switch of its run-metrics tally and every episode started while it is on recorded. */
+function tallySpy(log: { batchSize: number; event: string; episode?: number }[]): Registries {
+  const feed = worlds.feed as WorldDefinition<any>;
+  const spy: WorldDefinition<any> = {
+    ...feed,
+    create: (values, options) => {
+      const env = feed.create(values, options) as FeedEnv;
+      const { batchSize } = options;
+      let on = false;
+      const [start, stop, resetRow] = [
+        env.startRunMetrics.bind(env),
+        env.stopRunMetrics.bind(env),
+        env.resetRow.bind(env),
+      ];
+      env.startRunMetrics = () => {
+        on = true;
+        log.push({ batchSize, event: 'start' });
+        start();
+      };
+      env.stopRunMetrics = () => {
+        on = false;
+        log.push({ batchSize, event: 'stop' });
+        stop();
+      };
+      env.resetRow = (row, episode) => {
+        if (on) log.push({ batchSize, event: 'episode', episode });
+        resetRow(row, episode);
+      };
+      return env;
+    },
+  };
+  return { ...defaultRegistries, worlds: { feed: spy } };
+}
+
+describe("training runs: the world's run metrics", () => {
+  const smallFeed = { preset: 'feed', params: { horizonDays: 2, creators: 80, posts: 1500 } };
+
+  it("cover the final evaluation's users alone: not training, not the checkpoints on the same world", () => {
+    const log: { batchSize: number; event: string; episode?: number }[] = [];
+    const config = validateConfig(
+      {
+        name: 'tally',
+        world: smallFeed,
+        seeds: [0],
+        agents: [{ name: 'eps', kind: 'epsilon-greedy' }],
+        training: { steps: 300, batchSize: 16, evalEvery: 100, evalEpisodes: 4 },
+        evaluation: { episodes: 6, batchSize: 3 },
+      },
+      'test.yaml',
+    );
+    const result = runAgentSeed(config, 0, 0, tallySpy(log));
+    // Checkpoints evaluated 4 users each, 4 times, on the evaluation world: none of them counted.
+    expect(result.curve!.length).toBeGreaterThanOrEqual(4);
+    expect(log.map((entry) => (entry.event === 'episode' ? entry.episode : entry.event))).toEqual([
+      'start',
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
+      'stop',
+    ]);
+    expect(log.every((entry) => entry.batchSize === 3)).toBe(true);
+    expect(Object.keys(result.runMetrics!)).toEqual(ECOSYSTEM_METRICS);
+  });
+
+  it('are null in a world without run metrics', () => {
+    const config = validateConfig(learnerConfig(8, [{ name: 'random', kind: 'random' }]), 'test.yaml');
+    expect(runAgentSeed(config, 0, 0, defaultRegistries).runMetrics).toBeNull();
   });
 });

@@ -3,7 +3,14 @@
 // built from memory.
 import { describe, expect, it } from 'vitest';
 import type { EpisodeRecord } from '../../../lab/loop/rollout.ts';
-import { curveJsonl, episodeJsonl, parseCurve, parseEpisodeJsonl } from '../../../lab/store/run-records.ts';
+import {
+  curveJsonl,
+  episodeJsonl,
+  parseCurve,
+  parseEpisodeJsonl,
+  parseRunMetrics,
+  runMetricsJson,
+} from '../../../lab/store/run-records.ts';
 
 const names = { episodeMetricNames: ['churned', 'satisfaction'], signalNames: ['view', 'like'], clock: true };
 const record = (episode: number, satisfaction: number): EpisodeRecord => ({
@@ -63,5 +70,23 @@ describe('record files', () => {
       regretSecondHalf: null,
     };
     expect(parseCurve(curveJsonl(curve, totals))).toEqual({ curve, totals });
+  });
+
+  it('run metrics read back by name, in order, bit for bit, NaN (nothing to measure) as NaN', () => {
+    const runMetrics = { postCoverage: 0.1 + 0.2, creatorGini: Number.NaN, watchedQuality: -1e-300 };
+    const text = runMetricsJson(runMetrics);
+    expect(text).toBe('{"postCoverage":0.30000000000000004,"creatorGini":null,"watchedQuality":-1e-300}\n');
+    const back = parseRunMetrics(text, 'x.run-metrics.json');
+    expect(back).toEqual(runMetrics);
+    expect(Object.keys(back)).toEqual(Object.keys(runMetrics));
+  });
+
+  it('names a run-metrics file cut short, or not of this kind', () => {
+    const text = runMetricsJson({ postCoverage: 0.5 });
+    expect(() => parseRunMetrics(text.slice(0, 8), 'x/seed-0.run-metrics.json')).toThrow(
+      /^x\/seed-0\.run-metrics\.json is not a run's metrics \(a file cut short\?\)/,
+    );
+    expect(() => parseRunMetrics('[1]', 'x.json')).toThrow(/another version of slatelab/);
+    expect(() => parseRunMetrics('{"postCoverage":"a"}', 'x.json')).toThrow(/"postCoverage" is not a number/);
   });
 });
