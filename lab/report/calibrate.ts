@@ -29,15 +29,16 @@ export const DEFAULT_CALIBRATION_POLICY = 'random';
 export const DEFAULT_CALIBRATION_RUNS: readonly number[] = [0, 1, 2];
 /**
  * At most this many users (episodes x seeds) per policy: the measurement keeps every video
- * impression's watch ratio in memory, 4 bytes each (about 1,000 impressions per user under the
- * production stand-in: 200 MB at 50,000 users).
+ * impression's watch ratio in memory as a 4-byte float, twice (all of them, and by length class),
+ * in lists that grow by doubling: up to about 16 bytes an impression, and about 700-1,000 video
+ * impressions per user under the production stand-in: several hundred MB at 50,000 users.
  */
 export const MAX_CALIBRATION_USERS = 50_000;
 /**
  * The share of the stand-in's (and the measured policy's) slots given to uniformly random videos by
- * default: about 230,000 inserted impressions under the stand-in in the default run (3 seeds x 4,000
- * users, about 12 million impressions), enough for the rarest rate (follow, 0.026%) to rest on about
- * 60 events; KuaiRand's randomly exposed log is 0.37% of a far larger feed.
+ * default: about 250,000 inserted impressions under the stand-in in the default run (3 seeds x 4,000
+ * users), so that the rarest rate (follow, 0.026%) rests on several dozen events; KuaiRand's
+ * randomly exposed log is 0.37% of a far larger feed.
  */
 export const DEFAULT_INSERT_SHARE = 0.02;
 /** At most this share: the inserted videos must stay a small part of the policy's feed. */
@@ -285,7 +286,7 @@ export function calibrationText(calibration: Calibration): string {
   });
   lines.push('');
 
-  const { pagesPerSession, watchRatioByLength, viewRateBySlot, photos, days, sessionEnds } = figures;
+  const { pagesPerSession, watchRatioByLength, viewRateBySlot, photos } = figures;
   const photoRates = RATE_NAMES.map((name) => `${name} ${formatMeasured(photos.rates[name])}`).join(', ');
   lines.push(`Under ${policy}, without a published counterpart:`);
   const details = [
@@ -300,18 +301,6 @@ export function calibrationText(calibration: Calibration): string {
         `${formatMeasured(watchRatioByLength.medium)} at 30-120 s, ` +
         `${formatMeasured(watchRatioByLength.long)} over 120 s`,
     ],
-    [
-      '  days',
-      `stickiness ${formatMeasured(days.stickiness)}, ${formatMeasured(days.sessionsPerActiveDay)} sessions and ` +
-        `${formatMeasured(days.minutesPerActiveDay)} minutes per active day (Kuaishou: 129-132 minutes per ` +
-        `daily active user), ${formatMeasured(days.churned * 100)}% of users churned`,
-    ],
-    [
-      '  sessions ended by',
-      `leaving ${formatMeasured(sessionEnds.leave * 100)}%, skips beyond patience ` +
-        `${formatMeasured(sessionEnds.patience * 100)}%, the time budget ${formatMeasured(sessionEnds.budget * 100)}%, ` +
-        `the horizon ${formatMeasured(sessionEnds.horizon * 100)}%`,
-    ],
     ['  view rate by slot', viewRateBySlot.map((rate, slot) => `${slot + 1}: ${formatMeasured(rate)}`).join(', ')],
     [
       '  photos',
@@ -321,6 +310,33 @@ export function calibrationText(calibration: Calibration): string {
   ];
   const width = Math.max(...details.map(([name]) => name.length));
   for (const [name, text] of details) lines.push(`${name.padEnd(width)}  ${text}`);
+  lines.push('');
+  lines.push('Days and sessions under every policy run (churned users count as inactive):');
+  const dayTable = [
+    [
+      'policy',
+      'stickiness',
+      'sessions/active day',
+      'minutes/active day',
+      'churned',
+      'pages/session',
+      'ended by choice',
+    ],
+  ];
+  for (const [name, run] of Object.entries(byPolicy))
+    dayTable.push([
+      name,
+      formatMeasured(run.days.stickiness),
+      formatMeasured(run.days.sessionsPerActiveDay),
+      formatMeasured(run.days.minutesPerActiveDay),
+      `${formatMeasured(run.days.churned * 100)}%`,
+      `median ${run.pagesPerSession.median}, mean ${formatMeasured(run.pagesPerSession.mean)}`,
+      `${formatMeasured(run.sessionEnds.byChoice * 100)}%`,
+    ]);
+  lines.push(alignedTable(dayTable, [false, true, true, true, true, false, true]).replace(/^/gm, '  '));
+  lines.push(
+    '  (Kuaishou: 129-132 minutes per daily active user; dynamics.sameDayReturn is the lever, docs/world-feed.md)',
+  );
   const { inserted, lift } = calibration;
   if (inserted.share > 0) {
     lines.push('');

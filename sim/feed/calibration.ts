@@ -486,7 +486,9 @@ export class FeedMeasurement {
     const { videos, photos } = this;
     const inserted = this.insertedFigures();
     const lift = {} as Record<LiftRate, number>;
-    for (const name of LIFT_RATES) lift[name] = inserted.policyRates[name] / inserted.rates[name];
+    // No inserted event (a small run): no lift, rather than an infinite one.
+    for (const name of LIFT_RATES)
+      lift[name] = inserted.rates[name] > 0 ? inserted.policyRates[name] / inserted.rates[name] : Number.NaN;
     let returns = 0;
     for (const count of this.gaps) returns += count;
     const returnGapDays = {} as Record<(typeof GAP_BUCKETS)[number], number>;

@@ -390,9 +390,12 @@ export function firstSessionHours(users: UserBatch, row: number, p: UserParams, 
 
 /**
  * Ends the session in `row`: counts an unsatisfied session (churn after churnSessions in a row),
- * then schedules the next visit after gapDays ~ Exponential(visitsPerDay * exp(returnSensitivity *
- * satisfaction)), moved to an hour from the user's diurnal pattern on the day it falls on.
- * Returns true if the episode is over (churned, or the next visit falls beyond the horizon).
+ * then schedules the next visit: later the same day with chance sigmoid(logit(sameDayReturn) +
+ * returnSensitivity x satisfaction), after minGapHours + Exponential(mean sameDayGapHours) hours
+ * (if that stays on the same day); otherwise on a later day, after gapDays ~
+ * Exponential(visitsPerDay x exp(returnSensitivity x satisfaction)), at an hour from the user's
+ * diurnal pattern. Every draw is made on every call. Returns true if the episode is over (churned,
+ * or the next visit falls beyond the horizon).
  */
 export function endSession(
   users: UserBatch,
@@ -425,7 +428,9 @@ export function endSession(
     return false;
   }
   let next = Math.floor((now + gapHours) / 24) * 24 + hour;
-  while (next < now + d.minGapHours || Math.floor(next / 24) === Math.floor(now / 24)) next += 24;
+  // Whole days on until the gap is long enough (bounded: past the horizon the episode ends anyway).
+  while ((next < now + d.minGapHours || Math.floor(next / 24) === Math.floor(now / 24)) && next < horizonHours)
+    next += 24;
   if (next >= horizonHours) return true;
   users.nowHours[row] = next;
   return false;

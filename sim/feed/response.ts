@@ -567,7 +567,9 @@ export class ResponseModel {
       u.budgetLeftMinutes[row] -= spent;
       const budget = u.budgetLeftMinutes[row];
       u.nowHours[row] += spent / 60;
-      // Leaving (dynamics.leaveProbability), then the session's time budget and the user's patience.
+      // Leaving (dynamics.leaveProbability), then the session's time budget and the user's patience;
+      // a session that ends for several reasons at once is counted under the first (the user's
+      // choice to leave before a spent budget).
       cause =
         draw - high < f.leaveProbability(u.satisfaction[row], u.mood[row])
           ? SESSION_CAUSE.leave

@@ -57,7 +57,7 @@ export const userParams = {
     type: 'number',
     default: 1.0,
     min: 0.001,
-    doc: 'median baseline rate of visits per day (at satisfaction 0)',
+    doc: 'median baseline rate of visits on later days, per day (at satisfaction 0; same-day returns: dynamics.sameDayReturn)',
   },
   visitsSpread: {
     type: 'number',

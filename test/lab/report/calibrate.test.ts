@@ -249,6 +249,12 @@ describe('slatelab calibrate CONFIG, as text', () => {
     expect(stdout).toMatch(/\n {2}view rate by slot\s+1: [\d.]+, 2: .*, 8: [\d.]+\n/);
     expect(stdout).not.toContain(', 9: ');
     expect(stdout).toMatch(/\n {2}photos\s+[\d,]+ impressions/);
+    // Days and sessions of every policy run: random, the stand-in, greedy-pctr.
+    expect(stdout).toContain('Days and sessions under every policy run');
+    for (const policy of ['random', 'stand-in', 'greedy-pctr'])
+      expect(stdout).toMatch(
+        new RegExp(`\\n {2}${policy}\\s+0\\.\\d+\\s+\\d+\\.\\d+\\s+[\\d.]+\\s+[\\d.]+%\\s+median \\d+`),
+      );
   });
 });
 
