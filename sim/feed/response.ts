@@ -125,11 +125,11 @@ export const responseParams = {
     default: -7.4,
     doc: 'like logit of a post the user stopped on (before quality and match)',
   },
-  commentBias: { type: 'number', default: -10, doc: 'comment logit of a post the user stopped on' },
-  shareBias: { type: 'number', default: -10.2, doc: 'share logit of a post the user stopped on' },
+  commentBias: { type: 'number', default: -10.1, doc: 'comment logit of a post the user stopped on' },
+  shareBias: { type: 'number', default: -9.9, doc: 'share logit of a post the user stopped on' },
   followBias: {
     type: 'number',
-    default: -8.8,
+    default: -9,
     doc:
       'follow logit of a post the user stopped on, of a creator not yet followed (times the ' +
       "user's follow propensity)",
@@ -205,6 +205,21 @@ export function logistic(x: number): number {
   const index = position | 0;
   const fraction = position - index;
   return table[index] + (table[index + 1] - table[index]) * fraction;
+}
+
+/**
+ * Whether an event of chance p happens, given `cell` (0..65535: one 16-bit half of a 32-bit draw).
+ * Exactly p: `cell / 65536 < p` alone would round p up to the next multiple of 1/65536 (for a
+ * chance of 2e-5, by half; the feed's rare signals have chances that small). The one cell that
+ * holds p's edge is split by a fresh uniform from `rng`, drawn once in 65,536 checks on average.
+ */
+export function happens(cell: number, p: number, rng: Rng): boolean {
+  const scaled = p * 65536;
+  // Below the edge cell: yes; at or above p's point (e.g. any cell at chance 0): no; the edge
+  // cell (cell < scaled < cell + 1): a fresh uniform against the fraction of it below p.
+  if (cell + 1 <= scaled) return true;
+  if (cell >= scaled) return false;
+  return rng.uniform() < scaled - cell;
 }
 
 /**
@@ -508,14 +523,17 @@ export class ResponseModel {
       const topicLoad = topicSum(fatigue, base, topicA, weightA, topicB, weightB);
       const repeats = creatorRepeats(ring, ringBase, creator);
       const penalty = f.fatiguePenalty(topicLoad, repeats);
-      // Pairs of events that need no more than 16 bits of resolution share one 32-bit draw (its
-      // high and low halves are independent uniforms on the grid k / 65536; a probability is then
-      // resolved to within 1/65536, far below anything the model or its tests can see): here
-      // whether the user stops to watch (high) and how long a scroll-past lingers (low); then
-      // "see less" and leaving; in consume the viewer's pairs.
+      // Pairs of events share one 32-bit draw: its high and low halves are independent 16-bit
+      // cells, and happens() decides an event from a cell with its exact chance (a fresh draw
+      // splits the one cell on the chance's edge). Here whether the user stops to watch (high)
+      // and how long a scroll-past lingers (low); then "see less" and leaving; in consume the
+      // viewer's pairs.
       const stopDraw = rng.uniform() * 65536;
       const stopHigh = Math.floor(stopDraw);
-      const viewed = stopHigh / 65536 < logistic(f.appealLogit(affinity, clickbait, susceptibility, penalty));
+      // happens(), written out here and below on every examined post's path (V8 does not inline it
+      // into this loop, whose inlining budget is spent).
+      const stopAt = logistic(f.appealLogit(affinity, clickbait, susceptibility, penalty)) * 65536;
+      const viewed = stopHigh + 1 <= stopAt || (stopHigh < stopAt && rng.uniform() < stopAt - stopHigh);
       let spent: number;
       this.stopped[slot] = viewed ? 1 : 0;
       if (viewed) {
@@ -556,7 +574,10 @@ export class ResponseModel {
       // "See less" (high half) and the leave draw (low half) share a draw.
       const draw = rng.uniform() * 65536;
       const high = Math.floor(draw);
-      if (high / 65536 < logistic(f.seeLessLogit(affinity, clickbait, viewed))) {
+      // The low half as a cell (exact: the draw has 32 bits).
+      const low = (draw - high) * 65536;
+      const seeLessAt = logistic(f.seeLessLogit(affinity, clickbait, viewed)) * 65536;
+      if (high + 1 <= seeLessAt || (high < seeLessAt && rng.uniform() < seeLessAt - high)) {
         signals[at + SIG_SEE_LESS] = 1;
         reward += wSeeLess;
         afterSeeLess(u, row, this.d, topicA, weightA, topicB, weightB);
@@ -570,8 +591,9 @@ export class ResponseModel {
       // Leaving (dynamics.leaveProbability), then the session's time budget and the user's patience;
       // a session that ends for several reasons at once is counted under the first (the user's
       // choice to leave before a spent budget).
+      const leaveAt = f.leaveProbability(u.satisfaction[row], u.mood[row]) * 65536;
       cause =
-        draw - high < f.leaveProbability(u.satisfaction[row], u.mood[row])
+        low + 1 <= leaveAt || (low < leaveAt && rng.uniform() < leaveAt - low)
           ? SESSION_CAUSE.leave
           : budget <= 0
             ? SESSION_CAUSE.budget
@@ -632,17 +654,20 @@ export class ResponseModel {
     const engage = f.engagement(quality, affinity);
     draw = rng.uniform() * 65536;
     high = Math.floor(draw);
-    const like = high / 65536 < f.likeChance(engage) ? 1 : 0;
-    const comment = draw - high < f.commentChance(engage) ? 1 : 0;
+    const commentCell = (draw - high) * 65536;
+    const like = happens(high, f.likeChance(engage), rng) ? 1 : 0;
+    const comment = happens(commentCell, f.commentChance(engage), rng) ? 1 : 0;
     draw = rng.uniform() * 65536;
     high = Math.floor(draw);
-    const share = high / 65536 < f.shareChance(engage) ? 1 : 0;
-    const followDraw = draw - high;
-    // The follow chance is at most the propensity, so a draw at or above it never follows: the
-    // logistic and the follow check are only needed below it (same outcome as testing them first).
+    const followCell = (draw - high) * 65536;
+    const share = happens(high, f.shareChance(engage), rng) ? 1 : 0;
+    // The follow chance is at most the propensity, so a cell above propensity x 65536 never
+    // follows: the logistic and the follow check are only needed at or below it (same outcome).
     const followPropensity = u.followPropensity[row];
     const follow =
-      followDraw < followPropensity && followDraw < f.followChance(engage, followPropensity) && !u.follows(row, creator)
+      followCell <= followPropensity * 65536 &&
+      happens(followCell, f.followChance(engage, followPropensity), rng) &&
+      !u.follows(row, creator)
         ? 1
         : 0;
     if (follow === 1) u.follow(row, creator);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FORMAT_PHOTO, FORMAT_REEL, FORMAT_VIDEO, type Catalog } from '../../sim/feed/catalog.ts';
 import { feed, type FeedEnv, type FeedParams } from '../../sim/feed/env.ts';
 import {
+  happens,
   SIG_COMMENT,
   SIG_FOLLOW,
   SIG_LIKE,
@@ -496,5 +497,53 @@ describe('feed response: expectations match the sampling', () => {
       expect(f.skipValidChance(0.01)).toBe(1);
       expect(f.skipValidChance(1)).toBe(0);
     });
+  });
+});
+
+describe('feed response: an event decided from a 16-bit cell has its exact chance (happens)', () => {
+  // A stub whose uniforms are given, counting the draws.
+  const stub = (u: number) => {
+    let draws = 0;
+    return {
+      rng: {
+        uniform: () => {
+          draws++;
+          return u;
+        },
+      } as unknown as Rng,
+      draws: () => draws,
+    };
+  };
+
+  it('decides every cell below the edge yes and above it no without a draw, and splits the edge cell by a fresh uniform', () => {
+    // p = 2.5 / 65536 (3.8e-5, a rare signal's size): cells 0 and 1 always, cell 2 half the time,
+    // so exactly p over a uniform cell; `cell / 65536 < p` alone gave 3 / 65536, 20% more.
+    const p = 2.5 / 65536;
+    for (const cell of [0, 1, 3, 65535]) {
+      const s = stub(0);
+      expect(happens(cell, p, s.rng)).toBe(cell < 2);
+      expect(s.draws()).toBe(0);
+    }
+    const below = stub(0.4999);
+    expect(happens(2, p, below.rng)).toBe(true);
+    expect(below.draws()).toBe(1);
+    expect(happens(2, p, stub(0.5001).rng)).toBe(false);
+  });
+
+  it('never happens at chance 0 and always at chance 1, without a draw', () => {
+    const s = stub(0);
+    for (const cell of [0, 1, 65535]) {
+      expect(happens(cell, 0, s.rng)).toBe(false);
+      expect(happens(cell, 1, s.rng)).toBe(true);
+    }
+    expect(s.draws()).toBe(0);
+  });
+
+  it('gives a chance of 1e-5 its exact rate over 2,000,000 seeded trials (4 standard errors: 20 +- 8.9)', () => {
+    const rng = new Rng('happens/rate');
+    let events = 0;
+    for (let i = 0; i < 2_000_000; i++) if (happens(Math.floor(rng.uniform() * 65536), 1e-5, rng)) events++;
+    // Rounding up to the grid would give 2 / 65536 = 3.05e-5 per trial: about 61 events.
+    expect(Math.abs(events - 20)).toBeLessThan(4 * Math.sqrt(20));
   });
 });

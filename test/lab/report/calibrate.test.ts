@@ -235,7 +235,8 @@ describe('slatelab calibrate CONFIG, as text', () => {
       expect(row.startsWith(`${reference.figure} `), reference.figure).toBe(true);
       expect(row, reference.figure).toBeDefined();
       const [, measured, under] = row!.split(/\s+/);
-      expect(Number(measured)).toBeGreaterThanOrEqual(0);
+      // n/a: nothing to measure in so small a run (a lift without an inserted event).
+      if (measured !== 'n/a') expect(Number(measured)).toBeGreaterThanOrEqual(0);
       expect(under).toBe(reference.policy);
       // Compared under another policy than the one measured: the row says so, and gives random's own value.
       if (reference.policy === 'greedy-pctr') expect(row).toMatch(/greedy-pctr \*\s.*\s(yes|NO)\s+\[\d+\]\s+\d/);
