@@ -62,6 +62,14 @@ export interface WorldSpec {
    */
   readonly clock: boolean;
   /**
+   * Whether StepResult.impressions says which slots the user really saw: a feed user scrolls down
+   * the page until they leave, and the first impressions[row] slots reached the screen. False
+   * where a world reports the whole slate as shown whatever the user examined (the bandit world,
+   * whose examination is position-based and unreported): learners then weigh slot k by the
+   * declared examination chance (choiceModel.examination) instead.
+   */
+  readonly impressionsObserved: boolean;
+  /**
    * D: the days an episode covers, 0..D-1, in a world with a clock: a user still there at the end
    * of day D-1 is truncated (a value function knows that day D-1 ends the episode). null in a
    * world without a clock (its episodes are counted in steps; WorldSpec.endings says how they end).

@@ -21,6 +21,22 @@ export function examinationWeights(spec: WorldSpec): Float64Array {
 }
 
 /**
+ * The evidence slot `slot` of row `row`'s slate carries, as a share of a pull: where the world
+ * observes impressions (WorldSpec.impressionsObserved), 1 for a slot that reached the user's
+ * screen and 0 for one below where they left (it says nothing about its post); elsewhere the
+ * declared examination chance e_k (`weights`, examinationWeights).
+ */
+export function slotEvidence(
+  spec: WorldSpec,
+  weights: Float64Array,
+  impressions: Int32Array,
+  row: number,
+  slot: number,
+): number {
+  return spec.impressionsObserved ? (slot < impressions[row] ? 1 : 0) : weights[slot];
+}
+
+/**
  * Bytes a per-arm bandit holds (AgentDefinition.memory): its arm statistics (`perArm` float64s per
  * arm) and its B x N scores, plus `extra` bytes.
  */
@@ -40,8 +56,9 @@ export function needsArms(spec: WorldSpec): string | null {
 }
 
 /**
- * Calls visit(row, slot, arm, candidate, click, weight) for every slot shown in the round (active
- * rows), with the slot's click (the world's click signal) and examination weight.
+ * Calls visit(row, slot, arm, candidate, click, weight) for every slot of the round that carries
+ * evidence (active rows; slotEvidence above 0), with the slot's click (the world's click signal)
+ * and its weight: 1 for a slot the user saw where impressions are observed, else e_k.
  */
 export function forEachShown(
   transition: Transition,
@@ -58,8 +75,10 @@ export function forEachShown(
     for (let slot = 0; slot < k; slot++) {
       const candidate = action.slates[row * k + slot];
       const arm = before.candidateArms[row * n + candidate];
+      const weight = slotEvidence(spec, weights, transition.impressions, row, slot);
+      if (weight === 0) continue;
       const click = signals[(row * k + slot) * signalCount + clickSignal] > 0 ? 1 : 0;
-      visit(row, slot, arm, candidate, click, weights[slot]);
+      visit(row, slot, arm, candidate, click, weight);
     }
   }
 }
@@ -108,9 +127,10 @@ export function sampleBeta(rng: Rng, a: number, b: number): number {
 }
 
 /**
- * Per-arm click statistics under the position-based model: `pulls[a]` sums the examination
- * probabilities of the slots arm a was shown in (effective pulls), `clicks[a]` its clicks, so
- * clicks / pulls estimates the arm's attractiveness (the probability of a click once examined).
+ * Per-arm click statistics under the position-based model: `pulls[a]` sums the evidence of the
+ * slots arm a was shown in (effective pulls: 1 per slot seen where impressions are observed, else
+ * the examination chance e_k), `clicks[a]` its clicks, so clicks / pulls estimates the arm's
+ * attractiveness (the probability of a click once examined).
  */
 export class ArmStats {
   /** A: effective pulls and clicks per arm. */

@@ -245,7 +245,8 @@ export class HybridLinearModel {
     // training (every shown slot of every round), where a callback per slot costs.
     const { slateSize: slots, numCandidates: n, clickSignal } = this.spec;
     const signalCount = this.spec.signalNames.length;
-    const { before, action, signals, episode } = transition;
+    const { before, action, signals, episode, impressions } = transition;
+    const observed = this.spec.impressionsObserved;
     const { k, z, weights } = this;
     const slates = action.slates;
     const candidateArms = before.candidateArms;
@@ -254,7 +255,8 @@ export class HybridLinearModel {
     for (let row = 0; row < rows; row++) {
       if (episode[row] < 0) continue;
       for (let slot = 0; slot < slots; slot++) {
-        const weight = weights[slot];
+        // slotEvidence (common.ts), written out: 1 for a slot seen where impressions are observed, else e_k.
+        const weight = observed ? (slot < impressions[row] ? 1 : 0) : weights[slot];
         if (weight === 0) continue;
         const candidate = slates[row * slots + slot];
         const click = signals[(row * slots + slot) * signalCount + clickSignal] > 0 ? 1 : 0;

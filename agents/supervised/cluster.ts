@@ -8,7 +8,7 @@ import { EpsilonSlates } from '../exploration.ts';
 import type { Observation } from '../../sim/env.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
 import { StateReader } from '../state.ts';
-import { examinationWeights, needsArms, rowsOf } from '../bandits/common.ts';
+import { examinationWeights, needsArms, rowsOf, slotEvidence } from '../bandits/common.ts';
 import { topKByScore } from '../../policies/slate.ts';
 import { kmeans, nearestCentre } from './kmeans.ts';
 
@@ -63,7 +63,7 @@ export const clusterBandit = defineAgent({
     const { numCandidates: n, slateSize: k, batchSize: b, userFeatureDim: u, armCount: arms, clickSignal } = spec;
     const signalCount = spec.signalNames.length;
     const weights = examinationWeights(spec);
-    // Per cluster and arm: examination-weighted pulls and clicks.
+    // Per cluster and arm: effective pulls (slotEvidence: a seen slot, or its examination chance) and clicks.
     const pulls = new Float64Array(hp.clusters * arms);
     const clicks = new Float64Array(hp.clusters * arms);
     let totalPulls = 0;
@@ -90,9 +90,11 @@ export const clusterBandit = defineAgent({
     };
     const count = (cluster: number, arm: number, weight: number, click: number): void => {
       pulls[cluster * arms + arm] += weight;
-      clicks[cluster * arms + arm] += weight * click;
+      // A click counts whole: clicks / pulls then estimates the arm's chance of a click once
+      // examined (weighing the click too would leave the position bias in).
+      clicks[cluster * arms + arm] += click;
       totalPulls += weight;
-      totalClicks += weight * click;
+      totalClicks += click;
     };
     const recluster = (): void => {
       const kept = Math.min(usersAdded, hp.usersKept);
@@ -133,8 +135,8 @@ export const clusterBandit = defineAgent({
           copyRow(before.userFeatures, row * u, users, (usersAdded % hp.usersKept) * u, u);
           usersAdded++;
           const cluster = clusterOf(before.userFeatures, row * u);
-          for (let slot = 0; slot < impressions[row]; slot++) {
-            const weight = weights[slot];
+          for (let slot = 0; slot < k; slot++) {
+            const weight = slotEvidence(spec, weights, impressions, row, slot);
             if (weight === 0) continue;
             const arm = before.candidateArms[row * n + action.slates[row * k + slot]];
             const click = signals[(row * k + slot) * signalCount + clickSignal] > 0 ? 1 : 0;

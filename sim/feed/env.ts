@@ -310,6 +310,7 @@ export class FeedEnv implements Env {
         truncated: 'the horizon (horizonDays) ended: a user who would come back',
       },
       clock: true,
+      impressionsObserved: true,
       horizonDays: p.horizonDays,
       observationLayout: {
         userFeatures: featureNames(p.observability === 'history' ? 'history' : 'interest', T),

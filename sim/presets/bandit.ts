@@ -237,6 +237,8 @@ class BanditEnv implements Env {
         fields: [],
       },
       clock: false,
+      // Every slate counts as shown, but a lower slot is examined less (position-based): unreported.
+      impressionsObserved: false,
       horizonDays: null,
       episodeMetricNames: ['regret', 'optimalReturn'],
       metricDocs: {

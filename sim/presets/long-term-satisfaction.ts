@@ -307,6 +307,7 @@ class LongTermSatisfactionEnv implements Env {
         fields: [],
       },
       clock: false,
+      impressionsObserved: true, // the whole slate is seen; the user consumes one of it
       horizonDays: null,
       episodeMetricNames: ['finalSatisfaction', 'meanClickbait'],
       metricDocs: {

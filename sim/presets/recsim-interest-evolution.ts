@@ -378,6 +378,7 @@ class InterestEvolutionEnv implements Env {
         fields: p.observeQuality ? [QUALITY_FIELD] : [],
       },
       clock: false,
+      impressionsObserved: true, // the user's choice model considers the whole slate
       horizonDays: null,
       // Per-episode versions of RecSim's CTR and AverageQuality (utils.write_video_cluster_metrics).
       episodeMetricNames: ['clickRate', 'meanClickedQuality'],

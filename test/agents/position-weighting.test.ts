@@ -4,9 +4,20 @@
 import { describe, expect, it } from 'vitest';
 import type { Agent } from '../../agents/agent.ts';
 import { allocateAction } from '../../agents/agent.ts';
-import { ArmStats, examinationWeights } from '../../agents/bandits/common.ts';
+import { ArmStats, examinationWeights, slotEvidence } from '../../agents/bandits/common.ts';
+import { feed } from '../../sim/feed/env.ts';
+import { defaultParams } from '../../sim/params.ts';
 import { train } from '../../lab/loop/rollout.ts';
-import { banditWorld, handTransition, makeAgent, rowStreams, SEED, snapshot, type AgentKind } from './helpers.ts';
+import {
+  BANDIT_KINDS,
+  banditWorld,
+  handTransition,
+  makeAgent,
+  rowStreams,
+  SEED,
+  snapshot,
+  type AgentKind,
+} from './helpers.ts';
 
 /** A catalog world of 6 arms, 4 candidates, slates of 3, examinationDecay 1: e = 1, 1/2, 1/3. */
 const world = (overrides = {}, batchSize = 1) =>
@@ -87,7 +98,8 @@ describe('ArmStats: effective pulls under the position-based model', () => {
     }
   });
 
-  const perArmAgents: AgentKind[] = ['epsilon-greedy', 'ucb1', 'thompson'];
+  // The cluster bandit (agents/supervised/cluster.ts) keeps the same per-arm statistics per cluster.
+  const perArmAgents: AgentKind[] = ['epsilon-greedy', 'ucb1', 'thompson', 'cluster'];
   for (const kind of perArmAgents) {
     it(`${kind}: an arm clicked 15 times in 60 showings in slot 2 (e = 1/3) outranks one clicked 30 times in 60 showings in slot 0`, () => {
       // Effective pulls 20 and 60: attractiveness estimates about 0.75 and 0.5. Counted as full
@@ -111,6 +123,68 @@ describe('ArmStats: effective pulls under the position-based model', () => {
       // Best first: the low-slot arm, then the two estimates of 1/2 (ties to the lower index), then the filler.
       expect(Array.from(action.slates)).toEqual([3, 0, 2]);
       expect(new Set(Array.from(arms.subarray(0, 4))).size).toBe(4);
+    });
+  }
+});
+
+describe('learning from what users saw (WorldSpec.impressionsObserved)', () => {
+  it('is declared by each world: the feed observes its impressions, the bandit world does not', () => {
+    expect(feed.create(defaultParams(feed.params), { seed: SEED, batchSize: 1 }).spec.impressionsObserved).toBe(true);
+    expect(world().spec.impressionsObserved).toBe(false);
+  });
+
+  it('counts a slot the user saw as a whole pull and one below where they left as none, where impressions are observed', () => {
+    const env = world();
+    const spec = { ...env.spec, impressionsObserved: true };
+    env.resetRow(0, 0);
+    const before = snapshot(env.observation);
+    const t = handTransition(spec, before, [2, 0, 3], [0, 1, 0], [0]);
+    (t.impressions as Int32Array)[0] = 2; // the user left after slot 1: slot 2 never reached the screen
+    expect([0, 1, 2].map((slot) => slotEvidence(spec, examinationWeights(spec), t.impressions, 0, slot))).toEqual([
+      1, 1, 0,
+    ]);
+    const stats = new ArmStats(spec);
+    stats.observe(t);
+    const arms = before.candidateArms;
+    expect(stats.pulls[arms[2]]).toBe(1);
+    expect(stats.pulls[arms[0]]).toBe(1); // not e_1 = 1/2: the impression says it was seen
+    expect(stats.pulls[arms[3]]).toBe(0);
+    expect(stats.totalPulls).toBe(2);
+    // Where they are not observed, the declared examination chances weigh all K slots.
+    const declared = new ArmStats(env.spec);
+    declared.observe(handTransition(env.spec, before, [2, 0, 3], [0, 1, 0], [0]));
+    expect(declared.totalPulls).toBeCloseTo(1 + 1 / 2 + 1 / 3, 14);
+  });
+
+  for (const kind of [...BANDIT_KINDS, 'cluster']) {
+    it(`${kind}: learns nothing from a slot below where the user left`, () => {
+      // Two rounds that differ only in the post of slot 2, which the user never saw (impressions 2):
+      // the agent's learned state is the same after either.
+      const env = world();
+      const spec = { ...env.spec, impressionsObserved: true };
+      env.resetRow(0, 0);
+      const before = snapshot(env.observation);
+      const states = [3, 1].map((third) => {
+        const { agent } = makeAgent(kind, spec);
+        const t = handTransition(spec, before, [2, 0, third], [1, 0, 0], [0]);
+        (t.impressions as Int32Array)[0] = 2;
+        agent.observe!(t);
+        agent.update?.(0);
+        return JSON.stringify(agent.save!(), (_key, value) =>
+          ArrayBuffer.isView(value) ? Array.from(value as Float64Array) : value,
+        );
+      });
+      expect(states[0]).toBe(states[1]);
+      // ... while a slot the user saw does change it.
+      const { agent } = makeAgent(kind, spec);
+      const t = handTransition(spec, before, [2, 0, 3], [1, 0, 0], [0]);
+      agent.observe!(t);
+      agent.update?.(0);
+      expect(
+        JSON.stringify(agent.save!(), (_key, value) =>
+          ArrayBuffer.isView(value) ? Array.from(value as Float64Array) : value,
+        ),
+      ).not.toBe(states[0]);
     });
   }
 });

@@ -56,6 +56,7 @@ export function tinyWorld(seed: SeedKey, batchSize: number): Env {
       fields: [],
     },
     clock: false,
+    impressionsObserved: true,
     horizonDays: null,
     episodeMetricNames: [],
     metricDocs: { return: 'reward', episodeLength: 'steps', clicks: 'clicks' },
