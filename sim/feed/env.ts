@@ -154,7 +154,13 @@ export const FEED_METRICS = [
   'churned',
   'finalSatisfaction',
   'meanViewedClickbait',
+  'stickiness',
+  'activeDay7',
+  'activeLastDay',
 ] as const;
+
+/** The day whose activity `activeDay7` reports: a week after the first (day 0). */
+export const WEEK_LATER_DAY = 7;
 
 /** Cross-field checks (field names relative to the world's params). */
 export function checkFeed(p: FeedParams): ParamIssue[] {
@@ -239,6 +245,9 @@ export class FeedEnv implements Env {
    * did not, or when the horizon cut it). Feed-specific diagnostics (calibrate counts them).
    */
   readonly sessionCause: Uint8Array;
+  /** Per row: whether the user started a session on day WEEK_LATER_DAY, and on the horizon's last day. */
+  private readonly activeDay7: Uint8Array;
+  private readonly activeLastDay: Uint8Array;
   /** The expectations behind `truth` (the oracles' values). */
   readonly expectations: FeedTruth;
   readonly retriever: Retriever;
@@ -331,6 +340,12 @@ export class FeedEnv implements Env {
         churned: 'share of users who churned (stopped coming back after repeated unsatisfied sessions)',
         finalSatisfaction: 'satisfaction at the end of the episode (about -1 to 1)',
         meanViewedClickbait: 'mean clickbait level (0 to 1) of the posts the user stopped on',
+        stickiness:
+          'days active over the days of the horizon (its mean: the mean share of users active a day, churned ones inactive)',
+        activeDay7:
+          '1 if the user started a session on day 7, a week after the first (its mean: the share active that day; 0 with a horizon of 7 days or fewer)',
+        activeLastDay:
+          '1 if the user started a session on the last day of the horizon (its mean: the share still active then)',
         ...ECOSYSTEM_METRIC_DOCS,
       },
     };
@@ -355,6 +370,8 @@ export class FeedEnv implements Env {
     this.responseRngs = Array.from({ length: B }, () => new Rng(''));
     this.result = allocateStepResult(B, K, SIGNALS);
     this.sessionCause = new Uint8Array(B);
+    this.activeDay7 = new Uint8Array(B);
+    this.activeLastDay = new Uint8Array(B);
     this.request = {
       following: this.users.following,
       followOffset: 0,
@@ -380,6 +397,9 @@ export class FeedEnv implements Env {
     sampleUser(users, row, this.population, this.catalog, this.p.users, this.userRngs[row]);
     users.nowHours[row] = firstSessionHours(users, row, this.p.users, this.userRngs[row]);
     startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row], this.noiseRng(row));
+    this.activeDay7[row] = 0;
+    this.activeLastDay[row] = 0;
+    this.countSessionDay(row);
     this.observation.active[row] = 1;
     this.writeObservation(row);
   }
@@ -447,6 +467,7 @@ export class FeedEnv implements Env {
           sessionEndReason[row] = SESSION_END.returns;
           hoursToNextSession[row] = users.nowHours[row] - endHours;
           startSession(users, row, this.p.users, this.p.observationNoise, this.userRngs[row], this.noiseRng(row));
+          this.countSessionDay(row);
         }
       } else if (users.nowHours[row] >= this.horizonHours) {
         // A session still scrolling at the end of the last day is cut there: an episode covers
@@ -481,6 +502,16 @@ export class FeedEnv implements Env {
     out[3] = u.churned[row];
     out[4] = u.satisfaction[row];
     out[5] = u.views[row] > 0 ? u.viewedClickbait[row] / u.views[row] : 0;
+    out[6] = u.daysActive[row] / this.p.horizonDays;
+    out[7] = this.activeDay7[row];
+    out[8] = this.activeLastDay[row];
+  }
+
+  /** Notes the day of the session that just started in `row` (activeDay7, activeLastDay). */
+  private countSessionDay(row: number): void {
+    const day = Math.floor(this.users.nowHours[row] / 24);
+    if (day === WEEK_LATER_DAY) this.activeDay7[row] = 1;
+    if (day === this.p.horizonDays - 1) this.activeLastDay[row] = 1;
   }
 
   startRunMetrics(): void {

@@ -49,3 +49,50 @@ describe("calibrate's days and session ends", () => {
     for (const share of [leave, budget, patience]) expect(share).toBeGreaterThan(0);
   });
 });
+
+describe('the feed episode metrics of days: stickiness, activeDay7, activeLastDay', () => {
+  it('report the days on which each user started a session (40 users under greedy-pctr, batch 1)', () => {
+    const env = feed.create(defaultParams(feed.params), { seed: SEED, batchSize: 1 }) as FeedEnv;
+    const greedy = policies['greedy-pctr'];
+    const policy = greedy.create(defaultParams(greedy.params), { spec: env.spec, env });
+    // The days of the sessions seen starting, episode by episode (read when a session's first page
+    // is decided); a new episode starts with the world's resetRow.
+    const days: Set<number>[] = [];
+    let sessions = -1;
+    const resetRow = env.resetRow.bind(env);
+    env.resetRow = (row: number, episode: number) => {
+      resetRow(row, episode);
+      days.push(new Set());
+      sessions = -1;
+    };
+    const recorder = {
+      act(
+        observation: Parameters<typeof policy.act>[0],
+        rowRngs: Parameters<typeof policy.act>[1],
+        slates: Int32Array,
+      ) {
+        if (env.users.sessions[0] !== sessions) days[days.length - 1].add(Math.floor(env.users.nowHours[0] / 24));
+        sessions = env.users.sessions[0];
+        policy.act(observation, rowRngs, slates);
+      },
+    };
+    const records = runEpisodes(env, recorder, { episodes: 40, seed: SEED, streamKey: 'days-metrics' });
+    expect(days).toHaveLength(40);
+    const metric = (r: (typeof records)[number], name: string) => r.extra[FEED_METRICS.indexOf(name as never)];
+    let week = 0;
+    let last = 0;
+    records.forEach((record, i) => {
+      expect(metric(record, 'stickiness')).toBeCloseTo(days[i].size / 14, 12);
+      expect(metric(record, 'daysActive')).toBe(days[i].size);
+      expect(metric(record, 'activeDay7')).toBe(days[i].has(7) ? 1 : 0);
+      expect(metric(record, 'activeLastDay')).toBe(days[i].has(13) ? 1 : 0);
+      week += metric(record, 'activeDay7');
+      last += metric(record, 'activeLastDay');
+    });
+    // Both happen and both fail to among 40 users (not a vacuous check).
+    expect(week).toBeGreaterThan(0);
+    expect(week).toBeLessThan(40);
+    expect(last).toBeGreaterThan(0);
+    expect(last).toBeLessThan(40);
+  });
+});
