@@ -339,7 +339,7 @@ export const reinforce = defineAgent({
         advantages,
         count,
         k,
-        { weightCap: hp.weightCap, normalise: hp.normalise, topK: hp.topK },
+        { slateSize: k, weightCap: hp.weightCap, normalise: hp.normalise, topK: hp.topK },
         coefficientsItem,
       );
       coefficients.fill(0, 0, count * n);
@@ -491,6 +491,8 @@ export const reinforce = defineAgent({
 // The estimator's terms as pure functions (the toy problems of the tests run these).
 
 export interface CorrectionOptions {
+  /** K of the top-K multiplier: the page's size. */
+  readonly slateSize: number;
   readonly weightCap: number;
   readonly normalise: boolean;
   readonly topK: boolean;
@@ -504,22 +506,24 @@ export interface CorrectionStats {
 }
 
 /**
- * The coefficient of log pi(a | s) in the loss (negated) of each of the `count` x K chosen items:
- * w(a) lambda_K(a) advantage, with w = min(pi / beta, weightCap) (normalised to mean 1 over the
- * batch when `normalise`) and lambda_K = K (1 - pi)^(K - 1) when `topK`, else 1 (Chen et al. 2019,
- * sections 4.2-4.3). piItem, betaItem: count x K, the item's softmax probability under the policy
- * learned and under the one that acted; advantages: count. Writes out (count x K).
+ * The coefficient of log pi(a | s) in the loss (negated) of each of the `count` x `perRow` chosen
+ * items: w(a) lambda_K(a) advantage, with w = min(pi / beta, weightCap) (normalised to mean 1 over
+ * the batch when `normalise`) and lambda_K = K (1 - pi)^(K - 1) with K = slateSize when `topK`,
+ * else 1 (Chen et al. 2019, sections 4.2-4.3). piItem, betaItem: count x perRow, the item's softmax
+ * probability under the policy learned and under the one that acted; advantages: count (each row's
+ * items share it: the agent's rows are pages of K, perRow = K). Writes out (count x perRow).
  */
 export function correctionCoefficients(
   piItem: Float64Array,
   betaItem: Float64Array,
   advantages: Float64Array,
   count: number,
-  k: number,
+  perRow: number,
   options: CorrectionOptions,
   out: Float64Array,
 ): CorrectionStats {
-  const items = count * k;
+  const items = count * perRow;
+  const k = options.slateSize;
   let sum = 0;
   let capped = 0;
   for (let j = 0; j < items; j++) {
@@ -534,8 +538,8 @@ export function correctionCoefficients(
   const meanWeight = items > 0 ? sum / items : 0;
   const scale = options.normalise && sum > 0 ? items / sum : 1;
   for (let i = 0; i < count; i++) {
-    for (let s = 0; s < k; s++) {
-      const j = i * k + s;
+    for (let s = 0; s < perRow; s++) {
+      const j = i * perRow + s;
       const lambda = options.topK ? k * (1 - piItem[j]) ** (k - 1) : 1;
       out[j] = out[j] * scale * lambda * advantages[i];
     }
@@ -611,6 +615,24 @@ export function samplePage(
     remaining[chosen] = 0;
     out[outAt + s] = chosen;
     probability *= mass > 0 ? probs[at + chosen] / mass : 0;
+  }
+  return probability;
+}
+
+/** The Plackett-Luce probability of the ordered page page[pageAt .. pageAt + K) under probs[at .. at + N). */
+export function pageProbability(
+  probs: Float64Array,
+  at: number,
+  k: number,
+  page: ArrayLike<number>,
+  pageAt = 0,
+): number {
+  let probability = 1;
+  let mass = 1;
+  for (let s = 0; s < k; s++) {
+    const p = probs[at + page[pageAt + s]];
+    probability *= p / mass;
+    mass -= p;
   }
   return probability;
 }
