@@ -9,6 +9,7 @@ import { ucb1 } from './bandits/ucb1.ts';
 import { pctr } from './supervised/pctr.ts';
 import { ranker } from './supervised/ranker.ts';
 import { clusterBandit } from './supervised/cluster.ts';
+import { reinforce } from './rl/reinforce.ts';
 import { slateq } from './rl/slateq.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own parameter type; a registry holds them all
@@ -22,4 +23,5 @@ export const agents: Readonly<Record<string, AgentDefinition<any>>> = {
   ranker,
   cluster: clusterBandit,
   slateq,
+  reinforce,
 };

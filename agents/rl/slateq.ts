@@ -29,7 +29,8 @@ import { rowsOf } from '../bandits/common.ts';
 import { EpsilonSlates } from '../exploration.ts';
 import { Mlp } from '../nets/dense.ts';
 import { tfjs } from '../nets/tf.ts';
-import { StateMismatch, StateReader, type StateValue } from '../state.ts';
+import { assignWeights, forward, weightsOf } from '../nets/weights.ts';
+import { StateReader } from '../state.ts';
 import { CandidateFeatures } from '../supervised/features.ts';
 import { SlateReplay, scratchObservation } from './replay.ts';
 import {
@@ -489,45 +490,9 @@ function inputNames(spec: WorldSpec, candidates: CandidateFeatures): string[] {
   return [...candidates.names, ...spec.observationLayout.userFeatures.map((name) => `user.${name}`), 'nothing'];
 }
 
-/** The net's outputs (one each) for `count` input rows of width f. */
-function forward(net: Mlp, inputs: Float32Array, count: number, f: number, out: Float32Array): void {
-  const tf = tfjs();
-  const values = tf.tidy(() => net.apply(tf.tensor2d(inputs.subarray(0, count * f), [count, f])));
-  out.set(values.dataSync().subarray(0, count));
-  values.dispose();
-}
-
 function copyWeights(from: Mlp, to: Mlp): void {
   const source = from.variables();
   to.variables().forEach((variable, i) => {
     variable.assign(source[i]);
-  });
-}
-
-function weightsOf(net: Mlp): StateValue {
-  return { sizes: [...net.sizes], weights: net.weights().map((values) => Float32Array.from(values)) };
-}
-
-function assignWeights(net: Mlp, saved: StateValue | undefined, what: string): void {
-  const tf = tfjs();
-  const state =
-    saved && typeof saved === 'object' && !ArrayBuffer.isView(saved) && !Array.isArray(saved)
-      ? (saved as Record<string, StateValue>)
-      : null;
-  const sizes = state?.sizes;
-  const weights = state?.weights;
-  if (!Array.isArray(sizes) || sizes.join() !== net.sizes.join())
-    throw new StateMismatch(
-      `the saved ${what} has layer sizes ${Array.isArray(sizes) ? sizes.join('-') : 'none'}, ` +
-        `this one ${net.sizes.join('-')} (another hidden or another world?)`,
-    );
-  const variables = net.variables();
-  if (!Array.isArray(weights) || weights.length !== variables.length)
-    throw new StateMismatch(`the saved ${what} has no weights for its ${variables.length} variables`);
-  variables.forEach((variable, i) => {
-    const values = weights[i];
-    if (!(values instanceof Float32Array) || values.length !== variable.size)
-      throw new StateMismatch(`the saved ${what}'s variable ${i} does not have ${variable.size} values`);
-    variable.assign(tf.tensor(values, variable.shape));
   });
 }

@@ -49,7 +49,8 @@ export const CONTRACT_WORLDS: readonly ContractWorld[] = [
 /**
  * Hyper-parameters that keep an agent's contract tests short while 400 training steps (batch 4)
  * still leave something learned: the supervised agents refit and the cluster bandit re-clusters
- * every 100 steps; SlateQ's networks are tiny and learn from step 100. A kind not named here runs
+ * every 100 steps; SlateQ's networks are tiny and learn from step 100; REINFORCE's are tiny and cut its
+ * returns every 8 steps. A kind not named here runs
  * with its defaults.
  */
 export const SMALL_SETTINGS: Readonly<Record<string, Record<string, unknown>>> = {
@@ -64,6 +65,7 @@ export const SMALL_SETTINGS: Readonly<Record<string, Record<string, unknown>>> =
     targetUpdateEvery: 20,
     epsilonDecaySteps: 300,
   },
+  reinforce: { hidden: 8, batch: 16, rolloutSteps: 8, replayCapacity: 1000 },
 };
 
 /** Where and how the contract tests run an agent of `kind`. */

@@ -1,0 +1,711 @@
+// REINFORCE with the top-K off-policy correction (Chen et al. 2019, "Top-K Off-Policy Correction
+// for a REINFORCE Recommender System", WSDM).
+//
+// Policy: a softmax over the N candidates of a row, pi(a | s) = exp(l_a) / sum_b exp(l_b), with
+// logits l from an MLP over each candidate's features (supervised/features.ts) and the user's
+// features (the context is among the candidate features). Training plays a page of K sampled
+// without replacement (Plackett-Luce: sequential softmax draws renormalised over the candidates
+// left), from the row's stream; evaluation plays the top K by probability, deterministic. The
+// propensity of the ordered page played is its exact Plackett-Luce probability.
+//
+// Learning (section 3-4): the agent's own earlier selves are the behaviour policy beta. Each step
+// is kept in a replay with, per item of its page, beta(item | s): the softmax probability the
+// item had at acting time (the first-slot probability, as the paper's per-item correction uses).
+// A gradient step samples kept steps and minimises, per chosen item a,
+//   - w(a) lambda_K(a) (G - V(s)) log pi(a | s)                               (eq. 6 with 4.3)
+// with
+//   w(a) = min(pi(a | s) / beta(a | s), weightCap), normalised to mean 1 over the batch (section
+//          4.3: capping and normalised importance sampling; `normalise`);
+//   lambda_K(a) = K (1 - pi(a | s))^(K - 1), the top-K multiplier (section 4.2, eq. 7; `topK: false`
+//          leaves it 1, the standard correction). The paper derives it for a page of K independent
+//          draws from pi; pages here are drawn without replacement, so it is the paper's
+//          approximation, not the exact gradient of the probability that an item is on the page.
+// The returns: G_t = r_t + d_t G_{t+1}, with d_t = gamma per step (`discount: step`; gamma 0 is the
+// myopic control) or gammaPerHour^(hours from step t to step t + 1: the step's minutes and, where
+// the session ended, the hours to the next; `discount: hour`). Trajectories are cut every
+// `rolloutSteps` steps (as A2C does, so that learning needs no episode to end) and at the loop's
+// step limit: a cut bootstraps from V(s') of the next observation; a terminated episode does not.
+// V(s) is a small MLP on the user's features and the mean of the candidates' features, trained by
+// regression to the returns; G - V(s) is the advantage (the variance-reducing baseline).
+// All the terms w, lambda, the advantage and the statistics are pure functions below
+// (correctionCoefficients, policyLoss), which the toy problems of test/agents/rl/reinforce.test.ts
+// exercise.
+import type * as TF from '@tensorflow/tfjs';
+import type { Observation, WorldSpec } from '../../sim/env.ts';
+import type { Rng } from '../../sim/rng.ts';
+import { defineAgent, type Agent } from '../agent.ts';
+import { estimatePropensities, rowsOf } from '../bandits/common.ts';
+import { Mlp } from '../nets/dense.ts';
+import { tfjs } from '../nets/tf.ts';
+import { assignWeights, forward, weightsOf } from '../nets/weights.ts';
+import { StateReader } from '../state.ts';
+import { CandidateFeatures } from '../supervised/features.ts';
+import { ObservationRows, scratchObservation } from './replay.ts';
+
+/** The most ordered prefixes of K - 1 candidates ((N)_(K-1)) whose slot marginals are computed exactly; beyond, by draws. */
+export const EXACT_MARGINALS_LIMIT = 20_000;
+
+export const reinforce = defineAgent({
+  name: 'reinforce',
+  summary:
+    'REINFORCE with the top-K off-policy correction (Chen et al. 2019): a softmax policy over the ' +
+    'candidates, pages sampled without replacement, learned from its replayed earlier selves.',
+  family: 'rl',
+  learns:
+    'a softmax policy over the candidates (neural, TensorFlow.js) from discounted returns, with a ' +
+    'learned value baseline, importance-weighted against the policy that acted',
+  nets: true,
+  params: {
+    gamma: {
+      type: 'number',
+      default: 0.99,
+      min: 0,
+      max: 1,
+      doc: 'discount per step (discount: step); 0 is the myopic control (the return is the reward)',
+    },
+    discount: {
+      type: 'enum',
+      default: 'step',
+      values: ['step', 'hour'],
+      doc: "discount per step (gamma), or per hour of the world's clock (gammaPerHour; worlds with a clock)",
+    },
+    gammaPerHour: {
+      type: 'number',
+      default: 0.98,
+      min: 0,
+      max: 1,
+      doc: 'discount per hour between steps, a session gap included (discount: hour)',
+    },
+    topK: {
+      type: 'boolean',
+      default: true,
+      doc: 'the top-K multiplier K (1 - pi)^(K - 1) (section 4.2); false is the standard off-policy correction',
+    },
+    weightCap: {
+      type: 'number',
+      default: 10,
+      min: 1,
+      doc: 'cap of the importance weight pi / beta of each item (section 4.3)',
+    },
+    normalise: {
+      type: 'boolean',
+      default: true,
+      doc: "importance weights divided by the batch's mean (normalised importance sampling)",
+    },
+    entropyBonus: { type: 'number', default: 0, min: 0, doc: "weight of the policy's entropy in the loss" },
+    hidden: {
+      type: 'int',
+      default: 64,
+      min: 1,
+      max: 4096,
+      doc: 'units of the hidden layer of the policy network and of the value network',
+    },
+    learningRate: { type: 'number', default: 0.001, min: 0, doc: 'Adam step size (both networks)' },
+    batch: { type: 'int', default: 64, min: 1, max: 100_000, doc: 'replayed steps per gradient step' },
+    replayRatio: {
+      type: 'number',
+      default: 2,
+      min: 0,
+      doc: 'replayed steps per step whose return became known (gradient steps = such steps x ratio / batch)',
+    },
+    replayCapacity: {
+      type: 'int',
+      default: 20_000,
+      min: 1,
+      max: 100_000_000,
+      doc: 'steps the replay holds; beyond, the oldest are overwritten',
+    },
+    rolloutSteps: {
+      type: 'int',
+      default: 32,
+      min: 1,
+      max: 100_000,
+      doc: "steps of a row's trajectory before its returns are cut and bootstrapped from V(s')",
+    },
+    rewardScale: {
+      type: 'number',
+      default: 0.1,
+      min: 0,
+      doc: 'rewards are multiplied by it before learning (keeps returns and values near 1-100)',
+    },
+    propensitySamples: {
+      type: 'int',
+      default: 1000,
+      min: 1,
+      max: 1_000_000,
+      doc:
+        'pages drawn to estimate the slot marginals when there are too many ordered pages to sum ' +
+        'exactly (propensities for off-policy evaluation only)',
+    },
+  },
+  notInStreamKey: ['propensitySamples'],
+  unsupported: (spec, hp) => {
+    if (hp.discount === 'hour' && !spec.clock)
+      return { field: 'discount', message: 'discount: hour needs a world with a clock; this one has none (use step)' };
+    if (hp.replayCapacity < 2 * spec.batchSize * hp.rolloutSteps)
+      return {
+        field: 'replayCapacity',
+        message:
+          `must hold at least two rollouts of every training row (2 x ${spec.batchSize} rows x ` +
+          `${hp.rolloutSteps} rolloutSteps = ${2 * spec.batchSize * hp.rolloutSteps}), got ${hp.replayCapacity}`,
+      };
+    return null;
+  },
+  check: (hp) =>
+    hp.rewardScale > 0
+      ? []
+      : [{ field: 'rewardScale', message: `must be above 0 (0 would learn nothing), got ${hp.rewardScale}` }],
+  notes: (hp) => [
+    ...(hp.topK
+      ? [
+          'the top-K multiplier K (1 - pi)^(K - 1) assumes K independent draws; pages are drawn ' +
+            "without replacement, so it is the paper's approximation",
+        ]
+      : []),
+    `returns are cut every ${hp.rolloutSteps} steps and bootstrapped from the learned value`,
+  ],
+  // The replay and the networks (policy f-h-1, value (u + F)-h-1, each weight with Adam's two moments);
+  // the acting and training inputs.
+  memory: (hp, spec) => {
+    const f = policyWidth(spec);
+    const v = valueWidth(spec);
+    const { numCandidates: n, slateSize: k, batchSize: b } = spec;
+    const weights = (f + 2) * hp.hidden + 1 + (v + 2) * hp.hidden + 1;
+    const replay = hp.replayCapacity * (ObservationRows.width(spec) * 4 + k * 12 + 8 + 8 + 1);
+    const acting = b * n * (f * 4 + 8 * 3) + b * n * k * 8;
+    const training = hp.batch * n * (f * 4 * 3 + 8) + hp.batch * v * 4 * 3;
+    return replay + weights * 4 * 3 + acting + training;
+  },
+  create: (hp, { spec, streams }) => {
+    const tf = tfjs();
+    const { numCandidates: n, slateSize: k, batchSize: b } = spec;
+    const candidates = new CandidateFeatures(spec);
+    const cf = candidates.size;
+    const u = spec.userFeatureDim;
+    const f = policyWidth(spec);
+    const v = valueWidth(spec);
+    const policyNet = new Mlp([f, hp.hidden, 1], streams.init, 'reinforce/policy');
+    const valueNet = new Mlp([v, hp.hidden, 1], streams.init, 'reinforce/value');
+    const policyOptimizer = tf.train.adam(hp.learningRate);
+    const valueOptimizer = tf.train.adam(hp.learningRate);
+
+    // Acting: B x N x f inputs, B x N logits and probabilities; B x K the train pages' beta per item.
+    const block = new Float64Array(n * cf);
+    const actInputs = new Float32Array(b * n * f);
+    const actLogits = new Float32Array(b * n);
+    const actProbs = new Float64Array(b * n);
+    const actBeta = new Float64Array(b * k);
+    const remaining = new Uint8Array(n);
+    const marginals = new Float64Array(b * n * k); // B x N x K: slot marginals of the last training act
+    const oneSlate = new Int32Array(k);
+    let lastWasEval = false;
+    const lastSlates = new Int32Array(b * k);
+
+    // Replay: per kept step its observation, page (K), beta per item (K), return, and whether known.
+    const cap = hp.replayCapacity;
+    const kept = new ObservationRows(spec, cap);
+    const keptSlates = new Int32Array(cap * k);
+    const keptBeta = new Float64Array(cap * k);
+    const keptReturn = new Float64Array(cap);
+    const keptReady = new Uint8Array(cap);
+    const keptSerial = new Float64Array(cap).fill(-1);
+    let cursor = 0;
+    let size = 0;
+    let added = 0;
+
+    // Per training row, its open trajectory (B x rolloutSteps): slots, their serials, rewards, discounts.
+    const openSlots = new Int32Array(b * hp.rolloutSteps);
+    const openSerials = new Float64Array(b * hp.rolloutSteps);
+    const openRewards = new Float64Array(b * hp.rolloutSteps);
+    const openDiscounts = new Float64Array(b * hp.rolloutSteps);
+    const openCount = new Int32Array(b);
+    const bootstrap = new Float64Array(b); // V(s') of the rows cut this round
+    const bootstrapRows = new Int32Array(b);
+    const bootInputs = new Float32Array(b * v);
+    const bootValues = new Float32Array(b);
+
+    // Training: a batch of kept steps.
+    const m = hp.batch;
+    const picked = new Int32Array(m);
+    const rows = scratchObservation(spec, m);
+    const trainInputs = new Float32Array(m * n * f);
+    const valueInputs = new Float32Array(m * v);
+    const trainLogits = new Float32Array(m * n);
+    const trainValues = new Float32Array(m);
+    const trainProbs = new Float64Array(m * n);
+    const returns = new Float32Array(m);
+    const advantages = new Float64Array(m);
+    const piItem = new Float64Array(m * k);
+    const betaItem = new Float64Array(m * k);
+    const coefficientsItem = new Float64Array(m * k);
+    const coefficients = new Float32Array(m * n); // m x N: each chosen item's coefficient on log pi
+
+    let owed = 0;
+    let gradientSteps = 0;
+    let sums = { loss: 0, meanWeight: 0, cappedShare: 0, entropy: 0, valueLoss: 0, steps: 0 };
+
+    /** Row `row`'s N policy inputs (each candidate's features, then the user's) at out[at ..], and its value input at valueOut[valueAt ..]. */
+    const encode = (
+      observation: Observation,
+      row: number,
+      out: Float32Array | null,
+      at: number,
+      valueOut: Float32Array,
+      valueAt: number,
+    ) => {
+      candidates.encodeRow(observation, row, block);
+      const user = observation.userFeatures.subarray(row * u, (row + 1) * u);
+      valueOut.fill(0, valueAt, valueAt + v);
+      valueOut.set(user, valueAt);
+      for (let c = 0; c < n; c++) {
+        for (let j = 0; j < cf; j++) valueOut[valueAt + u + j] += block[c * cf + j] / n;
+        if (!out) continue;
+        const base = at + c * f;
+        for (let j = 0; j < cf; j++) out[base + j] = block[c * cf + j];
+        out.set(user, base + cf);
+      }
+    };
+
+    /** Softmax probabilities (float64) of `count` rows of N logits into probs. */
+    const softmaxRows = (logits: Float32Array, count: number, probs: Float64Array, active?: Uint8Array) => {
+      for (let row = 0; row < count; row++) {
+        if (active && active[row] === 0) continue;
+        softmaxInto(logits, row * n, n, probs);
+      }
+    };
+
+    const valueScratch = new Float32Array(b * v);
+    /** The policy's probabilities for every active row of `observation` (B x N into actProbs). */
+    const policyOf = (observation: Observation): number => {
+      const count = rowsOf(observation);
+      for (let row = 0; row < count; row++)
+        if (observation.active[row] === 1) encode(observation, row, actInputs, row * n * f, valueScratch, row * v);
+      forward(policyNet, actInputs, count * n, f, actLogits);
+      for (let row = 0; row < count; row++) {
+        if (observation.active[row] === 0) continue;
+        if (!Number.isFinite(actLogits[row * n]))
+          throw new Error(
+            `reinforce: the policy's logits are not finite numbers (${actLogits[row * n]}): training ` +
+              'diverged; lower learningRate or rewardScale',
+          );
+      }
+      softmaxRows(actLogits, count, actProbs, observation.active);
+      return count;
+    };
+
+    /** Closes row `row`'s open trajectory: returns backwards from `tail` (the bootstrap), the steps become sampleable. */
+    const close = (row: number, tail: number) => {
+      let g = tail;
+      const base = row * hp.rolloutSteps;
+      for (let i = openCount[row] - 1; i >= 0; i--) {
+        g = openRewards[base + i] + openDiscounts[base + i] * g;
+        const slot = openSlots[base + i];
+        if (keptSerial[slot] !== openSerials[base + i]) continue; // overwritten meanwhile
+        keptReturn[slot] = g;
+        keptReady[slot] = 1;
+        owed += hp.replayRatio / hp.batch;
+      }
+      openCount[row] = 0;
+    };
+
+    /** One gradient step of each network on a replayed batch. */
+    const trainStep = (rng: Rng) => {
+      let count = 0;
+      for (let tries = 0; count < m && tries < m * 20; tries++) {
+        const slot = rng.int(size);
+        if (keptReady[slot] === 1) picked[count++] = slot;
+      }
+      if (count === 0) return;
+      for (let i = 0; i < count; i++) {
+        const slot = picked[i];
+        kept.read(slot, rows, i);
+        encode(rows, i, trainInputs, i * n * f, valueInputs, i * v);
+        returns[i] = keptReturn[slot];
+      }
+      forward(policyNet, trainInputs, count * n, f, trainLogits);
+      forward(valueNet, valueInputs, count, v, trainValues);
+      softmaxRows(trainLogits, count, trainProbs);
+      for (let i = 0; i < count; i++) {
+        advantages[i] = returns[i] - trainValues[i];
+        const slot = picked[i];
+        for (let s = 0; s < k; s++) {
+          piItem[i * k + s] = trainProbs[i * n + keptSlates[slot * k + s]];
+          betaItem[i * k + s] = keptBeta[slot * k + s];
+        }
+      }
+      const stats = correctionCoefficients(
+        piItem,
+        betaItem,
+        advantages,
+        count,
+        k,
+        { slateSize: k, weightCap: hp.weightCap, normalise: hp.normalise, topK: hp.topK },
+        coefficientsItem,
+      );
+      coefficients.fill(0, 0, count * n);
+      for (let i = 0; i < count; i++)
+        for (let s = 0; s < k; s++) coefficients[i * n + keptSlates[picked[i] * k + s]] += coefficientsItem[i * k + s];
+      let entropy = 0;
+      for (let i = 0; i < count; i++) entropy += entropyOf(trainProbs, i * n, n) / count;
+      const [policyLossValue, valueLossValue] = tf.tidy(() => {
+        const xs = tf.tensor2d(trainInputs.subarray(0, count * n * f), [count * n, f]);
+        const cs = tf.tensor2d(coefficients.subarray(0, count * n), [count, n]);
+        const policyValue = policyOptimizer.minimize(
+          () => policyLoss(tf.reshape(policyNet.apply(xs), [count, n]) as TF.Tensor2D, cs, hp.entropyBonus),
+          true,
+          policyNet.variables(),
+        )!;
+        const vs = tf.tensor2d(valueInputs.subarray(0, count * v), [count, v]);
+        const ys = tf.tensor1d(returns.subarray(0, count));
+        const valueValue = valueOptimizer.minimize(
+          () => tf.losses.meanSquaredError(ys, tf.reshape(valueNet.apply(vs), [count])) as TF.Scalar,
+          true,
+          valueNet.variables(),
+        )!;
+        return [policyValue, valueValue];
+      });
+      sums.loss += policyLossValue.dataSync()[0];
+      sums.valueLoss += valueLossValue.dataSync()[0];
+      policyLossValue.dispose();
+      valueLossValue.dispose();
+      sums.meanWeight += stats.meanWeight;
+      sums.cappedShare += stats.cappedShare;
+      sums.entropy += entropy;
+      sums.steps++;
+      gradientSteps++;
+    };
+
+    const agent: Agent = {
+      act(observation, rowRngs, action, mode) {
+        const count = policyOf(observation);
+        lastWasEval = mode === 'eval';
+        for (let row = 0; row < count; row++) {
+          if (observation.active[row] === 0) continue;
+          if (mode === 'eval') {
+            topKInto(actProbs, row * n, n, k, action.slates, row * k);
+            continue;
+          }
+          const p = samplePage(actProbs, row * n, n, k, rowRngs[row], remaining, action.slates, row * k);
+          for (let s = 0; s < k; s++) actBeta[row * k + s] = actProbs[row * n + action.slates[row * k + s]];
+          if (action.propensities) action.slateProb[row] = p;
+        }
+        if (mode === 'eval') {
+          lastSlates.set(action.slates.subarray(0, count * k));
+          return;
+        }
+        if (!action.propensities) return;
+        const exact = orderedPrefixes(n, k - 1) <= EXACT_MARGINALS_LIMIT;
+        for (let row = 0; row < count; row++) {
+          if (observation.active[row] === 0) continue;
+          const base = row * n * k;
+          if (exact) {
+            plackettLuceMarginals(actProbs, row * n, n, k, marginals.subarray(base, base + n * k), remaining);
+            for (let s = 0; s < k; s++)
+              action.slotProb[row * k + s] = marginals[base + action.slates[row * k + s] * k + s];
+          } else {
+            const slateProb = action.slateProb[row];
+            const draw = (out: Int32Array) => samplePage(actProbs, row * n, n, k, streams.update, remaining, out, 0);
+            estimatePropensities(row, hp.propensitySamples, n, k, draw, action, marginals, oneSlate);
+            action.slateProb[row] = slateProb; // the exact one, not the draws' estimate
+          }
+        }
+      },
+      slotMarginals(row, out) {
+        if (lastWasEval) {
+          out.fill(0, 0, n * k);
+          for (let s = 0; s < k; s++) out[lastSlates[row * k + s] * k + s] = 1;
+        } else out.set(marginals.subarray(row * n * k, (row + 1) * n * k));
+      },
+      beginEpisode(row, _episode, mode) {
+        if (mode === 'train') openCount[row] = 0;
+      },
+      observe(t) {
+        let cuts = 0;
+        for (let row = 0; row < t.episode.length; row++) {
+          if (t.episode[row] < 0) continue;
+          const slot = cursor;
+          kept.write(slot, t.before, row);
+          keptSlates.set(t.action.slates.subarray(row * k, (row + 1) * k), slot * k);
+          keptBeta.set(actBeta.subarray(row * k, (row + 1) * k), slot * k);
+          keptReady[slot] = 0;
+          keptSerial[slot] = added;
+          const at = row * hp.rolloutSteps + openCount[row]++;
+          openSlots[at] = slot;
+          openSerials[at] = added++;
+          openRewards[at] = hp.rewardScale * t.reward[row];
+          openDiscounts[at] = hp.discount === 'hour' ? hp.gammaPerHour ** hoursOf(t, row) : hp.gamma;
+          cursor = (cursor + 1) % cap;
+          size = Math.min(size + 1, cap);
+          if (t.terminated[row] === 1) close(row, 0);
+          else if (t.truncated[row] === 1 || openCount[row] === hp.rolloutSteps) {
+            // Cut: bootstrap from V(s') (computed below for all the round's cuts at once).
+            encode(t.after, row, null, 0, bootInputs, cuts * v);
+            bootstrapRows[cuts++] = row;
+          }
+        }
+        if (cuts > 0) {
+          forward(valueNet, bootInputs, cuts, v, bootValues);
+          for (let i = 0; i < cuts; i++) bootstrap[bootstrapRows[i]] = bootValues[i];
+          for (let i = 0; i < cuts; i++) close(bootstrapRows[i], bootstrap[bootstrapRows[i]]);
+        }
+      },
+      update() {
+        while (owed >= 1) {
+          trainStep(streams.update);
+          owed -= 1;
+        }
+        const stats: Record<string, number> = { replay: size, gradientSteps };
+        if (sums.steps > 0) {
+          stats.loss = sums.loss / sums.steps;
+          stats.meanWeight = sums.meanWeight / sums.steps;
+          stats.cappedShare = sums.cappedShare / sums.steps;
+          stats.entropy = sums.entropy / sums.steps;
+          stats.valueLoss = sums.valueLoss / sums.steps;
+          sums = { loss: 0, meanWeight: 0, cappedShare: 0, entropy: 0, valueLoss: 0, steps: 0 };
+        }
+        return stats;
+      },
+      save: () => ({
+        inputs: inputNames(spec, candidates),
+        policy: weightsOf(policyNet),
+        value: weightsOf(valueNet),
+      }),
+      load(state) {
+        const saved = new StateReader(state, 'reinforce');
+        saved.expect('inputs', inputNames(spec, candidates), 'inputs');
+        assignWeights(policyNet, saved.optional('policy'), 'policy network');
+        assignWeights(valueNet, saved.optional('value'), 'value network');
+      },
+      dispose() {
+        policyNet.dispose();
+        valueNet.dispose();
+        policyOptimizer.dispose();
+        valueOptimizer.dispose();
+      },
+    };
+    return agent;
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// The estimator's terms as pure functions (the toy problems of the tests run these).
+
+export interface CorrectionOptions {
+  /** K of the top-K multiplier: the page's size. */
+  readonly slateSize: number;
+  readonly weightCap: number;
+  readonly normalise: boolean;
+  readonly topK: boolean;
+}
+
+export interface CorrectionStats {
+  /** Mean of the capped importance weights before normalisation. */
+  readonly meanWeight: number;
+  /** Share of the weights the cap cut. */
+  readonly cappedShare: number;
+}
+
+/**
+ * The coefficient of log pi(a | s) in the loss (negated) of each of the `count` x `perRow` chosen
+ * items: w(a) lambda_K(a) advantage, with w = min(pi / beta, weightCap) (normalised to mean 1 over
+ * the batch when `normalise`) and lambda_K = K (1 - pi)^(K - 1) with K = slateSize when `topK`,
+ * else 1 (Chen et al. 2019, sections 4.2-4.3). piItem, betaItem: count x perRow, the item's softmax
+ * probability under the policy learned and under the one that acted; advantages: count (each row's
+ * items share it: the agent's rows are pages of K, perRow = K). Writes out (count x perRow).
+ */
+export function correctionCoefficients(
+  piItem: Float64Array,
+  betaItem: Float64Array,
+  advantages: Float64Array,
+  count: number,
+  perRow: number,
+  options: CorrectionOptions,
+  out: Float64Array,
+): CorrectionStats {
+  const items = count * perRow;
+  const k = options.slateSize;
+  let sum = 0;
+  let capped = 0;
+  for (let j = 0; j < items; j++) {
+    let w = piItem[j] / betaItem[j];
+    if (w > options.weightCap) {
+      w = options.weightCap;
+      capped++;
+    }
+    out[j] = w;
+    sum += w;
+  }
+  const meanWeight = items > 0 ? sum / items : 0;
+  const scale = options.normalise && sum > 0 ? items / sum : 1;
+  for (let i = 0; i < count; i++) {
+    for (let s = 0; s < perRow; s++) {
+      const j = i * perRow + s;
+      const lambda = options.topK ? k * (1 - piItem[j]) ** (k - 1) : 1;
+      out[j] = out[j] * scale * lambda * advantages[i];
+    }
+  }
+  return { meanWeight, cappedShare: items > 0 ? capped / items : 0 };
+}
+
+/**
+ * The policy's loss on a batch: - sum over rows and candidates of coefficients x log softmax(logits),
+ * over the rows, minus entropyBonus x the mean entropy. logits, coefficients: rows x N (a
+ * candidate not chosen has coefficient 0).
+ */
+export function policyLoss(logits: TF.Tensor2D, coefficients: TF.Tensor2D, entropyBonus: number): TF.Scalar {
+  const tf = tfjs();
+  const rows = logits.shape[0];
+  const logp = tf.logSoftmax(logits);
+  let loss = tf.neg(tf.div(tf.sum(tf.mul(coefficients, logp)), rows));
+  if (entropyBonus > 0) {
+    const entropy = tf.div(tf.neg(tf.sum(tf.mul(tf.exp(logp), logp))), rows);
+    loss = tf.sub(loss, tf.mul(entropyBonus, entropy));
+  }
+  return loss as TF.Scalar;
+}
+
+/** Softmax of values[at .. at + n) into out[at ..] (float64, shifted by the maximum). */
+export function softmaxInto(values: ArrayLike<number>, at: number, n: number, out: Float64Array): void {
+  let max = -Infinity;
+  for (let c = 0; c < n; c++) if (values[at + c] > max) max = values[at + c];
+  let total = 0;
+  for (let c = 0; c < n; c++) {
+    out[at + c] = Math.exp(values[at + c] - max);
+    total += out[at + c];
+  }
+  for (let c = 0; c < n; c++) out[at + c] /= total;
+}
+
+function entropyOf(probs: Float64Array, at: number, n: number): number {
+  let h = 0;
+  for (let c = 0; c < n; c++) if (probs[at + c] > 0) h -= probs[at + c] * Math.log(probs[at + c]);
+  return h;
+}
+
+/**
+ * Draws an ordered page of K of the N candidates without replacement by Plackett-Luce (each slot a
+ * draw from probs[at ..] renormalised over the candidates left) into out[outAt ..]; returns its
+ * exact probability, the product over slots of p(a_s) / (1 - the probability already drawn).
+ * remaining: N scratch.
+ */
+export function samplePage(
+  probs: Float64Array,
+  at: number,
+  n: number,
+  k: number,
+  rng: Rng,
+  remaining: Uint8Array,
+  out: Int32Array,
+  outAt: number,
+): number {
+  remaining.fill(1, 0, n);
+  let probability = 1;
+  for (let s = 0; s < k; s++) {
+    let mass = 0;
+    for (let c = 0; c < n; c++) if (remaining[c] === 1) mass += probs[at + c];
+    const target = rng.uniform() * mass;
+    let chosen = -1;
+    let acc = 0;
+    for (let c = 0; c < n; c++) {
+      if (remaining[c] === 0) continue;
+      chosen = c; // the last one left catches rounding at the top
+      acc += probs[at + c];
+      if (target < acc) break;
+    }
+    remaining[chosen] = 0;
+    out[outAt + s] = chosen;
+    probability *= mass > 0 ? probs[at + chosen] / mass : 0;
+  }
+  return probability;
+}
+
+/** The Plackett-Luce probability of the ordered page page[pageAt .. pageAt + K) under probs[at .. at + N). */
+export function pageProbability(
+  probs: Float64Array,
+  at: number,
+  k: number,
+  page: ArrayLike<number>,
+  pageAt = 0,
+): number {
+  let probability = 1;
+  let mass = 1;
+  for (let s = 0; s < k; s++) {
+    const p = probs[at + page[pageAt + s]];
+    probability *= p / mass;
+    mass -= p;
+  }
+  return probability;
+}
+
+/** The top K candidates by probs[at ..] (ties to the lower index), best first, into out[outAt ..]. */
+export function topKInto(probs: Float64Array, at: number, n: number, k: number, out: Int32Array, outAt: number): void {
+  for (let s = 0; s < k; s++) {
+    let best = -1;
+    for (let c = 0; c < n; c++) {
+      let taken = false;
+      for (let t = 0; t < s; t++) if (out[outAt + t] === c) taken = true;
+      if (taken) continue;
+      if (best < 0 || probs[at + c] > probs[at + best]) best = c;
+    }
+    out[outAt + s] = best;
+  }
+}
+
+/** (n)_j = n (n - 1) ... (n - j + 1): ordered prefixes of j of n. */
+function orderedPrefixes(n: number, j: number): number {
+  let count = 1;
+  for (let i = 0; i < j; i++) count *= n - i;
+  return count;
+}
+
+/**
+ * The exact N x K slot marginals of Plackett-Luce sampling (out[c K + s]: the probability that
+ * candidate c sits in slot s), by summing over every ordered prefix of K - 1 candidates.
+ */
+export function plackettLuceMarginals(
+  probs: Float64Array,
+  at: number,
+  n: number,
+  k: number,
+  out: Float64Array,
+  remaining: Uint8Array,
+): void {
+  out.fill(0, 0, n * k);
+  remaining.fill(1, 0, n);
+  const visit = (slot: number, prefix: number, mass: number) => {
+    for (let c = 0; c < n; c++) {
+      if (remaining[c] === 0) continue;
+      const p = (prefix * probs[at + c]) / mass;
+      out[c * k + slot] += p;
+      if (slot + 1 < k) {
+        remaining[c] = 0;
+        visit(slot + 1, p, mass - probs[at + c]);
+        remaining[c] = 1;
+      }
+    }
+  };
+  visit(0, 1, 1);
+}
+
+/** Hours from a step to the next: its minutes and, where the session ended, the gap to the next. */
+function hoursOf(
+  t: { stepMinutes: Float64Array; sessionEnded: Uint8Array; hoursToNextSession: Float64Array },
+  row: number,
+) {
+  const gap = t.sessionEnded[row] === 1 && Number.isFinite(t.hoursToNextSession[row]) ? t.hoursToNextSession[row] : 0;
+  return t.stepMinutes[row] / 60 + gap;
+}
+
+/** Policy inputs per candidate: its features (features.ts), then the user's features. */
+function policyWidth(spec: WorldSpec): number {
+  return new CandidateFeatures(spec).size + spec.userFeatureDim;
+}
+
+/** Value inputs: the user's features, then the mean of the candidates' features (the context among them). */
+function valueWidth(spec: WorldSpec): number {
+  return spec.userFeatureDim + new CandidateFeatures(spec).size;
+}
+
+function inputNames(spec: WorldSpec, candidates: CandidateFeatures): string[] {
+  return [...candidates.names, ...spec.observationLayout.userFeatures.map((name) => `user.${name}`)];
+}
