@@ -33,6 +33,33 @@ function htmlTable(rows: readonly (readonly string[])[], label: string, classNam
   return scrollBox(`${open}<thead><tr>${cells(header, 'th')}</tr></thead><tbody>${rowsHtml}</tbody></table>`, label);
 }
 
+/** At most this many metric columns (after the agent's) in one table: nine fit a 1280 px page. */
+const MAX_METRIC_COLUMNS = 9;
+
+/**
+ * A metric table (the agent's column, then one per metric) as htmlTable, split into tables of at
+ * most MAX_METRIC_COLUMNS metrics, each with the agent's column, where it has more (the feed has
+ * twelve episode metrics): every column then shows on a laptop's page without scrolling.
+ */
+function metricTables(rows: readonly (readonly string[])[], label: string): string {
+  const metrics = rows[0].length - 1;
+  if (metrics <= MAX_METRIC_COLUMNS) return htmlTable(rows, label);
+  const parts = Math.ceil(metrics / MAX_METRIC_COLUMNS);
+  const perPart = Math.ceil(metrics / parts);
+  const tables: string[] = [];
+  for (let part = 0; part < parts; part++) {
+    const from = 1 + part * perPart;
+    const to = Math.min(from + perPart, rows[0].length);
+    tables.push(
+      htmlTable(
+        rows.map((row) => [row[0], ...row.slice(from, to)]),
+        `${label} (${part + 1} of ${parts})`,
+      ),
+    );
+  }
+  return tables.join('');
+}
+
 /** A box of its own, focusable and labelled so that a keyboard can scroll it too. */
 function scrollBox(table: string, label: string): string {
   return `<div class="scroll" tabindex="0" role="region" aria-label="${escapeHtml(label)}">${table}</div>`;
@@ -280,7 +307,7 @@ export function reportHtml(
     `<nav aria-label="sections">${links.map(([id, text]) => `<a href="#${id}">${text}</a>`).join('')}</nav>`,
     ...reportIntro(summary).map(note),
     '<h2 id="results">Results</h2>',
-    htmlTable(summaryRows(summary), 'results by agent'),
+    metricTables(summaryRows(summary), 'results by agent'),
   ];
   if (summary.evaluationOnly.length > 0) {
     parts.push(note("† evaluation only: reads the world's ground truth; a reference point, not a deployable policy."));
@@ -292,7 +319,7 @@ export function reportHtml(
     parts.push(
       '<h2 id="run-metrics">Run metrics</h2>',
       note(RUN_METRICS_INTRO),
-      htmlTable(summaryRows(summary, runMetrics), 'run metrics by agent'),
+      metricTables(summaryRows(summary, runMetrics), 'run metrics by agent'),
     );
     const runGlossary = metricGlossary(summary, runMetrics);
     if (runGlossary.length > 0) parts.push(glossaryList(runGlossary));
@@ -303,7 +330,7 @@ export function reportHtml(
       '<p class="note">Per seed, agent minus baseline (both met the same simulated users and items), then mean ± 95% t ' +
         "half-width over seeds. *: the interval excludes 0. The config's <code>baseline:</code> names the baseline " +
         '(default: the first agent).</p>',
-      htmlTable(pairedRows(summary), `paired differences against ${summary.paired.baseline}`),
+      metricTables(pairedRows(summary), `paired differences against ${summary.paired.baseline}`),
     );
     if (runMetrics.length > 0) {
       parts.push(
