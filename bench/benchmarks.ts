@@ -121,6 +121,10 @@ export const benchCases: readonly BenchCase[] = [
   // acting for 64 users a round and 4 gradient steps of 64 replayed transitions per round, timed
   // after 5,000 steps (its first gradient step comes at 2,000). 300,000 steps take 300,000 / rate s.
   trainingCase('recsim-interest-evolution', 'recsim-interest-evolution', {}, 'slateq', { warmSteps: 5_000 }),
+  // reinforce in the feed, as experiments/myopic-vs-longterm.yaml trains it: sampling pages of 10
+  // from its softmax for 64 users a round and gradient steps on replayed pages, timed after its
+  // first gradient steps. 60,000 steps take 60,000 / rate s.
+  trainingCase('feed', 'feed', {}, 'reinforce', { warmSteps: 2_000 }),
   // For the record: the default bandit world (dim 8, so 64 outer-product features) with a catalog.
   trainingCase('bandit-catalog200', 'bandit', { catalog: 200 }, 'linucb'),
 ];

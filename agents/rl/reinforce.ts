@@ -100,7 +100,15 @@ export const reinforce = defineAgent({
       max: 4096,
       doc: 'units of the hidden layer of the policy network and of the value network',
     },
-    learningRate: { type: 'number', default: 0.001, min: 0, doc: 'Adam step size (both networks)' },
+    learningRate: {
+      type: 'number',
+      // 0.001 collapsed the policy on some feed seeds (entropy near 0, importance weights near 0.2:
+      // the replay's pages far from it); 0.0003 did not (experiments/myopic-vs-longterm.yaml's
+      // world, seeds 0 and 1, README).
+      default: 0.0003,
+      min: 0,
+      doc: 'Adam step size (both networks)',
+    },
     batch: { type: 'int', default: 64, min: 1, max: 100_000, doc: 'replayed steps per gradient step' },
     replayRatio: {
       type: 'number',
@@ -121,6 +129,14 @@ export const reinforce = defineAgent({
       min: 1,
       max: 100_000,
       doc: "steps of a row's trajectory before its returns are cut and bootstrapped from V(s')",
+    },
+    credit: {
+      type: 'enum',
+      default: 'seen',
+      values: ['seen', 'page'],
+      doc:
+        "the items a step's advantage is credited to: the page's items the user saw (where the world " +
+        'observes impressions; every item elsewhere), or every item of the page (the paper)',
     },
     rewardScale: {
       type: 'number',
@@ -171,7 +187,7 @@ export const reinforce = defineAgent({
     const v = valueWidth(spec);
     const { numCandidates: n, slateSize: k, batchSize: b } = spec;
     const weights = (f + 2) * hp.hidden + 1 + (v + 2) * hp.hidden + 1;
-    const replay = hp.replayCapacity * (ObservationRows.width(spec) * 4 + k * 12 + 8 + 8 + 1);
+    const replay = hp.replayCapacity * (ObservationRows.width(spec) * 4 + k * 12 + 8 + 8 + 4 + 1);
     const acting = b * n * (f * 4 + 8 * 3) + b * n * k * 8;
     const training = hp.batch * n * (f * 4 * 3 + 8) + hp.batch * v * 4 * 3;
     return replay + weights * 4 * 3 + acting + training;
@@ -206,6 +222,10 @@ export const reinforce = defineAgent({
     const kept = new ObservationRows(spec, cap);
     const keptSlates = new Int32Array(cap * k);
     const keptBeta = new Float64Array(cap * k);
+    // Per kept step: how many of its page's items are credited (credit: seen: the impressions).
+    const keptSeen = new Int32Array(cap);
+    const creditSeen = hp.credit === 'seen' && spec.impressionsObserved;
+    const usedItems = new Int32Array(hp.batch);
     const keptReturn = new Float64Array(cap);
     const keptReady = new Uint8Array(cap);
     const keptSerial = new Float64Array(cap).fill(-1);
@@ -328,6 +348,7 @@ export const reinforce = defineAgent({
       for (let i = 0; i < count; i++) {
         advantages[i] = returns[i] - trainValues[i];
         const slot = picked[i];
+        usedItems[i] = keptSeen[slot];
         for (let s = 0; s < k; s++) {
           piItem[i * k + s] = trainProbs[i * n + keptSlates[slot * k + s]];
           betaItem[i * k + s] = keptBeta[slot * k + s];
@@ -341,6 +362,7 @@ export const reinforce = defineAgent({
         k,
         { slateSize: k, weightCap: hp.weightCap, normalise: hp.normalise, topK: hp.topK },
         coefficientsItem,
+        usedItems,
       );
       coefficients.fill(0, 0, count * n);
       for (let i = 0; i < count; i++)
@@ -427,6 +449,7 @@ export const reinforce = defineAgent({
           kept.write(slot, t.before, row);
           keptSlates.set(t.action.slates.subarray(row * k, (row + 1) * k), slot * k);
           keptBeta.set(actBeta.subarray(row * k, (row + 1) * k), slot * k);
+          keptSeen[slot] = creditSeen ? t.impressions[row] : k;
           keptReady[slot] = 0;
           keptSerial[slot] = added;
           const at = row * hp.rolloutSteps + openCount[row]++;
@@ -511,7 +534,9 @@ export interface CorrectionStats {
  * the batch when `normalise`) and lambda_K = K (1 - pi)^(K - 1) with K = slateSize when `topK`,
  * else 1 (Chen et al. 2019, sections 4.2-4.3). piItem, betaItem: count x perRow, the item's softmax
  * probability under the policy learned and under the one that acted; advantages: count (each row's
- * items share it: the agent's rows are pages of K, perRow = K). Writes out (count x perRow).
+ * items share it: the agent's rows are pages of K, perRow = K). `used` (count), when given: only
+ * the first used[i] items of row i are credited (the ones the user saw); the others get 0 and count
+ * in no statistic. Writes out (count x perRow).
  */
 export function correctionCoefficients(
   piItem: Float64Array,
@@ -521,24 +546,35 @@ export function correctionCoefficients(
   perRow: number,
   options: CorrectionOptions,
   out: Float64Array,
+  used?: Int32Array,
 ): CorrectionStats {
-  const items = count * perRow;
   const k = options.slateSize;
+  let items = 0;
   let sum = 0;
   let capped = 0;
-  for (let j = 0; j < items; j++) {
-    let w = piItem[j] / betaItem[j];
-    if (w > options.weightCap) {
-      w = options.weightCap;
-      capped++;
+  for (let i = 0; i < count; i++) {
+    const credited = used === undefined ? perRow : Math.min(used[i], perRow);
+    for (let s = 0; s < perRow; s++) {
+      const j = i * perRow + s;
+      if (s >= credited) {
+        out[j] = 0;
+        continue;
+      }
+      let w = piItem[j] / betaItem[j];
+      if (w > options.weightCap) {
+        w = options.weightCap;
+        capped++;
+      }
+      out[j] = w;
+      sum += w;
+      items++;
     }
-    out[j] = w;
-    sum += w;
   }
   const meanWeight = items > 0 ? sum / items : 0;
   const scale = options.normalise && sum > 0 ? items / sum : 1;
   for (let i = 0; i < count; i++) {
-    for (let s = 0; s < perRow; s++) {
+    const credited = used === undefined ? perRow : Math.min(used[i], perRow);
+    for (let s = 0; s < credited; s++) {
       const j = i * perRow + s;
       const lambda = options.topK ? k * (1 - piItem[j]) ** (k - 1) : 1;
       out[j] = out[j] * scale * lambda * advantages[i];

@@ -28,7 +28,7 @@ describe('bench: training throughput cases', () => {
         .sort();
     const bandits = ['epsilon-greedy', 'lin-ts', 'linucb', 'pctr', 'thompson', 'ucb1'];
     expect(agentsIn('bandit-catalog200-dim5')).toEqual(bandits);
-    expect(agentsIn('feed')).toEqual(['cluster', 'pctr', 'ranker']);
+    expect(agentsIn('feed')).toEqual(['cluster', 'pctr', 'ranker', 'reinforce']);
     for (const c of trainingCases.filter((c) => c.world === 'bandit-catalog200-dim5')) {
       expect(c.training).toEqual({ preset: 'bandit', params: { catalog: 200, dim: 5 }, agent: c.training!.agent });
     }

@@ -155,6 +155,31 @@ describe('the off-policy correction on the paper’s toy problems (single state,
     const expected = [10 * lambda(0.5) * 1, 1 * lambda(0.1) * 1, 3 * lambda(0.9) * -2, 0.5 * lambda(0.2) * -2];
     for (let j = 0; j < 4; j++) expect(out[j]).toBeCloseTo(expected[j] * scale, 12);
   });
+
+  it('credits only the items a user saw when told how many (credit: seen): the others get 0 and count in no statistic', () => {
+    const pi = Float64Array.from([0.5, 0.1, 0.9, 0.2]);
+    const b = Float64Array.from([0.01, 0.1, 0.3, 0.4]);
+    const adv = Float64Array.from([1, -2]);
+    const out = new Float64Array(4).fill(7);
+    // Row 0 saw one item (weight 50, capped to 10), row 1 both (3, 0.5): mean 13.5 / 3, one of three capped.
+    const stats = correctionCoefficients(
+      pi,
+      b,
+      adv,
+      2,
+      2,
+      { slateSize: 2, weightCap: 10, normalise: true, topK: false },
+      out,
+      Int32Array.from([1, 2]),
+    );
+    expect(stats.meanWeight).toBeCloseTo(13.5 / 3, 12);
+    expect(stats.cappedShare).toBeCloseTo(1 / 3, 12);
+    const scale = 3 / 13.5;
+    expect(out[1]).toBe(0);
+    expect(out[0]).toBeCloseTo(10 * scale, 12);
+    expect(out[2]).toBeCloseTo(3 * scale * -2, 12);
+    expect(out[3]).toBeCloseTo(0.5 * scale * -2, 12);
+  });
 });
 
 describe('Plackett-Luce pages', () => {
