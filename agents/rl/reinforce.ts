@@ -238,6 +238,7 @@ export const reinforce = defineAgent({
     const openSerials = new Float64Array(b * hp.rolloutSteps);
     const openRewards = new Float64Array(b * hp.rolloutSteps);
     const openDiscounts = new Float64Array(b * hp.rolloutSteps);
+    const openReturns = new Float64Array(b * hp.rolloutSteps);
     const openCount = new Int32Array(b);
     const bootstrap = new Float64Array(b); // V(s') of the rows cut this round
     const bootstrapRows = new Int32Array(b);
@@ -315,10 +316,10 @@ export const reinforce = defineAgent({
 
     /** Closes row `row`'s open trajectory: returns backwards from `tail` (the bootstrap), the steps become sampleable. */
     const close = (row: number, tail: number) => {
-      let g = tail;
       const base = row * hp.rolloutSteps;
+      discountedReturns(openRewards, openDiscounts, base, openCount[row], tail, openReturns);
       for (let i = openCount[row] - 1; i >= 0; i--) {
-        g = openRewards[base + i] + openDiscounts[base + i] * g;
+        const g = openReturns[base + i];
         const slot = openSlots[base + i];
         if (keptSerial[slot] !== openSerials[base + i]) continue; // overwritten meanwhile
         keptReturn[slot] = g;
@@ -456,7 +457,7 @@ export const reinforce = defineAgent({
           openSlots[at] = slot;
           openSerials[at] = added++;
           openRewards[at] = hp.rewardScale * t.reward[row];
-          openDiscounts[at] = hp.discount === 'hour' ? hp.gammaPerHour ** hoursOf(t, row) : hp.gamma;
+          openDiscounts[at] = stepDiscount(hp, t, row);
           cursor = (cursor + 1) % cap;
           size = Math.min(size + 1, cap);
           if (t.terminated[row] === 1) close(row, 0);
@@ -730,6 +731,39 @@ function hoursOf(
 ) {
   const gap = t.sessionEnded[row] === 1 && Number.isFinite(t.hoursToNextSession[row]) ? t.hoursToNextSession[row] : 0;
   return t.stepMinutes[row] / 60 + gap;
+}
+
+/**
+ * The discount between row `row`'s step in `t` and its next step: gamma per step, or with
+ * `discount: hour` gammaPerHour to the hours between them (the step's minutes, and where it ended
+ * a session after which the user comes back, the hours to the next session; a churned user's or the
+ * horizon's last step counts its minutes only, and nothing is bootstrapped after it anyway).
+ */
+export function stepDiscount(
+  hp: { readonly discount: string; readonly gamma: number; readonly gammaPerHour: number },
+  t: { stepMinutes: Float64Array; sessionEnded: Uint8Array; hoursToNextSession: Float64Array },
+  row: number,
+): number {
+  return hp.discount === 'hour' ? hp.gammaPerHour ** hoursOf(t, row) : hp.gamma;
+}
+
+/**
+ * G_i = r_i + d_i G_(i+1) over the `count` steps at rewards/discounts[base ..], from G_count =
+ * `tail` (V(s') at a cut, 0 at termination), written to out[base ..].
+ */
+export function discountedReturns(
+  rewards: Float64Array,
+  discounts: Float64Array,
+  base: number,
+  count: number,
+  tail: number,
+  out: Float64Array,
+): void {
+  let g = tail;
+  for (let i = count - 1; i >= 0; i--) {
+    g = rewards[base + i] + discounts[base + i] * g;
+    out[base + i] = g;
+  }
 }
 
 /** Policy inputs per candidate: its features (features.ts), then the user's features. */

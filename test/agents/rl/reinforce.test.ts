@@ -9,11 +9,13 @@ import { useBackend } from '../../../agents/nets/backend.ts';
 import { tfjs } from '../../../agents/nets/tf.ts';
 import {
   correctionCoefficients,
+  discountedReturns,
   pageProbability,
   plackettLuceMarginals,
   policyLoss,
   samplePage,
   softmaxInto,
+  stepDiscount,
   topKInto,
   type CorrectionOptions,
 } from '../../../agents/rl/reinforce.ts';
@@ -296,5 +298,34 @@ describe('the reinforce agent', () => {
       for (const name of ['loss', 'meanWeight', 'cappedShare', 'entropy', 'valueLoss'])
         expect(Number.isFinite(s[name]), name).toBe(true);
     expect(JSON.stringify(run())).toBe(JSON.stringify(stats));
+  });
+});
+
+describe('reinforce returns', () => {
+  it('discounts back from the tail: G_i = r_i + d_i G_(i+1), the tail V(s) at a cut and 0 at termination', () => {
+    const rewards = Float64Array.from([9, 1, 2, 3]);
+    const discounts = Float64Array.from([9, 0.5, 0.5, 0.5]);
+    const out = new Float64Array(4).fill(-1);
+    // Steps 1..3 of a row whose trajectory starts at index 1; bootstrapped from V(s') = 10.
+    discountedReturns(rewards, discounts, 1, 3, 10, out);
+    expect(Array.from(out)).toEqual([-1, 1 + 0.5 * (2 + 0.5 * (3 + 0.5 * 10)), 2 + 0.5 * (3 + 0.5 * 10), 3 + 0.5 * 10]);
+    discountedReturns(rewards, discounts, 1, 3, 0, out);
+    expect(out[3]).toBe(3);
+    expect(out[1]).toBe(1 + 0.5 * (2 + 0.5 * 3));
+  });
+
+  it('discounts per step by gamma, or per hour by gammaPerHour to the hours until the next step', () => {
+    const t = {
+      stepMinutes: Float64Array.from([30, 30, 30]),
+      sessionEnded: Uint8Array.from([0, 1, 1]),
+      // Row 1 comes back 10 hours later; row 2 ended its last session (churned or the horizon): NaN.
+      hoursToNextSession: Float64Array.from([Number.NaN, 10, Number.NaN]),
+    };
+    const perStep = { discount: 'step', gamma: 0.9, gammaPerHour: 0.5 };
+    for (const row of [0, 1, 2]) expect(stepDiscount(perStep, t, row)).toBe(0.9);
+    const perHour = { discount: 'hour', gamma: 0.9, gammaPerHour: 0.98 };
+    expect(stepDiscount(perHour, t, 0)).toBeCloseTo(0.98 ** 0.5, 14);
+    expect(stepDiscount(perHour, t, 1)).toBeCloseTo(0.98 ** 10.5, 14);
+    expect(stepDiscount(perHour, t, 2)).toBeCloseTo(0.98 ** 0.5, 14);
   });
 });
