@@ -130,6 +130,15 @@ export const reinforce = defineAgent({
       max: 100_000,
       doc: "steps of a row's trajectory before its returns are cut and bootstrapped from V(s')",
     },
+    behaviour: {
+      type: 'enum',
+      default: 'recorded',
+      values: ['recorded', 'learned'],
+      doc:
+        "beta, the policy that acted: the probabilities recorded when it acted, or a learned head's " +
+        "estimate (the paper's, for logs whose propensities are unknown): a softmax network on the " +
+        'same inputs, fitted to the pages in the replay by cross-entropy',
+    },
     credit: {
       type: 'enum',
       default: 'seen',
@@ -179,6 +188,9 @@ export const reinforce = defineAgent({
         ]
       : []),
     `returns are cut every ${hp.rolloutSteps} steps and bootstrapped from the learned value`,
+    ...(hp.behaviour === 'learned'
+      ? ['estimates the behaviour policy (beta) with a learned head instead of using the recorded propensities']
+      : []),
   ],
   // The replay and the networks (policy f-h-1, value (u + F)-h-1, each weight with Adam's two moments);
   // the acting and training inputs.
@@ -186,7 +198,8 @@ export const reinforce = defineAgent({
     const f = policyWidth(spec);
     const v = valueWidth(spec);
     const { numCandidates: n, slateSize: k, batchSize: b } = spec;
-    const weights = (f + 2) * hp.hidden + 1 + (v + 2) * hp.hidden + 1;
+    const weights =
+      (f + 2) * hp.hidden + 1 + (v + 2) * hp.hidden + 1 + (hp.behaviour === 'learned' ? (f + 2) * hp.hidden + 1 : 0);
     const replay = hp.replayCapacity * (ObservationRows.width(spec) * 4 + k * 12 + 8 + 8 + 4 + 1);
     const acting = b * n * (f * 4 + 8 * 3) + b * n * k * 8;
     const training = hp.batch * n * (f * 4 * 3 + 8) + hp.batch * v * 4 * 3;
@@ -204,6 +217,9 @@ export const reinforce = defineAgent({
     const valueNet = new Mlp([v, hp.hidden, 1], streams.init, 'reinforce/value');
     const policyOptimizer = tf.train.adam(hp.learningRate);
     const valueOptimizer = tf.train.adam(hp.learningRate);
+    // The paper's beta head, made after the other two (their weights stay as they are without it).
+    const behaviourNet = hp.behaviour === 'learned' ? new Mlp([f, hp.hidden, 1], streams.init, 'reinforce/beta') : null;
+    const behaviourOptimizer = behaviourNet ? tf.train.adam(hp.learningRate) : null;
 
     // Acting: B x N x f inputs, B x N logits and probabilities; B x K the train pages' beta per item.
     const block = new Float64Array(n * cf);
@@ -254,6 +270,10 @@ export const reinforce = defineAgent({
     const trainLogits = new Float32Array(m * n);
     const trainValues = new Float32Array(m);
     const trainProbs = new Float64Array(m * n);
+    // The learned beta head's logits and probabilities, and each page's items as its targets (m x N).
+    const betaLogits = behaviourNet ? new Float32Array(m * n) : null;
+    const betaProbs = behaviourNet ? new Float64Array(m * n) : null;
+    const betaTargets = behaviourNet ? new Float32Array(m * n) : null;
     const returns = new Float32Array(m);
     const advantages = new Float64Array(m);
     const piItem = new Float64Array(m * k);
@@ -263,7 +283,7 @@ export const reinforce = defineAgent({
 
     let owed = 0;
     let gradientSteps = 0;
-    let sums = { loss: 0, meanWeight: 0, cappedShare: 0, entropy: 0, valueLoss: 0, steps: 0 };
+    let sums = { loss: 0, meanWeight: 0, cappedShare: 0, entropy: 0, valueLoss: 0, behaviourLoss: 0, steps: 0 };
 
     /** Row `row`'s N policy inputs (each candidate's features, then the user's) at out[at ..], and its value input at valueOut[valueAt ..]. */
     const encode = (
@@ -346,13 +366,22 @@ export const reinforce = defineAgent({
       forward(policyNet, trainInputs, count * n, f, trainLogits);
       forward(valueNet, valueInputs, count, v, trainValues);
       softmaxRows(trainLogits, count, trainProbs);
+      if (behaviourNet && betaLogits && betaProbs && betaTargets) {
+        forward(behaviourNet, trainInputs, count * n, f, betaLogits);
+        softmaxRows(betaLogits, count, betaProbs);
+        betaTargets.fill(0, 0, count * n);
+      }
       for (let i = 0; i < count; i++) {
         advantages[i] = returns[i] - trainValues[i];
         const slot = picked[i];
         usedItems[i] = keptSeen[slot];
         for (let s = 0; s < k; s++) {
-          piItem[i * k + s] = trainProbs[i * n + keptSlates[slot * k + s]];
-          betaItem[i * k + s] = keptBeta[slot * k + s];
+          const item = keptSlates[slot * k + s];
+          piItem[i * k + s] = trainProbs[i * n + item];
+          if (betaProbs && betaTargets) {
+            betaItem[i * k + s] = betaProbs[i * n + item];
+            betaTargets[i * n + item] += 1;
+          } else betaItem[i * k + s] = keptBeta[slot * k + s];
         }
       }
       const stats = correctionCoefficients(
@@ -387,6 +416,19 @@ export const reinforce = defineAgent({
         )!;
         return [policyValue, valueValue];
       });
+      if (behaviourNet && behaviourOptimizer && betaTargets) {
+        const behaviourValue = tf.tidy(() => {
+          const xs = tf.tensor2d(trainInputs.subarray(0, count * n * f), [count * n, f]);
+          const ts = tf.tensor2d(betaTargets.subarray(0, count * n), [count, n]);
+          return behaviourOptimizer.minimize(
+            () => behaviourLoss(tf.reshape(behaviourNet.apply(xs), [count, n]) as TF.Tensor2D, ts),
+            true,
+            behaviourNet.variables(),
+          )!;
+        });
+        sums.behaviourLoss += behaviourValue.dataSync()[0];
+        behaviourValue.dispose();
+      }
       sums.loss += policyLossValue.dataSync()[0];
       sums.valueLoss += valueLossValue.dataSync()[0];
       policyLossValue.dispose();
@@ -485,7 +527,8 @@ export const reinforce = defineAgent({
           stats.cappedShare = sums.cappedShare / sums.steps;
           stats.entropy = sums.entropy / sums.steps;
           stats.valueLoss = sums.valueLoss / sums.steps;
-          sums = { loss: 0, meanWeight: 0, cappedShare: 0, entropy: 0, valueLoss: 0, steps: 0 };
+          if (behaviourNet) stats.behaviourLoss = sums.behaviourLoss / sums.steps;
+          sums = { loss: 0, meanWeight: 0, cappedShare: 0, entropy: 0, valueLoss: 0, behaviourLoss: 0, steps: 0 };
         }
         return stats;
       },
@@ -505,6 +548,8 @@ export const reinforce = defineAgent({
         valueNet.dispose();
         policyOptimizer.dispose();
         valueOptimizer.dispose();
+        behaviourNet?.dispose();
+        behaviourOptimizer?.dispose();
       },
     };
     return agent;
@@ -582,6 +627,16 @@ export function correctionCoefficients(
     }
   }
   return { meanWeight, cappedShare: items > 0 ? capped / items : 0 };
+}
+
+/**
+ * The learned behaviour head's loss (the paper's beta): the cross-entropy of the items the logged
+ * pages hold, - sum over rows and candidates of targets x log softmax(logits), over the rows.
+ * targets: rows x N, how often each candidate was in the row's page (0 or 1 for a page).
+ */
+export function behaviourLoss(logits: TF.Tensor2D, targets: TF.Tensor2D): TF.Scalar {
+  const tf = tfjs();
+  return tf.neg(tf.div(tf.sum(tf.mul(targets, tf.logSoftmax(logits))), logits.shape[0])) as TF.Scalar;
 }
 
 /**
