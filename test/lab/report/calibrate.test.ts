@@ -13,6 +13,14 @@ import { FEED_REFERENCE, GAP_BUCKETS, RATE_NAMES } from '../../../sim/feed/calib
 
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-calibrate-'));
 
+/**
+ * `slatelab calibrate --json --policy greedy-pctr` at the tests' size, run once for the tests that
+ * read it (a run repeats byte for byte: the random policy's run is repeated and compared below).
+ */
+let greedyJson: Promise<{ code: number; stdout: string; stderr: string }> | null = null;
+const greedyRun = () =>
+  (greedyJson ??= slatelab('calibrate', '--json', '--episodes', EPISODES, '--policy', 'greedy-pctr'));
+
 async function slatelab(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
@@ -49,7 +57,7 @@ interface CalibrationJson {
   reference: ReferenceEntry[];
 }
 
-const EPISODES = '300';
+const EPISODES = '150';
 
 describe('slatelab calibrate --json', () => {
   let random: { code: number; stdout: string; stderr: string };
@@ -66,7 +74,7 @@ describe('slatelab calibrate --json', () => {
     expect(random.stdout.trim().split('\n')).toHaveLength(1);
     expect(figures.world).toBe('feed');
     expect(figures.policy).toBe('random');
-    expect(figures).toMatchObject({ experimentSeed: 0, seeds: [0, 1, 2], episodes: 300 });
+    expect(figures).toMatchObject({ experimentSeed: 0, seeds: [0, 1, 2], episodes: 150 });
     expect(figures.impressions).toBeGreaterThan(10_000);
     expect(Object.keys(figures.rates)).toEqual([...RATE_NAMES]);
     for (const name of RATE_NAMES) {
@@ -114,13 +122,13 @@ describe('slatelab calibrate --json', () => {
   it('reports progress on stderr, one line per policy and seed, then per seed of the insertion run', () => {
     const lines = random.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(12);
-    expect(lines[0]).toBe('calibrate: random, seed 1/3 (experiment 0, run 0): 300 users');
+    expect(lines[0]).toBe('calibrate: random, seed 1/3 (experiment 0, run 0): 150 users');
     expect(lines[3]).toBe(
-      'calibrate: stand-in with 2% random videos inserted, seed 1/3 (experiment 0, run 0): 300 users',
+      'calibrate: stand-in with 2% random videos inserted, seed 1/3 (experiment 0, run 0): 150 users',
     );
-    expect(lines[8]).toBe('calibrate: greedy-pctr, seed 3/3 (experiment 0, run 2): 300 users');
+    expect(lines[8]).toBe('calibrate: greedy-pctr, seed 3/3 (experiment 0, run 2): 150 users');
     expect(lines[11]).toBe(
-      'calibrate: random with 2% random videos inserted, seed 3/3 (experiment 0, run 2): 300 users',
+      'calibrate: random with 2% random videos inserted, seed 3/3 (experiment 0, run 2): 150 users',
     );
   });
 
@@ -130,7 +138,7 @@ describe('slatelab calibrate --json', () => {
   });
 
   it('measures a personalised ranker (greedy-pctr) at a higher view rate than random', async () => {
-    const { code, stdout } = await slatelab('calibrate', '--json', '--episodes', EPISODES, '--policy', 'greedy-pctr');
+    const { code, stdout } = await greedyRun();
     expect(code).toBe(0);
     const greedy = JSON.parse(stdout) as CalibrationJson;
     expect(greedy.policy).toBe('greedy-pctr');
@@ -147,7 +155,7 @@ describe('slatelab calibrate --json', () => {
 });
 
 describe("slatelab calibrate: uniformly random videos inserted into the policy's feed (KuaiRand)", () => {
-  // 300 users x 3 seeds under greedy-pctr: about 77,000 video impressions of its own and, at the
+  // 150 users x 3 seeds under greedy-pctr: tens of thousands of video impressions of its own and, at the
   // default share 2%, a few thousand inserted ones.
   let greedy: CalibrationJson & {
     inserted: {
@@ -161,9 +169,7 @@ describe("slatelab calibrate: uniformly random videos inserted into the policy's
   };
   let greedyText: string;
   beforeAll(async () => {
-    greedy = JSON.parse(
-      (await slatelab('calibrate', '--json', '--episodes', EPISODES, '--policy', 'greedy-pctr')).stdout,
-    );
+    greedy = JSON.parse((await greedyRun()).stdout);
     greedyText = (await slatelab('calibrate', '--episodes', EPISODES, '--policy', 'greedy-pctr')).stdout;
   }, 60_000);
 
@@ -174,9 +180,11 @@ describe("slatelab calibrate: uniformly random videos inserted into the policy's
     expect(Object.keys(inserted.rates)).toEqual([...RATE_NAMES]);
     expect(Object.keys(lift)).toEqual(['view', 'longView', 'like', 'seeLess']);
     for (const name of Object.keys(lift)) expect(lift[name]).toBe(inserted.policyRates[name] / inserted.rates[name]);
-    // The insertion run's own impressions are the policy's minus the slots given away (about 1.5%).
+    // The insertion run's own impressions are the policy's minus the slots given away (about 2%).
     expect(inserted.policyImpressions / greedy.impressions).toBeGreaterThan(0.95);
-    expect(inserted.policyImpressions / greedy.impressions).toBeLessThan(1);
+    // Not exactly: after the first inserted video the run's sessions go their own way (measured
+    // 0.98-1.0002 at 150-300 users a seed).
+    expect(inserted.policyImpressions / greedy.impressions).toBeLessThan(1.02);
   });
 
   it('finds a personalised ranker well above the random videos on views, below them on "see less"', () => {
