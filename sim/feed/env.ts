@@ -45,7 +45,15 @@ import {
   type WorldSpec,
 } from '../env.ts';
 import type { ParamIssue, ParamValues } from '../params.ts';
-import { ResponseModel, SIG_VIEW, SIGNAL_NAMES, SIGNALS, responseParams, rewardParams } from './response.ts';
+import {
+  ResponseModel,
+  SESSION_CAUSE,
+  SIG_VIEW,
+  SIGNAL_NAMES,
+  SIGNALS,
+  responseParams,
+  rewardParams,
+} from './response.ts';
 import { Rng, StreamFamily, type SeedKey } from '../rng.ts';
 import { generatePopulation, RECENT_TOPICS, sampleUser, userParams, UserBatch, type Population } from './users.ts';
 import { checkSlateFits, defineWorld } from '../world.ts';
@@ -430,7 +438,7 @@ export class FeedEnv implements Env {
       sessionEndReason[row] = SESSION_END.none;
       hoursToNextSession[row] = Number.NaN;
       if (active[row] === 0) {
-        this.sessionCause[row] = 0;
+        this.sessionCause[row] = SESSION_CAUSE.none;
         reward[row] = 0;
         impressions[row] = 0;
         stepMinutes[row] = 0;

@@ -8,18 +8,19 @@ import { allocateAction } from '../../../agents/agent.ts';
 import { useBackend } from '../../../agents/nets/backend.ts';
 import { tfjs } from '../../../agents/nets/tf.ts';
 import {
-  behaviourLoss,
-  correctionCoefficients,
-  discountedReturns,
   pageProbability,
   plackettLuceMarginals,
-  policyLoss,
   samplePage,
   softmaxInto,
-  stepDiscount,
   topKInto,
+} from '../../../agents/rl/plackett-luce.ts';
+import { discountedReturns, stepDiscount } from '../../../agents/rl/returns.ts';
+import {
+  behaviourLoss,
+  correctionCoefficients,
+  policyLoss,
   type CorrectionOptions,
-} from '../../../agents/rl/reinforce.ts';
+} from '../../../agents/rl/top-k-correction.ts';
 import { train } from '../../../lab/loop/rollout.ts';
 import { defaultParams } from '../../../sim/params.ts';
 import { worlds } from '../../../sim/presets/index.ts';
@@ -279,6 +280,28 @@ describe('Plackett-Luce pages', () => {
   });
 });
 
+/**
+ * The training statistics of each round of 300 user-steps of reinforce in the default feed (10
+ * users a round, tiny networks), with `overrides` on top.
+ */
+function trainInFeed(overrides: Record<string, unknown>): Record<string, number>[] {
+  const world = worlds.feed;
+  const seed = { experiment: 5, run: 1 };
+  const env = world.create(defaultParams(world.params), { seed, batchSize: 10 });
+  const tiny = { hidden: 4, batch: 16, rolloutSteps: 8, replayCapacity: 1000, replayRatio: 2 };
+  const { agent, key } = makeAgent('reinforce', env.spec, { ...tiny, ...overrides });
+  const stats: Record<string, number>[] = [];
+  train(env, agent, {
+    seed,
+    streamKey: key,
+    steps: 300,
+    episodes: Infinity,
+    onRound: (report) => stats.push(report.stats),
+  });
+  agent.dispose?.();
+  return stats;
+}
+
 describe('the reinforce agent', () => {
   it("evaluates deterministically: its page is the top K of the training policy's first-slot probabilities (8 users, after 400 training steps)", () => {
     const setting = contractSetting('reinforce');
@@ -315,52 +338,17 @@ describe('the reinforce agent', () => {
   });
 
   it('trains in the default feed world (300 user-steps, 10 users a round, tiny networks) with finite statistics, the same twice', () => {
-    const run = () => {
-      const world = worlds.feed;
-      const env = world.create(defaultParams(world.params), { seed: { experiment: 5, run: 1 }, batchSize: 10 });
-      const overrides = { hidden: 4, batch: 16, rolloutSteps: 8, replayCapacity: 1000, replayRatio: 2 };
-      const { agent, key } = makeAgent('reinforce', env.spec, overrides);
-      const stats: Record<string, number>[] = [];
-      train(env, agent, {
-        seed: { experiment: 5, run: 1 },
-        streamKey: key,
-        steps: 300,
-        episodes: Infinity,
-        onRound: (report) => stats.push(report.stats),
-      });
-      agent.dispose?.();
-      return stats;
-    };
-    const stats = run();
+    const stats = trainInFeed({});
     const learned = stats.filter((s) => s.loss !== undefined);
     expect(learned.length).toBeGreaterThan(5);
     for (const s of learned)
       for (const name of ['loss', 'meanWeight', 'cappedShare', 'entropy', 'valueLoss'])
         expect(Number.isFinite(s[name]), name).toBe(true);
-    expect(JSON.stringify(run())).toBe(JSON.stringify(stats));
+    expect(JSON.stringify(trainInFeed({}))).toBe(JSON.stringify(stats));
   });
 
   it('with behaviour: learned, fits its beta head in the feed too (300 user-steps): a finite cross-entropy that falls', () => {
-    const world = worlds.feed;
-    const env = world.create(defaultParams(world.params), { seed: { experiment: 5, run: 1 }, batchSize: 10 });
-    const overrides = {
-      hidden: 4,
-      batch: 16,
-      rolloutSteps: 8,
-      replayCapacity: 1000,
-      replayRatio: 2,
-      behaviour: 'learned',
-    };
-    const { agent, key } = makeAgent('reinforce', env.spec, overrides);
-    const stats: Record<string, number>[] = [];
-    train(env, agent, {
-      seed: { experiment: 5, run: 1 },
-      streamKey: key,
-      steps: 300,
-      episodes: Infinity,
-      onRound: (report) => stats.push(report.stats),
-    });
-    agent.dispose?.();
+    const stats = trainInFeed({ behaviour: 'learned' });
     const losses = stats.filter((s) => s.behaviourLoss !== undefined).map((s) => s.behaviourLoss);
     expect(losses.length).toBeGreaterThan(5);
     for (const loss of losses) expect(Number.isFinite(loss)).toBe(true);
