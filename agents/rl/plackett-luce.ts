@@ -78,7 +78,14 @@ export function pageProbability(
 }
 
 /** The top K candidates by probs[at ..] (ties to the lower index), best first, into out[outAt ..]. */
-export function topKInto(probs: Float64Array, at: number, n: number, k: number, out: Int32Array, outAt: number): void {
+export function topKInto(
+  probs: Float64Array | Float32Array,
+  at: number,
+  n: number,
+  k: number,
+  out: Int32Array,
+  outAt: number,
+): void {
   for (let s = 0; s < k; s++) {
     let best = -1;
     for (let c = 0; c < n; c++) {

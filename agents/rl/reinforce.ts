@@ -5,7 +5,7 @@
 // logits l from an MLP over each candidate's features (supervised/features.ts) and the user's
 // features (the context is among the candidate features). Training plays a page of K sampled
 // without replacement (Plackett-Luce: sequential softmax draws renormalised over the candidates
-// left), from the row's stream; evaluation plays the top K by probability, deterministic. The
+// left), from the row's stream; evaluation plays the top K by probability (by logit: the same order), deterministic. The
 // propensity of the ordered page played is its exact Plackett-Luce probability.
 //
 // Learning (section 3-4): the agent's own earlier selves are the behaviour policy beta. Each step
@@ -38,8 +38,10 @@ import { estimatePropensities, rowsOf } from '../bandits/common.ts';
 import { Mlp } from '../nets/dense.ts';
 import { tfjs } from '../nets/tf.ts';
 import { assignWeights, forward, weightsOf } from '../nets/weights.ts';
-import { StateReader } from '../state.ts';
+import { StateReader, type AgentState } from '../state.ts';
 import { CandidateFeatures } from '../supervised/features.ts';
+import { headsOf } from '../supervised/signal-log.ts';
+import { VALUE_WEIGHTS, ValueModel, valueModelMemory } from '../supervised/value-model.ts';
 import { ObservationRows, scratchObservation } from './replay.ts';
 import {
   entropyOf,
@@ -163,6 +165,31 @@ export const reinforce = defineAgent({
       min: 0,
       doc: 'rewards are multiplied by it before learning (keeps returns and values near 1-100)',
     },
+    prior: {
+      type: 'enum',
+      // From scratch, the policy learned too little from page returns in the feed (README, Planning
+      // in the feed): 133 minutes per user where the value model's own softmax earns 229.
+      default: 'value-model',
+      values: ['none', 'value-model'],
+      doc:
+        "what the policy starts from: nothing, or the ranker's value model (a multi-task network of " +
+        "every signal, fitted to the policy's own impressions as the ranker's is): each candidate's " +
+        'predicted signals join its inputs and priorWeight x its predicted value joins its logit, so ' +
+        'the network learns a correction to the value model',
+    },
+    priorWeight: {
+      type: 'number',
+      default: 1,
+      min: 0,
+      doc: "logit per unit of the value model's value, in the reward's units (prior: value-model)",
+    },
+    priorRetrainEvery: {
+      type: 'int',
+      default: 5000,
+      min: 1,
+      doc: 'training steps between refits of the value model on the impressions (prior: value-model)',
+    },
+    value: VALUE_WEIGHTS,
     propensitySamples: {
       type: 'int',
       default: 1000,
@@ -198,6 +225,9 @@ export const reinforce = defineAgent({
         ]
       : []),
     `returns are cut every ${hp.rolloutSteps} steps and bootstrapped from the learned value`,
+    ...(hp.prior === 'value-model'
+      ? [`starts from the ranker's value model: logits = ${hp.priorWeight} x value + the network's correction`]
+      : []),
     ...(hp.behaviour === 'learned'
       ? ['estimates the behaviour policy (beta) with a learned head instead of using the recorded propensities']
       : []),
@@ -205,7 +235,7 @@ export const reinforce = defineAgent({
   // The replay and the networks (policy f-h-1, value (u + F)-h-1, each weight with Adam's two moments);
   // the acting and training inputs.
   memory: (hp, spec) => {
-    const f = policyWidth(spec);
+    const f = policyWidth(spec, hp.prior);
     const v = valueWidth(spec);
     const { numCandidates: n, slateSize: k, batchSize: b } = spec;
     const weights =
@@ -213,7 +243,9 @@ export const reinforce = defineAgent({
     const replay = hp.replayCapacity * (ObservationRows.width(spec) * 4 + k * 12 + 8 + 8 + 4 + 1);
     const acting = b * n * (f * 4 + 8 * 3) + b * n * k * 8;
     const training = hp.batch * n * (f * 4 * 3 + 8) + hp.batch * v * 4 * 3;
-    return replay + weights * 4 * 3 + acting + training;
+    const prior =
+      hp.prior === 'value-model' ? valueModelMemory(spec, PRIOR_NET) + Math.max(b, hp.batch) * n * f * 4 : 0;
+    return replay + weights * 4 * 3 + acting + training + prior;
   },
   create: (hp, { spec, streams }) => {
     const tf = tfjs();
@@ -221,15 +253,39 @@ export const reinforce = defineAgent({
     const candidates = new CandidateFeatures(spec);
     const cf = candidates.size;
     const u = spec.userFeatureDim;
-    const f = policyWidth(spec);
+    const f = policyWidth(spec, hp.prior);
     const v = valueWidth(spec);
     const policyNet = new Mlp([f, hp.hidden, 1], streams.init, 'reinforce/policy');
+    // From a prior, the network is a correction that starts at 0: the first policy is the value
+    // model's softmax, not the value model plus a random net's noise.
+    if (hp.prior === 'value-model') {
+      const output = policyNet.layers[policyNet.layers.length - 1];
+      output.w.assign(tf.zerosLike(output.w));
+    }
     const valueNet = new Mlp([v, hp.hidden, 1], streams.init, 'reinforce/value');
     const policyOptimizer = tf.train.adam(hp.learningRate);
     const valueOptimizer = tf.train.adam(hp.learningRate);
     // The paper's beta head, made after the other two (their weights stay as they are without it).
     const behaviourNet = hp.behaviour === 'learned' ? new Mlp([f, hp.hidden, 1], streams.init, 'reinforce/beta') : null;
     const behaviourOptimizer = behaviourNet ? tf.train.adam(hp.learningRate) : null;
+    // The value model the policy starts from (prior: value-model), made last for the same reason.
+    const model =
+      hp.prior === 'value-model'
+        ? new ValueModel(
+            spec,
+            { ...PRIOR_NET, retrainEvery: hp.priorRetrainEvery, value: hp.value },
+            streams.init,
+            'reinforce/prior',
+          )
+        : null;
+    const h = model ? model.heads.length : 0;
+    const rowsAtOnce = Math.max(b, hp.batch);
+    const priorInputs = model ? new Float32Array(rowsAtOnce * n * cf) : null;
+    const priorPredictions = model ? new Float32Array(rowsAtOnce * n * h) : null;
+    const priorValues = model ? new Float64Array(rowsAtOnce * n) : null;
+    /** B x N (acting) and m x N (training): priorWeight x each candidate's value, added to its logit. */
+    const actBase = new Float32Array(b * n);
+    const trainBase = new Float32Array(hp.batch * n);
 
     // Acting: B x N x f inputs, B x N logits and probabilities; B x K the train pages' beta per item.
     const block = new Float64Array(n * cf);
@@ -325,19 +381,35 @@ export const reinforce = defineAgent({
       }
     };
 
+    /**
+     * With a prior, the value model's predictions for `count` rows of encoded inputs (count x N x f):
+     * written into the inputs after the user's features, and priorWeight x each value into base.
+     */
+    const applyPrior = (inputs: Float32Array, count: number, base: Float32Array) => {
+      if (!model || !priorInputs || !priorPredictions || !priorValues) return;
+      for (let i = 0; i < count * n; i++) priorInputs.set(inputs.subarray(i * f, i * f + cf), i * cf);
+      model.predict(priorInputs, count * n, priorPredictions, priorValues);
+      for (let i = 0; i < count * n; i++) {
+        inputs.set(priorPredictions.subarray(i * h, (i + 1) * h), i * f + cf + u);
+        base[i] = hp.priorWeight * priorValues[i];
+      }
+    };
+
     const valueScratch = new Float32Array(b * v);
     /** The policy's probabilities for every active row of `observation` (B x N into actProbs). */
     const policyOf = (observation: Observation): number => {
       const count = rowsOf(observation);
       for (let row = 0; row < count; row++)
         if (observation.active[row] === 1) encode(observation, row, actInputs, row * n * f, valueScratch, row * v);
+      applyPrior(actInputs, count, actBase);
       forward(policyNet, actInputs, count * n, f, actLogits);
+      if (model) for (let i = 0; i < count * n; i++) actLogits[i] += actBase[i];
       for (let row = 0; row < count; row++) {
         if (observation.active[row] === 0) continue;
         if (!Number.isFinite(actLogits[row * n]))
           throw new Error(
             `reinforce: the policy's logits are not finite numbers (${actLogits[row * n]}): training ` +
-              'diverged; lower learningRate or rewardScale',
+              `diverged; lower learningRate or rewardScale${model ? ' or priorWeight' : ''}`,
           );
       }
       softmaxRows(actLogits, count, actProbs, observation.active);
@@ -373,7 +445,9 @@ export const reinforce = defineAgent({
         encode(rows, i, trainInputs, i * n * f, valueInputs, i * v);
         returns[i] = keptReturn[slot];
       }
+      applyPrior(trainInputs, count, trainBase);
       forward(policyNet, trainInputs, count * n, f, trainLogits);
+      if (model) for (let i = 0; i < count * n; i++) trainLogits[i] += trainBase[i];
       forward(valueNet, valueInputs, count, v, trainValues);
       softmaxRows(trainLogits, count, trainProbs);
       if (behaviourNet && betaLogits && betaProbs && betaTargets) {
@@ -412,8 +486,13 @@ export const reinforce = defineAgent({
       const [policyLossValue, valueLossValue] = tf.tidy(() => {
         const xs = tf.tensor2d(trainInputs.subarray(0, count * n * f), [count * n, f]);
         const cs = tf.tensor2d(coefficients.subarray(0, count * n), [count, n]);
+        const base = model ? tf.tensor2d(trainBase.subarray(0, count * n), [count, n]) : null;
+        const logitsOf = () => {
+          const correction = tf.reshape(policyNet.apply(xs), [count, n]) as TF.Tensor2D;
+          return base ? (tf.add(correction, base) as TF.Tensor2D) : correction;
+        };
         const policyValue = policyOptimizer.minimize(
-          () => policyLoss(tf.reshape(policyNet.apply(xs), [count, n]) as TF.Tensor2D, cs, hp.entropyBonus),
+          () => policyLoss(logitsOf(), cs, hp.entropyBonus),
           true,
           policyNet.variables(),
         )!;
@@ -457,7 +536,8 @@ export const reinforce = defineAgent({
         for (let row = 0; row < count; row++) {
           if (observation.active[row] === 0) continue;
           if (mode === 'eval') {
-            topKInto(actProbs, row * n, n, k, action.slates, row * k);
+            // By the logits: the probabilities' order, without the ties of those that underflow to 0.
+            topKInto(actLogits, row * n, n, k, action.slates, row * k);
             continue;
           }
           const p = samplePage(actProbs, row * n, n, k, rowRngs[row], remaining, action.slates, row * k);
@@ -495,6 +575,7 @@ export const reinforce = defineAgent({
         if (mode === 'train') openCount[row] = 0;
       },
       observe(t) {
+        model?.observe(t);
         let cuts = 0;
         for (let row = 0; row < t.episode.length; row++) {
           if (t.episode[row] < 0) continue;
@@ -526,11 +607,13 @@ export const reinforce = defineAgent({
         }
       },
       update() {
+        model?.refitIfDue(streams.update);
         while (owed >= 1) {
           trainStep(streams.update);
           owed -= 1;
         }
         const stats: Record<string, number> = { replay: size, gradientSteps };
+        if (model && !Number.isNaN(model.lastLoss)) stats.priorLoss = model.lastLoss;
         if (sums.steps > 0) {
           stats.loss = sums.loss / sums.steps;
           stats.meanWeight = sums.meanWeight / sums.steps;
@@ -543,15 +626,17 @@ export const reinforce = defineAgent({
         return stats;
       },
       save: () => ({
-        inputs: inputNames(spec, candidates),
+        inputs: inputNames(spec, candidates, model),
         policy: weightsOf(policyNet),
         value: weightsOf(valueNet),
+        ...(model ? { prior: model.save() } : {}),
       }),
       load(state) {
         const saved = new StateReader(state, 'reinforce');
-        saved.expect('inputs', inputNames(spec, candidates), 'inputs');
+        saved.expect('inputs', inputNames(spec, candidates, model), 'inputs');
         assignWeights(policyNet, saved.optional('policy'), 'policy network');
         assignWeights(valueNet, saved.optional('value'), 'value network');
+        if (model) model.load(new StateReader(saved.optional('prior') as AgentState, 'reinforce value model'));
       },
       dispose() {
         policyNet.dispose();
@@ -560,15 +645,19 @@ export const reinforce = defineAgent({
         valueOptimizer.dispose();
         behaviourNet?.dispose();
         behaviourOptimizer?.dispose();
+        model?.dispose();
       },
     };
     return agent;
   },
 });
 
-/** Policy inputs per candidate: its features (features.ts), then the user's features. */
-function policyWidth(spec: WorldSpec): number {
-  return new CandidateFeatures(spec).size + spec.userFeatureDim;
+/** The prior's network: the ranker's defaults. */
+export const PRIOR_NET = { hidden: 64, learningRate: 0.003, fitBatch: 512, logSize: 200_000, epochs: 2 } as const;
+
+/** Policy inputs per candidate: its features (features.ts), the user's features, then (prior: value-model) the predicted signals. */
+function policyWidth(spec: WorldSpec, prior: string): number {
+  return new CandidateFeatures(spec).size + spec.userFeatureDim + (prior === 'value-model' ? headsOf(spec).length : 0);
 }
 
 /** Value inputs: the user's features, then the mean of the candidates' features (the context among them). */
@@ -576,6 +665,10 @@ function valueWidth(spec: WorldSpec): number {
   return spec.userFeatureDim + new CandidateFeatures(spec).size;
 }
 
-function inputNames(spec: WorldSpec, candidates: CandidateFeatures): string[] {
-  return [...candidates.names, ...spec.observationLayout.userFeatures.map((name) => `user.${name}`)];
+function inputNames(spec: WorldSpec, candidates: CandidateFeatures, model: ValueModel | null): string[] {
+  return [
+    ...candidates.names,
+    ...spec.observationLayout.userFeatures.map((name) => `user.${name}`),
+    ...(model ? model.heads.map((head) => `predicted.${head.signal}`) : []),
+  ];
 }

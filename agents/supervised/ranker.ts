@@ -8,9 +8,7 @@ import { EpsilonSlates } from '../exploration.ts';
 import { defineAgent, type TrainingStats } from '../agent.ts';
 import { StateReader } from '../state.ts';
 import { rowsOf } from '../bandits/common.ts';
-import { CandidateFeatures, logImpressions } from './features.ts';
-import { MultiTaskNet } from './multitask.ts';
-import { headsOf, SignalLog } from './signal-log.ts';
+import { VALUE_WEIGHTS, ValueModel, valueModelMemory } from './value-model.ts';
 
 export const ranker = defineAgent({
   name: 'ranker',
@@ -60,60 +58,38 @@ export const ranker = defineAgent({
         'never two posts of one creator next to each other (where the world names creators), when ' +
         'another candidate allows it',
     },
-    value: {
-      type: 'group',
-      doc:
-        "the value model: weight of each predicted signal in a candidate's value (signals the " +
-        'world lacks are ignored)',
-      params: {
-        view: { type: 'number', default: 0, doc: 'per predicted valid view' },
-        watchMinutes: { type: 'number', default: 1, doc: 'per predicted minute on the post' },
-        like: { type: 'number', default: 0.5, doc: 'per predicted like' },
-        comment: { type: 'number', default: 1, doc: 'per predicted comment' },
-        share: { type: 'number', default: 2, doc: 'per predicted share' },
-        follow: { type: 'number', default: 3, doc: 'per predicted follow' },
-        seeLess: { type: 'number', default: -5, doc: 'per predicted "see less" (negative: a cost)' },
-        click: { type: 'number', default: 0, doc: 'per predicted click (worlds whose click signal is named click)' },
-      },
-    },
+    value: VALUE_WEIGHTS,
   },
   // Networks cannot be built before their backend is loaded, so the memory check (lab/run/plan.ts)
   // takes this count: the log, the batch's features and predictions, and the network with Adam's two
   // moments (float32, three copies of every weight).
-  memory: (hp, spec) => {
-    const f = new CandidateFeatures(spec).size;
-    const h = headsOf(spec).length;
-    const rows = spec.batchSize * spec.numCandidates;
-    const sizes = [f, hp.hidden, Math.max(1, hp.hidden >> 1), h];
-    let weights = 0;
-    for (let i = 1; i < sizes.length; i++) weights += sizes[i - 1] * sizes[i] + sizes[i];
-    return hp.logSize * (f + h) * 4 + rows * (f * 12 + h * 4 + 8) + weights * 4 * 3 + hp.fitBatch * (f + h) * 4 * 4;
-  },
+  memory: (hp, spec) => valueModelMemory(spec, hp),
   updateEvery: (hp) => hp.retrainEvery,
   create: (hp, { spec, streams }) => {
     const { numCandidates: n, slateSize: k, batchSize: b } = spec;
-    const features = new CandidateFeatures(spec);
-    const f = features.size;
-    const heads = headsOf(spec);
-    const h = heads.length;
-    const weights = heads.map((head) => (hp.value as Record<string, number>)[head.signal] ?? 0);
-    const net = new MultiTaskNet(
-      f,
-      heads,
-      { hidden: [hp.hidden, Math.max(1, hp.hidden >> 1)], learningRate: hp.learningRate, batchSize: hp.fitBatch },
+    const model = new ValueModel(
+      spec,
+      {
+        hidden: hp.hidden,
+        learningRate: hp.learningRate,
+        fitBatch: hp.fitBatch,
+        logSize: hp.logSize,
+        epochs: hp.epochs,
+        retrainEvery: hp.retrainEvery,
+        value: hp.value as Record<string, number>,
+      },
       streams.init,
       'ranker',
     );
-    const log = new SignalLog(hp.logSize, f, heads);
+    const { features } = model;
+    const f = features.size;
+    const h = model.heads.length;
     const block = new Float64Array(n * f);
     const inputs = new Float32Array(b * n * f);
     const predictions = new Float32Array(b * n * h);
     const values = new Float64Array(b * n);
     const order = new Int32Array(n);
     const taken = new Uint8Array(n);
-    let sinceFit = 0;
-    let fitted = false;
-    let lastLoss = Number.NaN;
 
     /** Row `row`'s slate: candidates by value, best first, then no creator twice in a row where possible. */
     // Best value first, ties by candidate index; one comparator for every row (no closure per row).
@@ -149,19 +125,13 @@ export const ranker = defineAgent({
     return {
       act(observation, rowRngs, action, mode) {
         const rows = rowsOf(observation);
-        if (fitted) {
+        if (model.fitted)
           for (let row = 0; row < rows; row++) {
             if (observation.active[row] === 0) continue;
             features.encodeRow(observation, row, block);
             inputs.set(block, row * n * f);
           }
-          net.predict(inputs, rows * n, predictions);
-          for (let i = 0; i < rows * n; i++) {
-            let value = 0;
-            for (let j = 0; j < h; j++) value += weights[j] * predictions[i * h + j];
-            values[i] = value;
-          }
-        } else values.fill(0); // before the first fit: retrieval order
+        model.predict(inputs, rows * n, predictions, values); // all 0 before the first fit: retrieval order
         for (let row = 0; row < rows; row++) if (observation.active[row] === 1) rank(observation, row, action.slates);
         const epsilon = mode === 'train' ? hp.epsilon : 0;
         exploration.explore(observation, rows, rowRngs, action, epsilon);
@@ -170,28 +140,23 @@ export const ranker = defineAgent({
         exploration.slotMarginals(row, out);
       },
       observe(transition) {
-        sinceFit += logImpressions(transition, features, block, log, spec);
+        model.observe(transition);
       },
       update(): TrainingStats {
-        if (sinceFit >= hp.retrainEvery) {
-          sinceFit = 0;
-          lastLoss = net.fit(log, streams.update, hp.epochs);
-          fitted = true;
-        }
-        return Number.isNaN(lastLoss)
-          ? { epsilon: hp.epsilon, logged: log.size }
-          : { epsilon: hp.epsilon, loss: lastLoss, logged: log.size };
+        model.refitIfDue(streams.update);
+        return Number.isNaN(model.lastLoss)
+          ? { epsilon: hp.epsilon, logged: model.logged }
+          : { epsilon: hp.epsilon, loss: model.lastLoss, logged: model.logged };
       },
       // The network only: the log is a training buffer (agents/agent.ts save).
-      save: () => ({ features: features.names, fitted, ...net.save() }),
+      save: () => ({ features: features.names, ...model.save() }),
       load(state) {
         const saved = new StateReader(state, 'ranker');
         saved.expect('features', features.names, 'features');
-        net.load(saved);
-        fitted = saved.boolean('fitted');
+        model.load(saved);
       },
       dispose() {
-        net.dispose();
+        model.dispose();
       },
     };
   },

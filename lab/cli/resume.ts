@@ -1,6 +1,7 @@
 // `slatelab resume DIR`: finish a stopped experiment (Ctrl-C, kill, crash, failed runs): only the
 // missing (agent, seed) runs, then the summary, charts and reports.
 import { defaultRegistries } from '../config/registries.ts';
+import { resumeRegistries } from '../config/user-kinds.ts';
 import { checkMemory, estimateMemory } from '../run/plan.ts';
 import { checkKinds } from '../store/experiment-dir.ts';
 import { resumeExperiment } from '../run/resume.ts';
@@ -26,13 +27,15 @@ export const resumeCommand: Command = {
       })
       .option('threads', THREADS_OPTION)
       .option('max-memory', MAX_MEMORY_OPTION),
-  run: async (args, { io, registries, verbose }) => {
+  run: async (args, { io, registries: given, verbose }) => {
     const dir = String(args.dir);
     const requested = positiveInt('--threads', args.threads);
     const maxMemory = bytesOption(args['max-memory']);
     const progress = progressTo(io);
+    const manifest = usersToFix(() => readManifest(dir));
+    // Kinds that name a user's file: the file where it was, with the code it had (user-kinds.ts).
+    const registries = await resumeRegistries(dir, manifest.userCode, given);
     const config = usersToFix(() => {
-      const manifest = readManifest(dir);
       checkKinds(dir, manifest.config, registries);
       return manifest.config;
     });

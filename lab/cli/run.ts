@@ -1,7 +1,8 @@
 // `slatelab run CONFIG`: validate the config, check the plan fits in memory, claim the output
 // directory, run every (agent, seed) on worker threads, print the summary. `--dry-run` prints the
 // plan (memory and time from a short timed sample) and runs nothing.
-import { loadExperiment, type ExperimentConfig } from '../config/config.ts';
+import type { ExperimentConfig } from '../config/config.ts';
+import { loadExperimentWithKinds } from '../config/load-with-kinds.ts';
 import type { Registries } from '../config/registries.ts';
 import { checkMemory, estimateMemory, estimateTime, planText, PlanError, type RunMemory } from '../run/plan.ts';
 import { runExperiment, threadCount } from '../run/runner.ts';
@@ -38,7 +39,8 @@ export const runCommand: Command = {
           'validate, then print the runs with their estimated memory and time (from a short timed ' +
           'sample), and run nothing',
       }),
-  run: async (args, { io, registries, verbose }) => {
+  run: async (args, { io, registries: given, verbose }) => {
+    let registries = given;
     const file = String(args.config);
     const out = singleString('--out', args.out, 'a directory', 'results/mine');
     const seeds = positiveInt('--seeds', args.seeds);
@@ -47,7 +49,9 @@ export const runCommand: Command = {
     const requestedThreads = positiveInt('--threads', args.threads);
     const overrides = { seeds, episodes, batchSize, backend: backendOption(args.backend) };
     const maxMemory = bytesOption(args['max-memory']);
-    const { config, shape } = loadExperiment(file, registries, overrides);
+    // Kinds that name files are imported first (lab/config/user-kinds.ts).
+    const { config, shape, registries: withKinds } = await loadExperimentWithKinds(file, registries, overrides);
+    registries = withKinds;
     const progress = progressTo(io);
     const runs = config.agents.length * config.seeds.length;
     // Capped at the cores, with a warning, once: runExperiment gets the capped number.

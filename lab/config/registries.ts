@@ -15,6 +15,10 @@ export interface Registries {
   readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
   /** Learning agents (optional in injected test registries). */
   readonly agents?: Readonly<Record<string, AgentDefinition<any>>>;
+  /** Kinds that name a file (lab/config/user-kinds.ts): kind as the config writes it -> absolute file. */
+  readonly userKinds?: Readonly<Record<string, string>>;
+  /** The registries these extend with userKinds; a worker thread rebuilds them when they are the defaults. */
+  readonly extends?: Registries;
 }
 
 export const defaultRegistries: Registries = {
@@ -35,4 +39,9 @@ export function findKind(registries: Registries, kind: string): KindDefinition |
   if (policy) return { learns: false, definition: policy };
   const agent = registries.agents && Object.hasOwn(registries.agents, kind) ? registries.agents[kind] : undefined;
   return agent ? { learns: true, definition: agent } : null;
+}
+
+/** Whether a worker thread can rebuild these registries: the defaults, or the defaults with path kinds. */
+export function reachWorkers(registries: Registries): boolean {
+  return registries === defaultRegistries || registries.extends === defaultRegistries;
 }

@@ -5,6 +5,7 @@
 // keeps it in the manifest), never wall times, hosts or the resumes themselves.
 import type { ExperimentConfig } from '../config/config.ts';
 import type { Registries } from '../config/registries.ts';
+import { isPathKind } from '../config/path-kind.ts';
 import { findKind } from '../config/registries.ts';
 import { defaultParams, type ParamSpecs } from '../../sim/params.ts';
 import { seedsText, type ConstantChart } from './charts.ts';
@@ -72,7 +73,11 @@ export function experimentInfo(
   const worldSpecs = registries.worlds[config.world.preset]?.params as ParamSpecs | undefined;
   const worldParams = paramLines(config.world.params, worldSpecs ? jsonCopy(defaultParams(worldSpecs)) : {});
   const agents = config.agents.map((agent): AgentInfo => {
-    const specs = findKind(registries, agent.kind)?.definition.params as ParamSpecs | undefined;
+    // A policy in the user's file: its parameters as the config gives them (a report rebuilt
+    // without the file shows the same).
+    const specs = isPathKind(agent.kind)
+      ? undefined
+      : (findKind(registries, agent.kind)?.definition.params as ParamSpecs | undefined);
     return {
       name: agent.name,
       kind: agent.kind,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { experimentCharts, type ConstantChart, type RenderedChart } from './charts.ts';
 import type { ExperimentConfig } from '../config/config.ts';
 import type { Registries } from '../config/registries.ts';
+import { isPathKind } from '../config/path-kind.ts';
 import { findKind } from '../config/registries.ts';
 import type { WorldShape } from '../config/world-shape.ts';
 import { learningCharts } from './learning-charts.ts';
@@ -126,6 +127,8 @@ export function experimentNotes(config: ExperimentConfig, registries: Registries
   const world = registries.worlds[config.world.preset];
   const notes = [...(world?.notes?.(config.world.params as never) ?? [])];
   for (const agent of config.agents) {
+    // A user file's notes are its own (a report rebuilt without the file could not repeat them).
+    if (isPathKind(agent.kind)) continue;
     const definition = findKind(registries, agent.kind)?.definition as
       | { notes?: (values: unknown) => string[] }
       | undefined;

@@ -16,6 +16,8 @@ export interface ManifestLogOptions {
   readonly earlier?: { readonly provenance: Provenance; readonly resumes: readonly ResumeRecord[] };
   /** Runs that finished before (a resume). */
   readonly done?: readonly RunEntry[];
+  /** The user files the config's kinds name, with their code's hash (Manifest.userCode). */
+  readonly userCode?: Manifest['userCode'];
 }
 
 export class ManifestLog {
@@ -54,7 +56,7 @@ export class ManifestLog {
 
   /** The manifest as it stands. */
   manifest(): Omit<Manifest, 'format'> {
-    const { config, configFile, here, earlier } = this.options;
+    const { config, configFile, here, earlier, userCode } = this.options;
     // A resume says what ran the runs it added (counted as they finish).
     const provenance: Provenance & Pick<Manifest, 'resumes'> = earlier
       ? { ...earlier.provenance, resumes: [...earlier.resumes, { ...here, runs: this.runs.length - this.doneBefore }] }
@@ -65,6 +67,7 @@ export class ManifestLog {
       config,
       seeds: config.seeds,
       ...provenance,
+      ...(userCode && Object.keys(userCode).length > 0 ? { userCode } : {}),
       complete: this.complete,
       runs: this.sortedRuns(),
       failures: this.sortedFailures(),

@@ -28,15 +28,23 @@ function timedRun(run: () => RunResult): RunResult {
   return { ...result, seconds: (performance.now() - start) / 1000 };
 }
 
-/** runOne with the default registries, as a worker thread runs it: `report` is the pool's progress callback. */
+/**
+ * runOne as a worker thread runs it: the default registries with the config's path kinds (kind ->
+ * file, lab/config/user-kinds.ts), imported in this thread; `report` is the pool's progress callback.
+ */
 export async function runOneReporting(
   config: ExperimentConfig,
   agentIndex: number,
   seed: number,
+  userKinds: Readonly<Record<string, string>>,
   report?: (progress: RunProgress) => void,
 ): Promise<RunResult> {
-  await prepareBackend(config, agentIndex, defaultRegistries);
-  return timedRun(() => runAgentSeed(config, agentIndex, seed, defaultRegistries, report));
+  const registries =
+    Object.keys(userKinds).length === 0
+      ? defaultRegistries
+      : await (await import('../config/user-kinds.ts')).workerRegistries(userKinds);
+  await prepareBackend(config, agentIndex, registries);
+  return timedRun(() => runAgentSeed(config, agentIndex, seed, registries, report));
 }
 
 /** Loads the config's neural-network backend in this thread when the agent has networks (loaded once per thread). */

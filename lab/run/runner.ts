@@ -10,7 +10,8 @@
 // the numbers.
 import { availableParallelism } from 'node:os';
 import { warmRenderers } from '../report/charts.ts';
-import { defaultRegistries, type Registries } from '../config/registries.ts';
+import { defaultRegistries, reachWorkers, type Registries } from '../config/registries.ts';
+import { userCodeOf } from '../config/user-code.ts';
 import type { ExperimentConfig } from '../config/config.ts';
 import { runTasks, startWorkers, stopSpareWorkers, type Task, type TaskOutcome } from './pool.ts';
 import { withLock } from '../store/lock.ts';
@@ -118,7 +119,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   const pending = pendingRuns(config, options.done ?? []);
   // Runs go on worker threads, even one, so the main thread stays free to notice Ctrl-C. Injected
   // registries (tests) cannot reach a worker: those run in-process, one at a time.
-  const inProcess = registries !== defaultRegistries;
+  const inProcess = !reachWorkers(registries);
   const threads = inProcess ? 1 : threadCount(options.threads, pending.length, progress);
   // The task module (lab/run/run-task.ts: a run and nothing else, so workers load no charts), as .ts
   // from the sources or .js from dist/ (the library build).
@@ -139,6 +140,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     here: { ...environment, ...(networks ? { networks } : {}) },
     earlier: options.earlier,
     done: options.done,
+    userCode: registries.userKinds ? userCodeOf(registries.userKinds) : undefined,
   });
   log.write();
 
@@ -229,7 +231,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   const tasks: Task[] = pending.map(({ agentIndex, seed }) =>
     inProcess
       ? { module, fn: 'runOne', args: [config, agentIndex, seed, registries] }
-      : { module, fn: 'runOneReporting', args: [config, agentIndex, seed] },
+      : { module, fn: 'runOneReporting', args: [config, agentIndex, seed, registries.userKinds ?? {}] },
   );
   if (threads > 1) progress?.line(`running ${pending.length} runs on ${threads} worker threads`);
   // One thread: runs follow each other, so each one's time is the time since the last ended

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/config.ts';
+import { isPathKind } from '../config/path-kind.ts';
 import type { Registries } from '../config/registries.ts';
 import type { Manifest, Provenance, RunEntry } from './manifest.ts';
 
@@ -36,11 +37,15 @@ export function neverRan(manifest: Manifest, finished: readonly RunEntry[]): { a
     .filter((run) => !known.has(`${run.agent}\u0000${run.seed}`));
 }
 
-/** The world and every agent kind must still exist in this version (ExperimentDirError, one line, when not). */
+/**
+ * The world and every built-in agent kind must still exist in this version (ExperimentDirError, one
+ * line, when not). Kinds that name a user's file are checked where they are needed (resume), not here.
+ */
 export function checkKinds(dir: string, config: ExperimentConfig, registries: Registries): void {
   if (!registries.worlds[config.world.preset])
     throw new ExperimentDirError(`${dir}: world "${config.world.preset}" is not in this version of slatelab`);
   for (const agent of config.agents) {
+    if (isPathKind(agent.kind) && !registries.userKinds?.[agent.kind]) continue;
     if (!registries.policies[agent.kind] && !registries.agents?.[agent.kind])
       throw new ExperimentDirError(`${dir}: agent kind "${agent.kind}" is not in this version of slatelab`);
   }

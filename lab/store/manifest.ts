@@ -120,6 +120,11 @@ const manifestSchema = z.object({
   // What started the experiment.
   ...versionsSchema.shape,
   networks: networksSchema.optional(),
+  /**
+   * Kinds that name a user's file (lab/config/user-kinds.ts): the file and a hash of its code (the
+   * file and the local files it imports), which `resume` checks.
+   */
+  userCode: z.record(z.string(), z.object({ file: z.string(), sha256: z.string() })).optional(),
   /** What ran each `slatelab resume` since, and how many runs it finished. */
   resumes: z
     .array(versionsSchema.extend({ networks: networksSchema.optional(), runs: count }))

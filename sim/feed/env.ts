@@ -165,6 +165,7 @@ export const FEED_METRICS = [
   'stickiness',
   'activeDay7',
   'activeLastDay',
+  'minutesPerActiveDay',
 ] as const;
 
 /** The day whose activity `activeDay7` reports: a week after the first (day 0). */
@@ -354,6 +355,10 @@ export class FeedEnv implements Env {
           '1 if the user started a session on day 7, a week after the first (its mean: the share active that day; 0 with a horizon of 7 days or fewer)',
         activeLastDay:
           '1 if the user started a session on the last day of the horizon (its mean: the share still active then)',
+        minutesPerActiveDay:
+          'minutes in the app (on every post examined, skips included) per day with a session, per user ' +
+          "(its mean weighs every user alike; calibrate's figure pools all users' minutes and days; Kuaishou " +
+          'reports 129-132 minutes per daily active user)',
         ...ECOSYSTEM_METRIC_DOCS,
       },
     };
@@ -461,6 +466,7 @@ export class FeedEnv implements Env {
       this.sessionCause[row] = this.response.endCause;
       impressions[row] = this.response.examined;
       stepMinutes[row] = this.response.minutes;
+      users.minutesInApp[row] += this.response.minutes;
       users.sessionPosts[row] += this.response.examined;
       if (ecosystem !== null)
         ecosystem.page(slates, row * K, K, items, row * N, this.response.examined, this.response.stopped);
@@ -513,6 +519,7 @@ export class FeedEnv implements Env {
     out[6] = u.daysActive[row] / this.p.horizonDays;
     out[7] = this.activeDay7[row];
     out[8] = this.activeLastDay[row];
+    out[9] = u.daysActive[row] > 0 ? u.minutesInApp[row] / u.daysActive[row] : 0;
   }
 
   /** Notes the day of the session that just started in `row` (activeDay7, activeLastDay). */

@@ -258,6 +258,8 @@ export class UserBatch {
   readonly churned: Uint8Array;
   // Episode accounting for the metrics.
   readonly firstDayReturn: Float64Array;
+  /** Minutes spent on posts over the episode, skips included (time in the app). */
+  readonly minutesInApp: Float64Array;
   readonly views: Int32Array;
   readonly viewedClickbait: Float64Array;
   // Observability.
@@ -318,6 +320,7 @@ export class UserBatch {
     this.unsatisfiedSessions = new Int32Array(B);
     this.churned = new Uint8Array(B);
     this.firstDayReturn = new Float64Array(B);
+    this.minutesInApp = new Float64Array(B);
     this.views = new Int32Array(B);
     this.viewedClickbait = new Float64Array(B);
     this.observationNoise = new Float64Array(B * T);
@@ -423,6 +426,7 @@ export function sampleUser(
   users.unsatisfiedSessions[row] = 0;
   users.churned[row] = 0;
   users.firstDayReturn[row] = 0;
+  users.minutesInApp[row] = 0;
   users.views[row] = 0;
   users.viewedClickbait[row] = 0;
   users.skipsInRow[row] = 0;

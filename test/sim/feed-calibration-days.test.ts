@@ -42,6 +42,16 @@ describe("calibrate's days and session ends", () => {
     expect(figures.days.minutesPerActiveDay).toBeCloseTo(minutes / sum('daysActive'), 6);
   });
 
+  it("the episode metric minutesPerActiveDay is each user's minutes in the app (the default reward) over their days active", () => {
+    const at = FEED_METRICS.indexOf('minutesPerActiveDay');
+    for (const r of records) {
+      // Within 1e-6 relative: a step's reward is float32, the minutes float64.
+      const minutes = r.extra[at] * r.extra[FEED_METRICS.indexOf('daysActive')];
+      expect(Math.abs(minutes - r.return)).toBeLessThanOrEqual(1e-6 * r.return);
+      expect(r.extra[at]).toBeGreaterThan(0);
+    }
+  });
+
   it('every session ends by one cause, and the shares add up', () => {
     const { leave, budget, patience, horizon, byChoice } = figures.sessionEnds;
     expect(leave + budget + patience + horizon).toBeCloseTo(1, 12);

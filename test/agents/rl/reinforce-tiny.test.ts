@@ -32,6 +32,9 @@ function trained(experiment: number, gamma: number): Agent {
     learningRate: 0.01,
     entropyBonus: 0.01,
     gamma,
+    // The policy-gradient learner alone: the tiny world's value model (its click, weighed 0 by
+    // default) would add nothing but inputs.
+    prior: 'none',
   };
   const agent = agents.reinforce.create(values as never, {
     spec: env.spec,

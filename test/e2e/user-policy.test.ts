@@ -1,0 +1,175 @@
+// A policy in the user's own file, named by path in a config (lab/config/user-kinds.ts), run by the
+// command line as a user runs it: from a folder outside the project, on worker threads.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+// Outside the project: no node_modules above it, so `slatelab` resolves only through the runner.
+const home = mkdtempSync(join(tmpdir(), 'slatelab-user-policy-'));
+
+function slatelab(cwd: string, ...args: string[]) {
+  return slatelabWith({}, cwd, ...args);
+}
+
+function slatelabWith(env: Record<string, string>, cwd: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, [join(root, 'bin/slatelab.js'), ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+// A TypeScript policy importing the public API, with a parameter and a local import. It checks that
+// the row streams it is given are instances of the Rng class it imported: only the runner's own
+// module instance passes.
+const POLICY = `import { definePolicy, Rng, type Observation } from 'slatelab';
+import { firstK } from './helpers.ts';
+
+export default definePolicy({
+  name: 'lowest-first',
+  summary: 'the K candidates of lowest index, maybe reversed',
+  params: { reverse: { type: 'boolean', default: false, doc: 'reverse the page' } },
+  create: (values, { spec }) => ({
+    act(observation: Observation, rowRngs: Rng[], slates: Int32Array) {
+      if (!(rowRngs[0] instanceof Rng)) throw new Error('another slatelab instance');
+      if (process.env.LOWEST_FAILS) throw new Error('told to fail');
+      const k = spec.slateSize;
+      for (let row = 0; row < observation.active.length; row++) firstK(slates, row, k, values.reverse);
+    },
+  }),
+});
+`;
+const HELPERS = `export function firstK(slates: Int32Array, row: number, k: number, reverse: boolean): void {
+  for (let s = 0; s < k; s++) slates[row * k + s] = reverse ? k - 1 - s : s;
+}
+`;
+// The same policy in plain JavaScript (.mjs), its only export a named one.
+const POLICY_MJS = `import { definePolicy } from 'slatelab';
+export const lowest = definePolicy({
+  name: 'lowest-mjs',
+  summary: 'the K candidates of lowest index',
+  params: {},
+  create: (_values, { spec }) => ({
+    act(observation, _rowRngs, slates) {
+      const k = spec.slateSize;
+      for (let row = 0; row < observation.active.length; row++)
+        for (let s = 0; s < k; s++) slates[row * k + s] = s;
+    },
+  }),
+});
+`;
+
+function config(agents: string): string {
+  return `name: mine
+seed: 0
+world: { preset: feed }
+seeds: 2
+agents:
+${agents}
+evaluation: { episodes: 16, batchSize: 8 }
+`;
+}
+
+mkdirSync(join(home, 'policies'));
+writeFileSync(join(home, 'policies/lowest.ts'), POLICY);
+writeFileSync(join(home, 'policies/helpers.ts'), HELPERS);
+writeFileSync(join(home, 'policies/lowest.mjs'), POLICY_MJS);
+const AGENTS = `  - { name: random, kind: random }
+  - { name: lowest, kind: ./policies/lowest.ts }
+  - { name: reversed, kind: ./policies/lowest.ts, params: { reverse: true } }
+  - { name: lowest-mjs, kind: ./policies/lowest.mjs }`;
+writeFileSync(join(home, 'mine.yaml'), config(AGENTS));
+
+describe('a policy in a file, by path', () => {
+  it('runs from a folder outside the project on two worker threads, the same records as on one', () => {
+    const two = slatelab(home, 'run', 'mine.yaml', '--out', 'two', '--threads', '2');
+    expect(two.stderr + two.stdout).toContain('running 8 runs on 2 worker threads');
+    expect(two.code, two.stderr).toBe(0);
+    const one = slatelab(home, 'run', 'mine.yaml', '--out', 'one', '--threads', '1');
+    expect(one.code, one.stderr).toBe(0);
+    const summary = (dir: string) => readFileSync(join(home, dir, 'summary.json'), 'utf8');
+    expect(summary('two')).toBe(summary('one'));
+    const agents = Object.keys(JSON.parse(summary('two')).agents);
+    expect(agents).toEqual(['random', 'lowest', 'reversed', 'lowest-mjs']);
+    // The .ts and the .mjs file play the same pages: the same records.
+    const records = (dir: string, agent: string) =>
+      readFileSync(join(home, dir, 'runs', agent, 'seed-0.jsonl'), 'utf8');
+    expect(records('two', 'lowest')).toBe(records('two', 'lowest-mjs'));
+    expect(records('two', 'lowest')).not.toBe(records('two', 'reversed'));
+  });
+
+  it("validates the file's declared parameters like a built-in's, in one line naming the field", () => {
+    writeFileSync(
+      join(home, 'bad-param.yaml'),
+      config('  - { name: lowest, kind: ./policies/lowest.ts, params: { reverse: 3 } }'),
+    );
+    const { code, stderr } = slatelab(home, 'run', 'bad-param.yaml', '--out', 'bad-param');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/bad-param\.yaml: agents\[0\]\.params\.reverse: .*true or false/);
+  });
+
+  it('refuses a missing file and a file that exports no policy, naming the kind and the fix', () => {
+    writeFileSync(join(home, 'missing.yaml'), config('  - { name: gone, kind: ./policies/gone.ts }'));
+    const missing = slatelab(home, 'run', 'missing.yaml', '--out', 'missing');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /missing\.yaml: agents: kind "\.\/policies\/gone\.ts": no such file .*gone\.ts; check the path/,
+    );
+    writeFileSync(join(home, 'policies/empty.ts'), 'export const nothing = 1;\n');
+    writeFileSync(join(home, 'empty.yaml'), config('  - { name: empty, kind: ./policies/empty.ts }'));
+    const empty = slatelab(home, 'run', 'empty.yaml', '--out', 'empty');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/exports no policy or agent; export default definePolicy/);
+  });
+});
+
+describe("a user file's code in the manifest: report without it, resume only with the same code", () => {
+  it('records the file and its hash; resume refuses changed or missing code; report needs no file', () => {
+    const dir = join(home, 'code');
+    mkdirSync(join(dir, 'policies'), { recursive: true });
+    writeFileSync(join(dir, 'policies/lowest.ts'), POLICY);
+    writeFileSync(join(dir, 'policies/helpers.ts'), HELPERS);
+    writeFileSync(
+      join(dir, 'code.yaml'),
+      config('  - { name: random, kind: random }\n  - { name: lowest, kind: ./policies/lowest.ts }'),
+    );
+    // The policy's runs fail (it is told to), random's finish: an experiment to resume.
+    const failed = slatelabWith({ LOWEST_FAILS: '1' }, dir, 'run', 'code.yaml', '--out', 'out');
+    expect(failed.code, failed.stderr).toBe(1);
+    const manifest = JSON.parse(readFileSync(join(dir, 'out/manifest.json'), 'utf8'));
+    expect(manifest.userCode['./policies/lowest.ts'].file).toBe(join(dir, 'policies/lowest.ts'));
+    expect(manifest.userCode['./policies/lowest.ts'].sha256).toMatch(/^[0-9a-f]{64}$/);
+    // A local file it imports changed: refused, naming the kind and the file.
+    writeFileSync(join(dir, 'policies/helpers.ts'), `${HELPERS}// edited\n`);
+    const changed = slatelab(dir, 'resume', 'out');
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toMatch(
+      /the code of agent kind "\.\/policies\/lowest\.ts" \(.*lowest\.ts or a local file it imports\) changed/,
+    );
+    // Restored: resume runs the two failed runs.
+    writeFileSync(join(dir, 'policies/helpers.ts'), HELPERS);
+    const resumed = slatelab(dir, 'resume', 'out');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'out/summary.json'), 'utf8')).agents)).toEqual([
+      'random',
+      'lowest',
+    ]);
+    // The file gone: report rebuilds from the records, the same bytes; resume refuses.
+    const summary = readFileSync(join(dir, 'out/summary.json'), 'utf8');
+    const html = readFileSync(join(dir, 'out/report.md'), 'utf8');
+    rmSync(join(dir, 'policies/lowest.ts'));
+    const report = slatelab(dir, 'report', 'out');
+    expect(report.code, report.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'out/summary.json'), 'utf8')).toBe(summary);
+    expect(readFileSync(join(dir, 'out/report.md'), 'utf8')).toBe(html);
+    const gone = slatelab(dir, 'resume', 'out');
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(/agent kind "\.\/policies\/lowest\.ts" was the file .*lowest\.ts, which is gone/);
+  });
+});
