@@ -21,7 +21,16 @@ export { Rng, type SeedKey, type UniformSource } from './sim/rng.ts';
 
 // Fixed policies: the registry and the contract.
 export { policies } from './policies/index.ts';
-export { definePolicy, type Policy, type PolicyContext, type PolicyDefinition } from './policies/policy.ts';
+export {
+  createPolicy,
+  definePolicy,
+  type AnyPolicyDefinition,
+  type OracleContext,
+  type OracleDefinition,
+  type Policy,
+  type PolicyContext,
+  type PolicyDefinition,
+} from './policies/policy.ts';
 
 // Learning agents: the registry, the contract, and the network backend agents with `nets` need
 // (runExperiment loads it itself; call useBackend before evaluate/train on such an agent).

@@ -18,6 +18,7 @@ import { defaultParams } from '../sim/params.ts';
 import { worlds } from '../sim/presets/index.ts';
 import { Rng } from '../sim/rng.ts';
 import { policies } from '../policies/index.ts';
+import { createPolicy } from '../policies/policy.ts';
 
 export interface BenchCase {
   /**
@@ -179,10 +180,17 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
 }
 
 /** What a stepper needs of a source tree (this one, or another checkout to compare against). */
+/** A policy definition of a tree from before createPolicy. */
+interface OlderPolicy {
+  create(values: unknown, context: { spec: unknown; env: unknown }): ReturnType<typeof createPolicy>;
+}
+
 export interface Tree {
   readonly worlds: typeof worlds;
   readonly policies: typeof policies;
   readonly defaultParams: typeof defaultParams;
+  /** Builds a policy (a tree from before createPolicy passed the env in the context instead). */
+  readonly createPolicy?: typeof createPolicy;
   readonly Rng: typeof Rng;
   /** For training and acting cases (a tree from before the agents has neither). */
   readonly agents?: typeof agents;
@@ -205,6 +213,7 @@ export const thisTree: Tree = {
   worlds,
   policies,
   defaultParams,
+  createPolicy,
   Rng,
   agents,
   train,
@@ -253,7 +262,10 @@ export function makeBatchStepper(
   const world = tree.worlds[worldName];
   const env = world.create(tree.defaultParams(world.params), { seed: { experiment: 0, run: repeat }, batchSize });
   const definition = tree.policies[policyName];
-  const policy = definition.create(tree.defaultParams(definition.params), { spec: env.spec, env });
+  const values = tree.defaultParams(definition.params);
+  const policy = tree.createPolicy
+    ? tree.createPolicy(definition, values, env)
+    : (definition as unknown as OlderPolicy).create(values, { spec: env.spec, env });
   const slates = new Int32Array(batchSize * env.spec.slateSize);
   return batchLoop(tree, env, repeat, slates, (observation, rngs) => policy.act(observation, rngs, slates));
 }

@@ -13,6 +13,12 @@ export const greedyPctrPolicy = definePolicy({
     spec.affinityDim > 0
       ? null
       : `world ${spec.preset} exposes no user-item affinity features for greedy-pctr to score`,
+  // A partial oracle: the choice model it scores with is the world's own (WorldSpec.choiceModel,
+  // built from the true appeal parameters), which a deployed ranker would have to learn (pctr).
+  notes: () => [
+    "ranks with the world's own choice model (its true appeal parameters): a partial oracle; pctr " +
+      'learns one from clicks instead',
+  ],
   create: (_values, { spec }) => {
     const { numCandidates, slateSize } = spec;
     // B x N affinities (user features . item features), then each one's click probability alone.

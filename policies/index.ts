@@ -2,12 +2,12 @@
 import { chronologicalPolicy } from './chronological.ts';
 import { greedyPctrPolicy } from './greedy-pctr.ts';
 import { oracleMyopicPolicy, oracleQualityPolicy } from './oracles.ts';
-import type { PolicyDefinition } from './policy.ts';
+import type { AnyPolicyDefinition } from './policy.ts';
 import { popularPolicy } from './popular.ts';
 import { randomPolicy } from './random.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each definition has its own parameter type; a registry holds them all
-export const policies: Readonly<Record<string, PolicyDefinition<any>>> = {
+export const policies: Readonly<Record<string, AnyPolicyDefinition<any>>> = {
   random: randomPolicy,
   popular: popularPolicy,
   chronological: chronologicalPolicy,

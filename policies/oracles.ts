@@ -1,10 +1,10 @@
 // Oracles: rank by the world's ground truth. Evaluation-only reference points (no real
 // recommender knows hidden quality or clickbait): the myopic one shows what maximising immediate
 // reward gets, the quality one what weighing the long run gets.
-import { definePolicy, type PolicyContext } from './policy.ts';
+import { defineOracle, type OracleContext } from './policy.ts';
 import { topKByScore } from './slate.ts';
 
-function oracle(context: PolicyContext, value: (out: Float32Array) => void) {
+function oracle(context: OracleContext, value: (out: Float32Array) => void) {
   const { batchSize, numCandidates, slateSize } = context.spec;
   const values = new Float32Array(batchSize * numCandidates); // B x N
   return {
@@ -15,15 +15,15 @@ function oracle(context: PolicyContext, value: (out: Float32Array) => void) {
   };
 }
 
-export const oracleMyopicPolicy = definePolicy({
+export const oracleMyopicPolicy = defineOracle({
   name: 'oracle-myopic',
   summary: 'Evaluation-only: top K by ground-truth expected immediate reward (clickbait included).',
   params: {},
   evaluationOnly: true,
-  create: (_values, context) => oracle(context, (out) => context.env.truth.immediateValue(out)),
+  createWithTruth: (_values, context) => oracle(context, (out) => context.truth.immediateValue(out)),
 });
 
-export const oracleQualityPolicy = definePolicy({
+export const oracleQualityPolicy = defineOracle({
   name: 'oracle-quality',
   summary: 'Evaluation-only: top K by ground-truth immediate reward plus a weight on long-term effects (quality).',
   params: {
@@ -35,5 +35,6 @@ export const oracleQualityPolicy = definePolicy({
     },
   },
   evaluationOnly: true,
-  create: (values, context) => oracle(context, (out) => context.env.truth.longTermValue(values.qualityWeight, out)),
+  createWithTruth: (values, context) =>
+    oracle(context, (out) => context.truth.longTermValue(values.qualityWeight, out)),
 });

@@ -3,7 +3,7 @@
 // config, loads them without the config parser's dependencies (zod, yaml).
 import type { AgentDefinition } from '../../agents/agent.ts';
 import { agents as defaultAgents } from '../../agents/index.ts';
-import type { PolicyDefinition } from '../../policies/policy.ts';
+import type { AnyPolicyDefinition } from '../../policies/policy.ts';
 import { policies as defaultPolicies } from '../../policies/index.ts';
 import { worlds as defaultWorlds } from '../../sim/presets/index.ts';
 import type { WorldDefinition } from '../../sim/world.ts';
@@ -12,7 +12,7 @@ import type { WorldDefinition } from '../../sim/world.ts';
 // biome-ignore-start lint/suspicious/noExplicitAny: a registry holds definitions of many parameter types
 export interface Registries {
   readonly worlds: Readonly<Record<string, WorldDefinition<any>>>;
-  readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
+  readonly policies: Readonly<Record<string, AnyPolicyDefinition<any>>>;
   /** Learning agents (optional in injected test registries). */
   readonly agents?: Readonly<Record<string, AgentDefinition<any>>>;
   /** Kinds that name a file (lab/config/user-kinds.ts): kind as the config writes it -> absolute file. */
@@ -29,7 +29,7 @@ export const defaultRegistries: Registries = {
 
 /** What a config's `kind` names: a fixed policy's definition or a learning agent's. */
 export type KindDefinition =
-  | { readonly learns: false; readonly definition: PolicyDefinition<any> }
+  | { readonly learns: false; readonly definition: AnyPolicyDefinition<any> }
   | { readonly learns: true; readonly definition: AgentDefinition<any> };
 // biome-ignore-end lint/suspicious/noExplicitAny: the registries' types end here
 

@@ -59,7 +59,8 @@ type Definition = PolicyDefinition | AgentDefinition;
 function isDefinition(value: unknown): value is Definition {
   if (value === null || typeof value !== 'object') return false;
   const candidate = value as Record<string, unknown>;
-  return typeof candidate.name === 'string' && typeof candidate.create === 'function' && 'params' in candidate;
+  const creates = typeof candidate.create === 'function' || typeof candidate.createWithTruth === 'function';
+  return typeof candidate.name === 'string' && creates && 'params' in candidate;
 }
 
 /** The definition a user file exports: its default export, or its one exported definition. */
@@ -107,6 +108,13 @@ export async function withUserKinds(
       ]);
     }
     const definition = definitionOf(module, kind, configFile);
+    // Ground truth is for the built-in oracles (policies/policy.ts createPolicy): a user's file that
+    // asks for it is refused, so that no user policy is scored as if it were deployable with it.
+    if ((definition as { evaluationOnly?: unknown }).evaluationOnly === true || 'createWithTruth' in definition)
+      throw new ConfigError([
+        `${configFile}: agents: kind "${kind}" declares an oracle (evaluationOnly, createWithTruth); ` +
+          'a policy in a file gets the world through its observations only: remove them',
+      ]);
     if (isAgent(definition)) agents[kind] = definition;
     else policies[kind] = definition;
   }

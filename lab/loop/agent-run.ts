@@ -16,6 +16,7 @@ import { readSavedState } from '../store/saved-agent-file.ts';
 import type { AgentState } from '../../agents/state.ts';
 
 import { CORE_METRICS } from '../config/episodes.ts';
+import { createPolicy } from '../../policies/policy.ts';
 
 /** An evaluation of the agent during training. */
 export interface Checkpoint {
@@ -113,7 +114,7 @@ export function createAgent(
   const agent = config.agents[agentIndex];
   const found = findKind(registries, agent.kind);
   if (!found) throw new Error(`unknown kind "${agent.kind}"`);
-  if (!found.learns) return policyAgent(found.definition.create(agent.params, { spec: env.spec, env }));
+  if (!found.learns) return policyAgent(createPolicy(found.definition, agent.params, env));
   const created = found.definition.create(agent.params, {
     spec: { ...env.spec, batchSize: maxRows },
     seed,

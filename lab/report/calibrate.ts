@@ -5,7 +5,7 @@
 // by also running that policy on the same seeds and users, and its row says so. The checks of the
 // user's input (policy, episodes, config) are lab/cli/calibrate.ts's; this file measures and formats.
 // Deterministic: the same setup gives the same figures and text, byte for byte.
-import type { PolicyDefinition } from '../../policies/policy.ts';
+import { type AnyPolicyDefinition, createPolicy } from '../../policies/policy.ts';
 import {
   FEED_REFERENCE,
   FeedMeasurement,
@@ -59,7 +59,7 @@ export interface CalibrationSetup {
   readonly insertShare: number;
   /** Where policies are looked up (the measured one and the references' policies). */
   // biome-ignore lint/suspicious/noExplicitAny: each policy has its own parameter type
-  readonly policies: Readonly<Record<string, PolicyDefinition<any>>>;
+  readonly policies: Readonly<Record<string, AnyPolicyDefinition<any>>>;
 }
 
 export interface Calibration {
@@ -122,12 +122,7 @@ function measure(
     );
     const seed = { experiment: setup.experiment, run };
     const env = feed.create(params, { seed, batchSize: CALIBRATION_BATCH }) as FeedEnv;
-    measurement.add(
-      env,
-      definition.create(defaultParams(definition.params), { spec: env.spec, env }),
-      seed,
-      setup.episodes,
-    );
+    measurement.add(env, createPolicy(definition, defaultParams(definition.params), env), seed, setup.episodes);
   });
   return measurement;
 }

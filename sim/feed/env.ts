@@ -602,5 +602,13 @@ export const feed = defineWorld({
     'An Instagram-like feed over days: creators, posts, retrieval, sessions; clickbait wins views and loses users.',
   params: feedParams,
   check: checkFeed,
+  notes: (values) =>
+    values.observability === 'history'
+      ? []
+      : [
+          `observability is ${values.observability}: observations carry every user's true interests` +
+            `${values.observability === 'noisy' ? ' plus noise' : " (calibrate's production stand-in)"}, ` +
+            'so agents can read part of the ground truth',
+        ],
   create: (values, options) => new FeedEnv(values, options.seed, options.batchSize),
 });

@@ -23,6 +23,7 @@ import {
   trainFor,
   type AgentKind,
 } from './helpers.ts';
+import { createPolicy } from '../../policies/policy.ts';
 
 /** N = 4 candidates, K = 2 slots: 12 ordered slates. */
 const WORLD = { catalog: 8, candidates: 4, slateSize: 2, dim: 2 };
@@ -88,7 +89,7 @@ describe('propensities: the random policy (through policyAgent)', () => {
     it(`reports slateProb 1 / (N)_K and slotProb 1 / N for every row (N = ${n}, K = ${k}), and uniform slot marginals`, () => {
       const env = banditWorld({ ...WORLD, candidates: n, slateSize: k }, 3);
       for (let row = 0; row < 3; row++) env.resetRow(row, row);
-      const agent = policyAgent(policies.random.create({}, { spec: env.spec, env }));
+      const agent = policyAgent(createPolicy(policies.random, {}, env));
       let ordered = 1;
       for (let i = 0; i < k; i++) ordered *= n - i;
       const action = allocateAction(3, k);
@@ -107,7 +108,7 @@ describe('propensities: the random policy (through policyAgent)', () => {
   it('matches the empirical frequencies of its slates (20,000 draws; 4 binomial standard errors)', () => {
     const env = banditWorld(WORLD, 1);
     env.resetRow(0, 0);
-    const agent = policyAgent(policies.random.create({}, { spec: env.spec, env }));
+    const agent = policyAgent(createPolicy(policies.random, {}, env));
     const { slates, slots } = frequencies(agent, snapshot(env.observation), 20_000, 'random-frequencies');
     expect(slates[0].size).toBe(ORDERED);
     for (const slate of ALL_SLATES) expectWithin(slates[0].get(slate) ?? 0, 1 / ORDERED, 20_000, Infinity, slate);
@@ -117,7 +118,7 @@ describe('propensities: the random policy (through policyAgent)', () => {
   it('leaves slateProb and slotProb at 1 when propensities are not asked for', () => {
     const env = banditWorld(WORLD, 2);
     for (let row = 0; row < 2; row++) env.resetRow(row, row);
-    const agent = policyAgent(policies.random.create({}, { spec: env.spec, env }));
+    const agent = policyAgent(createPolicy(policies.random, {}, env));
     const action = allocateAction(2, K);
     agent.act(env.observation, rowStreams('random-no-propensities', 2), action, 'train');
     expect(Array.from(action.slateProb)).toEqual([1, 1]);

@@ -10,6 +10,7 @@ import { policies } from '../../policies/index.ts';
 import { feed, type FeedEnv } from '../../sim/feed/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { Rng } from '../../sim/rng.ts';
+import { createPolicy } from '../../policies/policy.ts';
 
 const SEED = { experiment: 5, run: 2 };
 const feedEnv = (batchSize = 64): FeedEnv =>
@@ -40,11 +41,7 @@ describe('the value-model ranker', () => {
     const options = { seed: SEED, streamKey: 'ranker-eval', episodes: 300 };
     const ranked = evaluate(feedEnv(), trained, options);
     const randomEnv = feedEnv();
-    const random = runEpisodes(
-      randomEnv,
-      policies.random.create({}, { spec: randomEnv.spec, env: randomEnv }),
-      options,
-    );
+    const random = runEpisodes(randomEnv, createPolicy(policies.random, {}, randomEnv), options);
     const differences = ranked.map((r, i) => r.return - random[i].return);
     const mean = differences.reduce((a, b) => a + b, 0) / differences.length;
     const sd = Math.sqrt(differences.reduce((a, d) => a + (d - mean) ** 2, 0) / (differences.length - 1));

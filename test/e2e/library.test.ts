@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtIsCurrent } from '../../bin/built.js';
-import { defaultParams, mean, policies, runEpisodes, worlds } from '../../index.ts';
+import { createPolicy, defaultParams, mean, policies, runEpisodes, worlds } from '../../index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Written by every build (each starts from an empty dist/). */
@@ -25,13 +25,13 @@ const README_EXAMPLE = (() => {
 
 /** A fixed policy evaluated in a world instance through the loop, without the runner. */
 const EVALUATE_EXAMPLE = `
-import { defaultParams, mean, policies, runEpisodes, worlds } from 'slatelab';
+import { createPolicy, defaultParams, mean, policies, runEpisodes, worlds } from 'slatelab';
 
 const seed = { experiment: 0, run: 3 };
 const world = worlds.bandit;
 const env = world.create(defaultParams(world.params), { seed, batchSize: 16 });
 const oracle = policies['oracle-myopic'];
-const policy = oracle.create(defaultParams(oracle.params), { spec: env.spec, env });
+const policy = createPolicy(oracle, defaultParams(oracle.params), env);
 const records = runEpisodes(env, policy, { episodes: 40, seed, streamKey: 'oracle-myopic' });
 console.log(mean(records.map((record) => record.return)));
 `;
@@ -175,7 +175,7 @@ describe('slatelab as a library', () => {
     const world = worlds.bandit;
     const env = world.create(defaultParams(world.params), { seed, batchSize: 16 });
     const oracle = policies['oracle-myopic'];
-    const policy = oracle.create(defaultParams(oracle.params), { spec: env.spec, env });
+    const policy = createPolicy(oracle, defaultParams(oracle.params), env);
     const records = runEpisodes(env, policy, { episodes: 40, seed, streamKey: 'oracle-myopic' });
     expect(printed).toBe(String(mean(records.map((record) => record.return))));
   });

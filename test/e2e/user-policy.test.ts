@@ -173,3 +173,49 @@ describe("a user file's code in the manifest: report without it, resume only wit
     expect(gone.stderr).toMatch(/agent kind "\.\/policies\/lowest\.ts" was the file .*lowest\.ts, which is gone/);
   });
 });
+
+describe('ground truth is out of reach of a policy in a file', () => {
+  it('fails the run of a policy that reads context.env.truth (the old way in); the others finish', () => {
+    writeFileSync(
+      join(home, 'policies/peek.ts'),
+      `import { definePolicy } from 'slatelab';
+export default definePolicy({
+  name: 'peek',
+  summary: 'reads the truth the old way',
+  params: {},
+  create: (_values, context) => {
+    const truth = (context as unknown as { env: { truth: { longTermValue(w: number, out: Float32Array): void } } }).env.truth;
+    return { act() { truth.longTermValue(1, new Float32Array(1)); } };
+  },
+});
+`,
+    );
+    writeFileSync(
+      join(home, 'peek.yaml'),
+      config('  - { name: random, kind: random }\n  - { name: peek, kind: ./policies/peek.ts }'),
+    );
+    const { code, stderr, stdout } = slatelab(home, 'run', 'peek.yaml', '--out', 'peek');
+    expect(code).toBe(1);
+    expect(stderr + stdout).toMatch(/peek seed 0: .*Cannot read properties of undefined \(reading 'truth'\)/);
+    const { agents } = JSON.parse(readFileSync(join(home, 'peek/summary.json'), 'utf8'));
+    expect(agents.random.return.n).toBe(2);
+    expect(agents.peek.return.n).toBe(0);
+    const { failures } = JSON.parse(readFileSync(join(home, 'peek/manifest.json'), 'utf8'));
+    expect(failures.map((failure: { agent: string }) => failure.agent)).toEqual(['peek', 'peek']);
+  });
+
+  it('refuses a file that declares an oracle', () => {
+    writeFileSync(
+      join(home, 'policies/oracle.mjs'),
+      `export default {
+  name: 'my-oracle', summary: 'wants the truth', params: {}, evaluationOnly: true,
+  createWithTruth: (_values, context) => ({ act() { void context.truth; } }),
+};
+`,
+    );
+    writeFileSync(join(home, 'oracle.yaml'), config('  - { name: mine, kind: ./policies/oracle.mjs }'));
+    const { code, stderr } = slatelab(home, 'run', 'oracle.yaml', '--out', 'oracle');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/oracle\.yaml: agents: kind "\.\/policies\/oracle\.mjs" declares an oracle/);
+  });
+});

@@ -6,6 +6,7 @@ import { worlds } from '../../sim/presets/index.ts';
 import { Rng } from '../../sim/rng.ts';
 import { policies } from '../../policies/index.ts';
 import { topKByScore } from '../../policies/slate.ts';
+import { type PolicyDefinition, createPolicy } from '../../policies/policy.ts';
 
 const seed = { experiment: 0, run: 0 };
 
@@ -16,7 +17,7 @@ function recsimEnv(batchSize: number, params: Record<string, unknown> = {}): Env
 
 function makePolicy(kind: string, env: Env, params: Record<string, unknown> = {}) {
   const definition = policies[kind];
-  return definition.create({ ...defaultParams(definition.params), ...params }, { spec: env.spec, env });
+  return createPolicy(definition, { ...defaultParams(definition.params), ...params }, env);
 }
 
 function rowRngs(count: number, tag: string): Rng[] {
@@ -147,10 +148,10 @@ describe('world support', () => {
       active: Uint8Array.of(1),
     } as unknown as Observation;
     const slates = new Int32Array(2);
-    const context = { spec, env: undefined as unknown as Env };
-    policies.popular.create({}, context).act(observation, [], slates);
+    const context = { spec };
+    (policies.popular as PolicyDefinition).create({}, context).act(observation, [], slates);
     expect(Array.from(slates)).toEqual([1, 3]);
-    policies.chronological.create({}, context).act(observation, [], slates);
+    (policies.chronological as PolicyDefinition).create({}, context).act(observation, [], slates);
     expect(Array.from(slates)).toEqual([2, 1]);
   });
 });

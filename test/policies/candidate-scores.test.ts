@@ -20,6 +20,7 @@ import type { Env, Observation, WorldSpec } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
 import { Rng } from '../../sim/rng.ts';
+import type { PolicyDefinition } from '../../policies/policy.ts';
 
 const seed = { experiment: 0, run: 0 };
 
@@ -370,7 +371,7 @@ describe('greedy-pctr on the candidate scores', () => {
       const env = makeEnv(preset, 32, params);
       const spec = model ? { ...env.spec, choiceModel: model } : env.spec;
       const definition = policies['greedy-pctr'];
-      const policy = definition.create(defaultParams(definition.params), { spec, env });
+      const policy = (definition as PolicyDefinition).create(defaultParams(definition.params), { spec });
       const rngs = Array.from({ length: spec.batchSize }, (_, row) => new Rng(`greedy/${row}`));
       const slates = new Int32Array(spec.batchSize * spec.slateSize);
       let compared = 0;

@@ -7,13 +7,14 @@ import { runEpisodes } from '../../lab/loop/rollout.ts';
 import { policies } from '../../policies/index.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
+import { createPolicy } from '../../policies/policy.ts';
 
 const SEED = { experiment: 0, run: 5 };
 
 function play(preset: string, kind: string, batchSize: number) {
   const world = worlds[preset];
   const env = world.create(defaultParams(world.params), { seed: SEED, batchSize });
-  const policy = policies[kind].create(defaultParams(policies[kind].params), { spec: env.spec, env });
+  const policy = createPolicy(policies[kind], defaultParams(policies[kind].params), env);
   return runEpisodes(env, policy, { episodes: 6, seed: SEED, streamKey: kind, maxStepsPerEpisode: 8 });
 }
 

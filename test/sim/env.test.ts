@@ -4,11 +4,12 @@ import type { Env } from '../../sim/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { worlds } from '../../sim/presets/index.ts';
 import { policies } from '../../policies/index.ts';
+import { createPolicy } from '../../policies/policy.ts';
 
 function run(preset: string, kind: string, batchSize: number, episodes: number, seed = { experiment: 0, run: 3 }) {
   const world = worlds[preset];
   const env: Env = world.create(defaultParams(world.params), { seed, batchSize });
-  const policy = policies[kind].create(defaultParams(policies[kind].params), { spec: env.spec, env });
+  const policy = createPolicy(policies[kind], defaultParams(policies[kind].params), env);
   return runEpisodes(env, policy, { episodes, seed, streamKey: kind });
 }
 

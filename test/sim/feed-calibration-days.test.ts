@@ -8,6 +8,7 @@ import { FEED_METRICS, feed, type FeedEnv } from '../../sim/feed/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { policies } from '../../policies/index.ts';
 import { runEpisodes } from '../../lab/loop/rollout.ts';
+import { createPolicy } from '../../policies/policy.ts';
 
 const SEED = { experiment: 5, run: 2 };
 const USERS = 200;
@@ -17,18 +18,14 @@ describe("calibrate's days and session ends", () => {
   const greedy = policies['greedy-pctr'];
   const measurement = new FeedMeasurement('greedy-pctr');
   const env = make();
-  measurement.add(env, greedy.create(defaultParams(greedy.params), { spec: env.spec, env }), SEED, USERS);
+  measurement.add(env, createPolicy(greedy, defaultParams(greedy.params), env), SEED, USERS);
   const figures = measurement.figures();
   const loopEnv = make();
-  const records = runEpisodes(
-    loopEnv,
-    greedy.create(defaultParams(greedy.params), { spec: loopEnv.spec, env: loopEnv }),
-    {
-      episodes: USERS,
-      seed: SEED,
-      streamKey: 'days',
-    },
-  );
+  const records = runEpisodes(loopEnv, createPolicy(greedy, defaultParams(greedy.params), loopEnv), {
+    episodes: USERS,
+    seed: SEED,
+    streamKey: 'days',
+  });
   const sum = (name: string) => records.reduce((total, r) => total + r.extra[FEED_METRICS.indexOf(name as never)], 0);
 
   it('stickiness is the mean over the horizon of the share of users active that day (churned users inactive)', () => {
@@ -64,7 +61,7 @@ describe('the feed episode metrics of days: stickiness, activeDay7, activeLastDa
   it('report the days on which each user started a session (40 users under greedy-pctr, batch 1)', () => {
     const env = feed.create(defaultParams(feed.params), { seed: SEED, batchSize: 1 }) as FeedEnv;
     const greedy = policies['greedy-pctr'];
-    const policy = greedy.create(defaultParams(greedy.params), { spec: env.spec, env });
+    const policy = createPolicy(greedy, defaultParams(greedy.params), env);
     // The days of the sessions seen starting, episode by episode (read when a session's first page
     // is decided); a new episode starts with the world's resetRow.
     const days: Set<number>[] = [];

@@ -8,6 +8,7 @@ import { feed, type FeedEnv } from '../../sim/feed/env.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { Rng } from '../../sim/rng.ts';
 import { policies } from '../../policies/index.ts';
+import { createPolicy } from '../../policies/policy.ts';
 
 const K = 10;
 const N = 20;
@@ -90,7 +91,7 @@ describe('a feed measured with random videos inserted', () => {
     const env = feed.create(defaultParams(feed.params), { seed, batchSize: 64 }) as FeedEnv;
     const definition = policies['greedy-pctr'];
     const measurement = new FeedMeasurement('greedy-pctr', 0.02);
-    measurement.add(env, definition.create(defaultParams(definition.params), { spec: env.spec, env }), seed, 1000);
+    measurement.add(env, createPolicy(definition, defaultParams(definition.params), env), seed, 1000);
     const inserted = measurement.insertedFigures();
     const figures = measurement.figures();
     const total = inserted.impressions + figures.impressions + figures.photos.impressions;

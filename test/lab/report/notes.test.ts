@@ -29,11 +29,12 @@ describe('notes in reports', () => {
       { name: 'learned-choice', kind: 'slateq' },
     ]);
     const notes = experimentNotes(c, defaultRegistries);
-    expect(notes).toHaveLength(4);
+    expect(notes).toHaveLength(5);
     expect(notes[0]).toMatch(/^observeQuality is on: .*true quality/);
-    expect(notes[1]).toMatch(/^oracle-choice: uses the world's declared choice model .*oracle assumption/);
-    expect(notes[2]).toMatch(/^oracle-choice: values a step without a click at 0/);
-    expect(notes[3]).toMatch(/^learned-choice: learns the choice model from observed clicks/);
+    expect(notes[1]).toMatch(/^greedy-pctr: ranks with the world's own choice model .*partial oracle/);
+    expect(notes[2]).toMatch(/^oracle-choice: uses the world's declared choice model .*oracle assumption/);
+    expect(notes[3]).toMatch(/^oracle-choice: values a step without a click at 0/);
+    expect(notes[4]).toMatch(/^learned-choice: learns the choice model from observed clicks/);
     const summary = buildSummary(c, ['return'], new Map(), [], {}, 0, {}, null, notes);
     for (const text of [reportIntro(summary).join('\n'), summaryText(summary), reportMarkdown(summary, [])]) {
       for (const note of notes) expect(text).toContain(`Note: ${note}.`);
@@ -41,7 +42,7 @@ describe('notes in reports', () => {
   });
 
   it('are absent from the summary when there is nothing to say (summaries of other experiments keep their bytes)', () => {
-    const c = config(false, [{ name: 'greedy-pctr', kind: 'greedy-pctr' }]);
+    const c = config(false, [{ name: 'random', kind: 'random' }]);
     expect(experimentNotes(c, defaultRegistries)).toEqual([]);
     expect(Object.keys(buildSummary(c, ['return'], new Map(), []))).not.toContain('notes');
   });

@@ -321,10 +321,7 @@ describe('runner: impressions and signals in the records', () => {
     let totals = names.map(() => 0);
     runEpisodes(
       env,
-      randomPolicy.create(config.agents[0].params as Parameters<typeof randomPolicy.create>[0], {
-        spec: env.spec,
-        env,
-      }),
+      randomPolicy.create(config.agents[0].params as Parameters<typeof randomPolicy.create>[0], { spec: env.spec }),
       {
         episodes: 12,
         seed: { experiment: config.seed, run: 5 },
