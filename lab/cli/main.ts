@@ -13,6 +13,7 @@ import { compareCommand } from './compare.ts';
 import { reportError, UsageError } from './errors.ts';
 import { type Io, processIo } from './io.ts';
 import { listCommand } from './list.ts';
+import { newPolicyCommand } from './new-policy.ts';
 import { reportCommand } from './report.ts';
 import { resumeCommand } from './resume.ts';
 import { runCommand } from './run.ts';
@@ -25,6 +26,7 @@ export const LAB_COMMANDS: readonly Command[] = [
   compareCommand,
   listCommand,
   calibrateCommand,
+  newPolicyCommand,
 ];
 
 const version = (

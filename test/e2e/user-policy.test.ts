@@ -1,11 +1,13 @@
 // A policy in the user's own file, named by path in a config (lab/config/user-kinds.ts), run by the
 // command line as a user runs it: from a folder outside the project, on worker threads.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { builtIsCurrent } from '../../bin/built.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // Outside the project: no node_modules above it, so `slatelab` resolves only through the runner.
@@ -217,5 +219,46 @@ export default definePolicy({
     const { code, stderr } = slatelab(home, 'run', 'oracle.yaml', '--out', 'oracle');
     expect(code).toBe(2);
     expect(stderr).toMatch(/oracle\.yaml: agents: kind "\.\/policies\/oracle\.mjs" declares an oracle/);
+  });
+});
+
+describe('slatelab new-policy', () => {
+  it('writes a starting file and its test; the test passes with node --test, and a config runs the file', () => {
+    // A user's project: slatelab (built, as npm install builds it) and tsx in its node_modules.
+    if (!builtIsCurrent()) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'pipe' });
+    const project = mkdtempSync(join(tmpdir(), 'slatelab-new-policy-'));
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(root, join(project, 'node_modules', 'slatelab'), 'junction');
+    symlinkSync(join(root, 'node_modules', 'tsx'), join(project, 'node_modules', 'tsx'), 'junction');
+    const made = slatelab(project, 'new-policy', 'diverse-match');
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toContain('kind: ./policies/diverse-match.ts');
+    for (const file of ['policies/diverse-match.ts', 'policies/diverse-match.test.ts'])
+      expect(existsSync(join(project, file)), file).toBe(true);
+    const source = readFileSync(join(project, 'policies/diverse-match.ts'), 'utf8');
+    // The world's layout, documented in the file.
+    expect(source).toMatch(/likes \(candidate\): its public like counter/);
+    expect(slatelab(project, 'new-policy', 'diverse-match').stderr).toMatch(
+      /diverse-match\.ts exists; choose another name/,
+    );
+    expect(slatelab(project, 'new-policy', 'Bad_Name').stderr).toMatch(/"Bad_Name" is not a policy name/);
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const tested = spawnSync(process.execPath, ['--import', 'tsx', '--test', 'policies/diverse-match.test.ts'], {
+      cwd: project,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(tested.status, tested.stdout + tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(/# pass 2/);
+    writeFileSync(
+      join(project, 'try.yaml'),
+      config('  - { name: random, kind: random }\n  - { name: diverse-match, kind: ./policies/diverse-match.ts }'),
+    );
+    const run = slatelab(project, 'run', 'try.yaml', '--out', 'out');
+    expect(run.code, run.stderr).toBe(0);
+    const { agents } = JSON.parse(readFileSync(join(project, 'out/summary.json'), 'utf8'));
+    expect(agents['diverse-match'].return.n).toBe(2);
   });
 });
