@@ -31,6 +31,11 @@ export interface Action {
   readonly slotProb: Float64Array;
   /** Whether the loop wants propensities this round (when logging for off-policy evaluation). */
   propensities: boolean;
+  /**
+   * B x N, where the loop gives it: the candidates' scores a policy ranked by, if it writes them
+   * (optional; prefilled with 0). The loop stops a run whose scores are not finite numbers.
+   */
+  scores?: Float32Array;
 }
 
 /**

@@ -8,7 +8,7 @@ export function policyAgent(policy: SlateDecider | Policy): Agent {
   const stochastic = policy as Policy;
   return {
     act(observation, rowRngs, action) {
-      policy.act(observation, rowRngs, action.slates);
+      policy.act(observation, rowRngs, action.slates, action.scores);
       if (action.propensities && stochastic.propensities)
         stochastic.propensities(observation, action.slates, action.slateProb, action.slotProb);
     },

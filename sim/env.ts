@@ -223,8 +223,12 @@ export interface Env {
 
 /** Anything that picks slates: policies satisfy this (agents go through lab/loop/rollout.ts). */
 export interface SlateDecider {
-  /** Writes B x K slates for the active rows; rowRngs[b] is the decider's stream for row b's episode. */
-  act(observation: Observation, rowRngs: readonly Rng[], slates: Int32Array): void;
+  /**
+   * Writes B x K slates for the active rows; rowRngs[b] is the decider's stream for row b's episode.
+   * A decider that ranks by scores may write them into `scores` (B x N, when given): the loop stops
+   * a run whose scores are NaN or infinite, where pages ranked by them would be arbitrary.
+   */
+  act(observation: Observation, rowRngs: readonly Rng[], slates: Int32Array, scores?: Float32Array): void;
 }
 
 /** A named field of the observation, beyond the feature tables (WorldSpec.observationLayout). */

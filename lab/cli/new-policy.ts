@@ -89,9 +89,12 @@ function policySource(name: string, worldName: string, spec: WorldSpec): string 
 // The Policy contract (slatelab's PolicyContext, Policy):
 //   - create(values, { spec }) runs once per world instance: values are the declared params, spec
 //     the world's shape. A policy never sees the world itself, only observations.
-//   - act(observation, rowRngs, slates) writes, for every active row b, K distinct candidate
-//     indices (0..N-1), best first, into slates[b * K .. b * K + K). rowRngs[b] is row b's random
-//     stream: draw only from it, so that results are reproducible. Pages are checked.
+//   - act(observation, rowRngs, slates, scores) writes, for every active row b, K distinct
+//     candidate indices (0..N-1), best first, into slates[b * K .. b * K + K). rowRngs[b] is row
+//     b's random stream: draw only from it, so that results are reproducible. Pages are checked.
+//     A policy that ranks by scores may write them into scores[b * N + c] (when given): a NaN or
+//     infinite score stops the run with a message, where pages ranked by it would be arbitrary.
+//     An act call that takes longer than evaluation.actTimeLimitMs (5 s) stops the run too.
 //
 // The ${worldName} world's observation:
 ${layoutComment(spec)}
@@ -116,7 +119,7 @@ export default definePolicy({
     const scores = new Float64Array(n);
     const order = Array.from({ length: n }, (_, c) => c);
     return {
-      act(observation: Observation, _rowRngs: Rng[], slates: Int32Array) {
+      act(observation: Observation, _rowRngs: readonly Rng[], slates: Int32Array, given?: Float32Array) {
         const { likes, views, followsCreator, creator } = observation.fields;
         for (let b = 0; b < observation.active.length; b++) {
           if (observation.active[b] === 0) continue;
@@ -128,6 +131,7 @@ export default definePolicy({
             if (likes && views) score += values.likesWeight * Math.log((1 + likes[b * n + c]) / (1 + views[b * n + c]));
             if (followsCreator) score += values.followWeight * followsCreator[b * n + c];
             scores[c] = score;
+            if (given) given[b * n + c] = score;
           }
           order.sort((x, y) => scores[y] - scores[x] || x - y);
           // Best first; with diversity, skip a post whose creator is the previous slot's when another is left.

@@ -10,7 +10,7 @@ import { BACKENDS, type BackendName } from '../../agents/nets/backend-names.ts';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { streamKey } from '../../agents/stream-key.ts';
-import { MAX_TRAINING_EPISODES } from './episodes.ts';
+import { DEFAULT_ACT_TIME_LIMIT_MS, MAX_TRAINING_EPISODES } from './episodes.ts';
 import type { WorldSpec } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { defaultWorld } from '../../sim/presets/index.ts';
@@ -75,6 +75,11 @@ export interface ExperimentConfig {
     readonly batchSize: number;
     /** Safety valve: an episode is cut after this many steps. */
     readonly maxStepsPerEpisode: number;
+    /**
+     * Milliseconds one act call (a round of up to batchSize users) may take; a run whose policy
+     * takes longer fails, naming the rule (lab/loop/rollout.ts ActTimeLimitError).
+     */
+    readonly actTimeLimitMs: number;
   };
   /** null when the config has no `training:` block (then no agent learns). */
   readonly training: TrainingConfig | null;
@@ -104,6 +109,7 @@ export const DEFAULT_SEEDS = 5;
 export const DEFAULT_EPISODES = 100;
 export const DEFAULT_BATCH_SIZE = 64;
 export const DEFAULT_MAX_STEPS = 100_000;
+
 /**
  * At most this many run seeds. Every seed is a run of every agent with its own result file and
  * progress line; more replications than this say nothing a few hundred would not.
@@ -155,8 +161,14 @@ const configSchema = z.strictObject({
       episodes: z.number().int().min(1).max(MAX_EPISODES).default(DEFAULT_EPISODES),
       batchSize: z.number().int().min(1).max(65_536).default(DEFAULT_BATCH_SIZE),
       maxStepsPerEpisode: z.number().int().min(1).max(MAX_STEPS_PER_EPISODE).default(DEFAULT_MAX_STEPS),
+      actTimeLimitMs: z.number().positive().default(DEFAULT_ACT_TIME_LIMIT_MS),
     })
-    .default({ episodes: DEFAULT_EPISODES, batchSize: DEFAULT_BATCH_SIZE, maxStepsPerEpisode: DEFAULT_MAX_STEPS }),
+    .default({
+      episodes: DEFAULT_EPISODES,
+      batchSize: DEFAULT_BATCH_SIZE,
+      maxStepsPerEpisode: DEFAULT_MAX_STEPS,
+      actTimeLimitMs: DEFAULT_ACT_TIME_LIMIT_MS,
+    }),
   training: z
     .strictObject({
       steps: z.number().int().min(1).max(MAX_TRAINING_STEPS).optional(),
@@ -175,7 +187,7 @@ const configSchema = z.strictObject({
 function knownFields(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(configSchema.shape);
   if (path[0] === 'world') return ['preset', 'params'];
-  if (path[0] === 'evaluation') return ['episodes', 'batchSize', 'maxStepsPerEpisode'];
+  if (path[0] === 'evaluation') return ['episodes', 'batchSize', 'maxStepsPerEpisode', 'actTimeLimitMs'];
   if (path[0] === 'agents') return ['name', 'kind', 'params', 'init'];
   if (path[0] === 'training') return ['steps', 'episodes', 'batchSize', 'evalEvery', 'evalEpisodes'];
   return [];

@@ -11,3 +11,10 @@ export const MAX_TRAINING_EPISODES = 2 ** 30 - 1;
 
 /** The metrics every world reports, before the world's own episode metrics. */
 export const CORE_METRICS = ['return', 'episodeLength', 'clicks'] as const;
+
+/**
+ * A policy's act, a round of up to evaluation.batchSize users: the built-in agents take well
+ * under 100 ms (reinforce and the ranker about 10-30 ms a round of 64 in the feed), so 5 s is a
+ * policy stuck or far too slow, not a busy machine.
+ */
+export const DEFAULT_ACT_TIME_LIMIT_MS = 5000;

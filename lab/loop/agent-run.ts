@@ -193,6 +193,7 @@ function trainAndEvaluate(
         seed: seedKey,
         streamKey,
         maxStepsPerEpisode: maxSteps,
+        actTimeLimitMs: config.evaluation.actTimeLimitMs,
       }),
       metrics,
     );
@@ -254,6 +255,7 @@ function trainAndEvaluate(
       steps: budgetSteps,
       episodes: budgetEpisodes,
       maxStepsPerEpisode: maxSteps,
+      actTimeLimitMs: config.evaluation.actTimeLimitMs,
       onRound: ({ steps, episodes, stats, regret: roundRegretValue }) => {
         if (knowsOptimum) regret += roundRegretValue;
         roundSteps.push(steps);
@@ -310,6 +312,7 @@ function trainAndEvaluate(
       seed: seedKey,
       streamKey,
       maxStepsPerEpisode: maxSteps,
+      actTimeLimitMs: config.evaluation.actTimeLimitMs,
       onEpisode: report
         ? () => void (++done % every === 0 && report({ phase: 'eval', episodes: done, of: total }))
         : undefined,

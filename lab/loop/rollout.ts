@@ -6,6 +6,7 @@
 // streams and from the agent's stream (stable key, mode, e), so an evaluation's records do not
 // depend on the batch size. Training users are episodes TRAINING_EPISODE_BASE + e: evaluation
 // (episodes 0..E-1) never meets a user that training met.
+import { actEnded, actStarting } from './act-clock.ts';
 import {
   allocateAction,
   type Action,
@@ -54,6 +55,8 @@ export interface RunEpisodesOptions {
   readonly onStep?: (result: StepResult, slates: Int32Array) => void;
   /** Safety valve against worlds that never end an episode. */
   readonly maxStepsPerEpisode?: number;
+  /** Milliseconds one act call may take (ActTimeLimitError beyond; default: no limit). */
+  readonly actTimeLimitMs?: number;
   /** Ask for the acting policy's propensities every round (for logging); onStep can read them from `action`. */
   readonly propensities?: boolean;
   /** With propensities: called after every step with the action played (slates and propensities). */
@@ -75,6 +78,7 @@ export function evaluate(env: Env, agent: Agent, options: RunEpisodesOptions): E
     firstEpisode: 0,
     episodes: options.episodes,
     maxStepsPerEpisode: options.maxStepsPerEpisode,
+    actTimeLimitMs: options.actTimeLimitMs,
     onStep: options.onStep,
     propensities: options.propensities,
     onAction: options.onAction,
@@ -107,6 +111,8 @@ export interface TrainOptions {
   /** Start no training episode past this many (Infinity: no limit). */
   readonly episodes: number;
   readonly maxStepsPerEpisode?: number;
+  /** Milliseconds one act call may take (ActTimeLimitError beyond; default: no limit). */
+  readonly actTimeLimitMs?: number;
   /** After every round's update: a checkpoint may evaluate (on another env) before the next round. */
   readonly onRound?: (report: RoundReport) => void;
   /** Ask for the exploring policy's propensities every round (logging for off-policy evaluation). */
@@ -127,10 +133,44 @@ export function train(env: Env, agent: Agent, options: TrainOptions): RolloutTot
     episodes: Math.min(options.episodes, MAX_TRAINING_EPISODES),
     stepBudget: options.steps,
     maxStepsPerEpisode: options.maxStepsPerEpisode,
+    actTimeLimitMs: options.actTimeLimitMs,
     onRound: options.onRound,
     propensities: options.propensities,
     onAction: options.onAction,
   });
+}
+
+/** A policy wrote a score that is not a finite number (NaN, +-Infinity): pages ranked by it would be arbitrary. */
+export class ScoreError extends Error {
+  override name = 'ScoreError';
+}
+
+/** Throws ScoreError at the first active row's score that is not finite. */
+function checkScores(scores: Float32Array, active: Uint8Array, n: number, mode: Mode, round: number): void {
+  for (let row = 0; row < active.length; row++) {
+    if (active[row] === 0) continue;
+    for (let c = 0; c < n; c++) {
+      const score = scores[row * n + c];
+      if (Number.isFinite(score)) continue;
+      throw new ScoreError(
+        `the policy's score of candidate ${c} in row ${row} is ${score} in ${mode === 'eval' ? 'evaluation' : 'training'} ` +
+          `round ${round}: scores must be finite numbers (pages ranked by ${score} are arbitrary); check the ` +
+          "policy's arithmetic (0 / 0, the log of 0, a field the world lacks)",
+      );
+    }
+  }
+}
+
+/** A policy's act call took longer than evaluation.actTimeLimitMs: the run stops with this. */
+export class ActTimeLimitError extends Error {
+  override name = 'ActTimeLimitError';
+  constructor(took: number, limit: number, mode: Mode, round: number, steps: number) {
+    super(
+      `act took ${Math.round(took)} ms in ${mode === 'eval' ? 'evaluation' : 'training'} round ${round} ` +
+        `(after ${steps} user-steps), over the limit of ${limit} ms a call (evaluation.actTimeLimitMs): ` +
+        'make act faster, or raise the limit',
+    );
+  }
 }
 
 interface RolloutOptions {
@@ -141,6 +181,7 @@ interface RolloutOptions {
   readonly episodes: number;
   readonly stepBudget?: number;
   readonly maxStepsPerEpisode?: number;
+  readonly actTimeLimitMs?: number;
   readonly onEpisode?: (record: EpisodeRecord) => void;
   readonly onStep?: (result: StepResult, slates: Int32Array) => void;
   readonly onRound?: (report: RoundReport) => void;
@@ -162,9 +203,13 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
   const learning = mode === 'train' && agent.observe !== undefined;
   const signalCount = signalNames.length;
   const maxSteps = options.maxStepsPerEpisode ?? 1_000_000;
+  const timeLimit = options.actTimeLimitMs ?? Infinity;
   const stepBudget = options.stepBudget ?? Infinity;
   const action = allocateAction(rows, slateSize);
   action.propensities = options.propensities === true;
+  const n = env.spec.numCandidates;
+  const scores = new Float32Array(rows * n);
+  action.scores = scores;
   const rowEpisode = new Int32Array(rows).fill(-1); // the episode index relative to firstEpisode
   const rowReturn = new Float64Array(rows);
   const rowLength = new Int32Array(rows);
@@ -227,7 +272,18 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
       action.slateProb.fill(1);
       action.slotProb.fill(1);
     }
+    // Whether a run hits the limit can depend on the machine's load: a run either finishes with
+    // the same records as anywhere, or fails naming this rule; the clock never enters results.
+    const actStarted = timeLimit < Infinity ? performance.now() : 0;
+    scores.fill(0);
+    actStarting();
     agent.act(observation, rowRngs, action, mode);
+    actEnded();
+    checkScores(scores, observation.active, n, mode, round);
+    if (timeLimit < Infinity) {
+      const took = performance.now() - actStarted;
+      if (took > timeLimit) throw new ActTimeLimitError(took, timeLimit, mode, round, steps);
+    }
     if (action.propensities) options.onAction?.(action);
     if (optimal && played) {
       env.truth.expectedSlateReward(action.slates, played);

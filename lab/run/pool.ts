@@ -24,6 +24,8 @@ export interface TaskList {
   readonly next: Int32Array;
   /** Append a progress callback to each task's arguments (its values reach RunTasksOptions.onProgress). */
   readonly progress: boolean;
+  /** This worker's act clock (lab/loop/act-clock.ts), which the pool watches (RunTasksOptions.actTimeLimitMs). */
+  readonly actClock?: SharedArrayBuffer;
 }
 
 /** What a worker is started with (its workerData). */
@@ -63,7 +65,17 @@ export interface RunTasksOptions<R> {
    * the main thread free to notice Ctrl-C while a long task runs.
    */
   readonly workers?: boolean;
+  /**
+   * On worker threads: a task whose act call (lab/loop/act-clock.ts) has not returned this many
+   * milliseconds after the limit its run checks itself (so: limit + STUCK_GRACE_MS) is stuck (an
+   * endless loop cannot be interrupted inside its thread): the pool terminates that worker, fails
+   * the task with the reason, and starts a fresh worker that goes on claiming tasks.
+   */
+  readonly actTimeLimitMs?: number;
 }
+
+/** Beyond an act's own limit, how long the pool waits before it calls the act stuck. */
+export const STUCK_GRACE_MS = 1000;
 
 /**
  * Runs every task on `threads` worker threads (in-process when threads <= 1, unless `workers`)
@@ -108,15 +120,50 @@ export async function runTasks<R>(
   // Saves of finished tasks still in progress: the pool returns only after them.
   const saving = new Set<Promise<void>>();
   let settleError: { error: unknown } | null = null;
-  const runWorker = () =>
+  const limit = options.actTimeLimitMs ?? Infinity;
+  const runWorker = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const worker = takeWorker();
       workers.push(worker);
       let current = -1;
       let stopped = false;
+      // The worker's act clock: Date.now() when its current act started, 0 between calls.
+      const actClock = new SharedArrayBuffer(8);
+      const actStart = new Float64Array(actClock);
+      /** A task failed by its thread's end (stuck, or the thread died): the task fails, a fresh worker goes on. */
+      const replace = (message: string) => {
+        if (stopped) return;
+        stopped = true;
+        clearInterval(watch);
+        signal?.removeEventListener('abort', stop);
+        const failed = current;
+        current = -1;
+        const saved = Promise.resolve(settle(failed, { ok: false, error: new Error(message) })).catch(
+          (error: unknown) => {
+            settleError ??= { error };
+          },
+        );
+        saving.add(saved);
+        void saved.finally(() => saving.delete(saved));
+        void worker.terminate().then(() => resolve(runWorker()), reject);
+      };
+      const watch = setInterval(
+        () => {
+          const started = actStart[0];
+          if (current >= 0 && started > 0 && Date.now() - started > limit + STUCK_GRACE_MS)
+            replace(
+              `act did not return within ${limit + STUCK_GRACE_MS} ms (evaluation.actTimeLimitMs ${limit} ms ` +
+                `and ${STUCK_GRACE_MS} ms of grace): stuck, perhaps in an endless loop; its worker thread was stopped`,
+            );
+        },
+        Math.max(50, Math.min(500, limit / 4)),
+      );
+      if (limit === Infinity) clearInterval(watch);
+      watch.unref();
       const stop = () => {
         if (stopped) return;
         stopped = true;
+        clearInterval(watch);
         // No worker claims another task.
         Atomics.store(next, 0, tasks.length);
         signal?.removeEventListener('abort', stop);
@@ -149,12 +196,14 @@ export async function runTasks<R>(
         void saved.finally(() => saving.delete(saved));
       });
       worker.on('error', (error) => {
-        // The thread died (not a task error): fail its task and the pool.
-        if (current >= 0 && !outcomes[current]) outcomes[current] = { ok: false, error };
+        // The thread died while it ran a task (out of memory, say): that task fails, a fresh
+        // worker goes on. Dead before any task (its code failed to load): the pool fails.
+        if (current >= 0 && !outcomes[current]) return replace(`its worker thread died: ${error.message}`);
+        clearInterval(watch);
         reject(error);
       });
       if (signal?.aborted) stop();
-      else worker.postMessage(list);
+      else worker.postMessage({ ...list, actClock } satisfies TaskList);
     });
   try {
     await Promise.all(Array.from({ length: workerCount }, runWorker));

@@ -243,6 +243,8 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     await runTasks<RunResult>(tasks, threads, {
       workers: !inProcess,
       signal: options.signal,
+      // A run whose act never returns (an endless loop) is stopped with its worker thread.
+      actTimeLimitMs: config.evaluation.actTimeLimitMs,
       onProgress: progress ? (index, value) => status.running(index, value as RunProgress) : undefined,
       onStarted: (index) => status.started(index),
       onSettled: (index, outcome) => {

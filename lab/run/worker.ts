@@ -1,6 +1,7 @@
 // The body of a pool worker: runs named exported functions of our modules, taking task after task
 // from the list it was given (lab/run/pool.ts), until none is left.
 import { parentPort, workerData } from 'node:worker_threads';
+import { installActClock } from '../loop/act-clock.ts';
 import type { TaskList, TaskReply, WorkerStart } from './pool.ts';
 
 const port = parentPort;
@@ -11,7 +12,8 @@ if (!port) throw new Error('lab/run/worker.ts must run in a worker thread');
 const { preload } = (workerData ?? {}) as WorkerStart;
 if (preload) void import(preload).catch(() => undefined);
 
-port.once('message', async ({ tasks, next, progress }: TaskList) => {
+port.once('message', async ({ tasks, next, progress, actClock }: TaskList) => {
+  if (actClock) installActClock(actClock);
   // Each worker claims the next task itself (one atomic add on the counter all workers share), so
   // it never waits for the main thread between tasks, however busy that is.
   for (let id = Atomics.add(next, 0, 1); id < tasks.length; id = Atomics.add(next, 0, 1)) {

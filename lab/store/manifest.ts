@@ -18,6 +18,7 @@ import type { AgentConfig, ExperimentConfig } from '../config/config.ts';
 import { writeJsonAtomic } from './atomic.ts';
 import type { FailureRecord } from './summary.ts';
 import { fieldPath, valueAt } from '../config/field-path.ts';
+import { DEFAULT_ACT_TIME_LIMIT_MS } from '../config/episodes.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'slatelab-manifest/1';
@@ -51,7 +52,13 @@ const configObject = z.object({
         .nullable(),
     }),
   ),
-  evaluation: z.object({ episodes: count, batchSize: count, maxStepsPerEpisode: count }),
+  // actTimeLimitMs: absent from manifests written before it existed (slatelab 0.1.0).
+  evaluation: z.object({
+    episodes: count,
+    batchSize: count,
+    maxStepsPerEpisode: count,
+    actTimeLimitMs: z.number().positive().default(DEFAULT_ACT_TIME_LIMIT_MS),
+  }),
   training: z
     .object({
       steps: count.nullable(),

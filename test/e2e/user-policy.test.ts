@@ -262,3 +262,68 @@ describe('slatelab new-policy', () => {
     expect(agents['diverse-match'].return.n).toBe(2);
   });
 });
+
+describe('a policy over the time limit of an act call', () => {
+  it('fails its runs naming the rule; the other runs finish', () => {
+    writeFileSync(
+      join(home, 'policies/slow.mjs'),
+      `import { definePolicy } from 'slatelab';
+export default definePolicy({
+  name: 'slow', summary: 'random, 300 ms a call', params: {},
+  create: (_values, { spec }) => ({
+    act(observation, rowRngs, slates) {
+      const until = performance.now() + 300;
+      while (performance.now() < until) {}
+      for (let row = 0; row < observation.active.length; row++)
+        for (let s = 0; s < spec.slateSize; s++) slates[row * spec.slateSize + s] = s;
+    },
+  }),
+});
+`,
+    );
+    writeFileSync(
+      join(home, 'slow.yaml'),
+      config('  - { name: random, kind: random }\n  - { name: slow, kind: ./policies/slow.mjs }').replace(
+        'evaluation: { episodes: 16, batchSize: 8 }',
+        'evaluation: { episodes: 16, batchSize: 8, actTimeLimitMs: 100 }',
+      ),
+    );
+    const { code, stderr, stdout } = slatelab(home, 'run', 'slow.yaml', '--out', 'slow');
+    expect(code).toBe(1);
+    expect(stderr + stdout).toMatch(
+      /slow seed 0: .*act took \d+ ms in evaluation round 0 .*over the limit of 100 ms a call \(evaluation\.actTimeLimitMs\)/,
+    );
+    const { agents } = JSON.parse(readFileSync(join(home, 'slow/summary.json'), 'utf8'));
+    expect(agents.random.return.n).toBe(2);
+    expect(agents.slow.return.n).toBe(0);
+  });
+});
+
+describe('a policy stuck in an endless loop', () => {
+  it('has its worker stopped and its runs failed with the reason; the other runs finish', () => {
+    writeFileSync(
+      join(home, 'policies/stuck.mjs'),
+      `import { definePolicy } from 'slatelab';
+export default definePolicy({
+  name: 'stuck', summary: 'never returns', params: {},
+  create: () => ({ act() { for (;;) {} } }),
+});
+`,
+    );
+    writeFileSync(
+      join(home, 'stuck.yaml'),
+      config('  - { name: random, kind: random }\n  - { name: stuck, kind: ./policies/stuck.mjs }').replace(
+        'evaluation: { episodes: 16, batchSize: 8 }',
+        'evaluation: { episodes: 16, batchSize: 8, actTimeLimitMs: 200 }',
+      ),
+    );
+    const { code, stderr, stdout } = slatelab(home, 'run', 'stuck.yaml', '--out', 'stuck', '--threads', '2');
+    expect(code).toBe(1);
+    expect(stderr + stdout).toMatch(
+      /stuck seed \d: .*act did not return within 1200 ms .*its worker thread was stopped/,
+    );
+    const { agents } = JSON.parse(readFileSync(join(home, 'stuck/summary.json'), 'utf8'));
+    expect(agents.random.return.n).toBe(2);
+    expect(agents.stuck.return.n).toBe(0);
+  });
+});

@@ -89,7 +89,12 @@ describe('config loading: a valid config', () => {
     expect(config.world.params.slateSize).toBe(2);
     expect(config.agents[1].params).toEqual({ alpha: 0.25, mode: 'a' });
     expect(config.agents[0].params).toEqual({});
-    expect(config.evaluation).toEqual({ episodes: 50, batchSize: 8, maxStepsPerEpisode: 100_000 });
+    expect(config.evaluation).toEqual({
+      episodes: 50,
+      batchSize: 8,
+      maxStepsPerEpisode: 100_000,
+      actTimeLimitMs: 5000,
+    });
   });
 
   it('chooses the neural-network backend explicitly: wasm by default, cpu or node when asked, anything else refused by name', () => {

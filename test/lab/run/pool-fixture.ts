@@ -1,5 +1,6 @@
 // Functions the pool test runs in worker threads.
 import { Rng } from '../../../sim/rng.ts';
+import { actStarting } from '../../../lab/loop/act-clock.ts';
 
 export function drawSum(key: string, count: number): number {
   const rng = new Rng(key);
@@ -21,4 +22,10 @@ export function countTo(n: number, report?: (value: number) => void): number {
 /** When the task started, on the clock all threads share (ms since the epoch). */
 export function startedAt(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** Starts an act (lab/loop/act-clock.ts) that never returns: an endless loop. */
+export function stuckAct(): never {
+  actStarting();
+  for (;;) {}
 }

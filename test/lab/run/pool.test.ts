@@ -51,6 +51,23 @@ describe('worker pool', () => {
     expect(settled.sort()).toEqual([0, 1, 2]);
   });
 
+  it('stops a worker whose act never returns, fails that task with the reason, and a fresh worker finishes the others', async () => {
+    const withStuck: Task[] = [{ module: fixture, fn: 'stuckAct', args: [] }, ...tasks];
+    const settled: number[] = [];
+    const outcomes = await runTasks<number>(withStuck, 2, {
+      actTimeLimitMs: 100,
+      onSettled: (index) => void settled.push(index),
+    });
+    expect(outcomes[0].ok).toBe(false);
+    if (!outcomes[0].ok)
+      expect(outcomes[0].error.message).toMatch(
+        /^act did not return within 1100 ms .*endless loop; its worker thread was stopped/,
+      );
+    const threaded = outcomes.slice(1);
+    expect(threaded).toEqual(await runTasks<number>(tasks, 1));
+    expect(settled.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  }, 30_000);
+
   it('stops when aborted: no task starts, running ones are dropped, finished ones kept', async () => {
     // Two quick tasks, then slow ones (seconds each) that must never run to the end.
     const slow: Task[] = [
