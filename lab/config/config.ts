@@ -10,7 +10,7 @@ import { BACKENDS, type BackendName } from '../../agents/nets/backend-names.ts';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { streamKey } from '../../agents/stream-key.ts';
-import { DEFAULT_ACT_TIME_LIMIT_MS, MAX_TRAINING_EPISODES } from './episodes.ts';
+import { DEFAULT_ACT_TIME_LIMIT_MS, DEFAULT_WORKER_HEAP_MB, MAX_TRAINING_EPISODES } from './episodes.ts';
 import type { WorldSpec } from '../../sim/env.ts';
 import { defaultParams, resolveParams } from '../../sim/params.ts';
 import { defaultWorld } from '../../sim/presets/index.ts';
@@ -80,6 +80,11 @@ export interface ExperimentConfig {
      * takes longer fails, naming the rule (lab/loop/rollout.ts ActTimeLimitError).
      */
     readonly actTimeLimitMs: number;
+    /**
+     * Each worker thread's JavaScript heap in MB (resourceLimits): a run whose thread goes over it
+     * fails, naming the cap, and the other runs go on. Typed arrays and wasm memory are not counted.
+     */
+    readonly workerHeapMb: number;
   };
   /** null when the config has no `training:` block (then no agent learns). */
   readonly training: TrainingConfig | null;
@@ -162,12 +167,14 @@ const configSchema = z.strictObject({
       batchSize: z.number().int().min(1).max(65_536).default(DEFAULT_BATCH_SIZE),
       maxStepsPerEpisode: z.number().int().min(1).max(MAX_STEPS_PER_EPISODE).default(DEFAULT_MAX_STEPS),
       actTimeLimitMs: z.number().positive().default(DEFAULT_ACT_TIME_LIMIT_MS),
+      workerHeapMb: z.number().int().min(16).max(1_048_576).default(DEFAULT_WORKER_HEAP_MB),
     })
     .default({
       episodes: DEFAULT_EPISODES,
       batchSize: DEFAULT_BATCH_SIZE,
       maxStepsPerEpisode: DEFAULT_MAX_STEPS,
       actTimeLimitMs: DEFAULT_ACT_TIME_LIMIT_MS,
+      workerHeapMb: DEFAULT_WORKER_HEAP_MB,
     }),
   training: z
     .strictObject({
@@ -187,7 +194,7 @@ const configSchema = z.strictObject({
 function knownFields(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(configSchema.shape);
   if (path[0] === 'world') return ['preset', 'params'];
-  if (path[0] === 'evaluation') return ['episodes', 'batchSize', 'maxStepsPerEpisode', 'actTimeLimitMs'];
+  if (path[0] === 'evaluation') return ['episodes', 'batchSize', 'maxStepsPerEpisode', 'actTimeLimitMs', 'workerHeapMb'];
   if (path[0] === 'agents') return ['name', 'kind', 'params', 'init'];
   if (path[0] === 'training') return ['steps', 'episodes', 'batchSize', 'evalEvery', 'evalEpisodes'];
   return [];

@@ -18,3 +18,11 @@ export const CORE_METRICS = ['return', 'episodeLength', 'clicks'] as const;
  * policy stuck or far too slow, not a busy machine.
  */
 export const DEFAULT_ACT_TIME_LIMIT_MS = 5000;
+
+/**
+ * A worker thread's JavaScript heap cap in MB (evaluation.workerHeapMb): about Node's own limit on
+ * a machine with 16 GB or more, so the built-in agents never meet it (their bulk is typed arrays
+ * and wasm memory, which it does not count); it makes a leaking policy fail its run by name
+ * instead of taking the machine's memory. Lower it to protect a small machine.
+ */
+export const DEFAULT_WORKER_HEAP_MB = 4096;

@@ -72,6 +72,13 @@ export interface RunTasksOptions<R> {
    * the task with the reason, and starts a fresh worker that goes on claiming tasks.
    */
   readonly actTimeLimitMs?: number;
+  /**
+   * On worker threads: each worker's JavaScript heap in MB (resourceLimits.maxOldGenerationSizeMb).
+   * A task whose worker goes over it fails with a message naming the cap, and a fresh worker goes
+   * on. It counts the JavaScript heap only: typed arrays' buffers and WebAssembly memory (the
+   * networks' tensors) are outside it. Absent: Node's own limit (about a quarter of the memory, up to 4 GB).
+   */
+  readonly heapLimitMb?: number;
 }
 
 /** Beyond an act's own limit, how long the pool waits before it calls the act stuck. */
@@ -123,7 +130,7 @@ export async function runTasks<R>(
   const limit = options.actTimeLimitMs ?? Infinity;
   const runWorker = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const worker = takeWorker();
+      const worker = takeWorker(options.heapLimitMb);
       workers.push(worker);
       let current = -1;
       let stopped = false;
@@ -198,7 +205,7 @@ export async function runTasks<R>(
       worker.on('error', (error) => {
         // The thread died while it ran a task (out of memory, say): that task fails, a fresh
         // worker goes on. Dead before any task (its code failed to load): the pool fails.
-        if (current >= 0 && !outcomes[current]) return replace(`its worker thread died: ${error.message}`);
+        if (current >= 0 && !outcomes[current]) return replace(threadDeath(error, options.heapLimitMb));
         clearInterval(watch);
         reject(error);
       });
@@ -220,21 +227,32 @@ export async function runTasks<R>(
   return outcomes;
 }
 
+/** Why a worker thread died while it ran a task, for that task's error. */
+function threadDeath(error: Error, heapLimitMb: number | undefined): string {
+  if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_OUT_OF_MEMORY')
+    return `its worker thread died: ${error.message}`;
+  const limit = heapLimitMb === undefined ? "Node's own heap limit" : `evaluation.workerHeapMb ${heapLimitMb} MB`;
+  return (
+    `its worker thread ran out of memory: the JavaScript heap went over ${limit} ` +
+    `(typed arrays and WebAssembly memory are not counted in it); the thread was stopped`
+  );
+}
+
 /**
  * Worker threads started ahead of a pool (startWorkers), so that their start (tens of
  * milliseconds each) overlaps the caller's own preparation. Unreferenced until taken: spares
  * never keep the process alive.
  */
-const spares: { worker: Worker; failed: boolean }[] = [];
+const spares: { worker: Worker; failed: boolean; heapLimitMb: number | undefined }[] = [];
 
 /**
  * Starts worker threads for a pool about to run, up to `count` waiting. Each imports `preload` (a
  * task module's URL) as soon as it is up, so that loading the tasks' code (tens of milliseconds)
  * overlaps the caller's preparation too; a module that fails to load fails its tasks as before.
  */
-export function startWorkers(count: number, preload?: string): void {
+export function startWorkers(count: number, preload?: string, heapLimitMb?: number): void {
   while (spares.length < count) {
-    const spare = { worker: new Worker(WORKER_URL, { workerData: { preload } satisfies WorkerStart }), failed: false };
+    const spare = { worker: newWorker(heapLimitMb, { preload }), failed: false, heapLimitMb };
     spare.worker.unref();
     // A spare that fails to start is replaced when taken (the error would otherwise be uncaught).
     spare.worker.once('error', () => {
@@ -254,12 +272,24 @@ export async function stopSpareWorkers(): Promise<void> {
   await Promise.all(spares.splice(0).map(({ worker }) => worker.terminate()));
 }
 
-function takeWorker(): Worker {
+function takeWorker(heapLimitMb: number | undefined): Worker {
   for (let spare = spares.shift(); spare; spare = spares.shift()) {
     if (spare.failed) continue;
+    // A spare started with another heap limit cannot be changed: a new one is started instead.
+    if (spare.heapLimitMb !== heapLimitMb) {
+      void spare.worker.terminate();
+      continue;
+    }
     spare.worker.removeAllListeners('error');
     spare.worker.ref();
     return spare.worker;
   }
-  return new Worker(WORKER_URL);
+  return newWorker(heapLimitMb, {});
+}
+
+function newWorker(heapLimitMb: number | undefined, start: WorkerStart): Worker {
+  return new Worker(WORKER_URL, {
+    workerData: start,
+    ...(heapLimitMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapLimitMb } }),
+  });
 }

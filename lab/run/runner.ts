@@ -126,7 +126,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   const module = new URL(import.meta.url.endsWith('.ts') ? './run-task.ts' : './run-task.js', import.meta.url).href;
   // Everything before the first run overlaps: the threads start and load the task module, git
   // answers in child processes, and this thread learns the world's shape meanwhile (unless validation did).
-  if (!inProcess && pending.length > 0) startWorkers(threads, module);
+  if (!inProcess && pending.length > 0) startWorkers(threads, module, config.evaluation.workerHeapMb);
   const asked = Promise.all([backendInfo(config, registries), environmentInfo()]);
   // (Awaited below; if worldShape throws first, its rejection must not go unhandled.)
   asked.catch(() => undefined);
@@ -245,6 +245,8 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
       signal: options.signal,
       // A run whose act never returns (an endless loop) is stopped with its worker thread.
       actTimeLimitMs: config.evaluation.actTimeLimitMs,
+      // A run whose JavaScript heap grows past the cap (a leak) is stopped with its worker thread.
+      heapLimitMb: config.evaluation.workerHeapMb,
       onProgress: progress ? (index, value) => status.running(index, value as RunProgress) : undefined,
       onStarted: (index) => status.started(index),
       onSettled: (index, outcome) => {

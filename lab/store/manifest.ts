@@ -18,7 +18,7 @@ import type { AgentConfig, ExperimentConfig } from '../config/config.ts';
 import { writeJsonAtomic } from './atomic.ts';
 import type { FailureRecord } from './summary.ts';
 import { fieldPath, valueAt } from '../config/field-path.ts';
-import { DEFAULT_ACT_TIME_LIMIT_MS } from '../config/episodes.ts';
+import { DEFAULT_ACT_TIME_LIMIT_MS, DEFAULT_WORKER_HEAP_MB } from '../config/episodes.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'slatelab-manifest/1';
@@ -52,12 +52,13 @@ const configObject = z.object({
         .nullable(),
     }),
   ),
-  // actTimeLimitMs: absent from manifests written before it existed (slatelab 0.1.0).
+  // actTimeLimitMs, workerHeapMb: absent from manifests written before they existed (slatelab 0.1.0).
   evaluation: z.object({
     episodes: count,
     batchSize: count,
     maxStepsPerEpisode: count,
     actTimeLimitMs: z.number().positive().default(DEFAULT_ACT_TIME_LIMIT_MS),
+    workerHeapMb: z.number().int().positive().default(DEFAULT_WORKER_HEAP_MB),
   }),
   training: z
     .object({

@@ -327,3 +327,33 @@ export default definePolicy({
     expect(agents.stuck.return.n).toBe(0);
   });
 });
+
+describe('a policy that leaks memory', () => {
+  it('has its worker stopped at evaluation.workerHeapMb and its runs failed, naming the cap; the other runs finish', () => {
+    writeFileSync(
+      join(home, 'policies/leaky.mjs'),
+      `import { definePolicy } from 'slatelab';
+const held = [];
+export default definePolicy({
+  name: 'leaky', summary: 'holds everything it ever saw', params: {},
+  create: () => ({ act() { for (;;) held.push(Array.from({ length: 10000 }, (_, i) => ({ i }))); } }),
+});
+`,
+    );
+    writeFileSync(
+      join(home, 'leaky.yaml'),
+      config('  - { name: random, kind: random }\n  - { name: leaky, kind: ./policies/leaky.mjs }').replace(
+        'evaluation: { episodes: 16, batchSize: 8 }',
+        'evaluation: { episodes: 16, batchSize: 8, workerHeapMb: 256 }',
+      ),
+    );
+    const { code, stderr, stdout } = slatelab(home, 'run', 'leaky.yaml', '--out', 'leaky', '--threads', '2');
+    expect(code).toBe(1);
+    expect(stderr + stdout).toMatch(
+      /leaky seed \d: FAILED: its worker thread ran out of memory: the JavaScript heap went over evaluation\.workerHeapMb 256 MB/,
+    );
+    const { agents } = JSON.parse(readFileSync(join(home, 'leaky/summary.json'), 'utf8'));
+    expect(agents.random.return.n).toBe(2);
+    expect(agents.leaky.return.n).toBe(0);
+  });
+});

@@ -94,6 +94,7 @@ describe('config loading: a valid config', () => {
       batchSize: 8,
       maxStepsPerEpisode: 100_000,
       actTimeLimitMs: 5000,
+      workerHeapMb: 4096,
     });
   });
 

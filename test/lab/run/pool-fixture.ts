@@ -29,3 +29,9 @@ export function stuckAct(): never {
   actStarting();
   for (;;) {}
 }
+
+/** Holds ever more JavaScript objects: a leak, until the thread's heap cap stops it. */
+export function leak(): never {
+  const held: unknown[] = [];
+  for (;;) held.push(Array.from({ length: 10_000 }, (_, i) => ({ i })));
+}

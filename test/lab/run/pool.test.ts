@@ -68,6 +68,18 @@ describe('worker pool', () => {
     expect(settled.sort()).toEqual([0, 1, 2, 3, 4, 5]);
   }, 30_000);
 
+  it('fails a task whose worker goes over its heap cap, names the cap, and finishes the others on a fresh worker', async () => {
+    const withLeak: Task[] = [{ module: fixture, fn: 'leak', args: [] }, ...tasks];
+    const outcomes = await runTasks<number>(withLeak, 2, { heapLimitMb: 64 });
+    expect(outcomes[0].ok).toBe(false);
+    if (!outcomes[0].ok)
+      expect(outcomes[0].error.message).toBe(
+        'its worker thread ran out of memory: the JavaScript heap went over evaluation.workerHeapMb 64 MB ' +
+          '(typed arrays and WebAssembly memory are not counted in it); the thread was stopped',
+      );
+    expect(outcomes.slice(1)).toEqual(await runTasks<number>(tasks, 1));
+  }, 30_000);
+
   it('stops when aborted: no task starts, running ones are dropped, finished ones kept', async () => {
     // Two quick tasks, then slow ones (seconds each) that must never run to the end.
     const slow: Task[] = [
