@@ -194,7 +194,8 @@ const configSchema = z.strictObject({
 function knownFields(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(configSchema.shape);
   if (path[0] === 'world') return ['preset', 'params'];
-  if (path[0] === 'evaluation') return ['episodes', 'batchSize', 'maxStepsPerEpisode', 'actTimeLimitMs', 'workerHeapMb'];
+  if (path[0] === 'evaluation')
+    return ['episodes', 'batchSize', 'maxStepsPerEpisode', 'actTimeLimitMs', 'workerHeapMb'];
   if (path[0] === 'agents') return ['name', 'kind', 'params', 'init'];
   if (path[0] === 'training') return ['steps', 'episodes', 'batchSize', 'evalEvery', 'evalEpisodes'];
   return [];
