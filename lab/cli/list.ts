@@ -1,16 +1,42 @@
 // `slatelab list`: the worlds, policies and learning agents with their parameters (from the
-// registries' declarations), and what a recommender observes in each world.
+// registries' declarations), and what a recommender observes in each world. `slatelab list FILE...`
+// lists the policies and agents in the user's own files the same way (as a config names them by path).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { USER_KIND_EXTENSIONS } from '../config/path-kind.ts';
 import type { Registries } from '../config/registries.ts';
+import { withUserKinds } from '../config/user-kinds.ts';
 import { worldSpec } from '../config/world-shape.ts';
 import { defaultParams, describeParam, type ParamSpecs } from '../../sim/params.ts';
 import type { Command } from './command.ts';
+import { UsageError } from './errors.ts';
 
 export const listCommand: Command = {
-  usage: 'list',
-  describe: 'list worlds, policies and learning agents with their parameters',
-  options: (y) => y,
-  run: (_args, { io, registries }) => {
-    io.stdout(listText(registries));
+  usage: 'list [files..]',
+  describe: 'list worlds, policies and learning agents with their parameters; or those of your own files',
+  options: (y) =>
+    y.positional('files', {
+      type: 'string',
+      array: true,
+      describe: `policy or agent files of yours (${USER_KIND_EXTENSIONS.join(', ')}): list their parameters`,
+    }),
+  run: async (args, { io, registries }) => {
+    const files = (args.files as string[] | undefined) ?? [];
+    if (files.length === 0) {
+      io.stdout(listText(registries));
+      return 0;
+    }
+    const kinds: Record<string, string> = {};
+    for (const file of files) {
+      if (!USER_KIND_EXTENSIONS.some((extension) => file.endsWith(extension)))
+        throw new UsageError(
+          `list: ${file} is not a module; name a policy or agent file (${USER_KIND_EXTENSIONS.join(', ')})`,
+        );
+      const absolute = path.resolve(file);
+      if (!existsSync(absolute)) throw new UsageError(`list: no such file ${absolute}; check the path`);
+      kinds[file] = absolute;
+    }
+    io.stdout(userKindsText(await withUserKinds(kinds, registries, 'slatelab list'), files));
     return 0;
   },
 };
@@ -38,22 +64,12 @@ export function listText(registries: Registries): string {
     lines.push(`  ${name}: ${world.summary}`, ...paramLines(world.params, '      '), ...observationLines(world), '');
   }
   lines.push('Policies (config: agents[].kind, parameters under agents[].params)', '');
-  for (const [name, policy] of Object.entries(registries.policies)) {
-    const flag = policy.evaluationOnly ? ' [evaluation only: reads ground truth]' : '';
-    lines.push(`  ${name}${flag}: ${policy.summary}`, ...paramLines(policy.params, '      '), '');
-  }
+  for (const name of Object.keys(registries.policies)) lines.push(...policyLines(registries, name));
   lines.push(
     'Agents that learn (config: agents[].kind, hyper-parameters under agents[].params; they need a training block)',
     '',
   );
-  for (const [name, agent] of Object.entries(registries.agents ?? {})) {
-    lines.push(
-      `  ${name} [${agent.family}]: ${agent.summary}`,
-      `      learns: ${agent.learns}`,
-      ...paramLines(agent.params, '      '),
-      '',
-    );
-  }
+  for (const name of Object.keys(registries.agents ?? {})) lines.push(...agentLines(registries, name));
   lines.push(
     'Training (config: training, for configs with learning agents)',
     '',
@@ -65,6 +81,39 @@ export function listText(registries: Registries): string {
     '  evalEpisodes  evaluation episodes per checkpoint (default: min(100, evaluation.episodes))',
     '',
   );
+  return lines.join('\n');
+}
+
+function policyLines(registries: Registries, kind: string): string[] {
+  const policy = registries.policies[kind];
+  const flag = policy.evaluationOnly ? ' [evaluation only: reads ground truth]' : '';
+  return [`  ${kind}${flag}: ${policy.summary}`, ...paramLines(policy.params, '      '), ''];
+}
+
+function agentLines(registries: Registries, kind: string): string[] {
+  const agent = registries.agents?.[kind];
+  if (!agent) return [];
+  return [
+    `  ${kind} [${agent.family}]: ${agent.summary}`,
+    `      learns: ${agent.learns}`,
+    ...paramLines(agent.params, '      '),
+    '',
+  ];
+}
+
+/** The user's files (loaded into `registries` under the kinds `files`), as `list` shows built-ins. */
+export function userKindsText(registries: Registries, files: readonly string[]): string {
+  const lines: string[] = [];
+  for (const file of files) {
+    const isAgent = registries.agents?.[file] !== undefined;
+    lines.push(
+      isAgent
+        ? `A learning agent (config: kind: ${file}, relative to the config; hyper-parameters under params; it needs a training block)`
+        : `A policy (config: kind: ${file}, relative to the config; parameters under params)`,
+      '',
+      ...(isAgent ? agentLines(registries, file) : policyLines(registries, file)),
+    );
+  }
   return lines.join('\n');
 }
 

@@ -357,3 +357,110 @@ export default definePolicy({
     expect(agents.leaky.return.n).toBe(0);
   });
 });
+
+// A learning agent in the user's file (defineAgent): the mean minutes watched per post (arm) when
+// it reached the screen, epsilon-greedy while training; its statistics go to the learning curves.
+const AGENT = `import { defineAgent, type Action, type Mode, type Observation, type Rng, type Transition } from 'slatelab';
+
+export default defineAgent({
+  name: 'arm-means',
+  summary: 'ranks posts by the mean minutes watched when shown, epsilon-greedy while training',
+  family: 'bandit',
+  learns: 'mean watch minutes per post',
+  params: {
+    epsilon: { type: 'number', default: 0.2, min: 0, max: 1, doc: 'share of random pages while training' },
+  },
+  create: (values, { spec }) => {
+    const { numCandidates: n, slateSize: k, armCount } = spec;
+    const watched = spec.signalNames.indexOf('watchMinutes');
+    const sum = new Float64Array(armCount);
+    const shown = new Float64Array(armCount);
+    let seen = 0;
+    const order = new Int32Array(n);
+    return {
+      act(observation: Observation, rowRngs: readonly Rng[], action: Action, mode: Mode) {
+        for (let row = 0; row < observation.active.length; row++) {
+          if (!observation.active[row]) continue;
+          const arms = observation.candidateArms.subarray(row * n, (row + 1) * n);
+          for (let c = 0; c < n; c++) order[c] = c;
+          if (mode === 'train' && rowRngs[row].uniform() < values.epsilon) rowRngs[row].shuffle(order);
+          else {
+            // Unseen posts first (optimism), then by mean minutes.
+            const mean = (c: number) => (shown[arms[c]] === 0 ? Infinity : sum[arms[c]] / shown[arms[c]]);
+            order.sort((a, b) => mean(b) - mean(a) || a - b);
+          }
+          for (let s = 0; s < k; s++) action.slates[row * k + s] = order[s];
+        }
+      },
+      observe(t: Transition) {
+        const signals = spec.signalNames.length;
+        for (let row = 0; row < t.episode.length; row++) {
+          if (t.episode[row] < 0) continue;
+          for (let s = 0; s < t.impressions[row]; s++) {
+            const arm = t.before.candidateArms[row * n + t.action.slates[row * k + s]];
+            shown[arm] += 1;
+            sum[arm] += t.signals[(row * k + s) * signals + watched];
+            seen++;
+          }
+        }
+      },
+      update: () => ({ impressionsSeen: seen }),
+    };
+  },
+});
+`;
+
+describe('a learning agent in a file, by path', () => {
+  mkdirSync(join(home, 'agents'), { recursive: true });
+  writeFileSync(join(home, 'agents/arm-means.ts'), AGENT);
+  const trainingConfig = `name: learner
+seed: 0
+world: { preset: feed }
+seeds: 2
+agents:
+  - { name: random, kind: random }
+  - { name: arm-means, kind: ./agents/arm-means.ts, params: { epsilon: 0.3 } }
+training: { steps: 2000, batchSize: 16, evalEvery: 1000, evalEpisodes: 8 }
+evaluation: { episodes: 16, batchSize: 8 }
+`;
+  writeFileSync(join(home, 'learner.yaml'), trainingConfig);
+
+  it('trains on two worker threads with the same records as on one, its statistics in the curves, its code in the manifest', () => {
+    const two = slatelab(home, 'run', 'learner.yaml', '--out', 'learner-two', '--threads', '2');
+    expect(two.code, two.stderr).toBe(0);
+    const one = slatelab(home, 'run', 'learner.yaml', '--out', 'learner-one', '--threads', '1');
+    expect(one.code, one.stderr).toBe(0);
+    const summary = (dir: string) => readFileSync(join(home, dir, 'summary.json'), 'utf8');
+    expect(summary('learner-two')).toBe(summary('learner-one'));
+    const { training } = JSON.parse(summary('learner-two'));
+    const agent = training.agents['arm-means'];
+    expect(agent.learns).toBe(true);
+    // Checkpoints at the first round past each evalEvery (rounds of 16 users).
+    expect(agent.steps).toHaveLength(3);
+    expect(agent.steps[0]).toBe(0);
+    expect(agent.steps[1]).toBeGreaterThanOrEqual(1000);
+    expect(agent.steps[2]).toBe(2000);
+    // It observed what users saw: impressions counted at every checkpoint after the first round.
+    const seen = agent.stats.impressionsSeen.map((point: { mean: number }) => point.mean);
+    expect(seen[seen.length - 1]).toBeGreaterThan(1000);
+    const manifest = JSON.parse(readFileSync(join(home, 'learner-two/manifest.json'), 'utf8'));
+    expect(manifest.userCode['./agents/arm-means.ts'].file).toBe(join(home, 'agents/arm-means.ts'));
+  });
+
+  it('is listed with its hyper-parameters by slatelab list FILE, and a bad value is refused naming the field', () => {
+    const listed = slatelab(home, 'list', './agents/arm-means.ts', 'policies/lowest.ts');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('A learning agent (config: kind: ./agents/arm-means.ts');
+    expect(listed.stdout).toMatch(/\.\/agents\/arm-means\.ts \[bandit\]: ranks posts by the mean minutes watched/);
+    expect(listed.stdout).toMatch(/epsilon +share of random pages while training \(number 0\.\.1; default 0\.2\)/);
+    expect(listed.stdout).toContain('A policy (config: kind: policies/lowest.ts');
+    expect(listed.stdout).toMatch(/reverse +reverse the page \(true or false; default false\)/);
+    const missing = slatelab(home, 'list', './agents/gone.ts');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^slatelab: list: no such file .*gone\.ts; check the path\n$/);
+    writeFileSync(join(home, 'bad-epsilon.yaml'), trainingConfig.replace('epsilon: 0.3', 'epsilon: 3'));
+    const bad = slatelab(home, 'run', 'bad-epsilon.yaml', '--out', 'bad-epsilon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/agents\[1\]\.params\.epsilon: /);
+  });
+});

@@ -66,8 +66,12 @@ describe('option values, as typed', () => {
     expect(await last(['run', file, 'extra.yaml'])).toBe(
       'slatelab: unexpected argument "extra.yaml"; slatelab run --help shows what run takes\n',
     );
+    expect(await last(['compare', 'a', 'b', 'c'])).toBe(
+      'slatelab: unexpected argument "c"; slatelab compare --help shows what compare takes\n',
+    );
+    // list's arguments are the user's own policy files.
     expect(await last(['list', 'foo'])).toBe(
-      'slatelab: unexpected argument "foo"; slatelab list --help shows what list takes\n',
+      'slatelab: list: foo is not a module; name a policy or agent file (.ts, .mts, .js, .mjs)\n',
     );
   });
 });
