@@ -17,6 +17,7 @@ import { newPolicyCommand } from './new-policy.ts';
 import { reportCommand } from './report.ts';
 import { resumeCommand } from './resume.ts';
 import { runCommand } from './run.ts';
+import { tryCommand } from './try.ts';
 
 /** The lab's commands, in the order --help lists them (the program adds bench's after list). */
 export const LAB_COMMANDS: readonly Command[] = [
@@ -27,6 +28,7 @@ export const LAB_COMMANDS: readonly Command[] = [
   listCommand,
   calibrateCommand,
   newPolicyCommand,
+  tryCommand,
 ];
 
 const version = (

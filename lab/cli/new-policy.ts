@@ -53,7 +53,9 @@ export const newPolicyCommand: Command = {
     io.stdout(
       `wrote ${policyFile} and ${testFile}\n` +
         `name it in a config: agents: [{ name: ${name}, kind: ./${shown} }] (the path relative to the config)\n` +
-        `test it: node --import tsx --test ${testFile} (in a project with slatelab and tsx installed)\n`,
+        `test it: node --import tsx --test ${testFile} (in a project with slatelab and tsx installed)\n` +
+        `try it: slatelab try ${shown}${worldName === 'feed' ? '' : ` --world ${worldName}`} (a simulated A/B test against the trained ranker, ` +
+        'on the same users)\n',
     );
     return 0;
   },

@@ -464,3 +464,41 @@ evaluation: { episodes: 16, batchSize: 8 }
     expect(bad.stderr).toMatch(/agents\[1\]\.params\.epsilon: /);
   });
 });
+
+describe('slatelab try: a simulated A/B test from the command line', () => {
+  const cache = { SLATELAB_CACHE: join(home, 'cache') };
+
+  it('trains the control once, caches it, prints the readout; try.yaml reruns to the same summary', () => {
+    const args = ['try', './policies/lowest.ts', '--seeds', '2', '--users', '8', '--control-steps', '300'];
+    const first = slatelabWith(cache, home, ...args, '--out', 'try-1');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(
+      /training the control ranker in feed \(300 steps a seed, 2 seeds\): first use; cached in .*cache\/baselines\/ranker-feed-/,
+    );
+    expect(first.stderr).toContain('control ranker: trained now and cached');
+    expect(first.stdout).toContain('treatment lowest against control ranker: 2 seeds x 8 users');
+    expect(first.stdout).toMatch(/\nreturn +[-\d.]+ +[-\d.]+ +[-+\d.%]+ +[-+\d.]+ \[/);
+    expect(first.stdout).toMatch(/churned \(guardrail\)/);
+    expect(first.stdout).toMatch(/\nreturn: /);
+    const second = slatelabWith(cache, home, ...args, '--out', 'try-2');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).not.toContain('training the control');
+    expect(second.stderr).toContain('control ranker: trained earlier, from the cache');
+    const summary = (dir: string) => readFileSync(join(home, dir, 'summary.json'), 'utf8');
+    expect(summary('try-2')).toBe(summary('try-1'));
+    // The config it ran is a config like any other.
+    const again = slatelab(home, 'run', 'try-1/try.yaml', '--out', 'try-again');
+    expect(again.code, again.stderr).toBe(0);
+    expect(summary('try-again')).toBe(summary('try-1'));
+    expect(readFileSync(join(home, 'try-1/try.md'), 'utf8')).toContain('treatment lowest against control ranker');
+  });
+
+  it('refuses bad input in one line naming the option', () => {
+    const one = slatelabWith(cache, home, 'try', './policies/lowest.ts', '--seeds', '1');
+    expect(one.code).toBe(2);
+    expect(one.stderr).toBe('slatelab: --seeds: 1 seed gives no interval; give at least 2 (default 5)\n');
+    const gone = slatelabWith(cache, home, 'try', './policies/nothing.ts');
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(/^slatelab: try: POLICY \.\/policies\/nothing\.ts: no such file .*; check the path\n$/);
+  });
+});
