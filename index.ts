@@ -118,3 +118,40 @@ export {
   type PairedSummary,
   type SeedSummary,
 } from './eval/stats.ts';
+
+// Off-policy evaluation: interaction logs (config `log`) and the estimators, pure functions of logged data.
+export {
+  LOG_FORMAT,
+  readInteractionLog,
+  type Interaction,
+  type InteractionLog,
+  type LogColumn,
+  type LogHeader,
+} from './lab/store/interaction-log.ts';
+export { epsilonLogging, LoggingPolicyError } from './agents/logging.ts';
+export type { Estimate } from './eval/ope/estimate.ts';
+export {
+  dm,
+  dr,
+  drOs,
+  importanceWeights,
+  ips,
+  sndr,
+  snips,
+  switchDr,
+  type ActionDist,
+  type BanditLog,
+  type RewardPredictions,
+} from './eval/ope/single-action.ts';
+export {
+  cascadeDr,
+  independentIps,
+  pseudoInverse,
+  pseudoInverseIps,
+  rewardInteractionIps,
+  slateGamma,
+  slateIps,
+  type PseudoInversePage,
+  type SlateLog,
+  type SlateTarget,
+} from './eval/ope/slate.ts';

@@ -29,6 +29,12 @@ export interface Action {
    * given the observation. Prefilled with 1; written only when `propensities`.
    */
   readonly slotProb: Float64Array;
+  /**
+   * B x K: per slot k, the probability of the slate's first k + 1 candidates in their slots (the
+   * last: slateProb), for estimators of cascades (eval/ope/slate.ts). Prefilled with 1; written only
+   * when `propensities`.
+   */
+  readonly prefixProb: Float64Array;
   /** Whether the loop wants propensities this round (when logging for off-policy evaluation). */
   propensities: boolean;
   /**
@@ -108,6 +114,18 @@ export interface Agent {
    * agents implement it; a deterministic one's matrix is 0/1 and needs no method.
    */
   slotMarginals?(row: number, out: Float64Array): void;
+  /**
+   * A stochastic evaluation policy's probabilities of the given pages (which it may not have chosen):
+   * slateProb (B), slotProb and prefixProb (B x K), as Action's. The logging policy of off-policy
+   * evaluation (agents/logging.ts) mixes them with its exploration's. Deterministic agents leave it out.
+   */
+  propensitiesOf?(
+    observation: Observation,
+    slates: Int32Array,
+    slateProb: Float64Array,
+    slotProb: Float64Array,
+    prefixProb: Float64Array,
+  ): void;
   /**
    * What the agent has learned (agents/state.ts), enough to act exactly as it does now in 'eval':
    * the run saves it next to its records and a later config can load it (`init:`). Training
@@ -203,6 +221,7 @@ export function allocateAction(batchSize: number, slateSize: number): Action {
     slates: new Int32Array(batchSize * slateSize),
     slateProb: new Float64Array(batchSize).fill(1),
     slotProb: new Float64Array(batchSize * slateSize).fill(1),
+    prefixProb: new Float64Array(batchSize * slateSize).fill(1),
     propensities: false,
   };
 }

@@ -4,6 +4,7 @@
 // otherwise the agent's greedy slate. The propensities are exact:
 //   P(slate) = epsilon / (N)_K + (1 - epsilon) [slate = greedy]
 //   P(the candidate played in slot k sits there) = epsilon / N + (1 - epsilon) [same as greedy]
+//   P(the first k + 1 candidates in their slots) = epsilon / (N)_(k+1) + (1 - epsilon) [same prefix as greedy]
 // and the N x K slot marginals are epsilon / N everywhere plus 1 - epsilon on the greedy slate.
 import type { Observation, WorldSpec } from '../sim/env.ts';
 import type { Rng } from '../sim/rng.ts';
@@ -16,14 +17,20 @@ export class EpsilonSlates {
   private readonly greedy: Int32Array;
   /** (N)_K: the orderings of K candidates out of N. */
   private readonly orderedSlates: number;
+  /** (N)_(k+1) for k = 0..K-1: the orderings of a slate's first k + 1 candidates. */
+  private readonly orderedPrefixes: Float64Array;
   private lastEpsilon = 0;
 
   constructor(spec: WorldSpec) {
     this.n = spec.numCandidates;
     this.k = spec.slateSize;
     this.greedy = new Int32Array(spec.batchSize * this.k);
+    this.orderedPrefixes = new Float64Array(this.k);
     let ordered = 1;
-    for (let i = 0; i < this.k; i++) ordered *= this.n - i;
+    for (let i = 0; i < this.k; i++) {
+      ordered *= this.n - i;
+      this.orderedPrefixes[i] = ordered;
+    }
     this.orderedSlates = ordered;
   }
 
@@ -41,6 +48,7 @@ export class EpsilonSlates {
       if (action.propensities) {
         action.slateProb.fill(1, 0, rows);
         action.slotProb.fill(1, 0, rows * k);
+        action.prefixProb.fill(1, 0, rows * k);
       }
       return;
     }
@@ -53,6 +61,7 @@ export class EpsilonSlates {
         const same = action.slates[row * k + slot] === greedy[row * k + slot];
         isGreedy &&= same;
         action.slotProb[row * k + slot] = epsilon / n + (same ? 1 - epsilon : 0);
+        action.prefixProb[row * k + slot] = epsilon / this.orderedPrefixes[slot] + (isGreedy ? 1 - epsilon : 0);
       }
       action.slateProb[row] = epsilon / this.orderedSlates + (isGreedy ? 1 - epsilon : 0);
     }

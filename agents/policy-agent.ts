@@ -10,8 +10,14 @@ export function policyAgent(policy: SlateDecider | Policy): Agent {
     act(observation, rowRngs, action) {
       policy.act(observation, rowRngs, action.slates, action.scores);
       if (action.propensities && stochastic.propensities)
-        stochastic.propensities(observation, action.slates, action.slateProb, action.slotProb);
+        stochastic.propensities(observation, action.slates, action.slateProb, action.slotProb, action.prefixProb);
     },
     slotMarginals: stochastic.slotMarginals?.bind(stochastic),
+    ...(stochastic.propensities
+      ? {
+          propensitiesOf: (observation, slates, slateProb, slotProb, prefixProb) =>
+            stochastic.propensities?.(observation, slates, slateProb, slotProb, prefixProb),
+        }
+      : {}),
   };
 }

@@ -410,6 +410,7 @@ export function makeActingStepper(tree: Tree, acting: ActingCase, batchSize: num
     slates,
     slateProb: new Float64Array(batchSize).fill(1),
     slotProb: new Float64Array(slates.length).fill(1),
+    prefixProb: new Float64Array(slates.length).fill(1),
     propensities: false,
   };
   const stepBatches = batchLoop(

@@ -7,9 +7,17 @@ export interface Policy extends SlateDecider {
   /**
    * A stochastic policy's propensities for the slates it just wrote (B x K): per active row, the
    * probability of the whole ordered slate (slateProb, B) and, per slot, the probability that the
-   * candidate played there sits there (slotProb, B x K). Deterministic policies leave this out: 1.
+   * candidate played there sits there (slotProb, B x K) and the probability of the slate's first
+   * k + 1 candidates in their slots (prefixProb, B x K, where given). Computed for the slates
+   * passed, whoever chose them. Deterministic policies leave this out: 1.
    */
-  propensities?(observation: Observation, slates: Int32Array, slateProb: Float64Array, slotProb: Float64Array): void;
+  propensities?(
+    observation: Observation,
+    slates: Int32Array,
+    slateProb: Float64Array,
+    slotProb: Float64Array,
+    prefixProb?: Float64Array,
+  ): void;
   /** A stochastic policy's N x K slot marginals for one row of its last act (agents/agent.ts Agent.slotMarginals). */
   slotMarginals?(row: number, out: Float64Array): void;
 }

@@ -32,6 +32,12 @@ export const runCommand: Command = {
           '@tensorflow/tfjs-node); results differ across backends',
       })
       .option('max-memory', MAX_MEMORY_OPTION)
+      .option('log', {
+        type: 'boolean',
+        describe:
+          "log each run's interactions for off-policy evaluation (runs/<agent>/seed-<s>.log): the config's " +
+          'log block, or the agent explored with epsilon 0.1 on the evaluation users',
+      })
       .option('dry-run', {
         type: 'boolean',
         default: false,
@@ -47,7 +53,7 @@ export const runCommand: Command = {
     const episodes = positiveInt('--episodes', args.episodes);
     const batchSize = positiveInt('--batch-size', args['batch-size']);
     const requestedThreads = positiveInt('--threads', args.threads);
-    const overrides = { seeds, episodes, batchSize, backend: backendOption(args.backend) };
+    const overrides = { seeds, episodes, batchSize, backend: backendOption(args.backend), log: args.log === true };
     const maxMemory = bytesOption(args['max-memory']);
     // Kinds that name files are imported first (lab/config/user-kinds.ts).
     const { config, shape, registries: withKinds } = await loadExperimentWithKinds(file, registries, overrides);

@@ -99,7 +99,24 @@ export interface ExperimentConfig {
    * keeps the bytes it had.
    */
   readonly baseline?: string;
+  /**
+   * Logging for off-policy evaluation (config `log`, `slatelab run --log`): after its evaluation,
+   * each run logs `episodes` users under its agent's policy explored with probability epsilon
+   * (agents/logging.ts) to runs/<agent>/seed-<s>.log (lab/store/interaction-log.ts). Present only
+   * when asked for, so that configs without it give the same files as before it existed.
+   */
+  readonly log?: LogConfig;
 }
+
+export interface LogConfig {
+  /** The chance of a uniformly random page instead of the agent's. */
+  readonly epsilon: number;
+  /** Users logged per run: episodes 0..episodes-1, the evaluation's users (default: evaluation.episodes). */
+  readonly episodes: number;
+}
+
+/** The logging policy's exploration when the config does not say (`--log`). */
+export const DEFAULT_LOG_EPSILON = 0.1;
 
 /** Overrides from the command line, applied before validation. */
 export interface ConfigOverrides {
@@ -108,6 +125,8 @@ export interface ConfigOverrides {
   readonly episodes?: number;
   readonly batchSize?: number;
   readonly backend?: BackendName;
+  /** `--log`: log every run (with the config's log block, or its defaults). */
+  readonly log?: boolean;
 }
 
 export const DEFAULT_SEEDS = 5;
@@ -188,6 +207,12 @@ const configSchema = z.strictObject({
   backend: z.enum(BACKENDS).default('wasm'),
   // An agent's name, checked against the agents below.
   baseline: z.string().optional(),
+  log: z
+    .strictObject({
+      epsilon: z.number().min(0).max(1).default(DEFAULT_LOG_EPSILON),
+      episodes: z.number().int().min(1).max(MAX_EPISODES).optional(),
+    })
+    .optional(),
 });
 
 /** Known fields at each level of the shape, for "unknown field" hints. */
@@ -198,6 +223,7 @@ function knownFields(path: readonly PropertyKey[]): string[] {
     return ['episodes', 'batchSize', 'maxStepsPerEpisode', 'actTimeLimitMs', 'workerHeapMb'];
   if (path[0] === 'agents') return ['name', 'kind', 'params', 'init'];
   if (path[0] === 'training') return ['steps', 'episodes', 'batchSize', 'evalEvery', 'evalEpisodes'];
+  if (path[0] === 'log') return ['epsilon', 'episodes'];
   return [];
 }
 
@@ -253,6 +279,7 @@ function applyOverrides(raw: unknown, overrides: ConfigOverrides): unknown {
   const config = { ...(raw as Record<string, unknown>) };
   if (overrides.seeds !== undefined) config.seeds = overrides.seeds;
   if (overrides.backend !== undefined) config.backend = overrides.backend;
+  if (overrides.log === true && config.log === undefined) config.log = {};
   if (overrides.episodes !== undefined || overrides.batchSize !== undefined) {
     const base = isMapping(config.evaluation) ? config.evaluation : {};
     config.evaluation = {
@@ -475,6 +502,9 @@ export function validateExperiment(
     training,
     backend: shape.backend,
     ...(shape.baseline !== undefined ? { baseline: shape.baseline } : {}),
+    ...(shape.log !== undefined
+      ? { log: { epsilon: shape.log.epsilon, episodes: shape.log.episodes ?? shape.evaluation.episodes } }
+      : {}),
   };
   return { config, shape: shapeOf(config, spec, registries) };
 }

@@ -7,6 +7,8 @@
 // never meets a user that training met, and every agent of a seed meets the same evaluation users.
 import type { Agent } from '../../agents/agent.ts';
 import { policyAgent } from '../../agents/policy-agent.ts';
+import { epsilonLogging } from '../../agents/logging.ts';
+import { InteractionLogWriter } from '../store/interaction-log.ts';
 import type { Env } from '../../sim/env.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
 import type { ExperimentConfig } from '../config/config.ts';
@@ -66,6 +68,8 @@ export interface RunResult {
    * name (NaN where undefined); null in a world without any.
    */
   readonly runMetrics: Readonly<Record<string, number>> | null;
+  /** The interaction log's bytes (config `log`, lab/store/interaction-log.ts); absent without one. */
+  readonly log?: Uint8Array;
   /**
    * Wall time of the run in its thread (lab/run/runner.ts adds it): for the runner's overhead figure, never in results.
    */
@@ -320,7 +324,43 @@ function trainAndEvaluate(
   );
   // Saved after the evaluation, so the state is exactly the one evaluated.
   const state = config.agents[agentIndex].learns ? (agent.save?.() ?? null) : null;
-  return { episodes, curve, totals, state, runMetrics };
+  const log = config.log ? logInteractions(config, agentIndex, seedKey, agent, evalEnv) : undefined;
+  return { episodes, curve, totals, state, runMetrics, ...(log ? { log } : {}) };
+}
+
+/**
+ * The run's interaction log: the evaluation's first config.log.episodes users again, under the
+ * agent's policy explored with probability epsilon (agents/logging.ts), on streams of their own
+ * (the agent's key + "/log"), so that logging changes none of the run's other numbers.
+ */
+function logInteractions(
+  config: ExperimentConfig,
+  agentIndex: number,
+  seedKey: SeedKey,
+  agent: Agent,
+  env: Env,
+): Uint8Array {
+  const log = config.log!;
+  const agentConfig = config.agents[agentIndex];
+  const spec = env.spec;
+  const writer = new InteractionLogWriter(spec, env.observation.userFeatures.length / spec.batchSize);
+  writer.setCatalog(env.observation);
+  const logging = epsilonLogging(agent, spec, log.epsilon, agent.propensitiesOf?.bind(agent) ?? null);
+  evaluate(env, logging, {
+    episodes: log.episodes,
+    seed: seedKey,
+    streamKey: `${agentConfig.streamKey}/log`,
+    maxStepsPerEpisode: config.evaluation.maxStepsPerEpisode,
+    actTimeLimitMs: config.evaluation.actTimeLimitMs,
+    propensities: true,
+    logger: writer,
+  });
+  return writer.finish({
+    agent: agentConfig.name,
+    kind: agentConfig.kind,
+    epsilon: log.epsilon,
+    propensities: 'exact',
+  });
 }
 
 /**

@@ -61,6 +61,15 @@ export interface RunEpisodesOptions {
   readonly propensities?: boolean;
   /** With propensities: called after every step with the action played (slates and propensities). */
   readonly onAction?: (action: Action) => void;
+  /** With propensities: receives every interaction (an interaction log, lab/store/interaction-log.ts). */
+  readonly logger?: InteractionLogger;
+}
+
+/** What an interaction log is fed: each round's observation and action, then the world's result. */
+export interface InteractionLogger {
+  /** After the policy acted: `episodes[b]` is row b's episode (-1: masked), `steps[b]` its step within it. */
+  acted(observation: Observation, action: Action, episodes: Int32Array, steps: Int32Array): void;
+  stepped(result: StepResult): void;
 }
 
 /** Evaluates a fixed policy (a SlateDecider) on episodes 0..episodes-1: see evaluate. */
@@ -82,6 +91,7 @@ export function evaluate(env: Env, agent: Agent, options: RunEpisodesOptions): E
     onStep: options.onStep,
     propensities: options.propensities,
     onAction: options.onAction,
+    logger: options.logger,
     onEpisode: (record) => {
       records[record.episode] = record;
       options.onEpisode?.(record);
@@ -187,6 +197,7 @@ interface RolloutOptions {
   readonly onRound?: (report: RoundReport) => void;
   readonly propensities?: boolean;
   readonly onAction?: (action: Action) => void;
+  readonly logger?: InteractionLogger;
 }
 
 /** What a rollout came to: user-steps, finished episodes (of which `cutEpisodes` cut at maxStepsPerEpisode), rounds. */
@@ -230,6 +241,8 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
   const optimal = mode === 'train' && env.truth.optimalSlateReward ? new Float32Array(rows) : null;
   const played = optimal ? new Float32Array(rows) : null;
   const transition = learning ? new TransitionBuffers(env, action) : null;
+  const logger = options.logger ?? null;
+  const loggedEpisodes = new Int32Array(logger ? rows : 0);
   let nextEpisode = 0;
   let running = 0;
   let steps = 0;
@@ -271,6 +284,7 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
       // Fresh each round: a deterministic round leaves 1, whatever an earlier round wrote.
       action.slateProb.fill(1);
       action.slotProb.fill(1);
+      action.prefixProb.fill(1);
     }
     // Whether a run hits the limit can depend on the machine's load: a run either finishes with
     // the same records as anywhere, or fails naming this rule; the clock never enters results.
@@ -285,12 +299,18 @@ function rollout(env: Env, agent: Agent, options: RolloutOptions): RolloutTotals
       if (took > timeLimit) throw new ActTimeLimitError(took, timeLimit, mode, round, steps);
     }
     if (action.propensities) options.onAction?.(action);
+    if (logger) {
+      for (let row = 0; row < rows; row++)
+        loggedEpisodes[row] = rowEpisode[row] < 0 ? -1 : firstEpisode + rowEpisode[row];
+      logger.acted(observation, action, loggedEpisodes, rowLength);
+    }
     if (optimal && played) {
       env.truth.expectedSlateReward(action.slates, played);
       env.truth.optimalSlateReward!(optimal);
     }
     const result = env.step(action.slates);
     options.onStep?.(result, action.slates);
+    logger?.stepped(result);
     let roundRegret = optimal ? 0 : Number.NaN;
     for (let row = 0; row < rows; row++) {
       ended[row] = 0;

@@ -18,7 +18,7 @@ export class ExperimentDirError extends Error {}
  */
 export function runsOnDisk(dir: string, manifest: Manifest): RunEntry[] {
   return manifest.runs.filter((run) => {
-    const files = [run.file, run.curveFile, run.agentFile, run.runMetricsFile];
+    const files = [run.file, run.curveFile, run.agentFile, run.runMetricsFile, run.logFile];
     if (!files.every((file) => file === undefined || existsSync(join(dir, file)))) return false;
     const text = readFileSync(join(dir, run.file), 'utf8');
     let lines = 0;

@@ -72,6 +72,7 @@ const configObject = z.object({
   backend: z.enum(BACKENDS),
   // Present only when the config names one (validateConfig writes it last).
   baseline: z.string().optional(),
+  log: z.object({ epsilon: z.number().min(0).max(1), episodes: count }).optional(),
 });
 const configSchema: z.ZodType<ExperimentConfig> = configObject;
 
@@ -97,6 +98,8 @@ const runEntrySchema = z.object({
    * have them, and only in runs recorded since they exist (older runs report them as absent).
    */
   runMetricsFile: z.string().optional(),
+  /** The run's interaction log (config `log`; lab/store/interaction-log.ts). */
+  logFile: z.string().optional(),
   episodes: count,
   /** Episodes cut short by evaluation.maxStepsPerEpisode. */
   truncatedEpisodes: count,

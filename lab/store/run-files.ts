@@ -4,14 +4,14 @@
 import { join } from 'node:path';
 import type { AgentConfig, ExperimentConfig } from '../config/config.ts';
 import type { RunResult } from '../loop/agent-run.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeBinaryAtomic, writeFileAtomic } from './atomic.ts';
 import type { RunEntry } from './manifest.ts';
 import { curveJsonl, episodeJsonl, runMetricsJson, type RecordNames } from './run-records.ts';
 import { savedAgentPath, savedAgentText, type SavedAgentMeta } from './saved-agent-file.ts';
 
 export interface SavedRun {
   /** The manifest's entry for it, but for what is read from its records (episodes, truncatedEpisodes). */
-  readonly files: Pick<RunEntry, 'file' | 'curveFile' | 'agentFile' | 'runMetricsFile'>;
+  readonly files: Pick<RunEntry, 'file' | 'curveFile' | 'agentFile' | 'runMetricsFile' | 'logFile'>;
   /** The text written, for the summary to read without reading the files back. */
   readonly recordsText: string;
   readonly curveText: string | null;
@@ -54,6 +54,8 @@ export function saveRunFiles(
     };
     writeFileAtomic(join(outDir, agentFile), savedAgentText(meta, state));
   }
+  const logFile = result.log ? join('runs', agent.name, `seed-${seed}.log`) : null;
+  if (result.log && logFile) writeBinaryAtomic(join(outDir, logFile), result.log);
   const runMetricsText = runMetrics ? runMetricsJson(runMetrics) : null;
   if (runMetricsText !== null && runMetricsFile) writeFileAtomic(join(outDir, runMetricsFile), runMetricsText);
   const recordsText = episodeJsonl(records, names);
@@ -64,6 +66,7 @@ export function saveRunFiles(
       ...(curveFile ? { curveFile } : {}),
       ...(agentFile ? { agentFile } : {}),
       ...(runMetricsFile ? { runMetricsFile } : {}),
+      ...(logFile ? { logFile } : {}),
     },
     recordsText,
     curveText,

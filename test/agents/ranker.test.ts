@@ -61,7 +61,13 @@ describe('the value-model ranker', () => {
             agent.act(
               observation,
               rowRngs,
-              { slates, slateProb: new Float64Array(64), slotProb: new Float64Array(64 * k), propensities: false },
+              {
+                slates,
+                slateProb: new Float64Array(64),
+                slotProb: new Float64Array(64 * k),
+                prefixProb: new Float64Array(64 * k),
+                propensities: false,
+              },
               'eval',
             );
             for (let row = 0; row < 64; row++) {
