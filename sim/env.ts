@@ -35,6 +35,12 @@ export interface WorldSpec {
   /** Index into signalNames of the signal counted as a click (the `clicks` metric). */
   readonly clickSignal: number;
   /**
+   * Where a step's reward is a weighted sum of its slots' signals, the weights (signalNames order):
+   * a slot's reward is then its own part, which the per-slot off-policy estimators need
+   * (eval/ope/slate.ts). Absent where the reward is not a sum over slots.
+   */
+  readonly slotRewardWeights?: readonly number[];
+  /**
    * R > 0 when candidates index a fixed catalog of R items (itemFeatures is R x D and never changes
    * during a run); 0 when items are drawn per request (itemFeatures is (B x N) x D, rewritten by
    * every step).

@@ -18,6 +18,7 @@ import { reportCommand } from './report.ts';
 import { resumeCommand } from './resume.ts';
 import { runCommand } from './run.ts';
 import { tryCommand } from './try.ts';
+import { evaluateCommand } from './evaluate.ts';
 
 /** The lab's commands, in the order --help lists them (the program adds bench's after list). */
 export const LAB_COMMANDS: readonly Command[] = [
@@ -29,6 +30,7 @@ export const LAB_COMMANDS: readonly Command[] = [
   calibrateCommand,
   newPolicyCommand,
   tryCommand,
+  evaluateCommand,
 ];
 
 const version = (

@@ -43,6 +43,8 @@ export interface LogHeader {
     /** R: catalog rows, stored once after the header; null where each step has its own documents. */
     readonly catalogSize: number | null;
     readonly signalNames: readonly string[];
+    /** Where the reward is a weighted sum of the slots' signals, the weights (WorldSpec.slotRewardWeights); else null. */
+    readonly slotRewardWeights: readonly number[] | null;
     readonly fields: readonly { readonly name: string; readonly scope: 'candidate' | 'row' }[];
   };
   /** The logging policy: the agent's evaluation policy, explored with probability epsilon. */
@@ -246,6 +248,7 @@ export class InteractionLogWriter {
         itemFeatureDim: this.d,
         catalogSize: this.catalog ? spec.catalogSize : null,
         signalNames: spec.signalNames,
+        slotRewardWeights: spec.slotRewardWeights ?? null,
         fields: spec.observationLayout.fields.map(({ name, scope }) => ({ name, scope })),
       },
       logging,

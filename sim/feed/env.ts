@@ -53,6 +53,7 @@ import {
   SIGNALS,
   responseParams,
   rewardParams,
+  rewardWeights,
 } from './response.ts';
 import { Rng, StreamFamily, type SeedKey } from '../rng.ts';
 import { generatePopulation, RECENT_TOPICS, sampleUser, userParams, UserBatch, type Population } from './users.ts';
@@ -319,6 +320,7 @@ export class FeedEnv implements Env {
       affinityDim: T,
       choiceModel: feedChoiceModel(p),
       signalNames: SIGNAL_NAMES,
+      slotRewardWeights: Array.from(rewardWeights(p.reward)),
       clickSignal: SIG_VIEW,
       catalogSize: p.posts,
       armCount: p.posts,

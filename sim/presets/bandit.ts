@@ -222,6 +222,8 @@ class BanditEnv implements Env {
       choiceModel: choice,
       signalNames: ['click'],
       clickSignal: 0,
+      // The reward is the clicks: each slot's click is its part.
+      slotRewardWeights: [1],
       catalogSize: m,
       armCount: m,
       armDoc: m > 0 ? `a catalog item (one of ${m}, fixed per seed)` : 'none: candidates are fresh vectors every step',

@@ -1,0 +1,95 @@
+// `slatelab evaluate --logs DIR --policy KIND|FILE`: off-policy estimates of a policy from an
+// experiment's interaction logs, beside its true value from simulation (lab/ope/evaluate.ts).
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isPathKind } from '../config/path-kind.ts';
+import { withUserKinds } from '../config/user-kinds.ts';
+import { EvaluateError, evaluateLogs, type EvaluateResult } from '../ope/evaluate.ts';
+import { formatNumber, textTable } from '../report/tables.ts';
+import type { Command } from './command.ts';
+import { UsageError } from './errors.ts';
+import { singleString } from './options.ts';
+
+export const evaluateCommand: Command = {
+  usage: 'evaluate',
+  describe: "estimate a policy off-policy from an experiment's interaction logs (run --log), beside its true value",
+  options: (y) =>
+    y
+      .option('logs', { type: 'string', describe: 'the results directory of an experiment run with --log' })
+      .option('policy', { type: 'string', describe: 'the target: a policy kind or your policy file' })
+      .option('logger', { type: 'string', describe: 'the logging agent, where several were logged' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
+  run: async (args, { io, registries }) => {
+    const dir = singleString('--logs', args.logs, "an experiment's results directory", 'results/ope/20261207-101500');
+    const policy = singleString('--policy', args.policy, 'a policy kind or file', 'greedy-pctr');
+    if (dir === undefined)
+      throw new UsageError('evaluate: name the logs with --logs DIR (an experiment run with --log)');
+    if (policy === undefined) throw new UsageError('evaluate: name the target policy with --policy KIND|FILE');
+    const logger = singleString('--logger', args.logger, 'an agent name', 'ranker');
+    let kind = policy;
+    let withKinds = registries;
+    if (isPathKind(policy)) {
+      const file = resolve(policy);
+      if (!existsSync(file)) throw new UsageError(`evaluate: --policy ${policy}: no such file ${file}; check the path`);
+      kind = file;
+      withKinds = await withUserKinds({ [file]: file }, registries, 'evaluate');
+    }
+    let result: EvaluateResult;
+    try {
+      result = evaluateLogs({ dir, policy: kind, logger, registries: withKinds });
+    } catch (error) {
+      if (error instanceof EvaluateError) throw new UsageError(`evaluate: ${error.message}`);
+      throw error;
+    }
+    io.stdout(args.json === true ? `${JSON.stringify(jsonOf(result))}\n` : evaluateText(result, policy));
+    return 0;
+  },
+};
+
+function jsonOf(result: EvaluateResult) {
+  return {
+    truth: result.truth,
+    stateful: result.stateful,
+    interactions: result.interactions,
+    logger: result.logger,
+    seeds: result.seeds,
+    estimators: Object.fromEntries(
+      Object.entries(result.estimators).map(([name, e]) => [
+        name,
+        { value: e.value, ci95: e.ci95, ess: e.ess, relError: e.relError },
+      ]),
+    ),
+    ...(Object.keys(result.skipped).length > 0 ? { skipped: result.skipped } : {}),
+  };
+}
+
+/** Below this effective sample size an estimate is flagged as unusable. */
+export const MIN_EFFECTIVE_SAMPLES = 30;
+
+export function evaluateText(result: EvaluateResult, policy: string): string {
+  const rows = [['estimator', 'estimate', '95% interval', 'effective sample size', 'relative error', '']];
+  for (const [name, e] of Object.entries(result.estimators))
+    rows.push([
+      name,
+      formatNumber(e.value),
+      e.ci95 ? `[${formatNumber(e.ci95[0])}, ${formatNumber(e.ci95[1])}]` : '—',
+      formatNumber(e.ess),
+      e.relError === null ? '—' : `${(100 * e.relError).toFixed(1)}%`,
+      // An estimate from a handful of effective samples looks like a number but is not one.
+      e.ess < MIN_EFFECTIVE_SAMPLES
+        ? `unusable: ${e.ess < 1 ? 'no' : 'few'} logged pages the target would show (effective sample size under ${MIN_EFFECTIVE_SAMPLES})`
+        : '',
+    ]);
+  const lines = [
+    `${policy} estimated from ${result.interactions} interactions of ${result.logger} (seeds ${result.seeds.join(', ')}): reward per step`,
+    '',
+    textTable(rows),
+    '',
+    result.stateful
+      ? `on-policy reward per step, simulated on the same users: ${formatNumber(result.truth)} (this world has state: ` +
+        'the target would lead users elsewhere, so this is not the estimand and no relative error is given)'
+      : `truth (the target's expected reward per step on the logged users): ${formatNumber(result.truth)}`,
+  ];
+  for (const [name, why] of Object.entries(result.skipped)) lines.push(`${name}: not computed: ${why}`);
+  return `${lines.join('\n')}\n`;
+}

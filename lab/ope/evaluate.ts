@@ -1,0 +1,241 @@
+// `slatelab evaluate`: a target policy estimated from an experiment's interaction logs (config
+// `log`), then, because the world is simulated, its true value from on-policy simulation on the
+// same users, and each estimator's relative error.
+//
+// The target acts on every logged observation (lab/ope/replay.ts); its probabilities of the logged
+// page are indicators for a deterministic policy and its own propensities for a stochastic one. The
+// estimators (eval/ope/slate.ts) pool the logs of every seed. The estimand is the target's expected
+// reward per step on the logged users: in a stateless world (the bandit world) the truth is the
+// expected reward of the target's pages on those users' contexts, exactly; in a world with state
+// (the feed: days, satisfaction, churn) the target would lead users elsewhere, so its on-policy
+// reward per step is reported beside the estimates as what it is, not as their error.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Estimate } from '../../eval/ope/estimate.ts';
+import { snips } from '../../eval/ope/single-action.ts';
+import {
+  independentIps,
+  rewardInteractionIps,
+  type SlateLog,
+  slateIps,
+  type SlateTarget,
+} from '../../eval/ope/slate.ts';
+import { policyAgent } from '../../agents/policy-agent.ts';
+import { createPolicy, type Policy } from '../../policies/policy.ts';
+import { defaultParams } from '../../sim/params.ts';
+import { Rng } from '../../sim/rng.ts';
+import type { Registries } from '../config/registries.ts';
+import { evaluate } from '../loop/rollout.ts';
+import { type Interaction, readInteractionLog } from '../store/interaction-log.ts';
+import { readManifest } from '../store/manifest.ts';
+import { ReplayBatch } from './replay.ts';
+
+export interface EvaluateOptions {
+  /** An experiment's results directory with interaction logs. */
+  readonly dir: string;
+  /** The target policy's kind in `registries` (a user's file already added). */
+  readonly policy: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** The logging agent whose logs to read (default: the only one with logs). */
+  readonly logger?: string;
+  readonly registries: Registries;
+}
+
+export interface EstimatorResult extends Estimate {
+  /** (estimate - truth) / |truth|; null in a world with state (see the top of this file). */
+  readonly relError: number | null;
+}
+
+export interface EvaluateResult {
+  readonly logger: string;
+  readonly seeds: readonly number[];
+  readonly interactions: number;
+  /** The target's reward per step on the logged users: expected (stateless worlds) or on-policy. */
+  readonly truth: number;
+  /** Whether the world has state, so that the truth is an on-policy figure, not the estimand. */
+  readonly stateful: boolean;
+  readonly estimators: Readonly<Record<string, EstimatorResult>>;
+  /** What an estimator could not be computed from, by name (no per-slot rewards in this world, ...). */
+  readonly skipped: Readonly<Record<string, string>>;
+}
+
+/** Thrown for a directory or policy that evaluate cannot use; the CLI prints it as one line. */
+export class EvaluateError extends Error {
+  override readonly name = 'EvaluateError';
+}
+
+const BATCH = 64;
+
+export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
+  const manifest = readManifest(options.dir);
+  const config = manifest.config;
+  const logged = manifest.runs.filter((run) => run.logFile !== undefined);
+  const loggers = [...new Set(logged.map((run) => run.agent))];
+  if (loggers.length === 0)
+    throw new EvaluateError(
+      `${options.dir}: no interaction logs; run the experiment with --log (or a log: block) first`,
+    );
+  const logger = options.logger ?? (loggers.length === 1 ? loggers[0] : null);
+  if (logger === null || !loggers.includes(logger))
+    throw new EvaluateError(
+      `${options.dir}: ${logger === null ? 'logs of several agents' : `no logs of agent "${logger}"`}; ` +
+        `name one with --logger (${loggers.join(', ')})`,
+    );
+  const definition = options.registries.policies[options.policy];
+  if (!definition)
+    throw new EvaluateError(
+      options.registries.agents?.[options.policy]
+        ? `--policy ${options.policy} is a learning agent; evaluate takes a policy (a fixed one or your file)`
+        : `--policy ${options.policy}: no such policy; slatelab list shows them, or name your file`,
+    );
+  if (definition.evaluationOnly)
+    throw new EvaluateError(
+      `--policy ${options.policy} reads the world's ground truth, which a log does not hold; evaluate a deployable policy`,
+    );
+  const world = options.registries.worlds[config.world.preset];
+  const runs = logged.filter((run) => run.agent === logger).sort((a, b) => a.seed - b.seed);
+
+  const pageReward: number[] = [];
+  const slotRewards: number[] = [];
+  const loggingSlot: number[] = [];
+  const loggingPrefix: number[] = [];
+  const targetSlot: number[] = [];
+  const targetPrefix: number[] = [];
+  let slotWeights: readonly number[] | null = null;
+  let slateSize = 0;
+  let truthSum = 0;
+  let truthSteps = 0;
+  let stateful = false;
+
+  for (const run of runs) {
+    const file = join(options.dir, run.logFile!);
+    if (!existsSync(file)) throw new EvaluateError(`${file}: the log the manifest names is missing`);
+    const log = readInteractionLog(file);
+    const seedKey = { experiment: config.seed, run: run.seed };
+    const env = world.create(config.world.params, { seed: seedKey, batchSize: BATCH });
+    stateful ||= env.spec.horizonDays !== null && env.spec.horizonDays !== undefined;
+    const why = definition.unsupported?.(env.spec);
+    if (why) throw new EvaluateError(`--policy ${options.policy} cannot run in ${config.world.preset}: ${why}`);
+    const target: Policy = createPolicy(definition, { ...defaultParams(definition.params), ...options.params }, env);
+    const k = log.header.world.slateSize;
+    const signals = log.header.world.signalNames.length;
+    slateSize = k;
+    slotWeights = log.header.world.slotRewardWeights;
+    const replay = new ReplayBatch(log, BATCH);
+    const slates = new Int32Array(BATCH * k);
+    const scores = new Float32Array(BATCH * log.header.world.numCandidates);
+    const logged = new Int32Array(BATCH * k);
+    const slateProb = new Float64Array(BATCH);
+    const slotProb = new Float64Array(BATCH * k);
+    const prefixProb = new Float64Array(BATCH * k);
+    const rngs: Rng[] = [];
+    const flush = (batch: Interaction[]) => {
+      replay.fill(batch);
+      batch.forEach((record, row) => {
+        logged.set(record.slate as Int32Array, row * k);
+        rngs[row] = Rng.derive(
+          seedKey,
+          `ope/${options.policy}`,
+          'act',
+          (record.episode as number) * 1_000_003 + (record.step as number),
+        );
+      });
+      for (let row = batch.length; row < BATCH; row++) rngs[row] = rngs[0];
+      target.act(replay.observation, rngs, slates, scores);
+      if (target.propensities) target.propensities(replay.observation, logged, slateProb, slotProb, prefixProb);
+      batch.forEach((record, row) => {
+        pageReward.push(record.reward as number);
+        const recordSignals = record.signals as Float32Array;
+        let samePrefix = true;
+        for (let s = 0; s < k; s++) {
+          const same = slates[row * k + s] === logged[row * k + s];
+          samePrefix &&= same;
+          targetSlot.push(target.propensities ? slotProb[row * k + s] : same ? 1 : 0);
+          targetPrefix.push(target.propensities ? prefixProb[row * k + s] : samePrefix ? 1 : 0);
+          loggingSlot.push((record.slotProb as Float64Array)[s]);
+          loggingPrefix.push((record.prefixProb as Float64Array)[s]);
+          let slotReward = 0;
+          if (slotWeights)
+            for (let x = 0; x < signals; x++) slotReward += slotWeights[x] * recordSignals[s * signals + x];
+          slotRewards.push(slotReward);
+        }
+      });
+    };
+    let batch: Interaction[] = [];
+    for (const record of log.interactions()) {
+      batch.push(record);
+      if (batch.length === BATCH) {
+        flush(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) flush(batch);
+
+    // The truth: the target on-policy on the same users (the log's episodes 0..E-1).
+    const episodes = config.log?.episodes ?? config.evaluation.episodes;
+    const expected = new Float32Array(BATCH);
+    const exact = env.truth.expectedSlateReward !== undefined && !stateful;
+    const activeBefore = new Uint8Array(BATCH);
+    evaluate(env, policyAgent(target), {
+      episodes,
+      seed: seedKey,
+      streamKey: `ope-truth/${options.policy}`,
+      maxStepsPerEpisode: config.evaluation.maxStepsPerEpisode,
+      propensities: true,
+      onAction: (action) => {
+        activeBefore.set(env.observation.active);
+        if (exact) env.truth.expectedSlateReward(action.slates, expected);
+        for (let row = 0; row < BATCH; row++) {
+          if (activeBefore[row] === 0) continue;
+          truthSteps++;
+          if (exact) truthSum += expected[row];
+        }
+      },
+      onStep: exact
+        ? undefined
+        : (result) => {
+            for (let row = 0; row < BATCH; row++) if (activeBefore[row] === 1) truthSum += result.reward[row];
+          },
+    });
+  }
+
+  const n = pageReward.length;
+  const slateLog: SlateLog = {
+    slots: slateSize,
+    slotReward: Float64Array.from(
+      slotWeights ? slotRewards : pageReward.flatMap((r) => [r, ...new Array(slateSize - 1).fill(0)]),
+    ),
+    slotPscore: Float64Array.from(loggingSlot),
+    prefixPscore: Float64Array.from(loggingPrefix),
+  };
+  const target: SlateTarget = { slotProb: Float64Array.from(targetSlot), prefixProb: Float64Array.from(targetPrefix) };
+  const pageOnly = {
+    actions: 1,
+    action: new Int32Array(n),
+    reward: Float64Array.from(pageReward),
+    pscore: new Float64Array(n),
+  };
+  const pageDist = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    pageOnly.pscore[i] = loggingPrefix[i * slateSize + slateSize - 1];
+    pageDist[i] = targetPrefix[i * slateSize + slateSize - 1];
+  }
+  const truth = truthSum / truthSteps;
+  const estimates: Record<string, Estimate> = {
+    'slate-ips': slateIps(slateLog, target),
+    'slate-snips': snips(pageOnly, pageDist),
+  };
+  const skipped: Record<string, string> = {};
+  if (slotWeights) {
+    estimates['independent-ips'] = independentIps(slateLog, target);
+    estimates['reward-interaction-ips'] = rewardInteractionIps(slateLog, target);
+  } else {
+    const why = "this world's reward is not a sum over slots: no per-slot rewards";
+    skipped['independent-ips'] = why;
+    skipped['reward-interaction-ips'] = why;
+  }
+  const estimators: Record<string, EstimatorResult> = {};
+  for (const [name, estimate] of Object.entries(estimates))
+    estimators[name] = { ...estimate, relError: stateful ? null : (estimate.value - truth) / Math.abs(truth) };
+  return { logger, seeds: runs.map((run) => run.seed), interactions: n, truth, stateful, estimators, skipped };
+}
