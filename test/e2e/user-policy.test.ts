@@ -502,3 +502,37 @@ describe('slatelab try: a simulated A/B test from the command line', () => {
     expect(gone.stderr).toMatch(/^slatelab: try: POLICY \.\/policies\/nothing\.ts: no such file .*; check the path\n$/);
   });
 });
+
+describe('slatelab evaluate: a policy in a file, estimated from logs', () => {
+  it('prints the estimators beside the truth, and --json the same numbers', () => {
+    writeFileSync(
+      join(home, 'ope.yaml'),
+      `name: ope
+world: { preset: bandit, params: { catalog: 30, candidates: 5, slateSize: 2, horizon: 5 } }
+seeds: 2
+agents:
+  - { name: random, kind: random }
+evaluation: { episodes: 60 }
+log: { epsilon: 1 }
+`,
+    );
+    const run = slatelab(home, 'run', 'ope.yaml', '--out', 'ope');
+    expect(run.code, run.stderr).toBe(0);
+    const text = slatelab(home, 'evaluate', '--logs', 'ope', '--policy', './policies/lowest.ts');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('./policies/lowest.ts estimated from 600 interactions of random (seeds 0, 1)');
+    expect(text.stdout).toMatch(/\nslate-ips +[\d.]+ +\[/);
+    expect(text.stdout).toMatch(/truth \(the target's expected reward per step on the logged users\): [\d.]+/);
+    const json = slatelab(home, 'evaluate', '--logs', 'ope', '--policy', './policies/lowest.ts', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const result = JSON.parse(json.stdout);
+    expect(result.interactions).toBe(600);
+    expect(result.stateful).toBe(false);
+    expect(Object.keys(result.estimators)).toContain('independent-ips');
+    const ips = result.estimators['slate-ips'];
+    expect(ips.relError).toBeCloseTo((ips.value - result.truth) / result.truth, 9);
+    const missing = slatelab(home, 'evaluate', '--logs', 'ope');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('slatelab: evaluate: name the target policy with --policy KIND|FILE\n');
+  });
+});
