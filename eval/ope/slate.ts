@@ -7,6 +7,7 @@
 //   reward-interaction IPS (RIPS)   a slot's reward depends on the items above it: a cascade
 //                    (McInerney et al. 2020), weights of the page's first k items
 //   Cascade-DR       the same cascade, with a reward model as control variate (Kiyohara et al. 2022)
+//   independent DR   independent IPS with a reward model as control variate; slate DM the model alone
 //   pseudo-inverse   the page's reward is a sum over (slot, item) terms (Swaminathan et al. 2017)
 //
 // Probabilities are those of the logged page's items: `slotPscore[i * K + k]` is the logging
@@ -135,6 +136,53 @@ export function cascadeDr(log: SlateLog, target: SlateTarget, qLogged: Float64Ar
       before = w;
     }
   }
+  const estimate = meanOfTerms(terms, null);
+  return { ...estimate, ess: effectiveSampleSize(meanSlotWeights(weights, n, k), n) };
+}
+
+/** Checks a reward model's two per-slot arrays against the log. */
+function modelSize(name: string, n: number, k: number, qLogged: Float64Array, qTarget: Float64Array): void {
+  if (qLogged.length !== n * k || qTarget.length !== n * k)
+    throw new RangeError(
+      `${name}: the reward model gives ${qLogged.length} and ${qTarget.length} values for ${n} pages x ${k} slots`,
+    );
+}
+
+/**
+ * The direct method for pages: per page, the sum over slots of the model's expected slot reward under
+ * the target (`qTarget[i * K + k]`, as Cascade-DR's). Biased as far as the model is wrong.
+ */
+export function slateDm(log: SlateLog, target: SlateTarget, qTarget: Float64Array): Estimate {
+  const n = pages(log, target);
+  const k = log.slots;
+  modelSize('slate-dm', n, k, qTarget, qTarget);
+  const terms = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let s = 0; s < k; s++) terms[i] += qTarget[i * k + s];
+  return meanOfTerms(terms, null);
+}
+
+/**
+ * Independent DR: per slot, the model's expected reward under the target's marginal for the slot
+ * (`qTarget`) plus the slot's marginal ratio times the model's residual on the logged item
+ * (`qLogged`). Unbiased when slots' rewards do not interact, whatever the model.
+ */
+export function independentDr(
+  log: SlateLog,
+  target: SlateTarget,
+  qLogged: Float64Array,
+  qTarget: Float64Array,
+): Estimate {
+  const n = pages(log, target);
+  const k = log.slots;
+  modelSize('independent-dr', n, k, qLogged, qTarget);
+  const weights = new Float64Array(n * k);
+  const terms = new Float64Array(n);
+  for (let i = 0; i < n; i++)
+    for (let s = 0; s < k; s++) {
+      const at = i * k + s;
+      weights[at] = target.slotProb[at] / log.slotPscore[at];
+      terms[i] += qTarget[at] + weights[at] * (log.slotReward[at] - qLogged[at]);
+    }
   const estimate = meanOfTerms(terms, null);
   return { ...estimate, ess: effectiveSampleSize(meanSlotWeights(weights, n, k), n) };
 }

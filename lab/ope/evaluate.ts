@@ -14,8 +14,11 @@ import { join } from 'node:path';
 import type { Estimate } from '../../eval/ope/estimate.ts';
 import { snips } from '../../eval/ope/single-action.ts';
 import {
+  cascadeDr,
+  independentDr,
   independentIps,
   rewardInteractionIps,
+  slateDm,
   type SlateLog,
   slateIps,
   type SlateTarget,
@@ -29,6 +32,7 @@ import { evaluate } from '../loop/rollout.ts';
 import { type Interaction, readInteractionLog } from '../store/interaction-log.ts';
 import { readManifest } from '../store/manifest.ts';
 import { ReplayBatch } from './replay.ts';
+import { SlotArmModel } from './reward-model.ts';
 
 export interface EvaluateOptions {
   /** An experiment's results directory with interaction logs. */
@@ -102,6 +106,12 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
   const targetSlot: number[] = [];
   const targetPrefix: number[] = [];
   let slotWeights: readonly number[] | null = null;
+  // For the reward model: per record its fold, per slot the logged and the target's arms.
+  const folds: number[] = [];
+  const loggedArms: number[] = [];
+  const targetArms: number[] = [];
+  const recordSeed: number[] = [];
+  let stochastic = false;
   let slateSize = 0;
   let truthSum = 0;
   let truthSteps = 0;
@@ -117,6 +127,8 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
     const why = definition.unsupported?.(env.spec);
     if (why) throw new EvaluateError(`--policy ${options.policy} cannot run in ${config.world.preset}: ${why}`);
     const target: Policy = createPolicy(definition, { ...defaultParams(definition.params), ...options.params }, env);
+    stochastic ||= target.propensities !== undefined;
+    const n = log.header.world.numCandidates;
     const k = log.header.world.slateSize;
     const signals = log.header.world.signalNames.length;
     slateSize = k;
@@ -143,8 +155,15 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
       for (let row = batch.length; row < BATCH; row++) rngs[row] = rngs[0];
       target.act(replay.observation, rngs, slates, scores);
       if (target.propensities) target.propensities(replay.observation, logged, slateProb, slotProb, prefixProb);
+      const arms = replay.observation.candidateArms;
       batch.forEach((record, row) => {
         pageReward.push(record.reward as number);
+        folds.push((record.episode as number) % 2);
+        recordSeed.push(run.seed);
+        for (let s = 0; s < k; s++) {
+          loggedArms.push(arms[row * n + logged[row * k + s]]);
+          targetArms.push(arms[row * n + slates[row * k + s]]);
+        }
         const recordSignals = record.signals as Float32Array;
         let samePrefix = true;
         for (let s = 0; s < k; s++) {
@@ -233,6 +252,37 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
     const why = "this world's reward is not a sum over slots: no per-slot rewards";
     skipped['independent-ips'] = why;
     skipped['reward-interaction-ips'] = why;
+  }
+  // The model-based estimators: a reward model per seed (catalogs differ by seed), cross-fitted.
+  if (!slotWeights) {
+    const why = "this world's reward is not a sum over slots: no per-slot rewards to model";
+    for (const name of ['slate-dm', 'independent-dr', 'cascade-dr']) skipped[name] = why;
+  } else if (stochastic) {
+    const why = "the target draws its pages: the model's expectation under it is not computed yet";
+    for (const name of ['slate-dm', 'independent-dr', 'cascade-dr']) skipped[name] = why;
+  } else {
+    const models = new Map<number, SlotArmModel>();
+    for (let i = 0; i < n; i++) {
+      let model = models.get(recordSeed[i]);
+      if (!model) {
+        model = new SlotArmModel(slateSize);
+        models.set(recordSeed[i], model);
+      }
+      for (let s = 0; s < slateSize; s++)
+        model.add(folds[i], s, loggedArms[i * slateSize + s], slotRewards[i * slateSize + s]);
+    }
+    const qLogged = new Float64Array(n * slateSize);
+    const qTarget = new Float64Array(n * slateSize);
+    for (let i = 0; i < n; i++) {
+      const model = models.get(recordSeed[i])!;
+      for (let s = 0; s < slateSize; s++) {
+        qLogged[i * slateSize + s] = model.predict(folds[i], s, loggedArms[i * slateSize + s]);
+        qTarget[i * slateSize + s] = model.predict(folds[i], s, targetArms[i * slateSize + s]);
+      }
+    }
+    estimates['slate-dm'] = slateDm(slateLog, target, qTarget);
+    estimates['independent-dr'] = independentDr(slateLog, target, qLogged, qTarget);
+    estimates['cascade-dr'] = cascadeDr(slateLog, target, qLogged, qTarget);
   }
   const estimators: Record<string, EstimatorResult> = {};
   for (const [name, estimate] of Object.entries(estimates))

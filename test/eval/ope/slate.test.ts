@@ -6,12 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   cascadeDr,
+  independentDr,
   independentIps,
   pseudoInverse,
   pseudoInverseIps,
   rewardInteractionIps,
   type SlateLog,
   slateGamma,
+  slateDm,
   slateIps,
   type SlateTarget,
 } from '../../../eval/ope/slate.ts';
@@ -167,6 +169,37 @@ describe('slate estimators, in expectation (exact, by enumerating the 12 pages)'
     expect(Math.abs(rewardInteractionIps(log, t).value - truthOf('interacting'))).toBeGreaterThan(BIASED);
     const { qLogged, qTarget } = cascadeModel(wrongModel('interacting'), scale);
     expect(Math.abs(cascadeDr(log, t, qLogged, qTarget).value - truthOf('interacting'))).toBeGreaterThan(BIASED);
+  });
+
+  it('independent DR is unbiased when slots do not interact, whatever its per-slot model; slate DM only with the right model', () => {
+    // Per-slot models: the right one, and one 0.2 too high for item 2 in either slot.
+    const right = (s: number, j: number) => phi[s][j];
+    const wrong = (s: number, j: number) => phi[s][j] + (j === 2 ? 0.2 : 0);
+    const inputs = (model: (s: number, j: number) => number, scale: number[]) => {
+      const qLogged = new Float64Array(PAGES.length * SLOTS);
+      const qTarget = new Float64Array(PAGES.length * SLOTS);
+      PAGES.forEach((p, i) => {
+        for (let s = 0; s < SLOTS; s++) {
+          qLogged[i * SLOTS + s] = scale[i] * model(s, p[s]);
+          let expected = 0;
+          for (let j = 0; j < ITEMS; j++) expected += target.marginal(s, j) * model(s, j);
+          qTarget[i * SLOTS + s] = scale[i] * expected;
+        }
+      });
+      return { qLogged, qTarget };
+    };
+    const { log, target: t, scale } = exactLog('additive');
+    for (const model of [right, wrong]) {
+      const { qLogged, qTarget } = inputs(model, scale);
+      expect(Math.abs(independentDr(log, t, qLogged, qTarget).value - truthOf('additive'))).toBeLessThan(EXACT);
+    }
+    expect(Math.abs(slateDm(log, t, inputs(right, scale).qTarget).value - truthOf('additive'))).toBeLessThan(EXACT);
+    expect(Math.abs(slateDm(log, t, inputs(wrong, scale).qTarget).value - truthOf('additive'))).toBeGreaterThan(BIASED);
+    const interacting = exactLog('interacting');
+    const { qLogged, qTarget } = inputs(wrong, interacting.scale);
+    expect(
+      Math.abs(independentDr(interacting.log, interacting.target, qLogged, qTarget).value - truthOf('interacting')),
+    ).toBeGreaterThan(BIASED);
   });
 
   it('the pseudo-inverse estimator is unbiased when slot rewards add up, biased when they do not', () => {
