@@ -1,13 +1,15 @@
 // `slatelab evaluate --logs DIR --policy KIND|FILE`: off-policy estimates of a policy from an
 // experiment's interaction logs, beside its true value from simulation (lab/ope/evaluate.ts).
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { claimOutDir } from '../store/outdir.ts';
+import { errorBySizeChart } from '../ope/error-chart.ts';
 import { isPathKind } from '../config/path-kind.ts';
 import { withUserKinds } from '../config/user-kinds.ts';
 import { EvaluateError, evaluateLogs, type EvaluateResult } from '../ope/evaluate.ts';
 import { formatNumber, textTable } from '../report/tables.ts';
 import type { Command } from './command.ts';
-import { UsageError } from './errors.ts';
+import { UsageError, usersToFix } from './errors.ts';
 import { singleString } from './options.ts';
 
 export const evaluateCommand: Command = {
@@ -18,6 +20,17 @@ export const evaluateCommand: Command = {
       .option('logs', { type: 'string', describe: 'the results directory of an experiment run with --log' })
       .option('policy', { type: 'string', describe: 'the target: a policy kind or your policy file' })
       .option('logger', { type: 'string', describe: 'the logging agent, where several were logged' })
+      .option('sizes', {
+        type: 'string',
+        describe:
+          "interactions per seed at which to measure each estimator's error over seeds, e.g. 1000,10000,100000 " +
+          '(worlds without state)',
+      })
+      .option('out', {
+        type: 'string',
+        describe:
+          'write ope.json, ope.md and (with --sizes) the chart of error against data into this new or empty folder',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
   run: async (args, { io, registries }) => {
     const dir = singleString('--logs', args.logs, "an experiment's results directory", 'results/ope/20261207-101500');
@@ -26,6 +39,8 @@ export const evaluateCommand: Command = {
       throw new UsageError('evaluate: name the logs with --logs DIR (an experiment run with --log)');
     if (policy === undefined) throw new UsageError('evaluate: name the target policy with --policy KIND|FILE');
     const logger = singleString('--logger', args.logger, 'an agent name', 'ranker');
+    const sizes = sizesOption(singleString('--sizes', args.sizes, 'interaction counts', '1000,10000'));
+    const out = singleString('--out', args.out, 'a folder', 'results/ope-errors');
     let kind = policy;
     let withKinds = registries;
     if (isPathKind(policy)) {
@@ -36,15 +51,41 @@ export const evaluateCommand: Command = {
     }
     let result: EvaluateResult;
     try {
-      result = evaluateLogs({ dir, policy: kind, logger, registries: withKinds });
+      result = evaluateLogs({ dir, policy: kind, logger, registries: withKinds, sizes });
     } catch (error) {
       if (error instanceof EvaluateError) throw new UsageError(`evaluate: ${error.message}`);
       throw error;
     }
-    io.stdout(args.json === true ? `${JSON.stringify(jsonOf(result))}\n` : evaluateText(result, policy));
+    const text = evaluateText(result, policy);
+    io.stdout(args.json === true ? `${JSON.stringify(jsonOf(result))}\n` : text);
+    if (out !== undefined) {
+      const folder = usersToFix(() => claimOutDir(out));
+      // claimOutDir takes the folder with a placeholder manifest; this folder holds no experiment.
+      rmSync(join(folder, 'manifest.json'), { force: true });
+      writeFileSync(join(folder, 'ope.json'), `${JSON.stringify(jsonOf(result), null, 2)}\n`);
+      let markdown = `# ${policy}, estimated off-policy\n\n\`\`\`\n${text}\`\`\`\n`;
+      if (result.bySize) {
+        const { svg, png } = await errorBySizeChart(result.bySize, policy, result.seeds.length);
+        mkdirSync(join(folder, 'charts'), { recursive: true });
+        writeFileSync(join(folder, 'charts', 'ope-error-by-size.svg'), svg);
+        writeFileSync(join(folder, 'charts', 'ope-error-by-size.png'), png);
+        markdown += '\n![Error against data](charts/ope-error-by-size.png)\n';
+      }
+      writeFileSync(join(folder, 'ope.md'), markdown);
+      io.stderr(`written: ${folder} (ope.md, ope.json${result.bySize ? ', charts/ope-error-by-size.png' : ''})\n`);
+    }
     return 0;
   },
 };
+
+/** `--sizes 1000,10000`: whole numbers >= 1, increasing. */
+function sizesOption(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const sizes = text.split(',').map((part) => Number(part.trim()));
+  if (sizes.some((size) => !Number.isSafeInteger(size) || size < 2))
+    throw new UsageError(`--sizes: expected whole numbers >= 2 separated by commas, e.g. 1000,10000, got "${text}"`);
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
 
 function jsonOf(result: EvaluateResult) {
   return {
@@ -60,6 +101,7 @@ function jsonOf(result: EvaluateResult) {
       ]),
     ),
     ...(Object.keys(result.skipped).length > 0 ? { skipped: result.skipped } : {}),
+    ...(result.bySize ? { bySize: result.bySize } : {}),
   };
 }
 
@@ -91,5 +133,25 @@ export function evaluateText(result: EvaluateResult, policy: string): string {
       : `truth (the target's expected reward per step on the logged users): ${formatNumber(result.truth)}`,
   ];
   for (const [name, why] of Object.entries(result.skipped)) lines.push(`${name}: not computed: ${why}`);
+  if (result.bySize) {
+    const names = Object.keys(result.bySize[0]?.estimators ?? {});
+    const table = [['interactions a seed', ...names]];
+    for (const point of result.bySize)
+      table.push([
+        String(point.interactions),
+        ...names.map((name) => {
+          const error = point.estimators[name]?.absRelError;
+          if (!error || error.n === 0) return '—';
+          const half = error.ci95 ? (error.ci95[1] - error.ci95[0]) / 2 : null;
+          return `${(100 * error.mean).toFixed(1)}%${half === null ? '' : ` ± ${(100 * half).toFixed(1)}`}`;
+        }),
+      ]);
+    lines.push(
+      '',
+      `mean |relative error| over ${result.seeds.length} seeds (each seed against its own truth), by interactions a seed:`,
+      '',
+      textTable(table),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Estimate } from '../../eval/ope/estimate.ts';
+import { type SeedSummary, summarize } from '../../eval/stats.ts';
 import { snips } from '../../eval/ope/single-action.ts';
 import {
   cascadeDr,
@@ -43,6 +44,23 @@ export interface EvaluateOptions {
   /** The logging agent whose logs to read (default: the only one with logs). */
   readonly logger?: string;
   readonly registries: Registries;
+  /**
+   * Data sizes (interactions per seed) at which to measure each estimator's error, seed by seed
+   * against the seed's truth: the first `size` interactions of each seed's log (worlds without state).
+   */
+  readonly sizes?: readonly number[];
+}
+
+/** Over seeds, an estimator's relative error (signed: its bias) and its absolute relative error. */
+export interface ErrorSummary {
+  readonly relError: SeedSummary;
+  readonly absRelError: SeedSummary;
+}
+
+/** The estimators' errors on the first `interactions` interactions of each seed's log. */
+export interface SizePoint {
+  readonly interactions: number;
+  readonly estimators: Readonly<Record<string, ErrorSummary>>;
 }
 
 export interface EstimatorResult extends Estimate {
@@ -61,6 +79,8 @@ export interface EvaluateResult {
   readonly estimators: Readonly<Record<string, EstimatorResult>>;
   /** What an estimator could not be computed from, by name (no per-slot rewards in this world, ...). */
   readonly skipped: Readonly<Record<string, string>>;
+  /** With `sizes`: the estimators' errors over seeds at each data size. */
+  readonly bySize?: readonly SizePoint[];
 }
 
 /** Thrown for a directory or policy that evaluate cannot use; the CLI prints it as one line. */
@@ -99,22 +119,7 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
   const world = options.registries.worlds[config.world.preset];
   const runs = logged.filter((run) => run.agent === logger).sort((a, b) => a.seed - b.seed);
 
-  const pageReward: number[] = [];
-  const slotRewards: number[] = [];
-  const loggingSlot: number[] = [];
-  const loggingPrefix: number[] = [];
-  const targetSlot: number[] = [];
-  const targetPrefix: number[] = [];
-  let slotWeights: readonly number[] | null = null;
-  // For the reward model: per record its fold, per slot the logged and the target's arms.
-  const folds: number[] = [];
-  const loggedArms: number[] = [];
-  const targetArms: number[] = [];
-  const recordSeed: number[] = [];
-  let stochastic = false;
-  let slateSize = 0;
-  let truthSum = 0;
-  let truthSteps = 0;
+  const data: SeedData[] = [];
   let stateful = false;
 
   for (const run of runs) {
@@ -122,17 +127,29 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
     if (!existsSync(file)) throw new EvaluateError(`${file}: the log the manifest names is missing`);
     const log = readInteractionLog(file);
     const seedKey = { experiment: config.seed, run: run.seed };
+    const seed = emptySeed(run.seed, log.header.world.slateSize, log.header.world.slotRewardWeights);
+    data.push(seed);
+    const {
+      pageReward,
+      slotRewards,
+      loggingSlot,
+      loggingPrefix,
+      targetSlot,
+      targetPrefix,
+      folds,
+      loggedArms,
+      targetArms,
+    } = seed;
+    const slotWeights = seed.slotWeights;
     const env = world.create(config.world.params, { seed: seedKey, batchSize: BATCH });
     stateful ||= env.spec.horizonDays !== null && env.spec.horizonDays !== undefined;
     const why = definition.unsupported?.(env.spec);
     if (why) throw new EvaluateError(`--policy ${options.policy} cannot run in ${config.world.preset}: ${why}`);
     const target: Policy = createPolicy(definition, { ...defaultParams(definition.params), ...options.params }, env);
-    stochastic ||= target.propensities !== undefined;
+    seed.stochastic = target.propensities !== undefined;
     const n = log.header.world.numCandidates;
     const k = log.header.world.slateSize;
     const signals = log.header.world.signalNames.length;
-    slateSize = k;
-    slotWeights = log.header.world.slotRewardWeights;
     const replay = new ReplayBatch(log, BATCH);
     const slates = new Int32Array(BATCH * k);
     const scores = new Float32Array(BATCH * log.header.world.numCandidates);
@@ -159,7 +176,6 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
       batch.forEach((record, row) => {
         pageReward.push(record.reward as number);
         folds.push((record.episode as number) % 2);
-        recordSeed.push(run.seed);
         for (let s = 0; s < k; s++) {
           loggedArms.push(arms[row * n + logged[row * k + s]]);
           targetArms.push(arms[row * n + slates[row * k + s]]);
@@ -195,6 +211,8 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
     const expected = new Float32Array(BATCH);
     const exact = env.truth.expectedSlateReward !== undefined && !stateful;
     const activeBefore = new Uint8Array(BATCH);
+    let truthSum = 0;
+    let truthSteps = 0;
     evaluate(env, policyAgent(target), {
       episodes,
       seed: seedKey,
@@ -216,30 +234,134 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
             for (let row = 0; row < BATCH; row++) if (activeBefore[row] === 1) truthSum += result.reward[row];
           },
     });
+    seed.truth = truthSum / truthSteps;
+    seed.truthSteps = truthSteps;
   }
 
+  // The headline: every seed's log pooled; the truth, every seed's steps pooled.
+  const truth =
+    data.reduce((sum, seed) => sum + seed.truth * seed.truthSteps, 0) /
+    data.reduce((sum, seed) => sum + seed.truthSteps, 0);
+  const { estimates, skipped, interactions } = estimateAll(data, Infinity);
+  const estimators: Record<string, EstimatorResult> = {};
+  for (const [name, estimate] of Object.entries(estimates))
+    estimators[name] = { ...estimate, relError: stateful ? null : (estimate.value - truth) / Math.abs(truth) };
+  return {
+    logger,
+    seeds: runs.map((run) => run.seed),
+    interactions,
+    truth,
+    stateful,
+    estimators,
+    skipped,
+    ...(options.sizes ? { bySize: bySize(data, options.sizes, stateful) } : {}),
+  };
+}
+
+/** Each estimator's error over seeds at each data size (per seed: against that seed's truth). */
+function bySize(data: readonly SeedData[], sizes: readonly number[], stateful: boolean): SizePoint[] {
+  if (stateful)
+    throw new EvaluateError(
+      "--sizes measures estimators' errors, which needs a world without state (the truth is the estimand only there)",
+    );
+  const fewest = Math.min(...data.map((seed) => seed.pageReward.length));
+  return sizes.map((size) => {
+    if (size > fewest)
+      throw new EvaluateError(
+        `--sizes: ${size} interactions a seed, but a seed's log holds only ${fewest}; log more users`,
+      );
+    const errors = new Map<string, { signed: number[]; absolute: number[] }>();
+    for (const seed of data) {
+      const { estimates } = estimateAll([seed], size);
+      for (const [name, estimate] of Object.entries(estimates)) {
+        const relError = (estimate.value - seed.truth) / Math.abs(seed.truth);
+        if (!errors.has(name)) errors.set(name, { signed: [], absolute: [] });
+        // A self-normalised estimate with no weight at all has no value: that seed is left out (n says so).
+        if (!Number.isFinite(relError)) continue;
+        errors.get(name)?.signed.push(relError);
+        errors.get(name)?.absolute.push(Math.abs(relError));
+      }
+    }
+    const estimators: Record<string, ErrorSummary> = {};
+    for (const [name, { signed, absolute }] of errors)
+      estimators[name] = { relError: summarize(signed), absRelError: summarize(absolute) };
+    return { interactions: size, estimators };
+  });
+}
+
+/** What one seed's log and truth come to, for the estimators. */
+interface SeedData {
+  readonly seed: number;
+  readonly slots: number;
+  readonly slotWeights: readonly number[] | null;
+  stochastic: boolean;
+  /** The target's reward per step on this seed's logged users, and over how many steps. */
+  truth: number;
+  truthSteps: number;
+  readonly pageReward: number[];
+  /** Per record and slot (n x K). */
+  readonly slotRewards: number[];
+  readonly loggingSlot: number[];
+  readonly loggingPrefix: number[];
+  readonly targetSlot: number[];
+  readonly targetPrefix: number[];
+  readonly loggedArms: number[];
+  readonly targetArms: number[];
+  /** Per record: its cross-fitting fold (episode parity). */
+  readonly folds: number[];
+}
+
+function emptySeed(seed: number, slots: number, slotWeights: readonly number[] | null): SeedData {
+  return {
+    seed,
+    slots,
+    slotWeights,
+    stochastic: false,
+    truth: Number.NaN,
+    truthSteps: 0,
+    pageReward: [],
+    slotRewards: [],
+    loggingSlot: [],
+    loggingPrefix: [],
+    targetSlot: [],
+    targetPrefix: [],
+    loggedArms: [],
+    targetArms: [],
+    folds: [],
+  };
+}
+
+/** Every estimator on the first `limit` records of each seed's log, pooled (a reward model per seed). */
+function estimateAll(
+  data: readonly SeedData[],
+  limit: number,
+): { estimates: Record<string, Estimate>; skipped: Record<string, string>; interactions: number } {
+  const slateSize = data[0].slots;
+  const slotWeights = data[0].slotWeights;
+  const stochastic = data.some((seed) => seed.stochastic);
+  const take = (seed: SeedData) => Math.min(limit, seed.pageReward.length);
+  const perSlot = (pick: (seed: SeedData) => number[]) =>
+    Float64Array.from(data.flatMap((seed) => pick(seed).slice(0, take(seed) * slateSize)));
+  const pageReward = Float64Array.from(data.flatMap((seed) => seed.pageReward.slice(0, take(seed))));
   const n = pageReward.length;
+  const slotReward = slotWeights
+    ? perSlot((seed) => seed.slotRewards)
+    : Float64Array.from(Array.from(pageReward).flatMap((r) => [r, ...new Array(slateSize - 1).fill(0)]));
+  const loggingPrefix = perSlot((seed) => seed.loggingPrefix);
+  const targetPrefix = perSlot((seed) => seed.targetPrefix);
   const slateLog: SlateLog = {
     slots: slateSize,
-    slotReward: Float64Array.from(
-      slotWeights ? slotRewards : pageReward.flatMap((r) => [r, ...new Array(slateSize - 1).fill(0)]),
-    ),
-    slotPscore: Float64Array.from(loggingSlot),
-    prefixPscore: Float64Array.from(loggingPrefix),
+    slotReward,
+    slotPscore: perSlot((seed) => seed.loggingSlot),
+    prefixPscore: loggingPrefix,
   };
-  const target: SlateTarget = { slotProb: Float64Array.from(targetSlot), prefixProb: Float64Array.from(targetPrefix) };
-  const pageOnly = {
-    actions: 1,
-    action: new Int32Array(n),
-    reward: Float64Array.from(pageReward),
-    pscore: new Float64Array(n),
-  };
+  const target: SlateTarget = { slotProb: perSlot((seed) => seed.targetSlot), prefixProb: targetPrefix };
+  const pageOnly = { actions: 1, action: new Int32Array(n), reward: pageReward, pscore: new Float64Array(n) };
   const pageDist = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     pageOnly.pscore[i] = loggingPrefix[i * slateSize + slateSize - 1];
     pageDist[i] = targetPrefix[i * slateSize + slateSize - 1];
   }
-  const truth = truthSum / truthSteps;
   const estimates: Record<string, Estimate> = {
     'slate-ips': slateIps(slateLog, target),
     'slate-snips': snips(pageOnly, pageDist),
@@ -261,31 +383,25 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
     const why = "the target draws its pages: the model's expectation under it is not computed yet";
     for (const name of ['slate-dm', 'independent-dr', 'cascade-dr']) skipped[name] = why;
   } else {
-    const models = new Map<number, SlotArmModel>();
-    for (let i = 0; i < n; i++) {
-      let model = models.get(recordSeed[i]);
-      if (!model) {
-        model = new SlotArmModel(slateSize);
-        models.set(recordSeed[i], model);
-      }
-      for (let s = 0; s < slateSize; s++)
-        model.add(folds[i], s, loggedArms[i * slateSize + s], slotRewards[i * slateSize + s]);
+    const qLogged: number[] = [];
+    const qTarget: number[] = [];
+    for (const seed of data) {
+      const model = new SlotArmModel(slateSize);
+      const m = take(seed);
+      for (let i = 0; i < m; i++)
+        for (let s = 0; s < slateSize; s++)
+          model.add(seed.folds[i], s, seed.loggedArms[i * slateSize + s], seed.slotRewards[i * slateSize + s]);
+      for (let i = 0; i < m; i++)
+        for (let s = 0; s < slateSize; s++) {
+          qLogged.push(model.predict(seed.folds[i], s, seed.loggedArms[i * slateSize + s]));
+          qTarget.push(model.predict(seed.folds[i], s, seed.targetArms[i * slateSize + s]));
+        }
     }
-    const qLogged = new Float64Array(n * slateSize);
-    const qTarget = new Float64Array(n * slateSize);
-    for (let i = 0; i < n; i++) {
-      const model = models.get(recordSeed[i])!;
-      for (let s = 0; s < slateSize; s++) {
-        qLogged[i * slateSize + s] = model.predict(folds[i], s, loggedArms[i * slateSize + s]);
-        qTarget[i * slateSize + s] = model.predict(folds[i], s, targetArms[i * slateSize + s]);
-      }
-    }
-    estimates['slate-dm'] = slateDm(slateLog, target, qTarget);
-    estimates['independent-dr'] = independentDr(slateLog, target, qLogged, qTarget);
-    estimates['cascade-dr'] = cascadeDr(slateLog, target, qLogged, qTarget);
+    const logged = Float64Array.from(qLogged);
+    const expected = Float64Array.from(qTarget);
+    estimates['slate-dm'] = slateDm(slateLog, target, expected);
+    estimates['independent-dr'] = independentDr(slateLog, target, logged, expected);
+    estimates['cascade-dr'] = cascadeDr(slateLog, target, logged, expected);
   }
-  const estimators: Record<string, EstimatorResult> = {};
-  for (const [name, estimate] of Object.entries(estimates))
-    estimators[name] = { ...estimate, relError: stateful ? null : (estimate.value - truth) / Math.abs(truth) };
-  return { logger, seeds: runs.map((run) => run.seed), interactions: n, truth, stateful, estimators, skipped };
+  return { estimates, skipped, interactions: n };
 }

@@ -69,6 +69,9 @@ describe('option values, as typed', () => {
     expect(await last(['compare', 'a', 'b', 'c'])).toBe(
       'slatelab: unexpected argument "c"; slatelab compare --help shows what compare takes\n',
     );
+    expect(await last(['evaluate', '--logs', 'x', '--policy', 'random', '--sizes', '10,ten'])).toBe(
+      'slatelab: --sizes: expected whole numbers >= 2 separated by commas, e.g. 1000,10000, got "10,ten"\n',
+    );
     // list's arguments are the user's own policy files.
     expect(await last(['list', 'foo'])).toBe(
       'slatelab: list: foo is not a module; name a policy or agent file (.ts, .mts, .js, .mjs)\n',

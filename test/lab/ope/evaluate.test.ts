@@ -21,10 +21,17 @@ async function logged(name: string, world: object, agents: object[], log: object
   return outDir;
 }
 
+/** 3 seeds x 300 users x 10 steps of uniformly random pages, logged once for the tests that read them. */
+let uniform: Promise<string> | null = null;
+const uniformLogs = () => {
+  uniform ??= logged('uniform', bandit, [{ name: 'random', kind: 'random' }], { epsilon: 1 }, 300);
+  return uniform;
+};
+
 describe('slatelab evaluate in the bandit world (stateless: the truth is the estimand)', () => {
   it('estimates greedy-pctr from uniform logs: every estimator within 4 standard errors of the truth', async () => {
     // 3 seeds x 300 users x 10 steps = 9,000 logged pages of 2 out of 5 candidates (20 ordered pages).
-    const dir = await logged('uniform', bandit, [{ name: 'random', kind: 'random' }], { epsilon: 1 }, 300);
+    const dir = await uniformLogs();
     const result = evaluateLogs({ dir, policy: 'greedy-pctr', registries: defaultRegistries });
     expect(result.interactions).toBe(9000);
     expect(result.stateful).toBe(false);
@@ -69,6 +76,35 @@ describe('slatelab evaluate in the bandit world (stateless: the truth is the est
   }, 60_000);
 });
 
+describe('slatelab evaluate --sizes: estimator error against data, over seeds', () => {
+  it("measures each seed's estimates on its first interactions against its own truth; all of one seed's log is the headline", async () => {
+    const dir = await logged('single', bandit, [{ name: 'random', kind: 'random' }], { epsilon: 1 }, 100, [0]);
+    const result = evaluateLogs({ dir, policy: 'greedy-pctr', registries: defaultRegistries, sizes: [100, 1000] });
+    expect(result.interactions).toBe(1000);
+    expect(result.bySize?.map((point) => point.interactions)).toEqual([100, 1000]);
+    const all = result.bySize![1].estimators;
+    for (const name of ['slate-ips', 'independent-ips', 'independent-dr', 'slate-dm']) {
+      expect(all[name].relError.n).toBe(1);
+      expect(all[name].relError.mean).toBeCloseTo(result.estimators[name].relError!, 12);
+      expect(all[name].absRelError.mean).toBeCloseTo(Math.abs(result.estimators[name].relError!), 12);
+    }
+    expect(() => evaluateLogs({ dir, policy: 'greedy-pctr', registries: defaultRegistries, sizes: [5000] })).toThrow(
+      "--sizes: 5000 interactions a seed, but a seed's log holds only 1000; log more users",
+    );
+  }, 60_000);
+
+  it('over several seeds: one error per seed, and the error shrinks with data (independent IPS, 100 against 3,000 a seed)', async () => {
+    const dir = await uniformLogs();
+    const result = evaluateLogs({ dir, policy: 'greedy-pctr', registries: defaultRegistries, sizes: [100, 3000] });
+    const [small, large] = result.bySize!;
+    expect(small.estimators['independent-ips'].absRelError.n).toBe(3);
+    // Its standard error falls as 1 / sqrt(n): about 5.5 times from 100 to 3,000; asked: at least 2 times.
+    expect(large.estimators['independent-ips'].absRelError.mean).toBeLessThan(
+      small.estimators['independent-ips'].absRelError.mean / 2,
+    );
+  }, 60_000);
+});
+
 describe('slatelab evaluate in the feed (with state)', () => {
   it("logs each page's reward as the sum of its slots' weighted signals; gives the on-policy figure, no relative error", async () => {
     const feed = { preset: 'feed', params: { candidates: 6, slateSize: 2, horizonDays: 2 } };
@@ -87,6 +123,9 @@ describe('slatelab evaluate in the feed (with state)', () => {
     expect(result.stateful).toBe(true);
     for (const estimate of Object.values(result.estimators)) expect(estimate.relError).toBeNull();
     expect(result.truth).toBeGreaterThan(0);
+    expect(() => evaluateLogs({ dir, policy: 'random', registries: defaultRegistries, sizes: [10] })).toThrow(
+      /--sizes measures estimators' errors, which needs a world without state/,
+    );
   }, 60_000);
 });
 
