@@ -96,6 +96,27 @@ export function dm(log: BanditLog, dist: ActionDist, q: RewardPredictions): Esti
   return meanOfTerms(directTerms(log, dist, q), null);
 }
 
+/**
+ * Per round, DM's term plus the transformed weight times the model's residual on the logged action
+ * (the doubly robust family's terms; `weight` is the identity for DR). For choosing a
+ * hyper-parameter from the terms (eval/ope/slope.ts).
+ */
+export function doublyRobustTerms(
+  log: BanditLog,
+  dist: ActionDist,
+  q: RewardPredictions,
+  weight: (w: number) => number,
+): Float64Array {
+  return corrected(log, dist, q, weight).terms;
+}
+
+/** Switch-DR's weight transform: w where w <= lambda, else 0. */
+export const switchWeight = (lambda: number) => (w: number) => (w <= lambda ? w : 0);
+
+/** DR-os's weight transform: lambda w / (w^2 + lambda) (Infinity: w; 0: 0). */
+export const shrinkWeight = (lambda: number) => (w: number) =>
+  lambda === Infinity ? w : lambda === 0 ? 0 : (lambda * w) / (w * w + lambda);
+
 /** The correction terms w (r - q(logged action)), with a weight transform (identity for DR). */
 function corrected(
   log: BanditLog,
@@ -141,14 +162,13 @@ export function sndr(log: BanditLog, dist: ActionDist, q: RewardPredictions): Es
 /** Switch-DR (OBP's form): DR whose correction is kept only where w <= lambda (lambda = Infinity: DR; 0: DM). */
 export function switchDr(log: BanditLog, dist: ActionDist, q: RewardPredictions, lambda: number): Estimate {
   if (!(lambda >= 0)) throw new RangeError(`switch-dr: lambda is ${lambda}; it must be >= 0`);
-  const { terms, weights } = corrected(log, dist, q, (w) => (w <= lambda ? w : 0));
+  const { terms, weights } = corrected(log, dist, q, switchWeight(lambda));
   return meanOfTerms(terms, weights);
 }
 
 /** DR with optimistic shrinkage: the weight w becomes lambda w / (w^2 + lambda) (lambda = Infinity: DR; 0: DM). */
 export function drOs(log: BanditLog, dist: ActionDist, q: RewardPredictions, lambda: number): Estimate {
   if (!(lambda >= 0)) throw new RangeError(`dr-os: lambda is ${lambda}; it must be >= 0`);
-  const shrink = (w: number) => (lambda === Infinity ? w : lambda === 0 ? 0 : (lambda * w) / (w * w + lambda));
-  const { terms, weights } = corrected(log, dist, q, shrink);
+  const { terms, weights } = corrected(log, dist, q, shrinkWeight(lambda));
   return meanOfTerms(terms, weights);
 }

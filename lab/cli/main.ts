@@ -19,6 +19,7 @@ import { resumeCommand } from './resume.ts';
 import { runCommand } from './run.ts';
 import { tryCommand } from './try.ts';
 import { evaluateCommand } from './evaluate.ts';
+import { obpSyntheticCommand } from './obp-synthetic.ts';
 
 /** The lab's commands, in the order --help lists them (the program adds bench's after list). */
 export const LAB_COMMANDS: readonly Command[] = [
@@ -31,6 +32,7 @@ export const LAB_COMMANDS: readonly Command[] = [
   newPolicyCommand,
   tryCommand,
   evaluateCommand,
+  obpSyntheticCommand,
 ];
 
 const version = (
