@@ -20,6 +20,10 @@ export const evaluateCommand: Command = {
       .option('logs', { type: 'string', describe: 'the results directory of an experiment run with --log' })
       .option('policy', { type: 'string', describe: 'the target: a policy kind or your policy file' })
       .option('logger', { type: 'string', describe: 'the logging agent, where several were logged' })
+      .option('init', {
+        type: 'string',
+        describe: 'an experiment that trained the learning agent --policy names (its saved agent, seed by seed)',
+      })
       .option('sizes', {
         type: 'string',
         describe:
@@ -41,6 +45,19 @@ export const evaluateCommand: Command = {
     const logger = singleString('--logger', args.logger, 'an agent name', 'ranker');
     const sizes = sizesOption(singleString('--sizes', args.sizes, 'interaction counts', '1000,10000'));
     const out = singleString('--out', args.out, 'a folder', 'results/ope-errors');
+    const init = singleString('--init', args.init, "an experiment's results directory", 'results/feed-ranker-trained');
+    if (init !== undefined) {
+      // A saved agent with networks needs the backend it was trained on, loaded before it is built.
+      const { readManifest } = await import('../store/manifest.ts');
+      const { useBackend } = await import('../../agents/nets/backend.ts');
+      let backend = 'wasm';
+      try {
+        backend = readManifest(init).config.backend;
+      } catch {
+        // Not an experiment: evaluateLogs says so, naming --init.
+      }
+      await useBackend(backend as 'wasm');
+    }
     let kind = policy;
     let withKinds = registries;
     if (isPathKind(policy)) {
@@ -51,7 +68,7 @@ export const evaluateCommand: Command = {
     }
     let result: EvaluateResult;
     try {
-      result = evaluateLogs({ dir, policy: kind, logger, registries: withKinds, sizes });
+      result = evaluateLogs({ dir, policy: kind, init, logger, registries: withKinds, sizes });
     } catch (error) {
       if (error instanceof EvaluateError) throw new UsageError(`evaluate: ${error.message}`);
       throw error;

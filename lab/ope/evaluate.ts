@@ -25,7 +25,11 @@ import {
   type SlateTarget,
 } from '../../eval/ope/slate.ts';
 import { policyAgent } from '../../agents/policy-agent.ts';
-import { createPolicy, type Policy } from '../../policies/policy.ts';
+import { createPolicy } from '../../policies/policy.ts';
+import { allocateAction, type Agent } from '../../agents/agent.ts';
+import type { Env } from '../../sim/env.ts';
+import { ConfigError, type ExperimentConfig, validateConfig } from '../config/config.ts';
+import { createAgent } from '../loop/agent-run.ts';
 import { defaultParams } from '../../sim/params.ts';
 import { Rng } from '../../sim/rng.ts';
 import type { Registries } from '../config/registries.ts';
@@ -38,8 +42,13 @@ import { SlotArmModel } from './reward-model.ts';
 export interface EvaluateOptions {
   /** An experiment's results directory with interaction logs. */
   readonly dir: string;
-  /** The target policy's kind in `registries` (a user's file already added). */
+  /**
+   * The target: a policy's kind in `registries` (a user's file already added), or with `init` the
+   * name of a learning agent saved in that experiment (each seed's log meets that seed's agent).
+   */
   readonly policy: string;
+  /** An experiment directory whose saved agent `policy` names (config `init:`). */
+  readonly init?: string;
   readonly params?: Readonly<Record<string, unknown>>;
   /** The logging agent whose logs to read (default: the only one with logs). */
   readonly logger?: string;
@@ -105,14 +114,14 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
       `${options.dir}: ${logger === null ? 'logs of several agents' : `no logs of agent "${logger}"`}; ` +
         `name one with --logger (${loggers.join(', ')})`,
     );
-  const definition = options.registries.policies[options.policy];
-  if (!definition)
+  const definition = options.init ? null : options.registries.policies[options.policy];
+  if (!options.init && !definition)
     throw new EvaluateError(
       options.registries.agents?.[options.policy]
-        ? `--policy ${options.policy} is a learning agent; evaluate takes a policy (a fixed one or your file)`
+        ? `--policy ${options.policy} is a learning agent: name the experiment that trained it with --init DIR`
         : `--policy ${options.policy}: no such policy; slatelab list shows them, or name your file`,
     );
-  if (definition.evaluationOnly)
+  if (definition?.evaluationOnly)
     throw new EvaluateError(
       `--policy ${options.policy} reads the world's ground truth, which a log does not hold; evaluate a deployable policy`,
     );
@@ -143,16 +152,20 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
     const slotWeights = seed.slotWeights;
     const env = world.create(config.world.params, { seed: seedKey, batchSize: BATCH });
     stateful ||= env.spec.horizonDays !== null && env.spec.horizonDays !== undefined;
-    const why = definition.unsupported?.(env.spec);
-    if (why) throw new EvaluateError(`--policy ${options.policy} cannot run in ${config.world.preset}: ${why}`);
-    const target: Policy = createPolicy(definition, { ...defaultParams(definition.params), ...options.params }, env);
-    seed.stochastic = target.propensities !== undefined;
+    let target: Agent;
+    if (definition) {
+      const why = definition.unsupported?.(env.spec);
+      if (why) throw new EvaluateError(`--policy ${options.policy} cannot run in ${config.world.preset}: ${why}`);
+      target = policyAgent(createPolicy(definition, { ...defaultParams(definition.params), ...options.params }, env));
+    } else target = savedAgent(options, config, run.seed, env);
+    seed.stochastic = target.propensitiesOf !== undefined;
     const n = log.header.world.numCandidates;
     const k = log.header.world.slateSize;
     const signals = log.header.world.signalNames.length;
     const replay = new ReplayBatch(log, BATCH);
-    const slates = new Int32Array(BATCH * k);
-    const scores = new Float32Array(BATCH * log.header.world.numCandidates);
+    const action = allocateAction(BATCH, k);
+    action.scores = new Float32Array(BATCH * log.header.world.numCandidates);
+    const slates = action.slates;
     const logged = new Int32Array(BATCH * k);
     const slateProb = new Float64Array(BATCH);
     const slotProb = new Float64Array(BATCH * k);
@@ -170,8 +183,10 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
         );
       });
       for (let row = batch.length; row < BATCH; row++) rngs[row] = rngs[0];
-      target.act(replay.observation, rngs, slates, scores);
-      if (target.propensities) target.propensities(replay.observation, logged, slateProb, slotProb, prefixProb);
+      // Each logged step meets the target afresh: an agent with per-user state starts it anew.
+      batch.forEach((record, row) => target.beginEpisode?.(row, record.episode as number, 'eval'));
+      target.act(replay.observation, rngs, action, 'eval');
+      target.propensitiesOf?.(replay.observation, logged, slateProb, slotProb, prefixProb);
       const arms = replay.observation.candidateArms;
       batch.forEach((record, row) => {
         pageReward.push(record.reward as number);
@@ -185,8 +200,8 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
         for (let s = 0; s < k; s++) {
           const same = slates[row * k + s] === logged[row * k + s];
           samePrefix &&= same;
-          targetSlot.push(target.propensities ? slotProb[row * k + s] : same ? 1 : 0);
-          targetPrefix.push(target.propensities ? prefixProb[row * k + s] : samePrefix ? 1 : 0);
+          targetSlot.push(target.propensitiesOf ? slotProb[row * k + s] : same ? 1 : 0);
+          targetPrefix.push(target.propensitiesOf ? prefixProb[row * k + s] : samePrefix ? 1 : 0);
           loggingSlot.push((record.slotProb as Float64Array)[s]);
           loggingPrefix.push((record.prefixProb as Float64Array)[s]);
           let slotReward = 0;
@@ -213,7 +228,7 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
     const activeBefore = new Uint8Array(BATCH);
     let truthSum = 0;
     let truthSteps = 0;
-    evaluate(env, policyAgent(target), {
+    evaluate(env, target, {
       episodes,
       seed: seedKey,
       streamKey: `ope-truth/${options.policy}`,
@@ -234,6 +249,7 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
             for (let row = 0; row < BATCH; row++) if (activeBefore[row] === 1) truthSum += result.reward[row];
           },
     });
+    target.dispose?.();
     seed.truth = truthSum / truthSteps;
     seed.truthSteps = truthSteps;
   }
@@ -256,6 +272,29 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
     skipped,
     ...(options.sizes ? { bySize: bySize(data, options.sizes, stateful) } : {}),
   };
+}
+
+/** The learning agent `options.policy` saved in `options.init`, for `seed`, loaded as a config's `init:` loads it. */
+function savedAgent(options: EvaluateOptions, logs: ExperimentConfig, seed: number, env: Env): Agent {
+  let config: ExperimentConfig;
+  try {
+    config = validateConfig(
+      {
+        name: 'evaluate',
+        seed: logs.seed,
+        world: logs.world,
+        seeds: [seed],
+        agents: [{ name: options.policy, init: { from: options.init, agent: options.policy } }],
+        evaluation: { episodes: 1 },
+      },
+      `--init ${options.init}`,
+      options.registries,
+    );
+  } catch (error) {
+    if (error instanceof ConfigError) throw new EvaluateError(error.issues.join('; '));
+    throw error;
+  }
+  return createAgent(config, 0, { experiment: logs.seed, run: seed }, options.registries, env, BATCH);
 }
 
 /** Each estimator's error over seeds at each data size (per seed: against that seed's truth). */

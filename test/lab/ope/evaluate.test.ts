@@ -105,6 +105,45 @@ describe('slatelab evaluate --sizes: estimator error against data, over seeds', 
   }, 60_000);
 });
 
+describe('slatelab evaluate of a trained agent (--init)', () => {
+  it("loads each seed's saved agent and estimates it from another agent's logs, within 4 standard errors of its truth", async () => {
+    const outDir = join(scratch, 'trained');
+    const config = validateConfig(
+      {
+        name: 'trained',
+        world: bandit,
+        seeds: [0, 1],
+        agents: [
+          { name: 'random', kind: 'random' },
+          { name: 'linucb', kind: 'linucb' },
+        ],
+        training: { steps: 3000, batchSize: 16 },
+        evaluation: { episodes: 300 },
+        log: { epsilon: 1 },
+      },
+      'trained.yaml',
+    );
+    await runExperiment({ config, outDir, charts: false, threads: 1 });
+    const result = evaluateLogs({
+      dir: outDir,
+      policy: 'linucb',
+      init: outDir,
+      logger: 'random',
+      registries: defaultRegistries,
+    });
+    expect(result.interactions).toBe(6000);
+    const estimate = result.estimators['independent-ips'];
+    const se = (estimate.ci95![1] - estimate.ci95![0]) / 2 / 1.96;
+    expect(Math.abs(estimate.value - result.truth)).toBeLessThan(4 * se);
+    // Its truth is its own: the saved agent, not random (whose truth on the same users differs).
+    const random = evaluateLogs({ dir: outDir, policy: 'random', logger: 'random', registries: defaultRegistries });
+    expect(result.truth).not.toBeCloseTo(random.truth, 3);
+    expect(() =>
+      evaluateLogs({ dir: outDir, policy: 'nobody', init: outDir, logger: 'random', registries: defaultRegistries }),
+    ).toThrow(/--init .*nobody/);
+  }, 60_000);
+});
+
 describe('slatelab evaluate in the feed (with state)', () => {
   it("logs each page's reward as the sum of its slots' weighted signals; gives the on-policy figure, no relative error", async () => {
     const feed = { preset: 'feed', params: { candidates: 6, slateSize: 2, horizonDays: 2 } };
@@ -157,7 +196,9 @@ describe('slatelab evaluate: what it refuses', () => {
     expect(refuse(two, 'random')).toThrow(/logs of several agents; name one with --logger \(a, b\)/);
     expect(refuse(two, 'random', 'c')).toThrow(/no logs of agent "c"/);
     expect(refuse(two, 'oracle-quality', 'a')).toThrow(/reads the world's ground truth/);
-    expect(refuse(two, 'ranker', 'a')).toThrow(/is a learning agent; evaluate takes a policy/);
+    expect(refuse(two, 'ranker', 'a')).toThrow(
+      /--policy ranker is a learning agent: name the experiment that trained it with --init DIR/,
+    );
     expect(refuse(two, 'popular', 'a')).toThrow(/--policy popular cannot run in bandit: .*no public view counters/);
   }, 60_000);
 });
