@@ -184,7 +184,9 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
       });
       for (let row = batch.length; row < BATCH; row++) rngs[row] = rngs[0];
       // Each logged step meets the target afresh: an agent with per-user state starts it anew.
-      batch.forEach((record, row) => target.beginEpisode?.(row, record.episode as number, 'eval'));
+      batch.forEach((record, row) => {
+        target.beginEpisode?.(row, record.episode as number, 'eval');
+      });
       target.act(replay.observation, rngs, action, 'eval');
       target.propensitiesOf?.(replay.observation, logged, slateProb, slotProb, prefixProb);
       const arms = replay.observation.candidateArms;
