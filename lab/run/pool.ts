@@ -26,6 +26,8 @@ export interface TaskList {
   readonly progress: boolean;
   /** This worker's act clock (lab/loop/act-clock.ts), which the pool watches (RunTasksOptions.actTimeLimitMs). */
   readonly actClock?: SharedArrayBuffer;
+  /** Int32: the task this worker runs, id + 1 (0 between tasks), written by the worker as it claims one. */
+  readonly running?: SharedArrayBuffer;
 }
 
 /** What a worker is started with (its workerData). */
@@ -137,10 +139,16 @@ export async function runTasks<R>(
       // The worker's act clock: Date.now() when its current act started, 0 between calls.
       const actClock = new SharedArrayBuffer(8);
       const actStart = new Float64Array(actClock);
+      const running = new SharedArrayBuffer(4);
+      const runningTask = new Int32Array(running);
+      let claimedAny = false;
+      // Replaced (stuck or died): what its thread still sends is about a task already failed.
+      let dead = false;
       /** A task failed by its thread's end (stuck, or the thread died): the task fails, a fresh worker goes on. */
       const replace = (message: string) => {
         if (stopped) return;
         stopped = true;
+        dead = true;
         clearInterval(watch);
         signal?.removeEventListener('abort', stop);
         const failed = current;
@@ -178,9 +186,11 @@ export async function runTasks<R>(
       };
       signal?.addEventListener('abort', stop, { once: true });
       worker.on('message', (reply: TaskReply) => {
+        if (dead) return;
         if (reply.kind === 'idle') return stop();
         if (reply.kind === 'started') {
           current = reply.id;
+          claimedAny = true;
           if (!signal?.aborted) onStarted?.(reply.id);
           return;
         }
@@ -204,13 +214,27 @@ export async function runTasks<R>(
       });
       worker.on('error', (error) => {
         // The thread died while it ran a task (out of memory, say): that task fails, a fresh
-        // worker goes on. Dead before any task (its code failed to load): the pool fails.
+        // worker goes on. The task is read from shared memory: the thread may have died before
+        // its 'started' message was read. Dead before any task (its code failed to load): the pool fails.
+        const claimed = runningTask[0] - 1;
+        if (claimed >= 0 && !outcomes[claimed]) {
+          current = claimed;
+          return replace(threadDeath(error, options.heapLimitMb));
+        }
         if (current >= 0 && !outcomes[current]) return replace(threadDeath(error, options.heapLimitMb));
+        if (claimedAny && !stopped) {
+          // Between tasks, after running some: no task is lost; a fresh worker goes on.
+          stopped = true;
+          clearInterval(watch);
+          signal?.removeEventListener('abort', stop);
+          void worker.terminate().then(() => resolve(runWorker()), reject);
+          return;
+        }
         clearInterval(watch);
         reject(error);
       });
       if (signal?.aborted) stop();
-      else worker.postMessage({ ...list, actClock } satisfies TaskList);
+      else worker.postMessage({ ...list, actClock, running } satisfies TaskList);
     });
   try {
     await Promise.all(Array.from({ length: workerCount }, runWorker));

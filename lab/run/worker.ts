@@ -12,11 +12,15 @@ if (!port) throw new Error('lab/run/worker.ts must run in a worker thread');
 const { preload } = (workerData ?? {}) as WorkerStart;
 if (preload) void import(preload).catch(() => undefined);
 
-port.once('message', async ({ tasks, next, progress, actClock }: TaskList) => {
+port.once('message', async ({ tasks, next, progress, actClock, running }: TaskList) => {
   if (actClock) installActClock(actClock);
+  // The task this thread runs (id + 1; 0 between tasks), in memory the pool reads without a
+  // message: a thread that dies (out of memory) may die before its 'started' message is read.
+  const current = running ? new Int32Array(running) : null;
   // Each worker claims the next task itself (one atomic add on the counter all workers share), so
   // it never waits for the main thread between tasks, however busy that is.
   for (let id = Atomics.add(next, 0, 1); id < tasks.length; id = Atomics.add(next, 0, 1)) {
+    if (current) current[0] = id + 1;
     port.postMessage({ id, kind: 'started' } satisfies TaskReply);
     const report = (value: unknown) => port.postMessage({ id, kind: 'progress', value } satisfies TaskReply);
     let reply: TaskReply;
@@ -29,6 +33,7 @@ port.once('message', async ({ tasks, next, progress, actClock }: TaskList) => {
       const err = error instanceof Error ? error : new Error(String(error));
       reply = { id, kind: 'done', ok: false, message: err.message, stack: err.stack ?? '' };
     }
+    if (current) current[0] = 0;
     port.postMessage(reply);
   }
   port.postMessage({ id: -1, kind: 'idle' } satisfies TaskReply);
