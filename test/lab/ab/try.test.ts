@@ -110,7 +110,7 @@ describe('slatelab try: the readout', () => {
 describe('slatelab try: the trained control', () => {
   it('is trained on first use and cached, then loaded: the same control records, no training', async () => {
     const cacheRoot = join(scratch, 'cache');
-    const options = { ...base, policy: 'greedy-pctr', seeds: 2, users: 10, controlSteps: 500, cacheRoot };
+    const options = { ...base, policy: 'greedy-pctr', seeds: 2, users: 6, controlSteps: 300, cacheRoot };
     const first = await runTry({ ...options, out: join(scratch, 'first') });
     expect(first.control).toBe('ranker');
     expect(first.baseline?.trained).toBe(true);
@@ -121,10 +121,7 @@ describe('slatelab try: the trained control', () => {
     expect(records('second')).toBe(records('first'));
     // Nothing half-made is left: one baseline folder, no staging folder.
     expect(readdirSync(join(cacheRoot, 'baselines'))).toEqual([first.baseline?.dir.split('/').pop()]);
-    // Another training budget is another baseline.
-    const longer = await runTry({ ...options, controlSteps: 600, out: join(scratch, 'longer') });
-    expect(longer.baseline?.trained).toBe(true);
-    expect(longer.baseline?.dir).not.toBe(first.baseline?.dir);
+    // (Another budget, world or version is another key: the next test.)
   }, 120_000);
 
   it('is keyed by the world, the seeds, the budget, the baseline and the code that trained it', () => {
