@@ -24,8 +24,14 @@ export const greedyPctrPolicy = definePolicy({
     // B x N affinities (user features . item features), then each one's click probability alone.
     const scorer = new CandidateScorer(spec, spec.choiceModel);
     return {
-      act(observation, _rowRngs, slates) {
-        topKByScore(scorer.clickProbabilitiesOf(observation), observation.active, numCandidates, slateSize, slates);
+      act(observation, _rowRngs, slates, scores) {
+        const clicks = scorer.clickProbabilitiesOf(observation);
+        topKByScore(clicks, observation.active, numCandidates, slateSize, slates);
+        // The scores it ranked by, for whoever reads them (a softmax logging policy).
+        if (scores)
+          for (let row = 0; row < observation.active.length; row++)
+            if (observation.active[row] === 1)
+              for (let c = 0; c < numCandidates; c++) scores[row * numCandidates + c] = clicks[row * numCandidates + c];
       },
     };
   },

@@ -133,6 +133,11 @@ export const ranker = defineAgent({
           }
         model.predict(inputs, rows * n, predictions, values); // all 0 before the first fit: retrieval order
         for (let row = 0; row < rows; row++) if (observation.active[row] === 1) rank(observation, row, action.slates);
+        // The values it ranked by, for whoever reads them (a softmax logging policy, agents/logging.ts).
+        if (action.scores)
+          for (let row = 0; row < rows; row++)
+            if (observation.active[row] === 1)
+              for (let c = 0; c < n; c++) action.scores[row * n + c] = values[row * n + c];
         const epsilon = mode === 'train' ? hp.epsilon : 0;
         exploration.explore(observation, rows, rowRngs, action, epsilon);
       },

@@ -109,8 +109,17 @@ export interface ExperimentConfig {
 }
 
 export interface LogConfig {
-  /** The chance of a uniformly random page instead of the agent's. */
+  /**
+   * The logging policy: the agent's page explored with probability epsilon (`epsilon-greedy`), or a
+   * page drawn from softmax(scores / temperature) over the scores the agent ranked by (`softmax`).
+   */
+  readonly policy: 'epsilon-greedy' | 'softmax';
+  /** epsilon-greedy: the chance of a uniformly random page instead of the agent's. */
   readonly epsilon: number;
+  /** softmax: the temperature of the softmax over the agent's scores. */
+  readonly temperature: number;
+  /** softmax, pages of more than 3: Monte Carlo draws per slot marginal (smaller pages get exact ones). */
+  readonly samples: number;
   /** Users logged per run: episodes 0..episodes-1, the evaluation's users (default: evaluation.episodes). */
   readonly episodes: number;
 }
@@ -209,7 +218,10 @@ const configSchema = z.strictObject({
   baseline: z.string().optional(),
   log: z
     .strictObject({
+      policy: z.enum(['epsilon-greedy', 'softmax']).default('epsilon-greedy'),
       epsilon: z.number().min(0).max(1).default(DEFAULT_LOG_EPSILON),
+      temperature: z.number().positive().default(1),
+      samples: z.number().int().min(10).max(1_000_000).default(1000),
       episodes: z.number().int().min(1).max(MAX_EPISODES).optional(),
     })
     .optional(),
@@ -223,7 +235,7 @@ function knownFields(path: readonly PropertyKey[]): string[] {
     return ['episodes', 'batchSize', 'maxStepsPerEpisode', 'actTimeLimitMs', 'workerHeapMb'];
   if (path[0] === 'agents') return ['name', 'kind', 'params', 'init'];
   if (path[0] === 'training') return ['steps', 'episodes', 'batchSize', 'evalEvery', 'evalEpisodes'];
-  if (path[0] === 'log') return ['epsilon', 'episodes'];
+  if (path[0] === 'log') return ['policy', 'epsilon', 'temperature', 'samples', 'episodes'];
   return [];
 }
 
@@ -503,7 +515,15 @@ export function validateExperiment(
     backend: shape.backend,
     ...(shape.baseline !== undefined ? { baseline: shape.baseline } : {}),
     ...(shape.log !== undefined
-      ? { log: { epsilon: shape.log.epsilon, episodes: shape.log.episodes ?? shape.evaluation.episodes } }
+      ? {
+          log: {
+            policy: shape.log.policy,
+            epsilon: shape.log.epsilon,
+            temperature: shape.log.temperature,
+            samples: shape.log.samples,
+            episodes: shape.log.episodes ?? shape.evaluation.episodes,
+          },
+        }
       : {}),
   };
   return { config, shape: shapeOf(config, spec, registries) };

@@ -7,7 +7,7 @@
 // never meets a user that training met, and every agent of a seed meets the same evaluation users.
 import type { Agent } from '../../agents/agent.ts';
 import { policyAgent } from '../../agents/policy-agent.ts';
-import { epsilonLogging } from '../../agents/logging.ts';
+import { EXACT_MARGINAL_SLOTS, epsilonLogging, softmaxLogging } from '../../agents/logging.ts';
 import { InteractionLogWriter } from '../store/interaction-log.ts';
 import type { Env } from '../../sim/env.ts';
 import { Rng, type SeedKey } from '../../sim/rng.ts';
@@ -345,7 +345,10 @@ function logInteractions(
   const spec = env.spec;
   const writer = new InteractionLogWriter(spec, env.observation.userFeatures.length / spec.batchSize);
   writer.setCatalog(env.observation);
-  const logging = epsilonLogging(agent, spec, log.epsilon, agent.propensitiesOf?.bind(agent) ?? null);
+  const softmax = log.policy === 'softmax';
+  const logging = softmax
+    ? softmaxLogging(agent, spec, log.temperature, log.samples)
+    : epsilonLogging(agent, spec, log.epsilon, agent.propensitiesOf?.bind(agent) ?? null);
   evaluate(env, logging, {
     episodes: log.episodes,
     seed: seedKey,
@@ -358,8 +361,10 @@ function logInteractions(
   return writer.finish({
     agent: agentConfig.name,
     kind: agentConfig.kind,
-    epsilon: log.epsilon,
-    propensities: 'exact',
+    policy: log.policy,
+    ...(softmax ? { temperature: log.temperature } : { epsilon: log.epsilon }),
+    propensities:
+      softmax && spec.slateSize > EXACT_MARGINAL_SLOTS ? { slotProb: 'monte-carlo', samples: log.samples } : 'exact',
   });
 }
 

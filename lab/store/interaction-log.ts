@@ -47,13 +47,22 @@ export interface LogHeader {
     readonly slotRewardWeights: readonly number[] | null;
     readonly fields: readonly { readonly name: string; readonly scope: 'candidate' | 'row' }[];
   };
-  /** The logging policy: the agent's evaluation policy, explored with probability epsilon. */
+  /**
+   * The logging policy: the agent's evaluation policy explored with probability epsilon, or a
+   * softmax over its scores (agents/logging.ts).
+   */
   readonly logging: {
     readonly agent: string;
     readonly kind: string;
-    readonly epsilon: number;
-    /** 'exact': closed forms (agents/logging.ts); no Monte Carlo estimate is logged. */
-    readonly propensities: 'exact';
+    readonly policy: 'epsilon-greedy' | 'softmax';
+    /** epsilon-greedy's epsilon, or softmax's temperature. */
+    readonly epsilon?: number;
+    readonly temperature?: number;
+    /**
+     * 'exact': closed forms throughout; or the slot marginals estimated from `samples` Monte Carlo
+     * draws each (softmax over pages of more than 3); the page and prefix probabilities are exact.
+     */
+    readonly propensities: 'exact' | { readonly slotProb: 'monte-carlo'; readonly samples: number };
   };
   readonly records: number;
   readonly recordBytes: number;

@@ -72,7 +72,16 @@ const configObject = z.object({
   backend: z.enum(BACKENDS),
   // Present only when the config names one (validateConfig writes it last).
   baseline: z.string().optional(),
-  log: z.object({ epsilon: z.number().min(0).max(1), episodes: count }).optional(),
+  // policy, temperature and samples: absent from manifests written before softmax logging (default epsilon-greedy).
+  log: z
+    .object({
+      policy: z.enum(['epsilon-greedy', 'softmax']).default('epsilon-greedy'),
+      epsilon: z.number().min(0).max(1),
+      temperature: z.number().positive().default(1),
+      samples: count.default(1000),
+      episodes: count,
+    })
+    .optional(),
 });
 const configSchema: z.ZodType<ExperimentConfig> = configObject;
 

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Agent } from '../../../agents/agent.ts';
-import { epsilonLogging, LoggingPolicyError } from '../../../agents/logging.ts';
+import { epsilonLogging, exactMarginal, LoggingPolicyError } from '../../../agents/logging.ts';
+import { evaluateLogs } from '../../../lab/ope/evaluate.ts';
 import { policyAgent } from '../../../agents/policy-agent.ts';
 import { createPolicy } from '../../../policies/policy.ts';
 import { ConfigError, validateConfig } from '../../../lab/config/config.ts';
@@ -16,6 +17,7 @@ import { evaluate } from '../../../lab/loop/rollout.ts';
 import { runExperiment } from '../../../lab/run/runner.ts';
 import { type Interaction, InteractionLogWriter, readInteractionLog } from '../../../lab/store/interaction-log.ts';
 import { readManifest } from '../../../lab/store/manifest.ts';
+import { defaultParams } from '../../../sim/params.ts';
 import { worlds } from '../../../sim/presets/index.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-log-'));
@@ -23,6 +25,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'slatelab-log-'));
 /** A small bandit world: N = 4 candidates, K = 2 slots (12 ordered pages). */
 const bandit = { preset: 'bandit', params: { catalog: 12, dim: 2, candidates: 4, slateSize: 2, horizon: 8 } };
 const feed = { preset: 'feed', params: { candidates: 8, slateSize: 3, horizonDays: 3 } };
+/** The bandit world's parameters resolved as a config resolves them (defaults filled in). */
+const banditParams = { ...defaultParams(worlds.bandit.params), ...bandit.params };
 
 const config = (
   world: object,
@@ -47,8 +51,8 @@ function interactions(bytes: Uint8Array): {
 
 describe('an interaction log', () => {
   it('holds every step of the logging rollout, as the loop saw it, in (episode, step) order', () => {
-    const spec = worlds.bandit.create(bandit.params, { seed: { experiment: 0, run: 0 }, batchSize: 5 }).spec;
-    const env = worlds.bandit.create(bandit.params, { seed: { experiment: 0, run: 0 }, batchSize: 5 });
+    const spec = worlds.bandit.create(banditParams, { seed: { experiment: 0, run: 0 }, batchSize: 5 }).spec;
+    const env = worlds.bandit.create(banditParams, { seed: { experiment: 0, run: 0 }, batchSize: 5 });
     const seen: { episode: number; step: number; user: number[]; slate: number[]; reward: number }[] = [];
     const writer = new InteractionLogWriter(env.spec, env.observation.userFeatures.length / 5);
     writer.setCatalog(env.observation);
@@ -82,7 +86,13 @@ describe('an interaction log', () => {
       },
     });
     const { header, rows } = interactions(
-      writer.finish({ agent: 'pctr', kind: 'greedy-pctr', epsilon: 0.3, propensities: 'exact' }),
+      writer.finish({
+        agent: 'pctr',
+        kind: 'greedy-pctr',
+        policy: 'epsilon-greedy',
+        epsilon: 0.3,
+        propensities: 'exact',
+      }),
     );
     seen.sort((a, b) => a.episode - b.episode || a.step - b.step);
     expect(header.records).toBe(seen.length);
@@ -134,8 +144,8 @@ describe('an interaction log', () => {
   });
 
   it('refuses an evaluation policy that draws its pages without saying how likely another page was', () => {
-    const spec = worlds.bandit.create(bandit.params, { seed: { experiment: 0, run: 0 }, batchSize: 2 }).spec;
-    const env = worlds.bandit.create(bandit.params, { seed: { experiment: 0, run: 0 }, batchSize: 2 });
+    const spec = worlds.bandit.create(banditParams, { seed: { experiment: 0, run: 0 }, batchSize: 2 }).spec;
+    const env = worlds.bandit.create(banditParams, { seed: { experiment: 0, run: 0 }, batchSize: 2 });
     const drawing: Agent = {
       act(_observation, _rngs, action) {
         for (let row = 0; row < 2; row++) {
@@ -195,12 +205,19 @@ describe('logging from a config', () => {
     await runExperiment({ config: validateConfig(raw, 'a.yaml'), outDir: plain, charts: false });
     expect(readFileSync(join(logged, 'summary.json'), 'utf8')).toBe(readFileSync(join(plain, 'summary.json'), 'utf8'));
     const manifest = readManifest(logged);
-    expect(manifest.config.log).toEqual({ epsilon: 0.5, episodes: 12 });
+    expect(manifest.config.log).toEqual({
+      policy: 'epsilon-greedy',
+      epsilon: 0.5,
+      temperature: 1,
+      samples: 1000,
+      episodes: 12,
+    });
     for (const run of manifest.runs) {
       expect(run.logFile).toBe(`runs/pctr/seed-${run.seed}.log`);
       expect(readInteractionLog(join(logged, run.logFile!)).header.logging).toEqual({
         agent: 'pctr',
         kind: 'greedy-pctr',
+        policy: 'epsilon-greedy',
         epsilon: 0.5,
         propensities: 'exact',
       });
@@ -217,7 +234,82 @@ describe('logging from a config', () => {
       expect((error as ConfigError).issues.join('\n')).toMatch(/^bad\.yaml: log\.epsilon: /);
     }
     expect(() => validateConfig({ ...raw, log: { rate: 0.1 } }, 'bad.yaml')).toThrow(
-      /^bad\.yaml: log\.rate: unknown field; known: epsilon, episodes/,
+      /^bad\.yaml: log\.rate: unknown field; known: policy, epsilon, temperature, samples, episodes/,
     );
   });
+});
+
+describe('softmax logging (log: { policy: softmax })', () => {
+  it("draws pages from a softmax over the agent's scores, with exact page, prefix and (pages of up to 3) slot probabilities", () => {
+    const run = runAgentSeed(config(bandit, { policy: 'softmax', temperature: 0.2 }), 0, 0, defaultRegistries);
+    const { header, rows } = interactions(run.log!);
+    expect(header.logging).toEqual({
+      agent: 'pctr',
+      kind: 'greedy-pctr',
+      policy: 'softmax',
+      temperature: 0.2,
+      propensities: 'exact',
+    });
+    for (const row of rows) {
+      const prefix = row.prefixProb as Float64Array;
+      const slot = row.slotProb as Float64Array;
+      expect(prefix[1]).toBe(row.slateProb);
+      expect(prefix[0]).toBeCloseTo(slot[0], 12);
+      expect(slot[1]).toBeGreaterThan(0);
+      expect(slot[1]).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('exact slot marginals are those of Plackett-Luce, by enumerating every ordered page of 3 out of 4', () => {
+    const p = [0.4, 0.3, 0.2, 0.1];
+    const marginal = Array.from({ length: 3 }, () => new Array(4).fill(0));
+    for (let a = 0; a < 4; a++)
+      for (let b = 0; b < 4; b++)
+        for (let c = 0; c < 4; c++) {
+          if (a === b || a === c || b === c) continue;
+          const prob = p[a] * (p[b] / (1 - p[a])) * (p[c] / (1 - p[a] - p[b]));
+          marginal[0][a] += prob;
+          marginal[1][b] += prob;
+          marginal[2][c] += prob;
+        }
+    for (let slot = 0; slot < 3; slot++)
+      for (let i = 0; i < 4; i++)
+        expect(exactMarginal(Float64Array.from(p), slot, i)).toBeCloseTo(marginal[slot][i], 12);
+  });
+
+  it('estimates slot marginals by Monte Carlo on pages of more than 3, and says so with the sample count', () => {
+    const wide = { preset: 'feed', params: { candidates: 6, slateSize: 4, horizonDays: 2 } };
+    const run = runAgentSeed(config(wide, { policy: 'softmax', samples: 200, episodes: 4 }), 0, 0, defaultRegistries);
+    const { header, rows } = interactions(run.log!);
+    expect(header.logging.propensities).toEqual({ slotProb: 'monte-carlo', samples: 200 });
+    for (const row of rows) expect((row.prefixProb as Float64Array)[3]).toBe(row.slateProb);
+  });
+
+  it('refuses an agent that writes no scores', () => {
+    expect(() =>
+      runAgentSeed(
+        config(bandit, { policy: 'softmax' }, 8, [{ name: 'random', kind: 'random' }]),
+        0,
+        0,
+        defaultRegistries,
+      ),
+    ).toThrow(/wrote no scores .*log it with epsilon instead/);
+  });
+
+  it("lets evaluate estimate a policy from softmax logs: independent IPS within 4 standard errors of greedy-pctr's truth", async () => {
+    const outDir = join(scratch, 'softmax');
+    const raw = {
+      name: 'softmax',
+      world: bandit,
+      seeds: [0, 1],
+      agents: [{ name: 'pctr', kind: 'greedy-pctr' }],
+      evaluation: { episodes: 200 },
+      log: { policy: 'softmax', temperature: 0.3 },
+    };
+    await runExperiment({ config: validateConfig(raw, 's.yaml'), outDir, charts: false, threads: 1 });
+    const result = evaluateLogs({ dir: outDir, policy: 'greedy-pctr', registries: defaultRegistries });
+    const estimate = result.estimators['independent-ips'];
+    const se = (estimate.ci95![1] - estimate.ci95![0]) / 2 / 1.96;
+    expect(Math.abs(estimate.value - result.truth)).toBeLessThan(4 * se);
+  }, 60_000);
 });
