@@ -13,8 +13,8 @@ import type { Action } from './agent.ts';
 export class EpsilonSlates {
   private readonly n: number;
   private readonly k: number;
-  /** B x K: the last act's greedy slates. */
-  private readonly greedy: Int32Array;
+  /** B x K: the last act's greedy slates (the logging policy's own pages, for an interaction log). */
+  readonly greedy: Int32Array;
   /** (N)_K: the orderings of K candidates out of N. */
   private readonly orderedSlates: number;
   /** (N)_(k+1) for k = 0..K-1: the orderings of a slate's first k + 1 candidates. */

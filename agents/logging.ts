@@ -27,7 +27,7 @@ export function epsilonLogging(
   spec: WorldSpec,
   epsilon: number,
   propensitiesOf: PropensitiesOf | null,
-): Agent {
+): Agent & { readonly greedyPages: Int32Array | null } {
   const k = spec.slateSize;
   const n = spec.numCandidates;
   const explorer = new EpsilonSlates(spec);
@@ -43,6 +43,9 @@ export function epsilonLogging(
     uniformPrefix[i] = uniformSlate;
   }
   return {
+    // B x K: the deterministic agent's own pages of the last act, which the pseudo-inverse
+    // estimator's Gamma needs (null for a stochastic agent, whose pages are drawn).
+    greedyPages: propensitiesOf ? null : explorer.greedy,
     act(observation, rowRngs: readonly Rng[], action: Action) {
       const asked = action.propensities;
       action.propensities = true;

@@ -343,12 +343,17 @@ function logInteractions(
   const log = config.log!;
   const agentConfig = config.agents[agentIndex];
   const spec = env.spec;
-  const writer = new InteractionLogWriter(spec, env.observation.userFeatures.length / spec.batchSize);
-  writer.setCatalog(env.observation);
   const softmax = log.policy === 'softmax';
-  const logging = softmax
-    ? softmaxLogging(agent, spec, log.temperature, log.samples)
+  const epsilonGreedy = softmax
+    ? null
     : epsilonLogging(agent, spec, log.epsilon, agent.propensitiesOf?.bind(agent) ?? null);
+  const logging = epsilonGreedy ?? softmaxLogging(agent, spec, log.temperature, log.samples);
+  const writer = new InteractionLogWriter(
+    spec,
+    env.observation.userFeatures.length / spec.batchSize,
+    epsilonGreedy?.greedyPages ?? null,
+  );
+  writer.setCatalog(env.observation);
   evaluate(env, logging, {
     episodes: log.episodes,
     seed: seedKey,

@@ -15,6 +15,69 @@ import {
 } from '../../eval/ope/slate.ts';
 import { type SeedSummary, summarize } from '../../eval/stats.ts';
 import { SlotArmModel } from './reward-model.ts';
+import { pseudoInverse, pseudoInverseIps, type PseudoInversePage } from '../../eval/ope/slate.ts';
+
+/** The pseudo-inverse estimator's largest indicator space (candidates x slots) evaluate takes on. */
+const MAX_PI_DIMENSION = 64;
+
+/**
+ * The pseudo-inverse estimator on epsilon-greedy logs of a deterministic agent: Gamma = epsilon x
+ * Gamma(uniform pages) + (1 - epsilon) 1_g 1_g' for the agent's own page g (one pseudo-inverse per
+ * distinct g, cached), theta the deterministic target's page. Why not, as a sentence, otherwise.
+ */
+function pseudoInverseEstimate(
+  data: readonly SeedData[],
+  take: (seed: SeedData) => number,
+  stochastic: boolean,
+): Estimate | string {
+  if (stochastic) return 'the target draws its pages: its marginals are not computed yet';
+  if (data.some((seed) => seed.epsilon === null))
+    return "it needs epsilon-greedy logs of a deterministic agent (the agent's own page gives Gamma)";
+  const k = data[0].slots;
+  const n = data[0].candidates;
+  const d = n * k;
+  if (d > MAX_PI_DIMENSION)
+    return `${n} candidates x ${k} slots is over the ${MAX_PI_DIMENSION} indicators it takes on`;
+  const pages: PseudoInversePage[] = [];
+  for (const seed of data) {
+    const epsilon = seed.epsilon as number;
+    const cache = new Map<string, Float64Array>();
+    for (let i = 0; i < take(seed); i++) {
+      const greedy = seed.greedyPages.slice(i * k, (i + 1) * k);
+      const key = greedy.join(',');
+      let gammaPinv = cache.get(key);
+      if (!gammaPinv) {
+        gammaPinv = pseudoInverse(epsilonGreedyGamma(n, k, epsilon, greedy), d);
+        cache.set(key, gammaPinv);
+      }
+      const targetMarginals = new Float64Array(d);
+      for (let s = 0; s < k; s++) targetMarginals[s * n + seed.targetPages[i * k + s]] = 1;
+      pages.push({
+        page: seed.loggedPages.slice(i * k, (i + 1) * k),
+        reward: seed.pageReward[i],
+        targetMarginals,
+        gammaPinv,
+      });
+    }
+  }
+  return pseudoInverseIps(n, k, pages);
+}
+
+/** E[1_s 1_s'] over (slot, candidate) indicators for epsilon x uniform ordered pages + (1 - epsilon) x the page g. */
+function epsilonGreedyGamma(n: number, k: number, epsilon: number, greedy: readonly number[]): Float64Array {
+  const d = n * k;
+  const gamma = new Float64Array(d * d);
+  for (let a = 0; a < k; a++)
+    for (let i = 0; i < n; i++)
+      for (let b = 0; b < k; b++)
+        for (let j = 0; j < n; j++) {
+          const uniform = a === b ? (i === j ? 1 / n : 0) : i === j ? 0 : 1 / (n * (n - 1));
+          gamma[(a * n + i) * d + b * n + j] = epsilon * uniform;
+        }
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < k; b++) gamma[(a * n + greedy[a]) * d + b * n + greedy[b]] += 1 - epsilon;
+  return gamma;
+}
 
 /** Over seeds, an estimator's relative error (signed: its bias) and its absolute relative error. */
 export interface ErrorSummary {
@@ -84,6 +147,14 @@ export interface SeedData {
   readonly targetArms: number[];
   /** Per record: its cross-fitting fold (episode parity). */
   readonly folds: number[];
+  /** N: candidates a request. */
+  candidates: number;
+  /** Epsilon of an epsilon-greedy log that holds the agent's own pages (loggingPage), else null. */
+  epsilon: number | null;
+  /** Per record and slot: the logged page's, the target's and (with epsilon) the logging agent's own candidates. */
+  readonly loggedPages: number[];
+  readonly targetPages: number[];
+  readonly greedyPages: number[];
 }
 
 export function emptySeed(seed: number, slots: number, slotWeights: readonly number[] | null): SeedData {
@@ -103,6 +174,11 @@ export function emptySeed(seed: number, slots: number, slotWeights: readonly num
     loggedArms: [],
     targetArms: [],
     folds: [],
+    candidates: 0,
+    epsilon: null,
+    loggedPages: [],
+    targetPages: [],
+    greedyPages: [],
   };
 }
 
@@ -178,5 +254,8 @@ export function estimateAll(
     estimates['independent-dr'] = independentDr(slateLog, target, logged, expected);
     estimates['cascade-dr'] = cascadeDr(slateLog, target, logged, expected);
   }
+  const pi = pseudoInverseEstimate(data, take, stochastic);
+  if (typeof pi === 'string') skipped['pseudo-inverse'] = pi;
+  else estimates['pseudo-inverse'] = pi;
   return { estimates, skipped, interactions: n };
 }

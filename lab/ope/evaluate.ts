@@ -118,6 +118,12 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
     const log = readInteractionLog(file);
     const seedKey = { experiment: config.seed, run: run.seed };
     const seed = emptySeed(run.seed, log.header.world.slateSize, log.header.world.slotRewardWeights);
+    seed.candidates = log.header.world.numCandidates;
+    // Epsilon-greedy over a deterministic agent logs that agent's own pages: Gamma for the pseudo-inverse estimator.
+    seed.epsilon =
+      log.header.logging.policy === 'epsilon-greedy' && log.header.columns.some((c) => c.name === 'loggingPage')
+        ? (log.header.logging.epsilon ?? null)
+        : null;
     data.push(seed);
     const {
       pageReward,
@@ -177,6 +183,9 @@ export function evaluateLogs(options: EvaluateOptions): EvaluateResult {
         for (let s = 0; s < k; s++) {
           loggedArms.push(arms[row * n + logged[row * k + s]]);
           targetArms.push(arms[row * n + slates[row * k + s]]);
+          seed.loggedPages.push(logged[row * k + s]);
+          seed.targetPages.push(slates[row * k + s]);
+          if (seed.epsilon !== null) seed.greedyPages.push((record.loggingPage as Int32Array)[s]);
         }
         const recordSignals = record.signals as Float32Array;
         let samePrefix = true;

@@ -70,7 +70,7 @@ export interface LogHeader {
 }
 
 /** The record's columns for a world of this shape. */
-export function logColumns(spec: WorldSpec, userFeatureDim: number): LogColumn[] {
+export function logColumns(spec: WorldSpec, userFeatureDim: number, loggingPage = false): LogColumn[] {
   const n = spec.numCandidates;
   const k = spec.slateSize;
   const d = spec.observationLayout.itemFeatures.length;
@@ -99,6 +99,8 @@ export function logColumns(spec: WorldSpec, userFeatureDim: number): LogColumn[]
     { name: 'slateProb', scalar: true, type: 'f64', count: 1 },
     { name: 'slotProb', type: 'f64', count: k },
     { name: 'prefixProb', type: 'f64', count: k },
+    // Epsilon-greedy over a deterministic agent: the agent's own page (the pseudo-inverse estimator's Gamma).
+    ...(loggingPage ? [{ name: 'loggingPage', type: 'i32', count: k } as const] : []),
     { name: 'impressions', scalar: true, type: 'i32', count: 1 },
     { name: 'signals', type: 'f32', count: k * spec.signalNames.length },
     { name: 'reward', scalar: true, type: 'f32', count: 1 },
@@ -134,8 +136,10 @@ export class InteractionLogWriter {
   constructor(
     private readonly spec: WorldSpec,
     private readonly userFeatureDim: number,
+    /** B x K: the logging policy's own pages, read at each act (epsilon-greedy over a deterministic agent). */
+    private readonly loggingPages: Int32Array | null = null,
   ) {
-    this.columns = logColumns(spec, userFeatureDim);
+    this.columns = logColumns(spec, userFeatureDim, loggingPages !== null);
     this.bytes = recordBytes(this.columns);
     this.n = spec.numCandidates;
     this.k = spec.slateSize;
@@ -202,6 +206,7 @@ export class InteractionLogWriter {
       f64(action.slateProb[row]);
       for (let s = 0; s < k; s++) f64(action.slotProb[row * k + s]);
       for (let s = 0; s < k; s++) f64(action.prefixProb[row * k + s]);
+      if (this.loggingPages) for (let s = 0; s < k; s++) i32(this.loggingPages[row * k + s]);
       // The rest (impressions onwards) is written by stepped.
       this.keys.push(episodes[row], steps[row]);
     }

@@ -44,6 +44,7 @@ describe('slatelab evaluate in the bandit world (stateless: the truth is the est
       'independent-dr',
       'cascade-dr',
     ]);
+    expect(result.skipped['pseudo-inverse']).toBeDefined();
     // Every estimator but DM is unbiased here (clicks add up over positions: no interaction, a
     // cascade trivially); DM is as right as its per-(slot, item) means, and its interval does not
     // cover its bias, so it is left out of this check.
@@ -102,6 +103,22 @@ describe('slatelab evaluate --sizes: estimator error against data, over seeds', 
     expect(large.estimators['independent-ips'].absRelError.mean).toBeLessThan(
       small.estimators['independent-ips'].absRelError.mean / 2,
     );
+  }, 60_000);
+});
+
+describe('slatelab evaluate: the pseudo-inverse estimator', () => {
+  it('on epsilon-greedy logs of a deterministic agent (its own pages logged): within 4 standard errors of the truth, as slot rewards add up here', async () => {
+    const dir = await logged('greedy', bandit, [{ name: 'pctr', kind: 'greedy-pctr' }], { epsilon: 0.5 }, 300);
+    const log = readInteractionLog(join(dir, readManifest(dir).runs[0].logFile!));
+    expect(log.header.columns.map((column) => column.name)).toContain('loggingPage');
+    const result = evaluateLogs({ dir, policy: 'greedy-pctr', registries: defaultRegistries });
+    const pi = result.estimators['pseudo-inverse'];
+    expect(pi).toBeDefined();
+    const se = (pi.ci95![1] - pi.ci95![0]) / 2 / 1.96;
+    expect(Math.abs(pi.value - result.truth)).toBeLessThan(4 * se);
+    // Random's logs hold no page of its own (it draws them): no Gamma, and evaluate says why.
+    const uniform = evaluateLogs({ dir: await uniformLogs(), policy: 'greedy-pctr', registries: defaultRegistries });
+    expect(uniform.skipped['pseudo-inverse']).toMatch(/epsilon-greedy logs of a deterministic agent/);
   }, 60_000);
 });
 
