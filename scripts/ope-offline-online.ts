@@ -25,7 +25,13 @@ const manifest = readManifest(dir);
 const logger = at > 0 ? process.argv[at + 1] : manifest.config.agents[0].name;
 const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
 await useBackend(manifest.config.backend);
-const ESTIMATORS = ['independent-ips', 'independent-dr', 'reward-interaction-ips', 'cascade-dr', 'pseudo-inverse'] as const;
+const ESTIMATORS = [
+  'independent-ips',
+  'independent-dr',
+  'reward-interaction-ips',
+  'cascade-dr',
+  'pseudo-inverse',
+] as const;
 const rows: { agent: string; estimates: Record<string, number>; perStep: number; return: number }[] = [];
 for (const agent of manifest.config.agents) {
   const learns = defaultRegistries.agents?.[agent.kind] !== undefined;
