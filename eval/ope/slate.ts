@@ -171,7 +171,25 @@ export function independentDr(
   target: SlateTarget,
   qLogged: Float64Array,
   qTarget: Float64Array,
+  weight: (w: number) => number = (w) => w,
 ): Estimate {
+  const { terms, weights, n, k } = independentDrTerms(log, target, qLogged, qTarget, weight);
+  const estimate = meanOfTerms(terms, null);
+  return { ...estimate, ess: effectiveSampleSize(meanSlotWeights(weights, n, k), n) };
+}
+
+/**
+ * Independent DR's per-page terms, each slot's weight transformed by `weight` (the identity: DR;
+ * Switch-DR's and DR-os's transforms, eval/ope/single-action.ts, for their per-slot forms: on
+ * pages of one slot, the single-action estimators). For choosing a hyper-parameter (slope.ts).
+ */
+export function independentDrTerms(
+  log: SlateLog,
+  target: SlateTarget,
+  qLogged: Float64Array,
+  qTarget: Float64Array,
+  weight: (w: number) => number = (w) => w,
+): { terms: Float64Array; weights: Float64Array; n: number; k: number } {
   const n = pages(log, target);
   const k = log.slots;
   modelSize('independent-dr', n, k, qLogged, qTarget);
@@ -180,8 +198,37 @@ export function independentDr(
   for (let i = 0; i < n; i++)
     for (let s = 0; s < k; s++) {
       const at = i * k + s;
-      weights[at] = target.slotProb[at] / log.slotPscore[at];
+      weights[at] = weight(target.slotProb[at] / log.slotPscore[at]);
       terms[i] += qTarget[at] + weights[at] * (log.slotReward[at] - qLogged[at]);
+    }
+  return { terms, weights, n, k };
+}
+
+/**
+ * Self-normalised independent DR: each slot's residual term divided by the mean of that slot's
+ * weights over the pages (SNDR on pages of one slot). Biased by O(1/n), often of lower variance.
+ */
+export function independentSndr(
+  log: SlateLog,
+  target: SlateTarget,
+  qLogged: Float64Array,
+  qTarget: Float64Array,
+): Estimate {
+  const n = pages(log, target);
+  const k = log.slots;
+  modelSize('independent-sndr', n, k, qLogged, qTarget);
+  const meanWeight = new Float64Array(k);
+  for (let i = 0; i < n; i++)
+    for (let s = 0; s < k; s++) meanWeight[s] += target.slotProb[i * k + s] / log.slotPscore[i * k + s] / n;
+  const weights = new Float64Array(n * k);
+  const terms = new Float64Array(n);
+  for (let i = 0; i < n; i++)
+    for (let s = 0; s < k; s++) {
+      const at = i * k + s;
+      weights[at] = target.slotProb[at] / log.slotPscore[at];
+      // (A slot no page gives weight to contributes its model value alone.)
+      const scaled = meanWeight[s] > 0 ? weights[at] / meanWeight[s] : 0;
+      terms[i] += qTarget[at] + scaled * (log.slotReward[at] - qLogged[at]);
     }
   const estimate = meanOfTerms(terms, null);
   return { ...estimate, ess: effectiveSampleSize(meanSlotWeights(weights, n, k), n) };

@@ -2,11 +2,13 @@
 // (lab/ope/evaluate.ts collects it): every estimator on the logs pooled, or seed by seed on the
 // first N interactions (--sizes), with a cross-fitted reward model per seed for the model-based ones.
 import type { Estimate } from '../../eval/ope/estimate.ts';
-import { snips } from '../../eval/ope/single-action.ts';
+import { shrinkWeight, snips, switchWeight } from '../../eval/ope/single-action.ts';
 import {
   cascadeDr,
   independentDr,
+  independentDrTerms,
   independentIps,
+  independentSndr,
   rewardInteractionIps,
   slateDm,
   type SlateLog,
@@ -15,7 +17,14 @@ import {
 } from '../../eval/ope/slate.ts';
 import { type SeedSummary, summarize } from '../../eval/stats.ts';
 import { SlotArmModel } from './reward-model.ts';
+import { slopeSelect } from '../../eval/ope/slope.ts';
 import { pseudoInverse, pseudoInverseIps, type PseudoInversePage } from '../../eval/ope/slate.ts';
+
+/** The estimators that need the reward model. */
+const MODEL_BASED = ['slate-dm', 'independent-dr', 'cascade-dr', 'sndr', 'switch-dr', 'dr-os'] as const;
+
+/** Switch-DR's and DR-os's candidate lambdas (OBP's synthetic example's). */
+const LAMBDAS = [10, 50, 100, 500, 1000, 5000, 10_000, Infinity];
 
 /** The pseudo-inverse estimator's largest indicator space (candidates x slots) evaluate takes on. */
 const MAX_PI_DIMENSION = 64;
@@ -229,10 +238,10 @@ export function estimateAll(
   // The model-based estimators: a reward model per seed (catalogs differ by seed), cross-fitted.
   if (!slotWeights) {
     const why = "this world's reward is not a sum over slots: no per-slot rewards to model";
-    for (const name of ['slate-dm', 'independent-dr', 'cascade-dr']) skipped[name] = why;
+    for (const name of MODEL_BASED) skipped[name] = why;
   } else if (stochastic) {
     const why = "the target draws its pages: the model's expectation under it is not computed yet";
-    for (const name of ['slate-dm', 'independent-dr', 'cascade-dr']) skipped[name] = why;
+    for (const name of MODEL_BASED) skipped[name] = why;
   } else {
     const qLogged: number[] = [];
     const qTarget: number[] = [];
@@ -253,6 +262,17 @@ export function estimateAll(
     estimates['slate-dm'] = slateDm(slateLog, target, expected);
     estimates['independent-dr'] = independentDr(slateLog, target, logged, expected);
     estimates['cascade-dr'] = cascadeDr(slateLog, target, logged, expected);
+    // Per slot, summed over the page: on pages of one slot, the single-action SNDR, Switch-DR and
+    // DR-os (OBP's), the last two with lambda chosen by SLOPE as OBP chooses it.
+    estimates.sndr = independentSndr(slateLog, target, logged, expected);
+    const chosen = (transform: (lambda: number) => (w: number) => number) =>
+      LAMBDAS[
+        slopeSelect(
+          LAMBDAS.map((lambda) => independentDrTerms(slateLog, target, logged, expected, transform(lambda)).terms),
+        )
+      ];
+    estimates['switch-dr'] = independentDr(slateLog, target, logged, expected, switchWeight(chosen(switchWeight)));
+    estimates['dr-os'] = independentDr(slateLog, target, logged, expected, shrinkWeight(chosen(shrinkWeight)));
   }
   const pi = pseudoInverseEstimate(data, take, stochastic);
   if (typeof pi === 'string') skipped['pseudo-inverse'] = pi;

@@ -8,6 +8,7 @@ import {
   cascadeDr,
   independentDr,
   independentIps,
+  independentSndr,
   pseudoInverse,
   pseudoInverseIps,
   rewardInteractionIps,
@@ -17,6 +18,8 @@ import {
   slateIps,
   type SlateTarget,
 } from '../../../eval/ope/slate.ts';
+import { dr, drOs, shrinkWeight, sndr, switchDr, switchWeight } from '../../../eval/ope/single-action.ts';
+import { Rng } from '../../../sim/rng.ts';
 
 const ITEMS = 4;
 const SLOTS = 2;
@@ -229,5 +232,50 @@ describe('slate estimators, in expectation (exact, by enumerating the 12 pages)'
     expect(() => slateIps(broken, t)).toThrow(
       'slate log: page 2 slot 1 has a probability <= 0 under the logging policy',
     );
+  });
+});
+
+describe('per-slot doubly robust estimators on pages of one slot are the single-action ones', () => {
+  it('independent DR, SNDR, Switch-DR and DR-os equal dr, sndr, switchDr and drOs (seeded random data, a deterministic target)', () => {
+    const rng = new Rng('ope/one-slot');
+    const n = 400;
+    const actions = 5;
+    const action = new Int32Array(n);
+    const reward = new Float64Array(n);
+    const pscore = new Float64Array(n);
+    const dist = new Float64Array(n * actions);
+    const q = new Float64Array(n * actions);
+    const targetAction = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      action[i] = rng.int(actions);
+      pscore[i] = 0.1 + 0.8 * rng.uniform();
+      reward[i] = rng.uniform() < 0.4 ? 1 : 0;
+      targetAction[i] = rng.int(actions);
+      dist[i * actions + targetAction[i]] = 1;
+      for (let a = 0; a < actions; a++) q[i * actions + a] = rng.uniform();
+    }
+    const bandit = { actions, action, reward, pscore };
+    const log: SlateLog = {
+      slots: 1,
+      slotReward: reward,
+      slotPscore: pscore,
+      prefixPscore: pscore,
+    };
+    const same = Float64Array.from(action, (a, i) => (a === targetAction[i] ? 1 : 0));
+    const target: SlateTarget = { slotProb: same, prefixProb: same };
+    const qLogged = Float64Array.from(action, (a, i) => q[i * actions + a]);
+    const qTarget = Float64Array.from(targetAction, (a, i) => q[i * actions + a]);
+    expect(independentDr(log, target, qLogged, qTarget).value).toBeCloseTo(dr(bandit, dist, q).value, 12);
+    expect(independentSndr(log, target, qLogged, qTarget).value).toBeCloseTo(sndr(bandit, dist, q).value, 12);
+    for (const lambda of [1, 3, Infinity]) {
+      expect(independentDr(log, target, qLogged, qTarget, switchWeight(lambda)).value).toBeCloseTo(
+        switchDr(bandit, dist, q, lambda).value,
+        12,
+      );
+      expect(independentDr(log, target, qLogged, qTarget, shrinkWeight(lambda)).value).toBeCloseTo(
+        drOs(bandit, dist, q, lambda).value,
+        12,
+      );
+    }
   });
 });
