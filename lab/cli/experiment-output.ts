@@ -43,8 +43,12 @@ export async function withInterrupt<T>(io: Io, work: (signal: AbortSignal) => Pr
 }
 
 /** What `run` and `resume` print at the end, and their exit code. */
-export function finishCommand(outcome: ExperimentOutcome, config: ExperimentConfig, io: Io): number {
-  const runs = config.agents.length * config.seeds.length;
+export function finishCommand(
+  outcome: ExperimentOutcome,
+  config: ExperimentConfig,
+  io: Io,
+  runs = config.agents.length * config.seeds.length,
+): number {
   const outDir = outcome.outDir;
   io.stdout(
     `\nresults: ${outDir} (open ${join(outDir, 'report.html')} in a browser, or read ` +

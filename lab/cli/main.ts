@@ -20,6 +20,7 @@ import { runCommand } from './run.ts';
 import { tryCommand } from './try.ts';
 import { evaluateCommand } from './evaluate.ts';
 import { obpSyntheticCommand } from './obp-synthetic.ts';
+import { mergeCommand } from './merge.ts';
 
 /** The lab's commands, in the order --help lists them (the program adds bench's after list). */
 export const LAB_COMMANDS: readonly Command[] = [
@@ -33,6 +34,7 @@ export const LAB_COMMANDS: readonly Command[] = [
   tryCommand,
   evaluateCommand,
   obpSyntheticCommand,
+  mergeCommand,
 ];
 
 const version = (

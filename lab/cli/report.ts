@@ -17,7 +17,8 @@ export const reportCommand: Command = {
     const rebuilt = await usersToFixAsync(() =>
       rebuildReports(dir, { registries: registries === defaultRegistries ? undefined : registries }),
     );
-    const total = rebuilt.config.agents.length * rebuilt.config.seeds.length;
+    // (A shard's runs are its slice: what it finished and what it misses.)
+    const total = rebuilt.runs + rebuilt.missing.length;
     io.stdout(
       `report: ${dir} (${rebuilt.runs} of ${total} runs; open ${join(dir, 'report.html')} in a ` +
         `browser)\n\n${summaryText(rebuilt.summary)}`,

@@ -5,6 +5,7 @@ import { resumeRegistries } from '../config/user-kinds.ts';
 import { checkMemory, estimateMemory } from '../run/plan.ts';
 import { checkKinds } from '../store/experiment-dir.ts';
 import { resumeExperiment } from '../run/resume.ts';
+import { shardRuns } from '../run/run-order.ts';
 import { readManifest } from '../store/manifest.ts';
 import { threadCount } from '../run/runner.ts';
 import type { Command } from './command.ts';
@@ -54,6 +55,6 @@ export const resumeCommand: Command = {
         }),
       ),
     );
-    return finishCommand(outcome, outcome.config, io);
+    return finishCommand(outcome, outcome.config, io, shardRuns(outcome.config, manifest.shard).length);
   },
 };

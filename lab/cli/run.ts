@@ -5,10 +5,11 @@ import type { ExperimentConfig } from '../config/config.ts';
 import { loadExperimentWithKinds } from '../config/load-with-kinds.ts';
 import type { Registries } from '../config/registries.ts';
 import { checkMemory, estimateMemory, estimateTime, planText, PlanError, type RunMemory } from '../run/plan.ts';
+import { type Shard, shardRuns } from '../run/run-order.ts';
 import { runExperiment, threadCount } from '../run/runner.ts';
 import { claimDefaultOutDir, claimOutDir } from '../store/outdir.ts';
 import type { Command } from './command.ts';
-import { usersToFix } from './errors.ts';
+import { UsageError, usersToFix } from './errors.ts';
 import { finishCommand, progressTo, withInterrupt } from './experiment-output.ts';
 import type { Io } from './io.ts';
 import { backendOption, bytesOption, MAX_MEMORY_OPTION, positiveInt, singleString, THREADS_OPTION } from './options.ts';
@@ -32,6 +33,10 @@ export const runCommand: Command = {
           '@tensorflow/tfjs-node); results differ across backends',
       })
       .option('max-memory', MAX_MEMORY_OPTION)
+      .option('shard', {
+        type: 'string',
+        describe: 'run only the i-th of n slices of the runs, i/n from 0/n (slatelab merge joins the shards)',
+      })
       .option('log', {
         type: 'boolean',
         describe:
@@ -55,11 +60,12 @@ export const runCommand: Command = {
     const requestedThreads = positiveInt('--threads', args.threads);
     const overrides = { seeds, episodes, batchSize, backend: backendOption(args.backend), log: args.log === true };
     const maxMemory = bytesOption(args['max-memory']);
+    const shard = shardOption(args.shard);
     // Kinds that name files are imported first (lab/config/user-kinds.ts).
     const { config, shape, registries: withKinds } = await loadExperimentWithKinds(file, registries, overrides);
     registries = withKinds;
     const progress = progressTo(io);
-    const runs = config.agents.length * config.seeds.length;
+    const runs = shardRuns(config, shard).length;
     // Capped at the cores, with a warning, once: runExperiment gets the capped number.
     const threads = threadCount(requestedThreads, runs, { line: (text) => io.stderr(`slatelab: ${text}\n`) });
     const memory = estimateMemory(config, registries);
@@ -71,7 +77,8 @@ export const runCommand: Command = {
     const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
     io.stderr(
       `${config.name}: ${count(config.agents.length, 'agent')} x ${count(config.seeds.length, 'seed')} x ` +
-        `${count(config.evaluation.episodes, 'episode')} in ${config.world.preset} (${count(runs, 'run')})\n`,
+        `${count(config.evaluation.episodes, 'episode')} in ${config.world.preset} (${count(runs, 'run')}` +
+        `${shard ? `: shard ${shard.index}/${shard.count}` : ''})\n`,
     );
     const outcome = await withInterrupt(io, (signal) =>
       runExperiment({
@@ -85,11 +92,24 @@ export const runCommand: Command = {
         threads,
         signal,
         claimed: true,
+        shard,
       }),
     );
-    return finishCommand(outcome, config, io);
+    return finishCommand(outcome, config, io, runs);
   },
 };
+
+/** `--shard i/n`: whole numbers, 0 <= i < n. */
+function shardOption(value: unknown): Shard | undefined {
+  const text = singleString('--shard', value, 'a slice i/n', '0/4');
+  if (text === undefined) return undefined;
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = match ? Number(match[1]) : Number.NaN;
+  const count = match ? Number(match[2]) : Number.NaN;
+  if (!(count >= 1 && index >= 0 && index < count))
+    throw new UsageError(`--shard: expected i/n with 0 <= i < n, e.g. --shard 0/4, got "${text}"`);
+  return { index, count };
+}
 
 /** `run --dry-run`: the runs with their memory and time, from a short timed sample; nothing is written. */
 async function dryRun(

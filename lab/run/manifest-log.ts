@@ -18,6 +18,8 @@ export interface ManifestLogOptions {
   readonly done?: readonly RunEntry[];
   /** The user files the config's kinds name, with their code's hash (Manifest.userCode). */
   readonly userCode?: Manifest['userCode'];
+  /** A shard's slice of the runs (Manifest.shard). */
+  readonly shard?: Manifest['shard'];
 }
 
 export class ManifestLog {
@@ -72,6 +74,7 @@ export class ManifestLog {
       runs: this.sortedRuns(),
       failures: this.sortedFailures(),
       interrupted: this.interrupted,
+      ...(this.options.shard ? { shard: this.options.shard } : {}),
     };
   }
 

@@ -2,6 +2,7 @@
 // pairs whose records are not there (stopped by Ctrl-C, SIGKILL, a crash or a failure) and then
 // writes the summary, charts and reports from all the records, the same bytes as an uninterrupted
 // run (a run is byte-identical whenever it runs). `slatelab report DIR` is lab/report/rebuild.ts.
+import { shardRuns } from './run-order.ts';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/config.ts';
@@ -55,7 +56,7 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
         'the runs made now may not match those made then',
     );
   }
-  const total = manifest.config.agents.length * manifest.config.seeds.length;
+  const total = shardRuns(manifest.config, manifest.shard).length;
   options.progress?.line(
     `${dir}: ${kept.length} of ${total} runs had finished; running the other ${total - kept.length}`,
   );
@@ -72,6 +73,7 @@ async function resumeLocked(dir: string, options: ResumeOptions): Promise<Resume
     charts: options.charts,
     signal: options.signal,
     done: kept,
+    shard: manifest.shard,
     earlier: { provenance: provenanceOf(manifest), resumes: manifest.resumes ?? [] },
   });
   return { ...outcome, config: manifest.config, kept: kept.length };

@@ -31,11 +31,31 @@ export function runOrder(config: ExperimentConfig): RunOrder {
   return { index, compare, sorted: (runs) => [...runs].sort(compare) };
 }
 
-/** The config's runs that are not among `done`, in config order. */
-export function pendingRuns(config: ExperimentConfig, done: readonly RunName[]): PendingRun[] {
+/**
+ * One of n deterministic slices of an experiment's runs (`slatelab run --shard i/n`): the runs whose
+ * place in config order is i modulo n, so that every slice holds agents and seeds alike.
+ */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** The config's runs (the shard's, given one), in config order. */
+export function shardRuns(config: ExperimentConfig, shard?: Shard | null): RunName[] {
+  const order = runOrder(config);
+  return config.agents
+    .flatMap((agent) => config.seeds.map((seed) => ({ agent: agent.name, seed })))
+    .filter((run) => !shard || order.index(run) % shard.count === shard.index);
+}
+
+/** The config's runs (the shard's, given one) that are not among `done`, in config order. */
+export function pendingRuns(config: ExperimentConfig, done: readonly RunName[], shard?: Shard | null): PendingRun[] {
   const order = runOrder(config);
   const finished = new Set(done.map(order.index));
   return config.agents
     .flatMap((agent, agentIndex) => config.seeds.map((seed) => ({ agent, agentIndex, seed })))
-    .filter((run) => !finished.has(order.index({ agent: run.agent.name, seed: run.seed })));
+    .filter((run) => {
+      const place = order.index({ agent: run.agent.name, seed: run.seed });
+      return !finished.has(place) && (!shard || place % shard.count === shard.index);
+    });
 }

@@ -23,7 +23,7 @@ import type { Provenance, ResumeRecord, RunEntry } from '../store/manifest.ts';
 import type { FailureRecord, Summary } from '../store/summary.ts';
 import { saveRunFiles, type SavedRun } from '../store/run-files.ts';
 import { ManifestLog } from './manifest-log.ts';
-import { pendingRuns } from './run-order.ts';
+import { pendingRuns, type Shard, shardRuns } from './run-order.ts';
 import { aggregateRun, runKey, writeOutputs, type RunAggregate } from '../report/outputs.ts';
 import { worldShape, type WorldShape } from '../config/world-shape.ts';
 import type { RunProgress, RunResult } from '../loop/agent-run.ts';
@@ -56,6 +56,8 @@ export interface RunExperimentOptions {
    * seed) pairs run. Their files must be in outDir.
    */
   readonly done?: readonly RunEntry[];
+  /** Run only this slice of the runs (`slatelab run --shard i/n`); the manifest records it. */
+  readonly shard?: Shard;
   /**
    * With `done`: the manifest's provenance as the experiment's start wrote it (slatelab, node,
    * dependencies, git, code, networks) and the resumes before this one. The manifest keeps it and
@@ -116,7 +118,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
 async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutcome> {
   const { config, outDir, progress } = options;
   const registries = options.registries ?? defaultRegistries;
-  const pending = pendingRuns(config, options.done ?? []);
+  const pending = pendingRuns(config, options.done ?? [], options.shard);
   // Runs go on worker threads, even one, so the main thread stays free to notice Ctrl-C. Injected
   // registries (tests) cannot reach a worker: those run in-process, one at a time.
   const inProcess = !reachWorkers(registries);
@@ -141,10 +143,11 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     earlier: options.earlier,
     done: options.done,
     userCode: registries.userKinds ? userCodeOf(registries.userKinds) : undefined,
+    shard: options.shard,
   });
   log.write();
 
-  const total = config.agents.length * config.seeds.length;
+  const total = shardRuns(config, options.shard).length;
   let finished = log.runs.length;
   let runSeconds = 0;
   const read = new Map<string, RunAggregate>();

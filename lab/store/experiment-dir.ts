@@ -1,6 +1,7 @@
 // Reading an experiment's results directory back (resume and report): which listed runs have
 // their files whole, which runs never ran, whether this version still has the world and the kinds,
 // and what started the experiment.
+import { shardRuns } from '../run/run-order.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/config.ts';
@@ -32,9 +33,8 @@ export function neverRan(manifest: Manifest, finished: readonly RunEntry[]): { a
   const known = new Set(
     [...finished, ...manifest.failures, ...manifest.interrupted].map((run) => `${run.agent}\u0000${run.seed}`),
   );
-  return manifest.config.agents
-    .flatMap((agent) => manifest.config.seeds.map((seed) => ({ agent: agent.name, seed })))
-    .filter((run) => !known.has(`${run.agent}\u0000${run.seed}`));
+  // A shard's runs are its slice of the config's (lab/run/run-order.ts).
+  return shardRuns(manifest.config, manifest.shard).filter((run) => !known.has(`${run.agent}\u0000${run.seed}`));
 }
 
 /**

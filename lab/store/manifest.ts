@@ -156,6 +156,10 @@ const manifestSchema = z.object({
   failures: z.array(failureSchema).readonly(),
   /** The runs a Ctrl-C stopped. */
   interrupted: z.array(z.object({ agent: z.string(), seed })).readonly(),
+  /** A shard's (`run --shard i/n`): which slice of the runs this directory holds. */
+  shard: z.object({ index: z.number().int().min(0), count }).optional(),
+  /** A merge's (`slatelab merge`): the shard directories it was made from, in shard order. */
+  mergedFrom: z.array(z.string()).readonly().optional(),
 });
 
 export type Manifest = z.output<typeof manifestSchema>;

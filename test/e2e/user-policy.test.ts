@@ -344,7 +344,9 @@ export default definePolicy({
       join(home, 'leaky.yaml'),
       config('  - { name: random, kind: random }\n  - { name: leaky, kind: ./policies/leaky.mjs }').replace(
         'evaluation: { episodes: 16, batchSize: 8 }',
-        'evaluation: { episodes: 16, batchSize: 8, workerHeapMb: 256 }',
+        // (A time limit far off: near its heap cap a thread spends seconds collecting garbage, and
+        // the test is of the cap, not of the stuck-act watchdog.)
+        'evaluation: { episodes: 16, batchSize: 8, workerHeapMb: 256, actTimeLimitMs: 120000 }',
       ),
     );
     const { code, stderr, stdout } = slatelab(home, 'run', 'leaky.yaml', '--out', 'leaky', '--threads', '2');
