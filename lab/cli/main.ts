@@ -21,6 +21,7 @@ import { tryCommand } from './try.ts';
 import { evaluateCommand } from './evaluate.ts';
 import { obpSyntheticCommand } from './obp-synthetic.ts';
 import { mergeCommand } from './merge.ts';
+import { slurmCommand } from './slurm.ts';
 
 /** The lab's commands, in the order --help lists them (the program adds bench's after list). */
 export const LAB_COMMANDS: readonly Command[] = [
@@ -35,6 +36,7 @@ export const LAB_COMMANDS: readonly Command[] = [
   evaluateCommand,
   obpSyntheticCommand,
   mergeCommand,
+  slurmCommand,
 ];
 
 const version = (
