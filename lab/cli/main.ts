@@ -22,6 +22,7 @@ import { evaluateCommand } from './evaluate.ts';
 import { obpSyntheticCommand } from './obp-synthetic.ts';
 import { mergeCommand } from './merge.ts';
 import { slurmCommand } from './slurm.ts';
+import { kubernetesCommand } from './kubernetes.ts';
 
 /** The lab's commands, in the order --help lists them (the program adds bench's after list). */
 export const LAB_COMMANDS: readonly Command[] = [
@@ -37,6 +38,7 @@ export const LAB_COMMANDS: readonly Command[] = [
   obpSyntheticCommand,
   mergeCommand,
   slurmCommand,
+  kubernetesCommand,
 ];
 
 const version = (

@@ -183,7 +183,7 @@ describe('slatelab usage errors', () => {
     const { code, stderr } = slatelab('frobnicate');
     expect(code).toBe(2);
     expect(stderr).toBe(
-      'slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate, new-policy, try, evaluate, obp-synthetic, merge, slurm (slatelab --help shows them)\n',
+      'slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate, new-policy, try, evaluate, obp-synthetic, merge, slurm, kubernetes (slatelab --help shows them)\n',
     );
   });
 

@@ -40,7 +40,7 @@ describe('option values, as typed', () => {
       return io.err.at(-1);
     };
     expect(await last(['frobnicate'])).toBe(
-      'slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate, new-policy, try, evaluate, obp-synthetic, merge, slurm (slatelab --help shows them)\n',
+      'slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate, new-policy, try, evaluate, obp-synthetic, merge, slurm, kubernetes (slatelab --help shows them)\n',
     );
     expect(await last(['run'])).toBe(
       'slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n',
@@ -52,7 +52,7 @@ describe('option values, as typed', () => {
       'slatelab: unknown option --sedes; slatelab run --help lists the options\n',
     );
     expect(await last(['--verbose', 'frobnicate'])).toBe(
-      'slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate, new-policy, try, evaluate, obp-synthetic, merge, slurm (slatelab --help shows them)\n',
+      'slatelab: unknown command "frobnicate"; commands: run, resume, report, compare, list, bench, calibrate, new-policy, try, evaluate, obp-synthetic, merge, slurm, kubernetes (slatelab --help shows them)\n',
     );
     expect(await last(['--verbose', 'run'])).toBe(
       'slatelab: run: name an experiment config, e.g. slatelab run experiments/quickstart.yaml\n',
