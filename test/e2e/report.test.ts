@@ -207,9 +207,19 @@ describe('report.html in chromium', () => {
     expect(await tooltip.isVisible()).toBe(false);
     const point = page.locator('#learning-return .mark-symbol path').nth(3);
     await point.scrollIntoViewIfNeeded();
-    const box = (await point.boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await expect.poll(() => tooltip.isVisible()).toBe(true);
+    // Hovered again at each poll (off the point, then on it): on a loaded machine the first move can
+    // arrive before the chart listens, and a tooltip shows on a pointer move, not on a pointer at rest.
+    await expect
+      .poll(
+        async () => {
+          const box = (await point.boundingBox())!;
+          await page.mouse.move(box.x + box.width / 2 + 20, box.y + box.height / 2 + 20);
+          await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+          return tooltip.isVisible();
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     // biome-ignore lint/performance/useDomNodeTextContent: a playwright locator, not a DOM node (the text as rendered)
     const text = await tooltip.innerText();
     for (const row of ['agent', 'training steps', 'mean', '95% CI', 'seeds']) expect(text).toContain(row);
