@@ -98,6 +98,8 @@ export function softmaxLogging(inner: Agent, spec: WorldSpec, temperature: numbe
   const p = new Float64Array(n);
   const taken = new Uint8Array(n);
   const draw = new Int32Array(k);
+  // Scratch of the Monte Carlo marginals' draws (pages of more than EXACT_MARGINAL_SLOTS).
+  const sampled = new Int32Array(k);
   return {
     act(observation, rowRngs: readonly Rng[], action: Action) {
       const scores = action.scores;
@@ -136,7 +138,7 @@ export function softmaxLogging(inner: Agent, spec: WorldSpec, temperature: numbe
           action.slotProb[row * k + s] =
             k <= EXACT_MARGINAL_SLOTS
               ? exactMarginal(p, s, draw[s])
-              : monteCarloMarginal(p, k, s, draw[s], samples, rng, taken);
+              : monteCarloMarginal(p, s, draw[s], samples, rng, taken, sampled);
       }
     },
     beginEpisode: inner.beginEpisode?.bind(inner),
@@ -185,14 +187,13 @@ export function exactMarginal(p: Float64Array, slot: number, i: number): number 
 /** P(slot `slot` holds candidate i), estimated from `samples` Plackett-Luce draws. */
 function monteCarloMarginal(
   p: Float64Array,
-  k: number,
   slot: number,
   i: number,
   samples: number,
   rng: Rng,
   taken: Uint8Array,
+  page: Int32Array,
 ): number {
-  const page = new Int32Array(k);
   let hits = 0;
   for (let draw = 0; draw < samples; draw++) {
     plackettLuce(p, slot + 1, rng, taken, page);

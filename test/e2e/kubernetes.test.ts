@@ -1,27 +1,14 @@
 // `slatelab kubernetes`: the Indexed Job's manifest, rendered, and its pods' commands run here the
 // way Kubernetes runs them (each with its JOB_COMPLETION_INDEX, sharing one results volume), then
 // the merge Job's: the one-machine results, byte for byte.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { clusterHome, expectSameResults, slatelabBin, writeExperiment } from './cluster-helpers.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const home = mkdtempSync(join(tmpdir(), 'slatelab-k8s-'));
-
-function run(command: string, args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(command, args, {
-    cwd: home,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-const bin = `${process.execPath} ${join(root, 'bin/slatelab.js')}`;
+const { home, run, slatelab } = clusterHome('slatelab-k8s-');
+const bin = `${process.execPath} ${slatelabBin}`;
 
 interface JobManifest {
   kind: string;
@@ -40,20 +27,9 @@ interface JobManifest {
 
 describe('slatelab kubernetes', () => {
   it('renders an Indexed Job and a merge Job whose commands, run as the pods would, give the one-machine results', () => {
-    writeFileSync(
-      join(home, 'exp.yaml'),
-      `name: Indexed_Exp
-world: { preset: bandit, params: { catalog: 20, candidates: 5, slateSize: 2, horizon: 6 } }
-seeds: 2
-agents:
-  - { name: random, kind: random }
-  - { name: pctr, kind: greedy-pctr }
-evaluation: { episodes: 16 }
-`,
-    );
+    writeExperiment(home, 'Indexed_Exp');
     const volume = join(home, 'volume');
-    const wrote = run(process.execPath, [
-      join(root, 'bin/slatelab.js'),
+    const wrote = slatelab(
       'kubernetes',
       'exp.yaml',
       '--shards',
@@ -66,7 +42,7 @@ evaluation: { episodes: 16 }
       volume,
       '--slatelab',
       bin,
-    ]);
+    );
     expect(wrote.code, wrote.stderr).toBe(0);
     const shards = parse(readFileSync(join(home, 'k8s/shards-job.yaml'), 'utf8')) as JobManifest;
     expect(shards.kind).toBe('Job');
@@ -84,11 +60,8 @@ evaluation: { episodes: 16 }
     const mergeCommand = merge.spec.template.spec.containers[0].command;
     const merged = run(mergeCommand[0], mergeCommand.slice(1));
     expect(merged.code, merged.stderr).toBe(0);
-    const whole = run(process.execPath, [join(root, 'bin/slatelab.js'), 'run', 'exp.yaml', '--out', 'whole']);
+    const whole = slatelab('run', 'exp.yaml', '--out', 'whole');
     expect(whole.code, whole.stderr).toBe(0);
-    for (const file of ['summary.json', 'summary.csv', 'report.md'])
-      expect(readFileSync(join(volume, 'merged', file), 'utf8'), file).toBe(
-        readFileSync(join(home, 'whole', file), 'utf8'),
-      );
+    expectSameResults(join(volume, 'merged'), join(home, 'whole'));
   });
 });

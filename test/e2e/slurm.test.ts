@@ -1,40 +1,16 @@
 // `slatelab slurm`: the sbatch scripts, run the way Slurm runs them (each array task with its
 // SLURM_ARRAY_TASK_ID, then the merge job), give the one-machine results byte for byte. (A real
 // single-node Slurm cluster is the next step: issue 27.)
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { clusterHome, expectSameResults, writeExperiment } from './cluster-helpers.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const home = mkdtempSync(join(tmpdir(), 'slatelab-slurm-'));
-
-function run(command: string, args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(command, args, {
-    cwd: home,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-const slatelab = (...args: string[]) => run(process.execPath, [join(root, 'bin/slatelab.js'), ...args]);
+const { home, run, slatelab } = clusterHome('slatelab-slurm-');
 
 describe('slatelab slurm', () => {
   it('writes an array of shards and a merge job; run as Slurm would, they give the one-machine results', () => {
-    writeFileSync(
-      join(home, 'exp.yaml'),
-      `name: clustered
-world: { preset: bandit, params: { catalog: 20, candidates: 5, slateSize: 2, horizon: 6 } }
-seeds: 2
-agents:
-  - { name: random, kind: random }
-  - { name: pctr, kind: greedy-pctr }
-evaluation: { episodes: 16 }
-`,
-    );
+    writeExperiment(home, 'clustered');
     const wrote = slatelab(
       'slurm',
       'exp.yaml',
@@ -62,10 +38,7 @@ evaluation: { episodes: 16 }
     expect(merged.code, merged.stderr).toBe(0);
     const whole = slatelab('run', 'exp.yaml', '--out', 'whole');
     expect(whole.code, whole.stderr).toBe(0);
-    for (const file of ['summary.json', 'summary.csv', 'report.md'])
-      expect(readFileSync(join(home, 'job/merged', file), 'utf8'), file).toBe(
-        readFileSync(join(home, 'whole', file), 'utf8'),
-      );
+    expectSameResults(join(home, 'job/merged'), join(home, 'whole'));
   });
 
   it('merges what there is when a shard failed, naming the missing runs (exit 1)', () => {
