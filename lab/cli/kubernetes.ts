@@ -79,7 +79,7 @@ export function shardCommand(options: KubernetesOptions): string {
 
 export function mergeCommand(options: KubernetesOptions): string {
   const shards = Array.from({ length: options.shards }, (_, i) => `"${options.results}/shards/${i}"`).join(' ');
-  return `${options.slatelab} merge ${shards} --out "${options.results}/merged"`;
+  return `${options.slatelab} merge ${shards} --out "${options.results}/merged" --replace`;
 }
 
 /** The Indexed Job and the merge Job, as YAML. */

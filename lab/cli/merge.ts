@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { MergeError, mergeShards } from '../run/merge.ts';
 import { summaryText } from '../report/tables.ts';
 import { claimOutDir } from '../store/outdir.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readManifest } from '../store/manifest.ts';
 import type { Summary } from '../store/summary.ts';
 import type { Command } from './command.ts';
 import { UsageError, usersToFix, usersToFixAsync } from './errors.ts';
@@ -22,20 +23,34 @@ export const mergeCommand: Command = {
         demandOption: true,
         describe: 'the shards’ results directories',
       })
-      .option('out', { type: 'string', describe: 'the merged results directory, new or empty' }),
+      .option('out', { type: 'string', describe: 'the merged results directory, new or empty' })
+      .option('replace', {
+        type: 'boolean',
+        describe: 'replace an earlier merge in --out (only a directory that merge wrote), e.g. after resuming a shard',
+      }),
   run: async (args, { io, registries }) => {
     const dirs = (args.dirs as string[] | undefined) ?? [];
     const out = singleString('--out', args.out, 'a directory', 'results/merged');
     if (out === undefined) throw new UsageError('merge: name the merged directory with --out DIR');
-    const outDir = usersToFix(() => claimOutDir(out));
+    const replace = args.replace === true && existsSync(out) && readdirSync(out).length > 0;
+    if (replace) usersToFix(() => checkEarlierMerge(out));
+    // A replacement is merged beside the earlier merge and takes its place only once complete.
+    const outDir = usersToFix(() => claimOutDir(replace ? `${out}.merging-${process.pid}` : out));
     const outcome = await usersToFixAsync(() =>
       mergeShards(dirs, outDir, { registries }).catch((error: unknown) => {
+        if (replace) rmSync(outDir, { recursive: true, force: true });
         throw error instanceof MergeError ? new UsageError(error.message) : error;
       }),
     );
-    const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as Summary;
+    if (replace) {
+      rmSync(out, { recursive: true });
+      renameSync(outDir, out);
+    }
+    for (const shard of outcome.empty) io.stderr(`slatelab: ${shard.dir}: left out, ${shard.why}\n`);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+    const shards = dirs.length - outcome.empty.length;
     io.stdout(
-      `merged: ${outDir} (${outcome.runs} runs from ${dirs.length} shards; open ${join(outDir, 'report.html')})\n\n` +
+      `merged: ${out} (${outcome.runs} runs from ${shards} shards; open ${join(out, 'report.html')})\n\n` +
         summaryText(summary),
     );
     if (outcome.missing.length === 0) return 0;
@@ -48,3 +63,11 @@ export const mergeCommand: Command = {
     return 1;
   },
 };
+
+/** `--replace` replaces only what merge wrote: a results directory whose manifest names its shards. */
+function checkEarlierMerge(out: string): void {
+  if (readManifest(out).mergedFrom === undefined)
+    throw new UsageError(
+      `--replace ${out}: not an earlier merge's results (its manifest lists no shards); merge replaces only what it wrote, so name a new directory`,
+    );
+}

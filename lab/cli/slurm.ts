@@ -44,7 +44,7 @@ export function slurmScripts(options: {
     ...(options.partition ? [`#SBATCH --partition=${options.partition}`] : []),
     ...(options.time ? [`#SBATCH --time=${options.time}`] : []),
   ];
-  const shardDir = (index: string) => quote(join(out, 'shards')) + `/${index}`;
+  const shardDir = (index: string) => `${quote(join(out, 'shards'))}/${index}`;
   const array = [
     '#!/bin/bash',
     `#SBATCH --job-name=${name}`,
@@ -68,7 +68,7 @@ export function slurmScripts(options: {
     '# Joins the shards into one results directory with its summary and reports; runs after the array',
     '# whatever became of it (afterany), and names the missing runs when a shard failed.',
     'set -uo pipefail',
-    `exec ${slatelab} merge ${shardList} --out ${quote(join(out, 'merged'))}`,
+    `exec ${slatelab} merge ${shardList} --out ${quote(join(out, 'merged'))} --replace`,
     '',
   ].join('\n');
   const submit = [

@@ -4,14 +4,25 @@
 // must be one experiment's: the same config, slatelab version, git commit, dependencies and
 // network backend, each shard index at most once and every run in its own shard. A missing shard
 // (failed, killed) is no error here: its runs are reported as missing, as `report` reports runs
-// that never ran, and `slatelab resume SHARD_DIR` then `merge` again completes it.
-import { copyFileSync, mkdirSync } from 'node:fs';
+// that never ran, and `slatelab resume SHARD_DIR` then `merge` again completes it. So is a shard
+// directory with no results at all (its task failed or was killed before its first run, or never
+// started): the merge leaves it out and says so, since the scheduler runs the merge after any end
+// of the array.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Registries } from '../config/registries.ts';
 import { rebuildReports } from '../report/rebuild.ts';
 import { provenanceOf, runsOnDisk } from '../store/experiment-dir.ts';
-import { type Manifest, type RunEntry, readManifest, writeManifest } from '../store/manifest.ts';
+import {
+  CLAIMED_MANIFEST_TEXT,
+  MANIFEST_FILE,
+  type Manifest,
+  type RunEntry,
+  readManifest,
+  writeManifest,
+} from '../store/manifest.ts';
 import type { FailureRecord } from '../store/summary.ts';
+import { readTimeline, startSession } from '../store/timeline.ts';
 import { runOrder } from './run-order.ts';
 
 /** Shards that do not make one experiment: one line, naming the directory and the reason. */
@@ -23,17 +34,39 @@ export interface MergeOutcome {
   readonly outDir: string;
   readonly runs: number;
   readonly missing: readonly FailureRecord[];
+  /** Shard directories left out because they hold no results, with why. */
+  readonly empty: readonly { readonly dir: string; readonly why: string }[];
+}
+
+/** Why `dir` holds no shard results at all (no directory, no manifest, or only its claim); null when it may. */
+export function emptyShard(dir: string): string | null {
+  if (!existsSync(dir)) return 'no such directory (its task never started?)';
+  if (!statSync(dir).isDirectory()) return 'not a directory (its task could not write there)';
+  const manifest = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifest)) return 'no manifest (its task stopped before its first run)';
+  if (readFileSync(manifest, 'utf8') === CLAIMED_MANIFEST_TEXT)
+    return 'no runs (its task stopped before its first run)';
+  return null;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Joins the shard directories `dirs` into `outDir` (new or empty; the caller claims it). */
 export async function mergeShards(
-  dirs: readonly string[],
+  givenDirs: readonly string[],
   outDir: string,
   options: { readonly registries?: Registries; readonly charts?: boolean } = {},
 ): Promise<MergeOutcome> {
-  if (dirs.length === 0) throw new MergeError('merge: name the shards’ directories');
+  if (givenDirs.length === 0) throw new MergeError('merge: name the shards’ directories');
+  const empty = givenDirs.flatMap((dir) => {
+    const why = emptyShard(dir);
+    return why === null ? [] : [{ dir, why }];
+  });
+  if (empty.length === givenDirs.length)
+    throw new MergeError(
+      `merge: none of the ${givenDirs.length} shard directories holds results (${empty[0].dir}: ${empty[0].why}); run the shards first`,
+    );
+  const dirs = givenDirs.filter((dir) => !empty.some((shard) => shard.dir === dir));
   const manifests = dirs.map((dir) => readManifest(dir));
   const first = manifests[0];
   const seen = new Map<number, string>();
@@ -81,6 +114,14 @@ export async function mergeShards(
     interrupted.push(...manifest.interrupted);
   });
   const shardOrder = [...manifests.keys()].sort((a, b) => manifests[a].shard!.index - manifests[b].shard!.index);
+  // Each shard's hosts and times, beside the results (lab/store/timeline.ts).
+  const session = startSession(outDir, 'merge', {
+    shards: shardOrder.map((i) => ({
+      dir: dirs[i],
+      index: manifests[i].shard!.index,
+      sessions: readTimeline(dirs[i]).sessions,
+    })),
+  });
   writeManifest(outDir, {
     name: first.name,
     configFile: first.configFile,
@@ -98,5 +139,6 @@ export async function mergeShards(
   const rebuilt = await rebuildReports(outDir, options);
   const manifest = readManifest(outDir);
   writeManifest(outDir, { ...manifest, complete: true });
-  return { outDir, runs: rebuilt.runs, missing: rebuilt.missing };
+  session.finish(rebuilt.runs);
+  return { outDir, runs: rebuilt.runs, missing: rebuilt.missing, empty };
 }

@@ -19,6 +19,7 @@ import { claimOutDir } from '../store/outdir.ts';
 import { ExperimentStatus, type Progress } from './progress.ts';
 import { loadTQuantile } from '../../eval/stats.ts';
 import { environmentInfo } from '../store/provenance.ts';
+import { startSession } from '../store/timeline.ts';
 import type { Provenance, ResumeRecord, RunEntry } from '../store/manifest.ts';
 import type { FailureRecord, Summary } from '../store/summary.ts';
 import { saveRunFiles, type SavedRun } from '../store/run-files.ts';
@@ -146,6 +147,8 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
     shard: options.shard,
   });
   log.write();
+  // Host and times go to timeline.json, apart from the results (lab/store/timeline.ts).
+  const session = startSession(outDir, options.earlier ? 'resume' : 'run', { shard: options.shard });
 
   const total = shardRuns(config, options.shard).length;
   let finished = log.runs.length;
@@ -288,6 +291,7 @@ async function runLocked(options: RunExperimentOptions): Promise<ExperimentOutco
   );
   log.complete = interrupted.length === 0;
   log.write();
+  session.finish(log.runs.length - (options.done?.length ?? 0));
   return { outDir, ...outputs, failures, interrupted, runSeconds };
 }
 

@@ -22,14 +22,14 @@ function slatelab(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Every file under dir but the manifest (which records the command's own provenance), by relative path. */
+/** Every file under dir but the manifest and the timeline (the commands' own provenance, hosts and times), by relative path. */
 function files(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (relative: string) => {
     for (const entry of readdirSync(join(dir, relative), { withFileTypes: true })) {
       const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(path);
-      else if (path !== 'manifest.json') out[path] = readFileSync(join(dir, path), 'base64');
+      else if (!['manifest.json', 'timeline.json'].includes(path)) out[path] = readFileSync(join(dir, path), 'base64');
     }
   };
   walk('');

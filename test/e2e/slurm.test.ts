@@ -1,6 +1,6 @@
 // `slatelab slurm`: the sbatch scripts, run the way Slurm runs them (each array task with its
-// SLURM_ARRAY_TASK_ID, then the merge job), give the one-machine results byte for byte. (A real
-// single-node Slurm cluster is the next step: issue 27.)
+// SLURM_ARRAY_TASK_ID, then the merge job), give the one-machine results byte for byte. The live
+// cluster's test is slurm-live.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,12 +41,30 @@ describe('slatelab slurm', () => {
     expectSameResults(join(home, 'job/merged'), join(home, 'whole'));
   });
 
-  it('merges what there is when a shard failed, naming the missing runs (exit 1)', () => {
-    const merged = run('bash', [join(home, 'job/merge.sbatch')]);
-    // The merged directory exists from the test above: a new one is needed, so merge refuses it.
-    expect(merged.code).toBe(2);
-    const partial = slatelab('merge', join(home, 'job/shards/0'), join(home, 'job/shards/2'), '--out', 'partial');
+  it('merge.sbatch runs again after a shard is resumed: it replaces its earlier merge with the same results', () => {
+    const again = run('bash', [join(home, 'job/merge.sbatch')]);
+    expect(again.code, again.stderr).toBe(0);
+    expectSameResults(join(home, 'job/merged'), join(home, 'whole'));
+    // --replace replaces only a merge's results, never a run's.
+    const refused = slatelab('merge', join(home, 'job/shards/0'), '--out', 'whole', '--replace');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--replace whole: not an earlier merge's results/);
+    expect(readFileSync(join(home, 'whole/summary.json'), 'utf8')).toBe(
+      readFileSync(join(home, 'job/merged/summary.json'), 'utf8'),
+    );
+  });
+
+  it('merges what there is when a shard failed, naming the missing runs (exit 1) and the empty shard', () => {
+    const partial = slatelab(
+      'merge',
+      join(home, 'job/shards/0'),
+      join(home, 'job/shards/2'),
+      join(home, 'job/never-ran'),
+      '--out',
+      'partial',
+    );
     expect(partial.code).toBe(1);
+    expect(partial.stderr).toMatch(/never-ran: left out, no such directory/);
     expect(partial.stderr).toMatch(/2 runs are missing \(.*\): resume or rerun their shard, then merge again/);
   });
 });

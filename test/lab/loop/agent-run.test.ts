@@ -47,14 +47,15 @@ async function runConfig(raw: object, threads: number) {
   return { outDir, read: (file: string) => readFileSync(join(outDir, file), 'utf8') };
 }
 
-/** Every results file but the manifest (which names the output's own config file and thread-free provenance). */
+/** Every results file but the manifest (the output's own config file and provenance) and the timeline (hosts and times). */
 function resultFiles(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
   const walk = (relative: string) => {
     for (const entry of readdirSync(join(dir, relative), { withFileTypes: true })) {
       const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(path);
-      else if (entry.name !== 'manifest.json') files[path] = readFileSync(join(dir, path), 'utf8');
+      else if (!['manifest.json', 'timeline.json'].includes(entry.name))
+        files[path] = readFileSync(join(dir, path), 'utf8');
     }
   };
   walk('');

@@ -51,7 +51,8 @@ function files(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     const path = join(entry.parentPath, entry.name).slice(dir.length + 1);
-    if (entry.isFile() && path !== 'manifest.json') out[path] = readFileSync(join(dir, path), 'utf8');
+    if (entry.isFile() && !['manifest.json', 'timeline.json'].includes(path))
+      out[path] = readFileSync(join(dir, path), 'utf8');
   }
   return out;
 }

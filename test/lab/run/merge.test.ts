@@ -1,7 +1,7 @@
 // Shards (`run --shard i/n`) and `merge`: the shards of one experiment joined give the same summary
 // and reports, byte for byte, as running everything at once.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../lab/config/config.ts';
@@ -9,6 +9,7 @@ import { MergeError, mergeShards } from '../../../lab/run/merge.ts';
 import { runExperiment } from '../../../lab/run/runner.ts';
 import { readManifest, writeManifest } from '../../../lab/store/manifest.ts';
 import { resumeExperiment } from '../../../lab/run/resume.ts';
+import { readTimeline } from '../../../lab/store/timeline.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-merge-'));
 const raw = {
@@ -48,6 +49,24 @@ describe('shards and merge', () => {
       expect(read(merged, file), file).toBe(read(whole, file));
     expect(readManifest(merged).mergedFrom).toEqual([s0, s1]);
     expect(readManifest(merged).complete).toBe(true);
+    // Hosts and times: each shard's timeline, listed in the merge's (and never in the manifest).
+    const shardTimeline = readTimeline(s0);
+    expect(shardTimeline.sessions).toHaveLength(1);
+    expect(shardTimeline.sessions[0]).toMatchObject({
+      command: 'run',
+      host: hostname(),
+      runs: 3,
+      shard: { index: 0, count: 2 },
+    });
+    const { started, finished } = shardTimeline.sessions[0];
+    expect(Date.parse(finished as string)).toBeGreaterThanOrEqual(Date.parse(started));
+    const timeline = readTimeline(merged);
+    expect(timeline.sessions.map((s) => [s.command, s.runs])).toEqual([['merge', 6]]);
+    expect(timeline.shards?.map((s) => [s.dir, s.index, s.sessions[0].runs])).toEqual([
+      [s0, 0, 3],
+      [s1, 1, 3],
+    ]);
+    expect(read(merged, 'manifest.json')).not.toMatch(/\d{4}-\d\d-\d\dT|"host"/);
   }, 60_000);
 
   it("resumes a shard that lost a run: that run again, none of the other shard's", async () => {
@@ -61,6 +80,11 @@ describe('shards and merge', () => {
     expect(after.runs.map((r) => `${r.agent}/${r.seed}`)).toEqual(['random/0', 'random/2', 'pctr/1']);
     expect(after.shard).toEqual({ index: 0, count: 2 });
     expect(read(dir, 'runs/pctr/seed-1.jsonl')).toBe(read(join(scratch, 'whole'), 'runs/pctr/seed-1.jsonl'));
+    // The resume's own session, with the one run it finished.
+    expect(readTimeline(dir).sessions.map((s) => [s.command, s.runs])).toEqual([
+      ['run', 3],
+      ['resume', 1],
+    ]);
   }, 60_000);
 
   it("reports a missing shard's runs as missing, and refuses shards of another experiment or a shard given twice", async () => {
