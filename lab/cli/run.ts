@@ -75,8 +75,12 @@ export const runCommand: Command = {
       out === undefined ? claimDefaultOutDir(config.name, new Date()) : claimOutDir(out),
     );
     const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+    const variants = config.agents.filter((agent) => agent.variant).length;
+    const agentsText = `${count(config.agents.length, 'agent')}${variants > 0 ? ` (${variants} of them a sweep's variants)` : ''}`;
+    const tuning = config.tuning?.seeds.length ?? 0;
+    const seedsText = `${count(config.seeds.length, 'seed')}${tuning > 0 ? ` (${tuning} of them for tuning)` : ''}`;
     io.stderr(
-      `${config.name}: ${count(config.agents.length, 'agent')} x ${count(config.seeds.length, 'seed')} x ` +
+      `${config.name}: ${agentsText} x ${seedsText} x ` +
         `${count(config.evaluation.episodes, 'episode')} in ${config.world.preset} (${count(runs, 'run')}` +
         `${shard ? `: shard ${shard.index}/${shard.count}` : ''})\n`,
     );

@@ -21,6 +21,7 @@ import { defaultRegistries, findKind, type Registries } from './registries.ts';
 import { shapeOf, worldSpec, type WorldShape } from './world-shape.ts';
 import { fieldPath, valueAt } from './field-path.ts';
 import { suggest, unknownName, withSuggestion } from './suggest.ts';
+import { expandSweep, type VariantOf } from './sweep.ts';
 
 export { ConfigError } from './config-error.ts';
 export { parseConfigText } from './parse.ts';
@@ -40,6 +41,8 @@ export interface AgentConfig {
   readonly streamKey: string;
   /** The saved agent it starts from (config `init:`, lab/config/init.ts), or null: it starts untrained. */
   readonly init: InitSource | null;
+  /** A sweep's variant (config `sweep:`, lab/config/sweep.ts): the agent it varies and what it sets. */
+  readonly variant?: VariantOf;
 }
 
 /** How learning agents train in each run (config `training:`); fixed policies skip it. */
@@ -106,6 +109,21 @@ export interface ExperimentConfig {
    * when asked for, so that configs without it give the same files as before it existed.
    */
   readonly log?: LogConfig;
+  /**
+   * Tuning apart from reporting (config `tuning:`): the swept agents' variants also run on these
+   * seeds (the last of `seeds`, which lists every run's seed), each swept agent's best variant by
+   * `metric` on them is chosen, and the summary and reports show it on the other seeds only
+   * (lab/report/tuning.ts).
+   */
+  readonly tuning?: TuningConfig;
+}
+
+export interface TuningConfig {
+  readonly seeds: readonly number[];
+  /** The per-episode metric a variant is chosen by. */
+  readonly metric: string;
+  /** Whether a higher or a lower mean of the metric is better (default higher). */
+  readonly better: 'higher' | 'lower';
 }
 
 export interface LogConfig {
@@ -225,6 +243,16 @@ const configSchema = z.strictObject({
       episodes: z.number().int().min(1).max(MAX_EPISODES).optional(),
     })
     .optional(),
+  // Expanded and checked by lab/config/sweep.ts.
+  sweep: z.unknown().optional(),
+  // seeds: a count or a list, checked by resolveSeeds.
+  tuning: z
+    .strictObject({
+      seeds: z.unknown(),
+      metric: z.string().default('return'),
+      better: z.enum(['higher', 'lower']).default('higher'),
+    })
+    .optional(),
 });
 
 /** Known fields at each level of the shape, for "unknown field" hints. */
@@ -236,6 +264,7 @@ function knownFields(path: readonly PropertyKey[]): string[] {
   if (path[0] === 'agents') return ['name', 'kind', 'params', 'init'];
   if (path[0] === 'training') return ['steps', 'episodes', 'batchSize', 'evalEvery', 'evalEpisodes'];
   if (path[0] === 'log') return ['policy', 'epsilon', 'temperature', 'samples', 'episodes'];
+  if (path[0] === 'tuning') return ['seeds', 'metric', 'better'];
   return [];
 }
 
@@ -383,13 +412,21 @@ export function validateExperiment(
 
   const agents: AgentConfig[] = [];
   const names = new Map<string, number>();
-  (Array.isArray(given.agents) ? given.agents : []).forEach((agent: unknown, i) => {
+  // The variants of a grid share their problems: each is said once.
+  const said = new Set<string>();
+  const reportOnce = (field: string, message: string) => {
+    if (!said.has(`${field}\u0000${message}`)) report(field, message);
+    said.add(`${field}\u0000${message}`);
+  };
+  // A swept agent becomes its variants (lab/config/sweep.ts); each is checked like any agent, and
+  // messages name the agent's place in the config's own list.
+  for (const { raw: agent, index: i, variant, paramsField } of expandSweep(given, report)) {
     if (
       !isMapping(agent) ||
       typeof agent.name !== 'string' ||
       (agent.kind !== undefined && typeof agent.kind !== 'string')
     )
-      return;
+      continue;
     // Case-insensitive, since names become file names (macOS and Windows fold case).
     const previous = names.get(agent.name.toLowerCase());
     if (previous !== undefined) {
@@ -411,14 +448,14 @@ export function validateExperiment(
             experimentSeed,
             report,
           );
-    if (agent.init !== undefined && !init) return;
+    if (agent.init !== undefined && !init) continue;
     const kind = typeof agent.kind === 'string' ? agent.kind : init?.source.kind;
     if (kind === undefined) {
       report(
         `agents[${i}].kind`,
         'missing; add it (a policy or agent name, e.g. kind: random), or start from a saved agent with init:',
       );
-      return;
+      continue;
     }
     if (init && kind !== init.source.kind) {
       report(
@@ -426,13 +463,13 @@ export function validateExperiment(
         `"${kind}" differs from the saved agent's kind "${init.source.kind}" (init ` +
           `${init.source.from}); remove kind or make it ${init.source.kind}`,
       );
-      return;
+      continue;
     }
     const found = findKind(registries, kind);
     if (!found) {
       const known = [...Object.keys(registries.policies), ...Object.keys(registries.agents ?? {})];
       report(`agents[${i}].kind`, unknownName('policy or agent', kind, known));
-      return;
+      continue;
     }
     const what = found.learns ? 'agent' : 'policy';
     const givenParams =
@@ -440,11 +477,18 @@ export function validateExperiment(
         ? overlayParams(init.params, agent.params)
         : agent.params;
     const resolved = resolveParams(found.definition.params, givenParams, `agents[${i}].params`);
-    for (const issue of resolved.issues) report(issue.field, withSuggestion(issue.field, issue.message));
+    // A variant's problem with a parameter it sets is the sweep's.
+    const fieldOf = (field: string) => {
+      const param = field.slice(`agents[${i}].params.`.length).split(/[.[]/)[0];
+      return variant && param in variant.params
+        ? `${paramsField}.${field.slice(`agents[${i}].params.`.length)}`
+        : field;
+    };
+    for (const issue of resolved.issues) reportOnce(fieldOf(issue.field), withSuggestion(issue.field, issue.message));
     const valid = resolved.issues.length === 0;
     if (found.learns && valid) {
       for (const issue of found.definition.check?.(resolved.values) ?? [])
-        report(`agents[${i}].params.${issue.field}`, issue.message);
+        reportOnce(fieldOf(`agents[${i}].params.${issue.field}`), issue.message);
     }
     if (spec) {
       const why = found.learns
@@ -455,8 +499,8 @@ export function validateExperiment(
       if (typeof why === 'string')
         report(`agents[${i}].kind`, `${what} "${kind}" cannot run in world "${spec.preset}": ${why}`);
       else if (why)
-        report(
-          `agents[${i}].params.${why.field}`,
+        reportOnce(
+          fieldOf(`agents[${i}].params.${why.field}`),
           `${what} "${kind}" cannot run in world "${spec.preset}" this way: ${why.message}`,
         );
     }
@@ -481,8 +525,9 @@ export function validateExperiment(
         found.learns ? (found.definition.notInStreamKey ?? []) : [],
       ),
       init: init?.source ?? null,
+      ...(variant ? { variant } : {}),
     });
-  });
+  }
 
   // The baseline names one of the agents (checked even when the shape is wrong elsewhere).
   if (typeof given.baseline === 'string') {
@@ -490,7 +535,19 @@ export function validateExperiment(
       isMapping(agent) && typeof agent.name === 'string' ? [agent.name] : [],
     );
     if (!named.includes(given.baseline)) report('baseline', unknownName('agent', given.baseline, named));
+    else if (agents.some((agent) => agent.variant?.agent === given.baseline))
+      report(
+        'baseline',
+        `"${given.baseline}" is swept, so it is several agents; name an agent that is not swept (or leave baseline out: the first agent)`,
+      );
   }
+
+  const tuning = shape?.tuning === undefined ? undefined : resolveTuning(shape.tuning.seeds, seeds, report);
+  if (tuning !== undefined && given.sweep === undefined)
+    report(
+      'tuning',
+      'tunes the variants of a sweep: add sweep: { agents: { <agent>: { grid: {...} } } }, or remove tuning',
+    );
 
   const training =
     shape?.training === undefined
@@ -508,7 +565,8 @@ export function validateExperiment(
     name: shape.name ?? defaultName(file),
     seed: shape.seed,
     world: { preset: shape.world.preset, params: worldParams },
-    seeds,
+    // Every run's seed: the reporting seeds, then the tuning seeds.
+    seeds: tuning ? [...seeds, ...tuning] : seeds,
     agents,
     evaluation: shape.evaluation,
     training,
@@ -525,8 +583,16 @@ export function validateExperiment(
           },
         }
       : {}),
+    ...(tuning && shape.tuning
+      ? { tuning: { seeds: tuning, metric: shape.tuning.metric, better: shape.tuning.better } }
+      : {}),
   };
-  return { config, shape: shapeOf(config, spec, registries) };
+  const worldShape = shapeOf(config, spec, registries);
+  if (config.tuning && !worldShape.metrics.includes(config.tuning.metric))
+    throw new ConfigError([
+      `${file}: tuning.metric: ${unknownName('metric', config.tuning.metric, [...worldShape.metrics])}`,
+    ]);
+  return { config, shape: worldShape };
 }
 
 /** The training block with its defaults and cross-field rules (exactly one budget). */
@@ -577,6 +643,32 @@ function resolveTraining(
     evalEvery,
     evalEpisodes: evalEpisodes ?? Math.min(DEFAULT_EVAL_EPISODES, evaluationEpisodes),
   };
+}
+
+/**
+ * The tuning seeds: a list apart from the reporting seeds, or a count N (the N seeds after the
+ * largest reporting seed).
+ */
+function resolveTuning(
+  value: unknown,
+  seeds: readonly number[],
+  report: (field: string, message: string) => void,
+): number[] | undefined {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) {
+    const after = Math.max(-1, ...seeds) + 1;
+    return Array.from({ length: value }, (_, i) => after + i);
+  }
+  const problems: [string, string][] = [];
+  const tuning = resolveSeeds(value, (field, message) => problems.push([`tuning.${field}`, message]));
+  for (const [field, message] of problems) report(field, message);
+  if (problems.length > 0) return undefined;
+  const shared = tuning.filter((seed) => seeds.includes(seed));
+  if (shared.length > 0)
+    report(
+      'tuning.seeds',
+      `${shared.join(', ')} ${shared.length === 1 ? 'is' : 'are'} also reporting seeds; tuning seeds must be fresh ones (e.g. a count: tuning: { seeds: 3 } takes the 3 after the last reporting seed)`,
+    );
+  return tuning;
 }
 
 const SEEDS_HINT = 'a count like 4 (seeds 0..3) or a list of whole numbers >= 0 like [0, 1, 2, 3]';

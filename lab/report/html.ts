@@ -17,6 +17,8 @@ import {
   summaryRows,
   trainingIntro,
   trainingRows,
+  tuningLines,
+  tuningRows,
 } from './tables.ts';
 import type { FailureRecord, Summary } from '../store/summary.ts';
 
@@ -297,6 +299,7 @@ export function reportHtml(
   const links: [string, string][] = [['results', 'Results']];
   if (runMetrics.length > 0) links.push(['run-metrics', 'Run metrics']);
   if (paired) links.push(['paired', 'Paired differences']);
+  if (summary.tuning) links.push(['tuning', 'Tuning']);
   if (summary.training) links.push(['training', 'Training']);
   if (charts.length > 0 || (about.constant ?? []).length > 0) links.push(['charts', 'Charts']);
   if (about.experiment) links.push(['config', 'Configuration']);
@@ -342,6 +345,12 @@ export function reportHtml(
       );
     }
   }
+  if (summary.tuning)
+    parts.push(
+      '<h2 id="tuning">Tuning</h2>',
+      ...tuningLines(summary.tuning, summary.seeds).map(note),
+      htmlTable(tuningRows(summary.tuning), 'variants on the tuning seeds', 'text'),
+    );
   if (summary.training) {
     parts.push('<h2 id="training">Training</h2>', ...trainingIntro(summary.training).map(note));
     const rows = trainingRows(summary.training);

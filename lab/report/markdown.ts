@@ -11,6 +11,8 @@ import {
   summaryRows,
   trainingIntro,
   trainingRows,
+  tuningLines,
+  tuningRows,
 } from './tables.ts';
 
 export function reportMarkdown(
@@ -40,6 +42,8 @@ export function reportMarkdown(
     );
     if (runMetrics.length > 0) parts.push('Run metrics:', markdownTable(pairedRows(summary, runMetrics)));
   }
+  if (summary.tuning)
+    parts.push('## Tuning', ...tuningLines(summary.tuning, summary.seeds), markdownTable(tuningRows(summary.tuning)));
   if (summary.training) {
     parts.push('## Training', ...trainingIntro(summary.training));
     const rows = trainingRows(summary.training);

@@ -24,6 +24,7 @@ import {
   type Summary,
 } from '../store/summary.ts';
 import { chartData } from './charts.ts';
+import { chooseVariants, reportingConfig } from './tuning.ts';
 import { reportMarkdown } from './markdown.ts';
 import { experimentInfo, type ReportProvenance } from './experiment-info.ts';
 import { summaryCsv } from './tables.ts';
@@ -84,18 +85,24 @@ export async function writeOutputs(
       cutTrainingEpisodes += aggregate.training.totals?.cutEpisodes ?? 0;
     }
   }
-  const summary = buildSummary(
-    config,
-    metrics,
-    runMeans,
-    evaluationOnly,
-    dailySeries(config, runDaily),
-    truncatedEpisodes,
-    spec.metricDocs,
-    trainingSummary(config, metrics, runTraining),
-    experimentNotes(config, registries),
-    (spec.runMetricNames ?? []).filter((name) => reported.has(name)),
-  );
+  // With tuning seeds: each swept agent's variant chosen on them, the rest reported on the others.
+  const tuning = chooseVariants(config, runMeans);
+  const shown = reportingConfig(config, tuning);
+  const summary: Summary = {
+    ...buildSummary(
+      shown,
+      metrics,
+      runMeans,
+      evaluationOnly,
+      dailySeries(shown, runDaily),
+      truncatedEpisodes,
+      spec.metricDocs,
+      trainingSummary(shown, metrics, runTraining),
+      experimentNotes(shown, registries),
+      (spec.runMetricNames ?? []).filter((name) => reported.has(name)),
+    ),
+    ...(tuning ? { tuning } : {}),
+  };
   writeJsonAtomic(join(outDir, 'summary.json'), summary);
   writeFileAtomic(join(outDir, 'summary.csv'), summaryCsv(summary));
   let chartFiles: RenderedChart[] = [];

@@ -1,6 +1,6 @@
 // The summary as text: numbers and intervals formatted for people, the tables the terminal,
 // report.md and report.html share, and summary.csv.
-import type { Summary, TrainingSummary } from '../store/summary.ts';
+import type { Summary, TrainingSummary, TuningSummary } from '../store/summary.ts';
 import type { ConstantChart } from './charts.ts';
 
 /** Full precision, so the CSV round-trips; empty where undefined (no finished seed). */
@@ -180,6 +180,7 @@ export function summaryText(summary: Summary): string {
   if (summary.runMetrics)
     parts.push(`\nRun metrics (over all of a run's users):\n${textTable(summaryRows(summary, summary.runMetrics))}`);
   if (summary.evaluationOnly.length > 0) parts.push('† evaluation only (reads ground truth)');
+  if (summary.tuning) parts.push('', ...tuningLines(summary.tuning, summary.seeds));
   for (const note of summary.notes ?? []) parts.push(`Note: ${note}.`);
   return `${parts.join('\n')}\n`;
 }
@@ -219,4 +220,47 @@ export function reportIntro(summary: Summary): string[] {
 export function constantChartsText(constant: readonly ConstantChart[]): string {
   const charts = constant.map((chart) => `${chart.title} (${chart.why})`);
   return `Not drawn, as they show no difference between agents: ${charts.join('; ')}.`;
+}
+
+/** The parameters a variant sets, as "alpha 0.3, ridge 1". */
+function paramsText(params: Readonly<Record<string, unknown>>): string {
+  return Object.entries(params)
+    .map(([name, value]) => `${name} ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(', ');
+}
+
+/** Sentences on the choice (report.md, report.html and the terminal): the seeds, then one per swept agent. */
+export function tuningLines(tuning: TuningSummary, reportingSeeds: readonly number[]): string[] {
+  const lines = [
+    `Each swept agent's variant was chosen by its mean ${tuning.metric} (${tuning.better} is better) on the tuning seeds ` +
+      `${tuning.seeds.join(', ')}; the results above are on seeds ${reportingSeeds.join(', ')}, which the choice never saw.`,
+  ];
+  for (const [agent, choice] of Object.entries(tuning.agents)) {
+    if (choice.winner === null) {
+      lines.push(
+        `${agent}: no choice, as no tuning seed has a finished run of every variant; all its variants are shown.`,
+      );
+      continue;
+    }
+    const by = choice.margin
+      ? ` by ${formatInterval({ ...choice.margin, n: choice.seeds.length }, true)} over ${choice.margin.over} (paired, ${choice.seeds.length} seeds)`
+      : ' (its only variant)';
+    lines.push(`${agent}: ${choice.winner} won${by}.`);
+  }
+  return lines;
+}
+
+/** One table of every variant's score on the tuning seeds: agent, variant, parameters, mean, chosen. */
+export function tuningRows(tuning: TuningSummary): string[][] {
+  const rows = [['agent', 'variant', 'parameters', `${tuning.metric} on tuning seeds`, 'chosen']];
+  for (const [agent, choice] of Object.entries(tuning.agents))
+    for (const variant of choice.variants)
+      rows.push([
+        agent,
+        variant.name,
+        paramsText(variant.params),
+        variant.mean === null ? '—' : formatNumber(variant.mean),
+        variant.name === choice.winner ? 'yes' : '',
+      ]);
+  return rows;
 }

@@ -7,7 +7,7 @@
 // (AgentDefinition.memory: its logs, statistics and networks, at a batch size), since it keeps its
 // arrays in closures. Episode records held until a run ends are counted per episode.
 // Time comes from a short timed sample of each agent: evaluation episodes and training steps.
-import { freemem, totalmem } from 'node:os';
+import { availableParallelism, freemem, totalmem } from 'node:os';
 import type { Env } from '../../sim/env.ts';
 import { Rng } from '../../sim/rng.ts';
 import { findKind, type Registries } from '../config/registries.ts';
@@ -512,6 +512,44 @@ export function planText(
       `thread${threads === 1 ? '' : 's'}${times ? `: about ${clock(experimentSeconds(times, config.seeds.length, threads))} in all (rough: from a short sample of each agent on seed ${config.seeds[0]})` : ''}`,
     `memory: about ${formatBytes(peak)} at once, of a budget of ${formatBytes(budget.bytes)} ` +
       `(${budget.why})${peak > budget.bytes ? ': TOO MUCH, the run would be refused' : ''}`,
+    ...(times ? clusterLines(times, config.seeds.length) : []),
     '',
   ].join('\n');
+}
+
+/** Machine sizes (cores) the dry run sizes a cluster in: this one's, and common node sizes. */
+const NODE_CORES = [8, 32, 64];
+
+/**
+ * What the experiment costs a cluster: its CPU-hours, and how many machines of each size would
+ * finish it within an hour (one run per core, longest first; shards of `slatelab slurm`).
+ */
+export function clusterLines(times: readonly RunTime[], seeds: number, cores = availableParallelism()): string[] {
+  const cpuSeconds = times.reduce((sum, time) => sum + time.seconds * seeds, 0);
+  const longest = times.reduce((worst, time) => (time.seconds > worst.seconds ? time : worst), times[0]);
+  const lines = [`cpu: about ${(cpuSeconds / 3600).toPrecision(2)} CPU-hours in all`];
+  if (longest === undefined) return lines;
+  if (longest.seconds > 3600) {
+    lines.push(
+      `within an hour: not on any number of machines, as one run of ${longest.agent} takes about ${clock(longest.seconds)}; ` +
+        `with one core per run, about ${clock(longest.seconds)}`,
+    );
+    return lines;
+  }
+  const sizes = [...new Set([cores, ...NODE_CORES])].sort((a, b) => a - b);
+  const runs = times.length * seeds;
+  const fits: string[] = [];
+  for (const size of sizes) {
+    let machines = Math.max(1, Math.ceil(cpuSeconds / (3600 * size)));
+    while (machines * size < runs && experimentSeconds(times, seeds, machines * size) > 3600) machines++;
+    fits.push(
+      machines === 1
+        ? `1 machine of ${size} cores`
+        : `${machines} machines of ${size} cores (slurm --shards ${Math.min(runs, machines * size)})`,
+    );
+    // Larger machines than one that suffices say nothing more.
+    if (machines === 1) break;
+  }
+  lines.push(`within an hour: ${fits.join(', or ')} (one run per core)`);
+  return lines;
 }

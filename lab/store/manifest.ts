@@ -50,6 +50,8 @@ const configObject = z.object({
           backend: z.string().nullable(),
         })
         .nullable(),
+      // A sweep's variant (lab/config/sweep.ts).
+      variant: z.object({ agent: z.string(), params }).optional(),
     }),
   ),
   // actTimeLimitMs, workerHeapMb: absent from manifests written before they existed (slatelab 0.1.0).
@@ -82,6 +84,8 @@ const configObject = z.object({
       episodes: count,
     })
     .optional(),
+  // Present only with tuning seeds (config `tuning:`).
+  tuning: z.object({ seeds: z.array(seed), metric: z.string(), better: z.enum(['higher', 'lower']) }).optional(),
 });
 const configSchema: z.ZodType<ExperimentConfig> = configObject;
 

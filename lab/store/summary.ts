@@ -62,6 +62,12 @@ export interface Summary {
   /** The network backend of the agents with networks (config `backend`); absent when no agent has networks. */
   readonly backend?: string;
   /**
+   * With tuning seeds (config `tuning:`): each swept agent's variants scored on them and the one
+   * chosen (lab/report/tuning.ts); `agents`, `paired` and the rest show the chosen variants on
+   * `seeds`, the reporting seeds.
+   */
+  readonly tuning?: TuningSummary;
+  /**
    * What the world's and agents' parameters assume that a reader must know (ground truth in the
    * observations, an oracle choice model), one sentence each; absent when there is nothing to say.
    */
@@ -222,6 +228,36 @@ export function dailySeries(config: ExperimentConfig, runDaily: RunDaily): Summa
     daily[agent.name] = { reward: series('reward'), active: series('active') };
   }
   return daily;
+}
+
+export interface VariantScore {
+  readonly name: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Mean of the metric over the tuning seeds every variant of the agent finished; null if none. */
+  readonly mean: number | null;
+}
+
+export interface AgentTuning {
+  /** The chosen variant, or null when no tuning seed has a result for every variant. */
+  readonly winner: string | null;
+  /** Every variant, in sweep order. */
+  readonly variants: readonly VariantScore[];
+  /** The seeds compared: the tuning seeds every variant finished. */
+  readonly seeds: readonly number[];
+  /** Winner minus the runner-up on those seeds, paired, with its 95% interval; null with one variant. */
+  readonly margin: {
+    readonly over: string;
+    readonly mean: number;
+    readonly ci95: readonly [number, number] | null;
+  } | null;
+}
+
+export interface TuningSummary {
+  readonly seeds: readonly number[];
+  readonly metric: string;
+  readonly better: 'higher' | 'lower';
+  /** By swept agent (its name in the config), in config order. */
+  readonly agents: Readonly<Record<string, AgentTuning>>;
 }
 
 /** Per-run means: runMeans.get(agent).get(seed) = { metric: mean over the run's episodes }. */

@@ -221,7 +221,7 @@ describe('config loading: every problem is one line naming the field, the value 
 
   it('unknown top-level and nested fields', () => {
     expect(issueAt({ ...valid(), agent: [] }, 'agent')).toContain(
-      'unknown field; known: name, seed, world, seeds, agents, evaluation, training, backend, baseline, log ' +
+      'unknown field; known: name, seed, world, seeds, agents, evaluation, training, backend, baseline, log, sweep, tuning ' +
         '(did you mean "agents"?)',
     );
     expect(issueAt({ ...valid(), evaluation: { episodes: 5, batchsize: 4 } }, 'evaluation.batchsize')).toContain(

@@ -10,6 +10,8 @@ import type { Io } from '../../../lab/cli/io.ts';
 import { defaultRegistries, type Registries } from '../../../lab/config/registries.ts';
 import { validateConfig } from '../../../lab/config/config.ts';
 import {
+  clusterLines,
+  experimentSeconds,
   checkMemory,
   estimateMemory,
   estimateTime,
@@ -298,5 +300,34 @@ describe('slatelab run, before anything runs (in-process; as a child process: te
     );
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('what an experiment costs a cluster (run --dry-run)', () => {
+  const times = [
+    { agent: 'fast', seconds: 600, how: '' },
+    { agent: 'slow', seconds: 1200, how: '' },
+  ];
+
+  it('counts CPU-hours and the machines of each size that finish within an hour, one run per core', () => {
+    // 20 seeds: 20 x 600 s + 20 x 1200 s = 10 CPU-hours.
+    expect(clusterLines(times, 20, 2)).toEqual([
+      'cpu: about 10 CPU-hours in all',
+      'within an hour: 5 machines of 2 cores (slurm --shards 10), or 2 machines of 8 cores (slurm --shards 16), or 1 machine of 32 cores (one run per core)',
+    ]);
+    // Each machine count is enough (longest runs first) and one fewer is not.
+    expect(experimentSeconds(times, 20, 10)).toBeLessThanOrEqual(3600);
+    expect(experimentSeconds(times, 20, 8)).toBeGreaterThan(3600);
+    // Two runs of 2400 s cannot share a core within the hour: 3 runs need 3 cores, not 2.
+    expect(clusterLines([{ agent: 'a', seconds: 2400, how: '' }], 3, 2)[1]).toBe(
+      'within an hour: 2 machines of 2 cores (slurm --shards 3), or 1 machine of 8 cores (one run per core)',
+    );
+  });
+
+  it('says when a single run takes longer than the hour', () => {
+    expect(clusterLines([{ agent: 'long', seconds: 4000, how: '' }], 4, 2)).toEqual([
+      'cpu: about 4.4 CPU-hours in all',
+      'within an hour: not on any number of machines, as one run of long takes about 1:06:40; with one core per run, about 1:06:40',
+    ]);
   });
 });
