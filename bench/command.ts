@@ -102,11 +102,17 @@ async function bench(
   const bench = await import('./benchmarks.ts');
   const known = bench.benchCases.map((c) => `${c.world}/${c.policy}`);
   for (const key of options.only ?? []) {
-    if (key !== OVERHEAD_KEY && !known.includes(key))
-      throw new UsageError(`--only: no benchmark "${key}"; known: ${[...known, OVERHEAD_KEY].join(', ')}`);
+    if (!EXTRA_KEYS.includes(key) && !known.includes(key))
+      throw new UsageError(`--only: no benchmark "${key}"; known: ${[...known, ...EXTRA_KEYS].join(', ')}`);
   }
   if (options.against !== undefined)
-    return benchAgainst(bench, options.against, options.only ?? known, options.json, io);
+    return benchAgainst(
+      bench,
+      options.against,
+      (options.only ?? known).filter((key) => !EXTRA_KEYS.includes(key)),
+      options.json,
+      io,
+    );
   const results = await bench.runBenchmarks({
     seconds: options.seconds,
     only: options.only,
@@ -172,8 +178,32 @@ async function bench(
         `${(overhead.wallSeconds - overhead.runSeconds).toFixed(2)} s fixed; target: a fixed cost under 1 s)\n`,
     );
   }
+  await clusterBenchmarks(options.only, io);
   return 0;
+}
+
+/** The cluster's cases (bench/cluster.ts): merging 1,000 runs, and a shard's life as a process. */
+async function clusterBenchmarks(only: readonly string[] | undefined, io: Io): Promise<void> {
+  const { MERGE_KEY, SHARD_KEY, mergeBench, shardBench } = await import('./cluster.ts');
+  const seconds = (values: readonly number[]) => values.map((value) => value.toFixed(2)).join(', ');
+  if (!only || only.includes(MERGE_KEY)) {
+    const merge = await mergeBench(3, (line) => io.stderr(`${line}\n`));
+    io.stdout(
+      `\nmerge: ${merge.runs} runs from ${merge.shards} shards (records copied, summary, charts and reports ` +
+        `written) in ${merge.seconds.toFixed(2)} s (repeats ${seconds(merge.repeats)}; target: seconds, not minutes)\n`,
+    );
+  }
+  if (!only || only.includes(SHARD_KEY)) {
+    io.stderr(`${SHARD_KEY}: slatelab run --shard 0/4 of a one-run slice, five times\n`);
+    const shard = shardBench(5);
+    io.stdout(
+      `a shard as a process, start to exit, its slice one tiny run (Node, slatelab, the run, summary and ` +
+        `reports): ${shard.seconds.toFixed(2)} s (repeats ${seconds(shard.repeats)}; target: start-up under 2 s)\n`,
+    );
+  }
 }
 
 /** `bench --only runner/quickstart`: only the runner's overhead on the quick start. */
 const OVERHEAD_KEY = 'runner/quickstart';
+/** Cases beside the world/policy ones: the runner's overhead and the cluster's (bench/cluster.ts). */
+const EXTRA_KEYS = [OVERHEAD_KEY, 'cluster/merge-1000-runs', 'cluster/shard-start'];
