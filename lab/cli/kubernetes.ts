@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { loadExperimentWithKinds } from '../config/load-with-kinds.ts';
+import { plannedRuns } from './world-sweep.ts';
 import type { Command } from './command.ts';
 import { UsageError } from './errors.ts';
 import { positiveInt, singleString } from './options.ts';
@@ -125,12 +125,15 @@ export const kubernetesCommand: Command = {
     if (shards === undefined) throw new UsageError('kubernetes: say how many shards with --shards N');
     if (out === undefined) throw new UsageError('kubernetes: say where the manifests go with --out DIR');
     if (image === undefined) throw new UsageError('kubernetes: name the image with slatelab in it with --image IMAGE');
-    const { config } = await loadExperimentWithKinds(file, registries);
-    const runs = config.agents.length * config.seeds.length;
-    if (shards > runs)
-      throw new UsageError(`kubernetes: --shards ${shards} is more than the ${runs} runs; give at most ${runs}`);
+    const planned = await plannedRuns(file, registries);
+    const runs = planned.total;
+    // A world sweep's shard index slices every world alike: its bound is a world's runs.
+    if (shards > planned.perWorld)
+      throw new UsageError(
+        `kubernetes: --shards ${shards} is more than the ${planned.perWorld} runs${planned.perWorld < runs ? ' of each world' : ''}; give at most ${planned.perWorld}`,
+      );
     const options: KubernetesOptions = {
-      name: config.name,
+      name: planned.name,
       config: file,
       shards,
       image,
@@ -147,7 +150,7 @@ export const kubernetesCommand: Command = {
     io.stdout(
       `wrote ${join(dir, 'shards-job.yaml')} (an Indexed Job of ${shards} over ${runs} runs) and ${join(dir, 'merge-job.yaml')}\n` +
         `run: kubectl apply -f ${join(dir, 'shards-job.yaml')}; kubectl wait --for=condition=complete --timeout=24h ` +
-        `job/${objectName(config.name)}-shards; kubectl apply -f ${join(dir, 'merge-job.yaml')}\n`,
+        `job/${objectName(planned.name)}-shards; kubectl apply -f ${join(dir, 'merge-job.yaml')}\n`,
     );
     return 0;
   },

@@ -2,6 +2,8 @@
 // results directory with its summary, charts and reports (lab/run/merge.ts).
 import { join } from 'node:path';
 import { MergeError, mergeShards } from '../run/merge.ts';
+import { isSweepDir, mergeWorldSweeps, readSweep } from '../run/world-sweep.ts';
+import { sweepText } from '../report/world-sweep.ts';
 import { summaryText } from '../report/tables.ts';
 import { claimOutDir } from '../store/outdir.ts';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -36,12 +38,26 @@ export const mergeCommand: Command = {
     if (replace) usersToFix(() => checkEarlierMerge(out));
     // A replacement is merged beside the earlier merge and takes its place only once complete.
     const outDir = usersToFix(() => claimOutDir(replace ? `${out}.merging-${process.pid}` : out));
-    const outcome = await usersToFixAsync(() =>
-      mergeShards(dirs, outDir, { registries }).catch((error: unknown) => {
-        if (replace) rmSync(outDir, { recursive: true, force: true });
-        throw error instanceof MergeError ? new UsageError(error.message) : error;
-      }),
-    );
+    const failed = (error: unknown) => {
+      if (replace) rmSync(outDir, { recursive: true, force: true });
+      throw error instanceof MergeError ? new UsageError(error.message) : error;
+    };
+    if (dirs.some(isSweepDir)) {
+      // A world sweep's shards: merged world by world (lab/run/world-sweep.ts).
+      const merged = await usersToFixAsync(() => mergeWorldSweeps(dirs, outDir, { registries }).catch(failed));
+      if (replace) {
+        rmSync(out, { recursive: true });
+        renameSync(outDir, out);
+      }
+      for (const world of merged.empty) io.stderr(`slatelab: world ${world}: no shard holds its results\n`);
+      io.stdout(
+        `merged: ${out} (a world sweep, ${merged.runs} runs; ${join(out, 'sweep-report.md')})\n\n${sweepText(merged.summary)}`,
+      );
+      if (merged.missing === 0 && merged.empty.length === 0) return 0;
+      io.stderr(`slatelab: ${merged.missing} runs are missing: resume or rerun their shard, then merge again\n`);
+      return 1;
+    }
+    const outcome = await usersToFixAsync(() => mergeShards(dirs, outDir, { registries }).catch(failed));
     if (replace) {
       rmSync(out, { recursive: true });
       renameSync(outDir, out);
@@ -66,7 +82,8 @@ export const mergeCommand: Command = {
 
 /** `--replace` replaces only what merge wrote: a results directory whose manifest names its shards. */
 function checkEarlierMerge(out: string): void {
-  if (readManifest(out).mergedFrom === undefined)
+  const sweep = readSweep(out);
+  if ((sweep !== null ? sweep.mergedFrom : readManifest(out).mergedFrom) === undefined)
     throw new UsageError(
       `--replace ${out}: not an earlier merge's results (its manifest lists no shards); merge replaces only what it wrote, so name a new directory`,
     );

@@ -4,7 +4,9 @@ import { defaultRegistries } from '../config/registries.ts';
 import { summaryText } from '../report/tables.ts';
 import { rebuildReports } from '../report/rebuild.ts';
 import type { Command } from './command.ts';
-import { usersToFixAsync } from './errors.ts';
+import { usersToFix, usersToFixAsync } from './errors.ts';
+import { readSweep, rebuildWorldSweep } from '../run/world-sweep.ts';
+import { sweepText } from '../report/world-sweep.ts';
 
 export const reportCommand: Command = {
   usage: 'report <dir>',
@@ -14,6 +16,13 @@ export const reportCommand: Command = {
     y.positional('dir', { type: 'string', demandOption: true, describe: "the experiment's results directory" }),
   run: async (args, { io, registries }) => {
     const dir = String(args.dir);
+    if (usersToFix(() => readSweep(dir)) !== null) {
+      const summary = await usersToFixAsync(() =>
+        rebuildWorldSweep(dir, { registries: registries === defaultRegistries ? undefined : registries }),
+      );
+      io.stdout(`report: ${dir} (a world sweep: ${join(dir, 'sweep-report.md')})\n\n${sweepText(summary)}`);
+      return 0;
+    }
     const rebuilt = await usersToFixAsync(() =>
       rebuildReports(dir, { registries: registries === defaultRegistries ? undefined : registries }),
     );

@@ -8,6 +8,8 @@ import { resumeExperiment } from '../run/resume.ts';
 import { shardRuns } from '../run/run-order.ts';
 import { readManifest } from '../store/manifest.ts';
 import { threadCount } from '../run/runner.ts';
+import { readSweep, resumeWorldSweep } from '../run/world-sweep.ts';
+import { finishSweep } from './world-sweep.ts';
 import type { Command } from './command.ts';
 import { usersToFix, usersToFixAsync } from './errors.ts';
 import { finishCommand, progressTo, withInterrupt } from './experiment-output.ts';
@@ -33,6 +35,21 @@ export const resumeCommand: Command = {
     const requested = positiveInt('--threads', args.threads);
     const maxMemory = bytesOption(args['max-memory']);
     const progress = progressTo(io);
+    // A world sweep's directory: each world finished in turn (lab/run/world-sweep.ts).
+    if (usersToFix(() => readSweep(dir)) !== null) {
+      const outcome = await usersToFixAsync(() =>
+        withInterrupt(io, (signal) =>
+          resumeWorldSweep(dir, {
+            registries: given === defaultRegistries ? undefined : given,
+            progress,
+            verbose,
+            threads: requested,
+            signal,
+          }),
+        ),
+      );
+      return finishSweep(outcome, io);
+    }
     const manifest = usersToFix(() => readManifest(dir));
     // Kinds that name a user's file: the file where it was, with the code it had (user-kinds.ts).
     const registries = await resumeRegistries(dir, manifest.userCode, given);

@@ -3,6 +3,8 @@
 // plan (memory and time from a short timed sample) and runs nothing.
 import type { ExperimentConfig } from '../config/config.ts';
 import { loadExperimentWithKinds } from '../config/load-with-kinds.ts';
+import { loadWorldSweep } from '../config/world-sweep.ts';
+import { runSweepCommand } from './world-sweep.ts';
 import type { Registries } from '../config/registries.ts';
 import { checkMemory, estimateMemory, estimateTime, planText, PlanError, type RunMemory } from '../run/plan.ts';
 import { type Shard, shardRuns } from '../run/run-order.ts';
@@ -61,6 +63,23 @@ export const runCommand: Command = {
     const overrides = { seeds, episodes, batchSize, backend: backendOption(args.backend), log: args.log === true };
     const maxMemory = bytesOption(args['max-memory']);
     const shard = shardOption(args.shard);
+    // A world sweep is several experiments (lab/run/world-sweep.ts).
+    const sweep = await loadWorldSweep(file, registries, overrides);
+    if (sweep !== null)
+      return runSweepCommand(
+        sweep,
+        {
+          file,
+          out,
+          threads: requestedThreads,
+          maxMemory,
+          shard,
+          dryRun: args['dry-run'] === true,
+          verbose,
+          overrides,
+        },
+        io,
+      );
     // Kinds that name files are imported first (lab/config/user-kinds.ts).
     const { config, shape, registries: withKinds } = await loadExperimentWithKinds(file, registries, overrides);
     registries = withKinds;

@@ -4,7 +4,7 @@
 // missing runs) even when a shard failed. slatelab splits and merges; Slurm schedules.
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadExperimentWithKinds } from '../config/load-with-kinds.ts';
+import { plannedRuns } from './world-sweep.ts';
 import { packageRoot } from '../store/package-root.ts';
 import type { Command } from './command.ts';
 import { UsageError } from './errors.ts';
@@ -102,18 +102,20 @@ export const slurmCommand: Command = {
     if (shards === undefined) throw new UsageError('slurm: say how many array tasks with --shards N');
     if (out === undefined) throw new UsageError('slurm: say where the job goes with --out DIR');
     const cpus = positiveInt('--cpus', args.cpus);
-    // Validated now, so that a bad config fails here and not in every array task.
-    const { config } = await loadExperimentWithKinds(file, registries);
-    const runs = config.agents.length * config.seeds.length;
-    if (shards > runs)
-      throw new UsageError(`slurm: --shards ${shards} is more than the ${runs} runs; give at most ${runs}`);
+    const planned = await plannedRuns(file, registries);
+    const runs = planned.total;
+    // A world sweep's shard index slices every world alike: its bound is a world's runs.
+    if (shards > planned.perWorld)
+      throw new UsageError(
+        `slurm: --shards ${shards} is more than the ${planned.perWorld} runs${planned.perWorld < runs ? ' of each world' : ''}; give at most ${planned.perWorld}`,
+      );
     const dir = resolve(out);
     mkdirSync(join(dir, 'logs'), { recursive: true });
     const scripts = slurmScripts({
       config: resolve(file),
       out: dir,
       shards,
-      name: config.name,
+      name: planned.name,
       partition: singleString('--partition', args.partition, 'a partition', 'batch'),
       time: singleString('--time', args.time, 'a time limit', '01:00:00'),
       cpus,

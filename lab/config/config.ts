@@ -287,12 +287,16 @@ export function loadConfig(
   return loadExperiment(file, registries, overrides).config;
 }
 
-/** loadConfig, with the world's shape. */
+/** loadConfig, with the world's shape; `parsed` is the file's config when it has been read already. */
 export function loadExperiment(
   file: string,
   registries: Registries = defaultRegistries,
   overrides: ConfigOverrides = {},
+  parsed?: unknown,
 ): ValidExperiment {
+  // A config already read and parsed (a world sweep's variant, lab/config/world-sweep.ts).
+  if (parsed !== undefined)
+    return validateExperiment(applyOverrides(parsed, overrides), file, registries, overriddenFields(overrides));
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

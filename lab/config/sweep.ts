@@ -9,8 +9,9 @@
 //       linucb: { grid: { alpha: [0.1, 0.3, 1], lambda: [1, 10] } }   # every combination: 6 variants
 //       ranker: { variants: [{ lr: 0.001 }, { lr: 0.01, hidden: 128 }] }
 //
-// World parameters are not swept here: another world is another experiment (other users), and
-// its comparison is unpaired (`slatelab compare`).
+// World parameters (`sweep: { world: { grid | variants } }`) are swept apart: another world is
+// another experiment (other users), each with its own summary, compared unpaired
+// (lab/config/world-sweep.ts, lab/run/world-sweep.ts).
 
 /** What a swept agent's variant was made from. */
 export interface VariantOf {
@@ -45,6 +46,15 @@ function nameValue(value: unknown): string {
   return text.replace(/[^A-Za-z0-9.-]+/g, '-') || 'x';
 }
 
+/** What a variant sets, as a name: alpha-0.3_ridge-2. */
+export function variantLabel(params: Readonly<Record<string, unknown>>): string {
+  const label = Object.entries(params)
+    .map(([key, value]) => `${key}-${nameValue(value)}`)
+    .join('_');
+  // A variant that sets nothing keeps the defaults (and the agent's own params).
+  return label || 'defaults';
+}
+
 /** Every combination of the grid's values, in the grid's order (the last parameter varies fastest). */
 function gridVariants(grid: Record<string, readonly unknown[]>): Record<string, unknown>[] {
   let variants: Record<string, unknown>[] = [{}];
@@ -53,10 +63,10 @@ function gridVariants(grid: Record<string, readonly unknown[]>): Record<string, 
   return variants;
 }
 
-/** The sweep's variants of one agent, or null after reporting what is wrong. */
-function variantsOf(agent: string, given: unknown, report: Report): Record<string, unknown>[] | null {
-  const field = `sweep.agents.${agent}`;
-  const example = `e.g. ${agent}: { grid: { alpha: [0.1, 1] } } or ${agent}: { variants: [{ alpha: 0.1 }, { alpha: 1 }] }`;
+/** The variants a grid or list at `field` gives, or null after reporting what is wrong. */
+export function variantsOf(field: string, given: unknown, report: Report): Record<string, unknown>[] | null {
+  const key = field.split('.').pop();
+  const example = `e.g. ${key}: { grid: { alpha: [0.1, 1] } } or ${key}: { variants: [{ alpha: 0.1 }, { alpha: 1 }] }`;
   if (!isMapping(given) || Object.keys(given).length !== 1 || !('grid' in given || 'variants' in given)) {
     report(field, `give a grid or a list of variants, ${example}`);
     return null;
@@ -95,16 +105,19 @@ export function expandSweep(given: Record<string, unknown>, report: Report): Exp
   const agents = Array.isArray(given.agents) ? (given.agents as unknown[]) : [];
   const plain = agents.map((raw, index) => ({ raw, index, variant: null, paramsField: `agents[${index}].params` }));
   if (given.sweep === undefined) return plain;
-  if (!isMapping(given.sweep) || Object.keys(given.sweep).some((key) => key !== 'agents')) {
-    const world = isMapping(given.sweep) && 'world' in given.sweep;
+  if (!isMapping(given.sweep) || Object.keys(given.sweep).some((key) => key !== 'agents' && key !== 'world')) {
     report(
-      world ? 'sweep.world' : 'sweep',
-      world
-        ? 'world parameters are not swept within an experiment: another world is other users, so run one config per world and compare them with slatelab compare (unpaired)'
-        : 'expected { agents: { <agent name>: { grid: {...} } or { variants: [...] } } }',
+      'sweep',
+      'expected { agents: { <agent name>: { grid: {...} } or { variants: [...] } }, world: { grid: {...} } }',
     );
     return plain;
   }
+  if ('world' in given.sweep)
+    report(
+      'sweep.world',
+      'a world sweep is several experiments (other users in each): run it with slatelab run, which runs each world apart (or loadWorldSweep)',
+    );
+  if (given.sweep.agents === undefined) return plain;
   const swept = given.sweep.agents;
   if (!isMapping(swept) || Object.keys(swept).length === 0) {
     report('sweep.agents', 'name the agents to sweep, e.g. agents: { linucb: { grid: { alpha: [0.1, 1] } } }');
@@ -124,15 +137,13 @@ export function expandSweep(given: Record<string, unknown>, report: Report): Exp
       return;
     }
     const name = raw.name;
-    const variants = variantsOf(name, swept[name], report);
+    const variants = variantsOf(`sweep.agents.${name}`, swept[name], report);
     if (variants === null) return;
     total += variants.length;
     const isGrid = isMapping(swept[name]) && 'grid' in swept[name];
     const base = isMapping(raw.params) ? raw.params : {};
     variants.forEach((params, v) => {
-      const named = `${name}_${Object.entries(params)
-        .map(([key, value]) => `${key}-${nameValue(value)}`)
-        .join('_')}`;
+      const named = `${name}_${variantLabel(params)}`;
       // A name too long (or clashing) for a file name falls back to the variant's number.
       let variantName = SAFE_NAME.test(named) && !taken.has(named.toLowerCase()) ? named : `${name}_v${v}`;
       if (taken.has(variantName.toLowerCase())) variantName = `${name}_v${v}_${index}`;

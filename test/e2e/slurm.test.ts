@@ -1,7 +1,7 @@
 // `slatelab slurm`: the sbatch scripts, run the way Slurm runs them (each array task with its
 // SLURM_ARRAY_TASK_ID, then the merge job), give the one-machine results byte for byte. The live
 // cluster's test is slurm-live.test.ts.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clusterHome, expectSameResults, writeExperiment } from './cluster-helpers.ts';
@@ -66,5 +66,33 @@ describe('slatelab slurm', () => {
     expect(partial.code).toBe(1);
     expect(partial.stderr).toMatch(/never-ran: left out, no such directory/);
     expect(partial.stderr).toMatch(/2 runs are missing \(.*\): resume or rerun their shard, then merge again/);
+  });
+
+  it('runs a world sweep the same way: each array task a shard of every world, the merge a sweep like one machine', () => {
+    writeFileSync(
+      join(home, 'worlds.yaml'),
+      readFileSync(join(home, 'exp.yaml'), 'utf8').replace(
+        'evaluation:',
+        'sweep: { world: { grid: { catalog: [20, 40] } }, agents: { random: { variants: [{}] } } }\nevaluation:',
+      ),
+    );
+    const wrote = slatelab('slurm', 'worlds.yaml', '--shards', '2', '--out', 'sweep-job');
+    expect(wrote.code, wrote.stderr).toBe(0);
+    expect(wrote.stdout).toMatch(/2 array tasks over 8 runs/);
+    for (let task = 0; task < 2; task++) {
+      const shard = run('bash', [join(home, 'sweep-job/array.sbatch')], { SLURM_ARRAY_TASK_ID: String(task) });
+      expect(shard.code, shard.stderr).toBe(0);
+    }
+    const merged = run('bash', [join(home, 'sweep-job/merge.sbatch')]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toMatch(/catalog-40 − catalog-20/);
+    const whole = slatelab('run', 'worlds.yaml', '--out', 'sweep-whole');
+    expect(whole.code, whole.stderr).toBe(0);
+    for (const file of ['sweep-summary.json', 'sweep-report.md'])
+      expect(readFileSync(join(home, 'sweep-job/merged', file), 'utf8'), file).toBe(
+        readFileSync(join(home, 'sweep-whole', file), 'utf8'),
+      );
+    for (const world of ['catalog-20', 'catalog-40'])
+      expectSameResults(join(home, 'sweep-job/merged/worlds', world), join(home, 'sweep-whole/worlds', world));
   });
 });

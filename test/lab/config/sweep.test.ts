@@ -94,7 +94,7 @@ describe('sweep', () => {
       'sw.yaml: sweep.agents.linucb.grid.alpha: give a list of at least one value, e.g. alpha: [0.1, 1]',
     );
     expect(problems({ ...base, sweep: { world: { grid: { catalog: [10, 20] } } } })[0]).toMatch(
-      /^sw\.yaml: sweep\.world: world parameters are not swept within an experiment: .*slatelab compare \(unpaired\)$/,
+      /^sw\.yaml: sweep\.world: a world sweep is several experiments \(other users in each\): run it with slatelab run/,
     );
     expect(
       problems({ ...base, baseline: 'linucb', sweep: { agents: { linucb: { grid: { alpha: [1, 2] } } } } }),
