@@ -70,12 +70,27 @@ export { worldShape, type WorldShape } from './lab/config/world-shape.ts';
 export { runExperiment, type ExperimentOutcome, type Progress, type RunExperimentOptions } from './lab/run/runner.ts';
 // The metrics every world reports (return, episodeLength, clicks), before its own.
 export { CORE_METRICS } from './lab/config/episodes.ts';
-export type { FailureRecord, MetricSummary, Summary, TrainingSummary } from './lab/store/summary.ts';
+export type { FailureRecord, MetricSummary, Summary, TrainingSummary, TuningSummary } from './lab/store/summary.ts';
 // An experiment's directory afterwards: finish it, rebuild its reports, compare it with another.
 export { resumeExperiment, type ResumeOptions, type ResumeOutcome } from './lab/run/resume.ts';
 export { rebuildReports } from './lab/report/rebuild.ts';
 export { MANIFEST_FORMAT, ManifestError, readManifest, type Manifest } from './lab/store/manifest.ts';
 export { compareExperiments, comparisonText, type Comparison } from './lab/report/compare.ts';
+// Scale-out: shards (runExperiment's `shard`) joined into one experiment; world sweeps, each world
+// an experiment of its own; where and when each directory's runs ran (timeline.json).
+export { MergeError, mergeShards, type MergeOutcome } from './lab/run/merge.ts';
+export { loadWorldSweep, type WorldSweep, type WorldVariant } from './lab/config/world-sweep.ts';
+export {
+  mergeWorldSweeps,
+  readSweep,
+  rebuildWorldSweep,
+  resumeWorldSweep,
+  runWorldSweep,
+  type SweepManifest,
+  type WorldSweepOutcome,
+} from './lab/run/world-sweep.ts';
+export type { SweepSummary } from './lab/report/world-sweep.ts';
+export { readTimeline, type Session, type Timeline } from './lab/store/timeline.ts';
 // Before running: memory and time estimates (what `run --dry-run` prints).
 export {
   checkMemory,

@@ -22,6 +22,10 @@ import { shapeOf, worldSpec, type WorldShape } from './world-shape.ts';
 import { fieldPath, valueAt } from './field-path.ts';
 import { suggest, unknownName, withSuggestion } from './suggest.ts';
 import { expandSweep, type VariantOf } from './sweep.ts';
+import { resolveSeeds, resolveTuning } from './seeds.ts';
+import { describe } from './describe-value.ts';
+
+export { DEFAULT_SEEDS, MAX_SEEDS } from './seeds.ts';
 
 export { ConfigError } from './config-error.ts';
 export { parseConfigText } from './parse.ts';
@@ -156,16 +160,10 @@ export interface ConfigOverrides {
   readonly log?: boolean;
 }
 
-export const DEFAULT_SEEDS = 5;
 export const DEFAULT_EPISODES = 100;
 export const DEFAULT_BATCH_SIZE = 64;
 export const DEFAULT_MAX_STEPS = 100_000;
 
-/**
- * At most this many run seeds. Every seed is a run of every agent with its own result file and
- * progress line; more replications than this say nothing a few hundred would not.
- */
-export const MAX_SEEDS = 10_000;
 /**
  * At most this many episodes per (agent, seed) run: a run keeps every episode's record in memory
  * (about 400 bytes each) and writes them as one string (V8 caps strings at 2^29 characters, about
@@ -649,68 +647,6 @@ function resolveTraining(
   };
 }
 
-/**
- * The tuning seeds: a list apart from the reporting seeds, or a count N (the N seeds after the
- * largest reporting seed).
- */
-function resolveTuning(
-  value: unknown,
-  seeds: readonly number[],
-  report: (field: string, message: string) => void,
-): number[] | undefined {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) {
-    const after = Math.max(-1, ...seeds) + 1;
-    return Array.from({ length: value }, (_, i) => after + i);
-  }
-  const problems: [string, string][] = [];
-  const tuning = resolveSeeds(value, (field, message) => problems.push([`tuning.${field}`, message]));
-  for (const [field, message] of problems) report(field, message);
-  if (problems.length > 0) return undefined;
-  const shared = tuning.filter((seed) => seeds.includes(seed));
-  if (shared.length > 0)
-    report(
-      'tuning.seeds',
-      `${shared.join(', ')} ${shared.length === 1 ? 'is' : 'are'} also reporting seeds; tuning seeds must be fresh ones (e.g. a count: tuning: { seeds: 3 } takes the 3 after the last reporting seed)`,
-    );
-  return tuning;
-}
-
-const SEEDS_HINT = 'a count like 4 (seeds 0..3) or a list of whole numbers >= 0 like [0, 1, 2, 3]';
-
-/** The run seeds of `seeds` (a count, a list, or absent for the default), reporting each problem. */
-function resolveSeeds(value: unknown, report: (field: string, message: string) => void): number[] {
-  if (value === undefined) return Array.from({ length: DEFAULT_SEEDS }, (_, i) => i);
-  if (typeof value === 'number' && Number.isInteger(value)) {
-    if (value < 1) report('seeds', `give at least one seed (a count >= 1, or a list of whole numbers), got ${value}`);
-    else if (value > MAX_SEEDS)
-      report('seeds', `must be at most ${MAX_SEEDS} seeds, got ${describe(value)}; every seed is a run of every agent`);
-    else return Array.from({ length: value }, (_, i) => i);
-    return [];
-  }
-  if (!Array.isArray(value)) {
-    report('seeds', `expected ${SEEDS_HINT}, got ${describe(value)}`);
-    return [];
-  }
-  if (value.length === 0) report('seeds', 'give at least one seed (a list of whole numbers, or a count)');
-  if (value.length > MAX_SEEDS)
-    report('seeds', `must list at most ${MAX_SEEDS} seeds, got ${value.length}; every seed is a run of every agent`);
-  const seeds: number[] = [];
-  const seen = new Set<number>();
-  value.forEach((seed: unknown, i) => {
-    if (typeof seed === 'number' && Number.isInteger(seed) && seed > Number.MAX_SAFE_INTEGER) {
-      report(`seeds[${i}]`, `must be at most ${Number.MAX_SAFE_INTEGER}, got ${describe(seed)}`);
-    } else if (!(typeof seed === 'number' && Number.isInteger(seed) && seed >= 0)) {
-      report(`seeds[${i}]`, `expected a whole number >= 0, got ${describe(seed)}`);
-    } else if (seen.has(seed)) {
-      report(`seeds[${i}]`, `duplicate seed ${seed}; list each seed once`);
-    } else {
-      seen.add(seed);
-      seeds.push(seed);
-    }
-  });
-  return seeds;
-}
-
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -723,15 +659,6 @@ function defaultName(file: string): string {
     .replace(/[^A-Za-z0-9._-]/g, '-')
     .replace(/^[^A-Za-z0-9]+/, '');
   return stem.slice(0, 64) || 'experiment';
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return String(value);
 }
 
 const TYPE_WORDS: Record<string, string> = {

@@ -8,7 +8,7 @@
 // experiment and run seeds), so the per-seed difference B_s − A_s cancels the seed's own luck and
 // its t interval is the honest one. Otherwise the two sets of seeds are independent samples:
 // Welch's t interval, which does not assume equal variances.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pairedDifferences, welchDifference } from '../../eval/stats.ts';
 import type { ExperimentConfig } from '../config/config.ts';
@@ -149,6 +149,11 @@ export function compareExperiments(dirA: string, dirB: string): Comparison {
 // Reading a results directory
 
 function readExperiment(dir: string): { manifest: Manifest; summary: Summary } {
+  if (existsSync(join(dir, 'sweep.json')))
+    throw new CompareError(
+      `${dir}: a world sweep, whose worlds are experiments of their own; compare two of them (slatelab compare ` +
+        `${shellWord(join(dir, 'worlds', '<a>'))} ${shellWord(join(dir, 'worlds', '<b>'))}), or read ${join(dir, 'sweep-report.md')}`,
+    );
   let manifest: Manifest;
   try {
     manifest = readManifest(dir);

@@ -118,6 +118,9 @@ describe('a tuned experiment', () => {
     );
     const report = readFileSync(join(whole, 'report.md'), 'utf8');
     expect(report).toContain('## Tuning');
+    expect(readFileSync(join(whole, 'report.html'), 'utf8')).toMatch(
+      /<h2 id="tuning">Tuning<\/h2>[\s\S]*eg: eg_epsilon-/,
+    );
     expect(report).toMatch(
       new RegExp(
         `eg: ${best.replace('.', '\\.')} won by [+-]?[\\d.]+ ± [\\d.]+ over eg_epsilon-[\\d.]+ \\(paired, 2 seeds\\)`,

@@ -13,6 +13,7 @@ import { mergeWorldSweeps, readSweep, resumeWorldSweep, runWorldSweep } from '..
 import type { SweepSummary } from '../../../lab/report/world-sweep.ts';
 import type { Summary } from '../../../lab/store/summary.ts';
 import { claimOutDir } from '../../../lab/store/outdir.ts';
+import { compareExperiments } from '../../../lab/report/compare.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-world-sweep-'));
 const config = `name: worlds
@@ -87,6 +88,9 @@ describe('a world sweep', () => {
     // The sweep's directory holds worlds, not runs: no manifest of its own.
     expect(readSweep(dir)?.worlds.map((world) => world.dir)).toEqual(['worlds/catalog-30', 'worlds/catalog-300']);
     expect(() => read('whole/manifest.json')).toThrow();
+    expect(() => compareExperiments(dir, join(scratch, 'alone'))).toThrow(
+      /a world sweep, whose worlds are experiments/,
+    );
   }, 60_000);
 
   it('merges its shards world by world into the same bytes, and resume starts a world that never started', async () => {
