@@ -6,7 +6,7 @@ import type { Registries } from '../config/registries.ts';
 import { loadWorldSweep, type WorldSweep } from '../config/world-sweep.ts';
 import { loadExperimentWithKinds } from '../config/load-with-kinds.ts';
 import { sweepText } from '../report/world-sweep.ts';
-import { checkMemory, estimateMemory, estimateTime, planText } from '../run/plan.ts';
+import { checkMemory, clusterLines, estimateMemory, estimateTime, planText, type RunTime } from '../run/plan.ts';
 import { type Shard, shardRuns } from '../run/run-order.ts';
 import { threadCount } from '../run/runner.ts';
 import { runWorldSweep, type WorldSweepOutcome } from '../run/world-sweep.ts';
@@ -34,14 +34,18 @@ export async function runSweepCommand(sweep: WorldSweep, args: SweepRunArgs, io:
   for (const world of sweep.worlds)
     usersToFix(() => checkMemory(estimateMemory(world.experiment.config, registries), threads, args.maxMemory));
   if (args.dryRun) {
+    const all: RunTime[] = [];
     for (const world of sweep.worlds) {
       const { config } = world.experiment;
       io.stderr(`${config.name}, world ${world.name}: dry run; timing a short sample of each agent\n`);
+      const times = estimateTime(config, registries);
+      all.push(...times);
       io.stdout(`world ${world.name}:\n`);
-      io.stdout(
-        planText(config, estimateMemory(config, registries), estimateTime(config, registries), threads, args.maxMemory),
-      );
+      io.stdout(planText(config, estimateMemory(config, registries), times, threads, args.maxMemory));
     }
+    // The worlds run one after the other here; on a cluster their runs spread alike.
+    const seeds = sweep.worlds[0].experiment.config.seeds.length;
+    io.stdout(`all ${sweep.worlds.length} worlds:\n${clusterLines(all, seeds).join('\n')}\n`);
     return 0;
   }
   const outDir = usersToFix(() =>
