@@ -7,7 +7,7 @@ import { sweepText } from '../report/world-sweep.ts';
 import { summaryText } from '../report/tables.ts';
 import { claimOutDir } from '../store/outdir.ts';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { readManifest } from '../store/manifest.ts';
+import { CLAIMED_MANIFEST_TEXT, MANIFEST_FILE, readManifest } from '../store/manifest.ts';
 import type { Summary } from '../store/summary.ts';
 import type { Command } from './command.ts';
 import { UsageError, usersToFix, usersToFixAsync } from './errors.ts';
@@ -45,23 +45,17 @@ export const mergeCommand: Command = {
     if (dirs.some(isSweepDir)) {
       // A world sweep's shards: merged world by world (lab/run/world-sweep.ts).
       const merged = await usersToFixAsync(() => mergeWorldSweeps(dirs, outDir, { registries }).catch(failed));
-      if (replace) {
-        rmSync(out, { recursive: true });
-        renameSync(outDir, out);
-      }
+      if (replace) takePlace(outDir, out);
       for (const world of merged.empty) io.stderr(`slatelab: world ${world}: no shard holds its results\n`);
       io.stdout(
         `merged: ${out} (a world sweep, ${merged.runs} runs; ${join(out, 'sweep-report.md')})\n\n${sweepText(merged.summary)}`,
       );
-      if (merged.missing === 0 && merged.empty.length === 0) return 0;
-      io.stderr(`slatelab: ${merged.missing} runs are missing: resume or rerun their shard, then merge again\n`);
-      return 1;
+      if (merged.missing > 0)
+        io.stderr(`slatelab: ${merged.missing} runs are missing: resume or rerun their shard, then merge again\n`);
+      return merged.missing === 0 && merged.empty.length === 0 ? 0 : 1;
     }
     const outcome = await usersToFixAsync(() => mergeShards(dirs, outDir, { registries }).catch(failed));
-    if (replace) {
-      rmSync(out, { recursive: true });
-      renameSync(outDir, out);
-    }
+    if (replace) takePlace(outDir, out);
     for (const shard of outcome.empty) io.stderr(`slatelab: ${shard.dir}: left out, ${shard.why}\n`);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
     const shards = dirs.length - outcome.empty.length;
@@ -80,8 +74,24 @@ export const mergeCommand: Command = {
   },
 };
 
-/** `--replace` replaces only what merge wrote: a results directory whose manifest names its shards. */
+/**
+ * The new merge takes the earlier one's place: the earlier is moved aside first, so that `out`
+ * always holds a whole merge (or, for a moment, none), then removed.
+ */
+function takePlace(merged: string, out: string): void {
+  const aside = `${out}.replaced-${process.pid}`;
+  renameSync(out, aside);
+  renameSync(merged, out);
+  rmSync(aside, { recursive: true, force: true });
+}
+
+/**
+ * `--replace` replaces only what merge wrote: a results directory whose manifest (or sweep.json)
+ * names its shards, or one a merge left with only its claim (stopped before its manifest).
+ */
 function checkEarlierMerge(out: string): void {
+  const claim = join(out, MANIFEST_FILE);
+  if (!isSweepDir(out) && existsSync(claim) && readFileSync(claim, 'utf8') === CLAIMED_MANIFEST_TEXT) return;
   const sweep = readSweep(out);
   if ((sweep !== null ? sweep.mergedFrom : readManifest(out).mergedFrom) === undefined)
     throw new UsageError(

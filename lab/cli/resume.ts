@@ -1,7 +1,9 @@
 // `slatelab resume DIR`: finish a stopped experiment (Ctrl-C, kill, crash, failed runs): only the
 // missing (agent, seed) runs, then the summary, charts and reports.
 import { defaultRegistries } from '../config/registries.ts';
-import { resumeRegistries } from '../config/user-kinds.ts';
+import { join } from 'node:path';
+import { emptyShard } from '../run/merge.ts';
+import { registriesFor, resumeRegistries } from '../config/user-kinds.ts';
 import { checkMemory, estimateMemory } from '../run/plan.ts';
 import { checkKinds } from '../store/experiment-dir.ts';
 import { resumeExperiment } from '../run/resume.ts';
@@ -36,11 +38,22 @@ export const resumeCommand: Command = {
     const maxMemory = bytesOption(args['max-memory']);
     const progress = progressTo(io);
     // A world sweep's directory: each world finished in turn (lab/run/world-sweep.ts).
-    if (usersToFix(() => readSweep(dir)) !== null) {
+    const sweep = usersToFix(() => readSweep(dir));
+    if (sweep !== null) {
       const outcome = await usersToFixAsync(() =>
         withInterrupt(io, (signal) =>
           resumeWorldSweep(dir, {
             registries: given === defaultRegistries ? undefined : given,
+            // A world's user files: where a started world found them (their code checked), or as its config names them.
+            registriesOf: async (worldDir, config) => {
+              const found =
+                emptyShard(worldDir) === null
+                  ? await resumeRegistries(worldDir, readManifest(worldDir).userCode, given)
+                  : await registriesFor(config, sweep.configFile ?? join(dir, 'sweep.json'), given);
+              const runs = config.agents.length * config.seeds.length;
+              checkMemory(estimateMemory(config, found), threadCount(requested, runs), maxMemory);
+              return found === defaultRegistries ? undefined : found;
+            },
             progress,
             verbose,
             threads: requested,

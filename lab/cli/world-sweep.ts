@@ -45,7 +45,9 @@ export async function runSweepCommand(sweep: WorldSweep, args: SweepRunArgs, io:
     }
     // The worlds run one after the other here; on a cluster their runs spread alike.
     const seeds = sweep.worlds[0].experiment.config.seeds.length;
-    io.stdout(`all ${sweep.worlds.length} worlds:\n${clusterLines(all, seeds).join('\n')}\n`);
+    // A shard index slices every world alike: at most a world's runs of shards.
+    const lines = clusterLines(all, seeds, undefined, perWorld);
+    io.stdout(`all ${sweep.worlds.length} worlds:\n${lines.join('\n')}\n`);
     return 0;
   }
   const outDir = usersToFix(() =>
@@ -75,7 +77,7 @@ export async function runSweepCommand(sweep: WorldSweep, args: SweepRunArgs, io:
 export function finishSweep(outcome: WorldSweepOutcome, io: Io): number {
   const { outDir } = outcome;
   io.stdout(
-    `\nresults: ${outDir} (the worlds compared: ${join(outDir, 'sweep-report.md')}; each world's report: ` +
+    `\nresults: ${outDir} (the worlds compared: ${join(outDir, 'sweep-report.html')} or .md; each world's report: ` +
       `${join(outDir, 'worlds', '<world>', 'report.html')})\n\n${sweepText(outcome.summary)}`,
   );
   const failed = outcome.worlds.reduce((sum, world) => sum + world.outcome.failures.length, 0);

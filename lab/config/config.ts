@@ -544,8 +544,9 @@ export function validateExperiment(
       );
   }
 
-  const tuning = shape?.tuning === undefined ? undefined : resolveTuning(shape.tuning.seeds, seeds, report);
-  if (tuning !== undefined && given.sweep === undefined)
+  const tuning =
+    shape?.tuning === undefined ? undefined : resolveTuning(shape.tuning.seeds, seeds, report, overridden.seeds);
+  if (tuning !== undefined && !agents.some((agent) => agent.variant))
     report(
       'tuning',
       'tunes the variants of a sweep: add sweep: { agents: { <agent>: { grid: {...} } } }, or remove tuning',

@@ -17,20 +17,29 @@ export function resolveTuning(
   value: unknown,
   seeds: readonly number[],
   report: (field: string, message: string) => void,
+  seedsOption?: string,
 ): number[] | undefined {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) {
-    const after = Math.max(-1, ...seeds) + 1;
-    return Array.from({ length: value }, (_, i) => after + i);
-  }
   const problems: [string, string][] = [];
-  const tuning = resolveSeeds(value, (field, message) => problems.push([`tuning.${field}`, message]));
+  let tuning: number[];
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_SEEDS) {
+    const after = Math.max(-1, ...seeds) + 1;
+    tuning = Array.from({ length: value }, (_, i) => after + i);
+  } else {
+    tuning = resolveSeeds(value, (field, message) => problems.push([`tuning.${field}`, message]));
+  }
   for (const [field, message] of problems) report(field, message);
   if (problems.length > 0) return undefined;
+  if (seeds.length + tuning.length > MAX_SEEDS)
+    report(
+      'tuning.seeds',
+      `${seeds.length} reporting and ${tuning.length} tuning seeds are more than ${MAX_SEEDS} in all; every seed is a run of every agent`,
+    );
   const shared = tuning.filter((seed) => seeds.includes(seed));
   if (shared.length > 0)
     report(
       'tuning.seeds',
-      `${shared.join(', ')} ${shared.length === 1 ? 'is' : 'are'} also reporting seeds; tuning seeds must be fresh ones (e.g. a count: tuning: { seeds: 3 } takes the 3 after the last reporting seed)`,
+      `${shared.join(', ')} ${shared.length === 1 ? 'is' : 'are'} also reporting seeds${seedsOption ? ` (set by ${seedsOption})` : ''}; ` +
+        'tuning seeds must be fresh ones (e.g. a count: tuning: { seeds: 3 } takes the 3 after the last reporting seed)',
     );
   return tuning;
 }

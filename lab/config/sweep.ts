@@ -129,14 +129,27 @@ export function expandSweep(given: Record<string, unknown>, report: Report): Exp
       report(`sweep.agents.${name}`, `no agent is named "${name}"; sweep one of: ${names.join(', ')}`);
 
   const expanded: ExpandedAgent[] = [];
-  const taken = new Set(names.filter((name) => !(name in swept)).map((name) => name.toLowerCase()));
+  const isSwept = (name: string) => Object.hasOwn(swept, name);
+  const taken = new Set(names.filter((name) => !isSwept(name)).map((name) => name.toLowerCase()));
+  // A swept name given to two agents would make their variants one agent's: refused here, where the
+  // variants' own names would hide it from the duplicate check.
+  const sweptAt = new Map<string, number>();
   let total = 0;
   agents.forEach((raw, index) => {
-    if (!isMapping(raw) || typeof raw.name !== 'string' || !(raw.name in swept)) {
+    if (!isMapping(raw) || typeof raw.name !== 'string' || !isSwept(raw.name)) {
       expanded.push(plain[index]);
       return;
     }
     const name = raw.name;
+    const earlier = sweptAt.get(name);
+    if (earlier !== undefined) {
+      report(
+        `agents[${index}].name`,
+        `duplicate agent name "${name}" (also agents[${earlier}]); give each agent its own name`,
+      );
+      return;
+    }
+    sweptAt.set(name, index);
     const variants = variantsOf(`sweep.agents.${name}`, swept[name], report);
     if (variants === null) return;
     total += variants.length;

@@ -68,6 +68,7 @@ export async function loadWorldSweep(
   variants.forEach((params, i) => {
     let name = variantLabel(params);
     if (!SAFE_NAME.test(name) || taken.has(name.toLowerCase())) name = `world-${i}`;
+    for (let again = 2; taken.has(name.toLowerCase()); again++) name = `world-${i}-${again}`;
     taken.add(name.toLowerCase());
     const one = {
       ...given,

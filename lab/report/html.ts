@@ -397,6 +397,42 @@ ${scripts.join('\n')}
 `;
 }
 
+/**
+ * A world sweep's page (sweep-report.html): the worlds, each linked to its own report, then one
+ * table per metric with every world and each world's unpaired difference from the first.
+ */
+export function sweepHtml(
+  summary: {
+    readonly name: string;
+    readonly worlds: readonly { readonly name: string; readonly dir: string; readonly about: string }[];
+  },
+  intro: readonly string[],
+  tables: readonly { readonly metric: string; readonly rows: readonly (readonly string[])[] }[],
+): string {
+  const worlds = summary.worlds
+    .map(
+      (world) =>
+        `<li><a href="${escapeHtml(world.dir)}/report.html">${escapeHtml(world.name)}</a>: ${escapeHtml(world.about)}</li>`,
+    )
+    .join('');
+  const parts = [
+    `<h1>${escapeHtml(summary.name)}: world sweep</h1>`,
+    ...intro.map(note),
+    `<p class="note">Each world's own report:</p><ul>${worlds}</ul>`,
+    ...tables.flatMap(({ metric, rows }) => [
+      `<h2 id="${escapeHtml(metric)}">${escapeHtml(metric)}</h2>`,
+      htmlTable(rows, `${metric} by world`),
+    ]),
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(summary.name)}: world sweep — slatelab</title><style>${STYLE}</style></head>
+<body>
+${parts.join('\n')}
+</body></html>
+`;
+}
+
 /** A vega spec without its $schema (an address the page never loads). */
 function withoutSchema(spec: object): object {
   const { $schema: _schema, ...rest } = spec as { $schema?: string };

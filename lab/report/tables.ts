@@ -233,7 +233,8 @@ function paramsText(params: Readonly<Record<string, unknown>>): string {
 export function tuningLines(tuning: TuningSummary, reportingSeeds: readonly number[]): string[] {
   const lines = [
     `Each swept agent's variant was chosen by its mean ${tuning.metric} (${tuning.better} is better) on the tuning seeds ` +
-      `${tuning.seeds.join(', ')}; the results above are on seeds ${reportingSeeds.join(', ')}, which the choice never saw.`,
+      `${tuning.seeds.join(', ')}; the results above are on seeds ${reportingSeeds.join(', ')}, which the choice never saw. ` +
+      'A margin is measured after choosing, so it flatters the winner; the reporting seeds are the honest test.',
   ];
   for (const [agent, choice] of Object.entries(tuning.agents)) {
     if (choice.winner === null) {

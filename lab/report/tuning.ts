@@ -34,13 +34,15 @@ export function chooseVariants(config: ExperimentConfig, runMeans: RunMeans): Tu
       return values;
     };
     const series = variants.map((variant) => bySeed(variant.name));
-    // Compared on the same seeds only: a variant whose run failed on a seed would otherwise be
-    // judged on other users.
-    const seeds = tuning.seeds.filter((seed) => series.every((values) => values.has(seed)));
+    // A variant with no tuning result at all (its runs failed) is out of the choice; the others
+    // are compared on the seeds they all finished: a variant whose run failed on a seed would
+    // otherwise be judged on other users.
+    const candidates = series.filter((values) => values.size > 0);
+    const seeds = tuning.seeds.filter((seed) => candidates.every((values) => values.has(seed)));
     const scores = variants.map((variant, i) => ({
       name: variant.name,
       params: variant.variant?.params ?? {},
-      mean: seeds.length === 0 ? null : mean(seeds.map((seed) => series[i].get(seed)!)),
+      mean: seeds.length === 0 || series[i].size === 0 ? null : mean(seeds.map((seed) => series[i].get(seed)!)),
     }));
     const sign = tuning.better === 'higher' ? 1 : -1;
     const beats = (i: number, j: number) =>

@@ -1,4 +1,4 @@
-// A world sweep's own report (sweep-summary.json, sweep-report.md): each agent's metrics in every
+// A world sweep's own report (sweep-summary.json, sweep-report.md and .html): each agent's metrics in every
 // world, and each world against the first with Welch's unpaired interval. Worlds with other
 // parameters are other users, so seed s of one world says nothing of seed s of another: nothing
 // pairs. Built from the worlds' summary.json files only, so a merged sweep gives the same bytes.
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { welchDifference } from '../../eval/stats.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../store/atomic.ts';
 import type { MetricSummary, Summary } from '../store/summary.ts';
+import { sweepHtml } from './html.ts';
 import { formatInterval, formatNumber, markdownTable, textTable } from './tables.ts';
 
 export interface SweptWorld {
@@ -120,19 +121,30 @@ export function sweepRows(summary: SweepSummary, metric: string): string[][] {
   return rows;
 }
 
+/** A world's parameters, and whether it has results yet. */
+function worldAbout(world: SweepSummary['worlds'][number]): string {
+  return `${paramsText(world.params)}${world.finished ? '' : ' (no results yet: resume the sweep)'}`;
+}
+
 function introLines(summary: SweepSummary): string[] {
   return [
     `A world sweep: ${summary.worlds.length} worlds, each its own experiment (other users), in worlds/<name>/ with its own report.`,
-    summary.worlds
-      .map(
-        (world) =>
-          `- ${world.name}: ${paramsText(world.params)}${world.finished ? '' : ' (no results yet: resume the sweep)'}`,
-      )
-      .join('\n'),
+    summary.worlds.map((world) => `- ${world.name}: ${worldAbout(world)}`).join('\n'),
     'Each cell: the mean over seeds ± the half-width of its 95% t interval. The differences from the first world are ' +
       "unpaired (Welch's t interval: the worlds' users differ, so seeds do not pair); *: the interval excludes 0. " +
       'A tuned agent shows its chosen variant in parentheses where it has another name.',
   ];
+}
+
+/** sweep-report.html: the same tables, each world linked to its own report. */
+export function sweepPage(summary: SweepSummary): string {
+  const [intro, , ...rest] = introLines(summary);
+  const worlds = summary.worlds.map((world) => ({ ...world, about: worldAbout(world) }));
+  return sweepHtml(
+    { name: summary.name, worlds },
+    [intro, ...rest],
+    summary.metrics.map((metric) => ({ metric, rows: sweepRows(summary, metric) })),
+  );
 }
 
 /** sweep-report.md. */
@@ -149,10 +161,11 @@ export function sweepText(summary: SweepSummary): string {
   return `${metric}, by world (differences from ${summary.worlds[0].name} unpaired, Welch):\n${textTable(sweepRows(summary, metric))}\n`;
 }
 
-/** Writes sweep-summary.json and sweep-report.md into the sweep's directory. */
+/** Writes sweep-summary.json, sweep-report.md and sweep-report.html into the sweep's directory. */
 export function writeSweepReport(dir: string, name: string, worlds: readonly SweptWorld[]): SweepSummary {
   const summary = sweepSummary(dir, name, worlds);
   writeJsonAtomic(join(dir, 'sweep-summary.json'), summary);
   writeFileAtomic(join(dir, 'sweep-report.md'), sweepMarkdown(summary));
+  writeFileAtomic(join(dir, 'sweep-report.html'), sweepPage(summary));
   return summary;
 }

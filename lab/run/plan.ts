@@ -524,10 +524,16 @@ const NODE_CORES = [8, 32, 64];
  * What the experiment costs a cluster: its CPU-hours, and how many machines of each size would
  * finish it within an hour (one run per core, longest first; shards of `slatelab slurm`).
  */
-export function clusterLines(times: readonly RunTime[], seeds: number, cores = availableParallelism()): string[] {
+export function clusterLines(
+  times: readonly RunTime[],
+  seeds: number,
+  cores = availableParallelism(),
+  maxShards = times.length * seeds,
+): string[] {
   const cpuSeconds = times.reduce((sum, time) => sum + time.seconds * seeds, 0);
+  const hours = cpuSeconds / 3600;
   const longest = times.reduce((worst, time) => (time.seconds > worst.seconds ? time : worst), times[0]);
-  const lines = [`cpu: about ${(cpuSeconds / 3600).toPrecision(2)} CPU-hours in all`];
+  const lines = [`cpu: about ${hours >= 100 ? Math.round(hours) : Number(hours.toPrecision(2))} CPU-hours in all`];
   if (longest === undefined) return lines;
   if (longest.seconds > 3600) {
     lines.push(
@@ -545,7 +551,7 @@ export function clusterLines(times: readonly RunTime[], seeds: number, cores = a
     fits.push(
       machines === 1
         ? `1 machine of ${size} cores`
-        : `${machines} machines of ${size} cores (slurm --shards ${Math.min(runs, machines * size)})`,
+        : `${machines} machines of ${size} cores (slurm --shards ${Math.min(maxShards, machines * size)})`,
     );
     // Larger machines than one that suffices say nothing more.
     if (machines === 1) break;

@@ -4,7 +4,7 @@
 // (lab/report/world-sweep.ts). `sweep.json` names the worlds and holds each one's resolved config,
 // so that `resume` can start a world that never started. With --shard i/n every world runs its
 // i-th slice, and `merge` joins the shards world by world.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/config.ts';
 import type { Registries } from '../config/registries.ts';
@@ -12,7 +12,7 @@ import type { WorldSweep } from '../config/world-sweep.ts';
 import { rebuildReports } from '../report/rebuild.ts';
 import { type SweepSummary, type SweptWorld, writeSweepReport } from '../report/world-sweep.ts';
 import { writeJsonAtomic } from '../store/atomic.ts';
-import { MANIFEST_FILE, readManifest } from '../store/manifest.ts';
+import { CLAIMED_MANIFEST_TEXT, MANIFEST_FILE, readManifest } from '../store/manifest.ts';
 import { claimOutDir } from '../store/outdir.ts';
 import { emptyShard, MergeError, mergeShards } from './merge.ts';
 import type { Progress } from './progress.ts';
@@ -116,31 +116,56 @@ export async function runWorldSweep(
   return { outDir, worlds, summary: writeSweepReport(outDir, manifest.name, manifest.worlds) };
 }
 
+/** Whether `dir` holds nothing but the claim of a directory (its run stopped before its first manifest). */
+function onlyClaimed(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  const entries = readdirSync(dir);
+  return (
+    entries.length === 0 ||
+    (entries.length === 1 &&
+      entries[0] === MANIFEST_FILE &&
+      readFileSync(join(dir, MANIFEST_FILE), 'utf8') === CLAIMED_MANIFEST_TEXT)
+  );
+}
+
 /**
- * Finishes a sweep: a world that finished stays, an unfinished one is resumed, one that never
- * started runs now (from the config sweep.json keeps); then the sweep's report.
+ * Finishes a sweep: a world whose runs all finished stays; one with failed, interrupted or
+ * missing runs is resumed; one that never started runs now (from the config sweep.json keeps);
+ * then the sweep's report. `registriesOf` gives a world's registries (user files' kinds).
  */
-export async function resumeWorldSweep(dir: string, options: SweepRunOptions = {}): Promise<WorldSweepOutcome> {
+export async function resumeWorldSweep(
+  dir: string,
+  options: SweepRunOptions & {
+    readonly registriesOf?: (worldDir: string, config: ExperimentConfig) => Promise<Registries | undefined>;
+  } = {},
+): Promise<WorldSweepOutcome> {
   const sweep = readSweep(dir) as SweepManifest;
   const worlds: WorldSweepOutcome['worlds'][number][] = [];
   for (const world of sweep.worlds) {
     if (options.signal?.aborted) break;
     const worldDir = join(dir, world.dir);
-    if (emptyShard(worldDir) === null && readManifest(worldDir).complete) continue;
-    options.progress?.line(
-      `world ${world.name}: ${existsSync(join(worldDir, 'manifest.json')) ? 'resuming' : 'starting'}`,
-    );
-    const outcome =
-      emptyShard(worldDir) === null
-        ? await resumeExperiment(worldDir, options)
-        : await runExperiment({
-            ...options,
-            config: world.config,
-            outDir: claimOutDir(worldDir, 'the world directory'),
-            claimed: true,
-            configFile: sweep.configFile ?? undefined,
-            shard: sweep.shard,
-          });
+    const started = emptyShard(worldDir) === null;
+    if (started) {
+      const manifest = readManifest(worldDir);
+      if (manifest.complete && manifest.failures.length === 0 && manifest.interrupted.length === 0) continue;
+    }
+    // Results made now are in no shard: an earlier merge's --replace must not take this sweep for its own.
+    if (sweep.mergedFrom) writeSweepManifest(dir, { ...sweep, mergedFrom: undefined });
+    options.progress?.line(`world ${world.name}: ${started ? 'resuming' : 'starting'}`);
+    const registries = (await options.registriesOf?.(worldDir, world.config)) ?? options.registries;
+    // A world killed before its first manifest holds only its claim: it starts afresh.
+    if (!started && onlyClaimed(worldDir)) rmSync(worldDir, { recursive: true });
+    const outcome = started
+      ? await resumeExperiment(worldDir, { ...options, registries })
+      : await runExperiment({
+          ...options,
+          registries,
+          config: world.config,
+          outDir: claimOutDir(worldDir, 'the world directory'),
+          claimed: true,
+          configFile: sweep.configFile ?? undefined,
+          shard: sweep.shard,
+        });
     worlds.push({ name: world.name, outcome });
   }
   return { outDir: dir, worlds, summary: writeSweepReport(dir, sweep.name, sweep.worlds) };
@@ -168,14 +193,13 @@ export async function mergeWorldSweeps(
   readonly missing: number;
   readonly empty: string[];
 }> {
-  // A shard directory without sweep.json has no results (its task failed before it began).
-  const present = dirs.filter(isSweepDir);
-  const sweeps = present.map((dir) => {
-    const sweep = readSweep(dir);
-    if (sweep === null)
+  // A shard directory without sweep.json has no results (its task failed before it began); one
+  // with an experiment's manifest instead is another experiment's.
+  for (const dir of dirs)
+    if (!isSweepDir(dir) && emptyShard(dir) === null)
       throw new MergeError(`${dir}: not a world sweep's shard (no ${SWEEP_FILE}); merge one sweep's shards`);
-    return sweep;
-  });
+  const present = dirs.filter(isSweepDir);
+  const sweeps = present.map((dir) => readSweep(dir) as SweepManifest);
   if (sweeps.length === 0)
     throw new MergeError(`merge: none of the ${dirs.length} shard directories holds results; run the shards first`);
   const first = sweeps[0];

@@ -1,7 +1,7 @@
 // `slatelab slurm`: the sbatch scripts, run the way Slurm runs them (each array task with its
 // SLURM_ARRAY_TASK_ID, then the merge job), give the one-machine results byte for byte. The live
 // cluster's test is slurm-live.test.ts.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clusterHome, expectSameResults, writeExperiment } from './cluster-helpers.ts';
@@ -41,7 +41,13 @@ describe('slatelab slurm', () => {
     expectSameResults(join(home, 'job/merged'), join(home, 'whole'));
   });
 
-  it('merge.sbatch runs again after a shard is resumed: it replaces its earlier merge with the same results', () => {
+  it('merge.sbatch runs again after a lost shard is rerun: it replaces its earlier merge with the same results', () => {
+    rmSync(join(home, 'job/shards/3'), { recursive: true });
+    const partial = run('bash', [join(home, 'job/merge.sbatch')]);
+    expect(partial.code).toBe(1);
+    expect(partial.stderr).toMatch(/shards\/3: left out, no such directory/);
+    const rerun = run('bash', [join(home, 'job/array.sbatch')], { SLURM_ARRAY_TASK_ID: '3' });
+    expect(rerun.code, rerun.stderr).toBe(0);
     const again = run('bash', [join(home, 'job/merge.sbatch')]);
     expect(again.code, again.stderr).toBe(0);
     expectSameResults(join(home, 'job/merged'), join(home, 'whole'));

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { claimOutDir } from '../../../lab/store/outdir.ts';
 import { slatelab } from './in-process.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'slatelab-cli-sweep-'));
@@ -65,6 +66,21 @@ describe('slatelab run, report, resume and merge of a world sweep', () => {
     const again = await slatelab(['merge', ...shards, '--out', at('merged'), '--replace']);
     expect(again.code, again.stderr).toBe(0);
     expect(read('merged/sweep-summary.json')).toBe(read('whole/sweep-summary.json'));
+    // A merge stopped before its manifest (only its claim and some copied records) is replaced too.
+    const stopped = at('stopped');
+    claimOutDir(stopped);
+    writeFileSync(join(stopped, 'stray.jsonl'), '');
+    const plain = await slatelab(['merge', ...shards, '--out', stopped, '--replace']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(read('stopped/sweep-summary.json')).toBe(read('whole/sweep-summary.json'));
+    // Once resume has made results no shard holds, the sweep is no longer a merge's to replace.
+    rmSync(at('merged/worlds/catalog-20'), { recursive: true });
+    const resumed = await slatelab(['resume', at('merged')]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const refused = await slatelab(['merge', ...shards, '--out', at('merged'), '--replace']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--replace .*merged: not an earlier merge's results/);
+    expect(read('merged/worlds/catalog-20/summary.json')).toBe(read('whole/worlds/catalog-20/summary.json'));
     // One shard: the other's runs are missing (exit 1), and the comparison covers what there is.
     const partial = await slatelab(['merge', at('shard-0'), at('never-ran'), '--out', at('partial')]);
     expect(partial.code).toBe(1);

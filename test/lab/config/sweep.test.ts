@@ -101,6 +101,26 @@ describe('sweep', () => {
     ).toEqual([
       'sw.yaml: baseline: "linucb" is swept, so it is several agents; name an agent that is not swept (or leave baseline out: the first agent)',
     ]);
+    // Two agents of one swept name, and an agent named like an object's own property.
+    expect(
+      problems({
+        ...base,
+        agents: [...base.agents, { name: 'linucb', kind: 'linucb' }],
+        sweep: { agents: { linucb: { grid: { alpha: [1, 2] } } } },
+      }),
+    ).toEqual([
+      'sw.yaml: agents[3].name: duplicate agent name "linucb" (also agents[1]); give each agent its own name',
+    ]);
+    expect(
+      validateConfig(
+        {
+          ...base,
+          agents: [{ name: 'constructor', kind: 'random' }, ...base.agents],
+          sweep: { agents: { eg: { grid: { epsilon: [0.1] } } } },
+        },
+        'sw.yaml',
+      ).agents.map((agent) => agent.name),
+    ).toEqual(['constructor', 'random', 'linucb', 'eg_epsilon-0.1']);
     // A variant's name taken by an agent of the config: the variant is numbered instead.
     const clash = validateConfig(
       {
@@ -149,5 +169,15 @@ describe('tuning', () => {
       'sw.yaml: tuning.seeds[0]: expected a whole number >= 0, got 1.5',
     );
     expect(problems({ ...swept, tuning: { seeds: 2, better: 'more' } })[0]).toMatch(/^sw\.yaml: tuning\.better: /);
+    // A sweep that makes no variant has nothing to tune; the seeds in all are capped.
+    expect(problems({ ...base, sweep: {}, tuning: { seeds: 2 } })).toEqual([
+      'sw.yaml: tuning: tunes the variants of a sweep: add sweep: { agents: { <agent>: { grid: {...} } } }, or remove tuning',
+    ]);
+    expect(problems({ ...swept, tuning: { seeds: 9_998 } })).toEqual([
+      'sw.yaml: tuning.seeds: 3 reporting and 9998 tuning seeds are more than 10000 in all; every seed is a run of every agent',
+    ]);
+    expect(problems({ ...swept, tuning: { seeds: 100_000 } })[0]).toMatch(
+      /^sw\.yaml: tuning\.seeds: must be at most 10000 seeds/,
+    );
   });
 });

@@ -74,6 +74,11 @@ describe('choosing variants on the tuning seeds', () => {
     const tuning = chooseVariants(config, partial)!;
     expect(tuning.agents.eg.seeds).toEqual([4]);
     expect(tuning.agents.eg.winner).toBe('eg_epsilon-0.3');
+    // A variant that failed on every tuning seed is out of the choice; the others are still compared.
+    const failed = chooseVariants(config, means({ 'eg_epsilon-1': { 3: 2, 4: 2 }, 'eg_epsilon-0.3': { 3: 4, 4: 1 } }))!;
+    expect(failed.agents.eg.winner).toBe('eg_epsilon-0.3');
+    expect(failed.agents.eg.seeds).toEqual([3, 4]);
+    expect(failed.agents.eg.variants.map((v) => v.mean)).toEqual([2, null, 2.5]);
     const none = chooseVariants(
       config,
       means({ random: { 3: 1 }, 'eg_epsilon-1': { 3: 1 }, 'eg_epsilon-0.3': { 4: 1 } }),

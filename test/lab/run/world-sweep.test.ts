@@ -13,6 +13,7 @@ import { mergeWorldSweeps, readSweep, resumeWorldSweep, runWorldSweep } from '..
 import type { SweepSummary } from '../../../lab/report/world-sweep.ts';
 import type { Summary } from '../../../lab/store/summary.ts';
 import { claimOutDir } from '../../../lab/store/outdir.ts';
+import { readManifest, writeManifest } from '../../../lab/store/manifest.ts';
 import { compareExperiments } from '../../../lab/report/compare.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'slatelab-world-sweep-'));
@@ -85,6 +86,9 @@ describe('a world sweep', () => {
     expect(read('whole/sweep-report.md')).toMatch(
       /\| agent \| catalog-30 \| catalog-300 \| catalog-300 − catalog-30 \|/,
     );
+    const page = read('whole/sweep-report.html');
+    expect(page).toContain('<a href="worlds/catalog-300/report.html">catalog-300</a>: catalog 300');
+    expect(page).toMatch(/<th>catalog-300 − catalog-30<\/th>/);
     // The sweep's directory holds worlds, not runs: no manifest of its own.
     expect(readSweep(dir)?.worlds.map((world) => world.dir)).toEqual(['worlds/catalog-30', 'worlds/catalog-300']);
     expect(() => read('whole/manifest.json')).toThrow();
@@ -103,6 +107,7 @@ describe('a world sweep', () => {
     for (const path of [
       'sweep-summary.json',
       'sweep-report.md',
+      'sweep-report.html',
       'worlds/catalog-30/summary.json',
       'worlds/catalog-300/report.md',
     ])
@@ -112,6 +117,26 @@ describe('a world sweep', () => {
     const resumed = await resumeWorldSweep(join(scratch, 'whole'), { charts: false, threads: 1 });
     expect(resumed.worlds.map((world) => world.name)).toEqual(['catalog-300']);
     expect(read('whole/worlds/catalog-300/summary.json')).toBe(read('alone/summary.json'));
+    expect(read('whole/sweep-summary.json')).toBe(read('merged/sweep-summary.json'));
+
+    // A world with a failed run (its manifest complete, the run among its failures) is resumed:
+    // that run again, the same bytes.
+    const worldDir = join(scratch, 'whole/worlds/catalog-30');
+    const manifest = readManifest(worldDir);
+    const lost = manifest.runs[1];
+    rmSync(join(worldDir, lost.file));
+    writeManifest(worldDir, {
+      ...manifest,
+      runs: manifest.runs.filter((run) => run !== lost),
+      failures: [{ agent: lost.agent, seed: lost.seed, error: 'boom' }],
+    });
+    // The other world killed before its first manifest: only its claim is left.
+    rmSync(join(scratch, 'whole/worlds/catalog-300'), { recursive: true });
+    claimOutDir(join(scratch, 'whole/worlds/catalog-300'));
+    const again = await resumeWorldSweep(join(scratch, 'whole'), { charts: false, threads: 1 });
+    expect(again.worlds.map((world) => world.name)).toEqual(['catalog-30', 'catalog-300']);
+    expect(read('whole/worlds/catalog-30', lost.file)).toBe(read('merged/worlds/catalog-30', lost.file));
+    expect(read('whole/worlds/catalog-30/summary.json')).toBe(read('merged/worlds/catalog-30/summary.json'));
     expect(read('whole/sweep-summary.json')).toBe(read('merged/sweep-summary.json'));
   }, 60_000);
 
