@@ -15,8 +15,7 @@ import { writeJsonAtomic } from '../store/atomic.ts';
 import { CLAIMED_MANIFEST_TEXT, MANIFEST_FILE, readManifest } from '../store/manifest.ts';
 import { claimOutDir } from '../store/outdir.ts';
 import { emptyShard, MergeError, mergeShards } from './merge.ts';
-import type { Progress } from './progress.ts';
-import { resumeExperiment } from './resume.ts';
+import { type ResumeOptions, resumeExperiment } from './resume.ts';
 import type { Shard } from './run-order.ts';
 import { type ExperimentOutcome, runExperiment } from './runner.ts';
 
@@ -64,14 +63,8 @@ export interface WorldSweepOutcome {
   readonly summary: SweepSummary;
 }
 
-interface SweepRunOptions {
-  readonly registries?: Registries;
-  readonly progress?: Progress;
-  readonly verbose?: boolean;
-  readonly threads?: number;
-  readonly charts?: boolean;
-  readonly signal?: AbortSignal;
-}
+/** How each world runs: as a resume does (registries, progress, threads, charts, Ctrl-C). */
+type SweepRunOptions = ResumeOptions;
 
 /** Runs every world of `sweep` into `outDir` (claimed by the caller), then the sweep's report. */
 export async function runWorldSweep(
