@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lab/config/config.ts';
 import { loadExperimentWithKinds } from '../../lab/config/load-with-kinds.ts';
 import { defaultRegistries } from '../../lab/config/registries.ts';
+import { loadWorldSweep } from '../../lab/config/world-sweep.ts';
 
 const dir = fileURLToPath(new URL('../../experiments/', import.meta.url));
 // feed-ranker-ab.yaml starts from a trained feed-ranker directory (`init:`), which a fresh clone
@@ -26,9 +27,12 @@ describe('shipped experiments', () => {
   });
 
   for (const file of standalone) {
-    // (Configs naming a policy file load it first, as `slatelab run` does.)
+    // (Configs naming a policy file load it first, as `slatelab run` does; a world sweep is
+    // each of its worlds' configs.)
     it(`${file} is valid`, async () => {
-      await expect(loadExperimentWithKinds(dir + file)).resolves.toBeDefined();
+      const sweep = await loadWorldSweep(dir + file);
+      if (sweep !== null) expect(sweep.worlds.length).toBeGreaterThan(1);
+      else await expect(loadExperimentWithKinds(dir + file)).resolves.toBeDefined();
     });
   }
 
