@@ -54,6 +54,26 @@ export function defaultParams<S extends ParamSpecs>(specs: S): ParamValues<S> {
 }
 
 /**
+ * `given` with every parameter it leaves out at its default, groups included (no checking: a
+ * library caller's partial values, e.g. `bandit.create({ catalog: 50 }, ...)`; configs are checked
+ * by resolveParams).
+ */
+export function withDefaults<S extends ParamSpecs>(specs: S, given: Partial<ParamValues<S>>): ParamValues<S> {
+  const values: Record<string, unknown> = {};
+  const object = given as Record<string, unknown>;
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = object[name];
+    values[name] =
+      spec.type === 'group'
+        ? withDefaults(spec.params, (value ?? {}) as Partial<ParamValues<typeof spec.params>>)
+        : value === undefined
+          ? spec.default
+          : value;
+  }
+  return fastObject(values) as ParamValues<S>;
+}
+
+/**
  * Checks `given` (a plain object from a config file) against `specs`, fills defaults, and returns
  * either the values or every issue found, each naming the field path below `path`.
  */

@@ -1,6 +1,6 @@
 // What a named world (a preset) declares: its parameters and how to build an instance.
 import type { Env } from './env.ts';
-import type { ParamIssue, ParamSpecs, ParamValues } from './params.ts';
+import { type ParamIssue, type ParamSpecs, type ParamValues, withDefaults } from './params.ts';
 import type { SeedKey } from './rng.ts';
 
 export interface WorldOptions {
@@ -25,9 +25,16 @@ export interface WorldDefinition<S extends ParamSpecs = ParamSpecs> {
   create(values: ParamValues<S>, options: WorldOptions): Env;
 }
 
-/** Declares a world with its parameter types inferred from the declaration. */
+/**
+ * Declares a world with its parameter types inferred from the declaration. Its `create` fills the
+ * parameters a caller leaves out with their defaults (configs come resolved already; a library
+ * caller's partial values would otherwise build a world of NaNs).
+ */
 export function defineWorld<S extends ParamSpecs>(definition: WorldDefinition<S>): WorldDefinition<S> {
-  return definition;
+  return {
+    ...definition,
+    create: (values, options) => definition.create(withDefaults(definition.params, values), options),
+  };
 }
 
 /** The usual cross-field check of every slate world. */
