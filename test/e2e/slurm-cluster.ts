@@ -76,7 +76,8 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
     conf,
     [
       'ClusterName=slatelab-e2e',
-      `SlurmctldHost=${host}`,
+      // Addresses given, so that nothing depends on the host name resolving.
+      `SlurmctldHost=${host}(127.0.0.1)`,
       'SlurmUser=root',
       'SlurmdUser=root',
       'AuthType=auth/munge',
@@ -96,7 +97,7 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
       `SlurmdLogFile=${join(dir, 'slurmd.log')}`,
       `SlurmctldPort=${ctldPort}`,
       `SlurmdPort=${dPort}`,
-      `NodeName=${host} CPUs=${availableParallelism()} State=UNKNOWN`,
+      `NodeName=${host} NodeAddr=127.0.0.1 CPUs=${availableParallelism()} State=UNKNOWN`,
       'PartitionName=e2e Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
       '',
     ].join('\n'),
