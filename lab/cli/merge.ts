@@ -5,9 +5,9 @@ import { MergeError, mergeShards } from '../run/merge.ts';
 import { isSweepDir, mergeWorldSweeps, readSweep } from '../run/world-sweep.ts';
 import { sweepText } from '../report/world-sweep.ts';
 import { summaryText } from '../report/tables.ts';
-import { claimOutDir } from '../store/outdir.ts';
+import { claimOutDir, isOnlyClaimed } from '../store/outdir.ts';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { CLAIMED_MANIFEST_TEXT, MANIFEST_FILE, readManifest } from '../store/manifest.ts';
+import { readManifest } from '../store/manifest.ts';
 import type { Summary } from '../store/summary.ts';
 import type { Command } from './command.ts';
 import { UsageError, usersToFix, usersToFixAsync } from './errors.ts';
@@ -90,8 +90,7 @@ function takePlace(merged: string, out: string): void {
  * names its shards, or one a merge left with only its claim (stopped before its manifest).
  */
 function checkEarlierMerge(out: string): void {
-  const claim = join(out, MANIFEST_FILE);
-  if (!isSweepDir(out) && existsSync(claim) && readFileSync(claim, 'utf8') === CLAIMED_MANIFEST_TEXT) return;
+  if (!isSweepDir(out) && isOnlyClaimed(out)) return;
   const sweep = readSweep(out);
   if ((sweep !== null ? sweep.mergedFrom : readManifest(out).mergedFrom) === undefined)
     throw new UsageError(

@@ -44,23 +44,18 @@ export function chooseVariants(config: ExperimentConfig, runMeans: RunMeans): Tu
       params: variant.variant?.params ?? {},
       mean: seeds.length === 0 || series[i].size === 0 ? null : mean(seeds.map((seed) => series[i].get(seed)!)),
     }));
+    // The scored variants, best first (the first in sweep order on a tie: the sort is stable).
     const sign = tuning.better === 'higher' ? 1 : -1;
-    const beats = (i: number, j: number) =>
-      j < 0 || sign * (scores[i].mean as number) > sign * (scores[j].mean as number);
-    let best = -1;
-    scores.forEach((score, i) => {
-      if (score.mean !== null && beats(i, best)) best = i;
-    });
-    let runnerUp = -1;
-    scores.forEach((score, i) => {
-      if (i !== best && score.mean !== null && beats(i, runnerUp)) runnerUp = i;
-    });
-    const margin = best >= 0 && runnerUp >= 0 ? pairedDifferences(series[best], series[runnerUp], seeds) : null;
+    const [best, runnerUp] = scores
+      .flatMap((score, i) => (score.mean === null ? [] : [{ i, mean: score.mean }]))
+      .sort((a, b) => sign * (b.mean - a.mean))
+      .map(({ i }) => i);
+    const margin = runnerUp === undefined ? null : pairedDifferences(series[best], series[runnerUp], seeds);
     agents[agent] = {
-      winner: best >= 0 ? scores[best].name : null,
+      winner: best === undefined ? null : scores[best].name,
       variants: scores,
       seeds,
-      margin: margin && runnerUp >= 0 ? { over: scores[runnerUp].name, mean: margin.mean, ci95: margin.ci95 } : null,
+      margin: margin && { over: scores[runnerUp].name, mean: margin.mean, ci95: margin.ci95 },
     };
   }
   return { seeds: tuning.seeds, metric: tuning.metric, better: tuning.better, agents };

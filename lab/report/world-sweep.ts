@@ -56,8 +56,11 @@ export function sweepSummary(dir: string, name: string, worlds: readonly SweptWo
   const order: string[] = [];
   for (const keys of keyed) for (const key of keys.keys()) if (!order.includes(key)) order.push(key);
   const agents: Record<string, Record<string, Record<string, Cell> | null>> = {};
+  const firstWorld = summaries[0];
   for (const key of order) {
     const row: Record<string, Record<string, Cell> | null> = {};
+    // The agent in the first world, which every later world is compared with.
+    const reference = firstWorld ? firstWorld.agents[keyed[0].get(key) ?? ''] : undefined;
     worlds.forEach((world, w) => {
       const summary = summaries[w];
       const agent = keyed[w].get(key);
@@ -65,12 +68,10 @@ export function sweepSummary(dir: string, name: string, worlds: readonly SweptWo
         row[world.name] = null;
         return;
       }
-      const firstWorld = summaries[0];
-      const reference = keyed[0].get(key);
       const cells: Record<string, Cell> = {};
       for (const metric of metrics) {
         const m = summary.agents[agent][metric];
-        const base = w > 0 && firstWorld && reference !== undefined ? firstWorld.agents[reference][metric] : null;
+        const base = w > 0 && reference ? reference[metric] : null;
         const difference = base ? welchDifference(base.values, m.values) : null;
         cells[metric] = {
           agent,

@@ -8,19 +8,13 @@
 // directory with no results at all (its task failed or was killed before its first run, or never
 // started): the merge leaves it out and says so, since the scheduler runs the merge after any end
 // of the array.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Registries } from '../config/registries.ts';
 import { rebuildReports } from '../report/rebuild.ts';
 import { provenanceOf, runsOnDisk } from '../store/experiment-dir.ts';
-import {
-  CLAIMED_MANIFEST_TEXT,
-  MANIFEST_FILE,
-  type Manifest,
-  type RunEntry,
-  readManifest,
-  writeManifest,
-} from '../store/manifest.ts';
+import { MANIFEST_FILE, type Manifest, type RunEntry, readManifest, writeManifest } from '../store/manifest.ts';
+import { isOnlyClaimed } from '../store/outdir.ts';
 import type { FailureRecord } from '../store/summary.ts';
 import { readTimeline, startSession } from '../store/timeline.ts';
 import { runOrder } from './run-order.ts';
@@ -42,10 +36,8 @@ export interface MergeOutcome {
 export function emptyShard(dir: string): string | null {
   if (!existsSync(dir)) return 'no such directory (its task never started?)';
   if (!statSync(dir).isDirectory()) return 'not a directory (its task could not write there)';
-  const manifest = join(dir, MANIFEST_FILE);
-  if (!existsSync(manifest)) return 'no manifest (its task stopped before its first run)';
-  if (readFileSync(manifest, 'utf8') === CLAIMED_MANIFEST_TEXT)
-    return 'no runs (its task stopped before its first run)';
+  if (!existsSync(join(dir, MANIFEST_FILE))) return 'no manifest (its task stopped before its first run)';
+  if (isOnlyClaimed(dir)) return 'no runs (its task stopped before its first run)';
   return null;
 }
 

@@ -12,8 +12,8 @@ import type { WorldSweep } from '../config/world-sweep.ts';
 import { rebuildReports } from '../report/rebuild.ts';
 import { type SweepSummary, type SweptWorld, writeSweepReport } from '../report/world-sweep.ts';
 import { writeJsonAtomic } from '../store/atomic.ts';
-import { CLAIMED_MANIFEST_TEXT, MANIFEST_FILE, readManifest } from '../store/manifest.ts';
-import { claimOutDir } from '../store/outdir.ts';
+import { MANIFEST_FILE, readManifest } from '../store/manifest.ts';
+import { claimOutDir, isOnlyClaimed } from '../store/outdir.ts';
 import { emptyShard, MergeError, mergeShards } from './merge.ts';
 import { type ResumeOptions, resumeExperiment } from './resume.ts';
 import type { Shard } from './run-order.ts';
@@ -85,40 +85,25 @@ export async function runWorldSweep(
     ...(options.shard ? { shard: options.shard } : {}),
   };
   writeSweepManifest(outDir, manifest);
+  mkdirSync(join(outDir, 'worlds'), { recursive: true });
   const worlds: WorldSweepOutcome['worlds'][number][] = [];
   for (const [i, world] of sweep.worlds.entries()) {
     if (options.signal?.aborted) break;
     options.progress?.line(`world ${world.name} (${i + 1} of ${sweep.worlds.length})`);
-    const worldDir = join(outDir, 'worlds', world.name);
-    mkdirSync(join(outDir, 'worlds'), { recursive: true });
     const outcome = await runExperiment({
+      ...options,
       config: world.experiment.config,
       shape: world.experiment.shape,
-      outDir: worldDir,
-      registries: options.registries,
-      configFile: options.configFile,
-      progress: options.progress,
-      verbose: options.verbose,
-      threads: options.threads,
-      charts: options.charts,
-      signal: options.signal,
-      shard: options.shard,
+      outDir: join(outDir, 'worlds', world.name),
     });
     worlds.push({ name: world.name, outcome });
   }
   return { outDir, worlds, summary: writeSweepReport(outDir, manifest.name, manifest.worlds) };
 }
 
-/** Whether `dir` holds nothing but the claim of a directory (its run stopped before its first manifest). */
+/** Whether `dir` holds its claim and nothing else (its run stopped before its first manifest). */
 function onlyClaimed(dir: string): boolean {
-  if (!existsSync(dir)) return false;
-  const entries = readdirSync(dir);
-  return (
-    entries.length === 0 ||
-    (entries.length === 1 &&
-      entries[0] === MANIFEST_FILE &&
-      readFileSync(join(dir, MANIFEST_FILE), 'utf8') === CLAIMED_MANIFEST_TEXT)
-  );
+  return isOnlyClaimed(dir) && readdirSync(dir).length === 1;
 }
 
 /**

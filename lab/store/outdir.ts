@@ -2,7 +2,16 @@
 // directory gets a fresh name even when two runs start in the same second (mkdir of the final
 // component is atomic, so two processes cannot both claim it), and an explicit --out must be new
 // or empty.
-import { accessSync, constants, mkdirSync, readdirSync, type Stats, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CLAIMED_MANIFEST_TEXT, MANIFEST_FILE } from './manifest.ts';
 
@@ -69,6 +78,18 @@ export function claimOutDir(dir: string, option = '--out'): string {
     throw new OutDirError(`${option} ${dir}: cannot write in it (${describe(error)}); choose a writable place`);
   }
   return dir;
+}
+
+/**
+ * Whether `dir`'s manifest is still only its claim (claimOutDir's placeholder): whatever claimed it
+ * stopped before writing a manifest of its own (a run before its first run, a merge before its end).
+ */
+export function isOnlyClaimed(dir: string): boolean {
+  try {
+    return readFileSync(join(dir, MANIFEST_FILE), 'utf8') === CLAIMED_MANIFEST_TEXT;
+  } catch {
+    return false;
+  }
 }
 
 /** mkdir of one level: true if created, false if it already existed; other failures are the user's to fix. */
