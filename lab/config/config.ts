@@ -22,6 +22,7 @@ import { shapeOf, worldSpec, type WorldShape } from './world-shape.ts';
 import { fieldPath, valueAt } from './field-path.ts';
 import { suggest, unknownName, withSuggestion } from './suggest.ts';
 import { expandSweep, type VariantOf } from './sweep.ts';
+import { SAFE_NAME, SAFE_NAME_HINT } from './safe-name.ts';
 import { resolveSeeds, resolveTuning } from './seeds.ts';
 import { describe } from './describe-value.ts';
 
@@ -178,10 +179,6 @@ export const DEFAULT_TRAINING_BATCH = 64;
 /** Checkpoints per run when training.evalEvery is not given (with a steps budget). */
 export const DEFAULT_CHECKPOINTS = 20;
 export const DEFAULT_EVAL_EPISODES = 100;
-
-/** A name that is safe as a file or directory name on every platform. */
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const SAFE_NAME_HINT = 'use letters, digits, ".", "_" or "-" (starting with a letter or digit, at most 64)';
 
 const agentSchema = z.strictObject({
   name: z.string().regex(SAFE_NAME, { error: SAFE_NAME_HINT }),

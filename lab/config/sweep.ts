@@ -12,6 +12,7 @@
 // World parameters (`sweep: { world: { grid | variants } }`) are swept apart: another world is
 // another experiment (other users), each with its own summary, compared unpaired
 // (lab/config/world-sweep.ts, lab/run/world-sweep.ts).
+import { SAFE_NAME } from './safe-name.ts';
 
 /** What a swept agent's variant was made from. */
 export interface VariantOf {
@@ -34,7 +35,6 @@ export interface ExpandedAgent {
 type Report = (field: string, message: string) => void;
 
 const MAX_VARIANTS = 1000;
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

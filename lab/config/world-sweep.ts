@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, type ConfigOverrides, loadExperiment, type ValidExperiment } from './config.ts';
 import { parseConfigText } from './parse.ts';
 import { defaultRegistries, type Registries } from './registries.ts';
+import { SAFE_NAME } from './safe-name.ts';
 import { variantLabel, variantsOf } from './sweep.ts';
 import { registriesFor } from './user-kinds.ts';
 
@@ -23,8 +24,6 @@ export interface WorldSweep {
   readonly worlds: readonly WorldVariant[];
   readonly registries: Registries;
 }
-
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
